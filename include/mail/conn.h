@@ -1,0 +1,299 @@
+/*
+ * libmail — connections: the transport under every protocol session.
+ *
+ * A mail_conn is one connection to one server: plain TCP, TCP + TLS
+ * (implicit or after STARTTLS), a Unix-domain socket, or a transport the
+ * caller supplies (firmware). Every protocol session (SMTP, POP3, ...) owns
+ * one and lends it out through mail_<proto>_conn(), so settings that are not
+ * about a protocol — trace, limits, timeouts, TLS, transport, event-loop
+ * mode — are made here, once, for every protocol.
+ *
+ * Blocking or event-loop: by default every call that talks to the server
+ * blocks until it is done or its deadline passes. After
+ * mail_conn_set_nonblocking(conn, 1) such calls return MAIL_ERR_AGAIN
+ * instead of waiting; the caller then waits until mail_conn_fd() is ready
+ * for mail_conn_want() (or mail_conn_timeout_ms() passes) and calls the
+ * session's step function again.
+ *
+ * Security defaults: certificates and host names are verified; TLS 1.2 is
+ * the minimum; STARTTLS is required on plain ports unless the caller picks
+ * an insecure mode by its name.
+ */
+#ifndef MAIL_CONN_H
+#define MAIL_CONN_H
+
+#include <mail/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mail_conn mail_conn;
+typedef struct mail_tls_config mail_tls_config;
+
+/** How a session protects its connection. */
+typedef enum mail_security {
+  /** Plain port, STARTTLS (STLS) required: if the upgrade fails in any way
+   *  the session stops before a credential or envelope byte is sent. */
+  MAIL_SECURITY_STARTTLS = 0,
+  /** TLS from the first byte (smtps, pop3s, imaps, nntps). */
+  MAIL_SECURITY_IMPLICIT_TLS = 1,
+  /** Plain port, STARTTLS used when offered, else the session goes on in
+   *  cleartext. Vulnerable to downgrade; an explicit opt-in. */
+  MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE = 2,
+  /** No TLS at all. An explicit opt-in (local sockets, test servers). */
+  MAIL_SECURITY_NONE_INSECURE = 3
+} mail_security;
+
+/** Bits returned by mail_conn_want(). */
+#define MAIL_WANT_READ 1
+#define MAIL_WANT_WRITE 2
+
+/** Timeouts, in milliseconds, set with mail_conn_set_timeout(). */
+typedef enum mail_timeout_kind {
+  MAIL_TIMEOUT_CONNECT = 0, /**< name resolution + every address + TLS handshake (default 30 s) */
+  MAIL_TIMEOUT_IO = 1       /**< longest wait without progress on a read or write (default 5 min) */
+} mail_timeout_kind;
+
+/** Channel-binding types (RFC 5929, RFC 9266). */
+typedef enum mail_channel_binding {
+  MAIL_CB_TLS_EXPORTER = 1,          /**< "tls-exporter": 32 bytes, TLS 1.3 or TLS 1.2 with EMS */
+  MAIL_CB_TLS_SERVER_END_POINT = 2   /**< "tls-server-end-point": hash of the server certificate */
+} mail_channel_binding;
+
+/* ------------------------------------------------------------------ */
+/* User-supplied transport (firmware, custom stacks, tests)             */
+/* ------------------------------------------------------------------ */
+
+#define MAIL_TRANSPORT_OPS_VERSION 1
+
+/**
+ * A transport that replaces sockets and TLS entirely. Set version to
+ * MAIL_TRANSPORT_OPS_VERSION; later versions only append members.
+ *
+ * Each function returns a mail_status. timeout_ms is the time left before
+ * the operation's deadline; 0 in non-blocking mode means "do not wait":
+ * return MAIL_ERR_AGAIN when nothing can be done now. -1 means no deadline.
+ *
+ * The library never calls these from more than one thread at a time, and
+ * the struct and user pointer must outlive the connection.
+ */
+typedef struct mail_transport_ops {
+  unsigned int version;
+  /** Open the connection. May be NULL when the transport is connected
+   *  before it is handed over. */
+  int (*connect)(void *user, const char *host, unsigned int port, int timeout_ms);
+  /** Read at most len bytes; store the count in *got (> 0 on MAIL_OK).
+   *  Return MAIL_ERR_CLOSED at end of stream, MAIL_ERR_TIMEOUT, MAIL_ERR_AGAIN
+   *  or MAIL_ERR_IO as appropriate. */
+  int (*read)(void *user, unsigned char *buf, size_t len, size_t *got, int timeout_ms);
+  /** Write at most len bytes; store the count in *written (> 0 on MAIL_OK).
+   *  The library passes each flush of its output buffer as one call. */
+  int (*write)(void *user, const unsigned char *buf, size_t len, size_t *written, int timeout_ms);
+  /** Upgrade the live connection to TLS and verify the peer as host (also
+   *  used for implicit TLS right after connect). NULL: TLS is unsupported on
+   *  this transport and sessions that require it fail with MAIL_ERR_STARTTLS
+   *  or MAIL_ERR_TLS. */
+  int (*start_tls)(void *user, const char *host, int timeout_ms);
+  /** 1 when TLS is up and the peer's certificate and name were verified.
+   *  NULL means never verified: SASL PLAIN/LOGIN and REQUIRETLS then treat
+   *  the link as unprotected. */
+  int (*is_verified)(void *user);
+  /** Channel-binding data (mail_channel_binding) for SCRAM-*-PLUS. May be
+   *  NULL (no -PLUS mechanisms then). Store the length in *len; return
+   *  MAIL_ERR_BUFFER if cap is too small. */
+  int (*channel_binding)(void *user, int type, unsigned char *out, size_t cap, size_t *len);
+  /** Close the connection; called once. May be NULL. */
+  void (*close)(void *user);
+} mail_transport_ops;
+
+/* ------------------------------------------------------------------ */
+/* TLS configuration (shared, reference-counted)                        */
+/* ------------------------------------------------------------------ */
+
+/** Minimum protocol versions for mail_tls_config_set_min_version(). */
+#define MAIL_TLS_1_2 0x0303
+#define MAIL_TLS_1_3 0x0304
+
+/**
+ * Verify callback: called once per handshake after OpenSSL's chain and
+ * host-name checks (and the pin check, when pins are set). preverify_ok is
+ * 1 when they passed; reason is NULL then, else a short description. der is
+ * the server's leaf certificate. Return 1 to accept the peer, 0 to refuse
+ * (the handshake fails with MAIL_ERR_TLS_VERIFY). Trust-on-first-use is
+ * built on this: remember the certificate, accept it when it matches.
+ */
+typedef int (*mail_tls_verify_fn)(void *user, int preverify_ok, const char *reason,
+                                  const unsigned char *der, size_t der_len, const char *host);
+
+/**
+ * Create a TLS configuration with the secure defaults: the system CA store,
+ * certificate and host-name verification on, TLS 1.2 minimum, session
+ * resumption on. Returns MAIL_OK, MAIL_ERR_NOMEM or MAIL_ERR_UNSUPPORTED
+ * (built without TLS). Does not block.
+ */
+MAIL_EXTERN int mail_tls_config_new(mail_tls_config **out, const mail_allocator *alloc);
+
+/** Drop the caller's reference; the configuration lives on while connections use it. NULL is fine. */
+MAIL_EXTERN void mail_tls_config_free(mail_tls_config *cfg);
+
+/** Trust the CAs in a PEM file instead of the system store. MAIL_ERR_FILE if unreadable. */
+MAIL_EXTERN int mail_tls_config_set_ca_file(mail_tls_config *cfg, const char *path);
+/** Trust the CAs in an OpenSSL hashed directory instead of the system store. */
+MAIL_EXTERN int mail_tls_config_set_ca_path(mail_tls_config *cfg, const char *dir);
+/** Trust the CAs in a PEM buffer instead of the system store (copied). */
+MAIL_EXTERN int mail_tls_config_set_ca_mem(mail_tls_config *cfg, const char *pem, size_t len);
+/** Keep the system store in addition to CAs set above (on by default only when no CA is set). */
+MAIL_EXTERN int mail_tls_config_set_system_ca(mail_tls_config *cfg, int on);
+
+/**
+ * Client certificate and key (PEM) from files. passphrase may be NULL; it
+ * is used once, while loading, and not kept.
+ */
+MAIL_EXTERN int mail_tls_config_set_client_cert_file(mail_tls_config *cfg, const char *cert_path,
+                                                      const char *key_path, const char *passphrase);
+/** Client certificate and key (PEM) from memory; copied. */
+MAIL_EXTERN int mail_tls_config_set_client_cert_mem(mail_tls_config *cfg, const char *cert_pem,
+                                                     size_t cert_len, const char *key_pem,
+                                                     size_t key_len, const char *passphrase);
+
+/**
+ * Pin the server's public key: sha256_b64 is the base64 SHA-256 of the
+ * certificate's SubjectPublicKeyInfo (what `openssl x509 -pubkey | openssl
+ * pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`
+ * prints), optionally prefixed "sha256//". Several pins may be added; one
+ * must match. Pins add to CA verification unless pin-only mode is set.
+ */
+MAIL_EXTERN int mail_tls_config_add_pin_sha256(mail_tls_config *cfg, const char *sha256_b64);
+/** Accept a certificate that matches a pin even if no CA vouches for it (the host name is still checked). */
+MAIL_EXTERN int mail_tls_config_set_pin_only(mail_tls_config *cfg, int on);
+/** Install a verify callback (see mail_tls_verify_fn). */
+MAIL_EXTERN int mail_tls_config_set_verify_callback(mail_tls_config *cfg, mail_tls_verify_fn fn, void *user);
+/** MAIL_TLS_1_2 (default) or MAIL_TLS_1_3. */
+MAIL_EXTERN int mail_tls_config_set_min_version(mail_tls_config *cfg, int version);
+/** Resume TLS sessions on reconnects to the same host and port (default on). */
+MAIL_EXTERN int mail_tls_config_set_session_resumption(mail_tls_config *cfg, int on);
+/**
+ * Turn certificate and host-name verification off. The connection is then
+ * encrypted but not authenticated: anyone on the path can read it. For
+ * tests only; the name says so.
+ */
+MAIL_EXTERN int mail_tls_config_set_insecure_no_verify(mail_tls_config *cfg, int on);
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Create an unconnected connection. Protocol sessions create their own; use
+ * this directly only to drive a protocol engine of your own. Returns
+ * MAIL_OK or MAIL_ERR_NOMEM. alloc may be NULL; it is copied.
+ */
+MAIL_EXTERN int mail_conn_new(mail_conn **out, const mail_allocator *alloc);
+/** Close (if open) and free. NULL is fine. */
+MAIL_EXTERN void mail_conn_free(mail_conn *conn);
+
+/** Install a trace hook (NULL to remove). See mail_trace_fn. */
+MAIL_EXTERN void mail_conn_set_trace(mail_conn *conn, mail_trace_fn fn, void *user);
+/** Show secrets in the trace instead of "[redacted]". Off by default; for debugging only. */
+MAIL_EXTERN void mail_conn_set_trace_show_secrets_insecure(mail_conn *conn, int on);
+/** Replace the limits (copied; see mail_limits). MAIL_ERR_INVALID on a bad version. */
+MAIL_EXTERN int mail_conn_set_limits(mail_conn *conn, const mail_limits *limits);
+/** Read the limits in force. */
+MAIL_EXTERN void mail_conn_get_limits(const mail_conn *conn, mail_limits *out);
+/** Set a timeout in milliseconds (mail_timeout_kind); -1 waits forever. */
+MAIL_EXTERN int mail_conn_set_timeout(mail_conn *conn, int kind, int ms);
+/** Replace the random source (NULL restores the default). */
+MAIL_EXTERN void mail_conn_set_random(mail_conn *conn, mail_random_fn fn, void *user);
+/** Replace the clock (NULL restores the default). */
+MAIL_EXTERN void mail_conn_set_clock(mail_conn *conn, mail_clock_fn fn, void *user);
+/** Use this TLS configuration (a reference is taken; NULL restores the defaults). */
+MAIL_EXTERN int mail_conn_set_tls_config(mail_conn *conn, mail_tls_config *cfg);
+/** Name used for SNI and certificate checks when it differs from the host connected to. */
+MAIL_EXTERN int mail_conn_set_tls_server_name(mail_conn *conn, const char *name);
+/** Event-loop mode (see the top of this header). Off by default. */
+MAIL_EXTERN void mail_conn_set_nonblocking(mail_conn *conn, int on);
+
+/**
+ * Replace sockets and TLS by a user transport (see mail_transport_ops).
+ * Must be called before connecting. ops and user must outlive conn.
+ * MAIL_ERR_INVALID for an unknown ops->version.
+ */
+MAIL_EXTERN int mail_conn_set_transport(mail_conn *conn, const mail_transport_ops *ops, void *user);
+
+/**
+ * Use an already connected stream socket (event-loop callers that connect
+ * themselves). conn takes ownership of fd and closes it. host is used for
+ * TLS verification and may be NULL when no TLS will be used.
+ */
+MAIL_EXTERN int mail_conn_adopt_fd(mail_conn *conn, int fd, const char *host);
+
+/**
+ * Connect to host:port over TCP, trying every address getaddrinfo returns
+ * (IPv6 and IPv4) within one MAIL_TIMEOUT_CONNECT deadline, then, when
+ * implicit_tls is non-zero, perform the TLS handshake and verification.
+ * With a user transport, calls its connect and start_tls.
+ * Blocks unless non-blocking (then MAIL_ERR_AGAIN: call again when ready).
+ * Errors: MAIL_ERR_RESOLVE, MAIL_ERR_CONNECT, MAIL_ERR_TIMEOUT, MAIL_ERR_TLS,
+ * MAIL_ERR_TLS_VERIFY, MAIL_ERR_INVALID, MAIL_ERR_STATE (already open).
+ */
+MAIL_EXTERN int mail_conn_connect(mail_conn *conn, const char *host, unsigned int port, int implicit_tls);
+
+/**
+ * Connect to a resolved address (a struct sockaddr of addr_len bytes).
+ * host is used for TLS verification (may be NULL without TLS).
+ */
+MAIL_EXTERN int mail_conn_connect_addr(mail_conn *conn, const void *sockaddr, size_t addr_len,
+                                       const char *host, int implicit_tls);
+
+/** Connect to a Unix-domain stream socket (LMTP's usual home). */
+MAIL_EXTERN int mail_conn_connect_unix(mail_conn *conn, const char *path);
+
+/** Close the connection (no protocol goodbye; sessions send theirs first). Safe to repeat. */
+MAIL_EXTERN void mail_conn_close(mail_conn *conn);
+
+/** The socket to poll, or -1 (not connected, or a user transport). */
+MAIL_EXTERN int mail_conn_fd(const mail_conn *conn);
+/** MAIL_WANT_READ and/or MAIL_WANT_WRITE: what the pending operation waits for. */
+MAIL_EXTERN int mail_conn_want(const mail_conn *conn);
+/** Milliseconds until the pending operation's deadline (0 if passed), or -1 for none. */
+MAIL_EXTERN int64_t mail_conn_timeout_ms(const mail_conn *conn);
+
+/** 1 when TLS is active on the connection. */
+MAIL_EXTERN int mail_conn_is_tls(const mail_conn *conn);
+/** 1 when TLS is active and the server was verified (CA chain or pin, and name). */
+MAIL_EXTERN int mail_conn_is_verified(const mail_conn *conn);
+/** Negotiated TLS version, e.g. "TLSv1.3", or NULL without TLS. */
+MAIL_EXTERN const char *mail_conn_tls_version(const mail_conn *conn);
+/** Negotiated cipher name, or NULL without TLS. */
+MAIL_EXTERN const char *mail_conn_tls_cipher(const mail_conn *conn);
+/** 1 when the last handshake resumed an earlier TLS session. */
+MAIL_EXTERN int mail_conn_tls_resumed(const mail_conn *conn);
+/**
+ * The server's leaf certificate (DER), available after a handshake,
+ * including one that failed verification. Valid until the next connect or
+ * free. MAIL_ERR_NOT_FOUND when there is none.
+ */
+MAIL_EXTERN int mail_conn_peer_certificate(const mail_conn *conn, const unsigned char **der, size_t *len);
+/** Why verification failed (English text, no secrets), or NULL. */
+MAIL_EXTERN const char *mail_conn_verify_error(const mail_conn *conn);
+
+/**
+ * Channel-binding data for the live TLS connection (mail_channel_binding).
+ * Stores the length in *len. MAIL_ERR_UNSUPPORTED when not available (no
+ * TLS, or tls-exporter on TLS 1.2 without extended master secret).
+ */
+MAIL_EXTERN int mail_conn_channel_binding(const mail_conn *conn, int type, unsigned char *out,
+                                          size_t cap, size_t *len);
+
+/**
+ * A description of the last failure on this connection (English, never a
+ * credential), or "" when none.
+ */
+MAIL_EXTERN const char *mail_conn_last_error(const mail_conn *conn);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MAIL_CONN_H */

@@ -1,0 +1,12 @@
+/*
+ * libmail — umbrella header: includes every public header of the modules
+ * this installation was built with. Including single headers works too.
+ */
+#ifndef MAIL_MAIL_H
+#define MAIL_MAIL_H
+
+#include <mail/version.h>
+#include <mail/common.h>
+#include <mail/conn.h>
+
+#endif /* MAIL_MAIL_H */

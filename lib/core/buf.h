@@ -1,0 +1,44 @@
+/* A growable byte buffer with a hard size limit. Used for the output
+ * queue, the input reader and every place that accumulates bytes. */
+#ifndef MAIL_CORE_BUF_H
+#define MAIL_CORE_BUF_H
+
+#include <stddef.h>
+#include <mail/common.h>
+
+typedef struct mail_buf {
+  unsigned char *data;
+  size_t len;     /* bytes in use */
+  size_t cap;     /* bytes allocated */
+  size_t limit;   /* most bytes it may ever hold (0 = SIZE_MAX) */
+  const mail_allocator *alloc;
+  /* Once set, every byte the buffer drops is wiped first and growth never
+   * uses realloc (which would leave a copy behind in freed memory). */
+  int sensitive;
+} mail_buf;
+
+void mail_buf_init(mail_buf *b, const mail_allocator *a, size_t limit);
+/* Free the storage (wiped when sensitive); the buffer can be reused. */
+void mail_buf_free(mail_buf *b);
+/* Mark the buffer as holding secrets from now on. */
+void mail_buf_set_sensitive(mail_buf *b);
+/* Make room for extra more bytes. MAIL_ERR_LIMIT past the limit,
+ * MAIL_ERR_NOMEM when allocation fails. */
+int mail_buf_reserve(mail_buf *b, size_t extra);
+int mail_buf_append(mail_buf *b, const void *p, size_t n);
+int mail_buf_append_str(mail_buf *b, const char *s);
+int mail_buf_append_byte(mail_buf *b, unsigned char c);
+/* printf-style append (the formatted text counts toward the limit). */
+int mail_buf_appendf(mail_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 2, 3)))
+#endif
+  ;
+/* Drop the first n bytes. */
+void mail_buf_consume(mail_buf *b, size_t n);
+/* Empty the buffer, keeping its storage (wiped when sensitive). */
+void mail_buf_clear(mail_buf *b);
+/* Append a NUL after the data without counting it; MAIL_OK or error. */
+int mail_buf_terminate(mail_buf *b);
+
+#endif

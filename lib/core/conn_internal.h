@@ -1,0 +1,99 @@
+/*
+ * What protocol engines see of a connection. Engines include this header,
+ * never a socket or OpenSSL header: they read parsed input from the
+ * connection's reader, queue output bytes, and ask the driver to run them.
+ *
+ * The driver (mail_conn_run) is the only code that moves bytes between the
+ * transport and the engine:
+ *
+ *   loop:
+ *     rc = advance(engine)          -- engine consumes reader input and
+ *                                      queues output; no I/O
+ *     if rc != MAIL_ERR_AGAIN:      -- operation finished (or failed)
+ *        flush queued output, return rc
+ *     if output queued: write it    -- one transport write per flush
+ *     else: read into the reader    -- then advance again
+ *     a step that would block: wait (blocking mode, with the deadline) or
+ *     return MAIL_ERR_AGAIN (non-blocking mode; mail_conn_want() tells why)
+ *
+ * advance() is also called after output drains, so a body producer can
+ * queue its next chunk only when mail_conn_out_pending() is low
+ * (backpressure keeps memory bounded).
+ */
+#ifndef MAIL_CORE_CONN_INTERNAL_H
+#define MAIL_CORE_CONN_INTERNAL_H
+
+#include <mail/conn.h>
+
+#include "core/env.h"
+#include "core/reader.h"
+
+/* Engine step: MAIL_ERR_AGAIN = needs more input or output room. */
+typedef int (*mail_advance_fn)(void *engine);
+
+/* The handle's environment (allocator, random, clock). */
+const mail_env *mail_conn_env(const mail_conn *c);
+/* The limits in force (never NULL). */
+const mail_limits *mail_conn_limits(const mail_conn *c);
+/* The input reader the engine parses from. */
+mail_reader *mail_conn_reader(mail_conn *c);
+
+/* Queue bytes to send (traced as they are written). */
+int mail_conn_send(mail_conn *c, const void *data, size_t len);
+/* Queue bytes that are a secret: the trace shows "[redacted]" in their
+ * place, and the output buffer is wiped from now on when it drops bytes. */
+int mail_conn_send_secret(mail_conn *c, const void *data, size_t len);
+/* printf-style mail_conn_send. */
+int mail_conn_sendf(mail_conn *c, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 2, 3)))
+#endif
+  ;
+/* Bytes queued and not yet written. */
+size_t mail_conn_out_pending(const mail_conn *c);
+
+/* Run the engine until advance() returns something other than
+ * MAIL_ERR_AGAIN (see above). In non-blocking mode returns MAIL_ERR_AGAIN
+ * whenever the transport would block. On a fatal error the connection is
+ * closed and mail_conn_last_error() says why. */
+int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine);
+
+/* Deadline, in ms from now, for the next wait without progress (e.g. SMTP's
+ * 10 minutes after the final dot). -1: the MAIL_TIMEOUT_IO default. */
+void mail_conn_set_wait_timeout(mail_conn *c, int ms);
+
+/*
+ * Switch the live connection to TLS after a STARTTLS/STLS go-ahead. Fails
+ * with MAIL_ERR_STARTTLS_INJECTION, closing the connection, when the reader
+ * holds any byte (they arrived before the handshake and must never be
+ * read as data). The handshake itself runs inside the next mail_conn_run()
+ * and fails it with MAIL_ERR_TLS or MAIL_ERR_TLS_VERIFY.
+ */
+int mail_conn_start_tls(mail_conn *c);
+
+/* The host name used for TLS verification and SASL (may be NULL). */
+const char *mail_conn_host(const mail_conn *c);
+/* 1 once the transport is open. */
+int mail_conn_is_open(const mail_conn *c);
+
+/* Record a failure description for mail_conn_last_error() (printf-style;
+ * never pass a secret). Returns rc so callers can write
+ * `return mail_conn_fail(c, MAIL_ERR_PROTOCOL, "...")`. */
+int mail_conn_fail(mail_conn *c, int rc, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+
+/* Emit a MAIL_TRACE_INFO record. */
+void mail_conn_trace_info(mail_conn *c, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 2, 3)))
+#endif
+  ;
+
+/* OpenSSL's one-time initialisation (lib/net/tls_openssl.c); a no-op
+ * without TLS. */
+int mail_tls_global_init(void);
+
+#endif

@@ -1,0 +1,82 @@
+/* Status strings, default limits, version and the free function for
+ * buffers handed to callers. */
+#include <mail/common.h>
+
+#include "config.h"
+#include "core/mem.h"
+
+const char *mail_strerror(int status)
+{
+  switch ((mail_status)status) {
+  case MAIL_OK: return "success";
+  case MAIL_ERR_AGAIN: return "operation would block";
+  case MAIL_ERR_INVALID: return "invalid argument";
+  case MAIL_ERR_NOMEM: return "out of memory";
+  case MAIL_ERR_STATE: return "not allowed in the current state";
+  case MAIL_ERR_UNSUPPORTED: return "not supported";
+  case MAIL_ERR_SERVER: return "the server refused the command";
+  case MAIL_ERR_AUTH: return "authentication failed";
+  case MAIL_ERR_NO_MECHANISM: return "no usable authentication mechanism";
+  case MAIL_ERR_INSECURE: return "refused to proceed without the required protection";
+  case MAIL_ERR_TOO_BIG: return "too big for the server";
+  case MAIL_ERR_NOT_FOUND: return "not found";
+  case MAIL_ERR_BUFFER: return "buffer too small";
+  case MAIL_ERR_CANCELLED: return "cancelled";
+  case MAIL_ERR_RECIPIENTS: return "every recipient was refused";
+  case MAIL_ERR_PARTIAL: return "some items failed";
+  case MAIL_ERR_CALLBACK: return "a callback reported an error";
+  case MAIL_ERR_CHARSET: return "unknown charset or invalid encoding";
+  case MAIL_ERR_SYNTAX: return "syntax error in the input";
+  case MAIL_ERR_FILE: return "file could not be read";
+  case MAIL_ERR_NEEDS_SMTPUTF8: return "message needs SMTPUTF8, which the server does not offer";
+  case MAIL_ERR_REQUIRETLS: return "REQUIRETLS cannot be honoured on this connection";
+  case MAIL_ERR_SASL_BAD_CHALLENGE: return "malformed SASL challenge";
+  case MAIL_ERR_IO: return "input/output error";
+  case MAIL_ERR_TIMEOUT: return "timed out";
+  case MAIL_ERR_CLOSED: return "connection closed by the server";
+  case MAIL_ERR_RESOLVE: return "host name did not resolve";
+  case MAIL_ERR_CONNECT: return "could not connect";
+  case MAIL_ERR_TLS: return "TLS failure";
+  case MAIL_ERR_TLS_VERIFY: return "server certificate did not verify";
+  case MAIL_ERR_STARTTLS: return "STARTTLS required but not available";
+  case MAIL_ERR_STARTTLS_INJECTION: return "data injected before the TLS handshake";
+  case MAIL_ERR_PROTOCOL: return "protocol violation by the server";
+  case MAIL_ERR_LIMIT: return "server input exceeded a limit";
+  case MAIL_ERR_SERVER_CLOSING: return "the server is closing the connection";
+  case MAIL_ERR_SASL_SERVER: return "the server failed mutual authentication";
+  case MAIL_ERR_INTERNAL: return "internal error";
+  }
+  return "unknown error";
+}
+
+int mail_status_is_fatal(int status)
+{
+  return status <= MAIL_ERR_FATAL_THRESHOLD;
+}
+
+void mail_limits_default(mail_limits *l)
+{
+  l->version = MAIL_LIMITS_VERSION;
+  l->max_line = 64 * 1024;
+  l->max_literal = 64u * 1024 * 1024;
+  l->max_response = 128u * 1024 * 1024;
+  l->max_depth = 64;
+  l->max_items = 1000000;
+}
+
+const char *mail_version(void)
+{
+  return MAIL_VERSION_STRING;
+}
+
+unsigned int mail_version_number(void)
+{
+  return MAIL_VERSION_NUMBER;
+}
+
+void mail_free(const mail_allocator *alloc, void *ptr)
+{
+  mail_allocator a;
+  if (mail_alloc_init(&a, alloc) == MAIL_OK)
+    mail_dealloc(&a, ptr);
+}
