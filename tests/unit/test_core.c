@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base64.h"
 #include "core/buf.h"
 #include "core/cmdq.h"
 #include "core/env.h"
@@ -184,6 +185,88 @@ START_TEST(env_injection)
 }
 END_TEST
 
+/* RFC 4648 section 10 vectors. */
+static const char *B64_PLAIN[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+static const char *B64_ENC[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+
+START_TEST(base64_vectors)
+{
+  for (int i = 0; i < 7; i++) {
+    char enc[16];
+    unsigned char dec[16];
+    size_t n = mail_b64_encode(B64_PLAIN[i], strlen(B64_PLAIN[i]), enc);
+    ck_assert_uint_eq(n, strlen(B64_ENC[i]));
+    ck_assert_int_eq(memcmp(enc, B64_ENC[i], n), 0);
+    long d = mail_b64_decode_strict(B64_ENC[i], strlen(B64_ENC[i]), dec);
+    ck_assert_int_eq(d, (long)strlen(B64_PLAIN[i]));
+    ck_assert_int_eq(memcmp(dec, B64_PLAIN[i], (size_t)d), 0);
+  }
+}
+END_TEST
+
+START_TEST(base64_strict_rejects)
+{
+  unsigned char out[16];
+  const char *bad[] = {"Zg=", "Zg", "Z===", "Zm9v\r\n", "Zm 9v", "Zh==", "Zm9=", "Zg==Zg==", "Zm9v!A==", "=Zm9"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    ck_assert_msg(mail_b64_decode_strict(bad[i], strlen(bad[i]), out) < 0, "accepted %s", bad[i]);
+}
+END_TEST
+
+START_TEST(base64_stream_every_split)
+{
+  const char *in = "Zm9v\r\nYmFy IQ\t==\r\n";
+  size_t n = strlen(in);
+  for (size_t cut = 0; cut <= n; cut++) {
+    mail_b64_stream s;
+    mail_b64_stream_init(&s);
+    unsigned char out[64];
+    size_t k = mail_b64_stream_decode(&s, in, cut, out);
+    k += mail_b64_stream_decode(&s, in + cut, n - cut, out + k);
+    k += mail_b64_stream_finish(&s, out + k);
+    ck_assert_uint_eq(k, 7);
+    ck_assert_int_eq(memcmp(out, "foobar!", 7), 0);
+    ck_assert_uint_eq(s.garbage, 0);
+    ck_assert(!s.incomplete);
+  }
+}
+END_TEST
+
+START_TEST(base64_stream_defects)
+{
+  mail_b64_stream s;
+  unsigned char out[64];
+  mail_b64_stream_init(&s);
+  size_t k = mail_b64_stream_decode(&s, "Zm9v*YmE", 8, out);
+  k += mail_b64_stream_finish(&s, out + k);
+  ck_assert_uint_eq(s.garbage, 1);
+  ck_assert(s.incomplete);
+  ck_assert_uint_eq(k, 5);
+  ck_assert_int_eq(memcmp(out, "fooba", 5), 0);
+}
+END_TEST
+
+START_TEST(base64_wrapped_roundtrip)
+{
+  unsigned char data[1000];
+  for (size_t i = 0; i < sizeof data; i++)
+    data[i] = (unsigned char)(i * 7);
+  size_t need = mail_b64_encoded_wrapped_len(sizeof data, 76);
+  char *enc = malloc(need);
+  ck_assert_uint_eq(mail_b64_encode_wrapped(data, sizeof data, 76, enc), need);
+  ck_assert_int_eq(enc[76], '\r');
+  mail_b64_stream s;
+  mail_b64_stream_init(&s);
+  unsigned char *dec = malloc(MAIL_B64_DECODED_MAX(need));
+  size_t k = mail_b64_stream_decode(&s, enc, need, dec);
+  k += mail_b64_stream_finish(&s, dec + k);
+  ck_assert_uint_eq(k, sizeof data);
+  ck_assert_int_eq(memcmp(dec, data, k), 0);
+  free(enc);
+  free(dec);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("core");
@@ -198,6 +281,11 @@ int main(void)
   tcase_add_test(t, cmdq_fifo_and_find);
   tcase_add_test(t, crlf_guard);
   tcase_add_test(t, env_injection);
+  tcase_add_test(t, base64_vectors);
+  tcase_add_test(t, base64_strict_rejects);
+  tcase_add_test(t, base64_stream_every_split);
+  tcase_add_test(t, base64_stream_defects);
+  tcase_add_test(t, base64_wrapped_roundtrip);
   suite_add_tcase(s, t);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
