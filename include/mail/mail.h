@@ -8,5 +8,6 @@
 #include <mail/version.h>
 #include <mail/common.h>
 #include <mail/conn.h>
+#include <mail/mime.h>
 
 #endif /* MAIL_MAIL_H */
