@@ -16,7 +16,13 @@ void mail_tls_config_ref(mail_tls_config *cfg);
  * is used for SNI and for host-name (or IP address) verification; it may
  * not be NULL unless verification is off. The handshake runs through
  * ops->handshake. Errors: MAIL_ERR_NOMEM, MAIL_ERR_TLS (context setup),
- * MAIL_ERR_UNSUPPORTED (built without TLS).
+ * MAIL_ERR_INVALID (bad server_name), MAIL_ERR_UNSUPPORTED (built without
+ * TLS). On failure lower stays the caller's.
+ *
+ * The first layer built from a configuration freezes it (its SSL_CTX is
+ * built then and shared by every later connection); the setters return
+ * MAIL_ERR_STATE from then on. Sessions are cached in the configuration,
+ * keyed by server_name and the lower layer's peer port.
  */
 int mail_tls_layer_new(mail_layer **out, mail_conn *conn, mail_layer *lower, mail_tls_config *cfg,
                        const char *server_name);
