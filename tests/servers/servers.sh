@@ -1,0 +1,457 @@
+#!/bin/bash
+# Real mail servers on loopback for libmail's integration tests.
+#
+#   tests/servers/servers.sh start|stop|status|restart
+#
+# Runs as root (Postfix insists). Installs nothing: when a package is
+# missing it says which one (.ci/packages.txt lists them all). Everything
+# lives under the run dir ${MAIL_TEST_RUNDIR:-/tmp/libmail-servers}:
+#   ca.pem ca.key server.pem server.key   private CA + cert for localhost,
+#                                         127.0.0.1 and ::1 (reused while valid)
+#   mail/<user>/Maildir                   the users' mailboxes (kept across runs)
+#   dovecot/ postfix/                     generated configs, queue, state
+#   log/dovecot.log log/postfix.log       server logs
+#   lmtp.sock                             Dovecot LMTP unix socket
+#   servers.env                           written once every port answers,
+#                                         removed by stop
+#
+# servers.env holds shell KEY=value lines; values never contain spaces or
+# quotes, so a C test can split each line at the first '='. Variables:
+#   MAIL_TEST_RUNDIR            the run dir
+#   MAIL_TEST_HOST              127.0.0.1
+#   MAIL_TEST_HOST6             ::1
+#   MAIL_TEST_HOSTNAME          localhost (name in the server certificate)
+#   MAIL_TEST_CA                CA certificate (PEM) that signed the servers' cert
+#   MAIL_TEST_SERVER_CERT       the servers' certificate (PEM)
+#   MAIL_TEST_DOMAIN            libmail.test (mail domain of every user)
+#   MAIL_TEST_SMTP_PORT         12525  SMTP, STARTTLS offered, AUTH offered
+#   MAIL_TEST_SMTPS_PORT        12465  SMTP over implicit TLS, AUTH
+#   MAIL_TEST_SUBMISSION_PORT   12587  submission: STARTTLS required, then AUTH required
+#   MAIL_TEST_IMAP_PORT         12143  IMAP (STARTTLS)
+#   MAIL_TEST_IMAPS_PORT        12993  IMAP over implicit TLS
+#   MAIL_TEST_POP3_PORT         12110  POP3 (STLS)
+#   MAIL_TEST_POP3S_PORT        12995  POP3 over implicit TLS
+#   MAIL_TEST_LMTP_PORT         12024  Dovecot LMTP over TCP
+#   MAIL_TEST_LMTP_SOCKET       Dovecot LMTP unix socket path
+#   MAIL_TEST_USER<n>, MAIL_TEST_PASS<n>, MAIL_TEST_ADDR<n>, MAIL_TEST_MAILDIR<n>
+#       n=1 alice / alice-pw-1, n=2 bob / bob-pw-2,
+#       n=3 cedric / pässwörd-€ (UTF-8, non-ASCII password),
+#       n=4 quota / quota-pw (tiny quota: a large message fails over LMTP)
+#   MAIL_TEST_QUOTA_USER, MAIL_TEST_QUOTA_PASS, MAIL_TEST_QUOTA_ADDR,
+#   MAIL_TEST_QUOTA_MAILDIR     the same quota user under explicit names
+#   MAIL_TEST_QUOTA_BYTES       10240, the quota user's storage limit
+#   MAIL_TEST_UTF8_ADDR         a UTF-8 address (cédric@libmail.test) that
+#                               Postfix delivers (SMTPUTF8) into cedric's maildir
+#   MAIL_TEST_UTF8_MAILDIR      that maildir
+#   MAIL_TEST_SASL_MECHS        PLAIN,LOGIN,CRAM-MD5,SCRAM-SHA-1,SCRAM-SHA-256
+#                               (offered by Dovecot IMAP/POP3 and by Postfix AUTH)
+#   MAIL_TEST_MAX_MESSAGE_SIZE  52428800, Postfix's SIZE limit
+#   MAIL_TEST_DOVECOT_LOG, MAIL_TEST_POSTFIX_LOG   the server logs
+#
+# Mail for libmail.test sent through Postfix is delivered over LMTP to
+# Dovecot; mail that needs SMTPUTF8 (UTF-8 addresses or headers) is written
+# by Postfix's virtual(8) into the same maildirs, because Dovecot 2.3's LMTP
+# does not offer SMTPUTF8. Bounces and DSN reports to libmail.test senders
+# land in their mailboxes the same way.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RUNDIR=${MAIL_TEST_RUNDIR:-/tmp/libmail-servers}
+DOMAIN=libmail.test
+START_TIMEOUT=${MAIL_TEST_START_TIMEOUT:-20}
+STOP_TIMEOUT=10
+
+SMTP_PORT=12525 SMTPS_PORT=12465 SUBMISSION_PORT=12587
+IMAP_PORT=12143 IMAPS_PORT=12993 POP3_PORT=12110 POP3S_PORT=12995
+LMTP_PORT=12024
+ALL_PORTS="$SMTP_PORT $SMTPS_PORT $SUBMISSION_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT $LMTP_PORT"
+# Ports whose server speaks first in clear text: we wait for the greeting.
+GREETING_PORTS="$SMTP_PORT $SUBMISSION_PORT $IMAP_PORT $POP3_PORT $LMTP_PORT"
+
+USERS=(alice bob cedric quota)
+PASSWORDS=(alice-pw-1 bob-pw-2 'pässwörd-€' quota-pw)
+QUOTA_BYTES=10240
+UTF8_ADDR="cédric@$DOMAIN"
+UTF8_USER=cedric
+
+MAIL_USER=nobody
+MAIL_GROUP=nogroup
+
+DOVECOT_DIR=$RUNDIR/dovecot
+DOVECOT_CONF=$DOVECOT_DIR/dovecot.conf
+DOVECOT_PID=$DOVECOT_DIR/run/master.pid
+POSTFIX_CONF=$RUNDIR/postfix/conf
+POSTFIX_SPOOL=$RUNDIR/postfix/spool
+POSTFIX_PID=$POSTFIX_SPOOL/pid/master.pid
+LOGDIR=$RUNDIR/log
+ENV_FILE=$RUNDIR/servers.env
+
+say() { printf 'servers.sh: %s\n' "$*"; }
+die() { printf 'servers.sh: error: %s\n' "$*" >&2; exit 1; }
+
+log_tails() {
+    local f
+    for f in "$LOGDIR/dovecot.log" "$LOGDIR/postfix.log" "$LOGDIR/postfix-start.log" \
+             "$LOGDIR/dovecot-start.log"; do
+        [[ -s $f ]] || continue
+        printf -- '--- last lines of %s ---\n' "$f" >&2
+        tail -n 25 "$f" >&2
+    done
+}
+
+# --------------------------------------------------------------- checks
+check_tools() {
+    local missing=() pair
+    # "file-or-command:package"
+    for pair in openssl:openssl \
+                dovecot:dovecot-core \
+                /usr/lib/dovecot/imap:dovecot-imapd \
+                /usr/lib/dovecot/pop3:dovecot-pop3d \
+                /usr/lib/dovecot/lmtp:dovecot-lmtpd \
+                /usr/lib/dovecot/modules/lib10_quota_plugin.so:dovecot-core \
+                /usr/lib/dovecot/modules/lib30_imap_zlib_plugin.so:dovecot-imapd \
+                postfix:postfix \
+                /usr/lib/postfix/sbin/virtual:postfix; do
+        local what=${pair%%:*} pkg=${pair#*:}
+        if [[ $what == /* ]]; then
+            [[ -e $what ]] || missing+=("$pkg")
+        else
+            command -v "$what" >/dev/null 2>&1 || \
+                [[ -x /usr/sbin/$what ]] || missing+=("$pkg")
+        fi
+    done
+    if ((${#missing[@]})); then
+        local uniq
+        uniq=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+        die "missing package(s): ${uniq% }; install with: apt-get install -y ${uniq% }"
+    fi
+    local who
+    for who in postfix dovecot dovenull "$MAIL_USER"; do
+        getent passwd "$who" >/dev/null || die "system user '$who' is missing (reinstall postfix / dovecot-core)"
+    done
+    getent group postdrop >/dev/null || die "group 'postdrop' is missing (reinstall postfix)"
+}
+
+need_root() {
+    [[ $(id -u) -eq 0 ]] || die "must run as root (Postfix and Dovecot need it); try: sudo $0 $*"
+}
+
+# --------------------------------------------------------------- process helpers
+# A PID is ours while /proc shows it alive (a zombie counts as gone) and
+# running the expected program.
+pid_alive() {
+    local pid=$1 comm=$2 stat state
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    state=${stat##*) }
+    state=${state%% *}
+    [[ $state != Z && $state != X ]] || return 1
+    [[ -z $comm || $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]]
+}
+
+pid_from() {
+    local f=$1 pid
+    [[ -r $f ]] || return 1
+    pid=$(tr -d ' \n' <"$f" 2>/dev/null) || return 1
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    printf '%s' "$pid"
+}
+
+dovecot_pid() { local p; p=$(pid_from "$DOVECOT_PID") && pid_alive "$p" dovecot && printf '%s' "$p"; }
+postfix_pid() { local p; p=$(pid_from "$POSTFIX_PID") && pid_alive "$p" master && printf '%s' "$p"; }
+
+# Send SIGTERM to one PID and wait (bounded) until /proc says it is gone.
+stop_pid() {
+    local name=$1 pid=$2 comm=$3 deadline
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + STOP_TIMEOUT))
+    while pid_alive "$pid" "$comm"; do
+        if ((SECONDS >= deadline)); then
+            say "$name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 0.2
+            pid_alive "$pid" "$comm" && die "$name (pid $pid) does not die"
+            break
+        fi
+        sleep 0.05
+    done
+}
+
+# --------------------------------------------------------------- port probes
+# True when something accepts on host:port; with a greeting expected, also
+# when the first line arrives within a second.
+probe_port() {
+    local host=$1 port=$2 greet=$3
+    timeout 2 bash -c '
+        { exec 3<>"/dev/tcp/$0/$1"; } 2>/dev/null || exit 1
+        if [[ $2 == 1 ]]; then
+            IFS= read -r -t 1 line <&3 || exit 1
+            [[ $line == "* OK"* || $line == "+OK"* || $line == 220* ]] || exit 1
+        fi
+        exit 0' "$host" "$port" "$greet" </dev/null >/dev/null 2>&1
+}
+
+# Prints the endpoints that do not answer yet; empty output means all up.
+down_endpoints() {
+    local port host greet
+    for port in $ALL_PORTS; do
+        greet=0
+        [[ " $GREETING_PORTS " == *" $port "* ]] && greet=1
+        for host in 127.0.0.1 ::1; do
+            probe_port "$host" "$port" "$greet" || printf '%s ' "[$host]:$port"
+        done
+    done
+    [[ -S $RUNDIR/lmtp.sock ]] || printf '%s ' "$RUNDIR/lmtp.sock"
+}
+
+wait_up() {
+    local deadline=$((SECONDS + START_TIMEOUT)) down
+    while :; do
+        down=$(down_endpoints)
+        [[ -z $down ]] && return 0
+        if ((SECONDS >= deadline)); then
+            log_tails
+            die "servers did not come up within ${START_TIMEOUT}s; not answering: $down"
+        fi
+        sleep 0.1
+    done
+}
+
+# --------------------------------------------------------------- certificates
+certs_valid() {
+    [[ -s $RUNDIR/ca.pem && -s $RUNDIR/server.pem && -s $RUNDIR/server.key ]] || return 1
+    openssl verify -CAfile "$RUNDIR/ca.pem" "$RUNDIR/server.pem" >/dev/null 2>&1 || return 1
+    # Still valid for at least a day, and the key belongs to the certificate.
+    openssl x509 -checkend 86400 -noout -in "$RUNDIR/server.pem" >/dev/null 2>&1 || return 1
+    openssl x509 -checkend 86400 -noout -in "$RUNDIR/ca.pem" >/dev/null 2>&1 || return 1
+    [[ $(openssl x509 -noout -pubkey -in "$RUNDIR/server.pem" 2>/dev/null) == \
+       $(openssl pkey -pubout -in "$RUNDIR/server.key" 2>/dev/null) ]]
+}
+
+make_certs() {
+    certs_valid && return 0
+    say "creating a private CA and a server certificate in $RUNDIR"
+    local tmp
+    tmp=$(mktemp -d "$RUNDIR/certs.XXXXXX")
+    (
+        cd "$tmp"
+        umask 077
+        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout ca.key -out ca.pem -days 3650 -sha256 \
+            -subj "/O=libmail tests/CN=libmail test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign"
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout server.key -out server.csr -subj "/O=libmail tests/CN=localhost"
+        printf '%s\n' \
+            "basicConstraints=critical,CA:FALSE" \
+            "keyUsage=critical,digitalSignature,keyEncipherment" \
+            "extendedKeyUsage=serverAuth" \
+            "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" >server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -out server.pem -days 825 -sha256 -extfile server.ext
+    ) >"$LOGDIR/openssl.log" 2>&1 || { cat "$LOGDIR/openssl.log" >&2; rm -rf "$tmp"; die "openssl failed"; }
+    chmod 644 "$tmp/ca.pem" "$tmp/server.pem"
+    chmod 600 "$tmp/ca.key" "$tmp/server.key"
+    mv -f "$tmp/ca.key" "$tmp/ca.pem" "$tmp/server.key" "$tmp/server.pem" "$RUNDIR/"
+    rm -rf "$tmp"
+}
+
+# --------------------------------------------------------------- configuration
+subst() { # template output
+    sed -e "s|@RUNDIR@|$RUNDIR|g" \
+        -e "s|@MAILUID@|$MAIL_UID|g" \
+        -e "s|@MAILGID@|$MAIL_GID|g" "$1" >"$2.tmp"
+    mv -f "$2.tmp" "$2"
+}
+
+setup_users() {
+    local i u passwd=$DOVECOT_DIR/passwd extra
+    : >"$passwd.tmp"
+    chmod 640 "$passwd.tmp"
+    for i in "${!USERS[@]}"; do
+        u=${USERS[$i]}
+        extra=
+        [[ $u == quota ]] && extra="userdb_quota_rule=*:storage=$((QUOTA_BYTES / 1024))k"
+        printf '%s:{PLAIN}%s:%s:%s::%s::%s\n' "$u" "${PASSWORDS[$i]}" "$MAIL_UID" "$MAIL_GID" \
+            "$RUNDIR/mail/$u" "$extra" >>"$passwd.tmp"
+        mkdir -p "$RUNDIR/mail/$u/Maildir/cur" "$RUNDIR/mail/$u/Maildir/new" "$RUNDIR/mail/$u/Maildir/tmp"
+    done
+    chgrp dovecot "$passwd.tmp"
+    mv -f "$passwd.tmp" "$passwd"
+    chown -R "$MAIL_UID:$MAIL_GID" "$RUNDIR/mail"
+    chmod 755 "$RUNDIR/mail"
+}
+
+setup_dovecot() {
+    mkdir -p "$DOVECOT_DIR/run" "$DOVECOT_DIR/state"
+    chmod 755 "$DOVECOT_DIR" "$DOVECOT_DIR/run"
+    subst "$HERE/dovecot.conf.in" "$DOVECOT_CONF"
+}
+
+setup_postfix() {
+    local d
+    mkdir -p "$POSTFIX_CONF" "$POSTFIX_SPOOL" "$RUNDIR/postfix/data"
+    chmod 755 "$RUNDIR/postfix" "$POSTFIX_CONF" "$POSTFIX_SPOOL"
+    chown root:root "$POSTFIX_CONF" "$POSTFIX_SPOOL"
+    chown postfix "$RUNDIR/postfix/data"
+    chmod 700 "$RUNDIR/postfix/data"
+    # The queue tree exactly as postfix-files wants it, so that a start with
+    # the quick-start marker skips the slow post-install checks.
+    for d in active bounce corrupt defer deferred flush hold incoming private saved trace; do
+        mkdir -p "$POSTFIX_SPOOL/$d"
+        chown postfix "$POSTFIX_SPOOL/$d"
+        chmod 700 "$POSTFIX_SPOOL/$d"
+    done
+    mkdir -p "$POSTFIX_SPOOL/maildrop" "$POSTFIX_SPOOL/public" "$POSTFIX_SPOOL/pid"
+    chown postfix:postdrop "$POSTFIX_SPOOL/maildrop" "$POSTFIX_SPOOL/public"
+    chmod 730 "$POSTFIX_SPOOL/maildrop"
+    chmod 710 "$POSTFIX_SPOOL/public"
+    chown root:root "$POSTFIX_SPOOL/pid"
+    chmod 755 "$POSTFIX_SPOOL/pid"
+
+    subst "$HERE/postfix-main.cf.in" "$POSTFIX_CONF/main.cf"
+    subst "$HERE/postfix-master.cf.in" "$POSTFIX_CONF/master.cf"
+    {
+        local u
+        for u in "${USERS[@]}"; do printf '%s@%s %s/Maildir/\n' "$u" "$DOMAIN" "$u"; done
+        printf '%s %s/Maildir/\n' "$UTF8_ADDR" "$UTF8_USER"
+    } >"$POSTFIX_CONF/vmailbox"
+    # Any byte >= 0x80 (raw bytes: Postfix's regexp runs in the C locale):
+    # UTF-8 recipients are delivered by virtual(8); a UTF-8 sender, recipient
+    # or header sends the whole message there (FILTER), since LMTP would bounce it.
+    printf '/[\200-\377]/ virtual:\n' >"$POSTFIX_CONF/transport_utf8"
+    printf '/[\200-\377]/ FILTER virtual:%s\n' "$DOMAIN" >"$POSTFIX_CONF/utf8_sender"
+    printf '/[\200-\377]/ FILTER virtual:%s\n' "$DOMAIN" >"$POSTFIX_CONF/utf8_filter"
+    # Postfix re-reads files younger than ~1 s while starting: back-date them.
+    touch -d '-1 minute' "$POSTFIX_CONF"/*
+}
+
+setup() {
+    mkdir -p "$RUNDIR" "$LOGDIR"
+    chmod 755 "$RUNDIR" "$LOGDIR"
+    MAIL_UID=$(id -u "$MAIL_USER")
+    MAIL_GID=$(getent group "$MAIL_GROUP" | cut -d: -f3)
+    make_certs
+    setup_dovecot
+    setup_users
+    setup_postfix
+}
+
+write_env() {
+    local i n tmp=$ENV_FILE.tmp
+    {
+        printf '# written by tests/servers/servers.sh start; removed by stop\n'
+        printf 'MAIL_TEST_RUNDIR=%s\n' "$RUNDIR"
+        printf 'MAIL_TEST_HOST=127.0.0.1\nMAIL_TEST_HOST6=::1\nMAIL_TEST_HOSTNAME=localhost\n'
+        printf 'MAIL_TEST_CA=%s\n' "$RUNDIR/ca.pem"
+        printf 'MAIL_TEST_SERVER_CERT=%s\n' "$RUNDIR/server.pem"
+        printf 'MAIL_TEST_DOMAIN=%s\n' "$DOMAIN"
+        printf 'MAIL_TEST_SMTP_PORT=%s\n' "$SMTP_PORT"
+        printf 'MAIL_TEST_SMTPS_PORT=%s\n' "$SMTPS_PORT"
+        printf 'MAIL_TEST_SUBMISSION_PORT=%s\n' "$SUBMISSION_PORT"
+        printf 'MAIL_TEST_IMAP_PORT=%s\n' "$IMAP_PORT"
+        printf 'MAIL_TEST_IMAPS_PORT=%s\n' "$IMAPS_PORT"
+        printf 'MAIL_TEST_POP3_PORT=%s\n' "$POP3_PORT"
+        printf 'MAIL_TEST_POP3S_PORT=%s\n' "$POP3S_PORT"
+        printf 'MAIL_TEST_LMTP_PORT=%s\n' "$LMTP_PORT"
+        printf 'MAIL_TEST_LMTP_SOCKET=%s\n' "$RUNDIR/lmtp.sock"
+        for i in "${!USERS[@]}"; do
+            n=$((i + 1))
+            printf 'MAIL_TEST_USER%d=%s\n' "$n" "${USERS[$i]}"
+            printf 'MAIL_TEST_PASS%d=%s\n' "$n" "${PASSWORDS[$i]}"
+            printf 'MAIL_TEST_ADDR%d=%s@%s\n' "$n" "${USERS[$i]}" "$DOMAIN"
+            printf 'MAIL_TEST_MAILDIR%d=%s\n' "$n" "$RUNDIR/mail/${USERS[$i]}/Maildir"
+        done
+        printf 'MAIL_TEST_QUOTA_USER=quota\nMAIL_TEST_QUOTA_PASS=quota-pw\n'
+        printf 'MAIL_TEST_QUOTA_ADDR=quota@%s\n' "$DOMAIN"
+        printf 'MAIL_TEST_QUOTA_MAILDIR=%s\n' "$RUNDIR/mail/quota/Maildir"
+        printf 'MAIL_TEST_QUOTA_BYTES=%s\n' "$QUOTA_BYTES"
+        printf 'MAIL_TEST_UTF8_ADDR=%s\n' "$UTF8_ADDR"
+        printf 'MAIL_TEST_UTF8_MAILDIR=%s\n' "$RUNDIR/mail/$UTF8_USER/Maildir"
+        printf 'MAIL_TEST_SASL_MECHS=PLAIN,LOGIN,CRAM-MD5,SCRAM-SHA-1,SCRAM-SHA-256\n'
+        printf 'MAIL_TEST_MAX_MESSAGE_SIZE=52428800\n'
+        printf 'MAIL_TEST_DOVECOT_LOG=%s\n' "$LOGDIR/dovecot.log"
+        printf 'MAIL_TEST_POSTFIX_LOG=%s\n' "$LOGDIR/postfix.log"
+    } >"$tmp"
+    chmod 644 "$tmp"
+    mv -f "$tmp" "$ENV_FILE"
+}
+
+# --------------------------------------------------------------- commands
+start_dovecot() {
+    local pid
+    if pid=$(dovecot_pid); then
+        say "dovecot already running (pid $pid)"
+        return 0
+    fi
+    rm -f "$DOVECOT_PID"
+    # Daemons must not keep our stdout/stderr: a caller reading us through a
+    # pipe would wait forever.
+    dovecot -c "$DOVECOT_CONF" </dev/null >"$LOGDIR/dovecot-start.log" 2>&1 || {
+        log_tails
+        die "dovecot failed to start"
+    }
+}
+
+start_postfix() {
+    local pid
+    if pid=$(postfix_pid); then
+        say "postfix already running (pid $pid)"
+        return 0
+    fi
+    rm -f "$POSTFIX_PID"
+    touch "$POSTFIX_SPOOL/quick-start"
+    postfix -c "$POSTFIX_CONF" start </dev/null >"$LOGDIR/postfix-start.log" 2>&1 || {
+        log_tails
+        die "postfix failed to start"
+    }
+}
+
+cmd_start() {
+    need_root start
+    check_tools
+    setup
+    start_dovecot
+    start_postfix
+    wait_up
+    write_env
+    say "up: dovecot pid $(dovecot_pid), postfix pid $(postfix_pid); env in $ENV_FILE"
+}
+
+cmd_stop() {
+    need_root stop
+    local pid
+    rm -f "$ENV_FILE"
+    if pid=$(postfix_pid); then
+        stop_pid postfix "$pid" master
+        say "postfix stopped"
+    fi
+    if pid=$(dovecot_pid); then
+        stop_pid dovecot "$pid" dovecot
+        say "dovecot stopped"
+    fi
+    rm -f "$POSTFIX_PID" "$DOVECOT_PID"
+}
+
+cmd_status() {
+    local rc=0 pid down
+    if pid=$(dovecot_pid); then say "dovecot running (pid $pid)"; else say "dovecot not running"; rc=3; fi
+    if pid=$(postfix_pid); then say "postfix running (pid $pid)"; else say "postfix not running"; rc=3; fi
+    down=$(down_endpoints)
+    if [[ -n $down ]]; then
+        say "not answering: $down"
+        rc=3
+    else
+        say "all ports answer; env in $ENV_FILE"
+    fi
+    return $rc
+}
+
+case ${1:-} in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    restart) cmd_stop; cmd_start ;;
+    status) cmd_status ;;
+    *) printf 'usage: %s start|stop|status|restart\n' "$0" >&2; exit 2 ;;
+esac
