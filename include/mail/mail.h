@@ -8,6 +8,7 @@
 #include <mail/version.h>
 #include <mail/common.h>
 #include <mail/conn.h>
+#include <mail/sasl.h>
 #include <mail/mime.h>
 
 #endif /* MAIL_MAIL_H */

@@ -1,0 +1,274 @@
+/*
+ * libmail — the SASL client engine.
+ *
+ * One engine serves SMTP, LMTP, POP3, IMAP and NNTP (their sessions drive it
+ * for you: set the credentials on the session) and can be driven on its own
+ * through this header, by bindings or by a protocol libmail does not know.
+ * A mail_sasl handle does no I/O: it turns server challenges into client
+ * responses.
+ *
+ * Mechanisms: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS,
+ * SCRAM-SHA-1 (RFC 5802, RFC 7677; channel binding RFC 5929 / RFC 9266),
+ * OAUTHBEARER (RFC 7628), XOAUTH2, EXTERNAL (RFC 4422), CRAM-MD5
+ * (RFC 2195), PLAIN (RFC 4616), LOGIN.
+ *
+ * Driving it alone (raw bytes; base64 is the protocol's business, helpers
+ * are at the end of this header):
+ *
+ *   mail_sasl_new(&s, NULL);
+ *   mail_sasl_set_username(s, "user"); mail_sasl_set_password(s, "pw");
+ *   mail_sasl_set_tls(s, 1);                       // facts about the link
+ *   mail_sasl_select(s, "SCRAM-SHA-256 PLAIN", &mech);
+ *   mail_sasl_start(s, mech, &out, &out_len);      // out == NULL: server speaks first
+ *   ... send mech (and out as the initial response) ...
+ *   while the server sends a challenge:
+ *     mail_sasl_step(s, chal, chal_len, &out, &out_len);  // send out
+ *   when the server says success (with optional final data):
+ *     mail_sasl_success(s, data, data_len);        // MAIL_OK: both sides proved
+ *   when it says the mechanism is not supported:
+ *     mail_sasl_next_mechanism(s, &mech) and start again
+ *   when it says authentication failed:
+ *     mail_sasl_failure(s) == MAIL_OK means "start the same mechanism again"
+ *     (an OAuth token was refreshed, once); anything else is final.
+ *
+ * If mail_sasl_step() fails (a malformed challenge, a server that cannot
+ * prove it knows the password), abort the exchange the protocol's way (for
+ * example a "*" line) and treat the attempt as failed.
+ *
+ * Secrets (password, token, every response) live in memory that is wiped
+ * before it is freed; no error string ever contains one.
+ *
+ * Threading: one handle is used by one thread at a time. No call blocks,
+ * except that the token callback runs inside the call that needs it.
+ */
+#ifndef MAIL_SASL_H
+#define MAIL_SASL_H
+
+#include <mail/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mail_sasl mail_sasl;
+
+/** Largest decoded challenge accepted (bytes); longer ones give MAIL_ERR_SASL_BAD_CHALLENGE. */
+#define MAIL_SASL_MAX_CHALLENGE 16384
+
+/** Default bounds on the SCRAM iteration count (RFC 5802 and 7677 ask for at least 4096). */
+#define MAIL_SASL_SCRAM_MIN_ITERATIONS 4096
+#define MAIL_SASL_SCRAM_MAX_ITERATIONS 600000
+
+/**
+ * Token callback for OAUTHBEARER and XOAUTH2. Called when a token is needed
+ * (refresh == 0) and once more after the server rejected the token
+ * (refresh == 1). It supplies the token with mail_sasl_set_oauth_token()
+ * and returns 0, or returns non-zero to give up (MAIL_ERR_CALLBACK; after a
+ * rejection, MAIL_ERR_AUTH). The server's error details are readable with
+ * mail_sasl_error_detail() during a refresh call.
+ */
+typedef int (*mail_sasl_token_fn)(void *user, mail_sasl *sasl, int refresh);
+
+/** Fields for mail_sasl_error_detail(). */
+typedef enum mail_sasl_detail {
+  MAIL_SASL_DETAIL_OAUTH_STATUS = 1,  /**< "status" of the server's OAuth error JSON */
+  MAIL_SASL_DETAIL_OAUTH_SCOPE = 2,   /**< "scope" of the server's OAuth error JSON */
+  MAIL_SASL_DETAIL_OAUTH_OPENID = 3,  /**< "openid-configuration" of the OAuth error JSON */
+  MAIL_SASL_DETAIL_OAUTH_JSON = 4,    /**< the whole OAuth error JSON as the server sent it */
+  MAIL_SASL_DETAIL_SCRAM_ERROR = 5    /**< the SCRAM server-error value ("e=" attribute) */
+} mail_sasl_detail;
+
+/**
+ * Create a SASL client handle. alloc may be NULL (the C library); it is
+ * copied. Returns MAIL_OK, MAIL_ERR_NOMEM or MAIL_ERR_INVALID (incomplete
+ * allocator). Does not block.
+ */
+MAIL_EXTERN int mail_sasl_new(mail_sasl **out, const mail_allocator *alloc);
+
+/** Wipe every secret and free the handle. NULL is fine. */
+MAIL_EXTERN void mail_sasl_free(mail_sasl *sasl);
+
+/* ---------------------------------------------------------------- settings */
+
+/**
+ * The authentication identity (user name), copied. NULL clears it.
+ * MAIL_ERR_INVALID when it holds CR, LF or NUL, or is not valid UTF-8.
+ */
+MAIL_EXTERN int mail_sasl_set_username(mail_sasl *sasl, const char *authcid);
+
+/**
+ * The password, copied into memory that is wiped when replaced or freed.
+ * NULL clears it. MAIL_ERR_INVALID when not valid UTF-8 (SASLprep, where a
+ * mechanism asks for it, may still reject it at start).
+ */
+MAIL_EXTERN int mail_sasl_set_password(mail_sasl *sasl, const char *password);
+
+/**
+ * The authorization identity (act as this user), copied; NULL (default)
+ * means "the same as the authentication identity". Used by PLAIN, SCRAM,
+ * OAUTHBEARER and EXTERNAL. MAIL_ERR_INVALID on CR, LF, NUL or bad UTF-8.
+ */
+MAIL_EXTERN int mail_sasl_set_authzid(mail_sasl *sasl, const char *authzid);
+
+/** OAuth 2 bearer token (copied, wiped when replaced or freed). NULL clears it. */
+MAIL_EXTERN int mail_sasl_set_oauth_token(mail_sasl *sasl, const char *token);
+
+/** Install a token callback (see mail_sasl_token_fn); NULL removes it. */
+MAIL_EXTERN void mail_sasl_set_token_callback(mail_sasl *sasl, mail_sasl_token_fn fn, void *user);
+
+/**
+ * Host and port sent in OAUTHBEARER's "host" and "port" fields (optional;
+ * host NULL and port 0 omit them). MAIL_ERR_INVALID on CR, LF, NUL or ^A.
+ */
+MAIL_EXTERN int mail_sasl_set_oauth_host(mail_sasl *sasl, const char *host, unsigned int port);
+
+/**
+ * Allow EXTERNAL: set when a TLS client certificate (or another external
+ * identity) authenticates the client. Off by default.
+ */
+MAIL_EXTERN void mail_sasl_set_external(mail_sasl *sasl, int on);
+
+/**
+ * Whether the link is protected: TLS is up and the server was verified.
+ * PLAIN, LOGIN, OAUTHBEARER and XOAUTH2 send reusable credentials and are
+ * refused (MAIL_ERR_INSECURE) on an unprotected link unless
+ * mail_sasl_set_allow_insecure_plaintext() says otherwise. Off by default.
+ * Sessions set this from their connection.
+ */
+MAIL_EXTERN void mail_sasl_set_tls(mail_sasl *sasl, int protected_link);
+
+/** Allow PLAIN, LOGIN and the OAuth mechanisms without TLS. For tests and local sockets only. */
+MAIL_EXTERN void mail_sasl_set_allow_insecure_plaintext(mail_sasl *sasl, int on);
+
+/**
+ * Channel-binding data of the TLS connection (mail_channel_binding type
+ * from mail/conn.h: 1 = tls-exporter, 2 = tls-server-end-point), copied.
+ * With it the -PLUS mechanisms become usable and the SCRAM gs2 header says
+ * "y" when the server offers no -PLUS. data NULL clears it.
+ * MAIL_ERR_INVALID for an unknown type or more than 256 bytes.
+ */
+MAIL_EXTERN int mail_sasl_set_channel_binding(mail_sasl *sasl, int type, const unsigned char *data,
+                                              size_t len);
+
+/**
+ * Only these mechanisms, in this order of preference (space- or
+ * comma-separated names, case-insensitive). NULL restores the default
+ * order: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1,
+ * OAUTHBEARER, XOAUTH2, EXTERNAL, CRAM-MD5, PLAIN, LOGIN. A mechanism is
+ * still only chosen when its requirements are met (credentials, channel
+ * binding for -PLUS, a token for OAuth, mail_sasl_set_external() for
+ * EXTERNAL, a protected link for PLAIN/LOGIN/OAuth).
+ * MAIL_ERR_INVALID for an unknown name, MAIL_ERR_NOMEM.
+ */
+MAIL_EXTERN int mail_sasl_set_mechanisms(mail_sasl *sasl, const char *allow_list);
+
+/**
+ * Bounds on the SCRAM iteration count the server may ask for (defaults
+ * MAIL_SASL_SCRAM_MIN_ITERATIONS..MAIL_SASL_SCRAM_MAX_ITERATIONS). Too few
+ * makes a stolen exchange cheap to crack; too many is a denial of service.
+ * MAIL_ERR_INVALID unless 1 <= min <= max <= 100,000,000.
+ */
+MAIL_EXTERN int mail_sasl_set_scram_iterations(mail_sasl *sasl, unsigned int min, unsigned int max);
+
+/** Random source for nonces (NULL restores the default). Tests inject fixed bytes. */
+MAIL_EXTERN void mail_sasl_set_random(mail_sasl *sasl, mail_random_fn fn, void *user);
+
+/* ---------------------------------------------------------------- exchange */
+
+/**
+ * Choose the best mechanism from the server's list (space-separated, as
+ * advertised after TLS). *mech points to a static name. The list is kept
+ * for mail_sasl_next_mechanism() and the SCRAM gs2 header.
+ * Errors: MAIL_ERR_NO_MECHANISM (nothing usable), MAIL_ERR_INSECURE (only a
+ * cleartext mechanism would do and the link is not protected),
+ * MAIL_ERR_NOMEM.
+ */
+MAIL_EXTERN int mail_sasl_select(mail_sasl *sasl, const char *server_mechs, const char **mech);
+
+/**
+ * After the server said the current mechanism is not supported: the next
+ * usable one from the list given to mail_sasl_select(). Never call this
+ * after an authentication failure. MAIL_ERR_NO_MECHANISM when none is left.
+ */
+MAIL_EXTERN int mail_sasl_next_mechanism(mail_sasl *sasl, const char **mech);
+
+/**
+ * Start an exchange with mechanism mech (any supported name, chosen or
+ * not). *out / *out_len: the initial client message (may be empty, e.g.
+ * EXTERNAL), or *out NULL when the server must speak first (LOGIN,
+ * CRAM-MD5). *out stays valid until the next call on the handle.
+ * Errors: MAIL_ERR_UNSUPPORTED (unknown mechanism or no crypto),
+ * MAIL_ERR_INVALID (missing credentials; CR, LF or NUL in a name),
+ * MAIL_ERR_INSECURE, MAIL_ERR_CHARSET (SASLprep refused the name or
+ * password), MAIL_ERR_CALLBACK, MAIL_ERR_NOMEM.
+ */
+MAIL_EXTERN int mail_sasl_start(mail_sasl *sasl, const char *mech, const unsigned char **out,
+                                size_t *out_len);
+
+/**
+ * Answer a server challenge (decoded bytes). *out / *out_len: the response
+ * to send (may be empty). Errors: MAIL_ERR_SASL_BAD_CHALLENGE (malformed,
+ * oversized, nonce not extending ours, iteration count out of bounds),
+ * MAIL_ERR_SASL_SERVER (the server's SCRAM signature is wrong),
+ * MAIL_ERR_AUTH (the server sent a SCRAM error or an OAuth error: the
+ * response is then the one the mechanism requires before the server's
+ * final failure), MAIL_ERR_STATE, MAIL_ERR_NOMEM.
+ */
+MAIL_EXTERN int mail_sasl_step(mail_sasl *sasl, const unsigned char *challenge, size_t len,
+                               const unsigned char **out, size_t *out_len);
+
+/**
+ * The server reported success, with optional final data (decoded; NULL or
+ * len 0 for none). MAIL_OK when the exchange is complete and, for SCRAM,
+ * the server proved it knows the password; MAIL_ERR_SASL_SERVER when it
+ * did not (treat the connection as compromised); MAIL_ERR_STATE.
+ */
+MAIL_EXTERN int mail_sasl_success(mail_sasl *sasl, const unsigned char *data, size_t len);
+
+/**
+ * The server reported an authentication failure. Returns MAIL_OK when the
+ * same mechanism may be started once more (an OAuth token was refreshed by
+ * the token callback; this happens at most once per handle), otherwise
+ * MAIL_ERR_AUTH.
+ */
+MAIL_EXTERN int mail_sasl_failure(mail_sasl *sasl);
+
+/**
+ * Outcome so far: MAIL_OK once authenticated, MAIL_ERR_AGAIN while an
+ * exchange is in progress or none was started, else the error that ended it.
+ */
+MAIL_EXTERN int mail_sasl_outcome(const mail_sasl *sasl);
+
+/** The current mechanism's name, or NULL. */
+MAIL_EXTERN const char *mail_sasl_mechanism(const mail_sasl *sasl);
+
+/**
+ * Details the server sent with a failure (mail_sasl_detail), as a
+ * NUL-terminated string owned by the handle, or NULL when absent. Server
+ * text, never a credential.
+ */
+MAIL_EXTERN const char *mail_sasl_error_detail(const mail_sasl *sasl, int field);
+
+/* ---------------------------------------------------------------- base64 */
+
+/**
+ * Base64-encode (RFC 4648, no line breaks) into out, which holds cap bytes;
+ * a NUL is appended. *out_len (may be NULL) gets the length without it.
+ * MAIL_ERR_BUFFER when cap < 4 * ceil(len / 3) + 1.
+ */
+MAIL_EXTERN int mail_sasl_b64_encode(const unsigned char *in, size_t len, char *out, size_t cap,
+                                     size_t *out_len);
+
+/**
+ * Strictly base64-decode (alphabet only, correct padding, no whitespace)
+ * into out (cap bytes). MAIL_ERR_SASL_BAD_CHALLENGE on invalid input,
+ * MAIL_ERR_BUFFER when cap < 3 * len / 4 + 3.
+ */
+MAIL_EXTERN int mail_sasl_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap,
+                                     size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MAIL_SASL_H */

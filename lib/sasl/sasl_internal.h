@@ -1,0 +1,95 @@
+/*
+ * The SASL engine as protocol engines (SMTP, POP3, IMAP, NNTP) drive it.
+ *
+ * A protocol engine owns a mail_sasl configured through the public setters
+ * (credentials, allow-list, ...) plus the connection's facts
+ * (mail_sasl_use_conn). It then:
+ *
+ *   1. calls mail_sasl_begin() with its profile and the mechanism list read
+ *      AFTER TLS, and sends its AUTH command with cmd.mech and, when
+ *      cmd.data is not NULL, cmd.data as the initial response;
+ *   2. classifies each server reply (mail_sasl_reply_kind) and calls
+ *      mail_sasl_reply() with the reply's base64 payload:
+ *        - MAIL_SASL_SEND_LINE: send next.data followed by CRLF;
+ *        - MAIL_SASL_SEND_COMMAND: send a new AUTH command built from next
+ *          (fallback after "mechanism not supported", or a retry with a
+ *          refreshed OAuth token);
+ *        - MAIL_OK: authenticated (the server proved itself where the
+ *          mechanism can tell);
+ *        - a negative status: the exchange is over. MAIL_ERR_AUTH (the
+ *          credentials were refused), MAIL_ERR_NO_MECHANISM,
+ *          MAIL_ERR_SASL_BAD_CHALLENGE, MAIL_ERR_SASL_SERVER (the server
+ *          could not prove it knows the password: close the connection),
+ *          MAIL_ERR_SERVER (another error reply), MAIL_ERR_NOMEM.
+ *
+ * Everything the engine hands out here (initial responses, lines) may hold
+ * a credential or a value derived from one: protocol engines MUST queue
+ * the AUTH command and every response line with mail_conn_send_secret()
+ * (the trace then shows "[redacted]" and the output buffer is wiped), and
+ * must not copy them into error text.
+ *
+ * When a challenge is bad (invalid base64, oversized, a wrong SCRAM
+ * signature), mail_sasl_reply() asks for the profile's abort line ("*")
+ * and reports the error when the server answers it. It never falls back to
+ * another mechanism after an authentication failure.
+ */
+#ifndef MAIL_SASL_INTERNAL_H
+#define MAIL_SASL_INTERNAL_H
+
+#include <mail/conn.h>
+#include <mail/sasl.h>
+
+/* What differs between protocols. */
+typedef struct mail_sasl_profile {
+  const char *service;          /* "smtp", "pop", "imap", "nntp": informational only */
+  int initial_response;         /* the AUTH command may carry an initial response
+                                 * (SMTP AUTH, POP3 RFC 5034, IMAP SASL-IR, NNTP) */
+  size_t max_initial_response;  /* longest base64 initial response that fits the
+                                 * command line; longer ones wait for the server's
+                                 * empty challenge (0 = no limit) */
+  const char *empty_response;   /* an empty initial response ("="); NULL: send none */
+  const char *abort_line;       /* how the client cancels an exchange ("*") */
+} mail_sasl_profile;
+
+/* How the protocol engine classified a server reply. */
+typedef enum mail_sasl_reply_kind {
+  MAIL_SASL_REPLY_CONTINUE = 1,    /* continuation with a base64 payload (334, "+") */
+  MAIL_SASL_REPLY_SUCCESS = 2,     /* success; payload = optional base64 final data */
+  MAIL_SASL_REPLY_FAILURE = 3,     /* authentication failed (535, NO, -ERR) */
+  MAIL_SASL_REPLY_UNSUPPORTED = 4, /* mechanism not supported (504, NO [...] unknown) */
+  MAIL_SASL_REPLY_ERROR = 5        /* any other error reply */
+} mail_sasl_reply_kind;
+
+/* Positive results of mail_sasl_begin()/mail_sasl_reply(). */
+#define MAIL_SASL_SEND_LINE 1
+#define MAIL_SASL_SEND_COMMAND 2
+
+/* What to send. Pointers stay valid until the next call on the handle. */
+typedef struct mail_sasl_msg {
+  const char *mech; /* for a command: the mechanism name */
+  const char *data; /* base64 text (NUL-terminated, no CRLF), the profile's
+                     * empty or abort marker, or NULL: no initial response */
+  size_t len;
+} mail_sasl_msg;
+
+/*
+ * Choose a mechanism from server_mechs (space-separated) and start it.
+ * Returns MAIL_SASL_SEND_COMMAND with *cmd filled, or MAIL_ERR_NO_MECHANISM,
+ * MAIL_ERR_INSECURE, MAIL_ERR_INVALID, MAIL_ERR_CHARSET, MAIL_ERR_CALLBACK,
+ * MAIL_ERR_NOMEM. profile must outlive the exchange.
+ */
+int mail_sasl_begin(mail_sasl *s, const mail_sasl_profile *profile, const char *server_mechs,
+                    mail_sasl_msg *cmd);
+
+/* Feed one classified server reply (b64 may be NULL when len is 0); see
+ * the top of this header for the results. */
+int mail_sasl_reply(mail_sasl *s, int kind, const char *b64, size_t len, mail_sasl_msg *next);
+
+/*
+ * Take the connection's facts: whether it is TLS-protected and verified
+ * (mail_sasl_set_tls) and its channel-binding data (tls-exporter when
+ * available, else tls-server-end-point). Does no I/O.
+ */
+int mail_sasl_use_conn(mail_sasl *s, const mail_conn *conn);
+
+#endif
