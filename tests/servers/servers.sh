@@ -86,16 +86,29 @@ POSTFIX_PID=$POSTFIX_SPOOL/pid/master.pid
 LOGDIR=$RUNDIR/log
 ENV_FILE=$RUNDIR/servers.env
 
+STARTING=0
 say() { printf 'servers.sh: %s\n' "$*"; }
-die() { printf 'servers.sh: error: %s\n' "$*" >&2; exit 1; }
+die() {
+    printf 'servers.sh: error: %s\n' "$*" >&2
+    # A failed start leaves nothing half up.
+    if ((STARTING)); then
+        STARTING=0
+        cmd_stop >&2 || true
+    fi
+    exit 1
+}
 
+# The problems in each log (errors, warnings), then its last lines.
 log_tails() {
     local f
-    for f in "$LOGDIR/dovecot.log" "$LOGDIR/postfix.log" "$LOGDIR/postfix-start.log" \
-             "$LOGDIR/dovecot-start.log"; do
+    for f in "$LOGDIR/dovecot-start.log" "$LOGDIR/dovecot.log" \
+             "$LOGDIR/postfix-start.log" "$LOGDIR/postfix.log"; do
         [[ -s $f ]] || continue
-        printf -- '--- last lines of %s ---\n' "$f" >&2
-        tail -n 25 "$f" >&2
+        printf -- '--- %s: recent problems ---\n' "$f" >&2
+        tail -n 200 "$f" | grep -iE 'fatal|panic|error|warning' | grep -v 'SSL_accept error' \
+            | tail -n 10 >&2 || true
+        printf -- '--- %s: last lines ---\n' "$f" >&2
+        tail -n 5 "$f" >&2
     done
 }
 
@@ -411,10 +424,12 @@ start_postfix() {
 cmd_start() {
     need_root start
     check_tools
+    STARTING=1
     setup
     start_dovecot
     start_postfix
     wait_up
+    STARTING=0
     write_env
     say "up: dovecot pid $(dovecot_pid), postfix pid $(postfix_pid); env in $ENV_FILE"
 }
