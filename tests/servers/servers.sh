@@ -86,16 +86,29 @@ POSTFIX_PID=$POSTFIX_SPOOL/pid/master.pid
 LOGDIR=$RUNDIR/log
 ENV_FILE=$RUNDIR/servers.env
 
-STARTING=0
+STARTED_DOVECOT= STARTED_POSTFIX=
 say() { printf 'servers.sh: %s\n' "$*"; }
 die() {
     printf 'servers.sh: error: %s\n' "$*" >&2
-    # A failed start leaves nothing half up.
-    if ((STARTING)); then
-        STARTING=0
-        cmd_stop >&2 || true
+    # A failed start leaves nothing half up: stop what this run started.
+    local pid
+    if [[ -n $STARTED_POSTFIX ]] && pid=$(postfix_pid); then
+        STARTED_POSTFIX=
+        stop_pid postfix "$pid" master >&2
+    fi
+    if [[ -n $STARTED_DOVECOT ]] && pid=$(dovecot_pid); then
+        STARTED_DOVECOT=
+        stop_pid dovecot "$pid" dovecot >&2
     fi
     exit 1
+}
+
+# start/stop/restart of one run dir never overlap (two test runs at once).
+take_lock() {
+    mkdir -p "$RUNDIR"
+    chmod 755 "$RUNDIR"
+    exec 9>"$RUNDIR/.lock"
+    flock -w 60 9 || die "another servers.sh holds $RUNDIR/.lock for over 60 s"
 }
 
 # The problems in each log (errors, warnings), then its last lines.
@@ -401,7 +414,9 @@ start_dovecot() {
     rm -f "$DOVECOT_PID"
     # Daemons must not keep our stdout/stderr: a caller reading us through a
     # pipe would wait forever.
-    dovecot -c "$DOVECOT_CONF" </dev/null >"$LOGDIR/dovecot-start.log" 2>&1 || {
+    STARTED_DOVECOT=1
+    # 9>&-: the daemons must not inherit (and so hold) our lock.
+    dovecot -c "$DOVECOT_CONF" </dev/null >"$LOGDIR/dovecot-start.log" 2>&1 9>&- || {
         log_tails
         die "dovecot failed to start"
     }
@@ -415,7 +430,8 @@ start_postfix() {
     fi
     rm -f "$POSTFIX_PID"
     touch "$POSTFIX_SPOOL/quick-start"
-    postfix -c "$POSTFIX_CONF" start </dev/null >"$LOGDIR/postfix-start.log" 2>&1 || {
+    STARTED_POSTFIX=1
+    postfix -c "$POSTFIX_CONF" start </dev/null >"$LOGDIR/postfix-start.log" 2>&1 9>&- || {
         log_tails
         die "postfix failed to start"
     }
@@ -424,12 +440,12 @@ start_postfix() {
 cmd_start() {
     need_root start
     check_tools
-    STARTING=1
+    take_lock
     setup
     start_dovecot
     start_postfix
     wait_up
-    STARTING=0
+    STARTED_DOVECOT= STARTED_POSTFIX=
     write_env
     say "up: dovecot pid $(dovecot_pid), postfix pid $(postfix_pid); env in $ENV_FILE"
 }
@@ -437,6 +453,8 @@ cmd_start() {
 cmd_stop() {
     need_root stop
     local pid
+    [[ -d $RUNDIR ]] || return 0
+    take_lock
     rm -f "$ENV_FILE"
     if pid=$(postfix_pid); then
         stop_pid postfix "$pid" master
