@@ -1,5 +1,6 @@
 #include "core/reader.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -7,16 +8,28 @@
 /* Room for one maximal line plus a read chunk behind it. */
 #define READER_LOOKAHEAD (64 * 1024)
 
-void mail_reader_init(mail_reader *r, const mail_allocator *a, size_t max_line)
+static size_t buffer_bound(size_t max_line)
 {
   size_t limit = max_line + READER_LOOKAHEAD;
   if (limit < max_line)
     limit = 0; /* overflow: unbounded is impossible, use SIZE_MAX */
-  mail_buf_init(&r->buf, a, limit);
+  return limit;
+}
+
+void mail_reader_init(mail_reader *r, const mail_allocator *a, size_t max_line)
+{
+  mail_buf_init(&r->buf, a, buffer_bound(max_line));
   r->start = 0;
   r->scanned = 0;
   r->max_line = max_line;
   r->eof = 0;
+}
+
+void mail_reader_set_max_line(mail_reader *r, size_t max_line)
+{
+  size_t limit = buffer_bound(max_line);
+  r->buf.limit = limit ? limit : SIZE_MAX;
+  r->max_line = max_line;
 }
 
 void mail_reader_free(mail_reader *r)

@@ -27,6 +27,10 @@ typedef struct mail_reader {
 
 void mail_reader_init(mail_reader *r, const mail_allocator *a, size_t max_line);
 void mail_reader_free(mail_reader *r);
+/* Change max_line (and the buffer bound that follows from it, as in
+ * _init). Bytes already buffered stay; a line already longer than the new
+ * bound gives MAIL_ERR_LIMIT at the next _line(). */
+void mail_reader_set_max_line(mail_reader *r, size_t max_line);
 /* Drop everything buffered (wiped if the buffer is sensitive). */
 void mail_reader_reset(mail_reader *r);
 
