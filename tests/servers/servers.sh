@@ -412,6 +412,8 @@ start_dovecot() {
         return 0
     fi
     rm -f "$DOVECOT_PID"
+    # Each fresh start gets a fresh log; the previous one is kept as .1.
+    [[ -e $LOGDIR/dovecot.log ]] && mv -f "$LOGDIR/dovecot.log" "$LOGDIR/dovecot.log.1"
     # Daemons must not keep our stdout/stderr: a caller reading us through a
     # pipe would wait forever.
     STARTED_DOVECOT=1
@@ -429,6 +431,7 @@ start_postfix() {
         return 0
     fi
     rm -f "$POSTFIX_PID"
+    [[ -e $LOGDIR/postfix.log ]] && mv -f "$LOGDIR/postfix.log" "$LOGDIR/postfix.log.1"
     touch "$POSTFIX_SPOOL/quick-start"
     STARTED_POSTFIX=1
     postfix -c "$POSTFIX_CONF" start </dev/null >"$LOGDIR/postfix-start.log" 2>&1 9>&- || {
