@@ -86,7 +86,7 @@ POSTFIX_PID=$POSTFIX_SPOOL/pid/master.pid
 LOGDIR=$RUNDIR/log
 ENV_FILE=$RUNDIR/servers.env
 
-STARTED_DOVECOT= STARTED_POSTFIX=
+STARTED_DOVECOT= STARTED_POSTFIX= CERTS_CHANGED=0
 say() { printf 'servers.sh: %s\n' "$*"; }
 die() {
     printf 'servers.sh: error: %s\n' "$*" >&2
@@ -256,6 +256,7 @@ certs_valid() {
 
 make_certs() {
     certs_valid && return 0
+    CERTS_CHANGED=1
     say "creating a private CA and a server certificate in $RUNDIR"
     local tmp
     tmp=$(mktemp -d "$RUNDIR/certs.XXXXXX")
@@ -445,6 +446,10 @@ cmd_start() {
     check_tools
     take_lock
     setup
+    if ((CERTS_CHANGED)) && { dovecot_pid || postfix_pid; } >/dev/null; then
+        say "new certificates: restarting the running servers"
+        stop_daemons
+    fi
     start_dovecot
     start_postfix
     wait_up
@@ -455,9 +460,13 @@ cmd_start() {
 
 cmd_stop() {
     need_root stop
-    local pid
     [[ -d $RUNDIR ]] || return 0
     take_lock
+    stop_daemons
+}
+
+stop_daemons() {
+    local pid
     rm -f "$ENV_FILE"
     if pid=$(postfix_pid); then
         stop_pid postfix "$pid" master
