@@ -10,5 +10,7 @@
 #include <mail/conn.h>
 #include <mail/sasl.h>
 #include <mail/mime.h>
+#include <mail/smtp_reply.h>
+#include <mail/pop3_reply.h>
 
 #endif /* MAIL_MAIL_H */
