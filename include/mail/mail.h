@@ -10,6 +10,7 @@
 #include <mail/conn.h>
 #include <mail/sasl.h>
 #include <mail/mime.h>
+#include <mail/mime_build.h>
 #include <mail/smtp_reply.h>
 #include <mail/pop3_reply.h>
 
