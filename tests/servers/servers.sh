@@ -354,6 +354,18 @@ setup_postfix() {
     touch -d '-1 minute' "$POSTFIX_CONF"/*
 }
 
+check_rundir() {
+    # It lands unquoted in Postfix and Dovecot configs, and the daemons'
+    # unprivileged users must be able to reach it.
+    [[ $RUNDIR =~ ^/[A-Za-z0-9._/-]+$ ]] || \
+        die "MAIL_TEST_RUNDIR must be an absolute path of [A-Za-z0-9._/-] only: $RUNDIR"
+    local d=$RUNDIR
+    while d=$(dirname "$d") && [[ $d != / ]]; do
+        [[ ! -d $d ]] || [[ $(stat -c %A "$d") == ?????????[xt] ]] || \
+            die "$d is not searchable by other users; the mail daemons could not reach $RUNDIR"
+    done
+}
+
 setup() {
     mkdir -p "$RUNDIR" "$LOGDIR"
     chmod 755 "$RUNDIR" "$LOGDIR"
@@ -444,6 +456,7 @@ start_postfix() {
 cmd_start() {
     need_root start
     check_tools
+    check_rundir
     take_lock
     setup
     if ((CERTS_CHANGED)) && { dovecot_pid || postfix_pid; } >/dev/null; then
