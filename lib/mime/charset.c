@@ -1,0 +1,168 @@
+/* Charset conversion to UTF-8 through iconv, with the aliases mail needs:
+ * labels that mail software writes but iconv spells differently, or
+ * charsets best read as their superset (gb2312 -> gb18030). */
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "mime/charset_internal.h"
+#include "mime/mime_internal.h"
+
+static const struct { const char *label, *iconv; } ALIASES[] = {
+  {"gb2312", "GB18030"}, {"gbk", "GB18030"}, {"x-gbk", "GB18030"}, {"cp936", "GB18030"},
+  {"euc-cn", "GB18030"}, {"ks_c_5601-1987", "CP949"}, {"ks_c_5601", "CP949"},
+  {"ks_c_5601-1989", "CP949"}, {"euc-kr", "CP949"}, {"iso-8859-8-i", "ISO-8859-8"},
+  {"iso-8859-8-e", "ISO-8859-8"}, {"iso-8859-6-i", "ISO-8859-6"}, {"iso-8859-6-e", "ISO-8859-6"},
+  {"windows-874", "CP874"}, {"x-sjis", "CP932"}, {"shift_jis", "CP932"}, {"sjis", "CP932"},
+  {"x-mac-roman", "MACINTOSH"}, {"macintosh", "MACINTOSH"}, {"unicode-1-1-utf-7", "UTF-7"},
+  {"utf8", "UTF-8"}, {"x-unknown", ""}, {"unknown-8bit", ""}, {"x-user-defined", ""},
+  {"big5", "BIG5-HKSCS"}, {"x-euc-tw", "EUC-TW"}, {"tis-620", "TIS-620"},
+  {"latin1", "ISO-8859-1"}, {"iso8859-1", "ISO-8859-1"}, {"iso_8859-1", "ISO-8859-1"},
+};
+
+const char *mime_charset_alias(const char *label)
+{
+  for (size_t i = 0; i < sizeof ALIASES / sizeof ALIASES[0]; i++)
+    if (!mime_ascii_casecmp(label, ALIASES[i].label))
+      return ALIASES[i].iconv;
+  return label;
+}
+
+int mime_utf8_valid(const unsigned char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t k;
+    unsigned int cp;
+    if (c >= 0xC2 && c <= 0xDF) { k = 1; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { k = 2; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { k = 3; cp = c & 0x07; }
+    else return 0;
+    if (n - i <= k)
+      return 0;
+    for (size_t j = 1; j <= k; j++) {
+      if ((s[i + j] & 0xC0) != 0x80)
+        return 0;
+      cp = cp << 6 | (s[i + j] & 0x3F);
+    }
+    if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return 0;
+    i += k + 1;
+  }
+  return 1;
+}
+
+int mime_append_utf8_or_latin1(mail_buf *out, const unsigned char *in, size_t n)
+{
+  if (mime_utf8_valid(in, n))
+    return mail_buf_append(out, in, n);
+  if (mail_buf_reserve(out, n * 2))
+    return MAIL_ERR_NOMEM;
+  unsigned char *o = out->data + out->len;
+  for (size_t i = 0; i < n; i++) {
+    if (in[i] < 0x80) {
+      *o++ = in[i];
+    } else {
+      *o++ = (unsigned char)(0xC0 | in[i] >> 6);
+      *o++ = (unsigned char)(0x80 | (in[i] & 0x3F));
+    }
+  }
+  out->len = (size_t)(o - out->data);
+  return MAIL_OK;
+}
+
+static int is_utf8_label(const char *cs)
+{
+  return !mime_ascii_casecmp(cs, "utf-8") || !mime_ascii_casecmp(cs, "utf8") ||
+         !mime_ascii_casecmp(cs, "us-ascii") || !mime_ascii_casecmp(cs, "ascii");
+}
+
+int mime_append_converted(mail_buf *out, const char *charset, const unsigned char *in, size_t n,
+                          const mail_allocator *a)
+{
+  (void)a;
+  static const unsigned char REPL[3] = {0xEF, 0xBF, 0xBD};
+  if (!charset || !*charset)
+    return mime_append_utf8_or_latin1(out, in, n);
+  if (is_utf8_label(charset) && mime_utf8_valid(in, n))
+    return mail_buf_append(out, in, n);
+  const char *name = mime_charset_alias(charset);
+  if (!*name) {
+    int rc = mime_append_utf8_or_latin1(out, in, n);
+    return rc ? rc : MAIL_ERR_CHARSET;
+  }
+  if (!mime_ascii_casecmp(name, "us-ascii") || !mime_ascii_casecmp(name, "ascii"))
+    name = "UTF-8"; /* 8-bit bytes in "ASCII" text: keep valid UTF-8, replace the rest */
+  iconv_t cd = iconv_open("UTF-8", name);
+  if (cd == (iconv_t)-1) {
+    int rc = mime_append_utf8_or_latin1(out, in, n);
+    return rc ? rc : MAIL_ERR_CHARSET;
+  }
+  char *ip = (char *)(uintptr_t)in;
+  size_t il = n;
+  int rc = MAIL_OK;
+  while (il) {
+    if (mail_buf_reserve(out, il * 4 + 16)) {
+      rc = MAIL_ERR_NOMEM;
+      break;
+    }
+    char *op = (char *)out->data + out->len;
+    size_t ol = out->cap - out->len;
+    size_t r = iconv(cd, &ip, &il, &op, &ol);
+    out->len = (size_t)((unsigned char *)op - out->data);
+    if (r != (size_t)-1)
+      break;
+    if (errno == E2BIG)
+      continue;
+    /* EILSEQ or EINVAL: one replacement character, skip one byte. */
+    if ((rc = mail_buf_append(out, REPL, 3)))
+      break;
+    ip++;
+    il--;
+    iconv(cd, NULL, NULL, NULL, NULL);
+  }
+  if (rc == MAIL_OK) {
+    /* Flush a stateful encoding's shift sequence. */
+    if (mail_buf_reserve(out, 16) == MAIL_OK) {
+      char *op = (char *)out->data + out->len;
+      size_t ol = out->cap - out->len;
+      iconv(cd, NULL, NULL, &op, &ol);
+      out->len = (size_t)((unsigned char *)op - out->data);
+    }
+  }
+  iconv_close(cd);
+  return rc;
+}
+
+int mail_charset_to_utf8(const char *charset, const void *in, size_t len, char **out,
+                         size_t *out_len, const mail_allocator *alloc)
+{
+  mail_allocator a;
+  if (!out || (!in && len) || mail_alloc_init(&a, alloc))
+    return MAIL_ERR_INVALID;
+  *out = NULL;
+  mail_buf b;
+  mail_buf_init(&b, &a, 0);
+  int rc = mime_append_converted(&b, charset, in, len, &a);
+  int rc2 = rc == MAIL_ERR_NOMEM ? rc : mail_buf_append_byte(&b, 0);
+  if (rc == MAIL_ERR_NOMEM || rc2) {
+    mail_buf_free(&b);
+    return MAIL_ERR_NOMEM;
+  }
+  if (!b.data) {
+    mail_buf_free(&b);
+    return MAIL_ERR_NOMEM;
+  }
+  *out = (char *)b.data;
+  if (out_len)
+    *out_len = b.len - 1;
+  return rc;
+}

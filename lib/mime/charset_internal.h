@@ -1,0 +1,19 @@
+/* Charset helpers shared by the header and body decoders. */
+#ifndef MAIL_MIME_CHARSET_INTERNAL_H
+#define MAIL_MIME_CHARSET_INTERNAL_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+
+/* Append bytes in charset converted to UTF-8. Unknown charset: the bytes
+ * are appended as UTF-8 (or Latin-1 when not valid UTF-8) and
+ * MAIL_ERR_CHARSET is returned. Invalid sequences become U+FFFD. */
+int mime_append_converted(mail_buf *out, const char *charset, const unsigned char *in, size_t n,
+                          const mail_allocator *a);
+/* Append bytes that are valid UTF-8 as they are, else as Latin-1. */
+int mime_append_utf8_or_latin1(mail_buf *out, const unsigned char *in, size_t n);
+/* 1 when in[0..n) is valid UTF-8. */
+int mime_utf8_valid(const unsigned char *in, size_t n);
+
+#endif
