@@ -111,6 +111,16 @@ typedef struct mail_transport_ops {
 /* TLS configuration (shared, reference-counted)                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Setters check and load what they are given at once (CA files, client
+ * keys, pins), so a mistake is reported by the call that made it. None of
+ * them blocks on the network. The first connection that uses a
+ * configuration freezes it: its OpenSSL context is built then and shared
+ * by every later connection (also across threads), and every setter
+ * returns MAIL_ERR_STATE from then on; make a new configuration to change
+ * settings. Setters also return MAIL_ERR_INVALID for a NULL cfg.
+ */
+
 /** Minimum protocol versions for mail_tls_config_set_min_version(). */
 #define MAIL_TLS_1_2 0x0303
 #define MAIL_TLS_1_3 0x0304
@@ -137,22 +147,30 @@ MAIL_EXTERN int mail_tls_config_new(mail_tls_config **out, const mail_allocator 
 /** Drop the caller's reference; the configuration lives on while connections use it. NULL is fine. */
 MAIL_EXTERN void mail_tls_config_free(mail_tls_config *cfg);
 
-/** Trust the CAs in a PEM file instead of the system store. MAIL_ERR_FILE if unreadable. */
+/** Trust the CAs in a PEM file instead of the system store (may be called
+ *  several times; CAs add up). MAIL_ERR_FILE if unreadable or without a certificate. */
 MAIL_EXTERN int mail_tls_config_set_ca_file(mail_tls_config *cfg, const char *path);
-/** Trust the CAs in an OpenSSL hashed directory instead of the system store. */
+/** Trust the CAs in an OpenSSL hashed directory instead of the system store.
+ *  MAIL_ERR_FILE if dir is not a directory. */
 MAIL_EXTERN int mail_tls_config_set_ca_path(mail_tls_config *cfg, const char *dir);
-/** Trust the CAs in a PEM buffer instead of the system store (copied). */
+/** Trust the CAs in a PEM buffer instead of the system store (parsed at
+ *  once; pem is not kept). MAIL_ERR_SYNTAX when it holds no certificate. */
 MAIL_EXTERN int mail_tls_config_set_ca_mem(mail_tls_config *cfg, const char *pem, size_t len);
 /** Keep the system store in addition to CAs set above (on by default only when no CA is set). */
 MAIL_EXTERN int mail_tls_config_set_system_ca(mail_tls_config *cfg, int on);
 
 /**
- * Client certificate and key (PEM) from files. passphrase may be NULL; it
- * is used once, while loading, and not kept.
+ * Client certificate and key (PEM) from files. cert_path may hold the
+ * chain after the certificate. passphrase may be NULL; it is used once,
+ * while loading, and not kept (the library never prompts). Errors:
+ * MAIL_ERR_FILE (unreadable, or no certificate / no key in it),
+ * MAIL_ERR_INVALID (the key does not decrypt with passphrase, or does not
+ * belong to the certificate).
  */
 MAIL_EXTERN int mail_tls_config_set_client_cert_file(mail_tls_config *cfg, const char *cert_path,
                                                       const char *key_path, const char *passphrase);
-/** Client certificate and key (PEM) from memory; copied. */
+/** Client certificate and key (PEM) from memory; parsed at once and not
+ *  kept. As above, with MAIL_ERR_SYNTAX instead of MAIL_ERR_FILE. */
 MAIL_EXTERN int mail_tls_config_set_client_cert_mem(mail_tls_config *cfg, const char *cert_pem,
                                                      size_t cert_len, const char *key_pem,
                                                      size_t key_len, const char *passphrase);
@@ -163,15 +181,21 @@ MAIL_EXTERN int mail_tls_config_set_client_cert_mem(mail_tls_config *cfg, const 
  * pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`
  * prints), optionally prefixed "sha256//". Several pins may be added; one
  * must match. Pins add to CA verification unless pin-only mode is set.
+ * MAIL_ERR_SYNTAX when it is not 32 bytes of base64; MAIL_ERR_INVALID
+ * beyond 32 pins.
  */
 MAIL_EXTERN int mail_tls_config_add_pin_sha256(mail_tls_config *cfg, const char *sha256_b64);
 /** Accept a certificate that matches a pin even if no CA vouches for it (the host name is still checked). */
 MAIL_EXTERN int mail_tls_config_set_pin_only(mail_tls_config *cfg, int on);
-/** Install a verify callback (see mail_tls_verify_fn). */
+/** Install a verify callback (see mail_tls_verify_fn; NULL removes it). A
+ *  peer it accepts counts as verified (mail_conn_is_verified). */
 MAIL_EXTERN int mail_tls_config_set_verify_callback(mail_tls_config *cfg, mail_tls_verify_fn fn, void *user);
-/** MAIL_TLS_1_2 (default) or MAIL_TLS_1_3. */
+/** MAIL_TLS_1_2 (default) or MAIL_TLS_1_3; anything else is MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_tls_config_set_min_version(mail_tls_config *cfg, int version);
-/** Resume TLS sessions on reconnects to the same host and port (default on). */
+/** Resume TLS sessions on reconnects to the same host and port (default
+ *  on). Sessions are cached in the configuration, so share one
+ *  configuration between the connections that should resume. Only
+ *  sessions with a peer that passed verification are resumed. */
 MAIL_EXTERN int mail_tls_config_set_session_resumption(mail_tls_config *cfg, int on);
 /**
  * Turn certificate and host-name verification off. The connection is then
