@@ -151,6 +151,15 @@ MAIL_EXTERN int mail_sasl_set_channel_binding(mail_sasl *sasl, int type, const u
                                               size_t len);
 
 /**
+ * Which channel-binding type a session takes from its connection first:
+ * 1 = tls-exporter (the default, RFC 9266), 2 = tls-server-end-point (for
+ * servers that only know that one). The other type is used when the first
+ * is unavailable (tls-exporter needs TLS 1.3, or TLS 1.2 with the extended
+ * master secret). 0 restores the default. MAIL_ERR_INVALID otherwise.
+ */
+MAIL_EXTERN int mail_sasl_set_channel_binding_preference(mail_sasl *sasl, int type);
+
+/**
  * Only these mechanisms, in this order of preference (space- or
  * comma-separated names, case-insensitive). NULL restores the default
  * order: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1,

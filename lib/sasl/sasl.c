@@ -213,6 +213,14 @@ int mail_sasl_set_channel_binding(mail_sasl *s, int type, const unsigned char *d
   return MAIL_OK;
 }
 
+int mail_sasl_set_channel_binding_preference(mail_sasl *s, int type)
+{
+  if (!s || (type != 0 && type != 1 && type != 2))
+    return MAIL_ERR_INVALID;
+  s->cb_prefer = type;
+  return MAIL_OK;
+}
+
 int mail_sasl_set_mechanisms(mail_sasl *s, const char *list)
 {
   if (!s)

@@ -55,6 +55,7 @@ struct mail_sasl {
   int tls;
   int allow_insecure;
   int cb_type;
+  int cb_prefer;  /* type mail_sasl_use_conn() tries first (0 = tls-exporter) */
   size_t cb_len;
   unsigned char cb_data[MAIL_SASL_MAX_CB];
   const mail_sasl_mech *allow[MAIL_SASL_MAX_MECHS];

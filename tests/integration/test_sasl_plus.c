@@ -1,0 +1,366 @@
+/*
+ * SCRAM-*-PLUS end to end: libmail's connection (TLS 1.3 and TLS 1.2, with
+ * and without the extended master secret) and SASL engine against
+ * tests/sasl/scram_server.py, a SCRAM server written in Python with
+ * Debian's python3-openssl that shares no code with libmail. Covers both
+ * channel-binding types, the fallback from tls-exporter to
+ * tls-server-end-point when the exporter is not unique (TLS 1.2 without
+ * EMS), a server whose proof is computed over other channel-binding data,
+ * and the "y" flag catching a stripped -PLUS.
+ *
+ * The test drives the engine exactly as a protocol engine does, through
+ * sasl_internal.h and mail_conn_run(). Skips (77) when /usr/bin/python3
+ * cannot import OpenSSL, unless MAIL_TEST_REQUIRE_SERVERS=1.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mail/conn.h>
+#include <mail/sasl.h>
+
+#include "core/conn_internal.h"
+#include "sasl/sasl_internal.h"
+#include "sasl/sasl_mech.h"
+
+/* ------------------------------------------------------------ the Python server */
+
+static char srcdir[1024];
+
+typedef struct server {
+  pid_t pid;
+  FILE *out;
+  unsigned int port;
+  char result[256];
+} server;
+
+/* Start scram_server.py with extra arguments (NULL-terminated). */
+static void server_start(server *sv, const char *const *extra)
+{
+  char script[1200], cert[1200], key[1200];
+  snprintf(script, sizeof script, "%s/sasl/scram_server.py", srcdir);
+  snprintf(cert, sizeof cert, "%s/data/tls/server.pem", srcdir);
+  snprintf(key, sizeof key, "%s/data/tls/server.key", srcdir);
+  const char *argv[32] = {"/usr/bin/python3", script, "--cert", cert, "--key", key};
+  int argc = 6;
+  for (; extra && *extra && argc < 31; extra++)
+    argv[argc++] = *extra;
+  argv[argc] = NULL;
+
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  sv->pid = fork();
+  ck_assert_int_ge(sv->pid, 0);
+  if (sv->pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  close(fds[1]);
+  sv->out = fdopen(fds[0], "r");
+  ck_assert_ptr_nonnull(sv->out);
+  char line[128];
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, sv->out));
+  ck_assert_int_eq(sscanf(line, "PORT %u", &sv->port), 1);
+}
+
+/* Wait for the server to finish and keep its RESULT line. */
+static void server_finish(server *sv)
+{
+  char line[256];
+  sv->result[0] = '\0';
+  while (fgets(line, sizeof line, sv->out)) {
+    if (strncmp(line, "RESULT ", 7) == 0) {
+      line[strcspn(line, "\r\n")] = '\0';
+      snprintf(sv->result, sizeof sv->result, "%s", line + 7);
+    }
+  }
+  fclose(sv->out);
+  int status;
+  waitpid(sv->pid, &status, 0);
+}
+
+/* ------------------------------------------------------------ a tiny protocol engine */
+
+static const mail_sasl_profile line_profile = {"test", 1, 0, "=", "*"};
+
+typedef struct client {
+  mail_conn *conn;
+  mail_sasl *sasl;
+  int greeted;
+  char mechs[256];
+} client;
+
+/* Queue a command or a response line as sasl_internal.h asks: whatever the
+ * engine produced goes out through mail_conn_send_secret(). */
+static int queue(client *c, int what, const mail_sasl_msg *m)
+{
+  int rc = MAIL_OK;
+  if (what == MAIL_SASL_SEND_COMMAND) {
+    rc = mail_conn_sendf(c->conn, "AUTH %s", m->mech);
+    if (rc == MAIL_OK && m->data)
+      rc = mail_conn_send(c->conn, " ", 1);
+  }
+  if (rc == MAIL_OK && m->data && m->len)
+    rc = mail_conn_send_secret(c->conn, m->data, m->len);
+  if (rc == MAIL_OK)
+    rc = mail_conn_send(c->conn, "\r\n", 2);
+  return rc;
+}
+
+static int advance(void *engine)
+{
+  client *c = engine;
+  mail_reader *r = mail_conn_reader(c->conn);
+  for (;;) {
+    const char *line;
+    size_t len;
+    int rc = mail_reader_line(r, &line, &len, NULL);
+    if (rc)
+      return rc;
+    mail_sasl_msg m;
+    if (!c->greeted) {
+      if (len < 8 || memcmp(line, "* MECHS ", 8) != 0 || len - 8 >= sizeof c->mechs)
+        return MAIL_ERR_PROTOCOL;
+      memcpy(c->mechs, line + 8, len - 8);
+      c->mechs[len - 8] = '\0';
+      c->greeted = 1;
+      rc = mail_sasl_use_conn(c->sasl, c->conn);
+      if (rc == MAIL_OK)
+        rc = mail_sasl_begin(c->sasl, &line_profile, c->mechs, &m);
+    } else if (len >= 1 && line[0] == '+') {
+      size_t skip = len >= 2 ? 2 : 1;
+      rc = mail_sasl_reply(c->sasl, MAIL_SASL_REPLY_CONTINUE, line + skip, len - skip, &m);
+    } else if (len >= 2 && memcmp(line, "OK", 2) == 0) {
+      size_t skip = len >= 3 ? 3 : 2;
+      rc = mail_sasl_reply(c->sasl, MAIL_SASL_REPLY_SUCCESS, line + skip, len - skip, &m);
+    } else if (len >= 2 && memcmp(line, "NO", 2) == 0) {
+      rc = mail_sasl_reply(c->sasl, MAIL_SASL_REPLY_FAILURE, NULL, 0, &m);
+    } else if (len >= 3 && memcmp(line, "BAD", 3) == 0) {
+      rc = mail_sasl_reply(c->sasl, MAIL_SASL_REPLY_UNSUPPORTED, NULL, 0, &m);
+    } else {
+      return MAIL_ERR_PROTOCOL;
+    }
+    if (rc == MAIL_SASL_SEND_LINE || rc == MAIL_SASL_SEND_COMMAND) {
+      rc = queue(c, rc, &m);
+      if (rc)
+        return rc;
+      continue;
+    }
+    return rc;
+  }
+}
+
+/* Trace: nothing after "AUTH <mech> " nor any response line may show. */
+typedef struct trace_check {
+  const char *password;
+  int leaked;
+} trace_check;
+
+static void trace_fn(void *user, int dir, const char *data, size_t len)
+{
+  trace_check *t = user;
+  (void)dir;
+  if (memmem(data, len, t->password, strlen(t->password)))
+    t->leaked = 1;
+}
+
+typedef struct outcome {
+  int rc;
+  int cb_type;
+  char mech[32];
+  char tls_version[16];
+  int exporter_rc;
+  char server_result[256];
+} outcome;
+
+static outcome run(const char *const *server_args, const char *user, const char *pass,
+                   int cb_prefer)
+{
+  outcome o;
+  memset(&o, 0, sizeof o);
+  server sv;
+  server_start(&sv, server_args);
+
+  client c;
+  memset(&c, 0, sizeof c);
+  mail_tls_config *cfg = NULL;
+  ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
+  char ca[1200];
+  snprintf(ca, sizeof ca, "%s/data/tls/ca.pem", srcdir);
+  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, ca), MAIL_OK);
+  ck_assert_int_eq(mail_conn_new(&c.conn, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_conn_set_tls_config(c.conn, cfg), MAIL_OK);
+  mail_tls_config_free(cfg);
+  mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_CONNECT, 20000);
+  mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_IO, 20000);
+  trace_check tc = {pass, 0};
+  mail_conn_set_trace(c.conn, trace_fn, &tc);
+
+  ck_assert_int_eq(mail_sasl_new(&c.sasl, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_username(c.sasl, user), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_password(c.sasl, pass), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_channel_binding_preference(c.sasl, cb_prefer), MAIL_OK);
+
+  int rc = mail_conn_connect(c.conn, "127.0.0.1", sv.port, 1);
+  ck_assert_msg(rc == MAIL_OK, "connect: %s (%s)", mail_strerror(rc),
+                mail_conn_last_error(c.conn));
+  const char *v = mail_conn_tls_version(c.conn);
+  snprintf(o.tls_version, sizeof o.tls_version, "%s", v ? v : "");
+  unsigned char ekm[64];
+  size_t ekm_len;
+  o.exporter_rc = mail_conn_channel_binding(c.conn, MAIL_CB_TLS_EXPORTER, ekm, sizeof ekm,
+                                            &ekm_len);
+
+  o.rc = mail_conn_run(c.conn, advance, &c);
+  o.cb_type = c.sasl->cb_type;
+  const char *mech = mail_sasl_mechanism(c.sasl);
+  snprintf(o.mech, sizeof o.mech, "%s", mech ? mech : "");
+  mail_sasl_free(c.sasl);
+  mail_conn_free(c.conn);
+  server_finish(&sv);
+  snprintf(o.server_result, sizeof o.server_result, "%s", sv.result);
+  ck_assert_msg(!tc.leaked, "the password reached the trace");
+  return o;
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(tls13_exporter)
+{
+  outcome o = run(ARGS("--tls", "1.3"), "alice", "alice-pw-1", 0);
+  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
+  ck_assert_str_eq(o.tls_version, "TLSv1.3");
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-256-PLUS");
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_EXPORTER);
+  ck_assert_int_eq(strncmp(o.server_result, "OK", 2), 0);
+}
+END_TEST
+
+START_TEST(tls13_server_end_point)
+{
+  outcome o = run(ARGS("--tls", "1.3", "--advertise", "SCRAM-SHA-1 SCRAM-SHA-1-PLUS"), "alice",
+                  "alice-pw-1", MAIL_CB_TLS_SERVER_END_POINT);
+  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-1-PLUS");
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_SERVER_END_POINT);
+}
+END_TEST
+
+START_TEST(tls12_ems_exporter)
+{
+  outcome o = run(ARGS("--tls", "1.2"), "alice", "alice-pw-1", 0);
+  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
+  ck_assert_str_eq(o.tls_version, "TLSv1.2");
+  ck_assert_int_eq(o.exporter_rc, MAIL_OK);
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_EXPORTER);
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-256-PLUS");
+}
+END_TEST
+
+START_TEST(tls12_without_ems_uses_end_point)
+{
+  outcome o = run(ARGS("--tls", "1.2", "--no-ems"), "alice", "alice-pw-1", 0);
+  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
+  ck_assert_str_eq(o.tls_version, "TLSv1.2");
+  ck_assert_int_eq(o.exporter_rc, MAIL_ERR_UNSUPPORTED);
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_SERVER_END_POINT);
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-256-PLUS");
+}
+END_TEST
+
+START_TEST(server_proof_over_wrong_cb_fails)
+{
+  /* server-final in the success reply */
+  outcome o = run(ARGS("--wrong-cb", "proof"), "alice", "alice-pw-1", 0);
+  ck_assert_int_eq(o.rc, MAIL_ERR_SASL_SERVER);
+  /* server-final in a continuation: the client aborts */
+  o = run(ARGS("--wrong-cb", "proof", "--final-in-continuation"), "alice", "alice-pw-1", 0);
+  ck_assert_int_eq(o.rc, MAIL_ERR_SASL_SERVER);
+  ck_assert_str_eq(o.server_result, "NO client refused our signature (*)");
+  /* the same with tls-server-end-point on TLS 1.2 */
+  o = run(ARGS("--tls", "1.2", "--wrong-cb", "proof"), "alice", "alice-pw-1",
+          MAIL_CB_TLS_SERVER_END_POINT);
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_SERVER_END_POINT);
+  ck_assert_int_eq(o.rc, MAIL_ERR_SASL_SERVER);
+}
+END_TEST
+
+START_TEST(server_checks_binding)
+{
+  outcome o = run(ARGS("--wrong-cb", "check"), "alice", "alice-pw-1", 0);
+  ck_assert_int_eq(o.rc, MAIL_ERR_AUTH);
+  ck_assert_str_eq(o.server_result, "NO channel bindings do not match");
+}
+END_TEST
+
+START_TEST(stripped_plus_detected)
+{
+  /* -PLUS removed from the list by a man in the middle: "y" tells the
+   * server, which supports binding, to refuse. */
+  outcome o = run(ARGS("--advertise", "SCRAM-SHA-256", "--supports-plus"), "alice",
+                  "alice-pw-1", 0);
+  ck_assert_int_eq(o.rc, MAIL_ERR_AUTH);
+  ck_assert_str_eq(o.server_result, "NO downgrade detected");
+  /* a server that really has no channel binding accepts "y" */
+  o = run(ARGS("--advertise", "SCRAM-SHA-256"), "alice", "alice-pw-1", 0);
+  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-256");
+}
+END_TEST
+
+START_TEST(non_ascii_password_final_in_continuation)
+{
+  outcome o = run(ARGS("--user", "cedric", "--password", "p\xc3\xa4ssw\xc3\xb6rd-\xe2\x82\xac",
+                       "--final-in-continuation", "--advertise", "SCRAM-SHA-1-PLUS"),
+                  "cedric", "p\xc3\xa4ssw\xc3\xb6rd-\xe2\x82\xac", 0);
+  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-1-PLUS");
+}
+END_TEST
+
+START_TEST(wrong_password_refused)
+{
+  outcome o = run(ARGS("--tls", "1.3"), "alice", "not-the-password", 0);
+  ck_assert_int_eq(o.rc, MAIL_ERR_AUTH);
+  ck_assert_str_eq(o.server_result, "NO invalid proof");
+}
+END_TEST
+
+int main(void)
+{
+  const char *src = getenv("MAIL_TEST_SRCDIR");
+  snprintf(srcdir, sizeof srcdir, "%s", src && *src ? src : MAIL_SRCDIR "/tests");
+  const char *req = getenv("MAIL_TEST_REQUIRE_SERVERS");
+  if (system("/usr/bin/python3 -c 'import OpenSSL' >/dev/null 2>&1") != 0) {
+    fprintf(stderr, "skip: /usr/bin/python3 with python3-openssl is needed\n");
+    return req && strcmp(req, "1") == 0 ? EXIT_FAILURE : 77;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  Suite *s = suite_create("sasl-plus");
+  TCase *t = tcase_create("plus");
+  tcase_set_timeout(t, 90);
+  tcase_add_test(t, tls13_exporter);
+  tcase_add_test(t, tls13_server_end_point);
+  tcase_add_test(t, tls12_ems_exporter);
+  tcase_add_test(t, tls12_without_ems_uses_end_point);
+  tcase_add_test(t, server_proof_over_wrong_cb_fails);
+  tcase_add_test(t, server_checks_binding);
+  tcase_add_test(t, stripped_plus_detected);
+  tcase_add_test(t, non_ascii_password_final_in_continuation);
+  tcase_add_test(t, wrong_password_refused);
+  suite_add_tcase(s, t);
+  SRunner *r = srunner_create(s);
+  srunner_run_all(r, CK_NORMAL);
+  int failed = srunner_ntests_failed(r);
+  srunner_free(r);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
