@@ -49,6 +49,7 @@ typedef struct tls_layer {
 
   int handshake_done;
   int failed;     /* a fatal error happened: no close_notify on destroy */
+  int nomem;      /* an allocation failed inside an OpenSSL callback */
   int verified;
   int verify_failed;
   char verify_reason[256];
@@ -226,7 +227,9 @@ int mail_tls_verify_chain_cb(X509_STORE_CTX *xs, void *arg)
     return 0;
   const mail_tls_config *cfg = t->cfg;
   X509 *leaf = X509_STORE_CTX_get0_cert(xs);
-  if (!leaf || keep_peer_der(t, leaf) != MAIL_OK) {
+  int rc = leaf ? keep_peer_der(t, leaf) : MAIL_ERR_TLS;
+  if (rc != MAIL_OK) {
+    t->nomem = rc == MAIL_ERR_NOMEM;
     X509_STORE_CTX_set_error(xs, X509_V_ERR_OUT_OF_MEM);
     return 0;
   }
@@ -352,7 +355,9 @@ static int map_result(tls_layer *t, int ret, int *want, int in_handshake)
                       : MAIL_ERR_CLOSED;
     break;
   default:
-    if (in_handshake && t->verify_failed) {
+    if (t->nomem) {
+      rc = MAIL_ERR_NOMEM;
+    } else if (in_handshake && t->verify_failed) {
       rc = mail_conn_fail(t->base.conn, MAIL_ERR_TLS_VERIFY,
                           "TLS: the certificate of %s did not verify: %s", t->host,
                           t->verify_reason);

@@ -20,6 +20,7 @@
 #include "core/conn_internal.h"
 #include "core/mem.h"
 #include "net/tls.h"
+#include "../support/alloc.h"
 
 #define DATA MAIL_SRCDIR "/tests/data/tls/"
 
@@ -307,6 +308,9 @@ static mem_peer *peer_new(SSL_CTX *ctx)
   return p;
 }
 
+/* Allocator for the connections and configurations made below (NULL: libc). */
+static const mail_allocator *hooks;
+
 typedef struct session {
   mail_conn *conn;
   mail_layer *tls;
@@ -318,9 +322,11 @@ typedef struct session {
 static int start(session *s, SSL_CTX *sctx, mail_tls_config *cfg, const char *name)
 {
   memset(s, 0, sizeof *s);
-  ck_assert_int_eq(mail_conn_new(&s->conn, NULL), MAIL_OK);
+  int rc = mail_conn_new(&s->conn, hooks);
+  if (rc)
+    return rc;
   s->peer = peer_new(sctx);
-  int rc = mail_tls_layer_new(&s->tls, s->conn, &s->peer->base, cfg, name);
+  rc = mail_tls_layer_new(&s->tls, s->conn, &s->peer->base, cfg, name);
   if (rc) {
     peer_destroy(&s->peer->base);
     s->peer = NULL;
@@ -701,6 +707,68 @@ START_TEST(layer_channel_binding)
 }
 END_TEST
 
+/* Every allocation the layer and the configuration make goes through the
+ * caller's hooks: fail each one in turn; every run ends in a clean error
+ * with nothing left allocated, and no freed block holds the client key. */
+static int full_run(mail_test_alloc *ta, SSL_CTX *sctx, const char *key_pem, size_t key_len,
+                    const char *cert_pem, size_t cert_len)
+{
+  hooks = mail_test_alloc_hooks(ta);
+  mail_tls_config *cfg = NULL;
+  session s = {0};
+  int rc = mail_tls_config_new(&cfg, hooks);
+  if (rc == MAIL_OK)
+    rc = mail_tls_config_set_ca_file(cfg, DATA "ca.pem");
+  if (rc == MAIL_OK)
+    rc = mail_tls_config_set_client_cert_file(cfg, DATA "client.pem", DATA "client.key", NULL);
+  if (rc == MAIL_OK)
+    rc = mail_tls_config_set_client_cert_mem(cfg, cert_pem, cert_len, key_pem, key_len, NULL);
+  for (int round = 0; rc == MAIL_OK && round < 2; round++) {
+    rc = start(&s, sctx, cfg, "localhost");
+    if (rc == MAIL_OK)
+      read_greeting(&s);
+    finish(&s);
+    memset(&s, 0, sizeof s);
+  }
+  mail_tls_config_free(cfg);
+  hooks = NULL;
+  return rc;
+}
+
+START_TEST(layer_allocation_failures)
+{
+  SSL_CTX *sctx = server_ctx(DATA "server.pem", DATA "server.key", 0, 0);
+  size_t kl, cl;
+  char *key = slurp(DATA "client.key", &kl);
+  char *cert = slurp(DATA "client.pem", &cl);
+  /* The key's base64 body must never reach a free hook unwiped. */
+  const char *body = strchr(key, '\n') + 1;
+  int done = 0;
+  for (unsigned long n = 1; n < 500 && !done; n++) {
+    mail_test_alloc ta;
+    mail_test_alloc_init(&ta);
+    ck_assert_int_eq(mail_test_alloc_forbid(&ta, body, 40), 0);
+    mail_test_alloc_fail_at(&ta, n, 0);
+    int rc = full_run(&ta, sctx, key, kl, cert, cl);
+    if (ta.failures == 0) {
+      ck_assert_int_eq(rc, MAIL_OK);
+      done = 1;
+    } else {
+      /* A failed cache insert only costs the resumption: MAIL_OK is fine. */
+      ck_assert_msg(rc == MAIL_OK || rc == MAIL_ERR_NOMEM || mail_status_is_fatal(rc), "n=%lu rc=%d",
+                    n, rc);
+    }
+    ck_assert_msg(ta.live == 0, "n=%lu: %zu allocations left", n, ta.live);
+    ck_assert_msg(ta.forbidden_hits == 0, "n=%lu: %s", n, ta.first_hit);
+    mail_test_alloc_cleanup(&ta);
+  }
+  ck_assert(done);
+  free(key);
+  free(cert);
+  SSL_CTX_free(sctx);
+}
+END_TEST
+
 static Suite *tls_suite(void)
 {
   Suite *s = suite_create("tls");
@@ -719,6 +787,7 @@ static Suite *tls_suite(void)
   tcase_add_test(c, layer_versions_and_client_cert);
   tcase_add_test(c, layer_session_resumption);
   tcase_add_test(c, layer_channel_binding);
+  tcase_add_test(c, layer_allocation_failures);
   suite_add_tcase(s, c);
   return s;
 }
