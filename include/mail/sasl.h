@@ -219,9 +219,13 @@ MAIL_EXTERN int mail_sasl_start(mail_sasl *sasl, const char *mech, const unsigne
  * to send (may be empty). Errors: MAIL_ERR_SASL_BAD_CHALLENGE (malformed,
  * oversized, nonce not extending ours, iteration count out of bounds),
  * MAIL_ERR_SASL_SERVER (the server's SCRAM signature is wrong),
- * MAIL_ERR_AUTH (the server sent a SCRAM error or an OAuth error: the
- * response is then the one the mechanism requires before the server's
- * final failure), MAIL_ERR_STATE, MAIL_ERR_NOMEM.
+ * MAIL_ERR_AUTH (the server sent a SCRAM "e=" error; its value is in
+ * mail_sasl_error_detail()), MAIL_ERR_STATE, MAIL_ERR_NOMEM.
+ *
+ * An OAuth error challenge (a JSON object) is not an error here: the
+ * details are kept for mail_sasl_error_detail() and *out is the answer the
+ * mechanism requires (^A for OAUTHBEARER, empty for XOAUTH2), after which
+ * the server reports the failure (then call mail_sasl_failure()).
  */
 MAIL_EXTERN int mail_sasl_step(mail_sasl *sasl, const unsigned char *challenge, size_t len,
                                const unsigned char **out, size_t *out_len);

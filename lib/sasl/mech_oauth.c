@@ -30,7 +30,8 @@ static int hexval(char c)
 }
 
 /* Parse a string at j->p (which is '"'); decode it into b when b is not
- * NULL. */
+ * NULL. -1: malformed; JSTRING_NOMEM: b could not grow. */
+#define JSTRING_NOMEM (-2)
 static int jstring(jreader *j, mail_buf *b)
 {
   if (j->p >= j->end || *j->p != '"')
@@ -44,7 +45,7 @@ static int jstring(jreader *j, mail_buf *b)
       return -1;
     if (c != '\\') {
       if (b && mail_buf_append_byte(b, c))
-        return -1;
+        return JSTRING_NOMEM;
       continue;
     }
     if (j->p >= j->end)
@@ -89,7 +90,7 @@ static int jstring(jreader *j, mail_buf *b)
       u[2] = (unsigned char)(0x80 | (cp & 63)); ul = 3;
     }
     if (mail_buf_append(b, u, ul))
-      return -1;
+      return JSTRING_NOMEM;
   }
   return -1;
 }
@@ -158,7 +159,10 @@ static int record_oauth_error(mail_sasl *s, const unsigned char *in, size_t n)
     if (j.p < j.end && *j.p == '}')
       break;
     mail_buf_clear(&key);
-    if (jstring(&j, &key))
+    int jr = jstring(&j, &key);
+    if (jr == JSTRING_NOMEM)
+      rc = MAIL_ERR_NOMEM;
+    if (jr)
       break;
     jskip_ws(&j);
     if (j.p >= j.end || *j.p++ != ':')
@@ -171,7 +175,10 @@ static int record_oauth_error(mail_sasl *s, const unsigned char *in, size_t n)
         field = json_fields[i].field;
     if (field && j.p < j.end && *j.p == '"') {
       mail_buf_clear(&val);
-      if (jstring(&j, &val))
+      int vr = jstring(&j, &val);
+      if (vr == JSTRING_NOMEM)
+        rc = MAIL_ERR_NOMEM;
+      if (vr)
         break;
       rc = mail_sasl_set_detail(s, field, val.len ? (const char *)val.data : "", val.len);
       if (rc)

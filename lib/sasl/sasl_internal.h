@@ -23,10 +23,11 @@
  *          MAIL_ERR_SERVER (another error reply), MAIL_ERR_NOMEM.
  *
  * Everything the engine hands out here (initial responses, lines) may hold
- * a credential or a value derived from one: protocol engines MUST queue
- * the AUTH command and every response line with mail_conn_send_secret()
- * (the trace then shows "[redacted]" and the output buffer is wiped), and
- * must not copy them into error text.
+ * a credential or a value derived from one: protocol engines MUST queue the
+ * initial response and every response line with mail_conn_send_secret()
+ * (the trace then shows "[redacted]" and the output buffer is wiped; the
+ * "AUTH <mech> " prefix may go through mail_conn_send()), and must not copy
+ * them into error text.
  *
  * When a challenge is bad (invalid base64, oversized, a wrong SCRAM
  * signature), mail_sasl_reply() asks for the profile's abort line ("*")

@@ -901,6 +901,9 @@ static void *sa_malloc(size_t n, void *u)
   if (!b)
     return NULL;
   b->size = n;
+  /* Defined contents, so scanning a block's unused tail reads no
+   * uninitialised memory. */
+  memset(b + 1, 0xA5, n);
   return b + 1;
 }
 
@@ -1031,6 +1034,112 @@ START_TEST(secrets_never_left_in_freed_memory)
 }
 END_TEST
 
+/* ------------------------------------------------------------ allocation failures */
+
+typedef struct fail_alloc {
+  long count;
+  long fail_at;
+  long live;
+  int injected;
+} fail_alloc;
+
+static void *fa_malloc(size_t n, void *u)
+{
+  fail_alloc *f = u;
+  if (++f->count == f->fail_at) {
+    f->injected = 1;
+    return NULL;
+  }
+  f->live++;
+  return malloc(n);
+}
+
+static void fa_free(void *p, void *u)
+{
+  fail_alloc *f = u;
+  if (p)
+    f->live--;
+  free(p);
+}
+
+static void *fa_calloc(size_t m, size_t n, void *u)
+{
+  void *p = fa_malloc(m * n, u);
+  if (p)
+    memset(p, 0, m * n);
+  return p;
+}
+
+static void *fa_realloc(void *p, size_t n, void *u)
+{
+  fail_alloc *f = u;
+  if (!p)
+    return fa_malloc(n, u);
+  if (++f->count == f->fail_at) {
+    f->injected = 1;
+    return NULL;
+  }
+  return realloc(p, n);
+}
+
+/* Every mechanism through the protocol API; 1 when everything succeeded. */
+static int alloc_scenario(const mail_allocator *A)
+{
+  mail_sasl *s = NULL;
+  if (mail_sasl_new(&s, A))
+    return 0;
+  int ok = 0;
+  mail_sasl_msg m;
+  token_state t = {0, 0, {"tok-1", "tok-2", NULL}, ""};
+  if (mail_sasl_set_username(s, "user") || mail_sasl_set_password(s, "pencil"))
+    goto out;
+  set_nonce(s, R5802_CNONCE);
+  mail_sasl_set_tls(s, 1);
+  if (mail_sasl_begin(s, &smtp_like, "SCRAM-SHA-1 PLAIN", &m) != MAIL_SASL_SEND_COMMAND ||
+      reply(s, MAIL_SASL_REPLY_CONTINUE, b64(R5802_SFIRST), &m) != MAIL_SASL_SEND_LINE ||
+      reply(s, MAIL_SASL_REPLY_SUCCESS, b64(R5802_SFINAL), &m) != MAIL_OK)
+    goto out;
+  if (mail_sasl_begin(s, &smtp_like, "CRAM-MD5", &m) != MAIL_SASL_SEND_COMMAND ||
+      reply(s, MAIL_SASL_REPLY_CONTINUE, b64("<1.2@x>"), &m) != MAIL_SASL_SEND_LINE ||
+      reply(s, MAIL_SASL_REPLY_SUCCESS, NULL, &m) != MAIL_OK)
+    goto out;
+  if (mail_sasl_begin(s, &smtp_like, "PLAIN", &m) != MAIL_SASL_SEND_COMMAND ||
+      reply(s, MAIL_SASL_REPLY_SUCCESS, NULL, &m) != MAIL_OK)
+    goto out;
+  mail_sasl_set_token_callback(s, token_cb, &t);
+  if (mail_sasl_set_mechanisms(s, "OAUTHBEARER") ||
+      mail_sasl_begin(s, &smtp_like, "OAUTHBEARER", &m) != MAIL_SASL_SEND_COMMAND ||
+      reply(s, MAIL_SASL_REPLY_CONTINUE, b64(OAUTH_ERR), &m) != MAIL_SASL_SEND_LINE ||
+      reply(s, MAIL_SASL_REPLY_FAILURE, NULL, &m) != MAIL_SASL_SEND_COMMAND ||
+      reply(s, MAIL_SASL_REPLY_SUCCESS, NULL, &m) != MAIL_OK)
+    goto out;
+  char *prepped = NULL;
+  if (mail_saslprep(A, "I\xc2\xadX", &prepped))
+    goto out;
+  mail_dealloc_secret_str(A, prepped);
+  ok = 1;
+out:
+  mail_sasl_free(s);
+  return ok;
+}
+
+START_TEST(allocation_failures_every_n)
+{
+  for (long n = 1; n < 10000; n++) {
+    fail_alloc f = {0, n, 0, 0};
+    mail_allocator A = {&f, fa_malloc, fa_free, fa_calloc, fa_realloc};
+    int ok = alloc_scenario(&A);
+    ck_assert_msg(f.live == 0, "allocation %ld failed: %ld blocks leaked", n, f.live);
+    if (!f.injected) {
+      ck_assert_msg(ok, "no failure injected but the scenario failed");
+      return;
+    }
+    ck_assert_msg(!ok, "allocation %ld failed but the scenario reported success", n);
+  }
+  ck_abort_msg("the scenario never completed");
+}
+END_TEST
+
 static Suite *sasl_suite(void)
 {
   Suite *s = suite_create("sasl");
@@ -1076,6 +1185,9 @@ static Suite *sasl_suite(void)
   suite_add_tcase(s, t);
   t = tcase_create("secrets");
   tcase_add_test(t, secrets_never_left_in_freed_memory);
+  suite_add_tcase(s, t);
+  t = tcase_create("alloc");
+  tcase_add_test(t, allocation_failures_every_n);
   suite_add_tcase(s, t);
   return s;
 }
