@@ -31,15 +31,17 @@ static int body_sink(void *user, const unsigned char *data, size_t len)
   mail_mime_parser *p = user;
   if (p->limit_decoded_hit)
     return 0;
+  int over = 0;
   if (p->lim.max_decoded && p->decoded_total + len > p->lim.max_decoded) {
     len = (size_t)(p->lim.max_decoded - p->decoded_total);
-    p->limit_decoded_hit = 1;
-    mime_defect(p, p->cur, MAIL_MIME_DEFECT_LIMIT_DECODED, p->base);
+    over = p->limit_decoded_hit = 1;
   }
   p->decoded_total += len;
   if (len && p->cb.body && p->cb.body(p->cb.user, p->cur, data, len))
     return cb_fail(p, 1);
-  return 0;
+  if (over)
+    mime_defect(p, p->cur, MAIL_MIME_DEFECT_LIMIT_DECODED, p->base);
+  return p->failed;
 }
 
 static void decoder_defect(void *user, int kind)
@@ -478,6 +480,7 @@ static int step_header(mail_mime_parser *p, const unsigned char *d, size_t n, si
     /* An endless line: take what the limit allows, drop the rest. */
     end = next = pos + p->lim.max_header_length + 2;
     p->hdr_skip_eol = 1;
+    mime_defect(p, part, MAIL_MIME_DEFECT_LIMIT_HEADER_LENGTH, p->base + pos);
   } else if (eof) {
     if (pos >= n) {
       /* Input ended inside the header block: no body. */
