@@ -6,6 +6,7 @@
  * channel binding. The fixtures are in tests/data/tls (see make.sh there).
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -769,6 +770,51 @@ START_TEST(layer_allocation_failures)
 }
 END_TEST
 
+/* One configuration shared by connections on several threads: the context
+ * is built once and the session cache is written concurrently. */
+typedef struct worker {
+  SSL_CTX *sctx;
+  mail_tls_config *cfg;
+  int ok, resumed;
+} worker;
+
+static void *worker_run(void *arg)
+{
+  worker *w = arg;
+  for (int i = 0; i < 10; i++) {
+    session s;
+    if (start(&s, w->sctx, w->cfg, "localhost") == MAIL_OK && mail_tls_layer_verified(s.tls)) {
+      read_greeting(&s);
+      w->ok++;
+      w->resumed += mail_tls_layer_resumed(s.tls);
+    }
+    finish(&s);
+  }
+  return NULL;
+}
+
+START_TEST(layer_shared_config_threads)
+{
+  SSL_CTX *sctx = server_ctx(DATA "server.pem", DATA "server.key", 0, 0);
+  mail_tls_config *cfg = ca_config();
+  worker w[4];
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) {
+    w[i] = (worker){sctx, cfg, 0, 0};
+    ck_assert_int_eq(pthread_create(&th[i], NULL, worker_run, &w[i]), 0);
+  }
+  int resumed = 0;
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    ck_assert_int_eq(w[i].ok, 10);
+    resumed += w[i].resumed;
+  }
+  ck_assert_int_gt(resumed, 0);
+  mail_tls_config_free(cfg);
+  SSL_CTX_free(sctx);
+}
+END_TEST
+
 static Suite *tls_suite(void)
 {
   Suite *s = suite_create("tls");
@@ -788,6 +834,7 @@ static Suite *tls_suite(void)
   tcase_add_test(c, layer_session_resumption);
   tcase_add_test(c, layer_channel_binding);
   tcase_add_test(c, layer_allocation_failures);
+  tcase_add_test(c, layer_shared_config_threads);
   suite_add_tcase(s, c);
   return s;
 }
