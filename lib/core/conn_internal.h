@@ -23,6 +23,7 @@
 #ifndef MAIL_CORE_CONN_INTERNAL_H
 #define MAIL_CORE_CONN_INTERNAL_H
 
+#include <stdint.h>
 #include <mail/conn.h>
 
 #include "core/env.h"
@@ -52,14 +53,23 @@ int mail_conn_sendf(mail_conn *c, const char *fmt, ...)
 /* Bytes queued and not yet written. */
 size_t mail_conn_out_pending(const mail_conn *c);
 
+/* A command built from several sends must never leave half: take a mark
+ * before the first send and, if a later one fails, roll the queue back to
+ * it (dropped bytes are wiped when the queue is sensitive). A mark stays
+ * valid until the driver next writes. */
+uint64_t mail_conn_out_mark(const mail_conn *c);
+void mail_conn_out_rollback(mail_conn *c, uint64_t mark);
+
 /* Run the engine until advance() returns something other than
  * MAIL_ERR_AGAIN (see above). In non-blocking mode returns MAIL_ERR_AGAIN
  * whenever the transport would block. On a fatal error the connection is
  * closed and mail_conn_last_error() says why. */
 int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine);
 
-/* Deadline, in ms from now, for the next wait without progress (e.g. SMTP's
- * 10 minutes after the final dot). -1: the MAIL_TIMEOUT_IO default. */
+/* How long, in ms, a wait without progress may last instead of
+ * MAIL_TIMEOUT_IO (e.g. SMTP's 10 minutes for the reply after the final
+ * dot). It stays in force for every later wait until set again; -1 goes
+ * back to MAIL_TIMEOUT_IO. */
 void mail_conn_set_wait_timeout(mail_conn *c, int ms);
 
 /*
@@ -70,6 +80,12 @@ void mail_conn_set_wait_timeout(mail_conn *c, int ms);
  * and fails it with MAIL_ERR_TLS or MAIL_ERR_TLS_VERIFY.
  */
 int mail_conn_start_tls(mail_conn *c);
+
+/* Connect to the first of n resolved addresses that accepts, in order,
+ * within one MAIL_TIMEOUT_CONNECT deadline (mail_conn_connect_addr is the
+ * n == 1 case). Same errors and event-loop behaviour as mail_conn_connect. */
+int mail_conn_connect_addrs(mail_conn *c, const void *const *sockaddrs, const size_t *lens,
+                            size_t n, const char *host, int implicit_tls);
 
 /* The host name used for TLS verification and SASL (may be NULL). */
 const char *mail_conn_host(const mail_conn *c);

@@ -621,6 +621,25 @@ size_t mail_conn_out_pending(const mail_conn *c)
   return c->out.len;
 }
 
+uint64_t mail_conn_out_mark(const mail_conn *c)
+{
+  return c->out_base + c->out.len;
+}
+
+void mail_conn_out_rollback(mail_conn *c, uint64_t mark)
+{
+  if (mark < c->out_base || mark >= c->out_base + c->out.len)
+    return;
+  size_t keep = (size_t)(mark - c->out_base);
+  if (c->out.sensitive)
+    mail_wipe(c->out.data + keep, c->out.len - keep);
+  c->out.len = keep;
+  while (c->nspans && c->spans[c->nspans - 1].start >= mark)
+    c->nspans--;
+  if (c->nspans && c->spans[c->nspans - 1].end > mark)
+    c->spans[c->nspans - 1].end = mark;
+}
+
 /* Forget spans that lie wholly before the stream offset `upto`. */
 static void drop_spans(mail_conn *c, uint64_t upto)
 {
@@ -1077,10 +1096,10 @@ int mail_conn_connect(mail_conn *c, const char *host, unsigned int port, int imp
   return connect_continue(c);
 }
 
-int mail_conn_connect_addr(mail_conn *c, const void *sockaddr, size_t addr_len, const char *host,
-                           int implicit_tls)
+int mail_conn_connect_addrs(mail_conn *c, const void *const *sockaddrs, const size_t *lens,
+                            size_t n, const char *host, int implicit_tls)
 {
-  if (!c || !sockaddr)
+  if (!c || !sockaddrs || !lens || n == 0)
     return MAIL_ERR_INVALID;
   if (connecting(c))
     return connect_continue(c);
@@ -1089,10 +1108,18 @@ int mail_conn_connect_addr(mail_conn *c, const void *sockaddr, size_t addr_len, 
   int rc = begin_connect(c, host, 0, implicit_tls);
   if (rc)
     return connect_failed(c, rc);
-  rc = mail_tcp_connector_new_addr(&c->connector, c, sockaddr, addr_len);
+  rc = mail_tcp_connector_new_list(&c->connector, c, sockaddrs, lens, n);
   if (rc)
     return connect_failed(c, rc);
   return connect_continue(c);
+}
+
+int mail_conn_connect_addr(mail_conn *c, const void *sockaddr, size_t addr_len, const char *host,
+                           int implicit_tls)
+{
+  if (!sockaddr)
+    return MAIL_ERR_INVALID;
+  return mail_conn_connect_addrs(c, &sockaddr, &addr_len, 1, host, implicit_tls);
 }
 
 int mail_conn_connect_unix(mail_conn *c, const char *path)

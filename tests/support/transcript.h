@@ -1,0 +1,101 @@
+/*
+ * Transcript runner: an in-memory mail_transport_ops that plays a server
+ * from a transcript and checks, write call by write call, what the client
+ * sends. The format is described in tests/transcript/README.md.
+ *
+ * Typical use in a Check test:
+ *
+ *   mail_transcript *t = mail_transcript_from_string(
+ *       "S: +OK hello\r\n"
+ *       "C: NOOP\r\n"
+ *       "S: +OK\r\n", err, sizeof err);
+ *   mail_conn_new(&c, NULL);
+ *   mail_transcript_attach(t, c);       // transport + fixed clock/random
+ *   mail_conn_connect(c, "transcript.test", 1, 0);
+ *   ... drive an engine with mail_conn_run() ...
+ *   MAIL_TRANSCRIPT_ASSERT_DONE(t);
+ *   mail_conn_free(c);
+ *   mail_transcript_free(t);
+ *
+ * Mismatches never abort: the transport answers as a real server would
+ * (a wrong write gets MAIL_ERR_IO, a read the script does not expect gets
+ * MAIL_ERR_TIMEOUT) and the first mismatch is kept, escaped, for the report.
+ */
+#ifndef MAIL_TEST_TRANSCRIPT_H
+#define MAIL_TEST_TRANSCRIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <mail/conn.h>
+
+typedef struct mail_transcript mail_transcript;
+
+/* Parse a transcript. NULL on a syntax error (err says where) or no memory.
+ * err may be NULL. Transcript memory comes from malloc, not from any
+ * connection's allocator, so allocation-failure runs do not touch it. */
+mail_transcript *mail_transcript_from_string(const char *text, char *err, size_t errlen);
+mail_transcript *mail_transcript_from_file(const char *path, char *err, size_t errlen);
+void mail_transcript_free(mail_transcript *t);
+
+/* Start over: positions, counters, mismatches, the random stream. */
+void mail_transcript_rewind(mail_transcript *t);
+
+/*
+ * Install t as c's transport (mail_conn_set_transport) together with the
+ * fixed clock and random source below. Call before connecting; t must
+ * outlive c's connection. Returns a mail_status.
+ */
+int mail_transcript_attach(mail_transcript *t, mail_conn *c);
+/* The transport vtable; its user pointer is the mail_transcript. */
+const mail_transport_ops *mail_transcript_ops(void);
+
+/* Every read and write call first answers MAIL_ERR_AGAIN once (event-loop
+ * tests: every step of the driver goes through the caller's loop). */
+void mail_transcript_set_auto_again(mail_transcript *t, int on);
+
+/* 1 while nothing has mismatched. */
+int mail_transcript_ok(const mail_transcript *t);
+/* 1 when nothing mismatched and every item was consumed. */
+int mail_transcript_done(const mail_transcript *t);
+/* "" when done; else the first mismatch, or what is left to play. */
+const char *mail_transcript_report(mail_transcript *t);
+
+/* Counters, for tests that look closer. */
+size_t mail_transcript_read_calls(const mail_transcript *t);
+size_t mail_transcript_write_calls(const mail_transcript *t);
+size_t mail_transcript_connect_calls(const mail_transcript *t);
+size_t mail_transcript_close_calls(const mail_transcript *t);
+/* 1 once the client started TLS at a TLS item. */
+int mail_transcript_tls_active(const mail_transcript *t);
+/* Host and port of the last connect call ("" / 0 before). */
+const char *mail_transcript_connect_host(const mail_transcript *t);
+unsigned int mail_transcript_connect_port(const mail_transcript *t);
+
+/*
+ * The fixed clock and random source attach() installs (user = the
+ * transcript). The clock stands still: MAIL_CLOCK_MONOTONIC reads
+ * MAIL_TEST_CLOCK_MONOTONIC_MS, MAIL_CLOCK_REALTIME reads
+ * MAIL_TEST_CLOCK_REALTIME_MS (2026-01-01T00:00:00Z). The random bytes are
+ * a fixed pseudo-random stream restarted by rewind().
+ */
+#define MAIL_TEST_CLOCK_MONOTONIC_MS INT64_C(1000000)
+#define MAIL_TEST_CLOCK_REALTIME_MS INT64_C(1767225600000)
+int64_t mail_test_fixed_clock(void *user, int which);
+int mail_test_fixed_random(void *user, unsigned char *buf, size_t len);
+
+/*
+ * Channel binding data the transport reports after TLS: `type` repeated,
+ * then bytes 0, 1, 2, ... (32 bytes in all), so SCRAM-PLUS transcripts are
+ * reproducible.
+ */
+#define MAIL_TEST_CB_LEN 32
+
+/* Escape bytes as the transcript format writes them (\r, \n, \xHH);
+ * truncated with "..." to fit; always NUL-terminated. */
+void mail_transcript_escape(const void *data, size_t len, char *out, size_t cap);
+
+/* For Check tests: fail with the report unless the transcript is done. */
+#define MAIL_TRANSCRIPT_ASSERT_DONE(t) \
+  ck_assert_msg(mail_transcript_done(t), "transcript: %s", mail_transcript_report(t))
+
+#endif
