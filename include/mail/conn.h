@@ -126,8 +126,11 @@ typedef struct mail_transport_ops {
 #define MAIL_TLS_1_3 0x0304
 
 /**
- * Verify callback: called once per handshake after OpenSSL's chain and
- * host-name checks (and the pin check, when pins are set). preverify_ok is
+ * Verify callback: called once per full handshake after OpenSSL's chain and
+ * host-name checks (and the pin check, when pins are set); not for a
+ * resumed session, which is only ever one whose peer was accepted before
+ * under the same configuration. It runs on the connection's thread, during
+ * the handshake, and must not call back into that connection. preverify_ok is
  * 1 when they passed; reason is NULL then, else a short description. der is
  * the server's leaf certificate. Return 1 to accept the peer, 0 to refuse
  * (the handshake fails with MAIL_ERR_TLS_VERIFY). Trust-on-first-use is
