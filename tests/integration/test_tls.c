@@ -488,6 +488,31 @@ START_TEST(channel_binding)
 }
 END_TEST
 
+/* Writing over TLS to a server that has gone must give an error, never
+ * SIGPIPE (the TLS layer writes through the TCP layer's MSG_NOSIGNAL). */
+START_TEST(no_sigpipe_after_server_close)
+{
+  mail_tls_config *cfg = ca_config();
+  mail_conn *c = new_conn(cfg);
+  engine e;
+  ck_assert_int_eq(greet_tls(c, "localhost", port("MAIL_TEST_SMTPS_PORT"), "220"), MAIL_OK);
+  ck_assert_int_eq(talk(&e, c, "QUIT\r\n", 1, NULL), MAIL_OK);
+  ck_assert_int_eq(strncmp(e.last, "221", 3), 0);
+  usleep(200 * 1000); /* let the server close its end */
+  static char big[64 * 1024];
+  memset(big, 'x', sizeof big);
+  int rc = MAIL_OK;
+  for (int i = 0; i < 4 && rc == MAIL_OK; i++) {
+    rc = mail_conn_send(c, big, sizeof big);
+    if (rc == MAIL_OK)
+      rc = talk(&e, c, "\r\n", 1, NULL);
+  }
+  ck_assert(mail_status_is_fatal(rc) || rc == MAIL_ERR_STATE);
+  mail_conn_free(c);
+  mail_tls_config_free(cfg);
+}
+END_TEST
+
 /* ------------------------------------------------------------ STARTTLS injection */
 
 typedef struct injector {
@@ -605,6 +630,7 @@ static Suite *tls_suite(void)
   tcase_add_test(c, session_resumption);
   tcase_add_test(c, channel_binding);
   tcase_add_test(c, starttls_injection);
+  tcase_add_test(c, no_sigpipe_after_server_close);
   suite_add_tcase(s, c);
   return s;
 }
