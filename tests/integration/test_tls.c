@@ -23,48 +23,16 @@
 
 #include "core/base64.h"
 #include "core/conn_internal.h"
+#include "servers_env.h"
 
 /* ------------------------------------------------------------ servers.env */
 
-static char env_text[16384];
-
-static const char *env_path(void)
-{
-  const char *p = getenv("MAIL_TEST_SERVERS_ENV");
-  return p && *p ? p : "/tmp/libmail-servers/servers.env";
-}
-
-static int env_load(void)
-{
-  FILE *f = fopen(env_path(), "r");
-  if (!f)
-    return -1;
-  size_t n = fread(env_text, 1, sizeof env_text - 1, f);
-  fclose(f);
-  env_text[n] = 0;
-  return 0;
-}
-
-/* The value of KEY in servers.env (a static copy), or fail the test. */
+/* The value of KEY in servers.env, or fail the test. */
 static const char *env(const char *key)
 {
-  static char val[8][512];
-  static int next;
-  size_t kl = strlen(key);
-  for (const char *line = env_text; *line;) {
-    const char *end = strchr(line, '\n');
-    size_t ll = end ? (size_t)(end - line) : strlen(line);
-    if (ll > kl && strncmp(line, key, kl) == 0 && line[kl] == '=') {
-      char *v = val[next++ % 8];
-      size_t vl = ll - kl - 1 < 511 ? ll - kl - 1 : 511;
-      memcpy(v, line + kl + 1, vl);
-      v[vl] = 0;
-      return v;
-    }
-    line += ll + (end ? 1 : 0);
-  }
-  ck_abort_msg("%s missing from %s", key, env_path());
-  return NULL;
+  const char *v = mail_test_env(key);
+  ck_assert_msg(v != NULL, "%s missing from servers.env", key);
+  return v;
 }
 
 static unsigned int port(const char *key) { return (unsigned int)atoi(env(key)); }
@@ -637,15 +605,7 @@ static Suite *tls_suite(void)
 
 int main(void)
 {
-  if (env_load() != 0) {
-    const char *req = getenv("MAIL_TEST_REQUIRE_SERVERS");
-    if (req && strcmp(req, "1") == 0) {
-      fprintf(stderr, "%s missing (run tests/servers/servers.sh start)\n", env_path());
-      return EXIT_FAILURE;
-    }
-    printf("servers not running (%s missing): skipped\n", env_path());
-    return 77;
-  }
+  mail_test_require_servers(); /* exits 77 (skip) when they are not up */
   SRunner *sr = srunner_create(tls_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
