@@ -8,6 +8,11 @@
  * EMS), a server whose proof is computed over other channel-binding data,
  * and the "y" flag catching a stripped -PLUS.
  *
+ * A second group logs in to the real Dovecot of tests/servers over IMAPS
+ * (AUTHENTICATE with SASL-IR) with every mechanism it offers, including the
+ * user with a non-ASCII password, and checks the fallback after
+ * "unsupported"; it is left out when servers.env is missing.
+ *
  * The test drives the engine exactly as a protocol engine does, through
  * sasl_internal.h and mail_conn_run(). Skips (77) when /usr/bin/python3
  * cannot import OpenSSL, unless MAIL_TEST_REQUIRE_SERVERS=1.
@@ -26,6 +31,7 @@
 #include "core/conn_internal.h"
 #include "sasl/sasl_internal.h"
 #include "sasl/sasl_mech.h"
+#include "servers_env.h"
 
 /* ------------------------------------------------------------ the Python server */
 
@@ -335,6 +341,229 @@ START_TEST(wrong_password_refused)
 }
 END_TEST
 
+/* ------------------------------------------------------------ Dovecot over IMAPS */
+
+static const mail_sasl_profile imap_profile = {"imap", 1, 0, "=", "*"};
+
+typedef struct imap_client {
+  mail_conn *conn;
+  mail_sasl *sasl;
+  int greeted;
+  unsigned int tag;
+  char mechs[512];
+  const char *extra_mechs; /* claimed on top of the greeting's */
+  char sent[8][1024]; /* secrets we sent, to look for in the trace */
+  int nsent;
+} imap_client;
+
+static int imap_queue(imap_client *c, int what, const mail_sasl_msg *m)
+{
+  int rc = MAIL_OK;
+  if (what == MAIL_SASL_SEND_COMMAND) {
+    c->tag++;
+    rc = mail_conn_sendf(c->conn, "a%u AUTHENTICATE %s", c->tag, m->mech);
+    if (rc == MAIL_OK && m->data)
+      rc = mail_conn_send(c->conn, " ", 1);
+  }
+  if (rc == MAIL_OK && m->data && m->len) {
+    rc = mail_conn_send_secret(c->conn, m->data, m->len);
+    if (c->nsent < 8 && m->len > 4 && m->len < sizeof c->sent[0])
+      memcpy(c->sent[c->nsent++], m->data, m->len);
+  }
+  if (rc == MAIL_OK)
+    rc = mail_conn_send(c->conn, "\r\n", 2);
+  return rc;
+}
+
+/* The AUTH= capabilities of the greeting as a space-separated list. */
+static int imap_mechs(imap_client *c, const char *line, size_t len)
+{
+  size_t o = 0;
+  for (size_t i = 0; i + 5 < len; i++) {
+    if (memcmp(line + i, "AUTH=", 5) != 0 || (i && line[i - 1] != ' ' && line[i - 1] != '['))
+      continue;
+    size_t j = i + 5;
+    while (j < len && line[j] != ' ' && line[j] != ']')
+      j++;
+    if (o + (j - i - 5) + 2 >= sizeof c->mechs)
+      return MAIL_ERR_LIMIT;
+    memcpy(c->mechs + o, line + i + 5, j - i - 5);
+    o += j - i - 5;
+    c->mechs[o++] = ' ';
+  }
+  c->mechs[o] = '\0';
+  return MAIL_OK;
+}
+
+static int imap_advance(void *engine)
+{
+  imap_client *c = engine;
+  mail_reader *r = mail_conn_reader(c->conn);
+  for (;;) {
+    const char *line;
+    size_t len;
+    int rc = mail_reader_line(r, &line, &len, NULL);
+    if (rc)
+      return rc;
+    mail_sasl_msg m;
+    char tag[16];
+    int tl = snprintf(tag, sizeof tag, "a%u ", c->tag);
+    if (!c->greeted) {
+      if (len < 4 || memcmp(line, "* OK", 4) != 0)
+        return MAIL_ERR_PROTOCOL;
+      c->greeted = 1;
+      rc = imap_mechs(c, line, len);
+      if (rc == MAIL_OK && c->extra_mechs) {
+        size_t have = strlen(c->mechs), add = strlen(c->extra_mechs);
+        if (have + add + 2 > sizeof c->mechs)
+          return MAIL_ERR_LIMIT;
+        memmove(c->mechs + add + 1, c->mechs, have + 1);
+        memcpy(c->mechs, c->extra_mechs, add);
+        c->mechs[add] = ' ';
+      }
+      if (rc == MAIL_OK)
+        rc = mail_sasl_use_conn(c->sasl, c->conn);
+      if (rc == MAIL_OK)
+        rc = mail_sasl_begin(c->sasl, &imap_profile, c->mechs, &m);
+    } else if (len >= 1 && line[0] == '+') {
+      size_t skip = len >= 2 ? 2 : 1;
+      rc = mail_sasl_reply(c->sasl, MAIL_SASL_REPLY_CONTINUE, line + skip, len - skip, &m);
+    } else if (len >= 1 && line[0] == '*') {
+      continue;
+    } else if (len > (size_t)tl + 2 && memcmp(line, tag, (size_t)tl) == 0) {
+      const char *st = line + tl;
+      size_t sl = len - (size_t)tl;
+      if (memcmp(st, "OK", 2) == 0)
+        rc = mail_sasl_reply(c->sasl, MAIL_SASL_REPLY_SUCCESS, NULL, 0, &m);
+      else if (memcmp(st, "NO", 2) == 0 && memmem(st, sl, "nsupported", 10))
+        rc = mail_sasl_reply(c->sasl, MAIL_SASL_REPLY_UNSUPPORTED, NULL, 0, &m);
+      else if (memcmp(st, "NO", 2) == 0)
+        rc = mail_sasl_reply(c->sasl, MAIL_SASL_REPLY_FAILURE, NULL, 0, &m);
+      else
+        rc = mail_sasl_reply(c->sasl, MAIL_SASL_REPLY_ERROR, NULL, 0, &m);
+    } else {
+      return MAIL_ERR_PROTOCOL;
+    }
+    if (rc == MAIL_SASL_SEND_LINE || rc == MAIL_SASL_SEND_COMMAND) {
+      rc = imap_queue(c, rc, &m);
+      if (rc)
+        return rc;
+      continue;
+    }
+    return rc;
+  }
+}
+
+typedef struct trace_log {
+  char text[65536];
+  size_t len;
+} trace_log;
+
+static void trace_collect(void *user, int dir, const char *data, size_t len)
+{
+  trace_log *t = user;
+  (void)dir;
+  if (len > sizeof t->text - t->len)
+    len = sizeof t->text - t->len;
+  memcpy(t->text + t->len, data, len);
+  t->len += len;
+}
+
+/* Log in as user with the mechanisms in allow (NULL: the default order).
+ * With a token, the client believes the server also offers XOAUTH2. */
+static int dovecot_login(const char *user, const char *pass, const char *allow, const char *token,
+                         char *mech_out, size_t mech_cap)
+{
+  imap_client c;
+  memset(&c, 0, sizeof c);
+  mail_tls_config *cfg = NULL;
+  ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, mail_test_env("MAIL_TEST_CA")), MAIL_OK);
+  ck_assert_int_eq(mail_conn_new(&c.conn, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_conn_set_tls_config(c.conn, cfg), MAIL_OK);
+  mail_tls_config_free(cfg);
+  mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_CONNECT, 20000);
+  mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_IO, 20000);
+  static trace_log tl;
+  tl.len = 0;
+  mail_conn_set_trace(c.conn, trace_collect, &tl);
+
+  ck_assert_int_eq(mail_sasl_new(&c.sasl, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_username(c.sasl, user), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_password(c.sasl, pass), MAIL_OK);
+  if (allow)
+    ck_assert_int_eq(mail_sasl_set_mechanisms(c.sasl, allow), MAIL_OK);
+  if (token)
+    ck_assert_int_eq(mail_sasl_set_oauth_token(c.sasl, token), MAIL_OK);
+  long port = mail_test_env_long("MAIL_TEST_IMAPS_PORT", 12993);
+  int rc = mail_conn_connect(c.conn, "localhost", (unsigned int)port, 1);
+  ck_assert_msg(rc == MAIL_OK, "connect: %s (%s)", mail_strerror(rc), mail_conn_last_error(c.conn));
+  if (token)
+    c.extra_mechs = "XOAUTH2";
+  rc = mail_conn_run(c.conn, imap_advance, &c);
+  const char *mech = mail_sasl_mechanism(c.sasl);
+  snprintf(mech_out, mech_cap, "%s", mech ? mech : "");
+  ck_assert_ptr_null(memmem(tl.text, tl.len, pass, strlen(pass)));
+  for (int i = 0; i < c.nsent; i++)
+    ck_assert_msg(!memmem(tl.text, tl.len, c.sent[i], strlen(c.sent[i])),
+                  "a SASL response reached the trace");
+  if (c.nsent)
+    ck_assert_ptr_nonnull(memmem(tl.text, tl.len, "[redacted]", 10));
+  mail_sasl_free(c.sasl);
+  mail_conn_free(c.conn);
+  return rc;
+}
+
+START_TEST(dovecot_every_mechanism)
+{
+  static const char *const mechs[] = {"SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN",
+                                      "LOGIN"};
+  const char *users[][2] = {
+    {mail_test_env("MAIL_TEST_USER1"), mail_test_env("MAIL_TEST_PASS1")},
+    {mail_test_env("MAIL_TEST_USER3"), mail_test_env("MAIL_TEST_PASS3")},
+  };
+  char used[32];
+  for (size_t u = 0; u < 2; u++) {
+    ck_assert_ptr_nonnull(users[u][0]);
+    ck_assert_ptr_nonnull(users[u][1]);
+    for (size_t i = 0; i < sizeof mechs / sizeof mechs[0]; i++) {
+      int rc = dovecot_login(users[u][0], users[u][1], mechs[i], NULL, used, sizeof used);
+      ck_assert_msg(rc == MAIL_OK, "%s as %s: %s", mechs[i], users[u][0], mail_strerror(rc));
+      ck_assert_str_eq(used, mechs[i]);
+    }
+    /* the default order picks the strongest */
+    ck_assert_int_eq(dovecot_login(users[u][0], users[u][1], NULL, NULL, used, sizeof used),
+                     MAIL_OK);
+    ck_assert_str_eq(used, "SCRAM-SHA-256");
+  }
+}
+END_TEST
+
+START_TEST(dovecot_fallback_after_unsupported)
+{
+  char used[32];
+  /* XOAUTH2 first; Dovecot answers "Unsupported authentication
+   * mechanism", so the engine moves on to PLAIN and logs in. */
+  int rc = dovecot_login(mail_test_env("MAIL_TEST_USER2"), mail_test_env("MAIL_TEST_PASS2"),
+                         "XOAUTH2 PLAIN", "not-a-real-token", used, sizeof used);
+  ck_assert_msg(rc == MAIL_OK, "%s", mail_strerror(rc));
+  ck_assert_str_eq(used, "PLAIN");
+}
+END_TEST
+
+START_TEST(dovecot_wrong_password)
+{
+  static const char *const mechs[] = {"SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN",
+                                      "LOGIN"};
+  char used[32];
+  for (size_t i = 0; i < sizeof mechs / sizeof mechs[0]; i++) {
+    int rc = dovecot_login(mail_test_env("MAIL_TEST_USER1"), "wrong-password", mechs[i], NULL,
+                           used, sizeof used);
+    ck_assert_msg(rc == MAIL_ERR_AUTH, "%s: %s", mechs[i], mail_strerror(rc));
+  }
+}
+END_TEST
+
 int main(void)
 {
   const char *src = getenv("MAIL_TEST_SRCDIR");
@@ -358,6 +587,17 @@ int main(void)
   tcase_add_test(t, non_ascii_password_final_in_continuation);
   tcase_add_test(t, wrong_password_refused);
   suite_add_tcase(s, t);
+  if (mail_test_servers_available()) {
+    t = tcase_create("dovecot");
+    tcase_set_timeout(t, 90);
+    tcase_add_test(t, dovecot_every_mechanism);
+    tcase_add_test(t, dovecot_wrong_password);
+    tcase_add_test(t, dovecot_fallback_after_unsupported);
+    suite_add_tcase(s, t);
+  } else if (req && strcmp(req, "1") == 0) {
+    fprintf(stderr, "servers.env missing and MAIL_TEST_REQUIRE_SERVERS=1\n");
+    return EXIT_FAILURE;
+  }
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);
   int failed = srunner_ntests_failed(r);
