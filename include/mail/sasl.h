@@ -98,8 +98,11 @@ MAIL_EXTERN int mail_sasl_set_username(mail_sasl *sasl, const char *authcid);
 
 /**
  * The password, copied into memory that is wiped when replaced or freed.
- * NULL clears it. MAIL_ERR_INVALID when not valid UTF-8 (SASLprep, where a
- * mechanism asks for it, may still reject it at start).
+ * NULL clears it. SCRAM and PLAIN prepare it with SASLprep (RFC 4013) at
+ * start and fail with MAIL_ERR_CHARSET when it is not valid UTF-8 or holds
+ * a prohibited character; LOGIN and CRAM-MD5 use the bytes as given.
+ * Without libidn (a build option), a non-ASCII password gives
+ * MAIL_ERR_UNSUPPORTED with SCRAM and PLAIN.
  */
 MAIL_EXTERN int mail_sasl_set_password(mail_sasl *sasl, const char *password);
 

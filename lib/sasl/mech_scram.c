@@ -64,8 +64,14 @@ static int scram_start(mail_sasl *s, mail_buf *out)
   s->scram.cnonce_len = nlen;
   mail_wipe(rnd, sizeof rnd);
 
+  /* Prepare the password now only to refuse it before anything is sent;
+   * it is prepared again when the salt arrives. */
   char *user = NULL;
-  rc = mail_saslprep(&s->env.alloc, s->username, &user);
+  rc = mail_saslprep(&s->env.alloc, s->password, &user);
+  mail_dealloc_secret_str(&s->env.alloc, user);
+  user = NULL;
+  if (rc == MAIL_OK)
+    rc = mail_saslprep(&s->env.alloc, s->username, &user);
   if (rc)
     return rc;
   rc = mail_buf_append(&s->scram.auth, "n=", 2);

@@ -138,7 +138,10 @@ int mail_sasl_set_username(mail_sasl *s, const char *authcid)
 
 int mail_sasl_set_password(mail_sasl *s, const char *password)
 {
-  if (!s || (password && !mail_utf8_valid(password, strlen(password))))
+  /* Any bytes: LOGIN and CRAM-MD5 use the password as it is (legacy
+   * servers may store non-UTF-8 ones); SCRAM and PLAIN check it when
+   * SASLprep prepares it. It only ever travels base64-encoded. */
+  if (!s)
     return MAIL_ERR_INVALID;
   return replace_str(s, &s->password, password);
 }
