@@ -94,8 +94,10 @@ int mail_reader_feed(mail_reader *r, const void *p, size_t n)
 
 int mail_reader_peek_line(mail_reader *r, const char **line, size_t *len, size_t *consumed)
 {
-  const unsigned char *base = r->buf.data + r->start;
   size_t avail = r->buf.len - r->start;
+  /* Before the first byte arrives the buffer has no storage: no pointer
+   * arithmetic on NULL (undefined even with a zero offset). */
+  const unsigned char *base = avail ? r->buf.data + r->start : NULL;
   const unsigned char *lf = NULL;
   if (avail > r->scanned)
     lf = memchr(base + r->scanned, '\n', avail - r->scanned);
@@ -143,7 +145,7 @@ int mail_reader_take(mail_reader *r, size_t max, const unsigned char **p, size_t
 const unsigned char *mail_reader_data(const mail_reader *r, size_t *n)
 {
   *n = r->buf.len - r->start;
-  return r->buf.data + r->start;
+  return r->buf.data ? r->buf.data + r->start : NULL;
 }
 
 void mail_reader_skip(mail_reader *r, size_t n)
