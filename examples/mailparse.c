@@ -200,7 +200,7 @@ int main(int argc, char **argv)
     return 1;
   }
   mail_mime_message *msg;
-  int rc = mail_mime_message_parse(&msg, data, len, MAIL_MIME_BORROW, NULL, NULL);
+  int rc = mail_mime_message_parse(&msg, data, len, MAIL_MIME_BORROW | MAIL_MIME_CHECK_HEADERS, NULL, NULL);
   if (rc) {
     fprintf(stderr, "mailparse: %s\n", mail_strerror(rc));
     free(data);

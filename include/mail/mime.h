@@ -238,6 +238,11 @@ typedef struct mail_mime_callbacks {
 #define MAIL_MIME_RAW_BODY     0x04u  /**< deliver bodies without transfer decoding */
 #define MAIL_MIME_MBOX_FROM    0x08u  /**< a leading "From " line is an mbox envelope, not a defect */
 #define MAIL_MIME_BORROW       0x10u  /**< mail_mime_message_parse: use the caller's buffer without a copy */
+/** Also check each message's From/Sender/Reply-To/To/Cc/Bcc, Date, Message-ID,
+ * In-Reply-To, References and Subject, recording invalid-address,
+ * non-ascii-local-part, invalid-date, invalid-message-id and
+ * invalid-encoded-word / undecodable-bytes defects. */
+#define MAIL_MIME_CHECK_HEADERS 0x20u
 
 /** Create a streaming parser. Returns MAIL_OK, MAIL_ERR_NOMEM or MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_mime_parser_new(mail_mime_parser **out, const mail_allocator *alloc);

@@ -86,9 +86,8 @@ static int is_utf8_label(const char *cs)
 }
 
 int mime_append_converted(mail_buf *out, const char *charset, const unsigned char *in, size_t n,
-                          const mail_allocator *a)
+                          unsigned int *replaced)
 {
-  (void)a;
   static const unsigned char REPL[3] = {0xEF, 0xBF, 0xBD};
   if (!charset || !*charset)
     return mime_append_utf8_or_latin1(out, in, n);
@@ -125,6 +124,8 @@ int mime_append_converted(mail_buf *out, const char *charset, const unsigned cha
     /* EILSEQ or EINVAL: one replacement character, skip one byte. */
     if ((rc = mail_buf_append(out, REPL, 3)))
       break;
+    if (replaced)
+      (*replaced)++;
     ip++;
     il--;
     iconv(cd, NULL, NULL, NULL, NULL);
@@ -151,7 +152,7 @@ int mail_charset_to_utf8(const char *charset, const void *in, size_t len, char *
   *out = NULL;
   mail_buf b;
   mail_buf_init(&b, &a, 0);
-  int rc = mime_append_converted(&b, charset, in, len, &a);
+  int rc = mime_append_converted(&b, charset, in, len, NULL);
   int rc2 = rc == MAIL_ERR_NOMEM ? rc : mail_buf_append_byte(&b, 0);
   if (rc == MAIL_ERR_NOMEM || rc2) {
     mail_buf_free(&b);

@@ -8,9 +8,10 @@
 
 /* Append bytes in charset converted to UTF-8. Unknown charset: the bytes
  * are appended as UTF-8 (or Latin-1 when not valid UTF-8) and
- * MAIL_ERR_CHARSET is returned. Invalid sequences become U+FFFD. */
+ * MAIL_ERR_CHARSET is returned. Invalid sequences become U+FFFD and are
+ * counted in *replaced (may be NULL). */
 int mime_append_converted(mail_buf *out, const char *charset, const unsigned char *in, size_t n,
-                          const mail_allocator *a);
+                          unsigned int *replaced);
 /* Append bytes that are valid UTF-8 as they are, else as Latin-1. */
 int mime_append_utf8_or_latin1(mail_buf *out, const unsigned char *in, size_t n);
 /* 1 when in[0..n) is valid UTF-8. */

@@ -128,7 +128,8 @@ static int flush_pending(mail_buf *out, mail_buf *pend, char *cs, unsigned int *
 {
   if (!pend->len)
     return MAIL_OK;
-  int rc = mime_append_converted(out, cs, pend->data, pend->len, a);
+  (void)a;
+  int rc = mime_append_converted(out, cs, pend->data, pend->len, bad);
   if (rc == MAIL_ERR_CHARSET) {
     (*bad)++;
     rc = MAIL_OK;

@@ -70,6 +70,7 @@ struct mail_mime_part {
   mime_cached *cache;
   size_t ncache;
   int decoded_once;     /* tree: decoding defects were recorded */
+  int decoded_utf8_once;
 };
 
 /* Transfer decoder (streaming) for one leaf body. */

@@ -512,10 +512,14 @@ static int step_header(mail_mime_parser *p, const unsigned char *d, size_t n, si
   }
   if (!terminated)
     mime_defect(p, part, MAIL_MIME_DEFECT_TRUNCATED_HEADERS, at);
-  if (memchr(line, 0, len))
-    mime_defect(p, part, MAIL_MIME_DEFECT_NUL_BYTE, at);
-  else if (memchr(line, '\r', len))
-    mime_defect(p, part, MAIL_MIME_DEFECT_BARE_LINE_ENDING, at);
+  for (size_t k = 0; k < len; k++) {
+    if (line[k] < 0x20 && line[k] != '\t') {
+      mime_defect(p, part, line[k] == 0 ? MAIL_MIME_DEFECT_NUL_BYTE
+                           : line[k] == '\r' ? MAIL_MIME_DEFECT_BARE_LINE_ENDING
+                           : MAIL_MIME_DEFECT_NON_PRINTABLE, at);
+      break;
+    }
+  }
 
   /* A live boundary line ends a part that has no blank line. */
   if (p->nbs && len >= 2 && line[0] == '-' && line[1] == '-') {

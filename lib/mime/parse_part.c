@@ -211,6 +211,63 @@ static int valid_token(const char *s, size_t n)
   return 1;
 }
 
+/* The structured headers of a message, checked on request. */
+static int check_message_headers(mail_mime_part *part)
+{
+  static const char *const ADDR[] = {"from", "sender", "reply-to", "to", "cc", "bcc"};
+  static const char *const IDS[] = {"message-id", "in-reply-to", "references"};
+  mail_mime_parser *p = part->parser;
+  const mail_allocator *a = &p->alloc;
+  for (size_t i = 0; i < part->nhdrs; i++) {
+    const mime_hdr *h = &part->hdrs[i];
+    const char *name = (const char *)part->hbuf.data + h->name_off;
+    const char *v = (const char *)part->hbuf.data + h->value_off;
+    uint64_t off = part->header_start;
+    unsigned int bad = 0;
+    for (size_t k = 0; k < sizeof ADDR / sizeof ADDR[0]; k++) {
+      if (mime_ascii_casecmp(name, ADDR[k]))
+        continue;
+      mail_address_list *l = NULL;
+      int rc = mail_address_list_parse(&l, v, h->value_len, 0, &bad, a);
+      if (rc == MAIL_ERR_NOMEM)
+        return rc;
+      if (bad || (rc == MAIL_OK && !mail_address_list_count(l) && k != 5))
+        mime_defect(p, part, MAIL_MIME_DEFECT_INVALID_ADDRESS, off);
+      for (size_t j = 0; j < mail_address_list_count(l); j++) {
+        const unsigned char *lp = (const unsigned char *)mail_address_list_get(l, j)->local;
+        while (*lp && *lp < 0x80)
+          lp++;
+        if (*lp) {
+          mime_defect(p, part, MAIL_MIME_DEFECT_NON_ASCII_LOCAL_PART, off);
+          break;
+        }
+      }
+      mail_address_list_free(l);
+    }
+    for (size_t k = 0; k < sizeof IDS / sizeof IDS[0]; k++) {
+      if (mime_ascii_casecmp(name, IDS[k]))
+        continue;
+      mail_msgid_list *l = NULL;
+      if (mail_msgid_list_parse(&l, v, h->value_len, &bad, a))
+        return MAIL_ERR_NOMEM;
+      if (bad || !mail_msgid_list_count(l))
+        mime_defect(p, part, MAIL_MIME_DEFECT_INVALID_MESSAGE_ID, off);
+      mail_msgid_list_free(l);
+    }
+    if (!mime_ascii_casecmp(name, "date") && mail_date_parse(v, h->value_len, NULL, NULL))
+      mime_defect(p, part, MAIL_MIME_DEFECT_INVALID_DATE, off);
+    if (!mime_ascii_casecmp(name, "subject")) {
+      char *out = NULL;
+      if (mail_mime_header_decode(v, h->value_len, &out, NULL, &bad, a))
+        return MAIL_ERR_NOMEM;
+      mail_dealloc(a, out);
+      if (bad)
+        mime_defect(p, part, MAIL_MIME_DEFECT_INVALID_ENCODED_WORD, off);
+    }
+  }
+  return MAIL_OK;
+}
+
 int mime_part_analyze(mail_mime_part *part)
 {
   mail_mime_parser *p = part->parser;
@@ -232,13 +289,16 @@ int mime_part_analyze(mail_mime_part *part)
     if (rc)
       return rc;
     const char *slash = val ? strchr(val, '/') : NULL;
-    if (slash && valid_token(val, (size_t)(slash - val)) && valid_token(slash + 1, strlen(slash + 1))) {
+    if (val && !*val)
+      mime_defect(p, part, MAIL_MIME_DEFECT_HEADER_MISSING_REQUIRED_VALUE, off);
+    else if (slash && valid_token(val, (size_t)(slash - val)) && valid_token(slash + 1, strlen(slash + 1))) {
       lower(val);
       part->ctype = val;
-    } else {
-      mail_dealloc(a, val);
+    } else if (val && *val) {
       mime_defect(p, part, MAIL_MIME_DEFECT_INVALID_HEADER, off);
     }
+    if (val != part->ctype)
+      mail_dealloc(a, val);
     if (pdef)
       mime_defect(p, part, MAIL_MIME_DEFECT_INVALID_PARAMETER, off);
   }
@@ -322,6 +382,11 @@ int mime_part_analyze(mail_mime_part *part)
   if (part->is_multipart || part->is_message)
     part->enc = part->enc == MAIL_MIME_ENC_UNKNOWN ? MAIL_MIME_ENC_7BIT : part->enc;
 
+  if ((p->flags & MAIL_MIME_CHECK_HEADERS) && (!part->parent || part->parent->is_message)) {
+    int rc = check_message_headers(part);
+    if (rc)
+      return rc;
+  }
   /* The root of an inner message that is a leaf gets "<parent>.1". */
   if (part->parent && part->parent->is_message && !part->is_multipart) {
     size_t pl = strlen(part->parent->path);

@@ -26,7 +26,7 @@ int mail_mime_message_parse(mail_mime_message **out, const void *data, size_t le
     mail_mime_parser_free(p);
     return rc;
   }
-  p->flags = flags & (MAIL_MIME_HEADERS_ONLY | MAIL_MIME_MBOX_FROM);
+  p->flags = flags & (MAIL_MIME_HEADERS_ONLY | MAIL_MIME_MBOX_FROM | MAIL_MIME_CHECK_HEADERS);
   p->keep_tree = 1;
   mail_mime_message *m = mail_calloc(&p->alloc, 1, sizeof *m);
   if (!m) {
@@ -137,8 +137,14 @@ static int decode_to_utf8(mail_mime_part *part, int (*fn)(void *, const void *, 
   mail_buf_init(&conv, &p->alloc, 0);
   int rc = mail_mime_part_decode_cb(part, 0, buf_sink, &raw);
   if (rc == MAIL_OK) {
-    int crc = mime_append_converted(&conv, mail_mime_part_charset(part), raw.data ? raw.data : (const unsigned char *)"",
-                                    raw.len, &p->alloc);
+    unsigned int replaced = 0;
+    int crc = mime_append_converted(&conv, mail_mime_part_charset(part),
+                                    raw.data ? raw.data : (const unsigned char *)"", raw.len, &replaced);
+    if (replaced && !part->decoded_utf8_once)
+      mime_defect(p, part, MAIL_MIME_DEFECT_UNDECODABLE_BYTES, part->body_start);
+    if (crc == MAIL_ERR_CHARSET && part->decoded_utf8_once)
+      crc = MAIL_OK;
+    part->decoded_utf8_once = 1;
     if (crc == MAIL_ERR_CHARSET)
       mime_defect(p, part, MAIL_MIME_DEFECT_UNKNOWN_CHARSET, part->body_start);
     else if (crc)
