@@ -36,7 +36,15 @@
  * example a "*" line) and treat the attempt as failed.
  *
  * Secrets (password, token, every response) live in memory that is wiped
- * before it is freed; no error string ever contains one.
+ * before it is freed; no error string ever contains one. The handle keeps
+ * the last SCRAM salted password (never the password's hash alone), so a
+ * new exchange with the same salt and iteration count skips the costly
+ * key derivation; setting the user name or password forgets it.
+ *
+ * SASLprep (RFC 4013) prepares user names and passwords for SCRAM and
+ * PLAIN as "query" strings (unassigned code points allowed, RFC 5802
+ * section 2.2). It needs libidn; without it only ASCII names and
+ * passwords are accepted by those mechanisms (MAIL_ERR_UNSUPPORTED).
  *
  * Threading: one handle is used by one thread at a time. No call blocks,
  * except that the token callback runs inside the call that needs it.

@@ -138,6 +138,27 @@ static int append_b64(mail_buf *b, const unsigned char *in, size_t n)
   return MAIL_OK;
 }
 
+static int cache_hit(const mail_sasl *s, int md, unsigned long iter, const unsigned char *salt,
+                     size_t salt_len)
+{
+  return s->scram_cache.valid && s->scram_cache.md == md && s->scram_cache.iter == iter &&
+         s->scram_cache.salt_len == salt_len && memcmp(s->scram_cache.salt, salt, salt_len) == 0;
+}
+
+static void cache_store(mail_sasl *s, int md, unsigned long iter, const unsigned char *salt,
+                        size_t salt_len, const unsigned char *salted, size_t hlen)
+{
+  mail_sasl_scram_cache_clear(s);
+  if (salt_len > sizeof s->scram_cache.salt)
+    return;
+  s->scram_cache.md = md;
+  s->scram_cache.iter = iter;
+  s->scram_cache.salt_len = salt_len;
+  memcpy(s->scram_cache.salt, salt, salt_len);
+  memcpy(s->scram_cache.salted, salted, hlen);
+  s->scram_cache.valid = 1;
+}
+
 /* server-first-message = [reserved-mext ","] nonce "," salt "," iteration-count ["," extensions] */
 static int scram_client_final(mail_sasl *s, const unsigned char *in, size_t n, mail_buf *out)
 {
@@ -189,10 +210,17 @@ static int scram_client_final(mail_sasl *s, const unsigned char *in, size_t n, m
   mail_buf_init(&cbind, &s->env.alloc, 2048);
   mail_buf_set_sensitive(&cbind);
 
-  int rc = mail_saslprep(&s->env.alloc, s->password, &pass);
-  if (rc == MAIL_OK)
-    rc = mail_crypto_pbkdf2(md, pass, strlen(pass), salt, (size_t)slen, (unsigned int)iter,
-                            salted, hlen);
+  int rc = MAIL_OK;
+  if (cache_hit(s, md, iter, salt, (size_t)slen)) {
+    memcpy(salted, s->scram_cache.salted, hlen);
+  } else {
+    rc = mail_saslprep(&s->env.alloc, s->password, &pass);
+    if (rc == MAIL_OK)
+      rc = mail_crypto_pbkdf2(md, pass, strlen(pass), salt, (size_t)slen, (unsigned int)iter,
+                              salted, hlen);
+    if (rc == MAIL_OK)
+      cache_store(s, md, iter, salt, (size_t)slen, salted, hlen);
+  }
   if (rc == MAIL_OK)
     rc = mail_crypto_hmac(md, salted, hlen, "Client Key", 10, client_key);
   if (rc == MAIL_OK)

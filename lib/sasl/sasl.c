@@ -78,6 +78,11 @@ void mail_sasl_mech_reset(mail_sasl *s)
   s->scram.verified = 0;
 }
 
+void mail_sasl_scram_cache_clear(mail_sasl *s)
+{
+  mail_wipe(&s->scram_cache, sizeof s->scram_cache);
+}
+
 static void clear_details(mail_sasl *s)
 {
   for (size_t i = 0; i < sizeof s->detail / sizeof s->detail[0]; i++) {
@@ -92,6 +97,7 @@ void mail_sasl_free(mail_sasl *s)
     return;
   mail_allocator a = s->env.alloc;
   mail_sasl_mech_reset(s);
+  mail_sasl_scram_cache_clear(s);
   mail_buf_free(&s->first);
   mail_buf_free(&s->out);
   mail_buf_free(&s->scram.auth);
@@ -133,6 +139,7 @@ int mail_sasl_set_username(mail_sasl *s, const char *authcid)
 {
   if (!s || (authcid && !valid_identity(authcid)))
     return MAIL_ERR_INVALID;
+  mail_sasl_scram_cache_clear(s);
   return replace_str(s, &s->username, authcid);
 }
 
@@ -143,6 +150,7 @@ int mail_sasl_set_password(mail_sasl *s, const char *password)
    * SASLprep prepares it. It only ever travels base64-encoded. */
   if (!s)
     return MAIL_ERR_INVALID;
+  mail_sasl_scram_cache_clear(s);
   return replace_str(s, &s->password, password);
 }
 

@@ -89,6 +89,18 @@ struct mail_sasl {
     int verified;
   } scram;
 
+  /* The last SCRAM SaltedPassword, so a reconnect to the same server (same
+   * salt and iteration count) skips PBKDF2. Wiped when the password
+   * changes and when the handle is freed. */
+  struct {
+    int valid;
+    int md;
+    unsigned long iter;
+    size_t salt_len;
+    unsigned char salt[128];
+    unsigned char salted[MAIL_MD_MAX_SIZE];
+  } scram_cache;
+
   char *detail[6]; /* mail_sasl_detail fields, server text */
 
   /* protocol-engine driving (sasl_proto.c) */
@@ -116,6 +128,9 @@ int mail_sasl_append_saslname(mail_buf *b, const char *v);
 
 /* End the exchange with rc (wiping its state); returns rc. */
 int mail_sasl_fail(mail_sasl *s, int rc);
+
+/* Forget the cached SCRAM SaltedPassword. */
+void mail_sasl_scram_cache_clear(mail_sasl *s);
 
 /* Wipe the per-exchange mechanism state. */
 void mail_sasl_mech_reset(mail_sasl *s);

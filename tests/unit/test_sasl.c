@@ -320,6 +320,30 @@ START_TEST(scram_sha1_rfc5802)
 }
 END_TEST
 
+START_TEST(scram_salted_password_cache)
+{
+  mail_sasl *s = scram_rfc("SCRAM-SHA-1", R5802_CNONCE);
+  const unsigned char *out;
+  size_t n;
+  ck_assert_int_eq(step_str(s, R5802_SFIRST, &out, &n), MAIL_OK);
+  ck_assert_int_eq(success_str(s, R5802_SFINAL), MAIL_OK);
+  ck_assert(s->scram_cache.valid);
+  /* the same salt again: the cached SaltedPassword gives the same proof */
+  ck_assert_int_eq(mail_sasl_start(s, "SCRAM-SHA-1", &out, &n), MAIL_OK);
+  ck_assert_int_eq(step_str(s, R5802_SFIRST, &out, &n), MAIL_OK);
+  ck_assert_bytes(out, n, R5802_CFINAL);
+  ck_assert_int_eq(success_str(s, R5802_SFINAL), MAIL_OK);
+  /* a new password must not reuse it */
+  ck_assert_int_eq(mail_sasl_set_password(s, "pencil2"), MAIL_OK);
+  ck_assert(!s->scram_cache.valid);
+  ck_assert_int_eq(mail_sasl_start(s, "SCRAM-SHA-1", &out, &n), MAIL_OK);
+  ck_assert_int_eq(step_str(s, R5802_SFIRST, &out, &n), MAIL_OK);
+  ck_assert(n != strlen(R5802_CFINAL) || memcmp(out, R5802_CFINAL, n) != 0);
+  ck_assert_int_eq(success_str(s, R5802_SFINAL), MAIL_ERR_SASL_SERVER);
+  mail_sasl_free(s);
+}
+END_TEST
+
 START_TEST(scram_sha256_rfc7677)
 {
   mail_sasl *s = scram_rfc("SCRAM-SHA-256", R7677_CNONCE);
@@ -1200,6 +1224,7 @@ static Suite *sasl_suite(void)
   t = tcase_create("scram");
   tcase_add_test(t, scram_sha1_rfc5802);
   tcase_add_test(t, scram_sha256_rfc7677);
+  tcase_add_test(t, scram_salted_password_cache);
   tcase_add_test(t, scram_bad_server_signature);
   tcase_add_test(t, scram_hostile_server_first);
   tcase_add_test(t, scram_iteration_bounds_configurable);
