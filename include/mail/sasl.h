@@ -37,9 +37,10 @@
  *
  * Secrets (password, token, every response) live in memory that is wiped
  * before it is freed; no error string ever contains one. The handle keeps
- * the last SCRAM salted password (never the password's hash alone), so a
- * new exchange with the same salt and iteration count skips the costly
- * key derivation; setting the user name or password forgets it.
+ * the last SCRAM SaltedPassword (as sensitive as the password, and wiped
+ * the same way), so a new exchange with the same salt and iteration count
+ * skips the costly key derivation; setting the user name or password
+ * forgets it.
  *
  * SASLprep (RFC 4013) prepares user names and passwords for SCRAM and
  * PLAIN as "query" strings (unassigned code points allowed, RFC 5802
