@@ -296,8 +296,10 @@ static void hdr_words(mail_hdr_writer *w, const char *s, size_t n)
 
 void mail_hdr_phrase(mail_hdr_writer *w, const char *s, size_t n)
 {
-  int atoms = n > 0 && s[0] != ' ' && s[n - 1] != ' ' && !has_ew_marker(s, n);
-  int encode = 0;
+  int atoms = n > 0 && s[0] != ' ' && s[n - 1] != ' ';
+  /* Text that reads as an encoded word is encoded itself: many readers
+   * decode encoded words even inside quoted strings. */
+  int encode = has_ew_marker(s, n);
   size_t word = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
