@@ -12,6 +12,7 @@
 #include <mail/mime.h>
 #include <mail/mime_build.h>
 #include <mail/smtp_reply.h>
+#include <mail/smtp.h>
 #include <mail/pop3_reply.h>
 
 #endif /* MAIL_MAIL_H */

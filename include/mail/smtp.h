@@ -1,0 +1,375 @@
+/*
+ * libmail — SMTP and LMTP submission (RFC 5321, 3207, 4954, 2920, 1870,
+ * 6152, 3030, 3461, 2034, 6531, 8689, 2033).
+ *
+ * A mail_smtp session talks to one server. It owns a mail_conn (borrow it
+ * with mail_smtp_conn() for trace, TLS settings, limits, timeouts and
+ * event-loop mode) and a mail_sasl (borrow it with mail_smtp_sasl() for
+ * credentials and the mechanism allow-list).
+ *
+ *   mail_smtp *s; mail_smtp_envelope *e;
+ *   mail_smtp_new(&s, NULL);
+ *   mail_smtp_set_auth(s, "alice", "secret");
+ *   mail_smtp_connect_url(s, "smtp://mail.example.org:587"); // STARTTLS required
+ *   mail_smtp_auth(s);
+ *   mail_smtp_envelope_new(&e, NULL);
+ *   mail_smtp_envelope_set_from(e, "alice@example.org");
+ *   mail_smtp_envelope_add_recipient(e, "bob@example.org", NULL);
+ *   mail_smtp_envelope_set_body_mime(e, msg);   // or _set_body_callback
+ *   rc = mail_smtp_send(s, e);                  // per-recipient results in e
+ *   mail_smtp_quit(s);
+ *
+ * Blocking and event-loop use. Every call that talks to the server blocks
+ * until it is done (each wait bounded by the command timeout) — unless the
+ * connection is non-blocking (mail_conn_set_nonblocking()). Then such a
+ * call returns MAIL_ERR_AGAIN whenever it would wait: wait until
+ * mail_conn_fd(mail_smtp_conn(s)) is ready for mail_conn_want() (or
+ * mail_conn_timeout_ms() has passed) and call THE SAME FUNCTION again with
+ * the same arguments; it resumes where it stopped. Calling another
+ * operation while one is in progress gives MAIL_ERR_STATE. (Over a user
+ * transport there is no fd: just call again when the transport can move.)
+ *
+ * Security. STARTTLS is required by default on plain ports: if the
+ * upgrade fails in any way (not advertised, a refusal, EHLO refused, a
+ * handshake or verification failure, bytes injected after the go-ahead)
+ * the connection is closed before any credential or envelope byte is sent.
+ * Everything learned before TLS is discarded and EHLO is sent again. AUTH
+ * PLAIN/LOGIN is refused on an unverified link unless allowed on the
+ * mail_sasl. CR, LF or NUL in any address, name or parameter gives
+ * MAIL_ERR_INVALID from the setter (and nothing reaches the wire).
+ *
+ * Errors. A server's negative reply gives MAIL_ERR_SERVER (or a more
+ * specific code) and the reply stays available from mail_smtp_last_reply().
+ * A 421 reply at any point closes the connection and gives
+ * MAIL_ERR_SERVER_CLOSING, with the 421 reply as the last reply. Fatal
+ * codes (mail_status_is_fatal) leave the connection closed;
+ * mail_conn_last_error() describes them.
+ *
+ * Threading: one session (and the envelope it is sending) is used by one
+ * thread at a time.
+ */
+#ifndef MAIL_SMTP_H
+#define MAIL_SMTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mail/common.h>
+#include <mail/conn.h>
+#include <mail/sasl.h>
+#include <mail/smtp_reply.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An SMTP or LMTP session (opaque). */
+typedef struct mail_smtp mail_smtp;
+
+/** One message transaction: envelope, body source and, after sending,
+ *  the per-recipient results (opaque). */
+typedef struct mail_smtp_envelope mail_smtp_envelope;
+
+/* The MIME builder's message (mail/mime_build.h), declared here so this
+ * header does not depend on the MIME module being built. */
+struct mail_mime_builder;
+
+/* ------------------------------------------------------------------ */
+/* Session                                                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Create a session (with its own connection and SASL handle). alloc may be
+ * NULL; it is used for everything the session allocates. Returns MAIL_OK,
+ * MAIL_ERR_INVALID or MAIL_ERR_NOMEM. Does not block.
+ */
+MAIL_EXTERN int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc);
+
+/** Close the connection (without QUIT) and free the session. NULL is fine. */
+MAIL_EXTERN void mail_smtp_free(mail_smtp *s);
+
+/** The session's connection, owned by the session (trace, TLS config,
+ *  limits, timeouts, non-blocking mode, user transport). */
+MAIL_EXTERN mail_conn *mail_smtp_conn(mail_smtp *s);
+
+/** The session's SASL handle, owned by the session (credentials,
+ *  mechanism allow-list, insecure-plaintext opt-in, OAuth token callback). */
+MAIL_EXTERN mail_sasl *mail_smtp_sasl(mail_smtp *s);
+
+/**
+ * Convenience for mail_sasl_set_username() + mail_sasl_set_password() on
+ * the session's SASL handle (copied; wiped when freed). password may be
+ * NULL (token mechanisms). MAIL_ERR_INVALID, MAIL_ERR_CHARSET, MAIL_ERR_NOMEM.
+ */
+MAIL_EXTERN int mail_smtp_set_auth(mail_smtp *s, const char *user, const char *password);
+
+/**
+ * Security mode used by mail_smtp_connect_url() for smtp:// and lmtp://
+ * over TCP (mail_security; default MAIL_SECURITY_STARTTLS). smtps://
+ * always uses implicit TLS. MAIL_ERR_INVALID for an unknown mode.
+ */
+MAIL_EXTERN int mail_smtp_set_security(mail_smtp *s, int security);
+
+/**
+ * Name sent in EHLO/HELO/LHLO (a domain, or an address literal such as
+ * "[192.0.2.1]"). Default: the host's name when it is fully qualified,
+ * else "[127.0.0.1]". MAIL_ERR_INVALID for NULL, empty, or a name holding
+ * a space, CR, LF, NUL or a control byte.
+ */
+MAIL_EXTERN int mail_smtp_set_client_name(mail_smtp *s, const char *name);
+
+/** Speak LMTP (LHLO, one final reply per accepted recipient). Set before
+ *  connecting; lmtp:// URLs set it. Off by default. */
+MAIL_EXTERN int mail_smtp_set_lmtp(mail_smtp *s, int on);
+
+/** Strict message data: a bare CR or LF in a DATA body is an error
+ *  (MAIL_ERR_INVALID, the connection is closed so no partial message is
+ *  delivered) instead of being turned into CRLF. Off by default. */
+MAIL_EXTERN int mail_smtp_set_strict(mail_smtp *s, int on);
+
+/** Use PIPELINING when the server offers it (default on). */
+MAIL_EXTERN int mail_smtp_set_pipelining(mail_smtp *s, int on);
+
+/** When to use CHUNKING (BDAT) instead of DATA (mail_smtp_set_chunking). */
+#define MAIL_SMTP_CHUNKING_WHEN_NEEDED 0 /**< only for binary bodies (BINARYMIME); the default */
+#define MAIL_SMTP_CHUNKING_PREFER 1      /**< whenever the server offers CHUNKING */
+#define MAIL_SMTP_CHUNKING_NEVER 2       /**< never (a binary body then fails with MAIL_ERR_UNSUPPORTED) */
+
+/** Choose DATA or BDAT (MAIL_SMTP_CHUNKING_*). BDAT sends the body byte
+ *  for byte: no dot-stuffing, line endings untouched. MAIL_ERR_INVALID. */
+MAIL_EXTERN int mail_smtp_set_chunking(mail_smtp *s, int mode);
+
+/**
+ * Timeouts in milliseconds (-1: no limit; 0 keeps the current value):
+ * command_ms bounds each wait for a reply or for the server to take
+ * bytes (default 5 minutes, RFC 5321 4.5.3.2); final_ms bounds the wait
+ * for the reply after the end of the message data (default 10 minutes).
+ * MAIL_ERR_INVALID below -1.
+ */
+MAIL_EXTERN int mail_smtp_set_timeouts(mail_smtp *s, int command_ms, int final_ms);
+
+/**
+ * Progress callback: called as message data is queued for sending, with
+ * the bytes of body produced so far and the total (0 when unknown).
+ * Returning non-zero cancels the send (MAIL_ERR_CANCELLED; the connection
+ * is closed, so no partial message is delivered). fn NULL removes it.
+ */
+typedef int (*mail_smtp_progress_fn)(void *user, uint64_t sent, uint64_t total);
+MAIL_EXTERN void mail_smtp_set_progress(mail_smtp *s, mail_smtp_progress_fn fn, void *user);
+
+/**
+ * Connect to host:port, read the greeting, EHLO (HELO where TLS is not
+ * required and EHLO is refused), STARTTLS as security asks (mail_security)
+ * and EHLO again. LMTP sessions send LHLO. Blocks (see the top of this
+ * header). Errors: those of mail_conn_connect(), MAIL_ERR_STARTTLS (TLS
+ * required and not offered or refused), MAIL_ERR_STARTTLS_INJECTION,
+ * MAIL_ERR_TLS, MAIL_ERR_TLS_VERIFY, MAIL_ERR_SERVER (greeting or EHLO
+ * refused), MAIL_ERR_SERVER_CLOSING (421), MAIL_ERR_PROTOCOL,
+ * MAIL_ERR_TIMEOUT, MAIL_ERR_CLOSED, MAIL_ERR_STATE (already connected).
+ */
+MAIL_EXTERN int mail_smtp_connect(mail_smtp *s, const char *host, unsigned int port, int security);
+
+/**
+ * Connect by URL: smtp://host[:port] (port 25; STARTTLS per
+ * mail_smtp_set_security), submission://host[:port] (port 587, as smtp),
+ * smtps://host[:port] (port 465, implicit TLS), lmtp://host[:port] (port
+ * 24, LMTP, security as smtp) and lmtp:///absolute/path (LMTP over a
+ * Unix-domain socket: no TLS needed). host may be an [IPv6] literal; a
+ * trailing "/" is allowed. MAIL_ERR_SYNTAX for anything else
+ * (MAIL_ERR_INVALID for CR, LF or NUL); then as mail_smtp_connect().
+ */
+MAIL_EXTERN int mail_smtp_connect_url(mail_smtp *s, const char *url);
+
+/** Connect to a Unix-domain socket (LMTP's usual home; no TLS). As
+ *  mail_smtp_connect() otherwise. */
+MAIL_EXTERN int mail_smtp_connect_unix(mail_smtp *s, const char *path);
+
+/**
+ * Authenticate with the strongest mechanism the server offers after TLS
+ * and the SASL settings allow. Every AUTH line goes out as a secret
+ * (redacted in the trace, wiped from buffers). Errors: MAIL_ERR_UNSUPPORTED
+ * (no AUTH offered), MAIL_ERR_NO_MECHANISM, MAIL_ERR_INSECURE (only a
+ * cleartext mechanism would do on an unprotected link), MAIL_ERR_AUTH
+ * (535, credentials refused), MAIL_ERR_SASL_SERVER (the server failed
+ * mutual authentication; closed), MAIL_ERR_SERVER, MAIL_ERR_STATE, fatal codes.
+ */
+MAIL_EXTERN int mail_smtp_auth(mail_smtp *s);
+
+/** NOOP. MAIL_OK, MAIL_ERR_SERVER, MAIL_ERR_STATE or a fatal code. */
+MAIL_EXTERN int mail_smtp_noop(mail_smtp *s);
+/** RSET. As mail_smtp_noop(). */
+MAIL_EXTERN int mail_smtp_rset(mail_smtp *s);
+/** QUIT, wait for the reply, close. A closed session gives MAIL_OK. */
+MAIL_EXTERN int mail_smtp_quit(mail_smtp *s);
+
+/**
+ * Send one message. Checks locally first (nothing is sent on failure):
+ * MAIL_ERR_INVALID (no sender, no recipient or no body),
+ * MAIL_ERR_TOO_BIG (larger than the server's SIZE),
+ * MAIL_ERR_NEEDS_SMTPUTF8 (an address or the message needs SMTPUTF8 and
+ * the server lacks it; non-ASCII domains alone are sent as IDNA A-labels),
+ * MAIL_ERR_UNSUPPORTED (8-bit body without 8BITMIME, binary body without
+ * BINARYMIME+CHUNKING, DSN options without DSN), MAIL_ERR_REQUIRETLS.
+ *
+ * With PIPELINING, MAIL FROM, every RCPT TO and (policy ANY) DATA or the
+ * BDAT chunks go out in one write and replies are matched in order. The
+ * body streams from its source with bounded memory: DATA bodies are
+ * dot-stuffed, bare CR/LF become CRLF (see mail_smtp_set_strict), a final
+ * CRLF is added when missing and exactly one end-of-data marker is sent.
+ *
+ * Results: MAIL_OK (every recipient accepted the message), MAIL_ERR_PARTIAL
+ * (some did; see the per-recipient results), MAIL_ERR_RECIPIENTS (every
+ * recipient was refused, or policy ALL and one was: nothing was sent),
+ * MAIL_ERR_SERVER (MAIL FROM, DATA or the final reply refused), MAIL_ERR_CALLBACK
+ * (the body source failed: closed), MAIL_ERR_CANCELLED, fatal codes.
+ * After a failed transaction the session sends RSET and stays usable.
+ */
+MAIL_EXTERN int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *env);
+
+/**
+ * Cancel the operation in progress: the next step returns
+ * MAIL_ERR_CANCELLED and closes the connection. Call it from the progress
+ * callback or between steps of a non-blocking operation (same thread).
+ */
+MAIL_EXTERN void mail_smtp_cancel(mail_smtp *s);
+
+/** The EHLO/LHLO capabilities (after TLS when TLS was started); owned by
+ *  the session, valid until the next connect or free. Never NULL. */
+MAIL_EXTERN const mail_smtp_caps *mail_smtp_capabilities(const mail_smtp *s);
+
+/** 1 when the server advertised keyword (ASCII case-insensitive), else 0. */
+MAIL_EXTERN int mail_smtp_has_extension(const mail_smtp *s, const char *keyword);
+
+/** The last complete reply from the server, or NULL before the first.
+ *  Owned by the session; valid until the next operation. */
+MAIL_EXTERN const mail_smtp_reply *mail_smtp_last_reply(const mail_smtp *s);
+
+/** The protocol state's name ("IDLE", "MAIL", "DATA", ...; for traces). */
+MAIL_EXTERN const char *mail_smtp_state_name(const mail_smtp *s);
+
+/* ------------------------------------------------------------------ */
+/* Envelope (one transaction)                                           */
+/* ------------------------------------------------------------------ */
+
+/** DSN NOTIFY bits (RFC 3461); NEVER excludes the others. */
+#define MAIL_SMTP_NOTIFY_NEVER 0x1u
+#define MAIL_SMTP_NOTIFY_SUCCESS 0x2u
+#define MAIL_SMTP_NOTIFY_FAILURE 0x4u
+#define MAIL_SMTP_NOTIFY_DELAY 0x8u
+
+/** DSN RET values. */
+#define MAIL_SMTP_RET_DEFAULT 0
+#define MAIL_SMTP_RET_FULL 1
+#define MAIL_SMTP_RET_HDRS 2
+
+/** Recipient policies. */
+#define MAIL_SMTP_POLICY_ANY 0 /**< send when at least one recipient is accepted (default) */
+#define MAIL_SMTP_POLICY_ALL 1 /**< all-or-nothing: DATA only when every RCPT was accepted */
+
+/** What a callback body needs from the server (same values as MAIL_MIME_NEEDS_*). */
+#define MAIL_SMTP_NEEDS_8BIT 0x1u     /**< 8-bit bytes in the body: BODY=8BITMIME */
+#define MAIL_SMTP_NEEDS_BINARY 0x2u   /**< binary content: BODY=BINARYMIME with BDAT */
+#define MAIL_SMTP_NEEDS_SMTPUTF8 0x4u /**< UTF-8 in headers: SMTPUTF8 */
+
+/** Size of a callback body the caller does not know. */
+#define MAIL_SMTP_SIZE_UNKNOWN UINT64_MAX
+
+/** Body read callback: fill buf with up to cap bytes, store the count in
+ *  *got (0 = end of the body) and return 0; anything else fails the send
+ *  with MAIL_ERR_CALLBACK. (Same shape as mail_mime_read_fn.) */
+typedef int (*mail_smtp_read_fn)(void *user, unsigned char *buf, size_t cap, size_t *got);
+
+/** Create an empty envelope. alloc may be NULL. MAIL_OK, MAIL_ERR_INVALID, MAIL_ERR_NOMEM. */
+MAIL_EXTERN int mail_smtp_envelope_new(mail_smtp_envelope **out, const mail_allocator *alloc);
+/** Free an envelope (not the body source). NULL is fine. */
+MAIL_EXTERN void mail_smtp_envelope_free(mail_smtp_envelope *e);
+
+/**
+ * Envelope sender (copied). "" is the null reverse-path "<>". The address
+ * is an addr-spec without angle brackets: a dot-atom or quoted local part,
+ * "@", a domain (UTF-8 allowed). MAIL_ERR_INVALID (NULL, CR, LF, NUL — also
+ * inside a quoted local part), MAIL_ERR_SYNTAX (malformed), MAIL_ERR_NOMEM.
+ */
+MAIL_EXTERN int mail_smtp_envelope_set_from(mail_smtp_envelope *e, const char *address);
+
+/** Add a recipient (copied; errors as _set_from, "" is refused with
+ *  MAIL_ERR_SYNTAX). *index (may be NULL) gets its index. */
+MAIL_EXTERN int mail_smtp_envelope_add_recipient(mail_smtp_envelope *e, const char *address,
+                                                 size_t *index);
+
+/** DSN NOTIFY for recipient index (MAIL_SMTP_NOTIFY_* bits; 0 = none).
+ *  MAIL_ERR_INVALID for a bad index or NEVER combined with others. */
+MAIL_EXTERN int mail_smtp_envelope_set_notify(mail_smtp_envelope *e, size_t index, unsigned int notify);
+
+/** DSN ORCPT for recipient index: the original address, sent as
+ *  "rfc822;" + xtext. NULL removes it. MAIL_ERR_INVALID (CR/LF/NUL, bad index). */
+MAIL_EXTERN int mail_smtp_envelope_set_orcpt(mail_smtp_envelope *e, size_t index, const char *address);
+
+/** DSN RET (MAIL_SMTP_RET_*). MAIL_ERR_INVALID. */
+MAIL_EXTERN int mail_smtp_envelope_set_ret(mail_smtp_envelope *e, int ret);
+
+/** DSN ENVID (printable ASCII, at most 100 characters, sent as xtext).
+ *  NULL removes it. MAIL_ERR_INVALID (CR/LF/NUL, non-ASCII, too long). */
+MAIL_EXTERN int mail_smtp_envelope_set_envid(mail_smtp_envelope *e, const char *envid);
+
+/** REQUIRETLS (RFC 8689): send only over verified TLS to a server that
+ *  advertises it, else MAIL_ERR_REQUIRETLS before anything is sent. */
+MAIL_EXTERN int mail_smtp_envelope_set_requiretls(mail_smtp_envelope *e, int on);
+
+/** MAIL_SMTP_POLICY_ANY (default) or MAIL_SMTP_POLICY_ALL. MAIL_ERR_INVALID. */
+MAIL_EXTERN int mail_smtp_envelope_set_policy(mail_smtp_envelope *e, int policy);
+
+/**
+ * Body from a MIME builder message (borrowed: it must outlive the send and
+ * not be used meanwhile). Its exact size and needs (8-bit, binary,
+ * SMTPUTF8) go on MAIL FROM; it is read once, as it is sent.
+ * MAIL_ERR_UNSUPPORTED when built without MIME. Replaces an earlier body.
+ */
+MAIL_EXTERN int mail_smtp_envelope_set_body_mime(mail_smtp_envelope *e, struct mail_mime_builder *msg);
+
+/**
+ * Body from a read callback, pulled as it is sent (never held whole).
+ * size: the exact size in bytes, or MAIL_SMTP_SIZE_UNKNOWN (no SIZE=
+ * then; BDAT ends with an empty LAST chunk); with BDAT a source that
+ * delivers another count than a declared size fails with MAIL_ERR_CALLBACK.
+ * needs: MAIL_SMTP_NEEDS_* bits. Replaces an earlier body.
+ */
+MAIL_EXTERN int mail_smtp_envelope_set_body_callback(mail_smtp_envelope *e, mail_smtp_read_fn read,
+                                                     void *user, uint64_t size, unsigned int needs);
+
+/**
+ * Body from memory (borrowed, not copied: it must outlive the send). Needs
+ * 8BITMIME when it holds a byte >= 0x80 (detected here). Replaces an
+ * earlier body. MAIL_ERR_INVALID when data is NULL with len > 0.
+ */
+MAIL_EXTERN int mail_smtp_envelope_set_body_data(mail_smtp_envelope *e, const void *data, size_t len);
+
+/** Number of recipients. */
+MAIL_EXTERN size_t mail_smtp_envelope_recipient_count(const mail_smtp_envelope *e);
+/** Address of recipient i as given, or NULL. */
+MAIL_EXTERN const char *mail_smtp_envelope_recipient_address(const mail_smtp_envelope *e, size_t i);
+
+/**
+ * Outcome for recipient i after mail_smtp_send(): MAIL_OK (the server
+ * accepted the message for it; for LMTP, its own final reply was 2xx),
+ * MAIL_ERR_SERVER (refused at RCPT or by the final reply), MAIL_ERR_STATE
+ * (not attempted, or accepted at RCPT but nothing was sent: policy ALL,
+ * or the transaction failed before the data), MAIL_ERR_NOT_FOUND (bad i).
+ */
+MAIL_EXTERN int mail_smtp_envelope_recipient_status(const mail_smtp_envelope *e, size_t i);
+/** The reply code that decided recipient i (the RCPT reply when refused
+ *  there, else the final reply), or 0 when none. */
+MAIL_EXTERN int mail_smtp_envelope_recipient_code(const mail_smtp_envelope *e, size_t i);
+/** Its enhanced status code; MAIL_OK or MAIL_ERR_NOT_FOUND. Out pointers may be NULL. */
+MAIL_EXTERN int mail_smtp_envelope_recipient_enhanced(const mail_smtp_envelope *e, size_t i,
+                                                      unsigned int *cls, unsigned int *subject,
+                                                      unsigned int *detail);
+/** Its reply text (lines joined with "\n"), or "" when none; valid until
+ *  the envelope is sent again or freed. */
+MAIL_EXTERN const char *mail_smtp_envelope_recipient_text(const mail_smtp_envelope *e, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MAIL_SMTP_H */

@@ -1,0 +1,206 @@
+/* The SMTP/LMTP engine's private structures, shared by its files. */
+#ifndef MAIL_SMTP_INTERNAL_H
+#define MAIL_SMTP_INTERNAL_H
+
+#include <stdint.h>
+#include <mail/smtp.h>
+
+#include "core/buf.h"
+#include "core/cmdq.h"
+#include "core/conn_internal.h"
+#include "parse/smtp_reply.h"
+
+/* Protocol states, named in the trace by smtp_state(). */
+enum smtp_state {
+  SMTP_ST_DISCONNECTED,
+  SMTP_ST_CONNECT,   /* the transport connects */
+  SMTP_ST_GREETING,
+  SMTP_ST_EHLO,
+  SMTP_ST_HELO,
+  SMTP_ST_STARTTLS,
+  SMTP_ST_TLS,       /* handshake, then EHLO again */
+  SMTP_ST_AUTH,
+  SMTP_ST_IDLE,      /* ready for a command */
+  SMTP_ST_ENVELOPE,  /* MAIL/RCPT (and DATA or BDAT) in flight */
+  SMTP_ST_BODY,      /* streaming message data */
+  SMTP_ST_FINAL,     /* waiting for the reply(ies) after the data */
+  SMTP_ST_RSET,
+  SMTP_ST_NOOP,
+  SMTP_ST_QUIT,
+  SMTP_ST_COUNT
+};
+
+/* Command kinds in the command queue. */
+enum smtp_cmd {
+  CMD_GREETING = 1,
+  CMD_EHLO,
+  CMD_HELO,
+  CMD_STARTTLS,
+  CMD_AUTH,
+  CMD_MAIL,
+  CMD_RCPT,   /* arg = recipient index */
+  CMD_DATA,
+  CMD_BDAT,   /* flags: BDAT_LAST */
+  CMD_FINAL,  /* the reply after ".", arg = recipient index (LMTP) */
+  CMD_RSET,
+  CMD_NOOP,
+  CMD_QUIT
+};
+#define BDAT_LAST 1u
+
+/* Public operations (what the caller is waiting for). */
+enum smtp_op { OP_NONE, OP_CONNECT, OP_AUTH, OP_SEND, OP_RSET, OP_NOOP, OP_QUIT };
+
+typedef struct smtp_rcpt {
+  char *addr;        /* as given */
+  char *orcpt;       /* NULL: none */
+  unsigned notify;
+  int status;        /* MAIL_OK / MAIL_ERR_SERVER / MAIL_ERR_STATE */
+  int code;
+  int has_enh;
+  unsigned enh[3];
+  char *text;
+  int rcpt_ok;       /* RCPT accepted */
+} smtp_rcpt;
+
+enum body_kind { BODY_NONE, BODY_MIME, BODY_CALLBACK, BODY_DATA };
+
+struct mail_smtp_envelope {
+  mail_allocator alloc;
+  char *from;
+  smtp_rcpt *rcpts;
+  size_t nrcpts, cap;
+  int ret;
+  char *envid;
+  int requiretls;
+  int policy;
+  int body_kind;
+  void *mime;        /* struct mail_mime_builder * */
+  mail_smtp_read_fn read;
+  void *read_user;
+  const unsigned char *data;
+  size_t data_len;
+  uint64_t size;     /* MAIL_SMTP_SIZE_UNKNOWN when unknown */
+  unsigned needs;
+  int sent_once;     /* a MIME body must be rewound before another send */
+};
+
+/* The transaction in progress. */
+typedef struct smtp_tx {
+  mail_smtp_envelope *env;
+  int chunking;       /* BDAT instead of DATA */
+  uint64_t size;      /* body size or MAIL_SMTP_SIZE_UNKNOWN */
+  uint64_t produced;  /* body bytes read from the source */
+  size_t next_cmd;    /* 0 = MAIL, 1..n = RCPT, n+1 = DATA/first BDAT */
+  size_t issue_upto;  /* issue commands up to this index (inclusive) */
+  int mail_ok;
+  size_t accepted;    /* RCPTs accepted */
+  size_t replies;     /* RCPT replies seen */
+  int data_refused;   /* DATA/BDAT refused */
+  int body_done;      /* the whole body is queued */
+  int final_seen;
+  size_t finals_left; /* LMTP: final replies still expected */
+  size_t final_next;  /* LMTP: next accepted recipient to match */
+  int result;         /* outcome once everything has arrived */
+  int rset_sent;
+  /* DATA transform state */
+  int at_line_start;
+  int pending_cr;
+  int body_eof;
+  int bdat_last_sent;
+  uint64_t bdat_sent;
+  /* Addresses as they go on the wire (IDNA), built at begin. */
+  mail_buf wire;      /* from\0rcpt0\0rcpt1\0... */
+  size_t *wire_off;
+  int utf8;           /* SMTPUTF8 parameter used */
+} smtp_tx;
+
+struct mail_smtp {
+  mail_allocator alloc;
+  mail_conn *conn;
+  mail_sasl *sasl;
+  mail_smtp_caps *caps;        /* valid when caps_valid */
+  mail_smtp_caps *empty_caps;  /* shown before EHLO and after STARTTLS */
+  int caps_valid;
+  mail_buf line;               /* a command being composed */
+  int need_ehlo;               /* EHLO again once the TLS handshake is done */
+  mail_cmdq q;
+  /* Two accumulators used in turn: the previous complete reply stays
+   * intact while the next one arrives (mail_smtp_last_reply). */
+  mail_smtp_acc acc[2];
+  int cur_acc;
+  int have_last;
+  const mail_smtp_reply *last;
+
+  int state;
+  int op;
+  int op_done;
+  int op_result;
+  int cancelled;
+
+  int security;       /* for connect_url */
+  int conn_security;  /* of the current connection */
+  int lmtp;
+  int strict;
+  int pipelining;
+  int chunking_mode;
+  int command_ms;
+  int final_ms;
+  char *client_name;
+  int tls_started;
+  int helo_mode;      /* the server only spoke HELO */
+  int connect_phase;  /* 0 transport, 1 protocol */
+  char *connect_host;
+  char *connect_path;
+  unsigned connect_port;
+
+  mail_smtp_progress_fn progress;
+  void *progress_user;
+
+  smtp_tx tx;
+  unsigned char *chunk;   /* body read buffer */
+  unsigned char *xform;   /* DATA transform output */
+};
+
+/* ---- envelope.c ---- */
+/* Forget the results of an earlier send. */
+void mail_smtp_envelope_reset_results(mail_smtp_envelope *e);
+/* Record reply r as the result of recipient i. */
+int mail_smtp_envelope_record(mail_smtp_envelope *e, size_t i, const mail_smtp_reply *r, int status);
+
+/* ---- smtp_addr.c ---- */
+/* Check an addr-spec (see mail_smtp_envelope_set_from). allow_empty: ""
+ * is the null path. MAIL_OK, MAIL_ERR_INVALID, MAIL_ERR_SYNTAX. */
+int mail_smtp_addr_check(const char *addr, int allow_empty);
+/* 1 when the local part (before the last '@') holds a byte >= 0x80. */
+int mail_smtp_addr_local_utf8(const char *addr);
+/* 1 when the domain (after the last '@') holds a byte >= 0x80. */
+int mail_smtp_addr_domain_utf8(const char *addr);
+/* Append addr to b with its domain converted to IDNA A-labels.
+ * MAIL_ERR_SYNTAX when the domain does not convert, MAIL_ERR_UNSUPPORTED
+ * without libidn2. */
+int mail_smtp_addr_append_alabel(mail_buf *b, const char *addr);
+/* Append s as RFC 3461 xtext. */
+int mail_smtp_xtext_append(mail_buf *b, const char *s);
+
+/* ---- smtp_url.c ---- */
+typedef struct mail_smtp_url {
+  int scheme;            /* 0 smtp, 1 smtps, 2 lmtp, 3 submission */
+  char host[256];
+  char path[256];        /* lmtp unix socket */
+  unsigned port;
+} mail_smtp_url;
+int mail_smtp_url_parse(const char *url, mail_smtp_url *out);
+
+/* ---- smtp_body.c ---- */
+/* Transform in[0..n) for DATA into out (room for 2n + 2 bytes): CRLF
+ * line endings, dot-stuffing. *olen gets the length. MAIL_ERR_INVALID in
+ * strict mode on a bare CR or LF. */
+int mail_smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_t n,
+                         unsigned char *out, size_t *olen);
+/* What ends the data: a CRLF when the last line lacks one, then ".CRLF". */
+int mail_smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen);
+/* Read the next body bytes from the envelope's source. */
+int mail_smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got);
+
+#endif
