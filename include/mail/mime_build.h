@@ -26,7 +26,9 @@
  * _write(); afterwards they return MAIL_ERR_STATE. Freezing chooses every
  * transfer encoding, fixes Date, Message-ID and boundaries, and computes
  * the exact output size, reading file and rewindable callback sources once
- * to do so.
+ * to do so. If freezing fails (MAIL_ERR_NOMEM, a source error, a forced
+ * encoding the options forbid) every later output call returns the same
+ * error: free the message and build it again.
  *
  * Text given by the caller is UTF-8 (MAIL_ERR_CHARSET when it is not valid
  * UTF-8). CR, LF or NUL in any header name or value, display name, address,

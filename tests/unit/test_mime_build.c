@@ -698,6 +698,49 @@ START_TEST(long_lines_and_folding)
 }
 END_TEST
 
+/* The transfer encoding follows the content (and the options). */
+static const char *encoding_of(const char *ct, const void *data, size_t len, unsigned opts)
+{
+  static char enc[32];
+  mail_mime_builder *m = new_msg(NULL, &seed_a);
+  mail_mime_builder_set_options(m, opts);
+  ck_assert_int_eq(mail_mime_builder_add_attachment(m, ct, "f", data, len, NULL), MAIL_OK);
+  size_t n;
+  unsigned char *out = check_exact(m, &n);
+  const char *cte = find(out, n, "Content-Disposition: attachment");
+  ck_assert_ptr_nonnull(cte);
+  /* the attachment's own Content-Transfer-Encoding precedes its disposition */
+  const char *p = cte;
+  while (p > (const char *)out && strncmp(p, "Content-Transfer-Encoding: ", 27) != 0)
+    p--;
+  sscanf(p + 27, "%31[^\r]", enc);
+  free(out);
+  mail_mime_builder_free(m);
+  return enc;
+}
+
+START_TEST(encoding_choice)
+{
+  char longline[1200];
+  memset(longline, 'a', sizeof longline);
+  ck_assert_str_eq(encoding_of("text/plain", "plain\nascii\n", 12, 0), "7bit");
+  ck_assert_str_eq(encoding_of("text/plain", longline, sizeof longline, 0), "quoted-printable");
+  ck_assert_str_eq(encoding_of("text/plain", longline, sizeof longline, MAIL_MIME_OPT_BINARYMIME), "binary");
+  ck_assert_str_eq(encoding_of("text/plain", "nul\0byte", 8, 0), "quoted-printable");
+  ck_assert_str_eq(encoding_of("text/plain", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 8, 0), "base64");
+  ck_assert_str_eq(encoding_of("text/plain", "caf\xc3\xa9 au lait, s'il vous pla\xc3\xaet", 31, 0),
+                   "quoted-printable");
+  ck_assert_str_eq(encoding_of("text/plain", "caf\xc3\xa9", 5, MAIL_MIME_OPT_8BITMIME), "8bit");
+  /* non-text: 7bit only when it already is CRLF text */
+  ck_assert_str_eq(encoding_of("application/json", "{\"a\":1}\r\n", 9, 0), "7bit");
+  ck_assert_str_eq(encoding_of("application/json", "{\"a\":1}\n", 8, 0), "base64");
+  ck_assert_str_eq(encoding_of("application/octet-stream", "\x00\x01\x02", 3, 0), "base64");
+  ck_assert_str_eq(encoding_of("application/octet-stream", "\x00\x01\x02", 3, MAIL_MIME_OPT_8BITMIME), "base64");
+  ck_assert_str_eq(encoding_of("application/octet-stream", "\x00\x01\x02", 3, MAIL_MIME_OPT_BINARYMIME), "binary");
+  ck_assert_str_eq(encoding_of("image/png", "\x89PNG\r\n", 6, MAIL_MIME_OPT_8BITMIME), "8bit");
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("mime_build");
@@ -713,6 +756,7 @@ int main(void)
   tcase_add_test(t, stream_large_callback);
   tcase_add_test(t, nonrewindable_and_changing_sources);
   tcase_add_test(t, long_lines_and_folding);
+  tcase_add_test(t, encoding_choice);
   suite_add_tcase(s, t);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
