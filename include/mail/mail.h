@@ -14,5 +14,6 @@
 #include <mail/smtp_reply.h>
 #include <mail/smtp.h>
 #include <mail/pop3_reply.h>
+#include <mail/pop3.h>
 
 #endif /* MAIL_MAIL_H */

@@ -1,0 +1,145 @@
+/* Connection setup: greeting, CAPA, STLS (RFC 2595) and CAPA again.
+ * Every way STLS can fail while it is required ends the connection here,
+ * before mail_pop3_login() can send a credential. */
+#include <string.h>
+
+#include "core/mem.h"
+#include "pop3/pop3_internal.h"
+
+enum {
+  PH_TCP = 0,       /* mail_conn_connect (pop3_session.c) */
+  PH_GREETING = 1,
+  PH_GREETING_WAIT,
+  PH_CAPA,
+  PH_CAPA_WAIT,
+  PH_DECIDE,
+  PH_STLS_WAIT,
+  PH_AFTER_TLS,
+  PH_DONE
+};
+
+/* The APOP timestamp: the first "<...>" of the greeting (RFC 1939 §7),
+ * printable ASCII without spaces. */
+static int keep_stamp(mail_pop3 *p, const char *text, size_t len)
+{
+  mail_buf_clear(&p->apop_stamp);
+  const char *lt = memchr(text, '<', len);
+  if (!lt)
+    return MAIL_OK;
+  size_t start = (size_t)(lt - text);
+  for (size_t i = start + 1; i < len && i - start < 512; i++) {
+    unsigned char ch = (unsigned char)text[i];
+    if (ch == '>') {
+      if (i == start + 1)
+        return MAIL_OK;
+      int rc = mail_buf_append(&p->apop_stamp, lt, i - start + 1);
+      return rc ? rc : mail_buf_terminate(&p->apop_stamp);
+    }
+    if (ch <= 0x20 || ch >= 0x7f)
+      return MAIL_OK;
+  }
+  return MAIL_OK;
+}
+
+int pop3_connect_next(mail_pop3 *p)
+{
+  switch (p->phase) {
+  case PH_GREETING: {
+    p->phase = PH_GREETING_WAIT;
+    mail_cmd c = {CMD_GREETING, 0, 0, 0, NULL};
+    int rc = mail_cmdq_push(&p->q, &c);
+    return rc ? rc : MAIL_ERR_AGAIN;
+  }
+  case PH_CAPA: {
+    pop3_caps_reset(p);
+    p->phase = PH_CAPA_WAIT;
+    int rc = pop3_send(p, CMD_CAPA, "CAPA", NULL, 0, 0);
+    return rc ? rc : MAIL_ERR_AGAIN;
+  }
+  case PH_DECIDE: {
+    int tls_wanted = p->security == MAIL_SECURITY_STARTTLS ||
+                     p->security == MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE;
+    if (p->tls_done || !tls_wanted) {
+      p->phase = PH_DONE;
+      pop3_set_state(p, MAIL_POP3_STATE_AUTHORIZATION);
+      return MAIL_OK;
+    }
+    int offered = p->caps_known && mail_pop3_has_capability(p, "STLS");
+    if (!offered) {
+      if (p->security == MAIL_SECURITY_STARTTLS)
+        return mail_conn_fail(p->conn, MAIL_ERR_STARTTLS,
+                              p->caps_known ? "the server does not offer STLS"
+                                            : "the server did not answer CAPA, so STLS is not offered");
+      p->phase = PH_DONE;
+      pop3_set_state(p, MAIL_POP3_STATE_AUTHORIZATION);
+      return MAIL_OK;
+    }
+    p->phase = PH_STLS_WAIT;
+    int rc = pop3_send(p, CMD_STLS, "STLS", NULL, 0, 0);
+    return rc ? rc : MAIL_ERR_AGAIN;
+  }
+  case PH_AFTER_TLS:
+    /* The handshake runs before the next advance; CAPA follows it. */
+    p->phase = PH_CAPA;
+    return MAIL_ERR_AGAIN;
+  case PH_DONE:
+    return MAIL_OK;
+  default:
+    return MAIL_ERR_INTERNAL;
+  }
+}
+
+int pop3_connect_reply(mail_pop3 *p, const mail_cmd *cmd)
+{
+  int st = p->reply.status;
+  switch (cmd->kind) {
+  case CMD_GREETING: {
+    if (st != MAIL_POP3_OK) {
+      mail_conn_fail(p->conn, MAIL_ERR_SERVER, "the server refused the session");
+      mail_conn_close(p->conn);
+      return MAIL_ERR_SERVER;
+    }
+    size_t len;
+    const char *text = mail_pop3_reply_text(&p->reply, &len);
+    mail_buf_clear(&p->greeting);
+    int rc = mail_buf_append(&p->greeting, text, len);
+    if (!rc)
+      rc = mail_buf_terminate(&p->greeting);
+    if (!rc)
+      rc = keep_stamp(p, text, len);
+    if (rc)
+      return rc;
+    p->phase = PH_CAPA;
+    return MAIL_OK;
+  }
+  case CMD_CAPA:
+    p->caps_known = st == MAIL_POP3_OK;
+    if (!p->caps_known)
+      mail_pop3_caps_clear(p->caps);
+    if (p->op == OP_CONNECT)
+      p->phase = PH_DECIDE;
+    return MAIL_OK;
+  case CMD_STLS:
+    if (st != MAIL_POP3_OK) {
+      if (p->security == MAIL_SECURITY_STARTTLS)
+        return mail_conn_fail(p->conn, MAIL_ERR_STARTTLS, "the server refused STLS");
+      p->phase = PH_DONE;
+      pop3_set_state(p, MAIL_POP3_STATE_AUTHORIZATION);
+      return MAIL_OK;
+    }
+    {
+      /* Any byte already buffered came before the handshake: an
+       * injection, refused by the connection (and the session ends). */
+      int rc = mail_conn_start_tls(p->conn);
+      if (rc)
+        return rc;
+    }
+    p->tls_done = 1;
+    /* What the server said in cleartext is not to be trusted. */
+    pop3_caps_reset(p);
+    p->phase = PH_AFTER_TLS;
+    return MAIL_OK;
+  default:
+    return MAIL_ERR_INTERNAL;
+  }
+}

@@ -1,0 +1,469 @@
+/* Transaction commands: what each operation queues, what each reply
+ * means, the typed results, and batches pipelined through the command
+ * queue when the server offers PIPELINING (RFC 2449 §6.6). */
+#include <string.h>
+
+#include "core/mem.h"
+#include "pop3/pop3_internal.h"
+
+/* ------------------------------------------------------------ batches */
+
+int pop3_batch_begin(mail_pop3 *p, int kind, const uint32_t *msgs, size_t n)
+{
+  mail_dealloc(&p->alloc, p->msgs);
+  mail_dealloc(&p->alloc, p->results);
+  p->msgs = NULL;
+  p->results = NULL;
+  p->nmsgs = p->nresults = p->next = 0;
+  p->cmd_kind = kind;
+  if (n == 0)
+    return MAIL_OK;
+  if (n > SIZE_MAX / sizeof(int) / 2)
+    return MAIL_ERR_INVALID;
+  p->msgs = mail_malloc(&p->alloc, n * sizeof *p->msgs);
+  p->results = mail_malloc(&p->alloc, n * sizeof *p->results);
+  if (!p->msgs || !p->results)
+    return MAIL_ERR_NOMEM;
+  for (size_t i = 0; i < n; i++) {
+    p->msgs[i] = msgs[i];
+    p->results[i] = MAIL_ERR_NOT_FOUND;
+  }
+  p->nmsgs = p->nresults = n;
+  return MAIL_OK;
+}
+
+int pop3_batch_fill(mail_pop3 *p)
+{
+  size_t window = mail_pop3_has_capability(p, "PIPELINING") ? p->window : 1;
+  while (p->next < p->nmsgs && mail_cmdq_count(&p->q) < window && !p->cancelled) {
+    uint32_t m = p->msgs[p->next];
+    int rc;
+    switch (p->cmd_kind) {
+    case CMD_RETR: rc = pop3_send2(p, CMD_RETR, "RETR", m, 0); break;
+    case CMD_TOP: rc = pop3_send2(p, CMD_TOP, "TOP", m, p->cmd_lines); break;
+    case CMD_DELE: rc = pop3_send2(p, CMD_DELE, "DELE", m, 0); break;
+    case CMD_UIDL_ONE: rc = pop3_send2(p, CMD_UIDL_ONE, "UIDL", m, 0); break;
+    case CMD_LIST_ONE: rc = pop3_send2(p, CMD_LIST_ONE, "LIST", m, 0); break;
+    default: return MAIL_ERR_INTERNAL;
+    }
+    if (rc)
+      return rc;
+    p->next++;
+  }
+  return MAIL_ERR_AGAIN;
+}
+
+int pop3_batch_result(mail_pop3 *p)
+{
+  if (p->cancelled)
+    return MAIL_ERR_CALLBACK;
+  size_t ok = 0, failed = 0;
+  int other = MAIL_OK;
+  for (size_t i = 0; i < p->nresults; i++) {
+    if (p->results[i] == MAIL_OK)
+      ok++;
+    else if (p->results[i] == MAIL_ERR_SERVER)
+      failed++;
+    else if (!other)
+      other = p->results[i];
+  }
+  if (other)
+    return other;
+  if (!failed)
+    return MAIL_OK;
+  return ok ? MAIL_ERR_PARTIAL : MAIL_ERR_SERVER;
+}
+
+static int batch_next(mail_pop3 *p)
+{
+  if (!p->cancelled && p->next < p->nmsgs)
+    return pop3_batch_fill(p);
+  if (mail_cmdq_count(&p->q))
+    return MAIL_ERR_AGAIN;
+  return pop3_batch_result(p);
+}
+
+int mail_pop3_batch_status(const mail_pop3 *p, size_t i)
+{
+  if (!p || i >= p->nresults)
+    return MAIL_ERR_NOT_FOUND;
+  return p->results[i];
+}
+
+/* ------------------------------------------------------- dispatching */
+
+int pop3_op_next(mail_pop3 *p)
+{
+  int rc;
+  switch (p->op) {
+  case OP_CONNECT:
+    return pop3_connect_next(p);
+  case OP_LOGIN:
+    return pop3_login_next(p);
+  case OP_SIMPLE:
+    if (p->phase)
+      return MAIL_OK;
+    p->phase = 1;
+    switch (p->cmd_kind) {
+    case CMD_STAT: rc = pop3_send(p, CMD_STAT, "STAT", NULL, 0, 0); break;
+    case CMD_LIST: rc = pop3_send(p, CMD_LIST, "LIST", NULL, 0, 0); break;
+    case CMD_UIDL: rc = pop3_send(p, CMD_UIDL, "UIDL", NULL, 0, 0); break;
+    case CMD_RSET: rc = pop3_send(p, CMD_RSET, "RSET", NULL, 0, 0); break;
+    case CMD_NOOP: rc = pop3_send(p, CMD_NOOP, "NOOP", NULL, 0, 0); break;
+    default: return MAIL_ERR_INTERNAL;
+    }
+    return rc ? rc : MAIL_ERR_AGAIN;
+  case OP_BATCH:
+    return batch_next(p);
+  case OP_QUIT:
+    if (p->phase)
+      return MAIL_OK;
+    p->phase = 1;
+    p->quit_sent_in_transaction = p->state == MAIL_POP3_STATE_TRANSACTION;
+    rc = pop3_send(p, CMD_QUIT, "QUIT", NULL, 0, 0);
+    if (rc)
+      return rc;
+    if (p->quit_sent_in_transaction)
+      pop3_set_state(p, MAIL_POP3_STATE_UPDATE);
+    return MAIL_ERR_AGAIN;
+  case OP_LEAVE:
+    return pop3_leave_next(p);
+  default:
+    return MAIL_ERR_INTERNAL;
+  }
+}
+
+static int add_uidl(mail_pop3 *p, const char *line, size_t len, uint32_t *msg_out)
+{
+  uint32_t msg;
+  const char *uid;
+  size_t ulen;
+  if (mail_pop3_parse_uidl(line, len, &msg, &uid, &ulen))
+    return MAIL_ERR_PROTOCOL;
+  const mail_limits *lim = mail_conn_limits(p->conn);
+  if (p->nuidl >= lim->max_items)
+    return MAIL_ERR_LIMIT;
+  pop3_uidl_entry e = {msg, p->uidl_text.len};
+  int rc = mail_buf_append(&p->uidl_text, uid, ulen);
+  if (!rc)
+    rc = mail_buf_append_byte(&p->uidl_text, 0);
+  if (!rc)
+    rc = mail_buf_append(&p->uidl, &e, sizeof e);
+  if (rc)
+    return rc;
+  p->nuidl++;
+  if (msg_out)
+    *msg_out = msg;
+  return MAIL_OK;
+}
+
+int pop3_body_line(mail_pop3 *p, const mail_cmd *c, const char *line, size_t len)
+{
+  switch (c->kind) {
+  case CMD_CAPA:
+    return mail_pop3_caps_add_line(p->caps, line, len);
+  case CMD_LIST: {
+    pop3_list_entry e;
+    if (mail_pop3_parse_list(line, len, &e.msg, &e.size))
+      return MAIL_ERR_PROTOCOL;
+    if (p->nlist >= mail_conn_limits(p->conn)->max_items)
+      return MAIL_ERR_LIMIT;
+    int rc = mail_buf_append(&p->list, &e, sizeof e);
+    if (!rc)
+      p->nlist++;
+    return rc;
+  }
+  case CMD_UIDL:
+    return add_uidl(p, line, len, NULL);
+  default:
+    return MAIL_ERR_INTERNAL;
+  }
+}
+
+static int item_result(mail_pop3 *p, const mail_cmd *c, int rc)
+{
+  if (c->tag < p->nresults)
+    p->results[c->tag] = rc;
+  return MAIL_OK;
+}
+
+int pop3_cmd_done(mail_pop3 *p, const mail_cmd *c)
+{
+  int ok = p->reply.status == MAIL_POP3_OK;
+  size_t tlen;
+  const char *text = mail_pop3_reply_text(&p->reply, &tlen);
+  switch (c->kind) {
+  case CMD_GREETING:
+  case CMD_STLS:
+    return pop3_connect_reply(p, c);
+  case CMD_CAPA:
+    return pop3_connect_reply(p, c);
+  case CMD_USER:
+  case CMD_PASS:
+  case CMD_APOP:
+  case CMD_AUTH:
+    return pop3_login_reply(p, c);
+  case CMD_STAT: {
+    if (!ok)
+      return MAIL_ERR_SERVER;
+    uint32_t count;
+    uint64_t size;
+    if (mail_pop3_parse_stat(text, tlen, &count, &size))
+      return mail_conn_fail(p->conn, MAIL_ERR_PROTOCOL, "malformed STAT reply");
+    if (p->out_count)
+      *p->out_count = count;
+    if (p->out_size)
+      *p->out_size = size;
+    return MAIL_OK;
+  }
+  case CMD_LIST:
+  case CMD_UIDL:
+  case CMD_RSET:
+  case CMD_NOOP:
+    if (!ok)
+      return p->op == OP_LEAVE && c->kind == CMD_UIDL ? MAIL_ERR_UNSUPPORTED : MAIL_ERR_SERVER;
+    if (c->kind == CMD_RSET)
+      p->deleted = 0;
+    return MAIL_OK;
+  case CMD_LIST_ONE: {
+    if (!ok)
+      return item_result(p, c, MAIL_ERR_SERVER);
+    uint32_t msg;
+    uint64_t size;
+    if (mail_pop3_parse_list(text, tlen, &msg, &size) || msg != c->arg)
+      return mail_conn_fail(p->conn, MAIL_ERR_PROTOCOL, "malformed LIST reply");
+    if (p->out_size)
+      *p->out_size = size;
+    return item_result(p, c, MAIL_OK);
+  }
+  case CMD_UIDL_ONE: {
+    if (!ok)
+      return item_result(p, c, MAIL_ERR_SERVER);
+    uint32_t msg;
+    const char *uid;
+    size_t ulen;
+    if (mail_pop3_parse_uidl(text, tlen, &msg, &uid, &ulen) || msg != c->arg)
+      return mail_conn_fail(p->conn, MAIL_ERR_PROTOCOL, "malformed UIDL reply");
+    if (p->out_uid) {
+      if (ulen + 1 > p->out_uid_cap)
+        return item_result(p, c, MAIL_ERR_BUFFER);
+      memcpy(p->out_uid, uid, ulen);
+      p->out_uid[ulen] = '\0';
+      return item_result(p, c, MAIL_OK);
+    }
+    int rc = add_uidl(p, text, tlen, NULL);
+    if (rc)
+      return rc;
+    return item_result(p, c, MAIL_OK);
+  }
+  case CMD_RETR:
+  case CMD_TOP:
+    return item_result(p, c, ok ? MAIL_OK : MAIL_ERR_SERVER);
+  case CMD_DELE:
+    if (ok)
+      p->deleted++;
+    return item_result(p, c, ok ? MAIL_OK : MAIL_ERR_SERVER);
+  case CMD_QUIT:
+    p->committed = ok && p->quit_sent_in_transaction;
+    return ok ? MAIL_OK : MAIL_ERR_SERVER;
+  default:
+    return MAIL_ERR_INTERNAL;
+  }
+}
+
+/* ------------------------------------------------------ public calls */
+
+static int transaction_ready(const mail_pop3 *p)
+{
+  return p->state == MAIL_POP3_STATE_TRANSACTION ? MAIL_OK : MAIL_ERR_STATE;
+}
+
+static int simple(mail_pop3 *p, int kind, int api)
+{
+  int rc = transaction_ready(p);
+  if (rc)
+    return rc;
+  p->cmd_kind = kind;
+  return pop3_run(p, OP_SIMPLE, api);
+}
+
+static int batch(mail_pop3 *p, int kind, const uint32_t *msgs, size_t n, mail_pop3_body_fn fn,
+                 void *user, int api)
+{
+  int rc = transaction_ready(p);
+  if (rc)
+    return rc;
+  if (!msgs && n)
+    return MAIL_ERR_INVALID;
+  for (size_t i = 0; i < n; i++)
+    if (msgs[i] == 0)
+      return MAIL_ERR_INVALID;
+  rc = pop3_batch_begin(p, kind, msgs, n);
+  if (rc)
+    return rc;
+  p->fn = fn;
+  p->fn_user = user;
+  return pop3_run(p, OP_BATCH, api);
+}
+
+int mail_pop3_stat(mail_pop3 *p, uint32_t *count, uint64_t *size)
+{
+  POP3_RESUME(p, API_STAT);
+  p->out_count = count;
+  p->out_size = size;
+  return simple(p, CMD_STAT, API_STAT);
+}
+
+int mail_pop3_list(mail_pop3 *p)
+{
+  POP3_RESUME(p, API_LIST);
+  int rc = transaction_ready(p);
+  if (rc)
+    return rc;
+  mail_buf_clear(&p->list);
+  p->nlist = 0;
+  return simple(p, CMD_LIST, API_LIST);
+}
+
+size_t mail_pop3_list_count(const mail_pop3 *p)
+{
+  return p ? p->nlist : 0;
+}
+
+int mail_pop3_list_at(const mail_pop3 *p, size_t i, uint32_t *msg, uint64_t *size)
+{
+  if (!p || i >= p->nlist)
+    return MAIL_ERR_NOT_FOUND;
+  pop3_list_entry e;
+  memcpy(&e, p->list.data + i * sizeof e, sizeof e);
+  if (msg)
+    *msg = e.msg;
+  if (size)
+    *size = e.size;
+  return MAIL_OK;
+}
+
+int mail_pop3_list_one(mail_pop3 *p, uint32_t msg, uint64_t *size)
+{
+  POP3_RESUME(p, API_LIST_ONE);
+  p->out_size = size;
+  return batch(p, CMD_LIST_ONE, &msg, 1, NULL, NULL, API_LIST_ONE);
+}
+
+static void uidl_reset(mail_pop3 *p)
+{
+  mail_buf_clear(&p->uidl);
+  mail_buf_clear(&p->uidl_text);
+  p->nuidl = 0;
+  p->uidl_text.limit = mail_conn_limits(p->conn)->max_response;
+}
+
+int mail_pop3_uidl(mail_pop3 *p)
+{
+  POP3_RESUME(p, API_UIDL);
+  int rc = transaction_ready(p);
+  if (rc)
+    return rc;
+  uidl_reset(p);
+  return simple(p, CMD_UIDL, API_UIDL);
+}
+
+int mail_pop3_uidl_many(mail_pop3 *p, const uint32_t *msgs, size_t n)
+{
+  POP3_RESUME(p, API_UIDL_MANY);
+  int rc = transaction_ready(p);
+  if (rc)
+    return rc;
+  uidl_reset(p);
+  return batch(p, CMD_UIDL_ONE, msgs, n, NULL, NULL, API_UIDL_MANY);
+}
+
+size_t mail_pop3_uidl_count(const mail_pop3 *p)
+{
+  return p ? p->nuidl : 0;
+}
+
+int mail_pop3_uidl_at(const mail_pop3 *p, size_t i, uint32_t *msg, const char **uid)
+{
+  if (!p || i >= p->nuidl)
+    return MAIL_ERR_NOT_FOUND;
+  pop3_uidl_entry e;
+  memcpy(&e, p->uidl.data + i * sizeof e, sizeof e);
+  if (msg)
+    *msg = e.msg;
+  if (uid)
+    *uid = (const char *)p->uidl_text.data + e.off;
+  return MAIL_OK;
+}
+
+int mail_pop3_uidl_one(mail_pop3 *p, uint32_t msg, char *buf, size_t cap)
+{
+  POP3_RESUME(p, API_UIDL_ONE);
+  if (!buf || !cap)
+    return MAIL_ERR_INVALID;
+  p->out_uid = buf;
+  p->out_uid_cap = cap;
+  int rc = batch(p, CMD_UIDL_ONE, &msg, 1, NULL, NULL, API_UIDL_ONE);
+  return rc == MAIL_OK && p->nresults ? p->results[0] : rc;
+}
+
+int mail_pop3_retr(mail_pop3 *p, uint32_t msg, mail_pop3_body_fn fn, void *user)
+{
+  POP3_RESUME(p, API_RETR);
+  return batch(p, CMD_RETR, &msg, 1, fn, user, API_RETR);
+}
+
+int mail_pop3_retr_many(mail_pop3 *p, const uint32_t *msgs, size_t n, mail_pop3_body_fn fn,
+                        void *user)
+{
+  POP3_RESUME(p, API_RETR_MANY);
+  return batch(p, CMD_RETR, msgs, n, fn, user, API_RETR_MANY);
+}
+
+int mail_pop3_top(mail_pop3 *p, uint32_t msg, uint32_t lines, mail_pop3_body_fn fn, void *user)
+{
+  POP3_RESUME(p, API_TOP);
+  p->cmd_lines = lines;
+  return batch(p, CMD_TOP, &msg, 1, fn, user, API_TOP);
+}
+
+int mail_pop3_dele(mail_pop3 *p, uint32_t msg)
+{
+  POP3_RESUME(p, API_DELE);
+  return batch(p, CMD_DELE, &msg, 1, NULL, NULL, API_DELE);
+}
+
+int mail_pop3_dele_many(mail_pop3 *p, const uint32_t *msgs, size_t n)
+{
+  POP3_RESUME(p, API_DELE_MANY);
+  return batch(p, CMD_DELE, msgs, n, NULL, NULL, API_DELE_MANY);
+}
+
+int mail_pop3_rset(mail_pop3 *p)
+{
+  POP3_RESUME(p, API_RSET);
+  return simple(p, CMD_RSET, API_RSET);
+}
+
+int mail_pop3_noop(mail_pop3 *p)
+{
+  POP3_RESUME(p, API_NOOP);
+  return simple(p, CMD_NOOP, API_NOOP);
+}
+
+int mail_pop3_quit(mail_pop3 *p, int *committed)
+{
+  POP3_RESUME(p, API_QUIT);
+  if (committed)
+    *committed = 0;
+  if (p->state != MAIL_POP3_STATE_AUTHORIZATION && p->state != MAIL_POP3_STATE_TRANSACTION)
+    return MAIL_ERR_STATE;
+  p->committed = 0;
+  p->committed_out = committed;
+  return pop3_run(p, OP_QUIT, API_QUIT);
+}
+
+size_t mail_pop3_deleted_count(const mail_pop3 *p)
+{
+  return p ? p->deleted : 0;
+}
