@@ -162,8 +162,8 @@ typedef enum mail_trace_dir {
  * they cross the transport. Secrets (passwords, SASL responses, tokens,
  * APOP digests, IMAP LOGIN literals) are replaced by the text
  * "[redacted]" unless the caller opted in with
- * mail_conn_set_trace_secrets(). The data is not NUL-terminated and is
- * valid only during the call.
+ * mail_conn_set_trace_show_secrets_insecure(). The data is not
+ * NUL-terminated and is valid only during the call.
  */
 typedef void (*mail_trace_fn)(void *user, int dir, const char *data, size_t len);
 

@@ -74,6 +74,16 @@ typedef enum mail_channel_binding {
  * Each function returns a mail_status. timeout_ms is the time left before
  * the operation's deadline; 0 in non-blocking mode means "do not wait":
  * return MAIL_ERR_AGAIN when nothing can be done now. -1 means no deadline.
+ * In blocking mode (timeout_ms != 0) a function should wait up to
+ * timeout_ms itself; if it returns MAIL_ERR_AGAIN anyway the library calls
+ * it again after a pause of a few milliseconds until the deadline. In
+ * non-blocking mode connect and start_tls are called again, with the same
+ * arguments, until they return something other than MAIL_ERR_AGAIN.
+ * Fatal statuses (MAIL_ERR_TIMEOUT, MAIL_ERR_TLS_VERIFY, ...) are passed
+ * on as they are; any other non-fatal status than MAIL_OK and
+ * MAIL_ERR_AGAIN becomes MAIL_ERR_IO (read, write), MAIL_ERR_CONNECT
+ * (connect, which may also return MAIL_ERR_NOMEM or MAIL_ERR_INVALID) or
+ * MAIL_ERR_TLS (start_tls).
  *
  * The library never calls these from more than one thread at a time, and
  * the struct and user pointer must outlive the connection.
@@ -250,8 +260,12 @@ MAIL_EXTERN int mail_conn_set_transport(mail_conn *conn, const mail_transport_op
 
 /**
  * Use an already connected stream socket (event-loop callers that connect
- * themselves). conn takes ownership of fd and closes it. host is used for
- * TLS verification and may be NULL when no TLS will be used.
+ * themselves). On success conn takes ownership of fd (sets it non-blocking
+ * and close-on-exec) and closes it when the connection closes; on failure
+ * fd stays open and the caller's. host is used for TLS verification and may
+ * be NULL when no TLS will be used. Does not block. Errors:
+ * MAIL_ERR_INVALID (bad descriptor or host), MAIL_ERR_STATE (already open,
+ * or a user transport is set), MAIL_ERR_NOMEM.
  */
 MAIL_EXTERN int mail_conn_adopt_fd(mail_conn *conn, int fd, const char *host);
 
@@ -260,20 +274,38 @@ MAIL_EXTERN int mail_conn_adopt_fd(mail_conn *conn, int fd, const char *host);
  * (IPv6 and IPv4) within one MAIL_TIMEOUT_CONNECT deadline, then, when
  * implicit_tls is non-zero, perform the TLS handshake and verification.
  * With a user transport, calls its connect and start_tls.
- * Blocks unless non-blocking (then MAIL_ERR_AGAIN: call again when ready).
+ * So that a silent address cannot use up the whole deadline, each address
+ * gets an equal share of the time left: (time left) / (addresses not yet
+ * tried); a refusal moves on at once. host may be an IPv6 literal with or
+ * without brackets.
+ * Blocks unless non-blocking (then MAIL_ERR_AGAIN: wait for mail_conn_fd()
+ * and mail_conn_want() until mail_conn_timeout_ms(), then call again with
+ * the same arguments). Name resolution (getaddrinfo) always blocks, even in
+ * non-blocking mode: event-loop callers that cannot afford that resolve
+ * themselves and use mail_conn_connect_addr().
  * Errors: MAIL_ERR_RESOLVE, MAIL_ERR_CONNECT, MAIL_ERR_TIMEOUT, MAIL_ERR_TLS,
- * MAIL_ERR_TLS_VERIFY, MAIL_ERR_INVALID, MAIL_ERR_STATE (already open).
+ * MAIL_ERR_TLS_VERIFY, MAIL_ERR_INVALID, MAIL_ERR_STATE (already open),
+ * MAIL_ERR_NOMEM. mail_conn_last_error() says which address failed and why.
  */
 MAIL_EXTERN int mail_conn_connect(mail_conn *conn, const char *host, unsigned int port, int implicit_tls);
 
 /**
- * Connect to a resolved address (a struct sockaddr of addr_len bytes).
- * host is used for TLS verification (may be NULL without TLS).
+ * Connect to a resolved address (a struct sockaddr_in, sockaddr_in6 or
+ * sockaddr_un of addr_len bytes; copied). host is used for TLS
+ * verification (may be NULL without TLS). Does not resolve, so it never
+ * blocks in non-blocking mode; otherwise as mail_conn_connect().
+ * MAIL_ERR_STATE with a user transport (use mail_conn_connect()).
  */
 MAIL_EXTERN int mail_conn_connect_addr(mail_conn *conn, const void *sockaddr, size_t addr_len,
                                        const char *host, int implicit_tls);
 
-/** Connect to a Unix-domain stream socket (LMTP's usual home). */
+/**
+ * Connect to a Unix-domain stream socket (LMTP's usual home), within the
+ * MAIL_TIMEOUT_CONNECT deadline; blocking and event-loop use as
+ * mail_conn_connect(). MAIL_ERR_INVALID for an empty or too long path,
+ * MAIL_ERR_CONNECT when nothing listens there, MAIL_ERR_STATE with a user
+ * transport or when already open.
+ */
 MAIL_EXTERN int mail_conn_connect_unix(mail_conn *conn, const char *path);
 
 /** Close the connection (no protocol goodbye; sessions send theirs first). Safe to repeat. */

@@ -63,7 +63,15 @@ void mail_conn_out_rollback(mail_conn *c, uint64_t mark);
 /* Run the engine until advance() returns something other than
  * MAIL_ERR_AGAIN (see above). In non-blocking mode returns MAIL_ERR_AGAIN
  * whenever the transport would block. On a fatal error the connection is
- * closed and mail_conn_last_error() says why. */
+ * closed and mail_conn_last_error() says why; later calls return that same
+ * status.
+ *
+ * When advance() finishes with output still queued, the queue is flushed
+ * before its status is returned (in non-blocking mode the next
+ * mail_conn_run() finishes the flush and returns it). If the server stops
+ * taking bytes (the write fails because it closed), queued output is
+ * dropped and reading goes on, so the engine still sees the reply the
+ * server sent before closing (an SMTP 421); then MAIL_ERR_CLOSED. */
 int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine);
 
 /* How long, in ms, a wait without progress may last instead of
