@@ -83,7 +83,9 @@ typedef int (*mail_mime_write_fn)(void *user, const unsigned char *data, size_t 
  * BINARY extension): binary transfer encoding may be used. Implies 8BITMIME. */
 #define MAIL_MIME_OPT_BINARYMIME 0x2u
 /** The path supports SMTPUTF8 (RFC 6531/6532): display names and the
- * subject are written as raw UTF-8 instead of RFC 2047 encoded words. */
+ * subject are written as raw UTF-8 instead of RFC 2047 encoded words.
+ * Implies MAIL_MIME_OPT_8BITMIME, which every SMTPUTF8 server offers
+ * (RFC 6531). */
 #define MAIL_MIME_OPT_SMTPUTF8 0x4u
 /** Also write an RFC 2047 encoded name= parameter next to the RFC 2231
  * filename*= for non-ASCII or long filenames (what Outlook reads). */

@@ -202,8 +202,12 @@ int mail_rfc2047_encode(mail_buf *out, const char *s, size_t n, size_t payload)
   return rc;
 }
 
-/* Encode a run of text as encoded words, filling the current line first. */
-static void hdr_encoded_run(mail_hdr_writer *w, const char *s, size_t n)
+/* Encode a run of text as encoded words. With fill, the first word is
+ * sized to what is left of the current line (unstructured text); without,
+ * words are as long as allowed, so a short display name stays one word:
+ * some readers (Python's email) keep the folding whitespace between two
+ * encoded words of a phrase although RFC 2047 6.2 says to drop it. */
+static void hdr_encoded_run(mail_hdr_writer *w, const char *s, size_t n, int fill)
 {
   int b = use_b(s, n);
   size_t pos = 0;
@@ -211,7 +215,7 @@ static void hdr_encoded_run(mail_hdr_writer *w, const char *s, size_t n)
   while (pos < n && !w->err) {
     size_t payload = EW_PAYLOAD_MAX;
     size_t room = w->col + 1 + EW_OVERHEAD < MAIL_HDR_FOLD ? MAIL_HDR_FOLD - w->col - 1 - EW_OVERHEAD : 0;
-    if (room >= 12 && room < payload)
+    if (fill && room >= 12 && room < payload)
       payload = room;
     size_t len = ew_next(s, n, &pos, payload, b, word);
     mail_hdr_token(w, word, len, 1);
@@ -259,7 +263,7 @@ void mail_hdr_unstructured(mail_hdr_writer *w, const char *s, size_t n)
       run_end = end;
     } else {
       if (in_run)
-        hdr_encoded_run(w, s + run_start, run_end - run_start);
+        hdr_encoded_run(w, s + run_start, run_end - run_start, 1);
       in_run = 0;
       mail_hdr_token(w, s + i, len, 1);
     }
@@ -268,7 +272,7 @@ void mail_hdr_unstructured(mail_hdr_writer *w, const char *s, size_t n)
     i = end + 1;
   }
   if (in_run)
-    hdr_encoded_run(w, s + run_start, run_end - run_start);
+    hdr_encoded_run(w, s + run_start, run_end - run_start, 1);
 }
 
 /* ----------------------------------------------------------- phrase */
@@ -316,7 +320,7 @@ void mail_hdr_phrase(mail_hdr_writer *w, const char *s, size_t n)
     }
   }
   if (encode) {
-    hdr_encoded_run(w, s, n);
+    hdr_encoded_run(w, s, n, 0);
   } else if (atoms) {
     hdr_words(w, s, n);
   } else {
