@@ -131,6 +131,7 @@ void mail_smtp_free(mail_smtp *s)
   mail_sasl_free(s->sasl);
   mail_smtp_caps_free(s->caps);
   mail_smtp_caps_free(s->empty_caps);
+  mail_smtp_reply_free(s->decisive);
   mail_cmdq_free(&s->q);
   mail_smtp_acc_free(&s->acc[0]);
   mail_smtp_acc_free(&s->acc[1]);
@@ -589,11 +590,24 @@ static size_t delivered(const mail_smtp_envelope *e)
   return d;
 }
 
-/* The transaction failed before any data was accepted: RSET, then report. */
-static int fail_tx(mail_smtp *s, int rc)
+/* The transaction failed: RSET, then report. r (may be NULL) is the reply
+ * that decided it: kept as the last reply, and the result of recipients
+ * that were accepted but whose data was refused. */
+static int fail_tx(mail_smtp *s, int rc, const mail_smtp_reply *r)
 {
   smtp_tx *tx = &s->tx;
   tx->result = rc;
+  if (r && !s->decisive)
+    mail_smtp_reply_clone(r, &s->decisive, &s->alloc); /* best effort */
+  if (r && tx->data_refused) {
+    mail_smtp_envelope *e = tx->env;
+    for (size_t i = 0; i < e->nrcpts; i++)
+      if (e->rcpts[i].rcpt_ok && e->rcpts[i].status == MAIL_ERR_STATE) {
+        int q = mail_smtp_envelope_record(e, i, r, MAIL_ERR_SERVER);
+        if (q)
+          return q;
+      }
+  }
   tx->next_cmd = tx->issue_upto + 1; /* issue nothing more */
   if (!tx->rset_sent) {
     tx->rset_sent = 1;
@@ -618,24 +632,26 @@ static int on_mail(mail_smtp *s, const mail_smtp_reply *r)
   smtp_tx *tx = &s->tx;
   tx->mail_ok = mail_smtp_reply_code(r) / 100 == 2;
   if (!tx->mail_ok && !pipelined(s))
-    return fail_tx(s, MAIL_ERR_SERVER);
+    return fail_tx(s, MAIL_ERR_SERVER, r);
+  if (!tx->mail_ok && !s->decisive)
+    mail_smtp_reply_clone(r, &s->decisive, &s->alloc); /* best effort */
   return issue(s);
 }
 
-static int all_rcpt_replies_in(mail_smtp *s)
+static int all_rcpt_replies_in(mail_smtp *s, const mail_smtp_reply *r)
 {
   smtp_tx *tx = &s->tx;
   mail_smtp_envelope *e = tx->env;
   if (e->policy == MAIL_SMTP_POLICY_ALL) {
     if (!tx->mail_ok)
-      return fail_tx(s, MAIL_ERR_SERVER);
+      return fail_tx(s, MAIL_ERR_SERVER, NULL);
     if (tx->accepted != e->nrcpts)
-      return fail_tx(s, MAIL_ERR_RECIPIENTS);
+      return fail_tx(s, MAIL_ERR_RECIPIENTS, r);
     tx->issue_upto = e->nrcpts + 1;
     return issue(s);
   }
   if (!pipelined(s) && (!tx->mail_ok || tx->accepted == 0))
-    return fail_tx(s, refused_result(tx));
+    return fail_tx(s, refused_result(tx), NULL);
   return issue(s);
 }
 
@@ -649,7 +665,7 @@ static int on_rcpt(mail_smtp *s, size_t i, const mail_smtp_reply *r)
   tx->env->rcpts[i].rcpt_ok = ok;
   tx->accepted += ok;
   if (++tx->replies == tx->env->nrcpts)
-    return all_rcpt_replies_in(s);
+    return all_rcpt_replies_in(s, r);
   return issue(s);
 }
 
@@ -664,7 +680,7 @@ static int on_data(mail_smtp *s, const mail_smtp_reply *r)
   smtp_tx *tx = &s->tx;
   if (mail_smtp_reply_code(r) != 354) {
     tx->data_refused = 1;
-    return fail_tx(s, refused_result(tx));
+    return fail_tx(s, refused_result(tx), r);
   }
   if (!tx->mail_ok || tx->accepted == 0) {
     /* A server that takes DATA with no recipient: end the (empty) data
@@ -687,7 +703,7 @@ static size_t next_accepted(smtp_tx *tx)
   return tx->final_next;
 }
 
-static int complete_tx(mail_smtp *s)
+static int complete_tx(mail_smtp *s, const mail_smtp_reply *r)
 {
   smtp_tx *tx = &s->tx;
   mail_conn_set_wait_timeout(s->conn, s->command_ms);
@@ -702,7 +718,7 @@ static int complete_tx(mail_smtp *s)
     finish(s, MAIL_ERR_PARTIAL);
     return MAIL_OK;
   }
-  return fail_tx(s, refused_result(tx));
+  return fail_tx(s, refused_result(tx), r);
 }
 
 /* A reply after the data: the final one (SMTP), or one recipient's (LMTP). */
@@ -712,7 +728,7 @@ static int on_final(mail_smtp *s, const mail_smtp_reply *r)
   mail_smtp_envelope *e = tx->env;
   int ok = mail_smtp_reply_code(r) / 100 == 2 && !tx->data_refused;
   if (tx->accepted == 0 || !tx->mail_ok)
-    return complete_tx(s);
+    return complete_tx(s, r);
   if (s->lmtp) {
     size_t i = next_accepted(tx);
     if (i < e->nrcpts) {
@@ -723,7 +739,7 @@ static int on_final(mail_smtp *s, const mail_smtp_reply *r)
     }
     if (next_accepted(tx) < e->nrcpts)
       return push(s, CMD_FINAL, 0, 0);
-    return complete_tx(s);
+    return complete_tx(s, r);
   }
   for (size_t i = 0; i < e->nrcpts; i++) {
     if (!e->rcpts[i].rcpt_ok)
@@ -732,7 +748,7 @@ static int on_final(mail_smtp *s, const mail_smtp_reply *r)
     if (rc)
       return rc;
   }
-  return complete_tx(s);
+  return complete_tx(s, r);
 }
 
 static int on_bdat(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
@@ -744,25 +760,30 @@ static int on_bdat(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
   return MAIL_OK;
 }
 
-/* Read body bytes; with a declared size, never past it. */
+/* Fill the chunk buffer from the body source (several reads when the
+ * source hands out small pieces); with a declared size, never past it.
+ * tx->body_eof is set once the source said it has no more. */
 static int read_body(mail_smtp *s, size_t *got)
 {
   smtp_tx *tx = &s->tx;
   size_t cap = CHUNK;
+  *got = 0;
   if (tx->size != MAIL_SMTP_SIZE_UNKNOWN && tx->chunking) {
     uint64_t left = tx->size - tx->produced;
     if (left < cap)
       cap = (size_t)left;
-    if (cap == 0) {
-      *got = 0;
-      return MAIL_OK;
-    }
   }
-  int rc = mail_smtp_body_read(tx, s->chunk, cap, got);
-  if (rc)
-    return rc;
+  while (*got < cap && !tx->body_eof) {
+    size_t k = 0;
+    int rc = mail_smtp_body_read(tx, s->chunk + *got, cap - *got, &k);
+    if (rc)
+      return rc;
+    if (k == 0)
+      tx->body_eof = 1;
+    *got += k;
+  }
   tx->produced += *got;
-  if (s->progress) {
+  if (s->progress && *got) {
     uint64_t total = tx->size == MAIL_SMTP_SIZE_UNKNOWN ? 0 : tx->size;
     if (s->progress(s->progress_user, tx->produced, total) != 0)
       return MAIL_ERR_CANCELLED;
@@ -778,15 +799,15 @@ static int produce_bdat(mail_smtp *s)
   int rc = read_body(s, &got);
   if (rc)
     return rc;
-  int last = got == 0;
+  int last = tx->body_eof;
   if (tx->size != MAIL_SMTP_SIZE_UNKNOWN) {
-    if (got == 0 && tx->produced != tx->size)
+    if (tx->body_eof && tx->produced != tx->size)
       return MAIL_ERR_CALLBACK; /* shorter than declared */
     if (tx->produced == tx->size) {
       /* Declared size reached: the source must be at its end. */
       unsigned char probe;
       size_t extra = 0;
-      if (mail_smtp_body_read(tx, &probe, 1, &extra) || extra)
+      if (!tx->body_eof && (mail_smtp_body_read(tx, &probe, 1, &extra) || extra))
         return MAIL_ERR_CALLBACK;
       last = 1;
     }
@@ -813,7 +834,14 @@ static int produce_data(mail_smtp *s)
   int rc = read_body(s, &got);
   if (rc)
     return rc;
-  if (got == 0) {
+  if (got) {
+    rc = mail_smtp_data_xform(tx, s->strict, s->chunk, got, s->xform, &olen);
+    if (!rc)
+      rc = mail_conn_send(s->conn, s->xform, olen);
+    if (rc)
+      return rc;
+  }
+  if (tx->body_eof) {
     rc = mail_smtp_data_end(tx, s->strict, s->xform, &olen);
     if (!rc)
       rc = mail_conn_send(s->conn, s->xform, olen);
@@ -824,10 +852,7 @@ static int produce_data(mail_smtp *s)
     wait_final(s);
     return MAIL_OK;
   }
-  rc = mail_smtp_data_xform(tx, s->strict, s->chunk, got, s->xform, &olen);
-  if (!rc)
-    rc = mail_conn_send(s->conn, s->xform, olen);
-  return rc ? rc : MAIL_ERR_AGAIN;
+  return MAIL_ERR_AGAIN;
 }
 
 /* Stream the body while output room lasts. MAIL_OK: the body is queued;
@@ -861,9 +886,7 @@ static int produce(mail_smtp *s)
 static int dispatch(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
 {
   int code = mail_smtp_reply_code(r);
-  if (c->kind == CMD_QUIT) {
-    mail_conn_close(s->conn);
-    smtp_state(s, SMTP_ST_DISCONNECTED);
+  if (c->kind == CMD_QUIT) { /* mail_smtp_quit() closes */
     finish(s, MAIL_OK);
     return MAIL_OK;
   }
@@ -893,8 +916,11 @@ static int dispatch(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
     return on_final(s, r);
   case CMD_RSET:
     smtp_state(s, SMTP_ST_IDLE);
-    if (c->arg) /* the RSET after a failed transaction */
+    if (c->arg) { /* the RSET after a failed transaction */
+      if (s->decisive)
+        s->last = s->decisive;
       finish(s, s->tx.result);
+    }
     else
       finish(s, code / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
     return MAIL_OK;
@@ -941,10 +967,8 @@ static int advance(void *engine)
       return rc;
     if (rc == MAIL_ERR_CLOSED) {
       mail_cmd *head = mail_cmdq_head(&s->q);
-      if (head && head->kind == CMD_QUIT) {
+      if (head && head->kind == CMD_QUIT) { /* a close answers QUIT as well */
         mail_cmdq_clear(&s->q);
-        mail_conn_close(s->conn);
-        smtp_state(s, SMTP_ST_DISCONNECTED);
         return MAIL_OK;
       }
       smtp_state(s, SMTP_ST_DISCONNECTED);
@@ -999,6 +1023,12 @@ static int begin_op(mail_smtp *s, int op)
   s->op_done = 0;
   s->op_result = MAIL_OK;
   s->cancelled = 0;
+  if (s->decisive && s->last == s->decisive) {
+    s->last = NULL;
+    s->have_last = 0;
+  }
+  mail_smtp_reply_free(s->decisive);
+  s->decisive = NULL;
   mail_conn_set_wait_timeout(s->conn, s->command_ms);
   return 1;
 }

@@ -89,9 +89,10 @@ int mail_smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got
   *got = 0;
   switch (e->body_kind) {
   case BODY_DATA: {
-    uint64_t left = e->data_len - tx->produced;
-    size_t k = left < cap ? (size_t)left : cap;
-    memcpy(buf, e->data + tx->produced, k);
+    size_t left = e->data_len - tx->data_pos;
+    size_t k = left < cap ? left : cap;
+    memcpy(buf, e->data + tx->data_pos, k);
+    tx->data_pos += k;
     *got = k;
     return MAIL_OK;
   }

@@ -107,6 +107,7 @@ typedef struct smtp_tx {
   int at_line_start;
   int pending_cr;
   int body_eof;
+  size_t data_pos;    /* BODY_DATA: bytes handed out */
   int bdat_last_sent;
   uint64_t bdat_sent;
   /* Addresses as they go on the wire (IDNA), built at begin. */
@@ -124,6 +125,8 @@ struct mail_smtp {
   int caps_valid;
   mail_buf line;               /* a command being composed */
   int need_ehlo;               /* EHLO again once the TLS handshake is done */
+  mail_smtp_reply *decisive;   /* the reply that failed a transaction (a clone),
+                                * shown as the last reply after the RSET */
   mail_cmdq q;
   /* Two accumulators used in turn: the previous complete reply stays
    * intact while the next one arrives (mail_smtp_last_reply). */
