@@ -890,6 +890,8 @@ int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine)
 {
   if (!c || !advance)
     return MAIL_ERR_INVALID;
+  if (c->state != ST_OPEN) /* keep the description of what closed it */
+    return c->state == ST_CLOSED && c->fatal_rc ? c->fatal_rc : MAIL_ERR_STATE;
   unsigned int seq = c->fail_seq;
   int rc = run_loop(c, advance, engine);
   if (rc == MAIL_ERR_AGAIN)
@@ -911,6 +913,16 @@ int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine)
 /* TLS                                                                  */
 /* ------------------------------------------------------------------ */
 
+/* A TLS setup failure is a TLS failure (fatal), except running out of
+ * memory; the layer's own description is kept when it gave one. */
+static int tls_setup_failed(mail_conn *c, int rc, unsigned int seq)
+{
+  int out = rc == MAIL_ERR_NOMEM || mail_status_is_fatal(rc) ? rc : MAIL_ERR_TLS;
+  if (c->fail_seq == seq)
+    return mail_conn_fail(c, out, "cannot set up TLS: %s", mail_strerror(rc));
+  return out;
+}
+
 static int push_tls(mail_conn *c, int implicit)
 {
   mail_layer *u = user_layer(c);
@@ -918,17 +930,16 @@ static int push_tls(mail_conn *c, int implicit)
     return mail_user_layer_request_tls(u, server_name(c), implicit);
   if (tls_layer(c))
     return mail_conn_fail(c, MAIL_ERR_STATE, "TLS is already active");
+  unsigned int seq = c->fail_seq;
   if (!c->tls_cfg) {
     int rc = mail_tls_config_new(&c->tls_cfg, A(c));
     if (rc)
-      return mail_conn_fail(c, rc == MAIL_ERR_UNSUPPORTED ? MAIL_ERR_TLS : rc,
-                            "cannot set up TLS: %s", mail_strerror(rc));
+      return tls_setup_failed(c, rc, seq);
   }
   mail_layer *tl = NULL;
   int rc = mail_tls_layer_new(&tl, c, c->top, c->tls_cfg, server_name(c));
   if (rc)
-    return mail_conn_fail(c, rc == MAIL_ERR_UNSUPPORTED ? MAIL_ERR_TLS : rc,
-                          "cannot set up TLS: %s", mail_strerror(rc));
+    return tls_setup_failed(c, rc, seq);
   c->top = tl;
   return MAIL_OK;
 }

@@ -329,8 +329,9 @@ START_TEST(pair_io_timeout)
   ck_assert_msg(took >= 150 && took < 2000, "took %lld ms", (long long)took);
   ck_assert_int_eq(mail_conn_is_open(c), 0);
   ck_assert_ptr_nonnull(strstr(mail_conn_last_error(c), "timed out"));
-  /* Later calls report the failure that closed it. */
+  /* Later calls report the failure that closed it, and its description. */
   ck_assert_int_eq(eng_line(&e, c, NULL), MAIL_ERR_TIMEOUT);
+  ck_assert_ptr_nonnull(strstr(mail_conn_last_error(c), "timed out"));
   mail_conn_free(c);
   close(peer);
 }
@@ -632,6 +633,23 @@ START_TEST(starttls_over_socket_fails_cleanly)
   ck_assert_int_eq(mail_conn_is_tls(c), 0);
   mail_conn_free(c);
   close(peer);
+}
+END_TEST
+
+START_TEST(starttls_without_host_name)
+{
+  /* An adopted descriptor with no host name cannot be verified: STARTTLS
+   * fails as a TLS failure, and the connection is closed. */
+  int sv[2];
+  ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  mail_conn *c;
+  ck_assert_int_eq(mail_conn_new(&c, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_conn_adopt_fd(c, sv[0], NULL), MAIL_OK);
+  ck_assert_int_eq(mail_conn_start_tls(c), MAIL_ERR_TLS);
+  ck_assert_int_eq(mail_conn_is_open(c), 0);
+  ck_assert_str_ne(mail_conn_last_error(c), "");
+  mail_conn_free(c);
+  close(sv[1]);
 }
 END_TEST
 
@@ -1227,6 +1245,7 @@ int main(void)
   tcase_add_test(drv, secrets_wiped_and_redacted);
   tcase_add_test(drv, starttls_over_socket_fails_cleanly);
   tcase_add_test(drv, starttls_refuses_buffered_bytes);
+  tcase_add_test(drv, starttls_without_host_name);
   suite_add_tcase(s, drv);
 
   TCase *usr = tcase_create("user-transport");
