@@ -741,6 +741,55 @@ START_TEST(encoding_choice)
 }
 END_TEST
 
+START_TEST(headers_dates_ids_and_compat_names)
+{
+  mail_mime_builder *m = new_msg(NULL, &seed_a);
+  ck_assert_int_eq(mail_mime_builder_set_date(m, 1709164800, -330), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_message_id(m, "fixed.id@example.org"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_add_header(m, "In-Reply-To", "<a@b>"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_add_header(m, "X-Unicode", "Grüße"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_options(m, MAIL_MIME_OPT_COMPAT_FILENAME), MAIL_OK);
+  mail_mime_builder_part *p;
+  ck_assert_int_eq(mail_mime_builder_add_attachment(m, NULL, "Résumé.pdf", "x", 1, &p), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_part_set_content_id(p, "cv@example.org"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_part_add_header(p, "Content-Description", "my CV"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_part_add_header(p, "Content-Type", "text/html"), MAIL_ERR_INVALID);
+  mail_mime_builder *in = new_msg(NULL, &seed_b);
+  ck_assert_int_eq(mail_mime_builder_set_subject(in, "Grüße"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_attach_message(m, in, NULL, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_subject(in, "changed"), MAIL_ERR_STATE); /* taken over */
+  size_t n;
+  unsigned char *out = check_exact(m, &n);
+  ck_assert_ptr_nonnull(find(out, n, "Date: Wed, 28 Feb 2024 18:30:00 -0530\r\n"));
+  ck_assert_ptr_nonnull(find(out, n, "Message-ID: <fixed.id@example.org>\r\n"));
+  ck_assert_ptr_nonnull(find(out, n, "In-Reply-To: <a@b>\r\n"));
+  ck_assert_ptr_nonnull(find(out, n, "X-Unicode: =?utf-8?"));
+  ck_assert_ptr_nonnull(find(out, n, "name=\"=?utf-8?"));
+  ck_assert_ptr_nonnull(find(out, n, "filename*=utf-8''R%C3%A9sum%C3%A9.pdf"));
+  ck_assert_ptr_nonnull(find(out, n, "Content-ID: <cv@example.org>\r\n"));
+  ck_assert_ptr_nonnull(find(out, n, "Content-Description: my CV\r\n"));
+  ck_assert_ptr_nonnull(find(out, n, "Content-Type: message/rfc822\r\n"));
+  free(out);
+  mail_mime_builder_free(m);
+
+  /* with SMTPUTF8 the inner message keeps raw UTF-8: message/global, 8bit */
+  m = new_msg(NULL, &seed_a);
+  mail_mime_builder_set_options(m, MAIL_MIME_OPT_SMTPUTF8);
+  in = new_msg(NULL, &seed_b);
+  mail_mime_builder_set_subject(in, "Grüße");
+  ck_assert_int_eq(mail_mime_builder_attach_message(m, in, NULL, NULL), MAIL_OK);
+  out = check_exact(m, &n);
+  ck_assert_ptr_nonnull(find(out, n, "Content-Type: message/global\r\nContent-Transfer-Encoding: 8bit\r\n"));
+  ck_assert_ptr_nonnull(find(out, n, "Subject: Grüße\r\n"));
+  unsigned needs;
+  ck_assert_int_eq(mail_mime_builder_transport(m, &needs), MAIL_OK);
+  /* the message/global part is 8bit: BODY=8BITMIME as well */
+  ck_assert_uint_eq(needs, MAIL_MIME_NEEDS_SMTPUTF8 | MAIL_MIME_NEEDS_8BIT);
+  free(out);
+  mail_mime_builder_free(m);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("mime_build");
@@ -757,6 +806,7 @@ int main(void)
   tcase_add_test(t, nonrewindable_and_changing_sources);
   tcase_add_test(t, long_lines_and_folding);
   tcase_add_test(t, encoding_choice);
+  tcase_add_test(t, headers_dates_ids_and_compat_names);
   suite_add_tcase(s, t);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
