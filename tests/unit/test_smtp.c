@@ -1,0 +1,253 @@
+/* Unit tests for the SMTP engine's pieces: address checks, xtext, URLs,
+ * the DATA transform (every split of the input gives the same bytes), and
+ * CR/LF/NUL refused at every entry point that reaches the wire. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mail/smtp.h>
+
+#include "config.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "smtp/smtp_internal.h"
+
+START_TEST(address_checks)
+{
+  ck_assert_int_eq(mail_smtp_addr_check("a@b.example", 0), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_addr_check("a.b+c@b-x.example", 0), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_addr_check("\"a b\"@b.example", 0), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_addr_check("\"a\\\"b\"@b.example", 0), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_addr_check("a@[192.0.2.1]", 0), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_addr_check("j\xC3\xB6@b\xC3\xBC.example", 0), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_addr_check("", 1), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_addr_check("", 0), MAIL_ERR_SYNTAX);
+  /* CR, LF, NUL: invalid wherever they are, quoted local part included */
+  ck_assert_int_eq(mail_smtp_addr_check("a\r\n@b.example", 0), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_addr_check("\"a\r\nRCPT TO:<x@y>\"@b.example", 0), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_addr_check("a@b.example\n", 0), MAIL_ERR_INVALID);
+  /* anything that would add a parameter or close the path */
+  ck_assert_int_eq(mail_smtp_addr_check("a@b.example> SIZE=1", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_addr_check("a b@b.example", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_addr_check("<a@b.example>", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_addr_check("a@b..example", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_addr_check("a..b@example", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_addr_check("@example", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_addr_check("a@", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_addr_check("\"a@b", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_addr_check(NULL, 0), MAIL_ERR_INVALID);
+}
+END_TEST
+
+START_TEST(xtext)
+{
+  mail_allocator a;
+  mail_alloc_init(&a, NULL);
+  mail_buf b;
+  mail_buf_init(&b, &a, 0);
+  ck_assert_int_eq(mail_smtp_xtext_append(&b, "a+b=c d\xC3\xA9"), MAIL_OK);
+  ck_assert_int_eq(mail_buf_terminate(&b), MAIL_OK);
+  ck_assert_str_eq((char *)b.data, "a+2Bb+3Dc+20d+C3+A9");
+  mail_buf_free(&b);
+}
+END_TEST
+
+START_TEST(idna)
+{
+#if MAIL_WITH_IDNA
+  mail_allocator a;
+  mail_alloc_init(&a, NULL);
+  mail_buf b;
+  mail_buf_init(&b, &a, 0);
+  ck_assert_int_eq(mail_smtp_addr_append_alabel(&b, "u@b\xC3\xBC" "cher.example"), MAIL_OK);
+  ck_assert_int_eq(mail_buf_terminate(&b), MAIL_OK);
+  ck_assert_str_eq((char *)b.data, "u@xn--bcher-kva.example");
+  mail_buf_clear(&b);
+  ck_assert_int_eq(mail_smtp_addr_append_alabel(&b, "u@plain.example"), MAIL_OK);
+  ck_assert_int_eq(mail_buf_terminate(&b), MAIL_OK);
+  ck_assert_str_eq((char *)b.data, "u@plain.example");
+  mail_buf_free(&b);
+#endif
+}
+END_TEST
+
+START_TEST(urls)
+{
+  mail_smtp_url u;
+  ck_assert_int_eq(mail_smtp_url_parse("smtp://mx.example", &u), MAIL_OK);
+  ck_assert_int_eq(u.scheme, 0);
+  ck_assert_uint_eq(u.port, 25);
+  ck_assert_str_eq(u.host, "mx.example");
+  ck_assert_int_eq(mail_smtp_url_parse("submission://mx.example/", &u), MAIL_OK);
+  ck_assert_uint_eq(u.port, 587);
+  ck_assert_int_eq(mail_smtp_url_parse("smtps://[::1]:12465", &u), MAIL_OK);
+  ck_assert_int_eq(u.scheme, 1);
+  ck_assert_uint_eq(u.port, 12465);
+  ck_assert_str_eq(u.host, "::1");
+  ck_assert_int_eq(mail_smtp_url_parse("lmtp:///run/dovecot/lmtp", &u), MAIL_OK);
+  ck_assert_int_eq(u.scheme, 2);
+  ck_assert_str_eq(u.path, "/run/dovecot/lmtp");
+  ck_assert_int_eq(mail_smtp_url_parse("LMTP://127.0.0.1:12024", &u), MAIL_OK);
+  ck_assert_uint_eq(u.port, 12024);
+  ck_assert_int_eq(mail_smtp_url_parse("smtp://mx.example:0", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_url_parse("smtp://mx.example:70000", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_url_parse("smtp://user@mx.example", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_url_parse("http://mx.example", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_url_parse("smtp://", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_url_parse("smtp:///sock", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_smtp_url_parse("smtp://mx.example\r\nQUIT", &u), MAIL_ERR_INVALID);
+}
+END_TEST
+
+/* Transform in, split into pieces at the given points, for DATA. */
+static size_t xform_split(const char *in, size_t n, const size_t *cuts, size_t ncuts, int strict,
+                          unsigned char *out, int *rc)
+{
+  smtp_tx tx;
+  memset(&tx, 0, sizeof tx);
+  tx.at_line_start = 1;
+  size_t o = 0, start = 0;
+  unsigned char tmp[1024];
+  for (size_t k = 0; k <= ncuts; k++) {
+    size_t end = k < ncuts ? cuts[k] : n;
+    size_t olen;
+    *rc = mail_smtp_data_xform(&tx, strict, (const unsigned char *)in + start, end - start, tmp,
+                               &olen);
+    if (*rc)
+      return o;
+    memcpy(out + o, tmp, olen);
+    o += olen;
+    start = end;
+  }
+  size_t olen;
+  *rc = mail_smtp_data_end(&tx, strict, tmp, &olen);
+  if (!*rc) {
+    memcpy(out + o, tmp, olen);
+    o += olen;
+  }
+  return o;
+}
+
+START_TEST(data_transform_every_split)
+{
+  static const char in[] = ".a\r\nb\n.\n\r.\r\n.\rc\r\n\r\n..d\rlast.";
+  static const char want[] = "..a\r\nb\r\n..\r\n\r\n..\r\n..\r\nc\r\n\r\n...d\r\nlast.\r\n.\r\n";
+  size_t n = strlen(in);
+  for (size_t a = 0; a <= n; a++)
+    for (size_t b = a; b <= n; b++) {
+      size_t cuts[2] = {a, b};
+      unsigned char out[256];
+      int rc;
+      size_t o = xform_split(in, n, cuts, 2, 0, out, &rc);
+      ck_assert_int_eq(rc, MAIL_OK);
+      ck_assert_uint_eq(o, strlen(want));
+      ck_assert_msg(memcmp(out, want, o) == 0, "split %zu/%zu", a, b);
+    }
+}
+END_TEST
+
+START_TEST(data_transform_edges)
+{
+  unsigned char out[64];
+  int rc;
+  size_t o = xform_split("", 0, NULL, 0, 0, out, &rc);
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert_uint_eq(o, 3);
+  ck_assert(memcmp(out, ".\r\n", 3) == 0);
+  o = xform_split("x\r", 2, NULL, 0, 0, out, &rc);
+  ck_assert_uint_eq(o, 6);
+  ck_assert(memcmp(out, "x\r\n.\r\n", 6) == 0);
+  /* strict mode */
+  xform_split("a\r\nb\nc", 6, NULL, 0, 1, out, &rc);
+  ck_assert_int_eq(rc, MAIL_ERR_INVALID);
+  xform_split("a\rb", 3, NULL, 0, 1, out, &rc);
+  ck_assert_int_eq(rc, MAIL_ERR_INVALID);
+  xform_split("a\r", 2, NULL, 0, 1, out, &rc);
+  ck_assert_int_eq(rc, MAIL_ERR_INVALID);
+  o = xform_split(".\r\n", 3, NULL, 0, 1, out, &rc);
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert(memcmp(out, "..\r\n.\r\n", 7) == 0);
+}
+END_TEST
+
+/* CR, LF or NUL through every public entry point that reaches the wire:
+ * MAIL_ERR_INVALID, and the session stays usable (nothing was sent). */
+START_TEST(crlf_every_entry_point)
+{
+  mail_smtp_envelope *e;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_from(e, "a@b.example\r\nRSET"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_envelope_set_from(e, "\"a\r\nb\"@b.example"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, "\"x\r\nDATA\"@b.example", NULL),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, "x@b.example\n", NULL), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, "x@b.example", NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_orcpt(e, 0, "x@b\r\n.example"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_envelope_set_envid(e, "id\r\nQUIT"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_envelope_set_envid(e, "id\xC3\xA9"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_envelope_set_notify(e, 0, MAIL_SMTP_NOTIFY_NEVER |
+                                                       MAIL_SMTP_NOTIFY_SUCCESS),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_envelope_recipient_count(e), 1);
+  mail_smtp_envelope_free(e);
+
+  mail_smtp *s;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_set_client_name(s, "me\r\nMAIL FROM:<x@y>"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_set_client_name(s, "me example"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_connect_url(s, "smtp://mx\r\n.example"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_connect(s, "mx.example\r\n", 25, MAIL_SECURITY_NONE_INSECURE),
+                   MAIL_ERR_INVALID);
+  ck_assert_str_eq(mail_smtp_state_name(s), "DISCONNECTED");
+  mail_smtp_free(s);
+}
+END_TEST
+
+START_TEST(session_api_edges)
+{
+  mail_smtp *s;
+  ck_assert_int_eq(mail_smtp_new(NULL, NULL), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  ck_assert_ptr_nonnull(mail_smtp_conn(s));
+  ck_assert_ptr_nonnull(mail_smtp_sasl(s));
+  ck_assert_ptr_nonnull(mail_smtp_capabilities(s));
+  ck_assert_ptr_null(mail_smtp_last_reply(s));
+  ck_assert_int_eq(mail_smtp_noop(s), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_smtp_auth(s), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_set_security(s, 7), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_set_chunking(s, 9), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_set_timeouts(s, -2, 0), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_set_timeouts(s, 1000, 2000), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_send(s, NULL), MAIL_ERR_INVALID);
+  mail_smtp_free(s);
+  mail_smtp_free(NULL);
+  mail_smtp_envelope_free(NULL);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+  Suite *s = suite_create("smtp");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, address_checks);
+  tcase_add_test(tc, xtext);
+  tcase_add_test(tc, idna);
+  tcase_add_test(tc, urls);
+  tcase_add_test(tc, data_transform_every_split);
+  tcase_add_test(tc, data_transform_edges);
+  tcase_add_test(tc, crlf_every_entry_point);
+  tcase_add_test(tc, session_api_edges);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
