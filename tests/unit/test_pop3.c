@@ -1,0 +1,874 @@
+/* POP3 session tests through transcripts (the files in tests/transcript/pop3 and
+ * scripts built here): security modes and every STLS failure, each login
+ * method, typed results, streamed bodies split at every byte, pipelined
+ * batches, response codes, QUIT's commit report, leave-on-server,
+ * argument checks, event-loop use, secrets and allocation failures. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mail/pop3.h>
+
+#include "../support/alloc.h"
+#include "../support/transcript.h"
+
+#define TDIR MAIL_SRCDIR "/tests/transcript/pop3/"
+
+static mail_transcript *load(const char *name)
+{
+  char path[512], err[256];
+  snprintf(path, sizeof path, "%s%s", TDIR, name);
+  mail_transcript *t = mail_transcript_from_file(path, err, sizeof err);
+  ck_assert_msg(t != NULL, "%s: %s", name, err);
+  return t;
+}
+
+static mail_transcript *script(const char *text)
+{
+  char err[256];
+  mail_transcript *t = mail_transcript_from_string(text, err, sizeof err);
+  ck_assert_msg(t != NULL, "%s", err);
+  return t;
+}
+
+static mail_pop3 *session(mail_transcript *t, const mail_allocator *a)
+{
+  mail_pop3 *p = NULL;
+  ck_assert_int_eq(mail_pop3_new(&p, a), MAIL_OK);
+  ck_assert_int_eq(mail_transcript_attach(t, mail_pop3_conn(p)), MAIL_OK);
+  return p;
+}
+
+/* A logged-in session over implicit TLS with USER/PASS "alice"/"pw". */
+static mail_pop3 *logged_in(mail_transcript *t)
+{
+  mail_pop3 *p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "pw"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_TRANSACTION);
+  return p;
+}
+
+typedef struct body {
+  char data[65536];
+  size_t len;
+  int begins, ends, chunks;
+  uint32_t msgs[16];
+  size_t nmsgs;
+  int stop; /* return non-zero at this DATA chunk (1-based) */
+} body;
+
+static int collect(void *user, uint32_t msg, int event, const unsigned char *d, size_t n)
+{
+  body *b = user;
+  if (event == MAIL_POP3_BODY_BEGIN) {
+    ck_assert_ptr_null(d);
+    b->begins++;
+    if (b->nmsgs < 16)
+      b->msgs[b->nmsgs++] = msg;
+  } else if (event == MAIL_POP3_BODY_END) {
+    b->ends++;
+  } else {
+    ck_assert_int_eq(event, MAIL_POP3_BODY_DATA);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_uint_le(b->len + n, sizeof b->data);
+    memcpy(b->data + b->len, d, n);
+    b->len += n;
+    if (++b->chunks == b->stop)
+      return 1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ trace */
+
+typedef struct trace {
+  char text[16384];
+  size_t len;
+} trace;
+
+static void on_trace(void *user, int dir, const char *data, size_t len)
+{
+  trace *tr = user;
+  (void)dir;
+  if (tr->len + len + 1 < sizeof tr->text) {
+    memcpy(tr->text + tr->len, data, len);
+    tr->len += len;
+    tr->text[tr->len] = '\0';
+  }
+}
+
+/* --------------------------------------------------- security modes */
+
+START_TEST(test_stls_user)
+{
+  mail_transcript *t = load("stls_user.txt");
+  mail_pop3 *p = session(t, NULL);
+  trace tr = {{0}, 0};
+  mail_conn_set_trace(mail_pop3_conn(p), on_trace, &tr);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "alice-pw-1"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_set_auth_method(p, MAIL_POP3_AUTH_USER), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect_url(p, "pop3://pop.test"), MAIL_OK);
+  ck_assert_str_eq(mail_transcript_connect_host(t), "pop.test");
+  ck_assert_uint_eq(mail_transcript_connect_port(t), 110);
+  ck_assert(mail_transcript_tls_active(t));
+  ck_assert_str_eq(mail_pop3_state_name(p), "AUTHORIZATION");
+  /* The list read before TLS is gone; the one after TLS is in force. */
+  ck_assert(mail_pop3_caps_known(p));
+  ck_assert(!mail_pop3_has_capability(p, "STLS"));
+  ck_assert(mail_pop3_has_capability(p, "pipelining"));
+  ck_assert_str_eq(mail_pop3_greeting(p), "Dovecot ready.");
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
+  ck_assert_str_eq(mail_pop3_state_name(p), "TRANSACTION");
+  ck_assert(!mail_pop3_has_capability(p, "SASL")); /* re-read after login */
+  int committed = -1;
+  ck_assert_int_eq(mail_pop3_quit(p, &committed), MAIL_OK);
+  ck_assert_int_eq(committed, 1); /* UPDATE state reached: nothing to remove */
+  ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_DISCONNECTED);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  ck_assert_ptr_null(strstr(tr.text, "alice-pw-1"));
+  ck_assert_ptr_nonnull(strstr(tr.text, "PASS [redacted]"));
+  ck_assert_ptr_nonnull(strstr(tr.text, "pop3: AUTHORIZATION -> AUTHENTICATING"));
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+/* Every way STLS can fail while required: the session ends, the client
+ * wrote exactly what the transcript holds (no credential), and a login
+ * attempt afterwards is refused without a byte. */
+static const struct {
+  const char *file;
+  int rc;
+} stls_failures[] = {
+  {"stls_not_offered.txt", MAIL_ERR_STARTTLS},
+  {"stls_refused.txt", MAIL_ERR_STARTTLS},
+  {"stls_capa_hidden.txt", MAIL_ERR_STARTTLS},
+  {"stls_injection.txt", MAIL_ERR_STARTTLS_INJECTION},
+};
+
+START_TEST(test_stls_failures)
+{
+  for (size_t i = 0; i < sizeof stls_failures / sizeof stls_failures[0]; i++) {
+    for (int method = MAIL_POP3_AUTH_AUTO; method <= MAIL_POP3_AUTH_APOP; method++) {
+      mail_transcript *t = load(stls_failures[i].file);
+      mail_pop3 *p = session(t, NULL);
+      ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "alice-pw-1"), MAIL_OK);
+      ck_assert_int_eq(mail_pop3_set_auth_method(p, method), MAIL_OK);
+      mail_sasl_set_allow_insecure_plaintext(mail_pop3_sasl(p), 1);
+      ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 110, MAIL_SECURITY_STARTTLS),
+                       stls_failures[i].rc);
+      ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_DISCONNECTED);
+      ck_assert(!mail_transcript_tls_active(t));
+      ck_assert_int_eq(mail_pop3_auth(p), MAIL_ERR_STATE);
+      MAIL_TRANSCRIPT_ASSERT_DONE(t);
+      ck_assert_uint_ge(mail_transcript_close_calls(t), 1);
+      ck_assert_str_ne(mail_conn_last_error(mail_pop3_conn(p)), "");
+      mail_pop3_free(p);
+      mail_transcript_free(t);
+    }
+  }
+}
+END_TEST
+
+START_TEST(test_stls_refused_code)
+{
+  mail_transcript *t = load("stls_refused.txt");
+  mail_pop3 *p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 110, MAIL_SECURITY_STARTTLS),
+                   MAIL_ERR_STARTTLS);
+  ck_assert_int_eq(mail_pop3_reply_resp_code_id(mail_pop3_last_reply(p)),
+                   MAIL_POP3_CODE_SYS_TEMP);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_stls_apop)
+{
+  mail_transcript *t = load("stls_apop.txt");
+  mail_pop3 *p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "mrose", "tanstaaf"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_set_auth_method(p, MAIL_POP3_AUTH_APOP), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_apop_without_stamp)
+{
+  mail_transcript *t = script("TLS\nS: +OK ready\\r\\n\nC: CAPA\\r\\n\nS: -ERR\\r\\n\n");
+  mail_pop3 *p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "mrose", "tanstaaf"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_set_auth_method(p, MAIL_POP3_AUTH_APOP), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+  ck_assert(!mail_pop3_caps_known(p));
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_ERR_UNSUPPORTED);
+  ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_AUTHORIZATION);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_no_capa_plain)
+{
+  mail_transcript *t = load("no_capa.txt");
+  mail_pop3 *p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "secret"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 110, MAIL_SECURITY_NONE_INSECURE), MAIL_OK);
+  ck_assert(!mail_pop3_caps_known(p));
+  /* Cleartext USER/PASS needs the explicit opt-in... */
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_ERR_INSECURE);
+  ck_assert_int_eq(mail_transcript_write_calls(t), 1);
+  /* ...then goes through. */
+  mail_sasl_set_allow_insecure_plaintext(mail_pop3_sasl(p), 1);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
+  uint32_t n = 0;
+  uint64_t size = 0;
+  ck_assert_int_eq(mail_pop3_stat(p, &n, &size), MAIL_OK);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_uint_eq(size, 320);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_opportunistic_without_stls)
+{
+  mail_transcript *t = script("S: +OK ready\\r\\n\nC: CAPA\\r\\n\nS: +OK\\r\\nUSER\\r\\n.\\r\\n\n");
+  mail_pop3 *p = session(t, NULL);
+  ck_assert_int_eq(
+    mail_pop3_connect(p, "pop.test", 110, MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE), MAIL_OK);
+  ck_assert(!mail_transcript_tls_active(t));
+  ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_AUTHORIZATION);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_greeting_err)
+{
+  mail_transcript *t = script("S: -ERR [SYS/PERM] go away\\r\\n\n");
+  mail_pop3 *p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 110, MAIL_SECURITY_STARTTLS), MAIL_ERR_SERVER);
+  ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_DISCONNECTED);
+  ck_assert_int_eq(mail_pop3_reply_resp_code_id(mail_pop3_last_reply(p)),
+                   MAIL_POP3_CODE_SYS_PERM);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+
+  t = script("S: * OK this is IMAP\\r\\n\n");
+  p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 110, MAIL_SECURITY_STARTTLS),
+                   MAIL_ERR_PROTOCOL);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+/* ----------------------------------------------------------- logins */
+
+START_TEST(test_sasl_cram)
+{
+  mail_transcript *t = load("sasl_cram.txt");
+  mail_pop3 *p = session(t, NULL);
+  trace tr = {{0}, 0};
+  mail_conn_set_trace(mail_pop3_conn(p), on_trace, &tr);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "tim", "tanstaaftanstaaf"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect_url(p, "pop3s://pop.test"), MAIL_OK);
+  ck_assert_uint_eq(mail_transcript_connect_port(t), 995);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  ck_assert_ptr_null(strstr(tr.text, "dGltIGI5MTNhNjAy"));
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_sasl_plain_ir)
+{
+  mail_transcript *t = load("sasl_plain_ir.txt");
+  mail_pop3 *p = session(t, NULL);
+  trace tr = {{0}, 0};
+  mail_conn_set_trace(mail_pop3_conn(p), on_trace, &tr);
+  ck_assert_int_eq(mail_pop3_connect_url(p, "pop3s://alice:alice-pw-1@pop.test:1995"), MAIL_OK);
+  ck_assert_uint_eq(mail_transcript_connect_port(t), 1995);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  ck_assert_ptr_null(strstr(tr.text, "AGFsaWNl"));
+  ck_assert_ptr_nonnull(strstr(tr.text, "AUTH [redacted]"));
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+/* -ERR to PASS with each response code: [AUTH] and no code are the
+ * credentials; the others are another reason, kept as data. */
+static const struct {
+  const char *line;
+  int rc;
+  int code;
+} pass_errors[] = {
+  {"-ERR [AUTH] Authentication failed.", MAIL_ERR_AUTH, MAIL_POP3_CODE_AUTH},
+  {"-ERR Authentication failed.", MAIL_ERR_AUTH, MAIL_POP3_CODE_NONE},
+  {"-ERR [IN-USE] Mailbox locked", MAIL_ERR_SERVER, MAIL_POP3_CODE_IN_USE},
+  {"-ERR [LOGIN-DELAY] Wait 15 minutes", MAIL_ERR_SERVER, MAIL_POP3_CODE_LOGIN_DELAY},
+  {"-ERR [SYS/TEMP] Try later", MAIL_ERR_SERVER, MAIL_POP3_CODE_SYS_TEMP},
+  {"-ERR [SYS/PERM] Account disabled", MAIL_ERR_SERVER, MAIL_POP3_CODE_SYS_PERM},
+  {"-ERR [SYS/TEMP/DISK] Disk full", MAIL_ERR_SERVER, MAIL_POP3_CODE_SYS_TEMP},
+  {"-ERR [X-VENDOR] odd", MAIL_ERR_SERVER, MAIL_POP3_CODE_OTHER},
+};
+
+START_TEST(test_login_resp_codes)
+{
+  for (size_t i = 0; i < sizeof pass_errors / sizeof pass_errors[0]; i++) {
+    char text[1024];
+    snprintf(text, sizeof text,
+             "TLS\nS: +OK ready\\r\\n\nC: CAPA\\r\\n\n"
+             "S: +OK\\r\\nUSER\\r\\nRESP-CODES\\r\\nAUTH-RESP-CODE\\r\\n.\\r\\n\n"
+             "C: USER alice\\r\\n\nS: +OK\\r\\n\nC: PASS pw\\r\\n\nS: %s\\r\\n\n"
+             "C: USER alice\\r\\n\nS: -ERR [AUTH] no\\r\\n\n",
+             pass_errors[i].line);
+    mail_transcript *t = script(text);
+    mail_pop3 *p = session(t, NULL);
+    ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "pw"), MAIL_OK);
+    ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+    ck_assert_int_eq(mail_pop3_auth(p), pass_errors[i].rc);
+    ck_assert_int_eq(mail_pop3_reply_resp_code_id(mail_pop3_last_reply(p)), pass_errors[i].code);
+    ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_AUTHORIZATION);
+    /* The session stays usable: another attempt goes out. */
+    ck_assert_int_eq(mail_pop3_auth(p), MAIL_ERR_AUTH);
+    MAIL_TRANSCRIPT_ASSERT_DONE(t);
+    mail_pop3_free(p);
+    mail_transcript_free(t);
+  }
+}
+END_TEST
+
+START_TEST(test_capa_extensions)
+{
+  mail_transcript *t = load("capa_extensions.txt");
+  mail_pop3 *p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "pw"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+  uint32_t v = 0;
+  int never = -1, per_user = -1;
+  ck_assert_int_eq(mail_pop3_login_delay(p, &v), MAIL_OK);
+  ck_assert_uint_eq(v, 900);
+  ck_assert_int_eq(mail_pop3_expire(p, &v, &never, &per_user), MAIL_OK);
+  ck_assert_uint_eq(v, 31);
+  ck_assert_int_eq(never, 0);
+  ck_assert_int_eq(per_user, 1);
+  ck_assert_str_eq(mail_pop3_implementation(p), "Shlemazle-Plotz v302");
+  const mail_pop3_caps *c = mail_pop3_capabilities(p);
+  ck_assert_uint_eq(mail_pop3_caps_count(c), 5);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_login_delay(p, &v), MAIL_OK);
+  ck_assert_uint_eq(v, 3600);
+  ck_assert_int_eq(mail_pop3_expire(p, &v, &never, &per_user), MAIL_OK);
+  ck_assert_int_eq(never, 1);
+  ck_assert_uint_eq(v, 0);
+  ck_assert_int_eq(per_user, 0);
+  ck_assert_ptr_null(mail_pop3_implementation(p));
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------ transaction */
+
+START_TEST(test_transaction)
+{
+  mail_transcript *t = load("transaction.txt");
+  mail_pop3 *p = logged_in(t);
+  uint32_t n = 0, msg = 0;
+  uint64_t size = 0;
+  ck_assert_int_eq(mail_pop3_stat(p, &n, &size), MAIL_OK);
+  ck_assert_uint_eq(n, 2);
+  ck_assert_uint_eq(size, 320);
+  ck_assert_int_eq(mail_pop3_list(p), MAIL_OK);
+  ck_assert_uint_eq(mail_pop3_list_count(p), 2);
+  ck_assert_int_eq(mail_pop3_list_at(p, 1, &msg, &size), MAIL_OK);
+  ck_assert_uint_eq(msg, 2);
+  ck_assert_uint_eq(size, 200);
+  ck_assert_int_eq(mail_pop3_list_at(p, 2, &msg, &size), MAIL_ERR_NOT_FOUND);
+  ck_assert_int_eq(mail_pop3_list_one(p, 2, &size), MAIL_OK);
+  ck_assert_uint_eq(size, 200);
+  ck_assert_int_eq(mail_pop3_list_one(p, 9, &size), MAIL_ERR_SERVER);
+  ck_assert_int_eq(mail_pop3_uidl(p), MAIL_OK);
+  ck_assert_uint_eq(mail_pop3_uidl_count(p), 2);
+  const char *uid = NULL;
+  ck_assert_int_eq(mail_pop3_uidl_at(p, 0, &msg, &uid), MAIL_OK);
+  ck_assert_uint_eq(msg, 1);
+  ck_assert_str_eq(uid, "whqtswO00WBw418f9t5JxYwZ");
+  char buf[71];
+  ck_assert_int_eq(mail_pop3_uidl_one(p, 2, buf, sizeof buf), MAIL_OK);
+  ck_assert_str_eq(buf, "QhdPYR:00WBw1Ph7x7");
+  body b;
+  memset(&b, 0, sizeof b);
+  ck_assert_int_eq(mail_pop3_top(p, 1, 0, collect, &b), MAIL_OK);
+  ck_assert_str_eq(b.data, "Subject: hi\r\n\r\n");
+  ck_assert_int_eq(mail_pop3_noop(p), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_dele(p, 1), MAIL_OK);
+  ck_assert_uint_eq(mail_pop3_deleted_count(p), 1);
+  ck_assert_int_eq(mail_pop3_rset(p), MAIL_OK);
+  ck_assert_uint_eq(mail_pop3_deleted_count(p), 0);
+  ck_assert_int_eq(mail_pop3_dele(p, 2), MAIL_OK);
+  int committed = 0;
+  ck_assert_int_eq(mail_pop3_quit(p, &committed), MAIL_OK);
+  ck_assert_int_eq(committed, 1);
+  ck_assert_int_eq(mail_pop3_stat(p, &n, &size), MAIL_ERR_STATE);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_quit_not_committed)
+{
+  mail_transcript *t = load("quit_not_committed.txt");
+  mail_pop3 *p = logged_in(t);
+  ck_assert_int_eq(mail_pop3_dele(p, 1), MAIL_OK);
+  int committed = -1;
+  ck_assert_int_eq(mail_pop3_quit(p, &committed), MAIL_ERR_SERVER);
+  ck_assert_int_eq(committed, 0);
+  ck_assert_int_eq(mail_pop3_reply_resp_code_id(mail_pop3_last_reply(p)),
+                   MAIL_POP3_CODE_SYS_TEMP);
+  ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_DISCONNECTED);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+
+  /* The server drops the line instead of answering QUIT: unknown. */
+  t = script("TLS\nS: +OK\\r\\n\nC: CAPA\\r\\n\nS: -ERR\\r\\n\nC: USER alice\\r\\n\n"
+             "S: +OK\\r\\n\nC: PASS pw\\r\\n\nS: +OK\\r\\n\nC: QUIT\\r\\n\nCLOSE\n");
+  p = logged_in(t);
+  committed = -1;
+  ck_assert_int_eq(mail_pop3_quit(p, &committed), MAIL_ERR_CLOSED);
+  ck_assert_int_eq(committed, 0);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+/* RETR of a body holding ".", "..", "..foo", "text." lines, with the
+ * server's response split into two reads at every byte, then delivered
+ * one byte per read: the unstuffed body is the same every time. */
+static const char retr_wire[] =
+  "+OK 60 octets\r\n"
+  "Subject: dots\r\n"
+  "\r\n"
+  "..\r\n"
+  "...\r\n"
+  "..foo\r\n"
+  "text.\r\n"
+  ".\r\n"
+  "+OK\r\n";
+static const char retr_body[] =
+  "Subject: dots\r\n"
+  "\r\n"
+  ".\r\n"
+  "..\r\n"
+  ".foo\r\n"
+  "text.\r\n";
+
+static void escape_into(char *out, size_t cap, const char *s, size_t n)
+{
+  mail_transcript_escape(s, n, out, cap);
+}
+
+static void run_split(const size_t *cuts, size_t ncuts)
+{
+  static char text[65536];
+  char esc[4096];
+  size_t o = (size_t)snprintf(text, sizeof text,
+                              "TLS\nS: +OK\\r\\n\nC: CAPA\\r\\n\nS: -ERR\\r\\n\n"
+                              "C: USER alice\\r\\n\nS: +OK\\r\\n\nC: PASS pw\\r\\n\n"
+                              "S: +OK\\r\\n\nC: RETR 1\\r\\n\n");
+  size_t len = strlen(retr_wire) - strlen("+OK\r\n"), prev = 0;
+  for (size_t i = 0; i <= ncuts; i++) {
+    size_t end = i < ncuts ? cuts[i] : len;
+    if (end <= prev)
+      continue;
+    escape_into(esc, sizeof esc, retr_wire + prev, end - prev);
+    o += (size_t)snprintf(text + o, sizeof text - o, "S: %s\n", esc);
+    prev = end;
+  }
+  o += (size_t)snprintf(text + o, sizeof text - o, "C: NOOP\\r\\n\nS: +OK\\r\\n\n");
+  mail_transcript *t = script(text);
+  mail_pop3 *p = logged_in(t);
+  body b;
+  memset(&b, 0, sizeof b);
+  ck_assert_int_eq(mail_pop3_retr(p, 1, collect, &b), MAIL_OK);
+  ck_assert_int_eq(b.begins, 1);
+  ck_assert_int_eq(b.ends, 1);
+  ck_assert_uint_eq(b.len, strlen(retr_body));
+  ck_assert(memcmp(b.data, retr_body, b.len) == 0);
+  ck_assert_int_eq(mail_pop3_noop(p), MAIL_OK);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+
+START_TEST(test_retr_every_split)
+{
+  size_t len = strlen(retr_wire) - strlen("+OK\r\n");
+  for (size_t k = 1; k < len; k++)
+    run_split(&k, 1);
+  size_t *cuts = malloc(len * sizeof *cuts);
+  ck_assert_ptr_nonnull(cuts);
+  for (size_t k = 0; k < len; k++)
+    cuts[k] = k + 1;
+  run_split(cuts, len - 1);
+  free(cuts);
+}
+END_TEST
+
+START_TEST(test_pipelined)
+{
+  mail_transcript *t = load("pipelined.txt");
+  mail_pop3 *p = logged_in(t);
+  body b;
+  memset(&b, 0, sizeof b);
+  uint32_t msgs[] = {1, 2, 3};
+  ck_assert_int_eq(mail_pop3_retr_many(p, msgs, 3, collect, &b), MAIL_ERR_PARTIAL);
+  ck_assert_int_eq(mail_pop3_batch_status(p, 0), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_batch_status(p, 1), MAIL_ERR_SERVER);
+  ck_assert_int_eq(mail_pop3_batch_status(p, 2), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_batch_status(p, 3), MAIL_ERR_NOT_FOUND);
+  ck_assert_int_eq(b.begins, 2);
+  ck_assert_int_eq(b.ends, 2);
+  ck_assert_uint_eq(b.msgs[0], 1);
+  ck_assert_uint_eq(b.msgs[1], 3);
+  ck_assert_uint_eq(b.len, 11);
+  ck_assert(memcmp(b.data, "abc\r\n.dot\r\n", 11) == 0);
+  uint32_t del[] = {1, 3};
+  ck_assert_int_eq(mail_pop3_dele_many(p, del, 2), MAIL_OK);
+  ck_assert_uint_eq(mail_pop3_deleted_count(p), 2);
+  ck_assert_int_eq(mail_pop3_uidl_many(p, del, 2), MAIL_OK);
+  ck_assert_uint_eq(mail_pop3_uidl_count(p), 2);
+  const char *uid;
+  uint32_t msg;
+  ck_assert_int_eq(mail_pop3_uidl_at(p, 1, &msg, &uid), MAIL_OK);
+  ck_assert_uint_eq(msg, 3);
+  ck_assert_str_eq(uid, "QhdPYR:00WBw1Ph7x7");
+  int committed = 0;
+  ck_assert_int_eq(mail_pop3_quit(p, &committed), MAIL_OK);
+  ck_assert_int_eq(committed, 1);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_not_pipelined)
+{
+  mail_transcript *t = load("not_pipelined.txt");
+  mail_pop3 *p = logged_in(t);
+  body b;
+  memset(&b, 0, sizeof b);
+  uint32_t msgs[] = {1, 2};
+  ck_assert_int_eq(mail_pop3_retr_many(p, msgs, 2, collect, &b), MAIL_OK);
+  ck_assert_uint_eq(b.len, 10);
+  ck_assert(memcmp(b.data, "abc\r\ndef\r\n", 10) == 0);
+  ck_assert_int_eq(mail_pop3_dele_many(p, msgs, 2), MAIL_OK);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+/* A window of 2 over 5 messages: 2 go out at once, then the pipeline is
+ * topped up as replies arrive. */
+START_TEST(test_pipeline_window)
+{
+  mail_transcript *t = script(
+    "TLS\nS: +OK\\r\\n\nC: CAPA\\r\\n\nS: +OK\\r\\nPIPELINING\\r\\nUSER\\r\\n.\\r\\n\n"
+    "C: USER alice\\r\\n\nS: +OK\\r\\n\nC: PASS pw\\r\\n\nS: +OK\\r\\n\n"
+    "C: CAPA\\r\\n\nS: +OK\\r\\nPIPELINING\\r\\nUSER\\r\\n.\\r\\n\n"
+    "C: DELE 1\\r\\nDELE 2\\r\\n\nS: +OK\\r\\n\nC: DELE 3\\r\\n\n"
+    "S: +OK\\r\\n+OK\\r\\n\nC: DELE 4\\r\\nDELE 5\\r\\n\nS: +OK\\r\\n+OK\\r\\n\n");
+  mail_pop3 *p = logged_in(t);
+  ck_assert_int_eq(mail_pop3_set_pipeline_window(p, 2), MAIL_OK);
+  uint32_t msgs[] = {1, 2, 3, 4, 5};
+  ck_assert_int_eq(mail_pop3_dele_many(p, msgs, 5), MAIL_OK);
+  ck_assert_uint_eq(mail_pop3_deleted_count(p), 5);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_callback_stop)
+{
+  mail_transcript *t = script(
+    "TLS\nS: +OK\\r\\n\nC: CAPA\\r\\n\nS: +OK\\r\\nPIPELINING\\r\\nUSER\\r\\n.\\r\\n\n"
+    "C: USER alice\\r\\n\nS: +OK\\r\\n\nC: PASS pw\\r\\n\nS: +OK\\r\\n\n"
+    "C: CAPA\\r\\n\nS: +OK\\r\\nPIPELINING\\r\\nUSER\\r\\n.\\r\\n\n"
+    "C: RETR 1\\r\\nRETR 2\\r\\nRETR 3\\r\\n\nS: +OK\\r\\none\\r\\n\n"
+    "S: two\\r\\n.\\r\\n+OK\\r\\nx\\r\\n.\\r\\n-ERR no\\r\\n\n"
+    "C: NOOP\\r\\n\nS: +OK\\r\\n\n");
+  mail_pop3 *p = logged_in(t);
+  body b;
+  memset(&b, 0, sizeof b);
+  b.stop = 1;
+  uint32_t msgs[] = {1, 2, 3};
+  ck_assert_int_eq(mail_pop3_retr_many(p, msgs, 3, collect, &b), MAIL_ERR_CALLBACK);
+  ck_assert_int_eq(b.begins, 1);
+  ck_assert_int_eq(b.ends, 0);
+  ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_TRANSACTION);
+  ck_assert_int_eq(mail_pop3_noop(p), MAIL_OK);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_leave_on_server)
+{
+  mail_transcript *t = load("leave_on_server.txt");
+  mail_pop3 *p = logged_in(t);
+  mail_pop3_uidset *known, *seen;
+  ck_assert_int_eq(mail_pop3_uidset_new(&known, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_uidset_new(&seen, NULL), MAIL_OK);
+  int64_t now = MAIL_TEST_CLOCK_REALTIME_MS / 1000;
+  ck_assert_int_eq(mail_pop3_uidset_add(known, "old-1", now - 40 * 86400), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_uidset_add(known, "old-2", now - 86400), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_uidset_add(known, "gone-9", now - 86400), MAIL_OK);
+  body b;
+  memset(&b, 0, sizeof b);
+  size_t nnew = 0;
+  ck_assert_int_eq(mail_pop3_leave_on_server(p, known, 30, collect, &b, seen, &nnew), MAIL_OK);
+  ck_assert_uint_eq(nnew, 2);
+  ck_assert_str_eq(b.data, "three\r\nfour\r\n");
+  ck_assert_uint_eq(mail_pop3_uidset_count(seen), 3);
+  int64_t when = 0;
+  ck_assert_str_eq(mail_pop3_uidset_at(seen, 0, &when), "new-3");
+  ck_assert_int_eq(when, now);
+  ck_assert_str_eq(mail_pop3_uidset_at(seen, 2, &when), "old-2");
+  ck_assert_int_eq(when, now - 86400);
+  ck_assert(!mail_pop3_uidset_contains(seen, "old-1"));
+  ck_assert(!mail_pop3_uidset_contains(seen, "gone-9"));
+  int committed = 0;
+  ck_assert_int_eq(mail_pop3_quit(p, &committed), MAIL_OK);
+  ck_assert_int_eq(committed, 1);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_uidset_free(known);
+  mail_pop3_uidset_free(seen);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------ arguments */
+
+START_TEST(test_invalid_arguments)
+{
+  mail_pop3 *p;
+  ck_assert_int_eq(mail_pop3_new(&p, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "al\r\nice", "pw"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "p\nw"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "p\rw"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_set_auth(p, NULL, "pw"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_connect(p, "host\r\nUSER x", 110, MAIL_SECURITY_STARTTLS),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_connect(p, "host", 110, 9), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_connect_url(p, "pop3://a%0d%0aUSER:x@host"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_connect_url(p, "pop3://a%00b@host"), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_pop3_connect_url(p, "imap://host"), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_pop3_connect_url(p, "pop3://host:0"), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_pop3_connect_url(p, "pop3://host:99999"), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_pop3_connect_url(p, "pop3://[::1"), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_pop3_set_pipeline_window(p, 0), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_set_auth_method(p, 7), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_stat(p, NULL, NULL), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_pop3_stat(NULL, NULL, NULL), MAIL_ERR_INVALID);
+  mail_pop3_free(p);
+  mail_pop3_free(NULL);
+
+  mail_pop3_uidset *s;
+  ck_assert_int_eq(mail_pop3_uidset_new(&s, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_uidset_add(s, "a b", 0), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_uidset_add(s, "a\r\n", 0), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_uidset_add(s, "", 0), MAIL_ERR_INVALID);
+  char longid[80];
+  memset(longid, 'x', 71);
+  longid[71] = '\0';
+  ck_assert_int_eq(mail_pop3_uidset_add(s, longid, 0), MAIL_ERR_INVALID);
+  longid[70] = '\0';
+  ck_assert_int_eq(mail_pop3_uidset_add(s, longid, 5), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_uidset_add(s, longid, 6), MAIL_OK);
+  ck_assert_uint_eq(mail_pop3_uidset_count(s), 1);
+  mail_pop3_uidset_free(s);
+  mail_pop3_uidset_free(NULL);
+}
+END_TEST
+
+/* Message number 0 never reaches the wire; a malformed LIST body line is
+ * a protocol error that ends the session. */
+START_TEST(test_bad_numbers)
+{
+  mail_transcript *t = script(
+    "TLS\nS: +OK\\r\\n\nC: CAPA\\r\\n\nS: -ERR\\r\\n\nC: USER alice\\r\\n\nS: +OK\\r\\n\n"
+    "C: PASS pw\\r\\n\nS: +OK\\r\\n\nC: LIST\\r\\n\nS: +OK\\r\\n1 12\\r\\n2 -5\\r\\n.\\r\\n\n");
+  mail_pop3 *p = logged_in(t);
+  ck_assert_int_eq(mail_pop3_retr(p, 0, collect, NULL), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_dele_many(p, NULL, 1), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_list(p), MAIL_ERR_PROTOCOL);
+  ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_DISCONNECTED);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------ event loop */
+
+START_TEST(test_event_loop)
+{
+  mail_transcript *t = load("transaction.txt");
+  mail_transcript_set_auto_again(t, 1);
+  mail_pop3 *p = session(t, NULL);
+  mail_conn_set_nonblocking(mail_pop3_conn(p), 1);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "pw"), MAIL_OK);
+  int rc, rounds = 0;
+  while ((rc = mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS)) == MAIL_ERR_AGAIN)
+    ck_assert_int_lt(++rounds, 1000);
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert_int_gt(rounds, 0);
+  while ((rc = mail_pop3_auth(p)) == MAIL_ERR_AGAIN) {
+    ck_assert_int_lt(++rounds, 2000);
+    /* Another operation meanwhile is refused. */
+    ck_assert_int_eq(mail_pop3_noop(p), MAIL_ERR_STATE);
+  }
+  ck_assert_int_eq(rc, MAIL_OK);
+  uint32_t n = 0;
+  uint64_t size = 0;
+  while ((rc = mail_pop3_stat(p, &n, &size)) == MAIL_ERR_AGAIN)
+    ck_assert_int_lt(++rounds, 3000);
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert_uint_eq(n, 2);
+  while ((rc = mail_pop3_list(p)) == MAIL_ERR_AGAIN)
+    ck_assert_int_lt(++rounds, 4000);
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert_uint_eq(mail_pop3_list_count(p), 2);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+/* --------------------------------------- secrets and allocation failures */
+
+static int scenario(const mail_allocator *a, mail_transcript *t)
+{
+  mail_pop3 *p = NULL;
+  int rc = mail_pop3_new(&p, a);
+  if (rc)
+    return rc;
+  rc = mail_transcript_attach(t, mail_pop3_conn(p));
+  if (!rc)
+    rc = mail_pop3_set_auth(p, "alice", "alice-pw-1");
+  if (!rc)
+    rc = mail_pop3_set_auth_method(p, MAIL_POP3_AUTH_USER);
+  if (!rc)
+    rc = mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_STARTTLS);
+  if (!rc)
+    rc = mail_pop3_auth(p);
+  if (!rc)
+    rc = mail_pop3_quit(p, NULL);
+  mail_pop3_free(p);
+  return rc;
+}
+
+START_TEST(test_secrets_wiped)
+{
+  mail_test_alloc ta;
+  mail_test_alloc_init(&ta);
+  mail_test_alloc_forbid_str(&ta, "alice-pw-1");
+  mail_transcript *t = load("stls_user.txt");
+  ck_assert_int_eq(scenario(mail_test_alloc_hooks(&ta), t), MAIL_OK);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  ck_assert_msg(ta.forbidden_hits == 0, "%s", ta.first_hit);
+  ck_assert_uint_eq(ta.live, 0);
+  mail_test_alloc_cleanup(&ta);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_nomem)
+{
+  mail_transcript *t = load("stls_user.txt");
+  for (unsigned long n = 1;; n++) {
+    ck_assert_uint_lt(n, 5000);
+    mail_test_alloc ta;
+    mail_test_alloc_init(&ta);
+    mail_test_alloc_fail_at(&ta, n, 0);
+    mail_transcript_rewind(t);
+    int rc = scenario(mail_test_alloc_hooks(&ta), t);
+    ck_assert_uint_eq(ta.live, 0);
+    mail_test_alloc_cleanup(&ta);
+    if (ta.failures == 0) {
+      ck_assert_int_eq(rc, MAIL_OK);
+      break;
+    }
+    ck_assert_msg(rc == MAIL_ERR_NOMEM || mail_status_is_fatal(rc), "n=%lu rc=%d", n, rc);
+  }
+  mail_transcript_free(t);
+}
+END_TEST
+
+static Suite *pop3_suite(void)
+{
+  Suite *s = suite_create("pop3");
+  TCase *tc = tcase_create("session");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_stls_user);
+  tcase_add_test(tc, test_stls_failures);
+  tcase_add_test(tc, test_stls_refused_code);
+  tcase_add_test(tc, test_stls_apop);
+  tcase_add_test(tc, test_apop_without_stamp);
+  tcase_add_test(tc, test_no_capa_plain);
+  tcase_add_test(tc, test_opportunistic_without_stls);
+  tcase_add_test(tc, test_greeting_err);
+  tcase_add_test(tc, test_sasl_cram);
+  tcase_add_test(tc, test_sasl_plain_ir);
+  tcase_add_test(tc, test_login_resp_codes);
+  tcase_add_test(tc, test_capa_extensions);
+  tcase_add_test(tc, test_transaction);
+  tcase_add_test(tc, test_quit_not_committed);
+  tcase_add_test(tc, test_retr_every_split);
+  tcase_add_test(tc, test_pipelined);
+  tcase_add_test(tc, test_not_pipelined);
+  tcase_add_test(tc, test_pipeline_window);
+  tcase_add_test(tc, test_callback_stop);
+  tcase_add_test(tc, test_leave_on_server);
+  tcase_add_test(tc, test_invalid_arguments);
+  tcase_add_test(tc, test_bad_numbers);
+  tcase_add_test(tc, test_event_loop);
+  tcase_add_test(tc, test_secrets_wiped);
+  tcase_add_test(tc, test_nomem);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(pop3_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
