@@ -295,8 +295,9 @@ MAIL_EXTERN int mail_mime_builder_size(mail_mime_builder *msg, uint64_t *size);
 MAIL_EXTERN int mail_mime_builder_transport(mail_mime_builder *msg, unsigned int *needs);
 
 /**
- * Produce the next bytes of the message into buf (up to cap). *got is the
- * count; 0 with MAIL_OK means the message is complete. The signature
+ * Produce the next bytes of the message into buf (up to cap, which must
+ * not be 0). *got is the count; 0 with MAIL_OK means the message is
+ * complete. The signature
  * matches mail_mime_read_fn with the message as user data, so
  * mail_mime_builder_read_cb() can be handed to SMTP/IMAP directly.
  * Errors: MAIL_ERR_FILE, MAIL_ERR_CALLBACK (a source failed or changed

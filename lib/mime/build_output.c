@@ -737,9 +737,11 @@ static int body_fill(mail_mime_builder *m, mail_mime_builder_part *p)
 
 int mail_mime_builder_read(mail_mime_builder *m, unsigned char *buf, size_t cap, size_t *got)
 {
-  if (!m || !got || (!buf && cap))
+  if (got)
+    *got = 0;
+  /* a zero-sized read would look like the end of the message */
+  if (!m || !got || !buf || cap == 0)
     return MAIL_ERR_INVALID;
-  *got = 0;
   int rc = mail_build_freeze(m);
   if (rc)
     return rc;
@@ -852,16 +854,20 @@ int mail_mime_builder_to_buffer(mail_mime_builder *m, unsigned char **out, size_
   unsigned char *buf = mail_malloc(A(m), total + 1);
   if (!buf)
     return MAIL_ERR_NOMEM;
-  size_t n = 0;
-  for (;;) {
-    size_t got;
+  size_t n = 0, got = 1;
+  while (n < total && got) {
     rc = mail_mime_builder_read(m, buf + n, total - n, &got);
-    if (rc || got == 0)
+    if (rc)
       break;
     n += got;
   }
-  if (rc == MAIL_OK && n != total)
-    rc = MAIL_ERR_INTERNAL;
+  if (rc == MAIL_OK) {
+    /* the end must come exactly where the size said */
+    unsigned char extra;
+    rc = mail_mime_builder_read(m, &extra, 1, &got);
+    if (rc == MAIL_OK && (n != total || got != 0))
+      rc = MAIL_ERR_INTERNAL;
+  }
   if (rc) {
     mail_dealloc(A(m), buf);
     return rc;

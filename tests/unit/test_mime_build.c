@@ -148,6 +148,10 @@ START_TEST(golden_simple)
   unsigned needs = 99;
   ck_assert_int_eq(mail_mime_builder_transport(m, &needs), MAIL_OK);
   ck_assert_uint_eq(needs, 0);
+  size_t got;
+  unsigned char one;
+  ck_assert_int_eq(mail_mime_builder_read(m, &one, 0, &got), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_mime_builder_read(m, NULL, 1, &got), MAIL_ERR_INVALID);
   /* frozen: setters refuse */
   ck_assert_int_eq(mail_mime_builder_set_subject(m, "x"), MAIL_ERR_STATE);
   ck_assert_int_eq(mail_mime_builder_add_to(m, NULL, "x@y"), MAIL_ERR_STATE);
