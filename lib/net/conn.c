@@ -652,50 +652,65 @@ static void drop_spans(mail_conn *c, uint64_t upto)
   }
 }
 
-/* Trace n written bytes (the head of the output queue), with each secret
- * part shown as "[redacted]". One trace call per write when memory allows,
+/*
+ * Walk the n written bytes at the head of the queue as pieces: plain bytes
+ * as they are, each secret part as "[redacted]". With out == NULL, only
+ * count the redacted length; with out set, append there; with neither,
+ * trace each piece.
+ */
+static size_t redact_pieces(mail_conn *c, size_t n, mail_buf *out, int per_piece)
+{
+  const unsigned char *p = c->out.data;
+  uint64_t base = c->out_base, end = base + n, pos = base;
+  size_t total = 0;
+  for (size_t i = 0; i <= c->nspans && pos < end; i++) {
+    /* Past the last span, one plain piece runs to the end. */
+    uint64_t s_start = i < c->nspans ? c->spans[i].start : end;
+    uint64_t s_end = i < c->nspans ? c->spans[i].end : end;
+    if (s_end <= pos)
+      continue;
+    if (s_start > end)
+      s_start = end;
+    if (s_start > pos) {
+      size_t k = (size_t)(s_start - pos);
+      if (per_piece)
+        c->trace(c->trace_user, MAIL_TRACE_SEND, (const char *)p + (pos - base), k);
+      else if (out)
+        mail_buf_append(out, p + (pos - base), k); /* room reserved by the caller */
+      total += k;
+      pos = s_start;
+    }
+    if (i < c->nspans && pos < end) {
+      if (per_piece)
+        c->trace(c->trace_user, MAIL_TRACE_SEND, REDACTED, sizeof REDACTED - 1);
+      else if (out)
+        mail_buf_append(out, REDACTED, sizeof REDACTED - 1);
+      total += sizeof REDACTED - 1;
+      pos = s_end < end ? s_end : end;
+    }
+  }
+  return total;
+}
+
+/* Trace n written bytes (the head of the output queue) with every secret
+ * part shown as "[redacted]": one trace call per write when memory allows,
  * one per piece otherwise. */
 static void trace_sent(mail_conn *c, size_t n)
 {
   if (!c->trace || !n)
     return;
-  const unsigned char *p = c->out.data;
-  uint64_t base = c->out_base, end = base + n;
-  if (c->trace_secrets || c->nspans == 0 || c->spans[0].start >= end) {
-    c->trace(c->trace_user, MAIL_TRACE_SEND, (const char *)p, n);
+  if (c->trace_secrets || c->nspans == 0 || c->spans[0].start >= c->out_base + n) {
+    c->trace(c->trace_user, MAIL_TRACE_SEND, (const char *)c->out.data, n);
     return;
   }
-  int whole = mail_buf_reserve(&c->scratch, n + 32) == MAIL_OK;
+  size_t len = redact_pieces(c, n, NULL, 0);
   mail_buf_clear(&c->scratch);
-  uint64_t pos = base;
-  for (size_t i = 0; i < c->nspans && pos < end; i++) {
-    const secret_span *s = &c->spans[i];
-    if (s->end <= pos)
-      continue;
-    if (s->start >= end)
-      break;
-    if (s->start > pos) {
-      size_t k = (size_t)(s->start - pos);
-      if (whole)
-        whole = mail_buf_append(&c->scratch, p + (pos - base), k) == MAIL_OK;
-      else
-        c->trace(c->trace_user, MAIL_TRACE_SEND, (const char *)p + (pos - base), k);
-      pos = s->start;
-    }
-    if (whole)
-      whole = mail_buf_append(&c->scratch, REDACTED, sizeof REDACTED - 1) == MAIL_OK;
-    else
-      c->trace(c->trace_user, MAIL_TRACE_SEND, REDACTED, sizeof REDACTED - 1);
-    pos = s->end < end ? s->end : end;
+  if (mail_buf_reserve(&c->scratch, len) != MAIL_OK) {
+    redact_pieces(c, n, NULL, 1);
+    return;
   }
-  if (pos < end) {
-    if (whole)
-      whole = mail_buf_append(&c->scratch, p + (pos - base), (size_t)(end - pos)) == MAIL_OK;
-    else
-      c->trace(c->trace_user, MAIL_TRACE_SEND, (const char *)p + (pos - base), (size_t)(end - pos));
-  }
-  if (whole)
-    c->trace(c->trace_user, MAIL_TRACE_SEND, (const char *)c->scratch.data, c->scratch.len);
+  redact_pieces(c, n, &c->scratch, 0);
+  c->trace(c->trace_user, MAIL_TRACE_SEND, (const char *)c->scratch.data, c->scratch.len);
   mail_buf_clear(&c->scratch);
 }
 
@@ -763,8 +778,8 @@ static int do_write(mail_conn *c)
     int rc = c->top->ops->write(c->top, c->out.data, c->out.len, &n, &want,
                                 layer_timeout(c, deadline));
     if (rc == MAIL_OK) {
-      if (n > c->out.len)
-        return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a layer wrote more than it was given");
+      if (n == 0 || n > c->out.len)
+        return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a layer reported a bad write length");
       trace_sent(c, n);
       consume_output(c, n);
       progress(c);
@@ -812,8 +827,8 @@ static int do_read(mail_conn *c)
     int64_t deadline = io_deadline(c);
     rc = c->top->ops->read(c->top, p, avail, &got, &want, layer_timeout(c, deadline));
     if (rc == MAIL_OK) {
-      if (got > avail)
-        return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a layer read more than it was given");
+      if (got == 0 || got > avail)
+        return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a layer reported a bad read length");
       if (c->trace)
         c->trace(c->trace_user, MAIL_TRACE_RECV, (const char *)p, got);
       mail_reader_commit(r, got);
@@ -864,8 +879,12 @@ static int run_loop(mail_conn *c, mail_advance_fn advance, void *engine)
     if (c->state != ST_OPEN) /* the engine closed it (e.g. STARTTLS injection) */
       return rc != MAIL_ERR_AGAIN && rc != MAIL_OK ? rc
                                                    : (c->fatal_rc ? c->fatal_rc : MAIL_ERR_STATE);
-    if (c->write_shut && c->out.len)
+    if (c->write_shut && c->out.len) {
       drop_output(c);
+      if (rc != MAIL_ERR_AGAIN && !mail_status_is_fatal(rc))
+        return mail_conn_fail(c, MAIL_ERR_CLOSED,
+                              "the server closed the connection before taking our last bytes");
+    }
     if (rc != MAIL_ERR_AGAIN) {
       if (mail_status_is_fatal(rc) || c->out.len == 0)
         return rc;

@@ -579,6 +579,32 @@ START_TEST(secrets_wiped_and_redacted)
 }
 END_TEST
 
+START_TEST(many_small_secrets_redacted)
+{
+  /* The redacted trace is longer than what was written: 1-byte secrets
+   * each become "[redacted]". */
+  int peer;
+  mail_conn *c = pair_conn(&peer, NULL);
+  trace_log tl = {{0}, {0}, {0}, 0};
+  mail_conn_set_trace(c, on_trace, &tl);
+  char want[1024] = "";
+  for (int i = 0; i < 40; i++) {
+    ck_assert_int_eq(mail_conn_send(c, "a", 1), MAIL_OK);
+    ck_assert_int_eq(mail_conn_send_secret(c, "x", 1), MAIL_OK);
+    strcat(want, "a[redacted]");
+  }
+  ck_assert_int_eq(mail_conn_send(c, "\r\n", 2), MAIL_OK);
+  strcat(want, "\r\n|");
+  write_all(peer, "+OK\r\n");
+  eng e;
+  ck_assert_int_eq(eng_line(&e, c, NULL), MAIL_OK);
+  ck_assert_str_eq(tl.send, want);
+  ck_assert_int_eq(tl.send_calls, 1);
+  mail_conn_free(c);
+  close(peer);
+}
+END_TEST
+
 START_TEST(tracking_allocator_catches_unwiped)
 {
   /* The checker must itself work: an unwiped secret is found. */
@@ -1243,6 +1269,7 @@ int main(void)
   tcase_add_test(drv, pair_big_write_partial);
   tcase_add_test(drv, output_bound_and_rollback);
   tcase_add_test(drv, secrets_wiped_and_redacted);
+  tcase_add_test(drv, many_small_secrets_redacted);
   tcase_add_test(drv, starttls_over_socket_fails_cleanly);
   tcase_add_test(drv, starttls_refuses_buffered_bytes);
   tcase_add_test(drv, starttls_without_host_name);
