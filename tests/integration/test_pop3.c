@@ -1,0 +1,370 @@
+/* POP3 against the real Dovecot of tests/servers: POP3 with STLS and
+ * POP3S, every SASL mechanism plus USER/PASS (also with a non-ASCII
+ * password), STAT/LIST/UIDL/RETR/TOP/DELE/QUIT, pipelined batches, and
+ * the bytes of a message sent through Postfix with libmail's SMTP client
+ * retrieved unchanged below the trace headers the servers add. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mail/pop3.h>
+#include <mail/smtp.h>
+
+#include "servers_env.h"
+
+static const char *ca(void)
+{
+  return mail_test_env("MAIL_TEST_CA");
+}
+
+static unsigned int port_of(const char *key, long fallback)
+{
+  return (unsigned int)mail_test_env_long(key, fallback);
+}
+
+static mail_tls_config *tls_config(void)
+{
+  mail_tls_config *cfg = NULL;
+  ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, ca()), MAIL_OK);
+  return cfg;
+}
+
+/* A logged-in session; mech NULL means USER/PASS. */
+static mail_pop3 *open_session(const char *host, int implicit, const char *user, const char *pass,
+                               const char *mech)
+{
+  mail_pop3 *p = NULL;
+  ck_assert_int_eq(mail_pop3_new(&p, NULL), MAIL_OK);
+  mail_tls_config *cfg = tls_config();
+  ck_assert_int_eq(mail_conn_set_tls_config(mail_pop3_conn(p), cfg), MAIL_OK);
+  mail_tls_config_free(cfg);
+  mail_conn_set_timeout(mail_pop3_conn(p), MAIL_TIMEOUT_IO, 20000);
+  ck_assert_int_eq(mail_pop3_set_auth(p, user, pass), MAIL_OK);
+  if (mech) {
+    ck_assert_int_eq(mail_pop3_set_auth_method(p, MAIL_POP3_AUTH_SASL), MAIL_OK);
+    ck_assert_int_eq(mail_sasl_set_mechanisms(mail_pop3_sasl(p), mech), MAIL_OK);
+  } else {
+    ck_assert_int_eq(mail_pop3_set_auth_method(p, MAIL_POP3_AUTH_USER), MAIL_OK);
+  }
+  unsigned int port = implicit ? port_of("MAIL_TEST_POP3S_PORT", 12995)
+                               : port_of("MAIL_TEST_POP3_PORT", 12110);
+  int rc = mail_pop3_connect(p, host, port,
+                             implicit ? MAIL_SECURITY_IMPLICIT_TLS : MAIL_SECURITY_STARTTLS);
+  ck_assert_msg(rc == MAIL_OK, "connect %s:%u: %s (%s)", host, port, mail_strerror(rc),
+                mail_conn_last_error(mail_pop3_conn(p)));
+  ck_assert(mail_conn_is_verified(mail_pop3_conn(p)));
+  ck_assert(mail_pop3_has_capability(p, "UIDL"));
+  ck_assert(!mail_pop3_has_capability(p, "STLS") || !implicit);
+  rc = mail_pop3_auth(p);
+  ck_assert_msg(rc == MAIL_OK, "auth %s as %s: %s (%s)", mech ? mech : "USER", user,
+                mail_strerror(rc), mail_conn_last_error(mail_pop3_conn(p)));
+  ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_TRANSACTION);
+  return p;
+}
+
+typedef struct sink {
+  char *data;
+  size_t len, cap;
+  int begins, ends;
+} sink;
+
+static int to_sink(void *user, uint32_t msg, int event, const unsigned char *d, size_t n)
+{
+  sink *s = user;
+  (void)msg;
+  if (event == MAIL_POP3_BODY_BEGIN)
+    s->begins++;
+  else if (event == MAIL_POP3_BODY_END)
+    s->ends++;
+  else {
+    if (s->len + n > s->cap) {
+      s->cap = (s->len + n) * 2;
+      s->data = realloc(s->data, s->cap);
+      ck_assert_ptr_nonnull(s->data);
+    }
+    memcpy(s->data + s->len, d, n);
+    s->len += n;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------- mechanisms */
+
+static const char *const mechs[] = {NULL, "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1",
+                                    "SCRAM-SHA-256"};
+
+START_TEST(test_mechanisms)
+{
+  const char *users[2][2] = {
+    {mail_test_env("MAIL_TEST_USER1"), mail_test_env("MAIL_TEST_PASS1")},
+    {mail_test_env("MAIL_TEST_USER3"), mail_test_env("MAIL_TEST_PASS3")}, /* non-ASCII password */
+  };
+  for (int implicit = 0; implicit < 2; implicit++)
+    for (size_t m = 0; m < sizeof mechs / sizeof mechs[0]; m++)
+      for (int u = 0; u < 2; u++) {
+        mail_pop3 *p = open_session("localhost", implicit, users[u][0], users[u][1], mechs[m]);
+        if (mechs[m])
+          ck_assert_str_eq(mail_sasl_mechanism(mail_pop3_sasl(p)), mechs[m]);
+        uint32_t count = 0;
+        uint64_t size = 0;
+        ck_assert_int_eq(mail_pop3_stat(p, &count, &size), MAIL_OK);
+        ck_assert_int_eq(mail_pop3_noop(p), MAIL_OK);
+        int committed = 0;
+        ck_assert_int_eq(mail_pop3_quit(p, &committed), MAIL_OK);
+        ck_assert_int_eq(committed, 1);
+        mail_pop3_free(p);
+      }
+}
+END_TEST
+
+START_TEST(test_auto_and_ipv6)
+{
+  /* The default login method picks SASL (the strongest usable mechanism). */
+  mail_pop3 *p = NULL;
+  ck_assert_int_eq(mail_pop3_new(&p, NULL), MAIL_OK);
+  mail_tls_config *cfg = tls_config();
+  mail_conn_set_tls_config(mail_pop3_conn(p), cfg);
+  mail_tls_config_free(cfg);
+  ck_assert_int_eq(mail_pop3_set_auth(p, mail_test_env("MAIL_TEST_USER2"),
+                                      mail_test_env("MAIL_TEST_PASS2")),
+                   MAIL_OK);
+  char url[128];
+  snprintf(url, sizeof url, "pop3://[::1]:%u", port_of("MAIL_TEST_POP3_PORT", 12110));
+  int rc = mail_pop3_connect_url(p, url);
+  ck_assert_msg(rc == MAIL_OK, "%s: %s", mail_strerror(rc), mail_conn_last_error(mail_pop3_conn(p)));
+  ck_assert(mail_conn_is_tls(mail_pop3_conn(p)));
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
+  ck_assert_str_eq(mail_sasl_mechanism(mail_pop3_sasl(p)), "SCRAM-SHA-256");
+  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
+  mail_pop3_free(p);
+}
+END_TEST
+
+START_TEST(test_wrong_password_and_no_ca)
+{
+  mail_pop3 *p = NULL;
+  ck_assert_int_eq(mail_pop3_new(&p, NULL), MAIL_OK);
+  mail_tls_config *cfg = tls_config();
+  mail_conn_set_tls_config(mail_pop3_conn(p), cfg);
+  mail_tls_config_free(cfg);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "wrong"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_set_auth_method(p, MAIL_POP3_AUTH_USER), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect(p, "localhost", port_of("MAIL_TEST_POP3S_PORT", 12995),
+                                     MAIL_SECURITY_IMPLICIT_TLS),
+                   MAIL_OK);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_ERR_AUTH);
+  ck_assert_int_eq(mail_pop3_reply_resp_code_id(mail_pop3_last_reply(p)), MAIL_POP3_CODE_AUTH);
+  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
+  mail_pop3_free(p);
+
+  /* Without our CA the server does not verify: no session, no login. */
+  ck_assert_int_eq(mail_pop3_new(&p, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "alice-pw-1"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect(p, "localhost", port_of("MAIL_TEST_POP3_PORT", 12110),
+                                     MAIL_SECURITY_STARTTLS),
+                   MAIL_ERR_TLS_VERIFY);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_ERR_STATE);
+  mail_pop3_free(p);
+}
+END_TEST
+
+/* --------------------------------------------- SMTP in, POP3 out */
+
+static void send_mail(const char *to, const char *msg)
+{
+  mail_smtp *s = NULL;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  mail_tls_config *cfg = tls_config();
+  mail_conn_set_tls_config(mail_smtp_conn(s), cfg);
+  mail_tls_config_free(cfg);
+  int rc = mail_smtp_connect(s, "localhost", port_of("MAIL_TEST_SMTP_PORT", 12525),
+                             MAIL_SECURITY_STARTTLS);
+  ck_assert_msg(rc == MAIL_OK, "smtp connect: %s", mail_strerror(rc));
+  mail_smtp_envelope *e = NULL;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_from(e, mail_test_env("MAIL_TEST_ADDR1")), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, to, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_body_data(e, msg, strlen(msg)), MAIL_OK);
+  rc = mail_smtp_send(s, e);
+  ck_assert_msg(rc == MAIL_OK, "smtp send: %s", mail_strerror(rc));
+  mail_smtp_quit(s);
+  mail_smtp_envelope_free(e);
+  mail_smtp_free(s);
+}
+
+/* Find the message whose headers hold token; 0 when not there (yet). */
+static uint32_t find_message(mail_pop3 *p, const char *token, char *uid, size_t uid_cap)
+{
+  ck_assert_int_eq(mail_pop3_uidl(p), MAIL_OK);
+  for (size_t i = mail_pop3_uidl_count(p); i-- > 0;) {
+    uint32_t msg;
+    const char *u;
+    ck_assert_int_eq(mail_pop3_uidl_at(p, i, &msg, &u), MAIL_OK);
+    char ucopy[80];
+    snprintf(ucopy, sizeof ucopy, "%s", u);
+    sink s = {0};
+    ck_assert_int_eq(mail_pop3_top(p, msg, 0, to_sink, &s), MAIL_OK);
+    int hit = s.data && memmem(s.data, s.len, token, strlen(token)) != NULL;
+    free(s.data);
+    if (hit) {
+      snprintf(uid, uid_cap, "%s", ucopy);
+      return msg;
+    }
+    /* TOP replaced the UIDL list? No: it is kept until the next UIDL. */
+  }
+  return 0;
+}
+
+START_TEST(test_smtp_to_pop3)
+{
+  const char *to = mail_test_env("MAIL_TEST_ADDR2");
+  char token[64];
+  snprintf(token, sizeof token, "pop3-it-%ld-%d", (long)time(NULL), (int)getpid());
+  static char msg[16384];
+  size_t o = (size_t)snprintf(msg, sizeof msg,
+                              "From: Alice <alice@libmail.test>\r\n"
+                              "To: Bob <bob@libmail.test>\r\n"
+                              "Subject: %s\r\n"
+                              "Date: Thu, 26 Nov 2026 10:00:00 +0000\r\n"
+                              "Message-ID: <%s@libmail.test>\r\n"
+                              "MIME-Version: 1.0\r\n"
+                              "Content-Type: text/plain; charset=us-ascii\r\n"
+                              "\r\n"
+                              "Dots at line starts must survive both stuffings:\r\n"
+                              ".\r\n"
+                              "..\r\n"
+                              ".leading dot\r\n"
+                              "..two leading dots\r\n"
+                              "trailing dot.\r\n",
+                              token, token);
+  for (int i = 0; i < 200; i++)
+    o += (size_t)snprintf(msg + o, sizeof msg - o, "line %03d of the body, padding padding\r\n", i);
+  snprintf(msg + o, sizeof msg - o, ".\r\nthe end\r\n");
+  send_mail(to, msg);
+
+  /* Delivery is asynchronous: poll for up to 15 s. */
+  char uid[80] = "";
+  uint32_t n = 0;
+  mail_pop3 *p = NULL;
+  for (int tries = 0; tries < 60 && !n; tries++) {
+    p = open_session("localhost", tries % 2, "bob", mail_test_env("MAIL_TEST_PASS2"), NULL);
+    n = find_message(p, token, uid, sizeof uid);
+    if (!n) {
+      mail_pop3_quit(p, NULL);
+      mail_pop3_free(p);
+      p = NULL;
+      usleep(250000);
+    }
+  }
+  ck_assert_msg(n != 0, "the message never arrived");
+
+  uint32_t count = 0;
+  uint64_t total = 0, size = 0;
+  ck_assert_int_eq(mail_pop3_stat(p, &count, &total), MAIL_OK);
+  ck_assert_uint_ge(count, n);
+  ck_assert_int_eq(mail_pop3_list_one(p, n, &size), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_list(p), MAIL_OK);
+  ck_assert_uint_eq(mail_pop3_list_count(p), count);
+  char uid1[80];
+  ck_assert_int_eq(mail_pop3_uidl_one(p, n, uid1, sizeof uid1), MAIL_OK);
+  ck_assert_str_eq(uid1, uid);
+
+  sink s = {0};
+  ck_assert_int_eq(mail_pop3_retr(p, n, to_sink, &s), MAIL_OK);
+  ck_assert_int_eq(s.begins, 1);
+  ck_assert_int_eq(s.ends, 1);
+  ck_assert_uint_eq(s.len, size); /* LIST's size is the wire size with CRLF */
+  size_t mlen = strlen(msg);
+  ck_assert_uint_gt(s.len, mlen);
+  /* Above the message: only the trace headers the servers added. */
+  ck_assert_msg(memcmp(s.data + s.len - mlen, msg, mlen) == 0, "the message changed in transit");
+  ck_assert(memcmp(s.data, "Return-Path:", 12) == 0 || memcmp(s.data, "Received:", 9) == 0 ||
+            memcmp(s.data, "Delivered-To:", 13) == 0);
+  ck_assert_ptr_null(memmem(s.data, s.len - mlen, "\r\n\r\n", 4));
+
+  /* TOP: the headers and the first 3 body lines. */
+  sink t = {0};
+  ck_assert_int_eq(mail_pop3_top(p, n, 3, to_sink, &t), MAIL_OK);
+  const char *hdr_end = strstr(msg, "\r\n\r\n") + 4;
+  size_t want = (size_t)(s.len - mlen) + (size_t)(hdr_end - msg) +
+                strlen("Dots at line starts must survive both stuffings:\r\n.\r\n..\r\n");
+  ck_assert_uint_eq(t.len, want);
+  ck_assert(memcmp(t.data, s.data, want) == 0);
+
+  /* Pipelined RETR of every message: sizes match LIST. */
+  ck_assert(mail_pop3_has_capability(p, "PIPELINING"));
+  uint32_t *all = calloc(count, sizeof *all);
+  for (uint32_t i = 0; i < count; i++)
+    all[i] = i + 1;
+  sink b = {0};
+  ck_assert_int_eq(mail_pop3_retr_many(p, all, count, to_sink, &b), MAIL_OK);
+  ck_assert_uint_eq((uint64_t)b.len, total);
+  ck_assert_int_eq(b.ends, (int)count);
+  free(all);
+
+  ck_assert_int_eq(mail_pop3_dele(p, n), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_dele(p, n), MAIL_ERR_SERVER); /* already deleted */
+  int committed = 0;
+  ck_assert_int_eq(mail_pop3_quit(p, &committed), MAIL_OK);
+  ck_assert_int_eq(committed, 1);
+  mail_pop3_free(p);
+
+  /* Gone after the commit. */
+  p = open_session("localhost", 1, "bob", mail_test_env("MAIL_TEST_PASS2"), "PLAIN");
+  ck_assert_int_eq(mail_pop3_uidl(p), MAIL_OK);
+  for (size_t i = 0; i < mail_pop3_uidl_count(p); i++) {
+    const char *u;
+    mail_pop3_uidl_at(p, i, NULL, &u);
+    ck_assert_str_ne(u, uid);
+  }
+  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
+  mail_pop3_free(p);
+  free(s.data);
+  free(t.data);
+  free(b.data);
+}
+END_TEST
+
+/* RSET before QUIT: a DELE is undone and nothing is removed. */
+START_TEST(test_rset_keeps)
+{
+  mail_pop3 *p = open_session("localhost", 0, "alice", mail_test_env("MAIL_TEST_PASS1"), NULL);
+  uint32_t count = 0;
+  ck_assert_int_eq(mail_pop3_stat(p, &count, NULL), MAIL_OK);
+  if (count) {
+    ck_assert_int_eq(mail_pop3_dele(p, count), MAIL_OK);
+    ck_assert_int_eq(mail_pop3_rset(p), MAIL_OK);
+  }
+  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
+  mail_pop3_free(p);
+  p = open_session("localhost", 1, "alice", mail_test_env("MAIL_TEST_PASS1"), NULL);
+  uint32_t again = 0;
+  ck_assert_int_eq(mail_pop3_stat(p, &again, NULL), MAIL_OK);
+  ck_assert_uint_ge(again, count);
+  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
+  mail_pop3_free(p);
+}
+END_TEST
+
+int main(void)
+{
+  mail_test_require_servers();
+  Suite *s = suite_create("pop3-integration");
+  TCase *tc = tcase_create("dovecot");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_mechanisms);
+  tcase_add_test(tc, test_auto_and_ipv6);
+  tcase_add_test(tc, test_wrong_password_and_no_ca);
+  tcase_add_test(tc, test_smtp_to_pop3);
+  tcase_add_test(tc, test_rset_keeps);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
