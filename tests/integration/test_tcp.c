@@ -226,6 +226,107 @@ START_TEST(event_loop_connect_and_greeting)
 }
 END_TEST
 
+/* Step an operation from a poll() loop until it stops asking to wait. */
+static int poll_until_done(mail_conn *c, int rc, int (*again)(mail_conn *, void *), void *arg)
+{
+  for (int rounds = 0; rc == MAIL_ERR_AGAIN && rounds < 1000; rounds++) {
+    int w = mail_conn_want(c);
+    short ev = (short)((w & MAIL_WANT_READ ? POLLIN : 0) | (w & MAIL_WANT_WRITE ? POLLOUT : 0));
+    ck_assert_int_ne(ev, 0);
+    struct pollfd pf = {mail_conn_fd(c), ev, 0};
+    ck_assert_int_ge(poll(&pf, 1, (int)mail_conn_timeout_ms(c)), 0);
+    rc = again(c, arg);
+  }
+  return rc;
+}
+
+static int again_run(mail_conn *c, void *r)
+{
+  return mail_conn_run(c, reply_advance, r);
+}
+
+static int again_connect_smtps(mail_conn *c, void *unused)
+{
+  (void)unused;
+  return mail_conn_connect(c, "localhost", port("MAIL_TEST_SMTPS_PORT"), 1);
+}
+
+static int nb_reply(reply *r, mail_conn *c, const char *send)
+{
+  memset(r, 0, sizeof *r);
+  r->c = c;
+  r->smtp = 1;
+  if (send)
+    ck_assert_int_eq(mail_conn_send(c, send, strlen(send)), MAIL_OK);
+  return poll_until_done(c, mail_conn_run(c, reply_advance, r), again_run, r);
+}
+
+static mail_tls_config *test_tls_config(void)
+{
+  mail_tls_config *cfg = NULL;
+  if (mail_tls_config_new(&cfg, NULL) != MAIL_OK)
+    return NULL;
+  const char *ca = mail_test_env("MAIL_TEST_CA");
+  ck_assert_ptr_nonnull(ca);
+  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, ca), MAIL_OK);
+  return cfg;
+}
+
+START_TEST(event_loop_implicit_tls)
+{
+  mail_tls_config *cfg = test_tls_config();
+  if (!cfg)
+    return; /* built without TLS */
+  mail_conn *c = new_conn();
+  ck_assert_int_eq(mail_conn_set_tls_config(c, cfg), MAIL_OK);
+  mail_tls_config_free(cfg);
+  mail_conn_set_nonblocking(c, 1);
+  int rc = poll_until_done(c, again_connect_smtps(c, NULL), again_connect_smtps, NULL);
+  ck_assert_msg(rc == MAIL_OK, "connect: %d %s", rc, mail_conn_last_error(c));
+  ck_assert_int_eq(mail_conn_is_tls(c), 1);
+  ck_assert_int_eq(mail_conn_is_verified(c), 1);
+  reply r;
+  ck_assert_int_eq(nb_reply(&r, c, NULL), MAIL_OK);
+  ck_assert_msg(!strncmp(r.first, "220 ", 4), "greeting: %s", r.first);
+  ck_assert_int_eq(nb_reply(&r, c, "QUIT\r\n"), MAIL_OK);
+  mail_conn_free(c);
+}
+END_TEST
+
+START_TEST(event_loop_starttls)
+{
+  mail_tls_config *cfg = test_tls_config();
+  if (!cfg)
+    return;
+  mail_conn *c = new_conn();
+  ck_assert_int_eq(mail_conn_set_tls_config(c, cfg), MAIL_OK);
+  mail_tls_config_free(cfg);
+  mail_conn_set_nonblocking(c, 1);
+  unsigned p = port("MAIL_TEST_SMTP_PORT");
+  int rc = mail_conn_connect(c, "localhost", p, 0);
+  for (int i = 0; rc == MAIL_ERR_AGAIN && i < 1000; i++) {
+    struct pollfd pf = {mail_conn_fd(c), POLLOUT, 0};
+    poll(&pf, 1, (int)mail_conn_timeout_ms(c));
+    rc = mail_conn_connect(c, "localhost", p, 0);
+  }
+  ck_assert_int_eq(rc, MAIL_OK);
+  reply r;
+  ck_assert_int_eq(nb_reply(&r, c, NULL), MAIL_OK);
+  ck_assert_int_eq(nb_reply(&r, c, "EHLO client.libmail.test\r\n"), MAIL_OK);
+  ck_assert_int_eq(nb_reply(&r, c, "STARTTLS\r\n"), MAIL_OK);
+  ck_assert_msg(!strncmp(r.first, "220", 3), "STARTTLS: %s", r.first);
+  ck_assert_int_eq(mail_conn_start_tls(c), MAIL_OK);
+  ck_assert_int_eq(mail_conn_is_tls(c), 0); /* the handshake runs in the next step */
+  ck_assert_int_eq(nb_reply(&r, c, "EHLO client.libmail.test\r\n"), MAIL_OK);
+  ck_assert_msg(!strncmp(r.last, "250 ", 4), "EHLO over TLS: %s", r.last);
+  ck_assert_int_eq(mail_conn_is_tls(c), 1);
+  ck_assert_int_eq(mail_conn_is_verified(c), 1);
+  ck_assert_ptr_nonnull(mail_conn_tls_version(c));
+  ck_assert_int_eq(nb_reply(&r, c, "QUIT\r\n"), MAIL_OK);
+  mail_conn_free(c);
+}
+END_TEST
+
 START_TEST(lmtp_unix_socket_and_tcp)
 {
   const char *path = mail_test_env("MAIL_TEST_LMTP_SOCKET");
@@ -259,6 +360,8 @@ int main(void)
   tcase_add_test(tc, silent_listener_times_out);
   tcase_add_test(tc, event_loop_connect_and_greeting);
   tcase_add_test(tc, lmtp_unix_socket_and_tcp);
+  tcase_add_test(tc, event_loop_implicit_tls);
+  tcase_add_test(tc, event_loop_starttls);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
