@@ -1,0 +1,456 @@
+/*
+ * SMTP and LMTP against the real servers of tests/servers: Postfix
+ * (submission with STARTTLS + AUTH by every mechanism Dovecot offers,
+ * SMTPS, the plain port with STARTTLS, SMTPUTF8, 8BITMIME, DSN, a 5 MB
+ * attachment) and Dovecot's LMTP (per-recipient replies, a recipient over
+ * quota after the data). Every message is then looked up in the
+ * recipient's Maildir and must end with exactly the bytes sent (below the
+ * trace headers the servers add; Maildir stores LF line endings).
+ *
+ * Skips (77) when servers.env is missing, unless MAIL_TEST_REQUIRE_SERVERS=1.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mail/mime_build.h>
+#include <mail/smtp.h>
+
+#include "servers_env.h"
+
+static const char *env(const char *key)
+{
+  const char *v = mail_test_env(key);
+  ck_assert_msg(v != NULL, "%s missing from servers.env", key);
+  return v;
+}
+
+static unsigned port(const char *key)
+{
+  return (unsigned)atoi(env(key));
+}
+
+/* What an event loop does between steps. */
+static void wait_ready(mail_conn *c)
+{
+  int want = mail_conn_want(c);
+  struct pollfd p = {mail_conn_fd(c), 0, 0};
+  if (want & MAIL_WANT_READ)
+    p.events |= POLLIN;
+  if (want & MAIL_WANT_WRITE)
+    p.events |= POLLOUT;
+  int64_t ms = mail_conn_timeout_ms(c);
+  poll(&p, 1, ms < 0 || ms > 30000 ? 30000 : (int)ms);
+}
+
+static void token(char *out, size_t cap, const char *what)
+{
+  static unsigned n;
+  snprintf(out, cap, "libmail-smtp-%s-%ld-%d-%u", what, (long)time(NULL), (int)getpid(), ++n);
+}
+
+/* A session with the test CA. */
+static mail_smtp *session(void)
+{
+  mail_smtp *s;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  mail_tls_config *cfg;
+  ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, env("MAIL_TEST_CA")), MAIL_OK);
+  ck_assert_int_eq(mail_conn_set_tls_config(mail_smtp_conn(s), cfg), MAIL_OK);
+  mail_tls_config_free(cfg);
+  mail_conn_set_timeout(mail_smtp_conn(s), MAIL_TIMEOUT_IO, 30000);
+  ck_assert_int_eq(mail_smtp_set_client_name(s, "client.libmail.test"), MAIL_OK);
+  return s;
+}
+
+/* A MIME message with a unique subject; returns its bytes (malloc) too. */
+static mail_mime_builder *message(const char *from, const char *to, const char *subject,
+                                  const char *text, unsigned opts)
+{
+  mail_mime_builder *m;
+  ck_assert_int_eq(mail_mime_builder_new(&m, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_options(m, opts), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_from(m, NULL, from), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_add_to(m, NULL, to), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_subject(m, subject), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_text(m, text, strlen(text)), MAIL_OK);
+  return m;
+}
+
+static char *bytes_of(mail_mime_builder *m, size_t *len)
+{
+  unsigned char *buf;
+  ck_assert_int_eq(mail_mime_builder_to_buffer(m, &buf, len), MAIL_OK);
+  return (char *)buf;
+}
+
+/* Drop CRs (Maildir keeps LF line endings). */
+static size_t strip_cr(char *p, size_t n)
+{
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != '\r')
+      p[o++] = p[i];
+  return o;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  *len = fread(buf, 1, (size_t)n, f);
+  buf[*len] = '\0';
+  fclose(f);
+  return buf;
+}
+
+/* Find (and remove) the message holding needle in maildir/new or cur,
+ * waiting up to 30 s. Returns its content (malloc) or NULL. */
+static char *take_message(const char *maildir, const char *needle, size_t *len)
+{
+  for (int tries = 0; tries < 300; tries++) {
+    static const char *const subs[] = {"new", "cur"};
+    for (int k = 0; k < 2; k++) {
+      char dir[1024];
+      snprintf(dir, sizeof dir, "%s/%s", maildir, subs[k]);
+      DIR *d = opendir(dir);
+      if (!d)
+        continue;
+      struct dirent *de;
+      while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+          continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        char *c = slurp(path, len);
+        if (c && memmem(c, *len, needle, strlen(needle))) {
+          closedir(d);
+          unlink(path);
+          return c;
+        }
+        free(c);
+      }
+      closedir(d);
+    }
+    usleep(100000);
+  }
+  return NULL;
+}
+
+/* The delivered message must end with exactly what was sent. */
+static void assert_delivered(const char *maildir, const char *needle, char *sent, size_t sent_len)
+{
+  size_t len;
+  char *got = take_message(maildir, needle, &len);
+  ck_assert_msg(got != NULL, "message %s not found in %s", needle, maildir);
+  sent_len = strip_cr(sent, sent_len);
+  ck_assert_msg(len >= sent_len && memcmp(got + len - sent_len, sent, sent_len) == 0,
+                "message %s: body or headers changed in delivery", needle);
+  free(got);
+}
+
+static mail_smtp_envelope *envelope(const char *from, const char *to, mail_mime_builder *m)
+{
+  mail_smtp_envelope *e;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_from(e, from), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, to, NULL), MAIL_OK);
+  if (m)
+    ck_assert_int_eq(mail_smtp_envelope_set_body_mime(e, m), MAIL_OK);
+  return e;
+}
+
+/* Send one message with s (connected) from alice to to; check delivery. */
+static void send_and_check(mail_smtp *s, const char *to, const char *maildir, const char *what,
+                           const char *text, unsigned opts)
+{
+  char tok[128];
+  token(tok, sizeof tok, what);
+  mail_mime_builder *m = message(env("MAIL_TEST_ADDR1"), to, tok, text, opts);
+  mail_smtp_envelope *e = envelope(env("MAIL_TEST_ADDR1"), to, m);
+  int rc = mail_smtp_send(s, e);
+  ck_assert_msg(rc == MAIL_OK, "send %s: %s (%s)", what, mail_strerror(rc),
+                mail_conn_last_error(mail_smtp_conn(s)));
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(e, 0), MAIL_OK);
+  size_t len;
+  char *sent = bytes_of(m, &len);
+  assert_delivered(maildir, tok, sent, len);
+  free(sent);
+  mail_smtp_envelope_free(e);
+  mail_mime_builder_free(m);
+}
+
+START_TEST(submission_every_mechanism)
+{
+  static const char *const mechs[] = {"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"};
+  for (size_t i = 0; i < 5; i++) {
+    mail_smtp *s = session();
+    ck_assert_int_eq(mail_smtp_set_auth(s, env("MAIL_TEST_USER1"), env("MAIL_TEST_PASS1")), MAIL_OK);
+    ck_assert_int_eq(mail_sasl_set_mechanisms(mail_smtp_sasl(s), mechs[i]), MAIL_OK);
+    ck_assert_int_eq(mail_smtp_connect(s, "localhost", port("MAIL_TEST_SUBMISSION_PORT"),
+                                       MAIL_SECURITY_STARTTLS), MAIL_OK);
+    ck_assert_int_eq(mail_conn_is_verified(mail_smtp_conn(s)), 1);
+    int rc = mail_smtp_auth(s);
+    ck_assert_msg(rc == MAIL_OK, "%s: %s", mechs[i], mail_strerror(rc));
+    ck_assert_str_eq(mail_sasl_mechanism(mail_smtp_sasl(s)), mechs[i]);
+    if (i == 4)
+      send_and_check(s, env("MAIL_TEST_ADDR2"), env("MAIL_TEST_MAILDIR2"), "submission",
+                     "Submitted over STARTTLS with SCRAM-SHA-256.\n", 0);
+    ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+    mail_smtp_free(s);
+  }
+  /* The non-ASCII password. */
+  mail_smtp *s = session();
+  ck_assert_int_eq(mail_smtp_set_auth(s, env("MAIL_TEST_USER3"), env("MAIL_TEST_PASS3")), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_connect_url(s, "submission://localhost:12587"), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_auth(s), MAIL_OK);
+  mail_smtp_free(s);
+  /* A wrong password: MAIL_ERR_AUTH, and the session stays usable. */
+  s = session();
+  ck_assert_int_eq(mail_smtp_set_auth(s, env("MAIL_TEST_USER1"), "wrong"), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_connect(s, "localhost", port("MAIL_TEST_SUBMISSION_PORT"),
+                                     MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_auth(s), MAIL_ERR_AUTH);
+  ck_assert_int_eq(mail_smtp_noop(s), MAIL_OK);
+  mail_smtp_free(s);
+}
+END_TEST
+
+START_TEST(smtps_implicit_tls)
+{
+  mail_smtp *s = session();
+  ck_assert_int_eq(mail_smtp_set_auth(s, env("MAIL_TEST_USER1"), env("MAIL_TEST_PASS1")), MAIL_OK);
+  char url[128];
+  snprintf(url, sizeof url, "smtps://localhost:%u", port("MAIL_TEST_SMTPS_PORT"));
+  ck_assert_int_eq(mail_smtp_connect_url(s, url), MAIL_OK);
+  ck_assert_int_eq(mail_conn_is_tls(mail_smtp_conn(s)), 1);
+  ck_assert_int_eq(mail_smtp_auth(s), MAIL_OK);
+  send_and_check(s, env("MAIL_TEST_ADDR2"), env("MAIL_TEST_MAILDIR2"), "smtps", "Over SMTPS.\n", 0);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_free(s);
+}
+END_TEST
+
+START_TEST(plain_port_starttls_8bit_and_utf8)
+{
+  mail_smtp *s = session();
+  ck_assert_int_eq(mail_smtp_connect(s, "127.0.0.1", port("MAIL_TEST_SMTP_PORT"),
+                                     MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert_int_eq(mail_conn_is_verified(mail_smtp_conn(s)), 1);
+  ck_assert_int_eq(mail_smtp_has_extension(s, "8BITMIME"), 1);
+  send_and_check(s, env("MAIL_TEST_ADDR2"), env("MAIL_TEST_MAILDIR2"), "plain",
+                 "Plain port, STARTTLS.\n", 0);
+  /* 8BITMIME body */
+  send_and_check(s, env("MAIL_TEST_ADDR2"), env("MAIL_TEST_MAILDIR2"), "8bit",
+                 "Gr\xC3\xBC\xC3\x9F" "e, d\xC3\xA9j\xC3\xA0 vu \xE2\x82\xAC.\n",
+                 MAIL_MIME_OPT_8BITMIME);
+  /* SMTPUTF8 recipient address */
+  send_and_check(s, env("MAIL_TEST_UTF8_ADDR"), env("MAIL_TEST_UTF8_MAILDIR"), "utf8",
+                 "To a UTF-8 address.\n", MAIL_MIME_OPT_8BITMIME | MAIL_MIME_OPT_SMTPUTF8);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_free(s);
+}
+END_TEST
+
+START_TEST(attachment_5mb)
+{
+  char path[] = "/tmp/libmail-smtp-attach-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  unsigned char *data = malloc(5 * 1024 * 1024);
+  for (size_t i = 0; i < 5 * 1024 * 1024; i++)
+    data[i] = (unsigned char)((i * 2654435761u) >> 13);
+  ck_assert_int_eq(write(fd, data, 5 * 1024 * 1024), 5 * 1024 * 1024);
+  close(fd);
+  free(data);
+  mail_smtp *s = session();
+  ck_assert_int_eq(mail_smtp_set_auth(s, env("MAIL_TEST_USER1"), env("MAIL_TEST_PASS1")), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_connect(s, "localhost", port("MAIL_TEST_SUBMISSION_PORT"),
+                                     MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_auth(s), MAIL_OK);
+  char tok[128];
+  token(tok, sizeof tok, "5mb");
+  mail_mime_builder *m = message(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), tok,
+                                 "Five megabytes attached.\n", 0);
+  ck_assert_int_eq(mail_mime_builder_add_attachment_file(m, "application/octet-stream", "big.bin",
+                                                         path, NULL), MAIL_OK);
+  mail_smtp_envelope *e = envelope(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), m);
+  ck_assert_int_eq(mail_smtp_send(s, e), MAIL_OK);
+  size_t len;
+  char *sent = bytes_of(m, &len);
+  ck_assert_uint_gt(len, 5 * 1024 * 1024);
+  assert_delivered(env("MAIL_TEST_MAILDIR2"), tok, sent, len);
+  free(sent);
+  mail_smtp_envelope_free(e);
+  mail_mime_builder_free(m);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_free(s);
+  unlink(path);
+}
+END_TEST
+
+START_TEST(dsn_success_report)
+{
+  mail_smtp *s = session();
+  ck_assert_int_eq(mail_smtp_set_auth(s, env("MAIL_TEST_USER1"), env("MAIL_TEST_PASS1")), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_connect(s, "localhost", port("MAIL_TEST_SUBMISSION_PORT"),
+                                     MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_auth(s), MAIL_OK);
+  char tok[128], envid[160], orcpt[200];
+  token(tok, sizeof tok, "dsn");
+  snprintf(envid, sizeof envid, "env+%s", tok); /* '+' must travel xtext-encoded */
+  snprintf(orcpt, sizeof orcpt, "orig+%s@libmail.test", tok);
+  mail_mime_builder *m = message(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), tok,
+                                 "Please confirm delivery.\n", 0);
+  mail_smtp_envelope *e = envelope(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), m);
+  ck_assert_int_eq(mail_smtp_envelope_set_envid(e, envid), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_ret(e, MAIL_SMTP_RET_HDRS), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_notify(e, 0, MAIL_SMTP_NOTIFY_SUCCESS |
+                                                       MAIL_SMTP_NOTIFY_FAILURE), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_orcpt(e, 0, orcpt), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_send(s, e), MAIL_OK);
+  size_t len;
+  char *sent = bytes_of(m, &len);
+  assert_delivered(env("MAIL_TEST_MAILDIR2"), tok, sent, len);
+  free(sent);
+  /* The success report reaches the sender with ENVID and ORCPT intact. */
+  char needle[256];
+  snprintf(needle, sizeof needle, "Original-Envelope-Id: %s", envid);
+  char *report = take_message(env("MAIL_TEST_MAILDIR1"), needle, &len);
+  ck_assert_msg(report != NULL, "no DSN report with %s", needle);
+  snprintf(needle, sizeof needle, "Original-Recipient: rfc822;%s", orcpt);
+  ck_assert_msg(strstr(report, needle) != NULL, "DSN report lacks %s", needle);
+  ck_assert_msg(strstr(report, "Action: delivered") || strstr(report, "Action: relayed"), "%s", report);
+  free(report);
+  mail_smtp_envelope_free(e);
+  mail_mime_builder_free(m);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_free(s);
+}
+END_TEST
+
+/* LMTP: bob accepts, nobody is refused at RCPT, quota fails after the data. */
+static void lmtp_round(mail_smtp *s)
+{
+  char tok[128];
+  token(tok, sizeof tok, "lmtp");
+  /* bigger than the quota user's quota, so the third recipient fails late */
+  size_t big = (size_t)mail_test_env_long("MAIL_TEST_QUOTA_BYTES", 10240) * 2;
+  char *text = malloc(big + 1);
+  for (size_t i = 0; i < big; i++)
+    text[i] = (i % 64 == 63) ? '\n' : (char)('a' + i % 26);
+  text[big] = '\0';
+  mail_mime_builder *m = message(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), tok, text, 0);
+  free(text);
+  mail_smtp_envelope *e = envelope(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), m);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, "nobody@libmail.test", NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, env("MAIL_TEST_QUOTA_ADDR"), NULL), MAIL_OK);
+  int rc = mail_smtp_send(s, e);
+  ck_assert_msg(rc == MAIL_ERR_PARTIAL, "LMTP send: %s", mail_strerror(rc));
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(e, 0), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(e, 1), MAIL_ERR_SERVER);
+  ck_assert_int_eq(mail_smtp_envelope_recipient_code(e, 1) / 100, 5);
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(e, 2), MAIL_ERR_SERVER);
+  unsigned c, sj, d;
+  ck_assert_int_eq(mail_smtp_envelope_recipient_enhanced(e, 2, &c, &sj, &d), MAIL_OK);
+  ck_assert_msg(c == 5 && sj == 2, "quota reply %u.%u.%u %s", c, sj, d,
+                mail_smtp_envelope_recipient_text(e, 2));
+  size_t len;
+  char *sent = bytes_of(m, &len);
+  assert_delivered(env("MAIL_TEST_MAILDIR2"), tok, sent, len);
+  free(sent);
+  mail_smtp_envelope_free(e);
+  mail_mime_builder_free(m);
+}
+
+START_TEST(lmtp_tcp_and_unix)
+{
+  mail_smtp *s = session();
+  char url[256];
+  snprintf(url, sizeof url, "lmtp://127.0.0.1:%u", port("MAIL_TEST_LMTP_PORT"));
+  ck_assert_int_eq(mail_smtp_set_security(s, MAIL_SECURITY_NONE_INSECURE), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_connect_url(s, url), MAIL_OK);
+  lmtp_round(s);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_free(s);
+
+  s = session();
+  snprintf(url, sizeof url, "lmtp://%s", env("MAIL_TEST_LMTP_SOCKET"));
+  ck_assert_int_eq(mail_smtp_connect_url(s, url), MAIL_OK);
+  lmtp_round(s);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_free(s);
+}
+END_TEST
+
+START_TEST(many_messages_one_connection_event_loop)
+{
+  mail_smtp *s = session();
+  mail_conn *c = mail_smtp_conn(s);
+  mail_conn_set_nonblocking(c, 1);
+  int rc, agains = 0;
+  while ((rc = mail_smtp_connect(s, "127.0.0.1", port("MAIL_TEST_SMTP_PORT"),
+                                 MAIL_SECURITY_STARTTLS)) == MAIL_ERR_AGAIN) {
+    agains++;
+    wait_ready(c);
+  }
+  ck_assert_int_eq(rc, MAIL_OK);
+  for (int i = 0; i < 5; i++) {
+    char tok[128];
+    token(tok, sizeof tok, "loop");
+    mail_mime_builder *m = message(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), tok, "loop\n", 0);
+    mail_smtp_envelope *e = envelope(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), m);
+    while ((rc = mail_smtp_send(s, e)) == MAIL_ERR_AGAIN) {
+      agains++;
+      ck_assert_int_ne(mail_conn_want(c), 0);
+      ck_assert_int_ge(mail_conn_fd(c), 0);
+      wait_ready(c);
+    }
+    ck_assert_int_eq(rc, MAIL_OK);
+    size_t len;
+    char *sent = bytes_of(m, &len);
+    assert_delivered(env("MAIL_TEST_MAILDIR2"), tok, sent, len);
+    free(sent);
+    mail_smtp_envelope_free(e);
+    mail_mime_builder_free(m);
+  }
+  ck_assert_int_gt(agains, 0);
+  while ((rc = mail_smtp_quit(s)) == MAIL_ERR_AGAIN)
+    wait_ready(c);
+  ck_assert_int_eq(rc, MAIL_OK);
+  mail_smtp_free(s);
+}
+END_TEST
+
+int main(void)
+{
+  mail_test_require_servers();
+  Suite *su = suite_create("smtp-integration");
+  TCase *tc = tcase_create("servers");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, submission_every_mechanism);
+  tcase_add_test(tc, smtps_implicit_tls);
+  tcase_add_test(tc, plain_port_starttls_8bit_and_utf8);
+  tcase_add_test(tc, attachment_5mb);
+  tcase_add_test(tc, dsn_success_report);
+  tcase_add_test(tc, lmtp_tcp_and_unix);
+  tcase_add_test(tc, many_messages_one_connection_event_loop);
+  suite_add_tcase(su, tc);
+  SRunner *sr = srunner_create(su);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
