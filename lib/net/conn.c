@@ -96,6 +96,7 @@ struct mail_conn {
   size_t peer_cert_len;
   char verify_error[256];
   int have_verify_error;
+  int keep_facts;      /* 0 while freeing */
 
   char last_error[256];
   unsigned int fail_seq;
@@ -216,6 +217,7 @@ int mail_conn_new(mail_conn **out, const mail_allocator *alloc)
   c->timeout_io = DEFAULT_TIMEOUT_IO_MS;
   c->wait_override = -1;
   c->state = ST_IDLE;
+  c->keep_facts = 1;
   c->connect_deadline = -1;
   c->wait_deadline = -1;
   *out = c;
@@ -235,6 +237,10 @@ void mail_conn_free(mail_conn *c)
 {
   if (!c)
     return;
+  /* No trace calls from inside free: the hook's owner may be tearing down
+   * too. Nothing to keep from a TLS layer either. */
+  c->trace = NULL;
+  c->keep_facts = 0;
   mail_conn_close(c);
   forget_tls_facts(c);
   mail_reader_free(&c->reader);
@@ -445,7 +451,7 @@ void mail_conn_close(mail_conn *c)
     return;
   int was_open = c->top != NULL;
   mail_layer *tl = tls_layer(c);
-  if (tl)
+  if (tl && c->keep_facts)
     keep_tls_facts(c, tl);
   if (c->top)
     c->top->ops->destroy(c->top);

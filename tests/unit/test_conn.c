@@ -311,8 +311,11 @@ START_TEST(pair_roundtrip_and_trace)
   ck_assert_int_eq(memcmp(buf, "CMD 42 x\r\n", 10), 0);
   ck_assert_str_eq(tl.send, "CMD 42 x\r\n|");
   ck_assert_str_eq(tl.recv, "+OK hello\r\n|+OK 42\r\n|");
-  mail_conn_free(c);
+  mail_conn_close(c);
   ck_assert_ptr_nonnull(strstr(tl.info, "connection closed"));
+  tl.info[0] = '\0';
+  mail_conn_free(c);
+  ck_assert_str_eq(tl.info, ""); /* free itself calls no hook */
   close(peer);
 }
 END_TEST
