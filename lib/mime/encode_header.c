@@ -246,8 +246,30 @@ static int word_needs_encoding(const mail_hdr_writer *w, const char *s, size_t n
   return 0;
 }
 
+static int is_wsp(char c)
+{
+  return c == ' ' || c == '\t';
+}
+
 void mail_hdr_unstructured(mail_hdr_writer *w, const char *s, size_t n)
 {
+  /* Readers strip whitespace at the start and end of a value: the first
+   * and last words go into encoded words together with it. */
+  size_t a = 0, b = n;
+  while (a < n && is_wsp(s[a]))
+    a++;
+  while (b > a && is_wsp(s[b - 1]))
+    b--;
+  size_t lead_end = 0, tail_start = n;
+  if (a > 0) {
+    const char *sp = memchr(s + a, ' ', n - a);
+    lead_end = sp ? (size_t)(sp - s) : n;
+  }
+  if (b < n) {
+    tail_start = b;
+    while (tail_start > 0 && s[tail_start - 1] != ' ')
+      tail_start--;
+  }
   size_t i = 0;
   int in_run = 0;
   size_t run_start = 0, run_end = 0;
@@ -255,7 +277,8 @@ void mail_hdr_unstructured(mail_hdr_writer *w, const char *s, size_t n)
     const char *sp = memchr(s + i, ' ', n - i);
     size_t end = sp ? (size_t)(sp - s) : n;
     size_t len = end - i;
-    int need = len ? word_needs_encoding(w, s + i, len) : in_run;
+    int forced = i < lead_end || end > tail_start;
+    int need = forced || (len ? word_needs_encoding(w, s + i, len) : in_run);
     if (need) {
       if (!in_run)
         run_start = i;
@@ -393,7 +416,9 @@ void mail_hdr_param(mail_hdr_writer *w, const char *name, const char *value, int
   size_t quoted = 0;
   for (size_t i = 0; i < vn; i++) {
     unsigned char c = (unsigned char)value[i];
-    if (c < 32 || c > 126)
+    /* quotes and backslashes go percent-encoded: some readers (Python's
+     * get_filename) unquote a quoted value twice */
+    if (c < 32 || c > 126 || c == '"' || c == '\\')
       printable = 0;
     if (!is_token_char(c))
       token = 0;

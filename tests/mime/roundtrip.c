@@ -662,7 +662,8 @@ START_TEST(random_structures)
     run_case((uint64_t)atoll(only));
     return;
   }
-  for (uint64_t seed = 1; seed <= 400; seed++)
+  uint64_t count = getenv("ROUNDTRIP_COUNT") ? (uint64_t)atoll(getenv("ROUNDTRIP_COUNT")) : 400;
+  for (uint64_t seed = 1; seed <= count; seed++)
     run_case(seed);
 }
 END_TEST

@@ -794,6 +794,73 @@ START_TEST(headers_dates_ids_and_compat_names)
 }
 END_TEST
 
+/* Hostile text in every text setter: it is refused (CR/LF/NUL, bad
+ * UTF-8) or written so that the message stays well formed: exact size,
+ * CRLF only, no line over 998, nothing injected. */
+START_TEST(hostile_header_text)
+{
+  static const char *const PIECES[] = {"a", "Z", " ", "  ", "\t", "=?", "?=", "\"", "\\", "<", ">", ",", ";",
+                                       ":", "@", "(", ")", "é", "日本", "😀", "\x01", "\x7f", "\r", "\n",
+                                       "\xc3", "\xff", "Bcc: x@y", "=?utf-8?q?x?="};
+  const size_t npieces = sizeof PIECES / sizeof *PIECES;
+  unsigned rng = 1234;
+  int iters = getenv("MIME_HOSTILE_ITERS") ? atoi(getenv("MIME_HOSTILE_ITERS")) : 300;
+  for (int iter = 0; iter < iters; iter++) {
+    mail_mime_builder *m = new_msg(NULL, &seed_a);
+    char subject[3000] = "";
+    rng = rng * 1103515245u + 12345u;
+    mail_mime_builder_set_options(m, (rng >> 16) % 2 ? MAIL_MIME_OPT_SMTPUTF8 : 0);
+    for (int field = 0; field < 5; field++) {
+      char text[3000];
+      size_t n = 0;
+      rng = rng * 1103515245u + 12345u;
+      size_t count = (rng >> 16) % (field == 0 ? 400 : 60);
+      for (size_t i = 0; i < count; i++) {
+        rng = rng * 1103515245u + 12345u;
+        const char *piece = PIECES[(rng >> 16) % npieces];
+        size_t k = strlen(piece);
+        if (n + k >= sizeof text)
+          break;
+        memcpy(text + n, piece, k);
+        n += k;
+      }
+      text[n] = 0;
+      int has_crlf = strpbrk(text, "\r\n") != NULL;
+      int rc;
+      switch (field) {
+      case 0: rc = mail_mime_builder_set_subject(m, text); break;
+      case 1: rc = mail_mime_builder_add_header(m, "X-Hostile", text); break;
+      case 2: rc = mail_mime_builder_add_to(m, text, "to@example.org"); break;
+      case 3: rc = mail_mime_builder_add_attachment(m, NULL, n ? text : NULL, "x", 1, NULL); break;
+      default: rc = mail_mime_builder_set_from(m, text, "from@example.org"); break;
+      }
+      if (rc == MAIL_OK && field == 0)
+        snprintf(subject, sizeof subject, "%s", text);
+      if (has_crlf)
+        ck_assert_int_eq(rc, MAIL_ERR_INVALID);
+      else
+        ck_assert_msg(rc == MAIL_OK || rc == MAIL_ERR_CHARSET || (field == 3 && rc == MAIL_ERR_INVALID),
+                      "field %d: %d for [%s]", field, rc, text);
+    }
+    size_t n;
+    unsigned char *out = check_exact(m, &n);
+    check_lines(out, n, 0);
+    ck_assert_ptr_null(find(out, n, "\r\nBcc:"));
+    /* the parser reads the subject back as it was given */
+    mail_mime_message *pm;
+    ck_assert_int_eq(mail_mime_message_parse(&pm, out, n, 0, NULL, NULL), MAIL_OK);
+    if (*subject) {
+      const char *got = mail_mime_part_header_decoded(mail_mime_message_root(pm), "Subject");
+      ck_assert_msg(got && strcmp(got, subject) == 0, "iteration %d: subject [%s] read as [%s]", iter, subject,
+                    got ? got : "(null)");
+    }
+    mail_mime_message_free(pm);
+    free(out);
+    mail_mime_builder_free(m);
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("mime_build");
@@ -811,6 +878,7 @@ int main(void)
   tcase_add_test(t, long_lines_and_folding);
   tcase_add_test(t, encoding_choice);
   tcase_add_test(t, headers_dates_ids_and_compat_names);
+  tcase_add_test(t, hostile_header_text);
   suite_add_tcase(s, t);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

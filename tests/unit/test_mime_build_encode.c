@@ -331,6 +331,20 @@ START_TEST(unstructured_mixed_words)
   mail_buf_terminate(&b);
   ck_assert_ptr_null(strstr((const char *)b.data, "q?x?="));
   mail_buf_clear(&b);
+  /* whitespace at either end survives: it is inside encoded words */
+  const char *edges[] = {"  lead", "trail \t", "   ", " both ends "};
+  for (size_t e = 0; e < 4; e++) {
+    mail_buf_clear(&b);
+    write_unstructured(&b, "Subject", edges[e], 0);
+    mail_buf_terminate(&b);
+    ck_assert_ptr_nonnull(strstr((const char *)b.data, "=?utf-8?"));
+    ck_assert_ptr_null(strstr((const char *)b.data, " \r\n"));
+    ck_assert_ptr_null(strstr((const char *)b.data, "\t\r\n"));
+    char dec[256];
+    ew_decode((const char *)b.data + strlen("Subject: "), b.len - strlen("Subject: ") - 2, dec);
+    ck_assert_str_eq(dec, edges[e]);
+  }
+  mail_buf_clear(&b);
   /* SMTPUTF8: raw UTF-8 */
   mail_hdr_writer w;
   mail_hdr_begin(&w, &b, "Subject", 1);
@@ -443,6 +457,8 @@ START_TEST(rfc2231_params)
   mail_buf_init(&b, &A, 0);
   param(&b, "filename", "report.pdf", 0);
   ck_assert_str_eq((char *)b.data, "Content-Disposition: attachment; filename=\"report.pdf\"\r\n");
+  param(&b, "filename", "say \"hi\".txt", 0);
+  ck_assert_str_eq((char *)b.data, "Content-Disposition: attachment; filename*=utf-8''say%20%22hi%22.txt\r\n");
   param(&b, "filename", "naïve.txt", 0);
   ck_assert_str_eq((char *)b.data, "Content-Disposition: attachment; filename*=utf-8''na%C3%AFve.txt\r\n");
   const char *longname = "Ein sehr langer Dateiname mit Umlauten äöü und noch mehr Text, "
