@@ -43,6 +43,8 @@ struct mail_mime_part {
   mail_mime_parser *parser;
   mail_mime_part *parent, *first, *last, *next;
   size_t nchildren;
+  mail_mime_part *cache_child; /* last child returned by mail_mime_part_child() */
+  size_t cache_index;
   unsigned int index;   /* 1-based position among its siblings */
   unsigned int depth;
   uint64_t header_start, body_start, body_end;

@@ -61,6 +61,8 @@ static int emit_body(mail_mime_parser *p, const unsigned char *d, size_t n)
 
 static void forget_part(mail_mime_parser *p, mail_mime_part *part)
 {
+  if (!part->ndefects)
+    return;
   for (size_t i = 0; i < p->ndefs; i++)
     if (p->defs[i].part == part)
       p->defs[i].part = NULL;

@@ -1,5 +1,6 @@
 /* The part object: creation, analysis of its MIME headers once the header
  * block has ended, and the public accessors. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,11 +536,20 @@ size_t mail_mime_part_child_count(const mail_mime_part *part)
 
 mail_mime_part *mail_mime_part_child(const mail_mime_part *part, size_t i)
 {
-  if (!part)
+  if (!part || i >= part->nchildren)
     return NULL;
+  /* Walking children in order is O(1) per call through the cached cursor. */
+  mail_mime_part *self = (mail_mime_part *)(uintptr_t)part;
   mail_mime_part *c = part->first;
-  while (c && i--)
+  size_t k = 0;
+  if (part->cache_child && part->cache_index <= i) {
+    c = part->cache_child;
+    k = part->cache_index;
+  }
+  for (; c && k < i; k++)
     c = c->next;
+  self->cache_child = c;
+  self->cache_index = i;
   return c;
 }
 

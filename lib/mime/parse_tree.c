@@ -189,9 +189,11 @@ int mail_mime_part_decode(mail_mime_part *part, unsigned int flags, unsigned cha
   mail_mime_parser *p = part->parser;
   mail_buf b;
   mail_buf_init(&b, &p->alloc, 0);
-  /* Most bodies shrink when decoded: reserve the encoded size once. */
-  if (part->body_end > part->body_start &&
-      mail_buf_reserve(&b, (size_t)(part->body_end - part->body_start) + 1))
+  /* Reserve once what the decoded body can take at most: base64 shrinks
+   * to 3/4, the other encodings never grow. */
+  size_t enc = (size_t)(part->body_end - part->body_start);
+  size_t want = part->enc == MAIL_MIME_ENC_BASE64 && !(flags & MAIL_MIME_RAW_BODY) ? enc / 4 * 3 + 3 : enc;
+  if (!(flags & MAIL_MIME_TO_UTF8) && mail_buf_reserve(&b, want + 1))
     return MAIL_ERR_NOMEM;
   int rc = mail_mime_part_decode_cb(part, flags, buf_sink, &b);
   if (rc == MAIL_ERR_CALLBACK)
