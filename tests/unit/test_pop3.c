@@ -535,6 +535,69 @@ START_TEST(test_retr_every_split)
 }
 END_TEST
 
+/* A whole session whose every server response (greeting, CAPA, LIST,
+ * UIDL and TOP bodies, with "." and ".." lines) is cut at byte k of each
+ * response, for every k, and then delivered one byte per read. */
+static const char *const split_exchange[][2] = {
+  {NULL, "+OK ready <1.2@x>\r\n"},
+  {"CAPA\r\n", "+OK\r\nUSER\r\nUIDL\r\nTOP\r\nIMPLEMENTATION dots .. and more\r\n.\r\n"},
+  {"USER alice\r\n", "+OK\r\n"},
+  {"PASS pw\r\n", "+OK\r\n"},
+  {"CAPA\r\n", "+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n"},
+  {"LIST\r\n", "+OK 2 messages\r\n1 120\r\n2 18446744073709551615\r\n.\r\n"},
+  {"UIDL\r\n", "+OK\r\n1 .dot\r\n2 ..x\r\n.\r\n"},
+  {"TOP 2 2\r\n", "+OK\r\nA: b\r\n\r\n..\r\n...\r\n.\r\n"},
+};
+
+static void run_session_split(size_t k, int bytewise)
+{
+  static char text[65536];
+  char esc[1024];
+  size_t o = (size_t)snprintf(text, sizeof text, "TLS\n");
+  for (size_t i = 0; i < sizeof split_exchange / sizeof split_exchange[0]; i++) {
+    if (split_exchange[i][0]) {
+      escape_into(esc, sizeof esc, split_exchange[i][0], strlen(split_exchange[i][0]));
+      o += (size_t)snprintf(text + o, sizeof text - o, "C: %s\n", esc);
+    }
+    const char *srv = split_exchange[i][1];
+    size_t len = strlen(srv);
+    for (size_t at = 0; at < len;) {
+      size_t n = bytewise ? 1 : (at == 0 && k < len ? k : len - at);
+      escape_into(esc, sizeof esc, srv + at, n);
+      o += (size_t)snprintf(text + o, sizeof text - o, "S: %s\n", esc);
+      at += n;
+    }
+  }
+  mail_transcript *t = script(text);
+  mail_pop3 *p = logged_in(t);
+  ck_assert_int_eq(mail_pop3_list(p), MAIL_OK);
+  uint32_t msg;
+  uint64_t size;
+  ck_assert_int_eq(mail_pop3_list_at(p, 1, &msg, &size), MAIL_OK);
+  ck_assert_uint_eq(size, UINT64_MAX);
+  ck_assert_int_eq(mail_pop3_uidl(p), MAIL_OK);
+  const char *uid;
+  ck_assert_int_eq(mail_pop3_uidl_at(p, 0, &msg, &uid), MAIL_OK);
+  ck_assert_str_eq(uid, ".dot"); /* stuffing is only at a line's start */
+  ck_assert_int_eq(mail_pop3_uidl_at(p, 1, &msg, &uid), MAIL_OK);
+  ck_assert_str_eq(uid, "..x");
+  body b;
+  memset(&b, 0, sizeof b);
+  ck_assert_int_eq(mail_pop3_top(p, 2, 2, collect, &b), MAIL_OK);
+  ck_assert_str_eq(b.data, "A: b\r\n\r\n.\r\n..\r\n");
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+
+START_TEST(test_session_every_split)
+{
+  for (size_t k = 1; k < 80; k++)
+    run_session_split(k, 0);
+  run_session_split(0, 1);
+}
+END_TEST
+
 START_TEST(test_pipelined)
 {
   mail_transcript *t = load("pipelined.txt");
@@ -850,6 +913,7 @@ static Suite *pop3_suite(void)
   tcase_add_test(tc, test_transaction);
   tcase_add_test(tc, test_quit_not_committed);
   tcase_add_test(tc, test_retr_every_split);
+  tcase_add_test(tc, test_session_every_split);
   tcase_add_test(tc, test_pipelined);
   tcase_add_test(tc, test_not_pipelined);
   tcase_add_test(tc, test_pipeline_window);
