@@ -8,6 +8,7 @@
 
 #include <mail/smtp.h>
 
+#include "../support/alloc.h"
 #include "config.h"
 #include "core/buf.h"
 #include "core/mem.h"
@@ -227,6 +228,129 @@ START_TEST(session_api_edges)
 }
 END_TEST
 
+/* ---- a server that takes a large body, to check memory stays bounded ---- */
+
+typedef struct fake {
+  int stage;             /* 0 greeting read, 1 EHLO, 2 envelope, 3 body, 4 QUIT */
+  char out[512];
+  size_t olen, opos;
+  unsigned char tail[5];
+  uint64_t body_bytes;
+  size_t max_write;
+} fake;
+
+static void fake_say(fake *f, const char *s)
+{
+  size_t n = strlen(s);
+  memcpy(f->out + f->olen, s, n);
+  f->olen += n;
+}
+
+static int fake_read(void *u, unsigned char *buf, size_t len, size_t *got, int timeout_ms)
+{
+  fake *f = u;
+  if (f->stage == 0) {
+    fake_say(f, "220 fake ESMTP\r\n");
+    f->stage = 1;
+  }
+  if (f->opos == f->olen)
+    return MAIL_ERR_TIMEOUT;
+  size_t k = f->olen - f->opos < len ? f->olen - f->opos : len;
+  memcpy(buf, f->out + f->opos, k);
+  f->opos += k;
+  if (f->opos == f->olen)
+    f->opos = f->olen = 0;
+  *got = k;
+  return MAIL_OK;
+}
+
+static int fake_write(void *u, const unsigned char *buf, size_t len, size_t *written, int timeout_ms)
+{
+  fake *f = u;
+  if (len > f->max_write)
+    f->max_write = len;
+  *written = len;
+  switch (f->stage) {
+  case 1:
+    fake_say(f, "250-fake\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
+    f->stage = 2;
+    break;
+  case 2:
+    fake_say(f, "250 ok\r\n250 ok\r\n354 go\r\n");
+    f->stage = 3;
+    break;
+  case 3:
+    f->body_bytes += len;
+    for (size_t i = 0; i < len; i++) {
+      memmove(f->tail, f->tail + 1, 4);
+      f->tail[4] = buf[i];
+    }
+    if (!memcmp(f->tail, "\r\n.\r\n", 5)) {
+      fake_say(f, "250 queued\r\n");
+      f->stage = 4;
+    }
+    break;
+  default:
+    fake_say(f, "221 bye\r\n");
+  }
+  return MAIL_OK;
+}
+
+static const mail_transport_ops fake_ops = {
+  .version = MAIL_TRANSPORT_OPS_VERSION, .read = fake_read, .write = fake_write,
+};
+
+/* 20 MB of 100-byte lines with bare LF endings, from a callback. */
+typedef struct gen {
+  uint64_t left;
+  unsigned col;
+} gen;
+
+static int gen_read(void *u, unsigned char *buf, size_t cap, size_t *got)
+{
+  gen *g = u;
+  size_t n = 0;
+  while (n < cap && g->left) {
+    buf[n++] = g->col == 99 ? '\n' : (unsigned char)('a' + g->col % 26);
+    g->col = (g->col + 1) % 100;
+    g->left--;
+  }
+  *got = n;
+  return 0;
+}
+
+START_TEST(large_body_streams_in_bounded_memory)
+{
+  mail_test_alloc ta;
+  mail_test_alloc_init(&ta);
+  fake f;
+  memset(&f, 0, sizeof f);
+  mail_smtp *s;
+  ck_assert_int_eq(mail_smtp_new(&s, mail_test_alloc_hooks(&ta)), MAIL_OK);
+  ck_assert_int_eq(mail_conn_set_transport(mail_smtp_conn(s), &fake_ops, &f), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_connect(s, "fake", 25, MAIL_SECURITY_NONE_INSECURE), MAIL_OK);
+  mail_smtp_envelope *e;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, mail_test_alloc_hooks(&ta)), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_from(e, "a@b.example"), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, "c@d.example", NULL), MAIL_OK);
+  gen g = {20u * 1000 * 1000, 0};
+  ck_assert_int_eq(mail_smtp_envelope_set_body_callback(e, gen_read, &g, MAIL_SMTP_SIZE_UNKNOWN, 0),
+                   MAIL_OK);
+  size_t before = ta.peak_bytes;
+  ck_assert_int_eq(mail_smtp_send(s, e), MAIL_OK);
+  /* every LF became CRLF: 200,000 lines of 101 bytes, plus ".\r\n" */
+  ck_assert_uint_eq(f.body_bytes, 200000ull * 101 + 3);
+  ck_assert_msg(ta.peak_bytes - before < 1024 * 1024, "peak %zu bytes while streaming",
+                ta.peak_bytes - before);
+  ck_assert_uint_le(f.max_write, 512 * 1024);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_envelope_free(e);
+  mail_smtp_free(s);
+  ck_assert_uint_eq(ta.live, 0);
+  mail_test_alloc_cleanup(&ta);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("smtp");
@@ -239,6 +363,7 @@ static Suite *suite(void)
   tcase_add_test(tc, data_transform_edges);
   tcase_add_test(tc, crlf_every_entry_point);
   tcase_add_test(tc, session_api_edges);
+  tcase_add_test(tc, large_body_streams_in_bounded_memory);
   suite_add_tcase(s, tc);
   return s;
 }
