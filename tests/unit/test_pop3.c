@@ -173,6 +173,36 @@ START_TEST(test_stls_failures)
 }
 END_TEST
 
+/* The handshake itself fails (a certificate that does not verify): the
+ * session ends after STLS and nothing more is written. */
+static int failing_start_tls(void *user, const char *host, int timeout_ms)
+{
+  (void)user;
+  (void)host;
+  (void)timeout_ms;
+  return MAIL_ERR_TLS_VERIFY;
+}
+
+START_TEST(test_stls_handshake_fails)
+{
+  mail_transcript *t = script("S: +OK ready\\r\\n\nC: CAPA\\r\\n\nS: +OK\\r\\nSTLS\\r\\nUSER\\r\\n.\\r\\n\n"
+                              "C: STLS\\r\\n\nS: +OK go ahead\\r\\n\n");
+  mail_pop3 *p = session(t, NULL);
+  static mail_transport_ops ops;
+  ops = *mail_transcript_ops();
+  ops.start_tls = failing_start_tls;
+  ck_assert_int_eq(mail_conn_set_transport(mail_pop3_conn(p), &ops, t), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "alice-pw-1"), MAIL_OK);
+  int rc = mail_pop3_connect(p, "pop.test", 110, MAIL_SECURITY_STARTTLS);
+  ck_assert_int_eq(rc, MAIL_ERR_TLS_VERIFY);
+  ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_DISCONNECTED);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_ERR_STATE);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
 START_TEST(test_stls_refused_code)
 {
   mail_transcript *t = load("stls_refused.txt");
@@ -900,6 +930,7 @@ static Suite *pop3_suite(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_stls_user);
   tcase_add_test(tc, test_stls_failures);
+  tcase_add_test(tc, test_stls_handshake_fails);
   tcase_add_test(tc, test_stls_refused_code);
   tcase_add_test(tc, test_stls_apop);
   tcase_add_test(tc, test_apop_without_stamp);
