@@ -372,7 +372,8 @@ static int run_huge(unsigned long mib)
   printf("libmail huge %llu %.3f %.1f %ld decoded=%llu defects=%zu\n", fed + strlen(tail), dt,
          fed / dt / 1e6, vmhwm_kib(), got, mail_mime_parser_defect_total(ps));
   mail_mime_parser_free(ps);
-  return got == lines * 57 ? 0 : 1;
+  /* the attachment plus the 14 bytes of the text part */
+  return got == lines * 57 + 14 ? 0 : 1;
 }
 
 /* ---------------------------------------------------------------- scaling */
@@ -443,7 +444,7 @@ static double time_shape(shape_fn f, size_t n)
   size_t len;
   f(&b, &len, n);
   double best = 1e9;
-  for (int r = 0; r < 3; r++) {
+  for (int r = 0; r < 5; r++) {
     double t0 = now();
     mail_mime_message *m;
     mail_mime_limits lim;
@@ -474,10 +475,10 @@ static double time_shape(shape_fn f, size_t n)
 static int run_scaling(void)
 {
   struct { const char *name; shape_fn f; size_t n; } shapes[] = {
-    {"parts", shape_parts, 200000},
-    {"folded-header", shape_folded_header, 100000},
-    {"near-boundaries", shape_long_line, 500000},
-    {"many-headers", shape_many_headers, 200000},
+    {"parts", shape_parts, 500000},
+    {"folded-header", shape_folded_header, 400000},
+    {"near-boundaries", shape_long_line, 2000000},
+    {"many-headers", shape_many_headers, 800000},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
     double a = time_shape(shapes[i].f, shapes[i].n);

@@ -167,3 +167,104 @@ int mail_charset_to_utf8(const char *charset, const void *in, size_t len, char *
     *out_len = b.len - 1;
   return rc;
 }
+
+void mime_conv_open(mime_conv *c, const char *charset)
+{
+  memset(c, 0, sizeof *c);
+  if (!charset || !*charset || is_utf8_label(charset))
+    charset = "UTF-8";
+  const char *name = mime_charset_alias(charset);
+  if (!*name) {
+    c->unknown = 1;
+    return;
+  }
+  iconv_t cd = iconv_open("UTF-8", name);
+  if (cd == (iconv_t)-1)
+    c->unknown = 1;
+  else
+    c->cd = cd;
+}
+
+void mime_conv_close(mime_conv *c)
+{
+  if (c->cd)
+    iconv_close((iconv_t)c->cd);
+  c->cd = NULL;
+}
+
+/* Convert in[0..n) (after the carried bytes) and pass the result on. */
+static int conv_run(mime_conv *c, const unsigned char *in, size_t n, int final,
+                    mime_conv_sink sink, void *user, size_t *used)
+{
+  static const unsigned char REPL[3] = {0xEF, 0xBF, 0xBD};
+  char out[8192];
+  char *ip = (char *)(uintptr_t)in;
+  size_t il = n;
+  int rc = 0;
+  while (il && !rc) {
+    char *op = out;
+    size_t ol = sizeof out;
+    size_t r = iconv((iconv_t)c->cd, &ip, &il, &op, &ol);
+    int err = r == (size_t)-1 ? errno : 0;
+    if (op > out)
+      rc = sink(user, (unsigned char *)out, (size_t)(op - out));
+    if (rc || !err || err == E2BIG)
+      continue;
+    if (err == EINVAL && !final)
+      break; /* an incomplete character: carried */
+    rc = sink(user, REPL, 3);
+    c->replaced++;
+    ip++;
+    il--;
+    iconv((iconv_t)c->cd, NULL, NULL, NULL, NULL);
+  }
+  *used = n - il;
+  return rc;
+}
+
+int mime_conv_feed(mime_conv *c, const unsigned char *in, size_t n, int final,
+                   mime_conv_sink sink, void *user)
+{
+  if (!c->cd)
+    return n ? sink(user, in, n) : 0;
+  size_t used;
+  int rc;
+  /* Complete the carried character one byte at a time (it is short). */
+  while (c->ncarry && n) {
+    c->carry[c->ncarry++] = *in++;
+    n--;
+    if ((rc = conv_run(c, c->carry, c->ncarry, 0, sink, user, &used)))
+      return rc;
+    memmove(c->carry, c->carry + used, c->ncarry - used);
+    c->ncarry -= used;
+    if (c->ncarry == sizeof c->carry) {
+      /* no character is this long: replace a byte and go on */
+      c->replaced++;
+      if ((rc = sink(user, (const unsigned char *)"\xEF\xBF\xBD", 3)))
+        return rc;
+      memmove(c->carry, c->carry + 1, --c->ncarry);
+    }
+  }
+  if (n) {
+    if ((rc = conv_run(c, in, n, final, sink, user, &used)))
+      return rc;
+    size_t left = n - used;
+    if (left) {
+      if (left > sizeof c->carry - 1) {
+        /* only a truncated character can be left over */
+        in += n - (sizeof c->carry - 1);
+        left = sizeof c->carry - 1;
+      } else {
+        in += used;
+      }
+      memcpy(c->carry, in, left);
+      c->ncarry = left;
+    }
+  }
+  if (final && c->ncarry) {
+    if ((rc = conv_run(c, c->carry, c->ncarry, 1, sink, user, &used)))
+      return rc;
+    c->ncarry = 0;
+  }
+  return 0;
+}

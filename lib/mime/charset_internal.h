@@ -17,4 +17,20 @@ int mime_append_utf8_or_latin1(mail_buf *out, const unsigned char *in, size_t n)
 /* 1 when in[0..n) is valid UTF-8. */
 int mime_utf8_valid(const unsigned char *in, size_t n);
 
+/* Streaming conversion of a body to UTF-8: characters split across
+ * chunks are carried to the next call. */
+typedef struct mime_conv {
+  void *cd;                 /* iconv_t, NULL: pass through */
+  unsigned char carry[16];
+  size_t ncarry;
+  unsigned int replaced;    /* invalid sequences turned into U+FFFD */
+  int unknown;              /* the charset is unknown: raw bytes pass */
+} mime_conv;
+
+typedef int (*mime_conv_sink)(void *user, const unsigned char *data, size_t len);
+void mime_conv_open(mime_conv *c, const char *charset);
+int mime_conv_feed(mime_conv *c, const unsigned char *in, size_t n, int final,
+                   mime_conv_sink sink, void *user);
+void mime_conv_close(mime_conv *c);
+
 #endif

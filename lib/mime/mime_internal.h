@@ -10,6 +10,7 @@
 
 #include "core/base64.h"
 #include "core/buf.h"
+#include "mime/charset_internal.h"
 
 typedef struct mime_param {
   char *name;   /* lower case */
@@ -123,6 +124,8 @@ struct mail_mime_parser {
   int body_at_line_start;
   /* leaf decoding */
   mime_decoder dec;
+  mime_conv conv;
+  int conv_on;
   /* tree mode: the source the offsets refer to */
   const unsigned char *src;
   size_t src_len;

@@ -26,7 +26,7 @@ static int cb_fail(mail_mime_parser *p, int rc)
 
 /* ------------------------------------------------------------ body sink */
 
-static int body_sink(void *user, const unsigned char *data, size_t len)
+static int deliver(void *user, const unsigned char *data, size_t len)
 {
   mail_mime_parser *p = user;
   if (p->limit_decoded_hit)
@@ -42,6 +42,15 @@ static int body_sink(void *user, const unsigned char *data, size_t len)
   if (over)
     mime_defect(p, p->cur, MAIL_MIME_DEFECT_LIMIT_DECODED, p->base);
   return p->failed;
+}
+
+/* Decoder output: through the charset converter when asked. */
+static int body_sink(void *user, const unsigned char *data, size_t len)
+{
+  mail_mime_parser *p = user;
+  if (p->conv_on)
+    return mime_conv_feed(&p->conv, data, len, 0, deliver, p) ? cb_fail(p, 1) : 0;
+  return deliver(p, data, len);
 }
 
 static void decoder_defect(void *user, int kind)
@@ -165,6 +174,13 @@ static int enter_body(mail_mime_parser *p, uint64_t body_start)
     }
   }
   mime_decoder_init(&p->dec, (p->flags & MAIL_MIME_RAW_BODY) ? MAIL_MIME_ENC_BINARY : part->enc);
+  if ((p->flags & MAIL_MIME_TO_UTF8) && !(p->flags & MAIL_MIME_RAW_BODY) &&
+      !strncmp(part->ctype, "text/", 5) && p->cb.body) {
+    mime_conv_open(&p->conv, mail_mime_part_charset(part));
+    p->conv_on = 1;
+    if (p->conv.unknown)
+      mime_defect(p, part, MAIL_MIME_DEFECT_UNKNOWN_CHARSET, body_start);
+  }
   p->state = PS_BODY;
   return 0;
 }
@@ -179,6 +195,15 @@ static int end_current(mail_mime_parser *p, uint64_t end)
   } else if (p->state == PS_BODY && p->cb.body) {
     if (mime_decoder_finish(&p->dec, body_sink, p, decoder_defect, p))
       return p->failed;
+  }
+  if (p->conv_on) {
+    int rc = mime_conv_feed(&p->conv, NULL, 0, 1, deliver, p);
+    if (p->conv.replaced)
+      mime_defect(p, part, MAIL_MIME_DEFECT_UNDECODABLE_BYTES, part->body_start);
+    mime_conv_close(&p->conv);
+    p->conv_on = 0;
+    if (rc)
+      return cb_fail(p, 1);
   }
   part->body_end = end;
   if (part->is_multipart) {
@@ -683,6 +708,10 @@ int mail_mime_parser_finish(mail_mime_parser *p)
 
 static void parser_clear(mail_mime_parser *p)
 {
+  if (p->conv_on) {
+    mime_conv_close(&p->conv);
+    p->conv_on = 0;
+  }
   if (p->keep_tree) {
     mime_part_free_tree(p->root, &p->alloc);
   } else {

@@ -458,6 +458,42 @@ START_TEST(streams_large_body)
 }
 END_TEST
 
+/* Conversion to UTF-8 while streaming: a character split across chunks
+ * (and across base64 groups) comes out whole. */
+START_TEST(streaming_to_utf8_every_split)
+{
+  const char *m = "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+                  "Content-Type: text/plain; charset=iso-2022-jp\n\n"
+                  "\x1b$BF|K\\8l\x1b(B ok\n--b\n"
+                  "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+                  "4oKs4oKs4oKs\n--b\n"
+                  "Content-Type: text/plain; charset=shift_jis\nContent-Transfer-Encoding: quoted-printable\n\n"
+                  "=93=FA=96{\n--b\n"
+                  "Content-Type: text/plain; charset=utf-8\n\nbad \xff\n--b--\n";
+  size_t n = strlen(m);
+  char *whole = parse_log(m, n, NULL, 0, MAIL_MIME_TO_UTF8);
+  ck_assert_ptr_nonnull(strstr(whole, "[body]\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E ok[end 1"));
+  ck_assert_ptr_nonnull(strstr(whole, "[body]\xE2\x82\xAC\xE2\x82\xAC\xE2\x82\xAC[end 2"));
+  ck_assert_ptr_nonnull(strstr(whole, "[body]\xE6\x97\xA5\xE6\x9C\xAC[end 3"));
+  ck_assert_ptr_nonnull(strstr(whole, "[body]bad \xEF\xBF\xBD[defect undecodable-bytes"));
+  for (size_t c = 0; c <= n; c++) {
+    size_t cuts[1] = {c};
+    char *got = parse_log(m, n, cuts, 1, MAIL_MIME_TO_UTF8);
+    if (strcmp(got, whole))
+      ck_abort_msg("cut %zu:\n%s\n!=\n%s", c, got, whole);
+    mail_dealloc(&A, got);
+  }
+  size_t *cuts = malloc(n * sizeof *cuts);
+  for (size_t i = 0; i < n; i++)
+    cuts[i] = i + 1;
+  char *got = parse_log(m, n, cuts, n, MAIL_MIME_TO_UTF8);
+  ck_assert_str_eq(got, whole);
+  mail_dealloc(&A, got);
+  free(cuts);
+  mail_dealloc(&A, whole);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("mime_parse");
@@ -476,6 +512,7 @@ static Suite *suite(void)
   tcase_add_test(t, limit_decoded);
   tcase_add_test(t, callback_stops);
   tcase_add_test(t, streams_large_body);
+  tcase_add_test(t, streaming_to_utf8_every_split);
   suite_add_tcase(s, t);
   return s;
 }
