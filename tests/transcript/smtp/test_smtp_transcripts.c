@@ -407,6 +407,18 @@ static int scn_bad_reply(run *r)
   return DO(r, mail_smtp_noop(r->s));
 }
 
+static int scn_auth_535(run *r)
+{
+  TRY(mail_smtp_set_auth(r->s, "alice", "wrong-pw"));
+  mail_sasl_set_allow_insecure_plaintext(mail_smtp_sasl(r->s), 1);
+  TRY(mail_sasl_set_mechanisms(mail_smtp_sasl(r->s), "LOGIN"));
+  TRY(connect_plain(r));
+  r->rc_first = DO(r, mail_smtp_auth(r->s));
+  if (r->rc_first != MAIL_ERR_AUTH)
+    return r->rc_first;
+  return DO(r, mail_smtp_noop(r->s));
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(run *r);
@@ -449,6 +461,8 @@ static const scenario scenarios[] = {
   {"cancel.txt", scn_cancel, MAIL_ERR_CANCELLED},
   {"quit_close.txt", scn_quit_close, MAIL_OK},
   {"bad_reply.txt", scn_bad_reply, MAIL_ERR_PROTOCOL},
+  {"timeout_final.txt", scn_send_only, MAIL_ERR_TIMEOUT},
+  {"auth_login_535.txt", scn_auth_535, MAIL_OK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
@@ -519,6 +533,18 @@ static void check_rcpt(mail_smtp_envelope *e, size_t i, int status, int code, un
   ck_assert_uint_eq(b, s);
   ck_assert_uint_eq(x, d);
 }
+
+START_TEST(auth_failure_redacted_no_fallback)
+{
+  run r;
+  play(&r, "auth_login_535.txt", 0);
+  ck_assert_int_eq(r.rc_first, MAIL_ERR_AUTH);
+  ck_assert_ptr_null(strstr(r.sent, "YWxpY2U="));
+  ck_assert_ptr_null(strstr(r.sent, "d3JvbmctcHc="));
+  ck_assert_ptr_null(strstr(r.sent, "PLAIN"));
+  close_run(&r);
+}
+END_TEST
 
 START_TEST(one_of_three_refused)
 {
@@ -734,6 +760,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, every_scenario, 0, NSCN);
   tcase_add_loop_test(tc, every_scenario_event_loop, 0, NSCN);
   tcase_add_test(tc, submit_redacts_credentials);
+  tcase_add_test(tc, auth_failure_redacted_no_fallback);
   tcase_add_test(tc, one_of_three_refused);
   tcase_add_test(tc, temporary_on_one);
   tcase_add_test(tc, data_refused_then_usable);
