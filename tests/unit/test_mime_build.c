@@ -53,14 +53,15 @@ static unsigned char *read_all(mail_mime_builder *m, size_t cap, size_t *len)
     ck_assert_uint_le(got, cap);
     if (got == 0)
       break;
-    if (n + got > alloc) {
-      alloc = (n + got) * 2;
+    if (n + got + 1 > alloc) {
+      alloc = (n + got + 1) * 2;
       out = realloc(out, alloc);
     }
     memcpy(out + n, chunk, got);
     n += got;
   }
   free(chunk);
+  out[n] = 0; /* callers may read it as a string */
   *len = n;
   return out;
 }
