@@ -48,34 +48,33 @@ int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int sec
 {
   if (arg && mail_has_crlfnul(arg, strlen(arg)))
     return MAIL_ERR_INVALID;
-  mail_cmd c = {kind, 0, 0, msg, NULL};
-  c.tag = (uint32_t)p->next;
+  /* tag: the item's index in the batch being sent (0 outside batches). */
+  mail_cmd c = {kind, 0, (uint32_t)p->next, msg, NULL};
   int rc = mail_cmdq_push(&p->q, &c);
   if (rc)
     return rc == MAIL_ERR_LIMIT ? MAIL_ERR_INTERNAL : rc;
   if (word)
     rc = mail_conn_send(p->conn, word, strlen(word));
-  if (!rc && arg) {
-    rc = mail_conn_send(p->conn, " ", word ? 1 : 0);
-    if (!rc)
-      rc = secret ? mail_conn_send_secret(p->conn, arg, strlen(arg))
-                  : mail_conn_send(p->conn, arg, strlen(arg));
-  }
-  if (!rc && (word || arg))
+  if (!rc && word && arg)
+    rc = mail_conn_send(p->conn, " ", 1);
+  if (!rc && arg)
+    rc = secret ? mail_conn_send_secret(p->conn, arg, strlen(arg))
+                : mail_conn_send(p->conn, arg, strlen(arg));
+  if (!rc)
     rc = mail_conn_send(p->conn, "\r\n", 2);
   if (rc) /* part of a line may be queued: the stream is unusable */
     return broken(p, rc, "cannot queue a command");
   return MAIL_OK;
 }
 
-int pop3_send2(mail_pop3 *p, int kind, const char *word, uint32_t a, uint32_t b)
+int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines)
 {
   char arg[32];
   if (kind == CMD_TOP)
-    snprintf(arg, sizeof arg, "%lu %lu", (unsigned long)a, (unsigned long)b);
+    snprintf(arg, sizeof arg, "%lu %lu", (unsigned long)msg, (unsigned long)lines);
   else
-    snprintf(arg, sizeof arg, "%lu", (unsigned long)a);
-  return pop3_send(p, kind, word, arg, 0, a);
+    snprintf(arg, sizeof arg, "%lu", (unsigned long)msg);
+  return pop3_send(p, kind, word, arg, 0, msg);
 }
 
 static int multi_line(const mail_cmd *c)
@@ -181,7 +180,8 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
 
 static int in_batch(const mail_pop3 *p)
 {
-  return p->msgs && p->next < p->nmsgs && !p->cancelled && !p->op_rc;
+  return (p->op == OP_BATCH || p->op == OP_LEAVE) && p->next < p->nmsgs && !p->cancelled &&
+         !p->op_rc;
 }
 
 int pop3_advance(void *engine)
@@ -231,6 +231,7 @@ int pop3_finish(mail_pop3 *p, int rc)
   int op = p->op;
   p->op = OP_NONE;
   p->pending = 0;
+  p->next = p->nmsgs; /* a batch never goes on after its operation */
   p->fn = NULL;
   p->fn_user = NULL;
   if (mail_status_is_fatal(rc) || !mail_conn_is_open(p->conn)) {

@@ -139,12 +139,14 @@ struct mail_pop3 {
 /* The one function that changes the protocol state (traced by name). */
 void pop3_set_state(mail_pop3 *p, int state);
 
-/* Queue a command line: word, then (when arg is not NULL) a space and
- * arg, sent as a secret when secret is set; CRLF; and its queue entry. */
+/* Queue a command line and its queue entry: word (NULL for a bare SASL
+ * response line), a space and arg when arg is not NULL (sent as a secret
+ * when secret is set: redacted in traces, wiped from buffers), CRLF.
+ * MAIL_ERR_INVALID, with nothing queued, when arg holds CR, LF or NUL. */
 int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int secret,
               uint32_t msg);
-/* A second-argument variant: "word a b". */
-int pop3_send2(mail_pop3 *p, int kind, const char *word, uint32_t a, uint32_t b);
+/* "word msg" ("TOP msg lines" for CMD_TOP). */
+int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines);
 
 /* Public calls that start an operation (p->api). */
 enum {

@@ -39,11 +39,11 @@ int pop3_batch_fill(mail_pop3 *p)
     uint32_t m = p->msgs[p->next];
     int rc;
     switch (p->cmd_kind) {
-    case CMD_RETR: rc = pop3_send2(p, CMD_RETR, "RETR", m, 0); break;
-    case CMD_TOP: rc = pop3_send2(p, CMD_TOP, "TOP", m, p->cmd_lines); break;
-    case CMD_DELE: rc = pop3_send2(p, CMD_DELE, "DELE", m, 0); break;
-    case CMD_UIDL_ONE: rc = pop3_send2(p, CMD_UIDL_ONE, "UIDL", m, 0); break;
-    case CMD_LIST_ONE: rc = pop3_send2(p, CMD_LIST_ONE, "LIST", m, 0); break;
+    case CMD_RETR: rc = pop3_send_msg(p, CMD_RETR, "RETR", m, 0); break;
+    case CMD_TOP: rc = pop3_send_msg(p, CMD_TOP, "TOP", m, p->cmd_lines); break;
+    case CMD_DELE: rc = pop3_send_msg(p, CMD_DELE, "DELE", m, 0); break;
+    case CMD_UIDL_ONE: rc = pop3_send_msg(p, CMD_UIDL_ONE, "UIDL", m, 0); break;
+    case CMD_LIST_ONE: rc = pop3_send_msg(p, CMD_LIST_ONE, "LIST", m, 0); break;
     default: return MAIL_ERR_INTERNAL;
     }
     if (rc)
