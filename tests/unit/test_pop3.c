@@ -923,6 +923,193 @@ START_TEST(test_nomem)
 }
 END_TEST
 
+/* ------------------------------------------------- hostile servers */
+
+/* A server that accepts every write and answers every read with the next
+ * piece of a random stream built from protocol fragments and junk. Every
+ * operation must end with a status code, and nothing may leak. */
+typedef struct hostile {
+  unsigned char *data;
+  size_t len, pos;
+  uint64_t rnd;
+} hostile;
+
+static uint32_t next_rand(hostile *h)
+{
+  h->rnd = h->rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (uint32_t)(h->rnd >> 33);
+}
+
+static int h_connect(void *user, const char *host, unsigned int port, int timeout_ms)
+{
+  (void)user;
+  (void)host;
+  (void)port;
+  (void)timeout_ms;
+  return MAIL_OK;
+}
+
+static int h_read(void *user, unsigned char *buf, size_t len, size_t *got, int timeout_ms)
+{
+  hostile *h = user;
+  (void)timeout_ms;
+  if (h->pos >= h->len)
+    return MAIL_ERR_CLOSED;
+  size_t n = 1 + next_rand(h) % 97;
+  if (n > len)
+    n = len;
+  if (n > h->len - h->pos)
+    n = h->len - h->pos;
+  memcpy(buf, h->data + h->pos, n);
+  h->pos += n;
+  *got = n;
+  return MAIL_OK;
+}
+
+static int h_write(void *user, const unsigned char *buf, size_t len, size_t *written,
+                   int timeout_ms)
+{
+  (void)user;
+  (void)buf;
+  (void)timeout_ms;
+  *written = len;
+  return MAIL_OK;
+}
+
+static int h_start_tls(void *user, const char *host, int timeout_ms)
+{
+  (void)user;
+  (void)host;
+  (void)timeout_ms;
+  return MAIL_OK;
+}
+
+static int h_verified(void *user)
+{
+  (void)user;
+  return 1;
+}
+
+static const mail_transport_ops hostile_ops = {
+  MAIL_TRANSPORT_OPS_VERSION, h_connect, h_read, h_write, h_start_tls, h_verified, NULL, NULL,
+};
+
+static const char *const fragments[] = {
+  "+OK\r\n", "+OK ready <1.2@h>\r\n", "+OK 2 320\r\n", "-ERR\r\n", "-ERR [IN-USE] locked\r\n",
+  "-ERR [SYS/TEMP\r\n", ".\r\n", "..\r\n", "...x\r\n", ".\r", "1 120\r\n", "2 uid-2\r\n",
+  "1 -5\r\n", "99999999999999999999 1\r\n", "+ \r\n", "+ PDE4OTY+\r\n", "+ !!!\r\n",
+  "SASL PLAIN CRAM-MD5 SCRAM-SHA-256\r\n", "PIPELINING\r\n", "STLS\r\n", "USER\r\n", "UIDL\r\n",
+  "LOGIN-DELAY x\r\n", "EXPIRE NEVER\r\n", "\n", "\r", "\r\n", "+OK\n", "body line\r\n",
+  "* OK imap\r\n", "+oK\r\n", "-err [AUTH] no\r\n",
+};
+
+static void hostile_fill(hostile *h, size_t target)
+{
+  /* A plausible start (greeting, CAPA, STLS, login, CAPA) with a few
+   * bytes mutated, so most sessions get past the login into the
+   * transaction commands before the junk begins. */
+  static const char prefix[] =
+    "+OK ready <1.2@h>\r\n+OK\r\nSTLS\r\nUSER\r\nPIPELINING\r\nSASL PLAIN\r\n.\r\n"
+    "+OK\r\n+OK\r\nSTLS\r\nUSER\r\nPIPELINING\r\nSASL PLAIN\r\n.\r\n+OK\r\n+OK\r\n"
+    "+OK\r\nUSER\r\nPIPELINING\r\nUIDL\r\n.\r\n";
+  h->data = malloc(target + sizeof prefix + 70000);
+  ck_assert_ptr_nonnull(h->data);
+  memcpy(h->data, prefix, sizeof prefix - 1);
+  h->len = sizeof prefix - 1;
+  for (int i = 0; i < 2; i++)
+    if (next_rand(h) % 4 == 0)
+      h->data[next_rand(h) % h->len] = (unsigned char)next_rand(h);
+  target += h->len;
+  while (h->len < target) {
+    uint32_t r = next_rand(h) % 100;
+    if (r < 80) {
+      const char *f = fragments[next_rand(h) % (sizeof fragments / sizeof fragments[0])];
+      memcpy(h->data + h->len, f, strlen(f));
+      h->len += strlen(f);
+    } else if (r < 99) {
+      size_t n = 1 + next_rand(h) % 8;
+      for (size_t i = 0; i < n; i++)
+        h->data[h->len++] = (unsigned char)next_rand(h);
+    } else {
+      memset(h->data + h->len, 'a', 66000); /* longer than max_line */
+      h->len += 66000;
+    }
+  }
+}
+
+static int body_sink(void *user, uint32_t msg, int event, const unsigned char *d, size_t n)
+{
+  (void)msg;
+  (void)d;
+  size_t *total = user;
+  if (event == MAIL_POP3_BODY_DATA)
+    *total += n;
+  return *total > 1000000; /* a runaway body is stopped by the caller */
+}
+
+static void check_rc(int rc)
+{
+  ck_assert_msg(rc <= 0 && rc >= MAIL_ERR_INTERNAL &&
+                  (rc > MAIL_ERR_FATAL_THRESHOLD || rc >= MAIL_ERR_INTERNAL),
+                "rc=%d", rc);
+  ck_assert_int_ne(rc, MAIL_ERR_INTERNAL);
+  ck_assert_int_ne(rc, MAIL_ERR_AGAIN);
+}
+
+START_TEST(test_hostile_servers)
+{
+  int in_transaction = 0;
+  for (uint64_t seed = 1; seed <= 5000; seed++) {
+    mail_test_alloc ta;
+    mail_test_alloc_init(&ta);
+    hostile h = {NULL, 0, 0, seed};
+    hostile_fill(&h, 200 + seed % 3000);
+    mail_pop3 *p = NULL;
+    ck_assert_int_eq(mail_pop3_new(&p, mail_test_alloc_hooks(&ta)), MAIL_OK);
+    ck_assert_int_eq(mail_conn_set_transport(mail_pop3_conn(p), &hostile_ops, &h), MAIL_OK);
+    mail_pop3_set_auth(p, "alice", "pw");
+    mail_pop3_set_auth_method(p, (int)(seed % 4));
+    int sec = seed % 3 == 0 ? MAIL_SECURITY_STARTTLS
+                            : (seed % 3 == 1 ? MAIL_SECURITY_IMPLICIT_TLS
+                                             : MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE);
+    check_rc(mail_pop3_connect(p, "h.test", 110, sec));
+    check_rc(mail_pop3_auth(p));
+    check_rc(mail_pop3_auth(p));
+    in_transaction += mail_pop3_get_state(p) == MAIL_POP3_STATE_TRANSACTION;
+    uint32_t n;
+    uint64_t sz;
+    size_t total = 0;
+    char uid[71];
+    uint32_t msgs[] = {1, 2, 3};
+    check_rc(mail_pop3_stat(p, &n, &sz));
+    check_rc(mail_pop3_list(p));
+    check_rc(mail_pop3_uidl(p));
+    check_rc(mail_pop3_uidl_one(p, 2, uid, sizeof uid));
+    check_rc(mail_pop3_retr_many(p, msgs, 3, body_sink, &total));
+    check_rc(mail_pop3_top(p, 1, 3, body_sink, &total));
+    check_rc(mail_pop3_dele_many(p, msgs, 3));
+    mail_pop3_uidset *known = NULL, *seen = NULL;
+    mail_pop3_uidset_new(&known, mail_test_alloc_hooks(&ta));
+    mail_pop3_uidset_new(&seen, mail_test_alloc_hooks(&ta));
+    mail_pop3_uidset_add(known, "uid-2", 0);
+    check_rc(mail_pop3_leave_on_server(p, known, 1, body_sink, &total, seen, NULL));
+    mail_pop3_implementation(p);
+    mail_pop3_expire(p, NULL, NULL, NULL);
+    check_rc(mail_pop3_quit(p, NULL));
+    mail_pop3_uidset_free(known);
+    mail_pop3_uidset_free(seen);
+    mail_pop3_free(p);
+    ck_assert_msg(ta.live == 0, "seed %llu: %zu blocks leaked", (unsigned long long)seed, ta.live);
+    mail_test_alloc_cleanup(&ta);
+    free(h.data);
+  }
+  /* The generator must actually reach the transaction commands. */
+  ck_assert_int_gt(in_transaction, 1000);
+  if (getenv("POP3_HOSTILE_VERBOSE"))
+    fprintf(stderr, "hostile: %d of 5000 sessions logged in\n", in_transaction);
+}
+END_TEST
+
 static Suite *pop3_suite(void)
 {
   Suite *s = suite_create("pop3");
@@ -955,6 +1142,7 @@ static Suite *pop3_suite(void)
   tcase_add_test(tc, test_event_loop);
   tcase_add_test(tc, test_secrets_wiped);
   tcase_add_test(tc, test_nomem);
+  tcase_add_test(tc, test_hostile_servers);
   suite_add_tcase(s, tc);
   return s;
 }
