@@ -113,7 +113,9 @@ MAIL_EXTERN int mail_smtp_set_security(mail_smtp *s, int security);
 /**
  * Name sent in EHLO/HELO/LHLO (a domain, or an address literal such as
  * "[192.0.2.1]"). Default: the host's name when it is fully qualified,
- * else "[127.0.0.1]". MAIL_ERR_INVALID for NULL, empty, or a name holding
+ * else the connection's local address as a literal ("[192.0.2.1]",
+ * "[IPv6:2001:db8::1]"; "[127.0.0.1]" over a Unix socket or a user
+ * transport). No DNS lookup is made for it. MAIL_ERR_INVALID for NULL, empty, or a name holding
  * a space, CR, LF, NUL or a control byte.
  */
 MAIL_EXTERN int mail_smtp_set_client_name(mail_smtp *s, const char *name);

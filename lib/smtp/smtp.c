@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "core/mem.h"
+#include "net/local_name.h"
 #include "sasl/sasl_internal.h"
 #include "smtp/smtp_internal.h"
 
@@ -59,21 +60,28 @@ static void smtp_state(mail_smtp *s, int st)
 /* Construction and settings                                            */
 /* ------------------------------------------------------------------ */
 
-static void default_client_name(char *out, size_t cap)
+/* The default EHLO name: the host's name when it is fully qualified, else
+ * the connection's local address as a literal (RFC 5321 4.1.4). No DNS
+ * lookup: it could block an event loop. */
+static const char *default_client_name(mail_smtp *s)
 {
   char h[256];
   if (gethostname(h, sizeof h - 1) == 0) {
     h[sizeof h - 1] = '\0';
-    int ok = strchr(h, '.') != NULL && h[0] != '.';
+    size_t n = strlen(h);
+    int ok = strchr(h, '.') != NULL && h[0] != '.' && h[n - 1] != '.';
     for (const char *p = h; *p && ok; p++)
       ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
            *p == '-' || *p == '.';
-    if (ok && strlen(h) < cap) {
-      strcpy(out, h);
-      return;
+    if (ok) {
+      memcpy(s->default_name, h, n + 1);
+      return s->default_name;
     }
   }
-  snprintf(out, cap, "[127.0.0.1]");
+  if (mail_net_local_address_literal(mail_conn_fd(s->conn), s->default_name,
+                                     sizeof s->default_name) == 0)
+    return s->default_name;
+  return "[127.0.0.1]";
 }
 
 int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc)
@@ -88,8 +96,6 @@ int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc)
   if (!s)
     return MAIL_ERR_NOMEM;
   s->alloc = a;
-  char name[256];
-  default_client_name(name, sizeof name);
   int rc = mail_conn_new(&s->conn, &s->alloc);
   if (!rc)
     rc = mail_sasl_new(&s->sasl, &s->alloc);
@@ -98,10 +104,9 @@ int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc)
   if (!rc)
     rc = mail_smtp_caps_new(&s->empty_caps, &s->alloc);
   if (!rc) {
-    s->client_name = mail_strdup(&s->alloc, name);
     s->chunk = mail_malloc(&s->alloc, CHUNK);
     s->xform = mail_malloc(&s->alloc, 2 * CHUNK + 8);
-    if (!s->client_name || !s->chunk || !s->xform)
+    if (!s->chunk || !s->xform)
       rc = MAIL_ERR_NOMEM;
   }
   if (rc) {
@@ -321,7 +326,8 @@ static int send_hello(mail_smtp *s, int kind)
 {
   const char *verb = kind == CMD_HELO ? "HELO" : (s->lmtp ? "LHLO" : "EHLO");
   smtp_state(s, kind == CMD_HELO ? SMTP_ST_HELO : SMTP_ST_EHLO);
-  int rc = mail_conn_sendf(s->conn, "%s %s\r\n", verb, s->client_name);
+  const char *name = s->client_name ? s->client_name : default_client_name(s);
+  int rc = mail_conn_sendf(s->conn, "%s %s\r\n", verb, name);
   return rc ? rc : push(s, kind, 0, 0);
 }
 

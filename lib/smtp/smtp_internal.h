@@ -149,7 +149,8 @@ struct mail_smtp {
   int chunking_mode;
   int command_ms;
   int final_ms;
-  char *client_name;
+  char *client_name;           /* set by the caller, or NULL: the default */
+  char default_name[300];      /* the default, worked out at EHLO time */
   int tls_started;
   int helo_mode;      /* the server only spoke HELO */
   int connect_phase;  /* 0 transport, 1 protocol */
