@@ -313,6 +313,47 @@ MAIL_EXTERN int mail_mime_part_decode_cb(mail_mime_part *part, unsigned int flag
                                          void *user);
 
 /* ------------------------------------------------------------------ */
+/* Editing                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Edits of a parsed tree are recorded and applied when the message is
+ * written out; everything not edited is copied byte for byte, so writing
+ * an unchanged message reproduces its source exactly. The accessors keep
+ * showing the parsed source: parse the written message to see the edits.
+ */
+
+/**
+ * Set the first field named name in the part's header block to value
+ * (written as "Name: value"), or add it at the end of the block when
+ * absent. value NULL removes every field of that name. name must be a
+ * valid field name; name and value must not hold CR, LF or NUL (fold by
+ * writing nothing: lines are not folded). Returns MAIL_OK,
+ * MAIL_ERR_INVALID or MAIL_ERR_NOMEM.
+ */
+MAIL_EXTERN int mail_mime_part_set_header(mail_mime_part *part, const char *name, const char *value);
+/**
+ * Remove a part from its multipart parent. Returns MAIL_OK,
+ * MAIL_ERR_INVALID (not a tree part, or no multipart parent) or
+ * MAIL_ERR_NOMEM.
+ */
+MAIL_EXTERN int mail_mime_part_remove(mail_mime_part *part);
+/**
+ * Add a part at the end of a multipart: entity is the complete part
+ * (header fields, blank line, encoded body), copied. The multipart must
+ * have its closing boundary (else MAIL_ERR_STATE); an entity containing the
+ * multipart's boundary line is refused (MAIL_ERR_INVALID).
+ */
+MAIL_EXTERN int mail_mime_part_append_raw(mail_mime_part *multipart, const void *entity, size_t len);
+/**
+ * Write the message with its edits to fn, in order, in chunks. Does not
+ * block beyond fn. Returns MAIL_OK, MAIL_ERR_CALLBACK or MAIL_ERR_NOMEM.
+ */
+MAIL_EXTERN int mail_mime_message_write(mail_mime_message *msg,
+                                        int (*fn)(void *user, const void *data, size_t len),
+                                        void *user);
+
+/* ------------------------------------------------------------------ */
 /* Header values                                                        */
 /* ------------------------------------------------------------------ */
 

@@ -74,6 +74,8 @@ struct mail_mime_part {
   size_t ncache;
   int decoded_once;     /* tree: decoding defects were recorded */
   int decoded_utf8_once;
+  uint64_t delim_at;    /* where the delimiter line before this part starts (its line break) */
+  uint64_t close_at;    /* multipart: where its closing delimiter starts */
 };
 
 /* Transfer decoder (streaming) for one leaf body. */
@@ -129,10 +131,14 @@ struct mail_mime_parser {
   /* tree mode: the source the offsets refer to */
   const unsigned char *src;
   size_t src_len;
+  struct mime_edits *edits;
   /* defects */
   mime_defect_rec *defs;
   size_t ndefs, defs_cap, defect_total;
 };
+
+/* edit.c */
+void mime_edits_free(mail_mime_parser *p);
 
 /* parse_part.c */
 mail_mime_part *mime_part_new(mail_mime_parser *p, mail_mime_part *parent, uint64_t header_start);

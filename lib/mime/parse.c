@@ -247,6 +247,7 @@ static int on_boundary(mail_mime_parser *p, size_t level, int is_close, uint64_t
       return p->failed;
   }
   if (is_close) {
+    target->close_at = ce;
     target->saw_close = 1;
     target->live = 0;
     p->nbs = level;
@@ -262,7 +263,10 @@ static int on_boundary(mail_mime_parser *p, size_t level, int is_close, uint64_t
     p->state = PS_EPILOGUE;
     return 0;
   }
-  return new_child(p, target, after);
+  if (new_child(p, target, after))
+    return p->failed;
+  p->cur->delim_at = ce;
+  return 0;
 }
 
 /* ------------------------------------------------------------ boundaries */
@@ -712,6 +716,7 @@ static void parser_clear(mail_mime_parser *p)
     mime_conv_close(&p->conv);
     p->conv_on = 0;
   }
+  mime_edits_free(p);
   if (p->keep_tree) {
     mime_part_free_tree(p->root, &p->alloc);
   } else {
