@@ -323,8 +323,11 @@ MAIL_EXTERN int mail_smtp_envelope_set_policy(mail_smtp_envelope *e, int policy)
 
 /**
  * Body from a MIME builder message (borrowed: it must outlive the send and
- * not be used meanwhile). Its exact size and needs (8-bit, binary,
- * SMTPUTF8) go on MAIL FROM; it is read once, as it is sent.
+ * not be used meanwhile). This freezes the message (set its options, e.g.
+ * MAIL_MIME_OPT_8BITMIME when mail_smtp_has_extension(s, "8BITMIME"),
+ * before). Its exact size and needs (8-bit, binary, SMTPUTF8) go on MAIL
+ * FROM; it is read once, as it is sent (rewound when sent again).
+ * Errors of mail_mime_builder_size().
  * MAIL_ERR_UNSUPPORTED when built without MIME. Replaces an earlier body.
  */
 MAIL_EXTERN int mail_smtp_envelope_set_body_mime(mail_smtp_envelope *e, struct mail_mime_builder *msg);

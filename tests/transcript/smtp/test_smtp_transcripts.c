@@ -419,6 +419,21 @@ static int scn_auth_535(run *r)
   return DO(r, mail_smtp_noop(r->s));
 }
 
+static int scn_greeting(run *r)
+{
+  return connect_plain(r);
+}
+
+static int scn_lmtp_bdat(run *r)
+{
+  static const char *const rc2[] = {"bob@libmail.test", "carol@libmail.test", NULL};
+  TRY(mail_smtp_set_lmtp(r->s, 1));
+  TRY(mail_smtp_set_chunking(r->s, MAIL_SMTP_CHUNKING_PREFER));
+  TRY(connect_plain(r));
+  TRY(envelope(r, rc2, BODY, strlen(BODY)));
+  return DO(r, mail_smtp_send(r->s, r->e));
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(run *r);
@@ -463,6 +478,9 @@ static const scenario scenarios[] = {
   {"bad_reply.txt", scn_bad_reply, MAIL_ERR_PROTOCOL},
   {"timeout_final.txt", scn_send_only, MAIL_ERR_TIMEOUT},
   {"auth_login_535.txt", scn_auth_535, MAIL_OK},
+  {"greeting_554.txt", scn_greeting, MAIL_ERR_SERVER},
+  {"greeting_421.txt", scn_greeting, MAIL_ERR_SERVER_CLOSING},
+  {"lmtp_bdat.txt", scn_lmtp_bdat, MAIL_ERR_PARTIAL},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
@@ -622,6 +640,16 @@ START_TEST(lmtp_per_recipient)
 }
 END_TEST
 
+START_TEST(lmtp_bdat_per_recipient)
+{
+  run r;
+  play(&r, "lmtp_bdat.txt", 0);
+  check_rcpt(r.e, 0, MAIL_ERR_SERVER, 450, 4, 2, 0);
+  check_rcpt(r.e, 1, MAIL_OK, 250, 2, 0, 0);
+  close_run(&r);
+}
+END_TEST
+
 START_TEST(policy_all_keeps_accepted_unsent)
 {
   run r;
@@ -768,6 +796,7 @@ static Suite *suite(void)
   tcase_add_test(tc, starttls_failures_close);
   tcase_add_test(tc, lmtp_per_recipient);
   tcase_add_test(tc, policy_all_keeps_accepted_unsent);
+  tcase_add_test(tc, lmtp_bdat_per_recipient);
   tcase_add_test(tc, two_messages_last_reply);
   tcase_add_test(tc, local_refusals);
   tcase_add_test(tc, capabilities_as_data);
