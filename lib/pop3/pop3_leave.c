@@ -183,14 +183,39 @@ static int pick(mail_pop3 *p, int want, uint32_t **out, size_t *n)
   return MAIL_OK;
 }
 
-/* The result of the last batch for message msg (batches follow UIDL
- * order, which is ascending). */
-static int result_for(const mail_pop3 *p, uint32_t msg)
+/* The result of the last batch for message msg. Batches follow the UIDL
+ * order, which servers give in ascending message numbers: then a cursor
+ * makes the walk over the UIDL list linear (ascending says so). A server
+ * listing out of order costs a search per message. */
+static int result_for(const mail_pop3 *p, uint32_t msg, size_t *cursor, int ascending)
 {
-  for (size_t i = 0; i < p->nmsgs; i++)
-    if (p->msgs[i] == msg)
-      return p->results[i];
-  return MAIL_ERR_NOT_FOUND;
+  size_t j = *cursor;
+  if (ascending) {
+    while (j < p->nmsgs && p->msgs[j] < msg)
+      j++;
+    *cursor = j;
+  } else {
+    for (j = 0; j < p->nmsgs && p->msgs[j] != msg; j++)
+      ;
+  }
+  if (j == p->nmsgs || p->msgs[j] != msg)
+    return MAIL_ERR_NOT_FOUND;
+  return p->results[j];
+}
+
+/* 1 when the UIDL list (and so every batch built from it) is in
+ * ascending message order. */
+static int uidl_ascending(const mail_pop3 *p)
+{
+  uint32_t prev = 0;
+  for (size_t i = 0; i < p->nuidl; i++) {
+    uint32_t msg;
+    entry_uid(p, i, &msg);
+    if (msg <= prev)
+      return 0;
+    prev = msg;
+  }
+  return 1;
 }
 
 static int start_batch(mail_pop3 *p, int kind, int want)
@@ -208,18 +233,20 @@ static int start_batch(mail_pop3 *p, int kind, int want)
 static int fill_seen(mail_pop3 *p, int after_dele)
 {
   int64_t now = now_seconds(p);
+  size_t cursor = 0;
+  int ascending = uidl_ascending(p);
   for (size_t i = 0; i < p->nuidl; i++) {
     uint32_t msg;
     const char *uid = entry_uid(p, i, &msg);
     const uid_entry *k = lookup(p->known, uid);
     int rc = MAIL_OK;
     if (!k && !after_dele) {
-      if (result_for(p, msg) == MAIL_OK) {
+      if (result_for(p, msg, &cursor, ascending) == MAIL_OK) {
         p->nnew++;
         rc = mail_pop3_uidset_add(p->seen, uid, now);
       }
     } else if (k && after_dele) {
-      if (p->delete_after_days == 0 || result_for(p, msg) != MAIL_OK)
+      if (p->delete_after_days == 0 || result_for(p, msg, &cursor, ascending) != MAIL_OK)
         rc = mail_pop3_uidset_add(p->seen, uid, k->first_seen);
     }
     if (rc)

@@ -2,6 +2,7 @@
  * scheme, optional percent-encoded user and password, host (IPv6 in
  * brackets) and port. */
 #include <string.h>
+#include <strings.h>
 
 #include "core/mem.h"
 #include "pop3/pop3_internal.h"

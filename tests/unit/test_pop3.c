@@ -764,6 +764,47 @@ START_TEST(test_leave_on_server)
 }
 END_TEST
 
+/* A server listing UIDL out of order, and a RETR refused: the refused
+ * message stays out of the seen set (fetched again next time). */
+START_TEST(test_leave_out_of_order)
+{
+  mail_transcript *t = script(
+    "TLS\nS: +OK\\r\\n\nC: CAPA\\r\\n\nS: +OK\\r\\nPIPELINING\\r\\nUSER\\r\\n.\\r\\n\n"
+    "C: USER alice\\r\\n\nS: +OK\\r\\n\nC: PASS pw\\r\\n\nS: +OK\\r\\n\n"
+    "C: CAPA\\r\\n\nS: +OK\\r\\nPIPELINING\\r\\nUSER\\r\\n.\\r\\n\n"
+    "C: UIDL\\r\\n\nS: +OK\\r\\n1 old-1\\r\\n5 new-5\\r\\n3 new-3\\r\\n4 new-4\\r\\n.\\r\\n\n"
+    "C: RETR 5\\r\\nRETR 3\\r\\nRETR 4\\r\\n\n"
+    "S: +OK\\r\\nfive\\r\\n.\\r\\n-ERR [SYS/TEMP] later\\r\\n+OK\\r\\nfour\\r\\n.\\r\\n\n");
+  mail_pop3 *p = logged_in(t);
+  mail_pop3_uidset *known, *seen;
+  ck_assert_int_eq(mail_pop3_uidset_new(&known, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_uidset_new(&seen, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_uidset_add(known, "old-1", 7), MAIL_OK);
+  body b;
+  memset(&b, 0, sizeof b);
+  size_t nnew = 0;
+  ck_assert_int_eq(mail_pop3_leave_on_server(p, known, 0, collect, &b, seen, &nnew),
+                   MAIL_ERR_PARTIAL);
+  ck_assert_uint_eq(nnew, 2);
+  ck_assert_str_eq(b.data, "five\r\nfour\r\n");
+  ck_assert_uint_eq(mail_pop3_uidset_count(seen), 3);
+  ck_assert(mail_pop3_uidset_contains(seen, "new-5"));
+  ck_assert(mail_pop3_uidset_contains(seen, "new-4"));
+  ck_assert(!mail_pop3_uidset_contains(seen, "new-3"));
+  int64_t when = 0;
+  ck_assert_str_eq(mail_pop3_uidset_at(seen, 2, &when), "old-1");
+  ck_assert_int_eq(when, 7);
+  ck_assert_int_eq(mail_pop3_leave_on_server(p, known, 0, NULL, NULL, (mail_pop3_uidset *)known,
+                                             NULL),
+                   MAIL_ERR_INVALID);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_uidset_free(known);
+  mail_pop3_uidset_free(seen);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
 /* ------------------------------------------------------ arguments */
 
 START_TEST(test_invalid_arguments)
@@ -1137,6 +1178,7 @@ static Suite *pop3_suite(void)
   tcase_add_test(tc, test_pipeline_window);
   tcase_add_test(tc, test_callback_stop);
   tcase_add_test(tc, test_leave_on_server);
+  tcase_add_test(tc, test_leave_out_of_order);
   tcase_add_test(tc, test_invalid_arguments);
   tcase_add_test(tc, test_bad_numbers);
   tcase_add_test(tc, test_event_loop);
