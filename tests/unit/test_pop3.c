@@ -82,6 +82,15 @@ static int collect(void *user, uint32_t msg, int event, const unsigned char *d, 
   return 0;
 }
 
+static int body_sink_count(void *user, uint32_t msg, int event, const unsigned char *d, size_t n)
+{
+  (void)msg;
+  (void)d;
+  if (event == MAIL_POP3_BODY_DATA)
+    *(size_t *)user += n;
+  return 0;
+}
+
 /* ------------------------------------------------------------ trace */
 
 typedef struct trace {
@@ -942,24 +951,113 @@ START_TEST(test_secrets_wiped)
 }
 END_TEST
 
-START_TEST(test_nomem)
+/* The pipelined transaction transcript driven to its end: the batch,
+ * body and list paths under allocation failure. */
+static int scenario_pipelined(const mail_allocator *a, mail_transcript *t)
 {
-  mail_transcript *t = load("stls_user.txt");
+  mail_pop3 *p = NULL;
+  int rc = mail_pop3_new(&p, a);
+  if (rc)
+    return rc;
+  rc = mail_transcript_attach(t, mail_pop3_conn(p));
+  if (!rc)
+    rc = mail_pop3_set_auth(p, "alice", "pw");
+  if (!rc)
+    rc = mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS);
+  if (!rc)
+    rc = mail_pop3_auth(p);
+  uint32_t msgs[] = {1, 2, 3}, del[] = {1, 3};
+  body b;
+  memset(&b, 0, sizeof b);
+  if (!rc) {
+    rc = mail_pop3_retr_many(p, msgs, 3, collect, &b);
+    if (rc == MAIL_ERR_PARTIAL)
+      rc = MAIL_OK;
+  }
+  if (!rc)
+    rc = mail_pop3_dele_many(p, del, 2);
+  if (!rc)
+    rc = mail_pop3_uidl_many(p, del, 2);
+  if (!rc)
+    rc = mail_pop3_quit(p, NULL);
+  mail_pop3_free(p);
+  return rc;
+}
+
+static void nomem_run(const char *file, int (*run)(const mail_allocator *, mail_transcript *))
+{
+  mail_transcript *t = load(file);
   for (unsigned long n = 1;; n++) {
     ck_assert_uint_lt(n, 5000);
     mail_test_alloc ta;
     mail_test_alloc_init(&ta);
     mail_test_alloc_fail_at(&ta, n, 0);
     mail_transcript_rewind(t);
-    int rc = scenario(mail_test_alloc_hooks(&ta), t);
-    ck_assert_uint_eq(ta.live, 0);
+    int rc = run(mail_test_alloc_hooks(&ta), t);
+    ck_assert_msg(ta.live == 0, "%s n=%lu: %zu blocks leaked", file, n, ta.live);
     mail_test_alloc_cleanup(&ta);
     if (ta.failures == 0) {
       ck_assert_int_eq(rc, MAIL_OK);
+      MAIL_TRANSCRIPT_ASSERT_DONE(t);
       break;
     }
-    ck_assert_msg(rc == MAIL_ERR_NOMEM || mail_status_is_fatal(rc), "n=%lu rc=%d", n, rc);
+    ck_assert_msg(rc == MAIL_ERR_NOMEM || mail_status_is_fatal(rc), "%s n=%lu rc=%d", file, n,
+                  rc);
   }
+  mail_transcript_free(t);
+}
+
+START_TEST(test_nomem)
+{
+  nomem_run("stls_user.txt", scenario);
+  nomem_run("pipelined.txt", scenario_pipelined);
+}
+END_TEST
+
+/* A 4 MiB message streams through: the session's memory stays far below
+ * the message's size. */
+START_TEST(test_bounded_memory)
+{
+  size_t line_len = 1000, lines = 4200;
+  size_t cap = 4096 + lines * (line_len + 16);
+  char *text = malloc(cap);
+  ck_assert_ptr_nonnull(text);
+  size_t o = (size_t)snprintf(text, cap,
+                              "TLS\nS: +OK\\r\\n\nC: CAPA\\r\\n\nS: -ERR\\r\\n\n"
+                              "C: USER alice\\r\\n\nS: +OK\\r\\n\nC: PASS pw\\r\\n\nS: +OK\\r\\n\n"
+                              "C: RETR 1\\r\\n\nS: +OK\\r\\n\n");
+  for (size_t i = 0; i < lines; i++) {
+    memcpy(text + o, "S: ", 3);
+    o += 3;
+    text[o++] = i % 7 == 0 ? '.' : 'x';
+    if (i % 7 == 0)
+      text[o++] = '.';
+    memset(text + o, 'y', line_len - 1);
+    o += line_len - 1;
+    memcpy(text + o, "\\r\\n\n", 5);
+    o += 5;
+  }
+  snprintf(text + o, cap - o, "S: .\\r\\n\n");
+  mail_transcript *t = script(text);
+  free(text);
+  mail_test_alloc ta;
+  mail_test_alloc_init(&ta);
+  mail_pop3 *p = session(t, mail_test_alloc_hooks(&ta));
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "pw"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
+  size_t before = ta.peak_bytes, total = 0;
+  ck_assert_int_eq(mail_pop3_retr(p, 1, body_sink_count, &total), MAIL_OK);
+  ck_assert_uint_eq(total, lines * (line_len + 2));
+  if (getenv("POP3_VERBOSE"))
+    fprintf(stderr, "bounded: peak %zu KiB (before RETR %zu KiB) for a %zu KiB message\n",
+            ta.peak_bytes / 1024, before / 1024, total / 1024);
+  ck_assert_msg(ta.peak_bytes < before + 300 * 1024, "peak %zu KiB for a %zu KiB message",
+                ta.peak_bytes / 1024, total / 1024);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  ck_assert_uint_eq(ta.live, 0);
+  mail_test_alloc_cleanup(&ta);
   mail_transcript_free(t);
 }
 END_TEST
@@ -1146,7 +1244,7 @@ START_TEST(test_hostile_servers)
   }
   /* The generator must actually reach the transaction commands. */
   ck_assert_int_gt(in_transaction, 1000);
-  if (getenv("POP3_HOSTILE_VERBOSE"))
+  if (getenv("POP3_VERBOSE"))
     fprintf(stderr, "hostile: %d of 5000 sessions logged in\n", in_transaction);
 }
 END_TEST
@@ -1184,6 +1282,7 @@ static Suite *pop3_suite(void)
   tcase_add_test(tc, test_event_loop);
   tcase_add_test(tc, test_secrets_wiped);
   tcase_add_test(tc, test_nomem);
+  tcase_add_test(tc, test_bounded_memory);
   tcase_add_test(tc, test_hostile_servers);
   suite_add_tcase(s, tc);
   return s;
