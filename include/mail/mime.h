@@ -455,6 +455,118 @@ MAIL_EXTERN const char *mail_msgid_list_get(const mail_msgid_list *list, size_t 
 /** Free a list. NULL is accepted. */
 MAIL_EXTERN void mail_msgid_list_free(mail_msgid_list *list);
 
+/* ------------------------------------------------------------------ */
+/* mbox (RFC 4155)                                                      */
+/* ------------------------------------------------------------------ */
+
+typedef struct mail_mbox_reader mail_mbox_reader;
+
+#define MAIL_MBOX_MBOXRD 0  /**< ">From ", ">>From ", ... lose one '>' */
+#define MAIL_MBOX_MBOXO  1  /**< only ">From " loses its '>' */
+
+#define MAIL_MBOX_CALLBACKS_VERSION 1
+
+/**
+ * Events of the mbox reader. A message starts at a "From " line at the
+ * start of the input or after a blank line (that blank line belongs to
+ * the separator). Text before the first "From " line is a message with an
+ * empty From_ line. A callback returning non-zero stops the reader
+ * (MAIL_ERR_CALLBACK).
+ */
+typedef struct mail_mbox_callbacks {
+  unsigned int version;  /**< MAIL_MBOX_CALLBACKS_VERSION */
+  void *user;
+  /** The From_ line without its line break (cut at 4 KiB). */
+  int (*message_start)(void *user, const char *from_line, size_t len);
+  /** Message bytes, unquoted, in chunks; feed them to a mail_mime_parser. */
+  int (*data)(void *user, const void *data, size_t len);
+  int (*message_end)(void *user);
+} mail_mbox_callbacks;
+
+/** Create a reader for format MAIL_MBOX_MBOXRD or MAIL_MBOX_MBOXO. */
+MAIL_EXTERN int mail_mbox_reader_new(mail_mbox_reader **out, int format,
+                                     const mail_mbox_callbacks *cb, const mail_allocator *alloc);
+/** Feed the next chunk (any split gives the same events). Never blocks. */
+MAIL_EXTERN int mail_mbox_reader_feed(mail_mbox_reader *r, const void *data, size_t len);
+/** End of input: ends the last message. */
+MAIL_EXTERN int mail_mbox_reader_finish(mail_mbox_reader *r);
+/** Free the reader. NULL is accepted. */
+MAIL_EXTERN void mail_mbox_reader_free(mail_mbox_reader *r);
+
+/* ------------------------------------------------------------------ */
+/* Delivery and disposition reports (RFC 3464, RFC 8098)                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Pass the decoded body of a message/delivery-status (or
+ * message/global-delivery-status) part, or of a
+ * message/disposition-notification part (mail_mime_part_decode()). All
+ * strings are NUL-terminated, unfolded, owned by the report; NULL when the
+ * field is absent. Typed prefixes ("rfc822;", "dns;", "smtp;") are
+ * removed, the type is kept in the *_type fields.
+ */
+
+/** Per-recipient fields of a DSN. */
+typedef struct mail_dsn_recipient {
+  const char *final_recipient;      /**< address from Final-Recipient */
+  const char *final_recipient_type; /**< its type, e.g. "rfc822" */
+  const char *original_recipient;   /**< address from Original-Recipient */
+  const char *action;               /**< lower case: failed, delayed, delivered, relayed, expanded */
+  const char *status;               /**< enhanced status code as written, e.g. "5.1.1" */
+  int status_class;                 /**< 2, 4 or 5; 0 when Status does not parse */
+  int status_subject;               /**< second number of Status */
+  int status_detail;                /**< third number of Status */
+  const char *remote_mta;           /**< host from Remote-MTA */
+  const char *diagnostic_code;      /**< text from Diagnostic-Code */
+  const char *diagnostic_type;      /**< its type, e.g. "smtp" */
+  const char *last_attempt_date;    /**< Last-Attempt-Date as written */
+  const char *will_retry_until;     /**< Will-Retry-Until as written */
+} mail_dsn_recipient;
+
+typedef struct mail_dsn mail_dsn;
+
+/**
+ * Parse a delivery-status body: per-message fields, then one block per
+ * recipient. Returns MAIL_OK, MAIL_ERR_SYNTAX (no recipient block),
+ * MAIL_ERR_NOMEM or MAIL_ERR_INVALID.
+ */
+MAIL_EXTERN int mail_dsn_parse(mail_dsn **out, const void *body, size_t len,
+                               const mail_allocator *alloc);
+/** Reporting-MTA (host), or NULL. */
+MAIL_EXTERN const char *mail_dsn_reporting_mta(const mail_dsn *dsn);
+/** Original-Envelope-Id, or NULL. */
+MAIL_EXTERN const char *mail_dsn_envelope_id(const mail_dsn *dsn);
+/** Arrival-Date as written, or NULL. */
+MAIL_EXTERN const char *mail_dsn_arrival_date(const mail_dsn *dsn);
+MAIL_EXTERN size_t mail_dsn_recipient_count(const mail_dsn *dsn);
+/** The i-th recipient block, or NULL. */
+MAIL_EXTERN const mail_dsn_recipient *mail_dsn_recipient_get(const mail_dsn *dsn, size_t i);
+/** Free a DSN. NULL is accepted. */
+MAIL_EXTERN void mail_dsn_free(mail_dsn *dsn);
+
+/** A message disposition notification (RFC 8098). */
+typedef struct mail_mdn {
+  const char *reporting_ua;        /**< Reporting-UA as written */
+  const char *original_recipient;  /**< address from Original-Recipient */
+  const char *final_recipient;     /**< address from Final-Recipient */
+  const char *original_message_id; /**< Original-Message-ID without brackets */
+  const char *disposition;         /**< the whole Disposition value */
+  const char *action_mode;         /**< "manual-action" or "automatic-action" */
+  const char *sending_mode;        /**< "mdn-sent-manually" or "mdn-sent-automatically" */
+  const char *type;                /**< lower case: displayed, deleted, dispatched, processed */
+  const char *error;               /**< Error field, or NULL */
+} mail_mdn;
+
+/**
+ * Parse a disposition-notification body into *out (allocated; release
+ * with mail_mdn_free()). Returns MAIL_OK, MAIL_ERR_SYNTAX (no
+ * Disposition or Final-Recipient), MAIL_ERR_NOMEM or MAIL_ERR_INVALID.
+ */
+MAIL_EXTERN int mail_mdn_parse(mail_mdn **out, const void *body, size_t len,
+                               const mail_allocator *alloc);
+/** Free an MDN. NULL is accepted. */
+MAIL_EXTERN void mail_mdn_free(mail_mdn *mdn);
+
 #ifdef __cplusplus
 }
 #endif
