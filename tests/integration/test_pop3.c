@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <mail/pop3.h>
@@ -364,6 +365,78 @@ START_TEST(test_rset_keeps)
 }
 END_TEST
 
+/* Event-loop use over a real socket and TLS: every call may return
+ * MAIL_ERR_AGAIN; the caller polls the fd and calls the same function. */
+static void wait_ready(mail_pop3 *p)
+{
+  mail_conn *c = mail_pop3_conn(p);
+  struct pollfd pfd = {mail_conn_fd(c), 0, 0};
+  int want = mail_conn_want(c);
+  if (want & MAIL_WANT_READ)
+    pfd.events |= POLLIN;
+  if (want & MAIL_WANT_WRITE)
+    pfd.events |= POLLOUT;
+  int64_t ms = mail_conn_timeout_ms(c);
+  ck_assert_int_ge(pfd.fd, 0);
+  ck_assert_int_ge(poll(&pfd, 1, ms < 0 || ms > 10000 ? 10000 : (int)ms), 0);
+}
+
+/* rc = call, repeated while it answers MAIL_ERR_AGAIN. */
+#define LOOP(rc, p, call)                                                      \
+  do {                                                                         \
+    int spins_ = 0;                                                            \
+    while (((rc) = (call)) == MAIL_ERR_AGAIN) {                                \
+      ck_assert_int_lt(++spins_, 100000);                                      \
+      wait_ready(p);                                                           \
+      again++;                                                                 \
+    }                                                                          \
+  } while (0)
+
+START_TEST(test_event_loop)
+{
+  long again = 0;
+  mail_pop3 *p = NULL;
+  ck_assert_int_eq(mail_pop3_new(&p, NULL), MAIL_OK);
+  mail_tls_config *cfg = tls_config();
+  mail_conn_set_tls_config(mail_pop3_conn(p), cfg);
+  mail_tls_config_free(cfg);
+  mail_conn_set_nonblocking(mail_pop3_conn(p), 1);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", mail_test_env("MAIL_TEST_PASS1")), MAIL_OK);
+  int rc;
+  LOOP(rc, p, mail_pop3_connect(p, "localhost", port_of("MAIL_TEST_POP3_PORT", 12110),
+                                MAIL_SECURITY_STARTTLS));
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert(mail_conn_is_verified(mail_pop3_conn(p)));
+  LOOP(rc, p, mail_pop3_auth(p));
+  ck_assert_int_eq(rc, MAIL_OK);
+  uint32_t count = 0;
+  uint64_t total = 0;
+  LOOP(rc, p, mail_pop3_stat(p, &count, &total));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, p, mail_pop3_list(p));
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert_uint_eq(mail_pop3_list_count(p), count);
+  if (count) {
+    uint32_t *all = calloc(count, sizeof *all);
+    for (uint32_t i = 0; i < count; i++)
+      all[i] = i + 1;
+    sink s = {0};
+    LOOP(rc, p, mail_pop3_retr_many(p, all, count, to_sink, &s));
+    ck_assert(rc == MAIL_OK || rc == MAIL_ERR_PARTIAL);
+    if (rc == MAIL_OK)
+      ck_assert_uint_eq((uint64_t)s.len, total);
+    free(all);
+    free(s.data);
+  }
+  int committed = 0;
+  LOOP(rc, p, mail_pop3_quit(p, &committed));
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert_int_eq(committed, 1);
+  ck_assert_int_gt(again, 0);
+  mail_pop3_free(p);
+}
+END_TEST
+
 int main(void)
 {
   mail_test_require_servers();
@@ -375,6 +448,7 @@ int main(void)
   tcase_add_test(tc, test_wrong_password_and_no_ca);
   tcase_add_test(tc, test_smtp_to_pop3);
   tcase_add_test(tc, test_rset_keeps);
+  tcase_add_test(tc, test_event_loop);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
