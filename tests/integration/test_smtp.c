@@ -228,6 +228,28 @@ START_TEST(submission_every_mechanism)
 }
 END_TEST
 
+/* Verification failures stop before anything but EHLO/STARTTLS is sent. */
+START_TEST(tls_verification_failures)
+{
+  mail_smtp *s;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK); /* system CAs: our test CA is unknown */
+  ck_assert_int_eq(mail_smtp_set_auth(s, env("MAIL_TEST_USER1"), env("MAIL_TEST_PASS1")), MAIL_OK);
+  int rc = mail_smtp_connect(s, "localhost", port("MAIL_TEST_SUBMISSION_PORT"), MAIL_SECURITY_STARTTLS);
+  ck_assert_msg(rc == MAIL_ERR_TLS_VERIFY, "%s", mail_strerror(rc));
+  ck_assert_int_eq(mail_smtp_auth(s), MAIL_ERR_STATE);
+  mail_smtp_free(s);
+  s = session();
+  rc = mail_smtp_connect(s, "localhost", port("MAIL_TEST_SMTPS_PORT"), MAIL_SECURITY_IMPLICIT_TLS);
+  ck_assert_int_eq(rc, MAIL_OK);
+  mail_smtp_free(s);
+  s = session(); /* right CA, wrong name */
+  ck_assert_int_eq(mail_conn_set_tls_server_name(mail_smtp_conn(s), "wrong.example"), MAIL_OK);
+  rc = mail_smtp_connect(s, "localhost", port("MAIL_TEST_SMTP_PORT"), MAIL_SECURITY_STARTTLS);
+  ck_assert_msg(rc == MAIL_ERR_TLS_VERIFY, "%s", mail_strerror(rc));
+  mail_smtp_free(s);
+}
+END_TEST
+
 START_TEST(smtps_implicit_tls)
 {
   mail_smtp *s = session();
@@ -441,6 +463,7 @@ int main(void)
   TCase *tc = tcase_create("servers");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, submission_every_mechanism);
+  tcase_add_test(tc, tls_verification_failures);
   tcase_add_test(tc, smtps_implicit_tls);
   tcase_add_test(tc, plain_port_starttls_8bit_and_utf8);
   tcase_add_test(tc, attachment_5mb);

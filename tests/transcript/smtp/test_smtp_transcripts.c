@@ -434,6 +434,20 @@ static int scn_lmtp_bdat(run *r)
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
+static int scn_lmtp_dsn(run *r)
+{
+  static const char *const rc2[] = {"bob@libmail.test", "c\xC3\xA9" "dric@libmail.test", NULL};
+  TRY(mail_smtp_set_lmtp(r->s, 1));
+  TRY(connect_plain(r));
+  TRY(envelope(r, rc2, BODY, strlen(BODY)));
+  TRY(mail_smtp_envelope_set_ret(r->e, MAIL_SMTP_RET_FULL));
+  TRY(mail_smtp_envelope_set_envid(r->e, "lmtp-1"));
+  TRY(mail_smtp_envelope_set_notify(r->e, 0, MAIL_SMTP_NOTIFY_FAILURE | MAIL_SMTP_NOTIFY_DELAY));
+  TRY(mail_smtp_envelope_set_orcpt(r->e, 0, "bob@libmail.test"));
+  TRY(mail_smtp_envelope_set_notify(r->e, 1, MAIL_SMTP_NOTIFY_SUCCESS));
+  return DO(r, mail_smtp_send(r->s, r->e));
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(run *r);
@@ -481,6 +495,7 @@ static const scenario scenarios[] = {
   {"greeting_554.txt", scn_greeting, MAIL_ERR_SERVER},
   {"greeting_421.txt", scn_greeting, MAIL_ERR_SERVER_CLOSING},
   {"lmtp_bdat.txt", scn_lmtp_bdat, MAIL_ERR_PARTIAL},
+  {"lmtp_dsn_smtputf8.txt", scn_lmtp_dsn, MAIL_OK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
