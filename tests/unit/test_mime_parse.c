@@ -9,6 +9,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "../support/alloc.h"
 
 static mail_allocator A;
 static void setup(void) { mail_alloc_init(&A, NULL); }
@@ -494,6 +495,69 @@ START_TEST(streaming_to_utf8_every_split)
 }
 END_TEST
 
+/* Every allocation of a parse (tree, decoding, header decoding, address
+ * lists, streaming with UTF-8 conversion) made to fail in turn: the result
+ * is MAIL_OK or MAIL_ERR_NOMEM, never a crash, and nothing leaks. */
+static int fail_run(mail_test_alloc *t)
+{
+  const mail_allocator *a = mail_test_alloc_hooks(t);
+  const char *m = SAMPLES[0];
+  mail_mime_message *msg;
+  int rc = mail_mime_message_parse(&msg, m, strlen(m), MAIL_MIME_CHECK_HEADERS, NULL, a);
+  if (rc)
+    return rc;
+  mail_mime_part *root = mail_mime_message_root(msg);
+  mail_mime_part_header_decoded(root, "subject");
+  for (size_t i = 0; i < mail_mime_part_child_count(root); i++) {
+    unsigned char *out;
+    size_t len;
+    if (mail_mime_part_decode(mail_mime_part_child(root, i), MAIL_MIME_TO_UTF8, &out, &len) == MAIL_OK)
+      mail_free(a, out);
+  }
+  mail_mime_part_set_header(root, "Subject", "x");
+  mail_mime_message_free(msg);
+  mail_address_list *l;
+  const char *s = "\"A\" <a@b>, g: c@d;, =?utf-8?q?x?= <e@f>";
+  if (mail_address_list_parse(&l, s, strlen(s), 0, NULL, a) == MAIL_OK)
+    mail_address_list_free(l);
+  log_t lg;
+  memset(&lg, 0, sizeof lg);
+  mail_buf_init(&lg.b, &A, 0);
+  mail_mime_callbacks cb = {MAIL_MIME_CALLBACKS_VERSION, &lg, ev_start, ev_header, ev_hend,
+                            ev_body, ev_end, ev_defect};
+  mail_mime_parser *p;
+  if ((rc = mail_mime_parser_new(&p, a)) == MAIL_OK) {
+    mail_mime_parser_set_callbacks(p, &cb);
+    mail_mime_parser_set_flags(p, MAIL_MIME_TO_UTF8);
+    rc = mail_mime_parser_feed(p, m, 50);
+    if (!rc)
+      rc = mail_mime_parser_feed(p, m + 50, strlen(m) - 50);
+    if (!rc)
+      rc = mail_mime_parser_finish(p);
+    mail_mime_parser_free(p);
+  }
+  mail_buf_free(&lg.b);
+  return rc;
+}
+
+START_TEST(allocation_failures)
+{
+  for (unsigned long n = 1; n < 5000; n++) {
+    mail_test_alloc t;
+    mail_test_alloc_init(&t);
+    mail_test_alloc_fail_at(&t, n, 0);
+    int rc = fail_run(&t);
+    ck_assert_msg(rc == MAIL_OK || rc == MAIL_ERR_NOMEM, "n=%lu rc=%d", n, rc);
+    ck_assert_msg(t.live == 0, "n=%lu: %zu allocations leaked", n, t.live);
+    int injected = t.failures != 0;
+    mail_test_alloc_cleanup(&t);
+    if (!injected)
+      { ck_assert_uint_gt(n, 50); return; } /* every allocation has failed once */
+  }
+  ck_abort_msg("more than 5000 allocations");
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("mime_parse");
@@ -513,6 +577,7 @@ static Suite *suite(void)
   tcase_add_test(t, callback_stops);
   tcase_add_test(t, streams_large_body);
   tcase_add_test(t, streaming_to_utf8_every_split);
+  tcase_add_test(t, allocation_failures);
   suite_add_tcase(s, t);
   return s;
 }
