@@ -51,4 +51,18 @@ expect 6 "every recipient refused" $AUTH "$SUB" $FROM --to "nobody@libmail.test"
 printf 'Subject: raw\r\n\r\nraw body\r\n' >"$TMP/raw"
 expect 0 "raw message over SMTPS" $AUTH "smtps://localhost:$MAIL_TEST_SMTPS_PORT" $FROM --to "$MAIL_TEST_ADDR2" --raw "$TMP/raw"
 expect 0 "LMTP over the unix socket" "lmtp://$MAIL_TEST_LMTP_SOCKET" $FROM --to "$MAIL_TEST_ADDR2" --raw "$TMP/raw"
+# A server that breaks the protocol (8) and one that never answers (3).
+for mode in garbage silent; do
+  rm -f "$TMP/port"
+  ${PYTHON:-python3} "$(dirname "$0")/mailsend_badserver.py" $mode "$TMP/port" &
+  pid=$!
+  i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+  p=$(cat "$TMP/port")
+  if [ $mode = garbage ]; then
+    expect 8 "protocol violation by the server" --tls none "smtp://127.0.0.1:$p" $FROM --to "$MAIL_TEST_ADDR2"
+  else
+    expect 3 "timeout (no greeting)" --timeout 1 --tls none "smtp://127.0.0.1:$p" $FROM --to "$MAIL_TEST_ADDR2"
+  fi
+  kill $pid 2>/dev/null; wait $pid 2>/dev/null
+done
 exit $fail
