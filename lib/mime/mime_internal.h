@@ -123,6 +123,7 @@ struct mail_mime_parser {
   /* header block state */
   int hdr_first_line;
   int hdr_skip_eol;           /* dropping the rest of an overlong line */
+  size_t hdr_scanned;         /* bytes of the unfinished header line known to hold no line break */
   int body_at_line_start;
   /* leaf decoding */
   mime_decoder dec;

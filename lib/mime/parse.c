@@ -501,9 +501,13 @@ static int step_header(mail_mime_parser *p, const unsigned char *d, size_t n, si
     p->hdr_skip_eol = 0;
     return STEP_PROGRESS;
   }
-  const unsigned char *nl = memchr(d + pos, '\n', n - pos);
+  /* Resume the search where the last chunk ended: feeding a long line in
+   * small pieces stays linear. */
+  size_t from = pos + (p->hdr_scanned < n - pos ? p->hdr_scanned : n - pos);
+  const unsigned char *nl = memchr(d + from, '\n', n - from);
   size_t end, next;
   int terminated = 1;
+  p->hdr_scanned = 0;
   if (nl) {
     end = (size_t)(nl - d);
     next = end + 1;
@@ -525,6 +529,7 @@ static int step_header(mail_mime_parser *p, const unsigned char *d, size_t n, si
     end = next = n;
     terminated = 0;
   } else {
+    p->hdr_scanned = n - pos;
     return STEP_MORE;
   }
   size_t cl = end;
@@ -777,6 +782,7 @@ void mail_mime_parser_reset(mail_mime_parser *p)
   p->decoded_total = 0;
   p->limit_parts_hit = p->limit_decoded_hit = 0;
   p->hdr_skip_eol = 0;
+  p->hdr_scanned = 0;
 }
 
 int mail_mime_parser_set_callbacks(mail_mime_parser *p, const mail_mime_callbacks *cb)

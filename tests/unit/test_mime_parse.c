@@ -383,6 +383,16 @@ START_TEST(limit_headers_and_long_header)
   ck_assert_uint_ge(mail_mime_parser_defect_total(p), 1);
   mail_mime_parser_free(p);
   mail_buf_free(&m);
+
+  /* a 512 KiB header line fed one byte at a time stays linear */
+  ck_assert_int_eq(mail_mime_parser_new(&p, &A), MAIL_OK);
+  ck_assert_int_eq(mail_mime_parser_feed(p, "X-A: ", 5), MAIL_OK);
+  for (int i = 0; i < 512 * 1024; i++)
+    ck_assert_int_eq(mail_mime_parser_feed(p, "a", 1), MAIL_OK);
+  ck_assert_int_eq(mail_mime_parser_feed(p, "\n\nbody", 7), MAIL_OK);
+  ck_assert_int_eq(mail_mime_parser_finish(p), MAIL_OK);
+  ck_assert_uint_eq(mail_mime_parser_defect_total(p), 0);
+  mail_mime_parser_free(p);
 }
 END_TEST
 
