@@ -230,23 +230,26 @@ static int sasl_reply(mail_pop3 *p)
   int rc = mail_sasl_reply(p->sasl, kind, payload, plen, &next);
   if (rc == MAIL_SASL_SEND_LINE || rc == MAIL_SASL_SEND_COMMAND) {
     rc = send_sasl(p, rc, &next);
-    return rc == MAIL_ERR_AGAIN ? MAIL_OK : rc;
-  }
-  if (rc == MAIL_OK) {
+    if (rc == MAIL_ERR_AGAIN)
+      return MAIL_OK;
+  } else if (rc == MAIL_OK) {
     if (p->reply.status != MAIL_POP3_OK)
-      return MAIL_ERR_PROTOCOL;
+      return mail_conn_fail(p->conn, MAIL_ERR_PROTOCOL, "SASL finished before the server did");
     return logged_in(p);
-  }
-  if (rc == MAIL_ERR_SASL_SERVER) {
-    mail_conn_fail(p->conn, rc, "the server failed SASL mutual authentication");
-    return rc;
-  }
-  if (rc == MAIL_ERR_AUTH)
+  } else if (rc == MAIL_ERR_SASL_SERVER) {
+    return mail_conn_fail(p->conn, rc, "the server failed SASL mutual authentication");
+  } else if (rc == MAIL_ERR_AUTH) {
     return refused(p);
-  if (rc == MAIL_ERR_PROTOCOL)
+  } else if (rc == MAIL_ERR_PROTOCOL) {
     return mail_conn_fail(p->conn, rc, "unexpected reply during AUTH");
-  /* A SASL error while the server still waits for our answer was turned
-   * into an abort line by the engine; anything else ends the login. */
+  }
+  /* A bad challenge was answered with the abort line by the engine; an
+   * error left now (no memory) while the server still waits for our line
+   * leaves the session out of step: it ends here. */
+  if (p->reply.status == MAIL_POP3_CONTINUE && !mail_status_is_fatal(rc)) {
+    mail_conn_fail(p->conn, rc, "the SASL exchange broke off");
+    mail_conn_close(p->conn);
+  }
   return rc;
 }
 

@@ -984,6 +984,23 @@ static int scenario_pipelined(const mail_allocator *a, mail_transcript *t)
   return rc;
 }
 
+static int scenario_cram(const mail_allocator *a, mail_transcript *t)
+{
+  mail_pop3 *p = NULL;
+  int rc = mail_pop3_new(&p, a);
+  if (rc)
+    return rc;
+  rc = mail_transcript_attach(t, mail_pop3_conn(p));
+  if (!rc)
+    rc = mail_pop3_set_auth(p, "tim", "tanstaaftanstaaf");
+  if (!rc)
+    rc = mail_pop3_connect_url(p, "pop3s://pop.test");
+  if (!rc)
+    rc = mail_pop3_auth(p);
+  mail_pop3_free(p);
+  return rc;
+}
+
 static void nomem_run(const char *file, int (*run)(const mail_allocator *, mail_transcript *))
 {
   mail_transcript *t = load(file);
@@ -1011,6 +1028,7 @@ START_TEST(test_nomem)
 {
   nomem_run("stls_user.txt", scenario);
   nomem_run("pipelined.txt", scenario_pipelined);
+  nomem_run("sasl_cram.txt", scenario_cram);
 }
 END_TEST
 
