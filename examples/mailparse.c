@@ -99,6 +99,14 @@ static int leaf_digest(mail_mime_part *part, uint64_t *size, char hex[65])
   return 0;
 }
 
+typedef struct leaf_info {
+  uint64_t size;
+  char hex[65];
+} leaf_info;
+
+static leaf_info *g_leaves;
+static size_t g_nleaves, g_printed;
+
 static int is_leaf(const mail_mime_part *p)
 {
   return mail_mime_part_child_count(p) == 0 && !mail_mime_part_is_multipart(p);
@@ -128,10 +136,20 @@ static void walk(mail_mime_part *p, int json, int *first)
       printf(" defect=%s@%llu", mail_mime_defect_name(kind), (unsigned long long)off);
     }
     putchar('\n');
+  } else if (is_leaf(p) && json == 1) {
+    /* first pass: decode every leaf so its defects are known */
+    leaf_info *li = realloc(g_leaves, (g_nleaves + 1) * sizeof *li);
+    if (!li)
+      exit(1);
+    g_leaves = li;
+    li[g_nleaves].size = 0;
+    li[g_nleaves].hex[0] = 0;
+    leaf_digest(p, &li[g_nleaves].size, li[g_nleaves].hex);
+    g_nleaves++;
   } else if (is_leaf(p)) {
-    uint64_t size = 0;
-    char hex[65] = "";
-    leaf_digest(p, &size, hex);
+    uint64_t size = g_leaves[g_printed].size;
+    const char *hex = g_leaves[g_printed].hex;
+    g_printed++;
     printf("%s\n    {\"path\": ", *first ? "" : ",");
     *first = 0;
     json_str(mail_mime_part_path(p));
@@ -217,10 +235,9 @@ int main(int argc, char **argv)
     json_addresses(root, "from");
     printf(",\n  \"to\": ");
     json_addresses(root, "to");
-    printf(",\n  \"parts\": [");
+    /* Decode every leaf first: decoding adds its defects. */
     walk(root, 1, &first);
-    /* Defects last: decoding the leaves above adds theirs. */
-    printf("\n  ],\n  \"defects\": [");
+    printf(",\n  \"defects\": [");
     for (size_t i = 0; i < mail_mime_message_defect_count(msg); i++) {
       int kind;
       uint64_t off;
@@ -231,7 +248,11 @@ int main(int argc, char **argv)
       json_str(p ? mail_mime_part_path(p) : NULL);
       putchar('}');
     }
-    printf("]\n}\n");
+    printf("],\n  \"parts\": [");
+    first = 1;
+    walk(root, 2, &first);
+    printf("\n  ]\n}\n");
+    free(g_leaves);
   }
   mail_mime_message_free(msg);
   free(data);
