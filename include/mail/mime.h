@@ -449,6 +449,7 @@ typedef struct mail_msgid_list mail_msgid_list;
  */
 MAIL_EXTERN int mail_msgid_list_parse(mail_msgid_list **out, const char *text, size_t len,
                                       unsigned int *defects, const mail_allocator *alloc);
+/** Number of ids in the list. */
 MAIL_EXTERN size_t mail_msgid_list_count(const mail_msgid_list *list);
 /** The i-th id (NUL-terminated, no brackets) or NULL. */
 MAIL_EXTERN const char *mail_msgid_list_get(const mail_msgid_list *list, size_t i);
@@ -538,6 +539,7 @@ MAIL_EXTERN const char *mail_dsn_reporting_mta(const mail_dsn *dsn);
 MAIL_EXTERN const char *mail_dsn_envelope_id(const mail_dsn *dsn);
 /** Arrival-Date as written, or NULL. */
 MAIL_EXTERN const char *mail_dsn_arrival_date(const mail_dsn *dsn);
+/** Number of per-recipient blocks. */
 MAIL_EXTERN size_t mail_dsn_recipient_count(const mail_dsn *dsn);
 /** The i-th recipient block, or NULL. */
 MAIL_EXTERN const mail_dsn_recipient *mail_dsn_recipient_get(const mail_dsn *dsn, size_t i);
