@@ -9,6 +9,7 @@
 #include "core/cmdq.h"
 #include "core/conn_internal.h"
 #include "parse/smtp_reply.h"
+#include "sasl/sasl_internal.h"
 
 /* Protocol states, named in the trace by smtp_state(). */
 enum smtp_state {
@@ -165,6 +166,48 @@ struct mail_smtp {
   unsigned char *chunk;   /* body read buffer */
   unsigned char *xform;   /* DATA transform output */
 };
+
+/* Body bytes read from the source at a time, and how much output may be
+ * queued before the producer waits for the transport to drain. */
+#define SMTP_CHUNK 65536
+#define SMTP_HIGH_WATER (128 * 1024)
+
+/* ---- smtp_engine.c ---- */
+/* The driver's step (mail_advance_fn). */
+int smtp_advance(void *engine);
+/* Change the protocol state (the only place it changes; traced). */
+void smtp_state(mail_smtp *s, int st);
+const char *smtp_state_label(int st);
+/* 1 when the server advertised kw (after the last EHLO). */
+int smtp_has(const mail_smtp *s, const char *kw);
+/* Queue a command-queue entry. */
+int smtp_push(mail_smtp *s, int kind, size_t arg, unsigned flags);
+/* Queue one command line (text without CRLF) and its queue entry. */
+int smtp_command(mail_smtp *s, int kind, size_t arg, const char *text);
+/* The operation is over once the queue is empty; rc is its result. */
+void smtp_finish(mail_smtp *s, int rc);
+/* Close the connection at once (no QUIT) and finish with rc. */
+int smtp_abort(mail_smtp *s, int rc, const char *why);
+/* Recognise enhanced status codes in replies from now on (or not). */
+void smtp_set_enhanced(mail_smtp *s, int on);
+/* Queue an AUTH command or response (rc: MAIL_SASL_SEND_*), as a secret. */
+int smtp_send_auth(mail_smtp *s, int rc, const mail_sasl_msg *m);
+
+/* ---- smtp_tx.c ---- */
+/* Everything that can be refused without sending a byte. */
+int smtp_check_send(mail_smtp *s, mail_smtp_envelope *e);
+/* Decide SMTPUTF8 and build the wire form of every address. */
+int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e);
+/* Queue the next transaction commands (all at once when pipelining). */
+int smtp_issue(mail_smtp *s);
+/* Stream the body: MAIL_OK done, MAIL_ERR_AGAIN wait, 1 read replies first. */
+int smtp_produce(mail_smtp *s);
+/* Replies to the transaction's commands. */
+int smtp_on_mail(mail_smtp *s, const mail_smtp_reply *r);
+int smtp_on_rcpt(mail_smtp *s, size_t i, const mail_smtp_reply *r);
+int smtp_on_data(mail_smtp *s, const mail_smtp_reply *r);
+int smtp_on_bdat(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r);
+int smtp_on_final(mail_smtp *s, const mail_smtp_reply *r);
 
 /* ---- envelope.c ---- */
 /* Forget the results of an earlier send. */

@@ -1,0 +1,389 @@
+/*
+ * The SMTP/LMTP engine: the step the driver runs (smtp_advance), the
+ * replies to connection setup (greeting, EHLO/HELO/LHLO, STARTTLS) and
+ * AUTH, and the helpers every part uses.
+ *
+ * The engine does no I/O. smtp_advance() parses reply lines from the
+ * connection's reader, matches each complete reply to the oldest command
+ * in the command queue and lets that command's handler decide what to send
+ * next (transaction replies are handled in smtp_tx.c). smtp_state() is the
+ * only place the protocol state changes, so the trace names every
+ * transition.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "net/local_name.h"
+#include "sasl/sasl_internal.h"
+#include "smtp/smtp_internal.h"
+
+static const char *const state_names[SMTP_ST_COUNT] = {
+  "DISCONNECTED", "CONNECT", "GREETING", "EHLO", "HELO", "STARTTLS", "TLS", "AUTH",
+  "IDLE", "ENVELOPE", "BODY", "FINAL", "RSET", "NOOP", "QUIT",
+};
+
+const char *smtp_state_label(int st)
+{
+  return st >= 0 && st < SMTP_ST_COUNT ? state_names[st] : "?";
+}
+
+/* The default EHLO name: the host's name when it is fully qualified, else
+ * the connection's local address as a literal (RFC 5321 4.1.4). No DNS
+ * lookup: it could block an event loop. */
+static const char *default_client_name(mail_smtp *s)
+{
+  char h[256];
+  if (gethostname(h, sizeof h - 1) == 0) {
+    h[sizeof h - 1] = '\0';
+    size_t n = strlen(h);
+    int ok = strchr(h, '.') != NULL && h[0] != '.' && h[n - 1] != '.';
+    for (const char *p = h; *p && ok; p++)
+      ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+           *p == '-' || *p == '.';
+    if (ok) {
+      memcpy(s->default_name, h, n + 1);
+      return s->default_name;
+    }
+  }
+  if (mail_net_local_address_literal(mail_conn_fd(s->conn), s->default_name,
+                                     sizeof s->default_name) == 0)
+    return s->default_name;
+  return "[127.0.0.1]";
+}
+
+/* This is the ONLY place the protocol state changes. */
+void smtp_state(mail_smtp *s, int st)
+{
+  if (s->state == st)
+    return;
+  mail_conn_trace_info(s->conn, "%s state %s -> %s", s->lmtp ? "LMTP" : "SMTP",
+                       state_names[s->state], state_names[st]);
+  s->state = st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Engine helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+int smtp_has(const mail_smtp *s, const char *kw)
+{
+  return s->caps_valid && mail_smtp_caps_find(s->caps, kw, NULL) == MAIL_OK;
+}
+
+int smtp_push(mail_smtp *s, int kind, size_t arg, unsigned flags)
+{
+  mail_cmd c = {.kind = kind, .flags = flags, .arg = arg};
+  return mail_cmdq_push(&s->q, &c);
+}
+
+/* Queue one command line (text without CRLF) and its queue entry. */
+int smtp_command(mail_smtp *s, int kind, size_t arg, const char *text)
+{
+  int rc = mail_conn_sendf(s->conn, "%s\r\n", text);
+  return rc ? rc : smtp_push(s, kind, arg, 0);
+}
+
+/* The operation is over once the queue is empty; rc is its result. */
+void smtp_finish(mail_smtp *s, int rc)
+{
+  s->op_done = 1;
+  s->op_result = rc;
+}
+
+/* End the connection now (no QUIT): used when continuing would send
+ * something it must not (STARTTLS failed) or cannot end cleanly (a body
+ * source failed in the middle of DATA). */
+int smtp_abort(mail_smtp *s, int rc, const char *why)
+{
+  mail_conn_fail(s->conn, rc, "%s", why);
+  mail_conn_close(s->conn);
+  mail_cmdq_clear(&s->q);
+  smtp_state(s, SMTP_ST_DISCONNECTED);
+  smtp_finish(s, rc);
+  return rc;
+}
+
+void smtp_set_enhanced(mail_smtp *s, int on)
+{
+  s->acc[0].enhanced = on;
+  s->acc[1].enhanced = on;
+}
+
+static int send_hello(mail_smtp *s, int kind)
+{
+  const char *verb = kind == CMD_HELO ? "HELO" : (s->lmtp ? "LHLO" : "EHLO");
+  smtp_state(s, kind == CMD_HELO ? SMTP_ST_HELO : SMTP_ST_EHLO);
+  const char *name = s->client_name ? s->client_name : default_client_name(s);
+  int rc = mail_conn_sendf(s->conn, "%s %s\r\n", verb, name);
+  return rc ? rc : smtp_push(s, kind, 0, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection setup: greeting, EHLO, STARTTLS                           */
+/* ------------------------------------------------------------------ */
+
+static int tls_wanted(const mail_smtp *s)
+{
+  return s->conn_security == MAIL_SECURITY_STARTTLS ||
+         s->conn_security == MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE;
+}
+
+/* EHLO succeeded (or HELO): upgrade, or the connection is ready. */
+static int after_hello(mail_smtp *s)
+{
+  if (!mail_conn_is_tls(s->conn) && tls_wanted(s)) {
+    if (smtp_has(s, "STARTTLS")) {
+      smtp_state(s, SMTP_ST_STARTTLS);
+      return smtp_command(s, CMD_STARTTLS, 0, "STARTTLS");
+    }
+    if (s->conn_security == MAIL_SECURITY_STARTTLS)
+      return smtp_abort(s, MAIL_ERR_STARTTLS, "the server does not offer STARTTLS");
+    mail_conn_trace_info(s->conn, "no STARTTLS offered: continuing WITHOUT TLS (opportunistic)");
+  }
+  smtp_state(s, SMTP_ST_IDLE);
+  smtp_finish(s, MAIL_OK);
+  return MAIL_OK;
+}
+
+static int on_greeting(mail_smtp *s, const mail_smtp_reply *r)
+{
+  int code = mail_smtp_reply_code(r);
+  if (code != 220)
+    return smtp_abort(s, MAIL_ERR_SERVER, "the server refused the session in its greeting");
+  return send_hello(s, CMD_EHLO);
+}
+
+static int on_hello(mail_smtp *s, int kind, const mail_smtp_reply *r)
+{
+  int code = mail_smtp_reply_code(r);
+  if (code / 100 == 2) {
+    if (kind == CMD_EHLO) {
+      int rc = mail_smtp_caps_parse_ehlo(s->caps, r);
+      if (rc)
+        return rc;
+      s->caps_valid = 1;
+      smtp_set_enhanced(s, smtp_has(s, "ENHANCEDSTATUSCODES"));
+    } else {
+      s->helo_mode = 1;
+    }
+    return after_hello(s);
+  }
+  int tls_required = s->conn_security == MAIL_SECURITY_STARTTLS && !mail_conn_is_tls(s->conn);
+  if (kind == CMD_EHLO && !s->lmtp && !tls_required && (code == 500 || code == 502 || code == 554 ||
+                                                        code == 504 || code == 550))
+    return send_hello(s, CMD_HELO);
+  if (tls_required)
+    return smtp_abort(s, MAIL_ERR_STARTTLS, "EHLO refused: STARTTLS cannot be negotiated");
+  return smtp_abort(s, MAIL_ERR_SERVER, "the server refused EHLO/HELO");
+}
+
+static int on_starttls(mail_smtp *s, const mail_smtp_reply *r)
+{
+  if (mail_smtp_reply_code(r) != 220) {
+    if (s->conn_security == MAIL_SECURITY_STARTTLS)
+      return smtp_abort(s, MAIL_ERR_STARTTLS, "the server refused STARTTLS");
+    mail_conn_trace_info(s->conn, "STARTTLS refused: continuing WITHOUT TLS (opportunistic)");
+    smtp_state(s, SMTP_ST_IDLE);
+    smtp_finish(s, MAIL_OK);
+    return MAIL_OK;
+  }
+  /* Fails (and closes) when any byte is already buffered after the go-ahead. */
+  int rc = mail_conn_start_tls(s->conn);
+  if (rc) {
+    smtp_state(s, SMTP_ST_DISCONNECTED);
+    mail_cmdq_clear(&s->q);
+    return rc;
+  }
+  /* Everything learned before TLS is forgotten; EHLO again once the
+   * handshake is done (smtp_advance() sees need_ehlo). */
+  s->caps_valid = 0;
+  smtp_set_enhanced(s, 0);
+  s->helo_mode = 0;
+  s->need_ehlo = 1;
+  smtp_state(s, SMTP_ST_TLS);
+  return MAIL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* AUTH                                                                 */
+/* ------------------------------------------------------------------ */
+
+int smtp_send_auth(mail_smtp *s, int rc, const mail_sasl_msg *m)
+{
+  int q;
+  if (rc == MAIL_SASL_SEND_COMMAND) {
+    q = mail_conn_sendf(s->conn, "AUTH %s", m->mech);
+    if (!q && m->data) {
+      q = mail_conn_send(s->conn, " ", 1);
+      if (!q)
+        q = mail_conn_send_secret(s->conn, m->data, m->len);
+    }
+  } else {
+    q = mail_conn_send_secret(s->conn, m->data, m->len);
+  }
+  if (!q)
+    q = mail_conn_send(s->conn, "\r\n", 2);
+  return q ? q : smtp_push(s, CMD_AUTH, 0, 0);
+}
+
+static int on_auth(mail_smtp *s, const mail_smtp_reply *r)
+{
+  int code = mail_smtp_reply_code(r);
+  int kind;
+  const char *payload = NULL;
+  size_t plen = 0;
+  if (code == 334) {
+    kind = MAIL_SASL_REPLY_CONTINUE;
+    payload = mail_smtp_reply_line(r, 0, &plen);
+    while (plen && (payload[plen - 1] == ' ' || payload[plen - 1] == '\t'))
+      plen--;
+  } else if (code == 235) {
+    kind = MAIL_SASL_REPLY_SUCCESS;
+  } else if (code == 535) {
+    kind = MAIL_SASL_REPLY_FAILURE;
+  } else if (code == 504) {
+    kind = MAIL_SASL_REPLY_UNSUPPORTED;
+  } else {
+    kind = MAIL_SASL_REPLY_ERROR;
+  }
+  mail_sasl_msg next;
+  int rc = mail_sasl_reply(s->sasl, kind, payload, plen, &next);
+  if (rc == MAIL_SASL_SEND_LINE || rc == MAIL_SASL_SEND_COMMAND)
+    return smtp_send_auth(s, rc, &next);
+  smtp_state(s, SMTP_ST_IDLE);
+  if (rc == MAIL_ERR_SASL_SERVER)
+    return smtp_abort(s, rc, "the server failed SASL mutual authentication");
+  if (rc == MAIL_ERR_SERVER && code == 535)
+    rc = MAIL_ERR_AUTH;
+  smtp_finish(s, rc);
+  return MAIL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The step                                                             */
+/* ------------------------------------------------------------------ */
+
+static int dispatch(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
+{
+  int code = mail_smtp_reply_code(r);
+  if (c->kind == CMD_QUIT) { /* mail_smtp_quit() closes */
+    smtp_finish(s, MAIL_OK);
+    return MAIL_OK;
+  }
+  if (code == 421) {
+    int rc = smtp_abort(s, MAIL_ERR_SERVER_CLOSING, "the server is closing the session (421)");
+    return rc;
+  }
+  switch (c->kind) {
+  case CMD_GREETING:
+    return on_greeting(s, r);
+  case CMD_EHLO:
+  case CMD_HELO:
+    return on_hello(s, c->kind, r);
+  case CMD_STARTTLS:
+    return on_starttls(s, r);
+  case CMD_AUTH:
+    return on_auth(s, r);
+  case CMD_MAIL:
+    return smtp_on_mail(s, r);
+  case CMD_RCPT:
+    return smtp_on_rcpt(s, c->arg, r);
+  case CMD_DATA:
+    return smtp_on_data(s, r);
+  case CMD_BDAT:
+    return smtp_on_bdat(s, c, r);
+  case CMD_FINAL:
+    return smtp_on_final(s, r);
+  case CMD_RSET:
+    smtp_state(s, SMTP_ST_IDLE);
+    if (c->arg) { /* the RSET after a failed transaction */
+      if (s->decisive)
+        s->last = s->decisive;
+      smtp_finish(s, s->tx.result);
+    }
+    else
+      smtp_finish(s, code / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
+    return MAIL_OK;
+  case CMD_NOOP:
+    smtp_state(s, SMTP_ST_IDLE);
+    smtp_finish(s, code / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
+    return MAIL_OK;
+  }
+  return MAIL_ERR_INTERNAL;
+}
+
+int smtp_advance(void *engine)
+{
+  mail_smtp *s = engine;
+  mail_reader *rd = mail_conn_reader(s->conn);
+  if (s->cancelled) {
+    s->cancelled = 0;
+    return smtp_abort(s, MAIL_ERR_CANCELLED, "cancelled");
+  }
+  for (;;) {
+    if (s->need_ehlo) {
+      s->need_ehlo = 0;
+      int rc = send_hello(s, CMD_EHLO);
+      if (rc)
+        return rc;
+    }
+    if (s->state == SMTP_ST_BODY) {
+      int rc = smtp_produce(s);
+      if (rc == MAIL_ERR_AGAIN || (rc < 0 && rc != MAIL_OK))
+        return rc;
+    }
+    if (mail_cmdq_count(&s->q) == 0) {
+      if (s->op_done)
+        return s->op_result;
+      if (s->state == SMTP_ST_TLS)
+        return MAIL_ERR_AGAIN; /* the handshake runs first */
+      return mail_conn_fail(s->conn, MAIL_ERR_INTERNAL, "SMTP engine stalled in %s",
+                            state_names[s->state]);
+    }
+    const char *line;
+    size_t len;
+    int rc = mail_reader_line(rd, &line, &len, NULL);
+    if (rc == MAIL_ERR_AGAIN)
+      return rc;
+    if (rc == MAIL_ERR_CLOSED) {
+      mail_cmd *head = mail_cmdq_head(&s->q);
+      if (head && head->kind == CMD_QUIT) { /* a close answers QUIT as well */
+        mail_cmdq_clear(&s->q);
+        return MAIL_OK;
+      }
+      smtp_state(s, SMTP_ST_DISCONNECTED);
+      mail_cmdq_clear(&s->q);
+      return mail_conn_fail(s->conn, MAIL_ERR_CLOSED, "the server closed the connection");
+    }
+    if (rc == MAIL_ERR_LIMIT)
+      return mail_conn_fail(s->conn, MAIL_ERR_LIMIT, "a reply line is too long");
+    if (rc)
+      return rc;
+    mail_smtp_acc *a = &s->acc[s->cur_acc];
+    rc = mail_smtp_acc_line(a, line, len);
+    if (rc == MAIL_ERR_AGAIN)
+      continue;
+    if (rc) {
+      mail_smtp_acc_reset(a);
+      smtp_state(s, SMTP_ST_DISCONNECTED);
+      mail_cmdq_clear(&s->q);
+      if (rc == MAIL_ERR_PROTOCOL)
+        return mail_conn_fail(s->conn, rc, "malformed reply from the server");
+      return rc == MAIL_ERR_NOMEM ? MAIL_ERR_NOMEM : MAIL_ERR_LIMIT;
+    }
+    /* A complete reply: it stays intact as the last reply while the next
+     * one collects in the other accumulator. */
+    s->last = &a->reply;
+    s->have_last = 1;
+    s->cur_acc ^= 1;
+    mail_cmd c;
+    if (!mail_cmdq_pop(&s->q, &c)) {
+      smtp_state(s, SMTP_ST_DISCONNECTED);
+      return mail_conn_fail(s->conn, MAIL_ERR_PROTOCOL, "a reply nothing asked for");
+    }
+    rc = dispatch(s, &c, s->last);
+    if (rc)
+      return rc;
+  }
+}

@@ -1,0 +1,490 @@
+/*
+ * One mail transaction: the local checks, MAIL FROM / RCPT TO / DATA or
+ * BDAT (all in one write with PIPELINING), the replies to them matched in
+ * order, the body streamed with backpressure, and the per-recipient
+ * results (one final reply for SMTP, one per accepted recipient for LMTP).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "core/mem.h"
+#include "smtp/smtp_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* Transactions                                                         */
+/* ------------------------------------------------------------------ */
+
+static int pipelined(const mail_smtp *s)
+{
+  return s->pipelining && smtp_has(s, "PIPELINING");
+}
+
+static const char *wire_addr(const mail_smtp *s, size_t k)
+{
+  return (const char *)s->tx.wire.data + s->tx.wire_off[k];
+}
+
+static int send_mail_from(mail_smtp *s)
+{
+  smtp_tx *tx = &s->tx;
+  mail_smtp_envelope *e = tx->env;
+  mail_buf *b = &s->line;
+  mail_buf_clear(b);
+  int rc = mail_buf_appendf(b, "MAIL FROM:<%s>", wire_addr(s, 0));
+  if (!rc && tx->size != MAIL_SMTP_SIZE_UNKNOWN && smtp_has(s, "SIZE"))
+    rc = mail_buf_appendf(b, " SIZE=%llu", (unsigned long long)tx->size);
+  if (!rc && (e->needs & MAIL_SMTP_NEEDS_BINARY))
+    rc = mail_buf_append_str(b, " BODY=BINARYMIME");
+  else if (!rc && (e->needs & MAIL_SMTP_NEEDS_8BIT))
+    rc = mail_buf_append_str(b, " BODY=8BITMIME");
+  if (!rc && tx->utf8)
+    rc = mail_buf_append_str(b, " SMTPUTF8");
+  if (!rc && e->ret)
+    rc = mail_buf_append_str(b, e->ret == MAIL_SMTP_RET_FULL ? " RET=FULL" : " RET=HDRS");
+  if (!rc && e->envid) {
+    rc = mail_buf_append_str(b, " ENVID=");
+    if (!rc)
+      rc = mail_smtp_xtext_append(b, e->envid);
+  }
+  if (!rc && e->requiretls)
+    rc = mail_buf_append_str(b, " REQUIRETLS");
+  if (!rc)
+    rc = mail_buf_append(b, "\r\n", 2);
+  if (!rc)
+    rc = mail_conn_send(s->conn, b->data, b->len);
+  return rc ? rc : smtp_push(s, CMD_MAIL, 0, 0);
+}
+
+static int send_rcpt(mail_smtp *s, size_t i)
+{
+  const smtp_rcpt *r = &s->tx.env->rcpts[i];
+  mail_buf *b = &s->line;
+  mail_buf_clear(b);
+  int rc = mail_buf_appendf(b, "RCPT TO:<%s>", wire_addr(s, i + 1));
+  if (!rc && r->notify) {
+    if (r->notify & MAIL_SMTP_NOTIFY_NEVER) {
+      rc = mail_buf_append_str(b, " NOTIFY=NEVER");
+    } else {
+      const char *sep = " NOTIFY=";
+      static const struct {
+        unsigned bit;
+        const char *name;
+      } n[] = {{MAIL_SMTP_NOTIFY_SUCCESS, "SUCCESS"},
+               {MAIL_SMTP_NOTIFY_FAILURE, "FAILURE"},
+               {MAIL_SMTP_NOTIFY_DELAY, "DELAY"}};
+      for (size_t k = 0; k < 3 && !rc; k++)
+        if (r->notify & n[k].bit) {
+          rc = mail_buf_appendf(b, "%s%s", sep, n[k].name);
+          sep = ",";
+        }
+    }
+  }
+  if (!rc && r->orcpt) {
+    rc = mail_buf_append_str(b, " ORCPT=rfc822;");
+    if (!rc)
+      rc = mail_smtp_xtext_append(b, r->orcpt);
+  }
+  if (!rc)
+    rc = mail_buf_append(b, "\r\n", 2);
+  if (!rc)
+    rc = mail_conn_send(s->conn, b->data, b->len);
+  return rc ? rc : smtp_push(s, CMD_RCPT, i, 0);
+}
+
+static void start_body(mail_smtp *s)
+{
+  s->tx.at_line_start = 1;
+  s->tx.pending_cr = 0;
+  smtp_state(s, SMTP_ST_BODY);
+}
+
+/* Queue the next commands: all of them up to issue_upto when pipelining,
+ * else one at a time once the previous reply is in. */
+int smtp_issue(mail_smtp *s)
+{
+  smtp_tx *tx = &s->tx;
+  size_t n = tx->env->nrcpts;
+  int pipe = pipelined(s);
+  while (tx->next_cmd <= tx->issue_upto) {
+    if (!pipe && mail_cmdq_count(&s->q) > 0)
+      break;
+    size_t k = tx->next_cmd++;
+    int rc;
+    if (k == 0) {
+      rc = send_mail_from(s);
+    } else if (k <= n) {
+      rc = send_rcpt(s, k - 1);
+    } else if (tx->chunking) {
+      start_body(s);
+      return MAIL_OK;
+    } else {
+      rc = smtp_command(s, CMD_DATA, 0, "DATA");
+    }
+    if (rc)
+      return rc;
+  }
+  return MAIL_OK;
+}
+
+static size_t delivered(const mail_smtp_envelope *e)
+{
+  size_t d = 0;
+  for (size_t i = 0; i < e->nrcpts; i++)
+    d += e->rcpts[i].status == MAIL_OK;
+  return d;
+}
+
+/* The transaction failed: RSET, then report. r (may be NULL) is the reply
+ * that decided it: kept as the last reply, and the result of recipients
+ * that were accepted but whose data was refused. */
+static int fail_tx(mail_smtp *s, int rc, const mail_smtp_reply *r)
+{
+  smtp_tx *tx = &s->tx;
+  tx->result = rc;
+  if (r && !s->decisive)
+    mail_smtp_reply_clone(r, &s->decisive, &s->alloc); /* best effort */
+  if (r && tx->data_refused) {
+    mail_smtp_envelope *e = tx->env;
+    for (size_t i = 0; i < e->nrcpts; i++)
+      if (e->rcpts[i].rcpt_ok && e->rcpts[i].status == MAIL_ERR_STATE) {
+        int q = mail_smtp_envelope_record(e, i, r, MAIL_ERR_SERVER);
+        if (q)
+          return q;
+      }
+  }
+  tx->next_cmd = tx->issue_upto + 1; /* issue nothing more */
+  if (!tx->rset_sent) {
+    tx->rset_sent = 1;
+    smtp_state(s, SMTP_ST_RSET);
+    int q = smtp_command(s, CMD_RSET, 1, "RSET");
+    if (q)
+      return q;
+  }
+  smtp_finish(s, rc);
+  return MAIL_OK;
+}
+
+static int refused_result(const smtp_tx *tx)
+{
+  if (!tx->mail_ok)
+    return MAIL_ERR_SERVER;
+  return tx->accepted == 0 ? MAIL_ERR_RECIPIENTS : MAIL_ERR_SERVER;
+}
+
+int smtp_on_mail(mail_smtp *s, const mail_smtp_reply *r)
+{
+  smtp_tx *tx = &s->tx;
+  tx->mail_ok = mail_smtp_reply_code(r) / 100 == 2;
+  if (!tx->mail_ok && !pipelined(s))
+    return fail_tx(s, MAIL_ERR_SERVER, r);
+  if (!tx->mail_ok && !s->decisive)
+    mail_smtp_reply_clone(r, &s->decisive, &s->alloc); /* best effort */
+  return smtp_issue(s);
+}
+
+static int all_rcpt_replies_in(mail_smtp *s, const mail_smtp_reply *r)
+{
+  smtp_tx *tx = &s->tx;
+  mail_smtp_envelope *e = tx->env;
+  if (e->policy == MAIL_SMTP_POLICY_ALL) {
+    if (!tx->mail_ok)
+      return fail_tx(s, MAIL_ERR_SERVER, NULL);
+    if (tx->accepted != e->nrcpts)
+      return fail_tx(s, MAIL_ERR_RECIPIENTS, r);
+    tx->issue_upto = e->nrcpts + 1;
+    return smtp_issue(s);
+  }
+  if (!pipelined(s) && (!tx->mail_ok || tx->accepted == 0))
+    return fail_tx(s, refused_result(tx), NULL);
+  return smtp_issue(s);
+}
+
+int smtp_on_rcpt(mail_smtp *s, size_t i, const mail_smtp_reply *r)
+{
+  smtp_tx *tx = &s->tx;
+  int ok = tx->mail_ok && mail_smtp_reply_code(r) / 100 == 2;
+  int rc = mail_smtp_envelope_record(tx->env, i, r, ok ? MAIL_ERR_STATE : MAIL_ERR_SERVER);
+  if (rc)
+    return rc;
+  tx->env->rcpts[i].rcpt_ok = ok;
+  tx->accepted += ok;
+  if (++tx->replies == tx->env->nrcpts)
+    return all_rcpt_replies_in(s, r);
+  return smtp_issue(s);
+}
+
+static void wait_final(mail_smtp *s)
+{
+  mail_conn_set_wait_timeout(s->conn, s->final_ms);
+  smtp_state(s, SMTP_ST_FINAL);
+}
+
+int smtp_on_data(mail_smtp *s, const mail_smtp_reply *r)
+{
+  smtp_tx *tx = &s->tx;
+  if (mail_smtp_reply_code(r) != 354) {
+    tx->data_refused = 1;
+    return fail_tx(s, refused_result(tx), r);
+  }
+  if (!tx->mail_ok || tx->accepted == 0) {
+    /* A server that takes DATA with no recipient: end the (empty) data
+     * at once; nothing of the message is sent. */
+    tx->data_refused = 1;
+    wait_final(s);
+    int rc = mail_conn_send(s->conn, ".\r\n", 3);
+    return rc ? rc : smtp_push(s, CMD_FINAL, 0, 0);
+  }
+  start_body(s);
+  return MAIL_OK;
+}
+
+/* Index of the next recipient accepted at RCPT whose final reply is due. */
+static size_t next_accepted(smtp_tx *tx)
+{
+  mail_smtp_envelope *e = tx->env;
+  while (tx->final_next < e->nrcpts && !e->rcpts[tx->final_next].rcpt_ok)
+    tx->final_next++;
+  return tx->final_next;
+}
+
+static int complete_tx(mail_smtp *s, const mail_smtp_reply *r)
+{
+  smtp_tx *tx = &s->tx;
+  mail_conn_set_wait_timeout(s->conn, s->command_ms);
+  size_t d = delivered(tx->env);
+  if (d == tx->env->nrcpts) {
+    smtp_state(s, SMTP_ST_IDLE);
+    smtp_finish(s, MAIL_OK);
+    return MAIL_OK;
+  }
+  if (d > 0) {
+    smtp_state(s, SMTP_ST_IDLE);
+    smtp_finish(s, MAIL_ERR_PARTIAL);
+    return MAIL_OK;
+  }
+  return fail_tx(s, refused_result(tx), r);
+}
+
+/* A reply after the data: the final one (SMTP), or one recipient's (LMTP). */
+int smtp_on_final(mail_smtp *s, const mail_smtp_reply *r)
+{
+  smtp_tx *tx = &s->tx;
+  mail_smtp_envelope *e = tx->env;
+  int ok = mail_smtp_reply_code(r) / 100 == 2 && !tx->data_refused;
+  if (tx->accepted == 0 || !tx->mail_ok)
+    return complete_tx(s, r);
+  if (s->lmtp) {
+    size_t i = next_accepted(tx);
+    if (i < e->nrcpts) {
+      int rc = mail_smtp_envelope_record(e, i, r, ok ? MAIL_OK : MAIL_ERR_SERVER);
+      if (rc)
+        return rc;
+      tx->final_next++;
+    }
+    if (next_accepted(tx) < e->nrcpts)
+      return smtp_push(s, CMD_FINAL, 0, 0);
+    return complete_tx(s, r);
+  }
+  for (size_t i = 0; i < e->nrcpts; i++) {
+    if (!e->rcpts[i].rcpt_ok)
+      continue;
+    int rc = mail_smtp_envelope_record(e, i, r, ok ? MAIL_OK : MAIL_ERR_SERVER);
+    if (rc)
+      return rc;
+  }
+  return complete_tx(s, r);
+}
+
+int smtp_on_bdat(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
+{
+  if (c->flags & BDAT_LAST)
+    return smtp_on_final(s, r);
+  if (mail_smtp_reply_code(r) / 100 != 2)
+    s->tx.data_refused = 1;
+  return MAIL_OK;
+}
+
+/* Fill the chunk buffer from the body source (several reads when the
+ * source hands out small pieces); with a declared size, never past it.
+ * tx->body_eof is set once the source said it has no more. */
+static int read_body(mail_smtp *s, size_t *got)
+{
+  smtp_tx *tx = &s->tx;
+  size_t cap = SMTP_CHUNK;
+  *got = 0;
+  if (tx->size != MAIL_SMTP_SIZE_UNKNOWN && tx->chunking) {
+    uint64_t left = tx->size - tx->produced;
+    if (left < cap)
+      cap = (size_t)left;
+  }
+  while (*got < cap && !tx->body_eof) {
+    size_t k = 0;
+    int rc = mail_smtp_body_read(tx, s->chunk + *got, cap - *got, &k);
+    if (rc)
+      return rc;
+    if (k == 0)
+      tx->body_eof = 1;
+    *got += k;
+  }
+  tx->produced += *got;
+  if (s->progress && *got) {
+    uint64_t total = tx->size == MAIL_SMTP_SIZE_UNKNOWN ? 0 : tx->size;
+    if (s->progress(s->progress_user, tx->produced, total) != 0)
+      return MAIL_ERR_CANCELLED;
+  }
+  return MAIL_OK;
+}
+
+/* One BDAT chunk. MAIL_OK when the LAST one is queued. */
+static int produce_bdat(mail_smtp *s)
+{
+  smtp_tx *tx = &s->tx;
+  size_t got;
+  int rc = read_body(s, &got);
+  if (rc)
+    return rc;
+  int last = tx->body_eof;
+  if (tx->size != MAIL_SMTP_SIZE_UNKNOWN) {
+    if (tx->body_eof && tx->produced != tx->size)
+      return MAIL_ERR_CALLBACK; /* shorter than declared */
+    if (tx->produced == tx->size) {
+      /* Declared size reached: the source must be at its end. */
+      unsigned char probe;
+      size_t extra = 0;
+      if (!tx->body_eof && (mail_smtp_body_read(tx, &probe, 1, &extra) || extra))
+        return MAIL_ERR_CALLBACK;
+      last = 1;
+    }
+  }
+  rc = mail_conn_sendf(s->conn, last ? "BDAT %zu LAST\r\n" : "BDAT %zu\r\n", got);
+  if (!rc && got)
+    rc = mail_conn_send(s->conn, s->chunk, got);
+  if (!rc)
+    rc = smtp_push(s, CMD_BDAT, 0, last ? BDAT_LAST : 0);
+  if (rc)
+    return rc;
+  if (last) {
+    wait_final(s);
+    return MAIL_OK;
+  }
+  return MAIL_ERR_AGAIN;
+}
+
+/* Some DATA body. MAIL_OK once the end-of-data marker is queued. */
+static int produce_data(mail_smtp *s)
+{
+  smtp_tx *tx = &s->tx;
+  size_t got, olen;
+  int rc = read_body(s, &got);
+  if (rc)
+    return rc;
+  if (got) {
+    rc = mail_smtp_data_xform(tx, s->strict, s->chunk, got, s->xform, &olen);
+    if (!rc)
+      rc = mail_conn_send(s->conn, s->xform, olen);
+    if (rc)
+      return rc;
+  }
+  if (tx->body_eof) {
+    rc = mail_smtp_data_end(tx, s->strict, s->xform, &olen);
+    if (!rc)
+      rc = mail_conn_send(s->conn, s->xform, olen);
+    if (!rc)
+      rc = smtp_push(s, CMD_FINAL, 0, 0);
+    if (rc)
+      return rc;
+    wait_final(s);
+    return MAIL_OK;
+  }
+  return MAIL_ERR_AGAIN;
+}
+
+/* Stream the body while output room lasts. MAIL_OK: the body is queued;
+ * MAIL_ERR_AGAIN: wait for the transport; 1: read replies first (BDAT
+ * without PIPELINING). Errors end the connection: data cannot be taken back. */
+int smtp_produce(mail_smtp *s)
+{
+  while (mail_conn_out_pending(s->conn) < SMTP_HIGH_WATER) {
+    if (s->tx.chunking && !pipelined(s) && mail_cmdq_count(&s->q) > 0)
+      return 1;
+    int rc = s->tx.chunking ? produce_bdat(s) : produce_data(s);
+    if (rc == MAIL_ERR_AGAIN)
+      continue;
+    if (rc == MAIL_OK)
+      return MAIL_OK;
+    if (rc == MAIL_ERR_NOMEM || rc == MAIL_ERR_TOO_BIG)
+      return smtp_abort(s, rc, "cannot queue message data");
+    if (rc == MAIL_ERR_CANCELLED)
+      return smtp_abort(s, rc, "cancelled while sending message data");
+    if (rc == MAIL_ERR_INVALID)
+      return smtp_abort(s, rc, "bare CR or LF in the message data (strict mode)");
+    return smtp_abort(s, MAIL_ERR_CALLBACK, "the message body source failed");
+  }
+  return MAIL_ERR_AGAIN;
+}
+
+/* Decide SMTPUTF8 and build the wire form of every address. */
+int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e)
+{
+  smtp_tx *tx = &s->tx;
+  int smtputf8 = smtp_has(s, "SMTPUTF8");
+  int need = (e->needs & MAIL_SMTP_NEEDS_SMTPUTF8) != 0;
+  int nonascii = mail_smtp_addr_local_utf8(e->from) || mail_smtp_addr_domain_utf8(e->from);
+  for (size_t i = 0; i < e->nrcpts; i++) {
+    need |= mail_smtp_addr_local_utf8(e->rcpts[i].addr);
+    nonascii |= mail_smtp_addr_domain_utf8(e->rcpts[i].addr);
+  }
+  need |= mail_smtp_addr_local_utf8(e->from);
+  if (need && !smtputf8)
+    return MAIL_ERR_NEEDS_SMTPUTF8;
+  tx->utf8 = smtputf8 && (need || nonascii);
+  mail_dealloc(&s->alloc, tx->wire_off);
+  tx->wire_off = mail_malloc(&s->alloc, (e->nrcpts + 1) * sizeof *tx->wire_off);
+  if (!tx->wire_off)
+    return MAIL_ERR_NOMEM;
+  mail_buf_clear(&tx->wire);
+  for (size_t k = 0; k <= e->nrcpts; k++) {
+    const char *a = k == 0 ? e->from : e->rcpts[k - 1].addr;
+    tx->wire_off[k] = tx->wire.len;
+    int rc = tx->utf8 ? mail_buf_append_str(&tx->wire, a) : mail_smtp_addr_append_alabel(&tx->wire, a);
+    if (!rc)
+      rc = mail_buf_append_byte(&tx->wire, 0);
+    if (rc)
+      return rc;
+  }
+  return MAIL_OK;
+}
+
+/* Everything that can be refused without sending a byte. */
+int smtp_check_send(mail_smtp *s, mail_smtp_envelope *e)
+{
+  if (!e->from || e->nrcpts == 0 || e->body_kind == BODY_NONE)
+    return MAIL_ERR_INVALID;
+  size_t idx;
+  if (e->size != MAIL_SMTP_SIZE_UNKNOWN && s->caps_valid && mail_smtp_caps_find(s->caps, "SIZE", &idx) == MAIL_OK &&
+      mail_smtp_caps_param_count(s->caps, idx) > 0) {
+    unsigned long long max = strtoull(mail_smtp_caps_param(s->caps, idx, 0), NULL, 10);
+    if (max > 0 && e->size > max)
+      return mail_conn_fail(s->conn, MAIL_ERR_TOO_BIG,
+                            "the message (%llu bytes) exceeds the server's SIZE %llu",
+                            (unsigned long long)e->size, max);
+  }
+  if (e->needs & MAIL_SMTP_NEEDS_BINARY) {
+    if (!smtp_has(s, "BINARYMIME") || !smtp_has(s, "CHUNKING") ||
+        s->chunking_mode == MAIL_SMTP_CHUNKING_NEVER)
+      return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED,
+                            "binary body: the server lacks BINARYMIME or CHUNKING");
+  } else if ((e->needs & MAIL_SMTP_NEEDS_8BIT) && !smtp_has(s, "8BITMIME")) {
+    return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "8-bit body: the server lacks 8BITMIME");
+  }
+  int dsn = e->ret || e->envid;
+  for (size_t i = 0; i < e->nrcpts; i++)
+    dsn |= e->rcpts[i].notify || e->rcpts[i].orcpt;
+  if (dsn && !smtp_has(s, "DSN"))
+    return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "DSN options: the server lacks DSN");
+  if (e->requiretls && (!mail_conn_is_verified(s->conn) || !smtp_has(s, "REQUIRETLS")))
+    return mail_conn_fail(s->conn, MAIL_ERR_REQUIRETLS,
+                          "REQUIRETLS: TLS is not verified or the server does not offer it");
+  return MAIL_OK;
+}
