@@ -169,6 +169,15 @@ START_TEST(test_wrong_password_and_no_ca)
                                      MAIL_SECURITY_STARTTLS),
                    MAIL_ERR_TLS_VERIFY);
   ck_assert_int_eq(mail_pop3_auth(p), MAIL_ERR_STATE);
+  /* The same session connects again once it trusts our CA. */
+  cfg = tls_config();
+  mail_conn_set_tls_config(mail_pop3_conn(p), cfg);
+  mail_tls_config_free(cfg);
+  ck_assert_int_eq(mail_pop3_connect(p, "localhost", port_of("MAIL_TEST_POP3_PORT", 12110),
+                                     MAIL_SECURITY_STARTTLS),
+                   MAIL_OK);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
   mail_pop3_free(p);
 }
 END_TEST
