@@ -448,6 +448,28 @@ static int scn_lmtp_dsn(run *r)
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
+static int scn_auth_mechs(run *r, const char *mechs, const char *pass)
+{
+  TRY(mail_smtp_set_auth(r->s, "alice", pass));
+  mail_sasl_set_allow_insecure_plaintext(mail_smtp_sasl(r->s), 1);
+  TRY(mail_sasl_set_mechanisms(mail_smtp_sasl(r->s), mechs));
+  TRY(connect_plain(r));
+  return DO(r, mail_smtp_auth(r->s));
+}
+
+static int scn_auth_504(run *r)
+{
+  return scn_auth_mechs(r, "CRAM-MD5 PLAIN", "alice-pw-1");
+}
+
+static int scn_auth_bad_challenge(run *r)
+{
+  r->rc_first = scn_auth_mechs(r, "LOGIN", "alice-pw-1");
+  if (r->rc_first != MAIL_ERR_SASL_BAD_CHALLENGE)
+    return r->rc_first;
+  return DO(r, mail_smtp_noop(r->s));
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(run *r);
@@ -496,6 +518,8 @@ static const scenario scenarios[] = {
   {"greeting_421.txt", scn_greeting, MAIL_ERR_SERVER_CLOSING},
   {"lmtp_bdat.txt", scn_lmtp_bdat, MAIL_ERR_PARTIAL},
   {"lmtp_dsn_smtputf8.txt", scn_lmtp_dsn, MAIL_OK},
+  {"auth_504_fallback.txt", scn_auth_504, MAIL_OK},
+  {"auth_bad_challenge.txt", scn_auth_bad_challenge, MAIL_OK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
