@@ -366,7 +366,19 @@ static int need_idle(mail_smtp *s)
 {
   if (s->state != SMTP_ST_IDLE || !mail_conn_is_open(s->conn))
     return MAIL_ERR_STATE;
-  return MAIL_OK;
+  if (mail_reader_pending(mail_conn_reader(s->conn)) == 0)
+    return MAIL_OK;
+  /* The server spoke while nothing was asked: a 421 (idle timeout,
+   * shutdown) ends the session with that reply; anything else would be
+   * taken for the answer to our next command, so it is a protocol error. */
+  int rc = smtp_push(s, CMD_UNSOLICITED, 0, 0);
+  if (!rc)
+    rc = smtp_advance(s);
+  if (rc == MAIL_OK || rc == MAIL_ERR_AGAIN)
+    rc = MAIL_ERR_PROTOCOL;
+  if (rc != MAIL_ERR_SERVER_CLOSING)
+    smtp_abort(s, rc, "the server sent a reply nothing asked for");
+  return rc;
 }
 
 int mail_smtp_auth(mail_smtp *s)

@@ -276,6 +276,8 @@ static int dispatch(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
     return rc;
   }
   switch (c->kind) {
+  case CMD_UNSOLICITED:
+    return MAIL_ERR_PROTOCOL;
   case CMD_GREETING:
     return on_greeting(s, r);
   case CMD_EHLO:

@@ -45,7 +45,8 @@ enum smtp_cmd {
   CMD_FINAL,  /* the reply after ".", arg = recipient index (LMTP) */
   CMD_RSET,
   CMD_NOOP,
-  CMD_QUIT
+  CMD_QUIT,
+  CMD_UNSOLICITED /* stands in for the command a reply arrived without */
 };
 #define BDAT_LAST 1u
 

@@ -470,6 +470,12 @@ static int scn_auth_bad_challenge(run *r)
   return DO(r, mail_smtp_noop(r->s));
 }
 
+static int scn_unsolicited(run *r)
+{
+  TRY(connect_plain(r));
+  return DO(r, mail_smtp_noop(r->s));
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(run *r);
@@ -519,6 +525,8 @@ static const scenario scenarios[] = {
   {"lmtp_bdat.txt", scn_lmtp_bdat, MAIL_ERR_PARTIAL},
   {"lmtp_dsn_smtputf8.txt", scn_lmtp_dsn, MAIL_OK},
   {"auth_504_fallback.txt", scn_auth_504, MAIL_OK},
+  {"unsolicited_421.txt", scn_unsolicited, MAIL_ERR_SERVER_CLOSING},
+  {"unsolicited_reply.txt", scn_unsolicited, MAIL_ERR_PROTOCOL},
   {"auth_bad_challenge.txt", scn_auth_bad_challenge, MAIL_OK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
