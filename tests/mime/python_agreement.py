@@ -23,6 +23,7 @@ Known, deliberate divergences (not generated here, listed for the record):
 Usage: python_agreement.py MAILPARSE [COUNT]
 Stdlib only. Exit 0 when every message agrees.
 """
+import binascii
 import email
 import email.policy
 import hashlib
@@ -59,7 +60,7 @@ def make(rng, i, depth=0):
     subj = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 25)))
     m["Subject"] = "msg %d %s" % (i, subj)
     m["Message-ID"] = "<%d.%d@example.org>" % (i, depth)
-    kind = rng.randrange(7) if depth == 0 else rng.randrange(4)
+    kind = rng.randrange(8) if depth == 0 else rng.randrange(4)
     if kind == 0:
         m.set_content(text(rng, rng.randint(1, 40)))
     elif kind == 1:
@@ -89,6 +90,15 @@ def make(rng, i, depth=0):
         m.add_related("<img src=\"cid:img1\">\n", subtype="html")
         m.get_payload()[1].add_related(rng.randbytes(5000), maintype="image", subtype="png",
                                        cid="<img1>")
+    elif kind == 7:
+        # uuencode: Python decodes it; its builder has no encoder, so the
+        # body is made with binascii and set as the payload.
+        data = rng.randbytes(rng.randint(0, 3000))
+        body = "begin 644 data.bin\n" + "".join(
+            binascii.b2a_uu(data[k:k + 45]).decode() for k in range(0, len(data), 45)) + "`\nend\n"
+        m["Content-Type"] = "application/octet-stream"
+        m["Content-Transfer-Encoding"] = "x-uuencode"
+        m.set_payload(body)
     else:
         m.set_content(text(rng, 2))
         m.add_attachment(text(rng, 20), subtype="plain", filename="notes.txt")
