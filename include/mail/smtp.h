@@ -144,9 +144,10 @@ MAIL_EXTERN int mail_smtp_set_chunking(mail_smtp *s, int mode);
 /**
  * Timeouts in milliseconds (-1: no limit; 0 keeps the current value):
  * command_ms bounds each wait for a reply or for the server to take
- * bytes (default 5 minutes, RFC 5321 4.5.3.2); final_ms bounds the wait
- * for the reply after the end of the message data (default 10 minutes).
- * MAIL_ERR_INVALID below -1.
+ * bytes (default: the connection's MAIL_TIMEOUT_IO, itself 5 minutes by
+ * default, RFC 5321 4.5.3.2); final_ms bounds the wait for the reply
+ * after the end of the message data (default 10 minutes, RFC 5321
+ * 4.5.3.2). MAIL_ERR_INVALID below -1.
  */
 MAIL_EXTERN int mail_smtp_set_timeouts(mail_smtp *s, int command_ms, int final_ms);
 

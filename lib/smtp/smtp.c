@@ -7,6 +7,7 @@
  * event-loop mode, until it would wait (MAIL_ERR_AGAIN: the caller calls
  * the same function again).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,6 @@
 #include <mail/mime_build.h>
 #endif
 
-#define DEFAULT_COMMAND_MS (5 * 60 * 1000)
 #define DEFAULT_FINAL_MS (10 * 60 * 1000)
 /* RFC 4954: an AUTH command line may be 12288 octets long. */
 #define MAX_INITIAL_RESPONSE (12288 - 64)
@@ -74,7 +74,7 @@ int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc)
   mail_buf_init(&s->line, &s->alloc, 0);
   s->security = MAIL_SECURITY_STARTTLS;
   s->pipelining = 1;
-  s->command_ms = DEFAULT_COMMAND_MS;
+  s->command_ms = SMTP_TIMEOUT_CONN; /* the connection's MAIL_TIMEOUT_IO */
   s->final_ms = DEFAULT_FINAL_MS;
   s->state = SMTP_ST_DISCONNECTED;
   *out = s;
@@ -184,10 +184,11 @@ int mail_smtp_set_timeouts(mail_smtp *s, int command_ms, int final_ms)
 {
   if (!s || command_ms < -1 || final_ms < -1)
     return MAIL_ERR_INVALID;
+  /* -1 (no limit) becomes a wait the driver can express: 24 days. */
   if (command_ms)
-    s->command_ms = command_ms;
+    s->command_ms = command_ms == -1 ? INT_MAX : command_ms;
   if (final_ms)
-    s->final_ms = final_ms;
+    s->final_ms = final_ms == -1 ? INT_MAX : final_ms;
   return MAIL_OK;
 }
 
@@ -249,7 +250,7 @@ static int begin_op(mail_smtp *s, int op)
   }
   mail_smtp_reply_free(s->decisive);
   s->decisive = NULL;
-  mail_conn_set_wait_timeout(s->conn, s->command_ms);
+  smtp_command_timeout(s);
   return 1;
 }
 

@@ -52,6 +52,11 @@ static const char *default_client_name(mail_smtp *s)
   return "[127.0.0.1]";
 }
 
+void smtp_command_timeout(mail_smtp *s)
+{
+  mail_conn_set_wait_timeout(s->conn, s->command_ms == SMTP_TIMEOUT_CONN ? -1 : s->command_ms);
+}
+
 /* This is the ONLY place the protocol state changes. */
 void smtp_state(mail_smtp *s, int st)
 {

@@ -173,7 +173,12 @@ struct mail_smtp {
 #define SMTP_CHUNK 65536
 #define SMTP_HIGH_WATER (128 * 1024)
 
+/* command_ms value: use the connection's MAIL_TIMEOUT_IO. */
+#define SMTP_TIMEOUT_CONN (-2)
+
 /* ---- smtp_engine.c ---- */
+/* Bound the next waits by the command timeout. */
+void smtp_command_timeout(mail_smtp *s);
 /* The driver's step (mail_advance_fn). */
 int smtp_advance(void *engine);
 /* Change the protocol state (the only place it changes; traced). */

@@ -251,7 +251,7 @@ static size_t next_accepted(smtp_tx *tx)
 static int complete_tx(mail_smtp *s, const mail_smtp_reply *r)
 {
   smtp_tx *tx = &s->tx;
-  mail_conn_set_wait_timeout(s->conn, s->command_ms);
+  smtp_command_timeout(s);
   size_t d = delivered(tx->env);
   if (d == tx->env->nrcpts) {
     smtp_state(s, SMTP_ST_IDLE);

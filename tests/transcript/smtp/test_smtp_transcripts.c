@@ -611,6 +611,42 @@ START_TEST(auth_failure_redacted_no_fallback)
 }
 END_TEST
 
+/* RFC 5321 4.5.3.2 through the event-loop surface: 5 minutes per command,
+ * 10 after the final dot, or what mail_smtp_set_timeouts() says. */
+static void check_timeouts(int command_ms, int final_ms, int64_t want_cmd, int64_t want_final)
+{
+  run r;
+  memset(&r, 0, sizeof r);
+  r.nonblocking = 1;
+  ck_assert_int_eq(open_run(&r, "rcpt_452.txt"), MAIL_OK);
+  if (command_ms || final_ms)
+    ck_assert_int_eq(mail_smtp_set_timeouts(r.s, command_ms, final_ms), MAIL_OK);
+  ck_assert_int_eq(connect_plain(&r), MAIL_OK);
+  static const char *const rc2[] = {"bob@libmail.test", "carol@libmail.test", NULL};
+  ck_assert_int_eq(envelope(&r, rc2, BODY, strlen(BODY)), MAIL_OK);
+  int rc, seen_cmd = 0, seen_final = 0;
+  while ((rc = mail_smtp_send(r.s, r.e)) == MAIL_ERR_AGAIN) {
+    int64_t t = mail_conn_timeout_ms(mail_smtp_conn(r.s));
+    if (!strcmp(mail_smtp_state_name(r.s), "FINAL")) {
+      ck_assert_int_eq(t, want_final);
+      seen_final = 1;
+    } else {
+      ck_assert_int_eq(t, want_cmd);
+      seen_cmd = 1;
+    }
+  }
+  ck_assert_int_eq(rc, MAIL_ERR_PARTIAL);
+  ck_assert(seen_cmd && seen_final);
+  close_run(&r);
+}
+
+START_TEST(rfc5321_timeouts)
+{
+  check_timeouts(0, 0, 300000, 600000);
+  check_timeouts(1000, 2000, 1000, 2000);
+}
+END_TEST
+
 START_TEST(one_of_three_refused)
 {
   run r;
@@ -837,6 +873,7 @@ static Suite *suite(void)
   tcase_add_test(tc, submit_redacts_credentials);
   tcase_add_test(tc, auth_failure_redacted_no_fallback);
   tcase_add_test(tc, one_of_three_refused);
+  tcase_add_test(tc, rfc5321_timeouts);
   tcase_add_test(tc, temporary_on_one);
   tcase_add_test(tc, data_refused_then_usable);
   tcase_add_test(tc, closing_421);
