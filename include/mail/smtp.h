@@ -334,6 +334,16 @@ MAIL_EXTERN int mail_smtp_envelope_set_policy(mail_smtp_envelope *e, int policy)
 MAIL_EXTERN int mail_smtp_envelope_set_body_mime(mail_smtp_envelope *e, struct mail_mime_builder *msg);
 
 /**
+ * Take the envelope from a MIME builder message: its From address as the
+ * sender (unless one was set) and its To, Cc and Bcc addresses as
+ * recipients, added after any already there. Does not set the body.
+ * MAIL_ERR_NOT_FOUND when the message has no From, MAIL_ERR_UNSUPPORTED
+ * when built without MIME; address errors as _add_recipient().
+ */
+MAIL_EXTERN int mail_smtp_envelope_add_mime_addresses(mail_smtp_envelope *e,
+                                                      struct mail_mime_builder *msg);
+
+/**
  * Body from a read callback, pulled as it is sent (never held whole).
  * size: the exact size in bytes, or MAIL_SMTP_SIZE_UNKNOWN (no SIZE=
  * then; BDAT ends with an empty LAST chunk); with BDAT a source that

@@ -189,6 +189,34 @@ int mail_smtp_envelope_set_body_mime(mail_smtp_envelope *e, struct mail_mime_bui
 #endif
 }
 
+int mail_smtp_envelope_add_mime_addresses(mail_smtp_envelope *e, struct mail_mime_builder *msg)
+{
+  if (!e || !msg)
+    return MAIL_ERR_INVALID;
+#if MAIL_WITH_MIME
+  const char *addr;
+  int rc;
+  if (!e->from) {
+    rc = mail_mime_builder_envelope_from(msg, &addr);
+    if (!rc)
+      rc = mail_smtp_envelope_set_from(e, addr);
+    if (rc)
+      return rc;
+  }
+  size_t n = mail_mime_builder_envelope_count(msg);
+  for (size_t i = 0; i < n; i++) {
+    rc = mail_mime_builder_envelope_recipient(msg, i, &addr);
+    if (!rc)
+      rc = mail_smtp_envelope_add_recipient(e, addr, NULL);
+    if (rc)
+      return rc;
+  }
+  return MAIL_OK;
+#else
+  return MAIL_ERR_UNSUPPORTED;
+#endif
+}
+
 int mail_smtp_envelope_set_body_callback(mail_smtp_envelope *e, mail_smtp_read_fn read, void *user,
                                          uint64_t size, unsigned int needs)
 {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <mail/smtp.h>
+#include <mail/mime_build.h>
 
 #include "../support/alloc.h"
 #include "config.h"
@@ -264,6 +265,20 @@ static int fake_read(void *u, unsigned char *buf, size_t len, size_t *got, int t
   return MAIL_OK;
 }
 
+/* Answer a pipelined envelope: 250 per MAIL/RCPT line, 354 for DATA. */
+static void fake_envelope(fake *f, const unsigned char *buf, size_t len)
+{
+  for (size_t i = 0; i + 4 <= len; i++) {
+    if (i && buf[i - 1] != '\n')
+      continue;
+    if (!memcmp(buf + i, "MAIL", 4) || !memcmp(buf + i, "RCPT", 4))
+      fake_say(f, "250 ok\r\n");
+    else if (!memcmp(buf + i, "DATA", 4))
+      fake_say(f, "354 go\r\n");
+  }
+  f->stage = 3;
+}
+
 static int fake_write(void *u, const unsigned char *buf, size_t len, size_t *written, int timeout_ms)
 {
   fake *f = u;
@@ -276,8 +291,7 @@ static int fake_write(void *u, const unsigned char *buf, size_t len, size_t *wri
     f->stage = 2;
     break;
   case 2:
-    fake_say(f, "250 ok\r\n250 ok\r\n354 go\r\n");
-    f->stage = 3;
+    fake_envelope(f, buf, len);
     break;
   case 3:
     f->body_bytes += len;
@@ -291,7 +305,11 @@ static int fake_write(void *u, const unsigned char *buf, size_t len, size_t *wri
     }
     break;
   default:
-    fake_say(f, "221 bye\r\n");
+    if (len >= 4 && !memcmp(buf, "QUIT", 4)) {
+      fake_say(f, "221 bye\r\n");
+    } else { /* the next transaction's envelope */
+      fake_envelope(f, buf, len);
+    }
   }
   return MAIL_OK;
 }
@@ -351,6 +369,43 @@ START_TEST(large_body_streams_in_bounded_memory)
 }
 END_TEST
 
+#if MAIL_WITH_MIME
+/* A MIME message as the body, sent twice (rewound in between), with the
+ * envelope taken from its headers. */
+START_TEST(mime_body_sent_twice)
+{
+  fake f;
+  memset(&f, 0, sizeof f);
+  mail_smtp *s;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_conn_set_transport(mail_smtp_conn(s), &fake_ops, &f), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_connect(s, "fake", 25, MAIL_SECURITY_NONE_INSECURE), MAIL_OK);
+  mail_mime_builder *m;
+  ck_assert_int_eq(mail_mime_builder_new(&m, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_from(m, NULL, "a@b.example"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_add_to(m, NULL, "c@d.example"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_add_bcc(m, NULL, "e@f.example"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_text(m, ".dot\nline\n", 10), MAIL_OK);
+  mail_smtp_envelope *e;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_add_mime_addresses(e, m), MAIL_OK);
+  ck_assert_uint_eq(mail_smtp_envelope_recipient_count(e), 2);
+  ck_assert_str_eq(mail_smtp_envelope_recipient_address(e, 1), "e@f.example");
+  ck_assert_int_eq(mail_smtp_envelope_set_body_mime(e, m), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_send(s, e), MAIL_OK);
+  uint64_t first = f.body_bytes;
+  ck_assert_uint_gt(first, 100);
+  f.body_bytes = 0;
+  ck_assert_int_eq(mail_smtp_send(s, e), MAIL_OK);
+  ck_assert_uint_eq(f.body_bytes, first);
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(e, 1), MAIL_OK);
+  mail_smtp_envelope_free(e);
+  mail_mime_builder_free(m);
+  mail_smtp_free(s);
+}
+END_TEST
+#endif
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("smtp");
@@ -364,6 +419,9 @@ static Suite *suite(void)
   tcase_add_test(tc, crlf_every_entry_point);
   tcase_add_test(tc, session_api_edges);
   tcase_add_test(tc, large_body_streams_in_bounded_memory);
+#if MAIL_WITH_MIME
+  tcase_add_test(tc, mime_body_sent_twice);
+#endif
   suite_add_tcase(s, tc);
   return s;
 }
