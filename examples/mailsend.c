@@ -323,12 +323,18 @@ int main(int argc, char **argv)
       code = EX_INPUT;
       goto out;
     }
-    /* What the body needs: one pass over the file, then stream it. */
+    /* What the message needs: one pass over the file (8-bit bytes; UTF-8
+     * in the header section means SMTPUTF8), then it streams. */
     unsigned needs = 0;
-    int ch;
-    while ((ch = getc(rawf)) != EOF)
+    int ch, prev = 0, prev2 = 0, in_headers = 1;
+    while ((ch = getc(rawf)) != EOF) {
       if (ch >= 0x80)
-        needs = MAIL_SMTP_NEEDS_8BIT;
+        needs |= MAIL_SMTP_NEEDS_8BIT | (in_headers ? MAIL_SMTP_NEEDS_SMTPUTF8 : 0);
+      if (ch == '\n' && (prev == '\n' || (prev == '\r' && prev2 == '\n')))
+        in_headers = 0;
+      prev2 = prev;
+      prev = ch;
+    }
     rewind(rawf);
     rc = mail_smtp_envelope_set_body_callback(env, file_read, rawf, (uint64_t)st.st_size, needs);
   } else {

@@ -319,6 +319,12 @@ MAIL_EXTERN int mail_smtp_envelope_set_envid(mail_smtp_envelope *e, const char *
  *  advertises it, else MAIL_ERR_REQUIRETLS before anything is sent. */
 MAIL_EXTERN int mail_smtp_envelope_set_requiretls(mail_smtp_envelope *e, int on);
 
+/** Declare that the message needs SMTPUTF8 (UTF-8 in its headers) even
+ * when no address does: the SMTPUTF8 parameter is sent, and without
+ * server support the send fails with MAIL_ERR_NEEDS_SMTPUTF8. (MIME and
+ * callback bodies declare this through their needs already.) */
+MAIL_EXTERN int mail_smtp_envelope_set_smtputf8(mail_smtp_envelope *e, int on);
+
 /** MAIL_SMTP_POLICY_ANY (default) or MAIL_SMTP_POLICY_ALL. MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_smtp_envelope_set_policy(mail_smtp_envelope *e, int policy);
 

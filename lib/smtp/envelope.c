@@ -159,6 +159,14 @@ int mail_smtp_envelope_set_requiretls(mail_smtp_envelope *e, int on)
   return MAIL_OK;
 }
 
+int mail_smtp_envelope_set_smtputf8(mail_smtp_envelope *e, int on)
+{
+  if (!e)
+    return MAIL_ERR_INVALID;
+  e->smtputf8 = on != 0;
+  return MAIL_OK;
+}
+
 int mail_smtp_envelope_set_policy(mail_smtp_envelope *e, int policy)
 {
   if (!e || (policy != MAIL_SMTP_POLICY_ANY && policy != MAIL_SMTP_POLICY_ALL))

@@ -75,6 +75,7 @@ struct mail_smtp_envelope {
   int ret;
   char *envid;
   int requiretls;
+  int smtputf8;      /* the caller says the message needs SMTPUTF8 */
   int policy;
   int body_kind;
   void *mime;        /* struct mail_mime_builder * */

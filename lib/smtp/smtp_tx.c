@@ -429,7 +429,7 @@ int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e)
 {
   smtp_tx *tx = &s->tx;
   int smtputf8 = smtp_has(s, "SMTPUTF8");
-  int need = (e->needs & MAIL_SMTP_NEEDS_SMTPUTF8) != 0;
+  int need = (e->needs & MAIL_SMTP_NEEDS_SMTPUTF8) != 0 || e->smtputf8;
   int nonascii = mail_smtp_addr_local_utf8(e->from) || mail_smtp_addr_domain_utf8(e->from);
   for (size_t i = 0; i < e->nrcpts; i++) {
     need |= mail_smtp_addr_local_utf8(e->rcpts[i].addr);

@@ -476,6 +476,15 @@ static int scn_unsolicited(run *r)
   return DO(r, mail_smtp_noop(r->s));
 }
 
+static int scn_smtputf8_declared(run *r)
+{
+  static const char body[] = "Subject: h\xC3\xA9llo\r\n\r\nHello\r\n";
+  TRY(connect_plain(r));
+  TRY(envelope(r, RCPT_BOB, body, strlen(body)));
+  TRY(mail_smtp_envelope_set_smtputf8(r->e, 1));
+  return DO(r, mail_smtp_send(r->s, r->e));
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(run *r);
@@ -505,6 +514,7 @@ static const scenario scenarios[] = {
   {"idna_alabel.txt", scn_idna, MAIL_OK},
 #endif
   {"smtputf8.txt", scn_smtputf8, MAIL_OK},
+  {"smtputf8_declared.txt", scn_smtputf8_declared, MAIL_OK},
   {"dsn.txt", scn_dsn, MAIL_OK},
   {"requiretls.txt", scn_requiretls, MAIL_OK},
   {"requiretls_refused.txt", scn_requiretls_refused, MAIL_ERR_REQUIRETLS},
