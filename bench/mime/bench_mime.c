@@ -11,6 +11,7 @@
  * message, the search for the blank line included. Every file is read
  * with read() into one reused buffer. Prints one line:
  *   peer mode bytes seconds MB/s vmhwm_kib
+ * (headers mode goes over the corpus 5 times; bytes count every pass)
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -524,8 +525,11 @@ int main(int argc, char **argv)
     if (headers)
       mail_mime_parser_set_flags(ps, MAIL_MIME_HEADERS_ONLY);
   }
+  /* headers-only passes are short: repeat them so timer noise matters less */
+  int passes = headers ? 5 : 1;
   double t0 = now();
-  for (size_t i = 0; i < c.n; i++) {
+  for (size_t pi = 0; pi < c.n * (size_t)passes; pi++) {
+    size_t i = pi % c.n;
     size_t n;
 #ifdef HAVE_GMIME
     if (ga) {

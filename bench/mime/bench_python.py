@@ -27,7 +27,7 @@ def main():
     headers = mode == "headers"
     hparser = email.parser.BytesHeaderParser(policy=email.policy.compat32)
     t0 = time.monotonic()
-    for p in paths:
+    for p in paths * (5 if headers else 1):
         size = os.path.getsize(p)
         if size > len(buf):
             buf = bytearray(size)
