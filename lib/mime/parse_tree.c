@@ -193,9 +193,32 @@ int mail_mime_part_decode(mail_mime_part *part, unsigned int flags, unsigned cha
    * to 3/4, the other encodings never grow. */
   size_t enc = (size_t)(part->body_end - part->body_start);
   size_t want = part->enc == MAIL_MIME_ENC_BASE64 && !(flags & MAIL_MIME_RAW_BODY) ? enc / 4 * 3 + 3 : enc;
-  if (!(flags & MAIL_MIME_TO_UTF8) && mail_buf_reserve(&b, want + 1))
+  if (!(flags & MAIL_MIME_TO_UTF8) && mail_buf_reserve(&b, want + 3))
     return MAIL_ERR_NOMEM;
-  int rc = mail_mime_part_decode_cb(part, flags, buf_sink, &b);
+  int rc;
+  if (part->enc == MAIL_MIME_ENC_BASE64 && !(flags & (MAIL_MIME_TO_UTF8 | MAIL_MIME_RAW_BODY)) &&
+      p->src && !part->is_multipart) {
+    /* The common large case: decode straight into the reserved buffer. */
+    mail_b64_stream st;
+    mail_b64_stream_init(&st);
+    uint64_t e = part->body_end > p->src_len ? p->src_len : part->body_end;
+    uint64_t s = part->body_start > e ? e : part->body_start;
+    b.len = mail_b64_stream_decode(&st, p->src + s, (size_t)(e - s), b.data);
+    unsigned int pending = st.nacc;
+    b.len += mail_b64_stream_finish(&st, b.data + b.len);
+    if (!part->decoded_once) {
+      if (st.garbage)
+        mime_defect(p, part, MAIL_MIME_DEFECT_INVALID_BASE64_CHARACTERS, part->body_start);
+      if (st.incomplete)
+        mime_defect(p, part, pending == 1 ? MAIL_MIME_DEFECT_INVALID_BASE64_LENGTH
+                                          : MAIL_MIME_DEFECT_INVALID_BASE64_PADDING,
+                    part->body_start);
+    }
+    part->decoded_once = 1;
+    rc = MAIL_OK;
+  } else {
+    rc = mail_mime_part_decode_cb(part, flags, buf_sink, &b);
+  }
   if (rc == MAIL_ERR_CALLBACK)
     rc = MAIL_ERR_NOMEM;
   if (rc == MAIL_OK)
