@@ -64,7 +64,7 @@ typedef enum mail_mime_defect_kind {
   MAIL_MIME_DEFECT_NUL_BYTE = 28,                    /**< a NUL byte in the header block */
   MAIL_MIME_DEFECT_BARE_LINE_ENDING = 29,            /**< a bare CR in the header block */
   MAIL_MIME_DEFECT_LIMIT_DEPTH = 30,                 /**< nesting deeper than max_depth: the part is kept as a leaf */
-  MAIL_MIME_DEFECT_LIMIT_PARTS = 31,                 /**< more parts than max_parts: later parts are not separated */
+  MAIL_MIME_DEFECT_LIMIT_PARTS = 31,                 /**< more parts than max_parts: the multipart's later parts are skipped */
   MAIL_MIME_DEFECT_LIMIT_HEADERS = 32,               /**< more headers than max_headers in one part: the rest are skipped */
   MAIL_MIME_DEFECT_LIMIT_HEADER_LENGTH = 33,         /**< one header longer than max_header_length: it is cut */
   MAIL_MIME_DEFECT_LIMIT_DECODED = 34,               /**< more than max_decoded bytes decoded: decoding stops */
@@ -94,8 +94,8 @@ typedef struct mail_mime_limits {
   size_t max_parts;            /**< most parts in one message (default 100,000) */
   size_t max_headers;          /**< most header fields in one header block (default 10,000) */
   size_t max_header_length;    /**< longest header field, folding included (default 1 MiB) */
-  size_t max_header_block;     /**< most bytes of header fields kept per part (default 4 MiB) */
-  uint64_t max_decoded;        /**< most decoded body bytes delivered in all (default 0 = unlimited) */
+  size_t max_header_block;     /**< most bytes of header fields kept per part (default 4 MiB; more: limit-headers) */
+  uint64_t max_decoded;        /**< most decoded body bytes the streaming parser delivers in all (default 0 = unlimited; a tree decodes only on request) */
   size_t max_defects;          /**< most defects recorded; later ones are only counted (default 1,000) */
 } mail_mime_limits;
 
