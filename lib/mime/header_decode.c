@@ -154,7 +154,7 @@ int mail_mime_header_decode(const char *value, size_t len, char **out, size_t *o
   mail_buf_init(&pend, &a, 0);
   char cs[65] = "";
   unsigned int bad = 0;
-  size_t noclose = 0;
+  size_t noclose = 0, tok_end = 0;
   int rc = MAIL_OK;
   size_t i = 0, lit = 0; /* lit: start of literal text not yet copied */
   int last_was_ew = 0;
@@ -188,7 +188,17 @@ int mail_mime_header_decode(const char *value, size_t len, char **out, size_t *o
       continue;
     }
     /* Not an encoded word: literal text, looked at when the next word
-     * (or the end) decides whether it separates two words. */
+     * (or the end) decides whether it separates two words. A token that
+     * starts "=?" and ends "?=" was meant as one: a defect. */
+    if (at + 1 < n && unf[at + 1] == '?' && at >= tok_end) {
+      /* once per token, so a run of "=?" stays linear */
+      size_t k = at + 2;
+      while (k < n && !is_wsp(unf[k]))
+        k++;
+      tok_end = k;
+      if (k - at >= 4 && unf[k - 2] == '?' && unf[k - 1] == '=')
+        bad++;
+    }
     i = at + 1;
   }
   if (rc == MAIL_OK)

@@ -51,6 +51,15 @@ START_TEST(rfc2047)
   /* raw UTF-8 (RFC 6532) kept, Latin-1 bytes converted */
   dec_eq("h\xC3\xA9llo", "h\xC3\xA9llo");
   dec_eq("h\xE9llo", "h\xC3\xA9llo");
+  /* malformed words are counted */
+  unsigned int d = 0;
+  char *o;
+  ck_assert_int_eq(mail_mime_header_decode("=?utf-8?x?abc?= ok", 18, &o, NULL, &d, &A), MAIL_OK);
+  ck_assert_uint_eq(d, 1);
+  mail_free(&A, o);
+  ck_assert_int_eq(mail_mime_header_decode("a=?b c?= =?", 11, &o, NULL, &d, &A), MAIL_OK);
+  ck_assert_uint_eq(d, 0);
+  mail_free(&A, o);
   /* unknown charset: bytes kept */
   dec_eq("=?x-none?q?abc?=", "abc");
 }
