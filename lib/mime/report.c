@@ -15,6 +15,7 @@
 typedef struct kv {
   char *name;   /* lower case */
   char *value;  /* unfolded, trimmed */
+  size_t len, cap; /* of value while continuation lines are added */
 } kv;
 
 typedef struct block {
@@ -60,21 +61,29 @@ static int next_block(const mail_allocator *a, const char *s, size_t n, size_t *
     if ((s[i] == ' ' || s[i] == '\t') && b->n) {
       /* continuation of the last field */
       kv *f = &b->f[b->n - 1];
-      size_t ol = strlen(f->value), al = le - i;
-      char *nv = mail_realloc(a, f->value, ol + al + 1);
-      if (!nv) {
-        *nomem = 1;
-        break;
+      size_t al = le - i;
+      if (f->len + al + 1 > f->cap) {
+        /* geometric growth: many continuation lines stay linear */
+        size_t nc = (f->len + al + 1) * 2;
+        char *nv = mail_realloc(a, f->value, nc);
+        if (!nv) {
+          *nomem = 1;
+          break;
+        }
+        f->value = nv;
+        f->cap = nc;
       }
-      memcpy(nv + ol, s + i, al);
-      nv[ol + al] = 0;
-      f->value = nv;
+      memcpy(f->value + f->len, s + i, al);
+      f->len += al;
+      f->value[f->len] = 0;
     } else {
       const char *colon = memchr(s + i, ':', le - i);
       if (colon && b->n < MAX_FIELDS_PER_BLOCK) {
         kv *f = &b->f[b->n];
         f->name = mail_strndup(a, s + i, (size_t)(colon - (s + i)));
         f->value = mail_strndup(a, colon + 1, le - (size_t)(colon + 1 - s));
+        f->len = f->value ? strlen(f->value) : 0;
+        f->cap = f->len + 1;
         if (!f->name || !f->value) {
           mail_dealloc(a, f->name);
           mail_dealloc(a, f->value);

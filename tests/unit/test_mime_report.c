@@ -50,6 +50,17 @@ START_TEST(dsn)
   mail_dsn_free(NULL);
   ck_assert_int_eq(mail_dsn_parse(&d, "Reporting-MTA: dns; x\n", 22, &A), MAIL_ERR_SYNTAX);
   ck_assert_int_eq(mail_dsn_parse(&d, "", 0, &A), MAIL_ERR_SYNTAX);
+
+  /* a field folded over 300,000 lines stays linear */
+  mail_buf b;
+  mail_buf_init(&b, &A, 0);
+  mail_buf_append_str(&b, "Final-Recipient: rfc822; a@b\nAction: failed\nDiagnostic-Code: smtp; x\n");
+  for (int i = 0; i < 300000; i++)
+    mail_buf_append_str(&b, " more text\n");
+  ck_assert_int_eq(mail_dsn_parse(&d, b.data, b.len, &A), MAIL_OK);
+  ck_assert_uint_eq(strlen(mail_dsn_recipient_get(d, 0)->diagnostic_code), 1 + 300000 * 10);
+  mail_dsn_free(d);
+  mail_buf_free(&b);
 }
 END_TEST
 
