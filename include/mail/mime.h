@@ -276,7 +276,9 @@ typedef struct mail_mime_message mail_mime_message;
 /**
  * Parse a whole message held in memory into a tree. The data is copied
  * unless flags has MAIL_MIME_BORROW (then it must stay valid and unchanged
- * until mail_mime_message_free()). limits may be NULL (defaults).
+ * until mail_mime_message_free()). MAIL_MIME_HEADERS_ONLY,
+ * MAIL_MIME_MBOX_FROM and MAIL_MIME_CHECK_HEADERS apply too; decoding
+ * flags are given to mail_mime_part_decode(). limits may be NULL (defaults).
  * Malformed input still gives a tree (with defects). Returns MAIL_OK,
  * MAIL_ERR_NOMEM or MAIL_ERR_INVALID.
  */
