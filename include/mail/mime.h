@@ -236,7 +236,7 @@ typedef struct mail_mime_callbacks {
 #define MAIL_MIME_HEADERS_ONLY 0x01u  /**< stop after the top-level header block */
 #define MAIL_MIME_TO_UTF8      0x02u  /**< convert text/ leaf bodies to UTF-8 through iconv */
 #define MAIL_MIME_RAW_BODY     0x04u  /**< deliver bodies without transfer decoding */
-#define MAIL_MIME_MBOX_FROM    0x08u  /**< a leading "From " line is an mbox envelope, not a defect */
+#define MAIL_MIME_MBOX_FROM    0x08u  /**< accepted for clarity: a "From " first line is always skipped as an mbox envelope (no defect); later ones are misplaced-envelope-header */
 #define MAIL_MIME_BORROW       0x10u  /**< mail_mime_message_parse: use the caller's buffer without a copy */
 /** Also check each message's From/Sender/Reply-To/To/Cc/Bcc, Date, Message-ID,
  * In-Reply-To, References and Subject, recording invalid-address,
