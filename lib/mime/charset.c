@@ -30,39 +30,9 @@ const char *mime_charset_alias(const char *label)
   return label;
 }
 
-int mime_utf8_valid(const unsigned char *s, size_t n)
-{
-  size_t i = 0;
-  while (i < n) {
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    size_t k;
-    unsigned int cp;
-    if (c >= 0xC2 && c <= 0xDF) { k = 1; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { k = 2; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { k = 3; cp = c & 0x07; }
-    else return 0;
-    if (n - i <= k)
-      return 0;
-    for (size_t j = 1; j <= k; j++) {
-      if ((s[i + j] & 0xC0) != 0x80)
-        return 0;
-      cp = cp << 6 | (s[i + j] & 0x3F);
-    }
-    if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return 0;
-    i += k + 1;
-  }
-  return 1;
-}
-
 int mime_append_utf8_or_latin1(mail_buf *out, const unsigned char *in, size_t n)
 {
-  if (mime_utf8_valid(in, n))
+  if (mail_utf8_valid(in, n))
     return mail_buf_append(out, in, n);
   if (mail_buf_reserve(out, n * 2))
     return MAIL_ERR_NOMEM;
@@ -91,7 +61,7 @@ int mime_append_converted(mail_buf *out, const char *charset, const unsigned cha
   static const unsigned char REPL[3] = {0xEF, 0xBF, 0xBD};
   if (!charset || !*charset)
     return mime_append_utf8_or_latin1(out, in, n);
-  if (is_utf8_label(charset) && mime_utf8_valid(in, n))
+  if (is_utf8_label(charset) && mail_utf8_valid(in, n))
     return mail_buf_append(out, in, n);
   const char *name = mime_charset_alias(charset);
   if (!*name) {

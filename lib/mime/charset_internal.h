@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/utf8.h"
 
 /* Append bytes in charset converted to UTF-8. Unknown charset: the bytes
  * are appended as UTF-8 (or Latin-1 when not valid UTF-8) and
@@ -15,7 +16,6 @@ int mime_append_converted(mail_buf *out, const char *charset, const unsigned cha
 /* Append bytes that are valid UTF-8 as they are, else as Latin-1. */
 int mime_append_utf8_or_latin1(mail_buf *out, const unsigned char *in, size_t n);
 /* 1 when in[0..n) is valid UTF-8. */
-int mime_utf8_valid(const unsigned char *in, size_t n);
 
 /* Streaming conversion of a body to UTF-8: characters split across
  * chunks are carried to the next call. */

@@ -10,7 +10,7 @@
 #include <mail/mime_build.h>
 
 #include "core/buf.h"
-#include "sasl/saslprep.h"
+#include "core/utf8.h"
 
 /* ---------------------------------------------------------------- bodies */
 
@@ -63,7 +63,7 @@ uint64_t mail_b64_wrap_len(uint64_t n);
 
 /* --------------------------------------------------------------- headers */
 
-/* mail_utf8_valid() is the one UTF-8 check, declared with SASLprep. */
+/* mail_utf8_valid() is the one UTF-8 check (core/utf8.h). */
 
 /* A header being written with folding at 78 columns. Text is added as
  * unbreakable tokens; a token preceded by a space may move to a new line

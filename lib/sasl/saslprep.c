@@ -8,45 +8,11 @@
 
 #include "config.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 
 #if MAIL_WITH_SASLPREP
 #include <stringprep.h>
 #endif
-
-int mail_utf8_valid(const char *str, size_t n)
-{
-  const unsigned char *s = (const unsigned char *)str;
-  size_t i = 0;
-  while (i < n) {
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    size_t len;
-    unsigned long cp, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2; cp = c & 0x1F; min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3; cp = c & 0x0F; min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4; cp = c & 0x07; min = 0x10000;
-    } else {
-      return 0;
-    }
-    if (n - i < len)
-      return 0;
-    for (size_t k = 1; k < len; k++) {
-      if ((s[i + k] & 0xC0) != 0x80)
-        return 0;
-      cp = (cp << 6) | (s[i + k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return 0;
-    i += len;
-  }
-  return 1;
-}
 
 static int is_ascii(const char *s)
 {

@@ -6,9 +6,7 @@
 
 #include <mail/common.h>
 
-/* 1 when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or code
- * points past U+10FFFF). */
-int mail_utf8_valid(const char *s, size_t n);
+#include "core/utf8.h"
 
 /*
  * Prepare in (NUL-terminated UTF-8) with SASLprep, as a "query" string

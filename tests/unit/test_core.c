@@ -9,6 +9,7 @@
 #include "core/env.h"
 #include "core/mem.h"
 #include "core/reader.h"
+#include "core/utf8.h"
 
 static mail_allocator A;
 
@@ -267,6 +268,21 @@ START_TEST(base64_wrapped_roundtrip)
 }
 END_TEST
 
+START_TEST(utf8_validity)
+{
+  ck_assert(mail_utf8_valid("", 0));
+  ck_assert(mail_utf8_valid("plain ascii text, longer than eight", 35));
+  ck_assert(mail_utf8_valid("p\xc3\xa4ss w\xc3\xb6rd \xe2\x82\xac \xf0\x9f\x93\xa7", 20));
+  ck_assert(!mail_utf8_valid("\xc0\xaf", 2));             /* overlong '/' */
+  ck_assert(!mail_utf8_valid("\xe0\x80\xaf", 3));         /* overlong, 3 bytes */
+  ck_assert(!mail_utf8_valid("\xed\xa0\x80", 3));         /* surrogate D800 */
+  ck_assert(!mail_utf8_valid("\xf4\x90\x80\x80", 4));     /* past U+10FFFF */
+  ck_assert(!mail_utf8_valid("abcdefgh\xe2\x82", 10));     /* truncated after the fast path */
+  ck_assert(!mail_utf8_valid("\x80", 1));                  /* lone continuation */
+  ck_assert(!mail_utf8_valid("\xff", 1));
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("core");
@@ -281,6 +297,7 @@ int main(void)
   tcase_add_test(t, cmdq_fifo_and_find);
   tcase_add_test(t, crlf_guard);
   tcase_add_test(t, env_injection);
+  tcase_add_test(t, utf8_validity);
   tcase_add_test(t, base64_vectors);
   tcase_add_test(t, base64_strict_rejects);
   tcase_add_test(t, base64_stream_every_split);
