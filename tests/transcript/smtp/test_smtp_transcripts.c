@@ -35,6 +35,9 @@ typedef struct run {
   int rc_first;     /* the first send's result in two-step scenarios */
   char sent[8192];  /* SEND trace, chunks separated by '|' */
   int progress_calls;
+  char all[65536];  /* every trace line, both directions */
+  int refreshes;    /* token callback calls with refresh == 1 */
+  char oauth_json[512], oauth_status[64]; /* error details seen in the refresh call */
 } run;
 
 /* Call an operation, resuming it while it says MAIL_ERR_AGAIN (event-loop
@@ -51,6 +54,11 @@ typedef struct run {
 static void trace_fn(void *user, int dir, const char *data, size_t len)
 {
   run *r = user;
+  size_t all = strlen(r->all);
+  if (all + len + 1 < sizeof r->all) {
+    memcpy(r->all + all, data, len);
+    r->all[all + len] = '\0';
+  }
   if (dir != MAIL_TRACE_SEND)
     return;
   size_t have = strlen(r->sent);
@@ -485,6 +493,129 @@ static int scn_smtputf8_declared(run *r)
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
+
+/* ------------------------------------------------- SASL per mechanism */
+/* The sasl_*.txt files are written by tests/sasl/gen_transcripts.py, which
+ * computes every expected client byte with hashlib/hmac; the values below
+ * (user names, passwords, tokens) must match it. All run over implicit
+ * TLS (the transcript's TLS item), where the runner offers fixed
+ * channel-binding data. */
+
+#define TOKEN1 "ya29.first-token"
+#define TOKEN2 "ya29.refreshed-token"
+#define AUTHZID "shared@libmail.test"
+#define NONASCII_PASS "p\xC3\xA4ssw\xC3\xB6rd-\xE2\x82\xAC"
+
+static int token_cb(void *user, mail_sasl *sasl, int refresh)
+{
+  run *r = user;
+  if (!refresh)
+    return mail_sasl_set_oauth_token(sasl, TOKEN1);
+  r->refreshes++;
+  const char *json = mail_sasl_error_detail(sasl, MAIL_SASL_DETAIL_OAUTH_JSON);
+  const char *status = mail_sasl_error_detail(sasl, MAIL_SASL_DETAIL_OAUTH_STATUS);
+  snprintf(r->oauth_json, sizeof r->oauth_json, "%s", json ? json : "");
+  snprintf(r->oauth_status, sizeof r->oauth_status, "%s", status ? status : "");
+  return mail_sasl_set_oauth_token(sasl, TOKEN2);
+}
+
+static int tls_auth(run *r)
+{
+  r->rc_connect = DO(r, mail_smtp_connect(r->s, "mx.test", 465, MAIL_SECURITY_IMPLICIT_TLS));
+  TRY(r->rc_connect);
+  return DO(r, mail_smtp_auth(r->s));
+}
+
+static int scn_sasl_alice(run *r)
+{
+  TRY(mail_smtp_set_auth(r->s, "alice", "alice-pw-1"));
+  return tls_auth(r);
+}
+
+static int scn_sasl_long_password(run *r)
+{
+  static char pw[8 * 1150 + 1];
+  for (size_t i = 0; i < 1150; i++)
+    memcpy(pw + 8 * i, "long-pw-", 8);
+  pw[sizeof pw - 1] = '\0';
+  TRY(mail_smtp_set_auth(r->s, "alice", pw));
+  return tls_auth(r);
+}
+
+static int scn_sasl_authzid(run *r)
+{
+  TRY(mail_sasl_set_authzid(mail_smtp_sasl(r->s), AUTHZID));
+  return scn_sasl_alice(r);
+}
+
+static int scn_sasl_endpoint(run *r)
+{
+  TRY(mail_sasl_set_channel_binding_preference(mail_smtp_sasl(r->s), 2));
+  return scn_sasl_alice(r);
+}
+
+static int scn_sasl_nonascii(run *r)
+{
+  TRY(mail_smtp_set_auth(r->s, "cedric", NONASCII_PASS));
+  return tls_auth(r);
+}
+
+static int scn_sasl_wrong_then_noop(run *r)
+{
+  TRY(mail_smtp_set_auth(r->s, "alice", "wrong-pw"));
+  r->rc_first = tls_auth(r);
+  if (r->rc_first != MAIL_ERR_AUTH)
+    return r->rc_first;
+  return DO(r, mail_smtp_noop(r->s));
+}
+
+static int scn_sasl_cleartext(run *r)
+{
+  TRY(mail_smtp_set_auth(r->s, "alice", "alice-pw-1"));
+  TRY(connect_plain(r));
+  r->rc_first = DO(r, mail_smtp_auth(r->s));
+  if (r->rc_first != MAIL_ERR_INSECURE)
+    return r->rc_first;
+  return DO(r, mail_smtp_noop(r->s));
+}
+
+static int oauth_setup(run *r)
+{
+  mail_sasl *sasl = mail_smtp_sasl(r->s);
+  TRY(mail_smtp_set_auth(r->s, "alice", NULL));
+  TRY(mail_sasl_set_oauth_token(sasl, TOKEN1));
+  TRY(mail_sasl_set_oauth_host(sasl, "mx.test", 465));
+  mail_sasl_set_token_callback(sasl, token_cb, r);
+  return MAIL_OK;
+}
+
+static int scn_sasl_oauth(run *r)
+{
+  TRY(oauth_setup(r));
+  return tls_auth(r);
+}
+
+static int scn_sasl_oauth_refused_twice(run *r)
+{
+  TRY(oauth_setup(r));
+  r->rc_first = tls_auth(r);
+  if (r->rc_first != MAIL_ERR_AUTH)
+    return r->rc_first;
+  return DO(r, mail_smtp_noop(r->s));
+}
+
+static int scn_sasl_external(run *r)
+{
+  mail_sasl_set_external(mail_smtp_sasl(r->s), 1);
+  return tls_auth(r);
+}
+
+static int scn_sasl_external_authzid(run *r)
+{
+  TRY(mail_sasl_set_authzid(mail_smtp_sasl(r->s), AUTHZID));
+  return scn_sasl_external(r);
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(run *r);
@@ -538,6 +669,29 @@ static const scenario scenarios[] = {
   {"unsolicited_421.txt", scn_unsolicited, MAIL_ERR_SERVER_CLOSING},
   {"unsolicited_reply.txt", scn_unsolicited, MAIL_ERR_PROTOCOL},
   {"auth_bad_challenge.txt", scn_auth_bad_challenge, MAIL_OK},
+  {"sasl_plain.txt", scn_sasl_alice, MAIL_OK},
+  {"sasl_plain_no_ir.txt", scn_sasl_long_password, MAIL_OK},
+  {"sasl_plain_authzid.txt", scn_sasl_authzid, MAIL_OK},
+  {"sasl_login.txt", scn_sasl_alice, MAIL_OK},
+  {"sasl_cram_md5.txt", scn_sasl_alice, MAIL_OK},
+  {"sasl_scram_sha1.txt", scn_sasl_alice, MAIL_OK},
+  {"sasl_scram_sha256.txt", scn_sasl_alice, MAIL_OK},
+  {"sasl_scram_sha256_plus.txt", scn_sasl_alice, MAIL_OK},
+  {"sasl_scram_sha1_plus.txt", scn_sasl_endpoint, MAIL_OK},
+  {"sasl_scram_bad_signature.txt", scn_sasl_alice, MAIL_ERR_SASL_SERVER},
+#if MAIL_WITH_SASLPREP
+  {"sasl_scram_nonascii.txt", scn_sasl_nonascii, MAIL_OK},
+#endif
+  {"sasl_scram_fallback.txt", scn_sasl_alice, MAIL_OK},
+  {"sasl_no_fallback.txt", scn_sasl_wrong_then_noop, MAIL_OK},
+  {"sasl_cleartext.txt", scn_sasl_cleartext, MAIL_OK},
+  {"sasl_xoauth2.txt", scn_sasl_oauth, MAIL_OK},
+  {"sasl_xoauth2_refresh.txt", scn_sasl_oauth, MAIL_OK},
+  {"sasl_oauthbearer.txt", scn_sasl_oauth, MAIL_OK},
+  {"sasl_oauthbearer_refresh.txt", scn_sasl_oauth, MAIL_OK},
+  {"sasl_oauthbearer_refused_twice.txt", scn_sasl_oauth_refused_twice, MAIL_OK},
+  {"sasl_external.txt", scn_sasl_external, MAIL_OK},
+  {"sasl_external_authzid.txt", scn_sasl_external_authzid, MAIL_OK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
@@ -617,6 +771,143 @@ START_TEST(auth_failure_redacted_no_fallback)
   ck_assert_ptr_null(strstr(r.sent, "YWxpY2U="));
   ck_assert_ptr_null(strstr(r.sent, "d3JvbmctcHc="));
   ck_assert_ptr_null(strstr(r.sent, "PLAIN"));
+  close_run(&r);
+}
+END_TEST
+
+
+/* Every SASL transcript: the mechanism that ran, and no credential in any
+ * trace line (either direction) or error text: not the passwords, not the
+ * tokens, not any base64 payload the client sent after AUTH. */
+static const struct {
+  const char *file;
+  const char *mech;
+} sasl_mechs[] = {
+  {"sasl_plain.txt", "PLAIN"},
+  {"sasl_plain_no_ir.txt", "PLAIN"},
+  {"sasl_plain_authzid.txt", "PLAIN"},
+  {"sasl_login.txt", "LOGIN"},
+  {"sasl_cram_md5.txt", "CRAM-MD5"},
+  {"sasl_scram_sha1.txt", "SCRAM-SHA-1"},
+  {"sasl_scram_sha256.txt", "SCRAM-SHA-256"},
+  {"sasl_scram_sha256_plus.txt", "SCRAM-SHA-256-PLUS"},
+  {"sasl_scram_sha1_plus.txt", "SCRAM-SHA-1-PLUS"},
+  {"sasl_scram_bad_signature.txt", "SCRAM-SHA-256"},
+#if MAIL_WITH_SASLPREP
+  {"sasl_scram_nonascii.txt", "SCRAM-SHA-256"},
+#endif
+  {"sasl_scram_fallback.txt", "SCRAM-SHA-1"},
+  {"sasl_no_fallback.txt", "CRAM-MD5"},
+  {"sasl_cleartext.txt", NULL},
+  {"sasl_xoauth2.txt", "XOAUTH2"},
+  {"sasl_xoauth2_refresh.txt", "XOAUTH2"},
+  {"sasl_oauthbearer.txt", "OAUTHBEARER"},
+  {"sasl_oauthbearer_refresh.txt", "OAUTHBEARER"},
+  {"sasl_oauthbearer_refused_twice.txt", "OAUTHBEARER"},
+  {"sasl_external.txt", "EXTERNAL"},
+  {"sasl_external_authzid.txt", "EXTERNAL"},
+};
+#define NSASL (sizeof sasl_mechs / sizeof sasl_mechs[0])
+
+/* Fail if any base64 payload the client sends in file (the argument of
+ * "AUTH mech <ir>" or a whole response line) shows up in text. */
+static void assert_no_client_payload(const char *file, const char *text)
+{
+  char path[512], line[16384];
+  snprintf(path, sizeof path, "%s/%s", SMTP_TRANSCRIPT_DIR, file);
+  FILE *f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "C: ", 3))
+      continue;
+    char *p = line + 3, *end = strstr(p, "\\r\\n");
+    if (!end)
+      continue;
+    *end = '\0';
+    if (!strncmp(p, "AUTH ", 5)) {
+      p = strchr(p + 5, ' ');
+      if (!p)
+        continue;
+      p++;
+    }
+    if (strlen(p) < 8 || !strncmp(p, "EHLO ", 5))
+      continue;
+    ck_assert_msg(strstr(text, p) == NULL, "%s: client payload %.40s... in the trace", file, p);
+  }
+  fclose(f);
+}
+
+START_TEST(sasl_mechanism_and_no_secret_in_trace)
+{
+  static const char *const secrets[] = {"alice-pw-1", "YWxpY2UtcHctMQ", "wrong-pw", "long-pw-",
+                                        "p\xC3\xA4ssw", TOKEN1, TOKEN2, "eWEyOS5", "Bearer"};
+  run r;
+  play(&r, sasl_mechs[_i].file, 0);
+  const char *mech = mail_sasl_mechanism(mail_smtp_sasl(r.s));
+  if (sasl_mechs[_i].mech) {
+    ck_assert_str_eq(mech, sasl_mechs[_i].mech);
+    ck_assert_ptr_nonnull(strstr(r.all, "AUTH ")); /* the trace did see the exchange */
+  }
+  const char *err = mail_conn_last_error(mail_smtp_conn(r.s));
+  for (size_t k = 0; k < sizeof secrets / sizeof secrets[0]; k++) {
+    ck_assert_msg(strstr(r.all, secrets[k]) == NULL, "%s: \"%s\" in the trace",
+                  sasl_mechs[_i].file, secrets[k]);
+    ck_assert_msg(!err || strstr(err, secrets[k]) == NULL, "%s: \"%s\" in the error",
+                  sasl_mechs[_i].file, secrets[k]);
+  }
+  assert_no_client_payload(sasl_mechs[_i].file, r.all);
+  close_run(&r);
+}
+END_TEST
+
+START_TEST(sasl_oauth_error_and_one_refresh)
+{
+  static const char json[] =
+    "{\"status\":\"invalid_token\",\"scope\":\"https://mail.test/\","
+    "\"openid-configuration\":\"https://auth.test/.well-known/openid-configuration\"}";
+  static const char *const files[] = {"sasl_xoauth2_refresh.txt", "sasl_oauthbearer_refresh.txt",
+                                      "sasl_oauthbearer_refused_twice.txt"};
+  for (size_t i = 0; i < 3; i++) {
+    run r;
+    play(&r, files[i], 0);
+    ck_assert_int_eq(r.refreshes, 1);
+    ck_assert_str_eq(r.oauth_status, "invalid_token");
+    ck_assert_str_eq(r.oauth_json, json);
+    if (i == 2) {
+      ck_assert_int_eq(r.rc_first, MAIL_ERR_AUTH);
+      ck_assert_int_eq(mail_smtp_reply_code(mail_smtp_last_reply(r.s)), 250);
+    } else {
+      ck_assert_int_eq(mail_sasl_outcome(mail_smtp_sasl(r.s)), MAIL_OK);
+    }
+    close_run(&r);
+  }
+  /* Without a refresh the token is used as set, and no callback runs. */
+  run r;
+  play(&r, "sasl_oauthbearer.txt", 0);
+  ck_assert_int_eq(r.refreshes, 0);
+  close_run(&r);
+}
+END_TEST
+
+START_TEST(sasl_refusals)
+{
+  run r;
+  /* A wrong server signature: "*" went out, the session is over. */
+  play(&r, "sasl_scram_bad_signature.txt", 0);
+  ck_assert_int_eq(mail_conn_is_open(mail_smtp_conn(r.s)), 0);
+  ck_assert_str_eq(mail_smtp_state_name(r.s), "DISCONNECTED");
+  ck_assert_int_eq(mail_smtp_noop(r.s), MAIL_ERR_STATE);
+  close_run(&r);
+  /* An authentication failure is final: no other mechanism is tried. */
+  play(&r, "sasl_no_fallback.txt", 0);
+  ck_assert_int_eq(r.rc_first, MAIL_ERR_AUTH);
+  ck_assert_ptr_null(strstr(r.sent, "AUTH PLAIN"));
+  close_run(&r);
+  /* Cleartext: nothing but EHLO and the later NOOP was written. */
+  play(&r, "sasl_cleartext.txt", 0);
+  ck_assert_int_eq(r.rc_first, MAIL_ERR_INSECURE);
+  ck_assert_ptr_null(strstr(r.sent, "AUTH"));
+  ck_assert_uint_eq(mail_transcript_write_calls(r.t), 2);
   close_run(&r);
 }
 END_TEST
@@ -895,6 +1186,9 @@ static Suite *suite(void)
   tcase_add_test(tc, local_refusals);
   tcase_add_test(tc, capabilities_as_data);
   tcase_add_test(tc, multiline_split_everywhere);
+  tcase_add_loop_test(tc, sasl_mechanism_and_no_secret_in_trace, 0, NSASL);
+  tcase_add_test(tc, sasl_oauth_error_and_one_refresh);
+  tcase_add_test(tc, sasl_refusals);
   suite_add_tcase(s, tc);
   TCase *nomem = tcase_create("nomem");
   tcase_set_timeout(nomem, 240);

@@ -1,0 +1,471 @@
+#!/usr/bin/python3
+"""Write the per-mechanism SASL transcripts for SMTP and POP3.
+
+    /usr/bin/python3 tests/sasl/gen_transcripts.py   (from the source root)
+
+writes tests/transcript/smtp/sasl_*.txt and tests/transcript/pop3/sasl_*.txt.
+Every expected client byte (SCRAM proofs, CRAM-MD5 digests, PLAIN and OAuth
+messages) is computed here with hashlib/hmac/base64 only; nothing comes from
+libmail, so a libmail bug cannot hide behind the same bug in its own test.
+
+Reproducibility: the transcript runner (tests/support/transcript.c) gives the
+client a fixed random stream (xorshift64* from 0x9E3779B97F4A7C15, the top
+byte of each product) and, after TLS, fixed channel-binding data (the type
+byte, 1 = tls-exporter or 2 = tls-server-end-point, then 0, 1, ..., 30).
+libmail's SCRAM nonce is 32 characters, each picked from
+A-Z a-z 0-9 + / by the low six bits of one random byte. Both are
+reproduced below so the nonces, and so the proofs, are known in advance.
+"""
+import base64
+import hashlib
+import hmac
+import os
+import sys
+import unicodedata
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = {"smtp": os.path.join(ROOT, "tests", "transcript", "smtp"),
+       "pop3": os.path.join(ROOT, "tests", "transcript", "pop3")}
+
+USER = "alice"
+PASSWORD = "alice-pw-1"
+NONASCII_USER = "cedric"
+NONASCII_PASSWORD = "p\u00e4ssw\u00f6rd-\u20ac"
+TOKEN = "ya29.first-token"
+TOKEN2 = "ya29.refreshed-token"
+SALT = bytes.fromhex("4125c247e43ab1e93c6dff76")  # 12 fixed bytes
+SERVER_NONCE = "3rfcNHYJY1ZVvWVs7j"
+ITERATIONS = 4096
+NONCE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+OAUTH_ERROR = ('{"status":"invalid_token","scope":"https://mail.test/",'
+               '"openid-configuration":"https://auth.test/.well-known/openid-configuration"}')
+
+M64 = (1 << 64) - 1
+
+
+def fixed_random(n):
+    """The transcript runner's stream, from its start."""
+    x = 0x9E3779B97F4A7C15
+    out = bytearray()
+    for _ in range(n):
+        x ^= x >> 12
+        x ^= (x << 25) & M64
+        x ^= x >> 27
+        out.append(((x * 0x2545F4914F6CDD1D) & M64) >> 56)
+    return bytes(out)
+
+
+def client_nonce():
+    return "".join(NONCE_CHARS[b & 63] for b in fixed_random(32))
+
+
+def cb_data(cb_type):
+    return bytes([cb_type]) + bytes(range(31))
+
+
+def b64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
+def saslprep(s):
+    # Enough of RFC 4013 for the strings used here: NFKC, nothing to map.
+    return unicodedata.normalize("NFKC", s)
+
+
+def scram(hname, password, gs2, cbind, cnonce, bad_signature=False):
+    """Client-first, server-first, client-final, server-final (bytes)."""
+    first_bare = "n=%s,r=%s" % (USER, cnonce)
+    nonce = cnonce + SERVER_NONCE
+    server_first = "r=%s,s=%s,i=%d" % (nonce, b64(SALT), ITERATIONS)
+    final_wo_proof = "c=%s,r=%s" % (b64(gs2.encode() + cbind), nonce)
+    auth_msg = ",".join([first_bare, server_first, final_wo_proof]).encode()
+    salted = hashlib.pbkdf2_hmac(hname, saslprep(password).encode(), SALT, ITERATIONS)
+    client_key = hmac.new(salted, b"Client Key", hname).digest()
+    stored_key = hashlib.new(hname, client_key).digest()
+    client_sig = hmac.new(stored_key, auth_msg, hname).digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, client_sig))
+    server_key = hmac.new(salted, b"Server Key", hname).digest()
+    server_sig = hmac.new(server_key, auth_msg, hname).digest()
+    if bad_signature:
+        server_sig = bytes([server_sig[0] ^ 1]) + server_sig[1:]
+    return ((gs2 + first_bare).encode(), server_first.encode(),
+            (final_wo_proof + ",p=" + b64(proof)).encode(),
+            ("v=" + b64(server_sig)).encode())
+
+
+def scram_user(hname, user, password, gs2, cnonce):
+    global USER
+    saved, USER = USER, user
+    try:
+        return scram(hname, password, gs2, b"", cnonce)
+    finally:
+        USER = saved
+
+
+def cram(user, password, challenge):
+    digest = hmac.new(password.encode(), challenge, "md5").hexdigest()
+    return ("%s %s" % (user, digest)).encode()
+
+
+# ------------------------------------------------------------ protocols
+
+def esc(data):
+    out = []
+    for c in data:
+        if c == 0x0D:
+            out.append("\\r")
+        elif c == 0x0A:
+            out.append("\\n")
+        elif c == 0x09:
+            out.append("\\t")
+        elif c == 0x00:
+            out.append("\\0")
+        elif c == 0x5C:
+            out.append("\\\\")
+        elif 0x20 <= c < 0x7F:
+            out.append(chr(c))
+        else:
+            out.append("\\x%02X" % c)
+    return "".join(out)
+
+
+class Proto:
+    def __init__(self, name):
+        self.name = name
+        self.lines = []
+
+    def s(self, text):
+        self.lines.append("S: " + esc(text.encode()))
+
+    def c(self, text):
+        self.lines.append("C: " + esc(text.encode()))
+
+    def prelude(self, mechs, tls=True):
+        if tls:
+            self.lines.append("TLS")
+        if self.name == "smtp":
+            self.s("220 mx.test ESMTP\r\n")
+            self.c("EHLO client.test\r\n")
+            self.s("250-mx.test\r\n250-ENHANCEDSTATUSCODES\r\n250 AUTH %s\r\n" % mechs)
+        else:
+            self.s("+OK ready\r\n")
+            self.c("CAPA\r\n")
+            self.s("+OK\r\nSASL %s\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n.\r\n" % mechs)
+        self.mechs = mechs
+
+    def auth(self, mech, ir=None):
+        if ir is None:
+            self.c("AUTH %s\r\n" % mech)
+        elif ir == b"":
+            self.c("AUTH %s =\r\n" % mech)
+        else:
+            self.c("AUTH %s %s\r\n" % (mech, b64(ir)))
+
+    def chal(self, data):
+        text = b64(data)
+        self.s(("334 %s\r\n" if self.name == "smtp" else "+ %s\r\n") % text)
+
+    def resp(self, data):
+        self.c(b64(data) + "\r\n")
+
+    def abort(self):
+        self.c("*\r\n")
+        self.s("501 5.7.0 Authentication aborted\r\n" if self.name == "smtp"
+               else "-ERR Authentication aborted.\r\n")
+
+    def ok(self):
+        if self.name == "smtp":
+            self.s("235 2.7.0 Authentication successful\r\n")
+        else:
+            self.s("+OK Logged in.\r\n")
+            self.c("CAPA\r\n")
+            self.s("+OK\r\nUIDL\r\n.\r\n")
+
+    def fail(self):
+        self.s("535 5.7.8 Authentication credentials invalid\r\n" if self.name == "smtp"
+               else "-ERR [AUTH] Authentication failed.\r\n")
+
+    def unsupported(self):
+        self.s("504 5.5.4 Unrecognized authentication type\r\n" if self.name == "smtp"
+               else "-ERR Unsupported authentication mechanism.\r\n")
+
+    def noop(self):
+        if self.name == "pop3":
+            return  # NOOP is a TRANSACTION command; the C test checks the state
+        self.c("NOOP\r\n")
+        self.s("250 2.0.0 Ok\r\n" if self.name == "smtp" else "+OK\r\n")
+
+
+# ------------------------------------------------------------ scenarios
+# Each writes one transcript; the matching C scenario (same file name in
+# test_smtp_transcripts.c / test_pop3.c) sets the credentials and options
+# named in the header comment.
+
+def plain_msg(authzid, user, password):
+    return ("%s\0%s\0%s" % (authzid, user, password)).encode()
+
+
+def long_password(proto):
+    # Too long for the AUTH line (SMTP: 12288 minus a margin, RFC 4954;
+    # POP3: 255 octets, RFC 5034), so the message waits for an empty
+    # challenge.
+    return "long-pw-" * (1150 if proto == "smtp" else 23)
+
+
+def sc_plain(p):
+    p.prelude("PLAIN LOGIN")
+    p.auth("PLAIN", plain_msg("", USER, PASSWORD))
+    p.ok()
+
+
+def sc_plain_no_ir(p):
+    p.prelude("PLAIN")
+    p.auth("PLAIN")
+    p.chal(b"")
+    p.resp(plain_msg("", USER, long_password(p.name)))
+    p.ok()
+
+
+def sc_plain_authzid(p):
+    p.prelude("PLAIN")
+    p.auth("PLAIN", plain_msg("shared@libmail.test", USER, PASSWORD))
+    p.ok()
+
+
+def sc_login(p):
+    p.prelude("LOGIN")
+    p.auth("LOGIN")
+    p.chal(b"Username:")
+    p.resp(USER.encode())
+    p.chal(b"Password:")
+    p.resp(PASSWORD.encode())
+    p.ok()
+
+
+def sc_cram_md5(p):
+    challenge = b"<1896.697170952@mx.libmail.test>"
+    p.prelude("CRAM-MD5 PLAIN")
+    p.auth("CRAM-MD5")
+    p.chal(challenge)
+    p.resp(cram(USER, PASSWORD, challenge))
+    p.ok()
+
+
+def scram_exchange(p, mech, hname, gs2, cbind, bad_signature=False):
+    first, sfirst, final, sfinal = scram(hname, PASSWORD, gs2, cbind, client_nonce(),
+                                         bad_signature)
+    p.auth(mech, first)
+    p.chal(sfirst)
+    p.resp(final)
+    p.chal(sfinal)
+    if bad_signature:
+        p.abort()
+        return
+    p.resp(b"")
+    p.ok()
+
+
+def sc_scram_sha1(p):
+    # TLS is up and we could bind, but the server offers no -PLUS: "y".
+    p.prelude("SCRAM-SHA-1 PLAIN")
+    scram_exchange(p, "SCRAM-SHA-1", "sha1", "y,,", b"")
+
+
+def sc_scram_sha256(p):
+    p.prelude("SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 PLAIN")
+    scram_exchange(p, "SCRAM-SHA-256", "sha256", "y,,", b"")
+
+
+def sc_scram_sha256_plus(p):
+    p.prelude("SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN")
+    scram_exchange(p, "SCRAM-SHA-256-PLUS", "sha256", "p=tls-exporter,,", cb_data(1))
+
+
+def sc_scram_sha1_plus(p):
+    # The caller prefers tls-server-end-point (mail_sasl_set_channel_binding_preference).
+    p.prelude("SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN")
+    scram_exchange(p, "SCRAM-SHA-1-PLUS", "sha1", "p=tls-server-end-point,,", cb_data(2))
+
+
+def sc_scram_bad_signature(p):
+    p.prelude("SCRAM-SHA-256 PLAIN")
+    scram_exchange(p, "SCRAM-SHA-256", "sha256", "y,,", b"", bad_signature=True)
+
+
+def sc_scram_nonascii(p):
+    p.prelude("SCRAM-SHA-256")
+    first, sfirst, final, sfinal = scram_user("sha256", NONASCII_USER, NONASCII_PASSWORD,
+                                              "y,,", client_nonce())
+    p.auth("SCRAM-SHA-256", first)
+    p.chal(sfirst)
+    p.resp(final)
+    p.chal(sfinal)
+    p.resp(b"")
+    p.ok()
+
+
+def sc_scram_fallback(p):
+    # "Not supported" for SCRAM-SHA-256 (after its client-first message):
+    # the next one, SCRAM-SHA-1, starts over with a fresh nonce.
+    p.prelude("SCRAM-SHA-256 SCRAM-SHA-1")
+    first, _, _, _ = scram("sha256", PASSWORD, "y,,", b"", client_nonce())
+    p.auth("SCRAM-SHA-256", first)
+    p.unsupported()
+    # The second start draws the next 32 random bytes.
+    cnonce2 = "".join(NONCE_CHARS[b & 63] for b in fixed_random(64)[32:])
+    first, sfirst, final, sfinal = scram("sha1", PASSWORD, "y,,", b"", cnonce2)
+    p.auth("SCRAM-SHA-1", first)
+    p.chal(sfirst)
+    p.resp(final)
+    p.chal(sfinal)
+    p.resp(b"")
+    p.ok()
+
+
+def sc_no_fallback(p):
+    # An authentication failure is final: PLAIN is offered too, but never tried.
+    p.prelude("CRAM-MD5 PLAIN")
+    challenge = b"<77.1@mx.libmail.test>"
+    p.auth("CRAM-MD5")
+    p.chal(challenge)
+    p.resp(cram(USER, "wrong-pw", challenge))
+    p.fail()
+    p.noop()
+
+
+def sc_cleartext(p):
+    # No TLS (explicitly allowed for the connection), only cleartext
+    # mechanisms: nothing is sent, the session stays usable.
+    p.prelude("PLAIN LOGIN", tls=False)
+    p.noop()
+
+
+def xoauth2_msg(token):
+    return ("user=%s\x01auth=Bearer %s\x01\x01" % (USER, token)).encode()
+
+
+def sc_xoauth2(p):
+    p.prelude("XOAUTH2 PLAIN")
+    p.auth("XOAUTH2", xoauth2_msg(TOKEN))
+    p.ok()
+
+
+def sc_xoauth2_refresh(p):
+    # The error JSON, an empty answer, the failure, then the token callback
+    # refreshes the token and the same mechanism is tried once more.
+    p.prelude("XOAUTH2 PLAIN")
+    p.auth("XOAUTH2", xoauth2_msg(TOKEN))
+    p.chal(OAUTH_ERROR.encode())
+    p.resp(b"")
+    p.fail()
+    p.auth("XOAUTH2", xoauth2_msg(TOKEN2))
+    p.ok()
+
+
+def bearer(token, proto):
+    port = 465 if proto == "smtp" else 995
+    return ("n,a=%s,\x01host=mx.test\x01port=%d\x01auth=Bearer %s\x01\x01"
+            % (USER, port, token)).encode()
+
+
+def sc_oauthbearer(p):
+    p.prelude("OAUTHBEARER XOAUTH2 PLAIN")
+    p.auth("OAUTHBEARER", bearer(TOKEN, p.name))
+    p.ok()
+
+
+def sc_oauthbearer_refresh(p):
+    p.prelude("OAUTHBEARER PLAIN")
+    p.auth("OAUTHBEARER", bearer(TOKEN, p.name))
+    p.chal(OAUTH_ERROR.encode())
+    p.resp(b"\x01")
+    p.fail()
+    p.auth("OAUTHBEARER", bearer(TOKEN2, p.name))
+    p.ok()
+
+
+def sc_oauthbearer_refused_twice(p):
+    # The refreshed token is refused too: one retry only, MAIL_ERR_AUTH.
+    p.prelude("OAUTHBEARER PLAIN")
+    for token in (TOKEN, TOKEN2):
+        p.auth("OAUTHBEARER", bearer(token, p.name))
+        p.chal(OAUTH_ERROR.encode())
+        p.resp(b"\x01")
+        p.fail()
+    p.noop()
+
+
+def sc_external(p):
+    p.prelude("EXTERNAL PLAIN")
+    p.auth("EXTERNAL", b"")
+    p.ok()
+
+
+def sc_external_authzid(p):
+    p.prelude("EXTERNAL")
+    p.auth("EXTERNAL", b"shared@libmail.test")
+    p.ok()
+
+
+SCENARIOS = [
+    ("plain", sc_plain, "PLAIN with an initial response (alice / alice-pw-1)."),
+    ("plain_no_ir", sc_plain_no_ir,
+     "PLAIN without an initial response: the message (a very long password,\n"
+     "\"long-pw-\" repeated) does not fit the AUTH line, so it waits for the\n"
+     "server's empty challenge."),
+    ("plain_authzid", sc_plain_authzid,
+     "PLAIN with an authorization identity (shared@libmail.test)."),
+    ("login", sc_login, "LOGIN: user name, then password, each on request."),
+    ("cram_md5", sc_cram_md5, "CRAM-MD5: HMAC-MD5 of the server's challenge."),
+    ("scram_sha1", sc_scram_sha1,
+     "SCRAM-SHA-1 over TLS with channel binding available but no -PLUS offered:\n"
+     "the gs2 header says \"y\"."),
+    ("scram_sha256", sc_scram_sha256, "SCRAM-SHA-256 chosen first from the list."),
+    ("scram_sha256_plus", sc_scram_sha256_plus,
+     "SCRAM-SHA-256-PLUS with tls-exporter channel binding (the runner's fixed data)."),
+    ("scram_sha1_plus", sc_scram_sha1_plus,
+     "SCRAM-SHA-1-PLUS with tls-server-end-point (the caller's preference)."),
+    ("scram_bad_signature", sc_scram_bad_signature,
+     "The server's final message has a wrong signature: the client aborts with\n"
+     "\"*\" and the session ends (MAIL_ERR_SASL_SERVER)."),
+    ("scram_nonascii", sc_scram_nonascii,
+     "SCRAM-SHA-256 for cedric with a non-ASCII password (SASLprep, UTF-8)."),
+    ("scram_fallback", sc_scram_fallback,
+     "SCRAM-SHA-256 is refused as unsupported: fall back to SCRAM-SHA-1 (each\n"
+     "start draws a fresh nonce from the random stream)."),
+    ("no_fallback", sc_no_fallback,
+     "CRAM-MD5 with a wrong password: the failure is final (MAIL_ERR_AUTH),\n"
+     "PLAIN is never tried, the session stays usable."),
+    ("cleartext", sc_cleartext,
+     "Without TLS only PLAIN and LOGIN are offered: refused locally\n"
+     "(MAIL_ERR_INSECURE), nothing is sent."),
+    ("xoauth2", sc_xoauth2, "XOAUTH2 with a token (ya29.first-token)."),
+    ("xoauth2_refresh", sc_xoauth2_refresh,
+     "XOAUTH2 refused with the error JSON: empty answer, failure, the token\n"
+     "callback refreshes (ya29.refreshed-token) and one retry succeeds."),
+    ("oauthbearer", sc_oauthbearer, "OAUTHBEARER with host and port set."),
+    ("oauthbearer_refresh", sc_oauthbearer_refresh,
+     "OAUTHBEARER refused with the error JSON: ^A, failure, refresh, one retry."),
+    ("oauthbearer_refused_twice", sc_oauthbearer_refused_twice,
+     "OAUTHBEARER: the refreshed token is refused too; no second refresh."),
+    ("external", sc_external, "EXTERNAL with an empty message (identity from the certificate)."),
+    ("external_authzid", sc_external_authzid, "EXTERNAL asking for an authorization identity."),
+]
+
+
+def main():
+    for proto in ("smtp", "pop3"):
+        for name, fn, doc in SCENARIOS:
+            p = Proto(proto)
+            fn(p)
+            path = os.path.join(OUT[proto], "sasl_%s.txt" % name)
+            head = ["# " + line for line in doc.split("\n")]
+            head.append("# Generated by tests/sasl/gen_transcripts.py (hashlib/hmac, not libmail);")
+            head.append("# do not edit, run it again.")
+            with open(path, "w") as f:
+                f.write("\n".join(head + p.lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
