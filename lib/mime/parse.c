@@ -39,8 +39,11 @@ static int deliver(void *user, const unsigned char *data, size_t len)
   p->decoded_total += len;
   if (len && p->cb.body && p->cb.body(p->cb.user, p->cur, data, len))
     return cb_fail(p, 1);
+  /* At the body start of the part that reached the limit, as decoding
+   * defects are: p->base is where the caller's current chunk starts, so
+   * it would change with how the input is split. */
   if (over)
-    mime_defect(p, p->cur, MAIL_MIME_DEFECT_LIMIT_DECODED, p->base);
+    mime_defect(p, p->cur, MAIL_MIME_DEFECT_LIMIT_DECODED, p->cur ? p->cur->body_start : p->base);
   return p->failed;
 }
 

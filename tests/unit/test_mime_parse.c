@@ -420,6 +420,40 @@ START_TEST(limit_decoded)
 }
 END_TEST
 
+/* Found by fuzzing (fuzz-mime_parse): the limit-decoded defect carried the
+ * offset of the caller's current chunk, so it changed with the split. It is
+ * now at the body start of the part, however the input is fed. */
+START_TEST(limit_decoded_offset_any_split)
+{
+  const char *m = "Subject: x\nContent-Transfer-Encoding: base64\n\naGVsbG8gd29ybGQ=\n";
+  size_t len = strlen(m);
+  for (size_t piece = 1; piece <= len; piece++) {
+    mail_mime_parser *p;
+    log_t l;
+    memset(&l, 0, sizeof l);
+    mail_buf_init(&l.b, &A, 0);
+    mail_mime_callbacks cb = {MAIL_MIME_CALLBACKS_VERSION, &l, NULL, NULL, NULL, ev_body, NULL,
+                              ev_defect};
+    mail_mime_limits lim;
+    mail_mime_limits_default(&lim);
+    lim.max_decoded = 5;
+    ck_assert_int_eq(mail_mime_parser_new(&p, &A), MAIL_OK);
+    mail_mime_parser_set_callbacks(p, &cb);
+    ck_assert_int_eq(mail_mime_parser_set_limits(p, &lim), MAIL_OK);
+    for (size_t at = 0; at < len; at += piece)
+      ck_assert_int_eq(mail_mime_parser_feed(p, m + at, len - at < piece ? len - at : piece),
+                       MAIL_OK);
+    ck_assert_int_eq(mail_mime_parser_finish(p), MAIL_OK);
+    mail_buf_append_byte(&l.b, 0);
+    const char *d = strstr((char *)l.b.data, "[defect ");
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d, "[defect limit-decoded 46]");
+    mail_mime_parser_free(p);
+    mail_buf_free(&l.b);
+  }
+}
+END_TEST
+
 static int stop_cb(void *u, mail_mime_part *p) { return 1; }
 
 START_TEST(callback_stops)
@@ -653,6 +687,7 @@ static Suite *suite(void)
   tcase_add_test(t, limit_parts_and_many_parts);
   tcase_add_test(t, limit_headers_and_long_header);
   tcase_add_test(t, limit_decoded);
+  tcase_add_test(t, limit_decoded_offset_any_split);
   tcase_add_test(t, callback_stops);
   tcase_add_test(t, streams_large_body);
   tcase_add_test(t, streaming_to_utf8_every_split);
