@@ -511,12 +511,17 @@ static int step_header(mail_mime_parser *p, const unsigned char *d, size_t n, si
   size_t end, next;
   int terminated = 1;
   p->hdr_scanned = 0;
-  if (nl) {
+  /* A line longer than the limit allows is cut at the same length
+   * whether its end is already here or not (an endless line is bounded
+   * before its end arrives): what is kept, and when the defect is
+   * recorded, must not depend on how the input is split. */
+  size_t cap = p->lim.max_header_length + 2;
+  if (nl && (size_t)(nl - d) - pos <= cap) {
     end = (size_t)(nl - d);
     next = end + 1;
-  } else if (n - pos > p->lim.max_header_length + 2) {
-    /* An endless line: take what the limit allows, drop the rest. */
-    end = next = pos + p->lim.max_header_length + 2;
+  } else if (n - pos > cap) {
+    /* Take what the limit allows, drop the rest of the line. */
+    end = next = pos + cap;
     p->hdr_skip_eol = 1;
     mime_defect(p, part, MAIL_MIME_DEFECT_LIMIT_HEADER_LENGTH, p->base + pos);
   } else if (eof) {
