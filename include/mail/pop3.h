@@ -197,8 +197,12 @@ MAIL_EXTERN int mail_pop3_connect_url(mail_pop3 *p, const char *url);
  * [LOGIN-DELAY], [SYS/TEMP]: see mail_pop3_last_reply()),
  * MAIL_ERR_INSECURE, MAIL_ERR_NO_MECHANISM, MAIL_ERR_UNSUPPORTED (APOP
  * without a timestamp in the greeting), MAIL_ERR_INVALID (no user name or
- * password), MAIL_ERR_STATE (not in AUTHORIZATION), the SASL engine's
- * errors, and fatal errors.
+ * password; SASL EXTERNAL, enabled with mail_sasl_set_external() on
+ * mail_pop3_sasl(), needs neither), MAIL_ERR_STATE (not in
+ * AUTHORIZATION), the SASL engine's errors, and fatal errors. A -ERR to
+ * the AUTH command itself that names the mechanism as unsupported (no
+ * response code, e.g. "Unsupported authentication mechanism") makes the
+ * next usable mechanism go out; any other -ERR ends the login.
  */
 MAIL_EXTERN int mail_pop3_auth(mail_pop3 *p);
 

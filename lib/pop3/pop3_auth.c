@@ -42,7 +42,7 @@ static int refused(mail_pop3 *p)
 
 static int send_user(mail_pop3 *p)
 {
-  if (!pop3_password(p))
+  if (!pop3_user(p) || !pop3_password(p))
     return MAIL_ERR_INVALID;
   if (!link_protected(p))
     return mail_conn_fail(p->conn, MAIL_ERR_INSECURE,
@@ -55,7 +55,7 @@ static int send_user(mail_pop3 *p)
 
 static int send_apop(mail_pop3 *p)
 {
-  if (!pop3_password(p))
+  if (!pop3_user(p) || !pop3_password(p))
     return MAIL_ERR_INVALID;
   if (!p->apop_stamp.len)
     return mail_conn_fail(p->conn, MAIL_ERR_UNSUPPORTED, "the greeting carries no APOP timestamp");
@@ -94,6 +94,7 @@ static int send_apop(mail_pop3 *p)
 static int send_sasl(mail_pop3 *p, int what, const mail_sasl_msg *m)
 {
   int rc;
+  p->sasl_lines = what == MAIL_SASL_SEND_COMMAND ? 0 : p->sasl_lines + 1;
   if (what == MAIL_SASL_SEND_COMMAND) {
     if (m->data) {
       char *arg = mail_malloc(&p->alloc, strlen(m->mech) + m->len + 2);
@@ -159,7 +160,9 @@ static int start_sasl(mail_pop3 *p)
 
 static int choose(mail_pop3 *p)
 {
-  if (!pop3_user(p))
+  /* EXTERNAL takes the identity from the client certificate: no user name. */
+  if (!pop3_user(p) && !(pop3_external(p) && p->auth_method != MAIL_POP3_AUTH_USER &&
+                         p->auth_method != MAIL_POP3_AUTH_APOP))
     return MAIL_ERR_INVALID;
   switch (p->auth_method) {
   case MAIL_POP3_AUTH_USER:
@@ -209,6 +212,47 @@ int pop3_login_next(mail_pop3 *p)
   }
 }
 
+/* 1 when text (n bytes) contains word, ignoring ASCII case. */
+static int has_word(const char *text, size_t n, const char *word)
+{
+  size_t wl = strlen(word);
+  for (size_t i = 0; i + wl <= n; i++) {
+    size_t k = 0;
+    while (k < wl && (text[i + k] | 0x20) == word[k])
+      k++;
+    if (k == wl)
+      return 1;
+  }
+  return 0;
+}
+
+/*
+ * RFC 5034 gives "mechanism not supported" no response code of its own: it
+ * is a -ERR like a refused login. It is taken as "unsupported" (try the
+ * next mechanism) only when it answers the AUTH command itself, before any
+ * response line of ours, carries no response code ([AUTH], [SYS/...]
+ * name a login problem) and says so ("Unsupported authentication mechanism", Dovecot).
+ * Anything else is a failure and ends the login: never guess in favour of
+ * sending the credentials again.
+ */
+static int unsupported_mechanism(mail_pop3 *p)
+{
+  if (p->sasl_lines != 0)
+    return 0;
+  if (p->reply.code_id != MAIL_POP3_CODE_NONE)
+    return 0;
+  size_t n = 0;
+  const char *text = mail_pop3_reply_text(&p->reply, &n);
+  if (!text || !has_word(text, n, "mechanism"))
+    return 0;
+  static const char *const words[] = {"unsupported", "not supported", "unknown",
+                                      "unrecognized", "not available"};
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (has_word(text, n, words[i]))
+      return 1;
+  return 0;
+}
+
 static int sasl_reply(mail_pop3 *p)
 {
   int kind;
@@ -223,7 +267,7 @@ static int sasl_reply(mail_pop3 *p)
     kind = MAIL_SASL_REPLY_SUCCESS; /* +OK carries text, not SASL data */
     break;
   default:
-    kind = MAIL_SASL_REPLY_FAILURE;
+    kind = unsupported_mechanism(p) ? MAIL_SASL_REPLY_UNSUPPORTED : MAIL_SASL_REPLY_FAILURE;
     break;
   }
   mail_sasl_msg next;

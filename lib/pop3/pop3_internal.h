@@ -117,6 +117,7 @@ struct mail_pop3 {
   char *out_uid;
   size_t out_uid_cap;
   int leave_rc;         /* leave-on-server: the RETR step's outcome */
+  int sasl_lines;       /* SASL response lines sent since the last AUTH command */
 
   /* one command or a batch */
   int cmd_kind;
@@ -175,6 +176,7 @@ int pop3_resume(mail_pop3 *p);
 const char *pop3_user(const mail_pop3 *p);
 const char *pop3_password(const mail_pop3 *p);
 int pop3_allow_insecure(const mail_pop3 *p);
+int pop3_external(const mail_pop3 *p); /* mail_sasl_set_external() is on */
 /* End the operation with rc (also used for fatal errors). */
 int pop3_finish(mail_pop3 *p, int rc);
 

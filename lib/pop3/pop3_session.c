@@ -106,6 +106,11 @@ const char *pop3_password(const mail_pop3 *p)
   return p->sasl->password;
 }
 
+int pop3_external(const mail_pop3 *p)
+{
+  return p->sasl->external;
+}
+
 int pop3_allow_insecure(const mail_pop3 *p)
 {
   return p->sasl->allow_insecure;
