@@ -12,6 +12,7 @@
 
 #include "../support/alloc.h"
 #include "../support/transcript.h"
+#include "config.h"
 
 #define TDIR MAIL_SRCDIR "/tests/transcript/pop3/"
 
@@ -878,6 +879,416 @@ START_TEST(test_bad_numbers)
 }
 END_TEST
 
+
+/* ------------------------------------------- SASL per mechanism */
+/* The sasl_*.txt files are written by tests/sasl/gen_transcripts.py, which
+ * computes every expected client byte with hashlib/hmac (not libmail); the
+ * names, passwords and tokens here must match it. All but the cleartext
+ * one run over implicit TLS, where the runner offers fixed channel-binding
+ * data. Each runs blocking, in event-loop mode and with every allocation
+ * failing in turn. */
+
+#define TOKEN1 "ya29.first-token"
+#define TOKEN2 "ya29.refreshed-token"
+#define AUTHZID "shared@libmail.test"
+
+typedef struct srun {
+  mail_pop3 *p;
+  mail_transcript *t;
+  int nonblocking;
+  int rc_first;
+  int refreshes;
+  char oauth_json[512], oauth_status[64];
+  trace tr;
+} srun;
+
+static int sdo(srun *r, int (*op)(mail_pop3 *))
+{
+  int rc, guard = 0;
+  while ((rc = op(r->p)) == MAIL_ERR_AGAIN && ++guard < 100000)
+    ;
+  return rc;
+}
+
+static int op_auth(mail_pop3 *p) { return mail_pop3_auth(p); }
+static int op_connect_tls(mail_pop3 *p)
+{
+  return mail_pop3_connect(p, "pop.test", 995, MAIL_SECURITY_IMPLICIT_TLS);
+}
+static int op_connect_plain(mail_pop3 *p)
+{
+  return mail_pop3_connect(p, "pop.test", 110, MAIL_SECURITY_NONE_INSECURE);
+}
+
+static int s_token(void *user, mail_sasl *sasl, int refresh)
+{
+  srun *r = user;
+  if (!refresh)
+    return mail_sasl_set_oauth_token(sasl, TOKEN1);
+  r->refreshes++;
+  const char *json = mail_sasl_error_detail(sasl, MAIL_SASL_DETAIL_OAUTH_JSON);
+  const char *status = mail_sasl_error_detail(sasl, MAIL_SASL_DETAIL_OAUTH_STATUS);
+  snprintf(r->oauth_json, sizeof r->oauth_json, "%s", json ? json : "");
+  snprintf(r->oauth_status, sizeof r->oauth_status, "%s", status ? status : "");
+  return mail_sasl_set_oauth_token(sasl, TOKEN2);
+}
+
+#define STRY(x)      \
+  do {               \
+    int rc__ = (x);  \
+    if (rc__)        \
+      return rc__;   \
+  } while (0)
+
+static int s_tls_auth(srun *r)
+{
+  STRY(sdo(r, op_connect_tls));
+  return sdo(r, op_auth);
+}
+
+static int s_alice(srun *r)
+{
+  STRY(mail_pop3_set_auth(r->p, "alice", "alice-pw-1"));
+  return s_tls_auth(r);
+}
+
+static int s_long_password(srun *r)
+{
+  char pw[8 * 23 + 1];
+  for (size_t i = 0; i < 23; i++)
+    memcpy(pw + 8 * i, "long-pw-", 8);
+  pw[sizeof pw - 1] = '\0';
+  STRY(mail_pop3_set_auth(r->p, "alice", pw));
+  return s_tls_auth(r);
+}
+
+static int s_authzid(srun *r)
+{
+  STRY(mail_sasl_set_authzid(mail_pop3_sasl(r->p), AUTHZID));
+  return s_alice(r);
+}
+
+static int s_endpoint(srun *r)
+{
+  STRY(mail_sasl_set_channel_binding_preference(mail_pop3_sasl(r->p), 2));
+  return s_alice(r);
+}
+
+static int s_nonascii(srun *r)
+{
+  STRY(mail_pop3_set_auth(r->p, "cedric", "p\xC3\xA4ssw\xC3\xB6rd-\xE2\x82\xAC"));
+  return s_tls_auth(r);
+}
+
+/* A final failure: the session stays in AUTHORIZATION, usable. */
+static int s_final(srun *r, int rc)
+{
+  r->rc_first = rc;
+  if (rc != MAIL_ERR_AUTH && rc != MAIL_ERR_INSECURE)
+    return rc == MAIL_OK ? MAIL_ERR_INTERNAL : rc;
+  return mail_pop3_get_state(r->p) == MAIL_POP3_STATE_AUTHORIZATION ? MAIL_OK : MAIL_ERR_STATE;
+}
+
+static int s_wrong(srun *r)
+{
+  STRY(mail_pop3_set_auth(r->p, "alice", "wrong-pw"));
+  return s_final(r, s_tls_auth(r));
+}
+
+static int s_cleartext(srun *r)
+{
+  STRY(mail_pop3_set_auth(r->p, "alice", "alice-pw-1"));
+  STRY(sdo(r, op_connect_plain));
+  return s_final(r, sdo(r, op_auth));
+}
+
+static int s_oauth_setup(srun *r)
+{
+  mail_sasl *sasl = mail_pop3_sasl(r->p);
+  STRY(mail_pop3_set_auth(r->p, "alice", NULL));
+  STRY(mail_sasl_set_oauth_token(sasl, TOKEN1));
+  STRY(mail_sasl_set_oauth_host(sasl, "mx.test", 995));
+  mail_sasl_set_token_callback(sasl, s_token, r);
+  return MAIL_OK;
+}
+
+static int s_oauth(srun *r)
+{
+  STRY(s_oauth_setup(r));
+  return s_tls_auth(r);
+}
+
+static int s_oauth_twice(srun *r)
+{
+  STRY(s_oauth_setup(r));
+  return s_final(r, s_tls_auth(r));
+}
+
+static int s_external(srun *r)
+{
+  mail_sasl_set_external(mail_pop3_sasl(r->p), 1);
+  return s_tls_auth(r);
+}
+
+static int s_external_authzid(srun *r)
+{
+  STRY(mail_sasl_set_authzid(mail_pop3_sasl(r->p), AUTHZID));
+  return s_external(r);
+}
+
+static const struct {
+  const char *file;
+  int (*fn)(srun *r);
+  int expect;
+  const char *mech; /* the mechanism that ran last, NULL: none */
+} sasl_scn[] = {
+  {"sasl_plain.txt", s_alice, MAIL_OK, "PLAIN"},
+  {"sasl_plain_no_ir.txt", s_long_password, MAIL_OK, "PLAIN"},
+  {"sasl_plain_authzid.txt", s_authzid, MAIL_OK, "PLAIN"},
+  {"sasl_login.txt", s_alice, MAIL_OK, "LOGIN"},
+  {"sasl_cram_md5.txt", s_alice, MAIL_OK, "CRAM-MD5"},
+  {"sasl_scram_sha1.txt", s_alice, MAIL_OK, "SCRAM-SHA-1"},
+  {"sasl_scram_sha256.txt", s_alice, MAIL_OK, "SCRAM-SHA-256"},
+  {"sasl_scram_sha256_plus.txt", s_alice, MAIL_OK, "SCRAM-SHA-256-PLUS"},
+  {"sasl_scram_sha1_plus.txt", s_endpoint, MAIL_OK, "SCRAM-SHA-1-PLUS"},
+  {"sasl_scram_bad_signature.txt", s_alice, MAIL_ERR_SASL_SERVER, "SCRAM-SHA-256"},
+#if MAIL_WITH_SASLPREP
+  {"sasl_scram_nonascii.txt", s_nonascii, MAIL_OK, "SCRAM-SHA-256"},
+#endif
+  {"sasl_scram_fallback.txt", s_alice, MAIL_OK, "SCRAM-SHA-1"},
+  {"sasl_no_fallback.txt", s_wrong, MAIL_OK, "CRAM-MD5"},
+  {"sasl_cleartext.txt", s_cleartext, MAIL_OK, NULL},
+  {"sasl_xoauth2.txt", s_oauth, MAIL_OK, "XOAUTH2"},
+  {"sasl_xoauth2_refresh.txt", s_oauth, MAIL_OK, "XOAUTH2"},
+  {"sasl_oauthbearer.txt", s_oauth, MAIL_OK, "OAUTHBEARER"},
+  {"sasl_oauthbearer_refresh.txt", s_oauth, MAIL_OK, "OAUTHBEARER"},
+  {"sasl_oauthbearer_refused_twice.txt", s_oauth_twice, MAIL_OK, "OAUTHBEARER"},
+  {"sasl_external.txt", s_external, MAIL_OK, "EXTERNAL"},
+  {"sasl_external_authzid.txt", s_external_authzid, MAIL_OK, "EXTERNAL"},
+};
+#define NSASL (sizeof sasl_scn / sizeof sasl_scn[0])
+
+/* Run scenario i on a loaded transcript; r->p stays for inspection. */
+static int sasl_play(srun *r, size_t i, mail_transcript *t, const mail_allocator *a, int nonblock)
+{
+  memset(r, 0, sizeof *r);
+  r->t = t;
+  r->nonblocking = nonblock;
+  int rc = mail_pop3_new(&r->p, a);
+  if (rc)
+    return rc;
+  rc = mail_transcript_attach(t, mail_pop3_conn(r->p));
+  if (rc)
+    return rc;
+  mail_conn_set_trace(mail_pop3_conn(r->p), on_trace, &r->tr);
+  if (nonblock) {
+    mail_conn_set_nonblocking(mail_pop3_conn(r->p), 1);
+    mail_transcript_set_auto_again(t, 1);
+  }
+  return sasl_scn[i].fn(r);
+}
+
+static void sasl_check(srun *r, size_t i, int rc)
+{
+  ck_assert_msg(rc == sasl_scn[i].expect, "%s: got %d (%s), expected %d; conn error: %s; %s",
+                sasl_scn[i].file, rc, mail_strerror(rc), sasl_scn[i].expect,
+                mail_conn_last_error(mail_pop3_conn(r->p)), mail_transcript_report(r->t));
+  MAIL_TRANSCRIPT_ASSERT_DONE(r->t);
+}
+
+START_TEST(test_sasl_each)
+{
+  for (int nonblock = 0; nonblock < 2; nonblock++) {
+    mail_transcript *t = load(sasl_scn[_i].file);
+    srun r;
+    int rc = sasl_play(&r, _i, t, NULL, nonblock);
+    sasl_check(&r, _i, rc);
+    mail_pop3_free(r.p);
+    mail_transcript_free(t);
+  }
+}
+END_TEST
+
+/* Fail if any base64 payload the client sends in file (the argument of
+ * "AUTH mech <ir>" or a whole response line) shows up in text. */
+static void assert_no_client_payload(const char *file, const char *text)
+{
+  char path[512], line[4096];
+  snprintf(path, sizeof path, "%s%s", TDIR, file);
+  FILE *f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "C: ", 3))
+      continue;
+    char *p = line + 3, *end = strstr(p, "\\r\\n");
+    if (!end)
+      continue;
+    *end = '\0';
+    if (!strncmp(p, "AUTH ", 5)) {
+      p = strchr(p + 5, ' ');
+      if (!p)
+        continue;
+      p++;
+    }
+    if (strlen(p) < 8)
+      continue;
+    ck_assert_msg(strstr(text, p) == NULL, "%s: client payload %.40s... in the trace", file, p);
+  }
+  fclose(f);
+}
+
+START_TEST(test_sasl_mechanism_and_no_secret_in_trace)
+{
+  static const char *const secrets[] = {"alice-pw-1", "YWxpY2UtcHctMQ", "wrong-pw", "long-pw-",
+                                        "p\xC3\xA4ssw", TOKEN1, TOKEN2, "eWEyOS5", "Bearer"};
+  mail_transcript *t = load(sasl_scn[_i].file);
+  srun r;
+  int rc = sasl_play(&r, _i, t, NULL, 0);
+  sasl_check(&r, _i, rc);
+  if (sasl_scn[_i].mech) {
+    ck_assert_str_eq(mail_sasl_mechanism(mail_pop3_sasl(r.p)), sasl_scn[_i].mech);
+    ck_assert_ptr_nonnull(strstr(r.tr.text, "AUTH ")); /* the trace did see the exchange */
+  }
+  const char *err = mail_conn_last_error(mail_pop3_conn(r.p));
+  for (size_t k = 0; k < sizeof secrets / sizeof secrets[0]; k++) {
+    ck_assert_msg(strstr(r.tr.text, secrets[k]) == NULL, "%s: \"%s\" in the trace",
+                  sasl_scn[_i].file, secrets[k]);
+    ck_assert_msg(!err || strstr(err, secrets[k]) == NULL, "%s: \"%s\" in the error",
+                  sasl_scn[_i].file, secrets[k]);
+  }
+  assert_no_client_payload(sasl_scn[_i].file, r.tr.text);
+  mail_pop3_free(r.p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+START_TEST(test_sasl_nomem)
+{
+  mail_transcript *t = load(sasl_scn[_i].file);
+  for (unsigned long n = 1;; n++) {
+    ck_assert_uint_lt(n, 5000);
+    mail_test_alloc ta;
+    mail_test_alloc_init(&ta);
+    mail_test_alloc_fail_at(&ta, n, 0);
+    mail_transcript_rewind(t);
+    srun r;
+    int rc = sasl_play(&r, _i, t, mail_test_alloc_hooks(&ta), 0);
+    if (ta.failures == 0)
+      sasl_check(&r, _i, rc);
+    mail_pop3_free(r.p);
+    ck_assert_msg(ta.live == 0, "%s n=%lu: %zu blocks leaked", sasl_scn[_i].file, n, ta.live);
+    ck_assert_msg(rc != MAIL_ERR_INTERNAL, "%s n=%lu: internal error", sasl_scn[_i].file, n);
+    unsigned long failures = ta.failures;
+    mail_test_alloc_cleanup(&ta);
+    if (failures == 0)
+      break;
+  }
+  mail_transcript_free(t);
+}
+END_TEST
+
+static srun *sasl_run_file(const char *file, mail_transcript **t)
+{
+  static srun r;
+  for (size_t i = 0; i < NSASL; i++)
+    if (!strcmp(sasl_scn[i].file, file)) {
+      *t = load(file);
+      sasl_check(&r, i, sasl_play(&r, i, *t, NULL, 0));
+      return &r;
+    }
+  ck_abort_msg("no scenario %s", file);
+  return NULL;
+}
+
+START_TEST(test_sasl_oauth_error_and_one_refresh)
+{
+  static const char json[] =
+    "{\"status\":\"invalid_token\",\"scope\":\"https://mail.test/\","
+    "\"openid-configuration\":\"https://auth.test/.well-known/openid-configuration\"}";
+  static const char *const files[] = {"sasl_xoauth2_refresh.txt", "sasl_oauthbearer_refresh.txt",
+                                      "sasl_oauthbearer_refused_twice.txt"};
+  for (size_t i = 0; i < 3; i++) {
+    mail_transcript *t;
+    srun *r = sasl_run_file(files[i], &t);
+    ck_assert_int_eq(r->refreshes, 1);
+    ck_assert_str_eq(r->oauth_status, "invalid_token");
+    ck_assert_str_eq(r->oauth_json, json);
+    if (i == 2)
+      ck_assert_int_eq(r->rc_first, MAIL_ERR_AUTH);
+    else
+      ck_assert_int_eq(mail_pop3_get_state(r->p), MAIL_POP3_STATE_TRANSACTION);
+    mail_pop3_free(r->p);
+    mail_transcript_free(t);
+  }
+}
+END_TEST
+
+START_TEST(test_sasl_refusals)
+{
+  mail_transcript *t;
+  /* A wrong server signature: "*" went out, the session is over. */
+  srun *r = sasl_run_file("sasl_scram_bad_signature.txt", &t);
+  ck_assert_int_ne(mail_pop3_get_state(r->p), MAIL_POP3_STATE_TRANSACTION);
+  ck_assert_int_eq(mail_pop3_noop(r->p), MAIL_ERR_STATE);
+  mail_pop3_free(r->p);
+  mail_transcript_free(t);
+  /* A failure is final: PLAIN was offered but never tried. */
+  r = sasl_run_file("sasl_no_fallback.txt", &t);
+  ck_assert_int_eq(r->rc_first, MAIL_ERR_AUTH);
+  ck_assert_ptr_null(strstr(r->tr.text, "AUTH PLAIN"));
+  mail_pop3_free(r->p);
+  mail_transcript_free(t);
+  /* Cleartext: only CAPA was written. */
+  r = sasl_run_file("sasl_cleartext.txt", &t);
+  ck_assert_int_eq(r->rc_first, MAIL_ERR_INSECURE);
+  ck_assert_uint_eq(mail_transcript_write_calls(t), 1);
+  mail_pop3_free(r->p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+
+/* "Unsupported mechanism" falls back only as the answer to AUTH itself,
+ * without a response code; after a response line of ours or with a code
+ * it is a failure. When every mechanism is refused: MAIL_ERR_NO_MECHANISM. */
+START_TEST(test_sasl_unsupported_rules)
+{
+  static const struct {
+    const char *script;
+    int rc;
+  } cases[] = {
+    {"C: AUTH CRAM-MD5\\r\\n\nS: -ERR [AUTH] Unsupported authentication mechanism.\\r\\n\n",
+     MAIL_ERR_AUTH},
+    {"C: AUTH CRAM-MD5\\r\\n\nS: -ERR [SYS/TEMP] Unknown mechanism\\r\\n\n", MAIL_ERR_SERVER},
+    {"C: AUTH CRAM-MD5\\r\\n\nS: + PDE+\\r\\n\n"
+     "C: YWxpY2UgZWJiZjBlOGJjOTI4YWJhMGNjNjE1ZTNkNTg4YWRkMjE=\\r\\n\n"
+     "S: -ERR Unsupported authentication mechanism.\\r\\n\n",
+     MAIL_ERR_AUTH},
+    {"C: AUTH CRAM-MD5\\r\\n\nS: -ERR Unsupported authentication mechanism.\\r\\n\n"
+     "C: AUTH PLAIN AGFsaWNlAGFsaWNlLXB3LTE=\\r\\n\nS: -ERR unknown MECHANISM\\r\\n\n",
+     MAIL_ERR_NO_MECHANISM},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char text[2048];
+    snprintf(text, sizeof text,
+             "TLS\nS: +OK ready\\r\\n\nC: CAPA\\r\\n\n"
+             "S: +OK\\r\\nSASL CRAM-MD5 PLAIN\\r\\nRESP-CODES\\r\\nAUTH-RESP-CODE\\r\\n.\\r\\n\n%s",
+             cases[i].script);
+    mail_transcript *t = script(text);
+    mail_pop3 *p = session(t, NULL);
+    ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "alice-pw-1"), MAIL_OK);
+    ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+    int rc = mail_pop3_auth(p);
+    ck_assert_msg(rc == cases[i].rc, "case %zu: %d (%s); %s", i, rc, mail_strerror(rc),
+                  mail_transcript_report(t));
+    ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_AUTHORIZATION);
+    MAIL_TRANSCRIPT_ASSERT_DONE(t);
+    mail_pop3_free(p);
+    mail_transcript_free(t);
+  }
+}
+END_TEST
+
 /* ------------------------------------------------------ event loop */
 
 START_TEST(test_event_loop)
@@ -1300,6 +1711,12 @@ static Suite *pop3_suite(void)
   tcase_add_test(tc, test_nomem);
   tcase_add_test(tc, test_bounded_memory);
   tcase_add_test(tc, test_hostile_servers);
+  tcase_add_loop_test(tc, test_sasl_each, 0, NSASL);
+  tcase_add_loop_test(tc, test_sasl_mechanism_and_no_secret_in_trace, 0, NSASL);
+  tcase_add_loop_test(tc, test_sasl_nomem, 0, NSASL);
+  tcase_add_test(tc, test_sasl_oauth_error_and_one_refresh);
+  tcase_add_test(tc, test_sasl_refusals);
+  tcase_add_test(tc, test_sasl_unsupported_rules);
   suite_add_tcase(s, tc);
   return s;
 }
