@@ -10,11 +10,27 @@
  *     rc = advance(engine)          -- engine consumes reader input and
  *                                      queues output; no I/O
  *     if rc != MAIL_ERR_AGAIN:      -- operation finished (or failed)
- *        flush queued output, return rc
- *     if output queued: write it    -- one transport write per flush
+ *        flush queued output (writing only), return rc
+ *     if output queued: write it    -- one transport write per flush; if
+ *                                      the write would block, also read
+ *                                      what has arrived (see below)
  *     else: read into the reader    -- then advance again
  *     a step that would block: wait (blocking mode, with the deadline) or
  *     return MAIL_ERR_AGAIN (non-blocking mode; mail_conn_want() tells why)
+ *
+ * Full duplex: a server may stop reading until we read its replies
+ * (pipelined batches, an early error while a body streams). So while a
+ * write would block, the driver also reads into the reader and, when bytes
+ * (or end of stream) arrive, calls advance() before writing on: the engine
+ * sees replies while its output is still pending, and a reply may complete
+ * the operation with output still queued (it is then flushed as above).
+ * Blocking mode polls both directions; in non-blocking mode
+ * mail_conn_want() is MAIL_WANT_READ | MAIL_WANT_WRITE. A TLS layer's own
+ * wants (it may need to read to write, or the reverse) are merged in.
+ * Reading stops while the reader is full (an engine that leaves replies
+ * unread gets no more buffered: the wait then ends at the I/O deadline),
+ * after end of stream, and for user transports, which have no fd to poll:
+ * they keep write-only waits (see mail_transport_ops).
  *
  * advance() is also called after output drains, so a body producer can
  * queue its next chunk only when mail_conn_out_pending() is low

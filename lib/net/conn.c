@@ -773,36 +773,117 @@ static int do_handshake(mail_conn *c, int64_t deadline)
   }
 }
 
-/* One write call on the top layer with the whole queue (then the rest
- * after a partial write). MAIL_OK after progress. */
-static int do_write(mail_conn *c)
+/* One write call on the top layer with the whole queue, without waiting.
+ * MAIL_OK after progress (bytes went out, or the peer stopped taking them
+ * and the queue was dropped); MAIL_ERR_AGAIN with *want; a fatal status. */
+static int write_once(mail_conn *c, int *want, int64_t deadline)
+{
+  size_t n = 0;
+  int rc = c->top->ops->write(c->top, c->out.data, c->out.len, &n, want,
+                              layer_timeout(c, deadline));
+  if (rc == MAIL_OK) {
+    if (n == 0 || n > c->out.len)
+      return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a layer reported a bad write length");
+    trace_sent(c, n);
+    consume_output(c, n);
+    progress(c);
+    return MAIL_OK;
+  }
+  if (rc == MAIL_ERR_CLOSED) {
+    /* The server may have said why before closing: stop writing and
+     * read what it sent, so the engine can report its reply. */
+    mail_conn_trace_info(c, "the server stopped reading; %zu bytes not sent", c->out.len);
+    drop_output(c);
+    c->write_shut = 1;
+    progress(c);
+    return MAIL_OK;
+  }
+  if (rc == MAIL_ERR_AGAIN && !*want)
+    *want = MAIL_WANT_WRITE;
+  return rc;
+}
+
+/* One read call on the top layer into at most room bytes of reader space,
+ * without waiting. MAIL_OK after progress (bytes, or end of stream recorded
+ * in the reader); MAIL_ERR_AGAIN with *want; a fatal status. */
+static int read_once(mail_conn *c, size_t room, int *want, int64_t deadline)
+{
+  mail_reader *r = &c->reader;
+  unsigned char *p;
+  size_t avail;
+  int rc = mail_reader_prepare(r, room < READ_CHUNK ? room : READ_CHUNK, &p, &avail);
+  if (rc == MAIL_ERR_LIMIT)
+    return mail_conn_fail(c, MAIL_ERR_LIMIT, "server input exceeds the %zu byte buffer",
+                          r->buf.limit);
+  if (rc)
+    return rc;
+  if (avail > room)
+    avail = room;
+  size_t got = 0;
+  rc = c->top->ops->read(c->top, p, avail, &got, want, layer_timeout(c, deadline));
+  if (rc == MAIL_OK) {
+    if (got == 0 || got > avail)
+      return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a layer reported a bad read length");
+    if (c->trace)
+      c->trace(c->trace_user, MAIL_TRACE_RECV, (const char *)p, got);
+    mail_reader_commit(r, got);
+    progress(c);
+    return MAIL_OK;
+  }
+  if (rc == MAIL_ERR_CLOSED) {
+    mail_reader_set_eof(r);
+    mail_conn_trace_info(c, "the server closed the connection");
+    progress(c);
+    return MAIL_OK;
+  }
+  if (rc == MAIL_ERR_AGAIN && !*want)
+    *want = MAIL_WANT_READ;
+  return rc;
+}
+
+/*
+ * How much the reader may take while a write is blocked: nothing for a
+ * layer without an fd (a user transport: one wait cannot cover both
+ * directions, so it keeps write-only waits), after end of stream, or when
+ * the engine has left the reader full (we stop reading rather than buffer
+ * without bound; the server then waits for us as we wait for it).
+ */
+static size_t duplex_room(const mail_conn *c)
+{
+  const mail_reader *r = &c->reader;
+  if (r->eof || top_fd(c) < 0)
+    return 0;
+  size_t pending = mail_reader_pending(r);
+  return pending < r->buf.limit ? r->buf.limit - pending : 0;
+}
+
+/*
+ * Write the queue (one call; the rest after a partial write). MAIL_OK after
+ * progress. With duplex set, a write that would block does not stop us
+ * hearing the server: the driver also reads whatever has arrived, waits for
+ * either direction, and returns MAIL_OK after a read too, so the engine sees
+ * replies (an early error, pipelined answers the server will not hold back)
+ * while its output is still going out.
+ */
+static int do_write(mail_conn *c, int duplex)
 {
   for (;;) {
-    size_t n = 0;
     int want = 0;
     int64_t deadline = io_deadline(c);
-    int rc = c->top->ops->write(c->top, c->out.data, c->out.len, &n, &want,
-                                layer_timeout(c, deadline));
-    if (rc == MAIL_OK) {
-      if (n == 0 || n > c->out.len)
-        return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a layer reported a bad write length");
-      trace_sent(c, n);
-      consume_output(c, n);
-      progress(c);
-      return MAIL_OK;
-    }
-    if (rc == MAIL_ERR_CLOSED) {
-      /* The server may have said why before closing: stop writing and
-       * read what it sent, so the engine can report its reply. */
-      mail_conn_trace_info(c, "the server stopped reading; %zu bytes not sent", c->out.len);
-      drop_output(c);
-      c->write_shut = 1;
-      progress(c);
-      return MAIL_OK;
-    }
+    int rc = write_once(c, &want, deadline);
     if (rc != MAIL_ERR_AGAIN)
       return rc;
-    rc = wait_for(c, top_fd(c), want ? want : MAIL_WANT_WRITE, deadline);
+    size_t room = duplex ? duplex_room(c) : 0;
+    if (room) {
+      int read_want = 0;
+      rc = read_once(c, room, &read_want, deadline);
+      if (rc != MAIL_ERR_AGAIN)
+        return rc;
+      /* A TLS layer may need the other direction for either call: wait
+       * for everything both of them asked for. */
+      want |= read_want;
+    }
+    rc = wait_for(c, top_fd(c), want, deadline);
     if (rc == MAIL_ERR_TIMEOUT)
       return timed_out(c, "sending to the server");
     if (rc)
@@ -819,37 +900,13 @@ static int do_read(mail_conn *c)
   size_t limit = r->buf.limit;
   if (pending >= limit)
     return mail_conn_fail(c, MAIL_ERR_LIMIT, "server input exceeds the %zu byte buffer", limit);
-  size_t room = limit - pending;
-  unsigned char *p;
-  size_t avail;
-  int rc = mail_reader_prepare(r, room < READ_CHUNK ? room : READ_CHUNK, &p, &avail);
-  if (rc == MAIL_ERR_LIMIT)
-    return mail_conn_fail(c, MAIL_ERR_LIMIT, "server input exceeds the %zu byte buffer", limit);
-  if (rc)
-    return rc;
   for (;;) {
-    size_t got = 0;
     int want = 0;
     int64_t deadline = io_deadline(c);
-    rc = c->top->ops->read(c->top, p, avail, &got, &want, layer_timeout(c, deadline));
-    if (rc == MAIL_OK) {
-      if (got == 0 || got > avail)
-        return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a layer reported a bad read length");
-      if (c->trace)
-        c->trace(c->trace_user, MAIL_TRACE_RECV, (const char *)p, got);
-      mail_reader_commit(r, got);
-      progress(c);
-      return MAIL_OK;
-    }
-    if (rc == MAIL_ERR_CLOSED) {
-      mail_reader_set_eof(r);
-      mail_conn_trace_info(c, "the server closed the connection");
-      progress(c);
-      return MAIL_OK;
-    }
+    int rc = read_once(c, limit - pending, &want, deadline);
     if (rc != MAIL_ERR_AGAIN)
       return rc;
-    rc = wait_for(c, top_fd(c), want ? want : MAIL_WANT_READ, deadline);
+    rc = wait_for(c, top_fd(c), want, deadline);
     if (rc == MAIL_ERR_TIMEOUT)
       return timed_out(c, "waiting for the server");
     if (rc)
@@ -876,7 +933,9 @@ static int run_loop(mail_conn *c, mail_advance_fn advance, void *engine)
                                 "the server closed the connection before taking our last bytes");
         return c->finish_rc;
       }
-      rc = do_write(c);
+      /* The engine is done: what arrives now belongs to the next
+       * operation, so this flush does not read. */
+      rc = do_write(c, 0);
       if (rc)
         return rc;
       continue;
@@ -901,7 +960,7 @@ static int run_loop(mail_conn *c, mail_advance_fn advance, void *engine)
     if (c->handshake_pending)
       continue;
     if (c->out.len)
-      rc = do_write(c);
+      rc = do_write(c, 1);
     else if (c->reader.eof)
       return mail_conn_fail(c, MAIL_ERR_CLOSED, "the server closed the connection");
     else
