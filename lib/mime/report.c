@@ -170,6 +170,34 @@ static char *split_typed(const mail_allocator *a, char *v, const char **type, in
   return v;
 }
 
+/* 1 to 3 digits at *p; moves *p past them. */
+static int status_number(const char **p, int *out)
+{
+  int v = 0, n = 0;
+  while (n < 3 && **p >= '0' && **p <= '9') {
+    v = v * 10 + (**p - '0');
+    (*p)++;
+    n++;
+  }
+  *out = v;
+  return n > 0 && !(**p >= '0' && **p <= '9');
+}
+
+/* RFC 3464 status-code: class "." subject "." detail, class 2, 4 or 5,
+ * subject and detail 1 to 3 digits; text may follow after a blank. */
+static int parse_status(const char *s, int *cls, int *subject, int *detail)
+{
+  while (*s == ' ' || *s == '\t')
+    s++;
+  if ((*s != '2' && *s != '4' && *s != '5') || s[1] != '.')
+    return 0;
+  *cls = *s - '0';
+  s += 2;
+  if (!status_number(&s, subject) || *s++ != '.' || !status_number(&s, detail))
+    return 0;
+  return *s == 0 || *s == ' ' || *s == '\t' || *s == '(';
+}
+
 static void lower_str(char *s)
 {
   for (; s && *s; s++)
@@ -257,7 +285,7 @@ int mail_dsn_parse(mail_dsn **out, const void *body, size_t len, const mail_allo
     r->status = status;
     if (status) {
       int c, sj, dt;
-      if (sscanf(status, "%d.%d.%d", &c, &sj, &dt) == 3 && c >= 2 && c <= 5) {
+      if (parse_status(status, &c, &sj, &dt)) {
         r->status_class = c;
         r->status_subject = sj;
         r->status_detail = dt;

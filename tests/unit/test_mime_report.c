@@ -1,5 +1,6 @@
 /* Unit tests for DSN/MDN reports and the mbox reader. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,39 @@ START_TEST(dsn)
   ck_assert_uint_eq(strlen(mail_dsn_recipient_get(d, 0)->diagnostic_code), 1 + 300000 * 10);
   mail_dsn_free(d);
   mail_buf_free(&b);
+}
+END_TEST
+
+/* Found by fuzzing (fuzz-mime_parse): "Status: 3.4.1" gave status_class 3,
+ * though the field is documented as 2, 4 or 5 (0 when Status does not
+ * parse); sscanf also took signs, blanks and overlong numbers. */
+START_TEST(dsn_status_strict)
+{
+  static const struct {
+    const char *status;
+    int cls, subject, detail;
+  } cases[] = {
+    {"5.1.1", 5, 1, 1},           {"4.4.7 (delayed)", 4, 4, 7}, {"2.0.0", 2, 0, 0},
+    {"5.999.999", 5, 999, 999},   {"3.4.1", 0, 0, 0},           {"1.0.0", 0, 0, 0},
+    {"5.+1.1", 0, 0, 0},          {"5. 1.1", 0, 0, 0},          {"5.1.1234", 0, 0, 0},
+    {"5.1", 0, 0, 0},             {"5.1.1x", 0, 0, 0},          {"-5.1.1", 0, 0, 0},
+    {"5.99999999999.1", 0, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char body[200];
+    snprintf(body, sizeof body, "Reporting-MTA: dns; x\r\n\r\nFinal-Recipient: rfc822; a@b\r\n"
+             "Action: failed\r\nStatus: %s\r\n", cases[i].status);
+    mail_dsn *d = NULL;
+    ck_assert_int_eq(mail_dsn_parse(&d, body, strlen(body), &A), MAIL_OK);
+    const mail_dsn_recipient *r = mail_dsn_recipient_get(d, 0);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_msg(r->status_class == cases[i].cls, "%s", cases[i].status);
+    if (cases[i].cls) {
+      ck_assert_int_eq(r->status_subject, cases[i].subject);
+      ck_assert_int_eq(r->status_detail, cases[i].detail);
+    }
+    mail_dsn_free(d);
+  }
 }
 END_TEST
 
@@ -164,6 +198,7 @@ int main(void)
   TCase *t = tcase_create("report");
   tcase_add_checked_fixture(t, setup, NULL);
   tcase_add_test(t, dsn);
+  tcase_add_test(t, dsn_status_strict);
   tcase_add_test(t, mdn);
   tcase_add_test(t, mbox);
   suite_add_tcase(s, t);
