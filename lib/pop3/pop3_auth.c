@@ -230,10 +230,12 @@ static int has_word(const char *text, size_t n, const char *word)
  * RFC 5034 gives "mechanism not supported" no response code of its own: it
  * is a -ERR like a refused login. It is taken as "unsupported" (try the
  * next mechanism) only when it answers the AUTH command itself, before any
- * response line of ours, carries no response code ([AUTH], [SYS/...]
- * name a login problem) and says so ("Unsupported authentication mechanism", Dovecot).
- * Anything else is a failure and ends the login: never guess in favour of
- * sending the credentials again.
+ * response line of ours, carries no response code and says so
+ * ("-ERR Unsupported authentication mechanism."). With a code it is a
+ * failure: [AUTH] says the login was refused (Dovecot 2.3 sends exactly
+ * that text with [AUTH]; it only refuses mechanisms it did not advertise),
+ * [SYS/...] and the others name another problem. Anything else ends the
+ * login too: never guess in favour of sending credentials again.
  */
 static int unsupported_mechanism(mail_pop3 *p)
 {
