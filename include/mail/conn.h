@@ -85,6 +85,14 @@ typedef enum mail_channel_binding {
  * (connect, which may also return MAIL_ERR_NOMEM or MAIL_ERR_INVALID) or
  * MAIL_ERR_TLS (start_tls).
  *
+ * Full duplex: on a socket the library reads the server's replies while a
+ * write is blocked, but it cannot wait on a transport without a descriptor
+ * for both directions at once, so while write answers MAIL_ERR_AGAIN it
+ * only calls write again (as above), never read. A transport whose peer
+ * may stop reading until its replies are read (pipelined batches) should
+ * keep receiving on its own while it waits to send and hand the buffered
+ * bytes to the next read call.
+ *
  * The library never calls these from more than one thread at a time, and
  * the struct and user pointer must outlive the connection.
  */
@@ -313,7 +321,12 @@ MAIL_EXTERN void mail_conn_close(mail_conn *conn);
 
 /** The socket to poll, or -1 (not connected, or a user transport). */
 MAIL_EXTERN int mail_conn_fd(const mail_conn *conn);
-/** MAIL_WANT_READ and/or MAIL_WANT_WRITE: what the pending operation waits for. */
+/**
+ * MAIL_WANT_READ and/or MAIL_WANT_WRITE: what the pending operation waits
+ * for. Both bits while output is blocked on a socket connection: the
+ * library also listens for the server's replies then, so call the step
+ * function again as soon as the descriptor is ready for either.
+ */
 MAIL_EXTERN int mail_conn_want(const mail_conn *conn);
 /** Milliseconds until the pending operation's deadline (0 if passed), or -1 for none. */
 MAIL_EXTERN int64_t mail_conn_timeout_ms(const mail_conn *conn);
