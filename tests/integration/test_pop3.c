@@ -122,6 +122,70 @@ START_TEST(test_mechanisms)
 }
 END_TEST
 
+/* Sent bytes only (the trace's SEND direction) and everything. */
+typedef struct auth_trace {
+  char text[16384], sent[8192];
+  size_t len, sent_len;
+} auth_trace;
+
+static void trace_append(char *buf, size_t cap, size_t *len, const char *data, size_t n)
+{
+  if (*len + n + 1 < cap) {
+    memcpy(buf + *len, data, n);
+    *len += n;
+    buf[*len] = '\0';
+  }
+}
+
+static void on_auth_trace(void *user, int dir, const char *data, size_t len)
+{
+  auth_trace *t = user;
+  trace_append(t->text, sizeof t->text, &t->len, data, len);
+  if (dir == MAIL_TRACE_SEND)
+    trace_append(t->sent, sizeof t->sent, &t->sent_len, data, len);
+}
+
+/* A wrong password with each SASL mechanism (cedric, non-ASCII): one AUTH
+ * only (an authentication failure never falls back to another mechanism),
+ * MAIL_ERR_AUTH with Dovecot's [AUTH] code, still in AUTHORIZATION, and
+ * neither password in the trace; the right one then logs in on the same
+ * connection. */
+START_TEST(test_wrong_password_each_mechanism)
+{
+  const char *user = mail_test_env("MAIL_TEST_USER3"), *pass = mail_test_env("MAIL_TEST_PASS3");
+  for (size_t m = 1; m < sizeof mechs / sizeof mechs[0]; m++) {
+    mail_pop3 *p = NULL;
+    ck_assert_int_eq(mail_pop3_new(&p, NULL), MAIL_OK);
+    mail_tls_config *cfg = tls_config();
+    ck_assert_int_eq(mail_conn_set_tls_config(mail_pop3_conn(p), cfg), MAIL_OK);
+    mail_tls_config_free(cfg);
+    mail_conn_set_timeout(mail_pop3_conn(p), MAIL_TIMEOUT_IO, 20000);
+    static auth_trace tr;
+    memset(&tr, 0, sizeof tr);
+    mail_conn_set_trace(mail_pop3_conn(p), on_auth_trace, &tr);
+    ck_assert_int_eq(mail_pop3_set_auth(p, user, "p\xC3\xA4ssw\xC3\xB6rd-$"), MAIL_OK);
+    ck_assert_int_eq(mail_pop3_set_auth_method(p, MAIL_POP3_AUTH_SASL), MAIL_OK);
+    ck_assert_int_eq(mail_sasl_set_mechanisms(mail_pop3_sasl(p), mechs[m]), MAIL_OK);
+    ck_assert_int_eq(mail_pop3_connect(p, "localhost", port_of("MAIL_TEST_POP3S_PORT", 12995),
+                                       MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+    int rc = mail_pop3_auth(p);
+    ck_assert_msg(rc == MAIL_ERR_AUTH, "%s: %s (%s)", mechs[m], mail_strerror(rc),
+                  mail_conn_last_error(mail_pop3_conn(p)));
+    ck_assert_int_eq(mail_pop3_reply_resp_code_id(mail_pop3_last_reply(p)), MAIL_POP3_CODE_AUTH);
+    ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_AUTHORIZATION);
+    ck_assert_str_eq(mail_sasl_mechanism(mail_pop3_sasl(p)), mechs[m]);
+    const char *a = strstr(tr.sent, "AUTH ");
+    ck_assert_msg(a && !strstr(a + 5, "AUTH "), "%s: %s", mechs[m], tr.sent);
+    ck_assert_int_eq(mail_pop3_set_auth(p, user, pass), MAIL_OK);
+    rc = mail_pop3_auth(p);
+    ck_assert_msg(rc == MAIL_OK, "%s, second try: %s", mechs[m], mail_strerror(rc));
+    ck_assert_ptr_null(strstr(tr.text, "p\xC3\xA4ssw"));
+    ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
+    mail_pop3_free(p);
+  }
+}
+END_TEST
+
 START_TEST(test_auto_and_ipv6)
 {
   /* The default login method picks SASL (the strongest usable mechanism). */
@@ -453,6 +517,7 @@ int main(void)
   TCase *tc = tcase_create("dovecot");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_mechanisms);
+  tcase_add_test(tc, test_wrong_password_each_mechanism);
   tcase_add_test(tc, test_auto_and_ipv6);
   tcase_add_test(tc, test_wrong_password_and_no_ca);
   tcase_add_test(tc, test_smtp_to_pop3);

@@ -228,6 +228,71 @@ START_TEST(submission_every_mechanism)
 }
 END_TEST
 
+/* Every SASL trace line, both directions. */
+typedef struct auth_trace {
+  char text[16384], sent[8192];
+  size_t len, sent_len;
+} auth_trace;
+
+static void append(char *buf, size_t cap, size_t *len, const char *data, size_t n)
+{
+  if (*len + n + 1 < cap) {
+    memcpy(buf + *len, data, n);
+    *len += n;
+    buf[*len] = '\0';
+  }
+}
+
+static void on_auth_trace(void *user, int dir, const char *data, size_t len)
+{
+  auth_trace *t = user;
+  append(t->text, sizeof t->text, &t->len, data, len);
+  if (dir == MAIL_TRACE_SEND)
+    append(t->sent, sizeof t->sent, &t->sent_len, data, len);
+}
+
+static size_t count_of(const char *text, const char *what)
+{
+  size_t n = 0;
+  for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what))
+    n++;
+  return n;
+}
+
+/* Through Postfix and Dovecot's auth, for each of the five mechanisms:
+ * cedric's non-ASCII password logs in; a wrong password is MAIL_ERR_AUTH
+ * after one AUTH (no other mechanism is tried), the session stays usable,
+ * and neither password appears in the trace. */
+START_TEST(submission_each_mechanism_nonascii_and_wrong)
+{
+  static const char *const mechs[] = {"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"};
+  const char *pass3 = env("MAIL_TEST_PASS3");
+  for (size_t i = 0; i < 5; i++) {
+    for (int wrong = 0; wrong < 2; wrong++) {
+      mail_smtp *s = session();
+      static auth_trace tr;
+      memset(&tr, 0, sizeof tr);
+      mail_conn_set_trace(mail_smtp_conn(s), on_auth_trace, &tr);
+      ck_assert_int_eq(mail_smtp_set_auth(s, env("MAIL_TEST_USER3"),
+                                          wrong ? "p\xC3\xA4ssw\xC3\xB6rd-$" : pass3), MAIL_OK);
+      ck_assert_int_eq(mail_sasl_set_mechanisms(mail_smtp_sasl(s), mechs[i]), MAIL_OK);
+      ck_assert_int_eq(mail_smtp_connect(s, "localhost", port("MAIL_TEST_SUBMISSION_PORT"),
+                                         MAIL_SECURITY_STARTTLS), MAIL_OK);
+      int rc = mail_smtp_auth(s);
+      ck_assert_msg(rc == (wrong ? MAIL_ERR_AUTH : MAIL_OK), "%s%s: %s (%s)", mechs[i],
+                    wrong ? " (wrong password)" : "", mail_strerror(rc),
+                    mail_conn_last_error(mail_smtp_conn(s)));
+      ck_assert_str_eq(mail_sasl_mechanism(mail_smtp_sasl(s)), mechs[i]);
+      ck_assert_msg(count_of(tr.sent, "AUTH ") == 1, "%s", tr.sent);
+      ck_assert_ptr_null(strstr(tr.text, "p\xC3\xA4ssw"));
+      ck_assert_int_eq(mail_smtp_noop(s), MAIL_OK);
+      ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+      mail_smtp_free(s);
+    }
+  }
+}
+END_TEST
+
 /* Verification failures stop before anything but EHLO/STARTTLS is sent. */
 START_TEST(tls_verification_failures)
 {
@@ -463,6 +528,7 @@ int main(void)
   TCase *tc = tcase_create("servers");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, submission_every_mechanism);
+  tcase_add_test(tc, submission_each_mechanism_nonascii_and_wrong);
   tcase_add_test(tc, tls_verification_failures);
   tcase_add_test(tc, smtps_implicit_tls);
   tcase_add_test(tc, plain_port_starttls_8bit_and_utf8);
