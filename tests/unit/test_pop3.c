@@ -1141,9 +1141,15 @@ START_TEST(test_sasl_mechanism_and_no_secret_in_trace)
 {
   static const char *const secrets[] = {"alice-pw-1", "YWxpY2UtcHctMQ", "wrong-pw", "long-pw-",
                                         "p\xC3\xA4ssw", TOKEN1, TOKEN2, "eWEyOS5", "Bearer"};
+  /* Freed memory too: every block the library frees is scanned. */
+  mail_test_alloc ta;
+  mail_test_alloc_init(&ta);
+  for (size_t k = 0; k < sizeof secrets / sizeof secrets[0]; k++)
+    mail_test_alloc_forbid_str(&ta, secrets[k]);
+  mail_test_alloc_forbid_str(&ta, "AGFsaWNlAGFsaWNlLXB3LTE"); /* PLAIN's message */
   mail_transcript *t = load(sasl_scn[_i].file);
   srun r;
-  int rc = sasl_play(&r, _i, t, NULL, 0);
+  int rc = sasl_play(&r, _i, t, mail_test_alloc_hooks(&ta), 0);
   sasl_check(&r, _i, rc);
   if (sasl_scn[_i].mech) {
     ck_assert_str_eq(mail_sasl_mechanism(mail_pop3_sasl(r.p)), sasl_scn[_i].mech);
@@ -1159,6 +1165,9 @@ START_TEST(test_sasl_mechanism_and_no_secret_in_trace)
   assert_no_client_payload(sasl_scn[_i].file, r.tr.text);
   mail_pop3_free(r.p);
   mail_transcript_free(t);
+  ck_assert_msg(ta.forbidden_hits == 0, "%s: %s", sasl_scn[_i].file, ta.first_hit);
+  ck_assert_uint_eq(ta.live, 0);
+  mail_test_alloc_cleanup(&ta);
 }
 END_TEST
 
