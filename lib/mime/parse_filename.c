@@ -36,11 +36,6 @@ char *mail_mime_safe_filename(const char *name, const mail_allocator *alloc)
     o--;
   memmove(r, r + st, o - st);
   o -= st;
-  if (o > MAX_NAME) {
-    o = MAX_NAME;
-    while (o && ((unsigned char)r[o] & 0xC0) == 0x80)
-      o--; /* keep a UTF-8 character whole */
-  }
   r[o] = 0;
   /* Device names Windows reserves. */
   static const char *const DEV[] = {"con", "prn", "aux", "nul", "com1", "com2", "com3", "lpt1", "lpt2"};
@@ -52,6 +47,13 @@ char *mail_mime_safe_filename(const char *name, const mail_allocator *alloc)
       o++;
       break;
     }
+  }
+  /* Cut last, so the '_' added above cannot take the name past the limit. */
+  if (o > MAX_NAME) {
+    o = MAX_NAME;
+    while (o && ((unsigned char)r[o] & 0xC0) == 0x80)
+      o--; /* keep a UTF-8 character whole */
+    r[o] = 0;
   }
   if (!o)
     strcpy(r, "attachment");

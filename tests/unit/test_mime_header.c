@@ -259,6 +259,13 @@ START_TEST(safe_filenames)
   char *s = mail_mime_safe_filename(longname, &A);
   ck_assert_uint_eq(strlen(s), 253);
   mail_free(&A, s);
+  /* Found by fuzzing (fuzz-mime_fields): a long reserved device name got
+   * its '_' after the cut and came out 256 bytes long. */
+  memcpy(longname, "con.", 4);
+  s = mail_mime_safe_filename(longname, &A);
+  ck_assert_uint_eq(strlen(s), 254); /* the euro sign at 254..256 is dropped whole */
+  ck_assert_int_eq(strncmp(s, "_con.aaa", 8), 0);
+  mail_free(&A, s);
 }
 END_TEST
 
