@@ -112,7 +112,12 @@ static int finish_param(const mail_allocator *a, mime_params *out, const char *n
     if (mail_mime_header_decode(bytes, n, &val, &vl, &d, a))
       return MAIL_ERR_NOMEM;
   } else {
-    val = mail_strndup(a, bytes, n);
+    /* No charset (plain, or an extended value without one): keep UTF-8,
+     * take other 8-bit bytes as Latin-1, so the value is UTF-8 as
+     * documented even when %XX escapes made arbitrary bytes. */
+    int rc = mail_charset_to_utf8("", bytes, n, &val, &vl, a);
+    if (rc)
+      return rc;
   }
   if (!val)
     return MAIL_ERR_NOMEM;

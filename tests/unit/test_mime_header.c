@@ -118,6 +118,15 @@ START_TEST(params_rfc2231)
   ck_assert_uint_ge(mail_mime_message_defect_count(msg), 1);
   mail_mime_message_free(msg);
 
+  /* Found by fuzzing (fuzz-mime_fields): an extended value without a
+   * charset, or a plain one with 8-bit bytes, came out as raw bytes, not
+   * the documented UTF-8. UTF-8 is kept, other bytes are Latin-1. */
+  msg = parse("Content-Type: application/pdf; name*=r%E9sum%C3%A9.pdf; x=\"caf\xE9\"\r\n\r\n");
+  ck_assert_str_eq(mail_mime_part_filename(mail_mime_message_root(msg)),
+                   "r\xC3\xA9sum\xC3\x83\xC2\xA9.pdf");
+  ck_assert_str_eq(mail_mime_part_type_param(mail_mime_message_root(msg), "x"), "caf\xC3\xA9");
+  mail_mime_message_free(msg);
+
   /* invalid type defaults to text/plain */
   msg = parse("Content-Type: garbage\r\n\r\n");
   ck_assert_str_eq(mail_mime_part_content_type(mail_mime_message_root(msg)), "text/plain");
