@@ -395,6 +395,8 @@ static const char *enc_name(int enc)
 static int simple_param(const char *v)
 {
   size_t n = 0;
+  if (strstr(v, "=?")) /* would be read as an RFC 2047 word */
+    return 0;
   for (const unsigned char *p = (const unsigned char *)v; *p; p++, n++)
     if (*p < 32 || *p > 126 || *p == '"' || *p == '\\')
       return 0;

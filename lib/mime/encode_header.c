@@ -424,6 +424,11 @@ void mail_hdr_param(mail_hdr_writer *w, const char *name, const char *value, int
       token = 0;
     quoted += (c == '"' || c == '\\') ? 2 : 1;
   }
+  /* Readers (ours, and those that accept what Outlook writes) decode
+   * RFC 2047 words inside quoted values: a literal "=?" must not look like
+   * one, so such values go RFC 2231 encoded. */
+  if (memmem(value, vn, "=?", 2))
+    printable = 0;
   mail_hdr_glue(w, ";", 1);
   if (printable && nn + 3 + quoted <= MAIL_HDR_FOLD - 2) {
     char tok[MAIL_HDR_FOLD];
