@@ -61,6 +61,25 @@ static void check_lines(const unsigned char *m, size_t n)
   FZ_ASSERT(n - start <= 998);
 }
 
+/* Equal but for the amount of blank space (SP, HTAB) between and around words. */
+static int same_words(const char *x, const char *y)
+{
+  for (;;) {
+    while (*x == ' ' || *x == '\t')
+      x++;
+    while (*y == ' ' || *y == '\t')
+      y++;
+    if (!*x || !*y)
+      return !*x && !*y;
+    while (*x && *x != ' ' && *x != '\t' && *x == *y)
+      x++, y++;
+    if ((*x == ' ' || *x == '\t' || !*x) != (*y == ' ' || *y == '\t' || !*y))
+      return 0;
+    if (*x && *x != ' ' && *x != '\t')
+      return 0;
+  }
+}
+
 /* The first leaf with a file name, depth first. */
 static const mail_mime_part *find_named(const mail_mime_part *p)
 {
@@ -189,7 +208,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       if (mail_address_list_parse(&l, raw, strlen(raw), 0, NULL, A) == MAIL_OK) {
         FZ_ASSERT(mail_address_list_count(l) == 1);
         const mail_address *a = mail_address_list_get(l, 0);
-        FZ_ASSERT(a->name && strcmp(a->name, name) == 0);
+        /* Whitespace at the ends and in runs is not kept by the address
+         * parser (it unfolds the phrase): compare the rest exactly. */
+        FZ_ASSERT(same_words(a->name ? a->name : "", name));
         FZ_ASSERT(strcmp(a->mailbox, "alice@libmail.test") == 0);
       } else {
         FZ_ASSERT(ta.failures);
