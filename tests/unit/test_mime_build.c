@@ -795,6 +795,23 @@ START_TEST(headers_dates_ids_and_compat_names)
 }
 END_TEST
 
+/* Found by fuzzing (fuzz-mime_build): a file name that looks like an
+ * RFC 2047 word was written quoted, and readers decode such words inside
+ * quoted values, so it came back changed. It goes RFC 2231 encoded. */
+START_TEST(filename_like_encoded_word)
+{
+  mail_mime_builder *m = new_msg(NULL, &seed_a);
+  ck_assert_int_eq(mail_mime_builder_add_attachment(m, NULL, "=?utf-8?q?x?=", "x", 1, NULL),
+                   MAIL_OK);
+  size_t n;
+  unsigned char *out = check_exact(m, &n);
+  ck_assert_ptr_null(find(out, n, "name=\"=?utf-8?q?x?=\""));
+  ck_assert_ptr_nonnull(find(out, n, "filename*=utf-8''%3D%3Futf-8%3Fq%3Fx%3F%3D"));
+  free(out);
+  mail_mime_builder_free(m);
+}
+END_TEST
+
 /* Hostile text in every text setter: it is refused (CR/LF/NUL, bad
  * UTF-8) or written so that the message stays well formed: exact size,
  * CRLF only, no line over 998, nothing injected. */
@@ -880,6 +897,7 @@ int main(void)
   tcase_add_test(t, encoding_choice);
   tcase_add_test(t, headers_dates_ids_and_compat_names);
   tcase_add_test(t, hostile_header_text);
+  tcase_add_test(t, filename_like_encoded_word);
   suite_add_tcase(s, t);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
