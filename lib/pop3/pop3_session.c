@@ -4,7 +4,7 @@
 
 #include "core/mem.h"
 #include "pop3/pop3_internal.h"
-#include "sasl/sasl_mech.h"
+#include "sasl/sasl_internal.h"
 
 int mail_pop3_new(mail_pop3 **out, const mail_allocator *alloc)
 {
@@ -98,22 +98,22 @@ int mail_pop3_set_auth(mail_pop3 *p, const char *user, const char *password)
 
 const char *pop3_user(const mail_pop3 *p)
 {
-  return p->sasl->username;
+  return mail_sasl_username(p->sasl);
 }
 
 const char *pop3_password(const mail_pop3 *p)
 {
-  return p->sasl->password;
+  return mail_sasl_password(p->sasl);
 }
 
 int pop3_external(const mail_pop3 *p)
 {
-  return p->sasl->external;
+  return mail_sasl_external_enabled(p->sasl);
 }
 
 int pop3_allow_insecure(const mail_pop3 *p)
 {
-  return p->sasl->allow_insecure;
+  return mail_sasl_insecure_plaintext_allowed(p->sasl);
 }
 
 int mail_pop3_set_auth_method(mail_pop3 *p, int method)

@@ -93,4 +93,17 @@ int mail_sasl_reply(mail_sasl *s, int kind, const char *b64, size_t len, mail_sa
  */
 int mail_sasl_use_conn(mail_sasl *s, const mail_conn *conn);
 
+/*
+ * The credentials as set, for protocol logins outside SASL (POP3 USER/PASS
+ * and APOP, IMAP LOGIN, NNTP AUTHINFO USER/PASS), which keep one place for
+ * credentials. The strings belong to the handle (NULL when unset); send
+ * them only with mail_conn_send_secret().
+ */
+const char *mail_sasl_username(const mail_sasl *s);
+const char *mail_sasl_password(const mail_sasl *s);
+/* mail_sasl_set_external() is on. */
+int mail_sasl_external_enabled(const mail_sasl *s);
+/* mail_sasl_set_allow_insecure_plaintext() is on. */
+int mail_sasl_insecure_plaintext_allowed(const mail_sasl *s);
+
 #endif

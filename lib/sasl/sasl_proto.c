@@ -169,3 +169,23 @@ int mail_sasl_reply(mail_sasl *s, int kind, const char *b64, size_t len, mail_sa
     return mail_sasl_fail(s, MAIL_ERR_SERVER);
   }
 }
+
+const char *mail_sasl_username(const mail_sasl *s)
+{
+  return s->username;
+}
+
+const char *mail_sasl_password(const mail_sasl *s)
+{
+  return s->password;
+}
+
+int mail_sasl_external_enabled(const mail_sasl *s)
+{
+  return s->external;
+}
+
+int mail_sasl_insecure_plaintext_allowed(const mail_sasl *s)
+{
+  return s->allow_insecure;
+}
