@@ -155,8 +155,10 @@ static int is_sp(parser *p, char c) { return cur(p)->type == T_SPECIAL && cur(p)
 
 static int word_tok(const tok *t) { return t->type == T_ATOM || t->type == T_QUOTED; }
 
-/* Join the raw text of tokens [from, to) as a phrase, decode RFC 2047. */
-static char *phrase(parser *p, size_t from, size_t to)
+/* Join the raw text of tokens [from, to) as a phrase; decode RFC 2047
+ * words when decode is set (display names), never in an addr-spec
+ * (RFC 2047 section 5: encoded words must not appear there). */
+static char *join_words(parser *p, size_t from, size_t to, int decode)
 {
   const mail_allocator *a = p->lx->a;
   mail_buf b;
@@ -172,6 +174,11 @@ static char *phrase(parser *p, size_t from, size_t to)
     }
   }
   char *res = NULL;
+  if (!decode) {
+    if (mail_buf_append_byte(&b, 0))
+      goto nomem;
+    return (char *)b.data;
+  }
   if (mail_mime_header_decode(b.data ? (const char *)b.data : "", b.len, &res, NULL, NULL, a))
     goto nomem;
   mail_buf_free(&b);
@@ -179,6 +186,11 @@ static char *phrase(parser *p, size_t from, size_t to)
 nomem:
   mail_buf_free(&b);
   return NULL;
+}
+
+static char *phrase(parser *p, size_t from, size_t to)
+{
+  return join_words(p, from, to, 1);
 }
 
 static int needs_quoting(const char *local)
@@ -420,7 +432,7 @@ static int mailbox(parser *p)
     while (word_tok(cur(p)))
       p->i++;
     if (cur(p)->type == T_END || is_sp(p, ',') || (p->group && is_sp(p, ';'))) {
-      char *l = phrase(p, ws, p->i);
+      char *l = join_words(p, ws, p->i, 0);
       if (!l)
         return MAIL_ERR_NOMEM;
       p->bad++;

@@ -167,6 +167,15 @@ START_TEST(addresses)
   ck_assert_ptr_null(mail_address_list_get(l, 6));
   mail_address_list_free(l);
 
+  /* Found by fuzzing (fuzz-mime_fields): a bare local part (no domain)
+   * had its RFC 2047 words decoded, so a mailbox could hold a CR. Encoded
+   * words never apply in an addr-spec (RFC 2047 section 5). */
+  l = addrs("=?utf-8?q?a=0Db?=", 0, MAIL_OK);
+  ck_assert_uint_eq(mail_address_list_count(l), 1);
+  ck_assert_str_eq(mail_address_list_get(l, 0)->local, "=?utf-8?q?a=0Db?=");
+  ck_assert_ptr_null(strchr(mail_address_list_get(l, 0)->mailbox, '\r'));
+  mail_address_list_free(l);
+
   /* UTF-8 addresses (RFC 6532) */
   l = addrs("J\xC3\xB6rg <j\xC3\xB6rg@b\xC3\xBC.de>", MAIL_ADDR_STRICT, MAIL_OK);
   ck_assert_str_eq(mail_address_list_get(l, 0)->mailbox, "j\xC3\xB6rg@b\xC3\xBC.de");
