@@ -93,10 +93,10 @@ static void date(const char *t, size_t n)
   int zone;
   if (mail_date_parse(t, n, &when, &zone) != MAIL_OK)
     return;
-  FZ_ASSERT(zone >= -1439 && zone <= 1439);
+  FZ_ASSERT(zone >= -(99 * 60 + 59) && zone <= 99 * 60 + 59); /* RFC 5322: -9959..+9959 */
   char buf[40];
   size_t len = mail_date_format(when, zone, buf);
-  if (!len) /* a year the formatter cannot write */
+  if (!len) /* a zone beyond a day, or a year the formatter cannot write */
     return;
   int64_t when2;
   int zone2;

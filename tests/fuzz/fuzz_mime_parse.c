@@ -171,7 +171,7 @@ static void check_fields(mail_mime_part *part)
     int64_t when;
     int zone;
     if (mail_date_parse(d, strlen(d), &when, &zone) == MAIL_OK)
-      FZ_ASSERT(zone > -24 * 60 && zone < 24 * 60);
+      FZ_ASSERT(zone >= -(99 * 60 + 59) && zone <= 99 * 60 + 59); /* RFC 5322: -9959..+9959 */
   }
   static const char *const id_fields[] = {"Message-ID", "References", "In-Reply-To"};
   for (size_t i = 0; i < 3; i++) {

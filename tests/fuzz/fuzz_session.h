@@ -99,6 +99,34 @@ static const mail_transport_ops fz_server_ops = {
   fz_start_tls,               fz_verified, fz_channel_binding, NULL,
 };
 
+/*
+ * The password for a session: base plus one printable character the
+ * input does not hold. Server bytes then cannot spell it, not even in
+ * pieces left over in a reused buffer (the fuzzer learns a fixed secret
+ * from the allocator's compares and assembles it from fragments), so a
+ * hit in freed memory can only be the client's copy. Returns 0 when the
+ * input holds every printable character (no check then).
+ */
+static inline int fz_pick_password(const uint8_t *data, size_t size, const char *base, char *out,
+                                   size_t cap)
+{
+  unsigned char seen[128] = {0};
+  for (size_t i = 0; i < size; i++)
+    if (data[i] < 128)
+      seen[data[i]] = 1;
+  size_t n = strlen(base);
+  FZ_ASSERT(n + 2 <= cap);
+  memcpy(out, base, n);
+  out[n + 1] = 0;
+  for (unsigned c = 0x21; c < 0x7f; c++)
+    if (!seen[c]) {
+      out[n] = (char)c;
+      return 1;
+    }
+  out[n] = '!';
+  return 0;
+}
+
 /* Every call ends with a documented status: never "try again" in blocking
  * mode, never an internal error. */
 static inline void fz_check_rc(int rc, int nonblocking)

@@ -29,7 +29,7 @@
 #include "fuzz_session.h"
 
 #define USER "alice"
-#define PASSWORD "Zq8#kL2-pw"
+#define PASSWORD_BASE "Zq8#kL2-pw"
 
 typedef struct body_src {
   const char *data;
@@ -57,13 +57,6 @@ static int progress(void *user, uint64_t sent, uint64_t total)
   return 0;
 }
 
-static void forbid(mail_test_alloc *ta, const uint8_t *data, size_t size, const void *secret,
-                   size_t len)
-{
-  if (!memmem(data, size, secret, len))
-    mail_test_alloc_forbid(ta, secret, len);
-}
-
 static void look(const mail_smtp *s)
 {
   (void)mail_smtp_state_name(s);
@@ -88,14 +81,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   mail_test_alloc ta;
   mail_test_alloc_init(&ta);
   /* The password, and what PLAIN and LOGIN send, must be wiped before
-   * they are freed (unless the server itself says them). */
-  static const char plain[] = "\0" USER "\0" PASSWORD;
-  char b64[64];
-  forbid(&ta, data, size, PASSWORD, strlen(PASSWORD));
-  size_t n = mail_b64_encode(plain, sizeof plain - 1, b64);
-  forbid(&ta, data, size, b64, n);
-  n = mail_b64_encode(PASSWORD, strlen(PASSWORD), b64);
-  forbid(&ta, data, size, b64, n);
+   * they are freed. */
+  char password[32], plain[64], b64[96];
+  if (fz_pick_password(data, size, PASSWORD_BASE, password, sizeof password)) {
+    mail_test_alloc_forbid_str(&ta, password);
+    size_t pl = (size_t)snprintf(plain, sizeof plain, "%c%s%c%s", 0, USER, 0, password);
+    size_t n = mail_b64_encode(plain, pl, b64);
+    mail_test_alloc_forbid(&ta, b64, n);
+    n = mail_b64_encode(password, strlen(password), b64);
+    mail_test_alloc_forbid(&ta, b64, n);
+  }
   if (sel & 0x40)
     mail_test_alloc_fail_at(&ta, 1u + seed * 2, 0);
   const mail_allocator *A = mail_test_alloc_hooks(&ta);
@@ -119,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lim.max_items = 8;
   }
   mail_conn_set_limits(conn, &lim);
-  mail_smtp_set_auth(s, USER, PASSWORD);
+  mail_smtp_set_auth(s, USER, password);
   mail_sasl *sasl = mail_smtp_sasl(s);
   mail_sasl_set_scram_iterations(sasl, 1, 64);
   mail_sasl_set_allow_insecure_plaintext(sasl, (seed & 2) != 0);
