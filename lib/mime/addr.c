@@ -210,6 +210,18 @@ static int add(parser *p, char *name, char *local, char *domain)
   char *mailbox = NULL, *group = NULL;
   if (!local)
     goto nomem;
+  /* An obsolete quoted-pair (a backslash before CR or LF) can put a line break in
+   * a local part or domain literal: such a mailbox cannot be written on
+   * the wire, so it is not kept. */
+  if (strpbrk(local, "\r\n") || (domain && strpbrk(domain, "\r\n"))) {
+    mail_dealloc(a, name);
+    mail_dealloc(a, local);
+    mail_dealloc(a, domain);
+    if (p->strict)
+      return MAIL_ERR_SYNTAX;
+    p->bad++;
+    return MAIL_OK;
+  }
   mail_buf b;
   mail_buf_init(&b, a, 0);
   int q = needs_quoting(local);

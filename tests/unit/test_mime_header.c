@@ -175,6 +175,14 @@ START_TEST(addresses)
   ck_assert_str_eq(mail_address_list_get(l, 0)->local, "=?utf-8?q?a=0Db?=");
   ck_assert_ptr_null(strchr(mail_address_list_get(l, 0)->mailbox, '\r'));
   mail_address_list_free(l);
+  /* Found by fuzzing too: an obsolete quoted-pair before LF put a line
+   * break in the mailbox; such an address is skipped (strict: refused). */
+  l = addrs("\"a\\\nb\"@c.test, d@e.test", 0, MAIL_OK);
+  ck_assert_uint_eq(mail_address_list_count(l), 1);
+  ck_assert_str_eq(mail_address_list_get(l, 0)->mailbox, "d@e.test");
+  mail_address_list_free(l);
+  l = addrs("\"a\\\nb\"@c.test", MAIL_ADDR_STRICT, MAIL_ERR_SYNTAX);
+  mail_address_list_free(l);
 
   /* UTF-8 addresses (RFC 6532) */
   l = addrs("J\xC3\xB6rg <j\xC3\xB6rg@b\xC3\xBC.de>", MAIL_ADDR_STRICT, MAIL_OK);
