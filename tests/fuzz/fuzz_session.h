@@ -12,6 +12,7 @@
 
 #include <mail/conn.h>
 
+#include "alloc.h"
 #include "fuzz_common.h"
 
 typedef struct fz_server {
@@ -118,13 +119,31 @@ static inline int fz_pick_password(const uint8_t *data, size_t size, const char 
   FZ_ASSERT(n + 2 <= cap);
   memcpy(out, base, n);
   out[n + 1] = 0;
-  for (unsigned c = 0x21; c < 0x7f; c++)
+  /* Which absent character: from a hash of the input, so the secret (and
+   * its base64 forms) changes from input to input and cannot become a
+   * dictionary word. */
+  fz_hash h;
+  fz_hash_init(&h);
+  fz_hash_bytes(&h, data, size);
+  unsigned start = (unsigned)(h.h % 94u);
+  for (unsigned k = 0; k < 94; k++) {
+    unsigned c = 0x21 + (start + k) % 94u;
     if (!seen[c]) {
       out[n] = (char)c;
       return 1;
     }
+  }
   out[n] = '!';
   return 0;
+}
+
+/* Forbid a secret in freed memory unless the server's bytes hold it
+ * (then it is server text, not a leak). */
+static inline void fz_forbid(mail_test_alloc *ta, const uint8_t *data, size_t size,
+                             const void *secret, size_t len)
+{
+  if (!memmem(data, size, secret, len))
+    mail_test_alloc_forbid(ta, secret, len);
 }
 
 /* Every call ends with a documented status: never "try again" in blocking

@@ -87,9 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mail_test_alloc_forbid_str(&ta, password);
     size_t pl = (size_t)snprintf(plain, sizeof plain, "%c%s%c%s", 0, USER, 0, password);
     size_t n = mail_b64_encode(plain, pl, b64);
-    mail_test_alloc_forbid(&ta, b64, n);
+    fz_forbid(&ta, data, size, b64, n);
     n = mail_b64_encode(password, strlen(password), b64);
-    mail_test_alloc_forbid(&ta, b64, n);
+    fz_forbid(&ta, data, size, b64, n);
   }
   if (sel & 0x40)
     mail_test_alloc_fail_at(&ta, 1u + seed * 2, 0);
