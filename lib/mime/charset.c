@@ -55,6 +55,72 @@ static int is_utf8_label(const char *cs)
          !mime_ascii_casecmp(cs, "us-ascii") || !mime_ascii_casecmp(cs, "ascii");
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+  size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+               : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+  if (!len || len > n)
+    return 0;
+  return mail_utf8_valid(s, len) ? len : 0;
+}
+
+/*
+ * Pass iconv's output on with every invalid sequence replaced by U+FFFD:
+ * glibc's iconv still reads and writes the 31-bit UTF-8 of RFC 2279 (lead
+ * bytes F5..FD, code points above U+10FFFF), which is not UTF-8. iconv
+ * writes whole characters, so a chunk never ends inside a valid one.
+ */
+static int emit_utf8(const unsigned char *s, size_t n, mime_conv_sink sink, void *user,
+                     unsigned int *replaced)
+{
+  static const unsigned char REPL[3] = {0xEF, 0xBF, 0xBD};
+  if (mail_utf8_valid(s, n))
+    return n ? sink(user, s, n) : 0;
+  size_t run = 0, i = 0;
+  int rc = 0;
+  while (i < n && !rc) {
+    size_t k = utf8_seq(s + i, n - i);
+    if (k) {
+      i += k;
+      continue;
+    }
+    if (i > run && (rc = sink(user, s + run, i - run)))
+      break;
+    rc = sink(user, REPL, 3);
+    if (replaced)
+      (*replaced)++;
+    i++;
+    while (i < n && (s[i] & 0xC0) == 0x80)
+      i++;
+    run = i;
+  }
+  if (!rc && n > run)
+    rc = sink(user, s + run, n - run);
+  return rc;
+}
+
+static int buf_sink(void *user, const unsigned char *data, size_t len)
+{
+  return mail_buf_append(user, data, len);
+}
+
+/* Replace invalid sequences in out[from..] (see emit_utf8). */
+static int fix_utf8_tail(mail_buf *out, size_t from, unsigned int *replaced)
+{
+  if (mail_utf8_valid(out->data + from, out->len - from))
+    return MAIL_OK;
+  mail_buf tmp;
+  mail_buf_init(&tmp, out->alloc, 0);
+  int rc = mail_buf_append(&tmp, out->data + from, out->len - from);
+  if (rc == MAIL_OK) {
+    out->len = from;
+    rc = emit_utf8(tmp.data, tmp.len, buf_sink, out, replaced) ? MAIL_ERR_NOMEM : MAIL_OK;
+  }
+  mail_buf_free(&tmp);
+  return rc;
+}
+
 int mime_append_converted(mail_buf *out, const char *charset, const unsigned char *in, size_t n,
                           unsigned int *replaced)
 {
@@ -75,6 +141,7 @@ int mime_append_converted(mail_buf *out, const char *charset, const unsigned cha
     int rc = mime_append_utf8_or_latin1(out, in, n);
     return rc ? rc : MAIL_ERR_CHARSET;
   }
+  size_t start = out->len;
   char *ip = (char *)(uintptr_t)in;
   size_t il = n;
   int rc = MAIL_OK;
@@ -110,6 +177,8 @@ int mime_append_converted(mail_buf *out, const char *charset, const unsigned cha
     }
   }
   iconv_close(cd);
+  if (rc == MAIL_OK)
+    rc = fix_utf8_tail(out, start, replaced);
   return rc;
 }
 
@@ -177,7 +246,7 @@ static int conv_run(mime_conv *c, const unsigned char *in, size_t n, int final,
     size_t r = iconv((iconv_t)c->cd, &ip, &il, &op, &ol);
     int err = r == (size_t)-1 ? errno : 0;
     if (op > out)
-      rc = sink(user, (unsigned char *)out, (size_t)(op - out));
+      rc = emit_utf8((unsigned char *)out, (size_t)(op - out), sink, user, &c->replaced);
     if (rc || !err || err == E2BIG)
       continue;
     if (err == EINVAL && !final)

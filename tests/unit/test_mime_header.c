@@ -308,6 +308,14 @@ START_TEST(charset_api)
   ck_assert_int_eq(mail_charset_to_utf8("utf-8", "a\xFF" "b", 3, &out, &n, &A), MAIL_OK);
   ck_assert_str_eq(out, "a\xEF\xBF\xBD" "b");
   mail_free(&A, out);
+  /* Found by fuzzing (fuzz-mime_fields): glibc's iconv passes the old
+   * 31-bit UTF-8 forms (here U+1B1255) through; they become U+FFFD. */
+  ck_assert_int_eq(mail_charset_to_utf8("utf-8", "a\xF6\xB1\x89\x95" "b", 6, &out, &n, &A), MAIL_OK);
+  ck_assert_str_eq(out, "a\xEF\xBF\xBD" "b");
+  mail_free(&A, out);
+  ck_assert_int_eq(mail_charset_to_utf8("utf-8", "\xFB\xBF\xBF\xBF\xBF", 5, &out, &n, &A), MAIL_OK);
+  ck_assert_str_eq(out, "\xEF\xBF\xBD");
+  mail_free(&A, out);
   ck_assert_int_eq(mail_charset_to_utf8("no-such-cs", "raw", 3, &out, &n, &A), MAIL_ERR_CHARSET);
   ck_assert_str_eq(out, "raw");
   mail_free(&A, out);
