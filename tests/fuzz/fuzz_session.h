@@ -13,6 +13,7 @@
 #include <mail/conn.h>
 
 #include "alloc.h"
+#include "core/base64.h"
 #include "fuzz_common.h"
 
 typedef struct fz_server {
@@ -101,49 +102,74 @@ static const mail_transport_ops fz_server_ops = {
 };
 
 /*
- * The password for a session: base plus one printable character the
- * input does not hold. Server bytes then cannot spell it, not even in
- * pieces left over in a reused buffer (the fuzzer learns a fixed secret
- * from the allocator's compares and assembles it from fragments), so a
- * hit in freed memory can only be the client's copy. Returns 0 when the
- * input holds every printable character (no check then).
+ * Secrets for a session: the password is base plus one printable
+ * character the input does not hold, and each base64 form (of the PLAIN
+ * response "\0user\0password" and of the password, what LOGIN sends) is
+ * checked only when it holds a character the input lacks. The fuzzer
+ * learns fixed strings from the allocator's compares and can assemble
+ * them from server fragments left in a reused read buffer; a string with
+ * a byte the server never sent cannot be made that way, so a hit in freed
+ * memory is the client's own copy. The character is chosen by a hash of
+ * the input, so the secrets change from input to input.
  */
-static inline int fz_pick_password(const uint8_t *data, size_t size, const char *base, char *out,
-                                   size_t cap)
+typedef struct fz_secrets {
+  char password[32];
+  int check_password;
+  char b64[2][96];
+  size_t b64_len[2];
+  int check_b64[2];
+} fz_secrets;
+
+static inline int fz_lacks(const unsigned char seen[256], const char *s, size_t n)
 {
-  unsigned char seen[128] = {0};
+  for (size_t i = 0; i < n; i++)
+    if (!seen[(unsigned char)s[i]])
+      return 1;
+  return 0;
+}
+
+static inline void fz_pick_secrets(const uint8_t *data, size_t size, const char *user,
+                                   const char *base, fz_secrets *out)
+{
+  unsigned char seen[256] = {0};
   for (size_t i = 0; i < size; i++)
-    if (data[i] < 128)
-      seen[data[i]] = 1;
-  size_t n = strlen(base);
-  FZ_ASSERT(n + 2 <= cap);
-  memcpy(out, base, n);
-  out[n + 1] = 0;
-  /* Which absent character: from a hash of the input, so the secret (and
-   * its base64 forms) changes from input to input and cannot become a
-   * dictionary word. */
+    seen[data[i]] = 1;
+  size_t n = strlen(base), ul = strlen(user);
+  FZ_ASSERT(n + 2 <= sizeof out->password && ul + n + 3 <= 60);
+  memset(out, 0, sizeof *out);
+  memcpy(out->password, base, n);
+  out->password[n] = '!';
   fz_hash h;
   fz_hash_init(&h);
   fz_hash_bytes(&h, data, size);
   unsigned start = (unsigned)(h.h % 94u);
   for (unsigned k = 0; k < 94; k++) {
     unsigned c = 0x21 + (start + k) % 94u;
-    if (!seen[c]) {
-      out[n] = (char)c;
-      return 1;
-    }
+    if (seen[c])
+      continue;
+    out->password[n] = (char)c;
+    out->check_password = 1;
+    char plain[64];
+    plain[0] = 0;
+    memcpy(plain + 1, user, ul);
+    plain[1 + ul] = 0;
+    memcpy(plain + 2 + ul, out->password, n + 1);
+    out->b64_len[0] = mail_b64_encode(plain, ul + n + 3, out->b64[0]);
+    out->b64_len[1] = mail_b64_encode(out->password, n + 1, out->b64[1]);
+    for (int i = 0; i < 2; i++)
+      out->check_b64[i] = fz_lacks(seen, out->b64[i], out->b64_len[i]);
+    if (out->check_b64[0] && out->check_b64[1])
+      break;
   }
-  out[n] = '!';
-  return 0;
 }
 
-/* Forbid a secret in freed memory unless the server's bytes hold it
- * (then it is server text, not a leak). */
-static inline void fz_forbid(mail_test_alloc *ta, const uint8_t *data, size_t size,
-                             const void *secret, size_t len)
+static inline void fz_forbid_secrets(mail_test_alloc *ta, const fz_secrets *s)
 {
-  if (!memmem(data, size, secret, len))
-    mail_test_alloc_forbid(ta, secret, len);
+  if (s->check_password)
+    mail_test_alloc_forbid_str(ta, s->password);
+  for (int i = 0; i < 2; i++)
+    if (s->check_b64[i])
+      mail_test_alloc_forbid(ta, s->b64[i], s->b64_len[i]);
 }
 
 /* Every call ends with a documented status: never "try again" in blocking
