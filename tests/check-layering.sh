@@ -29,6 +29,23 @@ for f in $files; do
         bad=1
       fi ;;
   esac
+  case "$f" in
+    lib/net/*) ;;
+    *)
+      pat="${incl}(\\.\\./)*(lib/)?net/[^\">]*\\.h"
+      if grep -En "$pat" "$f" >/dev/null; then
+        grep -En "$pat" "$f" | sed "s|^|$f: lib/net header outside lib/net/ (use core/conn_internal.h): |"
+        bad=1
+      fi ;;
+  esac
+  case "$f" in
+    include/*)
+      pat="${incl}\"(\\.\\./)*(lib/)?(core|net|smtp|pop3|sasl|parse|mime|crypto)/"
+      if grep -En "$pat" "$f" >/dev/null; then
+        grep -En "$pat" "$f" | sed "s|^|$f: internal header in a public header: |"
+        bad=1
+      fi ;;
+  esac
 done
 [ "$bad" -eq 0 ] || exit 1
 echo "layering ok: $(echo "$files" | wc -l) files checked"

@@ -11,10 +11,8 @@
  * transition.
  */
 #include <string.h>
-#include <unistd.h>
 
 #include "core/mem.h"
-#include "net/local_name.h"
 #include "sasl/sasl_internal.h"
 #include "smtp/smtp_internal.h"
 
@@ -28,28 +26,12 @@ const char *smtp_state_label(int st)
   return st >= 0 && st < SMTP_ST_COUNT ? state_names[st] : "?";
 }
 
-/* The default EHLO name: the host's name when it is fully qualified, else
- * the connection's local address as a literal (RFC 5321 4.1.4). No DNS
- * lookup: it could block an event loop. */
+/* The default EHLO name (see mail_conn_local_name). */
 static const char *default_client_name(mail_smtp *s)
 {
-  char h[256];
-  if (gethostname(h, sizeof h - 1) == 0) {
-    h[sizeof h - 1] = '\0';
-    size_t n = strlen(h);
-    int ok = strchr(h, '.') != NULL && h[0] != '.' && h[n - 1] != '.';
-    for (const char *p = h; *p && ok; p++)
-      ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-           *p == '-' || *p == '.';
-    if (ok) {
-      memcpy(s->default_name, h, n + 1);
-      return s->default_name;
-    }
-  }
-  if (mail_net_local_address_literal(mail_conn_fd(s->conn), s->default_name,
-                                     sizeof s->default_name) == 0)
-    return s->default_name;
-  return "[127.0.0.1]";
+  if (mail_conn_local_name(s->conn, s->default_name, sizeof s->default_name) != MAIL_OK)
+    return "[127.0.0.1]";
+  return s->default_name;
 }
 
 void smtp_command_timeout(mail_smtp *s)
