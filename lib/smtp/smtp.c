@@ -150,7 +150,7 @@ int mail_smtp_set_lmtp(mail_smtp *s, int on)
 {
   if (!s)
     return MAIL_ERR_INVALID;
-  if (s->op != OP_NONE || s->state != SMTP_ST_DISCONNECTED)
+  if (s->op.kind != OP_NONE || s->state != SMTP_ST_DISCONNECTED)
     return MAIL_ERR_STATE;
   s->lmtp = on != 0;
   return MAIL_OK;
@@ -202,7 +202,7 @@ void mail_smtp_set_progress(mail_smtp *s, mail_smtp_progress_fn fn, void *user)
 
 void mail_smtp_cancel(mail_smtp *s)
 {
-  if (s && s->op != OP_NONE)
+  if (s && s->op.kind != OP_NONE)
     s->cancelled = 1;
 }
 
@@ -236,13 +236,9 @@ const char *mail_smtp_state_name(const mail_smtp *s)
  * 0: resumed, <0: error. */
 static int begin_op(mail_smtp *s, int op)
 {
-  if (s->op == op)
-    return 0;
-  if (s->op != OP_NONE)
-    return MAIL_ERR_STATE;
-  s->op = op;
-  s->op_done = 0;
-  s->op_result = MAIL_OK;
+  int st = mail_op_begin(&s->op, op);
+  if (st != MAIL_OP_STARTED)
+    return st;
   s->cancelled = 0;
   if (s->decisive && s->last == s->decisive) {
     s->last = NULL;
@@ -259,7 +255,7 @@ static int drive(mail_smtp *s)
   int rc = mail_conn_run(s->conn, smtp_advance, s);
   if (rc == MAIL_ERR_AGAIN)
     return rc;
-  s->op = OP_NONE;
+  mail_op_end(&s->op);
   if (mail_status_is_fatal(rc) || !mail_conn_is_open(s->conn)) {
     mail_cmdq_clear(&s->q);
     smtp_state(s, SMTP_ST_DISCONNECTED);
@@ -270,7 +266,7 @@ static int drive(mail_smtp *s)
 /* An operation that failed before talking to the server. */
 static int op_error(mail_smtp *s, int rc)
 {
-  s->op = OP_NONE;
+  mail_op_end(&s->op);
   return rc;
 }
 
@@ -304,10 +300,9 @@ static int connect_common(mail_smtp *s, int target, const char *host, unsigned p
       return op_error(s, MAIL_ERR_STATE);
     reset_session(s);
     s->conn_security = target == TARGET_UNIX ? MAIL_SECURITY_NONE_INSECURE : security;
-    s->connect_phase = 0;
     smtp_state(s, SMTP_ST_CONNECT);
   }
-  if (s->connect_phase == 0) {
+  if (s->op.phase == SMTP_CONNECT_TRANSPORT) {
     int rc = target == TARGET_UNIX
                ? mail_conn_connect_unix(s->conn, path)
                : mail_conn_connect(s->conn, host, port,
@@ -318,7 +313,7 @@ static int connect_common(mail_smtp *s, int target, const char *host, unsigned p
       smtp_state(s, SMTP_ST_DISCONNECTED);
       return op_error(s, rc);
     }
-    s->connect_phase = 1;
+    s->op.phase = SMTP_CONNECT_PROTOCOL;
     smtp_state(s, SMTP_ST_GREETING);
     rc = smtp_push(s, CMD_GREETING, 0, 0);
     if (rc) {
@@ -337,7 +332,7 @@ int mail_smtp_connect(mail_smtp *s, const char *host, unsigned int port, int sec
 
 int mail_smtp_connect_unix(mail_smtp *s, const char *path)
 {
-  if (s && s->op == OP_NONE && !path)
+  if (s && s->op.kind == OP_NONE && !path)
     return MAIL_ERR_INVALID;
   return connect_common(s, TARGET_UNIX, NULL, 0, path, MAIL_SECURITY_NONE_INSECURE);
 }
@@ -346,9 +341,9 @@ int mail_smtp_connect_url(mail_smtp *s, const char *url)
 {
   if (!s)
     return MAIL_ERR_INVALID;
-  if (s->op == OP_CONNECT) /* resumed: the URL was taken apart already */
+  if (s->op.kind == OP_CONNECT) /* resumed: the URL was taken apart already */
     return connect_common(s, TARGET_TCP, NULL, 0, NULL, s->conn_security);
-  if (s->op != OP_NONE)
+  if (s->op.kind != OP_NONE)
     return MAIL_ERR_STATE;
   mail_smtp_url u;
   int rc = mail_smtp_url_parse(url, &u);
@@ -452,12 +447,12 @@ int mail_smtp_quit(mail_smtp *s)
 {
   if (!s)
     return MAIL_ERR_INVALID;
-  if (s->op == OP_NONE && (!mail_conn_is_open(s->conn) || s->state == SMTP_ST_DISCONNECTED)) {
+  if (s->op.kind == OP_NONE && (!mail_conn_is_open(s->conn) || s->state == SMTP_ST_DISCONNECTED)) {
     mail_conn_close(s->conn);
     smtp_state(s, SMTP_ST_DISCONNECTED);
     return MAIL_OK;
   }
-  if (s->op == OP_NONE && s->state != SMTP_ST_IDLE)
+  if (s->op.kind == OP_NONE && s->state != SMTP_ST_IDLE)
     return MAIL_ERR_STATE;
   int rc = simple_op(s, OP_QUIT, CMD_QUIT, SMTP_ST_QUIT, "QUIT");
   if (rc != MAIL_ERR_AGAIN) {

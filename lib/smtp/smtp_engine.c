@@ -58,24 +58,29 @@ int smtp_has(const mail_smtp *s, const char *kw)
   return s->caps_valid && mail_smtp_caps_find(s->caps, kw, NULL) == MAIL_OK;
 }
 
-int smtp_push(mail_smtp *s, int kind, size_t arg, unsigned flags)
+int smtp_send(mail_smtp *s, int kind, size_t arg, unsigned flags, const mail_wire_part *parts,
+              size_t n)
 {
   mail_cmd c = {.kind = kind, .flags = flags, .arg = arg};
-  return mail_cmdq_push(&s->q, &c);
+  return mail_cmd_send(s->conn, &s->q, &c, parts, n);
+}
+
+int smtp_push(mail_smtp *s, int kind, size_t arg, unsigned flags)
+{
+  return smtp_send(s, kind, arg, flags, NULL, 0);
 }
 
 /* Queue one command line (text without CRLF) and its queue entry. */
 int smtp_command(mail_smtp *s, int kind, size_t arg, const char *text)
 {
-  int rc = mail_conn_sendf(s->conn, "%s\r\n", text);
-  return rc ? rc : smtp_push(s, kind, arg, 0);
+  mail_wire_part parts[] = {{text, strlen(text), 0}, {"\r\n", 2, 0}};
+  return smtp_send(s, kind, arg, 0, parts, 2);
 }
 
 /* The operation is over once the queue is empty; rc is its result. */
 void smtp_finish(mail_smtp *s, int rc)
 {
-  s->op_done = 1;
-  s->op_result = rc;
+  mail_op_finish(&s->op, rc);
 }
 
 /* End the connection now (no QUIT): used when continuing would send
@@ -83,11 +88,8 @@ void smtp_finish(mail_smtp *s, int rc)
  * source failed in the middle of DATA). */
 int smtp_abort(mail_smtp *s, int rc, const char *why)
 {
-  mail_conn_fail(s->conn, rc, "%s", why);
-  mail_conn_close(s->conn);
-  mail_cmdq_clear(&s->q);
+  mail_engine_abort(s->conn, &s->q, &s->op, rc, why);
   smtp_state(s, SMTP_ST_DISCONNECTED);
-  smtp_finish(s, rc);
   return rc;
 }
 
@@ -102,8 +104,9 @@ static int send_hello(mail_smtp *s, int kind)
   const char *verb = kind == CMD_HELO ? "HELO" : (s->lmtp ? "LHLO" : "EHLO");
   smtp_state(s, kind == CMD_HELO ? SMTP_ST_HELO : SMTP_ST_EHLO);
   const char *name = s->client_name ? s->client_name : default_client_name(s);
-  int rc = mail_conn_sendf(s->conn, "%s %s\r\n", verb, name);
-  return rc ? rc : smtp_push(s, kind, 0, 0);
+  mail_wire_part parts[] = {
+    {verb, strlen(verb), 0}, {" ", 1, 0}, {name, strlen(name), 0}, {"\r\n", 2, 0}};
+  return smtp_send(s, kind, 0, 0, parts, 4);
 }
 
 /* ------------------------------------------------------------------ */
@@ -198,20 +201,20 @@ static int on_starttls(mail_smtp *s, const mail_smtp_reply *r)
 
 int smtp_send_auth(mail_smtp *s, int rc, const mail_sasl_msg *m)
 {
-  int q;
+  mail_wire_part parts[5];
+  size_t n = 0;
   if (rc == MAIL_SASL_SEND_COMMAND) {
-    q = mail_conn_sendf(s->conn, "AUTH %s", m->mech);
-    if (!q && m->data) {
-      q = mail_conn_send(s->conn, " ", 1);
-      if (!q)
-        q = mail_conn_send_secret(s->conn, m->data, m->len);
+    parts[n++] = (mail_wire_part){"AUTH ", 5, 0};
+    parts[n++] = (mail_wire_part){m->mech, strlen(m->mech), 0};
+    if (m->data) {
+      parts[n++] = (mail_wire_part){" ", 1, 0};
+      parts[n++] = (mail_wire_part){m->data, m->len, 1};
     }
   } else {
-    q = mail_conn_send_secret(s->conn, m->data, m->len);
+    parts[n++] = (mail_wire_part){m->data, m->len, 1};
   }
-  if (!q)
-    q = mail_conn_send(s->conn, "\r\n", 2);
-  return q ? q : smtp_push(s, CMD_AUTH, 0, 0);
+  parts[n++] = (mail_wire_part){"\r\n", 2, 0};
+  return smtp_send(s, CMD_AUTH, 0, 0, parts, n);
 }
 
 static int on_auth(mail_smtp *s, const mail_smtp_reply *r)
@@ -251,55 +254,125 @@ static int on_auth(mail_smtp *s, const mail_smtp_reply *r)
 /* The step                                                             */
 /* ------------------------------------------------------------------ */
 
-static int dispatch(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
+/* One handler per command kind; the reply is s->last. */
+static int reply_unsolicited(void *e, const mail_cmd *c)
 {
-  int code = mail_smtp_reply_code(r);
-  if (c->kind == CMD_QUIT) { /* mail_smtp_quit() closes */
-    smtp_finish(s, MAIL_OK);
-    return MAIL_OK;
+  return MAIL_ERR_PROTOCOL;
+}
+
+static int reply_greeting(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  return on_greeting(s, s->last);
+}
+
+static int reply_hello(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  return on_hello(s, c->kind, s->last);
+}
+
+static int reply_starttls(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  return on_starttls(s, s->last);
+}
+
+static int reply_auth(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  return on_auth(s, s->last);
+}
+
+static int reply_mail(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  return smtp_on_mail(s, s->last);
+}
+
+static int reply_rcpt(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  return smtp_on_rcpt(s, c->arg, s->last);
+}
+
+static int reply_data(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  return smtp_on_data(s, s->last);
+}
+
+static int reply_bdat(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  return smtp_on_bdat(s, c, s->last);
+}
+
+static int reply_final(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  return smtp_on_final(s, s->last);
+}
+
+static int reply_rset(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  smtp_state(s, SMTP_ST_IDLE);
+  if (c->arg) { /* the RSET after a failed transaction */
+    if (s->decisive)
+      s->last = s->decisive;
+    smtp_finish(s, s->tx.result);
+  } else {
+    smtp_finish(s, mail_smtp_reply_code(s->last) / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
   }
-  if (code == 421) {
-    int rc = smtp_abort(s, MAIL_ERR_SERVER_CLOSING, "the server is closing the session (421)");
-    return rc;
+  return MAIL_OK;
+}
+
+static int reply_noop(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  smtp_state(s, SMTP_ST_IDLE);
+  smtp_finish(s, mail_smtp_reply_code(s->last) / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
+  return MAIL_OK;
+}
+
+static int reply_quit(void *e, const mail_cmd *c)
+{
+  smtp_finish(e, MAIL_OK); /* whatever the code; mail_smtp_quit() closes */
+  return MAIL_OK;
+}
+
+static const mail_cmd_kind smtp_kinds[] = {
+  [CMD_GREETING] = {"greeting", reply_greeting, 0},
+  [CMD_EHLO] = {"EHLO", reply_hello, 0},
+  [CMD_HELO] = {"HELO", reply_hello, 0},
+  [CMD_STARTTLS] = {"STARTTLS", reply_starttls, 0},
+  [CMD_AUTH] = {"AUTH", reply_auth, 0},
+  [CMD_MAIL] = {"MAIL", reply_mail, 0},
+  [CMD_RCPT] = {"RCPT", reply_rcpt, 0},
+  [CMD_DATA] = {"DATA", reply_data, 0},
+  [CMD_BDAT] = {"BDAT", reply_bdat, 0},
+  [CMD_FINAL] = {"end of data", reply_final, 0},
+  [CMD_RSET] = {"RSET", reply_rset, 0},
+  [CMD_NOOP] = {"NOOP", reply_noop, 0},
+  [CMD_QUIT] = {"QUIT", reply_quit, 0},
+  [CMD_UNSOLICITED] = {"unsolicited", reply_unsolicited, 0},
+};
+
+/* A complete reply: a 421 ends the session whatever it answers (but
+ * QUIT); anything else goes to the handler of the command it answers. */
+static int dispatch(mail_smtp *s)
+{
+  const mail_cmd *head = mail_cmdq_head(&s->q);
+  if (head && head->kind != CMD_QUIT && mail_smtp_reply_code(s->last) == 421) {
+    mail_cmdq_pop(&s->q, NULL);
+    return smtp_abort(s, MAIL_ERR_SERVER_CLOSING, "the server is closing the session (421)");
   }
-  switch (c->kind) {
-  case CMD_UNSOLICITED:
-    return MAIL_ERR_PROTOCOL;
-  case CMD_GREETING:
-    return on_greeting(s, r);
-  case CMD_EHLO:
-  case CMD_HELO:
-    return on_hello(s, c->kind, r);
-  case CMD_STARTTLS:
-    return on_starttls(s, r);
-  case CMD_AUTH:
-    return on_auth(s, r);
-  case CMD_MAIL:
-    return smtp_on_mail(s, r);
-  case CMD_RCPT:
-    return smtp_on_rcpt(s, c->arg, r);
-  case CMD_DATA:
-    return smtp_on_data(s, r);
-  case CMD_BDAT:
-    return smtp_on_bdat(s, c, r);
-  case CMD_FINAL:
-    return smtp_on_final(s, r);
-  case CMD_RSET:
-    smtp_state(s, SMTP_ST_IDLE);
-    if (c->arg) { /* the RSET after a failed transaction */
-      if (s->decisive)
-        s->last = s->decisive;
-      smtp_finish(s, s->tx.result);
-    }
-    else
-      smtp_finish(s, code / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
-    return MAIL_OK;
-  case CMD_NOOP:
-    smtp_state(s, SMTP_ST_IDLE);
-    smtp_finish(s, code / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
-    return MAIL_OK;
-  }
-  return MAIL_ERR_INTERNAL;
+  int rc = mail_cmd_dispatch(s->conn, &s->q, smtp_kinds, sizeof smtp_kinds / sizeof smtp_kinds[0],
+                             s);
+  if (rc == MAIL_ERR_PROTOCOL && !head)
+    smtp_state(s, SMTP_ST_DISCONNECTED);
+  return rc;
 }
 
 int smtp_advance(void *engine)
@@ -323,8 +396,8 @@ int smtp_advance(void *engine)
         return rc;
     }
     if (mail_cmdq_count(&s->q) == 0) {
-      if (s->op_done)
-        return s->op_result;
+      if (s->op.done)
+        return s->op.result;
       if (s->state == SMTP_ST_TLS)
         return MAIL_ERR_AGAIN; /* the handshake runs first */
       return mail_conn_fail(s->conn, MAIL_ERR_INTERNAL, "SMTP engine stalled in %s",
@@ -366,12 +439,7 @@ int smtp_advance(void *engine)
     s->last = &a->reply;
     s->have_last = 1;
     s->cur_acc ^= 1;
-    mail_cmd c;
-    if (!mail_cmdq_pop(&s->q, &c)) {
-      smtp_state(s, SMTP_ST_DISCONNECTED);
-      return mail_conn_fail(s->conn, MAIL_ERR_PROTOCOL, "a reply nothing asked for");
-    }
-    rc = dispatch(s, &c, s->last);
+    rc = dispatch(s);
     if (rc)
       return rc;
   }

@@ -8,6 +8,7 @@
 #include "core/buf.h"
 #include "core/cmdq.h"
 #include "core/conn_internal.h"
+#include "core/engine.h"
 #include "parse/smtp_reply.h"
 #include "sasl/sasl_internal.h"
 
@@ -50,8 +51,10 @@ enum smtp_cmd {
 };
 #define BDAT_LAST 1u
 
-/* Public operations (what the caller is waiting for). */
+/* Public operations (what the caller is waiting for; mail_op.kind). */
 enum smtp_op { OP_NONE, OP_CONNECT, OP_AUTH, OP_SEND, OP_RSET, OP_NOOP, OP_QUIT };
+/* OP_CONNECT phases. */
+enum { SMTP_CONNECT_TRANSPORT, SMTP_CONNECT_PROTOCOL };
 
 typedef struct smtp_rcpt {
   char *addr;        /* as given */
@@ -138,10 +141,8 @@ struct mail_smtp {
   int have_last;
   const mail_smtp_reply *last;
 
-  int state;
-  int op;
-  int op_done;
-  int op_result;
+  int state;          /* enum smtp_state: changed only by smtp_state() */
+  mail_op op;         /* the operation in progress (kind: enum smtp_op) */
   int cancelled;
 
   int security;       /* for connect_url */
@@ -156,7 +157,6 @@ struct mail_smtp {
   char default_name[300];      /* the default, worked out at EHLO time */
   int tls_started;
   int helo_mode;      /* the server only spoke HELO */
-  int connect_phase;  /* 0 transport, 1 protocol */
   char *connect_host;
   char *connect_path;
   unsigned connect_port;
@@ -187,7 +187,11 @@ void smtp_state(mail_smtp *s, int st);
 const char *smtp_state_label(int st);
 /* 1 when the server advertised kw (after the last EHLO). */
 int smtp_has(const mail_smtp *s, const char *kw);
-/* Queue a command-queue entry. */
+/* Queue a command (mail_cmd_send): its entry, then parts[0..n), whole or
+ * not at all. */
+int smtp_send(mail_smtp *s, int kind, size_t arg, unsigned flags, const mail_wire_part *parts,
+              size_t n);
+/* A queue entry with nothing sent (the greeting, a further LMTP reply). */
 int smtp_push(mail_smtp *s, int kind, size_t arg, unsigned flags);
 /* Queue one command line (text without CRLF) and its queue entry. */
 int smtp_command(mail_smtp *s, int kind, size_t arg, const char *text);

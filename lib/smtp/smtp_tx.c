@@ -4,6 +4,7 @@
  * order, the body streamed with backpressure, and the per-recipient
  * results (one final reply for SMTP, one per accepted recipient for LMTP).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +52,10 @@ static int send_mail_from(mail_smtp *s)
     rc = mail_buf_append_str(b, " REQUIRETLS");
   if (!rc)
     rc = mail_buf_append(b, "\r\n", 2);
-  if (!rc)
-    rc = mail_conn_send(s->conn, b->data, b->len);
-  return rc ? rc : smtp_push(s, CMD_MAIL, 0, 0);
+  if (rc)
+    return rc;
+  mail_wire_part line = {b->data, b->len, 0};
+  return smtp_send(s, CMD_MAIL, 0, 0, &line, 1);
 }
 
 static int send_rcpt(mail_smtp *s, size_t i)
@@ -87,9 +89,10 @@ static int send_rcpt(mail_smtp *s, size_t i)
   }
   if (!rc)
     rc = mail_buf_append(b, "\r\n", 2);
-  if (!rc)
-    rc = mail_conn_send(s->conn, b->data, b->len);
-  return rc ? rc : smtp_push(s, CMD_RCPT, i, 0);
+  if (rc)
+    return rc;
+  mail_wire_part line = {b->data, b->len, 0};
+  return smtp_send(s, CMD_RCPT, i, 0, &line, 1);
 }
 
 static void start_body(mail_smtp *s)
@@ -232,8 +235,8 @@ int smtp_on_data(mail_smtp *s, const mail_smtp_reply *r)
      * at once; nothing of the message is sent. */
     tx->data_refused = 1;
     wait_final(s);
-    int rc = mail_conn_send(s->conn, ".\r\n", 3);
-    return rc ? rc : smtp_push(s, CMD_FINAL, 0, 0);
+    mail_wire_part end = {".\r\n", 3, 0};
+    return smtp_send(s, CMD_FINAL, 0, 0, &end, 1);
   }
   start_body(s);
   return MAIL_OK;
@@ -357,11 +360,10 @@ static int produce_bdat(mail_smtp *s)
       last = 1;
     }
   }
-  rc = mail_conn_sendf(s->conn, last ? "BDAT %zu LAST\r\n" : "BDAT %zu\r\n", got);
-  if (!rc && got)
-    rc = mail_conn_send(s->conn, s->chunk, got);
-  if (!rc)
-    rc = smtp_push(s, CMD_BDAT, 0, last ? BDAT_LAST : 0);
+  char head[48];
+  int hn = snprintf(head, sizeof head, last ? "BDAT %zu LAST\r\n" : "BDAT %zu\r\n", got);
+  mail_wire_part parts[] = {{head, (size_t)hn, 0}, {s->chunk, got, 0}};
+  rc = smtp_send(s, CMD_BDAT, 0, last ? BDAT_LAST : 0, parts, got ? 2 : 1);
   if (rc)
     return rc;
   if (last) {
@@ -388,10 +390,10 @@ static int produce_data(mail_smtp *s)
   }
   if (tx->body_eof) {
     rc = mail_smtp_data_end(tx, s->strict, s->xform, &olen);
-    if (!rc)
-      rc = mail_conn_send(s->conn, s->xform, olen);
-    if (!rc)
-      rc = smtp_push(s, CMD_FINAL, 0, 0);
+    if (rc)
+      return rc;
+    mail_wire_part end = {s->xform, olen, 0};
+    rc = smtp_send(s, CMD_FINAL, 0, 0, &end, 1);
     if (rc)
       return rc;
     wait_final(s);
