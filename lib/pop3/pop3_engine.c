@@ -32,38 +32,31 @@ void pop3_set_state(mail_pop3 *p, int state)
   p->state = state;
 }
 
-/* A failure after which the byte stream can no longer be trusted to be in
- * step with the command queue: the connection is closed. */
-static int broken(mail_pop3 *p, int rc, const char *what)
+int pop3_abort(mail_pop3 *p, int rc, const char *why)
 {
-  if (!mail_status_is_fatal(rc)) {
-    mail_conn_fail(p->conn, rc, "%s", what);
-    mail_conn_close(p->conn);
-    return rc;
-  }
-  return mail_conn_fail(p->conn, rc, "%s", what);
+  return mail_engine_abort(p->conn, &p->q, &p->op, rc, why);
 }
 
 int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int secret, uint32_t msg)
 {
   if (arg && mail_has_crlfnul(arg, strlen(arg)))
     return MAIL_ERR_INVALID;
-  /* tag: the item's index in the batch being sent (0 outside batches). */
-  mail_cmd c = {kind, 0, (uint32_t)p->next, msg, NULL};
-  int rc = mail_cmdq_push(&p->q, &c);
-  if (rc)
-    return rc == MAIL_ERR_LIMIT ? MAIL_ERR_INTERNAL : rc;
+  /* item: the command's index in the batch being sent (0 outside batches). */
+  mail_cmd c = {.kind = kind, .arg = msg, .item = p->next};
+  mail_wire_part parts[4];
+  size_t n = 0;
   if (word)
-    rc = mail_conn_send(p->conn, word, strlen(word));
-  if (!rc && word && arg)
-    rc = mail_conn_send(p->conn, " ", 1);
-  if (!rc && arg)
-    rc = secret ? mail_conn_send_secret(p->conn, arg, strlen(arg))
-                : mail_conn_send(p->conn, arg, strlen(arg));
-  if (!rc)
-    rc = mail_conn_send(p->conn, "\r\n", 2);
-  if (rc) /* part of a line may be queued: the stream is unusable */
-    return broken(p, rc, "cannot queue a command");
+    parts[n++] = (mail_wire_part){word, strlen(word), 0};
+  if (word && arg)
+    parts[n++] = (mail_wire_part){" ", 1, 0};
+  if (arg)
+    parts[n++] = (mail_wire_part){arg, strlen(arg), secret};
+  parts[n++] = (mail_wire_part){"\r\n", 2, 0};
+  int rc = mail_cmd_send(p->conn, &p->q, &c, parts, n);
+  if (rc == MAIL_ERR_INTERNAL)
+    return rc;
+  if (rc) /* the operation cannot go on with its commands half queued */
+    return pop3_abort(p, rc, "cannot queue a command");
   return MAIL_OK;
 }
 
@@ -77,19 +70,33 @@ int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32
   return pop3_send(p, kind, word, arg, 0, msg);
 }
 
+/* Reply handlers by command kind; flags: how the reply reads after +OK. */
+static const mail_cmd_kind pop3_kinds[] = {
+  [CMD_GREETING] = {"greeting", pop3_connect_reply, RX_STATUS},
+  [CMD_CAPA] = {"CAPA", pop3_connect_reply, RX_LINES},
+  [CMD_STLS] = {"STLS", pop3_connect_reply, RX_STATUS},
+  [CMD_USER] = {"USER", pop3_login_reply, RX_STATUS},
+  [CMD_PASS] = {"PASS", pop3_login_reply, RX_STATUS},
+  [CMD_APOP] = {"APOP", pop3_login_reply, RX_STATUS},
+  [CMD_AUTH] = {"AUTH", pop3_login_reply, RX_STATUS},
+  [CMD_STAT] = {"STAT", pop3_transaction_reply, RX_STATUS},
+  [CMD_LIST] = {"LIST", pop3_transaction_reply, RX_LINES},
+  [CMD_LIST_ONE] = {"LIST n", pop3_transaction_reply, RX_STATUS},
+  [CMD_UIDL] = {"UIDL", pop3_transaction_reply, RX_LINES},
+  [CMD_UIDL_ONE] = {"UIDL n", pop3_transaction_reply, RX_STATUS},
+  [CMD_RETR] = {"RETR", pop3_transaction_reply, RX_BODY},
+  [CMD_TOP] = {"TOP", pop3_transaction_reply, RX_BODY},
+  [CMD_DELE] = {"DELE", pop3_transaction_reply, RX_STATUS},
+  [CMD_RSET] = {"RSET", pop3_transaction_reply, RX_STATUS},
+  [CMD_NOOP] = {"NOOP", pop3_transaction_reply, RX_STATUS},
+  [CMD_QUIT] = {"QUIT", pop3_transaction_reply, RX_STATUS},
+};
+#define NKINDS (sizeof pop3_kinds / sizeof pop3_kinds[0])
+
 static int multi_line(const mail_cmd *c)
 {
-  switch (c->kind) {
-  case CMD_CAPA:
-  case CMD_LIST:
-  case CMD_UIDL:
-    return RX_LINES;
-  case CMD_RETR:
-  case CMD_TOP:
-    return RX_BODY;
-  default:
-    return RX_STATUS;
-  }
+  const mail_cmd_kind *k = mail_cmd_kind_of(pop3_kinds, NKINDS, c);
+  return k ? (int)k->flags : RX_STATUS;
 }
 
 static void deliver(mail_pop3 *p, const mail_cmd *c, int event, const unsigned char *d, size_t n)
@@ -114,7 +121,7 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
       const unsigned char *in = mail_reader_data(r, &n);
       if (n == 0) {
         if (r->eof)
-          return broken(p, MAIL_ERR_CLOSED, "the server closed the connection inside a message");
+          return pop3_abort(p, MAIL_ERR_CLOSED, "the server closed the connection inside a message");
         return MAIL_ERR_AGAIN;
       }
       size_t used;
@@ -135,11 +142,11 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
     if (rc == MAIL_ERR_AGAIN)
       return rc;
     if (rc == MAIL_ERR_CLOSED)
-      return broken(p, MAIL_ERR_CLOSED, "the server closed the connection");
+      return pop3_abort(p, MAIL_ERR_CLOSED, "the server closed the connection");
     if (rc == MAIL_ERR_LIMIT)
-      return broken(p, MAIL_ERR_LIMIT, "a line from the server is too long");
+      return pop3_abort(p, MAIL_ERR_LIMIT, "a line from the server is too long");
     if (rc)
-      return broken(p, rc, "cannot read the reply");
+      return pop3_abort(p, rc, "cannot read the reply");
     if (p->rx == RX_LINES) {
       const char *out;
       size_t olen;
@@ -149,23 +156,23 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
       }
       rc = pop3_body_line(p, c, out, olen);
       if (rc == MAIL_ERR_LIMIT)
-        return broken(p, rc, "the server's list exceeds the item limit");
+        return pop3_abort(p, rc, "the server's list exceeds the item limit");
       if (rc == MAIL_ERR_PROTOCOL)
-        return broken(p, rc, "malformed line in a multi-line reply");
+        return pop3_abort(p, rc, "malformed line in a multi-line reply");
       if (rc)
-        return broken(p, rc, "cannot store the reply");
+        return pop3_abort(p, rc, "cannot store the reply");
       continue;
     }
     /* A status line. */
     rc = mail_pop3_reply_parse(&p->reply, line, len);
     if (rc == MAIL_ERR_PROTOCOL)
-      return broken(p, rc, "the server's reply is neither +OK nor -ERR");
+      return pop3_abort(p, rc, "the server's reply is neither +OK nor -ERR");
     if (rc)
-      return broken(p, rc, "cannot store the reply");
+      return pop3_abort(p, rc, "cannot store the reply");
     p->have_reply = 1;
     int st = p->reply.status;
     if (st == MAIL_POP3_CONTINUE && c->kind != CMD_AUTH)
-      return broken(p, MAIL_ERR_PROTOCOL, "a SASL continuation outside AUTH");
+      return pop3_abort(p, MAIL_ERR_PROTOCOL, "a SASL continuation outside AUTH");
     if (st == MAIL_POP3_OK && multi_line(c) != RX_STATUS) {
       p->rx = multi_line(c);
       if (p->rx == RX_BODY) {
@@ -180,8 +187,8 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
 
 static int in_batch(const mail_pop3 *p)
 {
-  return (p->op == OP_BATCH || p->op == OP_LEAVE) && p->next < p->nmsgs && !p->cancelled &&
-         !p->op_rc;
+  return (pop3_op_is_batch(p->op.kind) || p->op.kind == OP_LEAVE) && p->next < p->nmsgs &&
+         !p->cancelled && !p->op.done;
 }
 
 int pop3_advance(void *engine)
@@ -190,8 +197,8 @@ int pop3_advance(void *engine)
   for (;;) {
     mail_cmd *head = mail_cmdq_head(&p->q);
     if (!head) {
-      if (p->op_rc)
-        return p->op_rc;
+      if (p->op.done)
+        return p->op.result;
       int rc = pop3_op_next(p);
       if (rc != MAIL_ERR_AGAIN)
         return rc;
@@ -212,25 +219,22 @@ int pop3_advance(void *engine)
     }
     if (rc)
       return rc;
-    mail_cmd cmd;
-    mail_cmdq_pop(&p->q, &cmd);
-    rc = pop3_cmd_done(p, &cmd);
+    rc = mail_cmd_dispatch(p->conn, &p->q, pop3_kinds, NKINDS, p);
     if (rc == MAIL_ERR_AGAIN)
       continue;
     if (rc) {
       if (mail_status_is_fatal(rc) || !mail_conn_is_open(p->conn))
         return rc;
-      if (!p->op_rc)
-        p->op_rc = rc; /* reported once the replies in flight are read */
+      if (!p->op.done)
+        mail_op_finish(&p->op, rc); /* reported once the replies in flight are read */
     }
   }
 }
 
 int pop3_finish(mail_pop3 *p, int rc)
 {
-  int op = p->op;
-  p->op = OP_NONE;
-  p->pending = 0;
+  int op = p->op.kind;
+  mail_op_end(&p->op);
   p->next = p->nmsgs; /* a batch never goes on after its operation */
   p->fn = NULL;
   p->fn_user = NULL;

@@ -6,10 +6,10 @@
  *
  * How a byte becomes a result: mail_conn_run() calls pop3_advance(); it
  * reads the head command's reply from the connection's reader
- * (pop3_engine.c), hands it to the command's completion handler
- * (pop3_reply_done), and when nothing is in flight asks the operation
- * (pop3_ops.c, pop3_auth.c, pop3_leave.c) for its next commands or its
- * result.
+ * (pop3_engine.c), hands it to the handler of the command's kind
+ * (mail_cmd_dispatch over the pop3_kinds table), and when nothing is in
+ * flight asks the operation (pop3_ops.c, pop3_connect.c, pop3_auth.c,
+ * pop3_leave.c) for its next commands or its result.
  */
 #ifndef MAIL_POP3_INTERNAL_H
 #define MAIL_POP3_INTERNAL_H
@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/cmdq.h"
 #include "core/conn_internal.h"
+#include "core/engine.h"
 #include "parse/pop3_reply.h"
 
 /* Commands (mail_cmd.kind). */
@@ -43,13 +44,25 @@ enum {
   CMD_QUIT
 };
 
-/* Operations (one at a time). */
+/* Operations, one per public call (mail_op.kind): a call made again while
+ * its operation is pending resumes it. */
 enum {
   OP_NONE = 0,
-  OP_CONNECT,
-  OP_LOGIN,
-  OP_SIMPLE,  /* one command: STAT, LIST, UIDL, RETR, TOP, DELE, RSET, NOOP */
-  OP_BATCH,   /* RETR/TOP/DELE/UIDL n for many messages */
+  OP_CONNECT,   /* mail_pop3_connect, mail_pop3_connect_url */
+  OP_AUTH,
+  OP_STAT,      /* one command, a one-shot reply: */
+  OP_LIST,
+  OP_UIDL,
+  OP_RSET,
+  OP_NOOP,
+  OP_LIST_ONE,  /* batches of RETR/TOP/DELE/UIDL/LIST n (one or many): */
+  OP_UIDL_MANY,
+  OP_UIDL_ONE,
+  OP_RETR,
+  OP_RETR_MANY,
+  OP_TOP,
+  OP_DELE,
+  OP_DELE_MANY,
   OP_QUIT,
   OP_LEAVE
 };
@@ -101,12 +114,9 @@ struct mail_pop3 {
   int rx;
   mail_pop3_body body;
 
-  /* the operation in progress */
-  int op;
-  int phase;
-  int op_rc;            /* first error to report at the end */
-  int pending;          /* an operation returned MAIL_ERR_AGAIN */
-  int api;              /* which public call started it (resumed by calling it again) */
+  /* the operation in progress; op.done/op.result: the first error, reported
+   * once the replies in flight are read */
+  mail_op op;
   int cancelled;        /* a body callback asked to stop */
   int tls_done;
   int quit_sent_in_transaction;
@@ -140,37 +150,28 @@ struct mail_pop3 {
 /* The one function that changes the protocol state (traced by name). */
 void pop3_set_state(mail_pop3 *p, int state);
 
-/* Queue a command line and its queue entry: word (NULL for a bare SASL
- * response line), a space and arg when arg is not NULL (sent as a secret
- * when secret is set: redacted in traces, wiped from buffers), CRLF.
- * MAIL_ERR_INVALID, with nothing queued, when arg holds CR, LF or NUL. */
+/* Queue a command line and its queue entry (mail_cmd_send): word (NULL
+ * for a bare SASL response line), a space and arg when arg is not NULL
+ * (sent as a secret when secret is set: redacted in traces, wiped from
+ * buffers), CRLF. MAIL_ERR_INVALID, with nothing queued, when arg holds
+ * CR, LF or NUL; a command that cannot be queued ends the session
+ * (pop3_abort). */
 int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int secret,
               uint32_t msg);
 /* "word msg" ("TOP msg lines" for CMD_TOP). */
 int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines);
+/* Give up on the connection (mail_engine_abort): returns rc. */
+int pop3_abort(mail_pop3 *p, int rc, const char *why);
 
-/* Public calls that start an operation (p->api). */
-enum {
-  API_CONNECT = 1, API_AUTH, API_STAT, API_LIST, API_LIST_ONE, API_UIDL, API_UIDL_MANY,
-  API_UIDL_ONE, API_RETR, API_RETR_MANY, API_TOP, API_DELE, API_DELE_MANY, API_RSET, API_NOOP,
-  API_QUIT, API_LEAVE
-};
-
-/* Start an operation for public call api: run it until done (or
- * MAIL_ERR_AGAIN). */
-int pop3_run(mail_pop3 *p, int op, int api);
-/* Continue the pending operation. */
-int pop3_resume(mail_pop3 *p);
-/* At the top of every public call that starts an operation: a call made
- * again while its operation is pending resumes it; another call gets
- * MAIL_ERR_STATE. */
-#define POP3_RESUME(p, id)                                                   \
-  do {                                                                       \
-    if (!(p))                                                                \
-      return MAIL_ERR_INVALID;                                               \
-    if ((p)->pending)                                                        \
-      return (p)->api == (id) ? pop3_resume(p) : MAIL_ERR_STATE;             \
-  } while (0)
+/* At the top of every public call that runs operation op: 1 when the call
+ * is answered already (*rc: the resumed operation's status, or
+ * MAIL_ERR_STATE while another one is pending, MAIL_ERR_INVALID for a NULL
+ * handle), 0 to go on and start it with pop3_run(). */
+int pop3_op_enter(mail_pop3 *p, int op, int *rc);
+/* Start operation op: run it until done (or MAIL_ERR_AGAIN). */
+int pop3_run(mail_pop3 *p, int op);
+/* 1 for the operations that send batches (OP_LIST_ONE .. OP_DELE_MANY). */
+int pop3_op_is_batch(int op);
 
 /* The credentials, as set on the SASL handle. */
 const char *pop3_user(const mail_pop3 *p);
@@ -184,20 +185,21 @@ int pop3_finish(mail_pop3 *p, int rc);
 int pop3_advance(void *engine);
 
 /* Per operation: queue the next commands (MAIL_ERR_AGAIN) or return the
- * result, called whenever the queue has room (pop3_ops.c). */
+ * result, called whenever the queue is empty (pop3_ops.c). */
 int pop3_op_next(mail_pop3 *p);
-/* A reply (status line + body, if any) to cmd is complete. Returns
- * MAIL_OK to go on, or an error that ends the operation. */
-int pop3_cmd_done(mail_pop3 *p, const mail_cmd *cmd);
+/* Reply handlers (mail_cmd_kind.on_reply, engine = the mail_pop3): a
+ * reply (status line + body, if any) to cmd is complete. MAIL_OK to go on,
+ * MAIL_ERR_AGAIN to go on at once, or an error that ends the operation. */
+int pop3_transaction_reply(void *engine, const mail_cmd *cmd);
 /* A body line of a LIST/UIDL/CAPA reply. */
 int pop3_body_line(mail_pop3 *p, const mail_cmd *cmd, const char *line, size_t len);
 
 /* Login (pop3_auth.c). */
 int pop3_login_next(mail_pop3 *p);
-int pop3_login_reply(mail_pop3 *p, const mail_cmd *cmd);
+int pop3_login_reply(void *engine, const mail_cmd *cmd);
 /* Connection setup (pop3_connect.c). */
 int pop3_connect_next(mail_pop3 *p);
-int pop3_connect_reply(mail_pop3 *p, const mail_cmd *cmd);
+int pop3_connect_reply(void *engine, const mail_cmd *cmd);
 void pop3_caps_reset(mail_pop3 *p);
 /* Leave-on-server (pop3_leave.c). */
 int pop3_leave_next(mail_pop3 *p);

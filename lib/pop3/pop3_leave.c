@@ -258,16 +258,16 @@ static int fill_seen(mail_pop3 *p, int after_dele)
 int pop3_leave_next(mail_pop3 *p)
 {
   int rc;
-  switch (p->phase) {
+  switch (p->op.phase) {
   case PH_UIDL:
-    p->phase = PH_UIDL_WAIT;
+    p->op.phase = PH_UIDL_WAIT;
     rc = pop3_send(p, CMD_UIDL, "UIDL", NULL, 0, 0);
     return rc ? rc : MAIL_ERR_AGAIN;
   case PH_UIDL_WAIT:
     rc = start_batch(p, CMD_RETR, 1);
     if (rc)
       return rc;
-    p->phase = PH_RETR;
+    p->op.phase = PH_RETR;
     /* fall through */
   case PH_RETR:
     if (!p->cancelled && p->next < p->nmsgs)
@@ -276,7 +276,6 @@ int pop3_leave_next(mail_pop3 *p)
       return MAIL_ERR_AGAIN;
     if (p->cancelled)
       return MAIL_ERR_CALLBACK;
-    p->op_rc = 0;
     {
       int retr_rc = pop3_batch_result(p);
       rc = fill_seen(p, 0);
@@ -292,7 +291,7 @@ int pop3_leave_next(mail_pop3 *p)
       pop3_batch_begin(p, CMD_DELE, NULL, 0);
     }
     p->fn = NULL;
-    p->phase = PH_DELE;
+    p->op.phase = PH_DELE;
     /* fall through */
   case PH_DELE:
     if (p->next < p->nmsgs)
@@ -304,7 +303,7 @@ int pop3_leave_next(mail_pop3 *p)
       return rc;
     if (p->new_count)
       *p->new_count = p->nnew;
-    p->phase = PH_DONE;
+    p->op.phase = PH_DONE;
     if (p->leave_rc)
       return p->leave_rc;
     return pop3_batch_result(p) == MAIL_OK ? MAIL_OK : MAIL_ERR_PARTIAL;
@@ -317,7 +316,9 @@ int mail_pop3_leave_on_server(mail_pop3 *p, const mail_pop3_uidset *known,
                               unsigned int delete_after_days, mail_pop3_body_fn fn, void *user,
                               mail_pop3_uidset *seen, size_t *new_count)
 {
-  POP3_RESUME(p, API_LEAVE);
+  int rc;
+  if (pop3_op_enter(p, OP_LEAVE, &rc))
+    return rc;
   if (!known || !seen || (const mail_pop3_uidset *)seen == known)
     return MAIL_ERR_INVALID;
   if (p->state != MAIL_POP3_STATE_TRANSACTION)
@@ -340,5 +341,5 @@ int mail_pop3_leave_on_server(mail_pop3 *p, const mail_pop3_uidset *known,
     *new_count = 0;
   p->fn = fn;
   p->fn_user = user;
-  return pop3_run(p, OP_LEAVE, API_LEAVE);
+  return pop3_run(p, OP_LEAVE);
 }
