@@ -49,7 +49,7 @@ static int send_user(mail_pop3 *p)
                           "USER/PASS refused: the connection is not TLS-verified");
   pop3_set_state(p, MAIL_POP3_STATE_AUTHENTICATING);
   p->op.phase = PH_USER_WAIT;
-  int rc = pop3_send(p, CMD_USER, "USER", pop3_user(p), 1, 0);
+  int rc = pop3_send(p, POP3_CMD_USER, "USER", pop3_user(p), 1, 0);
   return rc ? rc : MAIL_ERR_AGAIN;
 }
 
@@ -85,7 +85,7 @@ static int send_apop(mail_pop3 *p)
   mail_wipe(md, sizeof md);
   pop3_set_state(p, MAIL_POP3_STATE_AUTHENTICATING);
   p->op.phase = PH_APOP_WAIT;
-  rc = pop3_send(p, CMD_APOP, "APOP", arg, 1, 0);
+  rc = pop3_send(p, POP3_CMD_APOP, "APOP", arg, 1, 0);
   mail_dealloc_secret(&p->alloc, arg, ulen + 34);
   return rc ? rc : MAIL_ERR_AGAIN;
 }
@@ -106,16 +106,16 @@ static int send_sasl(mail_pop3 *p, int what, const mail_sasl_msg *m)
       memcpy(arg + ml + 1, m->data, m->len);
       arg[ml + 1 + m->len] = '\0';
       /* The mechanism name is no secret, but one send keeps the line whole. */
-      rc = pop3_send(p, CMD_AUTH, "AUTH", arg, 1, 0);
+      rc = pop3_send(p, POP3_CMD_AUTH, "AUTH", arg, 1, 0);
       mail_dealloc_secret(&p->alloc, arg, ml + m->len + 2);
     } else {
-      rc = pop3_send(p, CMD_AUTH, "AUTH", m->mech, 0, 0);
+      rc = pop3_send(p, POP3_CMD_AUTH, "AUTH", m->mech, 0, 0);
     }
   } else {
     char *line = mail_strndup(&p->alloc, m->data, m->len);
     if (!line)
       return MAIL_ERR_NOMEM;
-    rc = pop3_send(p, CMD_AUTH, NULL, line, 1, 0);
+    rc = pop3_send(p, POP3_CMD_AUTH, NULL, line, 1, 0);
     mail_dealloc_secret(&p->alloc, line, m->len + 1);
   }
   return rc ? rc : MAIL_ERR_AGAIN;
@@ -201,7 +201,7 @@ int pop3_login_next(mail_pop3 *p)
   case PH_RECAPA: {
     pop3_caps_reset(p);
     p->op.phase = PH_RECAPA_WAIT;
-    int rc = pop3_send(p, CMD_CAPA, "CAPA", NULL, 0, 0);
+    int rc = pop3_send(p, POP3_CMD_CAPA, "CAPA", NULL, 0, 0);
     return rc ? rc : MAIL_ERR_AGAIN;
   }
   case PH_RECAPA_WAIT:
@@ -302,15 +302,15 @@ int pop3_login_reply(void *engine, const mail_cmd *cmd)
   mail_pop3 *p = engine;
   int ok = p->reply.status == MAIL_POP3_OK;
   switch (cmd->kind) {
-  case CMD_USER:
+  case POP3_CMD_USER:
     if (!ok)
       return refused(p);
     p->op.phase = PH_PASS_WAIT;
-    return pop3_send(p, CMD_PASS, "PASS", pop3_password(p), 1, 0);
-  case CMD_PASS:
-  case CMD_APOP:
+    return pop3_send(p, POP3_CMD_PASS, "PASS", pop3_password(p), 1, 0);
+  case POP3_CMD_PASS:
+  case POP3_CMD_APOP:
     return ok ? logged_in(p) : refused(p);
-  case CMD_AUTH:
+  case POP3_CMD_AUTH:
     return sasl_reply(p);
   default:
     return MAIL_ERR_INTERNAL;
@@ -320,9 +320,9 @@ int pop3_login_reply(void *engine, const mail_cmd *cmd)
 int mail_pop3_auth(mail_pop3 *p)
 {
   int rc;
-  if (pop3_op_enter(p, OP_AUTH, &rc))
+  if (pop3_op_enter(p, POP3_OP_AUTH, &rc))
     return rc;
   if (p->state != MAIL_POP3_STATE_AUTHORIZATION)
     return MAIL_ERR_STATE;
-  return pop3_run(p, OP_AUTH);
+  return pop3_run(p, POP3_OP_AUTH);
 }

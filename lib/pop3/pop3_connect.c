@@ -46,14 +46,14 @@ int pop3_connect_next(mail_pop3 *p)
   switch (p->op.phase) {
   case PH_GREETING: {
     p->op.phase = PH_GREETING_WAIT;
-    mail_cmd c = {.kind = CMD_GREETING};
+    mail_cmd c = {.kind = POP3_CMD_GREETING};
     int rc = mail_cmd_send(p->conn, &p->q, &c, NULL, 0);
     return rc ? rc : MAIL_ERR_AGAIN;
   }
   case PH_CAPA: {
     pop3_caps_reset(p);
     p->op.phase = PH_CAPA_WAIT;
-    int rc = pop3_send(p, CMD_CAPA, "CAPA", NULL, 0, 0);
+    int rc = pop3_send(p, POP3_CMD_CAPA, "CAPA", NULL, 0, 0);
     return rc ? rc : MAIL_ERR_AGAIN;
   }
   case PH_DECIDE: {
@@ -75,7 +75,7 @@ int pop3_connect_next(mail_pop3 *p)
       return MAIL_OK;
     }
     p->op.phase = PH_STLS_WAIT;
-    int rc = pop3_send(p, CMD_STLS, "STLS", NULL, 0, 0);
+    int rc = pop3_send(p, POP3_CMD_STLS, "STLS", NULL, 0, 0);
     return rc ? rc : MAIL_ERR_AGAIN;
   }
   case PH_AFTER_TLS:
@@ -94,7 +94,7 @@ int pop3_connect_reply(void *engine, const mail_cmd *cmd)
   mail_pop3 *p = engine;
   int st = p->reply.status;
   switch (cmd->kind) {
-  case CMD_GREETING: {
+  case POP3_CMD_GREETING: {
     if (st != MAIL_POP3_OK)
       return pop3_abort(p, MAIL_ERR_SERVER, "the server refused the session");
     size_t len;
@@ -110,14 +110,14 @@ int pop3_connect_reply(void *engine, const mail_cmd *cmd)
     p->op.phase = PH_CAPA;
     return MAIL_OK;
   }
-  case CMD_CAPA:
+  case POP3_CMD_CAPA:
     p->caps_known = st == MAIL_POP3_OK;
     if (!p->caps_known)
       mail_pop3_caps_clear(p->caps);
-    if (p->op.kind == OP_CONNECT)
+    if (p->op.kind == POP3_OP_CONNECT)
       p->op.phase = PH_DECIDE;
     return MAIL_OK;
-  case CMD_STLS:
+  case POP3_CMD_STLS:
     if (st != MAIL_POP3_OK) {
       if (p->security == MAIL_SECURITY_STARTTLS)
         return mail_conn_fail(p->conn, MAIL_ERR_STARTTLS, "the server refused STLS");

@@ -63,7 +63,7 @@ int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int sec
 int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines)
 {
   char arg[32];
-  if (kind == CMD_TOP)
+  if (kind == POP3_CMD_TOP)
     snprintf(arg, sizeof arg, "%lu %lu", (unsigned long)msg, (unsigned long)lines);
   else
     snprintf(arg, sizeof arg, "%lu", (unsigned long)msg);
@@ -72,31 +72,31 @@ int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32
 
 /* Reply handlers by command kind; flags: how the reply reads after +OK. */
 static const mail_cmd_kind pop3_kinds[] = {
-  [CMD_GREETING] = {"greeting", pop3_connect_reply, RX_STATUS},
-  [CMD_CAPA] = {"CAPA", pop3_connect_reply, RX_LINES},
-  [CMD_STLS] = {"STLS", pop3_connect_reply, RX_STATUS},
-  [CMD_USER] = {"USER", pop3_login_reply, RX_STATUS},
-  [CMD_PASS] = {"PASS", pop3_login_reply, RX_STATUS},
-  [CMD_APOP] = {"APOP", pop3_login_reply, RX_STATUS},
-  [CMD_AUTH] = {"AUTH", pop3_login_reply, RX_STATUS},
-  [CMD_STAT] = {"STAT", pop3_transaction_reply, RX_STATUS},
-  [CMD_LIST] = {"LIST", pop3_transaction_reply, RX_LINES},
-  [CMD_LIST_ONE] = {"LIST n", pop3_transaction_reply, RX_STATUS},
-  [CMD_UIDL] = {"UIDL", pop3_transaction_reply, RX_LINES},
-  [CMD_UIDL_ONE] = {"UIDL n", pop3_transaction_reply, RX_STATUS},
-  [CMD_RETR] = {"RETR", pop3_transaction_reply, RX_BODY},
-  [CMD_TOP] = {"TOP", pop3_transaction_reply, RX_BODY},
-  [CMD_DELE] = {"DELE", pop3_transaction_reply, RX_STATUS},
-  [CMD_RSET] = {"RSET", pop3_transaction_reply, RX_STATUS},
-  [CMD_NOOP] = {"NOOP", pop3_transaction_reply, RX_STATUS},
-  [CMD_QUIT] = {"QUIT", pop3_transaction_reply, RX_STATUS},
+  [POP3_CMD_GREETING] = {"greeting", pop3_connect_reply, POP3_RX_STATUS},
+  [POP3_CMD_CAPA] = {"CAPA", pop3_connect_reply, POP3_RX_LINES},
+  [POP3_CMD_STLS] = {"STLS", pop3_connect_reply, POP3_RX_STATUS},
+  [POP3_CMD_USER] = {"USER", pop3_login_reply, POP3_RX_STATUS},
+  [POP3_CMD_PASS] = {"PASS", pop3_login_reply, POP3_RX_STATUS},
+  [POP3_CMD_APOP] = {"APOP", pop3_login_reply, POP3_RX_STATUS},
+  [POP3_CMD_AUTH] = {"AUTH", pop3_login_reply, POP3_RX_STATUS},
+  [POP3_CMD_STAT] = {"STAT", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_LIST] = {"LIST", pop3_transaction_reply, POP3_RX_LINES},
+  [POP3_CMD_LIST_ONE] = {"LIST n", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_UIDL] = {"UIDL", pop3_transaction_reply, POP3_RX_LINES},
+  [POP3_CMD_UIDL_ONE] = {"UIDL n", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_RETR] = {"RETR", pop3_transaction_reply, POP3_RX_BODY},
+  [POP3_CMD_TOP] = {"TOP", pop3_transaction_reply, POP3_RX_BODY},
+  [POP3_CMD_DELE] = {"DELE", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_RSET] = {"RSET", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_NOOP] = {"NOOP", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_QUIT] = {"QUIT", pop3_transaction_reply, POP3_RX_STATUS},
 };
 #define NKINDS (sizeof pop3_kinds / sizeof pop3_kinds[0])
 
 static int multi_line(const mail_cmd *c)
 {
   const mail_cmd_kind *k = mail_cmd_kind_of(pop3_kinds, NKINDS, c);
-  return k ? (int)k->flags : RX_STATUS;
+  return k ? (int)k->flags : POP3_RX_STATUS;
 }
 
 static void deliver(mail_pop3 *p, const mail_cmd *c, int event, const unsigned char *d, size_t n)
@@ -116,7 +116,7 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
     const char *line;
     size_t len;
     int rc;
-    if (p->rx == RX_BODY) {
+    if (p->rx == POP3_RX_BODY) {
       size_t n;
       const unsigned char *in = mail_reader_data(r, &n);
       if (n == 0) {
@@ -133,7 +133,7 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
       mail_reader_skip(r, used);
       if (done) {
         deliver(p, c, MAIL_POP3_BODY_END, NULL, 0);
-        p->rx = RX_STATUS;
+        p->rx = POP3_RX_STATUS;
         return MAIL_OK;
       }
       continue;
@@ -147,11 +147,11 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
       return pop3_abort(p, MAIL_ERR_LIMIT, "a line from the server is too long");
     if (rc)
       return pop3_abort(p, rc, "cannot read the reply");
-    if (p->rx == RX_LINES) {
+    if (p->rx == POP3_RX_LINES) {
       const char *out;
       size_t olen;
       if (mail_pop3_body_line(line, len, &out, &olen)) {
-        p->rx = RX_STATUS;
+        p->rx = POP3_RX_STATUS;
         return MAIL_OK;
       }
       rc = pop3_body_line(p, c, out, olen);
@@ -171,11 +171,11 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
       return pop3_abort(p, rc, "cannot store the reply");
     p->have_reply = 1;
     int st = p->reply.status;
-    if (st == MAIL_POP3_CONTINUE && c->kind != CMD_AUTH)
+    if (st == MAIL_POP3_CONTINUE && c->kind != POP3_CMD_AUTH)
       return pop3_abort(p, MAIL_ERR_PROTOCOL, "a SASL continuation outside AUTH");
-    if (st == MAIL_POP3_OK && multi_line(c) != RX_STATUS) {
+    if (st == MAIL_POP3_OK && multi_line(c) != POP3_RX_STATUS) {
       p->rx = multi_line(c);
-      if (p->rx == RX_BODY) {
+      if (p->rx == POP3_RX_BODY) {
         mail_pop3_body_init(&p->body);
         deliver(p, c, MAIL_POP3_BODY_BEGIN, NULL, 0);
       }
@@ -187,7 +187,7 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
 
 static int in_batch(const mail_pop3 *p)
 {
-  return (pop3_op_is_batch(p->op.kind) || p->op.kind == OP_LEAVE) && p->next < p->nmsgs &&
+  return (pop3_op_is_batch(p->op.kind) || p->op.kind == POP3_OP_LEAVE) && p->next < p->nmsgs &&
          !p->cancelled && !p->op.done;
 }
 
@@ -240,13 +240,13 @@ int pop3_finish(mail_pop3 *p, int rc)
   p->fn_user = NULL;
   if (mail_status_is_fatal(rc) || !mail_conn_is_open(p->conn)) {
     mail_cmdq_clear(&p->q);
-    p->rx = RX_STATUS;
+    p->rx = POP3_RX_STATUS;
     mail_conn_close(p->conn);
     pop3_set_state(p, MAIL_POP3_STATE_DISCONNECTED);
   } else if (p->state == MAIL_POP3_STATE_AUTHENTICATING) {
     pop3_set_state(p, MAIL_POP3_STATE_AUTHORIZATION);
   }
-  if (op == OP_QUIT) {
+  if (op == POP3_OP_QUIT) {
     if (p->committed_out)
       *p->committed_out = p->committed;
     mail_cmdq_clear(&p->q);

@@ -24,51 +24,51 @@
 
 /* Commands (mail_cmd.kind). */
 enum {
-  CMD_GREETING = 1, /* not sent: waits for the greeting */
-  CMD_CAPA,
-  CMD_STLS,
-  CMD_USER,
-  CMD_PASS,
-  CMD_APOP,
-  CMD_AUTH,         /* AUTH and every SASL response line */
-  CMD_STAT,
-  CMD_LIST,
-  CMD_LIST_ONE,
-  CMD_UIDL,
-  CMD_UIDL_ONE,
-  CMD_RETR,
-  CMD_TOP,
-  CMD_DELE,
-  CMD_RSET,
-  CMD_NOOP,
-  CMD_QUIT
+  POP3_CMD_GREETING = 1, /* not sent: waits for the greeting */
+  POP3_CMD_CAPA,
+  POP3_CMD_STLS,
+  POP3_CMD_USER,
+  POP3_CMD_PASS,
+  POP3_CMD_APOP,
+  POP3_CMD_AUTH,         /* AUTH and every SASL response line */
+  POP3_CMD_STAT,
+  POP3_CMD_LIST,
+  POP3_CMD_LIST_ONE,
+  POP3_CMD_UIDL,
+  POP3_CMD_UIDL_ONE,
+  POP3_CMD_RETR,
+  POP3_CMD_TOP,
+  POP3_CMD_DELE,
+  POP3_CMD_RSET,
+  POP3_CMD_NOOP,
+  POP3_CMD_QUIT
 };
 
 /* Operations, one per public call (mail_op.kind): a call made again while
  * its operation is pending resumes it. */
 enum {
-  OP_NONE = 0,
-  OP_CONNECT,   /* mail_pop3_connect, mail_pop3_connect_url */
-  OP_AUTH,
-  OP_STAT,      /* one command, a one-shot reply: */
-  OP_LIST,
-  OP_UIDL,
-  OP_RSET,
-  OP_NOOP,
-  OP_LIST_ONE,  /* batches of RETR/TOP/DELE/UIDL/LIST n (one or many): */
-  OP_UIDL_MANY,
-  OP_UIDL_ONE,
-  OP_RETR,
-  OP_RETR_MANY,
-  OP_TOP,
-  OP_DELE,
-  OP_DELE_MANY,
-  OP_QUIT,
-  OP_LEAVE
+  POP3_OP_NONE = 0,
+  POP3_OP_CONNECT,   /* mail_pop3_connect, mail_pop3_connect_url */
+  POP3_OP_AUTH,
+  POP3_OP_STAT,      /* one command, a one-shot reply: */
+  POP3_OP_LIST,
+  POP3_OP_UIDL,
+  POP3_OP_RSET,
+  POP3_OP_NOOP,
+  POP3_OP_LIST_ONE,  /* batches of RETR/TOP/DELE/UIDL/LIST n (one or many): */
+  POP3_OP_UIDL_MANY,
+  POP3_OP_UIDL_ONE,
+  POP3_OP_RETR,
+  POP3_OP_RETR_MANY,
+  POP3_OP_TOP,
+  POP3_OP_DELE,
+  POP3_OP_DELE_MANY,
+  POP3_OP_QUIT,
+  POP3_OP_LEAVE
 };
 
 /* Reply reader phases. */
-enum { RX_STATUS = 0, RX_LINES, RX_BODY };
+enum { POP3_RX_STATUS = 0, POP3_RX_LINES, POP3_RX_BODY };
 
 typedef struct pop3_list_entry {
   uint32_t msg;
@@ -158,7 +158,7 @@ void pop3_set_state(mail_pop3 *p, int state);
  * (pop3_abort). */
 int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int secret,
               uint32_t msg);
-/* "word msg" ("TOP msg lines" for CMD_TOP). */
+/* "word msg" ("TOP msg lines" for POP3_CMD_TOP). */
 int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines);
 /* Give up on the connection (mail_engine_abort): returns rc. */
 int pop3_abort(mail_pop3 *p, int rc, const char *why);
@@ -170,7 +170,7 @@ int pop3_abort(mail_pop3 *p, int rc, const char *why);
 int pop3_op_enter(mail_pop3 *p, int op, int *rc);
 /* Start operation op: run it until done (or MAIL_ERR_AGAIN). */
 int pop3_run(mail_pop3 *p, int op);
-/* 1 for the operations that send batches (OP_LIST_ONE .. OP_DELE_MANY). */
+/* 1 for the operations that send batches (POP3_OP_LIST_ONE .. POP3_OP_DELE_MANY). */
 int pop3_op_is_batch(int op);
 
 /* The credentials, as set on the SASL handle. */

@@ -261,10 +261,10 @@ int pop3_leave_next(mail_pop3 *p)
   switch (p->op.phase) {
   case PH_UIDL:
     p->op.phase = PH_UIDL_WAIT;
-    rc = pop3_send(p, CMD_UIDL, "UIDL", NULL, 0, 0);
+    rc = pop3_send(p, POP3_CMD_UIDL, "UIDL", NULL, 0, 0);
     return rc ? rc : MAIL_ERR_AGAIN;
   case PH_UIDL_WAIT:
-    rc = start_batch(p, CMD_RETR, 1);
+    rc = start_batch(p, POP3_CMD_RETR, 1);
     if (rc)
       return rc;
     p->op.phase = PH_RETR;
@@ -284,11 +284,11 @@ int pop3_leave_next(mail_pop3 *p)
       p->leave_rc = retr_rc == MAIL_OK ? MAIL_OK : MAIL_ERR_PARTIAL;
     }
     if (p->delete_after_days) {
-      rc = start_batch(p, CMD_DELE, 2);
+      rc = start_batch(p, POP3_CMD_DELE, 2);
       if (rc)
         return rc;
     } else {
-      pop3_batch_begin(p, CMD_DELE, NULL, 0);
+      pop3_batch_begin(p, POP3_CMD_DELE, NULL, 0);
     }
     p->fn = NULL;
     p->op.phase = PH_DELE;
@@ -317,7 +317,7 @@ int mail_pop3_leave_on_server(mail_pop3 *p, const mail_pop3_uidset *known,
                               mail_pop3_uidset *seen, size_t *new_count)
 {
   int rc;
-  if (pop3_op_enter(p, OP_LEAVE, &rc))
+  if (pop3_op_enter(p, POP3_OP_LEAVE, &rc))
     return rc;
   if (!known || !seen || (const mail_pop3_uidset *)seen == known)
     return MAIL_ERR_INVALID;
@@ -330,7 +330,7 @@ int mail_pop3_leave_on_server(mail_pop3 *p, const mail_pop3_uidset *known,
   mail_buf_clear(&p->uidl_text);
   p->nuidl = 0;
   p->uidl_text.limit = mail_conn_limits(p->conn)->max_response;
-  pop3_batch_begin(p, CMD_RETR, NULL, 0);
+  pop3_batch_begin(p, POP3_CMD_RETR, NULL, 0);
   p->known = known;
   p->seen = seen;
   p->new_count = new_count;
@@ -341,5 +341,5 @@ int mail_pop3_leave_on_server(mail_pop3 *p, const mail_pop3_uidset *known,
     *new_count = 0;
   p->fn = fn;
   p->fn_user = user;
-  return pop3_run(p, OP_LEAVE);
+  return pop3_run(p, POP3_OP_LEAVE);
 }

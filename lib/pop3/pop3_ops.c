@@ -39,11 +39,11 @@ int pop3_batch_fill(mail_pop3 *p)
     uint32_t m = p->msgs[p->next];
     int rc;
     switch (p->cmd_kind) {
-    case CMD_RETR: rc = pop3_send_msg(p, CMD_RETR, "RETR", m, 0); break;
-    case CMD_TOP: rc = pop3_send_msg(p, CMD_TOP, "TOP", m, p->cmd_lines); break;
-    case CMD_DELE: rc = pop3_send_msg(p, CMD_DELE, "DELE", m, 0); break;
-    case CMD_UIDL_ONE: rc = pop3_send_msg(p, CMD_UIDL_ONE, "UIDL", m, 0); break;
-    case CMD_LIST_ONE: rc = pop3_send_msg(p, CMD_LIST_ONE, "LIST", m, 0); break;
+    case POP3_CMD_RETR: rc = pop3_send_msg(p, POP3_CMD_RETR, "RETR", m, 0); break;
+    case POP3_CMD_TOP: rc = pop3_send_msg(p, POP3_CMD_TOP, "TOP", m, p->cmd_lines); break;
+    case POP3_CMD_DELE: rc = pop3_send_msg(p, POP3_CMD_DELE, "DELE", m, 0); break;
+    case POP3_CMD_UIDL_ONE: rc = pop3_send_msg(p, POP3_CMD_UIDL_ONE, "UIDL", m, 0); break;
+    case POP3_CMD_LIST_ONE: rc = pop3_send_msg(p, POP3_CMD_LIST_ONE, "LIST", m, 0); break;
     default: return MAIL_ERR_INTERNAL;
     }
     if (rc)
@@ -96,48 +96,48 @@ int pop3_op_next(mail_pop3 *p)
 {
   int rc;
   switch (p->op.kind) {
-  case OP_CONNECT:
+  case POP3_OP_CONNECT:
     return pop3_connect_next(p);
-  case OP_AUTH:
+  case POP3_OP_AUTH:
     return pop3_login_next(p);
-  case OP_STAT:
-  case OP_LIST:
-  case OP_UIDL:
-  case OP_RSET:
-  case OP_NOOP:
+  case POP3_OP_STAT:
+  case POP3_OP_LIST:
+  case POP3_OP_UIDL:
+  case POP3_OP_RSET:
+  case POP3_OP_NOOP:
     if (p->op.phase)
       return MAIL_OK;
     p->op.phase = 1;
     switch (p->cmd_kind) {
-    case CMD_STAT: rc = pop3_send(p, CMD_STAT, "STAT", NULL, 0, 0); break;
-    case CMD_LIST: rc = pop3_send(p, CMD_LIST, "LIST", NULL, 0, 0); break;
-    case CMD_UIDL: rc = pop3_send(p, CMD_UIDL, "UIDL", NULL, 0, 0); break;
-    case CMD_RSET: rc = pop3_send(p, CMD_RSET, "RSET", NULL, 0, 0); break;
-    case CMD_NOOP: rc = pop3_send(p, CMD_NOOP, "NOOP", NULL, 0, 0); break;
+    case POP3_CMD_STAT: rc = pop3_send(p, POP3_CMD_STAT, "STAT", NULL, 0, 0); break;
+    case POP3_CMD_LIST: rc = pop3_send(p, POP3_CMD_LIST, "LIST", NULL, 0, 0); break;
+    case POP3_CMD_UIDL: rc = pop3_send(p, POP3_CMD_UIDL, "UIDL", NULL, 0, 0); break;
+    case POP3_CMD_RSET: rc = pop3_send(p, POP3_CMD_RSET, "RSET", NULL, 0, 0); break;
+    case POP3_CMD_NOOP: rc = pop3_send(p, POP3_CMD_NOOP, "NOOP", NULL, 0, 0); break;
     default: return MAIL_ERR_INTERNAL;
     }
     return rc ? rc : MAIL_ERR_AGAIN;
-  case OP_LIST_ONE:
-  case OP_UIDL_MANY:
-  case OP_UIDL_ONE:
-  case OP_RETR:
-  case OP_RETR_MANY:
-  case OP_TOP:
-  case OP_DELE:
-  case OP_DELE_MANY:
+  case POP3_OP_LIST_ONE:
+  case POP3_OP_UIDL_MANY:
+  case POP3_OP_UIDL_ONE:
+  case POP3_OP_RETR:
+  case POP3_OP_RETR_MANY:
+  case POP3_OP_TOP:
+  case POP3_OP_DELE:
+  case POP3_OP_DELE_MANY:
     return batch_next(p);
-  case OP_QUIT:
+  case POP3_OP_QUIT:
     if (p->op.phase)
       return MAIL_OK;
     p->op.phase = 1;
     p->quit_sent_in_transaction = p->state == MAIL_POP3_STATE_TRANSACTION;
-    rc = pop3_send(p, CMD_QUIT, "QUIT", NULL, 0, 0);
+    rc = pop3_send(p, POP3_CMD_QUIT, "QUIT", NULL, 0, 0);
     if (rc)
       return rc;
     if (p->quit_sent_in_transaction)
       pop3_set_state(p, MAIL_POP3_STATE_UPDATE);
     return MAIL_ERR_AGAIN;
-  case OP_LEAVE:
+  case POP3_OP_LEAVE:
     return pop3_leave_next(p);
   default:
     return MAIL_ERR_INTERNAL;
@@ -171,9 +171,9 @@ static int add_uidl(mail_pop3 *p, const char *line, size_t len, uint32_t *msg_ou
 int pop3_body_line(mail_pop3 *p, const mail_cmd *c, const char *line, size_t len)
 {
   switch (c->kind) {
-  case CMD_CAPA:
+  case POP3_CMD_CAPA:
     return mail_pop3_caps_add_line(p->caps, line, len);
-  case CMD_LIST: {
+  case POP3_CMD_LIST: {
     pop3_list_entry e;
     if (mail_pop3_parse_list(line, len, &e.msg, &e.size))
       return MAIL_ERR_PROTOCOL;
@@ -184,7 +184,7 @@ int pop3_body_line(mail_pop3 *p, const mail_cmd *c, const char *line, size_t len
       p->nlist++;
     return rc;
   }
-  case CMD_UIDL:
+  case POP3_CMD_UIDL:
     return add_uidl(p, line, len, NULL);
   default:
     return MAIL_ERR_INTERNAL;
@@ -205,7 +205,7 @@ int pop3_transaction_reply(void *engine, const mail_cmd *c)
   size_t tlen;
   const char *text = mail_pop3_reply_text(&p->reply, &tlen);
   switch (c->kind) {
-  case CMD_STAT: {
+  case POP3_CMD_STAT: {
     if (!ok)
       return MAIL_ERR_SERVER;
     uint32_t count;
@@ -218,16 +218,16 @@ int pop3_transaction_reply(void *engine, const mail_cmd *c)
       *p->out_size = size;
     return MAIL_OK;
   }
-  case CMD_LIST:
-  case CMD_UIDL:
-  case CMD_RSET:
-  case CMD_NOOP:
+  case POP3_CMD_LIST:
+  case POP3_CMD_UIDL:
+  case POP3_CMD_RSET:
+  case POP3_CMD_NOOP:
     if (!ok)
-      return p->op.kind == OP_LEAVE && c->kind == CMD_UIDL ? MAIL_ERR_UNSUPPORTED : MAIL_ERR_SERVER;
-    if (c->kind == CMD_RSET)
+      return p->op.kind == POP3_OP_LEAVE && c->kind == POP3_CMD_UIDL ? MAIL_ERR_UNSUPPORTED : MAIL_ERR_SERVER;
+    if (c->kind == POP3_CMD_RSET)
       p->deleted = 0;
     return MAIL_OK;
-  case CMD_LIST_ONE: {
+  case POP3_CMD_LIST_ONE: {
     if (!ok)
       return item_result(p, c, MAIL_ERR_SERVER);
     uint32_t msg;
@@ -238,7 +238,7 @@ int pop3_transaction_reply(void *engine, const mail_cmd *c)
       *p->out_size = size;
     return item_result(p, c, MAIL_OK);
   }
-  case CMD_UIDL_ONE: {
+  case POP3_CMD_UIDL_ONE: {
     if (!ok)
       return item_result(p, c, MAIL_ERR_SERVER);
     uint32_t msg;
@@ -258,14 +258,14 @@ int pop3_transaction_reply(void *engine, const mail_cmd *c)
       return rc;
     return item_result(p, c, MAIL_OK);
   }
-  case CMD_RETR:
-  case CMD_TOP:
+  case POP3_CMD_RETR:
+  case POP3_CMD_TOP:
     return item_result(p, c, ok ? MAIL_OK : MAIL_ERR_SERVER);
-  case CMD_DELE:
+  case POP3_CMD_DELE:
     if (ok)
       p->deleted++;
     return item_result(p, c, ok ? MAIL_OK : MAIL_ERR_SERVER);
-  case CMD_QUIT:
+  case POP3_CMD_QUIT:
     p->committed = ok && p->quit_sent_in_transaction;
     return ok ? MAIL_OK : MAIL_ERR_SERVER;
   default:
@@ -311,24 +311,24 @@ static int batch(mail_pop3 *p, int kind, const uint32_t *msgs, size_t n, mail_po
 int mail_pop3_stat(mail_pop3 *p, uint32_t *count, uint64_t *size)
 {
   int rc;
-  if (pop3_op_enter(p, OP_STAT, &rc))
+  if (pop3_op_enter(p, POP3_OP_STAT, &rc))
     return rc;
   p->out_count = count;
   p->out_size = size;
-  return simple(p, CMD_STAT, OP_STAT);
+  return simple(p, POP3_CMD_STAT, POP3_OP_STAT);
 }
 
 int mail_pop3_list(mail_pop3 *p)
 {
   int rc;
-  if (pop3_op_enter(p, OP_LIST, &rc))
+  if (pop3_op_enter(p, POP3_OP_LIST, &rc))
     return rc;
   rc = transaction_ready(p);
   if (rc)
     return rc;
   mail_buf_clear(&p->list);
   p->nlist = 0;
-  return simple(p, CMD_LIST, OP_LIST);
+  return simple(p, POP3_CMD_LIST, POP3_OP_LIST);
 }
 
 size_t mail_pop3_list_count(const mail_pop3 *p)
@@ -352,10 +352,10 @@ int mail_pop3_list_at(const mail_pop3 *p, size_t i, uint32_t *msg, uint64_t *siz
 int mail_pop3_list_one(mail_pop3 *p, uint32_t msg, uint64_t *size)
 {
   int rc;
-  if (pop3_op_enter(p, OP_LIST_ONE, &rc))
+  if (pop3_op_enter(p, POP3_OP_LIST_ONE, &rc))
     return rc;
   p->out_size = size;
-  return batch(p, CMD_LIST_ONE, &msg, 1, NULL, NULL, OP_LIST_ONE);
+  return batch(p, POP3_CMD_LIST_ONE, &msg, 1, NULL, NULL, POP3_OP_LIST_ONE);
 }
 
 static void uidl_reset(mail_pop3 *p)
@@ -369,25 +369,25 @@ static void uidl_reset(mail_pop3 *p)
 int mail_pop3_uidl(mail_pop3 *p)
 {
   int rc;
-  if (pop3_op_enter(p, OP_UIDL, &rc))
+  if (pop3_op_enter(p, POP3_OP_UIDL, &rc))
     return rc;
   rc = transaction_ready(p);
   if (rc)
     return rc;
   uidl_reset(p);
-  return simple(p, CMD_UIDL, OP_UIDL);
+  return simple(p, POP3_CMD_UIDL, POP3_OP_UIDL);
 }
 
 int mail_pop3_uidl_many(mail_pop3 *p, const uint32_t *msgs, size_t n)
 {
   int rc;
-  if (pop3_op_enter(p, OP_UIDL_MANY, &rc))
+  if (pop3_op_enter(p, POP3_OP_UIDL_MANY, &rc))
     return rc;
   rc = transaction_ready(p);
   if (rc)
     return rc;
   uidl_reset(p);
-  return batch(p, CMD_UIDL_ONE, msgs, n, NULL, NULL, OP_UIDL_MANY);
+  return batch(p, POP3_CMD_UIDL_ONE, msgs, n, NULL, NULL, POP3_OP_UIDL_MANY);
 }
 
 size_t mail_pop3_uidl_count(const mail_pop3 *p)
@@ -411,78 +411,78 @@ int mail_pop3_uidl_at(const mail_pop3 *p, size_t i, uint32_t *msg, const char **
 int mail_pop3_uidl_one(mail_pop3 *p, uint32_t msg, char *buf, size_t cap)
 {
   int rc;
-  if (pop3_op_enter(p, OP_UIDL_ONE, &rc))
+  if (pop3_op_enter(p, POP3_OP_UIDL_ONE, &rc))
     return rc;
   if (!buf || !cap)
     return MAIL_ERR_INVALID;
   p->out_uid = buf;
   p->out_uid_cap = cap;
-  rc = batch(p, CMD_UIDL_ONE, &msg, 1, NULL, NULL, OP_UIDL_ONE);
+  rc = batch(p, POP3_CMD_UIDL_ONE, &msg, 1, NULL, NULL, POP3_OP_UIDL_ONE);
   return rc == MAIL_OK && p->nresults ? p->results[0] : rc;
 }
 
 int mail_pop3_retr(mail_pop3 *p, uint32_t msg, mail_pop3_body_fn fn, void *user)
 {
   int rc;
-  if (pop3_op_enter(p, OP_RETR, &rc))
+  if (pop3_op_enter(p, POP3_OP_RETR, &rc))
     return rc;
-  return batch(p, CMD_RETR, &msg, 1, fn, user, OP_RETR);
+  return batch(p, POP3_CMD_RETR, &msg, 1, fn, user, POP3_OP_RETR);
 }
 
 int mail_pop3_retr_many(mail_pop3 *p, const uint32_t *msgs, size_t n, mail_pop3_body_fn fn,
                         void *user)
 {
   int rc;
-  if (pop3_op_enter(p, OP_RETR_MANY, &rc))
+  if (pop3_op_enter(p, POP3_OP_RETR_MANY, &rc))
     return rc;
-  return batch(p, CMD_RETR, msgs, n, fn, user, OP_RETR_MANY);
+  return batch(p, POP3_CMD_RETR, msgs, n, fn, user, POP3_OP_RETR_MANY);
 }
 
 int mail_pop3_top(mail_pop3 *p, uint32_t msg, uint32_t lines, mail_pop3_body_fn fn, void *user)
 {
   int rc;
-  if (pop3_op_enter(p, OP_TOP, &rc))
+  if (pop3_op_enter(p, POP3_OP_TOP, &rc))
     return rc;
   p->cmd_lines = lines;
-  return batch(p, CMD_TOP, &msg, 1, fn, user, OP_TOP);
+  return batch(p, POP3_CMD_TOP, &msg, 1, fn, user, POP3_OP_TOP);
 }
 
 int mail_pop3_dele(mail_pop3 *p, uint32_t msg)
 {
   int rc;
-  if (pop3_op_enter(p, OP_DELE, &rc))
+  if (pop3_op_enter(p, POP3_OP_DELE, &rc))
     return rc;
-  return batch(p, CMD_DELE, &msg, 1, NULL, NULL, OP_DELE);
+  return batch(p, POP3_CMD_DELE, &msg, 1, NULL, NULL, POP3_OP_DELE);
 }
 
 int mail_pop3_dele_many(mail_pop3 *p, const uint32_t *msgs, size_t n)
 {
   int rc;
-  if (pop3_op_enter(p, OP_DELE_MANY, &rc))
+  if (pop3_op_enter(p, POP3_OP_DELE_MANY, &rc))
     return rc;
-  return batch(p, CMD_DELE, msgs, n, NULL, NULL, OP_DELE_MANY);
+  return batch(p, POP3_CMD_DELE, msgs, n, NULL, NULL, POP3_OP_DELE_MANY);
 }
 
 int mail_pop3_rset(mail_pop3 *p)
 {
   int rc;
-  if (pop3_op_enter(p, OP_RSET, &rc))
+  if (pop3_op_enter(p, POP3_OP_RSET, &rc))
     return rc;
-  return simple(p, CMD_RSET, OP_RSET);
+  return simple(p, POP3_CMD_RSET, POP3_OP_RSET);
 }
 
 int mail_pop3_noop(mail_pop3 *p)
 {
   int rc;
-  if (pop3_op_enter(p, OP_NOOP, &rc))
+  if (pop3_op_enter(p, POP3_OP_NOOP, &rc))
     return rc;
-  return simple(p, CMD_NOOP, OP_NOOP);
+  return simple(p, POP3_CMD_NOOP, POP3_OP_NOOP);
 }
 
 int mail_pop3_quit(mail_pop3 *p, int *committed)
 {
   int rc;
-  if (pop3_op_enter(p, OP_QUIT, &rc))
+  if (pop3_op_enter(p, POP3_OP_QUIT, &rc))
     return rc;
   if (committed)
     *committed = 0;
@@ -490,7 +490,7 @@ int mail_pop3_quit(mail_pop3 *p, int *committed)
     return MAIL_ERR_STATE;
   p->committed = 0;
   p->committed_out = committed;
-  return pop3_run(p, OP_QUIT);
+  return pop3_run(p, POP3_OP_QUIT);
 }
 
 size_t mail_pop3_deleted_count(const mail_pop3 *p)

@@ -149,7 +149,7 @@ static int connect_transport(mail_pop3 *p)
 static int drive(mail_pop3 *p)
 {
   int rc;
-  if (p->op.kind == OP_CONNECT && p->op.phase == 0) {
+  if (p->op.kind == POP3_OP_CONNECT && p->op.phase == 0) {
     rc = connect_transport(p);
     if (rc == MAIL_ERR_AGAIN)
       return rc;
@@ -180,13 +180,13 @@ int pop3_run(mail_pop3 *p, int op)
   mail_op_begin(&p->op, op); /* none is pending: pop3_op_enter() said so */
   p->cancelled = 0;
   p->have_reply = 0;
-  p->rx = RX_STATUS;
+  p->rx = POP3_RX_STATUS;
   return drive(p);
 }
 
 int pop3_op_is_batch(int op)
 {
-  return op >= OP_LIST_ONE && op <= OP_DELE_MANY;
+  return op >= POP3_OP_LIST_ONE && op <= POP3_OP_DELE_MANY;
 }
 
 int mail_pop3_get_state(const mail_pop3 *p)
@@ -199,7 +199,7 @@ int mail_pop3_get_state(const mail_pop3 *p)
 int mail_pop3_connect(mail_pop3 *p, const char *host, unsigned int port, int security)
 {
   int rc;
-  if (pop3_op_enter(p, OP_CONNECT, &rc))
+  if (pop3_op_enter(p, POP3_OP_CONNECT, &rc))
     return rc;
   if (!host || !*host || port > 65535 || security < MAIL_SECURITY_STARTTLS ||
       security > MAIL_SECURITY_NONE_INSECURE)
@@ -222,7 +222,7 @@ int mail_pop3_connect(mail_pop3 *p, const char *host, unsigned int port, int sec
   p->tls_done = 0;
   mail_buf_clear(&p->greeting);
   mail_buf_clear(&p->apop_stamp);
-  return pop3_run(p, OP_CONNECT);
+  return pop3_run(p, POP3_OP_CONNECT);
 }
 
 /* ------------------------------------------------------- server's words */

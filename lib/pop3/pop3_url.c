@@ -12,7 +12,7 @@ static const mail_url_scheme schemes[] = {
 int mail_pop3_connect_url(mail_pop3 *p, const char *url)
 {
   int rc;
-  if (pop3_op_enter(p, OP_CONNECT, &rc))
+  if (pop3_op_enter(p, POP3_OP_CONNECT, &rc))
     return rc;
   if (!url)
     return MAIL_ERR_INVALID;

@@ -101,8 +101,8 @@ void smtp_set_enhanced(mail_smtp *s, int on)
 
 static int send_hello(mail_smtp *s, int kind)
 {
-  const char *verb = kind == CMD_HELO ? "HELO" : (s->lmtp ? "LHLO" : "EHLO");
-  smtp_state(s, kind == CMD_HELO ? SMTP_ST_HELO : SMTP_ST_EHLO);
+  const char *verb = kind == SMTP_CMD_HELO ? "HELO" : (s->lmtp ? "LHLO" : "EHLO");
+  smtp_state(s, kind == SMTP_CMD_HELO ? SMTP_ST_HELO : SMTP_ST_EHLO);
   const char *name = s->client_name ? s->client_name : default_client_name(s);
   mail_wire_part parts[] = {
     {verb, strlen(verb), 0}, {" ", 1, 0}, {name, strlen(name), 0}, {"\r\n", 2, 0}};
@@ -125,7 +125,7 @@ static int after_hello(mail_smtp *s)
   if (!mail_conn_is_tls(s->conn) && tls_wanted(s)) {
     if (smtp_has(s, "STARTTLS")) {
       smtp_state(s, SMTP_ST_STARTTLS);
-      return smtp_command(s, CMD_STARTTLS, 0, "STARTTLS");
+      return smtp_command(s, SMTP_CMD_STARTTLS, 0, "STARTTLS");
     }
     if (s->conn_security == MAIL_SECURITY_STARTTLS)
       return smtp_abort(s, MAIL_ERR_STARTTLS, "the server does not offer STARTTLS");
@@ -141,14 +141,14 @@ static int on_greeting(mail_smtp *s, const mail_smtp_reply *r)
   int code = mail_smtp_reply_code(r);
   if (code != 220)
     return smtp_abort(s, MAIL_ERR_SERVER, "the server refused the session in its greeting");
-  return send_hello(s, CMD_EHLO);
+  return send_hello(s, SMTP_CMD_EHLO);
 }
 
 static int on_hello(mail_smtp *s, int kind, const mail_smtp_reply *r)
 {
   int code = mail_smtp_reply_code(r);
   if (code / 100 == 2) {
-    if (kind == CMD_EHLO) {
+    if (kind == SMTP_CMD_EHLO) {
       int rc = mail_smtp_caps_parse_ehlo(s->caps, r);
       if (rc)
         return rc;
@@ -160,9 +160,9 @@ static int on_hello(mail_smtp *s, int kind, const mail_smtp_reply *r)
     return after_hello(s);
   }
   int tls_required = s->conn_security == MAIL_SECURITY_STARTTLS && !mail_conn_is_tls(s->conn);
-  if (kind == CMD_EHLO && !s->lmtp && !tls_required && (code == 500 || code == 502 || code == 554 ||
+  if (kind == SMTP_CMD_EHLO && !s->lmtp && !tls_required && (code == 500 || code == 502 || code == 554 ||
                                                         code == 504 || code == 550))
-    return send_hello(s, CMD_HELO);
+    return send_hello(s, SMTP_CMD_HELO);
   if (tls_required)
     return smtp_abort(s, MAIL_ERR_STARTTLS, "EHLO refused: STARTTLS cannot be negotiated");
   return smtp_abort(s, MAIL_ERR_SERVER, "the server refused EHLO/HELO");
@@ -214,7 +214,7 @@ int smtp_send_auth(mail_smtp *s, int rc, const mail_sasl_msg *m)
     parts[n++] = (mail_wire_part){m->data, m->len, 1};
   }
   parts[n++] = (mail_wire_part){"\r\n", 2, 0};
-  return smtp_send(s, CMD_AUTH, 0, 0, parts, n);
+  return smtp_send(s, SMTP_CMD_AUTH, 0, 0, parts, n);
 }
 
 static int on_auth(mail_smtp *s, const mail_smtp_reply *r)
@@ -343,20 +343,20 @@ static int reply_quit(void *e, const mail_cmd *c)
 }
 
 static const mail_cmd_kind smtp_kinds[] = {
-  [CMD_GREETING] = {"greeting", reply_greeting, 0},
-  [CMD_EHLO] = {"EHLO", reply_hello, 0},
-  [CMD_HELO] = {"HELO", reply_hello, 0},
-  [CMD_STARTTLS] = {"STARTTLS", reply_starttls, 0},
-  [CMD_AUTH] = {"AUTH", reply_auth, 0},
-  [CMD_MAIL] = {"MAIL", reply_mail, 0},
-  [CMD_RCPT] = {"RCPT", reply_rcpt, 0},
-  [CMD_DATA] = {"DATA", reply_data, 0},
-  [CMD_BDAT] = {"BDAT", reply_bdat, 0},
-  [CMD_FINAL] = {"end of data", reply_final, 0},
-  [CMD_RSET] = {"RSET", reply_rset, 0},
-  [CMD_NOOP] = {"NOOP", reply_noop, 0},
-  [CMD_QUIT] = {"QUIT", reply_quit, 0},
-  [CMD_UNSOLICITED] = {"unsolicited", reply_unsolicited, 0},
+  [SMTP_CMD_GREETING] = {"greeting", reply_greeting, 0},
+  [SMTP_CMD_EHLO] = {"EHLO", reply_hello, 0},
+  [SMTP_CMD_HELO] = {"HELO", reply_hello, 0},
+  [SMTP_CMD_STARTTLS] = {"STARTTLS", reply_starttls, 0},
+  [SMTP_CMD_AUTH] = {"AUTH", reply_auth, 0},
+  [SMTP_CMD_MAIL] = {"MAIL", reply_mail, 0},
+  [SMTP_CMD_RCPT] = {"RCPT", reply_rcpt, 0},
+  [SMTP_CMD_DATA] = {"DATA", reply_data, 0},
+  [SMTP_CMD_BDAT] = {"BDAT", reply_bdat, 0},
+  [SMTP_CMD_FINAL] = {"end of data", reply_final, 0},
+  [SMTP_CMD_RSET] = {"RSET", reply_rset, 0},
+  [SMTP_CMD_NOOP] = {"NOOP", reply_noop, 0},
+  [SMTP_CMD_QUIT] = {"QUIT", reply_quit, 0},
+  [SMTP_CMD_UNSOLICITED] = {"unsolicited", reply_unsolicited, 0},
 };
 
 /* A complete reply: a 421 ends the session whatever it answers (but
@@ -364,7 +364,7 @@ static const mail_cmd_kind smtp_kinds[] = {
 static int dispatch(mail_smtp *s)
 {
   const mail_cmd *head = mail_cmdq_head(&s->q);
-  if (head && head->kind != CMD_QUIT && mail_smtp_reply_code(s->last) == 421) {
+  if (head && head->kind != SMTP_CMD_QUIT && mail_smtp_reply_code(s->last) == 421) {
     mail_cmdq_pop(&s->q, NULL);
     return smtp_abort(s, MAIL_ERR_SERVER_CLOSING, "the server is closing the session (421)");
   }
@@ -386,7 +386,7 @@ int smtp_advance(void *engine)
   for (;;) {
     if (s->need_ehlo) {
       s->need_ehlo = 0;
-      int rc = send_hello(s, CMD_EHLO);
+      int rc = send_hello(s, SMTP_CMD_EHLO);
       if (rc)
         return rc;
     }
@@ -410,7 +410,7 @@ int smtp_advance(void *engine)
       return rc;
     if (rc == MAIL_ERR_CLOSED) {
       mail_cmd *head = mail_cmdq_head(&s->q);
-      if (head && head->kind == CMD_QUIT) { /* a close answers QUIT as well */
+      if (head && head->kind == SMTP_CMD_QUIT) { /* a close answers QUIT as well */
         mail_cmdq_clear(&s->q);
         return MAIL_OK;
       }
