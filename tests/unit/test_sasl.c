@@ -14,6 +14,7 @@
 #include "sasl/sasl_internal.h"
 #include "sasl/sasl_mech.h"
 #include "sasl/saslprep.h"
+#include "each_alloc.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -1066,52 +1067,6 @@ END_TEST
 
 /* ------------------------------------------------------------ allocation failures */
 
-typedef struct fail_alloc {
-  long count;
-  long fail_at;
-  long live;
-  int injected;
-} fail_alloc;
-
-static void *fa_malloc(size_t n, void *u)
-{
-  fail_alloc *f = u;
-  if (++f->count == f->fail_at) {
-    f->injected = 1;
-    return NULL;
-  }
-  f->live++;
-  return malloc(n);
-}
-
-static void fa_free(void *p, void *u)
-{
-  fail_alloc *f = u;
-  if (p)
-    f->live--;
-  free(p);
-}
-
-static void *fa_calloc(size_t m, size_t n, void *u)
-{
-  void *p = fa_malloc(m * n, u);
-  if (p)
-    memset(p, 0, m * n);
-  return p;
-}
-
-static void *fa_realloc(void *p, size_t n, void *u)
-{
-  fail_alloc *f = u;
-  if (!p)
-    return fa_malloc(n, u);
-  if (++f->count == f->fail_at) {
-    f->injected = 1;
-    return NULL;
-  }
-  return realloc(p, n);
-}
-
 /* Every mechanism through the protocol API; 1 when everything succeeded. */
 static int alloc_scenario(const mail_allocator *A)
 {
@@ -1153,20 +1108,16 @@ out:
   return ok;
 }
 
+static int alloc_scenario_status(void *user, mail_test_alloc *ta)
+{
+  return alloc_scenario(mail_test_alloc_hooks(ta)) ? MAIL_OK : MAIL_ERR_NOMEM;
+}
+
+/* A failed allocation makes the scenario report failure, never success. */
 START_TEST(allocation_failures_every_n)
 {
-  for (long n = 1; n < 10000; n++) {
-    fail_alloc f = {0, n, 0, 0};
-    mail_allocator A = {&f, fa_malloc, fa_free, fa_calloc, fa_realloc};
-    int ok = alloc_scenario(&A);
-    ck_assert_msg(f.live == 0, "allocation %ld failed: %ld blocks leaked", n, f.live);
-    if (!f.injected) {
-      ck_assert_msg(ok, "no failure injected but the scenario failed");
-      return;
-    }
-    ck_assert_msg(!ok, "allocation %ld failed but the scenario reported success", n);
-  }
-  ck_abort_msg("the scenario never completed");
+  MAIL_TEST_ASSERT_EACH_ALLOCATION("sasl", alloc_scenario_status, NULL, MAIL_OK,
+                                   MAIL_TEST_NOMEM_EXACT);
 }
 END_TEST
 
