@@ -1,4 +1,4 @@
-/* POP3 session tests through transcripts (the files in tests/transcript/pop3 and
+/* POP3 session tests through transcripts (the files of this directory and
  * scripts built here): security modes and every STLS failure, each login
  * method, typed results, streamed bodies split at every byte, pipelined
  * batches, response codes, QUIT's commit report, leave-on-server,
@@ -10,11 +10,14 @@
 
 #include <mail/pop3.h>
 
-#include "../support/alloc.h"
-#include "../support/transcript.h"
+#include "alloc.h"
 #include "config.h"
+#include "transcript.h"
 
-#define TDIR MAIL_SRCDIR "/tests/transcript/pop3/"
+#ifndef POP3_TRANSCRIPT_DIR
+#error "POP3_TRANSCRIPT_DIR must be defined"
+#endif
+#define TDIR POP3_TRANSCRIPT_DIR "/"
 
 static mail_transcript *load(const char *name)
 {
