@@ -1,0 +1,177 @@
+/* The shared SASL scenarios (see sasl_scenarios.h). */
+#include "sasl_scenarios.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+const sasl_scenario sasl_scenarios[] = {
+  {"sasl_plain.txt", SASL_ALICE, MAIL_OK, "PLAIN"},
+  {"sasl_plain_no_ir.txt", SASL_LONG_PASSWORD, MAIL_OK, "PLAIN"},
+  {"sasl_plain_authzid.txt", SASL_AUTHZID, MAIL_OK, "PLAIN"},
+  {"sasl_login.txt", SASL_ALICE, MAIL_OK, "LOGIN"},
+  {"sasl_cram_md5.txt", SASL_ALICE, MAIL_OK, "CRAM-MD5"},
+  {"sasl_scram_sha1.txt", SASL_ALICE, MAIL_OK, "SCRAM-SHA-1"},
+  {"sasl_scram_sha256.txt", SASL_ALICE, MAIL_OK, "SCRAM-SHA-256"},
+  {"sasl_scram_sha256_plus.txt", SASL_ALICE, MAIL_OK, "SCRAM-SHA-256-PLUS"},
+  {"sasl_scram_sha1_plus.txt", SASL_ENDPOINT, MAIL_OK, "SCRAM-SHA-1-PLUS"},
+  {"sasl_scram_bad_signature.txt", SASL_ALICE, MAIL_ERR_SASL_SERVER, "SCRAM-SHA-256"},
+#if MAIL_WITH_SASLPREP
+  {"sasl_scram_nonascii.txt", SASL_NONASCII, MAIL_OK, "SCRAM-SHA-256"},
+#endif
+  {"sasl_scram_fallback.txt", SASL_ALICE, MAIL_OK, "SCRAM-SHA-1"},
+  {"sasl_no_fallback.txt", SASL_WRONG, MAIL_OK, "CRAM-MD5"},
+  {"sasl_cleartext.txt", SASL_CLEARTEXT, MAIL_OK, NULL},
+  {"sasl_xoauth2.txt", SASL_OAUTH, MAIL_OK, "XOAUTH2"},
+  {"sasl_xoauth2_refresh.txt", SASL_OAUTH, MAIL_OK, "XOAUTH2"},
+  {"sasl_oauthbearer.txt", SASL_OAUTH, MAIL_OK, "OAUTHBEARER"},
+  {"sasl_oauthbearer_refresh.txt", SASL_OAUTH, MAIL_OK, "OAUTHBEARER"},
+  {"sasl_oauthbearer_refused_twice.txt", SASL_OAUTH_TWICE, MAIL_OK, "OAUTHBEARER"},
+  {"sasl_external.txt", SASL_EXTERNAL, MAIL_OK, "EXTERNAL"},
+  {"sasl_external_authzid.txt", SASL_EXTERNAL_AUTHZID, MAIL_OK, "EXTERNAL"},
+};
+const size_t n_sasl_scenarios = sizeof sasl_scenarios / sizeof sasl_scenarios[0];
+
+const char *const sasl_secrets[] = {
+  "alice-pw-1", "YWxpY2UtcHctMQ", "wrong-pw", "long-pw-", "p\xC3\xA4ssw", SASL_TOKEN1,
+  SASL_TOKEN2, "eWEyOS5", "Bearer",
+  "AGFsaWNlAGFsaWNlLXB3LTE", /* PLAIN's message */
+};
+const size_t n_sasl_secrets = sizeof sasl_secrets / sizeof sasl_secrets[0];
+
+const sasl_scenario *sasl_scenario_find(const char *file)
+{
+  for (size_t i = 0; i < n_sasl_scenarios; i++)
+    if (!strcmp(sasl_scenarios[i].file, file))
+      return &sasl_scenarios[i];
+  return NULL;
+}
+
+static int token_cb(void *user, mail_sasl *sasl, int refresh)
+{
+  sasl_observed *obs = user;
+  if (!refresh)
+    return mail_sasl_set_oauth_token(sasl, SASL_TOKEN1);
+  obs->refreshes++;
+  const char *json = mail_sasl_error_detail(sasl, MAIL_SASL_DETAIL_OAUTH_JSON);
+  const char *status = mail_sasl_error_detail(sasl, MAIL_SASL_DETAIL_OAUTH_STATUS);
+  snprintf(obs->oauth_json, sizeof obs->oauth_json, "%s", json ? json : "");
+  snprintf(obs->oauth_status, sizeof obs->oauth_status, "%s", status ? status : "");
+  return mail_sasl_set_oauth_token(sasl, SASL_TOKEN2);
+}
+
+#define TRY(x)       \
+  do {               \
+    int rc__ = (x);  \
+    if (rc__)        \
+      return rc__;   \
+  } while (0)
+
+static int tls_auth(const sasl_driver *d, void *run)
+{
+  TRY(d->connect(run, 1));
+  return d->auth(run);
+}
+
+/* A refusal the scenario expects (rc): then the session must go on. */
+static int refused(const sasl_driver *d, void *run, sasl_observed *obs, int rc)
+{
+  obs->rc_first = rc;
+  if (rc != MAIL_ERR_AUTH && rc != MAIL_ERR_INSECURE)
+    return rc == MAIL_OK ? MAIL_ERR_INTERNAL : rc;
+  return d->after_refusal(run);
+}
+
+static int oauth_setup(const sasl_driver *d, void *run, sasl_observed *obs)
+{
+  mail_sasl *sasl = d->sasl(run);
+  TRY(d->set_auth(run, "alice", NULL));
+  TRY(mail_sasl_set_oauth_token(sasl, SASL_TOKEN1));
+  TRY(mail_sasl_set_oauth_host(sasl, d->oauth_host, d->oauth_port));
+  mail_sasl_set_token_callback(sasl, token_cb, obs);
+  return MAIL_OK;
+}
+
+int sasl_scenario_run(const sasl_scenario *sc, const sasl_driver *d, void *run,
+                      sasl_observed *obs)
+{
+  mail_sasl *sasl = d->sasl(run);
+  memset(obs, 0, sizeof *obs);
+  switch (sc->setup) {
+  case SASL_ALICE:
+    TRY(d->set_auth(run, "alice", "alice-pw-1"));
+    return tls_auth(d, run);
+  case SASL_LONG_PASSWORD: {
+    static char pw[8 * 1150 + 1];
+    size_t n = d->long_password_repeats < 1150 ? d->long_password_repeats : 1150;
+    for (size_t i = 0; i < n; i++)
+      memcpy(pw + 8 * i, "long-pw-", 8);
+    pw[8 * n] = '\0';
+    TRY(d->set_auth(run, "alice", pw));
+    return tls_auth(d, run);
+  }
+  case SASL_AUTHZID:
+    TRY(mail_sasl_set_authzid(sasl, SASL_AUTHZID_NAME));
+    TRY(d->set_auth(run, "alice", "alice-pw-1"));
+    return tls_auth(d, run);
+  case SASL_ENDPOINT:
+    TRY(mail_sasl_set_channel_binding_preference(sasl, 2));
+    TRY(d->set_auth(run, "alice", "alice-pw-1"));
+    return tls_auth(d, run);
+  case SASL_NONASCII:
+    TRY(d->set_auth(run, "cedric", SASL_NONASCII_PASS));
+    return tls_auth(d, run);
+  case SASL_WRONG:
+    TRY(d->set_auth(run, "alice", "wrong-pw"));
+    return refused(d, run, obs, tls_auth(d, run));
+  case SASL_CLEARTEXT:
+    TRY(d->set_auth(run, "alice", "alice-pw-1"));
+    TRY(d->connect(run, 0));
+    return refused(d, run, obs, d->auth(run));
+  case SASL_OAUTH:
+    TRY(oauth_setup(d, run, obs));
+    return tls_auth(d, run);
+  case SASL_OAUTH_TWICE:
+    TRY(oauth_setup(d, run, obs));
+    return refused(d, run, obs, tls_auth(d, run));
+  case SASL_EXTERNAL_AUTHZID:
+    TRY(mail_sasl_set_authzid(sasl, SASL_AUTHZID_NAME));
+    /* fall through */
+  case SASL_EXTERNAL:
+    mail_sasl_set_external(sasl, 1);
+    return tls_auth(d, run);
+  }
+  return MAIL_ERR_INTERNAL;
+}
+
+int sasl_client_payload_in(const char *path, const char *text, char *out, size_t cap)
+{
+  char line[16384];
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  int found = 0;
+  while (!found && fgets(line, sizeof line, f)) {
+    if (strncmp(line, "C: ", 3))
+      continue;
+    char *p = line + 3, *end = strstr(p, "\\r\\n");
+    if (!end)
+      continue;
+    *end = '\0';
+    if (!strncmp(p, "AUTH ", 5)) {
+      p = strchr(p + 5, ' ');
+      if (!p)
+        continue;
+      p++;
+    }
+    if (strlen(p) < 8 || !strncmp(p, "EHLO ", 5))
+      continue;
+    if (strstr(text, p)) {
+      snprintf(out, cap, "%.40s", p);
+      found = 1;
+    }
+  }
+  fclose(f);
+  return found;
+}

@@ -1,0 +1,87 @@
+/*
+ * The per-mechanism SASL scenarios, one table run by both protocol drivers
+ * (tests/transcript/smtp and tests/transcript/pop3). Each names a transcript
+ * sasl_<name>.txt that exists in both directories: tests/sasl/gen_transcripts.py
+ * writes the pair from one list of the same names, computing every expected
+ * client byte with hashlib/hmac (not libmail). The credentials and options
+ * below must match it.
+ *
+ * A driver supplies its session through sasl_driver; sasl_scenario_run()
+ * sets the scenario's credentials and options, connects and logs in.
+ */
+#ifndef MAIL_TEST_SASL_SCENARIOS_H
+#define MAIL_TEST_SASL_SCENARIOS_H
+
+#include <stddef.h>
+#include <mail/sasl.h>
+
+#define SASL_TOKEN1 "ya29.first-token"
+#define SASL_TOKEN2 "ya29.refreshed-token"
+#define SASL_AUTHZID_NAME "shared@libmail.test"
+#define SASL_NONASCII_PASS "p\xC3\xA4ssw\xC3\xB6rd-\xE2\x82\xAC"
+
+/* What a scenario sets up before it logs in. */
+enum sasl_setup {
+  SASL_ALICE,            /* alice / alice-pw-1 */
+  SASL_LONG_PASSWORD,    /* "long-pw-" repeated past the AUTH line's room */
+  SASL_AUTHZID,          /* alice, authorization identity SASL_AUTHZID_NAME */
+  SASL_ENDPOINT,         /* alice, tls-server-end-point preferred */
+  SASL_NONASCII,         /* cedric / SASL_NONASCII_PASS */
+  SASL_WRONG,            /* alice / wrong-pw: refused, then after_refusal */
+  SASL_CLEARTEXT,        /* alice without TLS: refused locally, then after_refusal */
+  SASL_OAUTH,            /* a token and the refresh callback */
+  SASL_OAUTH_TWICE,      /* the same; both tokens refused, then after_refusal */
+  SASL_EXTERNAL,         /* EXTERNAL (identity from the certificate) */
+  SASL_EXTERNAL_AUTHZID  /* EXTERNAL asking for SASL_AUTHZID_NAME */
+};
+
+typedef struct sasl_scenario {
+  const char *file;  /* sasl_<name>.txt, in each protocol's directory */
+  int setup;         /* enum sasl_setup */
+  int expect;        /* the scenario's status */
+  const char *mech;  /* the mechanism that ran last; NULL: none */
+} sasl_scenario;
+
+extern const sasl_scenario sasl_scenarios[];
+extern const size_t n_sasl_scenarios;
+/* The scenario for file, or NULL. */
+const sasl_scenario *sasl_scenario_find(const char *file);
+
+/* What the scenario saw (the token callback, the refused first attempt). */
+typedef struct sasl_observed {
+  int rc_first;      /* the refused login's status (SASL_WRONG, _CLEARTEXT, _OAUTH_TWICE) */
+  int refreshes;     /* token callback calls with refresh == 1 */
+  char oauth_json[512], oauth_status[64]; /* error details seen in the refresh call */
+} sasl_observed;
+
+/* A protocol's session, for the shared scenarios; run is the driver's own. */
+typedef struct sasl_driver {
+  int (*set_auth)(void *run, const char *user, const char *password);
+  mail_sasl *(*sasl)(void *run);
+  /* Connect (implicit TLS, or none with tls == 0) and log in, each
+   * resumed until done in event-loop mode. */
+  int (*connect)(void *run, int tls);
+  int (*auth)(void *run);
+  /* After a final refusal: show the session is still usable. */
+  int (*after_refusal)(void *run);
+  size_t long_password_repeats; /* SMTP: 1150 (RFC 4954 line), POP3: 23 (RFC 5034) */
+  unsigned oauth_port;          /* the port OAUTHBEARER names */
+  const char *oauth_host;
+} sasl_driver;
+
+/* Run scenario sc on the driver's session; the status it ends with. */
+int sasl_scenario_run(const sasl_scenario *sc, const sasl_driver *d, void *run,
+                      sasl_observed *obs);
+
+/* Strings that must never show in a trace, an error text or freed memory
+ * during these scenarios (passwords, tokens, their base64 forms). */
+extern const char *const sasl_secrets[];
+extern const size_t n_sasl_secrets;
+
+/* 1 (and which, escaped, in out) when a base64 payload the client sends in
+ * transcript path (the argument of "AUTH mech <ir>" or a whole response
+ * line, 8 characters or more) shows up in text; 0 when none does, -1 when
+ * the file cannot be read. */
+int sasl_client_payload_in(const char *path, const char *text, char *out, size_t cap);
+
+#endif
