@@ -4,6 +4,7 @@
  * batches, response codes, QUIT's commit report, leave-on-server,
  * argument checks, event-loop use, secrets and allocation failures. */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1186,6 +1187,10 @@ static void scenario_check(srun *r, int rc)
 START_TEST(test_every_transcript)
 {
   const char *file = scenario_at(_i).file;
+  char path[512], why[600];
+  snprintf(path, sizeof path, "%s%s", TDIR, file);
+  ck_assert_msg(mail_transcript_check_header(path, scenario_at(_i).expect, why, sizeof why) == 0,
+                "%s", why);
   for (int nonblock = 0; nonblock < 2; nonblock++) {
     mail_transcript *t = load(file);
     srun r;
@@ -1667,6 +1672,32 @@ START_TEST(test_hostile_servers)
 }
 END_TEST
 
+/* Every transcript file of the directory is some scenario's. */
+START_TEST(every_file_has_a_scenario)
+{
+  DIR *d = opendir(POP3_TRANSCRIPT_DIR);
+  ck_assert_ptr_nonnull(d);
+  struct dirent *e;
+  size_t files = 0;
+  while ((e = readdir(d))) {
+    size_t n = strlen(e->d_name);
+    if (n < 5 || strcmp(e->d_name + n - 4, ".txt"))
+      continue;
+    files++;
+    int found = 0;
+    for (size_t i = 0; i < NSCN && !found; i++)
+      found = !strcmp(scenario_at(i).file, e->d_name);
+#if !MAIL_WITH_SASLPREP || !MAIL_WITH_IDNA
+    /* a scenario compiled out with its feature */
+    found |= !strcmp(e->d_name, "sasl_scram_nonascii.txt") || !strcmp(e->d_name, "idna_alabel.txt");
+#endif
+    ck_assert_msg(found, "%s has no scenario", e->d_name);
+  }
+  closedir(d);
+  ck_assert_uint_gt(files, 0);
+}
+END_TEST
+
 static Suite *pop3_suite(void)
 {
   Suite *s = suite_create("pop3");
@@ -1701,6 +1732,7 @@ static Suite *pop3_suite(void)
   tcase_add_test(tc, test_secrets_wiped);
   tcase_add_test(tc, test_bounded_memory);
   tcase_add_test(tc, test_hostile_servers);
+  tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_sasl_mechanism_and_no_secret_in_trace, 0, (int)n_sasl_scenarios);

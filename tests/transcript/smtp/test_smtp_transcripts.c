@@ -7,6 +7,7 @@
  * with the Nth allocation failing, for every N.
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -640,7 +641,11 @@ static int play(run *r, const char *file, int nonblocking)
 START_TEST(every_scenario)
 {
   run r;
-  play(&r, scenario_at(_i).file, 0);
+  scenario sc = scenario_at(_i);
+  char path[512], why[600];
+  snprintf(path, sizeof path, "%s/%s", SMTP_TRANSCRIPT_DIR, sc.file);
+  ck_assert_msg(mail_transcript_check_header(path, sc.expect, why, sizeof why) == 0, "%s", why);
+  play(&r, sc.file, 0);
   close_run(&r);
 }
 END_TEST
@@ -1031,10 +1036,37 @@ START_TEST(allocation_failures)
 }
 END_TEST
 
+/* Every transcript file of the directory is some scenario's. */
+START_TEST(every_file_has_a_scenario)
+{
+  DIR *d = opendir(SMTP_TRANSCRIPT_DIR);
+  ck_assert_ptr_nonnull(d);
+  struct dirent *e;
+  size_t files = 0;
+  while ((e = readdir(d))) {
+    size_t n = strlen(e->d_name);
+    if (n < 5 || strcmp(e->d_name + n - 4, ".txt"))
+      continue;
+    files++;
+    int found = 0;
+    for (size_t i = 0; i < NSCN && !found; i++)
+      found = !strcmp(scenario_at(i).file, e->d_name);
+#if !MAIL_WITH_SASLPREP || !MAIL_WITH_IDNA
+    /* a scenario compiled out with its feature */
+    found |= !strcmp(e->d_name, "sasl_scram_nonascii.txt") || !strcmp(e->d_name, "idna_alabel.txt");
+#endif
+    ck_assert_msg(found, "%s has no scenario", e->d_name);
+  }
+  closedir(d);
+  ck_assert_uint_gt(files, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("smtp-transcripts");
   TCase *tc = tcase_create("scenarios");
+  tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_loop_test(tc, every_scenario, 0, (int)NSCN);
   tcase_add_loop_test(tc, every_scenario_event_loop, 0, (int)NSCN);
   tcase_add_test(tc, submit_redacts_credentials);
