@@ -8,6 +8,8 @@ static int clean_failure(int rc, int expect, int flags)
   switch (flags) {
   case MAIL_TEST_NOMEM_EXACT:
     return rc == MAIL_ERR_NOMEM;
+  case MAIL_TEST_NOMEM_OR_EXPECT:
+    return rc == expect || rc == MAIL_ERR_NOMEM;
   case MAIL_TEST_NOMEM_CLEAN:
     return rc == expect || rc == MAIL_ERR_NOMEM || mail_status_is_fatal(rc);
   default:

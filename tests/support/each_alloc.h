@@ -36,7 +36,10 @@ enum {
    * MAIL_ERR_NOMEM or a fatal status. */
   MAIL_TEST_NOMEM_CLEAN = 1,
   /* ... must return MAIL_ERR_NOMEM: nothing absorbs a failure. */
-  MAIL_TEST_NOMEM_EXACT = 2
+  MAIL_TEST_NOMEM_EXACT = 2,
+  /* ... must return MAIL_ERR_NOMEM or, when the failure was absorbed, the
+   * scenario's status (no other error). */
+  MAIL_TEST_NOMEM_OR_EXPECT = 3
 };
 
 /* Far above what any scenario allocates: stops a runaway loop. */
