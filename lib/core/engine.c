@@ -66,7 +66,8 @@ void mail_op_end(mail_op *op)
 
 int mail_engine_abort(mail_conn *c, mail_cmdq *q, mail_op *op, int rc, const char *why)
 {
-  mail_conn_fail(c, rc, "%s", why);
+  if (why)
+    mail_conn_fail(c, rc, "%s", why);
   mail_conn_close(c);
   mail_cmdq_clear(q);
   mail_op_finish(op, rc);

@@ -98,7 +98,8 @@ void mail_op_end(mail_op *op);
 /* The one way to give up on a connection (a reply that breaks the
  * protocol, a command that cannot be queued whole, STARTTLS refused while
  * required): record why, close the connection, forget the commands in
- * flight and finish op with rc. Returns rc. */
+ * flight and finish op with rc. Returns rc. why NULL keeps the description
+ * already recorded (the connection's own, e.g. a STARTTLS injection). */
 int mail_engine_abort(mail_conn *c, mail_cmdq *q, mail_op *op, int rc, const char *why);
 
 #endif

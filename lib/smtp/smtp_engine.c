@@ -180,11 +180,8 @@ static int on_starttls(mail_smtp *s, const mail_smtp_reply *r)
   }
   /* Fails (and closes) when any byte is already buffered after the go-ahead. */
   int rc = mail_conn_start_tls(s->conn);
-  if (rc) {
-    smtp_state(s, SMTP_ST_DISCONNECTED);
-    mail_cmdq_clear(&s->q);
-    return rc;
-  }
+  if (rc)
+    return smtp_abort(s, rc, NULL);
   /* Everything learned before TLS is forgotten; EHLO again once the
    * handshake is done (smtp_advance() sees need_ehlo). */
   s->caps_valid = 0;
@@ -368,11 +365,9 @@ static int dispatch(mail_smtp *s)
     mail_cmdq_pop(&s->q, NULL);
     return smtp_abort(s, MAIL_ERR_SERVER_CLOSING, "the server is closing the session (421)");
   }
-  int rc = mail_cmd_dispatch(s->conn, &s->q, smtp_kinds, sizeof smtp_kinds / sizeof smtp_kinds[0],
-                             s);
-  if (rc == MAIL_ERR_PROTOCOL && !head)
-    smtp_state(s, SMTP_ST_DISCONNECTED);
-  return rc;
+  if (!head) /* the queue is never empty here: checked before reading */
+    return smtp_abort(s, MAIL_ERR_PROTOCOL, "a reply nothing asked for");
+  return mail_cmd_dispatch(s->conn, &s->q, smtp_kinds, sizeof smtp_kinds / sizeof smtp_kinds[0], s);
 }
 
 int smtp_advance(void *engine)
@@ -414,9 +409,7 @@ int smtp_advance(void *engine)
         mail_cmdq_clear(&s->q);
         return MAIL_OK;
       }
-      smtp_state(s, SMTP_ST_DISCONNECTED);
-      mail_cmdq_clear(&s->q);
-      return mail_conn_fail(s->conn, MAIL_ERR_CLOSED, "the server closed the connection");
+      return smtp_abort(s, MAIL_ERR_CLOSED, "the server closed the connection");
     }
     if (rc == MAIL_ERR_LIMIT)
       return mail_conn_fail(s->conn, MAIL_ERR_LIMIT, "a reply line is too long");
@@ -428,11 +421,11 @@ int smtp_advance(void *engine)
       continue;
     if (rc) {
       mail_smtp_acc_reset(a);
-      smtp_state(s, SMTP_ST_DISCONNECTED);
-      mail_cmdq_clear(&s->q);
       if (rc == MAIL_ERR_PROTOCOL)
-        return mail_conn_fail(s->conn, rc, "malformed reply from the server");
-      return rc == MAIL_ERR_NOMEM ? MAIL_ERR_NOMEM : MAIL_ERR_LIMIT;
+        return smtp_abort(s, rc, "malformed reply from the server");
+      if (rc == MAIL_ERR_NOMEM)
+        return smtp_abort(s, rc, "no memory for the server's reply");
+      return smtp_abort(s, MAIL_ERR_LIMIT, "the server's reply exceeds the limits");
     }
     /* A complete reply: it stays intact as the last reply while the next
      * one collects in the other accumulator. */
