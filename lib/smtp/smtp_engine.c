@@ -136,16 +136,21 @@ static int after_hello(mail_smtp *s)
   return MAIL_OK;
 }
 
-static int on_greeting(mail_smtp *s, const mail_smtp_reply *r)
+static int on_greeting(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   int code = mail_smtp_reply_code(r);
   if (code != 220)
     return smtp_abort(s, MAIL_ERR_SERVER, "the server refused the session in its greeting");
   return send_hello(s, SMTP_CMD_EHLO);
 }
 
-static int on_hello(mail_smtp *s, int kind, const mail_smtp_reply *r)
+static int on_hello(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
+  int kind = c->kind;
   int code = mail_smtp_reply_code(r);
   if (code / 100 == 2) {
     if (kind == SMTP_CMD_EHLO) {
@@ -168,8 +173,10 @@ static int on_hello(mail_smtp *s, int kind, const mail_smtp_reply *r)
   return smtp_abort(s, MAIL_ERR_SERVER, "the server refused EHLO/HELO");
 }
 
-static int on_starttls(mail_smtp *s, const mail_smtp_reply *r)
+static int on_starttls(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   if (mail_smtp_reply_code(r) != 220) {
     if (s->conn_security == MAIL_SECURITY_STARTTLS)
       return smtp_abort(s, MAIL_ERR_STARTTLS, "the server refused STARTTLS");
@@ -214,8 +221,10 @@ int smtp_send_auth(mail_smtp *s, int rc, const mail_sasl_msg *m)
   return smtp_send(s, SMTP_CMD_AUTH, 0, 0, parts, n);
 }
 
-static int on_auth(mail_smtp *s, const mail_smtp_reply *r)
+static int on_auth(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   int code = mail_smtp_reply_code(r);
   int kind;
   const char *payload = NULL;
@@ -251,67 +260,12 @@ static int on_auth(mail_smtp *s, const mail_smtp_reply *r)
 /* The step                                                             */
 /* ------------------------------------------------------------------ */
 
-/* One handler per command kind; the reply is s->last. */
-static int reply_unsolicited(void *e, const mail_cmd *c)
+static int on_unsolicited(void *e, const mail_cmd *c)
 {
   return MAIL_ERR_PROTOCOL;
 }
 
-static int reply_greeting(void *e, const mail_cmd *c)
-{
-  mail_smtp *s = e;
-  return on_greeting(s, s->last);
-}
-
-static int reply_hello(void *e, const mail_cmd *c)
-{
-  mail_smtp *s = e;
-  return on_hello(s, c->kind, s->last);
-}
-
-static int reply_starttls(void *e, const mail_cmd *c)
-{
-  mail_smtp *s = e;
-  return on_starttls(s, s->last);
-}
-
-static int reply_auth(void *e, const mail_cmd *c)
-{
-  mail_smtp *s = e;
-  return on_auth(s, s->last);
-}
-
-static int reply_mail(void *e, const mail_cmd *c)
-{
-  mail_smtp *s = e;
-  return smtp_on_mail(s, s->last);
-}
-
-static int reply_rcpt(void *e, const mail_cmd *c)
-{
-  mail_smtp *s = e;
-  return smtp_on_rcpt(s, c->arg, s->last);
-}
-
-static int reply_data(void *e, const mail_cmd *c)
-{
-  mail_smtp *s = e;
-  return smtp_on_data(s, s->last);
-}
-
-static int reply_bdat(void *e, const mail_cmd *c)
-{
-  mail_smtp *s = e;
-  return smtp_on_bdat(s, c, s->last);
-}
-
-static int reply_final(void *e, const mail_cmd *c)
-{
-  mail_smtp *s = e;
-  return smtp_on_final(s, s->last);
-}
-
-static int reply_rset(void *e, const mail_cmd *c)
+static int on_rset(void *e, const mail_cmd *c)
 {
   mail_smtp *s = e;
   smtp_state(s, SMTP_ST_IDLE);
@@ -325,7 +279,7 @@ static int reply_rset(void *e, const mail_cmd *c)
   return MAIL_OK;
 }
 
-static int reply_noop(void *e, const mail_cmd *c)
+static int on_noop(void *e, const mail_cmd *c)
 {
   mail_smtp *s = e;
   smtp_state(s, SMTP_ST_IDLE);
@@ -333,27 +287,28 @@ static int reply_noop(void *e, const mail_cmd *c)
   return MAIL_OK;
 }
 
-static int reply_quit(void *e, const mail_cmd *c)
+static int on_quit(void *e, const mail_cmd *c)
 {
   smtp_finish(e, MAIL_OK); /* whatever the code; mail_smtp_quit() closes */
   return MAIL_OK;
 }
 
+/* One handler per command kind (the reply is s->last). */
 static const mail_cmd_kind smtp_kinds[] = {
-  [SMTP_CMD_GREETING] = {"greeting", reply_greeting, 0},
-  [SMTP_CMD_EHLO] = {"EHLO", reply_hello, 0},
-  [SMTP_CMD_HELO] = {"HELO", reply_hello, 0},
-  [SMTP_CMD_STARTTLS] = {"STARTTLS", reply_starttls, 0},
-  [SMTP_CMD_AUTH] = {"AUTH", reply_auth, 0},
-  [SMTP_CMD_MAIL] = {"MAIL", reply_mail, 0},
-  [SMTP_CMD_RCPT] = {"RCPT", reply_rcpt, 0},
-  [SMTP_CMD_DATA] = {"DATA", reply_data, 0},
-  [SMTP_CMD_BDAT] = {"BDAT", reply_bdat, 0},
-  [SMTP_CMD_FINAL] = {"end of data", reply_final, 0},
-  [SMTP_CMD_RSET] = {"RSET", reply_rset, 0},
-  [SMTP_CMD_NOOP] = {"NOOP", reply_noop, 0},
-  [SMTP_CMD_QUIT] = {"QUIT", reply_quit, 0},
-  [SMTP_CMD_UNSOLICITED] = {"unsolicited", reply_unsolicited, 0},
+  [SMTP_CMD_GREETING] = {"greeting", on_greeting, 0},
+  [SMTP_CMD_EHLO] = {"EHLO", on_hello, 0},
+  [SMTP_CMD_HELO] = {"HELO", on_hello, 0},
+  [SMTP_CMD_STARTTLS] = {"STARTTLS", on_starttls, 0},
+  [SMTP_CMD_AUTH] = {"AUTH", on_auth, 0},
+  [SMTP_CMD_MAIL] = {"MAIL", smtp_on_mail, 0},
+  [SMTP_CMD_RCPT] = {"RCPT", smtp_on_rcpt, 0},
+  [SMTP_CMD_DATA] = {"DATA", smtp_on_data, 0},
+  [SMTP_CMD_BDAT] = {"BDAT", smtp_on_bdat, 0},
+  [SMTP_CMD_FINAL] = {"end of data", smtp_on_final, 0},
+  [SMTP_CMD_RSET] = {"RSET", on_rset, 0},
+  [SMTP_CMD_NOOP] = {"NOOP", on_noop, 0},
+  [SMTP_CMD_QUIT] = {"QUIT", on_quit, 0},
+  [SMTP_CMD_UNSOLICITED] = {"unsolicited", on_unsolicited, 0},
 };
 
 /* A complete reply: a 421 ends the session whatever it answers (but

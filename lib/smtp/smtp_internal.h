@@ -214,12 +214,13 @@ int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e);
 int smtp_issue(mail_smtp *s);
 /* Stream the body: MAIL_OK done, MAIL_ERR_AGAIN wait, 1 read replies first. */
 int smtp_produce(mail_smtp *s);
-/* Replies to the transaction's commands. */
-int smtp_on_mail(mail_smtp *s, const mail_smtp_reply *r);
-int smtp_on_rcpt(mail_smtp *s, size_t i, const mail_smtp_reply *r);
-int smtp_on_data(mail_smtp *s, const mail_smtp_reply *r);
-int smtp_on_bdat(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r);
-int smtp_on_final(mail_smtp *s, const mail_smtp_reply *r);
+/* Reply handlers for the transaction's commands (mail_cmd_kind.on_reply,
+ * engine = the mail_smtp; the reply is s->last). */
+int smtp_on_mail(void *engine, const mail_cmd *c);
+int smtp_on_rcpt(void *engine, const mail_cmd *c);
+int smtp_on_data(void *engine, const mail_cmd *c);
+int smtp_on_bdat(void *engine, const mail_cmd *c);
+int smtp_on_final(void *engine, const mail_cmd *c);
 
 /* ---- envelope.c ---- */
 /* Forget the results of an earlier send. */

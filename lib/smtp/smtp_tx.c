@@ -175,8 +175,10 @@ static int refused_result(const smtp_tx *tx)
   return tx->accepted == 0 ? MAIL_ERR_RECIPIENTS : MAIL_ERR_SERVER;
 }
 
-int smtp_on_mail(mail_smtp *s, const mail_smtp_reply *r)
+int smtp_on_mail(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   smtp_tx *tx = &s->tx;
   tx->mail_ok = mail_smtp_reply_code(r) / 100 == 2;
   if (!tx->mail_ok && !pipelined(s))
@@ -203,8 +205,11 @@ static int all_rcpt_replies_in(mail_smtp *s, const mail_smtp_reply *r)
   return smtp_issue(s);
 }
 
-int smtp_on_rcpt(mail_smtp *s, size_t i, const mail_smtp_reply *r)
+int smtp_on_rcpt(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
+  size_t i = c->arg;
   smtp_tx *tx = &s->tx;
   int ok = tx->mail_ok && mail_smtp_reply_code(r) / 100 == 2;
   int rc = smtp_envelope_record(tx->env, i, r, ok ? MAIL_ERR_STATE : MAIL_ERR_SERVER);
@@ -223,8 +228,10 @@ static void wait_final(mail_smtp *s)
   smtp_state(s, SMTP_ST_FINAL);
 }
 
-int smtp_on_data(mail_smtp *s, const mail_smtp_reply *r)
+int smtp_on_data(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   smtp_tx *tx = &s->tx;
   if (mail_smtp_reply_code(r) != 354) {
     tx->data_refused = 1;
@@ -270,8 +277,10 @@ static int complete_tx(mail_smtp *s, const mail_smtp_reply *r)
 }
 
 /* A reply after the data: the final one (SMTP), or one recipient's (LMTP). */
-int smtp_on_final(mail_smtp *s, const mail_smtp_reply *r)
+int smtp_on_final(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   smtp_tx *tx = &s->tx;
   mail_smtp_envelope *e = tx->env;
   int ok = mail_smtp_reply_code(r) / 100 == 2 && !tx->data_refused;
@@ -299,10 +308,12 @@ int smtp_on_final(mail_smtp *s, const mail_smtp_reply *r)
   return complete_tx(s, r);
 }
 
-int smtp_on_bdat(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
+int smtp_on_bdat(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   if (c->flags & SMTP_BDAT_LAST)
-    return smtp_on_final(s, r);
+    return smtp_on_final(s, c);
   if (mail_smtp_reply_code(r) / 100 != 2)
     s->tx.data_refused = 1;
   return MAIL_OK;
