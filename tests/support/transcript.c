@@ -1,6 +1,8 @@
 /* The transcript runner (see transcript.h and tests/transcript/README.md). */
 #include "transcript.h"
 
+#include <dirent.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -755,4 +757,29 @@ int mail_transcript_check_header(const char *path, int expect, char *out, size_t
   }
   out[0] = '\0';
   return 0;
+}
+
+long mail_transcript_dir_check(const char *dir, int (*played)(void *user, const char *name),
+                               void *user, char *out, size_t cap)
+{
+  DIR *d = opendir(dir);
+  if (!d) {
+    snprintf(out, cap, "%s: cannot read the directory", dir);
+    return -1;
+  }
+  long files = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t n = strlen(e->d_name);
+    if (n < 5 || strcmp(e->d_name + n - 4, ".txt"))
+      continue;
+    files++;
+    if (!played(user, e->d_name)) {
+      snprintf(out, cap, "%s/%s: no scenario plays it", dir, e->d_name);
+      files = -1;
+      break;
+    }
+  }
+  closedir(d);
+  return files;
 }

@@ -113,6 +113,13 @@ const char *mail_test_status_name(int status);
  * expect; else -1 with why in out. */
 int mail_transcript_check_header(const char *path, int expect, char *out, size_t cap);
 
+/* Every "*.txt" of dir must be played by some scenario: played(user, name)
+ * says whether one is. Returns how many files there are, or -1 with the
+ * first one no scenario plays (or why the directory cannot be read) in
+ * out. */
+long mail_transcript_dir_check(const char *dir, int (*played)(void *user, const char *name),
+                               void *user, char *out, size_t cap);
+
 /* For Check tests: fail with the report unless the transcript is done. */
 #define MAIL_TRANSCRIPT_ASSERT_DONE(t) \
   ck_assert_msg(mail_transcript_done(t), "transcript: %s", mail_transcript_report(t))

@@ -61,16 +61,9 @@ static int token_cb(void *user, mail_sasl *sasl, int refresh)
   return mail_sasl_set_oauth_token(sasl, SASL_TOKEN2);
 }
 
-#define TRY(x)       \
-  do {               \
-    int rc__ = (x);  \
-    if (rc__)        \
-      return rc__;   \
-  } while (0)
-
 static int tls_auth(const sasl_driver *d, void *run)
 {
-  TRY(d->connect(run, 1));
+  SCN_TRY(d->connect(run, 1));
   return d->auth(run);
 }
 
@@ -86,9 +79,9 @@ static int refused(const sasl_driver *d, void *run, sasl_observed *obs, int rc)
 static int oauth_setup(const sasl_driver *d, void *run, sasl_observed *obs)
 {
   mail_sasl *sasl = d->sasl(run);
-  TRY(d->set_auth(run, "alice", NULL));
-  TRY(mail_sasl_set_oauth_token(sasl, SASL_TOKEN1));
-  TRY(mail_sasl_set_oauth_host(sasl, d->oauth_host, d->oauth_port));
+  SCN_TRY(d->set_auth(run, "alice", NULL));
+  SCN_TRY(mail_sasl_set_oauth_token(sasl, SASL_TOKEN1));
+  SCN_TRY(mail_sasl_set_oauth_host(sasl, d->oauth_host, d->oauth_port));
   mail_sasl_set_token_callback(sasl, token_cb, obs);
   return MAIL_OK;
 }
@@ -100,7 +93,7 @@ int sasl_scenario_run(const sasl_scenario *sc, const sasl_driver *d, void *run,
   memset(obs, 0, sizeof *obs);
   switch (sc->setup) {
   case SASL_ALICE:
-    TRY(d->set_auth(run, "alice", "alice-pw-1"));
+    SCN_TRY(d->set_auth(run, "alice", "alice-pw-1"));
     return tls_auth(d, run);
   case SASL_LONG_PASSWORD: {
     static char pw[8 * 1150 + 1];
@@ -108,35 +101,35 @@ int sasl_scenario_run(const sasl_scenario *sc, const sasl_driver *d, void *run,
     for (size_t i = 0; i < n; i++)
       memcpy(pw + 8 * i, "long-pw-", 8);
     pw[8 * n] = '\0';
-    TRY(d->set_auth(run, "alice", pw));
+    SCN_TRY(d->set_auth(run, "alice", pw));
     return tls_auth(d, run);
   }
   case SASL_AUTHZID:
-    TRY(mail_sasl_set_authzid(sasl, SASL_AUTHZID_NAME));
-    TRY(d->set_auth(run, "alice", "alice-pw-1"));
+    SCN_TRY(mail_sasl_set_authzid(sasl, SASL_AUTHZID_NAME));
+    SCN_TRY(d->set_auth(run, "alice", "alice-pw-1"));
     return tls_auth(d, run);
   case SASL_ENDPOINT:
-    TRY(mail_sasl_set_channel_binding_preference(sasl, 2));
-    TRY(d->set_auth(run, "alice", "alice-pw-1"));
+    SCN_TRY(mail_sasl_set_channel_binding_preference(sasl, 2));
+    SCN_TRY(d->set_auth(run, "alice", "alice-pw-1"));
     return tls_auth(d, run);
   case SASL_NONASCII:
-    TRY(d->set_auth(run, "cedric", SASL_NONASCII_PASS));
+    SCN_TRY(d->set_auth(run, "cedric", SASL_NONASCII_PASS));
     return tls_auth(d, run);
   case SASL_WRONG:
-    TRY(d->set_auth(run, "alice", "wrong-pw"));
+    SCN_TRY(d->set_auth(run, "alice", "wrong-pw"));
     return refused(d, run, obs, tls_auth(d, run));
   case SASL_CLEARTEXT:
-    TRY(d->set_auth(run, "alice", "alice-pw-1"));
-    TRY(d->connect(run, 0));
+    SCN_TRY(d->set_auth(run, "alice", "alice-pw-1"));
+    SCN_TRY(d->connect(run, 0));
     return refused(d, run, obs, d->auth(run));
   case SASL_OAUTH:
-    TRY(oauth_setup(d, run, obs));
+    SCN_TRY(oauth_setup(d, run, obs));
     return tls_auth(d, run);
   case SASL_OAUTH_TWICE:
-    TRY(oauth_setup(d, run, obs));
+    SCN_TRY(oauth_setup(d, run, obs));
     return refused(d, run, obs, tls_auth(d, run));
   case SASL_EXTERNAL_AUTHZID:
-    TRY(mail_sasl_set_authzid(sasl, SASL_AUTHZID_NAME));
+    SCN_TRY(mail_sasl_set_authzid(sasl, SASL_AUTHZID_NAME));
     /* fall through */
   case SASL_EXTERNAL:
     mail_sasl_set_external(sasl, 1);

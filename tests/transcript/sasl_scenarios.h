@@ -20,6 +20,43 @@
 #define SASL_AUTHZID_NAME "shared@libmail.test"
 #define SASL_NONASCII_PASS "p\xC3\xA4ssw\xC3\xB6rd-\xE2\x82\xAC"
 
+/* In a scenario: return the status of x unless it is MAIL_OK. */
+#define SCN_TRY(x)   \
+  do {               \
+    int rc__ = (x);  \
+    if (rc__)        \
+      return rc__;   \
+  } while (0)
+
+/*
+ * What a protocol driver defines over its own table `scenarios[]` (of its
+ * type `scenario`: file, fn, expect) followed by the shared SASL table,
+ * played by its function sasl_fn: NOWN, NSCN, scenario_at(i) and
+ * find(file) (a Check failure when no scenario plays file).
+ */
+#define SCN_DRIVER_TABLE(sasl_fn)                                   \
+  enum { NOWN = sizeof scenarios / sizeof scenarios[0] };           \
+  static size_t scn_count(void)                                     \
+  {                                                                 \
+    return NOWN + n_sasl_scenarios;                                 \
+  }                                                                 \
+  static scenario scenario_at(size_t i)                             \
+  {                                                                 \
+    if (i < NOWN)                                                   \
+      return scenarios[i];                                          \
+    const sasl_scenario *ss = &sasl_scenarios[i - NOWN];            \
+    scenario sc = {ss->file, sasl_fn, ss->expect};                  \
+    return sc;                                                      \
+  }                                                                 \
+  static scenario find(const char *file)                            \
+  {                                                                 \
+    for (size_t i = 0; i < scn_count(); i++)                        \
+      if (!strcmp(scenario_at(i).file, file))                       \
+        return scenario_at(i);                                      \
+    ck_abort_msg("no scenario %s", file);                           \
+    return scenario_at(0);                                          \
+  }
+
 /* What a scenario sets up before it logs in. */
 enum sasl_setup {
   SASL_ALICE,            /* alice / alice-pw-1 */

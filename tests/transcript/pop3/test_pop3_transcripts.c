@@ -4,7 +4,6 @@
  * batches, response codes, QUIT's commit report, leave-on-server,
  * argument checks, event-loop use, secrets and allocation failures. */
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -917,13 +916,6 @@ typedef struct srun {
     rc_;                                                           \
   })
 
-#define STRY(x)      \
-  do {               \
-    int rc__ = (x);  \
-    if (rc__)        \
-      return rc__;   \
-  } while (0)
-
 static int d_set_auth(void *u, const char *user, const char *password)
 {
   return mail_pop3_set_auth(((srun *)u)->p, user, password);
@@ -969,43 +961,43 @@ static int p_sasl(srun *r)
 /* USER/PASS alice / pw over implicit TLS. */
 static int p_login(srun *r)
 {
-  STRY(mail_pop3_set_auth(r->p, "alice", "pw"));
-  STRY(PDO(r, mail_pop3_connect(r->p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS)));
+  SCN_TRY(mail_pop3_set_auth(r->p, "alice", "pw"));
+  SCN_TRY(PDO(r, mail_pop3_connect(r->p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS)));
   return PDO(r, mail_pop3_auth(r->p));
 }
 
 static int p_stls_user(srun *r)
 {
-  STRY(mail_pop3_set_auth(r->p, "alice", "alice-pw-1"));
-  STRY(mail_pop3_set_auth_method(r->p, MAIL_POP3_AUTH_USER));
-  STRY(PDO(r, mail_pop3_connect_url(r->p, "pop3://pop.test")));
-  STRY(PDO(r, mail_pop3_auth(r->p)));
+  SCN_TRY(mail_pop3_set_auth(r->p, "alice", "alice-pw-1"));
+  SCN_TRY(mail_pop3_set_auth_method(r->p, MAIL_POP3_AUTH_USER));
+  SCN_TRY(PDO(r, mail_pop3_connect_url(r->p, "pop3://pop.test")));
+  SCN_TRY(PDO(r, mail_pop3_auth(r->p)));
   return PDO(r, mail_pop3_quit(r->p, NULL));
 }
 
 static int p_stls_required(srun *r)
 {
-  STRY(mail_pop3_set_auth(r->p, "alice", "alice-pw-1"));
+  SCN_TRY(mail_pop3_set_auth(r->p, "alice", "alice-pw-1"));
   return PDO(r, mail_pop3_connect(r->p, "pop.test", 110, MAIL_SECURITY_STARTTLS));
 }
 
 static int p_stls_apop(srun *r)
 {
-  STRY(mail_pop3_set_auth(r->p, "mrose", "tanstaaf"));
-  STRY(mail_pop3_set_auth_method(r->p, MAIL_POP3_AUTH_APOP));
-  STRY(PDO(r, mail_pop3_connect(r->p, "pop.test", 0, MAIL_SECURITY_STARTTLS)));
+  SCN_TRY(mail_pop3_set_auth(r->p, "mrose", "tanstaaf"));
+  SCN_TRY(mail_pop3_set_auth_method(r->p, MAIL_POP3_AUTH_APOP));
+  SCN_TRY(PDO(r, mail_pop3_connect(r->p, "pop.test", 0, MAIL_SECURITY_STARTTLS)));
   return PDO(r, mail_pop3_auth(r->p));
 }
 
 static int p_no_capa(srun *r)
 {
-  STRY(mail_pop3_set_auth(r->p, "alice", "secret"));
-  STRY(PDO(r, mail_pop3_connect(r->p, "pop.test", 110, MAIL_SECURITY_NONE_INSECURE)));
+  SCN_TRY(mail_pop3_set_auth(r->p, "alice", "secret"));
+  SCN_TRY(PDO(r, mail_pop3_connect(r->p, "pop.test", 110, MAIL_SECURITY_NONE_INSECURE)));
   r->rc_first = PDO(r, mail_pop3_auth(r->p));
   if (r->rc_first != MAIL_ERR_INSECURE)
     return r->rc_first == MAIL_OK ? MAIL_ERR_INTERNAL : r->rc_first;
   mail_sasl_set_allow_insecure_plaintext(mail_pop3_sasl(r->p), 1);
-  STRY(PDO(r, mail_pop3_auth(r->p)));
+  SCN_TRY(PDO(r, mail_pop3_auth(r->p)));
   uint32_t n;
   uint64_t size;
   return PDO(r, mail_pop3_stat(r->p, &n, &size));
@@ -1013,14 +1005,14 @@ static int p_no_capa(srun *r)
 
 static int p_sasl_cram(srun *r)
 {
-  STRY(mail_pop3_set_auth(r->p, "tim", "tanstaaftanstaaf"));
-  STRY(PDO(r, mail_pop3_connect_url(r->p, "pop3s://pop.test")));
+  SCN_TRY(mail_pop3_set_auth(r->p, "tim", "tanstaaftanstaaf"));
+  SCN_TRY(PDO(r, mail_pop3_connect_url(r->p, "pop3s://pop.test")));
   return PDO(r, mail_pop3_auth(r->p));
 }
 
 static int p_sasl_plain_ir(srun *r)
 {
-  STRY(PDO(r, mail_pop3_connect_url(r->p, "pop3s://alice:alice-pw-1@pop.test:1995")));
+  SCN_TRY(PDO(r, mail_pop3_connect_url(r->p, "pop3s://alice:alice-pw-1@pop.test:1995")));
   return PDO(r, mail_pop3_auth(r->p));
 }
 
@@ -1034,27 +1026,27 @@ static int p_transaction(srun *r)
   uint32_t n;
   uint64_t size;
   char uid[71];
-  STRY(p_login(r));
-  STRY(PDO(r, mail_pop3_stat(r->p, &n, &size)));
-  STRY(PDO(r, mail_pop3_list(r->p)));
-  STRY(PDO(r, mail_pop3_list_one(r->p, 2, &size)));
+  SCN_TRY(p_login(r));
+  SCN_TRY(PDO(r, mail_pop3_stat(r->p, &n, &size)));
+  SCN_TRY(PDO(r, mail_pop3_list(r->p)));
+  SCN_TRY(PDO(r, mail_pop3_list_one(r->p, 2, &size)));
   r->rc_first = PDO(r, mail_pop3_list_one(r->p, 9, &size));
   if (r->rc_first != MAIL_ERR_SERVER)
     return r->rc_first == MAIL_OK ? MAIL_ERR_INTERNAL : r->rc_first;
-  STRY(PDO(r, mail_pop3_uidl(r->p)));
-  STRY(PDO(r, mail_pop3_uidl_one(r->p, 2, uid, sizeof uid)));
-  STRY(PDO(r, mail_pop3_top(r->p, 1, 0, collect, &r->b)));
-  STRY(PDO(r, mail_pop3_noop(r->p)));
-  STRY(PDO(r, mail_pop3_dele(r->p, 1)));
-  STRY(PDO(r, mail_pop3_rset(r->p)));
-  STRY(PDO(r, mail_pop3_dele(r->p, 2)));
+  SCN_TRY(PDO(r, mail_pop3_uidl(r->p)));
+  SCN_TRY(PDO(r, mail_pop3_uidl_one(r->p, 2, uid, sizeof uid)));
+  SCN_TRY(PDO(r, mail_pop3_top(r->p, 1, 0, collect, &r->b)));
+  SCN_TRY(PDO(r, mail_pop3_noop(r->p)));
+  SCN_TRY(PDO(r, mail_pop3_dele(r->p, 1)));
+  SCN_TRY(PDO(r, mail_pop3_rset(r->p)));
+  SCN_TRY(PDO(r, mail_pop3_dele(r->p, 2)));
   return PDO(r, mail_pop3_quit(r->p, NULL));
 }
 
 static int p_quit_not_committed(srun *r)
 {
-  STRY(p_login(r));
-  STRY(PDO(r, mail_pop3_dele(r->p, 1)));
+  SCN_TRY(p_login(r));
+  SCN_TRY(PDO(r, mail_pop3_dele(r->p, 1)));
   int committed;
   return PDO(r, mail_pop3_quit(r->p, &committed));
 }
@@ -1064,20 +1056,20 @@ static int p_quit_not_committed(srun *r)
 static int p_pipelined(srun *r)
 {
   uint32_t msgs[] = {1, 2, 3}, del[] = {1, 3};
-  STRY(p_login(r));
+  SCN_TRY(p_login(r));
   int rc = PDO(r, mail_pop3_retr_many(r->p, msgs, 3, collect, &r->b));
   if (rc != MAIL_ERR_PARTIAL)
     return rc == MAIL_OK ? MAIL_ERR_INTERNAL : rc;
-  STRY(PDO(r, mail_pop3_dele_many(r->p, del, 2)));
-  STRY(PDO(r, mail_pop3_uidl_many(r->p, del, 2)));
+  SCN_TRY(PDO(r, mail_pop3_dele_many(r->p, del, 2)));
+  SCN_TRY(PDO(r, mail_pop3_uidl_many(r->p, del, 2)));
   return PDO(r, mail_pop3_quit(r->p, NULL));
 }
 
 static int p_not_pipelined(srun *r)
 {
   uint32_t msgs[] = {1, 2};
-  STRY(p_login(r));
-  STRY(PDO(r, mail_pop3_retr_many(r->p, msgs, 2, collect, &r->b)));
+  SCN_TRY(p_login(r));
+  SCN_TRY(PDO(r, mail_pop3_retr_many(r->p, msgs, 2, collect, &r->b)));
   return PDO(r, mail_pop3_dele_many(r->p, msgs, 2));
 }
 
@@ -1129,27 +1121,9 @@ static const scenario scenarios[] = {
   {"not_pipelined.txt", p_not_pipelined, MAIL_OK},
   {"leave_on_server.txt", p_leave_on_server, MAIL_OK},
 };
-#define NOWN (sizeof scenarios / sizeof scenarios[0])
 /* This directory's scenarios, then the shared SASL ones. */
-#define NSCN (NOWN + n_sasl_scenarios)
-
-static scenario scenario_at(size_t i)
-{
-  if (i < NOWN)
-    return scenarios[i];
-  const sasl_scenario *ss = &sasl_scenarios[i - NOWN];
-  scenario sc = {ss->file, p_sasl, ss->expect};
-  return sc;
-}
-
-static scenario find(const char *file)
-{
-  for (size_t i = 0; i < NSCN; i++)
-    if (!strcmp(scenario_at(i).file, file))
-      return scenario_at(i);
-  ck_abort_msg("no scenario %s", file);
-  return scenario_at(0);
-}
+SCN_DRIVER_TABLE(p_sasl)
+#define NSCN scn_count()
 
 /* Run the scenario for file on a loaded transcript; r->p stays for
  * inspection (free it with mail_pop3_free). */
@@ -1673,28 +1647,20 @@ START_TEST(test_hostile_servers)
 END_TEST
 
 /* Every transcript file of the directory is some scenario's. */
+static int played(void *user, const char *name)
+{
+  for (size_t i = 0; i < NSCN; i++)
+    if (!strcmp(scenario_at(i).file, name))
+      return 1;
+  /* scenarios compiled out with their feature */
+  return !strcmp(name, "sasl_scram_nonascii.txt") || !strcmp(name, "idna_alabel.txt");
+}
+
 START_TEST(every_file_has_a_scenario)
 {
-  DIR *d = opendir(POP3_TRANSCRIPT_DIR);
-  ck_assert_ptr_nonnull(d);
-  struct dirent *e;
-  size_t files = 0;
-  while ((e = readdir(d))) {
-    size_t n = strlen(e->d_name);
-    if (n < 5 || strcmp(e->d_name + n - 4, ".txt"))
-      continue;
-    files++;
-    int found = 0;
-    for (size_t i = 0; i < NSCN && !found; i++)
-      found = !strcmp(scenario_at(i).file, e->d_name);
-#if !MAIL_WITH_SASLPREP || !MAIL_WITH_IDNA
-    /* a scenario compiled out with its feature */
-    found |= !strcmp(e->d_name, "sasl_scram_nonascii.txt") || !strcmp(e->d_name, "idna_alabel.txt");
-#endif
-    ck_assert_msg(found, "%s has no scenario", e->d_name);
-  }
-  closedir(d);
-  ck_assert_uint_gt(files, 0);
+  char why[600];
+  long n = mail_transcript_dir_check(POP3_TRANSCRIPT_DIR, played, NULL, why, sizeof why);
+  ck_assert_msg(n > 0, "%s", why);
 }
 END_TEST
 

@@ -7,7 +7,6 @@
  * with the Nth allocation failing, for every N.
  */
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,18 +128,11 @@ static int envelope(run *r, const char *const *rcpts, const void *body, size_t l
   return rc;
 }
 
-#define TRY(x)       \
-  do {               \
-    int rc__ = (x);  \
-    if (rc__)        \
-      return rc__;   \
-  } while (0)
-
 static const char *const RCPT_BOB[] = {"bob@libmail.test", NULL};
 
 static int send_bob(run *r)
 {
-  TRY(envelope(r, RCPT_BOB, BODY, strlen(BODY)));
+  SCN_TRY(envelope(r, RCPT_BOB, BODY, strlen(BODY)));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
@@ -148,11 +140,11 @@ static int send_bob(run *r)
 
 static int scn_submit(run *r)
 {
-  TRY(mail_smtp_set_auth(r->s, "alice", "alice-pw-1"));
+  SCN_TRY(mail_smtp_set_auth(r->s, "alice", "alice-pw-1"));
   r->rc_connect = DO(r, mail_smtp_connect(r->s, "mx.test", 587, MAIL_SECURITY_STARTTLS));
-  TRY(r->rc_connect);
-  TRY(DO(r, mail_smtp_auth(r->s)));
-  TRY(send_bob(r));
+  SCN_TRY(r->rc_connect);
+  SCN_TRY(DO(r, mail_smtp_auth(r->s)));
+  SCN_TRY(send_bob(r));
   return DO(r, mail_smtp_quit(r->s));
 }
 
@@ -160,8 +152,8 @@ static int scn_rcpt3(run *r)
 {
   static const char *const rc3[] = {"bob@libmail.test", "nobody@libmail.test",
                                     "carol@libmail.test", NULL};
-  TRY(connect_plain(r));
-  TRY(envelope(r, rc3, BODY, strlen(BODY)));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, rc3, BODY, strlen(BODY)));
   int rc = DO(r, mail_smtp_send(r->s, r->e));
   int q = DO(r, mail_smtp_quit(r->s));
   return q ? q : rc;
@@ -170,14 +162,14 @@ static int scn_rcpt3(run *r)
 static int scn_rcpt452(run *r)
 {
   static const char *const rc2[] = {"bob@libmail.test", "carol@libmail.test", NULL};
-  TRY(connect_plain(r));
-  TRY(envelope(r, rc2, BODY, strlen(BODY)));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, rc2, BODY, strlen(BODY)));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
 static int scn_data451(run *r)
 {
-  TRY(connect_plain(r));
+  SCN_TRY(connect_plain(r));
   int rc = send_bob(r);
   r->rc_first = rc;
   if (rc != MAIL_ERR_SERVER)
@@ -187,13 +179,13 @@ static int scn_data451(run *r)
 
 static int scn_send_only(run *r)
 {
-  TRY(connect_plain(r));
+  SCN_TRY(connect_plain(r));
   return send_bob(r);
 }
 
 static int scn_connect_starttls(run *r)
 {
-  TRY(mail_smtp_set_auth(r->s, "alice", "alice-pw-1"));
+  SCN_TRY(mail_smtp_set_auth(r->s, "alice", "alice-pw-1"));
   return r->rc_connect = DO(r, mail_smtp_connect(r->s, "mx.test", 25, MAIL_SECURITY_STARTTLS));
 }
 
@@ -201,14 +193,14 @@ static int scn_opportunistic(run *r)
 {
   r->rc_connect = DO(r, mail_smtp_connect(r->s, "mx.test", 25,
                                           MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE));
-  TRY(r->rc_connect);
+  SCN_TRY(r->rc_connect);
   return DO(r, mail_smtp_noop(r->s));
 }
 
 static int scn_auth_cleartext(run *r)
 {
-  TRY(mail_smtp_set_auth(r->s, "alice", "alice-pw-1"));
-  TRY(connect_plain(r));
+  SCN_TRY(mail_smtp_set_auth(r->s, "alice", "alice-pw-1"));
+  SCN_TRY(connect_plain(r));
   int rc = DO(r, mail_smtp_auth(r->s));
   int q = DO(r, mail_smtp_quit(r->s));
   return q ? q : rc;
@@ -219,16 +211,16 @@ static const char DOT_BODY[] =
 
 static int scn_dots(run *r)
 {
-  TRY(connect_plain(r));
-  TRY(envelope(r, RCPT_BOB, DOT_BODY, strlen(DOT_BODY)));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, RCPT_BOB, DOT_BODY, strlen(DOT_BODY)));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
 static int scn_strict(run *r)
 {
-  TRY(mail_smtp_set_strict(r->s, 1));
-  TRY(connect_plain(r));
-  TRY(envelope(r, RCPT_BOB, "a\nb", 3));
+  SCN_TRY(mail_smtp_set_strict(r->s, 1));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, RCPT_BOB, "a\nb", 3));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
@@ -259,9 +251,9 @@ static int scn_bdat_binary(run *r)
   sr.p = bin;
   sr.len = sizeof bin - 1;
   sr.pos = 0;
-  TRY(connect_plain(r));
-  TRY(envelope(r, RCPT_BOB, "", 0));
-  TRY(mail_smtp_envelope_set_body_callback(r->e, src_read, &sr, sr.len, MAIL_SMTP_NEEDS_BINARY));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, RCPT_BOB, "", 0));
+  SCN_TRY(mail_smtp_envelope_set_body_callback(r->e, src_read, &sr, sr.len, MAIL_SMTP_NEEDS_BINARY));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
@@ -269,9 +261,9 @@ static int scn_lmtp(run *r)
 {
   static const char *const rc3[] = {"bob@libmail.test", "ghost@libmail.test",
                                     "quota@libmail.test", NULL};
-  TRY(mail_smtp_set_lmtp(r->s, 1));
-  TRY(connect_plain(r));
-  TRY(envelope(r, rc3, BODY, strlen(BODY)));
+  SCN_TRY(mail_smtp_set_lmtp(r->s, 1));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, rc3, BODY, strlen(BODY)));
   int rc = DO(r, mail_smtp_send(r->s, r->e));
   int q = DO(r, mail_smtp_quit(r->s));
   return q ? q : rc;
@@ -279,7 +271,7 @@ static int scn_lmtp(run *r)
 
 static int scn_size(run *r)
 {
-  TRY(connect_plain(r));
+  SCN_TRY(connect_plain(r));
   int rc = send_bob(r);
   int q = DO(r, mail_smtp_quit(r->s));
   return q ? q : rc;
@@ -289,48 +281,48 @@ static int scn_idna(run *r)
 {
   static const char *const utf8_local[] = {"j\xC3\xB6s\xC3\xA9@libmail.test", NULL};
   static const char *const utf8_domain[] = {"user@b\xC3\xBC" "cher.example", NULL};
-  TRY(connect_plain(r));
-  TRY(envelope(r, utf8_local, BODY, strlen(BODY)));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, utf8_local, BODY, strlen(BODY)));
   r->rc_first = DO(r, mail_smtp_send(r->s, r->e));
-  TRY(envelope(r, utf8_domain, BODY, strlen(BODY)));
+  SCN_TRY(envelope(r, utf8_domain, BODY, strlen(BODY)));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
 static int scn_smtputf8(run *r)
 {
   static const char *const rc1[] = {"j\xC3\xB6s\xC3\xA9@b\xC3\xBC" "cher.example", NULL};
-  TRY(connect_plain(r));
-  TRY(envelope(r, rc1, BODY, strlen(BODY)));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, rc1, BODY, strlen(BODY)));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
 static int scn_dsn(run *r)
 {
   static const char *const rc2[] = {"bob@libmail.test", "carol@libmail.test", NULL};
-  TRY(connect_plain(r));
-  TRY(envelope(r, rc2, BODY, strlen(BODY)));
-  TRY(mail_smtp_envelope_set_ret(r->e, MAIL_SMTP_RET_HDRS));
-  TRY(mail_smtp_envelope_set_envid(r->e, "id+1=x"));
-  TRY(mail_smtp_envelope_set_notify(r->e, 0, MAIL_SMTP_NOTIFY_SUCCESS | MAIL_SMTP_NOTIFY_FAILURE));
-  TRY(mail_smtp_envelope_set_orcpt(r->e, 0, "bob+dsn@libmail.test"));
-  TRY(mail_smtp_envelope_set_notify(r->e, 1, MAIL_SMTP_NOTIFY_NEVER));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, rc2, BODY, strlen(BODY)));
+  SCN_TRY(mail_smtp_envelope_set_ret(r->e, MAIL_SMTP_RET_HDRS));
+  SCN_TRY(mail_smtp_envelope_set_envid(r->e, "id+1=x"));
+  SCN_TRY(mail_smtp_envelope_set_notify(r->e, 0, MAIL_SMTP_NOTIFY_SUCCESS | MAIL_SMTP_NOTIFY_FAILURE));
+  SCN_TRY(mail_smtp_envelope_set_orcpt(r->e, 0, "bob+dsn@libmail.test"));
+  SCN_TRY(mail_smtp_envelope_set_notify(r->e, 1, MAIL_SMTP_NOTIFY_NEVER));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
 static int scn_requiretls(run *r)
 {
   r->rc_connect = DO(r, mail_smtp_connect(r->s, "mx.test", 25, MAIL_SECURITY_STARTTLS));
-  TRY(r->rc_connect);
-  TRY(envelope(r, RCPT_BOB, BODY, strlen(BODY)));
-  TRY(mail_smtp_envelope_set_requiretls(r->e, 1));
+  SCN_TRY(r->rc_connect);
+  SCN_TRY(envelope(r, RCPT_BOB, BODY, strlen(BODY)));
+  SCN_TRY(mail_smtp_envelope_set_requiretls(r->e, 1));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
 static int scn_requiretls_refused(run *r)
 {
-  TRY(connect_plain(r));
-  TRY(envelope(r, RCPT_BOB, BODY, strlen(BODY)));
-  TRY(mail_smtp_envelope_set_requiretls(r->e, 1));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, RCPT_BOB, BODY, strlen(BODY)));
+  SCN_TRY(mail_smtp_envelope_set_requiretls(r->e, 1));
   int rc = DO(r, mail_smtp_send(r->s, r->e));
   int q = DO(r, mail_smtp_quit(r->s));
   return q ? q : rc;
@@ -339,9 +331,9 @@ static int scn_requiretls_refused(run *r)
 static int scn_policy_all(run *r, const char *second)
 {
   const char *rc2[] = {"bob@libmail.test", second, NULL};
-  TRY(connect_plain(r));
-  TRY(envelope(r, rc2, BODY, strlen(BODY)));
-  TRY(mail_smtp_envelope_set_policy(r->e, MAIL_SMTP_POLICY_ALL));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, rc2, BODY, strlen(BODY)));
+  SCN_TRY(mail_smtp_envelope_set_policy(r->e, MAIL_SMTP_POLICY_ALL));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
@@ -358,14 +350,14 @@ static int scn_policy_all_ok(run *r)
 static int scn_helo(run *r)
 {
   static const char *const rc2[] = {"bob@libmail.test", "carol@libmail.test", NULL};
-  TRY(connect_plain(r));
-  TRY(envelope(r, rc2, BODY, strlen(BODY)));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, rc2, BODY, strlen(BODY)));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
 static int scn_two(run *r)
 {
-  TRY(connect_plain(r));
+  SCN_TRY(connect_plain(r));
   r->rc_first = send_bob(r);
   return send_bob(r);
 }
@@ -373,23 +365,23 @@ static int scn_two(run *r)
 static int scn_no_rcpt(run *r)
 {
   static const char *const rc1[] = {"nobody@libmail.test", NULL};
-  TRY(connect_plain(r));
-  TRY(envelope(r, rc1, BODY, strlen(BODY)));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, rc1, BODY, strlen(BODY)));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
 static int scn_8bit(run *r)
 {
   static const char body[] = "\r\nd\xC3\xA9j\xC3\xA0";
-  TRY(connect_plain(r));
-  TRY(envelope(r, RCPT_BOB, body, strlen(body)));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, RCPT_BOB, body, strlen(body)));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
 static int scn_bdat_prefer(run *r)
 {
-  TRY(mail_smtp_set_chunking(r->s, MAIL_SMTP_CHUNKING_PREFER));
-  TRY(connect_plain(r));
+  SCN_TRY(mail_smtp_set_chunking(r->s, MAIL_SMTP_CHUNKING_PREFER));
+  SCN_TRY(connect_plain(r));
   return send_bob(r);
 }
 
@@ -403,28 +395,28 @@ static int cancel_progress(void *user, uint64_t sent, uint64_t total)
 static int scn_cancel(run *r)
 {
   mail_smtp_set_progress(r->s, cancel_progress, r);
-  TRY(connect_plain(r));
+  SCN_TRY(connect_plain(r));
   return send_bob(r);
 }
 
 static int scn_quit_close(run *r)
 {
-  TRY(connect_plain(r));
+  SCN_TRY(connect_plain(r));
   return DO(r, mail_smtp_quit(r->s));
 }
 
 static int scn_bad_reply(run *r)
 {
-  TRY(connect_plain(r));
+  SCN_TRY(connect_plain(r));
   return DO(r, mail_smtp_noop(r->s));
 }
 
 static int scn_auth_535(run *r)
 {
-  TRY(mail_smtp_set_auth(r->s, "alice", "wrong-pw"));
+  SCN_TRY(mail_smtp_set_auth(r->s, "alice", "wrong-pw"));
   mail_sasl_set_allow_insecure_plaintext(mail_smtp_sasl(r->s), 1);
-  TRY(mail_sasl_set_mechanisms(mail_smtp_sasl(r->s), "LOGIN"));
-  TRY(connect_plain(r));
+  SCN_TRY(mail_sasl_set_mechanisms(mail_smtp_sasl(r->s), "LOGIN"));
+  SCN_TRY(connect_plain(r));
   r->rc_first = DO(r, mail_smtp_auth(r->s));
   if (r->rc_first != MAIL_ERR_AUTH)
     return r->rc_first;
@@ -439,33 +431,33 @@ static int scn_greeting(run *r)
 static int scn_lmtp_bdat(run *r)
 {
   static const char *const rc2[] = {"bob@libmail.test", "carol@libmail.test", NULL};
-  TRY(mail_smtp_set_lmtp(r->s, 1));
-  TRY(mail_smtp_set_chunking(r->s, MAIL_SMTP_CHUNKING_PREFER));
-  TRY(connect_plain(r));
-  TRY(envelope(r, rc2, BODY, strlen(BODY)));
+  SCN_TRY(mail_smtp_set_lmtp(r->s, 1));
+  SCN_TRY(mail_smtp_set_chunking(r->s, MAIL_SMTP_CHUNKING_PREFER));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, rc2, BODY, strlen(BODY)));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
 static int scn_lmtp_dsn(run *r)
 {
   static const char *const rc2[] = {"bob@libmail.test", "c\xC3\xA9" "dric@libmail.test", NULL};
-  TRY(mail_smtp_set_lmtp(r->s, 1));
-  TRY(connect_plain(r));
-  TRY(envelope(r, rc2, BODY, strlen(BODY)));
-  TRY(mail_smtp_envelope_set_ret(r->e, MAIL_SMTP_RET_FULL));
-  TRY(mail_smtp_envelope_set_envid(r->e, "lmtp-1"));
-  TRY(mail_smtp_envelope_set_notify(r->e, 0, MAIL_SMTP_NOTIFY_FAILURE | MAIL_SMTP_NOTIFY_DELAY));
-  TRY(mail_smtp_envelope_set_orcpt(r->e, 0, "bob@libmail.test"));
-  TRY(mail_smtp_envelope_set_notify(r->e, 1, MAIL_SMTP_NOTIFY_SUCCESS));
+  SCN_TRY(mail_smtp_set_lmtp(r->s, 1));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, rc2, BODY, strlen(BODY)));
+  SCN_TRY(mail_smtp_envelope_set_ret(r->e, MAIL_SMTP_RET_FULL));
+  SCN_TRY(mail_smtp_envelope_set_envid(r->e, "lmtp-1"));
+  SCN_TRY(mail_smtp_envelope_set_notify(r->e, 0, MAIL_SMTP_NOTIFY_FAILURE | MAIL_SMTP_NOTIFY_DELAY));
+  SCN_TRY(mail_smtp_envelope_set_orcpt(r->e, 0, "bob@libmail.test"));
+  SCN_TRY(mail_smtp_envelope_set_notify(r->e, 1, MAIL_SMTP_NOTIFY_SUCCESS));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
 static int scn_auth_mechs(run *r, const char *mechs, const char *pass)
 {
-  TRY(mail_smtp_set_auth(r->s, "alice", pass));
+  SCN_TRY(mail_smtp_set_auth(r->s, "alice", pass));
   mail_sasl_set_allow_insecure_plaintext(mail_smtp_sasl(r->s), 1);
-  TRY(mail_sasl_set_mechanisms(mail_smtp_sasl(r->s), mechs));
-  TRY(connect_plain(r));
+  SCN_TRY(mail_sasl_set_mechanisms(mail_smtp_sasl(r->s), mechs));
+  SCN_TRY(connect_plain(r));
   return DO(r, mail_smtp_auth(r->s));
 }
 
@@ -484,16 +476,16 @@ static int scn_auth_bad_challenge(run *r)
 
 static int scn_unsolicited(run *r)
 {
-  TRY(connect_plain(r));
+  SCN_TRY(connect_plain(r));
   return DO(r, mail_smtp_noop(r->s));
 }
 
 static int scn_smtputf8_declared(run *r)
 {
   static const char body[] = "Subject: h\xC3\xA9llo\r\n\r\nHello\r\n";
-  TRY(connect_plain(r));
-  TRY(envelope(r, RCPT_BOB, body, strlen(body)));
-  TRY(mail_smtp_envelope_set_smtputf8(r->e, 1));
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(envelope(r, RCPT_BOB, body, strlen(body)));
+  SCN_TRY(mail_smtp_envelope_set_smtputf8(r->e, 1));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
 
@@ -598,27 +590,9 @@ static const scenario scenarios[] = {
   {"unsolicited_reply.txt", scn_unsolicited, MAIL_ERR_PROTOCOL},
   {"auth_bad_challenge.txt", scn_auth_bad_challenge, MAIL_OK},
 };
-#define NOWN (sizeof scenarios / sizeof scenarios[0])
 /* This directory's scenarios, then the shared SASL ones. */
-#define NSCN (NOWN + n_sasl_scenarios)
-
-static scenario scenario_at(size_t i)
-{
-  if (i < NOWN)
-    return scenarios[i];
-  const sasl_scenario *ss = &sasl_scenarios[i - NOWN];
-  scenario sc = {ss->file, scn_sasl, ss->expect};
-  return sc;
-}
-
-static scenario find(const char *file)
-{
-  for (size_t i = 0; i < NSCN; i++)
-    if (!strcmp(scenario_at(i).file, file))
-      return scenario_at(i);
-  ck_abort_msg("no scenario %s", file);
-  return scenario_at(0);
-}
+SCN_DRIVER_TABLE(scn_sasl)
+#define NSCN scn_count()
 
 /* Run a scenario; keeps the session open for inspection (close_run). */
 static int play(run *r, const char *file, int nonblocking)
@@ -1037,28 +1011,20 @@ START_TEST(allocation_failures)
 END_TEST
 
 /* Every transcript file of the directory is some scenario's. */
+static int played(void *user, const char *name)
+{
+  for (size_t i = 0; i < NSCN; i++)
+    if (!strcmp(scenario_at(i).file, name))
+      return 1;
+  /* scenarios compiled out with their feature */
+  return !strcmp(name, "sasl_scram_nonascii.txt") || !strcmp(name, "idna_alabel.txt");
+}
+
 START_TEST(every_file_has_a_scenario)
 {
-  DIR *d = opendir(SMTP_TRANSCRIPT_DIR);
-  ck_assert_ptr_nonnull(d);
-  struct dirent *e;
-  size_t files = 0;
-  while ((e = readdir(d))) {
-    size_t n = strlen(e->d_name);
-    if (n < 5 || strcmp(e->d_name + n - 4, ".txt"))
-      continue;
-    files++;
-    int found = 0;
-    for (size_t i = 0; i < NSCN && !found; i++)
-      found = !strcmp(scenario_at(i).file, e->d_name);
-#if !MAIL_WITH_SASLPREP || !MAIL_WITH_IDNA
-    /* a scenario compiled out with its feature */
-    found |= !strcmp(e->d_name, "sasl_scram_nonascii.txt") || !strcmp(e->d_name, "idna_alabel.txt");
-#endif
-    ck_assert_msg(found, "%s has no scenario", e->d_name);
-  }
-  closedir(d);
-  ck_assert_uint_gt(files, 0);
+  char why[600];
+  long n = mail_transcript_dir_check(SMTP_TRANSCRIPT_DIR, played, NULL, why, sizeof why);
+  ck_assert_msg(n > 0, "%s", why);
 }
 END_TEST
 
