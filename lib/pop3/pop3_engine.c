@@ -93,6 +93,35 @@ static const mail_cmd_kind pop3_kinds[] = {
 };
 #define NKINDS (sizeof pop3_kinds / sizeof pop3_kinds[0])
 
+/* Each operation's next step, by operation kind. */
+static int (*const pop3_ops[])(mail_pop3 *) = {
+  [POP3_OP_CONNECT] = pop3_connect_next,
+  [POP3_OP_AUTH] = pop3_login_next,
+  [POP3_OP_STAT] = pop3_simple_next,
+  [POP3_OP_LIST] = pop3_simple_next,
+  [POP3_OP_UIDL] = pop3_simple_next,
+  [POP3_OP_RSET] = pop3_simple_next,
+  [POP3_OP_NOOP] = pop3_simple_next,
+  [POP3_OP_LIST_ONE] = pop3_batch_next,
+  [POP3_OP_UIDL_MANY] = pop3_batch_next,
+  [POP3_OP_UIDL_ONE] = pop3_batch_next,
+  [POP3_OP_RETR] = pop3_batch_next,
+  [POP3_OP_RETR_MANY] = pop3_batch_next,
+  [POP3_OP_TOP] = pop3_batch_next,
+  [POP3_OP_DELE] = pop3_batch_next,
+  [POP3_OP_DELE_MANY] = pop3_batch_next,
+  [POP3_OP_QUIT] = pop3_quit_next,
+  [POP3_OP_LEAVE] = pop3_leave_next,
+};
+
+static int op_next(mail_pop3 *p)
+{
+  int k = p->op.kind;
+  if (k <= 0 || (size_t)k >= sizeof pop3_ops / sizeof pop3_ops[0] || !pop3_ops[k])
+    return MAIL_ERR_INTERNAL;
+  return pop3_ops[k](p);
+}
+
 static int multi_line(const mail_cmd *c)
 {
   const mail_cmd_kind *k = mail_cmd_kind_of(pop3_kinds, NKINDS, c);
@@ -187,8 +216,10 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
 
 static int in_batch(const mail_pop3 *p)
 {
-  return (pop3_op_is_batch(p->op.kind) || p->op.kind == POP3_OP_LEAVE) && p->next < p->nmsgs &&
-         !p->cancelled && !p->op.done;
+  int k = p->op.kind;
+  int batches = k > 0 && (size_t)k < sizeof pop3_ops / sizeof pop3_ops[0] &&
+                (pop3_ops[k] == pop3_batch_next || pop3_ops[k] == pop3_leave_next);
+  return batches && p->next < p->nmsgs && !p->cancelled && !p->op.done;
 }
 
 int pop3_advance(void *engine)
@@ -199,7 +230,7 @@ int pop3_advance(void *engine)
     if (!head) {
       if (p->op.done)
         return p->op.result;
-      int rc = pop3_op_next(p);
+      int rc = op_next(p);
       if (rc != MAIL_ERR_AGAIN)
         return rc;
       if (!mail_cmdq_head(&p->q))

@@ -170,8 +170,6 @@ int pop3_abort(mail_pop3 *p, int rc, const char *why);
 int pop3_op_enter(mail_pop3 *p, int op, int *rc);
 /* Start operation op: run it until done (or MAIL_ERR_AGAIN). */
 int pop3_run(mail_pop3 *p, int op);
-/* 1 for the operations that send batches (POP3_OP_LIST_ONE .. POP3_OP_DELE_MANY). */
-int pop3_op_is_batch(int op);
 
 /* The credentials, as set on the SASL handle. */
 const char *pop3_user(const mail_pop3 *p);
@@ -184,9 +182,12 @@ int pop3_finish(mail_pop3 *p, int rc);
 /* The driver's advance function (pop3_engine.c). */
 int pop3_advance(void *engine);
 
-/* Per operation: queue the next commands (MAIL_ERR_AGAIN) or return the
- * result, called whenever the queue is empty (pop3_ops.c). */
-int pop3_op_next(mail_pop3 *p);
+/* Each operation's next step (the pop3_ops table in pop3_engine.c, by
+ * operation kind), called whenever the queue is empty: queue the next
+ * commands (MAIL_ERR_AGAIN) or return the result. */
+int pop3_simple_next(mail_pop3 *p); /* STAT, LIST, UIDL, RSET, NOOP (pop3_ops.c) */
+int pop3_batch_next(mail_pop3 *p);  /* the batches (pop3_ops.c) */
+int pop3_quit_next(mail_pop3 *p);   /* pop3_ops.c */
 /* Reply handlers (mail_cmd_kind.on_reply, engine = the mail_pop3): a
  * reply (status line + body, if any) to cmd is complete. MAIL_OK to go on,
  * MAIL_ERR_AGAIN to go on at once, or an error that ends the operation. */

@@ -74,7 +74,7 @@ int pop3_batch_result(mail_pop3 *p)
   return ok ? MAIL_ERR_PARTIAL : MAIL_ERR_SERVER;
 }
 
-static int batch_next(mail_pop3 *p)
+int pop3_batch_next(mail_pop3 *p)
 {
   if (!p->cancelled && p->next < p->nmsgs)
     return pop3_batch_fill(p);
@@ -90,58 +90,37 @@ int mail_pop3_batch_status(const mail_pop3 *p, size_t i)
   return p->results[i];
 }
 
-/* ------------------------------------------------------- dispatching */
+/* -------------------------------------------- the operations' steps */
 
-int pop3_op_next(mail_pop3 *p)
+int pop3_simple_next(mail_pop3 *p)
 {
   int rc;
-  switch (p->op.kind) {
-  case POP3_OP_CONNECT:
-    return pop3_connect_next(p);
-  case POP3_OP_AUTH:
-    return pop3_login_next(p);
-  case POP3_OP_STAT:
-  case POP3_OP_LIST:
-  case POP3_OP_UIDL:
-  case POP3_OP_RSET:
-  case POP3_OP_NOOP:
-    if (p->op.phase)
-      return MAIL_OK;
-    p->op.phase = 1;
-    switch (p->cmd_kind) {
-    case POP3_CMD_STAT: rc = pop3_send(p, POP3_CMD_STAT, "STAT", NULL, 0, 0); break;
-    case POP3_CMD_LIST: rc = pop3_send(p, POP3_CMD_LIST, "LIST", NULL, 0, 0); break;
-    case POP3_CMD_UIDL: rc = pop3_send(p, POP3_CMD_UIDL, "UIDL", NULL, 0, 0); break;
-    case POP3_CMD_RSET: rc = pop3_send(p, POP3_CMD_RSET, "RSET", NULL, 0, 0); break;
-    case POP3_CMD_NOOP: rc = pop3_send(p, POP3_CMD_NOOP, "NOOP", NULL, 0, 0); break;
-    default: return MAIL_ERR_INTERNAL;
-    }
-    return rc ? rc : MAIL_ERR_AGAIN;
-  case POP3_OP_LIST_ONE:
-  case POP3_OP_UIDL_MANY:
-  case POP3_OP_UIDL_ONE:
-  case POP3_OP_RETR:
-  case POP3_OP_RETR_MANY:
-  case POP3_OP_TOP:
-  case POP3_OP_DELE:
-  case POP3_OP_DELE_MANY:
-    return batch_next(p);
-  case POP3_OP_QUIT:
-    if (p->op.phase)
-      return MAIL_OK;
-    p->op.phase = 1;
-    p->quit_sent_in_transaction = p->state == MAIL_POP3_STATE_TRANSACTION;
-    rc = pop3_send(p, POP3_CMD_QUIT, "QUIT", NULL, 0, 0);
-    if (rc)
-      return rc;
-    if (p->quit_sent_in_transaction)
-      pop3_set_state(p, MAIL_POP3_STATE_UPDATE);
-    return MAIL_ERR_AGAIN;
-  case POP3_OP_LEAVE:
-    return pop3_leave_next(p);
-  default:
-    return MAIL_ERR_INTERNAL;
+  if (p->op.phase)
+    return MAIL_OK;
+  p->op.phase = 1;
+  switch (p->cmd_kind) {
+  case POP3_CMD_STAT: rc = pop3_send(p, POP3_CMD_STAT, "STAT", NULL, 0, 0); break;
+  case POP3_CMD_LIST: rc = pop3_send(p, POP3_CMD_LIST, "LIST", NULL, 0, 0); break;
+  case POP3_CMD_UIDL: rc = pop3_send(p, POP3_CMD_UIDL, "UIDL", NULL, 0, 0); break;
+  case POP3_CMD_RSET: rc = pop3_send(p, POP3_CMD_RSET, "RSET", NULL, 0, 0); break;
+  case POP3_CMD_NOOP: rc = pop3_send(p, POP3_CMD_NOOP, "NOOP", NULL, 0, 0); break;
+  default: return MAIL_ERR_INTERNAL;
   }
+  return rc ? rc : MAIL_ERR_AGAIN;
+}
+
+int pop3_quit_next(mail_pop3 *p)
+{
+  if (p->op.phase)
+    return MAIL_OK;
+  p->op.phase = 1;
+  p->quit_sent_in_transaction = p->state == MAIL_POP3_STATE_TRANSACTION;
+  int rc = pop3_send(p, POP3_CMD_QUIT, "QUIT", NULL, 0, 0);
+  if (rc)
+    return rc;
+  if (p->quit_sent_in_transaction)
+    pop3_set_state(p, MAIL_POP3_STATE_UPDATE);
+  return MAIL_ERR_AGAIN;
 }
 
 static int add_uidl(mail_pop3 *p, const char *line, size_t len, uint32_t *msg_out)

@@ -184,11 +184,6 @@ int pop3_run(mail_pop3 *p, int op)
   return drive(p);
 }
 
-int pop3_op_is_batch(int op)
-{
-  return op >= POP3_OP_LIST_ONE && op <= POP3_OP_DELE_MANY;
-}
-
 int mail_pop3_get_state(const mail_pop3 *p)
 {
   return p ? p->state : MAIL_POP3_STATE_DISCONNECTED;
