@@ -1,9 +1,11 @@
 /* The shared SASL scenarios (see sasl_scenarios.h). */
 #include "sasl_scenarios.h"
 
+#include <check.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "config.h"
 
 const sasl_scenario sasl_scenarios[] = {
@@ -138,7 +140,10 @@ int sasl_scenario_run(const sasl_scenario *sc, const sasl_driver *d, void *run,
   return MAIL_ERR_INTERNAL;
 }
 
-int sasl_client_payload_in(const char *path, const char *text, char *out, size_t cap)
+/* 1 (and which in out) when a payload the client sends in the transcript
+ * at path shows up in text; 0 when none does, -1 when the file cannot be
+ * read. */
+static int client_payload_in(const char *path, const char *text, char *out, size_t cap)
 {
   char line[16384];
   FILE *f = fopen(path, "r");
@@ -167,4 +172,28 @@ int sasl_client_payload_in(const char *path, const char *text, char *out, size_t
   }
   fclose(f);
   return found;
+}
+
+void sasl_forbid_secrets(struct mail_test_alloc *ta)
+{
+  for (size_t k = 0; k < n_sasl_secrets; k++)
+    mail_test_alloc_forbid_str(ta, sasl_secrets[k]);
+}
+
+void sasl_assert_clean(const sasl_scenario *sc, mail_sasl *sasl, const char *trace,
+                       const char *err, const char *path)
+{
+  if (sc->mech) {
+    ck_assert_str_eq(mail_sasl_mechanism(sasl), sc->mech);
+    ck_assert_ptr_nonnull(strstr(trace, "AUTH ")); /* the trace did see the exchange */
+  }
+  for (size_t k = 0; k < n_sasl_secrets; k++) {
+    ck_assert_msg(strstr(trace, sasl_secrets[k]) == NULL, "%s: \"%s\" in the trace", sc->file,
+                  sasl_secrets[k]);
+    ck_assert_msg(!err || strstr(err, sasl_secrets[k]) == NULL, "%s: \"%s\" in the error",
+                  sc->file, sasl_secrets[k]);
+  }
+  char which[64];
+  ck_assert_msg(client_payload_in(path, trace, which, sizeof which) == 0,
+                "%s: client payload %s... in the trace", sc->file, which);
 }

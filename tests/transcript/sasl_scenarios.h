@@ -31,8 +31,9 @@
 /*
  * What a protocol driver defines over its own table `scenarios[]` (of its
  * type `scenario`: file, fn, expect) followed by the shared SASL table,
- * played by its function sasl_fn: NOWN, NSCN, scenario_at(i) and
- * find(file) (a Check failure when no scenario plays file).
+ * played by its function sasl_fn: NOWN, scn_count(), scenario_at(i),
+ * find(file) (a Check failure when no scenario plays file) and
+ * scn_played(user, name), for mail_transcript_dir_check().
  */
 #define SCN_DRIVER_TABLE(sasl_fn)                                   \
   enum { NOWN = sizeof scenarios / sizeof scenarios[0] };           \
@@ -55,6 +56,15 @@
         return scenario_at(i);                                      \
     ck_abort_msg("no scenario %s", file);                           \
     return scenario_at(0);                                          \
+  }                                                                 \
+  static int scn_played(void *user, const char *name)               \
+  {                                                                 \
+    for (size_t i = 0; i < scn_count(); i++)                        \
+      if (!strcmp(scenario_at(i).file, name))                       \
+        return 1;                                                   \
+    /* scenarios compiled out with their feature */                 \
+    return !strcmp(name, "sasl_scram_nonascii.txt") ||              \
+           !strcmp(name, "idna_alabel.txt");                        \
   }
 
 /* What a scenario sets up before it logs in. */
@@ -115,10 +125,16 @@ int sasl_scenario_run(const sasl_scenario *sc, const sasl_driver *d, void *run,
 extern const char *const sasl_secrets[];
 extern const size_t n_sasl_secrets;
 
-/* 1 (and which, escaped, in out) when a base64 payload the client sends in
- * transcript path (the argument of "AUTH mech <ir>" or a whole response
- * line, 8 characters or more) shows up in text; 0 when none does, -1 when
- * the file cannot be read. */
-int sasl_client_payload_in(const char *path, const char *text, char *out, size_t cap);
+/* Register every sasl_secrets[] string on ta (freed memory is scanned). */
+struct mail_test_alloc;
+void sasl_forbid_secrets(struct mail_test_alloc *ta);
+
+/* Check assertions after scenario sc ran on the transcript at path: the
+ * mechanism that ran last (and trace shows an AUTH), and no secret in the
+ * trace text (both directions) or the error text err, nor any base64
+ * payload the client sends in the transcript (the argument of "AUTH mech
+ * <ir>" or a whole response line). */
+void sasl_assert_clean(const sasl_scenario *sc, mail_sasl *sasl, const char *trace,
+                       const char *err, const char *path);
 
 #endif
