@@ -347,8 +347,11 @@ static uint32_t find_message(mail_pop3 *p, const char *token, char *uid, size_t 
     char ucopy[80];
     snprintf(ucopy, sizeof ucopy, "%s", u);
     sink s = {0};
-    ck_assert_int_eq(mail_pop3_top(p, msg, 0, to_sink, &s), MAIL_OK);
-    int hit = s.data && memmem(s.data, s.len, token, strlen(token)) != NULL;
+    /* integration-smtp removes its messages from bob's maildir while this
+     * runs: one removed since login is refused, and is not ours. */
+    int rc = mail_pop3_top(p, msg, 0, to_sink, &s);
+    ck_assert_msg(rc == MAIL_OK || rc == MAIL_ERR_SERVER, "TOP %u: %s", msg, mail_strerror(rc));
+    int hit = rc == MAIL_OK && s.data && memmem(s.data, s.len, token, strlen(token)) != NULL;
     free(s.data);
     if (hit) {
       snprintf(uid, uid_cap, "%s", ucopy);
@@ -483,27 +486,6 @@ START_TEST(test_smtp_to_pop3)
 }
 END_TEST
 
-/* RSET before QUIT: a DELE is undone and nothing is removed. */
-START_TEST(test_rset_keeps)
-{
-  mail_pop3 *p = open_session("localhost", 0, "alice", mail_test_env("MAIL_TEST_PASS1"), NULL);
-  uint32_t count = 0;
-  ck_assert_int_eq(mail_pop3_stat(p, &count, NULL), MAIL_OK);
-  if (count) {
-    ck_assert_int_eq(mail_pop3_dele(p, count), MAIL_OK);
-    ck_assert_int_eq(mail_pop3_rset(p), MAIL_OK);
-  }
-  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
-  mail_pop3_free(p);
-  p = open_session("localhost", 1, "alice", mail_test_env("MAIL_TEST_PASS1"), NULL);
-  uint32_t again = 0;
-  ck_assert_int_eq(mail_pop3_stat(p, &again, NULL), MAIL_OK);
-  ck_assert_uint_ge(again, count);
-  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
-  mail_pop3_free(p);
-}
-END_TEST
-
 /* Event-loop use over a real socket and TLS: every call may return
  * MAIL_ERR_AGAIN; the caller polls the fd and calls the same function. */
 static void wait_ready(mail_pop3 *p)
@@ -549,6 +531,44 @@ static uint32_t find_own(mail_pop3 *p, uint32_t count, const char *token)
   }
   return 0;
 }
+
+/* RSET before QUIT: a DELE is undone and nothing is removed. The message
+ * is the test's own: others in alice's mailbox come and go meanwhile. */
+START_TEST(test_rset_keeps)
+{
+  char token[64];
+  snprintf(token, sizeof token, "pop3-rset-%ld-%d", (long)time(NULL), (int)getpid());
+  deliver_to_alice(token);
+  mail_pop3 *p = open_session("localhost", 0, "alice", mail_test_env("MAIL_TEST_PASS1"), NULL);
+  uint32_t count = 0;
+  ck_assert_int_eq(mail_pop3_stat(p, &count, NULL), MAIL_OK);
+  uint32_t n = find_own(p, count, token);
+  ck_assert_uint_ne(n, 0);
+  char uid[80];
+  ck_assert_int_eq(mail_pop3_uidl_one(p, n, uid, sizeof uid), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_dele(p, n), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_rset(p), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
+  mail_pop3_free(p);
+  /* Still there after the QUIT; then taken away for good. */
+  p = open_session("localhost", 1, "alice", mail_test_env("MAIL_TEST_PASS1"), NULL);
+  ck_assert_int_eq(mail_pop3_uidl(p), MAIL_OK);
+  uint32_t again = 0;
+  for (size_t i = 0; i < mail_pop3_uidl_count(p) && !again; i++) {
+    uint32_t msg;
+    const char *u;
+    ck_assert_int_eq(mail_pop3_uidl_at(p, i, &msg, &u), MAIL_OK);
+    if (!strcmp(u, uid))
+      again = msg;
+  }
+  ck_assert_msg(again != 0, "the message was removed despite RSET");
+  ck_assert_int_eq(mail_pop3_dele(p, again), MAIL_OK);
+  int committed = 0;
+  ck_assert_int_eq(mail_pop3_quit(p, &committed), MAIL_OK);
+  ck_assert_int_eq(committed, 1);
+  mail_pop3_free(p);
+}
+END_TEST
 
 /* Event-loop RETR over STARTTLS in alice's shared mailbox, whose other
  * messages come and go as other programs deliver and remove theirs: the
