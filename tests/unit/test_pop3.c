@@ -52,6 +52,17 @@ static mail_pop3 *logged_in(mail_transcript *t)
   return p;
 }
 
+/* A session over t driven event-loop style: non-blocking, every read and
+ * write blocking once first; USER/PASS "alice"/"pw". */
+static mail_pop3 *event_loop_session(mail_transcript *t)
+{
+  mail_transcript_set_auto_again(t, 1);
+  mail_pop3 *p = session(t, NULL);
+  mail_conn_set_nonblocking(mail_pop3_conn(p), 1);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "pw"), MAIL_OK);
+  return p;
+}
+
 typedef struct body {
   char data[65536];
   size_t len;
@@ -690,10 +701,7 @@ END_TEST
 START_TEST(test_retr_expunged_event_loop)
 {
   mail_transcript *t = load("retr_expunged.txt");
-  mail_transcript_set_auto_again(t, 1);
-  mail_pop3 *p = session(t, NULL);
-  mail_conn_set_nonblocking(mail_pop3_conn(p), 1);
-  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "pw"), MAIL_OK);
+  mail_pop3 *p = event_loop_session(t);
   int rc;
   EVENT_LOOP(rc, mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS));
   ck_assert_int_eq(rc, MAIL_OK);
@@ -1361,10 +1369,7 @@ END_TEST
 START_TEST(test_event_loop)
 {
   mail_transcript *t = load("transaction.txt");
-  mail_transcript_set_auto_again(t, 1);
-  mail_pop3 *p = session(t, NULL);
-  mail_conn_set_nonblocking(mail_pop3_conn(p), 1);
-  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "pw"), MAIL_OK);
+  mail_pop3 *p = event_loop_session(t);
   int rc, rounds = 0;
   while ((rc = mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS)) == MAIL_ERR_AGAIN)
     ck_assert_int_lt(++rounds, 1000);
