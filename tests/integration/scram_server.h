@@ -24,8 +24,18 @@ typedef struct scram_server {
 /* The tests/ directory: $MAIL_TEST_SRCDIR or MAIL_SRCDIR "/tests". */
 const char *scram_server_srcdir(void);
 
-/* 0 when /usr/bin/python3 can import OpenSSL. */
-int scram_server_usable(void);
+/* 0 when /usr/bin/python3 can import OpenSSL; else the exit status a
+ * test's main() returns: 77 (skip), or failure when
+ * MAIL_TEST_REQUIRE_SERVERS=1 (a message says why). */
+int scram_server_check(void);
+
+/* A trace hook's whole output, NUL-terminated (cut at the size). */
+typedef struct trace_log {
+  char text[65536];
+  size_t len;
+} trace_log;
+void trace_log_clear(trace_log *t);
+void trace_log_fn(void *user, int dir, const char *data, size_t len);
 
 /* Start scram_server.py --cert/--key (tests/data/tls) plus extra
  * (NULL-terminated) and wait for its port. */

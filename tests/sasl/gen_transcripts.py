@@ -336,13 +336,19 @@ def second_nonce():
     return "".join(NONCE_CHARS[b & 63] for b in fixed_random(64)[32:])
 
 
-def plus_refused_at_final(p, password=PASSWORD, cyrus=True):
-    """A -PLUS exchange with tls-exporter refused after client-final."""
-    first, sfirst, final, _ = scram("sha256", password, "p=tls-exporter,,", cb_data(1),
-                                    client_nonce())
-    p.auth("SCRAM-SHA-256-PLUS", first)
+def scram_attempt(p, mech, gs2, cbind, cnonce, password=PASSWORD):
+    """SCRAM-SHA-256 up to the client-final message; returns server-final."""
+    first, sfirst, final, sfinal = scram("sha256", password, gs2, cbind, cnonce)
+    p.auth(mech, first)
     p.chal(sfirst)
     p.resp(final)
+    return sfinal
+
+
+def plus_refused_at_final(p, password=PASSWORD, cyrus=True):
+    """A -PLUS exchange with tls-exporter refused after client-final."""
+    scram_attempt(p, "SCRAM-SHA-256-PLUS", "p=tls-exporter,,", cb_data(1), client_nonce(),
+                  password)
     if cyrus:
         p.cyrus_fail()
     else:
@@ -355,11 +361,7 @@ def sc_scram_plus_downgrade(p):
     # without binding, gs2 "n" (not "y": the server did advertise -PLUS).
     p.prelude("SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN")
     plus_refused_at_final(p)
-    first, sfirst, final, sfinal = scram("sha256", PASSWORD, "n,,", b"", second_nonce())
-    p.auth("SCRAM-SHA-256", first)
-    p.chal(sfirst)
-    p.resp(final)
-    p.chal(sfinal)
+    p.chal(scram_attempt(p, "SCRAM-SHA-256", "n,,", b"", second_nonce()))
     p.resp(b"")
     p.ok()
 
@@ -376,10 +378,7 @@ def sc_scram_plus_wrong_password(p):
     # with binding and once in the downgrade retry. No third attempt.
     p.prelude("SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN")
     plus_refused_at_final(p, "wrong-pw", cyrus=False)
-    first, sfirst, final, _ = scram("sha256", "wrong-pw", "n,,", b"", second_nonce())
-    p.auth("SCRAM-SHA-256", first)
-    p.chal(sfirst)
-    p.resp(final)
+    scram_attempt(p, "SCRAM-SHA-256", "n,,", b"", second_nonce(), "wrong-pw")
     p.fail()
     p.noop()
 

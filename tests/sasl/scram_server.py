@@ -137,7 +137,14 @@ def cb_data(conn, cb_type):
 
 
 class Dialect:
-    """How one protocol frames the exchange (the line protocol)."""
+    """How one protocol frames the exchange: the line protocol here; the
+    subclasses change only the texts and their own commands."""
+
+    CHALLENGE = "+ "            # prefix of a challenge
+    SUCCESS = None              # success reply; None: "OK <final data>"
+    FAILURE = "NO %s"
+    UNSUPPORTED = "BAD unsupported"
+    ABORTED = "NO aborted"
 
     def __init__(self, io, args):
         self.io = io
@@ -146,141 +153,104 @@ class Dialect:
     def greet(self):
         self.io.write("* MECHS " + self.args.advertise)
 
+    def command(self, verb, tls):
+        """Answer a command other than AUTH; False when it ends the session."""
+        return False
+
     def auth_command(self):
         """The next AUTH command's words, or None when the client is done."""
-        try:
-            line = self.io.read()
-        except EOFError:
-            return None
-        return line.split(" ")
+        while True:
+            try:
+                line = self.io.read()
+            except EOFError:
+                return None
+            words = line.split(" ")
+            if words[0].upper() == "AUTH" or self.SUCCESS is None:
+                return words
+            if not self.command(words[0].upper(), True):
+                return None
 
     def challenge(self, b64):
-        self.io.write("+ " + b64)
+        self.io.write(self.CHALLENGE + b64)
 
     def read_response(self):
         return self.io.read()
 
     def success(self, final_b64):
-        if self.args.final_in_continuation:
-            self.io.write("+ " + final_b64)
-            line = self.io.read()
-            if line != "":
-                return "NO client refused our signature (%s)" % line
-            self.io.write("OK")
-            return "OK"
-        self.io.write("OK " + final_b64)
-        return "OK " + final_b64
+        if self.SUCCESS is None and not self.args.final_in_continuation:
+            self.io.write("OK " + final_b64)
+            return "OK " + final_b64
+        # The server-final message in a continuation, answered empty.
+        self.challenge(final_b64)
+        line = self.io.read()
+        if line != "":
+            return "NO client refused our signature (%s)" % line
+        self.io.write(self.SUCCESS or "OK")
+        return "OK"
 
     def failure(self, reason):
-        self.io.write("NO " + reason)
+        self.io.write(self.FAILURE % reason)
 
     def unsupported(self):
-        self.io.write("BAD unsupported")
+        self.io.write(self.UNSUPPORTED)
 
     def aborted(self):
-        self.io.write("NO aborted")
+        self.io.write(self.ABORTED)
 
 
 class Smtp(Dialect):
+    CHALLENGE = "334 "
+    SUCCESS = "235 2.7.0 Authentication successful"
+    FAILURE = "535 5.7.8 Authentication credentials invalid (%s)"
+    UNSUPPORTED = "504 5.5.4 Unrecognized authentication type"
+    ABORTED = "501 5.7.0 Authentication aborted"
+    UPGRADE = ("STARTTLS", "220 2.0.0 Ready to start TLS")
+    UNKNOWN = "502 5.5.2 Unknown command"
+
     def greet(self):
         self.io.write("220 scram.test ESMTP")
 
-    def ehlo(self, tls):
-        ext = ["STARTTLS"] if not tls else ["AUTH " + self.args.advertise]
-        lines = ["scram.test", "ENHANCEDSTATUSCODES"] + ext
-        for i, text in enumerate(lines):
-            self.io.write("250%s%s" % (" " if i == len(lines) - 1 else "-", text))
-
-    def auth_command(self):
-        while True:
-            try:
-                line = self.io.read()
-            except EOFError:
-                return None
-            verb = line.split(" ")[0].upper()
-            if verb == "EHLO":
-                self.ehlo(True)
-            elif verb == "AUTH":
-                return line.split(" ")
-            elif verb == "QUIT":
-                self.io.write("221 2.0.0 Bye")
-                return None
-            elif verb in ("NOOP", "RSET"):
-                self.io.write("250 2.0.0 Ok")
-            else:
-                self.io.write("502 5.5.2 Unknown command")
-
-    def challenge(self, b64):
-        self.io.write("334 " + b64)
-
-    def success(self, final_b64):
-        self.io.write("334 " + final_b64)
-        line = self.io.read()
-        if line != "":
-            self.io.write("501 5.7.0 Authentication aborted")
-            return "NO client refused our signature (%s)" % line
-        self.io.write("235 2.7.0 Authentication successful")
-        return "OK"
-
-    def failure(self, reason):
-        self.io.write("535 5.7.8 Authentication credentials invalid (%s)" % reason)
-
-    def unsupported(self):
-        self.io.write("504 5.5.4 Unrecognized authentication type")
-
-    def aborted(self):
-        self.io.write("501 5.7.0 Authentication aborted")
+    def command(self, verb, tls):
+        if verb == "EHLO":
+            ext = ["AUTH " + self.args.advertise] if tls else ["STARTTLS"]
+            lines = ["scram.test", "ENHANCEDSTATUSCODES"] + ext
+            for i, text in enumerate(lines):
+                self.io.write("250%s%s" % (" " if i == len(lines) - 1 else "-", text))
+        elif verb in ("NOOP", "RSET"):
+            self.io.write("250 2.0.0 Ok")
+        elif verb == "QUIT":
+            self.io.write("221 2.0.0 Bye")
+            return False
+        else:
+            self.io.write(self.UNKNOWN)
+        return True
 
 
 class Pop3(Dialect):
+    SUCCESS = "+OK Logged in."
+    # What Cyrus pop3d says when its SASL library refuses the exchange.
+    FAILURE = "-ERR [AUTH] authenticating: %s"
+    UNSUPPORTED = "-ERR Unsupported authentication mechanism."
+    ABORTED = "-ERR [AUTH] Authentication aborted."
+    UPGRADE = ("STLS", "+OK Begin TLS negotiation")
+    UNKNOWN = "-ERR unknown command"
+
     def greet(self):
         self.io.write("+OK scram.test ready")
 
-    def capa(self, tls):
-        self.io.write("+OK")
-        if not tls:
-            self.io.write("STLS")
+    def command(self, verb, tls):
+        if verb == "CAPA":
+            self.io.write("+OK")
+            self.io.write("SASL " + self.args.advertise if tls else "STLS")
+            self.io.write("RESP-CODES")
+            self.io.write("AUTH-RESP-CODE")
+            self.io.write(".")
+        elif verb == "QUIT":
+            self.io.write("+OK bye")
+            return False
         else:
-            self.io.write("SASL " + self.args.advertise)
-        self.io.write("RESP-CODES")
-        self.io.write("AUTH-RESP-CODE")
-        self.io.write(".")
-
-    def auth_command(self):
-        while True:
-            try:
-                line = self.io.read()
-            except EOFError:
-                return None
-            verb = line.split(" ")[0].upper()
-            if verb == "CAPA":
-                self.capa(True)
-            elif verb == "AUTH":
-                return line.split(" ")
-            elif verb == "QUIT":
-                self.io.write("+OK bye")
-                return None
-            else:
-                self.io.write("-ERR unknown command")
-
-    def success(self, final_b64):
-        self.io.write("+ " + final_b64)
-        line = self.io.read()
-        if line != "":
-            self.io.write("-ERR [AUTH] aborted")
-            return "NO client refused our signature (%s)" % line
-        self.io.write("+OK Logged in.")
-        return "OK"
-
-    def failure(self, reason):
-        # What Cyrus pop3d says when its SASL library refuses the exchange.
-        self.io.write("-ERR [AUTH] authenticating: %s" % reason)
-
-    def unsupported(self):
-        self.io.write("-ERR Unsupported authentication mechanism.")
-
-    def aborted(self):
-        self.io.write("-ERR [AUTH] Authentication aborted.")
+            self.io.write(self.UNKNOWN)
+        return True
 
 
 def scram(d, conn, args, mech, first):
@@ -372,42 +342,35 @@ def one_exchange(d, conn, args, words):
     first = base64.b64decode(first, validate=True).decode()
     flag = first.split(",", 1)[0]
     result = scram(d, conn, args, mech, first)
-    if result == "NO aborted":
+    if result == "NO aborted" or result.startswith("NO client refused"):
         d.aborted()
     elif result.startswith("NO "):
         d.failure(result[3:])
     return mech, flag, result
 
 
-def starttls(io, d, args, sock, ctx):
+def starttls(d, sock, ctx):
     """The plain part of an smtp/pop3 session up to the TLS handshake."""
     d.greet()
     while True:
-        line = io.read()
-        verb = line.split(" ")[0].upper()
-        if args.proto == "smtp" and verb == "EHLO":
-            d.ehlo(False)
-        elif args.proto == "pop3" and verb == "CAPA":
-            d.capa(False)
-        elif verb in ("STARTTLS", "STLS"):
-            if io.buf:
+        verb = d.io.read().split(" ")[0].upper()
+        if verb == d.UPGRADE[0]:
+            if d.io.buf:
                 raise ValueError("bytes after STARTTLS")  # injection
-            io.write("220 2.0.0 Ready to start TLS" if args.proto == "smtp"
-                     else "+OK Begin TLS negotiation")
+            d.io.write(d.UPGRADE[1])
             conn = SSL.Connection(ctx, sock)
             conn.set_accept_state()
             conn.do_handshake()
             return conn
-        else:
-            io.write("502 5.5.2 Unknown command" if args.proto == "smtp"
-                     else "-ERR unknown command")
+        if not d.command(verb, False):
+            raise EOFError
 
 
 def serve(sock, ctx, args):
     """One connection; returns the results of its exchanges."""
     dialect = {"line": Dialect, "smtp": Smtp, "pop3": Pop3}[args.proto]
     if args.starttls and args.proto != "line":
-        conn = starttls(Lines(sock), dialect(Lines(sock), args), args, sock, ctx)
+        conn = starttls(dialect(Lines(sock), args), sock, ctx)
         d = dialect(Lines(conn), args)
     else:
         conn = SSL.Connection(ctx, sock)
