@@ -204,6 +204,10 @@ START_TEST(tls13_exporter)
   ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_EXPORTER);
   ck_assert_int_eq(strncmp(o.server_result, "OK", 2), 0);
   ck_assert_ptr_nonnull(strstr(o.trace, "AUTH SCRAM-SHA-256-PLUS [redacted]"));
+  /* tls-unique preferred: TLS 1.3 has none, the next type is used. */
+  o = run(ARGS("--tls", "1.3"), "alice", "alice-pw-1", MAIL_CB_TLS_UNIQUE);
+  ASSERT_OK(o);
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_EXPORTER);
 }
 END_TEST
 
@@ -236,6 +240,10 @@ END_TEST
 
 START_TEST(tls12_exporter_preferred)
 {
+  /* tls-unique preferred explicitly: the same as the default here. */
+  outcome u = run(ARGS("--tls", "1.2"), "alice", "alice-pw-1", MAIL_CB_TLS_UNIQUE);
+  ASSERT_OK(u);
+  ck_assert_int_eq(u.cb_type, MAIL_CB_TLS_UNIQUE);
   outcome o = run(ARGS("--tls", "1.2"), "alice", "alice-pw-1", MAIL_CB_TLS_EXPORTER);
   ASSERT_OK(o);
   ck_assert_int_eq(o.exporter_rc, MAIL_OK);

@@ -885,6 +885,21 @@ START_TEST(public_plus_downgrade)
 }
 END_TEST
 
+START_TEST(queue_arguments)
+{
+  mail_conn *c = NULL;
+  ck_assert_int_eq(mail_conn_new(&c, NULL), MAIL_OK);
+  mail_sasl_msg cmd = {"PLAIN", "AHUAcA==", 8}, line = {NULL, "AHUAcA==", 8}, none = {NULL, NULL, 0};
+  ck_assert_int_eq(mail_sasl_queue(NULL, "AUTH", MAIL_SASL_SEND_COMMAND, &cmd), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, NULL, MAIL_SASL_SEND_COMMAND, &cmd), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, "AUTH", MAIL_SASL_SEND_COMMAND, &line), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, "AUTH", MAIL_SASL_SEND_LINE, &none), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, "AUTH", 0, &cmd), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, "AUTH", MAIL_SASL_SEND_LINE, NULL), MAIL_ERR_INVALID);
+  mail_conn_free(c);
+}
+END_TEST
+
 START_TEST(channel_binding_preference_values)
 {
   mail_sasl *s = new_sasl(NULL, NULL);
@@ -1399,6 +1414,7 @@ static Suite *sasl_suite(void)
   tcase_add_test(t, proto_plus_downgrade_new_connection);
   tcase_add_test(t, public_plus_downgrade);
   tcase_add_test(t, channel_binding_preference_values);
+  tcase_add_test(t, queue_arguments);
   suite_add_tcase(s, t);
   t = tcase_create("secrets");
   tcase_add_test(t, secrets_never_left_in_freed_memory);
