@@ -202,7 +202,14 @@ MAIL_EXTERN int mail_pop3_connect_url(mail_pop3 *p, const char *url);
  * AUTHORIZATION), the SASL engine's errors, and fatal errors. A -ERR to
  * the AUTH command itself that names the mechanism as unsupported (no
  * response code, e.g. "Unsupported authentication mechanism") makes the
- * next usable mechanism go out; any other -ERR ends the login.
+ * next usable mechanism go out; any other -ERR ends the login, except
+ * that a refused SCRAM-*-PLUS login (no response code or [AUTH]) on a
+ * verified connection is retried once on the same connection without
+ * channel binding (a downgrade, see
+ * mail_sasl_set_allow_channel_binding_downgrade() on mail_pop3_sasl()):
+ * a wrong password then costs two failed attempts. The trace shows the
+ * mechanism, the credentials redacted ("C: AUTH SCRAM-SHA-256-PLUS
+ * [redacted]", continuation lines "C: [redacted]").
  */
 MAIL_EXTERN int mail_pop3_auth(mail_pop3 *p);
 

@@ -189,8 +189,13 @@ MAIL_EXTERN int mail_smtp_connect_unix(mail_smtp *s, const char *path);
 
 /**
  * Authenticate with the strongest mechanism the server offers after TLS
- * and the SASL settings allow. Every AUTH line goes out as a secret
- * (redacted in the trace, wiped from buffers). Errors: MAIL_ERR_UNSUPPORTED
+ * and the SASL settings allow. What the SASL engine sends goes out as a
+ * secret (redacted in the trace, wiped from buffers); the trace shows the
+ * mechanism ("C: AUTH SCRAM-SHA-256-PLUS [redacted]"). A refused
+ * SCRAM-*-PLUS login on a verified connection is retried once on the same
+ * connection without channel binding (a downgrade, see
+ * mail_sasl_set_allow_channel_binding_downgrade() on mail_smtp_sasl()):
+ * a wrong password then costs two failed attempts. Errors: MAIL_ERR_UNSUPPORTED
  * (no AUTH offered), MAIL_ERR_NO_MECHANISM, MAIL_ERR_INSECURE (only a
  * cleartext mechanism would do on an unprotected link), MAIL_ERR_AUTH
  * (535, credentials refused), MAIL_ERR_SASL_SERVER (the server failed

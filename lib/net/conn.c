@@ -1360,7 +1360,8 @@ int mail_conn_channel_binding(const mail_conn *c, int type, unsigned char *out, 
   if (!c || !len || (!out && cap))
     return MAIL_ERR_INVALID;
   *len = 0;
-  if (type != MAIL_CB_TLS_EXPORTER && type != MAIL_CB_TLS_SERVER_END_POINT)
+  if (type != MAIL_CB_TLS_EXPORTER && type != MAIL_CB_TLS_SERVER_END_POINT &&
+      type != MAIL_CB_TLS_UNIQUE)
     return MAIL_ERR_INVALID;
   if (c->state != ST_OPEN || c->handshake_pending)
     return MAIL_ERR_UNSUPPORTED;

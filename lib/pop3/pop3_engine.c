@@ -67,6 +67,18 @@ int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int sec
   return MAIL_OK;
 }
 
+int pop3_send_sasl(mail_pop3 *p, int what, const mail_sasl_msg *m)
+{
+  mail_cmd c = {CMD_AUTH, 0, (uint32_t)p->next, 0, NULL};
+  int rc = mail_cmdq_push(&p->q, &c);
+  if (rc)
+    return rc == MAIL_ERR_LIMIT ? MAIL_ERR_INTERNAL : rc;
+  rc = mail_sasl_queue(p->conn, "AUTH", what, m);
+  if (rc) /* part of a line may be queued: the stream is unusable */
+    return broken(p, rc, "cannot queue a command");
+  return MAIL_OK;
+}
+
 int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines)
 {
   char arg[32];

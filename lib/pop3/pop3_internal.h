@@ -20,6 +20,7 @@
 #include "core/cmdq.h"
 #include "core/conn_internal.h"
 #include "parse/pop3_reply.h"
+#include "sasl/sasl_internal.h"
 
 /* Commands (mail_cmd.kind). */
 enum {
@@ -146,6 +147,9 @@ void pop3_set_state(mail_pop3 *p, int state);
  * MAIL_ERR_INVALID, with nothing queued, when arg holds CR, LF or NUL. */
 int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int secret,
               uint32_t msg);
+/* Queue what the SASL engine asked for (mail_sasl_queue: "AUTH mech
+ * [redacted]" or a response line) and its CMD_AUTH queue entry. */
+int pop3_send_sasl(mail_pop3 *p, int what, const mail_sasl_msg *m);
 /* "word msg" ("TOP msg lines" for CMD_TOP). */
 int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines);
 

@@ -216,19 +216,7 @@ static int on_starttls(mail_smtp *s, const mail_smtp_reply *r)
 
 int smtp_send_auth(mail_smtp *s, int rc, const mail_sasl_msg *m)
 {
-  int q;
-  if (rc == MAIL_SASL_SEND_COMMAND) {
-    q = mail_conn_sendf(s->conn, "AUTH %s", m->mech);
-    if (!q && m->data) {
-      q = mail_conn_send(s->conn, " ", 1);
-      if (!q)
-        q = mail_conn_send_secret(s->conn, m->data, m->len);
-    }
-  } else {
-    q = mail_conn_send_secret(s->conn, m->data, m->len);
-  }
-  if (!q)
-    q = mail_conn_send(s->conn, "\r\n", 2);
+  int q = mail_sasl_queue(s->conn, "AUTH", rc, m);
   return q ? q : smtp_push(s, CMD_AUTH, 0, 0);
 }
 

@@ -916,6 +916,19 @@ START_TEST(user_transport_tls)
                    MAIL_OK);
   ck_assert_uint_eq(len, 4);
   ck_assert_int_eq(memcmp(cb, "endp", 4), 0);
+  /* tls-unique is asked of version 2 transports only: this callback
+   * predates it and would answer with another type's data. */
+  ck_assert_int_eq(mail_conn_channel_binding(c, MAIL_CB_TLS_UNIQUE, cb, sizeof cb, &len), MAIL_OK);
+  mail_conn_free(c);
+  mail_transport_ops v1 = ops_tls;
+  v1.version = 1;
+  ck_assert_int_eq(mail_conn_new(&c, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_conn_set_transport(c, &v1, &f), MAIL_OK);
+  ck_assert_int_eq(mail_conn_connect(c, "10.0.0.1", 993, 1), MAIL_OK);
+  ck_assert_int_eq(mail_conn_channel_binding(c, MAIL_CB_TLS_UNIQUE, cb, sizeof cb, &len),
+                   MAIL_ERR_UNSUPPORTED);
+  ck_assert_int_eq(mail_conn_channel_binding(c, MAIL_CB_TLS_EXPORTER, cb, sizeof cb, &len), MAIL_OK);
+  ck_assert_int_eq(mail_conn_channel_binding(c, 4, cb, sizeof cb, &len), MAIL_ERR_INVALID);
   /* TLS facts that only the OpenSSL layer has are absent, not made up. */
   ck_assert_ptr_null(mail_conn_tls_version(c));
   eng e;

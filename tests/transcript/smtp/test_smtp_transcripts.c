@@ -554,6 +554,16 @@ static int scn_sasl_endpoint(run *r)
   return scn_sasl_alice(r);
 }
 
+static int scn_sasl_no_downgrade(run *r)
+{
+  TRY(mail_sasl_set_allow_channel_binding_downgrade(mail_smtp_sasl(r->s), 0));
+  TRY(mail_smtp_set_auth(r->s, "alice", "alice-pw-1"));
+  r->rc_first = tls_auth(r);
+  if (r->rc_first != MAIL_ERR_AUTH)
+    return r->rc_first;
+  return DO(r, mail_smtp_noop(r->s));
+}
+
 static int scn_sasl_nonascii(run *r)
 {
   TRY(mail_smtp_set_auth(r->s, "cedric", NONASCII_PASS));
@@ -678,6 +688,10 @@ static const scenario scenarios[] = {
   {"sasl_scram_sha256.txt", scn_sasl_alice, MAIL_OK},
   {"sasl_scram_sha256_plus.txt", scn_sasl_alice, MAIL_OK},
   {"sasl_scram_sha1_plus.txt", scn_sasl_endpoint, MAIL_OK},
+  {"sasl_scram_sha256_plus_tls_unique.txt", scn_sasl_alice, MAIL_OK},
+  {"sasl_scram_plus_downgrade.txt", scn_sasl_alice, MAIL_OK},
+  {"sasl_scram_plus_no_downgrade.txt", scn_sasl_no_downgrade, MAIL_OK},
+  {"sasl_scram_plus_wrong_password.txt", scn_sasl_wrong_then_noop, MAIL_OK},
   {"sasl_scram_bad_signature.txt", scn_sasl_alice, MAIL_ERR_SASL_SERVER},
 #if MAIL_WITH_SASLPREP
   {"sasl_scram_nonascii.txt", scn_sasl_nonascii, MAIL_OK},
@@ -792,6 +806,10 @@ static const struct {
   {"sasl_scram_sha256.txt", "SCRAM-SHA-256"},
   {"sasl_scram_sha256_plus.txt", "SCRAM-SHA-256-PLUS"},
   {"sasl_scram_sha1_plus.txt", "SCRAM-SHA-1-PLUS"},
+  {"sasl_scram_sha256_plus_tls_unique.txt", "SCRAM-SHA-256-PLUS"},
+  {"sasl_scram_plus_downgrade.txt", "SCRAM-SHA-256"},
+  {"sasl_scram_plus_no_downgrade.txt", "SCRAM-SHA-256-PLUS"},
+  {"sasl_scram_plus_wrong_password.txt", "SCRAM-SHA-256"},
   {"sasl_scram_bad_signature.txt", "SCRAM-SHA-256"},
 #if MAIL_WITH_SASLPREP
   {"sasl_scram_nonascii.txt", "SCRAM-SHA-256"},
@@ -825,10 +843,16 @@ static void assert_no_client_payload(const char *file, const char *text)
       continue;
     *end = '\0';
     if (!strncmp(p, "AUTH ", 5)) {
-      p = strchr(p + 5, ' ');
-      if (!p)
+      char *sp = strchr(p + 5, ' ');
+      if (!sp)
         continue;
-      p++;
+      /* The mechanism shows, only the credentials are redacted. */
+      char want[64];
+      snprintf(want, sizeof want, "AUTH %.*s [redacted]", (int)(sp - p - 5), p + 5);
+      ck_assert_msg(strstr(text, want) != NULL, "%s: no \"%s\" in the trace", file, want);
+      p = sp + 1;
+    } else if (strlen(p) >= 8 && strncmp(p, "EHLO ", 5)) {
+      ck_assert_msg(strstr(text, "[redacted]") != NULL, "%s: a response line shown", file);
     }
     if (strlen(p) < 8 || !strncmp(p, "EHLO ", 5))
       continue;
