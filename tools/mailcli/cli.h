@@ -99,6 +99,8 @@ int cli_url_is(const char *url, const char *scheme);
 void cli_trace_install(mail_conn *conn);
 /* Print what is left of partial lines (at the end of a session). */
 void cli_trace_flush(void);
+/* A "* " note of mailcli's own in the trace (only with --trace). */
+void cli_trace_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- progress.c ---- */
 /* A progress bar on stderr for transfers over 1 MB, only when stderr is a

@@ -162,8 +162,6 @@ int cli_parse_global(int argc, char **argv, cli_options *o, cli_args *rest)
   }
   if ((o->password_env != NULL) + (o->password_file != NULL) > 1)
     return cli_usage_error("--password-env and --password-file exclude each other");
-  if ((o->password_env || o->password_file) && !o->user)
-    return cli_usage_error("a password needs --user");
   return EXIT_OK;
 }
 

@@ -96,5 +96,9 @@ int cli_pop3_login(const cli_options *o, const cli_secrets *sec, mail_pop3 *p, c
   }
   if (rc == MAIL_ERR_SERVER)
     rc = MAIL_ERR_AUTH; /* the login was refused, whatever the reason */
-  return rc ? cli_pop3_fail(p, rc, "login") : EXIT_OK;
+  if (rc)
+    return cli_pop3_fail(p, rc, "login");
+  const char *mech = mail_sasl_mechanism(sasl);
+  cli_trace_note("authenticated with %s", mech ? mech : "USER/PASS or APOP");
+  return EXIT_OK;
 }

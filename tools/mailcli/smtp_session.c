@@ -17,6 +17,8 @@ int cli_smtp_new(const cli_options *o, const cli_secrets *sec, const char *url, 
   int implicit = cli_url_is(url, "smtps");
   if (security < 0 && (security = cli_security_for(o, url, implicit, 1)) < 0)
     return EXIT_USAGE;
+  if (sec->password && !o->user)
+    return cli_usage_error("a password needs --user");
   if (mail_smtp_new(&s, NULL) != MAIL_OK)
     return cli_fail(EXIT_INPUT, "smtp", "out of memory");
   int code = cli_setup_conn(o, mail_smtp_conn(s));
@@ -82,6 +84,7 @@ int cli_smtp_connect(const cli_options *o, const cli_secrets *sec, mail_smtp *s,
     }
     if (rc)
       return cli_smtp_fail(s, rc, "AUTH");
+    cli_trace_note("authenticated with %s", mail_sasl_mechanism(mail_smtp_sasl(s)));
   }
   return EXIT_OK;
 }

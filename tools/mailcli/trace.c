@@ -3,6 +3,7 @@
  * which they cross the transport, so a line can arrive in pieces: each
  * direction keeps its unfinished line until the line end comes. Secrets
  * are already "[redacted]" in what the hook sees. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ typedef struct pending_line {
   char buf[TRACE_LINE_MAX];
 } pending_line;
 
+static int tracing;
 static pending_line sent = {"C: ", 0, ""}, received = {"S: ", 0, ""};
 
 static void emit(pending_line *p, int continued)
@@ -70,7 +72,8 @@ static void on_trace(void *user, int dir, const char *data, size_t len)
   } else if (dir == MAIL_TRACE_RECV) {
     take(&received, data, len);
   } else {
-    cli_trace_flush();
+    /* A note may come while a line is half sent (the state moves on before
+     * the queued bytes are written): the line stays pending, whole. */
     while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
       len--;
     fprintf(stderr, "* %.*s\n", (int)len, data);
@@ -79,5 +82,18 @@ static void on_trace(void *user, int dir, const char *data, size_t len)
 
 void cli_trace_install(mail_conn *conn)
 {
+  tracing = 1;
   mail_conn_set_trace(conn, on_trace, NULL);
+}
+
+void cli_trace_note(const char *fmt, ...)
+{
+  if (!tracing)
+    return;
+  va_list ap;
+  fputs("* ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
 }
