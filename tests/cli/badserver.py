@@ -17,7 +17,8 @@ SMTP modes:
   oauth          implicit TLS (the test CA's server certificate), AUTH
                  OAUTHBEARER and XOAUTH2 accepting the token in $ORACLE_TOKEN
 POP3 modes (USER/PASS, no STLS: mailcli --tls none --insecure):
-  pop3-ok        two messages; RETR, DELE, QUIT logged
+  pop3-ok        two messages; commands logged; one client after another
+                 until killed
   pop3-cut       RETR sends half a message and closes (exit 3)
   pop3-stall     RETR sends half a message and stalls (exit 3 with --timeout)
   pop3-garbage   RETR answers with a line that is no status (exit 8)
@@ -48,15 +49,22 @@ with open(portfile + ".tmp", "w") as f:
     f.write(str(ls.getsockname()[1]))
 os.rename(portfile + ".tmp", portfile)
 ls.settimeout(20)
-c, _ = ls.accept()
+c = rfile = None
 
-if mode == "oauth":
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    rundir = os.environ.get("MAIL_TEST_RUNDIR", "/tmp/libmail-servers")
-    ctx.load_cert_chain(os.path.join(rundir, "server.pem"), os.path.join(rundir, "server.key"))
-    c = ctx.wrap_socket(c, server_side=True)
 
-rfile = c.makefile("rb")
+def accept():
+    global c, rfile
+    c, _ = ls.accept()
+    if mode == "oauth":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        rundir = os.environ.get("MAIL_TEST_RUNDIR", "/tmp/libmail-servers")
+        ctx.load_cert_chain(os.path.join(rundir, "server.pem"), os.path.join(rundir, "server.key"))
+        c = ctx.wrap_socket(c, server_side=True)
+    rfile = c.makefile("rb")
+
+
+class ClientGone(Exception):
+    pass
 
 
 def send(data):
@@ -66,7 +74,7 @@ def send(data):
 def readline():
     line = rfile.readline()
     if not line:
-        sys.exit(0)
+        raise ClientGone()
     text = line.rstrip(b"\r\n").decode("utf-8", "replace")
     log("PASS ***" if text.upper().startswith("PASS ") else text)
     return text
@@ -88,8 +96,15 @@ def pop3():
             send(b"+OK\r\n")
         elif verb == "STAT":
             send(b"+OK 2 %d\r\n" % (2 * len(MESSAGE % (1, 1))))
+        elif verb == "LIST" and arg:
+            send(b"+OK %d %d\r\n" % (int(arg), len(MESSAGE % (int(arg), int(arg)))))
         elif verb == "LIST":
             send(b"+OK\r\n1 %d\r\n2 %d\r\n.\r\n" % (len(MESSAGE % (1, 1)), len(MESSAGE % (2, 2))))
+        elif verb == "TOP":
+            n, lines = (int(x) for x in arg.split())
+            head, body = (MESSAGE % (n, n)).split(b"\r\n\r\n", 1)
+            kept = b"".join(body.splitlines(keepends=True)[:lines])
+            send(b"+OK\r\n" + head + b"\r\n\r\n" + kept + b".\r\n")
         elif verb == "UIDL":
             send(b"+OK\r\n1 scripted-uid-1\r\n2 scripted-uid-2\r\n.\r\n")
         elif verb == "RETR":
@@ -178,11 +193,15 @@ def smtp():
             send(b"502 5.5.2 Error: command not recognized\r\n")
 
 
-try:
-    if mode.startswith("pop3"):
-        pop3()
-    else:
-        smtp()
-except (ConnectionError, ssl.SSLError):
-    pass
-c.close()
+while True:
+    accept()
+    try:
+        if mode.startswith("pop3"):
+            pop3()
+        else:
+            smtp()
+    except (ClientGone, ConnectionError, ssl.SSLError):
+        pass
+    c.close()
+    if mode != "pop3-ok":
+        break

@@ -101,7 +101,9 @@ start_server() {
   while [[ ! -s $TMP/port && $i -lt 200 ]]; do sleep 0.05; i=$((i + 1)); done
   PORT=$(cat "$TMP/port")
 }
+# The client has finished (and the server logged what it sent): stop it.
 stop_server() {
+  kill "$server_pid" 2>/dev/null
   wait "$server_pid" 2>/dev/null
   server_pid=
 }
@@ -254,16 +256,40 @@ for mode in pop3-cut pop3-stall pop3-garbage; do
   start_server $mode
   run $want "fetch from a server that ${how[$mode]} in a RETR" pop3 "pop3://127.0.0.1:$PORT" fetch "$TMP/md-$mode" --timeout 1 $POP_SCRIPTED
   expect "$mode: no partial file in tmp/, nothing in new/, no state" bash -c "test -d '$TMP/md-$mode/tmp' && test -z \"\$(find '$TMP/md-$mode/tmp' '$TMP/md-$mode/new' -type f)\" && test ! -e '$TMP/md-$mode/.mailcli-uidl'"
-  kill "$server_pid" 2>/dev/null
   stop_server
 done
-start_server pop3-ok
-run 5 "USER/PASS without TLS refused unless --insecure" pop3 "pop3://127.0.0.1:$PORT" stat --tls none --user someone --password-env PW_B
-stop_server
+# Message numbers, on a mailbox nobody else changes.
 start_server pop3-ok "$TMP/logpop"
-run 0 "fetch --keep 0 (scripted server)" pop3 "pop3://127.0.0.1:$PORT" fetch "$TMP/md-ok" --keep 0 $POP_SCRIPTED
+SCRIPTED="pop3://127.0.0.1:$PORT"
+run 5 "USER/PASS without TLS refused unless --insecure" pop3 "$SCRIPTED" stat --tls none --user someone --password-env PW_B
+run 0 "pop3 stat (scripted)" pop3 "$SCRIPTED" stat $POP_SCRIPTED && expect "stat: 2 messages" grep -q "^2 messages, [0-9]* bytes\$" "$TMP/out"
+run 0 "pop3 list (scripted)" pop3 "$SCRIPTED" list $POP_SCRIPTED && expect "list: 2 lines" bash -c "wc -l <'$TMP/out' | grep -qx 2"
+run 0 "pop3 retr 2 (by number)" pop3 "$SCRIPTED" retr 2 $POP_SCRIPTED &&
+  expect "retr 2: message 2 on stdout, as sent" bash -c "grep -qx \$'Subject: scripted 2\r' '$TMP/out' && test \$(grep -c 'line of body text' '$TMP/out') = 200"
+run 0 "pop3 top 1 0" pop3 "$SCRIPTED" top 1 0 $POP_SCRIPTED &&
+  expect "top 1 0: the headers" bash -c "grep -qx \$'Subject: scripted 1\r' '$TMP/out'"
+: >"$TMP/logpop"
+run 0 "pop3 dele 1" pop3 "$SCRIPTED" dele 1 $POP_SCRIPTED &&
+  expect "dele 1: DELE then QUIT, reported after the commit" bash -c "grep -qx 'message 1 deleted' '$TMP/out' && grep -A1 -x 'DELE 1' '$TMP/logpop' | grep -qx QUIT"
+: >"$TMP/logpop"
+run 0 "fetch --keep 0 (scripted server)" pop3 "$SCRIPTED" fetch "$TMP/md-ok" --keep 0 $POP_SCRIPTED
 stop_server
 expect "--keep 0: both messages fetched and deleted, QUIT" bash -c "ls '$TMP/md-ok/new' | wc -l | grep -qx 2 && grep -qx 'DELE 1' '$TMP/logpop' && grep -qx 'DELE 2' '$TMP/logpop' && tail -n 1 '$TMP/logpop' | grep -qx QUIT"
+start_server nostarttls "$TMP/logopp"
+run 0 "--tls starttls-opportunistic without STARTTLS: cleartext" send "smtp://127.0.0.1:$PORT" --tls starttls-opportunistic --from "$MAIL_TEST_ADDR1" --to "$MAIL_TEST_ADDR2"
+stop_server
+expect "opportunistic: the message went" grep -q "^MAIL FROM:<$MAIL_TEST_ADDR1>" "$TMP/logopp"
+
+# ------------------------------------------------------------ DSN
+if run 0 "send --dsn" --trace send "$SUB" $A_AUTH --from "$MAIL_TEST_ADDR1" --to "$MAIL_TEST_ADDR2" --subject "$TAG dsn" --dsn "failure,delay,ret=hdrs,envid=$TAG"; then
+  expect "--dsn: RET, ENVID and NOTIFY on the wire" bash -c "grep -q '^C: MAIL FROM:<$MAIL_TEST_ADDR1> .*RET=HDRS ENVID=$TAG' '$TMP/err' && grep -q '^C: RCPT TO:<$MAIL_TEST_ADDR2> NOTIFY=FAILURE,DELAY' '$TMP/err'"
+  if duid=$(find_uid "$POP" "$TAG dsn" $B_AUTH); then
+    run 0 "pop3 dele --uid (the DSN test message)" pop3 "$POP" dele --uid "$duid" $B_AUTH
+  else
+    bad "the DSN test message did not arrive"
+  fi
+fi
+run 2 "--dsn with an unknown item" send "$SUB" $A_AUTH --from "$MAIL_TEST_ADDR1" --to "$MAIL_TEST_ADDR2" --dsn sometimes
 
 # ------------------------------------------------------------ mime build, --raw from stdin
 if run 0 "mime build" mime build --from "$MAIL_TEST_ADDR1" --to "Bob <$MAIL_TEST_ADDR2>" --subject "$TAG build" \
@@ -273,6 +299,19 @@ if run 0 "mime build" mime build --from "$MAIL_TEST_ADDR1" --to "Bob <$MAIL_TEST
   "$M" --json mime parse - <"$TMP/built.eml" >"$TMP/out" 2>"$TMP/err"
   expect "mime build | mime parse --json -: subject and sha256" pyjson "d['subject'] == '$TAG build' and d['to'] == [{'name': 'Bob', 'address': '$MAIL_TEST_ADDR2'}] and [p['sha256'] for p in d['parts'] if p['filename'] == 'att.bin'] == ['$want_sha']" "$TMP/out"
 fi
+printf '<p>hello</p>\n' >"$TMP/body.html"
+if run 0 "mime build with --html, --cc and --bcc" mime build --from "$MAIL_TEST_ADDR1" --to "$MAIL_TEST_ADDR2" \
+     --cc "$MAIL_TEST_ADDR3" --bcc "hidden@libmail.test" --text "$TMP/text.txt" --html "$TMP/body.html"; then
+  cp "$TMP/out" "$TMP/alt.eml"
+  expect "--cc written, --bcc not" bash -c "tr -d '\r' <'$TMP/alt.eml' | grep -qx 'Cc: $MAIL_TEST_ADDR3' && ! grep -qi 'hidden@' '$TMP/alt.eml'"
+  "$M" --json mime parse "$TMP/alt.eml" >"$TMP/out" 2>"$TMP/err"
+  expect "--html: text and HTML alternatives" pyjson "[p['content_type'] for p in d['parts']] == ['text/plain', 'text/html']" "$TMP/out"
+fi
+# Attachment names that try to leave the directory or hide in it.
+printf 'From: a@b.example\r\nSubject: names\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Disposition: attachment; filename="../../evil.txt"\r\n\r\nevil\r\n--b\r\nContent-Disposition: attachment; filename=".hidden"\r\n\r\nh\r\n--b\r\nContent-Disposition: attachment\r\n\r\nnameless\r\n--b--\r\n' >"$TMP/names.eml"
+mkdir -p "$TMP/names/inner"
+run 0 "mime extract: hostile file names" mime extract "$TMP/names.eml" "$TMP/names/inner" &&
+  expect "hostile names: three files inside DIR, none hidden, nothing outside" bash -c "test \$(find '$TMP/names' -type f | wc -l) = 3 && test \$(find '$TMP/names/inner' -maxdepth 1 -type f ! -name '.*' | wc -l) = 3 && test ! -e '$TMP/evil.txt'"
 printf 'From: %s\r\nTo: %s\r\nSubject: %s raw\r\n\r\nraw body\r\n' "$MAIL_TEST_ADDR1" "$MAIL_TEST_ADDR2" "$TAG" |
   "$M" send "lmtp://$MAIL_TEST_LMTP_SOCKET" --from "$MAIL_TEST_ADDR1" --to "$MAIL_TEST_ADDR2" --raw - >"$TMP/out" 2>"$TMP/err"
 got=$?

@@ -5,6 +5,7 @@
  * mailbox between two runs). */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pop3_session.h"
 
@@ -146,7 +147,8 @@ static int do_retr(const cli_options *o, mail_pop3 *p, pop3_cmd *c, int top)
   uint64_t size = 0;
   char what[40];
   snprintf(what, sizeof what, "%s %u", top ? "TOP" : "RETR", (unsigned)msg);
-  if (!top) {
+  /* The size, for the progress bar only: no extra command without a terminal. */
+  if (!top && !o->trace && isatty(STDERR_FILENO)) {
     int rc = mail_pop3_list_one(p, msg, &size);
     if (rc)
       return cli_pop3_fail(p, rc, what);
