@@ -19,6 +19,7 @@ SMTP modes:
 POP3 modes (USER/PASS, no STLS: mailcli --tls none --insecure):
   pop3-ok        two messages; commands logged; one client after another
                  until killed
+  pop3-manyuids  as pop3-ok, with a UIDL listing of 100 lines (2 KB)
   pop3-cut       RETR sends half a message and closes (exit 3)
   pop3-stall     RETR sends half a message and stalls (exit 3 with --timeout)
   pop3-garbage   RETR answers with a line that is no status (exit 8)
@@ -105,6 +106,8 @@ def pop3():
             head, body = (MESSAGE % (n, n)).split(b"\r\n\r\n", 1)
             kept = b"".join(body.splitlines(keepends=True)[:lines])
             send(b"+OK\r\n" + head + b"\r\n\r\n" + kept + b".\r\n")
+        elif verb == "UIDL" and mode == "pop3-manyuids":
+            send(b"+OK\r\n" + b"".join(b"%d scripted-uid-%d\r\n" % (i, i) for i in range(1, 101)) + b".\r\n")
         elif verb == "UIDL":
             send(b"+OK\r\n1 scripted-uid-1\r\n2 scripted-uid-2\r\n.\r\n")
         elif verb == "RETR":
@@ -203,5 +206,5 @@ while True:
     except (ClientGone, ConnectionError, ssl.SSLError):
         pass
     c.close()
-    if mode != "pop3-ok":
+    if mode not in ("pop3-ok", "pop3-manyuids"):
         break

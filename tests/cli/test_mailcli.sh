@@ -275,6 +275,26 @@ run 0 "pop3 dele 1" pop3 "$SCRIPTED" dele 1 $POP_SCRIPTED &&
 run 0 "fetch --keep 0 (scripted server)" pop3 "$SCRIPTED" fetch "$TMP/md-ok" --keep 0 $POP_SCRIPTED
 stop_server
 expect "--keep 0: both messages fetched and deleted, QUIT" bash -c "ls '$TMP/md-ok/new' | wc -l | grep -qx 2 && grep -qx 'DELE 1' '$TMP/logpop' && grep -qx 'DELE 2' '$TMP/logpop' && tail -n 1 '$TMP/logpop' | grep -qx QUIT"
+start_server pop3-manyuids
+run 0 "pop3 uidl: 100 lines within the default limits" pop3 "pop3://127.0.0.1:$PORT" uidl $POP_SCRIPTED &&
+  expect "uidl: 100 lines" bash -c "wc -l <'$TMP/out' | grep -qx 100"
+run 8 "--max-response: a longer UIDL listing" pop3 "pop3://127.0.0.1:$PORT" uidl --max-response 512 $POP_SCRIPTED
+stop_server
+# A signal in the middle of a message: the partial file goes too.
+start_server pop3-stall
+"$M" pop3 "pop3://127.0.0.1:$PORT" fetch "$TMP/md-signal" $POP_SCRIPTED >"$TMP/out" 2>"$TMP/err" &
+fetch_pid=$!
+for ((i = 0; i < 200; i++)); do
+  [[ -n $(find "$TMP/md-signal/tmp" -type f 2>/dev/null) ]] && break
+  sleep 0.05
+done
+partial=$(find "$TMP/md-signal/tmp" -type f | wc -l)
+kill -TERM "$fetch_pid"
+wait "$fetch_pid"
+got=$?
+expect "SIGTERM during a RETR: the partial file was there, then removed (exit $got)" \
+  bash -c "test '$partial' = 1 && test '$got' = 143 && test -z \"\$(find '$TMP/md-signal/tmp' '$TMP/md-signal/new' -type f)\""
+stop_server
 start_server nostarttls "$TMP/logopp"
 run 0 "--tls starttls-opportunistic without STARTTLS: cleartext" send "smtp://127.0.0.1:$PORT" --tls starttls-opportunistic --from "$MAIL_TEST_ADDR1" --to "$MAIL_TEST_ADDR2"
 stop_server
@@ -288,6 +308,14 @@ if run 0 "send --dsn" --trace send "$SUB" $A_AUTH --from "$MAIL_TEST_ADDR1" --to
   else
     bad "the DSN test message did not arrive"
   fi
+fi
+run 0 "--mech PLAIN over submission" --trace send "$SUB" $A_AUTH --mech PLAIN --from "$MAIL_TEST_ADDR1" --to "$MAIL_TEST_ADDR2" --subject "$TAG mech" &&
+  expect "--mech PLAIN: AUTH PLAIN redacted" bash -c "grep -qx 'C: AUTH PLAIN \[redacted\]' '$TMP/err' && grep -qx '\* authenticated with PLAIN' '$TMP/err' && ! grep -qF '$MAIL_TEST_PASS1' '$TMP/err'"
+if muid=$(find_uid "$POP" "$TAG mech" $B_AUTH); then
+  run 0 "pop3 --mech CRAM-MD5" --trace pop3 "$POP" dele --uid "$muid" --mech CRAM-MD5 $B_AUTH &&
+    expect "pop3 --mech CRAM-MD5 used" grep -qx '\* authenticated with CRAM-MD5' "$TMP/err"
+else
+  bad "the --mech test message did not arrive"
 fi
 run 2 "--dsn with an unknown item" send "$SUB" $A_AUTH --from "$MAIL_TEST_ADDR1" --to "$MAIL_TEST_ADDR2" --dsn sometimes
 

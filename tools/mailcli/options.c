@@ -84,8 +84,8 @@ static int value_option(cli_options *o, const char *name, const char *v)
     return 1;
   }
   if (!strcmp(name, "--max-line") || !strcmp(name, "--max-response")) {
-    if (cli_number(v, 512, (unsigned long long)1 << 40, &n))
-      return cli_usage_error("%s: a byte count of at least 512, not '%s'", name, v), -1;
+    if (cli_number(v, 64, (unsigned long long)1 << 40, &n))
+      return cli_usage_error("%s: a byte count of at least 64, not '%s'", name, v), -1;
     if (!strcmp(name, "--max-line"))
       o->max_line = (size_t)n;
     else
