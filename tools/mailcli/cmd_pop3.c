@@ -18,13 +18,16 @@ typedef struct pop3_cmd {
 static int parse(cli_args *a, pop3_cmd *c)
 {
   memset(c, 0, sizeof *c);
+  int options = 1;
   for (int i = 0; i < a->argc; i++) {
     const char *k = a->argv[i];
-    if (!strcmp(k, "--uid") || !strcmp(k, "--keep")) {
+    if (options && !strcmp(k, "--")) {
+      options = 0;
+    } else if (options && (!strcmp(k, "--uid") || !strcmp(k, "--keep"))) {
       if (i + 1 >= a->argc)
         return cli_usage_error("%s needs a value", k);
       *(!strcmp(k, "--uid") ? &c->uid : &c->keep) = a->argv[++i];
-    } else if (k[0] == '-' && k[1]) {
+    } else if (options && k[0] == '-' && k[1]) {
       return cli_usage_error("pop3: unknown option %s", k);
     } else if (!c->url) {
       c->url = k;

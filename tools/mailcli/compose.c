@@ -30,9 +30,19 @@ int compose_parse(compose *c, cli_args *a)
       c->positional[c->npositional++] = k;
       continue;
     }
-    if (i + 1 >= a->argc)
+    /* "--name=value" or "--name value" */
+    char name[32];
+    const char *v, *eq = strchr(k, '=');
+    if (eq && (size_t)(eq - k) < sizeof name) {
+      memcpy(name, k, (size_t)(eq - k));
+      name[eq - k] = 0;
+      k = name;
+      v = eq + 1;
+    } else if (i + 1 < a->argc) {
+      v = a->argv[++i];
+    } else {
       return cli_usage_error("%s needs a value", k);
-    const char *v = a->argv[++i];
+    }
     const char **single = NULL;
     const char ***list = NULL;
     size_t *count = NULL;
