@@ -20,7 +20,7 @@ POP3 modes (USER/PASS, no STLS: mailcli --tls none --insecure):
   pop3-ok        two messages; commands logged; one client after another
                  until killed
   pop3-manyuids  as pop3-ok, with a UIDL listing of 100 lines (2 KB)
-  pop3-cut       RETR sends half a message and closes (exit 3)
+  pop3-cut       message 1 whole, then RETR 2 sends half and closes (exit 3)
   pop3-stall     RETR sends half a message and stalls (exit 3 with --timeout)
   pop3-garbage   RETR answers with a line that is no status (exit 8)
 """
@@ -117,7 +117,7 @@ def pop3():
                 send(b"HELLO THERE\r\n")
                 time.sleep(1)
                 return
-            if mode in ("pop3-cut", "pop3-stall"):
+            if mode == "pop3-stall" or (mode == "pop3-cut" and n == 2):
                 send(b"+OK message follows\r\n" + body[: len(body) // 2])
                 time.sleep(10 if mode == "pop3-stall" else 0.2)
                 return

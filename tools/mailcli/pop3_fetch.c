@@ -6,7 +6,10 @@
  * Each message is written to tmp/ and renamed into new/ once complete.
  * Whatever ends the run early — a broken connection, a timeout, a server
  * breaking the protocol, a full disk, a signal — the half-written file in
- * tmp/ is removed: a maildir never keeps a partial message. */
+ * tmp/ is removed: a maildir never keeps a partial message. Deletions are
+ * not committed then; after an error (not a signal, which ends the process
+ * at once) the state file records the messages that did arrive, so none is
+ * fetched twice. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -245,6 +248,29 @@ static const char *uid_of(mail_pop3 *p, uint32_t msg)
   return NULL;
 }
 
+/* After a failed cycle: what was known plus what did arrive, so that the
+ * messages already in new/ are not fetched a second time. */
+static int save_partial_state(mail_pop3 *p, const char *path, const mail_pop3_uidset *known,
+                              const delivery *d)
+{
+  mail_pop3_uidset *now = NULL;
+  int rc = mail_pop3_uidset_new(&now, NULL);
+  for (size_t i = 0; !rc && i < mail_pop3_uidset_count(known); i++) {
+    int64_t when;
+    const char *uid = mail_pop3_uidset_at(known, i, &when);
+    rc = mail_pop3_uidset_add(now, uid, when);
+  }
+  for (size_t i = 0; !rc && i < d->ndone; i++) {
+    const char *uid = uid_of(p, d->done[i].msg);
+    if (uid && !mail_pop3_uidset_contains(now, uid))
+      rc = mail_pop3_uidset_add(now, uid, (int64_t)time(NULL));
+  }
+  if (!rc)
+    rc = save_state(path, now);
+  mail_pop3_uidset_free(now);
+  return rc;
+}
+
 static void print_fetched(const cli_options *o, mail_pop3 *p, const delivery *d,
                           const char *maildir, size_t deleted)
 {
@@ -329,6 +355,8 @@ int pop3_fetch(const cli_options *o, mail_pop3 *p, const char *maildir, int has_
         deleted = 0;
     }
   }
+  if (code && d.ndone && save_partial_state(p, state, known, &d) != 0)
+    cli_fail(EXIT_INPUT, "fetch", "%s: %s", state, strerror(errno));
   for (size_t i = 0; i < 4; i++)
     signal(sigs[i], SIG_DFL);
   print_fetched(o, p, &d, maildir, deleted);
