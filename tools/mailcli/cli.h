@@ -120,6 +120,7 @@ void cli_progress_end(cli_progress *p);
 /* ---- json.c ---- */
 void json_string(FILE *f, const char *s);
 void json_key(FILE *f, int *first, const char *key);
+void json_field(FILE *f, int *first, const char *key, const char *value);
 
 /* ---- digest.c ---- */
 typedef struct cli_sha256 cli_sha256;

@@ -93,10 +93,8 @@ static void print_tls_json(mail_conn *conn, int *first)
   }
   int f = 1;
   putchar('{');
-  json_key(stdout, &f, "version");
-  json_string(stdout, mail_conn_tls_version(conn));
-  json_key(stdout, &f, "cipher");
-  json_string(stdout, mail_conn_tls_cipher(conn));
+  json_field(stdout, &f, "version", mail_conn_tls_version(conn));
+  json_field(stdout, &f, "cipher", mail_conn_tls_cipher(conn));
   json_key(stdout, &f, "verified");
   fputs(mail_conn_is_verified(conn) ? "true" : "false", stdout);
   putchar('}');
@@ -166,8 +164,7 @@ static int pop3_caps(const cli_options *o, const cli_secrets *sec, const char *u
   caps_view v = pop3_view(mail_pop3_capabilities(p));
   if (o->json) {
     print_tls_json(mail_pop3_conn(p), first);
-    json_key(stdout, first, "greeting");
-    json_string(stdout, mail_pop3_greeting(p));
+    json_field(stdout, first, "greeting", mail_pop3_greeting(p));
   } else {
     printf("greeting: %s\n", mail_pop3_greeting(p) ? mail_pop3_greeting(p) : "");
   }
@@ -191,8 +188,7 @@ int cmd_caps(const cli_options *o, cli_args *a)
   int first = 1;
   if (o->json) {
     putchar('{');
-    json_key(stdout, &first, "protocol");
-    json_string(stdout, is_smtp ? (cli_url_is(url, "lmtp") ? "lmtp" : "smtp") : "pop3");
+    json_field(stdout, &first, "protocol", is_smtp ? (cli_url_is(url, "lmtp") ? "lmtp" : "smtp") : "pop3");
   }
   if (!code)
     code = is_smtp ? smtp_caps(o, &sec, url, &first) : pop3_caps(o, &sec, url, &first);

@@ -100,18 +100,12 @@ static void print_json_leaf(mail_mime_part *p, const leaf_sum *s, int *first)
   printf("%s\n    {", *first ? "" : ",");
   *first = 0;
   int f = 1;
-  json_key(stdout, &f, "path");
-  json_string(stdout, mail_mime_part_path(p));
-  json_key(stdout, &f, "content_type");
-  json_string(stdout, mail_mime_part_content_type(p));
-  json_key(stdout, &f, "charset");
-  json_string(stdout, mail_mime_part_charset(p));
-  json_key(stdout, &f, "disposition");
-  json_string(stdout, mail_mime_part_disposition(p));
-  json_key(stdout, &f, "filename");
-  json_string(stdout, mail_mime_part_filename(p));
-  json_key(stdout, &f, "encoding");
-  json_string(stdout, mail_mime_part_encoding_name(p));
+  json_field(stdout, &f, "path", mail_mime_part_path(p));
+  json_field(stdout, &f, "content_type", mail_mime_part_content_type(p));
+  json_field(stdout, &f, "charset", mail_mime_part_charset(p));
+  json_field(stdout, &f, "disposition", mail_mime_part_disposition(p));
+  json_field(stdout, &f, "filename", mail_mime_part_filename(p));
+  json_field(stdout, &f, "encoding", mail_mime_part_encoding_name(p));
   printf(", \"size\": %llu, \"sha256\": \"%s\"}", (unsigned long long)s->size, s->hex);
 }
 
@@ -153,10 +147,8 @@ static void json_addresses(mail_mime_part *root, const char *name)
       const mail_address *a = mail_address_list_get(l, i);
       int f = 1;
       printf("%s{", i ? ", " : "");
-      json_key(stdout, &f, "name");
-      json_string(stdout, a->name);
-      json_key(stdout, &f, "address");
-      json_string(stdout, a->mailbox);
+      json_field(stdout, &f, "name", a->name);
+      json_field(stdout, &f, "address", a->mailbox);
       putchar('}');
     }
   }
@@ -285,12 +277,9 @@ static void extract_part(mail_mime_part *p, extract_state *x)
       if (x->o->json) {
         int f = 1;
         putchar('{');
-        json_key(stdout, &f, "path");
-        json_string(stdout, mail_mime_part_path(p));
-        json_key(stdout, &f, "filename");
-        json_string(stdout, fname);
-        json_key(stdout, &f, "file");
-        json_string(stdout, path);
+        json_field(stdout, &f, "path", mail_mime_part_path(p));
+        json_field(stdout, &f, "filename", fname);
+        json_field(stdout, &f, "file", path);
         printf(", \"size\": %llu, \"sha256\": \"%s\"}\n", (unsigned long long)s.size, s.hex);
       } else {
         printf("%s -> %s (%llu bytes, sha256 %s)\n", mail_mime_part_path(p), path,

@@ -176,16 +176,12 @@ static void print_results(const cli_options *o, mail_smtp_envelope *env)
     if (o->json) {
       int first = 1;
       putchar('{');
-      json_key(stdout, &first, "recipient");
-      json_string(stdout, addr);
-      json_key(stdout, &first, "status");
-      json_string(stdout, st == MAIL_OK ? "ok" : st == MAIL_ERR_SERVER ? "refused" : "not-sent");
+      json_field(stdout, &first, "recipient", addr);
+      json_field(stdout, &first, "status", st == MAIL_OK ? "ok" : st == MAIL_ERR_SERVER ? "refused" : "not-sent");
       json_key(stdout, &first, "code");
       printf("%d", code);
-      json_key(stdout, &first, "enhanced");
-      json_string(stdout, *enh ? enh : NULL);
-      json_key(stdout, &first, "text");
-      json_string(stdout, text);
+      json_field(stdout, &first, "enhanced", *enh ? enh : NULL);
+      json_field(stdout, &first, "text", text);
       puts("}");
     } else {
       printf("%s: %s %d%s%s %s\n", addr, word, code, *enh ? " " : "", enh, text);

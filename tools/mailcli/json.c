@@ -35,3 +35,10 @@ void json_key(FILE *f, int *first, const char *key)
   json_string(f, key);
   fputs(": ", f);
 }
+
+/* A string member: "key": "value" (null when value is NULL). */
+void json_field(FILE *f, int *first, const char *key, const char *value)
+{
+  json_key(f, first, key);
+  json_string(f, value);
+}
