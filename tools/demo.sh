@@ -55,6 +55,8 @@ security_line() {
 step_send() {
   say "1. Submit a message with an attachment (submission port, STARTTLS required, AUTH)"
   head -c 48000 /dev/urandom >"$ATTACHMENT"
+  # What the mailbox holds before: the search afterwards reads only new messages.
+  "$MAILCLI" pop3 "$POP3" uidl "${READER_AUTH[@]}" | cut -d' ' -f2 >"$WORK/before"
   printf 'Hello Bob,\n\nthe attachment was sent with libmail.\n' >"$WORK/text.txt"
   mc "send" send "$SUBMISSION" "${SENDER_AUTH[@]}" --from "Alice <$MAIL_TEST_ADDR1>" \
     --to "$MAIL_TEST_ADDR2" --subject "$SUBJECT" --text "$WORK/text.txt" --attach "$ATTACHMENT"
@@ -62,18 +64,20 @@ step_send() {
   security_line
 }
 
-# The message by its Subject: UIDL, then TOP 0 of the newest messages,
-# waiting while Postfix delivers it to Dovecot.
+# The message by its Subject: UIDL, then TOP 0 of each message that arrived
+# since the send (newest first, each read once), waiting while Postfix
+# delivers it to Dovecot.
 find_message() {
   local tries uid
   for ((tries = 0; tries < 60; tries++)); do
-    "$MAILCLI" pop3 "$POP3" uidl "${READER_AUTH[@]}" >"$WORK/uidl"
-    for uid in $(tac "$WORK/uidl" | head -n 20 | cut -d' ' -f2); do
+    "$MAILCLI" pop3 "$POP3" uidl "${READER_AUTH[@]}" | cut -d' ' -f2 | tac >"$WORK/uidl"
+    for uid in $(grep -vxF -f "$WORK/before" "$WORK/uidl"); do
       if "$MAILCLI" pop3 "$POP3" top --uid "$uid" 0 "${READER_AUTH[@]}" | tr -d '\r' |
         grep -qxF "Subject: $SUBJECT"; then
         MESSAGE_UID=$uid
         return 0
       fi
+      echo "$uid" >>"$WORK/before"
     done
     sleep 0.5
   done
