@@ -290,6 +290,21 @@ run 0 "pop3 top 1 0" pop3 "$SCRIPTED" top 1 0 $POP_SCRIPTED &&
 : >"$TMP/logpop"
 run 0 "pop3 dele 1" pop3 "$SCRIPTED" dele 1 $POP_SCRIPTED &&
   expect "dele 1: DELE then QUIT, reported after the commit" bash -c "grep -qx 'message 1 deleted' '$TMP/out' && grep -A1 -x 'DELE 1' '$TMP/logpop' | grep -qx QUIT"
+# A maildir that cannot be written (a full or read-only disk): exit 9, the
+# cycle stops, nothing is deleted. Root writes anywhere, so as nobody.
+if [[ $(id -u) -eq 0 ]] && setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$M"; then
+  chmod 711 "$TMP"
+  mkdir -p "$TMP/md-ro/tmp" "$TMP/md-ro/new" "$TMP/md-ro/cur"
+  chmod 555 "$TMP/md-ro/tmp"
+  : >"$TMP/logpop"
+  setpriv --reuid=nobody --regid=nogroup --clear-groups "$M" pop3 "$SCRIPTED" fetch "$TMP/md-ro" --keep 0 $POP_SCRIPTED >"$TMP/out" 2>"$TMP/err"
+  got=$?
+  if [[ $got == 9 ]] && grep -q "writing into $TMP/md-ro failed: Permission denied" "$TMP/err" && ! grep -q '^DELE' "$TMP/logpop"; then
+    ok "fetch into a maildir that cannot be written: exit 9, nothing deleted"
+  else
+    bad "fetch into a maildir that cannot be written: exit $got"
+  fi
+fi
 : >"$TMP/logpop"
 run 0 "fetch --keep 0 (scripted server)" pop3 "$SCRIPTED" fetch "$TMP/md-ok" --keep 0 $POP_SCRIPTED
 stop_server

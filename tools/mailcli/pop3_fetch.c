@@ -37,7 +37,8 @@ typedef struct delivery {
   FILE *f;
   uint64_t size;
   unsigned long seq;
-  int cr; /* a CR was held back at the end of the last chunk */
+  int cr;  /* a CR was held back at the end of the last chunk */
+  int err; /* errno of the local failure that stopped the cycle */
   fetched *done;
   size_t ndone, cap;
   cli_progress progress;
@@ -170,13 +171,18 @@ static uint64_t listed_size(mail_pop3 *p, uint32_t msg)
 static int deliver(void *user, uint32_t msg, int event, const unsigned char *data, size_t len)
 {
   delivery *d = user;
+  int failed;
   if (event == MAIL_POP3_BODY_BEGIN) {
     cli_progress_begin(&d->progress, d->o, "receiving", listed_size(d->p, msg));
-    return begin_message(d);
+    failed = begin_message(d);
+  } else if (event == MAIL_POP3_BODY_DATA) {
+    failed = write_data(d, data, len);
+  } else {
+    failed = end_message(d, msg);
   }
-  if (event == MAIL_POP3_BODY_DATA)
-    return write_data(d, data, len);
-  return end_message(d, msg);
+  if (failed)
+    d->err = errno ? errno : EIO;
+  return failed;
 }
 
 static int load_state(const char *path, mail_pop3_uidset *set)
@@ -339,7 +345,7 @@ int pop3_fetch(const cli_options *o, mail_pop3 *p, const char *maildir, int has_
     }
     deleted = mail_pop3_deleted_count(p);
     if (rc == MAIL_ERR_CALLBACK) {
-      code = cli_fail(EXIT_INPUT, "fetch", "writing into %s failed: %s", maildir, strerror(errno));
+      code = cli_fail(EXIT_INPUT, "fetch", "writing into %s failed: %s", maildir, strerror(d.err));
     } else if (rc != MAIL_OK && rc != MAIL_ERR_PARTIAL) {
       code = cli_pop3_fail(p, rc, "fetch");
     } else {
