@@ -41,7 +41,25 @@ mc() {
     say "demo: $label failed" >&2
     exit 1
   fi
-  if ((TRACE)); then indent <"$WORK/trace"; fi
+  if ((TRACE)); then shorten_bodies <"$WORK/trace" | indent; fi
+}
+
+# The trace with each message body (after DATA, or RETR's reply) and each
+# UIDL or LIST listing cut to its first lines: the conversation, not 60 KB
+# of base64.
+shorten_bodies() {
+  awk '
+    /^C: DATA$/ { side = "C"; n = 0; print; next }
+    /^C: (RETR |UIDL$|LIST$)/ { side = "S"; n = 0; print; next }
+    side != "" && substr($0, 1, 3) == side ": " {
+      if ($0 == side ": .") {
+        if (n > 4) printf "%s: ... (%d more lines)\n", side, n - 4
+        print; side = ""; next
+      }
+      if (++n <= 4) print
+      next
+    }
+    { print }'
 }
 
 # What the trace says about the connection: TLS and the mechanism.
