@@ -355,7 +355,7 @@ static void uidl_reset(mail_pop3 *p)
   mail_buf_clear(&p->uidl);
   mail_buf_clear(&p->uidl_text);
   p->nuidl = 0;
-  p->uidl_text.limit = mail_conn_limits(p->conn)->max_response;
+  p->uidl_text.limit = SIZE_MAX; /* ids of at most 70 bytes, max_items of them */
 }
 
 int mail_pop3_uidl(mail_pop3 *p)

@@ -68,8 +68,9 @@ int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc)
   }
   const mail_limits *lim = mail_conn_limits(s->conn);
   mail_cmdq_init(&s->q, &s->alloc, lim->max_items);
-  mail_smtp_acc_init(&s->acc[0], &s->alloc, lim);
+  mail_smtp_acc_init(&s->acc[0], &s->alloc, lim); /* read at every line */
   mail_smtp_acc_init(&s->acc[1], &s->alloc, lim);
+  mail_smtp_caps_set_limits(s->caps, lim);
   mail_buf_init(&s->tx.wire, &s->alloc, 0);
   mail_buf_init(&s->line, &s->alloc, 0);
   s->security = MAIL_SECURITY_STARTTLS;
