@@ -45,6 +45,14 @@ void mail_reader_reset(mail_reader *r)
   r->eof = 0;
 }
 
+void mail_reader_trim(mail_reader *r, size_t keep)
+{
+  if (r->start != r->buf.len || r->buf.cap <= keep)
+    return;
+  mail_buf_free(&r->buf);
+  r->start = r->scanned = 0;
+}
+
 static void compact(mail_reader *r)
 {
   if (r->start == 0)

@@ -33,6 +33,9 @@ void mail_reader_free(mail_reader *r);
 void mail_reader_set_max_line(mail_reader *r, size_t max_line);
 /* Drop everything buffered (wiped if the buffer is sensitive). */
 void mail_reader_reset(mail_reader *r);
+/* When nothing is pending and the storage is larger than keep bytes, free
+ * it (it grows again on demand). Invalidates pointers from _line()/_take(). */
+void mail_reader_trim(mail_reader *r, size_t keep);
 
 /* Space for at least min_space more bytes at *ptr (*avail may be larger). */
 int mail_reader_prepare(mail_reader *r, size_t min_space, unsigned char **ptr, size_t *avail);

@@ -22,8 +22,13 @@
 
 #define DEFAULT_TIMEOUT_CONNECT_MS 30000
 #define DEFAULT_TIMEOUT_IO_MS 300000
-/* Reads ask for this much room: one TLS record's worth. */
+/* Reads ask for room starting at READ_MIN; each read that fills what it
+ * was given doubles the next one, up to one TLS record's worth, so a
+ * session that exchanges short replies never holds more (see idle_trim). */
+#define READ_MIN 1024
 #define READ_CHUNK 16384
+/* Between operations, buffers larger than this are given back. */
+#define IDLE_KEEP 4096
 /* A user transport that says "again" in blocking mode is retried after
  * this pause (it should have waited itself; see mail_transport_ops). */
 #define USER_RETRY_NAP_MS 10
@@ -53,6 +58,7 @@ struct mail_conn {
   secret_span *spans;
   size_t nspans, spans_cap;
   mail_buf scratch;  /* redacted copy of a written chunk for the trace */
+  size_t read_chunk; /* room the next read asks for (READ_MIN..READ_CHUNK) */
 
   mail_trace_fn trace;
   void *trace_user;
@@ -214,6 +220,7 @@ int mail_conn_new(mail_conn **out, const mail_allocator *alloc)
    * only stops a runaway producer. */
   mail_buf_init(&c->out, A(c), c->limits.max_output);
   mail_buf_init(&c->scratch, A(c), 0);
+  c->read_chunk = READ_MIN;
   c->timeout_connect = DEFAULT_TIMEOUT_CONNECT_MS;
   c->timeout_io = DEFAULT_TIMEOUT_IO_MS;
   c->wait_override = -1;
@@ -814,7 +821,7 @@ static int read_once(mail_conn *c, size_t room, int *want, int64_t deadline)
   mail_reader *r = &c->reader;
   unsigned char *p;
   size_t avail;
-  int rc = mail_reader_prepare(r, room < READ_CHUNK ? room : READ_CHUNK, &p, &avail);
+  int rc = mail_reader_prepare(r, room < c->read_chunk ? room : c->read_chunk, &p, &avail);
   if (rc == MAIL_ERR_LIMIT)
     return mail_conn_fail(c, MAIL_ERR_LIMIT, "server input exceeds the %zu byte buffer",
                           r->buf.limit);
@@ -830,6 +837,8 @@ static int read_once(mail_conn *c, size_t room, int *want, int64_t deadline)
     if (c->trace)
       c->trace(c->trace_user, MAIL_TRACE_RECV, (const char *)p, got);
     mail_reader_commit(r, got);
+    if (got == avail && c->read_chunk < READ_CHUNK)
+      c->read_chunk *= 2; /* more is coming: read bigger pieces */
     progress(c);
     return MAIL_OK;
   }
@@ -973,6 +982,18 @@ static int run_loop(mail_conn *c, mail_advance_fn advance, void *engine)
   }
 }
 
+/* Between operations a session holds no more than small buffers: what a
+ * large reply or message body made grow is given back (and grows again on
+ * demand), so many idle sessions stay cheap. */
+static void idle_trim(mail_conn *c)
+{
+  mail_reader_trim(&c->reader, IDLE_KEEP);
+  if (c->out.len == 0 && c->out.cap > IDLE_KEEP)
+    mail_buf_free(&c->out);
+  mail_buf_free(&c->scratch);
+  c->read_chunk = READ_MIN;
+}
+
 int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine)
 {
   if (!c || !advance)
@@ -987,6 +1008,7 @@ int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine)
   c->io_deadline_set = 0;
   c->want = 0;
   c->wait_deadline = -1;
+  idle_trim(c);
   if (mail_status_is_fatal(rc) && c->state != ST_IDLE) {
     if (c->fail_seq == seq)
       mail_conn_fail(c, rc, "%s", mail_strerror(rc));
