@@ -203,11 +203,10 @@ int mail_conn_new(mail_conn **out, const mail_allocator *alloc)
   if (!out)
     return MAIL_ERR_INVALID;
   *out = NULL;
-  int rc = mail_init();
-  if (rc)
-    return rc;
+  /* No mail_init() here: OpenSSL is initialised when TLS is first used,
+   * so a session without TLS allocates only through the hooks. */
   mail_allocator a;
-  rc = mail_alloc_init(&a, alloc);
+  int rc = mail_alloc_init(&a, alloc);
   if (rc)
     return rc;
   mail_conn *c = mail_calloc(&a, 1, sizeof *c);
