@@ -56,13 +56,7 @@ int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc)
     rc = mail_smtp_caps_new(&s->caps, &s->alloc);
   if (!rc)
     rc = mail_smtp_caps_new(&s->empty_caps, &s->alloc);
-  if (!rc) {
-    s->chunk = mail_malloc(&s->alloc, SMTP_CHUNK);
-    s->xform = mail_malloc(&s->alloc, 2 * SMTP_CHUNK + 8);
-    if (!s->chunk || !s->xform)
-      rc = MAIL_ERR_NOMEM;
-  }
-  if (rc) {
+  if (rc) { /* the body buffers come with the first body (smtp_tx.c) */
     mail_smtp_free(s);
     return rc;
   }

@@ -111,6 +111,7 @@ typedef struct smtp_tx {
   int pending_cr;
   int body_eof;
   size_t data_pos;    /* BODY_DATA: bytes handed out */
+  int chunk_filled;   /* the last read filled the chunk buffer: read more next time */
   int bdat_last_sent;
   uint64_t bdat_sent;
   /* Addresses as they go on the wire (IDNA), built at begin. */
@@ -165,13 +166,17 @@ struct mail_smtp {
   void *progress_user;
 
   smtp_tx tx;
-  unsigned char *chunk;   /* body read buffer */
-  unsigned char *xform;   /* DATA transform output */
+  unsigned char *chunk;   /* body read buffer (chunk_cap bytes; NULL when no body is sent) */
+  unsigned char *xform;   /* DATA transform output (2 * chunk_cap + 8 bytes) */
+  size_t chunk_cap;
 };
 
-/* Body bytes read from the source at a time, and how much output may be
- * queued before the producer waits for the transport to drain. */
+/* Body bytes read from the source at a time (at most; a body of known size
+ * gets no more than it needs, one of unknown size starts at SMTP_CHUNK_MIN
+ * and doubles), and how much output may be queued before the producer
+ * waits for the transport to drain. Both shrink to fit max_output. */
 #define SMTP_CHUNK 65536
+#define SMTP_CHUNK_MIN 4096
 #define SMTP_HIGH_WATER (128 * 1024)
 
 /* command_ms value: use the connection's MAIL_TIMEOUT_IO. */
