@@ -119,8 +119,9 @@ MAIL_EXTERN int mail_status_is_fatal(int status);
  *     HMAC and random bytes SASL uses (CRAM-MD5, SCRAM). OpenSSL is
  *     initialised only when one of these is first used, never by a
  *     constructor.
- *   - iconv (glibc): converting a MIME charset other than UTF-8, US-ASCII
- *     or ISO-8859-1 to UTF-8.
+ *   - iconv (glibc): converting MIME text in a charset other than UTF-8 and
+ *     US-ASCII (ISO-8859-1 included) to UTF-8: RFC 2047 words, RFC 2231
+ *     parameters, mail_charset_to_utf8(), decoding with charset conversion.
  *   - libidn (-Dsaslprep): SASLprep of a non-ASCII user name or password;
  *     libidn2 (-Didna): IDNA A-labels for a non-ASCII domain.
  *   - getaddrinfo (resolving a host name in mail_*_connect()).
