@@ -22,9 +22,10 @@
 
 #define DEFAULT_TIMEOUT_CONNECT_MS 30000
 #define DEFAULT_TIMEOUT_IO_MS 300000
-/* Reads ask for room starting at READ_MIN; each read that fills what it
- * was given doubles the next one, up to one TLS record's worth, so a
- * session that exchanges short replies never holds more (see idle_trim). */
+/* Reads ask for room starting at READ_MIN; each read that fills at least
+ * half of what it was given doubles the next one, up to one TLS record's
+ * worth, so a session that exchanges short replies never holds more (see
+ * idle_trim). */
 #define READ_MIN 1024
 #define READ_CHUNK 16384
 /* Between operations, buffers larger than this are given back. */
@@ -836,8 +837,8 @@ static int read_once(mail_conn *c, size_t room, int *want, int64_t deadline)
     if (c->trace)
       c->trace(c->trace_user, MAIL_TRACE_RECV, (const char *)p, got);
     mail_reader_commit(r, got);
-    if (got == avail && c->read_chunk < READ_CHUNK)
-      c->read_chunk *= 2; /* more is coming: read bigger pieces */
+    if (got >= avail / 2 && c->read_chunk < READ_CHUNK)
+      c->read_chunk *= 2; /* a stream is coming: read bigger pieces */
     progress(c);
     return MAIL_OK;
   }
