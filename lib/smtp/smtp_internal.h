@@ -61,7 +61,7 @@ typedef struct smtp_rcpt {
   int code;
   int has_enh;
   unsigned enh[3];
-  char *text;
+  char *text;        /* shared with other recipients answered by the same reply */
   int rcpt_ok;       /* RCPT accepted */
 } smtp_rcpt;
 
@@ -86,6 +86,7 @@ struct mail_smtp_envelope {
   uint64_t size;     /* MAIL_SMTP_SIZE_UNKNOWN when unknown */
   unsigned needs;
   int sent_once;     /* a MIME body must be rewound before another send */
+  char *last_text;   /* the last recorded result text (a reference; see envelope.c) */
 };
 
 /* The transaction in progress. */

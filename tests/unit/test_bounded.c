@@ -33,6 +33,7 @@ typedef struct smtp_script {
   int noop;   /* like ehlo, for the reply to NOOP */
   int greeting_endless;
   int saw_starttls;
+  int big_final; /* the reply after the data: 64 lines of 1,000 bytes */
 } smtp_script;
 
 static void reply_kind(gen_server *g, int kind, const char *code)
@@ -88,6 +89,9 @@ static void smtp_on_line(gen_server *g, const char *line, size_t len)
     gen_data_mode(g);
   } else if (!strncmp(line, "QUIT", 4)) {
     gen_say(g, "221 bye\r\n");
+  } else if (!strcmp(line, ".") && sc->big_final) {
+    gen_say(g, "250-queued\r\n");
+    gen_lines(g, "250-", "Q", 1, 996, 64, "250 2.0.0 ok\r\n");
   } else {
     gen_say(g, "250 ok\r\n");
   }
@@ -244,6 +248,33 @@ START_TEST(smtp_huge_reply_to_a_command)
   r.sc.noop = EHLO_120MIB;
   ck_assert_int_eq(mail_smtp_noop(r.s), MAIL_ERR_LIMIT);
   stopped_early(&r, 4 * MIB);
+  smtp_end(&r, DEFAULT_BOUND);
+}
+END_TEST
+
+START_TEST(smtp_final_reply_held_once)
+{
+  /* The reply after the data answers every recipient: its text is kept
+   * once for all of them, not once each (64 KiB x 1,000 would be 64 MiB). */
+  smtp_run r;
+  smtp_start(&r, EHLO_SMALL);
+  r.sc.big_final = 1;
+  ck_assert_int_eq(smtp_connect(&r, MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE), MAIL_OK);
+  mail_smtp_envelope *e;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, mail_test_alloc_hooks(&r.ta)), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_from(e, "a@example.org"), MAIL_OK);
+  for (int i = 0; i < 1000; i++) {
+    char addr[64];
+    snprintf(addr, sizeof addr, "r%d@example.org", i);
+    ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, addr, NULL), MAIL_OK);
+  }
+  ck_assert_int_eq(mail_smtp_envelope_set_body_data(e, "Subject: x\r\n\r\nhi\r\n", 19), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_send(r.s, e), MAIL_OK);
+  const char *t0 = mail_smtp_envelope_recipient_text(e, 0);
+  ck_assert_uint_gt(strlen(t0), 63000);
+  ck_assert_ptr_eq(mail_smtp_envelope_recipient_text(e, 999), t0);
+  ck_assert_msg(r.ta.peak_bytes < 2 * MIB, "peak %zu", r.ta.peak_bytes);
+  mail_smtp_envelope_free(e);
   smtp_end(&r, DEFAULT_BOUND);
 }
 END_TEST
@@ -432,6 +463,7 @@ static Suite *suite(void)
   tcase_add_test(t, smtp_100k_capabilities);
   tcase_add_test(t, smtp_limits_after_new);
   tcase_add_test(t, smtp_huge_reply_to_a_command);
+  tcase_add_test(t, smtp_final_reply_held_once);
   suite_add_tcase(s, t);
   t = tcase_create("pop3");
   tcase_set_timeout(t, 60);
