@@ -262,5 +262,12 @@ int mail_smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_
 int mail_smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen);
 /* Read the next body bytes from the envelope's source. */
 int mail_smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got);
+/* The chunk and transform buffers (s->chunk, s->xform) for reads of at
+ * least want bytes, within what max_output leaves room for; given back by
+ * smtp_body_buffers_free() once the body is queued. */
+int smtp_body_room(mail_smtp *s, size_t want);
+void smtp_body_buffers_free(mail_smtp *s);
+/* How much output may be queued before the body producer waits. */
+size_t smtp_high_water(const mail_smtp *s);
 
 #endif

@@ -305,54 +305,6 @@ int smtp_on_bdat(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
   return MAIL_OK;
 }
 
-/* Largest read chunk: SMTP_CHUNK, or less when the output queue bound
- * leaves no room for a chunk's DATA transform beside the high water. */
-static size_t chunk_bound(const mail_smtp *s)
-{
-  size_t b = mail_conn_limits(s->conn)->max_output / 8;
-  return b < SMTP_CHUNK ? b : SMTP_CHUNK;
-}
-
-static size_t high_water(const mail_smtp *s)
-{
-  size_t h = mail_conn_limits(s->conn)->max_output / 2;
-  return h < SMTP_HIGH_WATER ? h : SMTP_HIGH_WATER;
-}
-
-/* Body buffers of at least want bytes (within chunk_bound); they are
- * given back once the body is queued. */
-static int body_room(mail_smtp *s, size_t want)
-{
-  size_t max = chunk_bound(s);
-  if (want > max)
-    want = max;
-  if (want < 64)
-    want = 64;
-  if (want <= s->chunk_cap)
-    return MAIL_OK;
-  unsigned char *c = mail_malloc(&s->alloc, want);
-  unsigned char *x = mail_malloc(&s->alloc, 2 * want + 8);
-  if (!c || !x) {
-    mail_dealloc(&s->alloc, c);
-    mail_dealloc(&s->alloc, x);
-    return MAIL_ERR_NOMEM;
-  }
-  mail_dealloc(&s->alloc, s->chunk);
-  mail_dealloc(&s->alloc, s->xform);
-  s->chunk = c;
-  s->xform = x;
-  s->chunk_cap = want;
-  return MAIL_OK;
-}
-
-static void body_buffers_free(mail_smtp *s)
-{
-  mail_dealloc(&s->alloc, s->chunk);
-  mail_dealloc(&s->alloc, s->xform);
-  s->chunk = s->xform = NULL;
-  s->chunk_cap = 0;
-}
-
 /* Fill the chunk buffer from the body source (several reads when the
  * source hands out small pieces); with a declared size, never past it.
  * tx->body_eof is set once the source said it has no more. */
@@ -367,7 +319,7 @@ static int read_body(mail_smtp *s, size_t *got)
   } else {
     want = !s->chunk_cap ? SMTP_CHUNK_MIN : tx->chunk_filled ? 2 * s->chunk_cap : s->chunk_cap;
   }
-  int rc = body_room(s, want);
+  int rc = smtp_body_room(s, want);
   if (rc)
     return rc;
   size_t cap = s->chunk_cap;
@@ -464,14 +416,14 @@ static int produce_data(mail_smtp *s)
  * without PIPELINING). Errors end the connection: data cannot be taken back. */
 int smtp_produce(mail_smtp *s)
 {
-  while (mail_conn_out_pending(s->conn) < high_water(s)) {
+  while (mail_conn_out_pending(s->conn) < smtp_high_water(s)) {
     if (s->tx.chunking && !pipelined(s) && mail_cmdq_count(&s->q) > 0)
       return 1;
     int rc = s->tx.chunking ? produce_bdat(s) : produce_data(s);
     if (rc == MAIL_ERR_AGAIN)
       continue;
     if (rc == MAIL_OK) {
-      body_buffers_free(s); /* all of it is in the output queue */
+      smtp_body_buffers_free(s); /* all of it is in the output queue */
       return MAIL_OK;
     }
     if (rc == MAIL_ERR_NOMEM || rc == MAIL_ERR_TOO_BIG)
