@@ -7,7 +7,8 @@
  * (tests/servers/servers.sh, servers.env), the same over STARTTLS/STLS,
  * OpenSSL's own heap counted apart through CRYPTO_set_mem_functions().
  *
- * usage: bench-memory [many N]   -- "many": N idle SMTP sessions at once
+ * usage: bench-memory [many N | sends N]   -- "many": N idle SMTP sessions
+ * at once; "sends": allocator calls per 2 KB message sent
  * Prints a Markdown table (bytes and KiB).
  */
 #include <arpa/inet.h>
@@ -481,6 +482,39 @@ static void bench_many(unsigned port, size_t n)
   free(v);
 }
 
+/* N sends of a 2 KB message from a buffer on one session: allocator calls
+ * per message (the steady state, after a warm-up send). */
+static void bench_sends(unsigned port, long n)
+{
+  mail_test_alloc t;
+  mail_test_alloc_init(&t);
+  mail_smtp *s = smtp_session(&t, "127.0.0.1", port, MAIL_SECURITY_NONE_INSECURE, NULL);
+  mail_smtp_envelope *e;
+  static char msg[2048];
+  memset(msg, 'x', sizeof msg);
+  for (size_t i = 70; i < sizeof msg; i += 72)
+    memcpy(msg + i, "\r\n", 2);
+  int rc = mail_smtp_envelope_new(&e, mail_test_alloc_hooks(&t));
+  if (!rc)
+    rc = mail_smtp_envelope_set_from(e, "a@sink.test");
+  if (!rc)
+    rc = mail_smtp_envelope_add_recipient(e, "b@sink.test", NULL);
+  if (!rc)
+    rc = mail_smtp_envelope_set_body_data(e, msg, sizeof msg);
+  if (!rc)
+    rc = mail_smtp_send(s, e);
+  if (rc)
+    die("send", rc);
+  unsigned long calls = t.calls;
+  for (long i = 0; i < n; i++)
+    if ((rc = mail_smtp_send(s, e)))
+      die("send", rc);
+  printf("%ld sends of 2 KB: %.2f allocator calls per message, session %zu bytes, peak %zu\n", n,
+         (double)(t.calls - calls) / (double)n, t.live_bytes, t.peak_bytes);
+  mail_smtp_envelope_free(e);
+  mail_smtp_free(s);
+}
+
 int main(int argc, char **argv)
 {
 #if BENCH_WITH_OPENSSL
@@ -493,6 +527,10 @@ int main(int argc, char **argv)
   unsigned pport = sink_start(&pop3_sink, 1);
   if (argc == 3 && !strcmp(argv[1], "many")) {
     bench_many(sport, (size_t)atol(argv[2]));
+    return 0;
+  }
+  if (argc == 3 && !strcmp(argv[1], "sends")) {
+    bench_sends(sport, atol(argv[2]));
     return 0;
   }
   bench_smtp(sport);

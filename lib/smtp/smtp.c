@@ -92,8 +92,7 @@ void mail_smtp_free(mail_smtp *s)
   mail_buf_free(&s->line);
   mail_dealloc(&s->alloc, s->tx.wire_off);
   mail_dealloc(&s->alloc, s->client_name);
-  mail_dealloc(&s->alloc, s->chunk);
-  mail_dealloc(&s->alloc, s->xform);
+  smtp_body_buffers_free(s);
   mail_allocator a = s->alloc;
   mail_dealloc(&a, s);
 }

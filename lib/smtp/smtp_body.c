@@ -138,25 +138,20 @@ int smtp_body_room(mail_smtp *s, size_t want)
     want = 64;
   if (want <= s->chunk_cap)
     return MAIL_OK;
-  unsigned char *c = mail_malloc(&s->alloc, want);
-  unsigned char *x = mail_malloc(&s->alloc, 2 * want + 8);
-  if (!c || !x) {
-    mail_dealloc(&s->alloc, c);
-    mail_dealloc(&s->alloc, x);
+  /* One block: the chunk, then the transform's room for it. */
+  unsigned char *c = mail_malloc(&s->alloc, 3 * want + 8);
+  if (!c)
     return MAIL_ERR_NOMEM;
-  }
   mail_dealloc(&s->alloc, s->chunk);
-  mail_dealloc(&s->alloc, s->xform);
   s->chunk = c;
-  s->xform = x;
+  s->xform = c + want;
   s->chunk_cap = want;
   return MAIL_OK;
 }
 
 void smtp_body_buffers_free(mail_smtp *s)
 {
-  mail_dealloc(&s->alloc, s->chunk);
-  mail_dealloc(&s->alloc, s->xform);
+  mail_dealloc(&s->alloc, s->chunk); /* xform lies in the same block */
   s->chunk = s->xform = NULL;
   s->chunk_cap = 0;
 }

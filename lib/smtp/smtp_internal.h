@@ -168,7 +168,7 @@ struct mail_smtp {
 
   smtp_tx tx;
   unsigned char *chunk;   /* body read buffer (chunk_cap bytes; NULL when no body is sent) */
-  unsigned char *xform;   /* DATA transform output (2 * chunk_cap + 8 bytes) */
+  unsigned char *xform;   /* DATA transform output (2 * chunk_cap + 8 bytes, in chunk's block) */
   size_t chunk_cap;
 };
 
