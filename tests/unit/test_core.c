@@ -11,6 +11,7 @@
 #include "core/env.h"
 #include "core/mem.h"
 #include "core/reader.h"
+#include "core/sort.h"
 #include "core/utf8.h"
 
 static mail_allocator A;
@@ -133,6 +134,28 @@ START_TEST(limits_version_1_struct)
   ck_assert_int_eq(mail_conn_set_limits(c, &l2), MAIL_ERR_INVALID);
   ck_assert_uint_eq(mail_conn_limits(c)->max_lines, 50);
   mail_conn_free(c);
+}
+END_TEST
+
+static int cmp_int(const void *a, const void *b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+START_TEST(sort_without_allocation)
+{
+  static int v[2000];
+  for (size_t n = 0; n <= 2000; n = n ? n * 3 : 1) {
+    unsigned x = 12345;
+    for (size_t i = 0; i < n; i++) {
+      x = x * 1103515245u + 12345u;
+      v[i] = (int)(x >> 16) % 100; /* many equal keys */
+    }
+    mail_sort(v, n, sizeof v[0], cmp_int);
+    for (size_t i = 1; i < n; i++)
+      ck_assert_int_le(v[i - 1], v[i]);
+  }
 }
 END_TEST
 
@@ -390,6 +413,7 @@ int main(void)
   tcase_add_test(t, limits_defaults);
   tcase_add_test(t, limits_version_1_struct);
   tcase_add_test(t, buf_limit_and_growth);
+  tcase_add_test(t, sort_without_allocation);
   tcase_add_test(t, reader_every_split);
   tcase_add_test(t, reader_line_limit);
   tcase_add_test(t, reader_take_streams);
