@@ -278,6 +278,17 @@ static void add_row(const char *what, size_t bytes, size_t ossl, size_t target)
   rows[nrows++] = (row){what, bytes, ossl, target};
 }
 
+/* Verify the test servers' certificates with their CA. */
+static void use_ca(mail_test_alloc *t, mail_conn *conn, const char *ca)
+{
+  mail_tls_config *cfg;
+  int rc;
+  if ((rc = mail_tls_config_new(&cfg, mail_test_alloc_hooks(t))) ||
+      (rc = mail_tls_config_set_ca_file(cfg, ca)) || (rc = mail_conn_set_tls_config(conn, cfg)))
+    die("TLS configuration", rc);
+  mail_tls_config_free(cfg);
+}
+
 static mail_smtp *smtp_session(mail_test_alloc *t, const char *host, unsigned port, int security,
                                const char *ca)
 {
@@ -286,14 +297,8 @@ static mail_smtp *smtp_session(mail_test_alloc *t, const char *host, unsigned po
   if (rc)
     die("mail_smtp_new", rc);
   mail_smtp_set_client_name(s, "bench.test");
-  if (ca) {
-    mail_tls_config *cfg;
-    if ((rc = mail_tls_config_new(&cfg, mail_test_alloc_hooks(t))) ||
-        (rc = mail_tls_config_set_ca_file(cfg, ca)) ||
-        (rc = mail_conn_set_tls_config(mail_smtp_conn(s), cfg)))
-      die("TLS configuration", rc);
-    mail_tls_config_free(cfg);
-  }
+  if (ca)
+    use_ca(t, mail_smtp_conn(s), ca);
   if ((rc = mail_smtp_connect(s, host, port, security)))
     die("mail_smtp_connect", rc);
   return s;
@@ -372,12 +377,7 @@ static mail_pop3 *pop3_session(mail_test_alloc *t, const char *host, unsigned po
   if (rc)
     die("mail_pop3_new", rc);
   if (ca) {
-    mail_tls_config *cfg;
-    if ((rc = mail_tls_config_new(&cfg, mail_test_alloc_hooks(t))) ||
-        (rc = mail_tls_config_set_ca_file(cfg, ca)) ||
-        (rc = mail_conn_set_tls_config(mail_pop3_conn(p), cfg)))
-      die("TLS configuration", rc);
-    mail_tls_config_free(cfg);
+    use_ca(t, mail_pop3_conn(p), ca);
   } else {
     mail_sasl_set_allow_insecure_plaintext(mail_pop3_sasl(p), 1);
   }
