@@ -56,7 +56,7 @@ int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc)
     rc = mail_smtp_caps_new(&s->caps, &s->alloc);
   if (!rc)
     rc = mail_smtp_caps_new(&s->empty_caps, &s->alloc);
-  if (rc) { /* the body buffers come with the first body (smtp_tx.c) */
+  if (rc) { /* the body buffers come with each body (smtp_body.c) */
     mail_smtp_free(s);
     return rc;
   }
