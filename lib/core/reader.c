@@ -5,8 +5,10 @@
 
 #include "core/mem.h"
 
-/* Room for one maximal line plus a read chunk behind it. */
-#define READER_LOOKAHEAD (64 * 1024)
+/* Room for one maximal line plus a read chunk behind it (the driver reads
+ * at most 16 KiB at a time): what a response costs in the reader on top
+ * of its bound. */
+#define READER_LOOKAHEAD (16 * 1024)
 
 static size_t buffer_bound(size_t max_line)
 {

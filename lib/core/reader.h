@@ -42,7 +42,7 @@ int mail_reader_prepare(mail_reader *r, size_t min_space, unsigned char **ptr, s
 /* n bytes were written at the pointer _prepare() returned. */
 void mail_reader_commit(mail_reader *r, size_t n);
 /* Copy bytes in. MAIL_ERR_LIMIT if the unconsumed data would exceed the
- * buffer limit (max_line + 64 KiB lookahead unless set otherwise). */
+ * buffer limit (max_line + 16 KiB lookahead unless set otherwise). */
 int mail_reader_feed(mail_reader *r, const void *p, size_t n);
 
 /*
