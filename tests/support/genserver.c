@@ -16,6 +16,11 @@ void gen_say(gen_server *g, const char *s)
   size_t n = strlen(s);
   if (g->out_pos == g->out_len)
     g->out_pos = g->out_len = 0;
+  if (n > sizeof g->out - g->out_len && g->out_pos) {
+    memmove(g->out, g->out + g->out_pos, g->out_len - g->out_pos);
+    g->out_len -= g->out_pos;
+    g->out_pos = 0;
+  }
   if (n > sizeof g->out - g->out_len) {
     g->overflow = 1;
     return;

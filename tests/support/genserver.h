@@ -28,7 +28,7 @@ struct gen_server {
   gen_line_fn on_line;
   void *user;
   /* scripted bytes waiting to be read */
-  char out[16384];
+  char out[65536];
   size_t out_len, out_pos;
   /* the generated run: prefix, word, optional number, 'x' up to width */
   uint64_t gen_left;

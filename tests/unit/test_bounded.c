@@ -328,6 +328,8 @@ static void pop3_on_line(gen_server *g, const char *line, size_t len)
   } else if (!strncmp(line, "LIST", 4)) {
     gen_say(g, "+OK\r\n");
     gen_listing(g, 0, sc->messages);
+  } else if (!strncmp(line, "RETR", 4)) {
+    gen_say(g, "+OK\r\nx\r\n.\r\n"); /* short: the client sends the batch before reading */
   } else {
     gen_say(g, "+OK\r\n");
   }
@@ -452,6 +454,30 @@ START_TEST(pop3_uidl_100k_messages)
 }
 END_TEST
 
+START_TEST(pop3_batch_within_max_output)
+{
+  /* 3,000 pipelined RETRs with a window of 4,096 and a 16 KiB output
+   * bound: the batch waits for room instead of overflowing the queue. */
+  pop3_run r;
+  pop3_start(&r, CAPA_SMALL);
+  mail_limits l;
+  ck_assert_int_eq(mail_limits_init(&l, MAIL_LIMITS_VERSION), MAIL_OK);
+  l.max_output = 16 * 1024;
+  ck_assert_int_eq(mail_conn_set_limits(mail_pop3_conn(r.p), &l), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_set_pipeline_window(r.p, 4096), MAIL_OK);
+  pop3_login(&r);
+  static uint32_t msgs[3000];
+  for (uint32_t i = 0; i < 3000; i++)
+    msgs[i] = i + 1;
+  int rc = mail_pop3_retr_many(r.p, msgs, 3000, NULL, NULL);
+  ck_assert_msg(rc == MAIL_OK, "%s: %s (overflow %d, lines %llu)", mail_strerror(rc),
+                mail_conn_last_error(mail_pop3_conn(r.p)), r.g.overflow,
+                (unsigned long long)r.g.lines_seen);
+  ck_assert_int_eq(mail_pop3_batch_status(r.p, 2999), MAIL_OK);
+  pop3_end(&r, DEFAULT_BOUND);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("bounded");
@@ -473,6 +499,7 @@ static Suite *suite(void)
   tcase_add_test(t, pop3_100k_capabilities);
   tcase_add_test(t, pop3_limits_after_new);
   tcase_add_test(t, pop3_uidl_100k_messages);
+  tcase_add_test(t, pop3_batch_within_max_output);
   suite_add_tcase(s, t);
   return s;
 }
