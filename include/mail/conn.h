@@ -260,9 +260,21 @@ MAIL_EXTERN void mail_conn_free(mail_conn *conn);
 MAIL_EXTERN void mail_conn_set_trace(mail_conn *conn, mail_trace_fn fn, void *user);
 /** Show secrets in the trace instead of "[redacted]". Off by default; for debugging only. */
 MAIL_EXTERN void mail_conn_set_trace_show_secrets_insecure(mail_conn *conn, int on);
-/** Replace the limits (copied; see mail_limits). MAIL_ERR_INVALID on a bad version. */
+/**
+ * Replace the limits (copied; see mail_limits). Version 1 or 2; the fields
+ * a version 1 struct lacks get their defaults. They apply to every module
+ * of the session from its next use of a buffer, also when set after the
+ * session was made or while it is connected (a response already held is
+ * not cut). MAIL_ERR_INVALID on NULL, an unknown version, a zero bound,
+ * max_line below 16 or max_output below 16 KiB (nothing changes then).
+ */
 MAIL_EXTERN int mail_conn_set_limits(mail_conn *conn, const mail_limits *limits);
-/** Read the limits in force. */
+/**
+ * Read the limits in force into *out, writing only the fields of the
+ * version the caller put in out->version (1 or 2; a newer version gets
+ * version 2's fields and out->version is set to 2; 0 is taken as 1), so a
+ * program built against version 1 can pass its smaller struct.
+ */
 MAIL_EXTERN void mail_conn_get_limits(const mail_conn *conn, mail_limits *out);
 /** Set a timeout in milliseconds (mail_timeout_kind); -1 waits forever. */
 MAIL_EXTERN int mail_conn_set_timeout(mail_conn *conn, int kind, int ms);

@@ -242,14 +242,18 @@ MAIL_EXTERN int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *env);
 MAIL_EXTERN void mail_smtp_cancel(mail_smtp *s);
 
 /** The EHLO/LHLO capabilities (after TLS when TLS was started); owned by
- *  the session, valid until the next connect or free. Never NULL. */
+ *  the session, valid until the next connect or free. Never NULL. The list
+ *  is bounded by the connection's limits (max_response bytes, max_lines
+ *  lines): a longer one ends the connect with MAIL_ERR_LIMIT. */
 MAIL_EXTERN const mail_smtp_caps *mail_smtp_capabilities(const mail_smtp *s);
 
 /** 1 when the server advertised keyword (ASCII case-insensitive), else 0. */
 MAIL_EXTERN int mail_smtp_has_extension(const mail_smtp *s, const char *keyword);
 
 /** The last complete reply from the server, or NULL before the first.
- *  Owned by the session; valid until the next operation. */
+ *  Owned by the session; valid until the next operation. After EHLO it
+ *  holds the first line only: the capability lines went to
+ *  mail_smtp_capabilities() (a list is not held twice). */
 MAIL_EXTERN const mail_smtp_reply *mail_smtp_last_reply(const mail_smtp *s);
 
 /** The protocol state's name ("IDLE", "MAIL", "DATA", ...; for traces). */

@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/conn_internal.h"
+#include "core/limits.h"
 #include "core/mem.h"
 #include "net/layer.h"
 #include "net/tcp.h"
@@ -21,8 +22,14 @@
 
 #define DEFAULT_TIMEOUT_CONNECT_MS 30000
 #define DEFAULT_TIMEOUT_IO_MS 300000
-/* Reads ask for this much room: one TLS record's worth. */
+/* Reads ask for room starting at READ_MIN; each read that fills at least
+ * half of what it was given doubles the next one, up to one TLS record's
+ * worth, so a session that exchanges short replies never holds more (see
+ * idle_trim). */
+#define READ_MIN 1024
 #define READ_CHUNK 16384
+/* Between operations, buffers larger than this are given back. */
+#define IDLE_KEEP 4096
 /* A user transport that says "again" in blocking mode is retried after
  * this pause (it should have waited itself; see mail_transport_ops). */
 #define USER_RETRY_NAP_MS 10
@@ -52,6 +59,7 @@ struct mail_conn {
   secret_span *spans;
   size_t nspans, spans_cap;
   mail_buf scratch;  /* redacted copy of a written chunk for the trace */
+  size_t read_chunk; /* room the next read asks for (READ_MIN..READ_CHUNK) */
 
   mail_trace_fn trace;
   void *trace_user;
@@ -196,23 +204,23 @@ int mail_conn_new(mail_conn **out, const mail_allocator *alloc)
   if (!out)
     return MAIL_ERR_INVALID;
   *out = NULL;
-  int rc = mail_init();
-  if (rc)
-    return rc;
+  /* No mail_init() here: OpenSSL is initialised when TLS is first used,
+   * so a session without TLS allocates only through the hooks. */
   mail_allocator a;
-  rc = mail_alloc_init(&a, alloc);
+  int rc = mail_alloc_init(&a, alloc);
   if (rc)
     return rc;
   mail_conn *c = mail_calloc(&a, 1, sizeof *c);
   if (!c)
     return MAIL_ERR_NOMEM;
   mail_env_init(&c->env, alloc);
-  mail_limits_default(&c->limits);
+  mail_limits_defaults(&c->limits);
   mail_reader_init(&c->reader, A(c), c->limits.max_line);
   /* Engines pace what they queue (see mail_conn_out_pending); this bound
    * only stops a runaway producer. */
-  mail_buf_init(&c->out, A(c), c->limits.max_response);
+  mail_buf_init(&c->out, A(c), c->limits.max_output);
   mail_buf_init(&c->scratch, A(c), 0);
+  c->read_chunk = READ_MIN;
   c->timeout_connect = DEFAULT_TIMEOUT_CONNECT_MS;
   c->timeout_io = DEFAULT_TIMEOUT_IO_MS;
   c->wait_override = -1;
@@ -271,17 +279,20 @@ void mail_conn_set_trace_show_secrets_insecure(mail_conn *c, int on)
 
 /* Lines shorter than this could not hold a protocol's shortest reply. */
 #define MIN_MAX_LINE 16
+/* An output queue smaller than this could not hold one maximal SMTP AUTH
+ * line (12,288 bytes, RFC 4954). */
+#define MIN_MAX_OUTPUT (16 * 1024)
 
 int mail_conn_set_limits(mail_conn *c, const mail_limits *limits)
 {
-  if (!c || !limits || limits->version != MAIL_LIMITS_VERSION)
+  mail_limits l;
+  if (!c || mail_limits_import(&l, limits) != MAIL_OK || l.max_line < MIN_MAX_LINE ||
+      l.max_output < MIN_MAX_OUTPUT)
     return MAIL_ERR_INVALID;
-  if (limits->max_line < MIN_MAX_LINE || limits->max_literal == 0 || limits->max_response == 0 ||
-      limits->max_depth == 0 || limits->max_items == 0)
-    return MAIL_ERR_INVALID;
-  c->limits = *limits;
-  mail_reader_set_max_line(&c->reader, limits->max_line);
-  c->out.limit = limits->max_response;
+  c->limits = l;
+  /* Engines read the rest from mail_conn_limits() when they use it. */
+  mail_reader_set_max_line(&c->reader, c->limits.max_line);
+  c->out.limit = c->limits.max_output;
   return MAIL_OK;
 }
 
@@ -289,10 +300,9 @@ void mail_conn_get_limits(const mail_conn *c, mail_limits *out)
 {
   if (!out)
     return;
-  if (c)
-    *out = c->limits;
-  else
-    mail_limits_default(out);
+  mail_limits def;
+  mail_limits_defaults(&def);
+  mail_limits_export(c ? &c->limits : &def, out);
 }
 
 int mail_conn_set_timeout(mail_conn *c, int kind, int ms)
@@ -811,7 +821,7 @@ static int read_once(mail_conn *c, size_t room, int *want, int64_t deadline)
   mail_reader *r = &c->reader;
   unsigned char *p;
   size_t avail;
-  int rc = mail_reader_prepare(r, room < READ_CHUNK ? room : READ_CHUNK, &p, &avail);
+  int rc = mail_reader_prepare(r, room < c->read_chunk ? room : c->read_chunk, &p, &avail);
   if (rc == MAIL_ERR_LIMIT)
     return mail_conn_fail(c, MAIL_ERR_LIMIT, "server input exceeds the %zu byte buffer",
                           r->buf.limit);
@@ -827,6 +837,8 @@ static int read_once(mail_conn *c, size_t room, int *want, int64_t deadline)
     if (c->trace)
       c->trace(c->trace_user, MAIL_TRACE_RECV, (const char *)p, got);
     mail_reader_commit(r, got);
+    if (got >= avail / 2 && c->read_chunk < READ_CHUNK)
+      c->read_chunk *= 2; /* a stream is coming: read bigger pieces */
     progress(c);
     return MAIL_OK;
   }
@@ -970,6 +982,18 @@ static int run_loop(mail_conn *c, mail_advance_fn advance, void *engine)
   }
 }
 
+/* Between operations a session holds no more than small buffers: what a
+ * large reply or message body made grow is given back (and grows again on
+ * demand), so many idle sessions stay cheap. */
+static void idle_trim(mail_conn *c)
+{
+  mail_reader_trim(&c->reader, IDLE_KEEP);
+  if (c->out.len == 0 && c->out.cap > IDLE_KEEP)
+    mail_buf_free(&c->out);
+  mail_buf_free(&c->scratch);
+  c->read_chunk = READ_MIN;
+}
+
 int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine)
 {
   if (!c || !advance)
@@ -984,6 +1008,7 @@ int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine)
   c->io_deadline_set = 0;
   c->want = 0;
   c->wait_deadline = -1;
+  idle_trim(c);
   if (mail_status_is_fatal(rc) && c->state != ST_IDLE) {
     if (c->fail_seq == seq)
       mail_conn_fail(c, rc, "%s", mail_strerror(rc));

@@ -164,10 +164,7 @@ static int on_hello(mail_smtp *s, int kind, const mail_smtp_reply *r)
   int code = mail_smtp_reply_code(r);
   if (code / 100 == 2) {
     if (kind == CMD_EHLO) {
-      int rc = mail_smtp_caps_parse_ehlo(s->caps, r);
-      if (rc)
-        return rc;
-      s->caps_valid = 1;
+      s->caps_valid = 1; /* the list was filled as the reply arrived */
       smtp_set_enhanced(s, smtp_has(s, "ENHANCEDSTATUSCODES"));
     } else {
       s->helo_mode = 1;
@@ -356,6 +353,8 @@ int smtp_advance(void *engine)
     if (rc)
       return rc;
     mail_smtp_acc *a = &s->acc[s->cur_acc];
+    /* EHLO's capability lines go straight into the list, held once. */
+    a->sink = mail_cmdq_head(&s->q)->kind == CMD_EHLO ? mail_smtp_caps_capset(s->caps) : NULL;
     rc = mail_smtp_acc_line(a, line, len);
     if (rc == MAIL_ERR_AGAIN)
       continue;
