@@ -48,7 +48,7 @@ static const char help_text[] =
     "                           smtp, submission, lmtp, pop3: starttls (required)\n"
     "  --timeout SECONDS        connect and I/O timeout\n"
     "  --max-line BYTES         longest server line accepted (default 64 KiB)\n"
-    "  --max-response BYTES     largest server response buffered (default 128 MiB)\n"
+    "  --max-response BYTES     largest server response buffered (default 1 MiB)\n"
     "  -h, --help               this text;  --version  the library version\n"
     "\n"
     "Exit codes:\n"
