@@ -5,14 +5,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-static void jstr(FILE *o, const char *s, size_t n)
+/* The characters of a JSON string, without the quotes. */
+static void jstr_bare(FILE *o, const char *s, size_t n)
 {
-  if (!s) {
-    fputs("null", o);
-    return;
-  }
   const unsigned char *p = (const unsigned char *)s, *e = p + n;
-  fputc('"', o);
   while (p < e) {
     unsigned c = *p;
     if (c == '"' || c == '\\') {
@@ -42,6 +38,16 @@ static void jstr(FILE *o, const char *s, size_t n)
       }
     }
   }
+}
+
+static void jstr(FILE *o, const char *s, size_t n)
+{
+  if (!s) {
+    fputs("null", o);
+    return;
+  }
+  fputc('"', o);
+  jstr_bare(o, s, n);
   fputc('"', o);
 }
 
@@ -276,7 +282,14 @@ static void fetch_items(FILE *o, const mail_imap_response *r)
     first = 0;
     /* the key is the item as sent: BODY[1.2]<0>, RFC822.TEXT */
     fputc('"', o);
-    fwrite(item, 1, in, o);
+    jstr_bare(o, item, in);
+    if ((item[0] | 32) == 'b') { /* BODY[...] or BINARY[...] */
+      fputc('[', o);
+      jstr_bare(o, spec, sn);
+      fputc(']', o);
+      if (mail_imap_section_origin(sec, &v) == MAIL_OK)
+        fprintf(o, "<%" PRIu64 ">", v);
+    }
     fputc('"', o);
     fputs(":{\"section\":", o);
     jstr(o, spec, sn);

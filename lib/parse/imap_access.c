@@ -407,7 +407,7 @@ int mail_imap_fetch_internaldate(const mail_imap_response *r, int64_t *out)
   int y = year - (mon < 2);
   int era = (y >= 0 ? y : y - 399) / 400;
   int yoe = y - era * 400;
-  int mp = (mon + 9) % 12;
+  int mp = (mon + 10) % 12;
   int doy = (153 * mp + 2) / 5 + day - 1;
   int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   int64_t days = (int64_t)era * 146097 + doe - 719468;

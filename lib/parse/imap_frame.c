@@ -42,6 +42,8 @@ static void clear_response(mail_imap_parser *p)
   p->nodes.len = 0;
   p->depth = 0;
   p->top_count = 0;
+  p->top_limit = UINT32_MAX;
+  p->nomem = 0;
   p->skipping = 0;
   p->fetch = 0;
   p->fetch_seq = 0;
@@ -54,7 +56,7 @@ static void clear_response(mail_imap_parser *p)
   p->code_first = p->code_end = 0;
   p->code_raw_off = p->code_raw_len = 0;
   p->has_code = 0;
-  p->last1 = UINT32_MAX;
+  p->last1 = p->prev1 = UINT32_MAX;
   imap_arena_reset(&p->arena);
   memset(&p->resp, 0, sizeof p->resp);
   p->returned = 0;
@@ -232,10 +234,10 @@ void imap_defect_add(mail_imap_parser *p, int kind, uint32_t item_off, uint32_t 
   d.has_item = has_item;
   d.raw_off = raw_off;
   d.raw_len = raw_end > raw_off ? raw_end - raw_off : 0;
-  /* Defects are bounded by the values of the response; an allocation
-   * failure here loses the defect, never the response. */
-  if (p->defects.len / sizeof d < 2u * p->lim.max_items)
-    (void)mail_buf_append(&p->defects, &d, sizeof d);
+  /* Defects are bounded by the values of the response. */
+  if (p->defects.len / sizeof d < 2u * p->lim.max_items &&
+      mail_buf_append(&p->defects, &d, sizeof d))
+    p->nomem = 1;
 }
 
 /* ------------------------------------------------------------ tree building */
@@ -267,7 +269,7 @@ static uint32_t add_node(mail_imap_parser *p, int type, uint32_t off, uint32_t l
       return UINT32_MAX;
     }
     parent->count++;
-  } else if (p->top_count >= p->lim.max_items + 3) {
+  } else if (p->top_count >= p->top_limit) {
     start_skipping(p, MAIL_IMAP_DEFECT_TOO_MANY, off);
     return UINT32_MAX;
   } else {
@@ -289,8 +291,10 @@ static uint32_t add_node(mail_imap_parser *p, int type, uint32_t off, uint32_t l
     fail(p, MAIL_ERR_NOMEM);
     return UINT32_MAX;
   }
-  if (p->depth == 1)
+  if (p->depth == 1) {
+    p->prev1 = p->last1;
     p->last1 = n;
+  }
   return n;
 }
 
@@ -328,13 +332,17 @@ static const char *const held_items[] = {
 };
 
 /* What a value at depth 1 of a FETCH is, from the item name before it:
- * 2 streamed, 1 held (a known item), 0 skipped (an unknown item). */
-static int fetch_value_kind(mail_imap_parser *p, struct mail_imap_section *sec)
+ * 2 streamed, 1 held (a known item), 0 skipped (an unknown item). added:
+ * the value's node is already in the tree. */
+static int fetch_value_kind(mail_imap_parser *p, struct mail_imap_section *sec, int added)
 {
-  imap_node *parent = &imap_nodes(p)[p->stack[0]];
-  if (p->depth != 1 || !(parent->count & 1) || p->last1 == UINT32_MAX)
+  if (p->depth != 1)
     return 1;
-  imap_node *name = &imap_nodes(p)[p->last1];
+  imap_node *parent = &imap_nodes(p)[p->stack[0]];
+  uint32_t before = parent->count - (uint32_t)added, name_i = added ? p->prev1 : p->last1;
+  if (!(before & 1) || name_i == UINT32_MAX)
+    return 1;
+  imap_node *name = &imap_nodes(p)[name_i];
   if (name->type != IMAP_N_ATOM)
     return 1;
   const char *s = (const char *)p->in.data + p->start + name->off;
@@ -398,7 +406,7 @@ static int section_begin(mail_imap_parser *p, const struct mail_imap_section *tm
 static int inline_section(mail_imap_parser *p, uint32_t node)
 {
   struct mail_imap_section tmpl;
-  if (node == UINT32_MAX || fetch_value_kind(p, &tmpl) != 2)
+  if (node == UINT32_MAX || fetch_value_kind(p, &tmpl, 1) != 2)
     return MAIL_OK;
   imap_node *nd = &imap_nodes(p)[node];
   int nil = nd->type == IMAP_N_NIL;
@@ -425,7 +433,7 @@ static int literal_begin(mail_imap_parser *p, uint64_t n)
   int kind = 1;
   struct mail_imap_section tmpl;
   if (p->fetch)
-    kind = fetch_value_kind(p, &tmpl);
+    kind = fetch_value_kind(p, &tmpl, 0);
   if (kind == 2) {
     uint32_t nd = add_node(p, IMAP_N_STREAMED, off, 0, off);
     p->state = IMAP_ST_STREAM;
@@ -644,6 +652,7 @@ static int tok_status(mail_imap_parser *p, const unsigned char *s, const unsigne
       t++;
     p->code_first = imap_node_count(p);
     add_node(p, IMAP_N_ATOM, rel(p, name), (uint32_t)(t - name), rel(p, t));
+    p->top_limit = p->top_count + (uint32_t)p->lim.max_items;
     const unsigned char *args = t;
     while (args < e && *args == ' ')
       args++;
@@ -736,6 +745,7 @@ static int tok_first(mail_imap_parser *p, const unsigned char *s, const unsigned
   }
   p->mode = IMAP_MODE_DATA;
   add_node(p, IMAP_N_ATOM, rel(p, w), (uint32_t)(t - w), rel(p, t));
+  p->top_limit = p->top_count + (uint32_t)p->lim.max_items;
   return tok_args(p, t, e, 0, NULL);
 }
 
@@ -772,6 +782,8 @@ static int complete(mail_imap_parser *p, const mail_imap_response **out)
   r->span_start = p->resp_start;
   r->span_end = p->stream_pos;
   int rc = imap_interpret(p);
+  if (!rc && p->nomem)
+    rc = MAIL_ERR_NOMEM;
   if (rc)
     return fail(p, rc);
   size_t nsec = p->sections.len / sizeof(struct mail_imap_section *);

@@ -213,9 +213,12 @@ struct mail_imap_parser {
   uint32_t *stack;      /* open lists (node indices), max_depth deep */
   unsigned depth;
   uint32_t top_count;   /* values at the top level */
+  uint32_t top_limit;   /* most values at the top level (max_items after the name) */
+  int nomem;            /* an allocation for a typed value failed */
   int skipping;         /* too deep / too many: tokens not kept */
   uint64_t skip_depth;
   uint32_t last1;       /* the last value at depth 1 (a FETCH item name) */
+  uint32_t prev1;       /* the one before it */
   int fetch;            /* the response is "* n FETCH" */
   uint32_t fetch_seq;
   mail_buf esc;         /* unescaped quoted strings */

@@ -154,7 +154,11 @@ imap_str imap_mailbox_name(mail_imap_parser *p, imap_str raw)
   if (mail_imap_utf7_decode(&need, NULL, 0, raw.p, raw.n) != MAIL_ERR_BUFFER)
     return raw;
   char *buf = imap_arena_alloc(&p->arena, need ? need : 1);
-  if (!buf || mail_imap_utf7_decode(&need, buf, need, raw.p, raw.n))
+  if (!buf) {
+    p->nomem = 1;
+    return raw;
+  }
+  if (mail_imap_utf7_decode(&need, buf, need, raw.p, raw.n))
     return raw;
   imap_str s = {buf, need};
   return s;
