@@ -279,18 +279,20 @@ static uint32_t add_node(mail_imap_parser *p, int type, uint32_t off, uint32_t l
     start_skipping(p, MAIL_IMAP_DEFECT_TOO_MANY, off);
     return UINT32_MAX;
   }
-  imap_node nd;
-  nd.type = (uint8_t)type;
-  nd.flags = 0;
-  nd.off = off;
-  nd.len = len;
-  nd.end = end;
-  nd.next = n + 1;
-  nd.count = 0;
-  if (mail_buf_append(&p->nodes, &nd, sizeof nd)) {
+  if (p->nodes.cap - p->nodes.len < sizeof(imap_node) &&
+      mail_buf_reserve(&p->nodes, sizeof(imap_node))) {
     fail(p, MAIL_ERR_NOMEM);
     return UINT32_MAX;
   }
+  imap_node *nd = (imap_node *)(p->nodes.data + p->nodes.len);
+  p->nodes.len += sizeof *nd;
+  nd->type = (uint8_t)type;
+  nd->flags = 0;
+  nd->off = off;
+  nd->len = len;
+  nd->end = end;
+  nd->next = n + 1;
+  nd->count = 0;
   if (p->depth == 1) {
     p->prev1 = p->last1;
     p->last1 = n;
@@ -476,12 +478,20 @@ static const unsigned char *quoted(mail_imap_parser *p, const unsigned char *s,
   const unsigned char *t = s + 1;
   int esc = 0;
   while (t < e) {
-    if (*t == '\\' && t + 1 < e) {
+    const unsigned char *q = memchr(t, '"', (size_t)(e - t));
+    const unsigned char *bs = memchr(t, '\\', (size_t)((q ? q : e) - t));
+    if (bs) {
+      /* a backslash before the next quote: it escapes the byte after it */
       esc = 1;
-      t += 2;
+      t = bs + 2 <= e ? bs + 2 : e;
       continue;
     }
-    if (*t == '"' && quote_closes(t + 1, e))
+    if (!q) {
+      t = e;
+      break;
+    }
+    t = q;
+    if (quote_closes(t + 1, e))
       break;
     t++;
   }
@@ -544,6 +554,11 @@ static int literal_marker(const unsigned char *s, const unsigned char *e, uint64
   return 1;
 }
 
+/* Bytes that end an atom or need a look: space, parentheses, brackets. */
+static const unsigned char atom_special[256] = {
+  [' '] = 1, ['('] = 1, [')'] = 1, ['['] = 1, [']'] = 1,
+};
+
 /* Arguments from s to e. In code mode (a response code) the arguments stop
  * at a "]" outside lists, *stop gets its position, and there are no
  * literals. */
@@ -597,6 +612,10 @@ static int tok_args(mail_imap_parser *p, const unsigned char *s, const unsigned 
     const unsigned char *t = s;
     while (t < e) {
       c = *t;
+      if (!atom_special[c]) {
+        t++;
+        continue;
+      }
       if (c == ' ' || c == '(' || c == ')')
         break;
       if (code && c == ']' && p->depth == code_depth)
