@@ -66,12 +66,15 @@ static const char *const types[] = {
 static const char *const defect_kinds[] = {"", "syntax", "item", "code", "response", "too-deep",
                                            "too-many"};
 
-static void strings(FILE *o, const mail_imap_response *r)
+typedef const char *(*string_at_fn)(const mail_imap_response *r, size_t i, size_t *len);
+
+/* A JSON array of the count strings get() gives. */
+static void string_array(FILE *o, const mail_imap_response *r, size_t count, string_at_fn get)
 {
   fputc('[', o);
-  for (size_t i = 0; i < mail_imap_response_string_count(r); i++) {
+  for (size_t i = 0; i < count; i++) {
     size_t n;
-    const char *s = mail_imap_response_string(r, i, &n);
+    const char *s = get(r, i, &n);
     if (i)
       fputc(',', o);
     jstr(o, s, n);
@@ -239,25 +242,11 @@ static void fetch_items(FILE *o, const mail_imap_response *r)
     }
   if (mail_imap_fetch_has(r, MAIL_IMAP_ITEM_FLAGS)) {
     jkey(o, &first, "FLAGS");
-    fputc('[', o);
-    for (size_t i = 0; i < mail_imap_fetch_flag_count(r); i++) {
-      s = mail_imap_fetch_flag(r, i, &n);
-      if (i)
-        fputc(',', o);
-      jstr(o, s, n);
-    }
-    fputc(']', o);
+    string_array(o, r, mail_imap_fetch_flag_count(r), mail_imap_fetch_flag);
   }
   if (mail_imap_fetch_has(r, MAIL_IMAP_ITEM_GM_LABELS)) {
     jkey(o, &first, "X-GM-LABELS");
-    fputc('[', o);
-    for (size_t i = 0; i < mail_imap_fetch_label_count(r); i++) {
-      s = mail_imap_fetch_label(r, i, &n);
-      if (i)
-        fputc(',', o);
-      jstr(o, s, n);
-    }
-    fputc(']', o);
+    string_array(o, r, mail_imap_fetch_label_count(r), mail_imap_fetch_label);
   }
   for (size_t i = 0; mail_imap_fetch_binary_size(r, i, &s, &n, &v) == MAIL_OK; i++) {
     fprintf(o, "%s\"BINARY.SIZE[", first ? "" : ",");
@@ -338,7 +327,7 @@ void imap_json_response(FILE *o, const mail_imap_response *r)
   }
   if (mail_imap_response_string_count(r)) {
     fputs(",\"strings\":", o);
-    strings(o, r);
+    string_array(o, r, mail_imap_response_string_count(r), mail_imap_response_string);
   }
   size_t cnt;
   const uint32_t *nums = mail_imap_response_numbers(r, &cnt);

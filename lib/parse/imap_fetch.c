@@ -5,31 +5,15 @@
 
 #include <string.h>
 
-static int lower(int c)
-{
-  return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-static int prefix_ieq(const char *s, size_t n, const char *w)
-{
-  size_t k = strlen(w);
-  if (n < k)
-    return 0;
-  for (size_t i = 0; i < k; i++)
-    if (lower((unsigned char)s[i]) != lower((unsigned char)w[i]))
-      return 0;
-  return 1;
-}
-
 int imap_section_name(const char *s, size_t n, uint32_t *item_len, uint32_t *spec_off,
                       uint32_t *spec_len, uint64_t *origin, int *has_origin)
 {
   *has_origin = 0;
   *origin = 0;
   size_t k;
-  if (prefix_ieq(s, n, "RFC822")) {
-    if (n == 6 || (n == 13 && prefix_ieq(s, n, "RFC822.HEADER")) ||
-        (n == 11 && prefix_ieq(s, n, "RFC822.TEXT"))) {
+  if (imap_prefix_ieq(s, n, "RFC822")) {
+    if (n == 6 || (n == 13 && imap_prefix_ieq(s, n, "RFC822.HEADER")) ||
+        (n == 11 && imap_prefix_ieq(s, n, "RFC822.TEXT"))) {
       *item_len = (uint32_t)n;
       *spec_off = (uint32_t)n;
       *spec_len = 0;
@@ -37,9 +21,9 @@ int imap_section_name(const char *s, size_t n, uint32_t *item_len, uint32_t *spe
     }
     return 0;
   }
-  if (prefix_ieq(s, n, "BODY["))
+  if (imap_prefix_ieq(s, n, "BODY["))
     k = 4;
-  else if (prefix_ieq(s, n, "BINARY["))
+  else if (imap_prefix_ieq(s, n, "BINARY["))
     k = 6;
   else
     return 0;
@@ -65,6 +49,18 @@ int imap_section_name(const char *s, size_t n, uint32_t *item_len, uint32_t *spe
   return 1;
 }
 
+/* A list-or-NIL value at node i: 0 NIL or empty (nothing to read),
+ * 1 neither (a bad shape), 2 a list with children. */
+static int list_or_nil(const mail_imap_parser *p, uint32_t i)
+{
+  const imap_node *nd = &imap_nodes(p)[i];
+  if (nd->type == IMAP_N_NIL)
+    return 0;
+  if (nd->type != IMAP_N_LIST)
+    return 1;
+  return nd->count ? 2 : 0;
+}
+
 /* ------------------------------------------------------------ ENVELOPE */
 
 static int looks_like_date(imap_str s)
@@ -85,12 +81,9 @@ static int address_list(mail_imap_parser *p, uint32_t i, struct mail_imap_addres
   const imap_node *nd = imap_nodes(p);
   *out = NULL;
   *n = 0;
-  if (nd[i].type == IMAP_N_NIL)
-    return 0;
-  if (nd[i].type != IMAP_N_LIST)
-    return 1;
-  if (!nd[i].count)
-    return 0;
+  int k0 = list_or_nil(p, i);
+  if (k0 < 2)
+    return k0;
   struct mail_imap_address *a = imap_arena_alloc(&p->arena, nd[i].count * sizeof *a);
   if (!a)
     return -1;
@@ -190,12 +183,9 @@ static int params(mail_imap_parser *p, uint32_t i, imap_param **out, size_t *n)
   const imap_node *nd = imap_nodes(p);
   *out = NULL;
   *n = 0;
-  if (nd[i].type == IMAP_N_NIL)
-    return 0;
-  if (nd[i].type != IMAP_N_LIST)
-    return 1;
-  if (!nd[i].count)
-    return 0;
+  int k0 = list_or_nil(p, i);
+  if (k0 < 2)
+    return k0;
   imap_param *a = imap_arena_alloc(&p->arena, (nd[i].count / 2 + 1) * sizeof *a);
   if (!a)
     return -1;
@@ -445,7 +435,7 @@ int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
   uint32_t end = nd[list].next;
   size_t nbin = 0;
   for (uint32_t c = list + 1; c < end; c = nd[c].next)
-    if (imap_is_string(p, c) && prefix_ieq(imap_node_str(p, c).p, imap_node_str(p, c).n, "BINARY.SIZE["))
+    if (imap_is_string(p, c) && imap_prefix_ieq(imap_node_str(p, c).p, imap_node_str(p, c).n, "BINARY.SIZE["))
       nbin++;
   if (nbin) {
     r->binsizes = imap_arena_alloc(&p->arena, nbin * sizeof *r->binsizes);
@@ -544,7 +534,7 @@ int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
         return -1;
       else
         set_bit(r, MAIL_IMAP_ITEM_GM_LABELS);
-    } else if (prefix_ieq(name.p, name.n, "BINARY.SIZE[") && name.p[name.n - 1] == ']') {
+    } else if (imap_prefix_ieq(name.p, name.n, "BINARY.SIZE[") && name.p[name.n - 1] == ']') {
       bad = imap_node_num(p, v, &num) != 0;
       if (!bad) {
         imap_pair *pr = &r->binsizes[r->nbinsizes++];

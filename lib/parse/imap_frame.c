@@ -18,22 +18,6 @@ static int fail(mail_imap_parser *p, int rc)
   return p->err;
 }
 
-static int lower(int c)
-{
-  return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-static int mem_ieq(const unsigned char *s, size_t n, const char *w)
-{
-  size_t k = strlen(w);
-  if (n != k)
-    return 0;
-  for (size_t i = 0; i < n; i++)
-    if (lower(s[i]) != lower((unsigned char)w[i]))
-      return 0;
-  return 1;
-}
-
 /* ------------------------------------------------------------ lifecycle */
 
 static void clear_response(mail_imap_parser *p)
@@ -356,9 +340,9 @@ static int fetch_value_kind(mail_imap_parser *p, struct mail_imap_section *sec, 
     return 2;
   }
   for (size_t k = 0; k < sizeof held_items / sizeof held_items[0]; k++)
-    if (mem_ieq((const unsigned char *)s, name->len, held_items[k]))
+    if (imap_mem_ieq((const unsigned char *)s, name->len, held_items[k]))
       return 1;
-  if (name->len > 12 && mem_ieq((const unsigned char *)s, 12, "BINARY.SIZE["))
+  if (name->len > 12 && imap_mem_ieq((const unsigned char *)s, 12, "BINARY.SIZE["))
     return 1;
   return 0;
 }
@@ -630,7 +614,7 @@ static int tok_args(mail_imap_parser *p, const unsigned char *s, const unsigned 
       t++;
     }
     uint32_t off = rel(p, s), len = (uint32_t)(t - s);
-    int nil = len == 3 && mem_ieq(s, 3, "NIL");
+    int nil = len == 3 && imap_mem_ieq(s, 3, "NIL");
     uint32_t nd = add_node(p, nil ? IMAP_N_NIL : IMAP_N_ATOM, off, len, off + len);
     if (p->fetch && !code && nil && inline_section(p, nd))
       return p->err;
@@ -655,7 +639,7 @@ static int is_status_word(const unsigned char *s, size_t n)
     {"BYE", MAIL_IMAP_TYPE_BYE}, {"PREAUTH", MAIL_IMAP_TYPE_PREAUTH},
   };
   for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
-    if (mem_ieq(s, n, words[k].w))
+    if (imap_mem_ieq(s, n, words[k].w))
       return words[k].type;
   return 0;
 }
@@ -751,7 +735,7 @@ static int tok_first(mail_imap_parser *p, const unsigned char *s, const unsigned
     w = t;
     while (t < e && *t != ' ' && *t != '(')
       t++;
-    if (v <= UINT32_MAX && mem_ieq(w, (size_t)(t - w), "FETCH")) {
+    if (v <= UINT32_MAX && imap_mem_ieq(w, (size_t)(t - w), "FETCH")) {
       p->fetch = 1;
       p->fetch_seq = (uint32_t)v;
     }

@@ -258,6 +258,9 @@ int imap_is_nstring(const mail_imap_parser *p, uint32_t i);
 int imap_node_num(const mail_imap_parser *p, uint32_t i, uint64_t *out);
 int imap_atom_is(const mail_imap_parser *p, uint32_t i, const char *word);
 int imap_str_ieq(imap_str s, const char *word);
+/* s[0..n) equals word (1), or starts with it (imap_prefix_ieq), ignoring ASCII case. */
+int imap_mem_ieq(const void *s, size_t n, const char *word);
+int imap_prefix_ieq(const void *s, size_t n, const char *word);
 /* Where node i's raw bytes start. */
 uint32_t imap_raw_start(const mail_imap_parser *p, uint32_t i);
 /* A node's raw bytes as a defect of the item starting at node name_i. */

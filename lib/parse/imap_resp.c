@@ -15,15 +15,26 @@ static int lower(int c)
   return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
-int imap_str_ieq(imap_str s, const char *w)
+int imap_prefix_ieq(const void *s, size_t n, const char *w)
 {
+  const unsigned char *c = s;
   size_t k = strlen(w);
-  if (!s.p || s.n != k)
+  if (!s || n < k)
     return 0;
   for (size_t i = 0; i < k; i++)
-    if (lower((unsigned char)s.p[i]) != lower((unsigned char)w[i]))
+    if (lower(c[i]) != lower((unsigned char)w[i]))
       return 0;
   return 1;
+}
+
+int imap_mem_ieq(const void *s, size_t n, const char *w)
+{
+  return n == strlen(w) && imap_prefix_ieq(s, n, w);
+}
+
+int imap_str_ieq(imap_str s, const char *w)
+{
+  return imap_mem_ieq(s.p, s.n, w);
 }
 
 imap_str imap_node_str(const mail_imap_parser *p, uint32_t i)
