@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <mail/imap_parse.h>
 
@@ -250,17 +251,48 @@ static inline uint32_t imap_node_count(const mail_imap_parser *p)
 {
   return (uint32_t)(p->nodes.len / sizeof(imap_node));
 }
-imap_str imap_node_str(const mail_imap_parser *p, uint32_t i);
+/* The string of node i (atom, quoted, literal); NULL for NIL and lists. */
+static inline imap_str imap_node_str(const mail_imap_parser *p, uint32_t i)
+{
+  imap_str s = {NULL, 0};
+  if (i >= imap_node_count(p))
+    return s;
+  const imap_node *nd = &imap_nodes(p)[i];
+  if (nd->type != IMAP_N_ATOM && nd->type != IMAP_N_QUOTED && nd->type != IMAP_N_LITERAL)
+    return s;
+  s.p = (nd->flags & IMAP_NF_ESC) ? (const char *)p->esc.data + nd->off : p->resp.base + nd->off;
+  if (!s.p)
+    s.p = "";
+  s.n = nd->len;
+  return s;
+}
 /* 1 for a string-like node (atom, quoted, literal), else 0. */
-int imap_is_string(const mail_imap_parser *p, uint32_t i);
-int imap_is_nstring(const mail_imap_parser *p, uint32_t i);
+static inline int imap_is_string(const mail_imap_parser *p, uint32_t i)
+{
+  if (i >= imap_node_count(p))
+    return 0;
+  int t = imap_nodes(p)[i].type;
+  return t == IMAP_N_ATOM || t == IMAP_N_QUOTED || t == IMAP_N_LITERAL;
+}
+/* A string or NIL. */
+static inline int imap_is_nstring(const mail_imap_parser *p, uint32_t i)
+{
+  return imap_is_string(p, i) ||
+         (i < imap_node_count(p) && imap_nodes(p)[i].type == IMAP_N_NIL);
+}
 /* 0: *out set; 1: "-1" (unknown); -1: not a number. */
 int imap_node_num(const mail_imap_parser *p, uint32_t i, uint64_t *out);
 int imap_atom_is(const mail_imap_parser *p, uint32_t i, const char *word);
-int imap_str_ieq(imap_str s, const char *word);
-/* s[0..n) equals word (1), or starts with it (imap_prefix_ieq), ignoring ASCII case. */
-int imap_mem_ieq(const void *s, size_t n, const char *word);
+/* s[0..n) starts with word (imap_prefix_ieq) or equals it, ignoring ASCII case. */
 int imap_prefix_ieq(const void *s, size_t n, const char *word);
+static inline int imap_mem_ieq(const void *s, size_t n, const char *word)
+{
+  return n == strlen(word) && imap_prefix_ieq(s, n, word);
+}
+static inline int imap_str_ieq(imap_str s, const char *word)
+{
+  return imap_mem_ieq(s.p, s.n, word);
+}
 /* Where node i's raw bytes start. */
 uint32_t imap_raw_start(const mail_imap_parser *p, uint32_t i);
 /* A node's raw bytes as a defect of the item starting at node name_i. */

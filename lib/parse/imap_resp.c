@@ -27,47 +27,6 @@ int imap_prefix_ieq(const void *s, size_t n, const char *w)
   return 1;
 }
 
-int imap_mem_ieq(const void *s, size_t n, const char *w)
-{
-  return n == strlen(w) && imap_prefix_ieq(s, n, w);
-}
-
-int imap_str_ieq(imap_str s, const char *w)
-{
-  return imap_mem_ieq(s.p, s.n, w);
-}
-
-imap_str imap_node_str(const mail_imap_parser *p, uint32_t i)
-{
-  imap_str s = {NULL, 0};
-  if (i >= imap_node_count(p))
-    return s;
-  const imap_node *nd = &imap_nodes(p)[i];
-  if (nd->type != IMAP_N_ATOM && nd->type != IMAP_N_QUOTED && nd->type != IMAP_N_LITERAL)
-    return s;
-  s.p = (nd->flags & IMAP_NF_ESC) ? (const char *)p->esc.data + nd->off : p->resp.base + nd->off;
-  if (!nd->len && !s.p)
-    s.p = empty;
-  if (!s.p)
-    s.p = empty;
-  s.n = nd->len;
-  return s;
-}
-
-int imap_is_string(const mail_imap_parser *p, uint32_t i)
-{
-  if (i >= imap_node_count(p))
-    return 0;
-  int t = imap_nodes(p)[i].type;
-  return t == IMAP_N_ATOM || t == IMAP_N_QUOTED || t == IMAP_N_LITERAL;
-}
-
-int imap_is_nstring(const mail_imap_parser *p, uint32_t i)
-{
-  return imap_is_string(p, i) ||
-         (i < imap_node_count(p) && imap_nodes(p)[i].type == IMAP_N_NIL);
-}
-
 int imap_atom_is(const mail_imap_parser *p, uint32_t i, const char *w)
 {
   if (i >= imap_node_count(p) || imap_nodes(p)[i].type != IMAP_N_ATOM)
