@@ -20,8 +20,23 @@ static int fail(mail_imap_parser *p, int rc)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/* A buffer grown for one large response (a million-UID SEARCH) is given
+ * back, so what the parser holds between responses stays small. */
+#define IMAP_KEEP_BYTES (256u * 1024)
+
+static void trim(mail_buf *b)
+{
+  if (b->cap > IMAP_KEEP_BYTES)
+    mail_buf_free(b);
+}
+
 static void clear_response(mail_imap_parser *p)
 {
+  trim(&p->nodes);
+  trim(&p->esc);
+  trim(&p->defects);
+  trim(&p->sections);
+  trim(&p->work);
   p->mode = IMAP_MODE_START;
   p->nodes.len = 0;
   p->depth = 0;
@@ -191,6 +206,13 @@ int mail_imap_parser_feed(mail_imap_parser *p, const void *data, size_t len)
     p->pos -= p->start;
     p->scan -= p->start;
     p->start = 0;
+  }
+  if (p->in.cap > 4 * IMAP_KEEP_BYTES && p->in.len + len < IMAP_KEEP_BYTES) {
+    unsigned char *d = mail_realloc(&p->alloc, p->in.data, IMAP_KEEP_BYTES);
+    if (d) {
+      p->in.data = d;
+      p->in.cap = IMAP_KEEP_BYTES;
+    }
   }
   if (!len)
     return MAIL_OK;

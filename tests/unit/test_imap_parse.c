@@ -360,6 +360,10 @@ START_TEST(search_million_uids)
   ck_assert_uint_eq(defects(r), 0);
   ck_assert_int_eq(mail_imap_parser_next(p, &r), MAIL_OK);
   ck_assert_int_eq(mail_imap_response_kind(r), MAIL_IMAP_KIND_TAGGED);
+  /* what was grown for the large response is given back */
+  ck_assert_int_eq(mail_imap_parser_feed(p, "* 1 EXISTS\r\n", 12), MAIL_OK);
+  ck_assert_int_eq(mail_imap_parser_next(p, &r), MAIL_OK);
+  ck_assert_uint_lt(mail_imap_parser_held(p), 1024 * 1024);
   mail_imap_parser_free(p);
   free(in);
 }
