@@ -560,6 +560,15 @@ static int literal_marker(const unsigned char *s, const unsigned char *e, uint64
   return 1;
 }
 
+/* An atom starting this way is a FETCH section name ("BODY[...]<n>"), whose
+ * brackets may hold spaces and parentheses. */
+static int section_prefix(const unsigned char *s, size_t n)
+{
+  return imap_mem_ieq(s, n, "BODY") || imap_mem_ieq(s, n, "BINARY") ||
+         imap_mem_ieq(s, n, "BINARY.SIZE") || imap_mem_ieq(s, n, "BODY.PEEK") ||
+         imap_mem_ieq(s, n, "BINARY.PEEK");
+}
+
 /* Bytes that end an atom or need a look: space, parentheses, brackets. */
 static const unsigned char atom_special[256] = {
   [' '] = 1, ['('] = 1, [')'] = 1, ['['] = 1, [']'] = 1,
@@ -626,7 +635,7 @@ static int tok_args(mail_imap_parser *p, const unsigned char *s, const unsigned 
         break;
       if (code && c == ']' && p->depth == code_depth)
         break;
-      if (c == '[' && !code) {
+      if (c == '[' && !code && section_prefix(s, (size_t)(t - s))) {
         const unsigned char *close = memchr(t, ']', (size_t)(e - t));
         if (close) {
           t = close + 1;

@@ -1025,13 +1025,14 @@ START_TEST(quirks)
   ck_assert_uint_eq(defects(r), 0);
   done(&o);
   /* "* 0 FETCH", trailing spaces, "\*" in FLAGS, 8-bit bytes in quoted strings, "]" in flags */
-  r = first(&o, "* 0 FETCH (UID 9 FLAGS (\\Seen \\* fo]o) ENVELOPE (NIL \"Gr\xfc\xdf" "e \xc3\xa9\" NIL NIL NIL NIL NIL NIL NIL NIL)) \r\n"
+  r = first(&o, "* 0 FETCH (UID 9 FLAGS (\\Seen \\* fo]o ba[r) ENVELOPE (NIL \"Gr\xfc\xdf" "e \xc3\xa9\" NIL NIL NIL NIL NIL NIL NIL NIL)) \r\n"
                 "* SEARCH 1 2  \r\n* OK [PERMANENTFLAGS (\\Seen x]y \\*)] flags  \r\n");
   ck_assert_int_eq(mail_imap_response_number(r, &num), MAIL_OK);
   ck_assert_uint_eq(num, 0);
-  ck_assert_uint_eq(mail_imap_fetch_flag_count(r), 3);
+  ck_assert_uint_eq(mail_imap_fetch_flag_count(r), 4);
   STR_EQ(mail_imap_fetch_flag(r, 1, &n_), "\\*");
   STR_EQ(mail_imap_fetch_flag(r, 2, &n_), "fo]o");
+  STR_EQ(mail_imap_fetch_flag(r, 3, &n_), "ba[r");
   STR_EQ(mail_imap_envelope_field(mail_imap_fetch_envelope(r), MAIL_IMAP_ENV_SUBJECT, &n_),
          "Gr\xfc\xdf" "e \xc3\xa9");
   ck_assert_uint_eq(defects(r), 0);
