@@ -46,7 +46,8 @@
  * (mail_imap_response_defect()), kept with its raw bytes; the other items
  * of the response are still typed, and parsing goes on with the next
  * response. Habits of real servers are read as the server meant them: a
- * bare "[CODE ...]" after "*" (an OK), "COPYUID n" with empty sets,
+ * bare "[CODE ...]" after "*" or on a line of its own (an untagged OK; its
+ * tag is then empty), "COPYUID n" with empty sets,
  * atoms holding control characters or "]" (mailbox names, flags), "\*" in
  * FLAGS, 8-bit bytes in quoted strings, an unescaped '"' inside a quoted
  * string (a '"' ends the string only when followed by a space, ')', ']' or

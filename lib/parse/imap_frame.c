@@ -726,6 +726,13 @@ static int tok_first(mail_imap_parser *p, const unsigned char *s, const unsigned
 {
   if (s == e)
     return TOK_EMPTY;
+  if (*s == '[') {
+    /* a bare "[CODE ...] text" line with no "*" (Exchange): an untagged OK */
+    add_node(p, IMAP_N_ATOM, rel(p, s), 0, rel(p, s));
+    p->resp.kind = MAIL_IMAP_KIND_UNTAGGED;
+    p->status = MAIL_IMAP_TYPE_OK;
+    return tok_status(p, s, e);
+  }
   const unsigned char *t = s;
   while (t < e && *t != ' ')
     t++;

@@ -953,6 +953,13 @@ START_TEST(quirks)
   ck_assert_int_eq(mail_imap_response_code(r), MAIL_IMAP_CODE_COPYUID);
   STR_EQ(mail_imap_response_code_set2(r, &n_), "31:33");
   done(&o);
+  r = first(&o, "[COPYUID 1471 5 31] copied\r\n");
+  ck_assert_int_eq(mail_imap_response_kind(r), MAIL_IMAP_KIND_UNTAGGED);
+  ck_assert_int_eq(mail_imap_response_type(r), MAIL_IMAP_TYPE_OK);
+  ck_assert_int_eq(mail_imap_response_code(r), MAIL_IMAP_CODE_COPYUID);
+  STR_EQ(mail_imap_response_code_set(r, &n_), "5");
+  STR_EQ(mail_imap_response_text(r, &n_), "copied");
+  done(&o);
   /* COPYUID n with both sets empty */
   r = first(&o, "A2 OK [COPYUID 1471  ] COPY completed\r\n");
   ck_assert_int_eq(mail_imap_response_code_number(r, &v), MAIL_OK);
