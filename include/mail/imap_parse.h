@@ -55,7 +55,9 @@
  * a Content-Disposition sent as a bare string, a body size or MODSEQ of -1
  * (unknown), numbers written like "9.3736e+06" (9373600), UIDVALIDITY or
  * UIDNEXT of 0, multiparts with no children or only a subtype, an ENVELOPE
- * with its date and subject swapped or with missing or extra parentheses,
+ * with its date and subject swapped, with missing or extra parentheses, or
+ * with its last fields left out (nine: the Message-ID is the ninth; eight:
+ * neither In-Reply-To nor Message-ID),
  * "* 0 FETCH", trailing spaces, data after BYE.
  *
  * Strings returned by accessors are NOT NUL-terminated: each accessor

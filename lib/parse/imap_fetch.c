@@ -112,7 +112,10 @@ static int address_list(mail_imap_parser *p, uint32_t i, struct mail_imap_addres
   return 0;
 }
 
-/* The ten fields start at node f (siblings). NULL on a bad shape. */
+/* The fields start at node f (siblings). Some servers leave out the last
+ * ones when the message lacks them: with nine, the ninth is the
+ * Message-ID (In-Reply-To is the one more often absent); with eight, both
+ * are NIL. NULL on a bad shape. */
 static const struct mail_imap_envelope *envelope_fields(mail_imap_parser *p, uint32_t f,
                                                         uint32_t end, int *nomem)
 {
@@ -121,16 +124,24 @@ static const struct mail_imap_envelope *envelope_fields(mail_imap_parser *p, uin
   int k = 0;
   for (uint32_t c = f; c < end && k < 10; c = nd[c].next)
     idx[k++] = c;
-  if (k != 10)
+  if (k < 8)
     return NULL;
   struct mail_imap_envelope *e = imap_arena_alloc(&p->arena, sizeof *e);
   if (!e) {
     *nomem = 1;
     return NULL;
   }
-  static const int str_slot[4] = {0, 1, 8, 9};
+  int slot[4] = {0, 1, 8, 9};
+  if (k == 9) {
+    slot[2] = -1;
+    slot[3] = 8;
+  } else if (k == 8) {
+    slot[2] = slot[3] = -1;
+  }
   for (int j = 0; j < 4; j++) {
-    uint32_t c = idx[str_slot[j]];
+    if (slot[j] < 0)
+      continue;
+    uint32_t c = idx[slot[j]];
     if (!imap_is_nstring(p, c))
       return NULL;
     e->f[j] = imap_node_str(p, c);

@@ -1031,6 +1031,23 @@ START_TEST(quirks)
   ck_assert_uint_eq(v, 4);
   ck_assert_uint_eq(defects(r), 0);
   done(&o);
+  /* ENVELOPE with its last fields left out */
+  r = first(&o, "* 10 FETCH (ENVELOPE (\"Tue, 3 Nov 2026 10:00:00 +0000\" \"nine\" ((NIL NIL \"a\" \"b\")) "
+                "((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) ((NIL NIL \"c\" \"d\")) NIL NIL \"<m9@x>\"))\r\n"
+                "* 11 FETCH (ENVELOPE (\"Tue, 3 Nov 2026 10:00:00 +0000\" \"eight\" NIL NIL NIL "
+                "((NIL NIL \"c\" \"d\")) NIL NIL))\r\n");
+  e = mail_imap_fetch_envelope(r);
+  ck_assert_ptr_nonnull(e);
+  STR_EQ(mail_imap_envelope_field(e, MAIL_IMAP_ENV_MESSAGE_ID, &n_), "<m9@x>");
+  ck_assert_ptr_null(mail_imap_envelope_field(e, MAIL_IMAP_ENV_IN_REPLY_TO, NULL));
+  ck_assert_uint_eq(defects(r), 0);
+  r = again(&o);
+  e = mail_imap_fetch_envelope(r);
+  ck_assert_ptr_nonnull(e);
+  STR_EQ(mail_imap_envelope_field(e, MAIL_IMAP_ENV_SUBJECT, &n_), "eight");
+  ck_assert_ptr_null(mail_imap_envelope_field(e, MAIL_IMAP_ENV_MESSAGE_ID, NULL));
+  ck_assert_uint_eq(mail_imap_envelope_address_count(e, MAIL_IMAP_ADDR_TO), 1);
+  done(&o);
   /* "* 0 FETCH", trailing spaces, "\*" in FLAGS, 8-bit bytes in quoted strings, "]" in flags */
   r = first(&o, "* 0 FETCH (UID 9 FLAGS (\\Seen \\* fo]o ba[r) ENVELOPE (NIL \"Gr\xfc\xdf" "e \xc3\xa9\" NIL NIL NIL NIL NIL NIL NIL NIL)) \r\n"
                 "* SEARCH 1 2  \r\n* OK [PERMANENTFLAGS (\\Seen x]y \\*)] flags  \r\n");
