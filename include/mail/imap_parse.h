@@ -269,7 +269,8 @@ MAIL_EXTERN void mail_imap_parser_free(mail_imap_parser *p);
  * Replace the limits (see the bounds above; max_line is not used). Allowed
  * before the first feed or right after mail_imap_parser_reset() (else
  * MAIL_ERR_STATE). MAIL_ERR_INVALID when limits is NULL, its version is not
- * MAIL_LIMITS_VERSION, a bound is 0, or max_response exceeds 4 GiB - 1.
+ * MAIL_LIMITS_VERSION, a bound is 0, max_response exceeds 4 GiB - 1 or
+ * max_items exceeds 2^30 - 1; MAIL_ERR_NOMEM.
  */
 MAIL_EXTERN int mail_imap_parser_set_limits(mail_imap_parser *p, const mail_limits *limits);
 
@@ -348,7 +349,8 @@ MAIL_EXTERN int mail_imap_response_kind(const mail_imap_response *r);
 /** The type (mail_imap_type), 0 for NULL. */
 MAIL_EXTERN int mail_imap_response_type(const mail_imap_response *r);
 
-/** The tag of a tagged response ("*" or "+" otherwise); *len gets its length. */
+/** The tag of a tagged response ("*" or "+" otherwise; empty for a bare
+ *  "[CODE]" line); *len gets its length. */
 MAIL_EXTERN const char *mail_imap_response_tag(const mail_imap_response *r, size_t *len);
 
 /**

@@ -50,40 +50,25 @@ int mail_imap_response_text_base64(const mail_imap_response *r, size_t *out_len,
 {
   if (!r || !out_len || (!buf && size))
     return MAIL_ERR_INVALID;
+  const char *t = r->text.p;
   size_t n = r->text.n;
   if (n % 4)
     return MAIL_ERR_SYNTAX;
-  size_t pad = 0;
-  if (n && r->text.p[n - 1] == '=')
-    pad++;
-  if (n > 1 && r->text.p[n - 2] == '=')
-    pad++;
-  size_t need = n / 4 * 3 - pad;
-  *out_len = need;
-  if (size < MAIL_B64_DECODED_MAX(n)) {
-    /* decode into a bounded scratch first only when it fits the caller's
-     * buffer; else report the size needed after checking the text */
-    unsigned char tmp[256];
-    if (n > 4 * (sizeof tmp / 3) - 4 && size < need)
-      return MAIL_ERR_BUFFER;
-    if (n <= 4 * (sizeof tmp / 3) - 4) {
-      long got = mail_b64_decode_strict(r->text.p, n, tmp);
-      if (got < 0)
-        return MAIL_ERR_SYNTAX;
-      *out_len = (size_t)got;
-      if ((size_t)got > size)
-        return MAIL_ERR_BUFFER;
-      if (got)
-        memcpy(buf, tmp, (size_t)got);
-      return MAIL_OK;
-    }
-    return MAIL_ERR_BUFFER;
+  /* group by group, so any buffer size works without scratch memory */
+  size_t need = 0;
+  for (size_t i = 0; i < n; i += 4) {
+    unsigned char g[MAIL_B64_DECODED_MAX(4)];
+    if (i + 4 < n && memchr(t + i, '=', 4))
+      return MAIL_ERR_SYNTAX;
+    long k = mail_b64_decode_strict(t + i, 4, g);
+    if (k < 0)
+      return MAIL_ERR_SYNTAX;
+    for (long j = 0; j < k; j++, need++)
+      if (need < size)
+        buf[need] = g[j];
   }
-  long got = mail_b64_decode_strict(r->text.p, n, buf);
-  if (got < 0)
-    return MAIL_ERR_SYNTAX;
-  *out_len = (size_t)got;
-  return MAIL_OK;
+  *out_len = need;
+  return need > size ? MAIL_ERR_BUFFER : MAIL_OK;
 }
 
 int mail_imap_response_number(const mail_imap_response *r, uint32_t *out)
