@@ -64,9 +64,11 @@ msgs = [
 ]
 for m in msgs:
     cmd(b'APPEND ' + box + b' (\\Seen $Label1)', m)
+# Only our own mailboxes: others' come and go while other tests run.
+cmd(b'SUBSCRIBE ' + box)
 cmd(b'LIST "" "' + box + b'*"')
-cmd(b'LIST (SUBSCRIBED) "" "*" RETURN (CHILDREN)')
-cmd(b'LSUB "" "*"')
+cmd(b'LIST (SUBSCRIBED) "" "' + box + b'*" RETURN (CHILDREN)')
+cmd(b'LSUB "" "' + box + b'*"')
 cmd(b'STATUS ' + box + b' (MESSAGES UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)')
 cmd(b'SELECT ' + box)
 cmd(b'FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE MODSEQ)')
@@ -84,6 +86,7 @@ cmd(b'EXPUNGE')
 cmd(b'NOOP')
 cmd(b'SELECT nonexistent-' + box)
 cmd(b'UNSELECT')
+cmd(b'UNSUBSCRIBE ' + box)
 cmd(b'DELETE ' + box + b'/Entw&APw-rfe')
 cmd(b'DELETE ' + box)
 cmd(b'LOGOUT')
