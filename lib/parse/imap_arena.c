@@ -24,6 +24,8 @@ void imap_arena_init(imap_arena *a, const mail_allocator *alloc)
 
 void *imap_arena_alloc(imap_arena *a, size_t n)
 {
+  if (n > SIZE_MAX - alignof(max_align_t))
+    return NULL;
   n = (n + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
   if (n == 0)
     n = alignof(max_align_t);

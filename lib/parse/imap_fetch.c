@@ -84,7 +84,7 @@ static int address_list(mail_imap_parser *p, uint32_t i, struct mail_imap_addres
   int k0 = list_or_nil(p, i);
   if (k0 < 2)
     return k0;
-  struct mail_imap_address *a = imap_arena_alloc(&p->arena, nd[i].count * sizeof *a);
+  struct mail_imap_address *a = imap_arena_array(&p->arena, nd[i].count, sizeof *a);
   if (!a)
     return -1;
   size_t k = 0;
@@ -197,7 +197,7 @@ static int params(mail_imap_parser *p, uint32_t i, imap_param **out, size_t *n)
   int k0 = list_or_nil(p, i);
   if (k0 < 2)
     return k0;
-  imap_param *a = imap_arena_alloc(&p->arena, (nd[i].count / 2 + 1) * sizeof *a);
+  imap_param *a = imap_arena_array(&p->arena, (nd[i].count / 2 + 1), sizeof *a);
   if (!a)
     return -1;
   size_t k = 0;
@@ -299,11 +299,11 @@ static int body_part(mail_imap_parser *p, uint32_t i, struct mail_imap_body *b, 
     size_t k = 0;
     for (uint32_t t = c; t < end && nd[t].type == IMAP_N_LIST; t = nd[t].next)
       k++;
-    b->child = imap_arena_alloc(&p->arena, k * sizeof *b->child);
+    b->child = imap_arena_array(&p->arena, k, sizeof *b->child);
     if (!b->child)
       return -1;
     b->nchild = k;
-    if (mail_buf_reserve(&p->work, k * sizeof(body_work)))
+    if (imap_work_reserve(p, k, sizeof(body_work)))
       return -1;
     st = (body_work *)p->work.data;
     /* pushed in reverse so they are built in order */
@@ -449,7 +449,7 @@ int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
     if (imap_is_string(p, c) && imap_prefix_ieq(imap_node_str(p, c).p, imap_node_str(p, c).n, "BINARY.SIZE["))
       nbin++;
   if (nbin) {
-    r->binsizes = imap_arena_alloc(&p->arena, nbin * sizeof *r->binsizes);
+    r->binsizes = imap_arena_array(&p->arena, nbin, sizeof *r->binsizes);
     if (!r->binsizes)
       return -1;
   }

@@ -31,6 +31,13 @@ typedef struct imap_arena {
 void imap_arena_init(imap_arena *a, const mail_allocator *alloc);
 /* Zeroed, aligned memory valid until the next reset; NULL on failure. */
 void *imap_arena_alloc(imap_arena *a, size_t n);
+/* An array of n elements of size bytes, NULL when n * size overflows. */
+static inline void *imap_arena_array(imap_arena *a, size_t n, size_t size)
+{
+  if (size && n > SIZE_MAX / size)
+    return NULL;
+  return imap_arena_alloc(a, n * size);
+}
 /* Forget everything; keep one chunk of the default size. */
 void imap_arena_reset(imap_arena *a);
 void imap_arena_free(imap_arena *a);
@@ -237,6 +244,14 @@ struct mail_imap_parser {
   mail_buf work;        /* scratch stack for tree walks */
   struct mail_imap_response resp;
 };
+
+/* Room for n more work-stack entries of size bytes (MAIL_ERR_NOMEM on overflow). */
+static inline int imap_work_reserve(mail_imap_parser *p, size_t n, size_t size)
+{
+  if (size && n > SIZE_MAX / size)
+    return MAIL_ERR_NOMEM;
+  return mail_buf_reserve(&p->work, n * size);
+}
 
 /* imap_frame.c */
 void imap_defect_add(mail_imap_parser *p, int kind, uint32_t item_off, uint32_t item_len,

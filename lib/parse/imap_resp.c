@@ -141,7 +141,7 @@ int imap_string_list(mail_imap_parser *p, uint32_t i, imap_str **out, size_t *n,
   *n = 0;
   if (!nd->count)
     return 0;
-  imap_str *a = imap_arena_alloc(&p->arena, nd->count * sizeof *a);
+  imap_str *a = imap_arena_array(&p->arena, nd->count, sizeof *a);
   if (!a)
     return -1;
   size_t k = 0;
@@ -163,7 +163,7 @@ static int sibling_strings(mail_imap_parser *p, uint32_t i, uint32_t end, imap_s
   *n = 0;
   if (!cnt)
     return 0;
-  imap_str *a = imap_arena_alloc(&p->arena, cnt * sizeof *a);
+  imap_str *a = imap_arena_array(&p->arena, cnt, sizeof *a);
   if (!a)
     return -1;
   size_t k = 0;
@@ -348,7 +348,7 @@ static int list_response(mail_imap_parser *p, uint32_t a, uint32_t end)
   r->mailbox = imap_mailbox_name(p, r->mailbox_raw);
   uint32_t x = n[m].next;
   if (x < end && n[x].type == IMAP_N_LIST) {
-    r->pairs = imap_arena_alloc(&p->arena, (n[x].count / 2 + 1) * sizeof *r->pairs);
+    r->pairs = imap_arena_array(&p->arena, (n[x].count / 2 + 1), sizeof *r->pairs);
     if (!r->pairs)
       return -1;
     for (uint32_t t = x + 1; t < n[x].next; t = n[t].next) {
@@ -375,7 +375,7 @@ static int status_response(mail_imap_parser *p, uint32_t a, uint32_t end)
   uint32_t l = n[a].next;
   if (l >= end || n[l].type != IMAP_N_LIST)
     return response_defect(p, a - 1);
-  r->pairs = imap_arena_alloc(&p->arena, (n[l].count / 2 + 1) * sizeof *r->pairs);
+  r->pairs = imap_arena_array(&p->arena, (n[l].count / 2 + 1), sizeof *r->pairs);
   if (!r->pairs)
     return -1;
   for (uint32_t t = l + 1; t < n[l].next; t = n[t].next) {
@@ -407,7 +407,7 @@ static int namespace_response(mail_imap_parser *p, uint32_t a, uint32_t end)
       total += n[c].count;
   if (!total)
     return 0;
-  r->ns = imap_arena_alloc(&p->arena, total * sizeof *r->ns);
+  r->ns = imap_arena_array(&p->arena, total, sizeof *r->ns);
   if (!r->ns)
     return -1;
   c = a;
@@ -440,7 +440,7 @@ static int numbers_response(mail_imap_parser *p, uint32_t a, uint32_t end)
   for (uint32_t c = a; c < end; c = n[c].next)
     cnt++;
   if (cnt) {
-    r->nums = imap_arena_alloc(&p->arena, cnt * sizeof *r->nums);
+    r->nums = imap_arena_array(&p->arena, cnt, sizeof *r->nums);
     if (!r->nums)
       return -1;
   }
@@ -481,7 +481,7 @@ static int esearch_response(mail_imap_parser *p, uint32_t a, uint32_t end)
   for (uint32_t t = c; t < end; t = n[t].next)
     cnt++;
   if (cnt) {
-    r->pairs = imap_arena_alloc(&p->arena, (cnt / 2 + 1) * sizeof *r->pairs);
+    r->pairs = imap_arena_array(&p->arena, (cnt / 2 + 1), sizeof *r->pairs);
     if (!r->pairs)
       return -1;
   }
@@ -505,7 +505,7 @@ static int thread_response(mail_imap_parser *p, uint32_t a, uint32_t end)
   mail_imap_response *r = &p->resp;
   const imap_node *n = imap_nodes(p);
   uint32_t cnt = imap_node_count(p);
-  r->thread = imap_arena_alloc(&p->arena, (cnt + 1) * sizeof *r->thread);
+  r->thread = imap_arena_array(&p->arena, (cnt + 1), sizeof *r->thread);
   if (!r->thread)
     return -1;
   typedef struct {
@@ -517,7 +517,7 @@ static int thread_response(mail_imap_parser *p, uint32_t a, uint32_t end)
   size_t tops = 0;
   for (uint32_t c = a; c < end; c = n[c].next)
     tops++;
-  if (mail_buf_reserve(&p->work, (tops + cnt) * sizeof(work)))
+  if (imap_work_reserve(p, (tops + cnt), sizeof(work)))
     return -1;
   work *st = (work *)p->work.data;
   size_t sp = 0;
