@@ -439,6 +439,52 @@ static int set_bit(mail_imap_response *r, int item)
   return 1;
 }
 
+/* Which known FETCH item a name is: by length first, then by letters. */
+enum {
+  IT_OTHER = 0,
+  IT_UID,
+  IT_RFC822_SIZE,
+  IT_FLAGS,
+  IT_INTERNALDATE,
+  IT_ENVELOPE,
+  IT_BODYSTRUCTURE,
+  IT_BODY,
+  IT_MODSEQ,
+  IT_EMAILID,
+  IT_THREADID,
+  IT_PREVIEW,
+  IT_X_GM_MSGID,
+  IT_X_GM_THRID,
+  IT_X_GM_LABELS,
+};
+
+static int item_id(imap_str name)
+{
+  static const struct {
+    const char *w;
+    int id;
+  } known[] = {
+    {"UID", IT_UID},
+    {"RFC822.SIZE", IT_RFC822_SIZE},
+    {"FLAGS", IT_FLAGS},
+    {"INTERNALDATE", IT_INTERNALDATE},
+    {"ENVELOPE", IT_ENVELOPE},
+    {"BODYSTRUCTURE", IT_BODYSTRUCTURE},
+    {"BODY", IT_BODY},
+    {"MODSEQ", IT_MODSEQ},
+    {"EMAILID", IT_EMAILID},
+    {"THREADID", IT_THREADID},
+    {"PREVIEW", IT_PREVIEW},
+    {"X-GM-MSGID", IT_X_GM_MSGID},
+    {"X-GM-THRID", IT_X_GM_THRID},
+    {"X-GM-LABELS", IT_X_GM_LABELS},
+  };
+  for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+    if (name.n == strlen(known[k].w) && imap_prefix_ieq(name.p, name.n, known[k].w))
+      return known[k].id;
+  return IT_OTHER;
+}
+
 int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
 {
   mail_imap_response *r = &p->resp;
@@ -446,7 +492,8 @@ int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
   uint32_t end = nd[list].next;
   size_t nbin = 0;
   for (uint32_t c = list + 1; c < end; c = nd[c].next)
-    if (imap_is_string(p, c) && imap_prefix_ieq(imap_node_str(p, c).p, imap_node_str(p, c).n, "BINARY.SIZE["))
+    if (nd[c].type == IMAP_N_ATOM && nd[c].len > 12 &&
+        imap_prefix_ieq(imap_node_str(p, c).p, nd[c].len, "BINARY.SIZE["))
       nbin++;
   if (nbin) {
     r->binsizes = imap_arena_array(&p->arena, nbin, sizeof *r->binsizes);
@@ -464,29 +511,30 @@ int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
       break;
     }
     imap_str name = imap_node_str(p, c);
+    int id = item_id(name);
     int bad = 0, nomem = 0;
     uint64_t num;
     int t = nd[v].type;
     if (t == IMAP_N_STREAMED) {
       set_bit(r, MAIL_IMAP_ITEM_SECTION);
-    } else if (imap_str_ieq(name, "UID")) {
+    } else if (id == IT_UID) {
       bad = imap_node_num(p, v, &r->uid) != 0 || !set_bit(r, MAIL_IMAP_ITEM_UID);
-    } else if (imap_str_ieq(name, "RFC822.SIZE")) {
+    } else if (id == IT_RFC822_SIZE) {
       bad = imap_node_num(p, v, &r->rfc822_size) != 0 || !set_bit(r, MAIL_IMAP_ITEM_RFC822_SIZE);
-    } else if (imap_str_ieq(name, "FLAGS")) {
+    } else if (id == IT_FLAGS) {
       if (t != IMAP_N_LIST)
         bad = 1;
       else if (imap_string_list(p, v, &r->flags, &r->nflags, 0))
         return -1;
       else
         set_bit(r, MAIL_IMAP_ITEM_FLAGS);
-    } else if (imap_str_ieq(name, "INTERNALDATE")) {
+    } else if (id == IT_INTERNALDATE) {
       bad = !imap_is_string(p, v);
       if (!bad) {
         r->internaldate = imap_node_str(p, v);
         set_bit(r, MAIL_IMAP_ITEM_INTERNALDATE);
       }
-    } else if (imap_str_ieq(name, "ENVELOPE")) {
+    } else if (id == IT_ENVELOPE) {
       uint32_t last;
       r->env = envelope(p, v, end, &last, &nomem);
       if (nomem)
@@ -497,22 +545,22 @@ int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
       } else {
         bad = 1;
       }
-    } else if (imap_str_ieq(name, "BODYSTRUCTURE") || imap_str_ieq(name, "BODY")) {
+    } else if (id == IT_BODYSTRUCTURE || id == IT_BODY) {
       r->body = bodystructure(p, v, &nomem);
       if (nomem)
         return -1;
       bad = !r->body;
       if (!bad)
         set_bit(r, MAIL_IMAP_ITEM_BODYSTRUCTURE);
-    } else if (imap_str_ieq(name, "MODSEQ")) {
+    } else if (id == IT_MODSEQ) {
       int rc = -1;
       if (t == IMAP_N_LIST && nd[v].count == 1)
         rc = imap_node_num(p, v + 1, &r->modseq_item);
       bad = rc < 0;
       if (rc == 0)
         set_bit(r, MAIL_IMAP_ITEM_MODSEQ);
-    } else if (imap_str_ieq(name, "EMAILID") || imap_str_ieq(name, "THREADID")) {
-      int th = imap_str_ieq(name, "THREADID");
+    } else if (id == IT_EMAILID || id == IT_THREADID) {
+      int th = id == IT_THREADID;
       imap_str *dst = th ? &r->threadid : &r->emailid;
       if (t == IMAP_N_LIST && nd[v].count == 1 && imap_is_string(p, v + 1))
         *dst = imap_node_str(p, v + 1);
@@ -520,7 +568,7 @@ int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
         bad = 1;
       if (!bad)
         set_bit(r, th ? MAIL_IMAP_ITEM_THREADID : MAIL_IMAP_ITEM_EMAILID);
-    } else if (imap_str_ieq(name, "PREVIEW")) {
+    } else if (id == IT_PREVIEW) {
       uint32_t s = v;
       /* draft form: PREVIEW (FUZZY) "text" */
       if (t == IMAP_N_LIST && nd[v].next < end) {
@@ -533,12 +581,12 @@ int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
       } else {
         bad = 1;
       }
-    } else if (imap_str_ieq(name, "X-GM-MSGID") || imap_str_ieq(name, "X-GM-THRID")) {
-      int th = imap_str_ieq(name, "X-GM-THRID");
+    } else if (id == IT_X_GM_MSGID || id == IT_X_GM_THRID) {
+      int th = id == IT_X_GM_THRID;
       bad = imap_node_num(p, v, th ? &r->gm_thrid : &r->gm_msgid) != 0;
       if (!bad)
         set_bit(r, th ? MAIL_IMAP_ITEM_GM_THRID : MAIL_IMAP_ITEM_GM_MSGID);
-    } else if (imap_str_ieq(name, "X-GM-LABELS")) {
+    } else if (id == IT_X_GM_LABELS) {
       if (t != IMAP_N_LIST)
         bad = 1;
       else if (imap_string_list(p, v, &r->labels, &r->nlabels, 1))

@@ -39,6 +39,7 @@ static void clear_response(mail_imap_parser *p)
   trim(&p->work);
   p->mode = IMAP_MODE_START;
   p->nodes.len = 0;
+  p->nnodes = 0;
   p->depth = 0;
   p->top_count = 0;
   p->top_limit = UINT32_MAX;
@@ -76,6 +77,7 @@ int mail_imap_parser_new(mail_imap_parser **out, const mail_allocator *alloc)
     return MAIL_ERR_NOMEM;
   p->alloc = a;
   mail_limits_default(&p->lim);
+  p->node_limit = 2u * (uint32_t)p->lim.max_items + 8;
   p->stack = mail_calloc(&p->alloc, p->lim.max_depth, sizeof *p->stack);
   if (!p->stack) {
     mail_dealloc(&p->alloc, p);
@@ -124,6 +126,7 @@ int mail_imap_parser_set_limits(mail_imap_parser *p, const mail_limits *l)
   mail_dealloc(&p->alloc, p->stack);
   p->stack = st;
   p->lim = *l;
+  p->node_limit = 2u * (uint32_t)l->max_items + 8;
   return MAIL_OK;
 }
 
@@ -281,7 +284,7 @@ static uint32_t add_node(mail_imap_parser *p, int type, uint32_t off, uint32_t l
   } else {
     p->top_count++;
   }
-  if (n >= 2u * p->lim.max_items + 8) {
+  if (n >= p->node_limit) {
     start_skipping(p, MAIL_IMAP_DEFECT_TOO_MANY, off);
     return UINT32_MAX;
   }
@@ -290,8 +293,9 @@ static uint32_t add_node(mail_imap_parser *p, int type, uint32_t off, uint32_t l
     fail(p, MAIL_ERR_NOMEM);
     return UINT32_MAX;
   }
-  imap_node *nd = (imap_node *)(p->nodes.data + p->nodes.len);
+  imap_node *nd = (imap_node *)p->nodes.data + n;
   p->nodes.len += sizeof *nd;
+  p->nnodes = n + 1;
   nd->type = (uint8_t)type;
   nd->flags = 0;
   nd->off = off;
@@ -706,6 +710,7 @@ static int tok_status(mail_imap_parser *p, const unsigned char *s, const unsigne
       /* No "]": not a code after all; it stays text. */
       imap_defect_add(p, MAIL_IMAP_DEFECT_CODE, rel(p, name), (uint32_t)(t - name), 1,
                       rel(p, s), rel(p, e));
+      p->nnodes = p->code_first;
       p->nodes.len = p->code_first * sizeof(imap_node);
       p->top_count = p->code_first;
       p->skipping = 0;
@@ -885,6 +890,7 @@ int mail_imap_parser_next(mail_imap_parser *p, const mail_imap_response **resp)
         p->start = p->pos;
         p->resp_start = p->stream_pos;
         p->nodes.len = 0;
+        p->nnodes = 0;
         continue;
       }
       if (rc == TOK_DONE)

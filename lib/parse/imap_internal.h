@@ -217,7 +217,9 @@ struct mail_imap_parser {
   void *body_user;
 
   /* argument tree of the current response */
-  mail_buf nodes;       /* imap_node[] */
+  mail_buf nodes;       /* imap_node[]; its len is nnodes * sizeof(imap_node) */
+  uint32_t nnodes;
+  uint32_t node_limit;  /* most values in one response (2 * max_items + 8) */
   uint32_t *stack;      /* open lists (node indices), max_depth deep */
   unsigned depth;
   uint32_t top_count;   /* values at the top level */
@@ -264,7 +266,7 @@ static inline imap_node *imap_nodes(const mail_imap_parser *p)
 }
 static inline uint32_t imap_node_count(const mail_imap_parser *p)
 {
-  return (uint32_t)(p->nodes.len / sizeof(imap_node));
+  return p->nnodes;
 }
 /* The string of node i (atom, quoted, literal); NULL for NIL and lists. */
 static inline imap_str imap_node_str(const mail_imap_parser *p, uint32_t i)
