@@ -82,6 +82,25 @@ static void string_array(FILE *o, const mail_imap_response *r, size_t count, str
   fputc(']', o);
 }
 
+typedef int (*pair_at_fn)(const mail_imap_response *r, size_t i, const char **a, size_t *an,
+                          const char **b, size_t *bn);
+
+/* A JSON object of the name/value pairs get() gives until it says NOT_FOUND. */
+static void string_pairs(FILE *o, const mail_imap_response *r, pair_at_fn get)
+{
+  const char *a, *b;
+  size_t an, bn;
+  fputc('{', o);
+  for (size_t i = 0; get(r, i, &a, &an, &b, &bn) == MAIL_OK; i++) {
+    if (i)
+      fputc(',', o);
+    jstr(o, a, an);
+    fputc(':', o);
+    jstr(o, b, bn);
+  }
+  fputc('}', o);
+}
+
 static void addresses(FILE *o, const mail_imap_envelope *e, int f)
 {
   size_t cnt = mail_imap_envelope_address_count(e, f);
@@ -356,17 +375,8 @@ void imap_json_response(FILE *o, const mail_imap_response *r)
       jstr(o, &delim, 1);
     else
       fputs("null", o);
-    fputs(",\"extended\":{", o);
-    const char *t;
-    size_t tn;
-    for (size_t i = 0; mail_imap_response_list_ext(r, i, &t, &tn, &raw, &rn) == MAIL_OK; i++) {
-      if (i)
-        fputc(',', o);
-      jstr(o, t, tn);
-      fputc(':', o);
-      jstr(o, raw, rn);
-    }
-    fputc('}', o);
+    fputs(",\"extended\":", o);
+    string_pairs(o, r, mail_imap_response_list_ext);
   }
   if (type == MAIL_IMAP_TYPE_STATUS) {
     fputs(",\"status\":{", o);
@@ -405,18 +415,8 @@ void imap_json_response(FILE *o, const mail_imap_response *r)
   if (mail_imap_response_esearch(r, &s, &n, &uid) == MAIL_OK) {
     fputs(",\"correlator\":", o);
     jstr(o, s, n);
-    fprintf(o, ",\"uid\":%s,\"results\":{", uid ? "true" : "false");
-    const char *val;
-    size_t vn;
-    for (size_t i = 0; mail_imap_response_esearch_item(r, i, &s, &n, &val, &vn) == MAIL_OK;
-         i++) {
-      if (i)
-        fputc(',', o);
-      jstr(o, s, n);
-      fputc(':', o);
-      jstr(o, val, vn);
-    }
-    fputc('}', o);
+    fprintf(o, ",\"uid\":%s,\"results\":", uid ? "true" : "false");
+    string_pairs(o, r, mail_imap_response_esearch_item);
   }
   if (type == MAIL_IMAP_TYPE_THREAD) {
     fputs(",\"thread\":[", o);

@@ -215,6 +215,19 @@ static int params(mail_imap_parser *p, uint32_t i, imap_param **out, size_t *n)
   return 0;
 }
 
+/* An optional string or NIL at *c: 0 when there is none (the fields end),
+ * -1 when it is not one (a bad shape), 1 when taken (*c moves past it). */
+static int optional_nstring(const mail_imap_parser *p, uint32_t *c, uint32_t end, imap_str *dst)
+{
+  if (*c >= end)
+    return 0;
+  if (!imap_is_nstring(p, *c))
+    return -1;
+  *dst = imap_node_str(p, *c);
+  *c = imap_nodes(p)[*c].next;
+  return 1;
+}
+
 /* Optional extension fields from node c to end: disposition, language,
  * location, then anything else kept raw. */
 static int body_ext(mail_imap_parser *p, struct mail_imap_body *b, uint32_t c, uint32_t end)
@@ -254,12 +267,9 @@ static int body_ext(mail_imap_parser *p, struct mail_imap_body *b, uint32_t c, u
     return 1;
   }
   c = nd[c].next;
-  if (c >= end)
-    return 0;
-  if (!imap_is_nstring(p, c))
-    return 1;
-  b->f[MAIL_IMAP_BODY_LOCATION] = imap_node_str(p, c);
-  c = nd[c].next;
+  int rc = optional_nstring(p, &c, end, &b->f[MAIL_IMAP_BODY_LOCATION]);
+  if (rc <= 0)
+    return -rc;
   if (c < end) {
     uint32_t off = imap_raw_start(p, c), last = c;
     while (nd[last].next < end)
@@ -395,12 +405,10 @@ static int body_part(mail_imap_parser *p, uint32_t i, struct mail_imap_body *b, 
       return 1;
     c = nd[c].next;
   }
-  if (c >= end)
-    return 0;
-  if (!imap_is_nstring(p, c))
-    return 1;
-  b->f[MAIL_IMAP_BODY_MD5] = imap_node_str(p, c);
-  return body_ext(p, b, nd[c].next, end);
+  rc = optional_nstring(p, &c, end, &b->f[MAIL_IMAP_BODY_MD5]);
+  if (rc <= 0)
+    return -rc;
+  return body_ext(p, b, c, end);
 }
 
 static const struct mail_imap_body *bodystructure(mail_imap_parser *p, uint32_t v, int *nomem)
