@@ -289,6 +289,26 @@ static int body_num(mail_imap_parser *p, uint32_t i, uint64_t *v, int *has)
   return 0;
 }
 
+/* A multipart from its subtype at node c (a string, or c == end when
+ * there is none) on: parameters and extensions. */
+static int multipart_tail(mail_imap_parser *p, struct mail_imap_body *b, uint32_t c, uint32_t end)
+{
+  const imap_node *nd = imap_nodes(p);
+  b->multipart = 1;
+  b->f[MAIL_IMAP_BODY_TYPE].p = "MULTIPART";
+  b->f[MAIL_IMAP_BODY_TYPE].n = 9;
+  if (c >= end)
+    return 0;
+  b->f[MAIL_IMAP_BODY_SUBTYPE] = imap_node_str(p, c);
+  c = nd[c].next;
+  if (c >= end)
+    return 0;
+  int rc = params(p, c, &b->params[0], &b->nparams[0]);
+  if (rc)
+    return rc;
+  return body_ext(p, b, nd[c].next, end);
+}
+
 typedef struct body_work {
   uint32_t node;
   struct mail_imap_body *b;
@@ -305,7 +325,6 @@ static int body_part(mail_imap_parser *p, uint32_t i, struct mail_imap_body *b, 
   body_work *st;
   if (nd[c].type == IMAP_N_LIST) {
     /* multipart: parts, then the subtype and extensions */
-    b->multipart = 1;
     size_t k = 0;
     for (uint32_t t = c; t < end && nd[t].type == IMAP_N_LIST; t = nd[t].next)
       k++;
@@ -324,37 +343,14 @@ static int body_part(mail_imap_parser *p, uint32_t i, struct mail_imap_body *b, 
       st[at - 1 - j].b = &b->child[j];
     }
     *sp = at;
-    b->f[MAIL_IMAP_BODY_TYPE].p = "MULTIPART";
-    b->f[MAIL_IMAP_BODY_TYPE].n = 9;
-    if (c >= end)
-      return 0;
-    if (!imap_is_string(p, c))
+    if (c < end && !imap_is_string(p, c))
       return 1;
-    b->f[MAIL_IMAP_BODY_SUBTYPE] = imap_node_str(p, c);
-    c = nd[c].next;
-    if (c >= end)
-      return 0;
-    int rc = params(p, c, &b->params[0], &b->nparams[0]);
-    if (rc)
-      return rc;
-    return body_ext(p, b, nd[c].next, end);
+    return multipart_tail(p, b, c, end);
   }
   if (!imap_is_string(p, c))
     return 1;
-  if (nd[i].count < 7) {
-    /* ("ALTERNATIVE"): a multipart sent with no children, only its subtype */
-    b->multipart = 1;
-    b->f[MAIL_IMAP_BODY_TYPE].p = "MULTIPART";
-    b->f[MAIL_IMAP_BODY_TYPE].n = 9;
-    b->f[MAIL_IMAP_BODY_SUBTYPE] = imap_node_str(p, c);
-    c = nd[c].next;
-    if (c >= end)
-      return 0;
-    int rc = params(p, c, &b->params[0], &b->nparams[0]);
-    if (rc)
-      return rc;
-    return body_ext(p, b, nd[c].next, end);
-  }
+  if (nd[i].count < 7) /* ("ALTERNATIVE"): a multipart sent with no children, only its subtype */
+    return multipart_tail(p, b, c, end);
   uint32_t f[7];
   for (int k = 0; k < 7; k++, c = nd[c].next)
     f[k] = c;
