@@ -5,6 +5,8 @@
 # and ratios to the raw pipelining client are printed. Dovecot is stopped
 # by its PID and the run dir removed at the end.
 #   run.sh [ROUNDS] [COUNT] [SIZE]      (as root: Dovecot needs it)
+# PIN=split runs Dovecot on CPU 0 and the clients on CPU 1 (taskset);
+# PIN=same runs all on CPU 0; unset, the scheduler decides.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 bench="$here/bench_pop3"
@@ -13,6 +15,12 @@ count=${2:-1000}
 size=${3:-51200}
 port=${POP3_BENCH_PORT:-12119}
 py=${PYTHON:-python3}
+case ${PIN:-} in
+  split) PIN_SERVER="taskset -c 0" PIN_CLIENT="taskset -c 1" ;;
+  same) PIN_SERVER="taskset -c 0" PIN_CLIENT="taskset -c 0" ;;
+  '') PIN_SERVER="" PIN_CLIENT="" ;;
+  *) echo "PIN must be split or same" >&2; exit 2 ;;
+esac
 dir=$(mktemp -d "${TMPDIR:-/tmp}/libmail-bench-pop3.XXXXXX")
 chmod 755 "$dir"
 pid=
@@ -58,7 +66,7 @@ service pop3-login {
 CONF
 "$py" "$here/gen_maildir.py" "$dir/mail/Maildir" "$count" "$size"
 chown -R "$uid:$gid" "$dir/mail"
-dovecot -c "$dir/dovecot.conf" </dev/null >"$dir/start.log" 2>&1 || { cat "$dir/start.log" >&2; exit 1; }
+$PIN_SERVER dovecot -c "$dir/dovecot.conf" </dev/null >"$dir/start.log" 2>&1 || { cat "$dir/start.log" >&2; exit 1; }
 # The master writes its PID file once it runs; wait for it (bounded).
 for i in $(seq 50); do
   [ -s "$dir/run/master.pid" ] && break
@@ -71,9 +79,9 @@ out="$dir/results"
 : > "$out"
 for r in $(seq "$rounds"); do
   for peer in raw libmail libetpan; do
-    "$bench" "$peer" 127.0.0.1 "$port" bench bench-pw >> "$out" || echo "($peer failed)" >&2
+    $PIN_CLIENT "$bench" "$peer" 127.0.0.1 "$port" bench bench-pw >> "$out" || echo "($peer failed)" >&2
   done
-  "$py" "$here/bench_poplib.py" 127.0.0.1 "$port" bench bench-pw >> "$out"
+  $PIN_CLIENT "$py" "$here/bench_poplib.py" 127.0.0.1 "$port" bench bench-pw >> "$out"
 done
 "$py" - "$out" "$rounds" <<'PY'
 import sys, statistics
@@ -94,5 +102,5 @@ for peer in ("raw", "libmail", "libetpan", "poplib"):
     rss = max(r for _, r, _, _ in v) / 1024
     print("| %s | %d | %.1f | %.3f | %.0f | %.2fx | %.2fx | %.1f |" %
           (peer, v[0][2], mb, t, mb / t, t / raw, raw / t, rss))
-print("(%s rounds)" % sys.argv[2])
+print("(%s rounds, PIN=%s)" % (sys.argv[2], __import__("os").environ.get("PIN", "none")))
 PY

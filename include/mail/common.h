@@ -111,6 +111,25 @@ MAIL_EXTERN int mail_status_is_fatal(int status);
  *
  * Buffers that held secrets (passwords, tokens, SASL responses) are
  * overwritten before they reach free(): a free hook never sees a secret.
+ *
+ * What allocates outside the hooks: libmail's own code never calls
+ * malloc() and friends directly, but the system libraries some features
+ * use do, from inside libmail calls:
+ *   - OpenSSL (-Dtls): TLS connections, mail_tls_config_*, and the hashes,
+ *     HMAC and random bytes SASL uses (CRAM-MD5, SCRAM). OpenSSL is
+ *     initialised only when one of these is first used, never by a
+ *     constructor.
+ *   - iconv (glibc): converting MIME text in a charset other than UTF-8 and
+ *     US-ASCII (ISO-8859-1 included) to UTF-8: RFC 2047 words, RFC 2231
+ *     parameters, mail_charset_to_utf8(), decoding with charset conversion.
+ *   - libidn (-Dsaslprep): SASLprep of a non-ASCII user name or password;
+ *     libidn2 (-Didna): IDNA A-labels for a non-ASCII domain.
+ *   - getaddrinfo (resolving a host name in mail_*_connect()).
+ *   - stdio (fopen) for a file attachment of the MIME builder.
+ * A build with -Dtls=disabled -Dsaslprep=disabled -Didna=disabled, over a
+ * user transport (mail_conn_set_transport), sends, retrieves, parses and
+ * builds mail with every allocation made through the hooks (a test checks
+ * it).
  */
 typedef struct mail_allocator {
   void *user;
@@ -127,27 +146,56 @@ typedef struct mail_allocator {
  */
 MAIL_EXTERN void mail_free(const mail_allocator *alloc, void *ptr);
 
-#define MAIL_LIMITS_VERSION 1
+#define MAIL_LIMITS_VERSION 2
 
 /**
- * Bounds on what a session buffers from the network. Server input that
- * exceeds one ends the operation with MAIL_ERR_LIMIT; it is never
- * truncated silently. Message bodies stream to callbacks and are not
- * bounded by these limits.
+ * Bounds on what a session holds in memory. Server input that exceeds one
+ * ends the operation with MAIL_ERR_LIMIT; it is never truncated silently.
+ * Message bodies stream to callbacks and are not bounded by these limits.
+ * Every buffer starts small and grows on demand up to its bound, so the
+ * bounds cost nothing until a server sends that much. They apply from the
+ * moment they are set, also to a session that already exists.
  *
- * Fill with mail_limits_default() and change what you need; version must
- * stay MAIL_LIMITS_VERSION so future fields get their defaults.
+ * Two kinds of response are told apart. A response that is not message
+ * data and does not grow with the mailbox (an SMTP reply, an EHLO or CAPA
+ * capability list, a POP3 status line) is held whole and bounded by
+ * max_response bytes and max_lines lines (the smaller of max_lines and
+ * max_items, so version 1 callers keep their bound). A result that grows
+ * with the mailbox (POP3 LIST and UIDL; IMAP SEARCH and LIST later) is
+ * bounded by max_items entries only, so a large maildrop still lists.
+ *
+ * Fill with mail_limits_init(&l, MAIL_LIMITS_VERSION) and change what you
+ * need. Version 1 (the fields up to max_items) is still accepted
+ * everywhere: the version 2 fields then get their defaults.
  */
 typedef struct mail_limits {
-  unsigned int version;   /**< MAIL_LIMITS_VERSION */
+  unsigned int version;   /**< MAIL_LIMITS_VERSION (2), or 1 */
   size_t max_line;        /**< longest line from a server, CRLF included (default 64 KiB) */
   size_t max_literal;     /**< largest IMAP literal or counted block held in memory (default 64 MiB) */
-  size_t max_response;    /**< most bytes buffered for one response (default 128 MiB) */
+  size_t max_response;    /**< most bytes held for one response that is not message data:
+                               a reply, a capability list (default 1 MiB) */
   unsigned int max_depth; /**< deepest nesting of lists/parts accepted (default 64) */
-  size_t max_items;       /**< most items in one response list, e.g. capabilities, LIST lines (default 1,000,000) */
+  size_t max_items;       /**< most entries in a result that grows with the mailbox, e.g.
+                               POP3 LIST/UIDL lines (default 10,000,000) */
+  /* ---- version 2 ---- */
+  size_t max_lines;       /**< most lines in a response that is not message data, and most
+                               capability entries (default 10,000) */
+  size_t max_output;      /**< most bytes queued to send at once: commands, pipelined
+                               batches, message data in flight (default 4 MiB, at least 16 KiB) */
 } mail_limits;
 
-/** Fill *limits with the safe defaults documented in mail_limits. */
+/**
+ * Fill *limits with the defaults documented in mail_limits for the given
+ * version (1 or 2: only the fields of that version are written) and set
+ * limits->version. MAIL_ERR_INVALID for NULL or an unknown version.
+ */
+MAIL_EXTERN int mail_limits_init(mail_limits *limits, unsigned int version);
+
+/**
+ * Fill the version 1 fields of *limits with their defaults and set
+ * version to 1. Kept for callers built against version 1 (it never
+ * writes past a version 1 struct); new code uses mail_limits_init().
+ */
 MAIL_EXTERN void mail_limits_default(mail_limits *limits);
 
 /** Direction of a trace record. */
@@ -192,8 +240,10 @@ MAIL_EXTERN unsigned int mail_version_number(void);
 
 /**
  * Optional, idempotent, thread-safe library initialisation (OpenSSL's own
- * initialisation). Every constructor calls it, so calling it is never
- * required; a program that starts threads may call it first.
+ * initialisation). Never required: the first use of TLS initialises
+ * OpenSSL (constructors do not, so a session that never uses TLS never
+ * allocates through OpenSSL). A program that wants OpenSSL's global
+ * allocations made up front may call it first.
  * Returns MAIL_OK or MAIL_ERR_INTERNAL.
  */
 MAIL_EXTERN int mail_init(void);

@@ -55,21 +55,36 @@ typedef enum mail_timeout_kind {
   MAIL_TIMEOUT_IO = 1       /**< longest wait without progress on a read or write (default 5 min) */
 } mail_timeout_kind;
 
-/** Channel-binding types (RFC 5929, RFC 9266). */
+/**
+ * Channel-binding types (RFC 5929, RFC 9266). Which one SCRAM-*-PLUS uses
+ * is chosen by the SASL engine (see mail_sasl_set_channel_binding_preference
+ * in mail/sasl.h for the order of preference).
+ */
 typedef enum mail_channel_binding {
   MAIL_CB_TLS_EXPORTER = 1,          /**< "tls-exporter": 32 bytes, TLS 1.3 or TLS 1.2 with EMS */
-  MAIL_CB_TLS_SERVER_END_POINT = 2   /**< "tls-server-end-point": hash of the server certificate */
+  MAIL_CB_TLS_SERVER_END_POINT = 2,  /**< "tls-server-end-point": hash of the server certificate */
+  /** "tls-unique" (RFC 5929 section 3): the first Finished message of the
+   *  latest handshake (the client's on a full handshake, the server's on a
+   *  resumed one). TLS 1.2 and older only: undefined on TLS 1.3 (RFC 9266),
+   *  and not given for a resumed session without the extended master
+   *  secret, where the triple-handshake attack (RFC 7627) can make two
+   *  connections share it. */
+  MAIL_CB_TLS_UNIQUE = 3
 } mail_channel_binding;
 
 /* ------------------------------------------------------------------ */
 /* User-supplied transport (firmware, custom stacks, tests)             */
 /* ------------------------------------------------------------------ */
 
-#define MAIL_TRANSPORT_OPS_VERSION 1
+/* Version 2 adds no member: it only says that channel_binding may be asked
+ * for MAIL_CB_TLS_UNIQUE. Version 1 transports never are (one written
+ * before that type existed might answer it with another type's data). */
+#define MAIL_TRANSPORT_OPS_VERSION 2
 
 /**
  * A transport that replaces sockets and TLS entirely. Set version to
- * MAIL_TRANSPORT_OPS_VERSION; later versions only append members.
+ * MAIL_TRANSPORT_OPS_VERSION; later versions only append members (or,
+ * like version 2, widen what a member may be asked).
  *
  * Each function returns a mail_status. timeout_ms is the time left before
  * the operation's deadline; 0 in non-blocking mode means "do not wait":
@@ -119,7 +134,10 @@ typedef struct mail_transport_ops {
   int (*is_verified)(void *user);
   /** Channel-binding data (mail_channel_binding) for SCRAM-*-PLUS. May be
    *  NULL (no -PLUS mechanisms then). Store the length in *len; return
-   *  MAIL_ERR_BUFFER if cap is too small. */
+   *  MAIL_ERR_BUFFER if cap is too small, MAIL_ERR_UNSUPPORTED for a type
+   *  the connection does not have (tls-unique on TLS 1.3, a type the
+   *  transport does not know). From version 2 on it may be asked for
+   *  MAIL_CB_TLS_UNIQUE. */
   int (*channel_binding)(void *user, int type, unsigned char *out, size_t cap, size_t *len);
   /** Close the connection; called once. May be NULL. */
   void (*close)(void *user);
@@ -242,9 +260,21 @@ MAIL_EXTERN void mail_conn_free(mail_conn *conn);
 MAIL_EXTERN void mail_conn_set_trace(mail_conn *conn, mail_trace_fn fn, void *user);
 /** Show secrets in the trace instead of "[redacted]". Off by default; for debugging only. */
 MAIL_EXTERN void mail_conn_set_trace_show_secrets_insecure(mail_conn *conn, int on);
-/** Replace the limits (copied; see mail_limits). MAIL_ERR_INVALID on a bad version. */
+/**
+ * Replace the limits (copied; see mail_limits). Version 1 or 2; the fields
+ * a version 1 struct lacks get their defaults. They apply to every module
+ * of the session from its next use of a buffer, also when set after the
+ * session was made or while it is connected (a response already held is
+ * not cut). MAIL_ERR_INVALID on NULL, an unknown version, a zero bound,
+ * max_line below 16 or max_output below 16 KiB (nothing changes then).
+ */
 MAIL_EXTERN int mail_conn_set_limits(mail_conn *conn, const mail_limits *limits);
-/** Read the limits in force. */
+/**
+ * Read the limits in force into *out, writing only the fields of the
+ * version the caller put in out->version (1 or 2; a newer version gets
+ * version 2's fields and out->version is set to 2; 0 is taken as 1), so a
+ * program built against version 1 can pass its smaller struct.
+ */
 MAIL_EXTERN void mail_conn_get_limits(const mail_conn *conn, mail_limits *out);
 /** Set a timeout in milliseconds (mail_timeout_kind); -1 waits forever. */
 MAIL_EXTERN int mail_conn_set_timeout(mail_conn *conn, int kind, int ms);
@@ -353,7 +383,9 @@ MAIL_EXTERN const char *mail_conn_verify_error(const mail_conn *conn);
 /**
  * Channel-binding data for the live TLS connection (mail_channel_binding).
  * Stores the length in *len. MAIL_ERR_UNSUPPORTED when not available (no
- * TLS, or tls-exporter on TLS 1.2 without extended master secret).
+ * TLS; tls-exporter on TLS 1.2 without extended master secret; tls-unique
+ * on TLS 1.3, on a resumed session without extended master secret, or
+ * from a version 1 user transport). MAIL_ERR_INVALID for an unknown type.
  */
 MAIL_EXTERN int mail_conn_channel_binding(const mail_conn *conn, int type, unsigned char *out,
                                           size_t cap, size_t *len);

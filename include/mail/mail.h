@@ -15,5 +15,6 @@
 #include <mail/smtp.h>
 #include <mail/pop3_reply.h>
 #include <mail/pop3.h>
+#include <mail/imap_parse.h>
 
 #endif /* MAIL_MAIL_H */

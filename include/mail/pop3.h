@@ -202,7 +202,14 @@ MAIL_EXTERN int mail_pop3_connect_url(mail_pop3 *p, const char *url);
  * AUTHORIZATION), the SASL engine's errors, and fatal errors. A -ERR to
  * the AUTH command itself that names the mechanism as unsupported (no
  * response code, e.g. "Unsupported authentication mechanism") makes the
- * next usable mechanism go out; any other -ERR ends the login.
+ * next usable mechanism go out; any other -ERR ends the login, except
+ * that a refused SCRAM-*-PLUS login (no response code or [AUTH]) on a
+ * verified connection is retried once on the same connection without
+ * channel binding (a downgrade, see
+ * mail_sasl_set_allow_channel_binding_downgrade() on mail_pop3_sasl()):
+ * a wrong password then costs two failed attempts. The trace shows the
+ * mechanism, the credentials redacted ("C: AUTH SCRAM-SHA-256-PLUS
+ * [redacted]", continuation lines "C: [redacted]").
  */
 MAIL_EXTERN int mail_pop3_auth(mail_pop3 *p);
 
@@ -266,7 +273,8 @@ MAIL_EXTERN int mail_pop3_stat(mail_pop3 *p, uint32_t *count, uint64_t *size);
 /**
  * LIST without argument: every message's number and size, kept in the
  * session until the next LIST and read with mail_pop3_list_count() /
- * mail_pop3_list_at(). MAIL_ERR_LIMIT beyond limits.max_items lines.
+ * mail_pop3_list_at(). MAIL_ERR_LIMIT beyond limits.max_items lines
+ * (10,000,000 by default; the reply bound max_response does not apply).
  */
 MAIL_EXTERN int mail_pop3_list(mail_pop3 *p);
 /** Entries of the last LIST (0 before one). */
@@ -281,6 +289,9 @@ MAIL_EXTERN int mail_pop3_list_one(mail_pop3 *p, uint32_t msg, uint64_t *size);
  * UIDL without argument: every message's unique id, kept in the session
  * until the next UIDL and read with mail_pop3_uidl_count() /
  * mail_pop3_uidl_at(). MAIL_ERR_SERVER when the server has no UIDL.
+ * Like LIST, a result that grows with the mailbox: bounded by
+ * limits.max_items lines (10,000,000 by default), not by max_response;
+ * each id is at most 70 bytes.
  */
 MAIL_EXTERN int mail_pop3_uidl(mail_pop3 *p);
 /**

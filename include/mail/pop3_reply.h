@@ -93,7 +93,7 @@ MAIL_EXTERN void mail_pop3_parser_free(mail_pop3_parser *p);
  * MAIL_POP3_EXPECT_MULTI_LINES, a body line (CRLF included). Allowed only
  * before the first feed or right after mail_pop3_parser_reset() (else
  * MAIL_ERR_STATE). MAIL_ERR_INVALID when limits is NULL, its version is
- * not MAIL_LIMITS_VERSION or max_line or max_response is 0.
+ * not 1 or 2, or a bound is 0.
  */
 MAIL_EXTERN int mail_pop3_parser_set_limits(mail_pop3_parser *p, const mail_limits *limits);
 
@@ -245,8 +245,10 @@ MAIL_EXTERN void mail_pop3_caps_clear(mail_pop3_caps *c);
  * event). Words are separated by spaces or tabs. A line whose keyword
  * holds a character outside 0x21-0x7E, an empty line or a line with NUL
  * is skipped. MAIL_OK, MAIL_ERR_INVALID (NULL), MAIL_ERR_NOMEM, or
- * MAIL_ERR_LIMIT past the default limits' max_items entries or
- * max_response bytes; on error the list is unchanged.
+ * MAIL_ERR_LIMIT past the default limits' line bound (10,000 lines,
+ * skipped ones included) or when the list would hold more than
+ * max_response (1 MiB) bytes; on error the list is unchanged. A session's
+ * own list follows its connection's limits instead.
  */
 MAIL_EXTERN int mail_pop3_caps_add_line(mail_pop3_caps *c, const char *line, size_t len);
 

@@ -29,7 +29,10 @@
  *     mail_sasl_next_mechanism(s, &mech) and start again
  *   when it says authentication failed:
  *     mail_sasl_failure(s) == MAIL_OK means "start the same mechanism again"
- *     (an OAuth token was refreshed, once); anything else is final.
+ *     (an OAuth token was refreshed, once); otherwise
+ *     mail_sasl_downgrade_channel_binding(s, &mech) == MAIL_OK means "start
+ *     mech" (a refused -PLUS, once, without channel binding); anything else
+ *     is final.
  *
  * If mail_sasl_step() fails (a malformed challenge, a server that cannot
  * prove it knows the password), abort the exchange the protocol's way (for
@@ -154,22 +157,61 @@ MAIL_EXTERN void mail_sasl_set_allow_insecure_plaintext(mail_sasl *sasl, int on)
 
 /**
  * Channel-binding data of the TLS connection (mail_channel_binding type
- * from mail/conn.h: 1 = tls-exporter, 2 = tls-server-end-point), copied.
- * With it the -PLUS mechanisms become usable and the SCRAM gs2 header says
- * "y" when the server offers no -PLUS. data NULL clears it.
- * MAIL_ERR_INVALID for an unknown type or more than 256 bytes.
+ * from mail/conn.h: 1 = tls-exporter, 2 = tls-server-end-point,
+ * 3 = tls-unique), copied. With it the -PLUS mechanisms become usable and
+ * the SCRAM gs2 header says "y" when the server offers no -PLUS. data NULL
+ * clears it. MAIL_ERR_INVALID for an unknown type or more than 256 bytes.
  */
 MAIL_EXTERN int mail_sasl_set_channel_binding(mail_sasl *sasl, int type, const unsigned char *data,
                                               size_t len);
 
 /**
- * Which channel-binding type a session takes from its connection first:
- * 1 = tls-exporter (the default, RFC 9266), 2 = tls-server-end-point (for
- * servers that only know that one). The other type is used when the first
- * is unavailable (tls-exporter needs TLS 1.3, or TLS 1.2 with the extended
- * master secret). 0 restores the default. MAIL_ERR_INVALID otherwise.
+ * Which channel-binding type a session takes from its connection first
+ * (mail_channel_binding). SCRAM has no way to ask the server which types
+ * it knows, so the default (0) is the type the RFCs make every SCRAM-PLUS
+ * server implement for the TLS version in use, and the others follow when
+ * the connection does not have it. The default order of preference:
+ *
+ *   1. tls-unique (3): TLS 1.2, RFC 5802's mandatory type. Undefined on
+ *      TLS 1.3; not given for a TLS 1.2 session resumed without the
+ *      extended master secret (RFC 7627).
+ *   2. tls-exporter (1): TLS 1.3's mandatory type (RFC 9266); on TLS 1.2
+ *      only with the extended master secret.
+ *   3. tls-server-end-point (2): a hash of the server certificate, for
+ *      servers that know only that one.
+ *
+ * type 1, 2 or 3 moves that type to the front (the others keep their
+ * order): for a server known to implement only that one. A server that
+ * refuses the type sent fails the -PLUS login; see
+ * mail_sasl_set_allow_channel_binding_downgrade() for what happens then.
+ * MAIL_ERR_INVALID for another value.
  */
 MAIL_EXTERN int mail_sasl_set_channel_binding_preference(mail_sasl *sasl, int type);
+
+/**
+ * Whether a refused SCRAM-*-PLUS login is retried once without channel
+ * binding (default on). Some servers advertise -PLUS but cannot bind the
+ * type we send (Cyrus SASL 2.1.28 knows only tls-unique, and advertises
+ * -PLUS under TLS 1.3 too, where tls-unique does not exist): they refuse
+ * the exchange as an authentication failure. With this on, when a -PLUS
+ * exchange ends in an authentication failure (the server's refusal or a
+ * SCRAM "e=" error; not a malformed challenge, not a server that failed to
+ * prove itself) on a TLS-verified connection, the session starts the same
+ * SCRAM once more without -PLUS, with the gs2 flag "n" ("client does not
+ * bind": never "y" after a -PLUS advertisement, which the server would
+ * refuse, RFC 5802 section 6). That is a downgrade: the exchange is then
+ * protected by the verified certificate alone, not also bound to the TLS
+ * channel. It happens on the same connection where the protocol allows
+ * another exchange (SMTP, POP3), else on a new one, once per login, and
+ * only when the server advertises the mechanism without -PLUS and the
+ * mechanism allow-list (mail_sasl_set_mechanisms) admits it.
+ *
+ * A wrong password therefore costs two failed attempts against such a
+ * server's lockout counter. Callers who require channel binding set this
+ * off: the -PLUS failure is then final (MAIL_ERR_AUTH).
+ * Returns MAIL_OK, or MAIL_ERR_INVALID for a NULL handle.
+ */
+MAIL_EXTERN int mail_sasl_set_allow_channel_binding_downgrade(mail_sasl *sasl, int on);
 
 /**
  * Only these mechanisms, in this order of preference (space- or
@@ -254,9 +296,22 @@ MAIL_EXTERN int mail_sasl_success(mail_sasl *sasl, const unsigned char *data, si
  * The server reported an authentication failure. Returns MAIL_OK when the
  * same mechanism may be started once more (an OAuth token was refreshed by
  * the token callback; this happens at most once per handle), otherwise
- * MAIL_ERR_AUTH.
+ * MAIL_ERR_AUTH (then see mail_sasl_downgrade_channel_binding()).
  */
 MAIL_EXTERN int mail_sasl_failure(mail_sasl *sasl);
+
+/**
+ * After a SCRAM-*-PLUS exchange ended in an authentication failure
+ * (mail_sasl_failure() returned MAIL_ERR_AUTH, or mail_sasl_step() did for
+ * a SCRAM "e=" error): MAIL_OK and *mech = the same SCRAM without -PLUS
+ * (a static name) when the downgrade retry described at
+ * mail_sasl_set_allow_channel_binding_downgrade() applies; start it with
+ * mail_sasl_start(), on the same connection when the protocol allows,
+ * else on a new one. Once per mail_sasl_select(). MAIL_ERR_AUTH (*mech
+ * NULL) when it does not apply: the failure is final. MAIL_ERR_INVALID
+ * for NULL arguments.
+ */
+MAIL_EXTERN int mail_sasl_downgrade_channel_binding(mail_sasl *sasl, const char **mech);
 
 /**
  * Outcome so far: MAIL_OK once authenticated, MAIL_ERR_AGAIN while an

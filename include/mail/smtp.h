@@ -189,8 +189,13 @@ MAIL_EXTERN int mail_smtp_connect_unix(mail_smtp *s, const char *path);
 
 /**
  * Authenticate with the strongest mechanism the server offers after TLS
- * and the SASL settings allow. Every AUTH line goes out as a secret
- * (redacted in the trace, wiped from buffers). Errors: MAIL_ERR_UNSUPPORTED
+ * and the SASL settings allow. What the SASL engine sends goes out as a
+ * secret (redacted in the trace, wiped from buffers); the trace shows the
+ * mechanism ("C: AUTH SCRAM-SHA-256-PLUS [redacted]"). A refused
+ * SCRAM-*-PLUS login on a verified connection is retried once on the same
+ * connection without channel binding (a downgrade, see
+ * mail_sasl_set_allow_channel_binding_downgrade() on mail_smtp_sasl()):
+ * a wrong password then costs two failed attempts. Errors: MAIL_ERR_UNSUPPORTED
  * (no AUTH offered), MAIL_ERR_NO_MECHANISM, MAIL_ERR_INSECURE (only a
  * cleartext mechanism would do on an unprotected link), MAIL_ERR_AUTH
  * (535, credentials refused), MAIL_ERR_SASL_SERVER (the server failed
@@ -237,14 +242,18 @@ MAIL_EXTERN int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *env);
 MAIL_EXTERN void mail_smtp_cancel(mail_smtp *s);
 
 /** The EHLO/LHLO capabilities (after TLS when TLS was started); owned by
- *  the session, valid until the next connect or free. Never NULL. */
+ *  the session, valid until the next connect or free. Never NULL. The list
+ *  is bounded by the connection's limits (max_response bytes, max_lines
+ *  lines): a longer one ends the connect with MAIL_ERR_LIMIT. */
 MAIL_EXTERN const mail_smtp_caps *mail_smtp_capabilities(const mail_smtp *s);
 
 /** 1 when the server advertised keyword (ASCII case-insensitive), else 0. */
 MAIL_EXTERN int mail_smtp_has_extension(const mail_smtp *s, const char *keyword);
 
 /** The last complete reply from the server, or NULL before the first.
- *  Owned by the session; valid until the next operation. */
+ *  Owned by the session; valid until the next operation. After EHLO it
+ *  holds the first line only: the capability lines went to
+ *  mail_smtp_capabilities() (a list is not held twice). */
 MAIL_EXTERN const mail_smtp_reply *mail_smtp_last_reply(const mail_smtp *s);
 
 /** The protocol state's name ("IDLE", "MAIL", "DATA", ...; for traces). */

@@ -64,11 +64,12 @@ MAIL_EXTERN void mail_smtp_parser_free(mail_smtp_parser *p);
 
 /**
  * Replace the limits: limits->max_line bounds one line (CRLF included),
- * max_response the bytes of text held for one reply, max_items its number
- * of lines. Exceeding one makes mail_smtp_parser_next() return
- * MAIL_ERR_LIMIT. Allowed only before the first feed or right after
- * mail_smtp_parser_reset() (else MAIL_ERR_STATE). MAIL_ERR_INVALID when
- * limits is NULL, its version is not MAIL_LIMITS_VERSION or a bound is 0.
+ * max_response the bytes of text held for one reply, the smaller of
+ * max_lines and max_items its number of lines. Exceeding one makes
+ * mail_smtp_parser_next() return MAIL_ERR_LIMIT. Allowed only before the
+ * first feed or right after mail_smtp_parser_reset() (else
+ * MAIL_ERR_STATE). MAIL_ERR_INVALID when limits is NULL, its version is
+ * not 1 or 2, or a bound is 0.
  */
 MAIL_EXTERN int mail_smtp_parser_set_limits(mail_smtp_parser *p, const mail_limits *limits);
 
@@ -203,7 +204,13 @@ MAIL_EXTERN void mail_smtp_caps_free(mail_smtp_caps *c);
  * "AUTH=LOGIN PLAIN" is split at the "=" as well. A line whose keyword is
  * not ALPHA/DIGIT followed by ALPHA/DIGIT/"-" is skipped. Returns MAIL_OK,
  * MAIL_ERR_INVALID (NULL argument), MAIL_ERR_SERVER (the reply is not 2xx;
- * the list is emptied) or MAIL_ERR_NOMEM (the list is emptied).
+ * the list is emptied), MAIL_ERR_LIMIT (more than the default limits'
+ * 10,000 lines or 1 MiB held; the list is emptied) or MAIL_ERR_NOMEM (the
+ * list is emptied).
+ *
+ * A session does not keep its EHLO reply's capability lines twice: they
+ * go straight into its list as they arrive (bounded by the connection's
+ * limits), and mail_smtp_last_reply() after EHLO holds the first line only.
  */
 MAIL_EXTERN int mail_smtp_caps_parse_ehlo(mail_smtp_caps *c, const mail_smtp_reply *ehlo);
 

@@ -5,8 +5,10 @@
 
 #include "core/mem.h"
 
-/* Room for one maximal line plus a read chunk behind it. */
-#define READER_LOOKAHEAD (64 * 1024)
+/* Room for one maximal line plus a read chunk behind it (the driver reads
+ * at most 16 KiB at a time): what a response costs in the reader on top
+ * of its bound. */
+#define READER_LOOKAHEAD (16 * 1024)
 
 static size_t buffer_bound(size_t max_line)
 {
@@ -43,6 +45,14 @@ void mail_reader_reset(mail_reader *r)
   mail_buf_clear(&r->buf);
   r->start = r->scanned = 0;
   r->eof = 0;
+}
+
+void mail_reader_trim(mail_reader *r, size_t keep)
+{
+  if (r->start != r->buf.len || r->buf.cap <= keep)
+    return;
+  mail_buf_free(&r->buf);
+  r->start = r->scanned = 0;
 }
 
 static void compact(mail_reader *r)

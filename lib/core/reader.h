@@ -33,13 +33,16 @@ void mail_reader_free(mail_reader *r);
 void mail_reader_set_max_line(mail_reader *r, size_t max_line);
 /* Drop everything buffered (wiped if the buffer is sensitive). */
 void mail_reader_reset(mail_reader *r);
+/* When nothing is pending and the storage is larger than keep bytes, free
+ * it (it grows again on demand). Invalidates pointers from _line()/_take(). */
+void mail_reader_trim(mail_reader *r, size_t keep);
 
 /* Space for at least min_space more bytes at *ptr (*avail may be larger). */
 int mail_reader_prepare(mail_reader *r, size_t min_space, unsigned char **ptr, size_t *avail);
 /* n bytes were written at the pointer _prepare() returned. */
 void mail_reader_commit(mail_reader *r, size_t n);
 /* Copy bytes in. MAIL_ERR_LIMIT if the unconsumed data would exceed the
- * buffer limit (max_line + 64 KiB lookahead unless set otherwise). */
+ * buffer limit (max_line + 16 KiB lookahead unless set otherwise). */
 int mail_reader_feed(mail_reader *r, const void *p, size_t n);
 
 /*

@@ -1,4 +1,4 @@
-/* Status strings, default limits, version and the free function for
+/* Status strings, version and the free function for
  * buffers handed to callers. */
 #include <mail/common.h>
 
@@ -52,16 +52,6 @@ const char *mail_strerror(int status)
 int mail_status_is_fatal(int status)
 {
   return status <= MAIL_ERR_FATAL_THRESHOLD;
-}
-
-void mail_limits_default(mail_limits *l)
-{
-  l->version = MAIL_LIMITS_VERSION;
-  l->max_line = 64 * 1024;
-  l->max_literal = 64u * 1024 * 1024;
-  l->max_response = 128u * 1024 * 1024;
-  l->max_depth = 64;
-  l->max_items = 1000000;
 }
 
 const char *mail_version(void)

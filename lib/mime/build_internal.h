@@ -93,6 +93,7 @@ typedef struct build_stream {
   int last_cr;
   mail_qp_enc qp;
   mail_b64_wrap b64;
+  size_t chunk;          /* bytes read from a source at a time (in holds that many) */
   unsigned char *in;
   unsigned char *mid;    /* LF-to-CRLF text on its way to base64 */
   unsigned char *out;
@@ -100,6 +101,8 @@ typedef struct build_stream {
   int failed;
 } build_stream;
 
+/* Most bytes read from a body source at a time; less when every source is
+ * smaller (a short text body needs no 16 KiB buffers). */
 #define BUILD_CHUNK (16 * 1024)
 
 struct mail_mime_builder {

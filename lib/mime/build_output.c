@@ -128,7 +128,7 @@ static int analyse(mail_mime_builder *m, mail_mime_builder_part *p, int need_qp,
   unsigned char *buf = m->st.in;
   for (;;) {
     size_t k;
-    if ((rc = src_read(p, &mem_pos, buf, BUILD_CHUNK, &k)) != MAIL_OK)
+    if ((rc = src_read(p, &mem_pos, buf, m->st.chunk, &k)) != MAIL_OK)
       return rc;
     if (k == 0)
       break;
@@ -617,13 +617,31 @@ static int emit(mail_mime_builder *m, mail_mime_builder_part *p, size_t *mark, u
   return push_seg(m, s);
 }
 
+/* The read chunk: BUILD_CHUNK, or the largest body when every body is in
+ * memory and smaller (files, callbacks and attached messages may be of
+ * any size). */
+static size_t stream_chunk(const mail_mime_builder *m)
+{
+  size_t chunk = 64;
+  for (size_t i = 0; i < m->owned.n; i++) {
+    const mail_mime_builder_part *p = m->owned.v[i];
+    if (!p->src)
+      continue; /* a multipart: no body of its own */
+    size_t need = p->src == SRC_MEM ? p->mem_len : BUILD_CHUNK;
+    if (need > chunk)
+      chunk = need < BUILD_CHUNK ? need : BUILD_CHUNK;
+  }
+  return chunk;
+}
+
 static int freeze(mail_mime_builder *m)
 {
   build_stream *st = &m->st;
   if (!st->in) {
-    st->in = mail_malloc(A(m), BUILD_CHUNK);
-    st->mid = mail_malloc(A(m), 2 * BUILD_CHUNK);
-    st->out = mail_malloc(A(m), MAIL_QP_ENC_MAX(BUILD_CHUNK));
+    st->chunk = stream_chunk(m);
+    st->in = mail_malloc(A(m), st->chunk);
+    st->mid = mail_malloc(A(m), 2 * st->chunk);
+    st->out = mail_malloc(A(m), MAIL_QP_ENC_MAX(st->chunk));
     if (!st->in || !st->mid || !st->out)
       return MAIL_ERR_NOMEM;
   }
@@ -690,7 +708,7 @@ static int body_fill(mail_mime_builder *m, mail_mime_builder_part *p)
 {
   build_stream *st = &m->st;
   size_t k, o = 0;
-  int rc = src_read(p, &st->mem_pos, st->in, BUILD_CHUNK, &k);
+  int rc = src_read(p, &st->mem_pos, st->in, st->chunk, &k);
   if (rc)
     return rc;
   if (k == 0) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/sort.h"
 #include "mime/mime_internal.h"
 
 typedef struct field {
@@ -262,7 +263,7 @@ int mail_mime_message_write(mail_mime_message *msg, int (*fn)(void *, const void
     if (!(v = mail_malloc(&p->alloc, n * sizeof *v)))
       return MAIL_ERR_NOMEM;
     memcpy(v, e->v, n * sizeof *v);
-    qsort(v, n, sizeof *v, cmp_splice);
+    mail_sort(v, n, sizeof *v, cmp_splice);
   }
   uint64_t at = 0;
   int rc = MAIL_OK;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/sort.h"
 #include "mime/mime_internal.h"
 
 #define MAX_PARAMS 256
@@ -141,7 +142,7 @@ static int finish_param(const mail_allocator *a, mime_params *out, const char *n
 static int join_params(const mail_allocator *a, raw_param *rp, size_t nrp, mime_params *out,
                        unsigned int *defects)
 {
-  qsort(rp, nrp, sizeof *rp, cmp_section);
+  mail_sort(rp, nrp, sizeof *rp, cmp_section);
   /* RFC 2231 forms win over a plain one of the same name: handle the
    * sectioned/extended groups first, then plain ones. */
   for (int pass = 0; pass < 2; pass++) {

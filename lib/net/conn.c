@@ -53,23 +53,23 @@ int mail_conn_new(mail_conn **out, const mail_allocator *alloc)
   if (!out)
     return MAIL_ERR_INVALID;
   *out = NULL;
-  int rc = mail_init();
-  if (rc)
-    return rc;
+  /* No mail_init() here: OpenSSL is initialised when TLS is first used,
+   * so a session without TLS allocates only through the hooks. */
   mail_allocator a;
-  rc = mail_alloc_init(&a, alloc);
+  int rc = mail_alloc_init(&a, alloc);
   if (rc)
     return rc;
   mail_conn *c = mail_calloc(&a, 1, sizeof *c);
   if (!c)
     return MAIL_ERR_NOMEM;
   mail_env_init(&c->env, alloc);
-  mail_limits_default(&c->limits);
+  mail_limits_defaults(&c->limits);
   mail_reader_init(&c->reader, A(c), c->limits.max_line);
   /* Engines pace what they queue (see mail_conn_out_pending); this bound
    * only stops a runaway producer. */
-  mail_buf_init(&c->out, A(c), c->limits.max_response);
+  mail_buf_init(&c->out, A(c), c->limits.max_output);
   mail_buf_init(&c->scratch, A(c), 0);
+  c->read_chunk = READ_MIN;
   c->timeout_connect = DEFAULT_TIMEOUT_CONNECT_MS;
   c->timeout_io = DEFAULT_TIMEOUT_IO_MS;
   c->wait_override = -1;
@@ -128,17 +128,20 @@ void mail_conn_set_trace_show_secrets_insecure(mail_conn *c, int on)
 
 /* Lines shorter than this could not hold a protocol's shortest reply. */
 #define MIN_MAX_LINE 16
+/* An output queue smaller than this could not hold one maximal SMTP AUTH
+ * line (12,288 bytes, RFC 4954). */
+#define MIN_MAX_OUTPUT (16 * 1024)
 
 int mail_conn_set_limits(mail_conn *c, const mail_limits *limits)
 {
-  if (!c || !limits || limits->version != MAIL_LIMITS_VERSION)
+  mail_limits l;
+  if (!c || mail_limits_import(&l, limits) != MAIL_OK || l.max_line < MIN_MAX_LINE ||
+      l.max_output < MIN_MAX_OUTPUT)
     return MAIL_ERR_INVALID;
-  if (limits->max_line < MIN_MAX_LINE || limits->max_literal == 0 || limits->max_response == 0 ||
-      limits->max_depth == 0 || limits->max_items == 0)
-    return MAIL_ERR_INVALID;
-  c->limits = *limits;
-  mail_reader_set_max_line(&c->reader, limits->max_line);
-  c->out.limit = limits->max_response;
+  c->limits = l;
+  /* Engines read the rest from mail_conn_limits() when they use it. */
+  mail_reader_set_max_line(&c->reader, c->limits.max_line);
+  c->out.limit = c->limits.max_output;
   return MAIL_OK;
 }
 
@@ -146,10 +149,9 @@ void mail_conn_get_limits(const mail_conn *c, mail_limits *out)
 {
   if (!out)
     return;
-  if (c)
-    *out = c->limits;
-  else
-    mail_limits_default(out);
+  mail_limits def;
+  mail_limits_defaults(&def);
+  mail_limits_export(c ? &c->limits : &def, out);
 }
 
 int mail_conn_set_timeout(mail_conn *c, int kind, int ms)
@@ -433,7 +435,8 @@ int mail_conn_channel_binding(const mail_conn *c, int type, unsigned char *out, 
   if (!c || !len || (!out && cap))
     return MAIL_ERR_INVALID;
   *len = 0;
-  if (type != MAIL_CB_TLS_EXPORTER && type != MAIL_CB_TLS_SERVER_END_POINT)
+  if (type != MAIL_CB_TLS_EXPORTER && type != MAIL_CB_TLS_SERVER_END_POINT &&
+      type != MAIL_CB_TLS_UNIQUE)
     return MAIL_ERR_INVALID;
   if (c->state != ST_OPEN || c->handshake_pending)
     return MAIL_ERR_UNSUPPORTED;

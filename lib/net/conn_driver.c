@@ -156,7 +156,7 @@ static int read_once(mail_conn *c, size_t room, int *want, int64_t deadline)
   mail_reader *r = &c->reader;
   unsigned char *p;
   size_t avail;
-  int rc = mail_reader_prepare(r, room < READ_CHUNK ? room : READ_CHUNK, &p, &avail);
+  int rc = mail_reader_prepare(r, room < c->read_chunk ? room : c->read_chunk, &p, &avail);
   if (rc == MAIL_ERR_LIMIT)
     return mail_conn_fail(c, MAIL_ERR_LIMIT, "server input exceeds the %zu byte buffer",
                           r->buf.limit);
@@ -172,6 +172,8 @@ static int read_once(mail_conn *c, size_t room, int *want, int64_t deadline)
     if (c->trace)
       c->trace(c->trace_user, MAIL_TRACE_RECV, (const char *)p, got);
     mail_reader_commit(r, got);
+    if (got >= avail / 2 && c->read_chunk < READ_CHUNK)
+      c->read_chunk *= 2; /* a stream is coming: read bigger pieces */
     conn_progress(c);
     return MAIL_OK;
   }
@@ -315,6 +317,18 @@ static int run_loop(mail_conn *c, mail_advance_fn advance, void *engine)
   }
 }
 
+/* Between operations a session holds no more than small buffers: what a
+ * large reply or message body made grow is given back (and grows again on
+ * demand), so many idle sessions stay cheap. */
+static void idle_trim(mail_conn *c)
+{
+  mail_reader_trim(&c->reader, IDLE_KEEP);
+  if (c->out.len == 0 && c->out.cap > IDLE_KEEP)
+    mail_buf_free(&c->out);
+  mail_buf_free(&c->scratch);
+  c->read_chunk = READ_MIN;
+}
+
 int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine)
 {
   if (!c || !advance)
@@ -329,6 +343,7 @@ int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine)
   c->io_deadline_set = 0;
   c->want = 0;
   c->wait_deadline = -1;
+  idle_trim(c);
   if (mail_status_is_fatal(rc) && c->state != ST_IDLE) {
     if (c->fail_seq == seq)
       mail_conn_fail(c, rc, "%s", mail_strerror(rc));

@@ -20,6 +20,7 @@
 
 #include "core/buf.h"
 #include "core/conn_internal.h"
+#include "core/limits.h"
 #include "net/layer.h"
 #include "net/tcp.h"
 #include "net/tls.h"
@@ -27,8 +28,14 @@
 
 #define DEFAULT_TIMEOUT_CONNECT_MS 30000
 #define DEFAULT_TIMEOUT_IO_MS 300000
-/* Reads ask for this much room: one TLS record's worth. */
+/* Reads ask for room starting at READ_MIN; each read that fills at least
+ * half of what it was given doubles the next one, up to one TLS record's
+ * worth, so a session that exchanges short replies never holds more (see
+ * idle_trim in conn_driver.c). */
+#define READ_MIN 1024
 #define READ_CHUNK 16384
+/* Between operations, buffers larger than this are given back. */
+#define IDLE_KEEP 4096
 /* A user transport that says "again" in blocking mode is retried after
  * this pause (it should have waited itself; see mail_transport_ops). */
 #define USER_RETRY_NAP_MS 10
@@ -58,6 +65,7 @@ struct mail_conn {
   secret_span *spans;
   size_t nspans, spans_cap;
   mail_buf scratch;  /* redacted copy of a written chunk for the trace */
+  size_t read_chunk; /* room the next read asks for (READ_MIN..READ_CHUNK) */
 
   mail_trace_fn trace;
   void *trace_user;

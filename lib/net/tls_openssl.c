@@ -688,6 +688,32 @@ static int exporter(const tls_layer *t, unsigned char *out, size_t cap, size_t *
   return MAIL_OK;
 }
 
+/* RFC 5929 section 3.1: the first Finished message of the latest
+ * handshake: ours (the client's) on a full handshake, the server's on an
+ * abbreviated (resumed) one. Not defined for TLS 1.3 (RFC 9266). A resumed
+ * session without the extended master secret is refused: the triple
+ * handshake (RFC 7627) lets an attacker resume two sessions with the same
+ * master secret and so the same Finished messages. Renegotiation, which
+ * would change the value mid-connection, is off (tls_openssl_config.c). */
+static int tls_unique(const tls_layer *t, unsigned char *out, size_t cap, size_t *len)
+{
+  if (SSL_version(t->ssl) != TLS1_2_VERSION) /* 1.2 is the oldest we negotiate */
+    return MAIL_ERR_UNSUPPORTED;
+  int resumed = SSL_session_reused(t->ssl) == 1;
+  if (resumed && SSL_get_extms_support(t->ssl) != 1)
+    return MAIL_ERR_UNSUPPORTED;
+  unsigned char fin[EVP_MAX_MD_SIZE];
+  size_t n = resumed ? SSL_get_peer_finished(t->ssl, fin, sizeof fin)
+                     : SSL_get_finished(t->ssl, fin, sizeof fin);
+  if (n == 0 || n > sizeof fin)
+    return MAIL_ERR_UNSUPPORTED;
+  *len = n;
+  if (cap < n)
+    return MAIL_ERR_BUFFER;
+  memcpy(out, fin, n);
+  return MAIL_OK;
+}
+
 int mail_tls_layer_channel_binding(const mail_layer *l, int type, unsigned char *out, size_t cap,
                                    size_t *len)
 {
@@ -702,6 +728,8 @@ int mail_tls_layer_channel_binding(const mail_layer *l, int type, unsigned char 
     rc = exporter(t, out, cap, len);
   else if (type == MAIL_CB_TLS_SERVER_END_POINT)
     rc = server_end_point(t, out, cap, len);
+  else if (type == MAIL_CB_TLS_UNIQUE)
+    rc = tls_unique(t, out, cap, len);
   else
     rc = MAIL_ERR_INVALID;
   ERR_clear_error();

@@ -164,7 +164,9 @@ int mail_user_layer_channel_binding(const mail_layer *l, int type, unsigned char
                                     size_t *len)
 {
   const user_layer *u = (const user_layer *)l;
-  if (!u->ops->channel_binding)
+  /* A version 1 transport predates tls-unique and may answer an unknown
+   * type with another type's data. */
+  if (!u->ops->channel_binding || (type == MAIL_CB_TLS_UNIQUE && u->ops->version < 2))
     return MAIL_ERR_UNSUPPORTED;
   return u->ops->channel_binding(u->user, type, out, cap, len);
 }

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "core/limits.h"
+
 struct caps_entry {
   size_t first_word; /* index in words of the keyword */
   size_t nwords;     /* keyword + parameters */
@@ -9,16 +11,18 @@ struct caps_entry {
 
 void mail_capset_init(mail_capset *c, const mail_allocator *a, int grammar)
 {
-  mail_limits l;
-  mail_limits_default(&l);
-  /* A server may send capability lines without end; hold no more than
-   * one maximal response's worth of them. */
-  mail_buf_init(&c->text, a, l.max_response);
+  mail_buf_init(&c->text, a, 0);
   mail_buf_init(&c->words, a, 0);
   mail_buf_init(&c->entries, a, 0);
   c->nentries = 0;
-  c->max_entries = l.max_items;
+  c->lines = 0;
+  c->limits = mail_limits_builtin();
   c->grammar = grammar;
+}
+
+void mail_capset_set_limits(mail_capset *c, const mail_limits *limits)
+{
+  c->limits = limits ? limits : mail_limits_builtin();
 }
 
 void mail_capset_free(mail_capset *c)
@@ -27,6 +31,7 @@ void mail_capset_free(mail_capset *c)
   mail_buf_free(&c->words);
   mail_buf_free(&c->entries);
   c->nentries = 0;
+  c->lines = 0;
 }
 
 void mail_capset_clear(mail_capset *c)
@@ -35,6 +40,14 @@ void mail_capset_clear(mail_capset *c)
   mail_buf_clear(&c->words);
   mail_buf_clear(&c->entries);
   c->nentries = 0;
+  c->lines = 0;
+}
+
+/* Bytes the set holds (lengths, not capacities: growth by doubling is
+ * capped at each buffer's limit, so capacities stay within twice this). */
+static size_t held(const mail_capset *c)
+{
+  return c->text.len + c->words.len + c->entries.len;
 }
 
 static int is_alnum(unsigned char ch)
@@ -82,6 +95,11 @@ static int add_word(mail_capset *c, const unsigned char *w, size_t n)
 int mail_capset_add_line(mail_capset *c, const char *line, size_t len)
 {
   const unsigned char *s = (const unsigned char *)line;
+  const mail_limits *lim = c->limits;
+  /* Skipped lines count too: endless blank or malformed lines end. */
+  if (c->lines >= mail_limits_lines(lim))
+    return MAIL_ERR_LIMIT;
+  c->lines++;
   if (memchr(s, 0, len))
     return MAIL_OK;
   size_t i = 0;
@@ -90,8 +108,9 @@ int mail_capset_add_line(mail_capset *c, const char *line, size_t len)
   size_t kl = keyword_len(c->grammar, s + i, len - i);
   if (kl == 0)
     return MAIL_OK;
-  if (c->max_entries && c->nentries >= c->max_entries)
-    return MAIL_ERR_LIMIT;
+  /* Each buffer alone stays within max_response; their sum is checked
+   * once the line is in. */
+  c->text.limit = c->words.limit = c->entries.limit = lim->max_response;
 
   /* Remember where we were so a failed allocation leaves nothing half-added. */
   size_t text_len = c->text.len, words_len = c->words.len;
@@ -114,9 +133,14 @@ int mail_capset_add_line(mail_capset *c, const char *line, size_t len)
   }
   if (!rc)
     rc = mail_buf_append(&c->entries, &e, sizeof e);
+  if (!rc && held(c) > lim->max_response) {
+    c->entries.len -= sizeof e;
+    rc = MAIL_ERR_LIMIT;
+  }
   if (rc) {
     c->text.len = text_len;
     c->words.len = words_len;
+    c->lines--;
     return rc;
   }
   c->nentries++;

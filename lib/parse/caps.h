@@ -22,22 +22,27 @@ typedef struct mail_capset {
   mail_buf words;     /* size_t offsets into text, one per word */
   mail_buf entries;   /* struct caps_entry, one per keyword line */
   size_t nentries;
-  size_t max_entries; /* most entries (default limits' max_items) */
+  size_t lines;       /* lines offered since the last clear, skipped ones too */
+  const mail_limits *limits; /* read at every line; never NULL */
   int grammar;
 } mail_capset;
 
 void mail_capset_init(mail_capset *c, const mail_allocator *a, int grammar);
 void mail_capset_free(mail_capset *c);
 void mail_capset_clear(mail_capset *c);
+/* Follow these limits from the next line on (NULL: the defaults); they
+ * must outlive the set. A session passes its connection's. */
+void mail_capset_set_limits(mail_capset *c, const mail_limits *limits);
 
 /*
  * Add one capability line (no terminator). Words are separated by runs of
  * SP or HT. For SMTP a keyword followed by "=" (the pre-standard
  * "AUTH=LOGIN PLAIN") is split there too. A line whose keyword is
  * malformed or empty is skipped and MAIL_OK is returned: it names nothing
- * a client could use. MAIL_ERR_NOMEM; MAIL_ERR_LIMIT past max_entries
- * entries or the default max_response bytes of words. On error the set is
- * unchanged.
+ * a client could use, but it still counts as a line. MAIL_ERR_NOMEM;
+ * MAIL_ERR_LIMIT past mail_limits_lines() lines, or when everything the
+ * set holds (words, their offsets, entries) would pass max_response
+ * bytes. On error the set is unchanged.
  * A line holding NUL is malformed and skipped.
  */
 int mail_capset_add_line(mail_capset *c, const char *line, size_t len);

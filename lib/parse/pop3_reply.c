@@ -6,6 +6,7 @@
 
 #include "core/mem.h"
 #include "core/reader.h"
+#include "core/limits.h"
 #include "parse/caps.h"
 
 static int lower(unsigned char c)
@@ -352,7 +353,7 @@ int mail_pop3_parser_new(mail_pop3_parser **out, const mail_allocator *alloc)
   if (!p)
     return MAIL_ERR_NOMEM;
   p->alloc = a;
-  mail_limits_default(&p->limits);
+  mail_limits_defaults(&p->limits);
   mail_reader_init(&p->reader, &p->alloc, p->limits.max_line);
   set_reader_limit(p);
   mail_pop3_reply_init(&p->reply, &p->alloc);
@@ -373,12 +374,13 @@ void mail_pop3_parser_free(mail_pop3_parser *p)
 
 int mail_pop3_parser_set_limits(mail_pop3_parser *p, const mail_limits *l)
 {
-  if (!p || !l || l->version != MAIL_LIMITS_VERSION || !l->max_line || !l->max_response)
+  mail_limits lim;
+  if (!p || mail_limits_import(&lim, l) != MAIL_OK)
     return MAIL_ERR_INVALID;
   if (p->started)
     return MAIL_ERR_STATE;
-  p->limits = *l;
-  p->reader.max_line = l->max_line;
+  p->limits = lim;
+  p->reader.max_line = lim.max_line;
   set_reader_limit(p);
   return MAIL_OK;
 }
@@ -677,6 +679,11 @@ void mail_pop3_caps_free(mail_pop3_caps *c)
   mail_capset_free(&c->set);
   mail_allocator a = c->alloc;
   mail_dealloc(&a, c);
+}
+
+void mail_pop3_caps_set_limits(mail_pop3_caps *c, const mail_limits *limits)
+{
+  mail_capset_set_limits(&c->set, limits);
 }
 
 void mail_pop3_caps_clear(mail_pop3_caps *c)

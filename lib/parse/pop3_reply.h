@@ -36,6 +36,10 @@ int mail_pop3_reply_parse(mail_pop3_reply *r, const char *line, size_t len);
 /* The known code a response code string names (MAIL_POP3_CODE_*). */
 int mail_pop3_code_id(const char *code, size_t len);
 
+/* The limits a session's capability list follows from now on (its
+ * connection's; NULL: the defaults). */
+void mail_pop3_caps_set_limits(mail_pop3_caps *c, const mail_limits *limits);
+
 /* Dot-unstuffing of a streamed multi-line body. */
 typedef struct mail_pop3_body {
   int state;

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "core/limits.h"
 #include "core/mem.h"
 #include "core/reader.h"
 
@@ -103,9 +104,11 @@ static void reply_clear(mail_smtp_reply *r)
   mail_buf_clear(&r->text);
   mail_buf_clear(&r->lines);
   mail_buf_clear(&r->joined);
+  r->joined_ok = 0; /* rebuilt only if asked for again */
   r->nlines = 0;
   r->code = 0;
   r->has_enhanced = 0;
+  r->complete = 0;
 }
 
 static void reply_release(mail_smtp_reply *r)
@@ -113,7 +116,9 @@ static void reply_release(mail_smtp_reply *r)
   mail_buf_free(&r->text);
   mail_buf_free(&r->lines);
   mail_buf_free(&r->joined);
+  r->joined_ok = 0;
   r->nlines = 0;
+  r->complete = 0;
 }
 
 static const struct smtp_line_rec *line_rec(const mail_smtp_reply *r, size_t i)
@@ -121,9 +126,14 @@ static const struct smtp_line_rec *line_rec(const mail_smtp_reply *r, size_t i)
   return (const struct smtp_line_rec *)(const void *)r->lines.data + i;
 }
 
-/* Build the joined text: the lines' text with LF where the NULs were. */
-static int reply_join(mail_smtp_reply *r)
+/* Build the joined text, the lines' text with LF where the NULs were, the
+ * first time it is asked for: most replies are only ever looked at line by
+ * line, so their text is held once. */
+static int reply_join(const mail_smtp_reply *cr)
 {
+  mail_smtp_reply *r = (mail_smtp_reply *)cr; /* joined is a cache */
+  if (r->joined_ok)
+    return MAIL_OK;
   mail_buf_clear(&r->joined);
   int rc = mail_buf_append(&r->joined, r->text.data, r->text.len);
   if (rc)
@@ -135,21 +145,21 @@ static int reply_join(mail_smtp_reply *r)
   /* text ends with the last line's NUL; drop it from the count. */
   if (r->joined.len)
     r->joined.len--;
-  return mail_buf_terminate(&r->joined);
+  rc = mail_buf_terminate(&r->joined);
+  r->joined_ok = rc == MAIL_OK;
+  return rc;
 }
 
 void mail_smtp_acc_init(mail_smtp_acc *a, const mail_allocator *alloc, const mail_limits *limits)
 {
-  mail_limits def;
-  if (!limits) {
-    mail_limits_default(&def);
-    limits = &def;
-  }
+  if (!limits)
+    limits = mail_limits_builtin();
   reply_init(&a->reply, alloc);
+  a->limits = limits;
+  a->sink = a->cur_sink = NULL;
+  a->lines_seen = 0;
   a->enhanced = 0;
   a->cur_enhanced = 0;
-  a->max_response = limits->max_response;
-  a->max_lines = limits->max_items;
   a->in_reply = 0;
   a->complete = 0;
 }
@@ -173,6 +183,8 @@ int mail_smtp_acc_line(mail_smtp_acc *a, const char *line, size_t len)
     reply_clear(r);
     a->complete = 0;
     a->cur_enhanced = a->enhanced;
+    a->cur_sink = a->sink;
+    a->lines_seen = 0;
   }
   mail_smtp_line l;
   int rc = mail_smtp_line_parse(line, len, a->cur_enhanced, &l);
@@ -180,25 +192,35 @@ int mail_smtp_acc_line(mail_smtp_acc *a, const char *line, size_t len)
     return rc;
   if (a->in_reply && l.code != r->code)
     return MAIL_ERR_PROTOCOL;
-  if (r->nlines >= a->max_lines)
+  const mail_limits *lim = a->limits;
+  if (a->lines_seen >= mail_limits_lines(lim))
     return MAIL_ERR_LIMIT;
-  /* The text of the reply, NULs included, stays within max_response. */
-  if (l.text_len >= a->max_response || r->text.len > a->max_response - l.text_len - 1)
-    return MAIL_ERR_LIMIT;
-
-  struct smtp_line_rec rec = {r->text.len, l.text_len, l.has_enhanced,
-                              {l.enh[0], l.enh[1], l.enh[2]}};
-  rc = mail_buf_append(&r->text, l.text, l.text_len);
-  if (!rc)
-    rc = mail_buf_append_byte(&r->text, 0);
-  if (!rc)
-    rc = mail_buf_append(&r->lines, &rec, sizeof rec);
-  if (rc)
-    return rc;
-  r->nlines++;
+  a->lines_seen++;
+  if (a->in_reply && a->cur_sink) {
+    /* A capability line: into the set, which has the same bounds. */
+    rc = mail_capset_add_line(a->cur_sink, l.text, l.text_len);
+    if (rc)
+      return rc;
+  } else {
+    /* The text of the reply, NULs included, stays within max_response. */
+    if (l.text_len >= lim->max_response || r->text.len > lim->max_response - l.text_len - 1)
+      return MAIL_ERR_LIMIT;
+    struct smtp_line_rec rec = {r->text.len, l.text_len, l.has_enhanced,
+                                {l.enh[0], l.enh[1], l.enh[2]}};
+    rc = mail_buf_append(&r->text, l.text, l.text_len);
+    if (!rc)
+      rc = mail_buf_append_byte(&r->text, 0);
+    if (!rc)
+      rc = mail_buf_append(&r->lines, &rec, sizeof rec);
+    if (rc)
+      return rc;
+    r->nlines++;
+  }
   if (!a->in_reply) {
     r->code = l.code;
     a->in_reply = 1;
+    if (a->cur_sink)
+      mail_capset_clear(a->cur_sink);
   }
   if (l.has_enhanced && !r->has_enhanced) {
     r->has_enhanced = 1;
@@ -206,9 +228,7 @@ int mail_smtp_acc_line(mail_smtp_acc *a, const char *line, size_t len)
   }
   if (!l.last)
     return MAIL_ERR_AGAIN;
-  rc = reply_join(r);
-  if (rc)
-    return rc;
+  r->complete = 1;
   a->in_reply = 0;
   a->complete = 1;
   return MAIL_OK;
@@ -263,7 +283,7 @@ int mail_smtp_reply_line_enhanced(const mail_smtp_reply *r, size_t i, unsigned i
 
 const char *mail_smtp_reply_text(const mail_smtp_reply *r, size_t *len)
 {
-  if (!r || !r->joined.data)
+  if (!r || !r->complete || reply_join(r) != MAIL_OK)
     return NULL;
   if (len)
     *len = r->joined.len;
@@ -272,8 +292,11 @@ const char *mail_smtp_reply_text(const mail_smtp_reply *r, size_t *len)
 
 int mail_smtp_reply_copy_text(const mail_smtp_reply *r, char *buf, size_t size, size_t *needed)
 {
-  if (!r || !r->joined.data || !buf)
+  if (!r || !r->complete || !buf)
     return MAIL_ERR_INVALID;
+  int rc = reply_join(r);
+  if (rc)
+    return rc;
   size_t need = r->joined.len + 1;
   if (needed)
     *needed = need;
@@ -290,7 +313,7 @@ int mail_smtp_reply_clone(const mail_smtp_reply *r, mail_smtp_reply **out,
     return MAIL_ERR_INVALID;
   *out = NULL;
   mail_allocator a;
-  if (!r || !r->joined.data || mail_alloc_init(&a, alloc))
+  if (!r || !r->complete || mail_alloc_init(&a, alloc))
     return MAIL_ERR_INVALID;
   mail_smtp_reply *c = mail_malloc(&a, sizeof *c);
   if (!c)
@@ -302,6 +325,7 @@ int mail_smtp_reply_clone(const mail_smtp_reply *r, mail_smtp_reply **out,
   mail_buf_init(&c->lines, c->alloc, 0);
   mail_buf_init(&c->joined, c->alloc, 0);
   c->owned = 1;
+  c->complete = 1;
   c->code = r->code;
   c->has_enhanced = r->has_enhanced;
   memcpy(c->enh, r->enh, sizeof c->enh);
@@ -309,10 +333,6 @@ int mail_smtp_reply_clone(const mail_smtp_reply *r, mail_smtp_reply **out,
   int rc = mail_buf_append(&c->text, r->text.data, r->text.len);
   if (!rc)
     rc = mail_buf_append(&c->lines, r->lines.data, r->lines.len);
-  if (!rc)
-    rc = mail_buf_append(&c->joined, r->joined.data, r->joined.len);
-  if (!rc)
-    rc = mail_buf_terminate(&c->joined);
   if (rc) {
     mail_smtp_reply_free(c);
     return rc;
@@ -361,7 +381,7 @@ int mail_smtp_parser_new(mail_smtp_parser **out, const mail_allocator *alloc)
   if (!p)
     return MAIL_ERR_NOMEM;
   p->alloc = a;
-  mail_limits_default(&p->limits);
+  mail_limits_defaults(&p->limits);
   mail_reader_init(&p->reader, &p->alloc, p->limits.max_line);
   set_reader_limit(p);
   mail_smtp_acc_init(&p->acc, &p->alloc, &p->limits);
@@ -381,16 +401,14 @@ void mail_smtp_parser_free(mail_smtp_parser *p)
 
 int mail_smtp_parser_set_limits(mail_smtp_parser *p, const mail_limits *l)
 {
-  if (!p || !l || l->version != MAIL_LIMITS_VERSION || !l->max_line || !l->max_response ||
-      !l->max_items)
+  mail_limits lim;
+  if (!p || mail_limits_import(&lim, l) != MAIL_OK)
     return MAIL_ERR_INVALID;
   if (p->started)
     return MAIL_ERR_STATE;
-  p->limits = *l;
-  p->reader.max_line = l->max_line;
+  p->limits = lim; /* the accumulator reads them from here */
+  p->reader.max_line = lim.max_line;
   set_reader_limit(p);
-  p->acc.max_response = l->max_response;
-  p->acc.max_lines = l->max_items;
   return MAIL_OK;
 }
 
@@ -511,6 +529,16 @@ void mail_smtp_caps_free(mail_smtp_caps *c)
   mail_capset_free(&c->set);
   mail_allocator a = c->alloc;
   mail_dealloc(&a, c);
+}
+
+mail_capset *mail_smtp_caps_capset(mail_smtp_caps *c)
+{
+  return &c->set;
+}
+
+void mail_smtp_caps_set_limits(mail_smtp_caps *c, const mail_limits *limits)
+{
+  mail_capset_set_limits(&c->set, limits);
 }
 
 int mail_smtp_caps_parse_ehlo(mail_smtp_caps *c, const mail_smtp_reply *ehlo)

@@ -33,22 +33,31 @@ struct mail_smtp_reply {
   const mail_allocator *alloc;
   mail_allocator own_alloc;  /* used by clones: alloc points here */
   int owned;                 /* a clone: mail_smtp_reply_free() releases it */
+  int complete;              /* the last line is in */
   int code;
   int has_enhanced;
   unsigned int enh[3];
   mail_buf text;    /* each line's text followed by NUL */
   mail_buf lines;   /* struct smtp_line_rec per line */
-  mail_buf joined;  /* lines joined with LF, NUL-terminated (built at the end) */
+  mail_buf joined;  /* lines joined with LF, NUL-terminated: built when first asked for */
+  int joined_ok;    /* joined holds this reply's text */
   size_t nlines;
 };
 
-/* Collects the lines of one reply. alloc must outlive it. */
+/* Collects the lines of one reply. alloc and limits must outlive it. */
 typedef struct mail_smtp_acc {
   mail_smtp_reply reply;
+  /* Read at every line, so limits changed at any time apply to the next
+   * line: max_response bytes of text, mail_limits_lines() lines. */
+  const mail_limits *limits;
+  /* When set at the first line of a reply, every later line goes into
+   * this capability set instead of the reply (EHLO: the list is held
+   * once, bounded by the same limits). */
+  mail_capset *sink;
+  mail_capset *cur_sink; /* the sink the current reply started with */
+  size_t lines_seen;     /* lines of the current reply, streamed ones too */
   int enhanced;        /* recognise enhanced codes in the next reply */
   int cur_enhanced;    /* the setting the current reply started with */
-  size_t max_response; /* bytes of text in one reply */
-  size_t max_lines;
   int in_reply;        /* lines taken, last line not seen yet */
   int complete;        /* reply holds a complete reply */
 } mail_smtp_acc;
@@ -66,6 +75,11 @@ void mail_smtp_acc_reset(mail_smtp_acc *a);
  * must be reset before it is used again.
  */
 int mail_smtp_acc_line(mail_smtp_acc *a, const char *line, size_t len);
+
+/* The capability set inside a public caps object, and the limits it
+ * follows from now on (a session's connection limits; NULL: defaults). */
+mail_capset *mail_smtp_caps_capset(mail_smtp_caps *c);
+void mail_smtp_caps_set_limits(mail_smtp_caps *c, const mail_limits *limits);
 
 /* Fill a capability set from an EHLO reply (first line skipped). */
 int mail_smtp_caps_from_reply(mail_capset *c, const mail_smtp_reply *r);

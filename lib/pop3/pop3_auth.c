@@ -23,7 +23,13 @@ enum {
 /* RFC 5034 §4: the AUTH line, CRLF included, fits in 255 octets; with
  * "AUTH ", a mechanism name of up to 20 characters, a space and CRLF,
  * 227 octets are left for the initial response. */
-static const mail_sasl_profile pop3_sasl_profile = {"pop", 1, 227, "=", "*"};
+static const mail_sasl_profile pop3_sasl_profile = {
+  .service = "pop",
+  .initial_response = 1,
+  .max_initial_response = 227,
+  .empty_response = "=",
+  .abort_line = "*",
+};
 
 static int link_protected(const mail_pop3 *p)
 {
@@ -93,31 +99,8 @@ static int send_apop(mail_pop3 *p)
 /* "AUTH mech[ ir]" or a response line, from the SASL engine. */
 static int send_sasl(mail_pop3 *p, int what, const mail_sasl_msg *m)
 {
-  int rc;
   p->sasl_lines = what == MAIL_SASL_SEND_COMMAND ? 0 : p->sasl_lines + 1;
-  if (what == MAIL_SASL_SEND_COMMAND) {
-    if (m->data) {
-      char *arg = mail_malloc(&p->alloc, strlen(m->mech) + m->len + 2);
-      if (!arg)
-        return MAIL_ERR_NOMEM;
-      size_t ml = strlen(m->mech);
-      memcpy(arg, m->mech, ml);
-      arg[ml] = ' ';
-      memcpy(arg + ml + 1, m->data, m->len);
-      arg[ml + 1 + m->len] = '\0';
-      /* The mechanism name is no secret, but one send keeps the line whole. */
-      rc = pop3_send(p, POP3_CMD_AUTH, "AUTH", arg, 1, 0);
-      mail_dealloc_secret(&p->alloc, arg, ml + m->len + 2);
-    } else {
-      rc = pop3_send(p, POP3_CMD_AUTH, "AUTH", m->mech, 0, 0);
-    }
-  } else {
-    char *line = mail_strndup(&p->alloc, m->data, m->len);
-    if (!line)
-      return MAIL_ERR_NOMEM;
-    rc = pop3_send(p, POP3_CMD_AUTH, NULL, line, 1, 0);
-    mail_dealloc_secret(&p->alloc, line, m->len + 1);
-  }
+  int rc = pop3_send_sasl(p, what, m);
   return rc ? rc : MAIL_ERR_AGAIN;
 }
 
@@ -269,7 +252,15 @@ static int sasl_reply(mail_pop3 *p)
     kind = MAIL_SASL_REPLY_SUCCESS; /* +OK carries text, not SASL data */
     break;
   default:
-    kind = unsupported_mechanism(p) ? MAIL_SASL_REPLY_UNSUPPORTED : MAIL_SASL_REPLY_FAILURE;
+    /* Only a refusal of the credentials is a failure: [SYS/TEMP],
+     * [IN-USE] and the like say nothing about them, so they must not
+     * cost a retry (OAuth refresh, channel-binding downgrade). */
+    if (unsupported_mechanism(p))
+      kind = MAIL_SASL_REPLY_UNSUPPORTED;
+    else if (refused(p) == MAIL_ERR_AUTH)
+      kind = MAIL_SASL_REPLY_FAILURE;
+    else
+      kind = MAIL_SASL_REPLY_ERROR;
     break;
   }
   mail_sasl_msg next;

@@ -60,6 +60,17 @@ int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int sec
   return MAIL_OK;
 }
 
+int pop3_send_sasl(mail_pop3 *p, int what, const mail_sasl_msg *m)
+{
+  mail_cmd c = {.kind = POP3_CMD_AUTH, .item = p->next};
+  int rc = mail_sasl_queue(p->conn, &p->q, &c, "AUTH", what, m);
+  if (rc == MAIL_ERR_INTERNAL)
+    return rc;
+  if (rc) /* the operation cannot go on with its commands half queued */
+    return pop3_abort(p, rc, "cannot queue a command");
+  return MAIL_OK;
+}
+
 int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines)
 {
   char arg[32];

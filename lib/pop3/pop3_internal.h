@@ -21,6 +21,7 @@
 #include "core/conn_internal.h"
 #include "core/engine.h"
 #include "parse/pop3_reply.h"
+#include "sasl/sasl_internal.h"
 
 /* Commands (mail_cmd.kind). */
 enum {
@@ -158,6 +159,10 @@ void pop3_set_state(mail_pop3 *p, int state);
  * (pop3_abort). */
 int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int secret,
               uint32_t msg);
+/* Queue what the SASL engine asked for (mail_sasl_queue: "AUTH mech
+ * [redacted]" or a response line) and its POP3_CMD_AUTH queue entry, as
+ * pop3_send() does (through mail_cmd_send; pop3_abort() if it cannot). */
+int pop3_send_sasl(mail_pop3 *p, int what, const mail_sasl_msg *m);
 /* "word msg" ("TOP msg lines" for POP3_CMD_TOP). */
 int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines);
 /* Give up on the connection (mail_engine_abort): returns rc. */

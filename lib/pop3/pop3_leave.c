@@ -329,7 +329,7 @@ int mail_pop3_leave_on_server(mail_pop3 *p, const mail_pop3_uidset *known,
   mail_buf_clear(&p->uidl);
   mail_buf_clear(&p->uidl_text);
   p->nuidl = 0;
-  p->uidl_text.limit = mail_conn_limits(p->conn)->max_response;
+  p->uidl_text.limit = SIZE_MAX; /* ids of at most 70 bytes, max_items of them */
   pop3_batch_begin(p, POP3_CMD_RETR, NULL, 0);
   p->known = known;
   p->seen = seen;

@@ -35,7 +35,10 @@ int pop3_batch_begin(mail_pop3 *p, int kind, const uint32_t *msgs, size_t n)
 int pop3_batch_fill(mail_pop3 *p)
 {
   size_t window = mail_pop3_has_capability(p, "PIPELINING") ? p->window : 1;
-  while (p->next < p->nmsgs && mail_cmdq_count(&p->q) < window && !p->cancelled) {
+  /* The output queue has its own bound: leave room under it. */
+  size_t room = mail_conn_limits(p->conn)->max_output / 2;
+  while (p->next < p->nmsgs && mail_cmdq_count(&p->q) < window && !p->cancelled &&
+         mail_conn_out_pending(p->conn) < room) {
     uint32_t m = p->msgs[p->next];
     int rc;
     switch (p->cmd_kind) {
@@ -342,7 +345,7 @@ static void uidl_reset(mail_pop3 *p)
   mail_buf_clear(&p->uidl);
   mail_buf_clear(&p->uidl_text);
   p->nuidl = 0;
-  p->uidl_text.limit = mail_conn_limits(p->conn)->max_response;
+  p->uidl_text.limit = SIZE_MAX; /* ids of at most 70 bytes, max_items of them */
 }
 
 int mail_pop3_uidl(mail_pop3 *p)

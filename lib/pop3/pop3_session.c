@@ -33,6 +33,8 @@ int mail_pop3_new(mail_pop3 **out, const mail_allocator *alloc)
     rc = mail_sasl_new(&p->sasl, &p->alloc);
   if (!rc)
     rc = mail_pop3_caps_new(&p->caps, &p->alloc);
+  if (!rc)
+    mail_pop3_caps_set_limits(p->caps, mail_conn_limits(p->conn)); /* read at every line */
   if (rc) {
     mail_pop3_free(p);
     return rc;

@@ -1,7 +1,8 @@
 /* SCRAM-SHA-1 and SCRAM-SHA-256, with and without channel binding
- * (RFC 5802, RFC 7677; tls-server-end-point RFC 5929, tls-exporter
- * RFC 9266). The server must always prove it knows the password: a
+ * (RFC 5802, RFC 7677; tls-unique and tls-server-end-point RFC 5929,
+ * tls-exporter RFC 9266). The server must always prove it knows the password: a
  * success without a valid server signature is MAIL_ERR_SASL_SERVER. */
+#include <mail/conn.h>
 #include <string.h>
 
 #include "core/base64.h"
@@ -17,10 +18,16 @@ static const char nonce_chars[] =
 
 #define NONCE_DEFAULT_LEN 32
 
-/* user names in SCRAM: ',' and '=' are escaped as =2C and =3D. */
 static const char *cb_name(int type)
 {
-  return type == 1 ? "tls-exporter" : "tls-server-end-point";
+  switch (type) {
+  case MAIL_CB_TLS_EXPORTER:
+    return "tls-exporter";
+  case MAIL_CB_TLS_UNIQUE:
+    return "tls-unique";
+  default:
+    return "tls-server-end-point";
+  }
 }
 
 static int scram_start(mail_sasl *s, mail_buf *out)
@@ -31,7 +38,10 @@ static int scram_start(mail_sasl *s, mail_buf *out)
 
   /* gs2 header: "p=<type>" when binding; "y" when we could bind but the
    * server did not offer the -PLUS variant (a server that does support it
-   * then knows a man in the middle removed it); "n" otherwise. */
+   * then knows a man in the middle removed it); "n" otherwise, which
+   * includes the downgrade retry after a refused -PLUS exchange: the
+   * server advertised -PLUS, so "y" would make it refuse us (RFC 5802
+   * section 6). */
   if (plus) {
     rc = mail_buf_appendf(&s->scram.gs2, "p=%s,", cb_name(s->cb_type));
   } else {
@@ -39,7 +49,8 @@ static int scram_start(mail_sasl *s, mail_buf *out)
     size_t nlen = strlen(m->name);
     memcpy(plusname, m->name, nlen);
     memcpy(plusname + nlen, "-PLUS", 6);
-    int y = s->cb_len && s->server_mechs && !mail_sasl_server_offers(s, plusname);
+    int y = s->cb_len && !s->downgraded && s->server_mechs &&
+            !mail_sasl_server_offers(s, plusname);
     rc = mail_buf_append_str(&s->scram.gs2, y ? "y," : "n,");
   }
   if (rc == MAIL_OK && s->authzid) {

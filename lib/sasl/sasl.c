@@ -2,6 +2,7 @@
  * state machine shared by every mechanism. */
 #include "sasl/sasl_mech.h"
 
+#include <mail/conn.h>
 #include <string.h>
 #include <strings.h>
 
@@ -216,7 +217,8 @@ int mail_sasl_set_channel_binding(mail_sasl *s, int type, const unsigned char *d
     s->cb_type = 0;
     return MAIL_OK;
   }
-  if ((type != 1 && type != 2) || len == 0 || len > sizeof s->cb_data)
+  if (type < MAIL_CB_TLS_EXPORTER || type > MAIL_CB_TLS_UNIQUE || len == 0 ||
+      len > sizeof s->cb_data)
     return MAIL_ERR_INVALID;
   memcpy(s->cb_data, data, len);
   s->cb_len = len;
@@ -226,9 +228,17 @@ int mail_sasl_set_channel_binding(mail_sasl *s, int type, const unsigned char *d
 
 int mail_sasl_set_channel_binding_preference(mail_sasl *s, int type)
 {
-  if (!s || (type != 0 && type != 1 && type != 2))
+  if (!s || type < 0 || type > MAIL_CB_TLS_UNIQUE)
     return MAIL_ERR_INVALID;
   s->cb_prefer = type;
+  return MAIL_OK;
+}
+
+int mail_sasl_set_allow_channel_binding_downgrade(mail_sasl *s, int on)
+{
+  if (!s)
+    return MAIL_ERR_INVALID;
+  s->cb_no_downgrade = on == 0;
   return MAIL_OK;
 }
 
@@ -368,6 +378,7 @@ int mail_sasl_select(mail_sasl *s, const char *server_mechs, const char **mech)
     return MAIL_ERR_NOMEM;
   mail_dealloc(&s->env.alloc, s->server_mechs);
   s->server_mechs = copy;
+  s->downgraded = 0; /* a new login: its own single retry */
 
   const mail_sasl_mech *const *order = s->nallow ? s->allow : default_order;
   size_t norder = s->nallow ? s->nallow : NDEFAULT;
@@ -398,6 +409,48 @@ int mail_sasl_next_mechanism(mail_sasl *s, const char **mech)
     return MAIL_ERR_NO_MECHANISM;
   s->icand++;
   *mech = s->cand[s->icand]->name;
+  return MAIL_OK;
+}
+
+/* The SCRAM mechanism m is with channel binding stripped, or NULL. */
+static const mail_sasl_mech *unbound(const mail_sasl_mech *m)
+{
+  if (m == &mail_sasl_mech_scram_sha256_plus)
+    return &mail_sasl_mech_scram_sha256;
+  if (m == &mail_sasl_mech_scram_sha1_plus)
+    return &mail_sasl_mech_scram_sha1;
+  return NULL;
+}
+
+/* 1 when m is in the caller's allow-list (any mechanism without one). */
+static int allowed(const mail_sasl *s, const mail_sasl_mech *m)
+{
+  if (!s->nallow)
+    return 1;
+  for (size_t i = 0; i < s->nallow; i++)
+    if (s->allow[i] == m)
+      return 1;
+  return 0;
+}
+
+int mail_sasl_downgrade_channel_binding(mail_sasl *s, const char **mech)
+{
+  if (mech)
+    *mech = NULL;
+  if (!s || !mech)
+    return MAIL_ERR_INVALID;
+  const mail_sasl_mech *m = s->mech ? unbound(s->mech) : NULL;
+  /* Once per login, only after the server refused the credentials (not
+   * after a bad challenge or a server that failed to prove itself), and
+   * only on a verified link, where a man in the middle would need a
+   * certificate we trust: there the binding is a second line of defence,
+   * which the caller may insist on. */
+  if (!m || s->state != SASL_FAILED || s->outcome != MAIL_ERR_AUTH || !s->tls ||
+      s->cb_no_downgrade || s->downgraded || !allowed(s, m) ||
+      !mail_sasl_server_offers(s, m->name) || mail_sasl_mech_usable(s, m) != MAIL_OK)
+    return MAIL_ERR_AUTH;
+  s->downgraded = 1;
+  *mech = m->name;
   return MAIL_OK;
 }
 

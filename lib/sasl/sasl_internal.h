@@ -12,8 +12,10 @@
  *      mail_sasl_reply() with the reply's base64 payload:
  *        - MAIL_SASL_SEND_LINE: send next.data followed by CRLF;
  *        - MAIL_SASL_SEND_COMMAND: send a new AUTH command built from next
- *          (fallback after "mechanism not supported", or a retry with a
- *          refreshed OAuth token);
+ *          (fallback after "mechanism not supported", a retry with a
+ *          refreshed OAuth token, or the one retry of a refused
+ *          SCRAM-*-PLUS without channel binding, see
+ *          mail_sasl_downgrade_channel_binding() in mail/sasl.h);
  *        - MAIL_OK: authenticated (the server proved itself where the
  *          mechanism can tell);
  *        - a negative status: the exchange is over. MAIL_ERR_AUTH (the
@@ -25,20 +27,28 @@
  * Everything the engine hands out here (initial responses, lines) may hold
  * a credential or a value derived from one: protocol engines MUST queue the
  * initial response and every response line with mail_conn_send_secret()
- * (the trace then shows "[redacted]" and the output buffer is wiped; the
- * "AUTH <mech> " prefix may go through mail_conn_send()), and must not copy
- * them into error text.
+ * (the trace then shows "[redacted]" and the output buffer is wiped), and
+ * must not copy them into error text. mail_sasl_queue() does exactly that
+ * and keeps the mechanism name visible in the trace: use it.
  *
  * When a challenge is bad (invalid base64, oversized, a wrong SCRAM
  * signature), mail_sasl_reply() asks for the profile's abort line ("*")
  * and reports the error when the server answers it. It never falls back to
- * another mechanism after an authentication failure.
+ * another mechanism after an authentication failure; the only retries are
+ * the OAuth refresh and the channel-binding downgrade, each once.
+ *
+ * Classify as MAIL_SASL_REPLY_FAILURE only replies that refuse the
+ * credentials (535, NO, -ERR without a response code or with [AUTH]);
+ * temporary or other errors are MAIL_SASL_REPLY_ERROR, so that they never
+ * cost the user a second attempt.
  */
 #ifndef MAIL_SASL_INTERNAL_H
 #define MAIL_SASL_INTERNAL_H
 
 #include <mail/conn.h>
 #include <mail/sasl.h>
+
+#include "core/cmdq.h"
 
 /* What differs between protocols. */
 typedef struct mail_sasl_profile {
@@ -50,6 +60,10 @@ typedef struct mail_sasl_profile {
                                  * empty challenge (0 = no limit) */
   const char *empty_response;   /* an empty initial response ("="); NULL: send none */
   const char *abort_line;       /* how the client cancels an exchange ("*") */
+  int retry_needs_new_connection; /* after a refusal the protocol cannot start
+                                 * another exchange on this connection: the
+                                 * downgrade retry waits for a new one
+                                 * (mail_sasl_retry_on_new_connection) */
 } mail_sasl_profile;
 
 /* How the protocol engine classified a server reply. */
@@ -87,9 +101,33 @@ int mail_sasl_begin(mail_sasl *s, const mail_sasl_profile *profile, const char *
 int mail_sasl_reply(mail_sasl *s, int kind, const char *b64, size_t len, mail_sasl_msg *next);
 
 /*
+ * Send on conn what mail_sasl_begin()/mail_sasl_reply() returned (what =
+ * MAIL_SASL_SEND_COMMAND or MAIL_SASL_SEND_LINE, m as filled) as command
+ * cmd of queue q, the way every protocol sends it: a command is verb
+ * ("AUTH", "A1 AUTHENTICATE"), a space and the mechanism name in the
+ * clear, then a space and m->data as a secret when there is an initial
+ * response; a line is m->data as a secret; then CRLF. The trace shows
+ * "AUTH SCRAM-SHA-256-PLUS [redacted]" and "[redacted]". The pieces go out
+ * through mail_cmd_send() (core/engine.h): the queue entry first, and on
+ * an error neither the entry nor any byte of the line stays.
+ * MAIL_ERR_INVALID for bad arguments, else mail_cmd_send()'s errors.
+ */
+int mail_sasl_queue(mail_conn *conn, mail_cmdq *q, const mail_cmd *cmd, const char *verb,
+                    int what, const mail_sasl_msg *m);
+
+/*
+ * 1 when the last mail_sasl_reply() refused the credentials but the login
+ * is to be retried without channel binding on a new connection (profiles
+ * with retry_needs_new_connection): connect again, then mail_sasl_use_conn()
+ * and mail_sasl_begin() start that retry.
+ */
+int mail_sasl_retry_on_new_connection(const mail_sasl *s);
+
+/*
  * Take the connection's facts: whether it is TLS-protected and verified
- * (mail_sasl_set_tls) and its channel-binding data (tls-exporter when
- * available, else tls-server-end-point). Does no I/O.
+ * (mail_sasl_set_tls) and its channel-binding data (the first type the
+ * connection has, in the order of mail_sasl_set_channel_binding_preference()).
+ * Does no I/O.
  */
 int mail_sasl_use_conn(mail_sasl *s, const mail_conn *conn);
 

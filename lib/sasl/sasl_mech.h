@@ -55,7 +55,8 @@ struct mail_sasl {
   int tls;
   int allow_insecure;
   int cb_type;
-  int cb_prefer;  /* type mail_sasl_use_conn() tries first (0 = tls-exporter) */
+  int cb_prefer;  /* type mail_sasl_use_conn() tries first (0 = the default order) */
+  int cb_no_downgrade; /* mail_sasl_set_allow_channel_binding_downgrade(s, 0) */
   size_t cb_len;
   unsigned char cb_data[MAIL_SASL_MAX_CB];
   const mail_sasl_mech *allow[MAIL_SASL_MAX_MECHS];
@@ -74,6 +75,8 @@ struct mail_sasl {
   int outcome;
   unsigned int steps;  /* challenges answered in this exchange */
   int refreshed;       /* the OAuth token was refreshed once */
+  int downgraded;      /* this login retried a -PLUS mechanism without binding */
+  const mail_sasl_mech *downgrade_next; /* that retry waits for a new connection */
   mail_buf first;      /* the client-first message, for servers that want it after an empty challenge */
   mail_buf out;        /* the last response (raw) */
 

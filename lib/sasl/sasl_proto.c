@@ -60,11 +60,41 @@ int mail_sasl_begin(mail_sasl *s, const mail_sasl_profile *profile, const char *
   memset(cmd, 0, sizeof *cmd);
   s->profile = profile;
   s->refreshed = 0;
+  const mail_sasl_mech *again = s->downgrade_next;
+  s->downgrade_next = NULL;
   const char *mech;
   int rc = mail_sasl_select(s, server_mechs, &mech);
   if (rc)
     return rc;
+  if (again) {
+    /* The same login on a new connection, after the -PLUS refusal: its
+     * one retry is this one. */
+    s->downgraded = 1;
+    if (mail_sasl_server_offers(s, again->name) && mail_sasl_mech_usable(s, again) == MAIL_OK)
+      mech = again->name;
+  }
   return command(s, mech, cmd);
+}
+
+/* The server refused the credentials (mail_sasl_failure() already said
+ * MAIL_ERR_AUTH): the one retry without channel binding when the engine
+ * allows it, on this connection or, when the protocol cannot start
+ * another exchange on it, remembered for the next mail_sasl_begin(). */
+static int refused(mail_sasl *s, mail_sasl_msg *next)
+{
+  const char *mech;
+  if (mail_sasl_downgrade_channel_binding(s, &mech) != MAIL_OK)
+    return MAIL_ERR_AUTH;
+  if (s->profile->retry_needs_new_connection) {
+    s->downgrade_next = mail_sasl_mech_find(mech, strlen(mech));
+    return MAIL_ERR_AUTH;
+  }
+  return command(s, mech, next);
+}
+
+int mail_sasl_retry_on_new_connection(const mail_sasl *s)
+{
+  return s->downgrade_next != NULL;
 }
 
 /* Cancel the exchange; the error is reported when the server answers. */
@@ -110,7 +140,8 @@ int mail_sasl_reply(mail_sasl *s, int kind, const char *b64, size_t len, mail_sa
      * failed for the reason we aborted. */
     int rc = s->pending;
     s->pending = 0;
-    return rc;
+    /* A SCRAM "e=" error is a refusal like a failure reply. */
+    return rc == MAIL_ERR_AUTH ? refused(s, next) : rc;
   }
   unsigned char *raw = NULL;
   size_t n = 0;
@@ -155,6 +186,8 @@ int mail_sasl_reply(mail_sasl *s, int kind, const char *b64, size_t len, mail_sa
     return rc;
   case MAIL_SASL_REPLY_FAILURE:
     rc = mail_sasl_failure(s);
+    if (rc == MAIL_ERR_AUTH)
+      return refused(s, next);
     if (rc)
       return rc;
     return command(s, s->mech->name, next);

@@ -1,5 +1,6 @@
 /* The envelope object: sender, recipients with DSN options, the body
  * source, and the per-recipient results mail_smtp_send() fills in. */
+#include <stddef.h>
 #include <string.h>
 
 #include "config.h"
@@ -27,9 +28,45 @@ int mail_smtp_envelope_new(mail_smtp_envelope **out, const mail_allocator *alloc
   return MAIL_OK;
 }
 
+/* A result text with a reference count: one reply answering every
+ * recipient (the reply after the data) is held once, not once each. */
+typedef struct shared_text {
+  size_t refs;
+  char s[];
+} shared_text;
+
+static shared_text *text_of(char *s)
+{
+  return (shared_text *)(void *)(s - offsetof(shared_text, s));
+}
+
+static char *text_ref(char *s)
+{
+  if (s)
+    text_of(s)->refs++;
+  return s;
+}
+
+static void text_unref(mail_smtp_envelope *e, char *s)
+{
+  if (s && --text_of(s)->refs == 0)
+    mail_dealloc(&e->alloc, text_of(s));
+}
+
+static char *text_new(mail_smtp_envelope *e, const char *t, size_t len)
+{
+  shared_text *x = mail_malloc(&e->alloc, sizeof *x + len + 1);
+  if (!x)
+    return NULL;
+  x->refs = 1;
+  memcpy(x->s, t, len);
+  x->s[len] = '\0';
+  return x->s;
+}
+
 static void clear_result(mail_smtp_envelope *e, smtp_rcpt *r)
 {
-  mail_dealloc(&e->alloc, r->text);
+  text_unref(e, r->text);
   r->text = NULL;
   r->status = MAIL_ERR_STATE;
   r->code = 0;
@@ -46,6 +83,7 @@ void mail_smtp_envelope_free(mail_smtp_envelope *e)
     mail_dealloc(&e->alloc, e->rcpts[i].addr);
     mail_dealloc(&e->alloc, e->rcpts[i].orcpt);
   }
+  text_unref(e, e->last_text);
   mail_dealloc(&e->alloc, e->rcpts);
   mail_dealloc(&e->alloc, e->from);
   mail_dealloc(&e->alloc, e->envid);
@@ -302,6 +340,8 @@ void smtp_envelope_reset_results(mail_smtp_envelope *e)
 {
   for (size_t i = 0; i < e->nrcpts; i++)
     clear_result(e, &e->rcpts[i]);
+  text_unref(e, e->last_text);
+  e->last_text = NULL;
 }
 
 int smtp_envelope_record(mail_smtp_envelope *e, size_t i, const mail_smtp_reply *r, int status)
@@ -310,9 +350,21 @@ int smtp_envelope_record(mail_smtp_envelope *e, size_t i, const mail_smtp_reply 
   rc->status = status;
   rc->code = mail_smtp_reply_code(r);
   rc->has_enh = mail_smtp_reply_enhanced(r, &rc->enh[0], &rc->enh[1], &rc->enh[2]) == MAIL_OK;
-  size_t len;
+  size_t len = 0;
   const char *t = mail_smtp_reply_text(r, &len);
-  mail_dealloc(&e->alloc, rc->text);
-  rc->text = mail_strndup(&e->alloc, t ? t : "", t ? len : 0);
-  return rc->text ? MAIL_OK : MAIL_ERR_NOMEM;
+  if (!t)
+    t = "";
+  char *text;
+  if (e->last_text && strlen(e->last_text) == len && !memcmp(e->last_text, t, len)) {
+    text = text_ref(e->last_text);
+  } else {
+    text = text_new(e, t, len);
+    if (!text)
+      return MAIL_ERR_NOMEM;
+    text_unref(e, e->last_text);
+    e->last_text = text_ref(text);
+  }
+  text_unref(e, rc->text);
+  rc->text = text;
+  return MAIL_OK;
 }

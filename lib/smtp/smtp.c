@@ -56,20 +56,15 @@ int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc)
     rc = mail_smtp_caps_new(&s->caps, &s->alloc);
   if (!rc)
     rc = mail_smtp_caps_new(&s->empty_caps, &s->alloc);
-  if (!rc) {
-    s->chunk = mail_malloc(&s->alloc, SMTP_CHUNK);
-    s->xform = mail_malloc(&s->alloc, 2 * SMTP_CHUNK + 8);
-    if (!s->chunk || !s->xform)
-      rc = MAIL_ERR_NOMEM;
-  }
-  if (rc) {
+  if (rc) { /* the body buffers come with each body (smtp_body.c) */
     mail_smtp_free(s);
     return rc;
   }
   const mail_limits *lim = mail_conn_limits(s->conn);
   mail_cmdq_init(&s->q, &s->alloc, lim->max_items);
-  mail_smtp_acc_init(&s->acc[0], &s->alloc, lim);
+  mail_smtp_acc_init(&s->acc[0], &s->alloc, lim); /* read at every line */
   mail_smtp_acc_init(&s->acc[1], &s->alloc, lim);
+  mail_smtp_caps_set_limits(s->caps, lim);
   mail_buf_init(&s->tx.wire, &s->alloc, 0);
   mail_buf_init(&s->line, &s->alloc, 0);
   s->security = MAIL_SECURITY_STARTTLS;
@@ -97,8 +92,7 @@ void mail_smtp_free(mail_smtp *s)
   mail_buf_free(&s->line);
   mail_dealloc(&s->alloc, s->tx.wire_off);
   mail_dealloc(&s->alloc, s->client_name);
-  mail_dealloc(&s->alloc, s->chunk);
-  mail_dealloc(&s->alloc, s->xform);
+  smtp_body_buffers_free(s);
   mail_allocator a = s->alloc;
   mail_dealloc(&a, s);
 }

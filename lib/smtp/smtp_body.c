@@ -7,10 +7,12 @@
  * "<LF>.<LF>" and friends cannot survive; and every line starting with
  * "." gets one more, so "CRLF.CRLF" cannot appear inside the data. State
  * carries across chunks (a CR at the end of one chunk, a line start).
+ * The buffers both work in are made per body, sized to it.
  */
 #include <string.h>
 
 #include "config.h"
+#include "core/mem.h"
 #include "smtp/smtp_internal.h"
 
 #if MAIL_WITH_MIME
@@ -109,4 +111,47 @@ int smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got)
   default:
     return MAIL_ERR_INVALID;
   }
+}
+
+/* Largest read chunk: SMTP_CHUNK, or less when the output queue bound
+ * leaves no room for a chunk's DATA transform beside the high water. */
+static size_t chunk_bound(const mail_smtp *s)
+{
+  size_t b = mail_conn_limits(s->conn)->max_output / 8;
+  return b < SMTP_CHUNK ? b : SMTP_CHUNK;
+}
+
+size_t smtp_high_water(const mail_smtp *s)
+{
+  size_t h = mail_conn_limits(s->conn)->max_output / 2;
+  return h < SMTP_HIGH_WATER ? h : SMTP_HIGH_WATER;
+}
+
+/* Body buffers of at least want bytes (within chunk_bound); they are
+ * given back once the body is queued. */
+int smtp_body_room(mail_smtp *s, size_t want)
+{
+  size_t max = chunk_bound(s);
+  if (want > max)
+    want = max;
+  if (want < 64)
+    want = 64;
+  if (want <= s->chunk_cap)
+    return MAIL_OK;
+  /* One block: the chunk, then the transform's room for it. */
+  unsigned char *c = mail_malloc(&s->alloc, 3 * want + 8);
+  if (!c)
+    return MAIL_ERR_NOMEM;
+  mail_dealloc(&s->alloc, s->chunk);
+  s->chunk = c;
+  s->xform = c + want;
+  s->chunk_cap = want;
+  return MAIL_OK;
+}
+
+void smtp_body_buffers_free(mail_smtp *s)
+{
+  mail_dealloc(&s->alloc, s->chunk); /* xform lies in the same block */
+  s->chunk = s->xform = NULL;
+  s->chunk_cap = 0;
 }

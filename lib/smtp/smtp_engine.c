@@ -154,10 +154,7 @@ static int on_hello(void *engine, const mail_cmd *c)
   int code = mail_smtp_reply_code(r);
   if (code / 100 == 2) {
     if (kind == SMTP_CMD_EHLO) {
-      int rc = mail_smtp_caps_parse_ehlo(s->caps, r);
-      if (rc)
-        return rc;
-      s->caps_valid = 1;
+      s->caps_valid = 1; /* the list was filled as the reply arrived */
       smtp_set_enhanced(s, smtp_has(s, "ENHANCEDSTATUSCODES"));
     } else {
       s->helo_mode = 1;
@@ -205,20 +202,10 @@ static int on_starttls(void *engine, const mail_cmd *c)
 
 int smtp_send_auth(mail_smtp *s, int rc, const mail_sasl_msg *m)
 {
-  mail_wire_part parts[5];
-  size_t n = 0;
-  if (rc == MAIL_SASL_SEND_COMMAND) {
-    parts[n++] = (mail_wire_part){"AUTH ", 5, 0};
-    parts[n++] = (mail_wire_part){m->mech, strlen(m->mech), 0};
-    if (m->data) {
-      parts[n++] = (mail_wire_part){" ", 1, 0};
-      parts[n++] = (mail_wire_part){m->data, m->len, 1};
-    }
-  } else {
-    parts[n++] = (mail_wire_part){m->data, m->len, 1};
-  }
-  parts[n++] = (mail_wire_part){"\r\n", 2, 0};
-  return smtp_send(s, SMTP_CMD_AUTH, 0, 0, parts, n);
+  /* The one way AUTH lines go out (mechanism in the clear, the rest as
+   * secrets), through mail_cmd_send like every other command. */
+  mail_cmd c = {.kind = SMTP_CMD_AUTH};
+  return mail_sasl_queue(s->conn, &s->q, &c, "AUTH", rc, m);
 }
 
 static int on_auth(void *engine, const mail_cmd *c)
@@ -371,6 +358,8 @@ int smtp_advance(void *engine)
     if (rc)
       return rc;
     mail_smtp_acc *a = &s->acc[s->cur_acc];
+    /* EHLO's capability lines go straight into the list, held once. */
+    a->sink = mail_cmdq_head(&s->q)->kind == SMTP_CMD_EHLO ? mail_smtp_caps_capset(s->caps) : NULL;
     rc = mail_smtp_acc_line(a, line, len);
     if (rc == MAIL_ERR_AGAIN)
       continue;

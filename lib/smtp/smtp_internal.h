@@ -65,7 +65,7 @@ typedef struct smtp_rcpt {
   int code;
   int has_enh;
   unsigned enh[3];
-  char *text;
+  char *text;        /* shared with other recipients answered by the same reply */
   int rcpt_ok;       /* RCPT accepted */
 } smtp_rcpt;
 
@@ -90,6 +90,7 @@ struct mail_smtp_envelope {
   uint64_t size;     /* MAIL_SMTP_SIZE_UNKNOWN when unknown */
   unsigned needs;
   int sent_once;     /* a MIME body must be rewound before another send */
+  char *last_text;   /* the last recorded result text (a reference; see envelope.c) */
 };
 
 /* The transaction in progress. */
@@ -115,6 +116,7 @@ typedef struct smtp_tx {
   int pending_cr;
   int body_eof;
   size_t data_pos;    /* SMTP_BODY_DATA: bytes handed out */
+  int chunk_filled;   /* the last read filled the chunk buffer: read more next time */
   int bdat_last_sent;
   uint64_t bdat_sent;
   /* Addresses as they go on the wire (IDNA), built at begin. */
@@ -166,13 +168,17 @@ struct mail_smtp {
   void *progress_user;
 
   smtp_tx tx;
-  unsigned char *chunk;   /* body read buffer */
-  unsigned char *xform;   /* DATA transform output */
+  unsigned char *chunk;   /* body read buffer (chunk_cap bytes; NULL when no body is sent) */
+  unsigned char *xform;   /* DATA transform output (2 * chunk_cap + 8 bytes, in chunk's block) */
+  size_t chunk_cap;
 };
 
-/* Body bytes read from the source at a time, and how much output may be
- * queued before the producer waits for the transport to drain. */
+/* Body bytes read from the source at a time (at most; a body of known size
+ * gets no more than it needs, one of unknown size starts at SMTP_CHUNK_MIN
+ * and doubles), and how much output may be queued before the producer
+ * waits for the transport to drain. Both shrink to fit max_output. */
 #define SMTP_CHUNK 65536
+#define SMTP_CHUNK_MIN 4096
 #define SMTP_HIGH_WATER (128 * 1024)
 
 /* command_ms value: use the connection's MAIL_TIMEOUT_IO. */
@@ -264,5 +270,12 @@ int smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_t n,
 int smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen);
 /* Read the next body bytes from the envelope's source. */
 int smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got);
+/* The chunk and transform buffers (s->chunk, s->xform) for reads of at
+ * least want bytes, within what max_output leaves room for; given back by
+ * smtp_body_buffers_free() once the body is queued. */
+int smtp_body_room(mail_smtp *s, size_t want);
+void smtp_body_buffers_free(mail_smtp *s);
+/* How much output may be queued before the body producer waits. */
+size_t smtp_high_water(const mail_smtp *s);
 
 #endif

@@ -325,8 +325,18 @@ int smtp_on_bdat(void *engine, const mail_cmd *c)
 static int read_body(mail_smtp *s, size_t *got)
 {
   smtp_tx *tx = &s->tx;
-  size_t cap = SMTP_CHUNK;
   *got = 0;
+  size_t want;
+  if (tx->size != MAIL_SMTP_SIZE_UNKNOWN) {
+    uint64_t left = tx->size - tx->produced;
+    want = left < SMTP_CHUNK ? (size_t)left : SMTP_CHUNK;
+  } else {
+    want = !s->chunk_cap ? SMTP_CHUNK_MIN : tx->chunk_filled ? 2 * s->chunk_cap : s->chunk_cap;
+  }
+  int rc = smtp_body_room(s, want);
+  if (rc)
+    return rc;
+  size_t cap = s->chunk_cap;
   if (tx->size != MAIL_SMTP_SIZE_UNKNOWN && tx->chunking) {
     uint64_t left = tx->size - tx->produced;
     if (left < cap)
@@ -334,13 +344,14 @@ static int read_body(mail_smtp *s, size_t *got)
   }
   while (*got < cap && !tx->body_eof) {
     size_t k = 0;
-    int rc = smtp_body_read(tx, s->chunk + *got, cap - *got, &k);
+    rc = smtp_body_read(tx, s->chunk + *got, cap - *got, &k);
     if (rc)
       return rc;
     if (k == 0)
       tx->body_eof = 1;
     *got += k;
   }
+  tx->chunk_filled = *got == cap;
   tx->produced += *got;
   if (s->progress && *got) {
     uint64_t total = tx->size == MAIL_SMTP_SIZE_UNKNOWN ? 0 : tx->size;
@@ -418,14 +429,16 @@ static int produce_data(mail_smtp *s)
  * without PIPELINING). Errors end the connection: data cannot be taken back. */
 int smtp_produce(mail_smtp *s)
 {
-  while (mail_conn_out_pending(s->conn) < SMTP_HIGH_WATER) {
+  while (mail_conn_out_pending(s->conn) < smtp_high_water(s)) {
     if (s->tx.chunking && !pipelined(s) && mail_cmdq_count(&s->q) > 0)
       return 1;
     int rc = s->tx.chunking ? produce_bdat(s) : produce_data(s);
     if (rc == MAIL_ERR_AGAIN)
       continue;
-    if (rc == MAIL_OK)
+    if (rc == MAIL_OK) {
+      smtp_body_buffers_free(s); /* all of it is in the output queue */
       return MAIL_OK;
+    }
     if (rc == MAIL_ERR_NOMEM || rc == MAIL_ERR_TOO_BIG)
       return smtp_abort(s, rc, "cannot queue message data");
     if (rc == MAIL_ERR_CANCELLED)

@@ -259,8 +259,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
   offer[o ? o - 1 : 0] = 0;
 
-  static const mail_sasl_profile with_ir = {"smtp", 1, 64, "=", "*"};
-  static const mail_sasl_profile without_ir = {"imap", 0, 0, NULL, "*"};
+  static const mail_sasl_profile with_ir = {"smtp", 1, 64, "=", "*", 0};
+  static const mail_sasl_profile without_ir = {"imap", 0, 0, NULL, "*", 0};
   if (flags & 0x10)
     drive_public(s, offer, m1, &in);
   else

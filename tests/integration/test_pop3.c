@@ -14,6 +14,7 @@
 #include <mail/pop3.h>
 #include <mail/smtp.h>
 
+#include "maildir.h"
 #include "servers_env.h"
 
 static const char *ca(void)
@@ -248,6 +249,21 @@ END_TEST
 
 /* --------------------------------------------- SMTP in, POP3 out */
 
+/* Send msg from alice to to over a connected session s, then quit. */
+static void send_envelope(mail_smtp *s, const char *to, const char *msg)
+{
+  mail_smtp_envelope *e = NULL;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_from(e, mail_test_env("MAIL_TEST_ADDR1")), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, to, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_body_data(e, msg, strlen(msg)), MAIL_OK);
+  int rc = mail_smtp_send(s, e);
+  ck_assert_msg(rc == MAIL_OK, "smtp send: %s", mail_strerror(rc));
+  mail_smtp_quit(s);
+  mail_smtp_envelope_free(e);
+  mail_smtp_free(s);
+}
+
 static void send_mail(const char *to, const char *msg)
 {
   mail_smtp *s = NULL;
@@ -258,16 +274,42 @@ static void send_mail(const char *to, const char *msg)
   int rc = mail_smtp_connect(s, "localhost", port_of("MAIL_TEST_SMTP_PORT", 12525),
                              MAIL_SECURITY_STARTTLS);
   ck_assert_msg(rc == MAIL_OK, "smtp connect: %s", mail_strerror(rc));
-  mail_smtp_envelope *e = NULL;
-  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
-  ck_assert_int_eq(mail_smtp_envelope_set_from(e, mail_test_env("MAIL_TEST_ADDR1")), MAIL_OK);
-  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, to, NULL), MAIL_OK);
-  ck_assert_int_eq(mail_smtp_envelope_set_body_data(e, msg, strlen(msg)), MAIL_OK);
-  rc = mail_smtp_send(s, e);
-  ck_assert_msg(rc == MAIL_OK, "smtp send: %s", mail_strerror(rc));
-  mail_smtp_quit(s);
-  mail_smtp_envelope_free(e);
-  mail_smtp_free(s);
+  send_envelope(s, to, msg);
+}
+
+/* A short message holding token, delivered to alice through Dovecot's LMTP
+ * socket: it is in her maildir when this returns (no queue in between). */
+static void deliver_to_alice(const char *token)
+{
+  char msg[512];
+  snprintf(msg, sizeof msg,
+           "From: Alice <alice@libmail.test>\r\n"
+           "To: Alice <alice@libmail.test>\r\n"
+           "Subject: %s\r\n"
+           "Message-ID: <%s@libmail.test>\r\n"
+           "\r\n"
+           "a message of the event-loop test's own\r\n",
+           token, token);
+  mail_smtp *s = NULL;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  char url[1024];
+  snprintf(url, sizeof url, "lmtp://%s", mail_test_env("MAIL_TEST_LMTP_SOCKET"));
+  int rc = mail_smtp_connect_url(s, url);
+  ck_assert_msg(rc == MAIL_OK, "lmtp connect: %s", mail_strerror(rc));
+  send_envelope(s, mail_test_env("MAIL_TEST_ADDR1"), msg);
+}
+
+/* Remove the file holding token from alice's maildir, as integration-smtp
+ * and servers-smoke remove the messages they delivered while this program
+ * runs: a POP3 session that counted it finds it expunged. */
+static void expunge_behind_pop3(const char *token)
+{
+  char *c = NULL;
+  size_t len;
+  for (int tries = 0; tries < 10 && !c; tries++)
+    c = mail_test_maildir_take(mail_test_env("MAIL_TEST_MAILDIR1"), token, &len);
+  ck_assert_msg(c != NULL, "%s is not in alice's maildir", token);
+  free(c);
 }
 
 /* Find the message whose headers hold token; 0 when not there (yet). */
@@ -281,8 +323,11 @@ static uint32_t find_message(mail_pop3 *p, const char *token, char *uid, size_t 
     char ucopy[80];
     snprintf(ucopy, sizeof ucopy, "%s", u);
     sink s = {0};
-    ck_assert_int_eq(mail_pop3_top(p, msg, 0, to_sink, &s), MAIL_OK);
-    int hit = s.data && memmem(s.data, s.len, token, strlen(token)) != NULL;
+    /* integration-smtp removes its messages from bob's maildir while this
+     * runs: one removed since login is refused, and is not ours. */
+    int rc = mail_pop3_top(p, msg, 0, to_sink, &s);
+    ck_assert_msg(rc == MAIL_OK || rc == MAIL_ERR_SERVER, "TOP %u: %s", msg, mail_strerror(rc));
+    int hit = rc == MAIL_OK && s.data && memmem(s.data, s.len, token, strlen(token)) != NULL;
     free(s.data);
     if (hit) {
       snprintf(uid, uid_cap, "%s", ucopy);
@@ -417,27 +462,6 @@ START_TEST(test_smtp_to_pop3)
 }
 END_TEST
 
-/* RSET before QUIT: a DELE is undone and nothing is removed. */
-START_TEST(test_rset_keeps)
-{
-  mail_pop3 *p = open_session("localhost", 0, "alice", mail_test_env("MAIL_TEST_PASS1"), NULL);
-  uint32_t count = 0;
-  ck_assert_int_eq(mail_pop3_stat(p, &count, NULL), MAIL_OK);
-  if (count) {
-    ck_assert_int_eq(mail_pop3_dele(p, count), MAIL_OK);
-    ck_assert_int_eq(mail_pop3_rset(p), MAIL_OK);
-  }
-  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
-  mail_pop3_free(p);
-  p = open_session("localhost", 1, "alice", mail_test_env("MAIL_TEST_PASS1"), NULL);
-  uint32_t again = 0;
-  ck_assert_int_eq(mail_pop3_stat(p, &again, NULL), MAIL_OK);
-  ck_assert_uint_ge(again, count);
-  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
-  mail_pop3_free(p);
-}
-END_TEST
-
 /* Event-loop use over a real socket and TLS: every call may return
  * MAIL_ERR_AGAIN; the caller polls the fd and calls the same function. */
 static void wait_ready(mail_pop3 *p)
@@ -465,9 +489,77 @@ static void wait_ready(mail_pop3 *p)
     }                                                                          \
   } while (0)
 
+/* The number of the message whose headers hold token, or 0 (event loop:
+ * TOP n 0 from the newest down; a message someone else expunged is not
+ * ours). */
+static uint32_t find_own(mail_pop3 *p, uint32_t count, const char *token)
+{
+  long again = 0;
+  for (uint32_t n = count; n > 0; n--) {
+    sink s = {0};
+    int rc;
+    LOOP(rc, p, mail_pop3_top(p, n, 0, to_sink, &s));
+    ck_assert(rc == MAIL_OK || rc == MAIL_ERR_SERVER);
+    int hit = rc == MAIL_OK && s.data && memmem(s.data, s.len, token, strlen(token));
+    free(s.data);
+    if (hit)
+      return n;
+  }
+  return 0;
+}
+
+/* RSET before QUIT: a DELE is undone and nothing is removed. The message
+ * is the test's own: others in alice's mailbox come and go meanwhile. */
+START_TEST(test_rset_keeps)
+{
+  char token[64];
+  snprintf(token, sizeof token, "pop3-rset-%ld-%d", (long)time(NULL), (int)getpid());
+  deliver_to_alice(token);
+  mail_pop3 *p = open_session("localhost", 0, "alice", mail_test_env("MAIL_TEST_PASS1"), NULL);
+  uint32_t count = 0;
+  ck_assert_int_eq(mail_pop3_stat(p, &count, NULL), MAIL_OK);
+  uint32_t n = find_own(p, count, token);
+  ck_assert_uint_ne(n, 0);
+  char uid[80];
+  ck_assert_int_eq(mail_pop3_uidl_one(p, n, uid, sizeof uid), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_dele(p, n), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_rset(p), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
+  mail_pop3_free(p);
+  /* Still there after the QUIT; then taken away for good. */
+  p = open_session("localhost", 1, "alice", mail_test_env("MAIL_TEST_PASS1"), NULL);
+  ck_assert_int_eq(mail_pop3_uidl(p), MAIL_OK);
+  uint32_t again = 0;
+  for (size_t i = 0; i < mail_pop3_uidl_count(p) && !again; i++) {
+    uint32_t msg;
+    const char *u;
+    ck_assert_int_eq(mail_pop3_uidl_at(p, i, &msg, &u), MAIL_OK);
+    if (!strcmp(u, uid))
+      again = msg;
+  }
+  ck_assert_msg(again != 0, "the message was removed despite RSET");
+  ck_assert_int_eq(mail_pop3_dele(p, again), MAIL_OK);
+  int committed = 0;
+  ck_assert_int_eq(mail_pop3_quit(p, &committed), MAIL_OK);
+  ck_assert_int_eq(committed, 1);
+  mail_pop3_free(p);
+}
+END_TEST
+
+/* Event-loop RETR over STARTTLS in alice's shared mailbox, whose other
+ * messages come and go as other programs deliver and remove theirs: the
+ * test retrieves everything the session counts, and what it asserts rests
+ * on two messages of its own -- one kept, one removed behind the session
+ * after LIST (what the other programs do to theirs) -- so the outcome is
+ * known whatever else the mailbox holds. */
 START_TEST(test_event_loop)
 {
   long again = 0;
+  char keep[64], gone[64];
+  snprintf(keep, sizeof keep, "pop3-loop-keep-%ld-%d", (long)time(NULL), (int)getpid());
+  snprintf(gone, sizeof gone, "pop3-loop-gone-%ld-%d", (long)time(NULL), (int)getpid());
+  deliver_to_alice(keep);
+  deliver_to_alice(gone);
   mail_pop3 *p = NULL;
   ck_assert_int_eq(mail_pop3_new(&p, NULL), MAIL_OK);
   mail_tls_config *cfg = tls_config();
@@ -489,18 +581,58 @@ START_TEST(test_event_loop)
   LOOP(rc, p, mail_pop3_list(p));
   ck_assert_int_eq(rc, MAIL_OK);
   ck_assert_uint_eq(mail_pop3_list_count(p), count);
-  if (count) {
-    uint32_t *all = calloc(count, sizeof *all);
-    for (uint32_t i = 0; i < count; i++)
-      all[i] = i + 1;
-    sink s = {0};
-    LOOP(rc, p, mail_pop3_retr_many(p, all, count, to_sink, &s));
-    ck_assert(rc == MAIL_OK || rc == MAIL_ERR_PARTIAL);
-    if (rc == MAIL_OK)
-      ck_assert_uint_eq((uint64_t)s.len, total);
-    free(all);
-    free(s.data);
+  ck_assert_uint_ge(count, 2);
+  uint32_t kept = find_own(p, count, keep), removed = find_own(p, count, gone);
+  ck_assert_uint_ne(kept, 0);
+  ck_assert_uint_ne(removed, 0);
+  expunge_behind_pop3(gone);
+
+  /* Pipelined RETR of every message counted: the removed one is refused,
+   * the kept one arrives, and what arrives is what LIST announced. */
+  uint32_t *all = calloc(count, sizeof *all);
+  ck_assert_ptr_nonnull(all);
+  for (uint32_t i = 0; i < count; i++)
+    all[i] = i + 1;
+  sink s = {0};
+  LOOP(rc, p, mail_pop3_retr_many(p, all, count, to_sink, &s));
+  ck_assert_msg(rc == MAIL_ERR_PARTIAL, "retr_many: %s (%d)", mail_strerror(rc), rc);
+  ck_assert_int_eq(mail_pop3_batch_status(p, kept - 1), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_batch_status(p, removed - 1), MAIL_ERR_SERVER);
+  uint64_t came = 0;
+  int refused = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t msg = 0;
+    uint64_t size = 0;
+    ck_assert_int_eq(mail_pop3_list_at(p, i, &msg, &size), MAIL_OK);
+    ck_assert_uint_eq(msg, i + 1);
+    int st = mail_pop3_batch_status(p, i);
+    ck_assert(st == MAIL_OK || st == MAIL_ERR_SERVER); /* others' messages come and go */
+    if (st == MAIL_OK)
+      came += size;
+    else
+      refused++;
   }
+  ck_assert_int_eq(s.begins, s.ends);
+  ck_assert_int_eq(s.ends + refused, (int)count);
+  ck_assert_uint_eq((uint64_t)s.len, came);
+  ck_assert_ptr_nonnull(memmem(s.data, s.len, keep, strlen(keep)));
+  ck_assert_ptr_null(memmem(s.data, s.len, gone, strlen(gone)));
+  free(all);
+  free(s.data);
+
+  /* Every message asked for is there: MAIL_OK, the size LIST gave. */
+  uint64_t kept_size = 0;
+  ck_assert_int_eq(mail_pop3_list_at(p, kept - 1, NULL, &kept_size), MAIL_OK);
+  sink k = {0};
+  LOOP(rc, p, mail_pop3_retr_many(p, &kept, 1, to_sink, &k));
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert_int_eq(k.ends, 1);
+  ck_assert_uint_eq((uint64_t)k.len, kept_size);
+  free(k.data);
+
+  /* The kept message goes with the commit: the mailbox stays small. */
+  LOOP(rc, p, mail_pop3_dele(p, kept));
+  ck_assert_int_eq(rc, MAIL_OK);
   int committed = 0;
   LOOP(rc, p, mail_pop3_quit(p, &committed));
   ck_assert_int_eq(rc, MAIL_OK);

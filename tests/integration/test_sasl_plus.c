@@ -1,12 +1,15 @@
 /*
  * SCRAM-*-PLUS end to end: libmail's connection (TLS 1.3 and TLS 1.2, with
- * and without the extended master secret) and SASL engine against
- * tests/sasl/scram_server.py, a SCRAM server written in Python with
- * Debian's python3-openssl that shares no code with libmail. Covers both
- * channel-binding types, the fallback from tls-exporter to
- * tls-server-end-point when the exporter is not unique (TLS 1.2 without
- * EMS), a server whose proof is computed over other channel-binding data,
- * and the "y" flag catching a stripped -PLUS.
+ * and without the extended master secret, full and resumed handshakes)
+ * and SASL engine against tests/sasl/scram_server.py, a SCRAM server
+ * written in Python with Debian's python3-openssl that shares no code with
+ * libmail. Covers the three channel-binding types and their default order
+ * (tls-unique on TLS 1.2, tls-exporter on TLS 1.3, tls-server-end-point
+ * when neither is safe), a server whose proof is computed over other
+ * channel-binding data, the "y" flag catching a stripped -PLUS, and the
+ * one retry without binding after a refused -PLUS (a server that binds
+ * only tls-unique, like Cyrus SASL 2.1.28), on the same connection and,
+ * for a protocol that cannot start another exchange, on a new one.
  *
  * A second group logs in to the real Dovecot of tests/servers over IMAPS
  * (AUTHENTICATE with SASL-IR) with every mechanism it offers, including the
@@ -15,15 +18,14 @@
  *
  * The test drives the engine exactly as a protocol engine does, through
  * sasl_internal.h and mail_conn_run(). Skips (77) when /usr/bin/python3
- * cannot import OpenSSL, unless MAIL_TEST_REQUIRE_SERVERS=1.
+ * cannot import OpenSSL, unless MAIL_TEST_REQUIRE_SERVERS=1. SMTP and
+ * POP3 sessions against the same server are in test_scram_sessions.c.
  */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <mail/conn.h>
 #include <mail/sasl.h>
@@ -31,94 +33,24 @@
 #include "core/conn_internal.h"
 #include "sasl/sasl_internal.h"
 #include "sasl/sasl_mech.h"
+#include "scram_server.h"
 #include "servers_env.h"
-
-/* ------------------------------------------------------------ the Python server */
-
-static char srcdir[1024];
-
-typedef struct server {
-  pid_t pid;
-  FILE *out;
-  unsigned int port;
-  char result[256];
-} server;
-
-/* Start scram_server.py with extra arguments (NULL-terminated). */
-static void server_start(server *sv, const char *const *extra)
-{
-  char script[1200], cert[1200], key[1200];
-  snprintf(script, sizeof script, "%s/sasl/scram_server.py", srcdir);
-  snprintf(cert, sizeof cert, "%s/data/tls/server.pem", srcdir);
-  snprintf(key, sizeof key, "%s/data/tls/server.key", srcdir);
-  const char *argv[32] = {"/usr/bin/python3", script, "--cert", cert, "--key", key};
-  int argc = 6;
-  for (; extra && *extra && argc < 31; extra++)
-    argv[argc++] = *extra;
-  argv[argc] = NULL;
-
-  int fds[2];
-  ck_assert_int_eq(pipe(fds), 0);
-  sv->pid = fork();
-  ck_assert_int_ge(sv->pid, 0);
-  if (sv->pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  close(fds[1]);
-  sv->out = fdopen(fds[0], "r");
-  ck_assert_ptr_nonnull(sv->out);
-  char line[128];
-  ck_assert_ptr_nonnull(fgets(line, sizeof line, sv->out));
-  ck_assert_int_eq(sscanf(line, "PORT %u", &sv->port), 1);
-}
-
-/* Wait for the server to finish and keep its RESULT line. */
-static void server_finish(server *sv)
-{
-  char line[256];
-  sv->result[0] = '\0';
-  while (fgets(line, sizeof line, sv->out)) {
-    if (strncmp(line, "RESULT ", 7) == 0) {
-      line[strcspn(line, "\r\n")] = '\0';
-      snprintf(sv->result, sizeof sv->result, "%s", line + 7);
-    }
-  }
-  fclose(sv->out);
-  int status;
-  waitpid(sv->pid, &status, 0);
-}
 
 /* ------------------------------------------------------------ a tiny protocol engine */
 
-static const mail_sasl_profile line_profile = {"test", 1, 0, "=", "*"};
+static const mail_sasl_profile line_profile = {"test", 1, 0, "=", "*", 0};
+/* The same protocol as if it could not start a second exchange on a
+ * connection (the server closes after a failure). */
+static const mail_sasl_profile line_once_profile = {"test", 1, 0, "=", "*", 1};
 
 typedef struct client {
   mail_conn *conn;
+  mail_cmdq q; /* the line in flight (the exchange is lockstep) */
   mail_sasl *sasl;
+  const mail_sasl_profile *profile;
   int greeted;
   char mechs[256];
 } client;
-
-/* Queue a command or a response line as sasl_internal.h asks: whatever the
- * engine produced goes out through mail_conn_send_secret(). */
-static int queue(client *c, int what, const mail_sasl_msg *m)
-{
-  int rc = MAIL_OK;
-  if (what == MAIL_SASL_SEND_COMMAND) {
-    rc = mail_conn_sendf(c->conn, "AUTH %s", m->mech);
-    if (rc == MAIL_OK && m->data)
-      rc = mail_conn_send(c->conn, " ", 1);
-  }
-  if (rc == MAIL_OK && m->data && m->len)
-    rc = mail_conn_send_secret(c->conn, m->data, m->len);
-  if (rc == MAIL_OK)
-    rc = mail_conn_send(c->conn, "\r\n", 2);
-  return rc;
-}
 
 static int advance(void *engine)
 {
@@ -139,7 +71,7 @@ static int advance(void *engine)
       c->greeted = 1;
       rc = mail_sasl_use_conn(c->sasl, c->conn);
       if (rc == MAIL_OK)
-        rc = mail_sasl_begin(c->sasl, &line_profile, c->mechs, &m);
+        rc = mail_sasl_begin(c->sasl, c->profile, c->mechs, &m);
     } else if (len >= 1 && line[0] == '+') {
       size_t skip = len >= 2 ? 2 : 1;
       rc = mail_sasl_reply(c->sasl, MAIL_SASL_REPLY_CONTINUE, line + skip, len - skip, &m);
@@ -154,7 +86,10 @@ static int advance(void *engine)
       return MAIL_ERR_PROTOCOL;
     }
     if (rc == MAIL_SASL_SEND_LINE || rc == MAIL_SASL_SEND_COMMAND) {
-      rc = queue(c, rc, &m);
+      /* Lockstep: the line before this one has been answered. */
+      mail_cmdq_clear(&c->q);
+      mail_cmd e = {.kind = 1};
+      rc = mail_sasl_queue(c->conn, &c->q, &e, "AUTH", rc, &m);
       if (rc)
         return rc;
       continue;
@@ -163,91 +98,122 @@ static int advance(void *engine)
   }
 }
 
-/* Trace: nothing after "AUTH <mech> " nor any response line may show. */
-typedef struct trace_check {
-  const char *password;
-  int leaked;
-} trace_check;
-
-static void trace_fn(void *user, int dir, const char *data, size_t len)
-{
-  trace_check *t = user;
-  (void)dir;
-  if (memmem(data, len, t->password, strlen(t->password)))
-    t->leaked = 1;
-}
+typedef struct options {
+  const char *user, *pass;
+  int cb_prefer;
+  int no_downgrade;          /* mail_sasl_set_allow_channel_binding_downgrade(0) */
+  int connections;           /* connections the client makes (resumption) */
+  int insecure;              /* TLS without verification */
+  const mail_sasl_profile *profile;
+} options;
 
 typedef struct outcome {
   int rc;
   int cb_type;
+  int resumed;
   char mech[32];
   char tls_version[16];
   int exporter_rc;
   char server_result[256];
+  char attempts[SCRAM_SERVER_MAX_ATTEMPTS][256];
+  int nattempts;
+  char trace[65536];
 } outcome;
+
+static outcome run_opts(const char *const *server_args, const options *opt)
+{
+  outcome o;
+  memset(&o, 0, sizeof o);
+  scram_server sv;
+  scram_server_start(&sv, server_args);
+
+  mail_tls_config *cfg = NULL;
+  ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
+  char ca[1200];
+  snprintf(ca, sizeof ca, "%s/data/tls/ca.pem", scram_server_srcdir());
+  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, ca), MAIL_OK);
+  if (opt->insecure)
+    ck_assert_int_eq(mail_tls_config_set_insecure_no_verify(cfg, 1), MAIL_OK);
+  mail_sasl *sasl = NULL;
+  ck_assert_int_eq(mail_sasl_new(&sasl, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_username(sasl, opt->user), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_password(sasl, opt->pass), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_channel_binding_preference(sasl, opt->cb_prefer), MAIL_OK);
+  if (opt->no_downgrade)
+    ck_assert_int_eq(mail_sasl_set_allow_channel_binding_downgrade(sasl, 0), MAIL_OK);
+  static trace_log tl;
+  trace_log_clear(&tl);
+
+  int conns = opt->connections ? opt->connections : 1;
+  for (int i = 0; i < conns; i++) {
+    client c;
+    memset(&c, 0, sizeof c);
+    c.sasl = sasl;
+    c.profile = opt->profile ? opt->profile : &line_profile;
+    ck_assert_int_eq(mail_conn_new(&c.conn, NULL), MAIL_OK);
+    mail_cmdq_init(&c.q, &mail_conn_env(c.conn)->alloc, 4);
+    ck_assert_int_eq(mail_conn_set_tls_config(c.conn, cfg), MAIL_OK);
+    mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_CONNECT, 20000);
+    mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_IO, 20000);
+    mail_conn_set_trace(c.conn, trace_log_fn, &tl);
+    int rc = mail_conn_connect(c.conn, "127.0.0.1", sv.port, 1);
+    ck_assert_msg(rc == MAIL_OK, "connect: %s (%s)", mail_strerror(rc),
+                  mail_conn_last_error(c.conn));
+    const char *v = mail_conn_tls_version(c.conn);
+    snprintf(o.tls_version, sizeof o.tls_version, "%s", v ? v : "");
+    o.resumed = mail_conn_tls_resumed(c.conn);
+    unsigned char ekm[64];
+    size_t ekm_len;
+    o.exporter_rc = mail_conn_channel_binding(c.conn, MAIL_CB_TLS_EXPORTER, ekm, sizeof ekm,
+                                              &ekm_len);
+    o.rc = mail_conn_run(c.conn, advance, &c);
+    o.cb_type = sasl->cb_type;
+    mail_cmdq_free(&c.q);
+    mail_conn_free(c.conn);
+    /* A protocol that cannot start a second exchange on its connection:
+     * the engine asks for a new one. */
+    if (o.rc == MAIL_ERR_AUTH && mail_sasl_retry_on_new_connection(sasl) && i + 1 == conns)
+      conns++;
+  }
+  mail_tls_config_free(cfg);
+  const char *mech = mail_sasl_mechanism(sasl);
+  snprintf(o.mech, sizeof o.mech, "%s", mech ? mech : "");
+  mail_sasl_free(sasl);
+  scram_server_finish(&sv);
+  snprintf(o.server_result, sizeof o.server_result, "%s", sv.result);
+  memcpy(o.attempts, sv.attempts, sizeof o.attempts);
+  o.nattempts = sv.nattempts;
+  snprintf(o.trace, sizeof o.trace, "%s", tl.text);
+  ck_assert_msg(!strstr(tl.text, opt->pass), "the password reached the trace");
+  return o;
+}
 
 static outcome run(const char *const *server_args, const char *user, const char *pass,
                    int cb_prefer)
 {
-  outcome o;
-  memset(&o, 0, sizeof o);
-  server sv;
-  server_start(&sv, server_args);
-
-  client c;
-  memset(&c, 0, sizeof c);
-  mail_tls_config *cfg = NULL;
-  ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
-  char ca[1200];
-  snprintf(ca, sizeof ca, "%s/data/tls/ca.pem", srcdir);
-  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, ca), MAIL_OK);
-  ck_assert_int_eq(mail_conn_new(&c.conn, NULL), MAIL_OK);
-  ck_assert_int_eq(mail_conn_set_tls_config(c.conn, cfg), MAIL_OK);
-  mail_tls_config_free(cfg);
-  mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_CONNECT, 20000);
-  mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_IO, 20000);
-  trace_check tc = {pass, 0};
-  mail_conn_set_trace(c.conn, trace_fn, &tc);
-
-  ck_assert_int_eq(mail_sasl_new(&c.sasl, NULL), MAIL_OK);
-  ck_assert_int_eq(mail_sasl_set_username(c.sasl, user), MAIL_OK);
-  ck_assert_int_eq(mail_sasl_set_password(c.sasl, pass), MAIL_OK);
-  ck_assert_int_eq(mail_sasl_set_channel_binding_preference(c.sasl, cb_prefer), MAIL_OK);
-
-  int rc = mail_conn_connect(c.conn, "127.0.0.1", sv.port, 1);
-  ck_assert_msg(rc == MAIL_OK, "connect: %s (%s)", mail_strerror(rc),
-                mail_conn_last_error(c.conn));
-  const char *v = mail_conn_tls_version(c.conn);
-  snprintf(o.tls_version, sizeof o.tls_version, "%s", v ? v : "");
-  unsigned char ekm[64];
-  size_t ekm_len;
-  o.exporter_rc = mail_conn_channel_binding(c.conn, MAIL_CB_TLS_EXPORTER, ekm, sizeof ekm,
-                                            &ekm_len);
-
-  o.rc = mail_conn_run(c.conn, advance, &c);
-  o.cb_type = c.sasl->cb_type;
-  const char *mech = mail_sasl_mechanism(c.sasl);
-  snprintf(o.mech, sizeof o.mech, "%s", mech ? mech : "");
-  mail_sasl_free(c.sasl);
-  mail_conn_free(c.conn);
-  server_finish(&sv);
-  snprintf(o.server_result, sizeof o.server_result, "%s", sv.result);
-  ck_assert_msg(!tc.leaked, "the password reached the trace");
-  return o;
+  options opt = {user, pass, cb_prefer, 0, 0, 0, NULL};
+  return run_opts(server_args, &opt);
 }
 
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define ARGS SCRAM_ARGS
+#define ASSERT_OK(o) \
+  ck_assert_msg((o).rc == MAIL_OK, "%s / server: %s", mail_strerror((o).rc), (o).server_result)
 
-/* ------------------------------------------------------------ tests */
+/* ------------------------------------------------------------ binding types */
 
 START_TEST(tls13_exporter)
 {
   outcome o = run(ARGS("--tls", "1.3"), "alice", "alice-pw-1", 0);
-  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
+  ASSERT_OK(o);
   ck_assert_str_eq(o.tls_version, "TLSv1.3");
   ck_assert_str_eq(o.mech, "SCRAM-SHA-256-PLUS");
   ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_EXPORTER);
   ck_assert_int_eq(strncmp(o.server_result, "OK", 2), 0);
+  ck_assert_ptr_nonnull(strstr(o.trace, "AUTH SCRAM-SHA-256-PLUS [redacted]"));
+  /* tls-unique preferred: TLS 1.3 has none, the next type is used. */
+  o = run(ARGS("--tls", "1.3"), "alice", "alice-pw-1", MAIL_CB_TLS_UNIQUE);
+  ASSERT_OK(o);
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_EXPORTER);
 }
 END_TEST
 
@@ -255,31 +221,63 @@ START_TEST(tls13_server_end_point)
 {
   outcome o = run(ARGS("--tls", "1.3", "--advertise", "SCRAM-SHA-1 SCRAM-SHA-1-PLUS"), "alice",
                   "alice-pw-1", MAIL_CB_TLS_SERVER_END_POINT);
-  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
+  ASSERT_OK(o);
   ck_assert_str_eq(o.mech, "SCRAM-SHA-1-PLUS");
   ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_SERVER_END_POINT);
 }
 END_TEST
 
-START_TEST(tls12_ems_exporter)
+START_TEST(tls12_default_tls_unique)
 {
+  /* RFC 5802's mandatory type is the default on TLS 1.2, with or without
+   * the extended master secret (a full handshake). */
   outcome o = run(ARGS("--tls", "1.2"), "alice", "alice-pw-1", 0);
-  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
+  ASSERT_OK(o);
   ck_assert_str_eq(o.tls_version, "TLSv1.2");
-  ck_assert_int_eq(o.exporter_rc, MAIL_OK);
-  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_EXPORTER);
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_UNIQUE);
   ck_assert_str_eq(o.mech, "SCRAM-SHA-256-PLUS");
+  ck_assert_str_eq(o.attempts[0], "SCRAM-SHA-256-PLUS p=tls-unique TLSv1.2 OK");
+  o = run(ARGS("--tls", "1.2", "--no-ems"), "alice", "alice-pw-1", 0);
+  ASSERT_OK(o);
+  ck_assert_int_eq(o.exporter_rc, MAIL_ERR_UNSUPPORTED);
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_UNIQUE);
 }
 END_TEST
 
-START_TEST(tls12_without_ems_uses_end_point)
+START_TEST(tls12_exporter_preferred)
 {
-  outcome o = run(ARGS("--tls", "1.2", "--no-ems"), "alice", "alice-pw-1", 0);
-  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
-  ck_assert_str_eq(o.tls_version, "TLSv1.2");
-  ck_assert_int_eq(o.exporter_rc, MAIL_ERR_UNSUPPORTED);
+  /* tls-unique preferred explicitly: the same as the default here. */
+  outcome u = run(ARGS("--tls", "1.2"), "alice", "alice-pw-1", MAIL_CB_TLS_UNIQUE);
+  ASSERT_OK(u);
+  ck_assert_int_eq(u.cb_type, MAIL_CB_TLS_UNIQUE);
+  outcome o = run(ARGS("--tls", "1.2"), "alice", "alice-pw-1", MAIL_CB_TLS_EXPORTER);
+  ASSERT_OK(o);
+  ck_assert_int_eq(o.exporter_rc, MAIL_OK);
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_EXPORTER);
+  /* Without EMS the exporter is not unique: the next in the order. */
+  o = run(ARGS("--tls", "1.2", "--no-ems"), "alice", "alice-pw-1", MAIL_CB_TLS_EXPORTER);
+  ASSERT_OK(o);
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_UNIQUE);
+}
+END_TEST
+
+START_TEST(tls12_resumed)
+{
+  /* A resumed handshake: tls-unique is the server's Finished. */
+  options opt = {"alice", "alice-pw-1", 0, 0, 2, 0, NULL};
+  outcome o = run_opts(ARGS("--tls", "1.2", "--connections", "2"), &opt);
+  ASSERT_OK(o);
+  ck_assert_int_eq(o.resumed, 1);
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_UNIQUE);
+  ck_assert_int_eq(o.nattempts, 2);
+  ck_assert_str_eq(o.attempts[1], "SCRAM-SHA-256-PLUS p=tls-unique TLSv1.2 OK");
+  /* Resumed without EMS: neither tls-unique (triple handshake) nor
+   * tls-exporter is safe; tls-server-end-point is. */
+  o = run_opts(ARGS("--tls", "1.2", "--no-ems", "--connections", "2"), &opt);
+  ASSERT_OK(o);
+  ck_assert_int_eq(o.resumed, 1);
   ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_SERVER_END_POINT);
-  ck_assert_str_eq(o.mech, "SCRAM-SHA-256-PLUS");
+  ck_assert_str_eq(o.attempts[1], "SCRAM-SHA-256-PLUS p=tls-server-end-point TLSv1.2 OK");
 }
 END_TEST
 
@@ -292,19 +290,34 @@ START_TEST(server_proof_over_wrong_cb_fails)
   o = run(ARGS("--wrong-cb", "proof", "--final-in-continuation"), "alice", "alice-pw-1", 0);
   ck_assert_int_eq(o.rc, MAIL_ERR_SASL_SERVER);
   ck_assert_str_eq(o.server_result, "NO client refused our signature (*)");
-  /* the same with tls-server-end-point on TLS 1.2 */
+  /* the same with tls-server-end-point and tls-unique on TLS 1.2 */
   o = run(ARGS("--tls", "1.2", "--wrong-cb", "proof"), "alice", "alice-pw-1",
           MAIL_CB_TLS_SERVER_END_POINT);
   ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_SERVER_END_POINT);
   ck_assert_int_eq(o.rc, MAIL_ERR_SASL_SERVER);
+  o = run(ARGS("--tls", "1.2", "--wrong-cb", "proof"), "alice", "alice-pw-1", 0);
+  ck_assert_int_eq(o.cb_type, MAIL_CB_TLS_UNIQUE);
+  ck_assert_int_eq(o.rc, MAIL_ERR_SASL_SERVER);
+  /* No downgrade retry after a server that failed to prove itself. */
+  ck_assert_int_eq(o.nattempts, 1);
 }
 END_TEST
 
 START_TEST(server_checks_binding)
 {
-  outcome o = run(ARGS("--wrong-cb", "check"), "alice", "alice-pw-1", 0);
+  /* The server sees other binding data than ours: refused. A caller who
+   * requires binding stops there. */
+  options opt = {"alice", "alice-pw-1", 0, 1, 0, 0, NULL};
+  outcome o = run_opts(ARGS("--wrong-cb", "check"), &opt);
   ck_assert_int_eq(o.rc, MAIL_ERR_AUTH);
   ck_assert_str_eq(o.server_result, "NO channel bindings do not match");
+  ck_assert_int_eq(o.nattempts, 1);
+  /* By default: one retry without binding. */
+  o = run(ARGS("--wrong-cb", "check"), "alice", "alice-pw-1", 0);
+  ASSERT_OK(o);
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-256");
+  ck_assert_int_eq(o.nattempts, 2);
+  ck_assert_str_eq(o.attempts[1], "SCRAM-SHA-256 n TLSv1.3 OK");
 }
 END_TEST
 
@@ -316,9 +329,10 @@ START_TEST(stripped_plus_detected)
                   "alice-pw-1", 0);
   ck_assert_int_eq(o.rc, MAIL_ERR_AUTH);
   ck_assert_str_eq(o.server_result, "NO downgrade detected");
+  ck_assert_int_eq(o.nattempts, 1);
   /* a server that really has no channel binding accepts "y" */
   o = run(ARGS("--advertise", "SCRAM-SHA-256"), "alice", "alice-pw-1", 0);
-  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
+  ASSERT_OK(o);
   ck_assert_str_eq(o.mech, "SCRAM-SHA-256");
 }
 END_TEST
@@ -328,25 +342,105 @@ START_TEST(non_ascii_password_final_in_continuation)
   outcome o = run(ARGS("--user", "cedric", "--password", "p\xc3\xa4ssw\xc3\xb6rd-\xe2\x82\xac",
                        "--final-in-continuation", "--advertise", "SCRAM-SHA-1-PLUS"),
                   "cedric", "p\xc3\xa4ssw\xc3\xb6rd-\xe2\x82\xac", 0);
-  ck_assert_msg(o.rc == MAIL_OK, "%s / server: %s", mail_strerror(o.rc), o.server_result);
+  ASSERT_OK(o);
   ck_assert_str_eq(o.mech, "SCRAM-SHA-1-PLUS");
 }
 END_TEST
 
 START_TEST(wrong_password_refused)
 {
+  /* Two failed attempts: with binding, then the retry without. */
   outcome o = run(ARGS("--tls", "1.3"), "alice", "not-the-password", 0);
   ck_assert_int_eq(o.rc, MAIL_ERR_AUTH);
   ck_assert_str_eq(o.server_result, "NO invalid proof");
+  ck_assert_int_eq(o.nattempts, 2);
+  ck_assert_str_eq(o.attempts[0], "SCRAM-SHA-256-PLUS p=tls-exporter TLSv1.3 NO invalid proof");
+  ck_assert_str_eq(o.attempts[1], "SCRAM-SHA-256 n TLSv1.3 NO invalid proof");
+  /* One with the downgrade forbidden. */
+  options opt = {"alice", "not-the-password", 0, 1, 0, 0, NULL};
+  o = run_opts(ARGS("--tls", "1.3"), &opt);
+  ck_assert_int_eq(o.rc, MAIL_ERR_AUTH);
+  ck_assert_int_eq(o.nattempts, 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------ a Cyrus-like server */
+
+#define CYRUS "--cb-types", "tls-unique"
+
+START_TEST(cyrus_tls12_binds_tls_unique)
+{
+  outcome o = run(ARGS("--tls", "1.2", CYRUS), "alice", "alice-pw-1", 0);
+  ASSERT_OK(o);
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-256-PLUS");
+  ck_assert_int_eq(o.nattempts, 1);
+  ck_assert_str_eq(o.attempts[0], "SCRAM-SHA-256-PLUS p=tls-unique TLSv1.2 OK");
+}
+END_TEST
+
+START_TEST(cyrus_tls13_retry_without_binding)
+{
+  outcome o = run(ARGS("--tls", "1.3", CYRUS), "alice", "alice-pw-1", 0);
+  ASSERT_OK(o);
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-256");
+  ck_assert_int_eq(o.nattempts, 2);
+  ck_assert_str_eq(o.attempts[0],
+                   "SCRAM-SHA-256-PLUS p=tls-exporter TLSv1.3 NO bad protocol / cancel");
+  ck_assert_str_eq(o.attempts[1], "SCRAM-SHA-256 n TLSv1.3 OK");
+  ck_assert_ptr_nonnull(strstr(o.trace, "AUTH SCRAM-SHA-256-PLUS [redacted]"));
+  ck_assert_ptr_nonnull(strstr(o.trace, "AUTH SCRAM-SHA-256 [redacted]"));
+  /* SCRAM-SHA-1 the same way. */
+  o = run(ARGS("--tls", "1.3", CYRUS, "--advertise", "SCRAM-SHA-1-PLUS SCRAM-SHA-1"), "alice",
+          "alice-pw-1", 0);
+  ASSERT_OK(o);
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-1");
+}
+END_TEST
+
+START_TEST(cyrus_tls13_downgrade_forbidden)
+{
+  options opt = {"alice", "alice-pw-1", 0, 1, 0, 0, NULL};
+  outcome o = run_opts(ARGS("--tls", "1.3", CYRUS), &opt);
+  ck_assert_int_eq(o.rc, MAIL_ERR_AUTH);
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-256-PLUS");
+  ck_assert_int_eq(o.nattempts, 1);
+}
+END_TEST
+
+START_TEST(cyrus_tls13_unverified_no_retry)
+{
+  /* Without a verified certificate the binding is the only protection:
+   * no downgrade. */
+  options opt = {"alice", "alice-pw-1", 0, 0, 0, 1, NULL};
+  outcome o = run_opts(ARGS("--tls", "1.3", CYRUS), &opt);
+  ck_assert_int_eq(o.rc, MAIL_ERR_AUTH);
+  ck_assert_int_eq(o.nattempts, 1);
+}
+END_TEST
+
+START_TEST(cyrus_tls13_retry_on_new_connection)
+{
+  /* The server ends the connection after a failure: the retry goes out on
+   * a second connection (resumed: same configuration). */
+  options opt = {"alice", "alice-pw-1", 0, 0, 1, 0, &line_once_profile};
+  outcome o = run_opts(ARGS("--tls", "1.3", CYRUS, "--close-after-failure", "--connections", "2"),
+                       &opt);
+  ASSERT_OK(o);
+  ck_assert_str_eq(o.mech, "SCRAM-SHA-256");
+  ck_assert_int_eq(o.nattempts, 2);
+  ck_assert_str_eq(o.attempts[0],
+                   "SCRAM-SHA-256-PLUS p=tls-exporter TLSv1.3 NO bad protocol / cancel");
+  ck_assert_str_eq(o.attempts[1], "SCRAM-SHA-256 n TLSv1.3 OK");
 }
 END_TEST
 
 /* ------------------------------------------------------------ Dovecot over IMAPS */
 
-static const mail_sasl_profile imap_profile = {"imap", 1, 0, "=", "*"};
+static const mail_sasl_profile imap_profile = {"imap", 1, 0, "=", "*", 0};
 
 typedef struct imap_client {
   mail_conn *conn;
+  mail_cmdq q; /* the line in flight (the exchange is lockstep) */
   mail_sasl *sasl;
   int greeted;
   unsigned int tag;
@@ -358,21 +452,16 @@ typedef struct imap_client {
 
 static int imap_queue(imap_client *c, int what, const mail_sasl_msg *m)
 {
-  int rc = MAIL_OK;
-  if (what == MAIL_SASL_SEND_COMMAND) {
+  char verb[32];
+  if (what == MAIL_SASL_SEND_COMMAND)
     c->tag++;
-    rc = mail_conn_sendf(c->conn, "a%u AUTHENTICATE %s", c->tag, m->mech);
-    if (rc == MAIL_OK && m->data)
-      rc = mail_conn_send(c->conn, " ", 1);
-  }
-  if (rc == MAIL_OK && m->data && m->len) {
-    rc = mail_conn_send_secret(c->conn, m->data, m->len);
-    if (c->nsent < 8 && m->len > 4 && m->len < sizeof c->sent[0])
-      memcpy(c->sent[c->nsent++], m->data, m->len);
-  }
-  if (rc == MAIL_OK)
-    rc = mail_conn_send(c->conn, "\r\n", 2);
-  return rc;
+  snprintf(verb, sizeof verb, "a%u AUTHENTICATE", c->tag);
+  if (m->data && m->len && c->nsent < 8 && m->len > 4 && m->len < sizeof c->sent[0])
+    memcpy(c->sent[c->nsent++], m->data, m->len);
+  /* Lockstep: the line before this one has been answered. */
+  mail_cmdq_clear(&c->q);
+  mail_cmd e = {.kind = 1, .tag = c->tag};
+  return mail_sasl_queue(c->conn, &c->q, &e, verb, what, m);
 }
 
 /* The AUTH= capabilities of the greeting as a space-separated list. */
@@ -454,21 +543,6 @@ static int imap_advance(void *engine)
   }
 }
 
-typedef struct trace_log {
-  char text[65536];
-  size_t len;
-} trace_log;
-
-static void trace_collect(void *user, int dir, const char *data, size_t len)
-{
-  trace_log *t = user;
-  (void)dir;
-  if (len > sizeof t->text - t->len)
-    len = sizeof t->text - t->len;
-  memcpy(t->text + t->len, data, len);
-  t->len += len;
-}
-
 /* Log in as user with the mechanisms in allow (NULL: the default order).
  * With a token, the client believes the server also offers XOAUTH2. */
 static int dovecot_login(const char *user, const char *pass, const char *allow, const char *token,
@@ -480,13 +554,14 @@ static int dovecot_login(const char *user, const char *pass, const char *allow, 
   ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
   ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, mail_test_env("MAIL_TEST_CA")), MAIL_OK);
   ck_assert_int_eq(mail_conn_new(&c.conn, NULL), MAIL_OK);
+  mail_cmdq_init(&c.q, &mail_conn_env(c.conn)->alloc, 4);
   ck_assert_int_eq(mail_conn_set_tls_config(c.conn, cfg), MAIL_OK);
   mail_tls_config_free(cfg);
   mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_CONNECT, 20000);
   mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_IO, 20000);
   static trace_log tl;
-  tl.len = 0;
-  mail_conn_set_trace(c.conn, trace_collect, &tl);
+  trace_log_clear(&tl);
+  mail_conn_set_trace(c.conn, trace_log_fn, &tl);
 
   ck_assert_int_eq(mail_sasl_new(&c.sasl, NULL), MAIL_OK);
   ck_assert_int_eq(mail_sasl_set_username(c.sasl, user), MAIL_OK);
@@ -510,6 +585,7 @@ static int dovecot_login(const char *user, const char *pass, const char *allow, 
   if (c.nsent)
     ck_assert_ptr_nonnull(memmem(tl.text, tl.len, "[redacted]", 10));
   mail_sasl_free(c.sasl);
+  mail_cmdq_free(&c.q);
   mail_conn_free(c.conn);
   return rc;
 }
@@ -566,26 +642,32 @@ END_TEST
 
 int main(void)
 {
-  const char *src = getenv("MAIL_TEST_SRCDIR");
-  snprintf(srcdir, sizeof srcdir, "%s", src && *src ? src : MAIL_SRCDIR "/tests");
   const char *req = getenv("MAIL_TEST_REQUIRE_SERVERS");
-  if (system("/usr/bin/python3 -c 'import OpenSSL' >/dev/null 2>&1") != 0) {
-    fprintf(stderr, "skip: /usr/bin/python3 with python3-openssl is needed\n");
-    return req && strcmp(req, "1") == 0 ? EXIT_FAILURE : 77;
-  }
+  int skip = scram_server_check();
+  if (skip)
+    return skip;
   signal(SIGPIPE, SIG_IGN);
   Suite *s = suite_create("sasl-plus");
   TCase *t = tcase_create("plus");
   tcase_set_timeout(t, 90);
   tcase_add_test(t, tls13_exporter);
   tcase_add_test(t, tls13_server_end_point);
-  tcase_add_test(t, tls12_ems_exporter);
-  tcase_add_test(t, tls12_without_ems_uses_end_point);
+  tcase_add_test(t, tls12_default_tls_unique);
+  tcase_add_test(t, tls12_exporter_preferred);
+  tcase_add_test(t, tls12_resumed);
   tcase_add_test(t, server_proof_over_wrong_cb_fails);
   tcase_add_test(t, server_checks_binding);
   tcase_add_test(t, stripped_plus_detected);
   tcase_add_test(t, non_ascii_password_final_in_continuation);
   tcase_add_test(t, wrong_password_refused);
+  suite_add_tcase(s, t);
+  t = tcase_create("cyrus-like");
+  tcase_set_timeout(t, 90);
+  tcase_add_test(t, cyrus_tls12_binds_tls_unique);
+  tcase_add_test(t, cyrus_tls13_retry_without_binding);
+  tcase_add_test(t, cyrus_tls13_downgrade_forbidden);
+  tcase_add_test(t, cyrus_tls13_unverified_no_retry);
+  tcase_add_test(t, cyrus_tls13_retry_on_new_connection);
   suite_add_tcase(s, t);
   if (mail_test_servers_available()) {
     t = tcase_create("dovecot");

@@ -10,7 +10,6 @@
  * Skips (77) when servers.env is missing, unless MAIL_TEST_REQUIRE_SERVERS=1.
  */
 #include <check.h>
-#include <dirent.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include <mail/mime_build.h>
 #include <mail/smtp.h>
 
+#include "maildir.h"
 #include "servers_env.h"
 
 static const char *env(const char *key)
@@ -101,49 +101,14 @@ static size_t strip_cr(char *p, size_t n)
   return o;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  *len = fread(buf, 1, (size_t)n, f);
-  buf[*len] = '\0';
-  fclose(f);
-  return buf;
-}
-
 /* Find (and remove) the message holding needle in maildir/new or cur,
  * waiting up to 30 s. Returns its content (malloc) or NULL. */
 static char *take_message(const char *maildir, const char *needle, size_t *len)
 {
   for (int tries = 0; tries < 300; tries++) {
-    static const char *const subs[] = {"new", "cur"};
-    for (int k = 0; k < 2; k++) {
-      char dir[1024];
-      snprintf(dir, sizeof dir, "%s/%s", maildir, subs[k]);
-      DIR *d = opendir(dir);
-      if (!d)
-        continue;
-      struct dirent *de;
-      while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-          continue;
-        char path[2048];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        char *c = slurp(path, len);
-        if (c && memmem(c, *len, needle, strlen(needle))) {
-          closedir(d);
-          unlink(path);
-          return c;
-        }
-        free(c);
-      }
-      closedir(d);
-    }
+    char *c = mail_test_maildir_take(maildir, needle, len);
+    if (c)
+      return c;
     usleep(100000);
   }
   return NULL;

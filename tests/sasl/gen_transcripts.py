@@ -14,7 +14,8 @@ libmail, so a libmail bug cannot hide behind the same bug in its own test.
 Reproducibility: the transcript runner (tests/support/transcript.c) gives the
 client a fixed random stream (xorshift64* from 0x9E3779B97F4A7C15, the top
 byte of each product) and, after TLS, fixed channel-binding data (the type
-byte, 1 = tls-exporter or 2 = tls-server-end-point, then 0, 1, ..., 30).
+byte, 1 = tls-exporter, 2 = tls-server-end-point or 3 = tls-unique, the
+last only after "TLS 1.2", then 0, 1, ..., 30).
 libmail's SCRAM nonce is 32 characters, each picked from
 A-Z a-z 0-9 + / by the low six bits of one random byte. Both are
 reproduced below so the nonces, and so the proofs, are known in advance.
@@ -173,7 +174,8 @@ class Proto:
 
     def prelude(self, mechs, tls=True):
         if tls:
-            self.lines.append("TLS")
+            # "TLS" behaves as TLS 1.3 (no tls-unique), "TLS 1.2" as TLS 1.2.
+            self.lines.append("TLS 1.2" if tls == "1.2" else "TLS")
         if self.name == "smtp":
             self.s("220 mx.test ESMTP\r\n")
             self.c("EHLO client.test\r\n")
@@ -215,6 +217,11 @@ class Proto:
     def fail(self):
         self.s("535 5.7.8 Authentication credentials invalid\r\n" if self.name == "smtp"
                else "-ERR [AUTH] Authentication failed.\r\n")
+
+    def cyrus_fail(self):
+        # Cyrus pop3d 3.6 (Cyrus SASL 2.1.28) refusing a binding type it lacks.
+        self.s("535 5.7.0 authentication failed: bad protocol / cancel\r\n" if self.name == "smtp"
+               else "-ERR [AUTH] authenticating: bad protocol / cancel\r\n")
 
     def unsupported(self):
         self.s("504 5.5.4 Unrecognized authentication type\r\n" if self.name == "smtp"
@@ -316,6 +323,64 @@ def sc_scram_sha1_plus(p):
     # The caller prefers tls-server-end-point (mail_sasl_set_channel_binding_preference).
     p.prelude("SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN")
     scram_exchange(p, "SCRAM-SHA-1-PLUS", "sha1", "p=tls-server-end-point,,", cb_data(2))
+
+
+def sc_scram_sha256_plus_tls_unique(p):
+    # TLS 1.2: the default binding is tls-unique (RFC 5802's mandatory type).
+    p.prelude("SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN", tls="1.2")
+    scram_exchange(p, "SCRAM-SHA-256-PLUS", "sha256", "p=tls-unique,,", cb_data(3))
+
+
+def second_nonce():
+    # A second start draws the next 32 random bytes.
+    return "".join(NONCE_CHARS[b & 63] for b in fixed_random(64)[32:])
+
+
+def scram_attempt(p, mech, gs2, cbind, cnonce, password=PASSWORD):
+    """SCRAM-SHA-256 up to the client-final message; returns server-final."""
+    first, sfirst, final, sfinal = scram("sha256", password, gs2, cbind, cnonce)
+    p.auth(mech, first)
+    p.chal(sfirst)
+    p.resp(final)
+    return sfinal
+
+
+def plus_refused_at_final(p, password=PASSWORD, cyrus=True):
+    """A -PLUS exchange with tls-exporter refused after client-final."""
+    scram_attempt(p, "SCRAM-SHA-256-PLUS", "p=tls-exporter,,", cb_data(1), client_nonce(),
+                  password)
+    if cyrus:
+        p.cyrus_fail()
+    else:
+        p.fail()
+
+
+def sc_scram_plus_downgrade(p):
+    # Like Cyrus under TLS 1.3: -PLUS advertised, only tls-unique known, so
+    # tls-exporter is refused at client-final. One retry of the same SCRAM
+    # without binding, gs2 "n" (not "y": the server did advertise -PLUS).
+    p.prelude("SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN")
+    plus_refused_at_final(p)
+    p.chal(scram_attempt(p, "SCRAM-SHA-256", "n,,", b"", second_nonce()))
+    p.resp(b"")
+    p.ok()
+
+
+def sc_scram_plus_no_downgrade(p):
+    # The same server, the caller forbids the downgrade: the failure is final.
+    p.prelude("SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN")
+    plus_refused_at_final(p)
+    p.noop()
+
+
+def sc_scram_plus_wrong_password(p):
+    # A wrong password with a server that does bind: refused twice, once
+    # with binding and once in the downgrade retry. No third attempt.
+    p.prelude("SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN")
+    plus_refused_at_final(p, "wrong-pw", cyrus=False)
+    scram_attempt(p, "SCRAM-SHA-256", "n,,", b"", second_nonce(), "wrong-pw")
+    p.fail()
+    p.noop()
 
 
 def sc_scram_bad_signature(p):
@@ -456,6 +521,17 @@ SCENARIOS = [
      "SCRAM-SHA-256-PLUS with tls-exporter channel binding (the runner's fixed data)."),
     ("scram_sha1_plus", sc_scram_sha1_plus,
      "SCRAM-SHA-1-PLUS with tls-server-end-point (the caller's preference)."),
+    ("scram_sha256_plus_tls_unique", sc_scram_sha256_plus_tls_unique,
+     "SCRAM-SHA-256-PLUS over TLS 1.2: tls-unique, the default binding there."),
+    ("scram_plus_downgrade", sc_scram_plus_downgrade,
+     "A Cyrus-like server under TLS 1.3 refuses tls-exporter at client-final:\n"
+     "one retry of SCRAM-SHA-256 without channel binding (gs2 \"n\") succeeds."),
+    ("scram_plus_no_downgrade", sc_scram_plus_no_downgrade,
+     "The same refusal with the downgrade forbidden\n"
+     "(mail_sasl_set_allow_channel_binding_downgrade(s, 0)): MAIL_ERR_AUTH."),
+    ("scram_plus_wrong_password", sc_scram_plus_wrong_password,
+     "A wrong password costs two failed attempts: -PLUS, then the retry\n"
+     "without binding; MAIL_ERR_AUTH, the session stays usable."),
     ("scram_bad_signature", sc_scram_bad_signature,
      "The server's final message has a wrong signature: the client aborts with\n"
      "\"*\" and the session ends (MAIL_ERR_SASL_SERVER)."),
@@ -488,13 +564,16 @@ SCENARIOS = [
 # first (the C side: tests/transcript/sasl_scenarios.c).
 EXPECT = {"scram_bad_signature": "MAIL_ERR_SASL_SERVER"}
 REFUSED = {"no_fallback": "MAIL_ERR_AUTH", "oauthbearer_refused_twice": "MAIL_ERR_AUTH",
-           "cleartext": "MAIL_ERR_INSECURE"}
+           "cleartext": "MAIL_ERR_INSECURE", "scram_plus_no_downgrade": "MAIL_ERR_AUTH",
+           "scram_plus_wrong_password": "MAIL_ERR_AUTH"}
 
 
 def call_line(proto, name):
     """The "# call:" header: the public calls the shared scenario makes."""
     tls = "no TLS" if name == "cleartext" else "implicit TLS"
     calls = ["mail_%s_connect (%s)" % (proto, tls)]
+    if name == "scram_plus_no_downgrade":
+        calls.insert(0, "mail_sasl_set_allow_channel_binding_downgrade (0)")
     if name in REFUSED:
         calls.append("mail_%s_auth (refused: %s)" % (proto, REFUSED[name]))
         if proto == "smtp":

@@ -34,7 +34,7 @@ struct mail_transcript {
   int auto_again;
   int again_given;
   int closed;
-  int tls;
+  int tls;    /* 0 before TLS, then 13 (TLS 1.3-like) or 12 ("TLS 1.2") */
   size_t partial;
 
   size_t reads, writes, connects, closes;
@@ -266,6 +266,10 @@ static int parse_line(mail_transcript *t, const char *s, size_t n, int lineno, c
       set_err(err, errlen, "line %d: PARTIAL needs a byte count above 0", lineno);
       return -1;
     }
+  }
+  if (kind == IT_TLS && n - i == 3 && memcmp(s + i, "1.2", 3) == 0) {
+    arg = 12; /* "TLS 1.2": tls-unique exists too */
+    i = n;
   }
   if (i != n) {
     set_err(err, errlen, "line %d: unexpected text after %s", lineno, word);
@@ -544,21 +548,21 @@ static int tr_start_tls(void *user, const char *host, int timeout_ms)
     mismatch(t, "the client started TLS, but the transcript expects %s", what);
     return MAIL_ERR_TLS;
   }
+  t->tls = it->len == 12 ? 12 : 13;
   t->cur++;
-  t->tls = 1;
   return MAIL_OK;
 }
 
 static int tr_is_verified(void *user)
 {
-  return ((mail_transcript *)user)->tls;
+  return ((mail_transcript *)user)->tls != 0;
 }
 
 static int tr_channel_binding(void *user, int type, unsigned char *out, size_t cap, size_t *len)
 {
   mail_transcript *t = user;
-  if (!t->tls)
-    return MAIL_ERR_UNSUPPORTED;
+  if (!t->tls || (type == MAIL_CB_TLS_UNIQUE && t->tls != 12))
+    return MAIL_ERR_UNSUPPORTED; /* tls-unique: TLS 1.2 only */
   *len = MAIL_TEST_CB_LEN;
   if (cap < MAIL_TEST_CB_LEN)
     return MAIL_ERR_BUFFER;
@@ -656,7 +660,7 @@ size_t mail_transcript_read_calls(const mail_transcript *t) { return t->reads; }
 size_t mail_transcript_write_calls(const mail_transcript *t) { return t->writes; }
 size_t mail_transcript_connect_calls(const mail_transcript *t) { return t->connects; }
 size_t mail_transcript_close_calls(const mail_transcript *t) { return t->closes; }
-int mail_transcript_tls_active(const mail_transcript *t) { return t->tls; }
+int mail_transcript_tls_active(const mail_transcript *t) { return t->tls != 0; }
 const char *mail_transcript_connect_host(const mail_transcript *t) { return t->host; }
 unsigned int mail_transcript_connect_port(const mail_transcript *t) { return t->port; }
 

@@ -86,7 +86,7 @@ int mail_test_fixed_random(void *user, unsigned char *buf, size_t len);
 /*
  * Channel binding data the transport reports after TLS: `type` repeated,
  * then bytes 0, 1, 2, ... (32 bytes in all), so SCRAM-PLUS transcripts are
- * reproducible.
+ * reproducible. MAIL_CB_TLS_UNIQUE only after a "TLS 1.2" item.
  */
 #define MAIL_TEST_CB_LEN 32
 

@@ -18,6 +18,10 @@ const sasl_scenario sasl_scenarios[] = {
   {"sasl_scram_sha256.txt", SASL_ALICE, MAIL_OK, "SCRAM-SHA-256"},
   {"sasl_scram_sha256_plus.txt", SASL_ALICE, MAIL_OK, "SCRAM-SHA-256-PLUS"},
   {"sasl_scram_sha1_plus.txt", SASL_ENDPOINT, MAIL_OK, "SCRAM-SHA-1-PLUS"},
+  {"sasl_scram_sha256_plus_tls_unique.txt", SASL_ALICE, MAIL_OK, "SCRAM-SHA-256-PLUS"},
+  {"sasl_scram_plus_downgrade.txt", SASL_ALICE, MAIL_OK, "SCRAM-SHA-256"},
+  {"sasl_scram_plus_no_downgrade.txt", SASL_NO_DOWNGRADE, MAIL_OK, "SCRAM-SHA-256-PLUS"},
+  {"sasl_scram_plus_wrong_password.txt", SASL_WRONG, MAIL_OK, "SCRAM-SHA-256"},
   {"sasl_scram_bad_signature.txt", SASL_ALICE, MAIL_ERR_SASL_SERVER, "SCRAM-SHA-256"},
 #if MAIL_WITH_SASLPREP
   {"sasl_scram_nonascii.txt", SASL_NONASCII, MAIL_OK, "SCRAM-SHA-256"},
@@ -114,6 +118,10 @@ int sasl_scenario_run(const sasl_scenario *sc, const sasl_driver *d, void *run,
     SCN_TRY(mail_sasl_set_channel_binding_preference(sasl, 2));
     SCN_TRY(d->set_auth(run, "alice", "alice-pw-1"));
     return tls_auth(d, run);
+  case SASL_NO_DOWNGRADE:
+    SCN_TRY(mail_sasl_set_allow_channel_binding_downgrade(sasl, 0));
+    SCN_TRY(d->set_auth(run, "alice", "alice-pw-1"));
+    return refused(d, run, obs, tls_auth(d, run));
   case SASL_NONASCII:
     SCN_TRY(d->set_auth(run, "cedric", SASL_NONASCII_PASS));
     return tls_auth(d, run);
@@ -142,8 +150,11 @@ int sasl_scenario_run(const sasl_scenario *sc, const sasl_driver *d, void *run,
 
 /* 1 (and which in out) when a payload the client sends in the transcript
  * at path shows up in text; 0 when none does, -1 when the file cannot be
- * read. */
-static int client_payload_in(const char *path, const char *text, char *out, size_t cap)
+ * read. Also a Check failure (file names it) when an AUTH line does not
+ * show as "AUTH mech [redacted]" (only the credentials are redacted, the
+ * mechanism stays visible) or a response line leaves no "[redacted]". */
+static int client_payload_in(const char *file, const char *path, const char *text, char *out,
+                             size_t cap)
 {
   char line[16384];
   FILE *f = fopen(path, "r");
@@ -158,10 +169,15 @@ static int client_payload_in(const char *path, const char *text, char *out, size
       continue;
     *end = '\0';
     if (!strncmp(p, "AUTH ", 5)) {
-      p = strchr(p + 5, ' ');
-      if (!p)
+      char *sp = strchr(p + 5, ' ');
+      if (!sp)
         continue;
-      p++;
+      char want[64];
+      snprintf(want, sizeof want, "AUTH %.*s [redacted]", (int)(sp - p - 5), p + 5);
+      ck_assert_msg(strstr(text, want) != NULL, "%s: no \"%s\" in the trace", file, want);
+      p = sp + 1;
+    } else if (strlen(p) >= 8 && strncmp(p, "EHLO ", 5)) {
+      ck_assert_msg(strstr(text, "[redacted]") != NULL, "%s: a response line shown", file);
     }
     if (strlen(p) < 8 || !strncmp(p, "EHLO ", 5))
       continue;
@@ -194,6 +210,6 @@ void sasl_assert_clean(const sasl_scenario *sc, mail_sasl *sasl, const char *tra
                   sc->file, sasl_secrets[k]);
   }
   char which[64];
-  ck_assert_msg(client_payload_in(path, trace, which, sizeof which) == 0,
+  ck_assert_msg(client_payload_in(sc->file, path, trace, which, sizeof which) == 0,
                 "%s: client payload %s... in the trace", sc->file, which);
 }

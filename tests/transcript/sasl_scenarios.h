@@ -73,6 +73,7 @@ enum sasl_setup {
   SASL_LONG_PASSWORD,    /* "long-pw-" repeated past the AUTH line's room */
   SASL_AUTHZID,          /* alice, authorization identity SASL_AUTHZID_NAME */
   SASL_ENDPOINT,         /* alice, tls-server-end-point preferred */
+  SASL_NO_DOWNGRADE,     /* alice, no retry of a refused -PLUS: refused, then after_refusal */
   SASL_NONASCII,         /* cedric / SASL_NONASCII_PASS */
   SASL_WRONG,            /* alice / wrong-pw: refused, then after_refusal */
   SASL_CLEARTEXT,        /* alice without TLS: refused locally, then after_refusal */
@@ -96,7 +97,7 @@ const sasl_scenario *sasl_scenario_find(const char *file);
 
 /* What the scenario saw (the token callback, the refused first attempt). */
 typedef struct sasl_observed {
-  int rc_first;      /* the refused login's status (SASL_WRONG, _CLEARTEXT, _OAUTH_TWICE) */
+  int rc_first;      /* the refused login's status (SASL_WRONG, _NO_DOWNGRADE, _CLEARTEXT, _OAUTH_TWICE) */
   int refreshes;     /* token callback calls with refresh == 1 */
   char oauth_json[512], oauth_status[64]; /* error details seen in the refresh call */
 } sasl_observed;
@@ -133,7 +134,9 @@ void sasl_forbid_secrets(struct mail_test_alloc *ta);
  * mechanism that ran last (and trace shows an AUTH), and no secret in the
  * trace text (both directions) or the error text err, nor any base64
  * payload the client sends in the transcript (the argument of "AUTH mech
- * <ir>" or a whole response line). */
+ * <ir>" or a whole response line); only the credentials are redacted:
+ * each "AUTH mech <ir>" shows as "AUTH mech [redacted]", and a response
+ * line leaves a "[redacted]". */
 void sasl_assert_clean(const sasl_scenario *sc, mail_sasl *sasl, const char *trace,
                        const char *err, const char *path);
 

@@ -221,7 +221,7 @@ START_TEST(api_defaults_and_validation)
                    MAIL_ERR_UNSUPPORTED);
   ck_assert_int_eq(mail_conn_channel_binding(c, 99, cb, sizeof cb, &len), MAIL_ERR_INVALID);
 
-  mail_limits l;
+  mail_limits l = {.version = MAIL_LIMITS_VERSION};
   mail_conn_get_limits(c, &l);
   ck_assert_uint_eq(l.max_line, 64 * 1024);
   l.version = 99;
@@ -525,11 +525,12 @@ START_TEST(output_bound_and_rollback)
   mail_conn *c = pair_conn(&peer, NULL);
   trace_log tl = {{0}, {0}, {0}, 0};
   mail_conn_set_trace(c, on_trace, &tl);
+  /* The output queue has its own bound, max_output (16 KiB at least). */
   mail_limits l;
-  mail_conn_get_limits(c, &l);
-  l.max_response = 64;
+  ck_assert_int_eq(mail_limits_init(&l, MAIL_LIMITS_VERSION), MAIL_OK);
+  l.max_output = 16 * 1024;
   ck_assert_int_eq(mail_conn_set_limits(c, &l), MAIL_OK);
-  char big[100];
+  static char big[16 * 1024 + 16];
   memset(big, 'x', sizeof big);
   ck_assert_int_eq(mail_conn_send(c, big, sizeof big), MAIL_ERR_TOO_BIG);
   ck_assert_uint_eq(mail_conn_out_pending(c), 0);
@@ -537,7 +538,7 @@ START_TEST(output_bound_and_rollback)
   ck_assert_int_eq(mail_conn_send(c, "A ", 2), MAIL_OK);
   uint64_t mark = mail_conn_out_mark(c);
   ck_assert_int_eq(mail_conn_send_secret(c, "pw", 2), MAIL_OK);
-  ck_assert_int_eq(mail_conn_send(c, big, 70), MAIL_ERR_TOO_BIG);
+  ck_assert_int_eq(mail_conn_send(c, big, 16 * 1024 - 3), MAIL_ERR_TOO_BIG);
   mail_conn_out_rollback(c, mark);
   ck_assert_uint_eq(mail_conn_out_pending(c), 2);
   ck_assert_int_eq(mail_conn_send(c, "B\r\n", 3), MAIL_OK);
@@ -917,6 +918,19 @@ START_TEST(user_transport_tls)
                    MAIL_OK);
   ck_assert_uint_eq(len, 4);
   ck_assert_int_eq(memcmp(cb, "endp", 4), 0);
+  /* tls-unique is asked of version 2 transports only: this callback
+   * predates it and would answer with another type's data. */
+  ck_assert_int_eq(mail_conn_channel_binding(c, MAIL_CB_TLS_UNIQUE, cb, sizeof cb, &len), MAIL_OK);
+  mail_conn_free(c);
+  mail_transport_ops v1 = ops_tls;
+  v1.version = 1;
+  ck_assert_int_eq(mail_conn_new(&c, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_conn_set_transport(c, &v1, &f), MAIL_OK);
+  ck_assert_int_eq(mail_conn_connect(c, "10.0.0.1", 993, 1), MAIL_OK);
+  ck_assert_int_eq(mail_conn_channel_binding(c, MAIL_CB_TLS_UNIQUE, cb, sizeof cb, &len),
+                   MAIL_ERR_UNSUPPORTED);
+  ck_assert_int_eq(mail_conn_channel_binding(c, MAIL_CB_TLS_EXPORTER, cb, sizeof cb, &len), MAIL_OK);
+  ck_assert_int_eq(mail_conn_channel_binding(c, 4, cb, sizeof cb, &len), MAIL_ERR_INVALID);
   /* TLS facts that only the OpenSSL layer has are absent, not made up. */
   ck_assert_ptr_null(mail_conn_tls_version(c));
   eng e;

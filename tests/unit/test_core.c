@@ -1,14 +1,17 @@
 /* Unit tests for lib/core: buffers, the reader, the command queue, status. */
 #include <check.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "core/base64.h"
 #include "core/buf.h"
 #include "core/cmdq.h"
+#include "core/conn_internal.h"
 #include "core/env.h"
 #include "core/mem.h"
 #include "core/reader.h"
+#include "core/sort.h"
 #include "core/utf8.h"
 
 static mail_allocator A;
@@ -31,10 +34,128 @@ END_TEST
 START_TEST(limits_defaults)
 {
   mail_limits l;
-  mail_limits_default(&l);
+  ck_assert_int_eq(mail_limits_init(&l, MAIL_LIMITS_VERSION), MAIL_OK);
   ck_assert_uint_eq(l.version, MAIL_LIMITS_VERSION);
   ck_assert_uint_eq(l.max_line, 64 * 1024);
   ck_assert_uint_gt(l.max_depth, 0);
+  ck_assert_uint_eq(l.max_response, 1024 * 1024);
+  ck_assert_uint_eq(l.max_lines, 10000);
+  ck_assert_uint_ge(l.max_items, 10000000);
+  ck_assert_uint_ge(l.max_output, 16 * 1024);
+  ck_assert_int_eq(mail_limits_init(&l, 0), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_limits_init(&l, MAIL_LIMITS_VERSION + 1), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_limits_init(NULL, 1), MAIL_ERR_INVALID);
+}
+END_TEST
+
+/* A caller built against version 1: its struct ends after max_items. */
+typedef struct limits_v1 {
+  unsigned int version;
+  size_t max_line, max_literal, max_response;
+  unsigned int max_depth;
+  size_t max_items;
+} limits_v1;
+
+/* The v1 struct between guard bytes: nothing past it may be written. */
+typedef struct guarded_v1 {
+  unsigned char before[32];
+  limits_v1 l;
+  unsigned char after[64];
+} guarded_v1;
+
+static void guard_fill(guarded_v1 *g)
+{
+  memset(g, 0xA5, sizeof *g);
+}
+
+static void guard_check(const guarded_v1 *g)
+{
+  for (size_t i = 0; i < sizeof g->before; i++)
+    ck_assert_uint_eq(g->before[i], 0xA5);
+  for (size_t i = 0; i < sizeof g->after; i++)
+    ck_assert_uint_eq(g->after[i], 0xA5);
+}
+
+START_TEST(limits_version_1_struct)
+{
+  /* The v1 layout is a prefix of the v2 one. */
+  ck_assert_uint_eq(offsetof(mail_limits, max_items), offsetof(limits_v1, max_items));
+  ck_assert_uint_gt(sizeof(mail_limits), sizeof(limits_v1));
+
+  guarded_v1 g;
+  guard_fill(&g);
+  mail_limits_default((mail_limits *)(void *)&g.l);
+  guard_check(&g);
+  ck_assert_uint_eq(g.l.version, 1);
+  ck_assert_uint_eq(g.l.max_line, 64 * 1024);
+
+  guard_fill(&g);
+  g.l.version = 1;
+  ck_assert_int_eq(mail_limits_init((mail_limits *)(void *)&g.l, 1), MAIL_OK);
+  guard_check(&g);
+
+  mail_conn *c;
+  ck_assert_int_eq(mail_conn_new(&c, NULL), MAIL_OK);
+  /* Set through a v1 struct: the v2 bounds keep their defaults. */
+  g.l.max_response = 4096;
+  ck_assert_int_eq(mail_conn_set_limits(c, (const mail_limits *)(const void *)&g.l), MAIL_OK);
+  ck_assert_uint_eq(mail_conn_limits(c)->max_response, 4096);
+  ck_assert_uint_eq(mail_conn_limits(c)->max_lines, 10000);
+  ck_assert_uint_eq(mail_conn_limits(c)->max_output, 4u * 1024 * 1024);
+
+  /* Read back into a v1 struct: only its fields are written. */
+  guard_fill(&g);
+  g.l.version = 1;
+  mail_conn_get_limits(c, (mail_limits *)(void *)&g.l);
+  guard_check(&g);
+  ck_assert_uint_eq(g.l.version, 1);
+  ck_assert_uint_eq(g.l.max_response, 4096);
+
+  /* A v2 struct gets the v2 fields; a newer version is answered with 2. */
+  mail_limits l2 = {.version = 2};
+  l2.max_lines = 123;
+  l2.max_output = 1;
+  mail_conn_get_limits(c, &l2);
+  ck_assert_uint_eq(l2.max_lines, 10000);
+  ck_assert_uint_eq(l2.max_output, 4u * 1024 * 1024);
+  l2.max_lines = 50;
+  l2.max_output = 32 * 1024;
+  ck_assert_int_eq(mail_conn_set_limits(c, &l2), MAIL_OK);
+  ck_assert_uint_eq(mail_conn_limits(c)->max_lines, 50);
+  l2.version = 7;
+  mail_conn_get_limits(c, &l2);
+  ck_assert_uint_eq(l2.version, 2);
+  ck_assert_uint_eq(l2.max_output, 32 * 1024);
+  /* Bad v2 bounds are refused and change nothing. */
+  l2.max_output = 100;
+  ck_assert_int_eq(mail_conn_set_limits(c, &l2), MAIL_ERR_INVALID);
+  l2.max_output = 32 * 1024;
+  l2.max_lines = 0;
+  ck_assert_int_eq(mail_conn_set_limits(c, &l2), MAIL_ERR_INVALID);
+  ck_assert_uint_eq(mail_conn_limits(c)->max_lines, 50);
+  mail_conn_free(c);
+}
+END_TEST
+
+static int cmp_int(const void *a, const void *b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+START_TEST(sort_without_allocation)
+{
+  static int v[2000];
+  for (size_t n = 0; n <= 2000; n = n ? n * 3 : 1) {
+    unsigned x = 12345;
+    for (size_t i = 0; i < n; i++) {
+      x = x * 1103515245u + 12345u;
+      v[i] = (int)(x >> 16) % 100; /* many equal keys */
+    }
+    mail_sort(v, n, sizeof v[0], cmp_int);
+    for (size_t i = 1; i < n; i++)
+      ck_assert_int_le(v[i - 1], v[i]);
+  }
 }
 END_TEST
 
@@ -290,7 +411,9 @@ int main(void)
   tcase_add_checked_fixture(t, setup, NULL);
   tcase_add_test(t, status_strings);
   tcase_add_test(t, limits_defaults);
+  tcase_add_test(t, limits_version_1_struct);
   tcase_add_test(t, buf_limit_and_growth);
+  tcase_add_test(t, sort_without_allocation);
   tcase_add_test(t, reader_every_split);
   tcase_add_test(t, reader_line_limit);
   tcase_add_test(t, reader_take_streams);

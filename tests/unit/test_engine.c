@@ -17,21 +17,28 @@ static const mail_allocator *libc(void)
   return &a;
 }
 
-/* A connection whose output queue holds at most cap bytes. */
+/* The smallest output bound a connection takes (mail_conn_set_limits). */
+#define MIN_OUTPUT (16 * 1024)
+
+/* A connection whose output queue holds at most cap bytes (the bound is
+ * max_output, at least MIN_OUTPUT). */
 static mail_conn *small_conn(size_t cap, const mail_allocator *a)
 {
   mail_conn *c = NULL;
   ck_assert_int_eq(mail_conn_new(&c, a), MAIL_OK);
   mail_limits l;
+  ck_assert_int_eq(mail_limits_init(&l, MAIL_LIMITS_VERSION), MAIL_OK);
   mail_conn_get_limits(c, &l);
-  l.max_response = cap;
+  l.max_output = cap;
   ck_assert_int_eq(mail_conn_set_limits(c, &l), MAIL_OK);
   return c;
 }
 
 START_TEST(command_whole_or_not_at_all)
 {
-  mail_conn *c = small_conn(32, NULL);
+  mail_conn *c = small_conn(MIN_OUTPUT, NULL);
+  static char filler[MIN_OUTPUT];
+  memset(filler, 'x', sizeof filler);
   mail_cmdq q;
   mail_cmdq_init(&q, libc(), 8);
   mail_cmd first = {.kind = 1}, second = {.kind = 2, .arg = 7};
@@ -41,7 +48,7 @@ START_TEST(command_whole_or_not_at_all)
   ck_assert_uint_eq(mail_cmdq_count(&q), 1);
   /* The secret piece fits, the next does not: the entry and every byte of
    * this command go, the earlier command stays. */
-  mail_wire_part big[] = {{"PASS ", 5, 0}, {"hunter2", 7, 1}, {"0123456789abcdef0123", 20, 0}};
+  mail_wire_part big[] = {{"PASS ", 5, 0}, {"hunter2", 7, 1}, {filler, sizeof filler, 0}};
   ck_assert_int_eq(mail_cmd_send(c, &q, &second, big, 3), MAIL_ERR_TOO_BIG);
   ck_assert_uint_eq(mail_conn_out_pending(c), 6);
   ck_assert_uint_eq(mail_cmdq_count(&q), 1);
@@ -63,7 +70,7 @@ END_TEST
 
 START_TEST(full_queue_sends_nothing)
 {
-  mail_conn *c = small_conn(1024, NULL);
+  mail_conn *c = small_conn(MIN_OUTPUT, NULL);
   mail_cmdq q;
   mail_cmdq_init(&q, libc(), 1);
   mail_cmd cmd = {.kind = 1};
@@ -135,7 +142,7 @@ START_TEST(dispatch_by_kind)
     [1] = {"ONE", on_one, 0},
     [3] = {"THREE", on_three, 0},
   };
-  mail_conn *c = small_conn(1024, NULL);
+  mail_conn *c = small_conn(MIN_OUTPUT, NULL);
   mail_cmdq q;
   mail_cmdq_init(&q, libc(), 8);
   eng g = {{0}, 0};
@@ -184,7 +191,7 @@ END_TEST
 
 START_TEST(abort_closes_and_forgets)
 {
-  mail_conn *c = small_conn(1024, NULL);
+  mail_conn *c = small_conn(MIN_OUTPUT, NULL);
   mail_cmdq q;
   mail_cmdq_init(&q, libc(), 8);
   mail_op op = {0};

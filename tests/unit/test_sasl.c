@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "core/base64.h"
+#include "core/conn_internal.h"
 #include "core/mem.h"
 #include "crypto/crypto.h"
 #include "sasl/sasl_internal.h"
@@ -517,7 +518,12 @@ START_TEST(scram_gs2_and_escaping)
   ck_assert_int_eq(mail_sasl_set_channel_binding(s, 2, cb, 32), MAIL_OK);
   ck_assert_int_eq(mail_sasl_start(s, "SCRAM-SHA-1-PLUS", &out, &n), MAIL_OK);
   ck_assert_bytes(out, n, "p=tls-server-end-point,,n=a=2Cb=3Dc,r=abcd");
-  ck_assert_int_eq(mail_sasl_set_channel_binding(s, 3, cb, 32), MAIL_ERR_INVALID);
+  /* tls-unique */
+  ck_assert_int_eq(mail_sasl_set_channel_binding(s, 3, cb, 32), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_start(s, "SCRAM-SHA-256-PLUS", &out, &n), MAIL_OK);
+  ck_assert_bytes(out, n, "p=tls-unique,,n=a=2Cb=3Dc,r=abcd");
+  ck_assert_int_eq(mail_sasl_set_channel_binding(s, 4, cb, 32), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_set_channel_binding(s, 0, cb, 32), MAIL_ERR_INVALID);
   mail_sasl_free(s);
 }
 END_TEST
@@ -691,8 +697,8 @@ END_TEST
 
 /* ------------------------------------------------------------ protocol-engine API */
 
-static const mail_sasl_profile smtp_like = {"smtp", 1, 200, "=", "*"};
-static const mail_sasl_profile no_ir = {"imap", 0, 0, NULL, "*"};
+static const mail_sasl_profile smtp_like = {"smtp", 1, 200, "=", "*", 0};
+static const mail_sasl_profile no_ir = {"imap", 0, 0, NULL, "*", 0};
 
 static char *b64(const char *raw)
 {
@@ -742,6 +748,179 @@ START_TEST(proto_scram_final_in_continuation)
   ck_assert_int_eq(reply(s, MAIL_SASL_REPLY_CONTINUE, b64(R5802_SFINAL), &m), MAIL_SASL_SEND_LINE);
   ck_assert_str_eq(m.data, "");
   ck_assert_int_eq(reply(s, MAIL_SASL_REPLY_SUCCESS, NULL, &m), MAIL_OK);
+  mail_sasl_free(s);
+}
+END_TEST
+
+/* A -PLUS handle on a verified link, "abcd" as every nonce. */
+static mail_sasl *plus_sasl(void)
+{
+  mail_sasl *s = new_sasl("user", "pencil");
+  set_nonce(s, "abcd");
+  unsigned char cb[32];
+  memset(cb, 7, sizeof cb);
+  ck_assert_int_eq(mail_sasl_set_channel_binding(s, MAIL_CB_TLS_EXPORTER, cb, sizeof cb), MAIL_OK);
+  mail_sasl_set_tls(s, 1);
+  return s;
+}
+
+static const char *const BOTH = "SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN";
+
+/* Begin a -PLUS exchange and have the server refuse it with kind. */
+static int plus_refused(mail_sasl *s, const mail_sasl_profile *prof, const char *offer, int kind,
+                        mail_sasl_msg *m)
+{
+  ck_assert_int_eq(mail_sasl_begin(s, prof, offer, m), MAIL_SASL_SEND_COMMAND);
+  ck_assert_str_eq(m->mech, "SCRAM-SHA-256-PLUS");
+  ck_assert_str_eq(m->data, b64("p=tls-exporter,,n=user,r=abcd"));
+  return reply(s, kind, NULL, m);
+}
+
+START_TEST(proto_plus_downgrade_once)
+{
+  mail_sasl *s = plus_sasl();
+  mail_sasl_msg m;
+  /* Refused: the same SCRAM without binding, gs2 "n" (never "y": the
+   * server advertised -PLUS), then a second refusal is final. */
+  ck_assert_int_eq(plus_refused(s, &smtp_like, BOTH, MAIL_SASL_REPLY_FAILURE, &m),
+                   MAIL_SASL_SEND_COMMAND);
+  ck_assert_str_eq(m.mech, "SCRAM-SHA-256");
+  ck_assert_str_eq(m.data, b64("n,,n=user,r=abcd"));
+  ck_assert_int_eq(reply(s, MAIL_SASL_REPLY_FAILURE, NULL, &m), MAIL_ERR_AUTH);
+  /* Each login has its own retry. */
+  ck_assert_int_eq(plus_refused(s, &smtp_like, BOTH, MAIL_SASL_REPLY_FAILURE, &m),
+                   MAIL_SASL_SEND_COMMAND);
+  ck_assert_str_eq(m.mech, "SCRAM-SHA-256");
+  /* A SCRAM "e=" error in a challenge is a refusal too: abort, then retry. */
+  ck_assert_int_eq(mail_sasl_begin(s, &smtp_like, BOTH, &m), MAIL_SASL_SEND_COMMAND);
+  ck_assert_int_eq(reply(s, MAIL_SASL_REPLY_CONTINUE, b64("e=unsupported-channel-binding-type"), &m),
+                   MAIL_SASL_SEND_LINE);
+  ck_assert_str_eq(m.data, "*");
+  ck_assert_int_eq(reply(s, MAIL_SASL_REPLY_ERROR, NULL, &m), MAIL_SASL_SEND_COMMAND);
+  ck_assert_str_eq(m.mech, "SCRAM-SHA-256");
+  ck_assert_str_eq(m.data, b64("n,,n=user,r=abcd"));
+  /* Not an authentication failure: no retry. */
+  ck_assert_int_eq(plus_refused(s, &smtp_like, BOTH, MAIL_SASL_REPLY_ERROR, &m), MAIL_ERR_SERVER);
+  /* A server that failed to prove itself: no retry either. */
+  ck_assert_int_eq(mail_sasl_begin(s, &smtp_like, BOTH, &m), MAIL_SASL_SEND_COMMAND);
+  ck_assert_int_eq(reply(s, MAIL_SASL_REPLY_CONTINUE, b64("r=abcdXY,s=QSXCR+Q6sek8bf92,i=4096"), &m),
+                   MAIL_SASL_SEND_LINE);
+  ck_assert_int_eq(reply(s, MAIL_SASL_REPLY_CONTINUE, b64("v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), &m),
+                   MAIL_SASL_SEND_LINE);
+  ck_assert_str_eq(m.data, "*");
+  ck_assert_int_eq(reply(s, MAIL_SASL_REPLY_ERROR, NULL, &m), MAIL_ERR_SASL_SERVER);
+  /* A refused non-PLUS exchange is final as before. */
+  ck_assert_int_eq(mail_sasl_begin(s, &smtp_like, "SCRAM-SHA-256 PLAIN", &m), MAIL_SASL_SEND_COMMAND);
+  ck_assert_str_eq(m.mech, "SCRAM-SHA-256");
+  ck_assert_int_eq(reply(s, MAIL_SASL_REPLY_FAILURE, NULL, &m), MAIL_ERR_AUTH);
+  mail_sasl_free(s);
+}
+END_TEST
+
+START_TEST(proto_plus_downgrade_refused)
+{
+  mail_sasl_msg m;
+  /* The caller requires channel binding. */
+  mail_sasl *s = plus_sasl();
+  ck_assert_int_eq(mail_sasl_set_allow_channel_binding_downgrade(s, 0), MAIL_OK);
+  ck_assert_int_eq(plus_refused(s, &smtp_like, BOTH, MAIL_SASL_REPLY_FAILURE, &m), MAIL_ERR_AUTH);
+  ck_assert_int_eq(mail_sasl_set_allow_channel_binding_downgrade(s, 1), MAIL_OK);
+  ck_assert_int_eq(plus_refused(s, &smtp_like, BOTH, MAIL_SASL_REPLY_FAILURE, &m),
+                   MAIL_SASL_SEND_COMMAND);
+  ck_assert_int_eq(mail_sasl_set_allow_channel_binding_downgrade(NULL, 0), MAIL_ERR_INVALID);
+  /* An unverified link: binding is all that protects the exchange. */
+  mail_sasl_set_tls(s, 0);
+  ck_assert_int_eq(plus_refused(s, &smtp_like, BOTH, MAIL_SASL_REPLY_FAILURE, &m), MAIL_ERR_AUTH);
+  mail_sasl_set_tls(s, 1);
+  /* The server does not offer SCRAM-SHA-256 without -PLUS. */
+  ck_assert_int_eq(plus_refused(s, &smtp_like, "SCRAM-SHA-256-PLUS PLAIN", MAIL_SASL_REPLY_FAILURE, &m),
+                   MAIL_ERR_AUTH);
+  /* The allow-list does not admit it. */
+  ck_assert_int_eq(mail_sasl_set_mechanisms(s, "SCRAM-SHA-256-PLUS"), MAIL_OK);
+  ck_assert_int_eq(plus_refused(s, &smtp_like, BOTH, MAIL_SASL_REPLY_FAILURE, &m), MAIL_ERR_AUTH);
+  mail_sasl_free(s);
+}
+END_TEST
+
+START_TEST(proto_plus_downgrade_new_connection)
+{
+  /* A protocol that cannot start another exchange after a refusal. */
+  static const mail_sasl_profile once = {"test", 1, 0, "=", "*", 1};
+  mail_sasl *s = plus_sasl();
+  mail_sasl_msg m;
+  ck_assert_int_eq(plus_refused(s, &once, BOTH, MAIL_SASL_REPLY_FAILURE, &m), MAIL_ERR_AUTH);
+  ck_assert_int_eq(mail_sasl_retry_on_new_connection(s), 1);
+  /* The new connection: the retry, and then nothing more. */
+  ck_assert_int_eq(mail_sasl_begin(s, &once, BOTH, &m), MAIL_SASL_SEND_COMMAND);
+  ck_assert_int_eq(mail_sasl_retry_on_new_connection(s), 0);
+  ck_assert_str_eq(m.mech, "SCRAM-SHA-256");
+  ck_assert_str_eq(m.data, b64("n,,n=user,r=abcd"));
+  ck_assert_int_eq(reply(s, MAIL_SASL_REPLY_FAILURE, NULL, &m), MAIL_ERR_AUTH);
+  ck_assert_int_eq(mail_sasl_retry_on_new_connection(s), 0);
+  mail_sasl_free(s);
+}
+END_TEST
+
+START_TEST(public_plus_downgrade)
+{
+  mail_sasl *s = plus_sasl();
+  const char *mech;
+  const unsigned char *out;
+  size_t n;
+  ck_assert_int_eq(mail_sasl_downgrade_channel_binding(s, &mech), MAIL_ERR_AUTH);
+  ck_assert_int_eq(mail_sasl_select(s, BOTH, &mech), MAIL_OK);
+  ck_assert_str_eq(mech, "SCRAM-SHA-256-PLUS");
+  ck_assert_int_eq(mail_sasl_start(s, mech, &out, &n), MAIL_OK);
+  /* Not before the failure. */
+  ck_assert_int_eq(mail_sasl_downgrade_channel_binding(s, &mech), MAIL_ERR_AUTH);
+  ck_assert_ptr_null(mech);
+  ck_assert_int_eq(mail_sasl_failure(s), MAIL_ERR_AUTH);
+  ck_assert_int_eq(mail_sasl_downgrade_channel_binding(s, &mech), MAIL_OK);
+  ck_assert_str_eq(mech, "SCRAM-SHA-256");
+  ck_assert_int_eq(mail_sasl_start(s, mech, &out, &n), MAIL_OK);
+  ck_assert_bytes(out, n, "n,,n=user,r=abcd");
+  ck_assert_int_eq(mail_sasl_failure(s), MAIL_ERR_AUTH);
+  ck_assert_int_eq(mail_sasl_downgrade_channel_binding(s, &mech), MAIL_ERR_AUTH);
+  ck_assert_int_eq(mail_sasl_downgrade_channel_binding(NULL, &mech), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_downgrade_channel_binding(s, NULL), MAIL_ERR_INVALID);
+  mail_sasl_free(s);
+}
+END_TEST
+
+START_TEST(queue_arguments)
+{
+  mail_conn *c = NULL;
+  ck_assert_int_eq(mail_conn_new(&c, NULL), MAIL_OK);
+  mail_sasl_msg cmd = {"PLAIN", "AHUAcA==", 8}, line = {NULL, "AHUAcA==", 8}, none = {NULL, NULL, 0};
+  mail_cmdq q;
+  mail_cmdq_init(&q, &mail_conn_env(c)->alloc, 4);
+  mail_cmd e = {.kind = 1};
+  ck_assert_int_eq(mail_sasl_queue(NULL, &q, &e, "AUTH", MAIL_SASL_SEND_COMMAND, &cmd),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, &e, NULL, MAIL_SASL_SEND_COMMAND, &cmd), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, &e, "AUTH", MAIL_SASL_SEND_COMMAND, &line),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, &e, "AUTH", MAIL_SASL_SEND_LINE, &none), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, &e, "AUTH", 0, &cmd), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, &e, "AUTH", MAIL_SASL_SEND_LINE, NULL), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, NULL, &e, "AUTH", MAIL_SASL_SEND_COMMAND, &cmd),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, NULL, "AUTH", MAIL_SASL_SEND_COMMAND, &cmd),
+                   MAIL_ERR_INVALID);
+  /* Nothing was queued by a refused call. */
+  ck_assert_uint_eq(mail_cmdq_count(&q), 0);
+  mail_cmdq_free(&q);
+  mail_conn_free(c);
+}
+END_TEST
+
+START_TEST(channel_binding_preference_values)
+{
+  mail_sasl *s = new_sasl(NULL, NULL);
+  for (int t = 0; t <= 3; t++)
+    ck_assert_int_eq(mail_sasl_set_channel_binding_preference(s, t), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_channel_binding_preference(s, 4), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_set_channel_binding_preference(s, -1), MAIL_ERR_INVALID);
   mail_sasl_free(s);
 }
 END_TEST
@@ -866,7 +1045,7 @@ START_TEST(proto_ir_rules)
   ck_assert_str_eq(m.data, "");
   ck_assert_int_eq(reply(s, MAIL_SASL_REPLY_SUCCESS, NULL, &m), MAIL_OK);
   /* too long for the command line: sent after the empty challenge */
-  static const mail_sasl_profile tiny = {"smtp", 1, 8, "=", "*"};
+  static const mail_sasl_profile tiny = {"smtp", 1, 8, "=", "*", 0};
   ck_assert_int_eq(mail_sasl_set_authzid(s, "a-rather-long-identity"), MAIL_OK);
   ck_assert_int_eq(mail_sasl_begin(s, &tiny, "EXTERNAL", &m), MAIL_SASL_SEND_COMMAND);
   ck_assert_ptr_null(m.data);
@@ -1194,6 +1373,12 @@ static Suite *sasl_suite(void)
   tcase_add_test(t, proto_fallback_only_on_unsupported);
   tcase_add_test(t, proto_ir_rules);
   tcase_add_test(t, proto_oauth_refresh_retry);
+  tcase_add_test(t, proto_plus_downgrade_once);
+  tcase_add_test(t, proto_plus_downgrade_refused);
+  tcase_add_test(t, proto_plus_downgrade_new_connection);
+  tcase_add_test(t, public_plus_downgrade);
+  tcase_add_test(t, channel_binding_preference_values);
+  tcase_add_test(t, queue_arguments);
   suite_add_tcase(s, t);
   t = tcase_create("secrets");
   tcase_add_test(t, secrets_never_left_in_freed_memory);

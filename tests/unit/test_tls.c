@@ -585,6 +585,17 @@ START_TEST(layer_versions_and_client_cert)
   size_t cbl = 0;
   ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, MAIL_CB_TLS_EXPORTER, cb, sizeof cb, &cbl), MAIL_OK);
   ck_assert_uint_eq(cbl, 32);
+  /* tls-unique on a full handshake: the client's Finished, as the server
+   * received it. */
+  unsigned char fin[64];
+  size_t fin_len = SSL_get_peer_finished(s.peer->srv, fin, sizeof fin);
+  ck_assert_uint_gt(fin_len, 0);
+  ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, MAIL_CB_TLS_UNIQUE, cb, fin_len - 1, &cbl),
+                   MAIL_ERR_BUFFER);
+  ck_assert_uint_eq(cbl, fin_len);
+  ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, MAIL_CB_TLS_UNIQUE, cb, sizeof cb, &cbl), MAIL_OK);
+  ck_assert_uint_eq(cbl, fin_len);
+  ck_assert_int_eq(memcmp(cb, fin, fin_len), 0);
   finish(&s);
   mail_tls_config_free(cfg);
   cfg = ca_config();
@@ -598,6 +609,18 @@ START_TEST(layer_versions_and_client_cert)
   cfg = ca_config();
   ck_assert_int_eq(start(&s, tls12, cfg, "localhost"), MAIL_OK);
   ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, MAIL_CB_TLS_EXPORTER, cb, sizeof cb, &cbl),
+                   MAIL_ERR_UNSUPPORTED);
+  ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, MAIL_CB_TLS_SERVER_END_POINT, cb, sizeof cb, &cbl),
+                   MAIL_OK);
+  /* A full handshake without EMS still has a tls-unique of its own. */
+  ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, MAIL_CB_TLS_UNIQUE, cb, sizeof cb, &cbl), MAIL_OK);
+  read_greeting(&s);
+  finish(&s);
+  /* Resumed without EMS: the triple handshake could give another
+   * connection the same Finished messages, so no tls-unique. */
+  ck_assert_int_eq(start(&s, tls12, cfg, "localhost"), MAIL_OK);
+  ck_assert_int_eq(mail_tls_layer_resumed(s.tls), 1);
+  ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, MAIL_CB_TLS_UNIQUE, cb, sizeof cb, &cbl),
                    MAIL_ERR_UNSUPPORTED);
   ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, MAIL_CB_TLS_SERVER_END_POINT, cb, sizeof cb, &cbl),
                    MAIL_OK);
@@ -649,6 +672,21 @@ START_TEST(layer_session_resumption)
     ck_assert_int_eq(start(&s, ctx, cfg, name), MAIL_OK);
     ck_assert_int_eq(mail_tls_layer_resumed(s.tls), 1);
     ck_assert_int_eq(mail_tls_layer_verified(s.tls), 1);
+    unsigned char cb[64], fin[64];
+    size_t cbl = 0;
+    if (round) {
+      /* tls-unique on a resumed TLS 1.2 handshake (with EMS): the server's
+       * Finished, which comes first there. */
+      size_t fin_len = SSL_get_finished(s.peer->srv, fin, sizeof fin);
+      ck_assert_uint_gt(fin_len, 0);
+      ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, MAIL_CB_TLS_UNIQUE, cb, sizeof cb, &cbl),
+                       MAIL_OK);
+      ck_assert_uint_eq(cbl, fin_len);
+      ck_assert_int_eq(memcmp(cb, fin, fin_len), 0);
+    } else {
+      ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, MAIL_CB_TLS_UNIQUE, cb, sizeof cb, &cbl),
+                       MAIL_ERR_UNSUPPORTED);
+    }
     const unsigned char *der;
     size_t len;
     ck_assert_int_eq(mail_tls_layer_peer_certificate(s.tls, &der, &len), MAIL_OK);
@@ -703,6 +741,10 @@ START_TEST(layer_channel_binding)
   ck_assert_uint_eq(len, 32);
   ck_assert_int_eq(memcmp(cb, expect, 32), 0);
   ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, 99, cb, sizeof cb, &len), MAIL_ERR_INVALID);
+  /* TLS 1.3: tls-unique is not defined (RFC 9266). */
+  ck_assert_str_eq(mail_tls_layer_version(s.tls), "TLSv1.3");
+  ck_assert_int_eq(mail_tls_layer_channel_binding(s.tls, MAIL_CB_TLS_UNIQUE, cb, sizeof cb, &len),
+                   MAIL_ERR_UNSUPPORTED);
   finish(&s);
   mail_tls_config_free(cfg);
   SSL_CTX_free(sctx);

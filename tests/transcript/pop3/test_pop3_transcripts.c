@@ -57,6 +57,17 @@ static mail_pop3 *logged_in(mail_transcript *t)
   return p;
 }
 
+/* A session over t driven event-loop style: non-blocking, every read and
+ * write blocking once first; USER/PASS "alice"/"pw". */
+static mail_pop3 *event_loop_session(mail_transcript *t)
+{
+  mail_transcript_set_auto_again(t, 1);
+  mail_pop3 *p = session(t, NULL);
+  mail_conn_set_nonblocking(mail_pop3_conn(p), 1);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "pw"), MAIL_OK);
+  return p;
+}
+
 typedef struct body {
   char data[65536];
   size_t len;
@@ -350,7 +361,8 @@ START_TEST(test_sasl_plain_ir)
   ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
   MAIL_TRANSCRIPT_ASSERT_DONE(t);
   ck_assert_ptr_null(strstr(tr.text, "AGFsaWNl"));
-  ck_assert_ptr_nonnull(strstr(tr.text, "AUTH [redacted]"));
+  /* Only the credentials are redacted: the mechanism stays visible. */
+  ck_assert_ptr_nonnull(strstr(tr.text, "AUTH PLAIN [redacted]"));
   mail_pop3_free(p);
   mail_transcript_free(t);
 }
@@ -673,6 +685,60 @@ START_TEST(test_pipelined)
   ck_assert_str_eq(uid, "QhdPYR:00WBw1Ph7x7");
   int committed = 0;
   ck_assert_int_eq(mail_pop3_quit(p, &committed), MAIL_OK);
+  ck_assert_int_eq(committed, 1);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+/* Messages expunged by another session between LIST and RETR, in an
+ * event loop: each is refused in its place in the pipeline (per message
+ * MAIL_ERR_SERVER), the rest arrive, MAIL_ERR_PARTIAL; when every message
+ * asked for is gone the batch is MAIL_ERR_SERVER, as documented, and the
+ * session goes on. */
+#define EVENT_LOOP(rc, call)                                                   \
+  do {                                                                         \
+    int rounds_ = 0;                                                           \
+    while (((rc) = (call)) == MAIL_ERR_AGAIN)                                  \
+      ck_assert_int_lt(++rounds_, 1000);                                       \
+  } while (0)
+
+START_TEST(test_retr_expunged_event_loop)
+{
+  mail_transcript *t = load("retr_expunged.txt");
+  mail_pop3 *p = event_loop_session(t);
+  int rc;
+  EVENT_LOOP(rc, mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS));
+  ck_assert_int_eq(rc, MAIL_OK);
+  EVENT_LOOP(rc, mail_pop3_auth(p));
+  ck_assert_int_eq(rc, MAIL_OK);
+  body b;
+  memset(&b, 0, sizeof b);
+  uint32_t msgs[] = {1, 2, 3};
+  EVENT_LOOP(rc, mail_pop3_retr_many(p, msgs, 3, collect, &b));
+  ck_assert_int_eq(rc, MAIL_ERR_PARTIAL);
+  ck_assert_int_eq(mail_pop3_batch_status(p, 0), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_batch_status(p, 1), MAIL_ERR_SERVER);
+  ck_assert_int_eq(mail_pop3_batch_status(p, 2), MAIL_ERR_SERVER);
+  ck_assert_int_eq(b.begins, 1);
+  ck_assert_int_eq(b.ends, 1);
+  ck_assert_uint_eq(b.len, 5);
+  ck_assert(memcmp(b.data, "abc\r\n", 5) == 0);
+  memset(&b, 0, sizeof b);
+  EVENT_LOOP(rc, mail_pop3_retr_many(p, msgs + 1, 2, collect, &b));
+  ck_assert_int_eq(rc, MAIL_ERR_SERVER);
+  ck_assert_int_eq(mail_pop3_batch_status(p, 0), MAIL_ERR_SERVER);
+  ck_assert_int_eq(mail_pop3_batch_status(p, 1), MAIL_ERR_SERVER);
+  ck_assert_int_eq(b.begins, 0);
+  size_t tlen;
+  const char *text = mail_pop3_reply_text(mail_pop3_last_reply(p), &tlen);
+  ck_assert_int_eq((int)tlen, (int)strlen("Message 3 expunged."));
+  ck_assert(memcmp(text, "Message 3 expunged.", tlen) == 0);
+  ck_assert_int_eq(mail_pop3_get_state(p), MAIL_POP3_STATE_TRANSACTION);
+  int committed = 0;
+  EVENT_LOOP(rc, mail_pop3_quit(p, &committed));
+  ck_assert_int_eq(rc, MAIL_OK);
   ck_assert_int_eq(committed, 1);
   MAIL_TRANSCRIPT_ASSERT_DONE(t);
   mail_pop3_free(p);
@@ -1065,6 +1131,22 @@ static int p_pipelined(srun *r)
   return PDO(r, mail_pop3_quit(r->p, NULL));
 }
 
+/* Messages expunged by someone else before RETR: refused in their
+ * places (MAIL_ERR_PARTIAL), then a batch of gone ones only
+ * (MAIL_ERR_SERVER); the session goes on to QUIT. */
+static int p_retr_expunged(srun *r)
+{
+  uint32_t msgs[] = {1, 2, 3};
+  SCN_TRY(p_login(r));
+  int rc = PDO(r, mail_pop3_retr_many(r->p, msgs, 3, collect, &r->b));
+  if (rc != MAIL_ERR_PARTIAL)
+    return rc == MAIL_OK ? MAIL_ERR_INTERNAL : rc;
+  r->rc_first = PDO(r, mail_pop3_retr_many(r->p, msgs + 1, 2, collect, &r->b));
+  if (r->rc_first != MAIL_ERR_SERVER)
+    return r->rc_first == MAIL_OK ? MAIL_ERR_INTERNAL : r->rc_first;
+  return PDO(r, mail_pop3_quit(r->p, NULL));
+}
+
 static int p_not_pipelined(srun *r)
 {
   uint32_t msgs[] = {1, 2};
@@ -1118,6 +1200,7 @@ static const scenario scenarios[] = {
   {"transaction.txt", p_transaction, MAIL_OK},
   {"quit_not_committed.txt", p_quit_not_committed, MAIL_ERR_SERVER},
   {"pipelined.txt", p_pipelined, MAIL_OK},
+  {"retr_expunged.txt", p_retr_expunged, MAIL_OK},
   {"not_pipelined.txt", p_not_pipelined, MAIL_OK},
   {"leave_on_server.txt", p_leave_on_server, MAIL_OK},
 };
@@ -1333,10 +1416,7 @@ END_TEST
 START_TEST(test_event_loop)
 {
   mail_transcript *t = load("transaction.txt");
-  mail_transcript_set_auto_again(t, 1);
-  mail_pop3 *p = session(t, NULL);
-  mail_conn_set_nonblocking(mail_pop3_conn(p), 1);
-  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "pw"), MAIL_OK);
+  mail_pop3 *p = event_loop_session(t);
   int rc, rounds = 0;
   while ((rc = mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS)) == MAIL_ERR_AGAIN)
     ck_assert_int_lt(++rounds, 1000);
@@ -1666,6 +1746,7 @@ static Suite *pop3_suite(void)
   tcase_add_test(tc, test_retr_every_split);
   tcase_add_test(tc, test_session_every_split);
   tcase_add_test(tc, test_pipelined);
+  tcase_add_test(tc, test_retr_expunged_event_loop);
   tcase_add_test(tc, test_not_pipelined);
   tcase_add_test(tc, test_pipeline_window);
   tcase_add_test(tc, test_callback_stop);

@@ -1,9 +1,10 @@
 #!/bin/sh
-# examples/mailsend against the real servers: every exit code of the issue
-# that a real server can produce, and --trace with credentials redacted.
-# usage: test_mailsend.sh PATH-TO-MAILSEND   (skips with 77 without servers)
+# mailcli send (formerly examples/mailsend) against the real servers: every
+# exit code of the issue that a real server can produce, and --trace with
+# credentials redacted. The assertions are those of the mailsend test.
+# usage: test_send.sh PATH-TO-MAILCLI   (skips with 77 without servers)
 set -u
-M=${1:?usage: test_mailsend.sh MAILSEND}
+M=${1:?usage: test_send.sh MAILCLI}
 ENVF=${MAIL_TEST_SERVERS_ENV:-/tmp/libmail-servers/servers.env}
 if [ ! -r "$ENVF" ]; then
   [ "${MAIL_TEST_REQUIRE_SERVERS:-0}" = 1 ] && { echo "servers.env missing" >&2; exit 1; }
@@ -17,10 +18,10 @@ echo "mailsend test body" >"$TMP/text"
 export MAILSEND_PW="$MAIL_TEST_PASS1"
 SUB="submission://localhost:$MAIL_TEST_SUBMISSION_PORT"
 
-# expect CODE DESCRIPTION ARGS...: run mailsend, compare its exit code
+# expect CODE DESCRIPTION ARGS...: run mailcli send, compare its exit code
 expect() {
   want=$1; what=$2; shift 2
-  "$M" "$@" >"$TMP/out" 2>"$TMP/err"
+  "$M" send "$@" >"$TMP/out" 2>"$TMP/err"
   got=$?
   if [ "$got" != "$want" ]; then
     echo "FAIL: $what: exit $got, expected $want"; sed 's/^/  | /' "$TMP/out" "$TMP/err"
@@ -54,7 +55,7 @@ expect 0 "LMTP over the unix socket" "lmtp://$MAIL_TEST_LMTP_SOCKET" $FROM --to 
 # A server that breaks the protocol (8) and one that never answers (3).
 for mode in garbage silent; do
   rm -f "$TMP/port"
-  ${PYTHON:-python3} "$(dirname "$0")/mailsend_badserver.py" $mode "$TMP/port" &
+  ${PYTHON:-python3} "$(dirname "$0")/badserver.py" $mode "$TMP/port" &
   pid=$!
   i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
   p=$(cat "$TMP/port")
