@@ -269,7 +269,7 @@ MAIL_EXTERN void mail_imap_parser_free(mail_imap_parser *p);
  * Replace the limits (see the bounds above; max_line is not used). Allowed
  * before the first feed or right after mail_imap_parser_reset() (else
  * MAIL_ERR_STATE). MAIL_ERR_INVALID when limits is NULL, its version is not
- * MAIL_LIMITS_VERSION, a bound is 0, max_response exceeds 4 GiB - 1 or
+ * 1 or 2 (MAIL_LIMITS_VERSION), a bound is 0, max_response exceeds 4 GiB - 1 or
  * max_items exceeds 2^30 - 1; MAIL_ERR_NOMEM.
  */
 MAIL_EXTERN int mail_imap_parser_set_limits(mail_imap_parser *p, const mail_limits *limits);

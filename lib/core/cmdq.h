@@ -17,8 +17,9 @@
 typedef struct mail_cmd {
   int kind;          /* protocol-defined command kind */
   unsigned flags;    /* protocol-defined */
-  uint32_t tag;      /* IMAP tag number, or a sequence number */
+  uint32_t tag;      /* IMAP tag number */
   size_t arg;        /* e.g. recipient index, message number */
+  size_t item;       /* the command's index in a batch (POP3 RETR/DELE of many) */
   void *ctx;         /* caller context, not owned */
 } mail_cmd;
 

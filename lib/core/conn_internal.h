@@ -113,6 +113,13 @@ int mail_conn_connect_addrs(mail_conn *c, const void *const *sockaddrs, const si
 
 /* The host name used for TLS verification and SASL (may be NULL). */
 const char *mail_conn_host(const mail_conn *c);
+/* The name the client greets the server with when the caller set none
+ * (SMTP's default EHLO name): the host's name when it is fully qualified,
+ * else the connection's local address as a literal ("[192.0.2.1]",
+ * "[IPv6:...]", RFC 5321 4.1.4), else "[127.0.0.1]" (a user transport, a
+ * Unix socket). No DNS lookup: it could block an event loop. Writes a
+ * NUL-terminated string to out; MAIL_ERR_BUFFER when cap is too small. */
+int mail_conn_local_name(const mail_conn *c, char *out, size_t cap);
 /* 1 once the transport is open. */
 int mail_conn_is_open(const mail_conn *c);
 

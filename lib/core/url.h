@@ -26,6 +26,9 @@
 #define MAIL_URL_UNIX_PATH 0x2u    /* "scheme:///path" names a Unix-domain socket */
 #define MAIL_URL_USERINFO 0x4u     /* "user[:password]@" may precede the host */
 #define MAIL_URL_PATH 0x8u         /* a path (and query) may follow the host */
+/* Bits from here up mean what the protocol's own table says (e.g. SMTP's
+ * "this scheme is LMTP"); the parser ignores them. */
+#define MAIL_URL_PROTOCOL_FLAGS 0x100u
 
 /* One accepted scheme. */
 typedef struct mail_url_scheme {

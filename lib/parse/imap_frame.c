@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "core/limits.h"
 #include "core/mem.h"
 
 enum { TOK_DONE = 1, TOK_LIT = 2, TOK_EMPTY = 3 };
@@ -76,7 +77,7 @@ int mail_imap_parser_new(mail_imap_parser **out, const mail_allocator *alloc)
   if (!p)
     return MAIL_ERR_NOMEM;
   p->alloc = a;
-  mail_limits_default(&p->lim);
+  mail_limits_defaults(&p->lim);
   p->node_limit = 2u * (uint32_t)p->lim.max_items + 8;
   p->stack = mail_calloc(&p->alloc, p->lim.max_depth, sizeof *p->stack);
   if (!p->stack) {
@@ -112,11 +113,15 @@ void mail_imap_parser_free(mail_imap_parser *p)
   mail_dealloc(&a, p);
 }
 
-int mail_imap_parser_set_limits(mail_imap_parser *p, const mail_limits *l)
+int mail_imap_parser_set_limits(mail_imap_parser *p, const mail_limits *limits)
 {
-  if (!p || !l || l->version != MAIL_LIMITS_VERSION || !l->max_literal || !l->max_response ||
-      !l->max_depth || !l->max_items || l->max_response > UINT32_MAX - 1 ||
-      l->max_items > UINT32_MAX / 4)
+  /* A version 1 or 2 struct, as mail_conn_set_limits() takes (copied
+   * without reading past the caller's version). */
+  mail_limits lim;
+  if (!p || mail_limits_import(&lim, limits) != MAIL_OK)
+    return MAIL_ERR_INVALID;
+  const mail_limits *l = &lim;
+  if (l->max_response > UINT32_MAX - 1 || l->max_items > UINT32_MAX / 4)
     return MAIL_ERR_INVALID;
   if (p->fed)
     return MAIL_ERR_STATE;

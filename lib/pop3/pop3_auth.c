@@ -54,8 +54,8 @@ static int send_user(mail_pop3 *p)
     return mail_conn_fail(p->conn, MAIL_ERR_INSECURE,
                           "USER/PASS refused: the connection is not TLS-verified");
   pop3_set_state(p, MAIL_POP3_STATE_AUTHENTICATING);
-  p->phase = PH_USER_WAIT;
-  int rc = pop3_send(p, CMD_USER, "USER", pop3_user(p), 1, 0);
+  p->op.phase = PH_USER_WAIT;
+  int rc = pop3_send(p, POP3_CMD_USER, "USER", pop3_user(p), 1, 0);
   return rc ? rc : MAIL_ERR_AGAIN;
 }
 
@@ -90,8 +90,8 @@ static int send_apop(mail_pop3 *p)
     snprintf(arg + ulen + 1 + 2 * i, 3, "%02x", md[i]);
   mail_wipe(md, sizeof md);
   pop3_set_state(p, MAIL_POP3_STATE_AUTHENTICATING);
-  p->phase = PH_APOP_WAIT;
-  rc = pop3_send(p, CMD_APOP, "APOP", arg, 1, 0);
+  p->op.phase = PH_APOP_WAIT;
+  rc = pop3_send(p, POP3_CMD_APOP, "APOP", arg, 1, 0);
   mail_dealloc_secret(&p->alloc, arg, ulen + 34);
   return rc ? rc : MAIL_ERR_AGAIN;
 }
@@ -137,7 +137,7 @@ static int start_sasl(mail_pop3 *p)
   if (rc < 0)
     return rc;
   pop3_set_state(p, MAIL_POP3_STATE_AUTHENTICATING);
-  p->phase = PH_AUTH_WAIT;
+  p->op.phase = PH_AUTH_WAIT;
   return send_sasl(p, rc, &cmd);
 }
 
@@ -172,19 +172,19 @@ static int logged_in(mail_pop3 *p)
 {
   pop3_set_state(p, MAIL_POP3_STATE_TRANSACTION);
   /* RFC 2449 §5: capabilities (LOGIN-DELAY, EXPIRE) may differ now. */
-  p->phase = p->caps_known ? PH_RECAPA : PH_DONE;
+  p->op.phase = p->caps_known ? PH_RECAPA : PH_DONE;
   return MAIL_OK;
 }
 
 int pop3_login_next(mail_pop3 *p)
 {
-  switch (p->phase) {
+  switch (p->op.phase) {
   case PH_START:
     return choose(p);
   case PH_RECAPA: {
     pop3_caps_reset(p);
-    p->phase = PH_RECAPA_WAIT;
-    int rc = pop3_send(p, CMD_CAPA, "CAPA", NULL, 0, 0);
+    p->op.phase = PH_RECAPA_WAIT;
+    int rc = pop3_send(p, POP3_CMD_CAPA, "CAPA", NULL, 0, 0);
     return rc ? rc : MAIL_ERR_AGAIN;
   }
   case PH_RECAPA_WAIT:
@@ -283,26 +283,25 @@ static int sasl_reply(mail_pop3 *p)
   /* A bad challenge was answered with the abort line by the engine; an
    * error left now (no memory) while the server still waits for our line
    * leaves the session out of step: it ends here. */
-  if (p->reply.status == MAIL_POP3_CONTINUE && !mail_status_is_fatal(rc)) {
-    mail_conn_fail(p->conn, rc, "the SASL exchange broke off");
-    mail_conn_close(p->conn);
-  }
+  if (p->reply.status == MAIL_POP3_CONTINUE && !mail_status_is_fatal(rc))
+    return pop3_abort(p, rc, "the SASL exchange broke off");
   return rc;
 }
 
-int pop3_login_reply(mail_pop3 *p, const mail_cmd *cmd)
+int pop3_login_reply(void *engine, const mail_cmd *cmd)
 {
+  mail_pop3 *p = engine;
   int ok = p->reply.status == MAIL_POP3_OK;
   switch (cmd->kind) {
-  case CMD_USER:
+  case POP3_CMD_USER:
     if (!ok)
       return refused(p);
-    p->phase = PH_PASS_WAIT;
-    return pop3_send(p, CMD_PASS, "PASS", pop3_password(p), 1, 0);
-  case CMD_PASS:
-  case CMD_APOP:
+    p->op.phase = PH_PASS_WAIT;
+    return pop3_send(p, POP3_CMD_PASS, "PASS", pop3_password(p), 1, 0);
+  case POP3_CMD_PASS:
+  case POP3_CMD_APOP:
     return ok ? logged_in(p) : refused(p);
-  case CMD_AUTH:
+  case POP3_CMD_AUTH:
     return sasl_reply(p);
   default:
     return MAIL_ERR_INTERNAL;
@@ -311,8 +310,10 @@ int pop3_login_reply(mail_pop3 *p, const mail_cmd *cmd)
 
 int mail_pop3_auth(mail_pop3 *p)
 {
-  POP3_RESUME(p, API_AUTH);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_AUTH, &rc))
+    return rc;
   if (p->state != MAIL_POP3_STATE_AUTHORIZATION)
     return MAIL_ERR_STATE;
-  return pop3_run(p, OP_LOGIN, API_AUTH);
+  return pop3_run(p, POP3_OP_AUTH);
 }

@@ -43,24 +43,24 @@ static int keep_stamp(mail_pop3 *p, const char *text, size_t len)
 
 int pop3_connect_next(mail_pop3 *p)
 {
-  switch (p->phase) {
+  switch (p->op.phase) {
   case PH_GREETING: {
-    p->phase = PH_GREETING_WAIT;
-    mail_cmd c = {CMD_GREETING, 0, 0, 0, NULL};
-    int rc = mail_cmdq_push(&p->q, &c);
+    p->op.phase = PH_GREETING_WAIT;
+    mail_cmd c = {.kind = POP3_CMD_GREETING};
+    int rc = mail_cmd_send(p->conn, &p->q, &c, NULL, 0);
     return rc ? rc : MAIL_ERR_AGAIN;
   }
   case PH_CAPA: {
     pop3_caps_reset(p);
-    p->phase = PH_CAPA_WAIT;
-    int rc = pop3_send(p, CMD_CAPA, "CAPA", NULL, 0, 0);
+    p->op.phase = PH_CAPA_WAIT;
+    int rc = pop3_send(p, POP3_CMD_CAPA, "CAPA", NULL, 0, 0);
     return rc ? rc : MAIL_ERR_AGAIN;
   }
   case PH_DECIDE: {
     int tls_wanted = p->security == MAIL_SECURITY_STARTTLS ||
                      p->security == MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE;
     if (p->tls_done || !tls_wanted) {
-      p->phase = PH_DONE;
+      p->op.phase = PH_DONE;
       pop3_set_state(p, MAIL_POP3_STATE_AUTHORIZATION);
       return MAIL_OK;
     }
@@ -70,17 +70,17 @@ int pop3_connect_next(mail_pop3 *p)
         return mail_conn_fail(p->conn, MAIL_ERR_STARTTLS,
                               p->caps_known ? "the server does not offer STLS"
                                             : "the server did not answer CAPA, so STLS is not offered");
-      p->phase = PH_DONE;
+      p->op.phase = PH_DONE;
       pop3_set_state(p, MAIL_POP3_STATE_AUTHORIZATION);
       return MAIL_OK;
     }
-    p->phase = PH_STLS_WAIT;
-    int rc = pop3_send(p, CMD_STLS, "STLS", NULL, 0, 0);
+    p->op.phase = PH_STLS_WAIT;
+    int rc = pop3_send(p, POP3_CMD_STLS, "STLS", NULL, 0, 0);
     return rc ? rc : MAIL_ERR_AGAIN;
   }
   case PH_AFTER_TLS:
     /* The handshake runs before the next advance; CAPA follows it. */
-    p->phase = PH_CAPA;
+    p->op.phase = PH_CAPA;
     return MAIL_ERR_AGAIN;
   case PH_DONE:
     return MAIL_OK;
@@ -89,16 +89,14 @@ int pop3_connect_next(mail_pop3 *p)
   }
 }
 
-int pop3_connect_reply(mail_pop3 *p, const mail_cmd *cmd)
+int pop3_connect_reply(void *engine, const mail_cmd *cmd)
 {
+  mail_pop3 *p = engine;
   int st = p->reply.status;
   switch (cmd->kind) {
-  case CMD_GREETING: {
-    if (st != MAIL_POP3_OK) {
-      mail_conn_fail(p->conn, MAIL_ERR_SERVER, "the server refused the session");
-      mail_conn_close(p->conn);
-      return MAIL_ERR_SERVER;
-    }
+  case POP3_CMD_GREETING: {
+    if (st != MAIL_POP3_OK)
+      return pop3_abort(p, MAIL_ERR_SERVER, "the server refused the session");
     size_t len;
     const char *text = mail_pop3_reply_text(&p->reply, &len);
     mail_buf_clear(&p->greeting);
@@ -109,21 +107,21 @@ int pop3_connect_reply(mail_pop3 *p, const mail_cmd *cmd)
       rc = keep_stamp(p, text, len);
     if (rc)
       return rc;
-    p->phase = PH_CAPA;
+    p->op.phase = PH_CAPA;
     return MAIL_OK;
   }
-  case CMD_CAPA:
+  case POP3_CMD_CAPA:
     p->caps_known = st == MAIL_POP3_OK;
     if (!p->caps_known)
       mail_pop3_caps_clear(p->caps);
-    if (p->op == OP_CONNECT)
-      p->phase = PH_DECIDE;
+    if (p->op.kind == POP3_OP_CONNECT)
+      p->op.phase = PH_DECIDE;
     return MAIL_OK;
-  case CMD_STLS:
+  case POP3_CMD_STLS:
     if (st != MAIL_POP3_OK) {
       if (p->security == MAIL_SECURITY_STARTTLS)
         return mail_conn_fail(p->conn, MAIL_ERR_STARTTLS, "the server refused STLS");
-      p->phase = PH_DONE;
+      p->op.phase = PH_DONE;
       pop3_set_state(p, MAIL_POP3_STATE_AUTHORIZATION);
       return MAIL_OK;
     }
@@ -137,7 +135,7 @@ int pop3_connect_reply(mail_pop3 *p, const mail_cmd *cmd)
     p->tls_done = 1;
     /* What the server said in cleartext is not to be trusted. */
     pop3_caps_reset(p);
-    p->phase = PH_AFTER_TLS;
+    p->op.phase = PH_AFTER_TLS;
     return MAIL_OK;
   default:
     return MAIL_ERR_INTERNAL;

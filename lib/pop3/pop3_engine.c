@@ -32,76 +32,111 @@ void pop3_set_state(mail_pop3 *p, int state)
   p->state = state;
 }
 
-/* A failure after which the byte stream can no longer be trusted to be in
- * step with the command queue: the connection is closed. */
-static int broken(mail_pop3 *p, int rc, const char *what)
+int pop3_abort(mail_pop3 *p, int rc, const char *why)
 {
-  if (!mail_status_is_fatal(rc)) {
-    mail_conn_fail(p->conn, rc, "%s", what);
-    mail_conn_close(p->conn);
-    return rc;
-  }
-  return mail_conn_fail(p->conn, rc, "%s", what);
+  return mail_engine_abort(p->conn, &p->q, &p->op, rc, why);
 }
 
 int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int secret, uint32_t msg)
 {
   if (arg && mail_has_crlfnul(arg, strlen(arg)))
     return MAIL_ERR_INVALID;
-  /* tag: the item's index in the batch being sent (0 outside batches). */
-  mail_cmd c = {kind, 0, (uint32_t)p->next, msg, NULL};
-  int rc = mail_cmdq_push(&p->q, &c);
-  if (rc)
-    return rc == MAIL_ERR_LIMIT ? MAIL_ERR_INTERNAL : rc;
+  /* item: the command's index in the batch being sent (0 outside batches). */
+  mail_cmd c = {.kind = kind, .arg = msg, .item = p->next};
+  mail_wire_part parts[4];
+  size_t n = 0;
   if (word)
-    rc = mail_conn_send(p->conn, word, strlen(word));
-  if (!rc && word && arg)
-    rc = mail_conn_send(p->conn, " ", 1);
-  if (!rc && arg)
-    rc = secret ? mail_conn_send_secret(p->conn, arg, strlen(arg))
-                : mail_conn_send(p->conn, arg, strlen(arg));
-  if (!rc)
-    rc = mail_conn_send(p->conn, "\r\n", 2);
-  if (rc) /* part of a line may be queued: the stream is unusable */
-    return broken(p, rc, "cannot queue a command");
+    parts[n++] = (mail_wire_part){word, strlen(word), 0};
+  if (word && arg)
+    parts[n++] = (mail_wire_part){" ", 1, 0};
+  if (arg)
+    parts[n++] = (mail_wire_part){arg, strlen(arg), secret};
+  parts[n++] = (mail_wire_part){"\r\n", 2, 0};
+  int rc = mail_cmd_send(p->conn, &p->q, &c, parts, n);
+  if (rc == MAIL_ERR_INTERNAL)
+    return rc;
+  if (rc) /* the operation cannot go on with its commands half queued */
+    return pop3_abort(p, rc, "cannot queue a command");
   return MAIL_OK;
 }
 
 int pop3_send_sasl(mail_pop3 *p, int what, const mail_sasl_msg *m)
 {
-  mail_cmd c = {CMD_AUTH, 0, (uint32_t)p->next, 0, NULL};
-  int rc = mail_cmdq_push(&p->q, &c);
-  if (rc)
-    return rc == MAIL_ERR_LIMIT ? MAIL_ERR_INTERNAL : rc;
-  rc = mail_sasl_queue(p->conn, "AUTH", what, m);
-  if (rc) /* part of a line may be queued: the stream is unusable */
-    return broken(p, rc, "cannot queue a command");
+  mail_cmd c = {.kind = POP3_CMD_AUTH, .item = p->next};
+  int rc = mail_sasl_queue(p->conn, &p->q, &c, "AUTH", what, m);
+  if (rc == MAIL_ERR_INTERNAL)
+    return rc;
+  if (rc) /* the operation cannot go on with its commands half queued */
+    return pop3_abort(p, rc, "cannot queue a command");
   return MAIL_OK;
 }
 
 int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines)
 {
   char arg[32];
-  if (kind == CMD_TOP)
+  if (kind == POP3_CMD_TOP)
     snprintf(arg, sizeof arg, "%lu %lu", (unsigned long)msg, (unsigned long)lines);
   else
     snprintf(arg, sizeof arg, "%lu", (unsigned long)msg);
   return pop3_send(p, kind, word, arg, 0, msg);
 }
 
+/* Reply handlers by command kind; flags: how the reply reads after +OK. */
+static const mail_cmd_kind pop3_kinds[] = {
+  [POP3_CMD_GREETING] = {"greeting", pop3_connect_reply, POP3_RX_STATUS},
+  [POP3_CMD_CAPA] = {"CAPA", pop3_connect_reply, POP3_RX_LINES},
+  [POP3_CMD_STLS] = {"STLS", pop3_connect_reply, POP3_RX_STATUS},
+  [POP3_CMD_USER] = {"USER", pop3_login_reply, POP3_RX_STATUS},
+  [POP3_CMD_PASS] = {"PASS", pop3_login_reply, POP3_RX_STATUS},
+  [POP3_CMD_APOP] = {"APOP", pop3_login_reply, POP3_RX_STATUS},
+  [POP3_CMD_AUTH] = {"AUTH", pop3_login_reply, POP3_RX_STATUS},
+  [POP3_CMD_STAT] = {"STAT", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_LIST] = {"LIST", pop3_transaction_reply, POP3_RX_LINES},
+  [POP3_CMD_LIST_ONE] = {"LIST n", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_UIDL] = {"UIDL", pop3_transaction_reply, POP3_RX_LINES},
+  [POP3_CMD_UIDL_ONE] = {"UIDL n", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_RETR] = {"RETR", pop3_transaction_reply, POP3_RX_BODY},
+  [POP3_CMD_TOP] = {"TOP", pop3_transaction_reply, POP3_RX_BODY},
+  [POP3_CMD_DELE] = {"DELE", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_RSET] = {"RSET", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_NOOP] = {"NOOP", pop3_transaction_reply, POP3_RX_STATUS},
+  [POP3_CMD_QUIT] = {"QUIT", pop3_transaction_reply, POP3_RX_STATUS},
+};
+#define NKINDS (sizeof pop3_kinds / sizeof pop3_kinds[0])
+
+/* Each operation's next step, by operation kind. */
+static int (*const pop3_ops[])(mail_pop3 *) = {
+  [POP3_OP_CONNECT] = pop3_connect_next,
+  [POP3_OP_AUTH] = pop3_login_next,
+  [POP3_OP_STAT] = pop3_simple_next,
+  [POP3_OP_LIST] = pop3_simple_next,
+  [POP3_OP_UIDL] = pop3_simple_next,
+  [POP3_OP_RSET] = pop3_simple_next,
+  [POP3_OP_NOOP] = pop3_simple_next,
+  [POP3_OP_LIST_ONE] = pop3_batch_next,
+  [POP3_OP_UIDL_MANY] = pop3_batch_next,
+  [POP3_OP_UIDL_ONE] = pop3_batch_next,
+  [POP3_OP_RETR] = pop3_batch_next,
+  [POP3_OP_RETR_MANY] = pop3_batch_next,
+  [POP3_OP_TOP] = pop3_batch_next,
+  [POP3_OP_DELE] = pop3_batch_next,
+  [POP3_OP_DELE_MANY] = pop3_batch_next,
+  [POP3_OP_QUIT] = pop3_quit_next,
+  [POP3_OP_LEAVE] = pop3_leave_next,
+};
+
+static int op_next(mail_pop3 *p)
+{
+  int k = p->op.kind;
+  if (k <= 0 || (size_t)k >= sizeof pop3_ops / sizeof pop3_ops[0] || !pop3_ops[k])
+    return MAIL_ERR_INTERNAL;
+  return pop3_ops[k](p);
+}
+
 static int multi_line(const mail_cmd *c)
 {
-  switch (c->kind) {
-  case CMD_CAPA:
-  case CMD_LIST:
-  case CMD_UIDL:
-    return RX_LINES;
-  case CMD_RETR:
-  case CMD_TOP:
-    return RX_BODY;
-  default:
-    return RX_STATUS;
-  }
+  const mail_cmd_kind *k = mail_cmd_kind_of(pop3_kinds, NKINDS, c);
+  return k ? (int)k->flags : POP3_RX_STATUS;
 }
 
 static void deliver(mail_pop3 *p, const mail_cmd *c, int event, const unsigned char *d, size_t n)
@@ -121,12 +156,12 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
     const char *line;
     size_t len;
     int rc;
-    if (p->rx == RX_BODY) {
+    if (p->rx == POP3_RX_BODY) {
       size_t n;
       const unsigned char *in = mail_reader_data(r, &n);
       if (n == 0) {
         if (r->eof)
-          return broken(p, MAIL_ERR_CLOSED, "the server closed the connection inside a message");
+          return pop3_abort(p, MAIL_ERR_CLOSED, "the server closed the connection inside a message");
         return MAIL_ERR_AGAIN;
       }
       size_t used;
@@ -138,7 +173,7 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
       mail_reader_skip(r, used);
       if (done) {
         deliver(p, c, MAIL_POP3_BODY_END, NULL, 0);
-        p->rx = RX_STATUS;
+        p->rx = POP3_RX_STATUS;
         return MAIL_OK;
       }
       continue;
@@ -147,40 +182,40 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
     if (rc == MAIL_ERR_AGAIN)
       return rc;
     if (rc == MAIL_ERR_CLOSED)
-      return broken(p, MAIL_ERR_CLOSED, "the server closed the connection");
+      return pop3_abort(p, MAIL_ERR_CLOSED, "the server closed the connection");
     if (rc == MAIL_ERR_LIMIT)
-      return broken(p, MAIL_ERR_LIMIT, "a line from the server is too long");
+      return pop3_abort(p, MAIL_ERR_LIMIT, "a line from the server is too long");
     if (rc)
-      return broken(p, rc, "cannot read the reply");
-    if (p->rx == RX_LINES) {
+      return pop3_abort(p, rc, "cannot read the reply");
+    if (p->rx == POP3_RX_LINES) {
       const char *out;
       size_t olen;
       if (mail_pop3_body_line(line, len, &out, &olen)) {
-        p->rx = RX_STATUS;
+        p->rx = POP3_RX_STATUS;
         return MAIL_OK;
       }
       rc = pop3_body_line(p, c, out, olen);
       if (rc == MAIL_ERR_LIMIT)
-        return broken(p, rc, "the server's list exceeds the item limit");
+        return pop3_abort(p, rc, "the server's list exceeds the item limit");
       if (rc == MAIL_ERR_PROTOCOL)
-        return broken(p, rc, "malformed line in a multi-line reply");
+        return pop3_abort(p, rc, "malformed line in a multi-line reply");
       if (rc)
-        return broken(p, rc, "cannot store the reply");
+        return pop3_abort(p, rc, "cannot store the reply");
       continue;
     }
     /* A status line. */
     rc = mail_pop3_reply_parse(&p->reply, line, len);
     if (rc == MAIL_ERR_PROTOCOL)
-      return broken(p, rc, "the server's reply is neither +OK nor -ERR");
+      return pop3_abort(p, rc, "the server's reply is neither +OK nor -ERR");
     if (rc)
-      return broken(p, rc, "cannot store the reply");
+      return pop3_abort(p, rc, "cannot store the reply");
     p->have_reply = 1;
     int st = p->reply.status;
-    if (st == MAIL_POP3_CONTINUE && c->kind != CMD_AUTH)
-      return broken(p, MAIL_ERR_PROTOCOL, "a SASL continuation outside AUTH");
-    if (st == MAIL_POP3_OK && multi_line(c) != RX_STATUS) {
+    if (st == MAIL_POP3_CONTINUE && c->kind != POP3_CMD_AUTH)
+      return pop3_abort(p, MAIL_ERR_PROTOCOL, "a SASL continuation outside AUTH");
+    if (st == MAIL_POP3_OK && multi_line(c) != POP3_RX_STATUS) {
       p->rx = multi_line(c);
-      if (p->rx == RX_BODY) {
+      if (p->rx == POP3_RX_BODY) {
         mail_pop3_body_init(&p->body);
         deliver(p, c, MAIL_POP3_BODY_BEGIN, NULL, 0);
       }
@@ -192,8 +227,10 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
 
 static int in_batch(const mail_pop3 *p)
 {
-  return (p->op == OP_BATCH || p->op == OP_LEAVE) && p->next < p->nmsgs && !p->cancelled &&
-         !p->op_rc;
+  int k = p->op.kind;
+  int batches = k > 0 && (size_t)k < sizeof pop3_ops / sizeof pop3_ops[0] &&
+                (pop3_ops[k] == pop3_batch_next || pop3_ops[k] == pop3_leave_next);
+  return batches && p->next < p->nmsgs && !p->cancelled && !p->op.done;
 }
 
 int pop3_advance(void *engine)
@@ -202,9 +239,9 @@ int pop3_advance(void *engine)
   for (;;) {
     mail_cmd *head = mail_cmdq_head(&p->q);
     if (!head) {
-      if (p->op_rc)
-        return p->op_rc;
-      int rc = pop3_op_next(p);
+      if (p->op.done)
+        return p->op.result;
+      int rc = op_next(p);
       if (rc != MAIL_ERR_AGAIN)
         return rc;
       if (!mail_cmdq_head(&p->q))
@@ -224,37 +261,34 @@ int pop3_advance(void *engine)
     }
     if (rc)
       return rc;
-    mail_cmd cmd;
-    mail_cmdq_pop(&p->q, &cmd);
-    rc = pop3_cmd_done(p, &cmd);
+    rc = mail_cmd_dispatch(p->conn, &p->q, pop3_kinds, NKINDS, p);
     if (rc == MAIL_ERR_AGAIN)
       continue;
     if (rc) {
       if (mail_status_is_fatal(rc) || !mail_conn_is_open(p->conn))
         return rc;
-      if (!p->op_rc)
-        p->op_rc = rc; /* reported once the replies in flight are read */
+      if (!p->op.done)
+        mail_op_finish(&p->op, rc); /* reported once the replies in flight are read */
     }
   }
 }
 
 int pop3_finish(mail_pop3 *p, int rc)
 {
-  int op = p->op;
-  p->op = OP_NONE;
-  p->pending = 0;
+  int op = p->op.kind;
+  mail_op_end(&p->op);
   p->next = p->nmsgs; /* a batch never goes on after its operation */
   p->fn = NULL;
   p->fn_user = NULL;
   if (mail_status_is_fatal(rc) || !mail_conn_is_open(p->conn)) {
     mail_cmdq_clear(&p->q);
-    p->rx = RX_STATUS;
+    p->rx = POP3_RX_STATUS;
     mail_conn_close(p->conn);
     pop3_set_state(p, MAIL_POP3_STATE_DISCONNECTED);
   } else if (p->state == MAIL_POP3_STATE_AUTHENTICATING) {
     pop3_set_state(p, MAIL_POP3_STATE_AUTHORIZATION);
   }
-  if (op == OP_QUIT) {
+  if (op == POP3_OP_QUIT) {
     if (p->committed_out)
       *p->committed_out = p->committed;
     mail_cmdq_clear(&p->q);

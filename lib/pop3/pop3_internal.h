@@ -6,10 +6,10 @@
  *
  * How a byte becomes a result: mail_conn_run() calls pop3_advance(); it
  * reads the head command's reply from the connection's reader
- * (pop3_engine.c), hands it to the command's completion handler
- * (pop3_reply_done), and when nothing is in flight asks the operation
- * (pop3_ops.c, pop3_auth.c, pop3_leave.c) for its next commands or its
- * result.
+ * (pop3_engine.c), hands it to the handler of the command's kind
+ * (mail_cmd_dispatch over the pop3_kinds table), and when nothing is in
+ * flight asks the operation (pop3_ops.c, pop3_connect.c, pop3_auth.c,
+ * pop3_leave.c) for its next commands or its result.
  */
 #ifndef MAIL_POP3_INTERNAL_H
 #define MAIL_POP3_INTERNAL_H
@@ -19,44 +19,57 @@
 #include "core/buf.h"
 #include "core/cmdq.h"
 #include "core/conn_internal.h"
+#include "core/engine.h"
 #include "parse/pop3_reply.h"
 #include "sasl/sasl_internal.h"
 
 /* Commands (mail_cmd.kind). */
 enum {
-  CMD_GREETING = 1, /* not sent: waits for the greeting */
-  CMD_CAPA,
-  CMD_STLS,
-  CMD_USER,
-  CMD_PASS,
-  CMD_APOP,
-  CMD_AUTH,         /* AUTH and every SASL response line */
-  CMD_STAT,
-  CMD_LIST,
-  CMD_LIST_ONE,
-  CMD_UIDL,
-  CMD_UIDL_ONE,
-  CMD_RETR,
-  CMD_TOP,
-  CMD_DELE,
-  CMD_RSET,
-  CMD_NOOP,
-  CMD_QUIT
+  POP3_CMD_GREETING = 1, /* not sent: waits for the greeting */
+  POP3_CMD_CAPA,
+  POP3_CMD_STLS,
+  POP3_CMD_USER,
+  POP3_CMD_PASS,
+  POP3_CMD_APOP,
+  POP3_CMD_AUTH,         /* AUTH and every SASL response line */
+  POP3_CMD_STAT,
+  POP3_CMD_LIST,
+  POP3_CMD_LIST_ONE,
+  POP3_CMD_UIDL,
+  POP3_CMD_UIDL_ONE,
+  POP3_CMD_RETR,
+  POP3_CMD_TOP,
+  POP3_CMD_DELE,
+  POP3_CMD_RSET,
+  POP3_CMD_NOOP,
+  POP3_CMD_QUIT
 };
 
-/* Operations (one at a time). */
+/* Operations, one per public call (mail_op.kind): a call made again while
+ * its operation is pending resumes it. */
 enum {
-  OP_NONE = 0,
-  OP_CONNECT,
-  OP_LOGIN,
-  OP_SIMPLE,  /* one command: STAT, LIST, UIDL, RETR, TOP, DELE, RSET, NOOP */
-  OP_BATCH,   /* RETR/TOP/DELE/UIDL n for many messages */
-  OP_QUIT,
-  OP_LEAVE
+  POP3_OP_NONE = 0,
+  POP3_OP_CONNECT,   /* mail_pop3_connect, mail_pop3_connect_url */
+  POP3_OP_AUTH,
+  POP3_OP_STAT,      /* one command, a one-shot reply: */
+  POP3_OP_LIST,
+  POP3_OP_UIDL,
+  POP3_OP_RSET,
+  POP3_OP_NOOP,
+  POP3_OP_LIST_ONE,  /* batches of RETR/TOP/DELE/UIDL/LIST n (one or many): */
+  POP3_OP_UIDL_MANY,
+  POP3_OP_UIDL_ONE,
+  POP3_OP_RETR,
+  POP3_OP_RETR_MANY,
+  POP3_OP_TOP,
+  POP3_OP_DELE,
+  POP3_OP_DELE_MANY,
+  POP3_OP_QUIT,
+  POP3_OP_LEAVE
 };
 
 /* Reply reader phases. */
-enum { RX_STATUS = 0, RX_LINES, RX_BODY };
+enum { POP3_RX_STATUS = 0, POP3_RX_LINES, POP3_RX_BODY };
 
 typedef struct pop3_list_entry {
   uint32_t msg;
@@ -102,12 +115,9 @@ struct mail_pop3 {
   int rx;
   mail_pop3_body body;
 
-  /* the operation in progress */
-  int op;
-  int phase;
-  int op_rc;            /* first error to report at the end */
-  int pending;          /* an operation returned MAIL_ERR_AGAIN */
-  int api;              /* which public call started it (resumed by calling it again) */
+  /* the operation in progress; op.done/op.result: the first error, reported
+   * once the replies in flight are read */
+  mail_op op;
   int cancelled;        /* a body callback asked to stop */
   int tls_done;
   int quit_sent_in_transaction;
@@ -141,40 +151,30 @@ struct mail_pop3 {
 /* The one function that changes the protocol state (traced by name). */
 void pop3_set_state(mail_pop3 *p, int state);
 
-/* Queue a command line and its queue entry: word (NULL for a bare SASL
- * response line), a space and arg when arg is not NULL (sent as a secret
- * when secret is set: redacted in traces, wiped from buffers), CRLF.
- * MAIL_ERR_INVALID, with nothing queued, when arg holds CR, LF or NUL. */
+/* Queue a command line and its queue entry (mail_cmd_send): word (NULL
+ * for a bare SASL response line), a space and arg when arg is not NULL
+ * (sent as a secret when secret is set: redacted in traces, wiped from
+ * buffers), CRLF. MAIL_ERR_INVALID, with nothing queued, when arg holds
+ * CR, LF or NUL; a command that cannot be queued ends the session
+ * (pop3_abort). */
 int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int secret,
               uint32_t msg);
 /* Queue what the SASL engine asked for (mail_sasl_queue: "AUTH mech
- * [redacted]" or a response line) and its CMD_AUTH queue entry. */
+ * [redacted]" or a response line) and its POP3_CMD_AUTH queue entry, as
+ * pop3_send() does (through mail_cmd_send; pop3_abort() if it cannot). */
 int pop3_send_sasl(mail_pop3 *p, int what, const mail_sasl_msg *m);
-/* "word msg" ("TOP msg lines" for CMD_TOP). */
+/* "word msg" ("TOP msg lines" for POP3_CMD_TOP). */
 int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines);
+/* Give up on the connection (mail_engine_abort): returns rc. */
+int pop3_abort(mail_pop3 *p, int rc, const char *why);
 
-/* Public calls that start an operation (p->api). */
-enum {
-  API_CONNECT = 1, API_AUTH, API_STAT, API_LIST, API_LIST_ONE, API_UIDL, API_UIDL_MANY,
-  API_UIDL_ONE, API_RETR, API_RETR_MANY, API_TOP, API_DELE, API_DELE_MANY, API_RSET, API_NOOP,
-  API_QUIT, API_LEAVE
-};
-
-/* Start an operation for public call api: run it until done (or
- * MAIL_ERR_AGAIN). */
-int pop3_run(mail_pop3 *p, int op, int api);
-/* Continue the pending operation. */
-int pop3_resume(mail_pop3 *p);
-/* At the top of every public call that starts an operation: a call made
- * again while its operation is pending resumes it; another call gets
- * MAIL_ERR_STATE. */
-#define POP3_RESUME(p, id)                                                   \
-  do {                                                                       \
-    if (!(p))                                                                \
-      return MAIL_ERR_INVALID;                                               \
-    if ((p)->pending)                                                        \
-      return (p)->api == (id) ? pop3_resume(p) : MAIL_ERR_STATE;             \
-  } while (0)
+/* At the top of every public call that runs operation op: 1 when the call
+ * is answered already (*rc: the resumed operation's status, or
+ * MAIL_ERR_STATE while another one is pending, MAIL_ERR_INVALID for a NULL
+ * handle), 0 to go on and start it with pop3_run(). */
+int pop3_op_enter(mail_pop3 *p, int op, int *rc);
+/* Start operation op: run it until done (or MAIL_ERR_AGAIN). */
+int pop3_run(mail_pop3 *p, int op);
 
 /* The credentials, as set on the SASL handle. */
 const char *pop3_user(const mail_pop3 *p);
@@ -187,21 +187,25 @@ int pop3_finish(mail_pop3 *p, int rc);
 /* The driver's advance function (pop3_engine.c). */
 int pop3_advance(void *engine);
 
-/* Per operation: queue the next commands (MAIL_ERR_AGAIN) or return the
- * result, called whenever the queue has room (pop3_ops.c). */
-int pop3_op_next(mail_pop3 *p);
-/* A reply (status line + body, if any) to cmd is complete. Returns
- * MAIL_OK to go on, or an error that ends the operation. */
-int pop3_cmd_done(mail_pop3 *p, const mail_cmd *cmd);
+/* Each operation's next step (the pop3_ops table in pop3_engine.c, by
+ * operation kind), called whenever the queue is empty: queue the next
+ * commands (MAIL_ERR_AGAIN) or return the result. */
+int pop3_simple_next(mail_pop3 *p); /* STAT, LIST, UIDL, RSET, NOOP (pop3_ops.c) */
+int pop3_batch_next(mail_pop3 *p);  /* the batches (pop3_ops.c) */
+int pop3_quit_next(mail_pop3 *p);   /* pop3_ops.c */
+/* Reply handlers (mail_cmd_kind.on_reply, engine = the mail_pop3): a
+ * reply (status line + body, if any) to cmd is complete. MAIL_OK to go on,
+ * MAIL_ERR_AGAIN to go on at once, or an error that ends the operation. */
+int pop3_transaction_reply(void *engine, const mail_cmd *cmd);
 /* A body line of a LIST/UIDL/CAPA reply. */
 int pop3_body_line(mail_pop3 *p, const mail_cmd *cmd, const char *line, size_t len);
 
 /* Login (pop3_auth.c). */
 int pop3_login_next(mail_pop3 *p);
-int pop3_login_reply(mail_pop3 *p, const mail_cmd *cmd);
+int pop3_login_reply(void *engine, const mail_cmd *cmd);
 /* Connection setup (pop3_connect.c). */
 int pop3_connect_next(mail_pop3 *p);
-int pop3_connect_reply(mail_pop3 *p, const mail_cmd *cmd);
+int pop3_connect_reply(void *engine, const mail_cmd *cmd);
 void pop3_caps_reset(mail_pop3 *p);
 /* Leave-on-server (pop3_leave.c). */
 int pop3_leave_next(mail_pop3 *p);

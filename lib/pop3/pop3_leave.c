@@ -258,16 +258,16 @@ static int fill_seen(mail_pop3 *p, int after_dele)
 int pop3_leave_next(mail_pop3 *p)
 {
   int rc;
-  switch (p->phase) {
+  switch (p->op.phase) {
   case PH_UIDL:
-    p->phase = PH_UIDL_WAIT;
-    rc = pop3_send(p, CMD_UIDL, "UIDL", NULL, 0, 0);
+    p->op.phase = PH_UIDL_WAIT;
+    rc = pop3_send(p, POP3_CMD_UIDL, "UIDL", NULL, 0, 0);
     return rc ? rc : MAIL_ERR_AGAIN;
   case PH_UIDL_WAIT:
-    rc = start_batch(p, CMD_RETR, 1);
+    rc = start_batch(p, POP3_CMD_RETR, 1);
     if (rc)
       return rc;
-    p->phase = PH_RETR;
+    p->op.phase = PH_RETR;
     /* fall through */
   case PH_RETR:
     if (!p->cancelled && p->next < p->nmsgs)
@@ -276,7 +276,6 @@ int pop3_leave_next(mail_pop3 *p)
       return MAIL_ERR_AGAIN;
     if (p->cancelled)
       return MAIL_ERR_CALLBACK;
-    p->op_rc = 0;
     {
       int retr_rc = pop3_batch_result(p);
       rc = fill_seen(p, 0);
@@ -285,14 +284,14 @@ int pop3_leave_next(mail_pop3 *p)
       p->leave_rc = retr_rc == MAIL_OK ? MAIL_OK : MAIL_ERR_PARTIAL;
     }
     if (p->delete_after_days) {
-      rc = start_batch(p, CMD_DELE, 2);
+      rc = start_batch(p, POP3_CMD_DELE, 2);
       if (rc)
         return rc;
     } else {
-      pop3_batch_begin(p, CMD_DELE, NULL, 0);
+      pop3_batch_begin(p, POP3_CMD_DELE, NULL, 0);
     }
     p->fn = NULL;
-    p->phase = PH_DELE;
+    p->op.phase = PH_DELE;
     /* fall through */
   case PH_DELE:
     if (p->next < p->nmsgs)
@@ -304,7 +303,7 @@ int pop3_leave_next(mail_pop3 *p)
       return rc;
     if (p->new_count)
       *p->new_count = p->nnew;
-    p->phase = PH_DONE;
+    p->op.phase = PH_DONE;
     if (p->leave_rc)
       return p->leave_rc;
     return pop3_batch_result(p) == MAIL_OK ? MAIL_OK : MAIL_ERR_PARTIAL;
@@ -317,7 +316,9 @@ int mail_pop3_leave_on_server(mail_pop3 *p, const mail_pop3_uidset *known,
                               unsigned int delete_after_days, mail_pop3_body_fn fn, void *user,
                               mail_pop3_uidset *seen, size_t *new_count)
 {
-  POP3_RESUME(p, API_LEAVE);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_LEAVE, &rc))
+    return rc;
   if (!known || !seen || (const mail_pop3_uidset *)seen == known)
     return MAIL_ERR_INVALID;
   if (p->state != MAIL_POP3_STATE_TRANSACTION)
@@ -329,7 +330,7 @@ int mail_pop3_leave_on_server(mail_pop3 *p, const mail_pop3_uidset *known,
   mail_buf_clear(&p->uidl_text);
   p->nuidl = 0;
   p->uidl_text.limit = SIZE_MAX; /* ids of at most 70 bytes, max_items of them */
-  pop3_batch_begin(p, CMD_RETR, NULL, 0);
+  pop3_batch_begin(p, POP3_CMD_RETR, NULL, 0);
   p->known = known;
   p->seen = seen;
   p->new_count = new_count;
@@ -340,5 +341,5 @@ int mail_pop3_leave_on_server(mail_pop3 *p, const mail_pop3_uidset *known,
     *new_count = 0;
   p->fn = fn;
   p->fn_user = user;
-  return pop3_run(p, OP_LEAVE, API_LEAVE);
+  return pop3_run(p, POP3_OP_LEAVE);
 }

@@ -42,11 +42,11 @@ int pop3_batch_fill(mail_pop3 *p)
     uint32_t m = p->msgs[p->next];
     int rc;
     switch (p->cmd_kind) {
-    case CMD_RETR: rc = pop3_send_msg(p, CMD_RETR, "RETR", m, 0); break;
-    case CMD_TOP: rc = pop3_send_msg(p, CMD_TOP, "TOP", m, p->cmd_lines); break;
-    case CMD_DELE: rc = pop3_send_msg(p, CMD_DELE, "DELE", m, 0); break;
-    case CMD_UIDL_ONE: rc = pop3_send_msg(p, CMD_UIDL_ONE, "UIDL", m, 0); break;
-    case CMD_LIST_ONE: rc = pop3_send_msg(p, CMD_LIST_ONE, "LIST", m, 0); break;
+    case POP3_CMD_RETR: rc = pop3_send_msg(p, POP3_CMD_RETR, "RETR", m, 0); break;
+    case POP3_CMD_TOP: rc = pop3_send_msg(p, POP3_CMD_TOP, "TOP", m, p->cmd_lines); break;
+    case POP3_CMD_DELE: rc = pop3_send_msg(p, POP3_CMD_DELE, "DELE", m, 0); break;
+    case POP3_CMD_UIDL_ONE: rc = pop3_send_msg(p, POP3_CMD_UIDL_ONE, "UIDL", m, 0); break;
+    case POP3_CMD_LIST_ONE: rc = pop3_send_msg(p, POP3_CMD_LIST_ONE, "LIST", m, 0); break;
     default: return MAIL_ERR_INTERNAL;
     }
     if (rc)
@@ -77,7 +77,7 @@ int pop3_batch_result(mail_pop3 *p)
   return ok ? MAIL_ERR_PARTIAL : MAIL_ERR_SERVER;
 }
 
-static int batch_next(mail_pop3 *p)
+int pop3_batch_next(mail_pop3 *p)
 {
   if (!p->cancelled && p->next < p->nmsgs)
     return pop3_batch_fill(p);
@@ -93,47 +93,37 @@ int mail_pop3_batch_status(const mail_pop3 *p, size_t i)
   return p->results[i];
 }
 
-/* ------------------------------------------------------- dispatching */
+/* -------------------------------------------- the operations' steps */
 
-int pop3_op_next(mail_pop3 *p)
+int pop3_simple_next(mail_pop3 *p)
 {
   int rc;
-  switch (p->op) {
-  case OP_CONNECT:
-    return pop3_connect_next(p);
-  case OP_LOGIN:
-    return pop3_login_next(p);
-  case OP_SIMPLE:
-    if (p->phase)
-      return MAIL_OK;
-    p->phase = 1;
-    switch (p->cmd_kind) {
-    case CMD_STAT: rc = pop3_send(p, CMD_STAT, "STAT", NULL, 0, 0); break;
-    case CMD_LIST: rc = pop3_send(p, CMD_LIST, "LIST", NULL, 0, 0); break;
-    case CMD_UIDL: rc = pop3_send(p, CMD_UIDL, "UIDL", NULL, 0, 0); break;
-    case CMD_RSET: rc = pop3_send(p, CMD_RSET, "RSET", NULL, 0, 0); break;
-    case CMD_NOOP: rc = pop3_send(p, CMD_NOOP, "NOOP", NULL, 0, 0); break;
-    default: return MAIL_ERR_INTERNAL;
-    }
-    return rc ? rc : MAIL_ERR_AGAIN;
-  case OP_BATCH:
-    return batch_next(p);
-  case OP_QUIT:
-    if (p->phase)
-      return MAIL_OK;
-    p->phase = 1;
-    p->quit_sent_in_transaction = p->state == MAIL_POP3_STATE_TRANSACTION;
-    rc = pop3_send(p, CMD_QUIT, "QUIT", NULL, 0, 0);
-    if (rc)
-      return rc;
-    if (p->quit_sent_in_transaction)
-      pop3_set_state(p, MAIL_POP3_STATE_UPDATE);
-    return MAIL_ERR_AGAIN;
-  case OP_LEAVE:
-    return pop3_leave_next(p);
-  default:
-    return MAIL_ERR_INTERNAL;
+  if (p->op.phase)
+    return MAIL_OK;
+  p->op.phase = 1;
+  switch (p->cmd_kind) {
+  case POP3_CMD_STAT: rc = pop3_send(p, POP3_CMD_STAT, "STAT", NULL, 0, 0); break;
+  case POP3_CMD_LIST: rc = pop3_send(p, POP3_CMD_LIST, "LIST", NULL, 0, 0); break;
+  case POP3_CMD_UIDL: rc = pop3_send(p, POP3_CMD_UIDL, "UIDL", NULL, 0, 0); break;
+  case POP3_CMD_RSET: rc = pop3_send(p, POP3_CMD_RSET, "RSET", NULL, 0, 0); break;
+  case POP3_CMD_NOOP: rc = pop3_send(p, POP3_CMD_NOOP, "NOOP", NULL, 0, 0); break;
+  default: return MAIL_ERR_INTERNAL;
   }
+  return rc ? rc : MAIL_ERR_AGAIN;
+}
+
+int pop3_quit_next(mail_pop3 *p)
+{
+  if (p->op.phase)
+    return MAIL_OK;
+  p->op.phase = 1;
+  p->quit_sent_in_transaction = p->state == MAIL_POP3_STATE_TRANSACTION;
+  int rc = pop3_send(p, POP3_CMD_QUIT, "QUIT", NULL, 0, 0);
+  if (rc)
+    return rc;
+  if (p->quit_sent_in_transaction)
+    pop3_set_state(p, MAIL_POP3_STATE_UPDATE);
+  return MAIL_ERR_AGAIN;
 }
 
 static int add_uidl(mail_pop3 *p, const char *line, size_t len, uint32_t *msg_out)
@@ -163,9 +153,9 @@ static int add_uidl(mail_pop3 *p, const char *line, size_t len, uint32_t *msg_ou
 int pop3_body_line(mail_pop3 *p, const mail_cmd *c, const char *line, size_t len)
 {
   switch (c->kind) {
-  case CMD_CAPA:
+  case POP3_CMD_CAPA:
     return mail_pop3_caps_add_line(p->caps, line, len);
-  case CMD_LIST: {
+  case POP3_CMD_LIST: {
     pop3_list_entry e;
     if (mail_pop3_parse_list(line, len, &e.msg, &e.size))
       return MAIL_ERR_PROTOCOL;
@@ -176,7 +166,7 @@ int pop3_body_line(mail_pop3 *p, const mail_cmd *c, const char *line, size_t len
       p->nlist++;
     return rc;
   }
-  case CMD_UIDL:
+  case POP3_CMD_UIDL:
     return add_uidl(p, line, len, NULL);
   default:
     return MAIL_ERR_INTERNAL;
@@ -185,28 +175,19 @@ int pop3_body_line(mail_pop3 *p, const mail_cmd *c, const char *line, size_t len
 
 static int item_result(mail_pop3 *p, const mail_cmd *c, int rc)
 {
-  if (c->tag < p->nresults)
-    p->results[c->tag] = rc;
+  if (c->item < p->nresults)
+    p->results[c->item] = rc;
   return MAIL_OK;
 }
 
-int pop3_cmd_done(mail_pop3 *p, const mail_cmd *c)
+int pop3_transaction_reply(void *engine, const mail_cmd *c)
 {
+  mail_pop3 *p = engine;
   int ok = p->reply.status == MAIL_POP3_OK;
   size_t tlen;
   const char *text = mail_pop3_reply_text(&p->reply, &tlen);
   switch (c->kind) {
-  case CMD_GREETING:
-  case CMD_STLS:
-    return pop3_connect_reply(p, c);
-  case CMD_CAPA:
-    return pop3_connect_reply(p, c);
-  case CMD_USER:
-  case CMD_PASS:
-  case CMD_APOP:
-  case CMD_AUTH:
-    return pop3_login_reply(p, c);
-  case CMD_STAT: {
+  case POP3_CMD_STAT: {
     if (!ok)
       return MAIL_ERR_SERVER;
     uint32_t count;
@@ -219,16 +200,16 @@ int pop3_cmd_done(mail_pop3 *p, const mail_cmd *c)
       *p->out_size = size;
     return MAIL_OK;
   }
-  case CMD_LIST:
-  case CMD_UIDL:
-  case CMD_RSET:
-  case CMD_NOOP:
+  case POP3_CMD_LIST:
+  case POP3_CMD_UIDL:
+  case POP3_CMD_RSET:
+  case POP3_CMD_NOOP:
     if (!ok)
-      return p->op == OP_LEAVE && c->kind == CMD_UIDL ? MAIL_ERR_UNSUPPORTED : MAIL_ERR_SERVER;
-    if (c->kind == CMD_RSET)
+      return p->op.kind == POP3_OP_LEAVE && c->kind == POP3_CMD_UIDL ? MAIL_ERR_UNSUPPORTED : MAIL_ERR_SERVER;
+    if (c->kind == POP3_CMD_RSET)
       p->deleted = 0;
     return MAIL_OK;
-  case CMD_LIST_ONE: {
+  case POP3_CMD_LIST_ONE: {
     if (!ok)
       return item_result(p, c, MAIL_ERR_SERVER);
     uint32_t msg;
@@ -239,7 +220,7 @@ int pop3_cmd_done(mail_pop3 *p, const mail_cmd *c)
       *p->out_size = size;
     return item_result(p, c, MAIL_OK);
   }
-  case CMD_UIDL_ONE: {
+  case POP3_CMD_UIDL_ONE: {
     if (!ok)
       return item_result(p, c, MAIL_ERR_SERVER);
     uint32_t msg;
@@ -259,14 +240,14 @@ int pop3_cmd_done(mail_pop3 *p, const mail_cmd *c)
       return rc;
     return item_result(p, c, MAIL_OK);
   }
-  case CMD_RETR:
-  case CMD_TOP:
+  case POP3_CMD_RETR:
+  case POP3_CMD_TOP:
     return item_result(p, c, ok ? MAIL_OK : MAIL_ERR_SERVER);
-  case CMD_DELE:
+  case POP3_CMD_DELE:
     if (ok)
       p->deleted++;
     return item_result(p, c, ok ? MAIL_OK : MAIL_ERR_SERVER);
-  case CMD_QUIT:
+  case POP3_CMD_QUIT:
     p->committed = ok && p->quit_sent_in_transaction;
     return ok ? MAIL_OK : MAIL_ERR_SERVER;
   default:
@@ -281,17 +262,17 @@ static int transaction_ready(const mail_pop3 *p)
   return p->state == MAIL_POP3_STATE_TRANSACTION ? MAIL_OK : MAIL_ERR_STATE;
 }
 
-static int simple(mail_pop3 *p, int kind, int api)
+static int simple(mail_pop3 *p, int kind, int op)
 {
   int rc = transaction_ready(p);
   if (rc)
     return rc;
   p->cmd_kind = kind;
-  return pop3_run(p, OP_SIMPLE, api);
+  return pop3_run(p, op);
 }
 
 static int batch(mail_pop3 *p, int kind, const uint32_t *msgs, size_t n, mail_pop3_body_fn fn,
-                 void *user, int api)
+                 void *user, int op)
 {
   int rc = transaction_ready(p);
   if (rc)
@@ -306,26 +287,30 @@ static int batch(mail_pop3 *p, int kind, const uint32_t *msgs, size_t n, mail_po
     return rc;
   p->fn = fn;
   p->fn_user = user;
-  return pop3_run(p, OP_BATCH, api);
+  return pop3_run(p, op);
 }
 
 int mail_pop3_stat(mail_pop3 *p, uint32_t *count, uint64_t *size)
 {
-  POP3_RESUME(p, API_STAT);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_STAT, &rc))
+    return rc;
   p->out_count = count;
   p->out_size = size;
-  return simple(p, CMD_STAT, API_STAT);
+  return simple(p, POP3_CMD_STAT, POP3_OP_STAT);
 }
 
 int mail_pop3_list(mail_pop3 *p)
 {
-  POP3_RESUME(p, API_LIST);
-  int rc = transaction_ready(p);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_LIST, &rc))
+    return rc;
+  rc = transaction_ready(p);
   if (rc)
     return rc;
   mail_buf_clear(&p->list);
   p->nlist = 0;
-  return simple(p, CMD_LIST, API_LIST);
+  return simple(p, POP3_CMD_LIST, POP3_OP_LIST);
 }
 
 size_t mail_pop3_list_count(const mail_pop3 *p)
@@ -348,9 +333,11 @@ int mail_pop3_list_at(const mail_pop3 *p, size_t i, uint32_t *msg, uint64_t *siz
 
 int mail_pop3_list_one(mail_pop3 *p, uint32_t msg, uint64_t *size)
 {
-  POP3_RESUME(p, API_LIST_ONE);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_LIST_ONE, &rc))
+    return rc;
   p->out_size = size;
-  return batch(p, CMD_LIST_ONE, &msg, 1, NULL, NULL, API_LIST_ONE);
+  return batch(p, POP3_CMD_LIST_ONE, &msg, 1, NULL, NULL, POP3_OP_LIST_ONE);
 }
 
 static void uidl_reset(mail_pop3 *p)
@@ -363,22 +350,26 @@ static void uidl_reset(mail_pop3 *p)
 
 int mail_pop3_uidl(mail_pop3 *p)
 {
-  POP3_RESUME(p, API_UIDL);
-  int rc = transaction_ready(p);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_UIDL, &rc))
+    return rc;
+  rc = transaction_ready(p);
   if (rc)
     return rc;
   uidl_reset(p);
-  return simple(p, CMD_UIDL, API_UIDL);
+  return simple(p, POP3_CMD_UIDL, POP3_OP_UIDL);
 }
 
 int mail_pop3_uidl_many(mail_pop3 *p, const uint32_t *msgs, size_t n)
 {
-  POP3_RESUME(p, API_UIDL_MANY);
-  int rc = transaction_ready(p);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_UIDL_MANY, &rc))
+    return rc;
+  rc = transaction_ready(p);
   if (rc)
     return rc;
   uidl_reset(p);
-  return batch(p, CMD_UIDL_ONE, msgs, n, NULL, NULL, API_UIDL_MANY);
+  return batch(p, POP3_CMD_UIDL_ONE, msgs, n, NULL, NULL, POP3_OP_UIDL_MANY);
 }
 
 size_t mail_pop3_uidl_count(const mail_pop3 *p)
@@ -401,69 +392,87 @@ int mail_pop3_uidl_at(const mail_pop3 *p, size_t i, uint32_t *msg, const char **
 
 int mail_pop3_uidl_one(mail_pop3 *p, uint32_t msg, char *buf, size_t cap)
 {
-  POP3_RESUME(p, API_UIDL_ONE);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_UIDL_ONE, &rc))
+    return rc;
   if (!buf || !cap)
     return MAIL_ERR_INVALID;
   p->out_uid = buf;
   p->out_uid_cap = cap;
-  int rc = batch(p, CMD_UIDL_ONE, &msg, 1, NULL, NULL, API_UIDL_ONE);
+  rc = batch(p, POP3_CMD_UIDL_ONE, &msg, 1, NULL, NULL, POP3_OP_UIDL_ONE);
   return rc == MAIL_OK && p->nresults ? p->results[0] : rc;
 }
 
 int mail_pop3_retr(mail_pop3 *p, uint32_t msg, mail_pop3_body_fn fn, void *user)
 {
-  POP3_RESUME(p, API_RETR);
-  return batch(p, CMD_RETR, &msg, 1, fn, user, API_RETR);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_RETR, &rc))
+    return rc;
+  return batch(p, POP3_CMD_RETR, &msg, 1, fn, user, POP3_OP_RETR);
 }
 
 int mail_pop3_retr_many(mail_pop3 *p, const uint32_t *msgs, size_t n, mail_pop3_body_fn fn,
                         void *user)
 {
-  POP3_RESUME(p, API_RETR_MANY);
-  return batch(p, CMD_RETR, msgs, n, fn, user, API_RETR_MANY);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_RETR_MANY, &rc))
+    return rc;
+  return batch(p, POP3_CMD_RETR, msgs, n, fn, user, POP3_OP_RETR_MANY);
 }
 
 int mail_pop3_top(mail_pop3 *p, uint32_t msg, uint32_t lines, mail_pop3_body_fn fn, void *user)
 {
-  POP3_RESUME(p, API_TOP);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_TOP, &rc))
+    return rc;
   p->cmd_lines = lines;
-  return batch(p, CMD_TOP, &msg, 1, fn, user, API_TOP);
+  return batch(p, POP3_CMD_TOP, &msg, 1, fn, user, POP3_OP_TOP);
 }
 
 int mail_pop3_dele(mail_pop3 *p, uint32_t msg)
 {
-  POP3_RESUME(p, API_DELE);
-  return batch(p, CMD_DELE, &msg, 1, NULL, NULL, API_DELE);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_DELE, &rc))
+    return rc;
+  return batch(p, POP3_CMD_DELE, &msg, 1, NULL, NULL, POP3_OP_DELE);
 }
 
 int mail_pop3_dele_many(mail_pop3 *p, const uint32_t *msgs, size_t n)
 {
-  POP3_RESUME(p, API_DELE_MANY);
-  return batch(p, CMD_DELE, msgs, n, NULL, NULL, API_DELE_MANY);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_DELE_MANY, &rc))
+    return rc;
+  return batch(p, POP3_CMD_DELE, msgs, n, NULL, NULL, POP3_OP_DELE_MANY);
 }
 
 int mail_pop3_rset(mail_pop3 *p)
 {
-  POP3_RESUME(p, API_RSET);
-  return simple(p, CMD_RSET, API_RSET);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_RSET, &rc))
+    return rc;
+  return simple(p, POP3_CMD_RSET, POP3_OP_RSET);
 }
 
 int mail_pop3_noop(mail_pop3 *p)
 {
-  POP3_RESUME(p, API_NOOP);
-  return simple(p, CMD_NOOP, API_NOOP);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_NOOP, &rc))
+    return rc;
+  return simple(p, POP3_CMD_NOOP, POP3_OP_NOOP);
 }
 
 int mail_pop3_quit(mail_pop3 *p, int *committed)
 {
-  POP3_RESUME(p, API_QUIT);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_QUIT, &rc))
+    return rc;
   if (committed)
     *committed = 0;
   if (p->state != MAIL_POP3_STATE_AUTHORIZATION && p->state != MAIL_POP3_STATE_TRANSACTION)
     return MAIL_ERR_STATE;
   p->committed = 0;
   p->committed_out = committed;
-  return pop3_run(p, OP_QUIT, API_QUIT);
+  return pop3_run(p, POP3_OP_QUIT);
 }
 
 size_t mail_pop3_deleted_count(const mail_pop3 *p)

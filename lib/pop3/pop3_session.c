@@ -79,7 +79,7 @@ int mail_pop3_set_security(mail_pop3 *p, int security)
 {
   if (!p || security < MAIL_SECURITY_STARTTLS || security > MAIL_SECURITY_NONE_INSECURE)
     return MAIL_ERR_INVALID;
-  if (p->state != MAIL_POP3_STATE_DISCONNECTED || p->pending)
+  if (p->state != MAIL_POP3_STATE_DISCONNECTED || p->op.kind)
     return MAIL_ERR_STATE;
   p->security = security;
   return MAIL_OK;
@@ -143,7 +143,7 @@ static int connect_transport(mail_pop3 *p)
   if (rc)
     return rc;
   p->tls_done = implicit;
-  p->phase = 1; /* the greeting */
+  p->op.phase = 1; /* the greeting */
   pop3_set_state(p, MAIL_POP3_STATE_CONNECTING);
   return MAIL_OK;
 }
@@ -151,7 +151,7 @@ static int connect_transport(mail_pop3 *p)
 static int drive(mail_pop3 *p)
 {
   int rc;
-  if (p->op == OP_CONNECT && p->phase == 0) {
+  if (p->op.kind == POP3_OP_CONNECT && p->op.phase == 0) {
     rc = connect_transport(p);
     if (rc == MAIL_ERR_AGAIN)
       return rc;
@@ -164,23 +164,25 @@ static int drive(mail_pop3 *p)
   return pop3_finish(p, rc);
 }
 
-int pop3_run(mail_pop3 *p, int op, int api)
+int pop3_op_enter(mail_pop3 *p, int op, int *rc)
 {
-  p->op = op;
-  p->api = api;
-  p->phase = 0;
-  p->op_rc = 0;
-  p->cancelled = 0;
-  p->pending = 1;
-  p->have_reply = 0;
-  p->rx = RX_STATUS;
-  return drive(p);
+  if (!p) {
+    *rc = MAIL_ERR_INVALID;
+    return 1;
+  }
+  if (!p->op.kind)
+    return 0;
+  int st = mail_op_begin(&p->op, op);
+  *rc = st == MAIL_OP_RESUMED ? drive(p) : st;
+  return 1;
 }
 
-int pop3_resume(mail_pop3 *p)
+int pop3_run(mail_pop3 *p, int op)
 {
-  if (!p->pending || p->op == OP_NONE)
-    return MAIL_ERR_STATE;
+  mail_op_begin(&p->op, op); /* none is pending: pop3_op_enter() said so */
+  p->cancelled = 0;
+  p->have_reply = 0;
+  p->rx = POP3_RX_STATUS;
   return drive(p);
 }
 
@@ -193,7 +195,9 @@ int mail_pop3_get_state(const mail_pop3 *p)
 
 int mail_pop3_connect(mail_pop3 *p, const char *host, unsigned int port, int security)
 {
-  POP3_RESUME(p, API_CONNECT);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_CONNECT, &rc))
+    return rc;
   if (!host || !*host || port > 65535 || security < MAIL_SECURITY_STARTTLS ||
       security > MAIL_SECURITY_NONE_INSECURE)
     return MAIL_ERR_INVALID;
@@ -215,7 +219,7 @@ int mail_pop3_connect(mail_pop3 *p, const char *host, unsigned int port, int sec
   p->tls_done = 0;
   mail_buf_clear(&p->greeting);
   mail_buf_clear(&p->apop_stamp);
-  return pop3_run(p, OP_CONNECT, API_CONNECT);
+  return pop3_run(p, POP3_OP_CONNECT);
 }
 
 /* ------------------------------------------------------- server's words */

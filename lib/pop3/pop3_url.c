@@ -11,11 +11,13 @@ static const mail_url_scheme schemes[] = {
 
 int mail_pop3_connect_url(mail_pop3 *p, const char *url)
 {
-  POP3_RESUME(p, API_CONNECT);
+  int rc;
+  if (pop3_op_enter(p, POP3_OP_CONNECT, &rc))
+    return rc;
   if (!url)
     return MAIL_ERR_INVALID;
   mail_url u;
-  int rc = mail_url_parse(&u, url, schemes, sizeof schemes / sizeof schemes[0], &p->alloc);
+  rc = mail_url_parse(&u, url, schemes, sizeof schemes / sizeof schemes[0], &p->alloc);
   if (rc)
     return rc;
   int security;

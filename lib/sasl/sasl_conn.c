@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/conn_internal.h"
+#include "core/engine.h"
 #include "core/mem.h"
 #include "sasl/sasl_internal.h"
 #include "sasl/sasl_mech.h"
@@ -51,24 +52,27 @@ int mail_sasl_use_conn(mail_sasl *s, const mail_conn *conn)
   return MAIL_OK;
 }
 
-int mail_sasl_queue(mail_conn *conn, const char *verb, int what, const mail_sasl_msg *m)
+int mail_sasl_queue(mail_conn *conn, mail_cmdq *q, const mail_cmd *cmd, const char *verb,
+                    int what, const mail_sasl_msg *m)
 {
-  if (!conn || !m || (what != MAIL_SASL_SEND_COMMAND && what != MAIL_SASL_SEND_LINE) ||
+  if (!conn || !q || !cmd || !m || (what != MAIL_SASL_SEND_COMMAND && what != MAIL_SASL_SEND_LINE) ||
       (what == MAIL_SASL_SEND_COMMAND && (!verb || !m->mech)) ||
       (what == MAIL_SASL_SEND_LINE && !m->data))
     return MAIL_ERR_INVALID;
-  int rc = MAIL_OK;
   /* The mechanism name is no secret: the trace must show which one was
    * chosen ("AUTH SCRAM-SHA-256-PLUS [redacted]"). Everything the engine
    * produced is one. */
+  mail_wire_part parts[6];
+  size_t n = 0;
   if (what == MAIL_SASL_SEND_COMMAND) {
-    rc = mail_conn_sendf(conn, "%s %s", verb, m->mech);
-    if (rc == MAIL_OK && m->data)
-      rc = mail_conn_send(conn, " ", 1);
+    parts[n++] = (mail_wire_part){verb, strlen(verb), 0};
+    parts[n++] = (mail_wire_part){" ", 1, 0};
+    parts[n++] = (mail_wire_part){m->mech, strlen(m->mech), 0};
+    if (m->data)
+      parts[n++] = (mail_wire_part){" ", 1, 0};
   }
-  if (rc == MAIL_OK && m->data)
-    rc = mail_conn_send_secret(conn, m->data, m->len);
-  if (rc == MAIL_OK)
-    rc = mail_conn_send(conn, "\r\n", 2);
-  return rc;
+  if (m->data)
+    parts[n++] = (mail_wire_part){m->data, m->len, 1};
+  parts[n++] = (mail_wire_part){"\r\n", 2, 0};
+  return mail_cmd_send(conn, q, cmd, parts, n);
 }

@@ -48,6 +48,8 @@
 #include <mail/conn.h>
 #include <mail/sasl.h>
 
+#include "core/cmdq.h"
+
 /* What differs between protocols. */
 typedef struct mail_sasl_profile {
   const char *service;          /* "smtp", "pop", "imap", "nntp": informational only */
@@ -99,17 +101,19 @@ int mail_sasl_begin(mail_sasl *s, const mail_sasl_profile *profile, const char *
 int mail_sasl_reply(mail_sasl *s, int kind, const char *b64, size_t len, mail_sasl_msg *next);
 
 /*
- * Queue on conn what mail_sasl_begin()/mail_sasl_reply() returned (what =
- * MAIL_SASL_SEND_COMMAND or MAIL_SASL_SEND_LINE, m as filled), the one way
- * every protocol sends it: a command is verb ("AUTH", "A1 AUTHENTICATE"),
- * a space and the mechanism name in the clear, then a space and m->data
- * as a secret when there is an initial response; a line is m->data as a
- * secret; then CRLF. The trace shows "AUTH SCRAM-SHA-256-PLUS [redacted]"
- * and "[redacted]". On an error part of the line may be queued: the
- * connection is out of step. MAIL_ERR_INVALID for bad arguments, else
- * mail_conn_send()'s errors.
+ * Send on conn what mail_sasl_begin()/mail_sasl_reply() returned (what =
+ * MAIL_SASL_SEND_COMMAND or MAIL_SASL_SEND_LINE, m as filled) as command
+ * cmd of queue q, the way every protocol sends it: a command is verb
+ * ("AUTH", "A1 AUTHENTICATE"), a space and the mechanism name in the
+ * clear, then a space and m->data as a secret when there is an initial
+ * response; a line is m->data as a secret; then CRLF. The trace shows
+ * "AUTH SCRAM-SHA-256-PLUS [redacted]" and "[redacted]". The pieces go out
+ * through mail_cmd_send() (core/engine.h): the queue entry first, and on
+ * an error neither the entry nor any byte of the line stays.
+ * MAIL_ERR_INVALID for bad arguments, else mail_cmd_send()'s errors.
  */
-int mail_sasl_queue(mail_conn *conn, const char *verb, int what, const mail_sasl_msg *m);
+int mail_sasl_queue(mail_conn *conn, mail_cmdq *q, const mail_cmd *cmd, const char *verb,
+                    int what, const mail_sasl_msg *m);
 
 /*
  * 1 when the last mail_sasl_reply() refused the credentials but the login

@@ -95,7 +95,7 @@ int mail_smtp_envelope_set_from(mail_smtp_envelope *e, const char *address)
 {
   if (!e)
     return MAIL_ERR_INVALID;
-  int rc = mail_smtp_addr_check(address, 1);
+  int rc = smtp_addr_check(address, 1);
   if (rc)
     return rc;
   char *c = mail_strdup(&e->alloc, address);
@@ -110,7 +110,7 @@ int mail_smtp_envelope_add_recipient(mail_smtp_envelope *e, const char *address,
 {
   if (!e)
     return MAIL_ERR_INVALID;
-  int rc = mail_smtp_addr_check(address, 0);
+  int rc = smtp_addr_check(address, 0);
   if (rc)
     return rc;
   if (e->nrcpts == e->cap) {
@@ -225,7 +225,7 @@ int mail_smtp_envelope_set_body_mime(mail_smtp_envelope *e, struct mail_mime_bui
     rc = mail_mime_builder_transport(msg, &needs);
   if (rc)
     return rc;
-  e->body_kind = BODY_MIME;
+  e->body_kind = SMTP_BODY_MIME;
   e->mime = msg;
   e->size = size;
   e->needs = needs & 7u;
@@ -268,7 +268,7 @@ int mail_smtp_envelope_set_body_callback(mail_smtp_envelope *e, mail_smtp_read_f
 {
   if (!e || !read || (needs & ~7u))
     return MAIL_ERR_INVALID;
-  e->body_kind = BODY_CALLBACK;
+  e->body_kind = SMTP_BODY_CALLBACK;
   e->read = read;
   e->read_user = user;
   e->size = size;
@@ -280,7 +280,7 @@ int mail_smtp_envelope_set_body_data(mail_smtp_envelope *e, const void *data, si
 {
   if (!e || (!data && len))
     return MAIL_ERR_INVALID;
-  e->body_kind = BODY_DATA;
+  e->body_kind = SMTP_BODY_DATA;
   e->data = data ? data : (const unsigned char *)"";
   e->data_len = len;
   e->size = len;
@@ -336,7 +336,7 @@ const char *mail_smtp_envelope_recipient_text(const mail_smtp_envelope *e, size_
   return e->rcpts[i].text;
 }
 
-void mail_smtp_envelope_reset_results(mail_smtp_envelope *e)
+void smtp_envelope_reset_results(mail_smtp_envelope *e)
 {
   for (size_t i = 0; i < e->nrcpts; i++)
     clear_result(e, &e->rcpts[i]);
@@ -344,7 +344,7 @@ void mail_smtp_envelope_reset_results(mail_smtp_envelope *e)
   e->last_text = NULL;
 }
 
-int mail_smtp_envelope_record(mail_smtp_envelope *e, size_t i, const mail_smtp_reply *r, int status)
+int smtp_envelope_record(mail_smtp_envelope *e, size_t i, const mail_smtp_reply *r, int status)
 {
   smtp_rcpt *rc = &e->rcpts[i];
   rc->status = status;

@@ -144,7 +144,7 @@ int mail_smtp_set_lmtp(mail_smtp *s, int on)
 {
   if (!s)
     return MAIL_ERR_INVALID;
-  if (s->op != OP_NONE || s->state != SMTP_ST_DISCONNECTED)
+  if (s->op.kind != SMTP_OP_NONE || s->state != SMTP_ST_DISCONNECTED)
     return MAIL_ERR_STATE;
   s->lmtp = on != 0;
   return MAIL_OK;
@@ -196,7 +196,7 @@ void mail_smtp_set_progress(mail_smtp *s, mail_smtp_progress_fn fn, void *user)
 
 void mail_smtp_cancel(mail_smtp *s)
 {
-  if (s && s->op != OP_NONE)
+  if (s && s->op.kind != SMTP_OP_NONE)
     s->cancelled = 1;
 }
 
@@ -230,13 +230,9 @@ const char *mail_smtp_state_name(const mail_smtp *s)
  * 0: resumed, <0: error. */
 static int begin_op(mail_smtp *s, int op)
 {
-  if (s->op == op)
-    return 0;
-  if (s->op != OP_NONE)
-    return MAIL_ERR_STATE;
-  s->op = op;
-  s->op_done = 0;
-  s->op_result = MAIL_OK;
+  int st = mail_op_begin(&s->op, op);
+  if (st != MAIL_OP_STARTED)
+    return st;
   s->cancelled = 0;
   if (s->decisive && s->last == s->decisive) {
     s->last = NULL;
@@ -253,7 +249,7 @@ static int drive(mail_smtp *s)
   int rc = mail_conn_run(s->conn, smtp_advance, s);
   if (rc == MAIL_ERR_AGAIN)
     return rc;
-  s->op = OP_NONE;
+  mail_op_end(&s->op);
   if (mail_status_is_fatal(rc) || !mail_conn_is_open(s->conn)) {
     mail_cmdq_clear(&s->q);
     smtp_state(s, SMTP_ST_DISCONNECTED);
@@ -264,7 +260,7 @@ static int drive(mail_smtp *s)
 /* An operation that failed before talking to the server. */
 static int op_error(mail_smtp *s, int rc)
 {
-  s->op = OP_NONE;
+  mail_op_end(&s->op);
   return rc;
 }
 
@@ -288,7 +284,7 @@ static int connect_common(mail_smtp *s, int target, const char *host, unsigned p
 {
   if (!s)
     return MAIL_ERR_INVALID;
-  int st = begin_op(s, OP_CONNECT);
+  int st = begin_op(s, SMTP_OP_CONNECT);
   if (st < 0)
     return st;
   if (st == 1) {
@@ -298,10 +294,9 @@ static int connect_common(mail_smtp *s, int target, const char *host, unsigned p
       return op_error(s, MAIL_ERR_STATE);
     reset_session(s);
     s->conn_security = target == TARGET_UNIX ? MAIL_SECURITY_NONE_INSECURE : security;
-    s->connect_phase = 0;
     smtp_state(s, SMTP_ST_CONNECT);
   }
-  if (s->connect_phase == 0) {
+  if (s->op.phase == SMTP_CONNECT_TRANSPORT) {
     int rc = target == TARGET_UNIX
                ? mail_conn_connect_unix(s->conn, path)
                : mail_conn_connect(s->conn, host, port,
@@ -312,9 +307,9 @@ static int connect_common(mail_smtp *s, int target, const char *host, unsigned p
       smtp_state(s, SMTP_ST_DISCONNECTED);
       return op_error(s, rc);
     }
-    s->connect_phase = 1;
+    s->op.phase = SMTP_CONNECT_PROTOCOL;
     smtp_state(s, SMTP_ST_GREETING);
-    rc = smtp_push(s, CMD_GREETING, 0, 0);
+    rc = smtp_push(s, SMTP_CMD_GREETING, 0, 0);
     if (rc) {
       mail_conn_close(s->conn);
       smtp_state(s, SMTP_ST_DISCONNECTED);
@@ -331,7 +326,7 @@ int mail_smtp_connect(mail_smtp *s, const char *host, unsigned int port, int sec
 
 int mail_smtp_connect_unix(mail_smtp *s, const char *path)
 {
-  if (s && s->op == OP_NONE && !path)
+  if (s && s->op.kind == SMTP_OP_NONE && !path)
     return MAIL_ERR_INVALID;
   return connect_common(s, TARGET_UNIX, NULL, 0, path, MAIL_SECURITY_NONE_INSECURE);
 }
@@ -340,20 +335,20 @@ int mail_smtp_connect_url(mail_smtp *s, const char *url)
 {
   if (!s)
     return MAIL_ERR_INVALID;
-  if (s->op == OP_CONNECT) /* resumed: the URL was taken apart already */
+  if (s->op.kind == SMTP_OP_CONNECT) /* resumed: the URL was taken apart already */
     return connect_common(s, TARGET_TCP, NULL, 0, NULL, s->conn_security);
-  if (s->op != OP_NONE)
+  if (s->op.kind != SMTP_OP_NONE)
     return MAIL_ERR_STATE;
-  mail_smtp_url u;
-  int rc = mail_smtp_url_parse(url, &u);
+  smtp_url u;
+  int rc = smtp_url_parse(url, &u);
   if (rc)
     return rc;
   if (s->state != SMTP_ST_DISCONNECTED && mail_conn_is_open(s->conn))
     return MAIL_ERR_STATE;
-  s->lmtp = u.scheme == 2;
+  s->lmtp = (u.flags & SMTP_URL_LMTP) != 0;
   if (u.path[0])
     return connect_common(s, TARGET_UNIX, NULL, 0, u.path, MAIL_SECURITY_NONE_INSECURE);
-  int sec = u.scheme == 1 ? MAIL_SECURITY_IMPLICIT_TLS : s->security;
+  int sec = (u.flags & MAIL_URL_IMPLICIT_TLS) ? MAIL_SECURITY_IMPLICIT_TLS : s->security;
   return connect_common(s, TARGET_TCP, u.host, u.port, NULL, sec);
 }
 
@@ -366,7 +361,7 @@ static int need_idle(mail_smtp *s)
   /* The server spoke while nothing was asked: a 421 (idle timeout,
    * shutdown) ends the session with that reply; anything else would be
    * taken for the answer to our next command, so it is a protocol error. */
-  int rc = smtp_push(s, CMD_UNSOLICITED, 0, 0);
+  int rc = smtp_push(s, SMTP_CMD_UNSOLICITED, 0, 0);
   if (!rc)
     rc = smtp_advance(s);
   if (rc == MAIL_OK || rc == MAIL_ERR_AGAIN)
@@ -380,7 +375,7 @@ int mail_smtp_auth(mail_smtp *s)
 {
   if (!s)
     return MAIL_ERR_INVALID;
-  int st = begin_op(s, OP_AUTH);
+  int st = begin_op(s, SMTP_OP_AUTH);
   if (st < 0)
     return st;
   if (st == 1) {
@@ -434,26 +429,26 @@ static int simple_op(mail_smtp *s, int op, int kind, int state, const char *verb
 
 int mail_smtp_noop(mail_smtp *s)
 {
-  return simple_op(s, OP_NOOP, CMD_NOOP, SMTP_ST_NOOP, "NOOP");
+  return simple_op(s, SMTP_OP_NOOP, SMTP_CMD_NOOP, SMTP_ST_NOOP, "NOOP");
 }
 
 int mail_smtp_rset(mail_smtp *s)
 {
-  return simple_op(s, OP_RSET, CMD_RSET, SMTP_ST_RSET, "RSET");
+  return simple_op(s, SMTP_OP_RSET, SMTP_CMD_RSET, SMTP_ST_RSET, "RSET");
 }
 
 int mail_smtp_quit(mail_smtp *s)
 {
   if (!s)
     return MAIL_ERR_INVALID;
-  if (s->op == OP_NONE && (!mail_conn_is_open(s->conn) || s->state == SMTP_ST_DISCONNECTED)) {
+  if (s->op.kind == SMTP_OP_NONE && (!mail_conn_is_open(s->conn) || s->state == SMTP_ST_DISCONNECTED)) {
     mail_conn_close(s->conn);
     smtp_state(s, SMTP_ST_DISCONNECTED);
     return MAIL_OK;
   }
-  if (s->op == OP_NONE && s->state != SMTP_ST_IDLE)
+  if (s->op.kind == SMTP_OP_NONE && s->state != SMTP_ST_IDLE)
     return MAIL_ERR_STATE;
-  int rc = simple_op(s, OP_QUIT, CMD_QUIT, SMTP_ST_QUIT, "QUIT");
+  int rc = simple_op(s, SMTP_OP_QUIT, SMTP_CMD_QUIT, SMTP_ST_QUIT, "QUIT");
   if (rc != MAIL_ERR_AGAIN) {
     mail_conn_close(s->conn);
     smtp_state(s, SMTP_ST_DISCONNECTED);
@@ -465,7 +460,7 @@ int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *e)
 {
   if (!s)
     return MAIL_ERR_INVALID;
-  int st = begin_op(s, OP_SEND);
+  int st = begin_op(s, SMTP_OP_SEND);
   if (st < 0)
     return st;
   if (st == 1) {
@@ -476,7 +471,7 @@ int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *e)
       rc = smtp_check_send(s, e);
     if (rc)
       return op_error(s, rc);
-    mail_smtp_envelope_reset_results(e);
+    smtp_envelope_reset_results(e);
     smtp_tx *tx = &s->tx;
     mail_buf wire = tx->wire;
     size_t *off = tx->wire_off;
@@ -489,7 +484,7 @@ int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *e)
     if (rc)
       return op_error(s, rc);
 #if MAIL_WITH_MIME
-    if (e->body_kind == BODY_MIME && e->sent_once && mail_mime_builder_rewind(e->mime) != MAIL_OK)
+    if (e->body_kind == SMTP_BODY_MIME && e->sent_once && mail_mime_builder_rewind(e->mime) != MAIL_OK)
       return op_error(s, MAIL_ERR_CALLBACK);
 #endif
     e->sent_once = 1;

@@ -50,7 +50,7 @@ static int domain_ok(const char *d, size_t n)
   return 1;
 }
 
-int mail_smtp_addr_check(const char *addr, int allow_empty)
+int smtp_addr_check(const char *addr, int allow_empty)
 {
   if (!addr)
     return MAIL_ERR_INVALID;
@@ -102,7 +102,7 @@ static const char *at_sign(const char *addr)
   return strrchr(addr, '@');
 }
 
-int mail_smtp_addr_local_utf8(const char *addr)
+int smtp_addr_local_utf8(const char *addr)
 {
   const char *at = at_sign(addr);
   for (const char *p = addr; *p && p != at; p++)
@@ -111,7 +111,7 @@ int mail_smtp_addr_local_utf8(const char *addr)
   return 0;
 }
 
-int mail_smtp_addr_domain_utf8(const char *addr)
+int smtp_addr_domain_utf8(const char *addr)
 {
   const char *at = at_sign(addr);
   if (!at)
@@ -122,10 +122,10 @@ int mail_smtp_addr_domain_utf8(const char *addr)
   return 0;
 }
 
-int mail_smtp_addr_append_alabel(mail_buf *b, const char *addr)
+int smtp_addr_append_alabel(mail_buf *b, const char *addr)
 {
   const char *at = at_sign(addr);
-  if (!at || !mail_smtp_addr_domain_utf8(addr))
+  if (!at || !smtp_addr_domain_utf8(addr))
     return mail_buf_append_str(b, addr);
 #if MAIL_WITH_IDNA
   char *alabel = NULL;
@@ -145,7 +145,7 @@ int mail_smtp_addr_append_alabel(mail_buf *b, const char *addr)
 #endif
 }
 
-int mail_smtp_xtext_append(mail_buf *b, const char *s)
+int smtp_xtext_append(mail_buf *b, const char *s)
 {
   static const char hex[] = "0123456789ABCDEF";
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {

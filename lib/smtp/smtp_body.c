@@ -19,7 +19,7 @@
 #include <mail/mime_build.h>
 #endif
 
-int mail_smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_t n,
+int smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_t n,
                          unsigned char *out, size_t *olen)
 {
   size_t o = 0;
@@ -65,7 +65,7 @@ int mail_smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_
   return MAIL_OK;
 }
 
-int mail_smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen)
+int smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen)
 {
   size_t o = 0;
   if (tx->pending_cr) {
@@ -85,12 +85,12 @@ int mail_smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen
   return MAIL_OK;
 }
 
-int mail_smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got)
+int smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got)
 {
   mail_smtp_envelope *e = tx->env;
   *got = 0;
   switch (e->body_kind) {
-  case BODY_DATA: {
+  case SMTP_BODY_DATA: {
     size_t left = e->data_len - tx->data_pos;
     size_t k = left < cap ? left : cap;
     memcpy(buf, e->data + tx->data_pos, k);
@@ -98,12 +98,12 @@ int mail_smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got
     *got = k;
     return MAIL_OK;
   }
-  case BODY_CALLBACK:
+  case SMTP_BODY_CALLBACK:
     if (e->read(e->read_user, buf, cap, got) != 0 || *got > cap)
       return MAIL_ERR_CALLBACK;
     return MAIL_OK;
 #if MAIL_WITH_MIME
-  case BODY_MIME: {
+  case SMTP_BODY_MIME: {
     int rc = mail_mime_builder_read(e->mime, buf, cap, got);
     return rc == MAIL_OK ? MAIL_OK : MAIL_ERR_CALLBACK;
   }

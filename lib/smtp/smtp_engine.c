@@ -11,10 +11,8 @@
  * transition.
  */
 #include <string.h>
-#include <unistd.h>
 
 #include "core/mem.h"
-#include "net/local_name.h"
 #include "sasl/sasl_internal.h"
 #include "smtp/smtp_internal.h"
 
@@ -28,28 +26,12 @@ const char *smtp_state_label(int st)
   return st >= 0 && st < SMTP_ST_COUNT ? state_names[st] : "?";
 }
 
-/* The default EHLO name: the host's name when it is fully qualified, else
- * the connection's local address as a literal (RFC 5321 4.1.4). No DNS
- * lookup: it could block an event loop. */
+/* The default EHLO name (see mail_conn_local_name). */
 static const char *default_client_name(mail_smtp *s)
 {
-  char h[256];
-  if (gethostname(h, sizeof h - 1) == 0) {
-    h[sizeof h - 1] = '\0';
-    size_t n = strlen(h);
-    int ok = strchr(h, '.') != NULL && h[0] != '.' && h[n - 1] != '.';
-    for (const char *p = h; *p && ok; p++)
-      ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-           *p == '-' || *p == '.';
-    if (ok) {
-      memcpy(s->default_name, h, n + 1);
-      return s->default_name;
-    }
-  }
-  if (mail_net_local_address_literal(mail_conn_fd(s->conn), s->default_name,
-                                     sizeof s->default_name) == 0)
-    return s->default_name;
-  return "[127.0.0.1]";
+  if (mail_conn_local_name(s->conn, s->default_name, sizeof s->default_name) != MAIL_OK)
+    return "[127.0.0.1]";
+  return s->default_name;
 }
 
 void smtp_command_timeout(mail_smtp *s)
@@ -76,24 +58,29 @@ int smtp_has(const mail_smtp *s, const char *kw)
   return s->caps_valid && mail_smtp_caps_find(s->caps, kw, NULL) == MAIL_OK;
 }
 
-int smtp_push(mail_smtp *s, int kind, size_t arg, unsigned flags)
+int smtp_send(mail_smtp *s, int kind, size_t arg, unsigned flags, const mail_wire_part *parts,
+              size_t n)
 {
   mail_cmd c = {.kind = kind, .flags = flags, .arg = arg};
-  return mail_cmdq_push(&s->q, &c);
+  return mail_cmd_send(s->conn, &s->q, &c, parts, n);
+}
+
+int smtp_push(mail_smtp *s, int kind, size_t arg, unsigned flags)
+{
+  return smtp_send(s, kind, arg, flags, NULL, 0);
 }
 
 /* Queue one command line (text without CRLF) and its queue entry. */
 int smtp_command(mail_smtp *s, int kind, size_t arg, const char *text)
 {
-  int rc = mail_conn_sendf(s->conn, "%s\r\n", text);
-  return rc ? rc : smtp_push(s, kind, arg, 0);
+  mail_wire_part parts[] = {{text, strlen(text), 0}, {"\r\n", 2, 0}};
+  return smtp_send(s, kind, arg, 0, parts, 2);
 }
 
 /* The operation is over once the queue is empty; rc is its result. */
 void smtp_finish(mail_smtp *s, int rc)
 {
-  s->op_done = 1;
-  s->op_result = rc;
+  mail_op_finish(&s->op, rc);
 }
 
 /* End the connection now (no QUIT): used when continuing would send
@@ -101,11 +88,8 @@ void smtp_finish(mail_smtp *s, int rc)
  * source failed in the middle of DATA). */
 int smtp_abort(mail_smtp *s, int rc, const char *why)
 {
-  mail_conn_fail(s->conn, rc, "%s", why);
-  mail_conn_close(s->conn);
-  mail_cmdq_clear(&s->q);
+  mail_engine_abort(s->conn, &s->q, &s->op, rc, why);
   smtp_state(s, SMTP_ST_DISCONNECTED);
-  smtp_finish(s, rc);
   return rc;
 }
 
@@ -117,11 +101,12 @@ void smtp_set_enhanced(mail_smtp *s, int on)
 
 static int send_hello(mail_smtp *s, int kind)
 {
-  const char *verb = kind == CMD_HELO ? "HELO" : (s->lmtp ? "LHLO" : "EHLO");
-  smtp_state(s, kind == CMD_HELO ? SMTP_ST_HELO : SMTP_ST_EHLO);
+  const char *verb = kind == SMTP_CMD_HELO ? "HELO" : (s->lmtp ? "LHLO" : "EHLO");
+  smtp_state(s, kind == SMTP_CMD_HELO ? SMTP_ST_HELO : SMTP_ST_EHLO);
   const char *name = s->client_name ? s->client_name : default_client_name(s);
-  int rc = mail_conn_sendf(s->conn, "%s %s\r\n", verb, name);
-  return rc ? rc : smtp_push(s, kind, 0, 0);
+  mail_wire_part parts[] = {
+    {verb, strlen(verb), 0}, {" ", 1, 0}, {name, strlen(name), 0}, {"\r\n", 2, 0}};
+  return smtp_send(s, kind, 0, 0, parts, 4);
 }
 
 /* ------------------------------------------------------------------ */
@@ -140,7 +125,7 @@ static int after_hello(mail_smtp *s)
   if (!mail_conn_is_tls(s->conn) && tls_wanted(s)) {
     if (smtp_has(s, "STARTTLS")) {
       smtp_state(s, SMTP_ST_STARTTLS);
-      return smtp_command(s, CMD_STARTTLS, 0, "STARTTLS");
+      return smtp_command(s, SMTP_CMD_STARTTLS, 0, "STARTTLS");
     }
     if (s->conn_security == MAIL_SECURITY_STARTTLS)
       return smtp_abort(s, MAIL_ERR_STARTTLS, "the server does not offer STARTTLS");
@@ -151,19 +136,24 @@ static int after_hello(mail_smtp *s)
   return MAIL_OK;
 }
 
-static int on_greeting(mail_smtp *s, const mail_smtp_reply *r)
+static int on_greeting(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   int code = mail_smtp_reply_code(r);
   if (code != 220)
     return smtp_abort(s, MAIL_ERR_SERVER, "the server refused the session in its greeting");
-  return send_hello(s, CMD_EHLO);
+  return send_hello(s, SMTP_CMD_EHLO);
 }
 
-static int on_hello(mail_smtp *s, int kind, const mail_smtp_reply *r)
+static int on_hello(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
+  int kind = c->kind;
   int code = mail_smtp_reply_code(r);
   if (code / 100 == 2) {
-    if (kind == CMD_EHLO) {
+    if (kind == SMTP_CMD_EHLO) {
       s->caps_valid = 1; /* the list was filled as the reply arrived */
       smtp_set_enhanced(s, smtp_has(s, "ENHANCEDSTATUSCODES"));
     } else {
@@ -172,16 +162,18 @@ static int on_hello(mail_smtp *s, int kind, const mail_smtp_reply *r)
     return after_hello(s);
   }
   int tls_required = s->conn_security == MAIL_SECURITY_STARTTLS && !mail_conn_is_tls(s->conn);
-  if (kind == CMD_EHLO && !s->lmtp && !tls_required && (code == 500 || code == 502 || code == 554 ||
+  if (kind == SMTP_CMD_EHLO && !s->lmtp && !tls_required && (code == 500 || code == 502 || code == 554 ||
                                                         code == 504 || code == 550))
-    return send_hello(s, CMD_HELO);
+    return send_hello(s, SMTP_CMD_HELO);
   if (tls_required)
     return smtp_abort(s, MAIL_ERR_STARTTLS, "EHLO refused: STARTTLS cannot be negotiated");
   return smtp_abort(s, MAIL_ERR_SERVER, "the server refused EHLO/HELO");
 }
 
-static int on_starttls(mail_smtp *s, const mail_smtp_reply *r)
+static int on_starttls(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   if (mail_smtp_reply_code(r) != 220) {
     if (s->conn_security == MAIL_SECURITY_STARTTLS)
       return smtp_abort(s, MAIL_ERR_STARTTLS, "the server refused STARTTLS");
@@ -192,11 +184,8 @@ static int on_starttls(mail_smtp *s, const mail_smtp_reply *r)
   }
   /* Fails (and closes) when any byte is already buffered after the go-ahead. */
   int rc = mail_conn_start_tls(s->conn);
-  if (rc) {
-    smtp_state(s, SMTP_ST_DISCONNECTED);
-    mail_cmdq_clear(&s->q);
-    return rc;
-  }
+  if (rc)
+    return smtp_abort(s, rc, NULL);
   /* Everything learned before TLS is forgotten; EHLO again once the
    * handshake is done (smtp_advance() sees need_ehlo). */
   s->caps_valid = 0;
@@ -213,12 +202,16 @@ static int on_starttls(mail_smtp *s, const mail_smtp_reply *r)
 
 int smtp_send_auth(mail_smtp *s, int rc, const mail_sasl_msg *m)
 {
-  int q = mail_sasl_queue(s->conn, "AUTH", rc, m);
-  return q ? q : smtp_push(s, CMD_AUTH, 0, 0);
+  /* The one way AUTH lines go out (mechanism in the clear, the rest as
+   * secrets), through mail_cmd_send like every other command. */
+  mail_cmd c = {.kind = SMTP_CMD_AUTH};
+  return mail_sasl_queue(s->conn, &s->q, &c, "AUTH", rc, m);
 }
 
-static int on_auth(mail_smtp *s, const mail_smtp_reply *r)
+static int on_auth(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   int code = mail_smtp_reply_code(r);
   int kind;
   const char *payload = NULL;
@@ -254,55 +247,69 @@ static int on_auth(mail_smtp *s, const mail_smtp_reply *r)
 /* The step                                                             */
 /* ------------------------------------------------------------------ */
 
-static int dispatch(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
+static int on_unsolicited(void *e, const mail_cmd *c)
 {
-  int code = mail_smtp_reply_code(r);
-  if (c->kind == CMD_QUIT) { /* mail_smtp_quit() closes */
-    smtp_finish(s, MAIL_OK);
-    return MAIL_OK;
+  return MAIL_ERR_PROTOCOL;
+}
+
+static int on_rset(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  smtp_state(s, SMTP_ST_IDLE);
+  if (c->arg) { /* the RSET after a failed transaction */
+    if (s->decisive)
+      s->last = s->decisive;
+    smtp_finish(s, s->tx.result);
+  } else {
+    smtp_finish(s, mail_smtp_reply_code(s->last) / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
   }
-  if (code == 421) {
-    int rc = smtp_abort(s, MAIL_ERR_SERVER_CLOSING, "the server is closing the session (421)");
-    return rc;
+  return MAIL_OK;
+}
+
+static int on_noop(void *e, const mail_cmd *c)
+{
+  mail_smtp *s = e;
+  smtp_state(s, SMTP_ST_IDLE);
+  smtp_finish(s, mail_smtp_reply_code(s->last) / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
+  return MAIL_OK;
+}
+
+static int on_quit(void *e, const mail_cmd *c)
+{
+  smtp_finish(e, MAIL_OK); /* whatever the code; mail_smtp_quit() closes */
+  return MAIL_OK;
+}
+
+/* One handler per command kind (the reply is s->last). */
+static const mail_cmd_kind smtp_kinds[] = {
+  [SMTP_CMD_GREETING] = {"greeting", on_greeting, 0},
+  [SMTP_CMD_EHLO] = {"EHLO", on_hello, 0},
+  [SMTP_CMD_HELO] = {"HELO", on_hello, 0},
+  [SMTP_CMD_STARTTLS] = {"STARTTLS", on_starttls, 0},
+  [SMTP_CMD_AUTH] = {"AUTH", on_auth, 0},
+  [SMTP_CMD_MAIL] = {"MAIL", smtp_on_mail, 0},
+  [SMTP_CMD_RCPT] = {"RCPT", smtp_on_rcpt, 0},
+  [SMTP_CMD_DATA] = {"DATA", smtp_on_data, 0},
+  [SMTP_CMD_BDAT] = {"BDAT", smtp_on_bdat, 0},
+  [SMTP_CMD_FINAL] = {"end of data", smtp_on_final, 0},
+  [SMTP_CMD_RSET] = {"RSET", on_rset, 0},
+  [SMTP_CMD_NOOP] = {"NOOP", on_noop, 0},
+  [SMTP_CMD_QUIT] = {"QUIT", on_quit, 0},
+  [SMTP_CMD_UNSOLICITED] = {"unsolicited", on_unsolicited, 0},
+};
+
+/* A complete reply: a 421 ends the session whatever it answers (but
+ * QUIT); anything else goes to the handler of the command it answers. */
+static int dispatch(mail_smtp *s)
+{
+  const mail_cmd *head = mail_cmdq_head(&s->q);
+  if (head && head->kind != SMTP_CMD_QUIT && mail_smtp_reply_code(s->last) == 421) {
+    mail_cmdq_pop(&s->q, NULL);
+    return smtp_abort(s, MAIL_ERR_SERVER_CLOSING, "the server is closing the session (421)");
   }
-  switch (c->kind) {
-  case CMD_UNSOLICITED:
-    return MAIL_ERR_PROTOCOL;
-  case CMD_GREETING:
-    return on_greeting(s, r);
-  case CMD_EHLO:
-  case CMD_HELO:
-    return on_hello(s, c->kind, r);
-  case CMD_STARTTLS:
-    return on_starttls(s, r);
-  case CMD_AUTH:
-    return on_auth(s, r);
-  case CMD_MAIL:
-    return smtp_on_mail(s, r);
-  case CMD_RCPT:
-    return smtp_on_rcpt(s, c->arg, r);
-  case CMD_DATA:
-    return smtp_on_data(s, r);
-  case CMD_BDAT:
-    return smtp_on_bdat(s, c, r);
-  case CMD_FINAL:
-    return smtp_on_final(s, r);
-  case CMD_RSET:
-    smtp_state(s, SMTP_ST_IDLE);
-    if (c->arg) { /* the RSET after a failed transaction */
-      if (s->decisive)
-        s->last = s->decisive;
-      smtp_finish(s, s->tx.result);
-    }
-    else
-      smtp_finish(s, code / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
-    return MAIL_OK;
-  case CMD_NOOP:
-    smtp_state(s, SMTP_ST_IDLE);
-    smtp_finish(s, code / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
-    return MAIL_OK;
-  }
-  return MAIL_ERR_INTERNAL;
+  if (!head) /* the queue is never empty here: checked before reading */
+    return smtp_abort(s, MAIL_ERR_PROTOCOL, "a reply nothing asked for");
+  return mail_cmd_dispatch(s->conn, &s->q, smtp_kinds, sizeof smtp_kinds / sizeof smtp_kinds[0], s);
 }
 
 int smtp_advance(void *engine)
@@ -316,7 +323,7 @@ int smtp_advance(void *engine)
   for (;;) {
     if (s->need_ehlo) {
       s->need_ehlo = 0;
-      int rc = send_hello(s, CMD_EHLO);
+      int rc = send_hello(s, SMTP_CMD_EHLO);
       if (rc)
         return rc;
     }
@@ -326,8 +333,8 @@ int smtp_advance(void *engine)
         return rc;
     }
     if (mail_cmdq_count(&s->q) == 0) {
-      if (s->op_done)
-        return s->op_result;
+      if (s->op.done)
+        return s->op.result;
       if (s->state == SMTP_ST_TLS)
         return MAIL_ERR_AGAIN; /* the handshake runs first */
       return mail_conn_fail(s->conn, MAIL_ERR_INTERNAL, "SMTP engine stalled in %s",
@@ -340,13 +347,11 @@ int smtp_advance(void *engine)
       return rc;
     if (rc == MAIL_ERR_CLOSED) {
       mail_cmd *head = mail_cmdq_head(&s->q);
-      if (head && head->kind == CMD_QUIT) { /* a close answers QUIT as well */
+      if (head && head->kind == SMTP_CMD_QUIT) { /* a close answers QUIT as well */
         mail_cmdq_clear(&s->q);
         return MAIL_OK;
       }
-      smtp_state(s, SMTP_ST_DISCONNECTED);
-      mail_cmdq_clear(&s->q);
-      return mail_conn_fail(s->conn, MAIL_ERR_CLOSED, "the server closed the connection");
+      return smtp_abort(s, MAIL_ERR_CLOSED, "the server closed the connection");
     }
     if (rc == MAIL_ERR_LIMIT)
       return mail_conn_fail(s->conn, MAIL_ERR_LIMIT, "a reply line is too long");
@@ -354,29 +359,24 @@ int smtp_advance(void *engine)
       return rc;
     mail_smtp_acc *a = &s->acc[s->cur_acc];
     /* EHLO's capability lines go straight into the list, held once. */
-    a->sink = mail_cmdq_head(&s->q)->kind == CMD_EHLO ? mail_smtp_caps_capset(s->caps) : NULL;
+    a->sink = mail_cmdq_head(&s->q)->kind == SMTP_CMD_EHLO ? mail_smtp_caps_capset(s->caps) : NULL;
     rc = mail_smtp_acc_line(a, line, len);
     if (rc == MAIL_ERR_AGAIN)
       continue;
     if (rc) {
       mail_smtp_acc_reset(a);
-      smtp_state(s, SMTP_ST_DISCONNECTED);
-      mail_cmdq_clear(&s->q);
       if (rc == MAIL_ERR_PROTOCOL)
-        return mail_conn_fail(s->conn, rc, "malformed reply from the server");
-      return rc == MAIL_ERR_NOMEM ? MAIL_ERR_NOMEM : MAIL_ERR_LIMIT;
+        return smtp_abort(s, rc, "malformed reply from the server");
+      if (rc == MAIL_ERR_NOMEM)
+        return smtp_abort(s, rc, "no memory for the server's reply");
+      return smtp_abort(s, MAIL_ERR_LIMIT, "the server's reply exceeds the limits");
     }
     /* A complete reply: it stays intact as the last reply while the next
      * one collects in the other accumulator. */
     s->last = &a->reply;
     s->have_last = 1;
     s->cur_acc ^= 1;
-    mail_cmd c;
-    if (!mail_cmdq_pop(&s->q, &c)) {
-      smtp_state(s, SMTP_ST_DISCONNECTED);
-      return mail_conn_fail(s->conn, MAIL_ERR_PROTOCOL, "a reply nothing asked for");
-    }
-    rc = dispatch(s, &c, s->last);
+    rc = dispatch(s);
     if (rc)
       return rc;
   }

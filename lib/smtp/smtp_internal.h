@@ -8,6 +8,8 @@
 #include "core/buf.h"
 #include "core/cmdq.h"
 #include "core/conn_internal.h"
+#include "core/engine.h"
+#include "core/url.h"
 #include "parse/smtp_reply.h"
 #include "sasl/sasl_internal.h"
 
@@ -33,25 +35,27 @@ enum smtp_state {
 
 /* Command kinds in the command queue. */
 enum smtp_cmd {
-  CMD_GREETING = 1,
-  CMD_EHLO,
-  CMD_HELO,
-  CMD_STARTTLS,
-  CMD_AUTH,
-  CMD_MAIL,
-  CMD_RCPT,   /* arg = recipient index */
-  CMD_DATA,
-  CMD_BDAT,   /* flags: BDAT_LAST */
-  CMD_FINAL,  /* the reply after ".", arg = recipient index (LMTP) */
-  CMD_RSET,
-  CMD_NOOP,
-  CMD_QUIT,
-  CMD_UNSOLICITED /* stands in for the command a reply arrived without */
+  SMTP_CMD_GREETING = 1,
+  SMTP_CMD_EHLO,
+  SMTP_CMD_HELO,
+  SMTP_CMD_STARTTLS,
+  SMTP_CMD_AUTH,
+  SMTP_CMD_MAIL,
+  SMTP_CMD_RCPT,   /* arg = recipient index */
+  SMTP_CMD_DATA,
+  SMTP_CMD_BDAT,   /* flags: SMTP_BDAT_LAST */
+  SMTP_CMD_FINAL,  /* the reply after ".", arg = recipient index (LMTP) */
+  SMTP_CMD_RSET,
+  SMTP_CMD_NOOP,
+  SMTP_CMD_QUIT,
+  SMTP_CMD_UNSOLICITED /* stands in for the command a reply arrived without */
 };
-#define BDAT_LAST 1u
+#define SMTP_BDAT_LAST 1u
 
-/* Public operations (what the caller is waiting for). */
-enum smtp_op { OP_NONE, OP_CONNECT, OP_AUTH, OP_SEND, OP_RSET, OP_NOOP, OP_QUIT };
+/* Public operations (what the caller is waiting for; mail_op.kind). */
+enum smtp_op { SMTP_OP_NONE, SMTP_OP_CONNECT, SMTP_OP_AUTH, SMTP_OP_SEND, SMTP_OP_RSET, SMTP_OP_NOOP, SMTP_OP_QUIT };
+/* SMTP_OP_CONNECT phases. */
+enum { SMTP_CONNECT_TRANSPORT, SMTP_CONNECT_PROTOCOL };
 
 typedef struct smtp_rcpt {
   char *addr;        /* as given */
@@ -65,7 +69,7 @@ typedef struct smtp_rcpt {
   int rcpt_ok;       /* RCPT accepted */
 } smtp_rcpt;
 
-enum body_kind { BODY_NONE, BODY_MIME, BODY_CALLBACK, BODY_DATA };
+enum smtp_body_kind { SMTP_BODY_NONE, SMTP_BODY_MIME, SMTP_BODY_CALLBACK, SMTP_BODY_DATA };
 
 struct mail_smtp_envelope {
   mail_allocator alloc;
@@ -111,7 +115,7 @@ typedef struct smtp_tx {
   int at_line_start;
   int pending_cr;
   int body_eof;
-  size_t data_pos;    /* BODY_DATA: bytes handed out */
+  size_t data_pos;    /* SMTP_BODY_DATA: bytes handed out */
   int chunk_filled;   /* the last read filled the chunk buffer: read more next time */
   int bdat_last_sent;
   uint64_t bdat_sent;
@@ -140,10 +144,8 @@ struct mail_smtp {
   int have_last;
   const mail_smtp_reply *last;
 
-  int state;
-  int op;
-  int op_done;
-  int op_result;
+  int state;          /* enum smtp_state: changed only by smtp_state() */
+  mail_op op;         /* the operation in progress (kind: enum smtp_op) */
   int cancelled;
 
   int security;       /* for connect_url */
@@ -158,7 +160,6 @@ struct mail_smtp {
   char default_name[300];      /* the default, worked out at EHLO time */
   int tls_started;
   int helo_mode;      /* the server only spoke HELO */
-  int connect_phase;  /* 0 transport, 1 protocol */
   char *connect_host;
   char *connect_path;
   unsigned connect_port;
@@ -193,7 +194,11 @@ void smtp_state(mail_smtp *s, int st);
 const char *smtp_state_label(int st);
 /* 1 when the server advertised kw (after the last EHLO). */
 int smtp_has(const mail_smtp *s, const char *kw);
-/* Queue a command-queue entry. */
+/* Queue a command (mail_cmd_send): its entry, then parts[0..n), whole or
+ * not at all. */
+int smtp_send(mail_smtp *s, int kind, size_t arg, unsigned flags, const mail_wire_part *parts,
+              size_t n);
+/* A queue entry with nothing sent (the greeting, a further LMTP reply). */
 int smtp_push(mail_smtp *s, int kind, size_t arg, unsigned flags);
 /* Queue one command line (text without CRLF) and its queue entry. */
 int smtp_command(mail_smtp *s, int kind, size_t arg, const char *text);
@@ -215,53 +220,56 @@ int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e);
 int smtp_issue(mail_smtp *s);
 /* Stream the body: MAIL_OK done, MAIL_ERR_AGAIN wait, 1 read replies first. */
 int smtp_produce(mail_smtp *s);
-/* Replies to the transaction's commands. */
-int smtp_on_mail(mail_smtp *s, const mail_smtp_reply *r);
-int smtp_on_rcpt(mail_smtp *s, size_t i, const mail_smtp_reply *r);
-int smtp_on_data(mail_smtp *s, const mail_smtp_reply *r);
-int smtp_on_bdat(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r);
-int smtp_on_final(mail_smtp *s, const mail_smtp_reply *r);
+/* Reply handlers for the transaction's commands (mail_cmd_kind.on_reply,
+ * engine = the mail_smtp; the reply is s->last). */
+int smtp_on_mail(void *engine, const mail_cmd *c);
+int smtp_on_rcpt(void *engine, const mail_cmd *c);
+int smtp_on_data(void *engine, const mail_cmd *c);
+int smtp_on_bdat(void *engine, const mail_cmd *c);
+int smtp_on_final(void *engine, const mail_cmd *c);
 
 /* ---- envelope.c ---- */
 /* Forget the results of an earlier send. */
-void mail_smtp_envelope_reset_results(mail_smtp_envelope *e);
+void smtp_envelope_reset_results(mail_smtp_envelope *e);
 /* Record reply r as the result of recipient i. */
-int mail_smtp_envelope_record(mail_smtp_envelope *e, size_t i, const mail_smtp_reply *r, int status);
+int smtp_envelope_record(mail_smtp_envelope *e, size_t i, const mail_smtp_reply *r, int status);
 
 /* ---- smtp_addr.c ---- */
 /* Check an addr-spec (see mail_smtp_envelope_set_from). allow_empty: ""
  * is the null path. MAIL_OK, MAIL_ERR_INVALID, MAIL_ERR_SYNTAX. */
-int mail_smtp_addr_check(const char *addr, int allow_empty);
+int smtp_addr_check(const char *addr, int allow_empty);
 /* 1 when the local part (before the last '@') holds a byte >= 0x80. */
-int mail_smtp_addr_local_utf8(const char *addr);
+int smtp_addr_local_utf8(const char *addr);
 /* 1 when the domain (after the last '@') holds a byte >= 0x80. */
-int mail_smtp_addr_domain_utf8(const char *addr);
+int smtp_addr_domain_utf8(const char *addr);
 /* Append addr to b with its domain converted to IDNA A-labels.
  * MAIL_ERR_SYNTAX when the domain does not convert, MAIL_ERR_UNSUPPORTED
  * without libidn2. */
-int mail_smtp_addr_append_alabel(mail_buf *b, const char *addr);
+int smtp_addr_append_alabel(mail_buf *b, const char *addr);
 /* Append s as RFC 3461 xtext. */
-int mail_smtp_xtext_append(mail_buf *b, const char *s);
+int smtp_xtext_append(mail_buf *b, const char *s);
 
 /* ---- smtp_url.c ---- */
-typedef struct mail_smtp_url {
-  int scheme;            /* 0 smtp, 1 smtps, 2 lmtp, 3 submission */
+/* smtp_url.flags: the scheme's MAIL_URL_* flags and this one. */
+#define SMTP_URL_LMTP MAIL_URL_PROTOCOL_FLAGS /* lmtp:// (LHLO, a reply per recipient) */
+typedef struct smtp_url {
+  unsigned flags;        /* the scheme's: MAIL_URL_IMPLICIT_TLS, SMTP_URL_LMTP, ... */
   char host[256];
   char path[256];        /* lmtp unix socket */
   unsigned port;
-} mail_smtp_url;
-int mail_smtp_url_parse(const char *url, mail_smtp_url *out);
+} smtp_url;
+int smtp_url_parse(const char *url, smtp_url *out);
 
 /* ---- smtp_body.c ---- */
 /* Transform in[0..n) for DATA into out (room for 2n + 2 bytes): CRLF
  * line endings, dot-stuffing. *olen gets the length. MAIL_ERR_INVALID in
  * strict mode on a bare CR or LF. */
-int mail_smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_t n,
+int smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_t n,
                          unsigned char *out, size_t *olen);
 /* What ends the data: a CRLF when the last line lacks one, then ".CRLF". */
-int mail_smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen);
+int smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen);
 /* Read the next body bytes from the envelope's source. */
-int mail_smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got);
+int smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got);
 /* The chunk and transform buffers (s->chunk, s->xform) for reads of at
  * least want bytes, within what max_output leaves room for; given back by
  * smtp_body_buffers_free() once the body is queued. */

@@ -4,6 +4,7 @@
  * order, the body streamed with backpressure, and the per-recipient
  * results (one final reply for SMTP, one per accepted recipient for LMTP).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,15 +46,16 @@ static int send_mail_from(mail_smtp *s)
   if (!rc && e->envid) {
     rc = mail_buf_append_str(b, " ENVID=");
     if (!rc)
-      rc = mail_smtp_xtext_append(b, e->envid);
+      rc = smtp_xtext_append(b, e->envid);
   }
   if (!rc && e->requiretls)
     rc = mail_buf_append_str(b, " REQUIRETLS");
   if (!rc)
     rc = mail_buf_append(b, "\r\n", 2);
-  if (!rc)
-    rc = mail_conn_send(s->conn, b->data, b->len);
-  return rc ? rc : smtp_push(s, CMD_MAIL, 0, 0);
+  if (rc)
+    return rc;
+  mail_wire_part line = {b->data, b->len, 0};
+  return smtp_send(s, SMTP_CMD_MAIL, 0, 0, &line, 1);
 }
 
 static int send_rcpt(mail_smtp *s, size_t i)
@@ -83,13 +85,14 @@ static int send_rcpt(mail_smtp *s, size_t i)
   if (!rc && r->orcpt) {
     rc = mail_buf_append_str(b, " ORCPT=rfc822;");
     if (!rc)
-      rc = mail_smtp_xtext_append(b, r->orcpt);
+      rc = smtp_xtext_append(b, r->orcpt);
   }
   if (!rc)
     rc = mail_buf_append(b, "\r\n", 2);
-  if (!rc)
-    rc = mail_conn_send(s->conn, b->data, b->len);
-  return rc ? rc : smtp_push(s, CMD_RCPT, i, 0);
+  if (rc)
+    return rc;
+  mail_wire_part line = {b->data, b->len, 0};
+  return smtp_send(s, SMTP_CMD_RCPT, i, 0, &line, 1);
 }
 
 static void start_body(mail_smtp *s)
@@ -119,7 +122,7 @@ int smtp_issue(mail_smtp *s)
       start_body(s);
       return MAIL_OK;
     } else {
-      rc = smtp_command(s, CMD_DATA, 0, "DATA");
+      rc = smtp_command(s, SMTP_CMD_DATA, 0, "DATA");
     }
     if (rc)
       return rc;
@@ -148,7 +151,7 @@ static int fail_tx(mail_smtp *s, int rc, const mail_smtp_reply *r)
     mail_smtp_envelope *e = tx->env;
     for (size_t i = 0; i < e->nrcpts; i++)
       if (e->rcpts[i].rcpt_ok && e->rcpts[i].status == MAIL_ERR_STATE) {
-        int q = mail_smtp_envelope_record(e, i, r, MAIL_ERR_SERVER);
+        int q = smtp_envelope_record(e, i, r, MAIL_ERR_SERVER);
         if (q)
           return q;
       }
@@ -157,7 +160,7 @@ static int fail_tx(mail_smtp *s, int rc, const mail_smtp_reply *r)
   if (!tx->rset_sent) {
     tx->rset_sent = 1;
     smtp_state(s, SMTP_ST_RSET);
-    int q = smtp_command(s, CMD_RSET, 1, "RSET");
+    int q = smtp_command(s, SMTP_CMD_RSET, 1, "RSET");
     if (q)
       return q;
   }
@@ -172,8 +175,10 @@ static int refused_result(const smtp_tx *tx)
   return tx->accepted == 0 ? MAIL_ERR_RECIPIENTS : MAIL_ERR_SERVER;
 }
 
-int smtp_on_mail(mail_smtp *s, const mail_smtp_reply *r)
+int smtp_on_mail(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   smtp_tx *tx = &s->tx;
   tx->mail_ok = mail_smtp_reply_code(r) / 100 == 2;
   if (!tx->mail_ok && !pipelined(s))
@@ -200,11 +205,14 @@ static int all_rcpt_replies_in(mail_smtp *s, const mail_smtp_reply *r)
   return smtp_issue(s);
 }
 
-int smtp_on_rcpt(mail_smtp *s, size_t i, const mail_smtp_reply *r)
+int smtp_on_rcpt(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
+  size_t i = c->arg;
   smtp_tx *tx = &s->tx;
   int ok = tx->mail_ok && mail_smtp_reply_code(r) / 100 == 2;
-  int rc = mail_smtp_envelope_record(tx->env, i, r, ok ? MAIL_ERR_STATE : MAIL_ERR_SERVER);
+  int rc = smtp_envelope_record(tx->env, i, r, ok ? MAIL_ERR_STATE : MAIL_ERR_SERVER);
   if (rc)
     return rc;
   tx->env->rcpts[i].rcpt_ok = ok;
@@ -220,8 +228,10 @@ static void wait_final(mail_smtp *s)
   smtp_state(s, SMTP_ST_FINAL);
 }
 
-int smtp_on_data(mail_smtp *s, const mail_smtp_reply *r)
+int smtp_on_data(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   smtp_tx *tx = &s->tx;
   if (mail_smtp_reply_code(r) != 354) {
     tx->data_refused = 1;
@@ -232,8 +242,8 @@ int smtp_on_data(mail_smtp *s, const mail_smtp_reply *r)
      * at once; nothing of the message is sent. */
     tx->data_refused = 1;
     wait_final(s);
-    int rc = mail_conn_send(s->conn, ".\r\n", 3);
-    return rc ? rc : smtp_push(s, CMD_FINAL, 0, 0);
+    mail_wire_part end = {".\r\n", 3, 0};
+    return smtp_send(s, SMTP_CMD_FINAL, 0, 0, &end, 1);
   }
   start_body(s);
   return MAIL_OK;
@@ -267,8 +277,10 @@ static int complete_tx(mail_smtp *s, const mail_smtp_reply *r)
 }
 
 /* A reply after the data: the final one (SMTP), or one recipient's (LMTP). */
-int smtp_on_final(mail_smtp *s, const mail_smtp_reply *r)
+int smtp_on_final(void *engine, const mail_cmd *c)
 {
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
   smtp_tx *tx = &s->tx;
   mail_smtp_envelope *e = tx->env;
   int ok = mail_smtp_reply_code(r) / 100 == 2 && !tx->data_refused;
@@ -277,29 +289,31 @@ int smtp_on_final(mail_smtp *s, const mail_smtp_reply *r)
   if (s->lmtp) {
     size_t i = next_accepted(tx);
     if (i < e->nrcpts) {
-      int rc = mail_smtp_envelope_record(e, i, r, ok ? MAIL_OK : MAIL_ERR_SERVER);
+      int rc = smtp_envelope_record(e, i, r, ok ? MAIL_OK : MAIL_ERR_SERVER);
       if (rc)
         return rc;
       tx->final_next++;
     }
     if (next_accepted(tx) < e->nrcpts)
-      return smtp_push(s, CMD_FINAL, 0, 0);
+      return smtp_push(s, SMTP_CMD_FINAL, 0, 0);
     return complete_tx(s, r);
   }
   for (size_t i = 0; i < e->nrcpts; i++) {
     if (!e->rcpts[i].rcpt_ok)
       continue;
-    int rc = mail_smtp_envelope_record(e, i, r, ok ? MAIL_OK : MAIL_ERR_SERVER);
+    int rc = smtp_envelope_record(e, i, r, ok ? MAIL_OK : MAIL_ERR_SERVER);
     if (rc)
       return rc;
   }
   return complete_tx(s, r);
 }
 
-int smtp_on_bdat(mail_smtp *s, const mail_cmd *c, const mail_smtp_reply *r)
+int smtp_on_bdat(void *engine, const mail_cmd *c)
 {
-  if (c->flags & BDAT_LAST)
-    return smtp_on_final(s, r);
+  mail_smtp *s = engine;
+  const mail_smtp_reply *r = s->last;
+  if (c->flags & SMTP_BDAT_LAST)
+    return smtp_on_final(s, c);
   if (mail_smtp_reply_code(r) / 100 != 2)
     s->tx.data_refused = 1;
   return MAIL_OK;
@@ -330,7 +344,7 @@ static int read_body(mail_smtp *s, size_t *got)
   }
   while (*got < cap && !tx->body_eof) {
     size_t k = 0;
-    rc = mail_smtp_body_read(tx, s->chunk + *got, cap - *got, &k);
+    rc = smtp_body_read(tx, s->chunk + *got, cap - *got, &k);
     if (rc)
       return rc;
     if (k == 0)
@@ -363,16 +377,15 @@ static int produce_bdat(mail_smtp *s)
       /* Declared size reached: the source must be at its end. */
       unsigned char probe;
       size_t extra = 0;
-      if (!tx->body_eof && (mail_smtp_body_read(tx, &probe, 1, &extra) || extra))
+      if (!tx->body_eof && (smtp_body_read(tx, &probe, 1, &extra) || extra))
         return MAIL_ERR_CALLBACK;
       last = 1;
     }
   }
-  rc = mail_conn_sendf(s->conn, last ? "BDAT %zu LAST\r\n" : "BDAT %zu\r\n", got);
-  if (!rc && got)
-    rc = mail_conn_send(s->conn, s->chunk, got);
-  if (!rc)
-    rc = smtp_push(s, CMD_BDAT, 0, last ? BDAT_LAST : 0);
+  char head[48];
+  int hn = snprintf(head, sizeof head, last ? "BDAT %zu LAST\r\n" : "BDAT %zu\r\n", got);
+  mail_wire_part parts[] = {{head, (size_t)hn, 0}, {s->chunk, got, 0}};
+  rc = smtp_send(s, SMTP_CMD_BDAT, 0, last ? SMTP_BDAT_LAST : 0, parts, got ? 2 : 1);
   if (rc)
     return rc;
   if (last) {
@@ -391,18 +404,18 @@ static int produce_data(mail_smtp *s)
   if (rc)
     return rc;
   if (got) {
-    rc = mail_smtp_data_xform(tx, s->strict, s->chunk, got, s->xform, &olen);
+    rc = smtp_data_xform(tx, s->strict, s->chunk, got, s->xform, &olen);
     if (!rc)
       rc = mail_conn_send(s->conn, s->xform, olen);
     if (rc)
       return rc;
   }
   if (tx->body_eof) {
-    rc = mail_smtp_data_end(tx, s->strict, s->xform, &olen);
-    if (!rc)
-      rc = mail_conn_send(s->conn, s->xform, olen);
-    if (!rc)
-      rc = smtp_push(s, CMD_FINAL, 0, 0);
+    rc = smtp_data_end(tx, s->strict, s->xform, &olen);
+    if (rc)
+      return rc;
+    mail_wire_part end = {s->xform, olen, 0};
+    rc = smtp_send(s, SMTP_CMD_FINAL, 0, 0, &end, 1);
     if (rc)
       return rc;
     wait_final(s);
@@ -443,12 +456,12 @@ int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e)
   smtp_tx *tx = &s->tx;
   int smtputf8 = smtp_has(s, "SMTPUTF8");
   int need = (e->needs & MAIL_SMTP_NEEDS_SMTPUTF8) != 0 || e->smtputf8;
-  int nonascii = mail_smtp_addr_local_utf8(e->from) || mail_smtp_addr_domain_utf8(e->from);
+  int nonascii = smtp_addr_local_utf8(e->from) || smtp_addr_domain_utf8(e->from);
   for (size_t i = 0; i < e->nrcpts; i++) {
-    need |= mail_smtp_addr_local_utf8(e->rcpts[i].addr);
-    nonascii |= mail_smtp_addr_domain_utf8(e->rcpts[i].addr);
+    need |= smtp_addr_local_utf8(e->rcpts[i].addr);
+    nonascii |= smtp_addr_domain_utf8(e->rcpts[i].addr);
   }
-  need |= mail_smtp_addr_local_utf8(e->from);
+  need |= smtp_addr_local_utf8(e->from);
   if (need && !smtputf8)
     return MAIL_ERR_NEEDS_SMTPUTF8;
   tx->utf8 = smtputf8 && (need || nonascii);
@@ -460,7 +473,7 @@ int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e)
   for (size_t k = 0; k <= e->nrcpts; k++) {
     const char *a = k == 0 ? e->from : e->rcpts[k - 1].addr;
     tx->wire_off[k] = tx->wire.len;
-    int rc = tx->utf8 ? mail_buf_append_str(&tx->wire, a) : mail_smtp_addr_append_alabel(&tx->wire, a);
+    int rc = tx->utf8 ? mail_buf_append_str(&tx->wire, a) : smtp_addr_append_alabel(&tx->wire, a);
     if (!rc)
       rc = mail_buf_append_byte(&tx->wire, 0);
     if (rc)
@@ -472,7 +485,7 @@ int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e)
 /* Everything that can be refused without sending a byte. */
 int smtp_check_send(mail_smtp *s, mail_smtp_envelope *e)
 {
-  if (!e->from || e->nrcpts == 0 || e->body_kind == BODY_NONE)
+  if (!e->from || e->nrcpts == 0 || e->body_kind == SMTP_BODY_NONE)
     return MAIL_ERR_INVALID;
   size_t idx;
   if (e->size != MAIL_SMTP_SIZE_UNKNOWN && s->caps_valid && mail_smtp_caps_find(s->caps, "SIZE", &idx) == MAIL_OK &&

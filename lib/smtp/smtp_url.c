@@ -6,17 +6,16 @@
 #include "core/url.h"
 #include "smtp/smtp_internal.h"
 
-/* Indexed by mail_smtp_url.scheme. */
 static const mail_url_scheme schemes[] = {
   {"smtp", 25, 0},
   {"smtps", 465, MAIL_URL_IMPLICIT_TLS},
-  {"lmtp", 24, MAIL_URL_UNIX_PATH},
+  {"lmtp", 24, MAIL_URL_UNIX_PATH | SMTP_URL_LMTP},
   {"submission", 587, 0},
 };
 
-_Static_assert(sizeof ((mail_smtp_url *)0)->host > MAIL_URL_HOST_MAX, "host buffer");
+_Static_assert(sizeof ((smtp_url *)0)->host > MAIL_URL_HOST_MAX, "host buffer");
 
-int mail_smtp_url_parse(const char *url, mail_smtp_url *out)
+int smtp_url_parse(const char *url, smtp_url *out)
 {
   if (!url || !out)
     return MAIL_ERR_INVALID;
@@ -27,7 +26,7 @@ int mail_smtp_url_parse(const char *url, mail_smtp_url *out)
   int rc = mail_url_parse(&u, url, schemes, sizeof schemes / sizeof schemes[0], NULL);
   if (rc)
     return rc;
-  out->scheme = (int)u.scheme_index;
+  out->flags = u.scheme->flags;
   out->port = u.port;
   memcpy(out->host, u.host, sizeof out->host);
   if (u.socket_path) {

@@ -45,6 +45,7 @@ static const mail_sasl_profile line_once_profile = {"test", 1, 0, "=", "*", 1};
 
 typedef struct client {
   mail_conn *conn;
+  mail_cmdq q; /* the line in flight (the exchange is lockstep) */
   mail_sasl *sasl;
   const mail_sasl_profile *profile;
   int greeted;
@@ -85,7 +86,10 @@ static int advance(void *engine)
       return MAIL_ERR_PROTOCOL;
     }
     if (rc == MAIL_SASL_SEND_LINE || rc == MAIL_SASL_SEND_COMMAND) {
-      rc = mail_sasl_queue(c->conn, "AUTH", rc, &m);
+      /* Lockstep: the line before this one has been answered. */
+      mail_cmdq_clear(&c->q);
+      mail_cmd e = {.kind = 1};
+      rc = mail_sasl_queue(c->conn, &c->q, &e, "AUTH", rc, &m);
       if (rc)
         return rc;
       continue;
@@ -147,6 +151,7 @@ static outcome run_opts(const char *const *server_args, const options *opt)
     c.sasl = sasl;
     c.profile = opt->profile ? opt->profile : &line_profile;
     ck_assert_int_eq(mail_conn_new(&c.conn, NULL), MAIL_OK);
+    mail_cmdq_init(&c.q, &mail_conn_env(c.conn)->alloc, 4);
     ck_assert_int_eq(mail_conn_set_tls_config(c.conn, cfg), MAIL_OK);
     mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_CONNECT, 20000);
     mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_IO, 20000);
@@ -163,6 +168,7 @@ static outcome run_opts(const char *const *server_args, const options *opt)
                                               &ekm_len);
     o.rc = mail_conn_run(c.conn, advance, &c);
     o.cb_type = sasl->cb_type;
+    mail_cmdq_free(&c.q);
     mail_conn_free(c.conn);
     /* A protocol that cannot start a second exchange on its connection:
      * the engine asks for a new one. */
@@ -434,6 +440,7 @@ static const mail_sasl_profile imap_profile = {"imap", 1, 0, "=", "*", 0};
 
 typedef struct imap_client {
   mail_conn *conn;
+  mail_cmdq q; /* the line in flight (the exchange is lockstep) */
   mail_sasl *sasl;
   int greeted;
   unsigned int tag;
@@ -451,7 +458,10 @@ static int imap_queue(imap_client *c, int what, const mail_sasl_msg *m)
   snprintf(verb, sizeof verb, "a%u AUTHENTICATE", c->tag);
   if (m->data && m->len && c->nsent < 8 && m->len > 4 && m->len < sizeof c->sent[0])
     memcpy(c->sent[c->nsent++], m->data, m->len);
-  return mail_sasl_queue(c->conn, verb, what, m);
+  /* Lockstep: the line before this one has been answered. */
+  mail_cmdq_clear(&c->q);
+  mail_cmd e = {.kind = 1, .tag = c->tag};
+  return mail_sasl_queue(c->conn, &c->q, &e, verb, what, m);
 }
 
 /* The AUTH= capabilities of the greeting as a space-separated list. */
@@ -544,6 +554,7 @@ static int dovecot_login(const char *user, const char *pass, const char *allow, 
   ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
   ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, mail_test_env("MAIL_TEST_CA")), MAIL_OK);
   ck_assert_int_eq(mail_conn_new(&c.conn, NULL), MAIL_OK);
+  mail_cmdq_init(&c.q, &mail_conn_env(c.conn)->alloc, 4);
   ck_assert_int_eq(mail_conn_set_tls_config(c.conn, cfg), MAIL_OK);
   mail_tls_config_free(cfg);
   mail_conn_set_timeout(c.conn, MAIL_TIMEOUT_CONNECT, 20000);
@@ -574,6 +585,7 @@ static int dovecot_login(const char *user, const char *pass, const char *allow, 
   if (c.nsent)
     ck_assert_ptr_nonnull(memmem(tl.text, tl.len, "[redacted]", 10));
   mail_sasl_free(c.sasl);
+  mail_cmdq_free(&c.q);
   mail_conn_free(c.conn);
   return rc;
 }

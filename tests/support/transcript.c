@@ -1,6 +1,8 @@
 /* The transcript runner (see transcript.h and tests/transcript/README.md). */
 #include "transcript.h"
 
+#include <dirent.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -661,3 +663,127 @@ size_t mail_transcript_close_calls(const mail_transcript *t) { return t->closes;
 int mail_transcript_tls_active(const mail_transcript *t) { return t->tls != 0; }
 const char *mail_transcript_connect_host(const mail_transcript *t) { return t->host; }
 unsigned int mail_transcript_connect_port(const mail_transcript *t) { return t->port; }
+
+/* ------------------------------------------------ transcript headers */
+
+int mail_transcript_file_header(const char *path, const char *key, char *out, size_t cap)
+{
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  char line[1024];
+  size_t klen = strlen(key);
+  int rc = -1;
+  while (rc && fgets(line, sizeof line, f)) {
+    if (line[0] != '#')
+      break; /* the leading comment block is over */
+    const char *p = line + 1;
+    while (*p == ' ')
+      p++;
+    if (strncmp(p, key, klen) || p[klen] != ':')
+      continue;
+    p += klen + 1;
+    while (*p == ' ')
+      p++;
+    size_t n = strcspn(p, "\r\n");
+    snprintf(out, cap, "%.*s", (int)n, p);
+    rc = 0;
+  }
+  fclose(f);
+  return rc;
+}
+
+const char *mail_test_status_name(int status)
+{
+  static const struct {
+    int status;
+    const char *name;
+  } names[] = {
+    {MAIL_OK, "MAIL_OK"},
+    {MAIL_ERR_AGAIN, "MAIL_ERR_AGAIN"},
+    {MAIL_ERR_INVALID, "MAIL_ERR_INVALID"},
+    {MAIL_ERR_NOMEM, "MAIL_ERR_NOMEM"},
+    {MAIL_ERR_STATE, "MAIL_ERR_STATE"},
+    {MAIL_ERR_UNSUPPORTED, "MAIL_ERR_UNSUPPORTED"},
+    {MAIL_ERR_SERVER, "MAIL_ERR_SERVER"},
+    {MAIL_ERR_AUTH, "MAIL_ERR_AUTH"},
+    {MAIL_ERR_NO_MECHANISM, "MAIL_ERR_NO_MECHANISM"},
+    {MAIL_ERR_INSECURE, "MAIL_ERR_INSECURE"},
+    {MAIL_ERR_TOO_BIG, "MAIL_ERR_TOO_BIG"},
+    {MAIL_ERR_NOT_FOUND, "MAIL_ERR_NOT_FOUND"},
+    {MAIL_ERR_BUFFER, "MAIL_ERR_BUFFER"},
+    {MAIL_ERR_CANCELLED, "MAIL_ERR_CANCELLED"},
+    {MAIL_ERR_RECIPIENTS, "MAIL_ERR_RECIPIENTS"},
+    {MAIL_ERR_PARTIAL, "MAIL_ERR_PARTIAL"},
+    {MAIL_ERR_CALLBACK, "MAIL_ERR_CALLBACK"},
+    {MAIL_ERR_CHARSET, "MAIL_ERR_CHARSET"},
+    {MAIL_ERR_SYNTAX, "MAIL_ERR_SYNTAX"},
+    {MAIL_ERR_FILE, "MAIL_ERR_FILE"},
+    {MAIL_ERR_NEEDS_SMTPUTF8, "MAIL_ERR_NEEDS_SMTPUTF8"},
+    {MAIL_ERR_REQUIRETLS, "MAIL_ERR_REQUIRETLS"},
+    {MAIL_ERR_SASL_BAD_CHALLENGE, "MAIL_ERR_SASL_BAD_CHALLENGE"},
+    {MAIL_ERR_IO, "MAIL_ERR_IO"},
+    {MAIL_ERR_TIMEOUT, "MAIL_ERR_TIMEOUT"},
+    {MAIL_ERR_CLOSED, "MAIL_ERR_CLOSED"},
+    {MAIL_ERR_RESOLVE, "MAIL_ERR_RESOLVE"},
+    {MAIL_ERR_CONNECT, "MAIL_ERR_CONNECT"},
+    {MAIL_ERR_TLS, "MAIL_ERR_TLS"},
+    {MAIL_ERR_TLS_VERIFY, "MAIL_ERR_TLS_VERIFY"},
+    {MAIL_ERR_STARTTLS, "MAIL_ERR_STARTTLS"},
+    {MAIL_ERR_STARTTLS_INJECTION, "MAIL_ERR_STARTTLS_INJECTION"},
+    {MAIL_ERR_PROTOCOL, "MAIL_ERR_PROTOCOL"},
+    {MAIL_ERR_LIMIT, "MAIL_ERR_LIMIT"},
+    {MAIL_ERR_SERVER_CLOSING, "MAIL_ERR_SERVER_CLOSING"},
+    {MAIL_ERR_SASL_SERVER, "MAIL_ERR_SASL_SERVER"},
+    {MAIL_ERR_INTERNAL, "MAIL_ERR_INTERNAL"},
+  };
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (names[i].status == status)
+      return names[i].name;
+  return "?";
+}
+
+int mail_transcript_check_header(const char *path, int expect, char *out, size_t cap)
+{
+  char v[512];
+  if (mail_transcript_file_header(path, "call", v, sizeof v) || !v[0]) {
+    snprintf(out, cap, "%s: no \"# call:\" line", path);
+    return -1;
+  }
+  if (mail_transcript_file_header(path, "expect", v, sizeof v)) {
+    snprintf(out, cap, "%s: no \"# expect:\" line", path);
+    return -1;
+  }
+  if (strcmp(v, mail_test_status_name(expect))) {
+    snprintf(out, cap, "%s: \"# expect: %s\" but the scenario ends with %s", path, v,
+             mail_test_status_name(expect));
+    return -1;
+  }
+  out[0] = '\0';
+  return 0;
+}
+
+long mail_transcript_dir_check(const char *dir, int (*played)(void *user, const char *name),
+                               void *user, char *out, size_t cap)
+{
+  DIR *d = opendir(dir);
+  if (!d) {
+    snprintf(out, cap, "%s: cannot read the directory", dir);
+    return -1;
+  }
+  long files = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t n = strlen(e->d_name);
+    if (n < 5 || strcmp(e->d_name + n - 4, ".txt"))
+      continue;
+    files++;
+    if (!played(user, e->d_name)) {
+      snprintf(out, cap, "%s/%s: no scenario plays it", dir, e->d_name);
+      files = -1;
+      break;
+    }
+  }
+  closedir(d);
+  return files;
+}

@@ -94,6 +94,32 @@ int mail_test_fixed_random(void *user, unsigned char *buf, size_t len);
  * truncated with "..." to fit; always NUL-terminated. */
 void mail_transcript_escape(const void *data, size_t len, char *out, size_t cap);
 
+/*
+ * Every transcript file says, in its leading comment block, which calls it
+ * runs and the status they end with:
+ *
+ *   # call: mail_smtp_connect, mail_smtp_send (3 recipients), mail_smtp_quit
+ *   # expect: MAIL_ERR_PARTIAL
+ *
+ * mail_transcript_file_header() reads such a "# key: value" line (0, or -1
+ * when the file has none or cannot be read); the drivers check them
+ * against their scenario tables with mail_transcript_check_header().
+ */
+int mail_transcript_file_header(const char *path, const char *key, char *out, size_t cap);
+/* "MAIL_OK", "MAIL_ERR_PARTIAL", ...: a status's name as an expect: line
+ * writes it ("?" for a value that is no status). */
+const char *mail_test_status_name(int status);
+/* 0 when path has a non-empty "call:" line and an "expect:" line naming
+ * expect; else -1 with why in out. */
+int mail_transcript_check_header(const char *path, int expect, char *out, size_t cap);
+
+/* Every "*.txt" of dir must be played by some scenario: played(user, name)
+ * says whether one is. Returns how many files there are, or -1 with the
+ * first one no scenario plays (or why the directory cannot be read) in
+ * out. */
+long mail_transcript_dir_check(const char *dir, int (*played)(void *user, const char *name),
+                               void *user, char *out, size_t cap);
+
 /* For Check tests: fail with the report unless the transcript is done. */
 #define MAIL_TRANSCRIPT_ASSERT_DONE(t) \
   ck_assert_msg(mail_transcript_done(t), "transcript: %s", mail_transcript_report(t))

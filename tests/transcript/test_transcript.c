@@ -4,6 +4,7 @@
  * tests of the transcript runner itself (it must catch what it is for).
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,9 @@ static const scn_result *play(const char *name)
   ck_assert_msg(R.rc == s->expect, "%s: got %d (%s), expected %d; last error: %s; transcript: %s",
                 name, R.rc, mail_strerror(R.rc), s->expect, R.last_error, R.report);
   ck_assert_msg(R.done, "%s: transcript: %s", name, R.report);
+  char path[512], why[600];
+  snprintf(path, sizeof path, "%s/%s", MAIL_TRANSCRIPT_DIR, s->file);
+  ck_assert_msg(mail_transcript_check_header(path, s->expect, why, sizeof why) == 0, "%s", why);
   return &R;
 }
 

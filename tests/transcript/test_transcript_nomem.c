@@ -10,37 +10,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "alloc.h"
+#include "each_alloc.h"
 #include "scenarios.h"
 
-/* Far above what any scenario allocates; stops a runaway loop. */
-#define MAX_RUNS 2000
+static int run_scenario(void *user, mail_test_alloc *ta)
+{
+  const scenario *s = user;
+  scn_result r;
+  ck_assert_msg(scenario_run(s, mail_test_alloc_hooks(ta), &r) == 0, "%s: %s", s->name, r.report);
+  return r.rc;
+}
 
 static void run_failing_each_allocation(const scenario *s)
 {
-  unsigned long n;
-  for (n = 1; n <= MAX_RUNS; n++) {
-    mail_test_alloc ta;
-    mail_test_alloc_init(&ta);
-    mail_test_alloc_fail_at(&ta, n, 0);
-    scn_result r;
-    ck_assert_msg(scenario_run(s, mail_test_alloc_hooks(&ta), &r) == 0, "%s: %s", s->name, r.report);
-    ck_assert_msg(ta.live == 0 && ta.live_bytes == 0,
-                  "%s, failing allocation %lu: %zu blocks (%zu bytes) leaked", s->name, n, ta.live,
-                  ta.live_bytes);
-    if (ta.failures == 0) {
-      ck_assert_msg(r.rc == s->expect, "%s: clean run gave %d, expected %d", s->name, r.rc,
-                    s->expect);
-      printf("%-24s %3lu allocation(s) failed one at a time, all clean\n", s->name, n - 1);
-      mail_test_alloc_cleanup(&ta);
-      break;
-    }
-    ck_assert_msg(r.rc == s->expect || r.rc == MAIL_ERR_NOMEM || mail_status_is_fatal(r.rc),
-                  "%s, failing allocation %lu: unclean status %d (%s)", s->name, n, r.rc,
-                  mail_strerror(r.rc));
-    mail_test_alloc_cleanup(&ta);
-  }
-  ck_assert_msg(n <= MAX_RUNS, "%s: still allocating after %d runs", s->name, MAX_RUNS);
+  mail_test_nomem_result res;
+  ck_assert_msg(mail_test_each_allocation(s->name, run_scenario, (void *)s, s->expect,
+                                          MAIL_TEST_NOMEM_CLEAN, &res) == 0,
+                "%s", res.report);
+  printf("%-24s %3lu allocation(s) failed one at a time, all clean\n", s->name, res.failed_runs);
 }
 
 START_TEST(every_scenario)

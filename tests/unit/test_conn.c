@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../support/alloc.h"
+#include "each_alloc.h"
 #include "core/conn_internal.h"
 #include "core/mem.h"
 #include "core/reader.h"
@@ -1212,51 +1213,50 @@ START_TEST(unix_socket_connect)
 }
 END_TEST
 
+/* Fail each allocation of a real connect in turn: a clean error and no
+ * leak (or descriptor left behind) every time. */
+static int connect_run(void *user, mail_test_alloc *ta)
+{
+  int l = *(int *)user;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  ck_assert_int_eq(getsockname(l, (struct sockaddr *)&ss, &len), 0);
+  mail_conn *c = NULL;
+  int rc = mail_conn_new(&c, mail_test_alloc_hooks(ta));
+  if (rc == MAIL_OK) {
+    mail_conn_set_timeout(c, MAIL_TIMEOUT_IO, 2000);
+    rc = mail_conn_connect(c, "127.0.0.1", port_of(&ss), 0);
+  }
+  if (rc == MAIL_OK) {
+    /* Earlier runs may have left connections in the accept queue (their
+     * client side failed after the TCP connect): find ours. */
+    struct sockaddr_storage mine, theirs;
+    socklen_t ml = sizeof mine;
+    ck_assert_int_eq(getsockname(mail_conn_fd(c), (struct sockaddr *)&mine, &ml), 0);
+    int s;
+    for (;;) {
+      s = accept(l, (struct sockaddr *)&theirs, &(socklen_t){sizeof theirs});
+      ck_assert_int_ge(s, 0);
+      if (port_of(&theirs) == port_of(&mine))
+        break;
+      close(s);
+    }
+    write_all(s, "220 hi\r\n");
+    eng e;
+    rc = eng_line(&e, c, NULL);
+    close(s);
+  }
+  mail_conn_free(c);
+  return rc;
+}
+
 START_TEST(tcp_nomem_while_connecting)
 {
-  /* Fail each allocation of a real connect in turn: a clean error and no
-   * leak (or descriptor left behind) every time. */
   struct sockaddr_storage ss;
   socklen_t len;
   int l = listen_on(AF_INET, 64, &ss, &len);
   ck_assert_int_ge(l, 0);
-  for (unsigned long n = 1; n < 50; n++) {
-    mail_test_alloc ta;
-    mail_test_alloc_init(&ta);
-    mail_test_alloc_fail_at(&ta, n, 0);
-    mail_conn *c = NULL;
-    int rc = mail_conn_new(&c, mail_test_alloc_hooks(&ta));
-    if (rc == MAIL_OK) {
-      mail_conn_set_timeout(c, MAIL_TIMEOUT_IO, 2000);
-      rc = mail_conn_connect(c, "127.0.0.1", port_of(&ss), 0);
-    }
-    if (rc == MAIL_OK) {
-      /* Earlier runs may have left connections in the accept queue (their
-       * client side failed after the TCP connect): find ours. */
-      struct sockaddr_storage mine, theirs;
-      socklen_t ml = sizeof mine;
-      ck_assert_int_eq(getsockname(mail_conn_fd(c), (struct sockaddr *)&mine, &ml), 0);
-      int s;
-      for (;;) {
-        s = accept(l, (struct sockaddr *)&theirs, &(socklen_t){sizeof theirs});
-        ck_assert_int_ge(s, 0);
-        if (port_of(&theirs) == port_of(&mine))
-          break;
-        close(s);
-      }
-      write_all(s, "220 hi\r\n");
-      eng e;
-      rc = eng_line(&e, c, NULL);
-      close(s);
-    }
-    mail_conn_free(c);
-    ck_assert_uint_eq(ta.live, 0);
-    if (!ta.failures) {
-      ck_assert_int_eq(rc, MAIL_OK);
-      break;
-    }
-    ck_assert_msg(rc == MAIL_OK || rc == MAIL_ERR_NOMEM || mail_status_is_fatal(rc), "rc %d", rc);
-  }
+  MAIL_TEST_ASSERT_EACH_ALLOCATION("tcp connect", connect_run, &l, MAIL_OK, MAIL_TEST_NOMEM_CLEAN);
   close(l);
 }
 END_TEST

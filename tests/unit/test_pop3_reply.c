@@ -11,6 +11,7 @@
 
 #include "core/mem.h"
 #include "parse/pop3_reply.h"
+#include "each_alloc.h"
 
 /* ------------------------------------------------------- test helpers */
 
@@ -722,52 +723,18 @@ END_TEST
 
 /* ------------------------------------------- allocation failure runs */
 
-static long fail_at, allocs, live;
 
-static void *t_malloc(size_t n, void *u)
+static int full_run(void *user, mail_test_alloc *ta)
 {
-  (void)u;
-  if (++allocs == fail_at)
-    return NULL;
-  live++;
-  return malloc(n);
-}
-static void t_free(void *p, void *u)
-{
-  (void)u;
-  if (p)
-    live--;
-  free(p);
-}
-static void *t_calloc(size_t n, size_t s, void *u)
-{
-  (void)u;
-  if (++allocs == fail_at)
-    return NULL;
-  live++;
-  return calloc(n, s);
-}
-static void *t_realloc(void *p, size_t n, void *u)
-{
-  (void)u;
-  if (++allocs == fail_at)
-    return NULL;
-  if (!p)
-    live++;
-  return realloc(p, n);
-}
-static const mail_allocator FAILING = {NULL, t_malloc, t_free, t_calloc, t_realloc};
-
-static int full_run(void)
-{
+  const mail_allocator *FAILING = mail_test_alloc_hooks(ta);
   static const char in[] = "+OK\r\nSASL PLAIN\r\nUIDL\r\n.\r\n-ERR [SYS/TEMP] later\r\n";
   mail_pop3_parser *p = NULL;
   mail_pop3_caps *c = NULL;
   mail_pop3_reply *keep = NULL;
   int ev;
-  int rc = mail_pop3_parser_new(&p, &FAILING);
+  int rc = mail_pop3_parser_new(&p, FAILING);
   if (!rc)
-    rc = mail_pop3_caps_new(&c, &FAILING);
+    rc = mail_pop3_caps_new(&c, FAILING);
   if (!rc)
     rc = mail_pop3_parser_expect(p, MAIL_POP3_EXPECT_MULTI_LINES);
   if (!rc)
@@ -778,7 +745,7 @@ static int full_run(void)
       const unsigned char *d = mail_pop3_parser_data(p, &n);
       rc = mail_pop3_caps_add_line(c, (const char *)d, n);
     } else if (ev == MAIL_POP3_EVENT_REPLY && mail_pop3_reply_status(mail_pop3_parser_reply(p)) == MAIL_POP3_ERR) {
-      rc = mail_pop3_reply_clone(mail_pop3_parser_reply(p), &keep, &FAILING);
+      rc = mail_pop3_reply_clone(mail_pop3_parser_reply(p), &keep, FAILING);
       break;
     }
   }
@@ -792,19 +759,10 @@ static int full_run(void)
 
 START_TEST(allocation_failures)
 {
-  fail_at = 0;
-  allocs = live = 0;
-  ck_assert_int_eq(full_run(), MAIL_OK);
-  ck_assert_int_eq(live, 0);
-  long total = allocs;
-  for (long n = 1; n <= total; n++) {
-    fail_at = n;
-    allocs = live = 0;
-    int rc = full_run();
-    ck_assert_msg(rc == MAIL_ERR_NOMEM, "failing allocation %ld gave %d", n, rc);
-    ck_assert_int_eq(live, 0);
-  }
-  fail_at = 0;
+  mail_test_nomem_result res;
+  ck_assert_msg(mail_test_each_allocation("pop3_reply", full_run, NULL, MAIL_OK, MAIL_TEST_NOMEM_EXACT,
+                                          &res) == 0,
+                "%s", res.report);
 }
 END_TEST
 

@@ -9,11 +9,13 @@
 
 #include "config.h"
 #include "core/base64.h"
+#include "core/conn_internal.h"
 #include "core/mem.h"
 #include "crypto/crypto.h"
 #include "sasl/sasl_internal.h"
 #include "sasl/sasl_mech.h"
 #include "sasl/saslprep.h"
+#include "each_alloc.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -890,12 +892,24 @@ START_TEST(queue_arguments)
   mail_conn *c = NULL;
   ck_assert_int_eq(mail_conn_new(&c, NULL), MAIL_OK);
   mail_sasl_msg cmd = {"PLAIN", "AHUAcA==", 8}, line = {NULL, "AHUAcA==", 8}, none = {NULL, NULL, 0};
-  ck_assert_int_eq(mail_sasl_queue(NULL, "AUTH", MAIL_SASL_SEND_COMMAND, &cmd), MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_sasl_queue(c, NULL, MAIL_SASL_SEND_COMMAND, &cmd), MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_sasl_queue(c, "AUTH", MAIL_SASL_SEND_COMMAND, &line), MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_sasl_queue(c, "AUTH", MAIL_SASL_SEND_LINE, &none), MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_sasl_queue(c, "AUTH", 0, &cmd), MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_sasl_queue(c, "AUTH", MAIL_SASL_SEND_LINE, NULL), MAIL_ERR_INVALID);
+  mail_cmdq q;
+  mail_cmdq_init(&q, &mail_conn_env(c)->alloc, 4);
+  mail_cmd e = {.kind = 1};
+  ck_assert_int_eq(mail_sasl_queue(NULL, &q, &e, "AUTH", MAIL_SASL_SEND_COMMAND, &cmd),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, &e, NULL, MAIL_SASL_SEND_COMMAND, &cmd), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, &e, "AUTH", MAIL_SASL_SEND_COMMAND, &line),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, &e, "AUTH", MAIL_SASL_SEND_LINE, &none), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, &e, "AUTH", 0, &cmd), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, &e, "AUTH", MAIL_SASL_SEND_LINE, NULL), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, NULL, &e, "AUTH", MAIL_SASL_SEND_COMMAND, &cmd),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_queue(c, &q, NULL, "AUTH", MAIL_SASL_SEND_COMMAND, &cmd),
+                   MAIL_ERR_INVALID);
+  /* Nothing was queued by a refused call. */
+  ck_assert_uint_eq(mail_cmdq_count(&q), 0);
+  mail_cmdq_free(&q);
   mail_conn_free(c);
 }
 END_TEST
@@ -1232,52 +1246,6 @@ END_TEST
 
 /* ------------------------------------------------------------ allocation failures */
 
-typedef struct fail_alloc {
-  long count;
-  long fail_at;
-  long live;
-  int injected;
-} fail_alloc;
-
-static void *fa_malloc(size_t n, void *u)
-{
-  fail_alloc *f = u;
-  if (++f->count == f->fail_at) {
-    f->injected = 1;
-    return NULL;
-  }
-  f->live++;
-  return malloc(n);
-}
-
-static void fa_free(void *p, void *u)
-{
-  fail_alloc *f = u;
-  if (p)
-    f->live--;
-  free(p);
-}
-
-static void *fa_calloc(size_t m, size_t n, void *u)
-{
-  void *p = fa_malloc(m * n, u);
-  if (p)
-    memset(p, 0, m * n);
-  return p;
-}
-
-static void *fa_realloc(void *p, size_t n, void *u)
-{
-  fail_alloc *f = u;
-  if (!p)
-    return fa_malloc(n, u);
-  if (++f->count == f->fail_at) {
-    f->injected = 1;
-    return NULL;
-  }
-  return realloc(p, n);
-}
-
 /* Every mechanism through the protocol API; 1 when everything succeeded. */
 static int alloc_scenario(const mail_allocator *A)
 {
@@ -1319,20 +1287,16 @@ out:
   return ok;
 }
 
+static int alloc_scenario_status(void *user, mail_test_alloc *ta)
+{
+  return alloc_scenario(mail_test_alloc_hooks(ta)) ? MAIL_OK : MAIL_ERR_NOMEM;
+}
+
+/* A failed allocation makes the scenario report failure, never success. */
 START_TEST(allocation_failures_every_n)
 {
-  for (long n = 1; n < 10000; n++) {
-    fail_alloc f = {0, n, 0, 0};
-    mail_allocator A = {&f, fa_malloc, fa_free, fa_calloc, fa_realloc};
-    int ok = alloc_scenario(&A);
-    ck_assert_msg(f.live == 0, "allocation %ld failed: %ld blocks leaked", n, f.live);
-    if (!f.injected) {
-      ck_assert_msg(ok, "no failure injected but the scenario failed");
-      return;
-    }
-    ck_assert_msg(!ok, "allocation %ld failed but the scenario reported success", n);
-  }
-  ck_abort_msg("the scenario never completed");
+  MAIL_TEST_ASSERT_EACH_ALLOCATION("sasl", alloc_scenario_status, NULL, MAIL_OK,
+                                   MAIL_TEST_NOMEM_EXACT);
 }
 END_TEST
 

@@ -17,28 +17,28 @@
 
 START_TEST(address_checks)
 {
-  ck_assert_int_eq(mail_smtp_addr_check("a@b.example", 0), MAIL_OK);
-  ck_assert_int_eq(mail_smtp_addr_check("a.b+c@b-x.example", 0), MAIL_OK);
-  ck_assert_int_eq(mail_smtp_addr_check("\"a b\"@b.example", 0), MAIL_OK);
-  ck_assert_int_eq(mail_smtp_addr_check("\"a\\\"b\"@b.example", 0), MAIL_OK);
-  ck_assert_int_eq(mail_smtp_addr_check("a@[192.0.2.1]", 0), MAIL_OK);
-  ck_assert_int_eq(mail_smtp_addr_check("j\xC3\xB6@b\xC3\xBC.example", 0), MAIL_OK);
-  ck_assert_int_eq(mail_smtp_addr_check("", 1), MAIL_OK);
-  ck_assert_int_eq(mail_smtp_addr_check("", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_addr_check("a@b.example", 0), MAIL_OK);
+  ck_assert_int_eq(smtp_addr_check("a.b+c@b-x.example", 0), MAIL_OK);
+  ck_assert_int_eq(smtp_addr_check("\"a b\"@b.example", 0), MAIL_OK);
+  ck_assert_int_eq(smtp_addr_check("\"a\\\"b\"@b.example", 0), MAIL_OK);
+  ck_assert_int_eq(smtp_addr_check("a@[192.0.2.1]", 0), MAIL_OK);
+  ck_assert_int_eq(smtp_addr_check("j\xC3\xB6@b\xC3\xBC.example", 0), MAIL_OK);
+  ck_assert_int_eq(smtp_addr_check("", 1), MAIL_OK);
+  ck_assert_int_eq(smtp_addr_check("", 0), MAIL_ERR_SYNTAX);
   /* CR, LF, NUL: invalid wherever they are, quoted local part included */
-  ck_assert_int_eq(mail_smtp_addr_check("a\r\n@b.example", 0), MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_smtp_addr_check("\"a\r\nRCPT TO:<x@y>\"@b.example", 0), MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_smtp_addr_check("a@b.example\n", 0), MAIL_ERR_INVALID);
+  ck_assert_int_eq(smtp_addr_check("a\r\n@b.example", 0), MAIL_ERR_INVALID);
+  ck_assert_int_eq(smtp_addr_check("\"a\r\nRCPT TO:<x@y>\"@b.example", 0), MAIL_ERR_INVALID);
+  ck_assert_int_eq(smtp_addr_check("a@b.example\n", 0), MAIL_ERR_INVALID);
   /* anything that would add a parameter or close the path */
-  ck_assert_int_eq(mail_smtp_addr_check("a@b.example> SIZE=1", 0), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_addr_check("a b@b.example", 0), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_addr_check("<a@b.example>", 0), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_addr_check("a@b..example", 0), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_addr_check("a..b@example", 0), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_addr_check("@example", 0), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_addr_check("a@", 0), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_addr_check("\"a@b", 0), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_addr_check(NULL, 0), MAIL_ERR_INVALID);
+  ck_assert_int_eq(smtp_addr_check("a@b.example> SIZE=1", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_addr_check("a b@b.example", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_addr_check("<a@b.example>", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_addr_check("a@b..example", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_addr_check("a..b@example", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_addr_check("@example", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_addr_check("a@", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_addr_check("\"a@b", 0), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_addr_check(NULL, 0), MAIL_ERR_INVALID);
 }
 END_TEST
 
@@ -48,7 +48,7 @@ START_TEST(xtext)
   mail_alloc_init(&a, NULL);
   mail_buf b;
   mail_buf_init(&b, &a, 0);
-  ck_assert_int_eq(mail_smtp_xtext_append(&b, "a+b=c d\xC3\xA9"), MAIL_OK);
+  ck_assert_int_eq(smtp_xtext_append(&b, "a+b=c d\xC3\xA9"), MAIL_OK);
   ck_assert_int_eq(mail_buf_terminate(&b), MAIL_OK);
   ck_assert_str_eq((char *)b.data, "a+2Bb+3Dc+20d+C3+A9");
   mail_buf_free(&b);
@@ -62,11 +62,11 @@ START_TEST(idna)
   mail_alloc_init(&a, NULL);
   mail_buf b;
   mail_buf_init(&b, &a, 0);
-  ck_assert_int_eq(mail_smtp_addr_append_alabel(&b, "u@b\xC3\xBC" "cher.example"), MAIL_OK);
+  ck_assert_int_eq(smtp_addr_append_alabel(&b, "u@b\xC3\xBC" "cher.example"), MAIL_OK);
   ck_assert_int_eq(mail_buf_terminate(&b), MAIL_OK);
   ck_assert_str_eq((char *)b.data, "u@xn--bcher-kva.example");
   mail_buf_clear(&b);
-  ck_assert_int_eq(mail_smtp_addr_append_alabel(&b, "u@plain.example"), MAIL_OK);
+  ck_assert_int_eq(smtp_addr_append_alabel(&b, "u@plain.example"), MAIL_OK);
   ck_assert_int_eq(mail_buf_terminate(&b), MAIL_OK);
   ck_assert_str_eq((char *)b.data, "u@plain.example");
   mail_buf_free(&b);
@@ -76,29 +76,29 @@ END_TEST
 
 START_TEST(urls)
 {
-  mail_smtp_url u;
-  ck_assert_int_eq(mail_smtp_url_parse("smtp://mx.example", &u), MAIL_OK);
-  ck_assert_int_eq(u.scheme, 0);
+  smtp_url u;
+  ck_assert_int_eq(smtp_url_parse("smtp://mx.example", &u), MAIL_OK);
+  ck_assert_uint_eq(u.flags, 0);
   ck_assert_uint_eq(u.port, 25);
   ck_assert_str_eq(u.host, "mx.example");
-  ck_assert_int_eq(mail_smtp_url_parse("submission://mx.example/", &u), MAIL_OK);
+  ck_assert_int_eq(smtp_url_parse("submission://mx.example/", &u), MAIL_OK);
   ck_assert_uint_eq(u.port, 587);
-  ck_assert_int_eq(mail_smtp_url_parse("smtps://[::1]:12465", &u), MAIL_OK);
-  ck_assert_int_eq(u.scheme, 1);
+  ck_assert_int_eq(smtp_url_parse("smtps://[::1]:12465", &u), MAIL_OK);
+  ck_assert(u.flags & MAIL_URL_IMPLICIT_TLS);
   ck_assert_uint_eq(u.port, 12465);
   ck_assert_str_eq(u.host, "::1");
-  ck_assert_int_eq(mail_smtp_url_parse("lmtp:///run/dovecot/lmtp", &u), MAIL_OK);
-  ck_assert_int_eq(u.scheme, 2);
+  ck_assert_int_eq(smtp_url_parse("lmtp:///run/dovecot/lmtp", &u), MAIL_OK);
+  ck_assert(u.flags & SMTP_URL_LMTP);
   ck_assert_str_eq(u.path, "/run/dovecot/lmtp");
-  ck_assert_int_eq(mail_smtp_url_parse("LMTP://127.0.0.1:12024", &u), MAIL_OK);
+  ck_assert_int_eq(smtp_url_parse("LMTP://127.0.0.1:12024", &u), MAIL_OK);
   ck_assert_uint_eq(u.port, 12024);
-  ck_assert_int_eq(mail_smtp_url_parse("smtp://mx.example:0", &u), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_url_parse("smtp://mx.example:70000", &u), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_url_parse("smtp://user@mx.example", &u), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_url_parse("http://mx.example", &u), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_url_parse("smtp://", &u), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_url_parse("smtp:///sock", &u), MAIL_ERR_SYNTAX);
-  ck_assert_int_eq(mail_smtp_url_parse("smtp://mx.example\r\nQUIT", &u), MAIL_ERR_INVALID);
+  ck_assert_int_eq(smtp_url_parse("smtp://mx.example:0", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_url_parse("smtp://mx.example:70000", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_url_parse("smtp://user@mx.example", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_url_parse("http://mx.example", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_url_parse("smtp://", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_url_parse("smtp:///sock", &u), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(smtp_url_parse("smtp://mx.example\r\nQUIT", &u), MAIL_ERR_INVALID);
 }
 END_TEST
 
@@ -114,7 +114,7 @@ static size_t xform_split(const char *in, size_t n, const size_t *cuts, size_t n
   for (size_t k = 0; k <= ncuts; k++) {
     size_t end = k < ncuts ? cuts[k] : n;
     size_t olen;
-    *rc = mail_smtp_data_xform(&tx, strict, (const unsigned char *)in + start, end - start, tmp,
+    *rc = smtp_data_xform(&tx, strict, (const unsigned char *)in + start, end - start, tmp,
                                &olen);
     if (*rc)
       return o;
@@ -123,7 +123,7 @@ static size_t xform_split(const char *in, size_t n, const size_t *cuts, size_t n
     start = end;
   }
   size_t olen;
-  *rc = mail_smtp_data_end(&tx, strict, tmp, &olen);
+  *rc = smtp_data_end(&tx, strict, tmp, &olen);
   if (!*rc) {
     memcpy(out + o, tmp, olen);
     o += olen;

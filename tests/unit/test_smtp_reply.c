@@ -10,6 +10,7 @@
 
 #include "core/mem.h"
 #include "parse/smtp_reply.h"
+#include "each_alloc.h"
 
 /* ------------------------------------------------------- test helpers */
 
@@ -535,56 +536,20 @@ END_TEST
 
 /* ------------------------------------------- allocation failure runs */
 
-static long fail_at;  /* fail the allocation with this number (0: never) */
-static long allocs;
-static long live;
-
-static void *t_malloc(size_t n, void *u)
-{
-  (void)u;
-  if (++allocs == fail_at)
-    return NULL;
-  live++;
-  return malloc(n);
-}
-static void t_free(void *p, void *u)
-{
-  (void)u;
-  if (p)
-    live--;
-  free(p);
-}
-static void *t_calloc(size_t n, size_t s, void *u)
-{
-  (void)u;
-  if (++allocs == fail_at)
-    return NULL;
-  live++;
-  return calloc(n, s);
-}
-static void *t_realloc(void *p, size_t n, void *u)
-{
-  (void)u;
-  if (++allocs == fail_at)
-    return NULL;
-  if (!p)
-    live++;
-  return realloc(p, n);
-}
-static const mail_allocator FAILING = {NULL, t_malloc, t_free, t_calloc, t_realloc};
 
 /* Run a whole parse, clone and caps extraction; returns MAIL_OK or the
  * first error. */
-static int full_run(void)
+static int full_run(void *user, mail_test_alloc *ta)
 {
+  const mail_allocator *FAILING = mail_test_alloc_hooks(ta);
   static const char in[] = "250-mx\r\n250-SIZE 100\r\n250 AUTH PLAIN\r\n550 5.1.1 no such user\r\n";
   mail_smtp_parser *p = NULL;
   mail_smtp_caps *c = NULL;
   mail_smtp_reply *keep = NULL;
   const mail_smtp_reply *r;
-  int rc = mail_smtp_parser_new(&p, &FAILING);
+  int rc = mail_smtp_parser_new(&p, FAILING);
   if (!rc)
-    rc = mail_smtp_caps_new(&c, &FAILING);
+    rc = mail_smtp_caps_new(&c, FAILING);
   if (!rc)
     rc = mail_smtp_parser_set_enhanced_codes(p, 1);
   for (size_t i = 0; !rc && i < sizeof in - 1; i += 5)
@@ -594,7 +559,7 @@ static int full_run(void)
   if (!rc)
     rc = mail_smtp_caps_parse_ehlo(c, r);
   if (!rc)
-    rc = mail_smtp_reply_clone(r, &keep, &FAILING);
+    rc = mail_smtp_reply_clone(r, &keep, FAILING);
   if (!rc)
     rc = mail_smtp_parser_next(p, &r);
   if (!rc)
@@ -607,20 +572,11 @@ static int full_run(void)
 
 START_TEST(allocation_failures)
 {
-  fail_at = 0;
-  allocs = live = 0;
-  ck_assert_int_eq(full_run(), MAIL_OK);
-  ck_assert_int_eq(live, 0);
-  long total = allocs;
-  ck_assert_int_gt(total, 3);
-  for (long n = 1; n <= total; n++) {
-    fail_at = n;
-    allocs = live = 0;
-    int rc = full_run();
-    ck_assert_msg(rc == MAIL_ERR_NOMEM, "failing allocation %ld gave %d", n, rc);
-    ck_assert_int_eq(live, 0);
-  }
-  fail_at = 0;
+  mail_test_nomem_result res;
+  ck_assert_msg(mail_test_each_allocation("smtp_reply", full_run, NULL, MAIL_OK, MAIL_TEST_NOMEM_EXACT,
+                                          &res) == 0,
+                "%s", res.report);
+  ck_assert_uint_gt(res.failed_runs, 3);
 }
 END_TEST
 

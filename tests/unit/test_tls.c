@@ -22,6 +22,7 @@
 #include "core/mem.h"
 #include "net/tls.h"
 #include "../support/alloc.h"
+#include "each_alloc.h"
 
 #define DATA MAIL_SRCDIR "/tests/data/tls/"
 
@@ -778,34 +779,32 @@ static int full_run(mail_test_alloc *ta, SSL_CTX *sctx, const char *key_pem, siz
   return rc;
 }
 
+typedef struct tls_nomem_ctx {
+  SSL_CTX *sctx;
+  const char *key;
+  size_t kl;
+  const char *cert;
+  size_t cl;
+  const char *key_body;
+} tls_nomem_ctx;
+
+static int tls_nomem_run(void *user, mail_test_alloc *ta)
+{
+  tls_nomem_ctx *c = user;
+  ck_assert_int_eq(mail_test_alloc_forbid(ta, c->key_body, 40), 0);
+  return full_run(ta, c->sctx, c->key, c->kl, c->cert, c->cl);
+}
+
 START_TEST(layer_allocation_failures)
 {
   SSL_CTX *sctx = server_ctx(DATA "server.pem", DATA "server.key", 0, 0);
   size_t kl, cl;
   char *key = slurp(DATA "client.key", &kl);
   char *cert = slurp(DATA "client.pem", &cl);
-  /* The key's base64 body must never reach a free hook unwiped. */
-  const char *body = strchr(key, '\n') + 1;
-  int done = 0;
-  for (unsigned long n = 1; n < 500 && !done; n++) {
-    mail_test_alloc ta;
-    mail_test_alloc_init(&ta);
-    ck_assert_int_eq(mail_test_alloc_forbid(&ta, body, 40), 0);
-    mail_test_alloc_fail_at(&ta, n, 0);
-    int rc = full_run(&ta, sctx, key, kl, cert, cl);
-    if (ta.failures == 0) {
-      ck_assert_int_eq(rc, MAIL_OK);
-      done = 1;
-    } else {
-      /* A failed cache insert only costs the resumption: MAIL_OK is fine. */
-      ck_assert_msg(rc == MAIL_OK || rc == MAIL_ERR_NOMEM || mail_status_is_fatal(rc), "n=%lu rc=%d",
-                    n, rc);
-    }
-    ck_assert_msg(ta.live == 0, "n=%lu: %zu allocations left", n, ta.live);
-    ck_assert_msg(ta.forbidden_hits == 0, "n=%lu: %s", n, ta.first_hit);
-    mail_test_alloc_cleanup(&ta);
-  }
-  ck_assert(done);
+  /* The key's base64 body must never reach a free hook unwiped. A failed
+   * cache insert only costs the resumption: MAIL_OK is fine. */
+  tls_nomem_ctx ctx = {sctx, key, kl, cert, cl, strchr(key, '\n') + 1};
+  MAIL_TEST_ASSERT_EACH_ALLOCATION("tls", tls_nomem_run, &ctx, MAIL_OK, MAIL_TEST_NOMEM_CLEAN);
   free(key);
   free(cert);
   SSL_CTX_free(sctx);

@@ -1,4 +1,4 @@
-/* POP3 session tests through transcripts (the files in tests/transcript/pop3 and
+/* POP3 session tests through transcripts (the files of this directory and
  * scripts built here): security modes and every STLS failure, each login
  * method, typed results, streamed bodies split at every byte, pipelined
  * batches, response codes, QUIT's commit report, leave-on-server,
@@ -10,11 +10,16 @@
 
 #include <mail/pop3.h>
 
-#include "../support/alloc.h"
-#include "../support/transcript.h"
+#include "alloc.h"
 #include "config.h"
+#include "each_alloc.h"
+#include "sasl_scenarios.h"
+#include "transcript.h"
 
-#define TDIR MAIL_SRCDIR "/tests/transcript/pop3/"
+#ifndef POP3_TRANSCRIPT_DIR
+#error "POP3_TRANSCRIPT_DIR must be defined"
+#endif
+#define TDIR POP3_TRANSCRIPT_DIR "/"
 
 static mail_transcript *load(const char *name)
 {
@@ -946,210 +951,272 @@ START_TEST(test_bad_numbers)
 END_TEST
 
 
-/* ------------------------------------------- SASL per mechanism */
-/* The sasl_*.txt files are written by tests/sasl/gen_transcripts.py, which
- * computes every expected client byte with hashlib/hmac (not libmail); the
- * names, passwords and tokens here must match it. All but the cleartext
- * one run over implicit TLS, where the runner offers fixed channel-binding
- * data. Each runs blocking, in event-loop mode and with every allocation
- * failing in turn. */
-
-#define TOKEN1 "ya29.first-token"
-#define TOKEN2 "ya29.refreshed-token"
-#define AUTHZID "shared@libmail.test"
+/* ------------------------------------------------- every transcript */
+/* Every transcript of this directory as a scenario: the calls it runs and
+ * the status it ends with (its header says both). Each runs blocking, in
+ * event-loop mode (every read and write blocks once) and failing each
+ * allocation in turn. The SASL ones come from the table shared with SMTP
+ * (../sasl_scenarios.c): all but the cleartext one run over implicit TLS,
+ * where the runner offers fixed channel-binding data. */
 
 typedef struct srun {
   mail_pop3 *p;
   mail_transcript *t;
+  const char *file;
+  const mail_allocator *alloc;
   int nonblocking;
+  size_t agains;
   int rc_first;
-  int refreshes;
-  char oauth_json[512], oauth_status[64];
+  sasl_observed obs;
   trace tr;
+  body b;
 } srun;
 
-static int sdo(srun *r, int (*op)(mail_pop3 *))
+/* Call an operation, resuming it while it says MAIL_ERR_AGAIN. */
+#define PDO(r, expr)                                               \
+  ({                                                               \
+    int rc_;                                                       \
+    size_t guard_ = 0;                                             \
+    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000)  \
+      (r)->agains++;                                               \
+    rc_;                                                           \
+  })
+
+static int d_set_auth(void *u, const char *user, const char *password)
 {
-  int rc, guard = 0;
-  while ((rc = op(r->p)) == MAIL_ERR_AGAIN && ++guard < 100000)
-    ;
-  return rc;
+  return mail_pop3_set_auth(((srun *)u)->p, user, password);
 }
 
-static int op_auth(mail_pop3 *p) { return mail_pop3_auth(p); }
-static int op_connect_tls(mail_pop3 *p)
+static mail_sasl *d_sasl(void *u)
 {
-  return mail_pop3_connect(p, "pop.test", 995, MAIL_SECURITY_IMPLICIT_TLS);
-}
-static int op_connect_plain(mail_pop3 *p)
-{
-  return mail_pop3_connect(p, "pop.test", 110, MAIL_SECURITY_NONE_INSECURE);
+  return mail_pop3_sasl(((srun *)u)->p);
 }
 
-static int s_token(void *user, mail_sasl *sasl, int refresh)
+static int d_connect(void *u, int tls)
 {
-  srun *r = user;
-  if (!refresh)
-    return mail_sasl_set_oauth_token(sasl, TOKEN1);
-  r->refreshes++;
-  const char *json = mail_sasl_error_detail(sasl, MAIL_SASL_DETAIL_OAUTH_JSON);
-  const char *status = mail_sasl_error_detail(sasl, MAIL_SASL_DETAIL_OAUTH_STATUS);
-  snprintf(r->oauth_json, sizeof r->oauth_json, "%s", json ? json : "");
-  snprintf(r->oauth_status, sizeof r->oauth_status, "%s", status ? status : "");
-  return mail_sasl_set_oauth_token(sasl, TOKEN2);
+  srun *r = u;
+  if (tls)
+    return PDO(r, mail_pop3_connect(r->p, "pop.test", 995, MAIL_SECURITY_IMPLICIT_TLS));
+  return PDO(r, mail_pop3_connect(r->p, "pop.test", 110, MAIL_SECURITY_NONE_INSECURE));
 }
 
-#define STRY(x)      \
-  do {               \
-    int rc__ = (x);  \
-    if (rc__)        \
-      return rc__;   \
-  } while (0)
-
-static int s_tls_auth(srun *r)
+static int d_auth(void *u)
 {
-  STRY(sdo(r, op_connect_tls));
-  return sdo(r, op_auth);
-}
-
-static int s_alice(srun *r)
-{
-  STRY(mail_pop3_set_auth(r->p, "alice", "alice-pw-1"));
-  return s_tls_auth(r);
-}
-
-static int s_long_password(srun *r)
-{
-  char pw[8 * 23 + 1];
-  for (size_t i = 0; i < 23; i++)
-    memcpy(pw + 8 * i, "long-pw-", 8);
-  pw[sizeof pw - 1] = '\0';
-  STRY(mail_pop3_set_auth(r->p, "alice", pw));
-  return s_tls_auth(r);
-}
-
-static int s_authzid(srun *r)
-{
-  STRY(mail_sasl_set_authzid(mail_pop3_sasl(r->p), AUTHZID));
-  return s_alice(r);
-}
-
-static int s_endpoint(srun *r)
-{
-  STRY(mail_sasl_set_channel_binding_preference(mail_pop3_sasl(r->p), 2));
-  return s_alice(r);
-}
-
-static int s_nonascii(srun *r)
-{
-  STRY(mail_pop3_set_auth(r->p, "cedric", "p\xC3\xA4ssw\xC3\xB6rd-\xE2\x82\xAC"));
-  return s_tls_auth(r);
+  srun *r = u;
+  return PDO(r, mail_pop3_auth(r->p));
 }
 
 /* A final failure: the session stays in AUTHORIZATION, usable. */
-static int s_final(srun *r, int rc)
+static int d_after_refusal(void *u)
 {
-  r->rc_first = rc;
-  if (rc != MAIL_ERR_AUTH && rc != MAIL_ERR_INSECURE)
-    return rc == MAIL_OK ? MAIL_ERR_INTERNAL : rc;
+  srun *r = u;
   return mail_pop3_get_state(r->p) == MAIL_POP3_STATE_AUTHORIZATION ? MAIL_OK : MAIL_ERR_STATE;
 }
 
-static int s_no_downgrade(srun *r)
+static const sasl_driver pop3_sasl_driver = {
+  d_set_auth, d_sasl, d_connect, d_auth, d_after_refusal, 23, 995, "mx.test",
+};
+
+static int p_sasl(srun *r)
 {
-  STRY(mail_sasl_set_allow_channel_binding_downgrade(mail_pop3_sasl(r->p), 0));
-  STRY(mail_pop3_set_auth(r->p, "alice", "alice-pw-1"));
-  return s_final(r, s_tls_auth(r));
+  int rc = sasl_scenario_run(sasl_scenario_find(r->file), &pop3_sasl_driver, r, &r->obs);
+  r->rc_first = r->obs.rc_first;
+  return rc;
 }
 
-static int s_wrong(srun *r)
+/* USER/PASS alice / pw over implicit TLS. */
+static int p_login(srun *r)
 {
-  STRY(mail_pop3_set_auth(r->p, "alice", "wrong-pw"));
-  return s_final(r, s_tls_auth(r));
+  SCN_TRY(mail_pop3_set_auth(r->p, "alice", "pw"));
+  SCN_TRY(PDO(r, mail_pop3_connect(r->p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS)));
+  return PDO(r, mail_pop3_auth(r->p));
 }
 
-static int s_cleartext(srun *r)
+static int p_stls_user(srun *r)
 {
-  STRY(mail_pop3_set_auth(r->p, "alice", "alice-pw-1"));
-  STRY(sdo(r, op_connect_plain));
-  return s_final(r, sdo(r, op_auth));
+  SCN_TRY(mail_pop3_set_auth(r->p, "alice", "alice-pw-1"));
+  SCN_TRY(mail_pop3_set_auth_method(r->p, MAIL_POP3_AUTH_USER));
+  SCN_TRY(PDO(r, mail_pop3_connect_url(r->p, "pop3://pop.test")));
+  SCN_TRY(PDO(r, mail_pop3_auth(r->p)));
+  return PDO(r, mail_pop3_quit(r->p, NULL));
 }
 
-static int s_oauth_setup(srun *r)
+static int p_stls_required(srun *r)
 {
-  mail_sasl *sasl = mail_pop3_sasl(r->p);
-  STRY(mail_pop3_set_auth(r->p, "alice", NULL));
-  STRY(mail_sasl_set_oauth_token(sasl, TOKEN1));
-  STRY(mail_sasl_set_oauth_host(sasl, "mx.test", 995));
-  mail_sasl_set_token_callback(sasl, s_token, r);
-  return MAIL_OK;
+  SCN_TRY(mail_pop3_set_auth(r->p, "alice", "alice-pw-1"));
+  return PDO(r, mail_pop3_connect(r->p, "pop.test", 110, MAIL_SECURITY_STARTTLS));
 }
 
-static int s_oauth(srun *r)
+static int p_stls_apop(srun *r)
 {
-  STRY(s_oauth_setup(r));
-  return s_tls_auth(r);
+  SCN_TRY(mail_pop3_set_auth(r->p, "mrose", "tanstaaf"));
+  SCN_TRY(mail_pop3_set_auth_method(r->p, MAIL_POP3_AUTH_APOP));
+  SCN_TRY(PDO(r, mail_pop3_connect(r->p, "pop.test", 0, MAIL_SECURITY_STARTTLS)));
+  return PDO(r, mail_pop3_auth(r->p));
 }
 
-static int s_oauth_twice(srun *r)
+static int p_no_capa(srun *r)
 {
-  STRY(s_oauth_setup(r));
-  return s_final(r, s_tls_auth(r));
+  SCN_TRY(mail_pop3_set_auth(r->p, "alice", "secret"));
+  SCN_TRY(PDO(r, mail_pop3_connect(r->p, "pop.test", 110, MAIL_SECURITY_NONE_INSECURE)));
+  r->rc_first = PDO(r, mail_pop3_auth(r->p));
+  if (r->rc_first != MAIL_ERR_INSECURE)
+    return r->rc_first == MAIL_OK ? MAIL_ERR_INTERNAL : r->rc_first;
+  mail_sasl_set_allow_insecure_plaintext(mail_pop3_sasl(r->p), 1);
+  SCN_TRY(PDO(r, mail_pop3_auth(r->p)));
+  uint32_t n;
+  uint64_t size;
+  return PDO(r, mail_pop3_stat(r->p, &n, &size));
 }
 
-static int s_external(srun *r)
+static int p_sasl_cram(srun *r)
 {
-  mail_sasl_set_external(mail_pop3_sasl(r->p), 1);
-  return s_tls_auth(r);
+  SCN_TRY(mail_pop3_set_auth(r->p, "tim", "tanstaaftanstaaf"));
+  SCN_TRY(PDO(r, mail_pop3_connect_url(r->p, "pop3s://pop.test")));
+  return PDO(r, mail_pop3_auth(r->p));
 }
 
-static int s_external_authzid(srun *r)
+static int p_sasl_plain_ir(srun *r)
 {
-  STRY(mail_sasl_set_authzid(mail_pop3_sasl(r->p), AUTHZID));
-  return s_external(r);
+  SCN_TRY(PDO(r, mail_pop3_connect_url(r->p, "pop3s://alice:alice-pw-1@pop.test:1995")));
+  return PDO(r, mail_pop3_auth(r->p));
 }
 
-static const struct {
+static int p_capa_extensions(srun *r)
+{
+  return p_login(r);
+}
+
+static int p_transaction(srun *r)
+{
+  uint32_t n;
+  uint64_t size;
+  char uid[71];
+  SCN_TRY(p_login(r));
+  SCN_TRY(PDO(r, mail_pop3_stat(r->p, &n, &size)));
+  SCN_TRY(PDO(r, mail_pop3_list(r->p)));
+  SCN_TRY(PDO(r, mail_pop3_list_one(r->p, 2, &size)));
+  r->rc_first = PDO(r, mail_pop3_list_one(r->p, 9, &size));
+  if (r->rc_first != MAIL_ERR_SERVER)
+    return r->rc_first == MAIL_OK ? MAIL_ERR_INTERNAL : r->rc_first;
+  SCN_TRY(PDO(r, mail_pop3_uidl(r->p)));
+  SCN_TRY(PDO(r, mail_pop3_uidl_one(r->p, 2, uid, sizeof uid)));
+  SCN_TRY(PDO(r, mail_pop3_top(r->p, 1, 0, collect, &r->b)));
+  SCN_TRY(PDO(r, mail_pop3_noop(r->p)));
+  SCN_TRY(PDO(r, mail_pop3_dele(r->p, 1)));
+  SCN_TRY(PDO(r, mail_pop3_rset(r->p)));
+  SCN_TRY(PDO(r, mail_pop3_dele(r->p, 2)));
+  return PDO(r, mail_pop3_quit(r->p, NULL));
+}
+
+static int p_quit_not_committed(srun *r)
+{
+  SCN_TRY(p_login(r));
+  SCN_TRY(PDO(r, mail_pop3_dele(r->p, 1)));
+  int committed;
+  return PDO(r, mail_pop3_quit(r->p, &committed));
+}
+
+/* The batch, body and list paths: RETR of three (one refused), DELE and
+ * UIDL of two, QUIT. */
+static int p_pipelined(srun *r)
+{
+  uint32_t msgs[] = {1, 2, 3}, del[] = {1, 3};
+  SCN_TRY(p_login(r));
+  int rc = PDO(r, mail_pop3_retr_many(r->p, msgs, 3, collect, &r->b));
+  if (rc != MAIL_ERR_PARTIAL)
+    return rc == MAIL_OK ? MAIL_ERR_INTERNAL : rc;
+  SCN_TRY(PDO(r, mail_pop3_dele_many(r->p, del, 2)));
+  SCN_TRY(PDO(r, mail_pop3_uidl_many(r->p, del, 2)));
+  return PDO(r, mail_pop3_quit(r->p, NULL));
+}
+
+/* Messages expunged by someone else before RETR: refused in their
+ * places (MAIL_ERR_PARTIAL), then a batch of gone ones only
+ * (MAIL_ERR_SERVER); the session goes on to QUIT. */
+static int p_retr_expunged(srun *r)
+{
+  uint32_t msgs[] = {1, 2, 3};
+  SCN_TRY(p_login(r));
+  int rc = PDO(r, mail_pop3_retr_many(r->p, msgs, 3, collect, &r->b));
+  if (rc != MAIL_ERR_PARTIAL)
+    return rc == MAIL_OK ? MAIL_ERR_INTERNAL : rc;
+  r->rc_first = PDO(r, mail_pop3_retr_many(r->p, msgs + 1, 2, collect, &r->b));
+  if (r->rc_first != MAIL_ERR_SERVER)
+    return r->rc_first == MAIL_OK ? MAIL_ERR_INTERNAL : r->rc_first;
+  return PDO(r, mail_pop3_quit(r->p, NULL));
+}
+
+static int p_not_pipelined(srun *r)
+{
+  uint32_t msgs[] = {1, 2};
+  SCN_TRY(p_login(r));
+  SCN_TRY(PDO(r, mail_pop3_retr_many(r->p, msgs, 2, collect, &r->b)));
+  return PDO(r, mail_pop3_dele_many(r->p, msgs, 2));
+}
+
+static int p_leave_on_server(srun *r)
+{
+  mail_pop3_uidset *known = NULL, *seen = NULL;
+  int64_t now = MAIL_TEST_CLOCK_REALTIME_MS / 1000;
+  size_t nnew = 0;
+  int rc = p_login(r);
+  if (!rc)
+    rc = mail_pop3_uidset_new(&known, r->alloc);
+  if (!rc)
+    rc = mail_pop3_uidset_new(&seen, r->alloc);
+  if (!rc)
+    rc = mail_pop3_uidset_add(known, "old-1", now - 40 * 86400);
+  if (!rc)
+    rc = mail_pop3_uidset_add(known, "old-2", now - 86400);
+  if (!rc)
+    rc = mail_pop3_uidset_add(known, "gone-9", now - 86400);
+  if (!rc)
+    rc = PDO(r, mail_pop3_leave_on_server(r->p, known, 30, collect, &r->b, seen, &nnew));
+  if (!rc)
+    rc = PDO(r, mail_pop3_quit(r->p, NULL));
+  mail_pop3_uidset_free(known);
+  mail_pop3_uidset_free(seen);
+  return rc;
+}
+
+typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
   int expect;
-  const char *mech; /* the mechanism that ran last, NULL: none */
-} sasl_scn[] = {
-  {"sasl_plain.txt", s_alice, MAIL_OK, "PLAIN"},
-  {"sasl_plain_no_ir.txt", s_long_password, MAIL_OK, "PLAIN"},
-  {"sasl_plain_authzid.txt", s_authzid, MAIL_OK, "PLAIN"},
-  {"sasl_login.txt", s_alice, MAIL_OK, "LOGIN"},
-  {"sasl_cram_md5.txt", s_alice, MAIL_OK, "CRAM-MD5"},
-  {"sasl_scram_sha1.txt", s_alice, MAIL_OK, "SCRAM-SHA-1"},
-  {"sasl_scram_sha256.txt", s_alice, MAIL_OK, "SCRAM-SHA-256"},
-  {"sasl_scram_sha256_plus.txt", s_alice, MAIL_OK, "SCRAM-SHA-256-PLUS"},
-  {"sasl_scram_sha1_plus.txt", s_endpoint, MAIL_OK, "SCRAM-SHA-1-PLUS"},
-  {"sasl_scram_sha256_plus_tls_unique.txt", s_alice, MAIL_OK, "SCRAM-SHA-256-PLUS"},
-  {"sasl_scram_plus_downgrade.txt", s_alice, MAIL_OK, "SCRAM-SHA-256"},
-  {"sasl_scram_plus_no_downgrade.txt", s_no_downgrade, MAIL_OK, "SCRAM-SHA-256-PLUS"},
-  {"sasl_scram_plus_wrong_password.txt", s_wrong, MAIL_OK, "SCRAM-SHA-256"},
-  {"sasl_scram_bad_signature.txt", s_alice, MAIL_ERR_SASL_SERVER, "SCRAM-SHA-256"},
-#if MAIL_WITH_SASLPREP
-  {"sasl_scram_nonascii.txt", s_nonascii, MAIL_OK, "SCRAM-SHA-256"},
-#endif
-  {"sasl_scram_fallback.txt", s_alice, MAIL_OK, "SCRAM-SHA-1"},
-  {"sasl_no_fallback.txt", s_wrong, MAIL_OK, "CRAM-MD5"},
-  {"sasl_cleartext.txt", s_cleartext, MAIL_OK, NULL},
-  {"sasl_xoauth2.txt", s_oauth, MAIL_OK, "XOAUTH2"},
-  {"sasl_xoauth2_refresh.txt", s_oauth, MAIL_OK, "XOAUTH2"},
-  {"sasl_oauthbearer.txt", s_oauth, MAIL_OK, "OAUTHBEARER"},
-  {"sasl_oauthbearer_refresh.txt", s_oauth, MAIL_OK, "OAUTHBEARER"},
-  {"sasl_oauthbearer_refused_twice.txt", s_oauth_twice, MAIL_OK, "OAUTHBEARER"},
-  {"sasl_external.txt", s_external, MAIL_OK, "EXTERNAL"},
-  {"sasl_external_authzid.txt", s_external_authzid, MAIL_OK, "EXTERNAL"},
-};
-#define NSASL (sizeof sasl_scn / sizeof sasl_scn[0])
+} scenario;
 
-/* Run scenario i on a loaded transcript; r->p stays for inspection. */
-static int sasl_play(srun *r, size_t i, mail_transcript *t, const mail_allocator *a, int nonblock)
+static const scenario scenarios[] = {
+  {"stls_user.txt", p_stls_user, MAIL_OK},
+  {"stls_not_offered.txt", p_stls_required, MAIL_ERR_STARTTLS},
+  {"stls_refused.txt", p_stls_required, MAIL_ERR_STARTTLS},
+  {"stls_capa_hidden.txt", p_stls_required, MAIL_ERR_STARTTLS},
+  {"stls_injection.txt", p_stls_required, MAIL_ERR_STARTTLS_INJECTION},
+  {"stls_apop.txt", p_stls_apop, MAIL_OK},
+  {"no_capa.txt", p_no_capa, MAIL_OK},
+  {"sasl_cram.txt", p_sasl_cram, MAIL_OK},
+  {"sasl_plain_ir.txt", p_sasl_plain_ir, MAIL_OK},
+  {"capa_extensions.txt", p_capa_extensions, MAIL_OK},
+  {"transaction.txt", p_transaction, MAIL_OK},
+  {"quit_not_committed.txt", p_quit_not_committed, MAIL_ERR_SERVER},
+  {"pipelined.txt", p_pipelined, MAIL_OK},
+  {"retr_expunged.txt", p_retr_expunged, MAIL_OK},
+  {"not_pipelined.txt", p_not_pipelined, MAIL_OK},
+  {"leave_on_server.txt", p_leave_on_server, MAIL_OK},
+};
+/* This directory's scenarios, then the shared SASL ones. */
+SCN_DRIVER_TABLE(p_sasl)
+#define NSCN scn_count()
+
+/* Run the scenario for file on a loaded transcript; r->p stays for
+ * inspection (free it with mail_pop3_free). */
+static int scenario_play(srun *r, const char *file, mail_transcript *t, const mail_allocator *a,
+                         int nonblock)
 {
   memset(r, 0, sizeof *r);
   r->t = t;
+  r->file = file;
+  r->alloc = a;
   r->nonblocking = nonblock;
   int rc = mail_pop3_new(&r->p, a);
   if (rc)
@@ -1162,134 +1229,96 @@ static int sasl_play(srun *r, size_t i, mail_transcript *t, const mail_allocator
     mail_conn_set_nonblocking(mail_pop3_conn(r->p), 1);
     mail_transcript_set_auto_again(t, 1);
   }
-  return sasl_scn[i].fn(r);
+  return find(file).fn(r);
 }
 
-static void sasl_check(srun *r, size_t i, int rc)
+static void scenario_check(srun *r, int rc)
 {
-  ck_assert_msg(rc == sasl_scn[i].expect, "%s: got %d (%s), expected %d; conn error: %s; %s",
-                sasl_scn[i].file, rc, mail_strerror(rc), sasl_scn[i].expect,
-                mail_conn_last_error(mail_pop3_conn(r->p)), mail_transcript_report(r->t));
+  int expect = find(r->file).expect;
+  ck_assert_msg(rc == expect, "%s: got %d (%s), expected %d; conn error: %s; %s", r->file, rc,
+                mail_strerror(rc), expect, mail_conn_last_error(mail_pop3_conn(r->p)),
+                mail_transcript_report(r->t));
   MAIL_TRANSCRIPT_ASSERT_DONE(r->t);
 }
 
-START_TEST(test_sasl_each)
+START_TEST(test_every_transcript)
 {
+  const char *file = scenario_at(_i).file;
+  char path[512], why[600];
+  snprintf(path, sizeof path, "%s%s", TDIR, file);
+  ck_assert_msg(mail_transcript_check_header(path, scenario_at(_i).expect, why, sizeof why) == 0,
+                "%s", why);
   for (int nonblock = 0; nonblock < 2; nonblock++) {
-    mail_transcript *t = load(sasl_scn[_i].file);
+    mail_transcript *t = load(file);
     srun r;
-    int rc = sasl_play(&r, _i, t, NULL, nonblock);
-    sasl_check(&r, _i, rc);
+    int rc = scenario_play(&r, file, t, NULL, nonblock);
+    scenario_check(&r, rc);
+    if (nonblock)
+      ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in event-loop mode", file);
     mail_pop3_free(r.p);
     mail_transcript_free(t);
   }
 }
 END_TEST
 
-/* Fail if any base64 payload the client sends in file (the argument of
- * "AUTH mech <ir>" or a whole response line) shows up in text. */
-static void assert_no_client_payload(const char *file, const char *text)
+typedef struct nomem_ctx {
+  const char *file;
+  mail_transcript *t;
+} nomem_ctx;
+
+static int run_allocating(void *user, mail_test_alloc *ta)
 {
-  char path[512], line[4096];
-  snprintf(path, sizeof path, "%s%s", TDIR, file);
-  FILE *f = fopen(path, "r");
-  ck_assert_ptr_nonnull(f);
-  while (fgets(line, sizeof line, f)) {
-    if (strncmp(line, "C: ", 3))
-      continue;
-    char *p = line + 3, *end = strstr(p, "\\r\\n");
-    if (!end)
-      continue;
-    *end = '\0';
-    if (!strncmp(p, "AUTH ", 5)) {
-      char *sp = strchr(p + 5, ' ');
-      if (!sp)
-        continue;
-      /* The mechanism shows, only the credentials are redacted. */
-      char want[64];
-      snprintf(want, sizeof want, "AUTH %.*s [redacted]", (int)(sp - p - 5), p + 5);
-      ck_assert_msg(strstr(text, want) != NULL, "%s: no \"%s\" in the trace", file, want);
-      p = sp + 1;
-    } else if (strlen(p) >= 8) {
-      ck_assert_msg(strstr(text, "[redacted]") != NULL, "%s: a response line shown", file);
-    }
-    if (strlen(p) < 8)
-      continue;
-    ck_assert_msg(strstr(text, p) == NULL, "%s: client payload %.40s... in the trace", file, p);
-  }
-  fclose(f);
+  nomem_ctx *c = user;
+  mail_transcript_rewind(c->t);
+  srun r;
+  int rc = scenario_play(&r, c->file, c->t, mail_test_alloc_hooks(ta), 0);
+  if (ta->failures == 0)
+    scenario_check(&r, rc);
+  mail_pop3_free(r.p);
+  return rc;
 }
 
-START_TEST(test_sasl_mechanism_and_no_secret_in_trace)
+/* Every transcript failing each allocation in turn: nothing leaked, a
+ * clean status (this directory's: the scenario's, MAIL_ERR_NOMEM or a
+ * fatal one), and the complete run plays the whole transcript. */
+START_TEST(test_every_transcript_nomem)
 {
-  static const char *const secrets[] = {"alice-pw-1", "YWxpY2UtcHctMQ", "wrong-pw", "long-pw-",
-                                        "p\xC3\xA4ssw", TOKEN1, TOKEN2, "eWEyOS5", "Bearer"};
-  /* Freed memory too: every block the library frees is scanned. */
-  mail_test_alloc ta;
-  mail_test_alloc_init(&ta);
-  for (size_t k = 0; k < sizeof secrets / sizeof secrets[0]; k++)
-    mail_test_alloc_forbid_str(&ta, secrets[k]);
-  mail_test_alloc_forbid_str(&ta, "AGFsaWNlAGFsaWNlLXB3LTE"); /* PLAIN's message */
-  mail_transcript *t = load(sasl_scn[_i].file);
-  srun r;
-  int rc = sasl_play(&r, _i, t, mail_test_alloc_hooks(&ta), 0);
-  sasl_check(&r, _i, rc);
-  if (sasl_scn[_i].mech) {
-    ck_assert_str_eq(mail_sasl_mechanism(mail_pop3_sasl(r.p)), sasl_scn[_i].mech);
-    ck_assert_ptr_nonnull(strstr(r.tr.text, "AUTH ")); /* the trace did see the exchange */
-  }
-  const char *err = mail_conn_last_error(mail_pop3_conn(r.p));
-  for (size_t k = 0; k < sizeof secrets / sizeof secrets[0]; k++) {
-    ck_assert_msg(strstr(r.tr.text, secrets[k]) == NULL, "%s: \"%s\" in the trace",
-                  sasl_scn[_i].file, secrets[k]);
-    ck_assert_msg(!err || strstr(err, secrets[k]) == NULL, "%s: \"%s\" in the error",
-                  sasl_scn[_i].file, secrets[k]);
-  }
-  assert_no_client_payload(sasl_scn[_i].file, r.tr.text);
-  mail_pop3_free(r.p);
-  mail_transcript_free(t);
-  ck_assert_msg(ta.forbidden_hits == 0, "%s: %s", sasl_scn[_i].file, ta.first_hit);
-  ck_assert_uint_eq(ta.live, 0);
-  mail_test_alloc_cleanup(&ta);
+  nomem_ctx c = {scenario_at(_i).file, load(scenario_at(_i).file)};
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.file, run_allocating, &c, scenario_at(_i).expect,
+                                   _i < (int)NOWN ? MAIL_TEST_NOMEM_CLEAN : MAIL_TEST_NOMEM_ANY);
+  mail_transcript_free(c.t);
 }
 END_TEST
 
-START_TEST(test_sasl_nomem)
+START_TEST(test_sasl_mechanism_and_no_secret_in_trace)
 {
-  mail_transcript *t = load(sasl_scn[_i].file);
-  for (unsigned long n = 1;; n++) {
-    ck_assert_uint_lt(n, 5000);
-    mail_test_alloc ta;
-    mail_test_alloc_init(&ta);
-    mail_test_alloc_fail_at(&ta, n, 0);
-    mail_transcript_rewind(t);
-    srun r;
-    int rc = sasl_play(&r, _i, t, mail_test_alloc_hooks(&ta), 0);
-    if (ta.failures == 0)
-      sasl_check(&r, _i, rc);
-    mail_pop3_free(r.p);
-    ck_assert_msg(ta.live == 0, "%s n=%lu: %zu blocks leaked", sasl_scn[_i].file, n, ta.live);
-    ck_assert_msg(rc != MAIL_ERR_INTERNAL, "%s n=%lu: internal error", sasl_scn[_i].file, n);
-    unsigned long failures = ta.failures;
-    mail_test_alloc_cleanup(&ta);
-    if (failures == 0)
-      break;
-  }
+  const sasl_scenario *ss = &sasl_scenarios[_i];
+  /* Freed memory too: every block the library frees is scanned. */
+  mail_test_alloc ta;
+  mail_test_alloc_init(&ta);
+  sasl_forbid_secrets(&ta);
+  mail_transcript *t = load(ss->file);
+  srun r;
+  int rc = scenario_play(&r, ss->file, t, mail_test_alloc_hooks(&ta), 0);
+  scenario_check(&r, rc);
+  char path[512];
+  snprintf(path, sizeof path, "%s%s", TDIR, ss->file);
+  sasl_assert_clean(ss, mail_pop3_sasl(r.p), r.tr.text,
+                    mail_conn_last_error(mail_pop3_conn(r.p)), path);
+  mail_pop3_free(r.p);
   mail_transcript_free(t);
+  ck_assert_msg(ta.forbidden_hits == 0, "%s: %s", ss->file, ta.first_hit);
+  ck_assert_uint_eq(ta.live, 0);
+  mail_test_alloc_cleanup(&ta);
 }
 END_TEST
 
 static srun *sasl_run_file(const char *file, mail_transcript **t)
 {
   static srun r;
-  for (size_t i = 0; i < NSASL; i++)
-    if (!strcmp(sasl_scn[i].file, file)) {
-      *t = load(file);
-      sasl_check(&r, i, sasl_play(&r, i, *t, NULL, 0));
-      return &r;
-    }
-  ck_abort_msg("no scenario %s", file);
-  return NULL;
+  *t = load(file);
+  scenario_check(&r, scenario_play(&r, file, *t, NULL, 0));
+  return &r;
 }
 
 START_TEST(test_sasl_oauth_error_and_one_refresh)
@@ -1302,9 +1331,9 @@ START_TEST(test_sasl_oauth_error_and_one_refresh)
   for (size_t i = 0; i < 3; i++) {
     mail_transcript *t;
     srun *r = sasl_run_file(files[i], &t);
-    ck_assert_int_eq(r->refreshes, 1);
-    ck_assert_str_eq(r->oauth_status, "invalid_token");
-    ck_assert_str_eq(r->oauth_json, json);
+    ck_assert_int_eq(r->obs.refreshes, 1);
+    ck_assert_str_eq(r->obs.oauth_status, "invalid_token");
+    ck_assert_str_eq(r->obs.oauth_json, json);
     if (i == 2)
       ck_assert_int_eq(r->rc_first, MAIL_ERR_AUTH);
     else
@@ -1416,7 +1445,7 @@ END_TEST
 
 /* --------------------------------------- secrets and allocation failures */
 
-static int scenario(const mail_allocator *a, mail_transcript *t)
+static int secrets_scenario(const mail_allocator *a, mail_transcript *t)
 {
   mail_pop3 *p = NULL;
   int rc = mail_pop3_new(&p, a);
@@ -1443,93 +1472,12 @@ START_TEST(test_secrets_wiped)
   mail_test_alloc_init(&ta);
   mail_test_alloc_forbid_str(&ta, "alice-pw-1");
   mail_transcript *t = load("stls_user.txt");
-  ck_assert_int_eq(scenario(mail_test_alloc_hooks(&ta), t), MAIL_OK);
+  ck_assert_int_eq(secrets_scenario(mail_test_alloc_hooks(&ta), t), MAIL_OK);
   MAIL_TRANSCRIPT_ASSERT_DONE(t);
   ck_assert_msg(ta.forbidden_hits == 0, "%s", ta.first_hit);
   ck_assert_uint_eq(ta.live, 0);
   mail_test_alloc_cleanup(&ta);
   mail_transcript_free(t);
-}
-END_TEST
-
-/* The pipelined transaction transcript driven to its end: the batch,
- * body and list paths under allocation failure. */
-static int scenario_pipelined(const mail_allocator *a, mail_transcript *t)
-{
-  mail_pop3 *p = NULL;
-  int rc = mail_pop3_new(&p, a);
-  if (rc)
-    return rc;
-  rc = mail_transcript_attach(t, mail_pop3_conn(p));
-  if (!rc)
-    rc = mail_pop3_set_auth(p, "alice", "pw");
-  if (!rc)
-    rc = mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS);
-  if (!rc)
-    rc = mail_pop3_auth(p);
-  uint32_t msgs[] = {1, 2, 3}, del[] = {1, 3};
-  body b;
-  memset(&b, 0, sizeof b);
-  if (!rc) {
-    rc = mail_pop3_retr_many(p, msgs, 3, collect, &b);
-    if (rc == MAIL_ERR_PARTIAL)
-      rc = MAIL_OK;
-  }
-  if (!rc)
-    rc = mail_pop3_dele_many(p, del, 2);
-  if (!rc)
-    rc = mail_pop3_uidl_many(p, del, 2);
-  if (!rc)
-    rc = mail_pop3_quit(p, NULL);
-  mail_pop3_free(p);
-  return rc;
-}
-
-static int scenario_cram(const mail_allocator *a, mail_transcript *t)
-{
-  mail_pop3 *p = NULL;
-  int rc = mail_pop3_new(&p, a);
-  if (rc)
-    return rc;
-  rc = mail_transcript_attach(t, mail_pop3_conn(p));
-  if (!rc)
-    rc = mail_pop3_set_auth(p, "tim", "tanstaaftanstaaf");
-  if (!rc)
-    rc = mail_pop3_connect_url(p, "pop3s://pop.test");
-  if (!rc)
-    rc = mail_pop3_auth(p);
-  mail_pop3_free(p);
-  return rc;
-}
-
-static void nomem_run(const char *file, int (*run)(const mail_allocator *, mail_transcript *))
-{
-  mail_transcript *t = load(file);
-  for (unsigned long n = 1;; n++) {
-    ck_assert_uint_lt(n, 5000);
-    mail_test_alloc ta;
-    mail_test_alloc_init(&ta);
-    mail_test_alloc_fail_at(&ta, n, 0);
-    mail_transcript_rewind(t);
-    int rc = run(mail_test_alloc_hooks(&ta), t);
-    ck_assert_msg(ta.live == 0, "%s n=%lu: %zu blocks leaked", file, n, ta.live);
-    mail_test_alloc_cleanup(&ta);
-    if (ta.failures == 0) {
-      ck_assert_int_eq(rc, MAIL_OK);
-      MAIL_TRANSCRIPT_ASSERT_DONE(t);
-      break;
-    }
-    ck_assert_msg(rc == MAIL_ERR_NOMEM || mail_status_is_fatal(rc), "%s n=%lu rc=%d", file, n,
-                  rc);
-  }
-  mail_transcript_free(t);
-}
-
-START_TEST(test_nomem)
-{
-  nomem_run("stls_user.txt", scenario);
-  nomem_run("pipelined.txt", scenario_pipelined);
-  nomem_run("sasl_cram.txt", scenario_cram);
 }
 END_TEST
 
@@ -1766,6 +1714,15 @@ START_TEST(test_hostile_servers)
 }
 END_TEST
 
+/* Every transcript file of the directory is some scenario's. */
+START_TEST(every_file_has_a_scenario)
+{
+  char why[600];
+  ck_assert_msg(mail_transcript_dir_check(POP3_TRANSCRIPT_DIR, scn_played, NULL, why, sizeof why) > 0, "%s",
+                why);
+}
+END_TEST
+
 static Suite *pop3_suite(void)
 {
   Suite *s = suite_create("pop3");
@@ -1799,12 +1756,12 @@ static Suite *pop3_suite(void)
   tcase_add_test(tc, test_bad_numbers);
   tcase_add_test(tc, test_event_loop);
   tcase_add_test(tc, test_secrets_wiped);
-  tcase_add_test(tc, test_nomem);
   tcase_add_test(tc, test_bounded_memory);
   tcase_add_test(tc, test_hostile_servers);
-  tcase_add_loop_test(tc, test_sasl_each, 0, NSASL);
-  tcase_add_loop_test(tc, test_sasl_mechanism_and_no_secret_in_trace, 0, NSASL);
-  tcase_add_loop_test(tc, test_sasl_nomem, 0, NSASL);
+  tcase_add_test(tc, every_file_has_a_scenario);
+  tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
+  tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
+  tcase_add_loop_test(tc, test_sasl_mechanism_and_no_secret_in_trace, 0, (int)n_sasl_scenarios);
   tcase_add_test(tc, test_sasl_oauth_error_and_one_refresh);
   tcase_add_test(tc, test_sasl_refusals);
   tcase_add_test(tc, test_sasl_unsupported_rules);

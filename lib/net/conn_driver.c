@@ -1,0 +1,355 @@
+/* The driver: waiting (poll or the caller's event loop), one read, write
+ * or handshake step at a time, and the loop mail_conn_run() that runs an
+ * engine over the top layer (see conn_internal.h). */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "net/conn_impl.h"
+
+/* ------------------------------------------------------------------ */
+/* Waiting                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The current step cannot proceed until fd is ready for want. Blocking mode:
+ * wait and return MAIL_OK so the step is retried, or MAIL_ERR_TIMEOUT when
+ * the deadline passes. Event-loop mode: record what we wait for and return
+ * MAIL_ERR_AGAIN (or MAIL_ERR_TIMEOUT once the deadline has passed).
+ */
+int conn_wait_for(mail_conn *c, int fd, int want, int64_t deadline)
+{
+  c->want = want;
+  c->wait_deadline = deadline;
+  int64_t now = now_ms(c);
+  if (deadline >= 0 && now >= deadline)
+    return MAIL_ERR_TIMEOUT;
+  if (c->nonblocking)
+    return MAIL_ERR_AGAIN;
+  for (;;) {
+    int ms = -1;
+    if (deadline >= 0) {
+      int64_t left = deadline - now;
+      ms = left > INT_MAX ? INT_MAX : (int)left;
+    }
+    if (fd < 0) {
+      poll(NULL, 0, ms < 0 || ms > USER_RETRY_NAP_MS ? USER_RETRY_NAP_MS : ms);
+      return MAIL_OK;
+    }
+    struct pollfd p = {fd, 0, 0};
+    if (want & MAIL_WANT_READ)
+      p.events |= POLLIN;
+    if (want & MAIL_WANT_WRITE)
+      p.events |= POLLOUT;
+    int r = poll(&p, 1, ms);
+    if (r > 0)
+      return MAIL_OK;
+    /* The wait itself running out is the timeout, whatever an injected
+     * clock says: a stopped test clock must not make us wait forever. */
+    if (r == 0)
+      return MAIL_ERR_TIMEOUT;
+    if (errno != EINTR)
+      return mail_conn_fail(c, MAIL_ERR_IO, "poll failed: %s", strerror(errno));
+    now = now_ms(c);
+    if (deadline >= 0 && now >= deadline)
+      return MAIL_ERR_TIMEOUT;
+  }
+}
+
+static int64_t io_deadline(mail_conn *c)
+{
+  if (!c->io_deadline_set) {
+    int ms = c->wait_override >= 0 ? c->wait_override : c->timeout_io;
+    c->io_deadline = deadline_after(c, ms);
+    c->io_deadline_set = 1;
+  }
+  return c->io_deadline;
+}
+
+void conn_progress(mail_conn *c)
+{
+  c->io_deadline_set = 0;
+  c->want = 0;
+  c->wait_deadline = -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Driver steps                                                         */
+/* ------------------------------------------------------------------ */
+
+int conn_timed_out(mail_conn *c, const char *what)
+{
+  return mail_conn_fail(c, MAIL_ERR_TIMEOUT, "timed out %s", what);
+}
+
+/* Run the top layer's handshake (TLS after STARTTLS or at connect). */
+int conn_handshake(mail_conn *c, int64_t deadline)
+{
+  for (;;) {
+    int want = 0;
+    int rc = MAIL_OK;
+    if (c->top->ops->handshake)
+      rc = c->top->ops->handshake(c->top, &want, layer_timeout(c, deadline));
+    if (rc == MAIL_OK) {
+      c->handshake_pending = 0;
+      conn_progress(c);
+      const mail_layer *tl = tls_layer(c);
+      if (tl)
+        mail_conn_trace_info(c, "TLS established: %s, %s%s",
+                             mail_tls_layer_version(tl) ? mail_tls_layer_version(tl) : "?",
+                             mail_tls_layer_cipher(tl) ? mail_tls_layer_cipher(tl) : "?",
+                             mail_tls_layer_verified(tl) ? ", verified" : ", NOT verified");
+      else
+        mail_conn_trace_info(c, "TLS established by the transport%s",
+                             mail_conn_is_verified(c) ? ", verified" : ", NOT verified");
+      return MAIL_OK;
+    }
+    if (rc != MAIL_ERR_AGAIN) {
+      if (!mail_status_is_fatal(rc) && rc != MAIL_ERR_NOMEM)
+        rc = MAIL_ERR_TLS;
+      return rc;
+    }
+    rc = conn_wait_for(c, conn_top_fd(c), want ? want : MAIL_WANT_READ, deadline);
+    if (rc == MAIL_ERR_TIMEOUT)
+      return conn_timed_out(c, "during the TLS handshake");
+    if (rc)
+      return rc;
+  }
+}
+
+/* One write call on the top layer with the whole queue, without waiting.
+ * MAIL_OK after progress (bytes went out, or the peer stopped taking them
+ * and the queue was dropped); MAIL_ERR_AGAIN with *want; a fatal status. */
+static int write_once(mail_conn *c, int *want, int64_t deadline)
+{
+  size_t n = 0;
+  int rc = c->top->ops->write(c->top, c->out.data, c->out.len, &n, want,
+                              layer_timeout(c, deadline));
+  if (rc == MAIL_OK) {
+    if (n == 0 || n > c->out.len)
+      return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a layer reported a bad write length");
+    conn_trace_sent(c, n);
+    conn_consume_output(c, n);
+    conn_progress(c);
+    return MAIL_OK;
+  }
+  if (rc == MAIL_ERR_CLOSED) {
+    /* The server may have said why before closing: stop writing and
+     * read what it sent, so the engine can report its reply. */
+    mail_conn_trace_info(c, "the server stopped reading; %zu bytes not sent", c->out.len);
+    conn_drop_output(c);
+    c->write_shut = 1;
+    conn_progress(c);
+    return MAIL_OK;
+  }
+  if (rc == MAIL_ERR_AGAIN && !*want)
+    *want = MAIL_WANT_WRITE;
+  return rc;
+}
+
+/* One read call on the top layer into at most room bytes of reader space,
+ * without waiting. MAIL_OK after progress (bytes, or end of stream recorded
+ * in the reader); MAIL_ERR_AGAIN with *want; a fatal status. */
+static int read_once(mail_conn *c, size_t room, int *want, int64_t deadline)
+{
+  mail_reader *r = &c->reader;
+  unsigned char *p;
+  size_t avail;
+  int rc = mail_reader_prepare(r, room < c->read_chunk ? room : c->read_chunk, &p, &avail);
+  if (rc == MAIL_ERR_LIMIT)
+    return mail_conn_fail(c, MAIL_ERR_LIMIT, "server input exceeds the %zu byte buffer",
+                          r->buf.limit);
+  if (rc)
+    return rc;
+  if (avail > room)
+    avail = room;
+  size_t got = 0;
+  rc = c->top->ops->read(c->top, p, avail, &got, want, layer_timeout(c, deadline));
+  if (rc == MAIL_OK) {
+    if (got == 0 || got > avail)
+      return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a layer reported a bad read length");
+    if (c->trace)
+      c->trace(c->trace_user, MAIL_TRACE_RECV, (const char *)p, got);
+    mail_reader_commit(r, got);
+    if (got >= avail / 2 && c->read_chunk < READ_CHUNK)
+      c->read_chunk *= 2; /* a stream is coming: read bigger pieces */
+    conn_progress(c);
+    return MAIL_OK;
+  }
+  if (rc == MAIL_ERR_CLOSED) {
+    mail_reader_set_eof(r);
+    mail_conn_trace_info(c, "the server closed the connection");
+    conn_progress(c);
+    return MAIL_OK;
+  }
+  if (rc == MAIL_ERR_AGAIN && !*want)
+    *want = MAIL_WANT_READ;
+  return rc;
+}
+
+/*
+ * How much the reader may take while a write is blocked: nothing for a
+ * layer without an fd (a user transport: one wait cannot cover both
+ * directions, so it keeps write-only waits), after end of stream, or when
+ * the engine has left the reader full (we stop reading rather than buffer
+ * without bound; the server then waits for us as we wait for it).
+ */
+static size_t duplex_room(const mail_conn *c)
+{
+  const mail_reader *r = &c->reader;
+  if (r->eof || conn_top_fd(c) < 0)
+    return 0;
+  size_t pending = mail_reader_pending(r);
+  return pending < r->buf.limit ? r->buf.limit - pending : 0;
+}
+
+/*
+ * Write the queue (one call; the rest after a partial write). MAIL_OK after
+ * progress. With duplex set, a write that would block does not stop us
+ * hearing the server: the driver also reads whatever has arrived, waits for
+ * either direction, and returns MAIL_OK after a read too, so the engine sees
+ * replies (an early error, pipelined answers the server will not hold back)
+ * while its output is still going out.
+ */
+static int do_write(mail_conn *c, int duplex)
+{
+  for (;;) {
+    int want = 0;
+    int64_t deadline = io_deadline(c);
+    int rc = write_once(c, &want, deadline);
+    if (rc != MAIL_ERR_AGAIN)
+      return rc;
+    size_t room = duplex ? duplex_room(c) : 0;
+    if (room) {
+      int read_want = 0;
+      rc = read_once(c, room, &read_want, deadline);
+      if (rc != MAIL_ERR_AGAIN)
+        return rc;
+      /* A TLS layer may need the other direction for either call: wait
+       * for everything both of them asked for. */
+      want |= read_want;
+    }
+    rc = conn_wait_for(c, conn_top_fd(c), want, deadline);
+    if (rc == MAIL_ERR_TIMEOUT)
+      return conn_timed_out(c, "sending to the server");
+    if (rc)
+      return rc;
+  }
+}
+
+/* One read from the top layer into the reader. MAIL_OK after progress
+ * (bytes, or end of stream recorded in the reader). */
+static int do_read(mail_conn *c)
+{
+  mail_reader *r = &c->reader;
+  size_t pending = mail_reader_pending(r);
+  size_t limit = r->buf.limit;
+  if (pending >= limit)
+    return mail_conn_fail(c, MAIL_ERR_LIMIT, "server input exceeds the %zu byte buffer", limit);
+  for (;;) {
+    int want = 0;
+    int64_t deadline = io_deadline(c);
+    int rc = read_once(c, limit - pending, &want, deadline);
+    if (rc != MAIL_ERR_AGAIN)
+      return rc;
+    rc = conn_wait_for(c, conn_top_fd(c), want, deadline);
+    if (rc == MAIL_ERR_TIMEOUT)
+      return conn_timed_out(c, "waiting for the server");
+    if (rc)
+      return rc;
+  }
+}
+
+static int run_loop(mail_conn *c, mail_advance_fn advance, void *engine)
+{
+  for (;;) {
+    if (c->state != ST_OPEN)
+      return c->fatal_rc ? c->fatal_rc : MAIL_ERR_STATE;
+    int rc;
+    if (c->handshake_pending) {
+      rc = conn_handshake(c, io_deadline(c));
+      if (rc)
+        return rc;
+    }
+    if (c->finishing) {
+      if (c->out.len == 0 || c->write_shut) {
+        c->finishing = 0;
+        if (c->write_shut)
+          return mail_conn_fail(c, MAIL_ERR_CLOSED,
+                                "the server closed the connection before taking our last bytes");
+        return c->finish_rc;
+      }
+      /* The engine is done: what arrives now belongs to the next
+       * operation, so this flush does not read. */
+      rc = do_write(c, 0);
+      if (rc)
+        return rc;
+      continue;
+    }
+    rc = advance(engine);
+    if (c->state != ST_OPEN) /* the engine closed it (e.g. STARTTLS injection) */
+      return rc != MAIL_ERR_AGAIN && rc != MAIL_OK ? rc
+                                                   : (c->fatal_rc ? c->fatal_rc : MAIL_ERR_STATE);
+    if (c->write_shut && c->out.len) {
+      conn_drop_output(c);
+      if (rc != MAIL_ERR_AGAIN && !mail_status_is_fatal(rc))
+        return mail_conn_fail(c, MAIL_ERR_CLOSED,
+                              "the server closed the connection before taking our last bytes");
+    }
+    if (rc != MAIL_ERR_AGAIN) {
+      if (mail_status_is_fatal(rc) || c->out.len == 0)
+        return rc;
+      c->finishing = 1;
+      c->finish_rc = rc;
+      continue;
+    }
+    if (c->handshake_pending)
+      continue;
+    if (c->out.len)
+      rc = do_write(c, 1);
+    else if (c->reader.eof)
+      return mail_conn_fail(c, MAIL_ERR_CLOSED, "the server closed the connection");
+    else
+      rc = do_read(c);
+    if (rc)
+      return rc;
+  }
+}
+
+/* Between operations a session holds no more than small buffers: what a
+ * large reply or message body made grow is given back (and grows again on
+ * demand), so many idle sessions stay cheap. */
+static void idle_trim(mail_conn *c)
+{
+  mail_reader_trim(&c->reader, IDLE_KEEP);
+  if (c->out.len == 0 && c->out.cap > IDLE_KEEP)
+    mail_buf_free(&c->out);
+  mail_buf_free(&c->scratch);
+  c->read_chunk = READ_MIN;
+}
+
+int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine)
+{
+  if (!c || !advance)
+    return MAIL_ERR_INVALID;
+  if (c->state != ST_OPEN) /* keep the description of what closed it */
+    return c->state == ST_CLOSED && c->fatal_rc ? c->fatal_rc : MAIL_ERR_STATE;
+  unsigned int seq = c->fail_seq;
+  int rc = run_loop(c, advance, engine);
+  if (rc == MAIL_ERR_AGAIN)
+    return rc;
+  /* The operation is over: the next one gets fresh deadlines. */
+  c->io_deadline_set = 0;
+  c->want = 0;
+  c->wait_deadline = -1;
+  idle_trim(c);
+  if (mail_status_is_fatal(rc) && c->state != ST_IDLE) {
+    if (c->fail_seq == seq)
+      mail_conn_fail(c, rc, "%s", mail_strerror(rc));
+    if (c->state != ST_CLOSED || c->fatal_rc != rc)
+      conn_close_fatal(c, rc);
+  }
+  return rc;
+}
+

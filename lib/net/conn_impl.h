@@ -1,0 +1,192 @@
+/*
+ * What the files of the connection share (lib/net only): the connection
+ * object itself and the small helpers every part uses. The connection is
+ * split by job:
+ *
+ *   conn.c         the object: construction, settings, closing, the facts
+ *                  callers ask about (fd, wants, TLS), mail_init()
+ *   conn_output.c  the output queue with its secret spans and the redacted
+ *                  trace of what was written
+ *   conn_driver.c  waiting, the read/write/handshake steps and the driver
+ *                  loop mail_conn_run()
+ *   conn_connect.c connecting (TCP, Unix, the caller's transport, an
+ *                  adopted fd), implicit TLS and the STARTTLS switch
+ */
+#ifndef MAIL_NET_CONN_IMPL_H
+#define MAIL_NET_CONN_IMPL_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/conn_internal.h"
+#include "core/limits.h"
+#include "net/layer.h"
+#include "net/tcp.h"
+#include "net/tls.h"
+#include "net/user.h"
+
+#define DEFAULT_TIMEOUT_CONNECT_MS 30000
+#define DEFAULT_TIMEOUT_IO_MS 300000
+/* Reads ask for room starting at READ_MIN; each read that fills at least
+ * half of what it was given doubles the next one, up to one TLS record's
+ * worth, so a session that exchanges short replies never holds more (see
+ * idle_trim in conn_driver.c). */
+#define READ_MIN 1024
+#define READ_CHUNK 16384
+/* Between operations, buffers larger than this are given back. */
+#define IDLE_KEEP 4096
+/* A user transport that says "again" in blocking mode is retried after
+ * this pause (it should have waited itself; see mail_transport_ops). */
+#define USER_RETRY_NAP_MS 10
+#define REDACTED "[redacted]"
+
+enum conn_state {
+  ST_IDLE,        /* never connected */
+  ST_CONNECTING,  /* TCP attempts or the user transport's connect */
+  ST_HANDSHAKE,   /* implicit TLS handshake under the connect deadline */
+  ST_OPEN,
+  ST_CLOSED       /* closed by the caller or by a fatal error */
+};
+
+/* A secret's place in the output stream, by absolute byte offsets. */
+typedef struct secret_span {
+  uint64_t start, end;
+} secret_span;
+
+struct mail_conn {
+  mail_env env;
+  mail_limits limits;
+  mail_reader reader;
+
+  /* Output queue. out_base is the stream offset of out.data[0]. */
+  mail_buf out;
+  uint64_t out_base;
+  secret_span *spans;
+  size_t nspans, spans_cap;
+  mail_buf scratch;  /* redacted copy of a written chunk for the trace */
+  size_t read_chunk; /* room the next read asks for (READ_MIN..READ_CHUNK) */
+
+  mail_trace_fn trace;
+  void *trace_user;
+  int trace_secrets;
+
+  int timeout_connect;
+  int timeout_io;
+  int wait_override;  /* mail_conn_set_wait_timeout(); -1: timeout_io */
+  int nonblocking;
+
+  const mail_transport_ops *uops;
+  void *uuser;
+  mail_tls_config *tls_cfg;
+  char *tls_server_name;
+
+  int state;
+  char *host;
+  unsigned int port;
+  int implicit_tls;
+  mail_tcp_connector *connector;
+  mail_layer *top;
+  int handshake_pending;
+  int64_t connect_deadline;
+
+  /* The wait in progress (for mail_conn_want / mail_conn_timeout_ms). */
+  int want;
+  int64_t wait_deadline;
+  /* Deadline of the current I/O wait; recomputed after progress. */
+  int64_t io_deadline;
+  int io_deadline_set;
+
+  /* The engine finished while output was still queued: flush, then
+   * return finish_rc. */
+  int finishing;
+  int finish_rc;
+  /* The peer stopped taking bytes: drop output, keep reading what it sent. */
+  int write_shut;
+  int fatal_rc;
+
+  /* Kept from the TLS layer when it goes away (failed verification). */
+  unsigned char *peer_cert;
+  size_t peer_cert_len;
+  char verify_error[256];
+  int have_verify_error;
+  int keep_facts;      /* 0 while freeing */
+
+  char last_error[256];
+  unsigned int fail_seq;
+};
+
+static inline const mail_allocator *A(const mail_conn *c)
+{
+  return &c->env.alloc;
+}
+
+static inline int64_t now_ms(const mail_conn *c)
+{
+  return mail_env_now(&c->env, MAIL_CLOCK_MONOTONIC);
+}
+
+static inline int64_t deadline_after(const mail_conn *c, int ms)
+{
+  return ms < 0 ? -1 : now_ms(c) + ms;
+}
+
+/* What a layer without an fd may wait: 0 in event-loop mode, else the time
+ * left (at least 1 ms so it is never read as "do not wait"). */
+static inline int layer_timeout(const mail_conn *c, int64_t deadline)
+{
+  if (c->nonblocking)
+    return 0;
+  if (deadline < 0)
+    return -1;
+  int64_t left = deadline - now_ms(c);
+  if (left < 1)
+    return 1;
+  return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+static inline mail_layer *tls_layer(const mail_conn *c)
+{
+  for (mail_layer *l = c->top; l; l = l->lower)
+    if (mail_layer_is_tls(l))
+      return l;
+  return NULL;
+}
+
+static inline mail_layer *user_layer(const mail_conn *c)
+{
+  return c->top && mail_layer_is_user(c->top) ? c->top : NULL;
+}
+
+static inline int conn_top_fd(const mail_conn *c)
+{
+  return c->top ? c->top->ops->fd(c->top) : -1;
+}
+
+static inline int conn_can_start(const mail_conn *c)
+{
+  return c->state == ST_IDLE || c->state == ST_CLOSED;
+}
+
+/* conn.c */
+void conn_forget_tls_facts(mail_conn *c);
+int conn_set_string(mail_conn *c, char **dst, const char *s);
+/* Close after a fatal error; later calls report rc. */
+int conn_close_fatal(mail_conn *c, int rc);
+
+/* conn_output.c */
+void conn_drop_output(mail_conn *c);
+/* Trace n written bytes (the head of the output queue), secrets redacted. */
+void conn_trace_sent(mail_conn *c, size_t n);
+/* Drop n written bytes from the head of the queue. */
+void conn_consume_output(mail_conn *c, size_t n);
+
+/* conn_driver.c */
+int conn_wait_for(mail_conn *c, int fd, int want, int64_t deadline);
+/* Bytes moved: fresh I/O deadline, nothing waited for. */
+void conn_progress(mail_conn *c);
+int conn_timed_out(mail_conn *c, const char *what);
+/* Run the top layer's handshake (TLS after STARTTLS or at connect). */
+int conn_handshake(mail_conn *c, int64_t deadline);
+
+#endif
