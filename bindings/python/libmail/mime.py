@@ -473,6 +473,8 @@ class MessageBuilder:
     def _split(addr: Union[str, Tuple[Optional[str], str]]) -> Tuple[Optional[bytes], bytes]:
         if isinstance(addr, tuple):
             name, mailbox = addr
+        elif "\r" in addr or "\n" in addr or "\0" in addr:
+            name, mailbox = None, addr  # refused by the C library as it is
         else:
             name, mailbox = email.utils.parseaddr(addr)
             if not mailbox:
