@@ -122,3 +122,39 @@ def readline(sock: socket.socket) -> bytes:
             break
         buf += c
     return buf
+
+
+def fake_smtp(ehlo: bytes = b"250-fake\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+              auth: Optional[Callable[[socket.socket, bytes], None]] = None,
+              log: Optional[List[bytes]] = None) -> Callable[[socket.socket], None]:
+    """A small SMTP server for one client: greeting, EHLO, optional AUTH
+    handler, MAIL/RCPT/DATA accepted, QUIT. Lines go to log."""
+    def handler(sock: socket.socket) -> None:
+        f = sock.makefile("rb")
+        sock.sendall(b"220 fake ESMTP\r\n")
+        while True:
+            line = f.readline()
+            if not line:
+                return
+            if log is not None:
+                log.append(line)
+            cmd = line[:4].upper()
+            if cmd == b"EHLO":
+                sock.sendall(ehlo)
+            elif cmd == b"AUTH" and auth is not None:
+                auth(sock, line)
+            elif cmd in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+                sock.sendall(b"250 2.0.0 ok\r\n")
+            elif cmd == b"DATA":
+                sock.sendall(b"354 go\r\n")
+                while True:
+                    l2 = f.readline()
+                    if not l2 or l2 == b".\r\n":
+                        break
+                sock.sendall(b"250 2.0.0 queued\r\n")
+            elif cmd == b"QUIT":
+                sock.sendall(b"221 bye\r\n")
+                return
+            else:
+                sock.sendall(b"502 5.5.1 no\r\n")
+    return handler
