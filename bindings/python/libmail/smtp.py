@@ -6,8 +6,8 @@ import ctypes
 import email.message
 import email.utils
 from dataclasses import dataclass, field
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional,
-                    Sequence, Union)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, NamedTuple,
+                    Optional, Sequence, Union)
 
 from . import _capi
 from ._capi import C, CONST, OK, STATUS
@@ -33,9 +33,9 @@ _RET = {None: CONST["MAIL_SMTP_RET_DEFAULT"], "full": CONST["MAIL_SMTP_RET_FULL"
 _POLICY = {"any": CONST["MAIL_SMTP_POLICY_ANY"], "all": CONST["MAIL_SMTP_POLICY_ALL"]}
 
 
-@dataclass(frozen=True)
-class RecipientResult:
-    """What the server said about one recipient."""
+class RecipientResult(NamedTuple):
+    """What the server said about one recipient (a named tuple: cheap to
+    make, one per recipient of every message sent)."""
     address: str
     accepted: bool
     code: int                 # the reply that decided (RCPT, or the final/LMTP reply); 0: none
@@ -191,7 +191,7 @@ class SMTPBase(Session):
     def _wants_auth(self, kw: Dict[str, Any]) -> bool:
         return self._user is not None or kw.get("oauth_token") is not None
 
-    def _body(self, env: int, msg: MessageLike) -> _Body:
+    def _body(self, env: int, msg: MessageLike, need_addresses: bool = True) -> _Body:
         from .mime import Message, MessageBuilder, parse
         b = _Body()
         if isinstance(msg, MessageBuilder):
@@ -229,10 +229,11 @@ class SMTPBase(Session):
             b.from_addr = msg._first_address("Sender") or msg._first_address("From")
             b.to_addrs = msg._addresses("To", "Cc", "Bcc")
         elif isinstance(msg, (bytes, bytearray, memoryview)):
-            data = bytes(msg)
-            head = parse(data, headers_only=True)
-            b.from_addr = head._first_address("Sender") or head._first_address("From")
-            b.to_addrs = head._addresses("To", "Cc", "Bcc")
+            data = msg if isinstance(msg, bytes) else bytes(msg)
+            if need_addresses:
+                head = parse(data, headers_only=True)
+                b.from_addr = head._first_address("Sender") or head._first_address("From")
+                b.to_addrs = head._addresses("To", "Cc", "Bcc")
         elif hasattr(msg, "read"):
             return self._stream_body(env, msg, b)
         else:
@@ -271,7 +272,7 @@ class SMTPBase(Session):
         self._check(C.mail_smtp_envelope_new(ctypes.byref(env_p), None), "envelope")
         env = env_p.value
         try:
-            body = self._body(env, msg)
+            body = self._body(env, msg, from_addr is None or to_addrs is None)
             sender = from_addr if from_addr is not None else body.from_addr
             if isinstance(to_addrs, str):
                 to_addrs = [to_addrs]
@@ -309,7 +310,8 @@ class SMTPBase(Session):
                 self._check(C.mail_smtp_envelope_set_smtputf8(env, 1), "smtputf8")
             if policy not in _POLICY:
                 raise InvalidArgument("policy must be 'any' or 'all'")
-            self._check(C.mail_smtp_envelope_set_policy(env, _POLICY[policy]), "policy")
+            if policy != "any":
+                self._check(C.mail_smtp_envelope_set_policy(env, _POLICY[policy]), "policy")
             if progress is not None:
                 def prog(user: Any, sent: int, total: int) -> int:
                     progress(sent, total)
@@ -336,15 +338,17 @@ class SMTPBase(Session):
     @staticmethod
     def _results(env: int) -> SendResult:
         out = []
+        a, b, c = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
+        pa, pb, pc = ctypes.byref(a), ctypes.byref(b), ctypes.byref(c)
         for i in range(C.mail_smtp_envelope_recipient_count(env)):
             st = C.mail_smtp_envelope_recipient_status(env, i)
+            enh = ("%d.%d.%d" % (a.value, b.value, c.value)
+                   if C.mail_smtp_envelope_recipient_enhanced(env, i, pa, pb, pc) == OK else None)
             out.append(RecipientResult(
-                address=_capi.text(C.mail_smtp_envelope_recipient_address(env, i)) or "",
-                accepted=st == OK,
-                code=C.mail_smtp_envelope_recipient_code(env, i),
-                enhanced=_enhanced(C.mail_smtp_envelope_recipient_enhanced, env, i),
-                text=_capi.text(C.mail_smtp_envelope_recipient_text(env, i)) or "",
-                status=_capi.status_name(st)))
+                (C.mail_smtp_envelope_recipient_address(env, i) or b"").decode("utf-8", "replace"),
+                st == OK, C.mail_smtp_envelope_recipient_code(env, i), enh,
+                (C.mail_smtp_envelope_recipient_text(env, i) or b"").decode("utf-8", "replace"),
+                _capi.STATUS_NAME.get(st) or _capi.status_name(st)))
         return SendResult(out)
 
 

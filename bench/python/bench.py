@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""The Python package against the standard library, side by side in one run.
+
+1. parse: libmail.parse + transfer-decode of every leaf of the MIME corpus
+   (bench/mime/gen_corpus.py) against the email package (compat32,
+   get_payload(decode=True)); both take the sha256 of every decoded leaf
+   and the run fails unless they agree on every one.
+2. send: 2,000 messages of 2 KB over one connection to bench/smtp's C sink
+   (PIPELINING, CHUNKING), libmail.SMTP.send against smtplib.sendmail.
+
+usage: bench.py [--rounds N] [--count N] [--mb N] [--messages N] [--sink PATH]
+Prints a table of medians and the ratios (targets: parse >= 10x, send >= 2x).
+"""
+import argparse
+import email
+import email.policy
+import hashlib
+import os
+import shutil
+import smtplib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "bindings", "python"))
+
+import libmail  # noqa: E402
+
+FROM = "bench@libmail.test"
+TO = "sink@libmail.test"
+
+
+def corpus(args, tmp):
+    d = os.path.join(tmp, "corpus")
+    subprocess.run([sys.executable, os.path.join(REPO, "bench", "mime", "gen_corpus.py"), d,
+                    str(args.count), str(args.mb)], check=True, stdout=subprocess.DEVNULL)
+    out = []
+    for name in sorted(os.listdir(d)):
+        with open(os.path.join(d, name), "rb") as f:
+            out.append(f.read())
+    return out
+
+
+def parse_libmail(msgs):
+    digests = []
+    for data in msgs:
+        m = libmail.parse(data)
+        digests.append([hashlib.sha256(p.get_content()).digest() for p in m.leaves()
+                        if not p.is_multipart()])
+    return digests
+
+
+def parse_email(msgs):
+    digests = []
+    for data in msgs:
+        m = email.message_from_bytes(data, policy=email.policy.compat32)
+        digests.append([hashlib.sha256(p.get_payload(decode=True) or b"").digest()
+                        for p in m.walk() if not p.is_multipart()])
+    return digests
+
+
+def timed(fn, *a):
+    t0 = time.perf_counter()
+    r = fn(*a)
+    return time.perf_counter() - t0, r
+
+
+def message2k():
+    sys.path.insert(0, os.path.join(REPO, "bench", "smtp"))
+    src = open(os.path.join(REPO, "bench", "smtp", "smtplib_client.py")).read()
+    ns = {}
+    exec(compile(src.split("\ndef main")[0], "smtplib_client.py", "exec"), ns)
+    return ns["message"]()
+
+
+def sink_binary(args, tmp):
+    if args.sink:
+        return args.sink
+    for b in (os.environ.get("MAIL_BUILD_DIR", ""), os.path.join(REPO, "build")):
+        p = os.path.join(b, "bench", "smtp", "smtp-sink")
+        if b and os.path.exists(p):
+            return p
+    # not configured with -Dbench=true: compile the sink on its own
+    out = os.path.join(tmp, "smtp-sink")
+    cc = shutil.which("cc") or "gcc"
+    subprocess.run([cc, "-O2", "-o", out, os.path.join(REPO, "bench", "smtp", "sink.c"),
+                    os.path.join(REPO, "bench", "smtp", "bench_common.c")], check=True)
+    return out
+
+
+def with_sink(sink, client, n):
+    p = subprocess.Popen([sink], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    port = int(p.stdout.readline())
+    try:
+        dt = client(port, n)
+    finally:
+        _, err = p.communicate(timeout=60)
+    return dt, err.strip()
+
+
+def send_libmail(port, n, chunking="when-needed"):
+    msg = message2k()
+    with libmail.SMTP("smtp://127.0.0.1:%d" % port, tls="none-insecure",
+                      chunking=chunking) as s:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            r = s.send(msg, FROM, [TO])
+            assert r, r
+        return time.perf_counter() - t0
+
+
+def send_smtplib(port, n):
+    msg = message2k()
+    s = smtplib.SMTP("127.0.0.1", port)
+    s.ehlo("smtplib.test")
+    t0 = time.perf_counter()
+    for _ in range(n):
+        s.sendmail(FROM, [TO], msg)
+    dt = time.perf_counter() - t0
+    s.quit()
+    return dt
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--count", type=int, default=2000, help="corpus messages")
+    ap.add_argument("--mb", type=int, default=200, help="corpus size target")
+    ap.add_argument("--messages", type=int, default=2000, help="messages to send")
+    ap.add_argument("--sink")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="libmail-bench-python.")
+    try:
+        msgs = corpus(args, tmp)
+        mb = sum(map(len, msgs)) / 1e6
+        leaves = 0
+        lt, et = [], []
+        for _ in range(args.rounds):
+            t, ours = timed(parse_libmail, msgs)
+            lt.append(t)
+            t, theirs = timed(parse_email, msgs)
+            et.append(t)
+            if ours != theirs:
+                bad = sum(1 for a, b in zip(ours, theirs) if a != b)
+                print("parse: the decoded leaves differ in %d messages" % bad)
+                return 1
+            leaves = sum(map(len, ours))
+        sink = sink_binary(args, tmp)
+        ls, lb, ss = [], [], []
+        for _ in range(args.rounds):
+            ls.append(with_sink(sink, send_libmail, args.messages)[0])
+            lb.append(with_sink(sink, lambda p, n: send_libmail(p, n, "prefer"),
+                                args.messages)[0])
+            ss.append(with_sink(sink, send_smtplib, args.messages)[0])
+        lp, ep = statistics.median(lt), statistics.median(et)
+        lsend, ssend = statistics.median(ls), statistics.median(ss)
+        lbdat = statistics.median(lb)
+        print("libmail %s (%s), Python %s, %d rounds, medians"
+              % (libmail.library_version, libmail.library_path, sys.version.split()[0],
+                 args.rounds))
+        print()
+        print("| benchmark | libmail | stdlib peer | ratio | target |")
+        print("|---|---|---|---|---|")
+        print("| parse + decode every leaf: %d messages, %.1f MB, %d leaves, sha256 agree "
+              "| %.2f s (%.1f MB/s) | email: %.2f s (%.1f MB/s) | %.1fx | >= 10x |"
+              % (len(msgs), mb, leaves, lp, mb / lp, ep, mb / ep, ep / lp))
+        n = args.messages
+        print("| send %d x 2 KB, one connection, C sink, DATA (the default) | %.3f s "
+              "(%.0f msg/s) | smtplib: %.3f s (%.0f msg/s) | %.1fx | >= 2x |"
+              % (n, lsend, n / lsend, ssend, n / ssend, ssend / lsend))
+        print("| the same with chunking=\"prefer\" (BDAT; smtplib has none) | %.3f s "
+              "(%.0f msg/s) | smtplib: %.3f s (%.0f msg/s) | %.1fx | |"
+              % (lbdat, n / lbdat, ssend, n / ssend, ssend / lbdat))
+        return 0
+    finally:
+        shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
