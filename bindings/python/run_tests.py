@@ -15,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "tests")]
 
 UNIT = ["test_capi", "test_loader", "test_mime", "test_callbacks", "test_gil"]
-INTEGRATION = ["test_smtp", "test_pop3", "test_errors", "test_aio"]
+INTEGRATION = ["test_smtp", "test_pop3", "test_errors", "test_aio", "test_examples"]
 
 
 def main() -> int:
