@@ -34,9 +34,12 @@ def main() -> int:
         result = pop.leave_on_server(known, delete_after_days=days, sink=sink)
         for num in result.new_numbers:
             files[num].close()
-            os.replace(files[num].name, os.path.join(out, "%s.eml" % uids.get(num, num)))
-            msg = libmail.parse(open(os.path.join(out, "%s.eml" % uids.get(num, num)), "rb"))
-            print("%s  %s" % (uids.get(num, num), msg.get("Subject", "")))
+            # unique ids are printable ASCII, "/" included: not a file name as they are
+            uid = str(uids.get(num, num))
+            path = os.path.join(out, "%s.eml" % uid.replace("/", "_").lstrip("."))
+            os.replace(files[num].name, path)
+            with open(path, "rb") as f:
+                print("%s  %s" % (uid, libmail.parse(f).get("Subject", "")))
         committed = pop.quit()
     with open(state + ".tmp", "w") as f:
         json.dump(result.seen, f)
