@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, List, Optional
+from typing import Any, Callable, Dict, Generator, List, Optional
 
 from . import _capi
 from ._capi import AGAIN, C, CONST, OK
@@ -89,6 +89,17 @@ def _free(free_fn: Any, handle: int, keep: List[Any]) -> None:
     keep.clear()
 
 
+def caps_dict(caps: int, count: Any, keyword: Any, param_count: Any,
+              param: Any) -> Dict[str, List[str]]:
+    """A capability list (EHLO's or CAPA's, through its accessors) as
+    upper-case keyword -> parameters."""
+    out: Dict[str, List[str]] = {}
+    for i in range(count(caps)):
+        kw = _capi.text(keyword(caps, i)) or ""
+        out[kw.upper()] = [_capi.text(param(caps, i, j)) or "" for j in range(param_count(caps, i))]
+    return out
+
+
 def run_blocking(op: Op) -> Any:
     """Drive an operation in blocking mode."""
     try:
@@ -106,6 +117,8 @@ class Session:
     _free_fn: Any = None
     _conn_fn: Any = None
     _sasl_fn: Any = None
+    _connect_fn: Any = None
+    _auth_fn: Any = None
     _proto = ""
 
     def __init__(self, url: str, *, user: Optional[str] = None,
@@ -125,6 +138,7 @@ class Session:
         self._user = user
         self._password = password
         self._security = _SECURITY[tls]
+        self._auth_wanted = user is not None or oauth_token is not None
         self._cb = Callbacks()
         self._cb.on_error = weakref.WeakMethod(self._stop)
         h = ctypes.c_void_p()
@@ -217,6 +231,28 @@ class Session:
     def _stop(self) -> None:
         """Ask the C operation in progress to stop (a callback raised)."""
 
+    # ---------------------------------------------------------- operations
+    def _op_connect(self) -> Op:
+        """Connect by URL, then log in when credentials were given."""
+        h, url = self._handle(), _capi.arg(self.url)
+        rc = yield lambda: type(self)._connect_fn(h, url)
+        self._check(rc, "connect to %s" % self.url)
+        if self._auth_wanted:
+            yield from self._op_auth()
+
+    def _op_auth(self) -> Op:
+        h = self._handle()
+        rc = yield lambda: type(self)._auth_fn(h)
+        self._check(rc, "login")
+
+    def _op_simple(self, fn: Callable[[int], int], what: str) -> Op:
+        h = self._handle()
+        rc = yield lambda: fn(h)
+        self._check(rc, what)
+
+    def _connected(self) -> bool:
+        return bool(self._h) and C.mail_conn_fd(self._conn) >= 0
+
     # ---------------------------------------------------------- errors
     def _reply(self) -> tuple:
         return (None, None, "")
@@ -287,4 +323,28 @@ class Session:
         C.mail_conn_set_nonblocking(self._conn, 1 if on else 0)
 
 
-__all__ = ["Limits", "Session", "Callbacks", "run_blocking", "AGAIN"]
+class Blocking:
+    """The blocking classes' context manager: QUIT when the block ends
+    normally; after an exception only close (for POP3: nothing marked
+    deleted is removed)."""
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, et: Any, ev: Any, tb: Any) -> None:
+        try:
+            if et is None and self._connected():  # type: ignore[attr-defined]
+                self.quit()  # type: ignore[attr-defined]
+        finally:
+            self.close()  # type: ignore[attr-defined]
+
+    def _start(self, connect: bool) -> None:
+        if connect:
+            try:
+                run_blocking(self._op_connect())  # type: ignore[attr-defined]
+            except BaseException:
+                self.close()  # type: ignore[attr-defined]
+                raise
+
+
+__all__ = ["Limits", "Session", "Blocking", "Callbacks", "run_blocking", "AGAIN"]

@@ -89,6 +89,29 @@ class _Async:
         if self._h:  # type: ignore[attr-defined]
             C.mail_conn_close(self._conn)  # type: ignore[attr-defined]
 
+    async def connect(self) -> None:
+        """Connect, greet, STARTTLS as required, and log in when
+        credentials were given."""
+        await _drive(self, self._op_connect())  # type: ignore[arg-type,attr-defined]
+
+    async def auth(self) -> None:
+        await _drive(self, self._op_auth())  # type: ignore[arg-type,attr-defined]
+
+    async def __aenter__(self) -> Any:
+        try:
+            await self.connect()
+        except BaseException:
+            self.close()  # type: ignore[attr-defined]
+            raise
+        return self
+
+    async def __aexit__(self, et: Any, ev: Any, tb: Any) -> None:
+        try:
+            if et is None and self._connected():  # type: ignore[attr-defined]
+                await self.quit()  # type: ignore[attr-defined]
+        finally:
+            self.close()  # type: ignore[attr-defined]
+
 
 class SMTP(_Async, SMTPBase):
     """libmail.SMTP as coroutines: ``await s.connect()`` (or ``async
@@ -99,15 +122,7 @@ class SMTP(_Async, SMTPBase):
         if "connect" in kw:
             raise InvalidArgument("aio sessions connect in connect() / async with")
         super().__init__(url, **kw)
-        self._auth_wanted = self._wants_auth(kw)
         self._async_init()
-
-    async def connect(self) -> None:
-        """Connect, greet, STARTTLS as required, and log in when credentials were given."""
-        await _drive(self, self._op_connect(self._auth_wanted))
-
-    async def auth(self) -> None:
-        await _drive(self, self._op_auth())
 
     async def noop(self) -> None:
         await _drive(self, self._op_simple(C.mail_smtp_noop, "NOOP"))
@@ -128,21 +143,6 @@ class SMTP(_Async, SMTPBase):
         return await _drive(self, self._op_send(msg, from_addr, to_addrs, notify, ret, envid,
                                                 orcpt, requiretls, smtputf8, policy, progress))
 
-    async def __aenter__(self) -> "SMTP":
-        try:
-            await self.connect()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    async def __aexit__(self, et: Any, ev: Any, tb: Any) -> None:
-        try:
-            if et is None and self._h:
-                await self.quit()
-        finally:
-            self.close()
-
 
 class LMTP(SMTP):
     """libmail.LMTP as coroutines."""
@@ -157,14 +157,7 @@ class POP3(_Async, POP3Base):
         if "connect" in kw:
             raise InvalidArgument("aio sessions connect in connect() / async with")
         super().__init__(url, **kw)
-        self._auth_wanted = self._user is not None or kw.get("oauth_token") is not None
         self._async_init()
-
-    async def connect(self) -> None:
-        await _drive(self, self._op_connect(self._auth_wanted))
-
-    async def auth(self) -> None:
-        await _drive(self, self._op_auth())
 
     async def stat(self) -> Tuple[int, int]:
         return await _drive(self, self._op_stat())
@@ -202,21 +195,6 @@ class POP3(_Async, POP3Base):
 
     async def quit(self) -> bool:
         return await _drive(self, self._op_quit())
-
-    async def __aenter__(self) -> "POP3":
-        try:
-            await self.connect()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    async def __aexit__(self, et: Any, ev: Any, tb: Any) -> None:
-        try:
-            if et is None and self._h and C.mail_conn_fd(self._conn) >= 0:
-                await self.quit()
-        finally:
-            self.close()
 
 
 __all__ = ["SMTP", "LMTP", "POP3"]

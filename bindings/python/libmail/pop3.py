@@ -9,7 +9,7 @@ from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Optional, Tupl
 from . import _capi
 from ._capi import C, CONST, OK, STATUS
 from ._errors import InvalidArgument
-from ._session import Op, Session, run_blocking
+from ._session import Blocking, Op, Session, caps_dict, run_blocking
 
 _BEGIN = CONST["MAIL_POP3_BODY_BEGIN"]
 _DATA = CONST["MAIL_POP3_BODY_DATA"]
@@ -88,6 +88,8 @@ class POP3Base(Session):
     _free_fn = C.mail_pop3_free
     _conn_fn = C.mail_pop3_conn
     _sasl_fn = C.mail_pop3_sasl
+    _connect_fn = C.mail_pop3_connect_url
+    _auth_fn = C.mail_pop3_auth
     _proto = "POP3"
 
     def __init__(self, url: str, *, auth_method: str = "auto",
@@ -124,13 +126,9 @@ class POP3Base(Session):
     def capabilities(self) -> Dict[str, List[str]]:
         """The last CAPA (after TLS, and after login when re-read):
         upper-case keyword -> arguments."""
-        caps = C.mail_pop3_capabilities(self._handle())
-        out: Dict[str, List[str]] = {}
-        for i in range(C.mail_pop3_caps_count(caps)):
-            kw = _capi.text(C.mail_pop3_caps_keyword(caps, i)) or ""
-            out[kw.upper()] = [_capi.text(C.mail_pop3_caps_param(caps, i, j)) or ""
-                               for j in range(C.mail_pop3_caps_param_count(caps, i))]
-        return out
+        return caps_dict(C.mail_pop3_capabilities(self._handle()), C.mail_pop3_caps_count,
+                         C.mail_pop3_caps_keyword, C.mail_pop3_caps_param_count,
+                         C.mail_pop3_caps_param)
 
     @property
     def greeting(self) -> Optional[str]:
@@ -147,24 +145,6 @@ class POP3Base(Session):
         return C.mail_pop3_deleted_count(self._handle())
 
     # ---------------------------------------------------------- operations
-    def _op_connect(self, auth: bool) -> Op:
-        h, url = self._handle(), _capi.arg(self.url)
-        rc = yield lambda: C.mail_pop3_connect_url(h, url)
-        self._check(rc, "connect to %s" % self.url)
-        if auth:
-            rc = yield lambda: C.mail_pop3_auth(h)
-            self._check(rc, "login")
-
-    def _op_auth(self) -> Op:
-        h = self._handle()
-        rc = yield lambda: C.mail_pop3_auth(h)
-        self._check(rc, "login")
-
-    def _op_simple(self, fn: Callable[[int], int], what: str) -> Op:
-        h = self._handle()
-        rc = yield lambda: fn(h)
-        self._check(rc, what)
-
     def _op_stat(self) -> Op:
         h = self._handle()
         n, size = ctypes.c_uint32(), ctypes.c_uint64()
@@ -306,7 +286,7 @@ class POP3Base(Session):
             C.mail_pop3_uidset_free(seen_set)
 
 
-class POP3(POP3Base):
+class POP3(Blocking, POP3Base):
     """A blocking POP3 session (a context manager).
 
     ``POP3("pop3://mail.example.org", user=..., password=...)`` connects
@@ -321,16 +301,12 @@ class POP3(POP3Base):
 
     def __init__(self, url: str, *, connect: bool = True, **kw: Any) -> None:
         super().__init__(url, **kw)
-        self._auth_wanted = self._user is not None or kw.get("oauth_token") is not None
-        if connect:
-            try:
-                self.connect()
-            except BaseException:
-                self.close()
-                raise
+        self._start(connect)
 
     def connect(self) -> None:
-        run_blocking(self._op_connect(self._auth_wanted))
+        """Connect, read the greeting and CAPA, STLS as required, and log
+        in when credentials were given."""
+        run_blocking(self._op_connect())
 
     def auth(self) -> None:
         run_blocking(self._op_auth())
@@ -389,14 +365,3 @@ class POP3(POP3Base):
     def quit(self) -> bool:
         """QUIT and close; True when the server committed the deletions."""
         return run_blocking(self._op_quit())
-
-    def __enter__(self) -> "POP3":
-        return self
-
-    def __exit__(self, et: Any, ev: Any, tb: Any) -> None:
-        try:
-            if et is None and self._h and C.mail_conn_fd(self._conn) >= 0:
-                self.quit()
-        finally:
-            self.close()
-

@@ -12,7 +12,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List
 from . import _capi
 from ._capi import C, CONST, OK, STATUS
 from ._errors import InvalidArgument, RecipientsRefused
-from ._session import Op, Session, run_blocking
+from ._session import Blocking, Op, Session, caps_dict, run_blocking
 
 if TYPE_CHECKING:
     from .mime import Message, MessageBuilder
@@ -105,6 +105,8 @@ class SMTPBase(Session):
     _free_fn = C.mail_smtp_free
     _conn_fn = C.mail_smtp_conn
     _sasl_fn = C.mail_smtp_sasl
+    _connect_fn = C.mail_smtp_connect_url
+    _auth_fn = C.mail_smtp_auth
     _proto = "SMTP"
     _lmtp = False
 
@@ -148,13 +150,9 @@ class SMTPBase(Session):
     def capabilities(self) -> Dict[str, List[str]]:
         """The EHLO/LHLO extensions (after TLS): upper-case keyword ->
         parameters, e.g. {"SIZE": ["52428800"], "AUTH": ["PLAIN", ...]}."""
-        caps = C.mail_smtp_capabilities(self._handle())
-        out: Dict[str, List[str]] = {}
-        for i in range(C.mail_smtp_caps_count(caps)):
-            kw = _capi.text(C.mail_smtp_caps_keyword(caps, i)) or ""
-            out[kw.upper()] = [_capi.text(C.mail_smtp_caps_param(caps, i, j)) or ""
-                               for j in range(C.mail_smtp_caps_param_count(caps, i))]
-        return out
+        return caps_dict(C.mail_smtp_capabilities(self._handle()), C.mail_smtp_caps_count,
+                         C.mail_smtp_caps_keyword, C.mail_smtp_caps_param_count,
+                         C.mail_smtp_caps_param)
 
     def has_extension(self, keyword: str) -> bool:
         return bool(C.mail_smtp_has_extension(self._handle(), _capi.arg(keyword)))
@@ -170,27 +168,6 @@ class SMTPBase(Session):
         return None if r[0] is None else r
 
     # ---------------------------------------------------------- operations
-    def _op_connect(self, auth: bool) -> Op:
-        h, url = self._handle(), _capi.arg(self.url)
-        rc = yield lambda: C.mail_smtp_connect_url(h, url)
-        self._check(rc, "connect to %s" % self.url)
-        if auth:
-            rc = yield lambda: C.mail_smtp_auth(h)
-            self._check(rc, "authentication")
-
-    def _op_auth(self) -> Op:
-        h = self._handle()
-        rc = yield lambda: C.mail_smtp_auth(h)
-        self._check(rc, "authentication")
-
-    def _op_simple(self, fn: Callable[[int], int], what: str) -> Op:
-        h = self._handle()
-        rc = yield lambda: fn(h)
-        self._check(rc, what)
-
-    def _wants_auth(self, kw: Dict[str, Any]) -> bool:
-        return self._user is not None or kw.get("oauth_token") is not None
-
     def _body(self, env: int, msg: MessageLike, need_addresses: bool = True) -> _Body:
         from .mime import Message, MessageBuilder, parse
         b = _Body()
@@ -352,7 +329,7 @@ class SMTPBase(Session):
         return SendResult(out)
 
 
-class SMTP(SMTPBase):
+class SMTP(Blocking, SMTPBase):
     """A blocking SMTP session (a context manager).
 
     ``SMTP("submission://mail.example.org", user=..., password=...)``
@@ -372,18 +349,12 @@ class SMTP(SMTPBase):
 
     def __init__(self, url: str, *, connect: bool = True, **kw: Any) -> None:
         super().__init__(url, **kw)
-        self._auth_wanted = self._wants_auth(kw)
-        if connect:
-            try:
-                self.connect()
-            except BaseException:
-                self.close()
-                raise
+        self._start(connect)
 
     def connect(self) -> None:
         """Connect, greet, STARTTLS as required, and log in when
         credentials were given."""
-        run_blocking(self._op_connect(self._auth_wanted))
+        run_blocking(self._op_connect())
 
     def auth(self) -> None:
         """Log in with the strongest mechanism the server and settings allow."""
@@ -433,16 +404,6 @@ class SMTP(SMTPBase):
             msg = msg.encode("ascii")
         result = self.send(msg, from_addr, to_addrs, **kw)
         return {r.address: (r.code, r.text.encode()) for r in result.refused}
-
-    def __enter__(self) -> "SMTP":
-        return self
-
-    def __exit__(self, et: Any, ev: Any, tb: Any) -> None:
-        try:
-            if et is None and self._h:
-                self.quit()
-        finally:
-            self.close()
 
 
 class LMTP(SMTP):

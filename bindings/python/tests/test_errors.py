@@ -1,6 +1,5 @@
 """Every exception class, each raised by a real condition, each carrying
 the session's own error string."""
-import os
 import socket
 import unittest
 

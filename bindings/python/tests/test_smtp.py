@@ -1,7 +1,6 @@
 """SMTP and LMTP against the real Postfix and Dovecot."""
 import email
 import email.policy
-import io
 import unittest
 from email.message import EmailMessage
 
