@@ -11,8 +11,8 @@ blocks; give numeric addresses (or resolve first) where that matters.
     async with libmail.aio.POP3("pop3://127.0.0.1:110", user=u, password=p) as pop:
         count, size = await pop.stat()
 
-Cancelling a task in the middle of an operation closes that session's
-connection (the protocol position is lost).
+Cancelling a task in the middle of an operation closes and frees that
+session (the protocol position is lost; make a new one).
 """
 from __future__ import annotations
 
@@ -86,8 +86,11 @@ class _Async:
         self._set_nonblocking(True)  # type: ignore[attr-defined]
 
     def _abort(self) -> None:
-        if self._h:  # type: ignore[attr-defined]
-            C.mail_conn_close(self._conn)  # type: ignore[attr-defined]
+        # The C operation stays in progress and may still point at what
+        # the cancelled coroutine owns (an envelope, a message-number
+        # array): free the whole session before those go, so nothing can
+        # resume it.
+        self.close()  # type: ignore[attr-defined]
 
     async def connect(self) -> None:
         """Connect, greet, STARTTLS as required, and log in when

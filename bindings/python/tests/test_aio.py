@@ -166,6 +166,7 @@ class TestAioLocal(unittest.TestCase):
             with self.assertRaises(asyncio.CancelledError):
                 await task
             self.assertEqual(s.fileno(), -1)
+            self.assertTrue(s.closed)
             s.close()
         try:
             asyncio.run(main())

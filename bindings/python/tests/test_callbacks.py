@@ -109,6 +109,31 @@ class TestCallbacks(unittest.TestCase):
                     mechanisms="OAUTHBEARER", allow_insecure_auth=True)
         srv.join()
 
+    def test_pop3_trace_exception_is_raised(self):
+        # POP3 has no way to stop an operation from the trace hook
+        # (mail_pop3 has no cancel): the operation ends, then it is raised
+        def server(sock):
+            sock.sendall(b"+OK ready\r\n")
+            while True:
+                line = readline(sock)
+                if not line:
+                    return
+                if line.upper().startswith(b"QUIT"):
+                    sock.sendall(b"+OK bye\r\n")
+                    return
+                sock.sendall(b"-ERR no\r\n")
+
+        def trace(d, b):
+            if d == "recv":
+                raise Boom("pop3 trace")
+        srv = ScriptedServer(server)
+        p = libmail.POP3("pop3://127.0.0.1:%d" % srv.port, tls="none-insecure", timeout=20,
+                         trace=trace, connect=False)
+        with self.assertRaisesRegex(Boom, "pop3 trace"):
+            p.connect()
+        p.close()
+        srv.join()
+
     def test_callbacks_kept_alive(self):
         # the lambda is referenced only by the session: gc must not drop it
         seen = []
