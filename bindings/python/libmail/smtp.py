@@ -5,8 +5,7 @@ import copy
 import ctypes
 import email.message
 import email.utils
-from dataclasses import dataclass, field
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, NamedTuple,
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, NamedTuple,
                     Optional, Sequence, Union)
 
 from . import _capi
@@ -14,11 +13,10 @@ from ._capi import C, CONST, OK, STATUS
 from ._errors import InvalidArgument, RecipientsRefused
 from ._session import Blocking, Op, Session, caps_dict, run_blocking
 
-if TYPE_CHECKING:
-    from .mime import Message, MessageBuilder
+from .mime import Message, MessageBuilder, parse
 
-MessageLike = Union["email.message.Message", bytes, bytearray, memoryview, "Message",
-                    "MessageBuilder", Any]
+MessageLike = Union[email.message.Message, bytes, bytearray, memoryview, Message,
+                    MessageBuilder, Any]
 
 _PARTIAL = STATUS["MAIL_ERR_PARTIAL"]
 _RECIPIENTS = STATUS["MAIL_ERR_RECIPIENTS"]
@@ -44,11 +42,38 @@ class RecipientResult(NamedTuple):
     status: str               # "MAIL_OK", "MAIL_ERR_SERVER", "MAIL_ERR_STATE" (not attempted)
 
 
-@dataclass
 class SendResult:
-    """One entry per recipient, in the order given. Iterable; truthy when
-    every recipient accepted the message."""
-    recipients: List[RecipientResult] = field(default_factory=list)
+    """One RecipientResult per recipient, in the order given. Iterable,
+    indexable (by position or address); truthy when every recipient
+    accepted the message.
+
+    The entries are read from the C envelope when first used (most callers
+    only test the result), and the envelope is freed then, or when the
+    result goes."""
+
+    __slots__ = ("_env", "_all_ok", "_list")
+
+    def __init__(self, env: int = 0, all_ok: bool = False,
+                 recipients: Optional[List[RecipientResult]] = None) -> None:
+        self._env = env
+        self._all_ok = all_ok
+        self._list = recipients
+
+    @property
+    def recipients(self) -> List[RecipientResult]:
+        if self._list is None:
+            env, self._env = self._env, 0
+            try:
+                self._list = _read_results(env) if env else []
+            finally:
+                if env:
+                    C.mail_smtp_envelope_free(env)
+        return self._list
+
+    def __del__(self, _free: Any = C.mail_smtp_envelope_free) -> None:
+        if self._env:
+            _free(self._env)
+            self._env = 0
 
     @property
     def accepted(self) -> List[RecipientResult]:
@@ -73,7 +98,28 @@ class SendResult:
         return self.recipients[key]
 
     def __bool__(self) -> bool:
+        if self._all_ok:   # the send returned MAIL_OK: every recipient accepted it
+            return True
         return bool(self.recipients) and all(r.accepted for r in self.recipients)
+
+    def __repr__(self) -> str:
+        return "SendResult(%r)" % (self.recipients,)
+
+
+def _read_results(env: int) -> List[RecipientResult]:
+    out = []
+    a, b, c = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
+    pa, pb, pc = ctypes.byref(a), ctypes.byref(b), ctypes.byref(c)
+    for i in range(C.mail_smtp_envelope_recipient_count(env)):
+        st = C.mail_smtp_envelope_recipient_status(env, i)
+        enh = ("%d.%d.%d" % (a.value, b.value, c.value)
+               if C.mail_smtp_envelope_recipient_enhanced(env, i, pa, pb, pc) == OK else None)
+        out.append(RecipientResult(
+            (C.mail_smtp_envelope_recipient_address(env, i) or b"").decode("utf-8", "replace"),
+            st == OK, C.mail_smtp_envelope_recipient_code(env, i), enh,
+            (C.mail_smtp_envelope_recipient_text(env, i) or b"").decode("utf-8", "replace"),
+            _capi.STATUS_NAME.get(st) or _capi.status_name(st)))
+    return out
 
 
 def _enhanced(fn: Callable[..., int], *args: Any) -> Optional[str]:
@@ -169,8 +215,11 @@ class SMTPBase(Session):
 
     # ---------------------------------------------------------- operations
     def _body(self, env: int, msg: MessageLike, need_addresses: bool = True) -> _Body:
-        from .mime import Message, MessageBuilder, parse
         b = _Body()
+        if type(msg) is bytes and not need_addresses:  # the common fast path
+            b.keep.append(msg)
+            self._check(C.mail_smtp_envelope_set_body_data(env, msg, len(msg)), "body")
+            return b
         if isinstance(msg, MessageBuilder):
             builder = msg
             if not builder.frozen:
@@ -248,6 +297,7 @@ class SMTPBase(Session):
         env_p = ctypes.c_void_p()
         self._check(C.mail_smtp_envelope_new(ctypes.byref(env_p), None), "envelope")
         env = env_p.value
+        owned = True  # until a SendResult takes the envelope
         try:
             body = self._body(env, msg, from_addr is None or to_addrs is None)
             sender = from_addr if from_addr is not None else body.from_addr
@@ -258,18 +308,21 @@ class SMTPBase(Session):
                 raise InvalidArgument("no sender: pass from_addr or give the message a From")
             if not rcpts:
                 raise InvalidArgument("no recipient: pass to_addrs or give the message To/Cc/Bcc")
-            self._check(C.mail_smtp_envelope_set_from(env, _capi.arg(sender)),
-                        "sender %r" % sender)
+            rc = C.mail_smtp_envelope_set_from(env, sender.encode("utf-8"))
+            if rc:
+                self._check(rc, "sender %r" % sender)
             bits = 0
             for n in notify or ():
                 if n.lower() not in _NOTIFY:
                     raise InvalidArgument("notify: one of %s" % ", ".join(_NOTIFY))
                 bits |= _NOTIFY[n.lower()]
             idx = ctypes.c_size_t()
+            pidx = ctypes.byref(idx) if bits or orcpt else None
+            add = C.mail_smtp_envelope_add_recipient
             for a in rcpts:
-                self._check(C.mail_smtp_envelope_add_recipient(env, _capi.arg(a),
-                                                               ctypes.byref(idx)),
-                            "recipient %r" % a)
+                rc = add(env, a.encode("utf-8"), pidx)
+                if rc:
+                    self._check(rc, "recipient %r" % a)
                 if bits:
                     self._check(C.mail_smtp_envelope_set_notify(env, idx.value, bits), "notify")
                 if orcpt:
@@ -300,7 +353,9 @@ class SMTPBase(Session):
                 if progress is not None and self._h:
                     C.mail_smtp_set_progress(h, _capi.PROGRESS_FN(), None)
             self._cb.raise_pending(rc)
-            result = self._results(env)
+            if rc == OK or rc == _PARTIAL or rc == _RECIPIENTS:
+                result = SendResult(env, rc == OK)
+                owned = False
             if rc == OK or rc == _PARTIAL:
                 return result
             if rc == _RECIPIENTS:
@@ -310,23 +365,8 @@ class SMTPBase(Session):
                     result, status=rc, detail=self._detail(), code=code, enhanced=enh, text=text)
             raise self._error(rc, "send")
         finally:
-            C.mail_smtp_envelope_free(env)
-
-    @staticmethod
-    def _results(env: int) -> SendResult:
-        out = []
-        a, b, c = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
-        pa, pb, pc = ctypes.byref(a), ctypes.byref(b), ctypes.byref(c)
-        for i in range(C.mail_smtp_envelope_recipient_count(env)):
-            st = C.mail_smtp_envelope_recipient_status(env, i)
-            enh = ("%d.%d.%d" % (a.value, b.value, c.value)
-                   if C.mail_smtp_envelope_recipient_enhanced(env, i, pa, pb, pc) == OK else None)
-            out.append(RecipientResult(
-                (C.mail_smtp_envelope_recipient_address(env, i) or b"").decode("utf-8", "replace"),
-                st == OK, C.mail_smtp_envelope_recipient_code(env, i), enh,
-                (C.mail_smtp_envelope_recipient_text(env, i) or b"").decode("utf-8", "replace"),
-                _capi.STATUS_NAME.get(st) or _capi.status_name(st)))
-        return SendResult(out)
+            if owned:
+                C.mail_smtp_envelope_free(env)
 
 
 class SMTP(Blocking, SMTPBase):
