@@ -11,7 +11,9 @@
 
 Secure by default: certificates and host names are verified and STARTTLS
 is required on plain ports. libmail.aio has the same clients for asyncio.
-IMAP (libmail.IMAP) arrives with the C library's IMAP session.
+Blocking calls release the GIL; a session (like the C handle under it) is
+used by one thread at a time. IMAP (libmail.IMAP, libmail.aio.IMAP)
+arrives with the C library's IMAP session.
 """
 from __future__ import annotations
 

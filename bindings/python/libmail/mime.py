@@ -398,7 +398,7 @@ class Message(Part):
         return "<libmail.Message %s, %d bytes>" % (self.content_type, len(self._msg.source))
 
 
-def parse(data: Union[bytes, bytearray, memoryview, BinaryIO, str, "os.PathLike[str]"], *,
+def parse(data: Union[bytes, bytearray, memoryview, BinaryIO], *,
           headers_only: bool = False, check_headers: bool = False,
           limits: Optional[Dict[str, int]] = None) -> Message:
     """Parse a message from bytes or a binary file object (read whole).

@@ -231,7 +231,9 @@ class SMTPBase(Session):
                 if self.has_extension("BINARYMIME") and self.has_extension("CHUNKING"):
                     opts |= CONST["MAIL_MIME_OPT_BINARYMIME"]
                 builder.set_options(opts)
-            self._check(C.mail_smtp_envelope_set_body_mime(env, builder._handle()), "body")
+            rc = C.mail_smtp_envelope_set_body_mime(env, builder._handle())
+            builder.frozen = True  # set_body_mime froze it, even when it failed
+            self._check(rc, "body")
             b.keep.append(builder)
             b.from_addr = builder.envelope_from
             b.to_addrs = builder.envelope_recipients
