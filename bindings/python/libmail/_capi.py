@@ -212,6 +212,7 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_smtp_set_lmtp": (c_int, [_p, c_int]),
     "mail_smtp_set_pipelining": (c_int, [_p, c_int]),
     "mail_smtp_set_chunking": (c_int, [_p, c_int]),
+    "mail_smtp_set_timeouts": (c_int, [_p, c_int, c_int]),
     "mail_smtp_set_progress": (None, [_p, PROGRESS_FN, _p]),
     "mail_smtp_connect_url": (c_int, [_p, _s]),
     "mail_smtp_auth": (c_int, [_p]),
@@ -442,15 +443,23 @@ def version_of(lib: ctypes.CDLL) -> Tuple[str, int]:
     return lib.mail_version().decode(), int(lib.mail_version_number())
 
 
+# module -> the C constant of its bit in mail_features(), once the headers
+# have them (tests/test_capi.py fails when the headers declare
+# mail_features() or MAIL_FEATURE_* constants this table lacks).
+FEATURE_BITS: Dict[str, str] = {}
+
+
 def features(lib: ctypes.CDLL) -> FrozenSet[str]:
-    """The modules the library was built with. The one place that decides:
-    it will ask mail_features() once the library has it; until then a
-    module is there when its constructor is exported."""
-    if hasattr(lib, "mail_features"):  # pragma: no cover - not in 0.1
-        raise IncompatibleLibrary(
-            "libmail %s has mail_features(); this package predates it: update "
-            "libmail/_capi.py:features() with its bits" % version_of(lib)[0])
-    return frozenset(m for m, fn in MODULE_PROBES.items() if hasattr(lib, fn))
+    """The modules the library was built with: the one place that decides.
+    It asks mail_features() when the library has it and this module knows
+    its bits (FEATURE_BITS); until then a module is there when its
+    constructor is exported."""
+    fn = getattr(lib, "mail_features", None)
+    if fn is not None and FEATURE_BITS:
+        fn.restype, fn.argtypes = PROTOTYPES["mail_features"]
+        bits = fn()
+        return frozenset(m for m, c in FEATURE_BITS.items() if bits & CONST[c])
+    return frozenset(m for m, name in MODULE_PROBES.items() if hasattr(lib, name))
 
 
 REQUIRED_FEATURES = frozenset({"smtp", "pop3", "mime", "mime_build"})

@@ -218,6 +218,8 @@ class POP3Base(Session):
     def _op_retr_many(self, msgs: Iterable[int], sink: Optional[Sink]) -> Op:
         h = self._handle()
         nums = list(msgs)
+        if not nums:
+            return BatchResult()
         arr = (ctypes.c_uint32 * len(nums))(*nums)
         bodies = _Bodies(sink=sink)
         cb = self._body_cb(bodies)

@@ -172,6 +172,11 @@ class SMTPBase(Session):
                 raise InvalidArgument("chunking must be one of %s" % ", ".join(_CHUNKING))
             self._check(C.mail_smtp_set_chunking(h, _CHUNKING[chunking]), "chunking")
             self._check(C.mail_smtp_set_pipelining(h, 1 if pipelining else 0), "pipelining")
+            timeout = kw.get("timeout")
+            if timeout is not None:
+                # also the wait for the reply after the data (10 minutes by default)
+                ms = -1 if timeout < 0 else max(1, int(timeout * 1000))
+                self._check(C.mail_smtp_set_timeouts(h, ms, ms), "timeout")
             if self._user is not None:
                 self._check(C.mail_smtp_set_auth(h, _capi.arg(self._user),
                                                  _capi.arg(self._password)), "credentials")

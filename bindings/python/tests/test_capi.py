@@ -126,6 +126,18 @@ class TestCapi(unittest.TestCase):
                 fields = re.findall(r"(\w+)\s*;", m.group(1))
                 self.assertEqual(fields, [f[0] for f in st._fields_], name)
 
+    def test_feature_bits_follow_the_headers(self):
+        # When mail_features() and its MAIL_FEATURE_* bits appear in the
+        # headers, _capi.FEATURE_BITS must name every one of them.
+        hdr = header_constants()
+        bits = {k for k in hdr if k.startswith("MAIL_FEATURE_")}
+        if "mail_features" in header_prototypes() or bits:
+            self.assertEqual(set(_capi.FEATURE_BITS.values()), bits)
+            for c in bits:
+                self.assertEqual(_capi.CONST.get(c), hdr[c], c)
+        else:
+            self.assertEqual(_capi.FEATURE_BITS, {})
+
     def test_all_declared(self):
         for name, (restype, argtypes) in _capi.PROTOTYPES.items():
             if name in _capi.OPTIONAL and not hasattr(_capi.C, name):

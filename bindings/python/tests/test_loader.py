@@ -83,7 +83,8 @@ class TestLoader(unittest.TestCase):
 
     def test_features_one_function(self):
         self.assertEqual(_capi.features(_capi.C), libmail.features())
-        self.assertNotIn("imap", libmail.features())
+        for module, fn in _capi.MODULE_PROBES.items():
+            self.assertEqual(module in libmail.features(), hasattr(_capi.C, fn), module)
 
 
 if __name__ == "__main__":
