@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import ctypes
 import email.message
+import email.policy
 import email.utils
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, NamedTuple,
                     Optional, Sequence, Union)
@@ -255,7 +256,10 @@ class SMTPBase(Session):
             b.smtputf8 = any(not a.isascii() for a in [b.from_addr or ""] + b.to_addrs)
             policy = plain.policy.clone(linesep="\r\n")
             if b.smtputf8:
-                policy = policy.clone(utf8=True)
+                try:
+                    policy = policy.clone(utf8=True)
+                except TypeError:  # compat32 has no utf8 setting
+                    policy = email.policy.SMTPUTF8
             data = plain.as_bytes(policy=policy)
         elif isinstance(msg, Message):
             data = msg.source
