@@ -98,11 +98,20 @@ class TestSMTP(unittest.TestCase):
         msg["To"] = utf8
         msg["Subject"] = "ütf8 %s" % tag
         msg.set_content("x\n")
+        sent = []
         with libmail.SMTP(url("smtp", "MAIL_TEST_SMTP_PORT"), cafile=ENV["MAIL_TEST_CA"],
-                          chunking="prefer") as s:
+                          chunking="prefer",
+                          trace=lambda d, b: sent.append(b) if d == "send" else None) as s:
             self.assertIn("CHUNKING", s.capabilities)
             r = s.send(msg, notify=["failure", "delay"], ret="hdrs", envid=tag, orcpt=True)
             self.assertTrue(r, r)
+            wire = b"".join(sent)
+            self.assertIn(b"SMTPUTF8", wire)
+            self.assertIn(b"RET=HDRS", wire)
+            self.assertIn(b"ENVID=" + tag.encode(), wire)
+            self.assertIn(b"NOTIFY=FAILURE,DELAY", wire)
+            self.assertIn(b"ORCPT=", wire)
+            self.assertIn(b"BDAT ", wire)
             with self.assertRaises(libmail.TLSError):
                 s.send(b"Subject: x\r\n\r\nx\r\n", bob, bob, requiretls=True)
         self.assertIn(tag.encode(), pop3_find(libmail, 3, tag.encode()))
@@ -123,6 +132,17 @@ class TestSMTP(unittest.TestCase):
             self.assertFalse(r[1].accepted)
             self.assertGreaterEqual(r[1].code, 500)
             self.assertIn(b"lmtp body", pop3_find(libmail, 2, tag.encode()))
+
+    def test_trace_never_shows_the_password(self):
+        u, pw, _ = user(3)  # cedric: a non-ASCII password
+        seen = []
+        with libmail.SMTP(url("submission", "MAIL_TEST_SUBMISSION_PORT"), user=u, password=pw,
+                          cafile=ENV["MAIL_TEST_CA"], trace=lambda d, b: seen.append((d, b))):
+            pass
+        wire = b"".join(b for _, b in seen)
+        self.assertIn(b"AUTH ", wire)
+        self.assertIn(b"[redacted]", wire)
+        self.assertNotIn(pw.encode("utf-8"), wire)
 
     def test_smtplib_shaped_sendmail(self):
         tag = unique("sendmail")
