@@ -40,8 +40,9 @@ async def _wait(session: Session) -> None:
         if not fut.done():
             fut.set_result(None)
     timer = None
-    if fd < 0:
-        # no descriptor yet (or a user transport): try again on the next turn
+    if fd < 0 or not want & (_READ | _WRITE):
+        # no descriptor yet (a user transport), or nothing to wait for:
+        # step again on the next turn of the loop
         await asyncio.sleep(0)
         return
     if want & _READ:
