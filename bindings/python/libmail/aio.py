@@ -129,12 +129,15 @@ class SMTP(_Async, SMTPBase):
         self._async_init()
 
     async def noop(self) -> None:
+        """As libmail.SMTP.noop()."""
         await _drive(self, self._op_simple(C.mail_smtp_noop, "NOOP"))
 
     async def rset(self) -> None:
+        """As libmail.SMTP.rset()."""
         await _drive(self, self._op_simple(C.mail_smtp_rset, "RSET"))
 
     async def quit(self) -> None:
+        """As libmail.SMTP.quit()."""
         await _drive(self, self._op_simple(C.mail_smtp_quit, "QUIT"))
 
     async def send(self, msg: MessageLike, from_addr: Optional[str] = None,
@@ -164,40 +167,51 @@ class POP3(_Async, POP3Base):
         self._async_init()
 
     async def stat(self) -> Tuple[int, int]:
+        """As libmail.POP3.stat()."""
         return await _drive(self, self._op_stat())
 
     async def list(self, which: Optional[int] = None) -> Dict[int, int]:
+        """As libmail.POP3.list()."""
         return await _drive(self, self._op_list(which))
 
     async def uidl(self, which: Optional[int] = None) -> Dict[int, str]:
+        """As libmail.POP3.uidl()."""
         return await _drive(self, self._op_uidl(which))
 
     async def retr(self, msg: int, file: Optional[BinaryIO] = None) -> Any:
+        """As libmail.POP3.retr()."""
         return await _drive(self, self._op_retr(msg, file, None))
 
     async def top(self, msg: int, lines: int = 0, file: Optional[BinaryIO] = None) -> Any:
+        """As libmail.POP3.top()."""
         return await _drive(self, self._op_retr(msg, file, lines))
 
     async def retr_many(self, msgs: Iterable[int], sink: Optional[Sink] = None) -> BatchResult:
+        """As libmail.POP3.retr_many()."""
         return await _drive(self, self._op_retr_many(msgs, sink))
 
     async def dele(self, *msgs: int) -> BatchResult:
+        """As libmail.POP3.dele()."""
         if not msgs:
             raise InvalidArgument("dele() needs a message number")
         return await _drive(self, self._op_dele(list(msgs)))
 
     async def rset(self) -> None:
+        """As libmail.POP3.rset()."""
         await _drive(self, self._op_simple(C.mail_pop3_rset, "RSET"))
 
     async def noop(self) -> None:
+        """As libmail.POP3.noop()."""
         await _drive(self, self._op_simple(C.mail_pop3_noop, "NOOP"))
 
     async def leave_on_server(self, known: Optional[Dict[str, int]] = None,
                               delete_after_days: int = 0,
                               sink: Optional[Sink] = None) -> LeaveResult:
+        """As libmail.POP3.leave_on_server()."""
         return await _drive(self, self._op_leave(known, delete_after_days, sink))
 
     async def quit(self) -> bool:
+        """As libmail.POP3.quit()."""
         return await _drive(self, self._op_quit())
 
 
