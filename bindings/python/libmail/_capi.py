@@ -1,0 +1,534 @@
+"""Everything the package knows about the C API, in one place.
+
+Every C name (functions, callback types, struct layouts, constants) the
+Python package uses is written here and nowhere else, so a rename in
+include/mail/ breaks tests/test_capi.py (which checks this module against
+the headers) and is fixed in this file alone. The other modules use the
+Python names below (``C.mail_smtp_send``, ``STATUS["MAIL_ERR_AGAIN"]`` ...).
+
+Library lookup order: $LIBMAIL_LIBRARY, next to the package, the build
+tree, the system loader. The library found must have a compatible version
+(see :func:`check_library`).
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int64, c_size_t,
+                    c_uint, c_uint32, c_uint64, c_ubyte, c_void_p)
+from typing import Dict, FrozenSet, List, Optional, Tuple
+
+SONAME = "libmail.so.0"
+
+# Versions this package speaks: the 0.x ABI from 0.1.0 on (0x000100).
+SUPPORTED_MAJOR = 0
+MIN_VERSION_NUMBER = 0x000100
+
+# ------------------------------------------------------------ constants
+# Values copied from include/mail/*.h; tests/test_capi.py compares every
+# one with the headers.
+STATUS: Dict[str, int] = {
+    "MAIL_OK": 0,
+    "MAIL_ERR_AGAIN": -1, "MAIL_ERR_INVALID": -2, "MAIL_ERR_NOMEM": -3,
+    "MAIL_ERR_STATE": -4, "MAIL_ERR_UNSUPPORTED": -5, "MAIL_ERR_SERVER": -6,
+    "MAIL_ERR_AUTH": -7, "MAIL_ERR_NO_MECHANISM": -8, "MAIL_ERR_INSECURE": -9,
+    "MAIL_ERR_TOO_BIG": -10, "MAIL_ERR_NOT_FOUND": -11, "MAIL_ERR_BUFFER": -12,
+    "MAIL_ERR_CANCELLED": -13, "MAIL_ERR_RECIPIENTS": -14, "MAIL_ERR_PARTIAL": -15,
+    "MAIL_ERR_CALLBACK": -16, "MAIL_ERR_CHARSET": -17, "MAIL_ERR_SYNTAX": -18,
+    "MAIL_ERR_FILE": -19, "MAIL_ERR_NEEDS_SMTPUTF8": -20, "MAIL_ERR_REQUIRETLS": -21,
+    "MAIL_ERR_SASL_BAD_CHALLENGE": -22,
+    "MAIL_ERR_IO": -100, "MAIL_ERR_TIMEOUT": -101, "MAIL_ERR_CLOSED": -102,
+    "MAIL_ERR_RESOLVE": -103, "MAIL_ERR_CONNECT": -104, "MAIL_ERR_TLS": -105,
+    "MAIL_ERR_TLS_VERIFY": -106, "MAIL_ERR_STARTTLS": -107,
+    "MAIL_ERR_STARTTLS_INJECTION": -108, "MAIL_ERR_PROTOCOL": -109,
+    "MAIL_ERR_LIMIT": -110, "MAIL_ERR_SERVER_CLOSING": -111,
+    "MAIL_ERR_SASL_SERVER": -112, "MAIL_ERR_INTERNAL": -113,
+}
+STATUS_NAME: Dict[int, str] = {v: k for k, v in STATUS.items()}
+
+CONST: Dict[str, int] = {
+    "MAIL_LIMITS_VERSION": 1,
+    "MAIL_TRACE_RECV": 0, "MAIL_TRACE_SEND": 1, "MAIL_TRACE_INFO": 2,
+    "MAIL_SECURITY_STARTTLS": 0, "MAIL_SECURITY_IMPLICIT_TLS": 1,
+    "MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE": 2, "MAIL_SECURITY_NONE_INSECURE": 3,
+    "MAIL_WANT_READ": 1, "MAIL_WANT_WRITE": 2,
+    "MAIL_TIMEOUT_CONNECT": 0, "MAIL_TIMEOUT_IO": 1,
+    # smtp.h
+    "MAIL_SMTP_CHUNKING_WHEN_NEEDED": 0, "MAIL_SMTP_CHUNKING_PREFER": 1,
+    "MAIL_SMTP_CHUNKING_NEVER": 2,
+    "MAIL_SMTP_NOTIFY_NEVER": 0x1, "MAIL_SMTP_NOTIFY_SUCCESS": 0x2,
+    "MAIL_SMTP_NOTIFY_FAILURE": 0x4, "MAIL_SMTP_NOTIFY_DELAY": 0x8,
+    "MAIL_SMTP_RET_DEFAULT": 0, "MAIL_SMTP_RET_FULL": 1, "MAIL_SMTP_RET_HDRS": 2,
+    "MAIL_SMTP_POLICY_ANY": 0, "MAIL_SMTP_POLICY_ALL": 1,
+    "MAIL_SMTP_NEEDS_8BIT": 0x1, "MAIL_SMTP_NEEDS_BINARY": 0x2, "MAIL_SMTP_NEEDS_SMTPUTF8": 0x4,
+    "MAIL_SMTP_SIZE_UNKNOWN": 0xFFFFFFFFFFFFFFFF,
+    # pop3.h
+    "MAIL_POP3_BODY_BEGIN": 1, "MAIL_POP3_BODY_DATA": 2, "MAIL_POP3_BODY_END": 3,
+    "MAIL_POP3_STATE_DISCONNECTED": 0, "MAIL_POP3_STATE_TRANSACTION": 4,
+    "MAIL_POP3_AUTH_AUTO": 0, "MAIL_POP3_AUTH_SASL": 1, "MAIL_POP3_AUTH_USER": 2,
+    "MAIL_POP3_AUTH_APOP": 3,
+    # mime.h
+    "MAIL_MIME_HEADERS_ONLY": 0x01, "MAIL_MIME_TO_UTF8": 0x02, "MAIL_MIME_RAW_BODY": 0x04,
+    "MAIL_MIME_BORROW": 0x10, "MAIL_MIME_CHECK_HEADERS": 0x20,
+    "MAIL_MIME_LIMITS_VERSION": 1,
+    "MAIL_MIME_ENC_7BIT": 0, "MAIL_MIME_ENC_8BIT": 1, "MAIL_MIME_ENC_BINARY": 2,
+    "MAIL_MIME_ENC_QUOTED_PRINTABLE": 3, "MAIL_MIME_ENC_BASE64": 4,
+    "MAIL_MIME_ENC_UUENCODE": 5, "MAIL_MIME_ENC_UNKNOWN": 6,
+    "MAIL_ADDR_STRICT": 0x01,
+    # mime_build.h
+    "MAIL_MIME_OPT_8BITMIME": 0x1, "MAIL_MIME_OPT_BINARYMIME": 0x2,
+    "MAIL_MIME_OPT_SMTPUTF8": 0x4, "MAIL_MIME_OPT_COMPAT_FILENAME": 0x8,
+    "MAIL_MIME_NEEDS_8BIT": 0x1, "MAIL_MIME_NEEDS_BINARY": 0x2, "MAIL_MIME_NEEDS_SMTPUTF8": 0x4,
+    "MAIL_MIME_BUILD_ENC_AUTO": -1,
+    "MAIL_MIME_LENGTH_UNKNOWN": 0xFFFFFFFFFFFFFFFF,
+}
+
+
+def const(name: str) -> int:
+    """A constant of the C API by its C name (KeyError when unknown here)."""
+    if name in STATUS:
+        return STATUS[name]
+    return CONST[name]
+
+
+OK = STATUS["MAIL_OK"]
+AGAIN = STATUS["MAIL_ERR_AGAIN"]
+
+# ------------------------------------------------------------ structs
+
+
+class mail_limits(Structure):
+    _fields_ = [("version", c_uint), ("max_line", c_size_t), ("max_literal", c_size_t),
+                ("max_response", c_size_t), ("max_depth", c_uint), ("max_items", c_size_t)]
+
+
+class mail_mime_limits(Structure):
+    _fields_ = [("version", c_uint), ("max_depth", c_uint), ("max_parts", c_size_t),
+                ("max_headers", c_size_t), ("max_header_length", c_size_t),
+                ("max_header_block", c_size_t), ("max_decoded", c_uint64),
+                ("max_defects", c_size_t)]
+
+
+class mail_address(Structure):
+    _fields_ = [("name", c_char_p), ("mailbox", c_char_p), ("local", c_char_p),
+                ("domain", c_char_p), ("group", c_char_p)]
+
+
+STRUCTS = {"mail_limits": mail_limits, "mail_mime_limits": mail_mime_limits,
+           "mail_address": mail_address}
+
+# ------------------------------------------------------------ callback types
+CALLBACKS = {
+    "mail_trace_fn": CFUNCTYPE(None, c_void_p, c_int, POINTER(c_ubyte), c_size_t),
+    "mail_smtp_progress_fn": CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64),
+    "mail_smtp_read_fn": CFUNCTYPE(c_int, c_void_p, POINTER(c_ubyte), c_size_t,
+                                   POINTER(c_size_t)),
+    "mail_pop3_body_fn": CFUNCTYPE(c_int, c_void_p, c_uint32, c_int, POINTER(c_ubyte), c_size_t),
+    "mail_sasl_token_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_int),
+    "mail_mime_read_fn": CFUNCTYPE(c_int, c_void_p, POINTER(c_ubyte), c_size_t,
+                                   POINTER(c_size_t)),
+    "mail_mime_rewind_fn": CFUNCTYPE(c_int, c_void_p),
+    "mail_mime_write_fn": CFUNCTYPE(c_int, c_void_p, POINTER(c_ubyte), c_size_t),
+    # mail_mime_part_decode_cb / mail_mime_message_write take this shape inline
+    "mime_data_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t),
+}
+TRACE_FN = CALLBACKS["mail_trace_fn"]
+PROGRESS_FN = CALLBACKS["mail_smtp_progress_fn"]
+SMTP_READ_FN = CALLBACKS["mail_smtp_read_fn"]
+POP3_BODY_FN = CALLBACKS["mail_pop3_body_fn"]
+TOKEN_FN = CALLBACKS["mail_sasl_token_fn"]
+MIME_READ_FN = CALLBACKS["mail_mime_read_fn"]
+MIME_REWIND_FN = CALLBACKS["mail_mime_rewind_fn"]
+MIME_DATA_FN = CALLBACKS["mime_data_fn"]
+
+# ------------------------------------------------------------ prototypes
+# name: (restype, [argtypes]). Handles are c_void_p; strings in are
+# c_char_p (bytes); strings out are c_char_p too (ctypes copies them into
+# Python bytes at once, so nothing is kept pointing into C memory).
+_p = c_void_p
+_s = c_char_p
+_sz = c_size_t
+_psz = POINTER(c_size_t)
+_pu = POINTER(c_uint)
+_pb = POINTER(POINTER(c_ubyte))
+
+PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
+    # common.h
+    "mail_strerror": (_s, [c_int]),
+    "mail_status_is_fatal": (c_int, [c_int]),
+    "mail_free": (None, [_p, _p]),
+    "mail_limits_default": (None, [POINTER(mail_limits)]),
+    "mail_version": (_s, []),
+    "mail_version_number": (c_uint, []),
+    "mail_init": (c_int, []),
+    # conn.h
+    "mail_tls_config_new": (c_int, [POINTER(_p), _p]),
+    "mail_tls_config_free": (None, [_p]),
+    "mail_tls_config_set_ca_file": (c_int, [_p, _s]),
+    "mail_tls_config_set_client_cert_file": (c_int, [_p, _s, _s, _s]),
+    "mail_tls_config_add_pin_sha256": (c_int, [_p, _s]),
+    "mail_tls_config_set_min_version": (c_int, [_p, c_int]),
+    "mail_tls_config_set_insecure_no_verify": (c_int, [_p, c_int]),
+    "mail_conn_set_trace": (None, [_p, TRACE_FN, _p]),
+    "mail_conn_set_limits": (c_int, [_p, POINTER(mail_limits)]),
+    "mail_conn_get_limits": (None, [_p, POINTER(mail_limits)]),
+    "mail_conn_set_timeout": (c_int, [_p, c_int, c_int]),
+    "mail_conn_set_tls_config": (c_int, [_p, _p]),
+    "mail_conn_set_tls_server_name": (c_int, [_p, _s]),
+    "mail_conn_set_nonblocking": (None, [_p, c_int]),
+    "mail_conn_close": (None, [_p]),
+    "mail_conn_fd": (c_int, [_p]),
+    "mail_conn_want": (c_int, [_p]),
+    "mail_conn_timeout_ms": (c_int64, [_p]),
+    "mail_conn_is_tls": (c_int, [_p]),
+    "mail_conn_is_verified": (c_int, [_p]),
+    "mail_conn_tls_version": (_s, [_p]),
+    "mail_conn_tls_cipher": (_s, [_p]),
+    "mail_conn_verify_error": (_s, [_p]),
+    "mail_conn_last_error": (_s, [_p]),
+    # sasl.h
+    "mail_sasl_set_oauth_token": (c_int, [_p, _s]),
+    "mail_sasl_set_token_callback": (None, [_p, TOKEN_FN, _p]),
+    "mail_sasl_set_mechanisms": (c_int, [_p, _s]),
+    "mail_sasl_set_allow_insecure_plaintext": (None, [_p, c_int]),
+    "mail_sasl_mechanism": (_s, [_p]),
+    # smtp_reply.h
+    "mail_smtp_reply_code": (c_int, [_p]),
+    "mail_smtp_reply_enhanced": (c_int, [_p, _pu, _pu, _pu]),
+    "mail_smtp_reply_text": (_s, [_p, _psz]),
+    "mail_smtp_caps_count": (_sz, [_p]),
+    "mail_smtp_caps_keyword": (_s, [_p, _sz]),
+    "mail_smtp_caps_param_count": (_sz, [_p, _sz]),
+    "mail_smtp_caps_param": (_s, [_p, _sz, _sz]),
+    # smtp.h
+    "mail_smtp_new": (c_int, [POINTER(_p), _p]),
+    "mail_smtp_free": (None, [_p]),
+    "mail_smtp_conn": (_p, [_p]),
+    "mail_smtp_sasl": (_p, [_p]),
+    "mail_smtp_set_auth": (c_int, [_p, _s, _s]),
+    "mail_smtp_set_security": (c_int, [_p, c_int]),
+    "mail_smtp_set_client_name": (c_int, [_p, _s]),
+    "mail_smtp_set_lmtp": (c_int, [_p, c_int]),
+    "mail_smtp_set_pipelining": (c_int, [_p, c_int]),
+    "mail_smtp_set_chunking": (c_int, [_p, c_int]),
+    "mail_smtp_set_timeouts": (c_int, [_p, c_int, c_int]),
+    "mail_smtp_set_progress": (None, [_p, PROGRESS_FN, _p]),
+    "mail_smtp_connect_url": (c_int, [_p, _s]),
+    "mail_smtp_auth": (c_int, [_p]),
+    "mail_smtp_noop": (c_int, [_p]),
+    "mail_smtp_rset": (c_int, [_p]),
+    "mail_smtp_quit": (c_int, [_p]),
+    "mail_smtp_send": (c_int, [_p, _p]),
+    "mail_smtp_cancel": (None, [_p]),
+    "mail_smtp_capabilities": (_p, [_p]),
+    "mail_smtp_has_extension": (c_int, [_p, _s]),
+    "mail_smtp_last_reply": (_p, [_p]),
+    "mail_smtp_state_name": (_s, [_p]),
+    "mail_smtp_envelope_new": (c_int, [POINTER(_p), _p]),
+    "mail_smtp_envelope_free": (None, [_p]),
+    "mail_smtp_envelope_set_from": (c_int, [_p, _s]),
+    "mail_smtp_envelope_add_recipient": (c_int, [_p, _s, _psz]),
+    "mail_smtp_envelope_set_notify": (c_int, [_p, _sz, c_uint]),
+    "mail_smtp_envelope_set_orcpt": (c_int, [_p, _sz, _s]),
+    "mail_smtp_envelope_set_ret": (c_int, [_p, c_int]),
+    "mail_smtp_envelope_set_envid": (c_int, [_p, _s]),
+    "mail_smtp_envelope_set_requiretls": (c_int, [_p, c_int]),
+    "mail_smtp_envelope_set_smtputf8": (c_int, [_p, c_int]),
+    "mail_smtp_envelope_set_policy": (c_int, [_p, c_int]),
+    "mail_smtp_envelope_set_body_mime": (c_int, [_p, _p]),
+    "mail_smtp_envelope_add_mime_addresses": (c_int, [_p, _p]),
+    "mail_smtp_envelope_set_body_callback": (c_int, [_p, SMTP_READ_FN, _p, c_uint64, c_uint]),
+    "mail_smtp_envelope_set_body_data": (c_int, [_p, c_void_p, _sz]),
+    "mail_smtp_envelope_recipient_count": (_sz, [_p]),
+    "mail_smtp_envelope_recipient_address": (_s, [_p, _sz]),
+    "mail_smtp_envelope_recipient_status": (c_int, [_p, _sz]),
+    "mail_smtp_envelope_recipient_code": (c_int, [_p, _sz]),
+    "mail_smtp_envelope_recipient_enhanced": (c_int, [_p, _sz, _pu, _pu, _pu]),
+    "mail_smtp_envelope_recipient_text": (_s, [_p, _sz]),
+    # pop3_reply.h
+    "mail_pop3_reply_status": (c_int, [_p]),
+    "mail_pop3_reply_text": (_s, [_p, _psz]),
+    "mail_pop3_reply_resp_code": (_s, [_p, _psz]),
+    "mail_pop3_caps_count": (_sz, [_p]),
+    "mail_pop3_caps_keyword": (_s, [_p, _sz]),
+    "mail_pop3_caps_param_count": (_sz, [_p, _sz]),
+    "mail_pop3_caps_param": (_s, [_p, _sz, _sz]),
+    # pop3.h
+    "mail_pop3_new": (c_int, [POINTER(_p), _p]),
+    "mail_pop3_free": (None, [_p]),
+    "mail_pop3_conn": (_p, [_p]),
+    "mail_pop3_sasl": (_p, [_p]),
+    "mail_pop3_set_security": (c_int, [_p, c_int]),
+    "mail_pop3_set_auth": (c_int, [_p, _s, _s]),
+    "mail_pop3_set_auth_method": (c_int, [_p, c_int]),
+    "mail_pop3_set_pipeline_window": (c_int, [_p, c_uint]),
+    "mail_pop3_connect_url": (c_int, [_p, _s]),
+    "mail_pop3_auth": (c_int, [_p]),
+    "mail_pop3_get_state": (c_int, [_p]),
+    "mail_pop3_state_name": (_s, [_p]),
+    "mail_pop3_last_reply": (_p, [_p]),
+    "mail_pop3_greeting": (_s, [_p]),
+    "mail_pop3_capabilities": (_p, [_p]),
+    "mail_pop3_has_capability": (c_int, [_p, _s]),
+    "mail_pop3_stat": (c_int, [_p, POINTER(c_uint32), POINTER(c_uint64)]),
+    "mail_pop3_list": (c_int, [_p]),
+    "mail_pop3_list_count": (_sz, [_p]),
+    "mail_pop3_list_at": (c_int, [_p, _sz, POINTER(c_uint32), POINTER(c_uint64)]),
+    "mail_pop3_list_one": (c_int, [_p, c_uint32, POINTER(c_uint64)]),
+    "mail_pop3_uidl": (c_int, [_p]),
+    "mail_pop3_uidl_count": (_sz, [_p]),
+    "mail_pop3_uidl_at": (c_int, [_p, _sz, POINTER(c_uint32), POINTER(c_char_p)]),
+    "mail_pop3_uidl_one": (c_int, [_p, c_uint32, c_void_p, _sz]),
+    "mail_pop3_retr": (c_int, [_p, c_uint32, POP3_BODY_FN, _p]),
+    "mail_pop3_retr_many": (c_int, [_p, POINTER(c_uint32), _sz, POP3_BODY_FN, _p]),
+    "mail_pop3_top": (c_int, [_p, c_uint32, c_uint32, POP3_BODY_FN, _p]),
+    "mail_pop3_dele": (c_int, [_p, c_uint32]),
+    "mail_pop3_dele_many": (c_int, [_p, POINTER(c_uint32), _sz]),
+    "mail_pop3_batch_status": (c_int, [_p, _sz]),
+    "mail_pop3_rset": (c_int, [_p]),
+    "mail_pop3_noop": (c_int, [_p]),
+    "mail_pop3_quit": (c_int, [_p, POINTER(c_int)]),
+    "mail_pop3_deleted_count": (_sz, [_p]),
+    "mail_pop3_uidset_new": (c_int, [POINTER(_p), _p]),
+    "mail_pop3_uidset_free": (None, [_p]),
+    "mail_pop3_uidset_add": (c_int, [_p, _s, c_int64]),
+    "mail_pop3_uidset_count": (_sz, [_p]),
+    "mail_pop3_uidset_at": (_s, [_p, _sz, POINTER(c_int64)]),
+    "mail_pop3_leave_on_server": (c_int, [_p, _p, c_uint, POP3_BODY_FN, _p, _p, _psz]),
+    # mime.h
+    "mail_mime_defect_name": (_s, [c_int]),
+    "mail_mime_limits_default": (None, [POINTER(mail_mime_limits)]),
+    "mail_mime_part_content_type": (_s, [_p]),
+    "mail_mime_part_type_param": (_s, [_p, _s]),
+    "mail_mime_part_disposition": (_s, [_p]),
+    "mail_mime_part_disposition_param": (_s, [_p, _s]),
+    "mail_mime_part_filename": (_s, [_p]),
+    "mail_mime_part_charset": (_s, [_p]),
+    "mail_mime_part_encoding": (c_int, [_p]),
+    "mail_mime_part_encoding_name": (_s, [_p]),
+    "mail_mime_part_is_multipart": (c_int, [_p]),
+    "mail_mime_part_is_message": (c_int, [_p]),
+    "mail_mime_part_path": (_s, [_p]),
+    "mail_mime_part_depth": (c_uint, [_p]),
+    "mail_mime_part_offsets": (None, [_p, POINTER(c_uint64), POINTER(c_uint64),
+                                      POINTER(c_uint64)]),
+    "mail_mime_part_header_count": (_sz, [_p]),
+    "mail_mime_part_header_at": (c_int, [_p, _sz, POINTER(c_void_p), POINTER(c_void_p), _psz]),
+    "mail_mime_part_header": (_s, [_p, _s]),
+    "mail_mime_part_header_decoded": (_s, [_p, _s]),
+    "mail_mime_part_child_count": (_sz, [_p]),
+    "mail_mime_part_child": (_p, [_p, _sz]),
+    "mail_mime_part_parent": (_p, [_p]),
+    "mail_mime_part_defect_count": (_sz, [_p]),
+    "mail_mime_part_defect": (c_int, [_p, _sz, POINTER(c_int), POINTER(c_uint64)]),
+    "mail_mime_message_parse": (c_int, [POINTER(_p), c_void_p, _sz, c_uint,
+                                        POINTER(mail_mime_limits), _p]),
+    "mail_mime_message_free": (None, [_p]),
+    "mail_mime_message_root": (_p, [_p]),
+    "mail_mime_message_defect_count": (_sz, [_p]),
+    "mail_mime_message_defect": (c_int, [_p, _sz, POINTER(c_int), POINTER(c_uint64),
+                                         POINTER(c_void_p)]),
+    "mail_mime_part_decode": (c_int, [_p, c_uint, POINTER(c_void_p), _psz]),
+    "mail_mime_part_decode_cb": (c_int, [_p, c_uint, MIME_DATA_FN, _p]),
+    "mail_mime_header_decode": (c_int, [_s, _sz, POINTER(c_void_p), _psz, _pu, _p]),
+    "mail_address_list_parse": (c_int, [POINTER(_p), _s, _sz, c_uint, _pu, _p]),
+    "mail_address_list_count": (_sz, [_p]),
+    "mail_address_list_get": (POINTER(mail_address), [_p, _sz]),
+    "mail_address_list_free": (None, [_p]),
+    "mail_date_parse": (c_int, [_s, _sz, POINTER(c_int64), POINTER(c_int)]),
+    # mime_build.h
+    "mail_mime_builder_new": (c_int, [POINTER(_p), _p]),
+    "mail_mime_builder_free": (None, [_p]),
+    "mail_mime_builder_set_options": (c_int, [_p, c_uint]),
+    "mail_mime_builder_set_from": (c_int, [_p, _s, _s]),
+    "mail_mime_builder_add_to": (c_int, [_p, _s, _s]),
+    "mail_mime_builder_add_cc": (c_int, [_p, _s, _s]),
+    "mail_mime_builder_add_bcc": (c_int, [_p, _s, _s]),
+    "mail_mime_builder_add_reply_to": (c_int, [_p, _s, _s]),
+    "mail_mime_builder_set_subject": (c_int, [_p, _s]),
+    "mail_mime_builder_set_date": (c_int, [_p, c_int64, c_int]),
+    "mail_mime_builder_set_message_id": (c_int, [_p, _s]),
+    "mail_mime_builder_add_header": (c_int, [_p, _s, _s]),
+    "mail_mime_builder_set_text": (c_int, [_p, _s, _sz]),
+    "mail_mime_builder_set_html": (c_int, [_p, _s, _sz]),
+    "mail_mime_builder_add_inline": (c_int, [_p, _s, c_void_p, _sz, _s, _s, POINTER(_p)]),
+    "mail_mime_builder_add_attachment": (c_int, [_p, _s, _s, c_void_p, _sz, POINTER(_p)]),
+    "mail_mime_builder_add_attachment_file": (c_int, [_p, _s, _s, _s, POINTER(_p)]),
+    "mail_mime_builder_add_attachment_callback": (c_int, [_p, _s, _s, MIME_READ_FN,
+                                                          MIME_REWIND_FN, _p, c_uint64,
+                                                          POINTER(_p)]),
+    "mail_mime_builder_attach_message_data": (c_int, [_p, c_void_p, _sz, _s, POINTER(_p)]),
+    "mail_mime_builder_part_set_content_id": (c_int, [_p, _s]),
+    "mail_mime_builder_part_add_header": (c_int, [_p, _s, _s]),
+    "mail_mime_builder_size": (c_int, [_p, POINTER(c_uint64)]),
+    "mail_mime_builder_transport": (c_int, [_p, _pu]),
+    "mail_mime_builder_to_buffer": (c_int, [_p, POINTER(c_void_p), _psz]),
+    "mail_mime_builder_rewind": (c_int, [_p]),
+    "mail_mime_builder_envelope_from": (c_int, [_p, POINTER(c_char_p)]),
+    "mail_mime_builder_envelope_count": (_sz, [_p]),
+    "mail_mime_builder_envelope_recipient": (c_int, [_p, _sz, POINTER(c_char_p)]),
+}
+
+# Functions that are not there in every build of libmail (optional
+# modules, later versions): looked up when present, never required.
+OPTIONAL = {"mail_features"}
+PROTOTYPES["mail_features"] = (c_uint, [])  # announced for a later version
+
+# Which module a function belongs to, by its prefix: what features() reports
+# when the library has no mail_features().
+MODULE_PROBES = {
+    "smtp": "mail_smtp_new",
+    "pop3": "mail_pop3_new",
+    "mime": "mail_mime_message_parse",
+    "mime_build": "mail_mime_builder_new",
+    "tls": "mail_tls_config_new",
+    "imap": "mail_imap_new",
+    "nntp": "mail_nntp_new",
+}
+
+
+class LibraryNotFound(ImportError):
+    """No usable libmail.so.0 was found; .tried lists (path, reason)."""
+
+    def __init__(self, tried: List[Tuple[str, str]]):
+        self.tried = tried
+        lines = "\n".join("  %s: %s" % t for t in tried)
+        super().__init__("libmail: no usable %s; tried, in order:\n%s\n"
+                         "Set LIBMAIL_LIBRARY to the library's path." % (SONAME, lines))
+
+
+class IncompatibleLibrary(ImportError):
+    """The library found has a version or feature set this package refuses."""
+
+
+def candidate_paths() -> List[str]:
+    """Where the library is looked for, in order (the system loader last,
+    given by its bare name)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    paths: List[str] = []
+    env = os.environ.get("LIBMAIL_LIBRARY")
+    if env:
+        paths.append(env)
+    paths.append(os.path.join(here, SONAME))
+    build = os.environ.get("MAIL_BUILD_DIR")
+    if build:
+        paths.append(os.path.join(build, "lib", SONAME))
+    # bindings/python/libmail -> <repo>/build/lib
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+    paths.append(os.path.join(repo, "build", "lib", SONAME))
+    found = ctypes.util.find_library("mail")
+    paths.append(found or SONAME)
+    return paths
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    for name, (restype, argtypes) in PROTOTYPES.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            if name in OPTIONAL:
+                continue
+            raise
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+def version_of(lib: ctypes.CDLL) -> Tuple[str, int]:
+    """The library's version string and 0xMMmmpp number."""
+    lib.mail_version.restype = c_char_p
+    lib.mail_version.argtypes = []
+    lib.mail_version_number.restype = c_uint
+    lib.mail_version_number.argtypes = []
+    return lib.mail_version().decode(), int(lib.mail_version_number())
+
+
+# module -> the C constant of its bit in mail_features(), once the headers
+# have them (tests/test_capi.py fails when the headers declare
+# mail_features() or MAIL_FEATURE_* constants this table lacks).
+FEATURE_BITS: Dict[str, str] = {}
+
+
+def features(lib: ctypes.CDLL) -> FrozenSet[str]:
+    """The modules the library was built with: the one place that decides.
+    It asks mail_features() when the library has it and this module knows
+    its bits (FEATURE_BITS); until then a module is there when its
+    constructor is exported."""
+    fn = getattr(lib, "mail_features", None)
+    if fn is not None and FEATURE_BITS:
+        fn.restype, fn.argtypes = PROTOTYPES["mail_features"]
+        bits = fn()
+        return frozenset(m for m, c in FEATURE_BITS.items() if bits & CONST[c])
+    return frozenset(m for m, name in MODULE_PROBES.items() if hasattr(lib, name))
+
+
+REQUIRED_FEATURES = frozenset({"smtp", "pop3", "mime", "mime_build"})
+
+
+def check_library(lib: ctypes.CDLL, path: str) -> Tuple[str, int, FrozenSet[str]]:
+    """Refuse a library of another major version, one older than
+    MIN_VERSION_NUMBER, or one without the modules the package wraps."""
+    try:
+        version, number = version_of(lib)
+    except AttributeError as e:
+        raise IncompatibleLibrary("%s is not libmail (no mail_version): %s" % (path, e))
+    if number >> 16 != SUPPORTED_MAJOR or number < MIN_VERSION_NUMBER:
+        raise IncompatibleLibrary(
+            "%s is libmail %s (0x%06x); this package needs %d.x from 0x%06x"
+            % (path, version, number, SUPPORTED_MAJOR, MIN_VERSION_NUMBER))
+    feats = features(lib)
+    missing = REQUIRED_FEATURES - feats
+    if missing:
+        raise IncompatibleLibrary("%s (libmail %s) was built without %s"
+                                  % (path, version, ", ".join(sorted(missing))))
+    return version, number, feats
+
+
+def load() -> Tuple[ctypes.CDLL, str]:
+    """Find, check and declare the library; returns it and its path."""
+    tried: List[Tuple[str, str]] = []
+    for path in candidate_paths():
+        if os.sep in path and not os.path.exists(path):
+            tried.append((path, "no such file"))
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as e:
+            tried.append((path, str(e)))
+            continue
+        check_library(lib, path)
+        _declare(lib)
+        return lib, path
+    raise LibraryNotFound(tried)
+
+
+C, LIBRARY_PATH = load()
+VERSION, VERSION_NUMBER = version_of(C)
+FEATURES = features(C)
+C.mail_init()
+
+
+def status_name(rc: int) -> str:
+    return STATUS_NAME.get(rc, "MAIL_ERR_%d" % rc)
+
+
+def strerror(rc: int) -> str:
+    return C.mail_strerror(rc).decode()
+
+
+def text(ptr: Optional[bytes]) -> Optional[str]:
+    """A C string returned through c_char_p as str (None for NULL)."""
+    return None if ptr is None else ptr.decode("utf-8", "replace")
+
+
+def arg(s: Optional[str]) -> Optional[bytes]:
+    """A str argument as UTF-8 bytes for a c_char_p parameter."""
+    return None if s is None else s.encode("utf-8")
+
+
+def take_buffer(ptr: c_void_p, n: int) -> bytes:
+    """Copy a buffer libmail allocated and free it with mail_free()."""
+    try:
+        return ctypes.string_at(ptr, n) if n else b""
+    finally:
+        C.mail_free(None, ptr)

@@ -1,0 +1,165 @@
+"""libmail/_capi.py against include/mail/*.h: every constant has the
+header's value and every prototype names a function the headers declare,
+with as many parameters. A rename in the C API fails here."""
+import os
+import re
+import unittest
+
+from support import REPO
+
+from libmail import _capi
+
+INCLUDE = os.path.join(os.environ.get("MAIL_TEST_SRCDIR_ROOT", REPO), "include", "mail")
+
+
+def _headers() -> str:
+    text = ""
+    for name in sorted(os.listdir(INCLUDE)):
+        if name.endswith(".h"):
+            with open(os.path.join(INCLUDE, name), encoding="utf-8") as f:
+                text += f.read() + "\n"
+    # comments out, so documentation never counts as a declaration
+    return re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+
+
+def _value(expr: str, known: dict) -> int:
+    expr = expr.strip()
+    expr = re.sub(r"(?<=[0-9a-fA-F])[uU]\b", "", expr)
+    if expr == "UINT64_MAX":
+        return 2 ** 64 - 1
+    if re.fullmatch(r"\(?-?\s*(0x[0-9a-fA-F]+|\d+)\)?", expr):
+        return int(expr.strip("()").replace(" ", ""), 0)
+    if expr in known:
+        return known[expr]
+    raise ValueError(expr)
+
+
+def header_constants() -> dict:
+    src = _headers()
+    out: dict = {}
+    for m in re.finditer(r"^#\s*define\s+(MAIL_\w+)[ \t]+([^\n]+)$", src, re.M):
+        try:
+            out[m.group(1)] = _value(m.group(2), out)
+        except ValueError:
+            pass
+    for body in re.findall(r"typedef\s+enum\s+\w*\s*\{(.*?)\}", src, re.S):
+        for m in re.finditer(r"(MAIL_\w+)\s*=\s*([^,\n]+)", body):
+            out[m.group(1)] = _value(m.group(2), out)
+    return out
+
+
+def _split_params(params: str) -> list:
+    depth, cur, out = 0, "", []
+    for ch in params:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
+    out = [p.strip() for p in out]
+    return [] if out == ["void"] or out == [""] else out
+
+
+def header_prototypes() -> dict:
+    src = _headers()
+    out = {}
+    for m in re.finditer(r"MAIL_EXTERN\s+([^;{}]*?)\b(mail_\w+)\s*\(((?:[^()]|\([^()]*\))*)\)\s*;",
+                         src, re.S):
+        out[m.group(2)] = (m.group(1).strip(), _split_params(m.group(3)))
+    return out
+
+
+class TestCapi(unittest.TestCase):
+    def test_constants_match_headers(self):
+        hdr = header_constants()
+        for table in (_capi.STATUS, _capi.CONST):
+            for name, value in table.items():
+                with self.subTest(name=name):
+                    self.assertIn(name, hdr, "%s is not in include/mail" % name)
+                    self.assertEqual(hdr[name], value, name)
+
+    def test_every_status_is_known(self):
+        hdr = header_constants()
+        statuses = {k for k in hdr if k.startswith("MAIL_ERR_") or k == "MAIL_OK"}
+        statuses.discard("MAIL_ERR_FATAL_THRESHOLD")
+        self.assertEqual(statuses, set(_capi.STATUS))
+
+    def test_prototypes_match_headers(self):
+        protos = header_prototypes()
+        self.assertGreater(len(protos), 200)
+        for name, (restype, argtypes) in _capi.PROTOTYPES.items():
+            with self.subTest(name=name):
+                if name in _capi.OPTIONAL and name not in protos:
+                    continue
+                self.assertIn(name, protos, "%s is not declared in include/mail" % name)
+                ret, params = protos[name]
+                self.assertEqual(len(params), len(argtypes), "%s: %s" % (name, params))
+                # a pointer result must never be declared as int (truncation)
+                if "*" in ret:
+                    self.assertIsNotNone(restype, name)
+                    self.assertNotIn(restype, (_capi.c_int, _capi.c_uint), name)
+                elif ret.endswith("void"):
+                    self.assertIsNone(restype, name)
+
+    def test_callback_shapes_match_headers(self):
+        src = _headers()
+        for name, cft in _capi.CALLBACKS.items():
+            if not name.startswith("mail_"):
+                continue
+            with self.subTest(name=name):
+                m = re.search(r"typedef\s+\w+\s*\(\s*\*\s*%s\s*\)\s*\(([^;]*)\)\s*;" % name, src)
+                self.assertIsNotNone(m, name)
+                self.assertEqual(len(_split_params(m.group(1))), len(cft._argtypes_), name)
+
+    def test_struct_fields_match_headers(self):
+        src = _headers()
+        for name, st in _capi.STRUCTS.items():
+            with self.subTest(name=name):
+                m = re.search(r"typedef\s+struct\s+%s\s*\{(.*?)\}\s*%s\s*;" % (name, name),
+                              src, re.S)
+                self.assertIsNotNone(m, name)
+                fields = re.findall(r"(\w+)\s*;", m.group(1))
+                self.assertEqual(fields, [f[0] for f in st._fields_], name)
+
+    def test_feature_bits_follow_the_headers(self):
+        # When mail_features() and its MAIL_FEATURE_* bits appear in the
+        # headers, _capi.FEATURE_BITS must name every one of them.
+        hdr = header_constants()
+        bits = {k for k in hdr if k.startswith("MAIL_FEATURE_")}
+        if "mail_features" in header_prototypes() or bits:
+            self.assertEqual(set(_capi.FEATURE_BITS.values()), bits)
+            for c in bits:
+                self.assertEqual(_capi.CONST.get(c), hdr[c], c)
+        else:
+            self.assertEqual(_capi.FEATURE_BITS, {})
+
+    def test_all_declared(self):
+        for name, (restype, argtypes) in _capi.PROTOTYPES.items():
+            if name in _capi.OPTIONAL and not hasattr(_capi.C, name):
+                continue
+            fn = getattr(_capi.C, name)
+            self.assertEqual(list(fn.argtypes or []), list(argtypes), name)
+            self.assertIs(fn.restype, restype, name)
+
+
+class TestVersion(unittest.TestCase):
+    def test_version(self):
+        import libmail
+        num = libmail.library_version_number
+        self.assertEqual(num >> 16, _capi.SUPPORTED_MAJOR)
+        self.assertGreaterEqual(num, _capi.MIN_VERSION_NUMBER)
+        self.assertEqual("%d.%d.%d" % (num >> 16, (num >> 8) & 255, num & 255),
+                         libmail.library_version)
+        with open(os.path.join(REPO, "meson.build"), encoding="utf-8") as f:
+            m = re.search(r"version\s*:\s*'([0-9.]+)'", f.read())
+        self.assertEqual(m.group(1), libmail.library_version)
+        self.assertTrue({"smtp", "pop3", "mime", "tls"} <= libmail.features())
+
+
+if __name__ == "__main__":
+    unittest.main()
