@@ -48,7 +48,7 @@ STATUS: Dict[str, int] = {
 STATUS_NAME: Dict[int, str] = {v: k for k, v in STATUS.items()}
 
 CONST: Dict[str, int] = {
-    "MAIL_LIMITS_VERSION": 1,
+    "MAIL_LIMITS_VERSION": 2,
     "MAIL_TRACE_RECV": 0, "MAIL_TRACE_SEND": 1, "MAIL_TRACE_INFO": 2,
     "MAIL_SECURITY_STARTTLS": 0, "MAIL_SECURITY_IMPLICIT_TLS": 1,
     "MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE": 2, "MAIL_SECURITY_NONE_INSECURE": 3,
@@ -100,7 +100,9 @@ AGAIN = STATUS["MAIL_ERR_AGAIN"]
 
 class mail_limits(Structure):
     _fields_ = [("version", c_uint), ("max_line", c_size_t), ("max_literal", c_size_t),
-                ("max_response", c_size_t), ("max_depth", c_uint), ("max_items", c_size_t)]
+                ("max_response", c_size_t), ("max_depth", c_uint), ("max_items", c_size_t),
+                # version 2
+                ("max_lines", c_size_t), ("max_output", c_size_t)]
 
 
 class mail_mime_limits(Structure):

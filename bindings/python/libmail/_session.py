@@ -45,6 +45,8 @@ class Limits:
     max_response: Optional[int] = None
     max_depth: Optional[int] = None
     max_items: Optional[int] = None
+    max_lines: Optional[int] = None
+    max_output: Optional[int] = None
 
 
 class Callbacks:
@@ -189,9 +191,10 @@ class Session:
             for kind in ("MAIL_TIMEOUT_CONNECT", "MAIL_TIMEOUT_IO"):
                 self._check(C.mail_conn_set_timeout(self._conn, CONST[kind], ms), "timeout")
         if limits is not None:
-            lim = _capi.mail_limits()
+            lim = _capi.mail_limits(version=CONST["MAIL_LIMITS_VERSION"])
             C.mail_conn_get_limits(self._conn, ctypes.byref(lim))
-            for field in ("max_line", "max_literal", "max_response", "max_depth", "max_items"):
+            for field in ("max_line", "max_literal", "max_response", "max_depth", "max_items",
+                          "max_lines", "max_output"):
                 v = getattr(limits, field)
                 if v is not None:
                     setattr(lim, field, v)
