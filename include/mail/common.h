@@ -229,8 +229,11 @@ typedef int (*mail_random_fn)(void *user, unsigned char *buf, size_t len);
  * when asked for MAIL_CLOCK_REALTIME (Date headers, log lines).
  */
 typedef int64_t (*mail_clock_fn)(void *user, int which);
-#define MAIL_CLOCK_MONOTONIC 0
-#define MAIL_CLOCK_REALTIME 1
+/** Which clock mail_clock_fn is asked for. */
+typedef enum mail_clock_kind {
+  MAIL_CLOCK_MONOTONIC = 0,
+  MAIL_CLOCK_REALTIME = 1
+} mail_clock_kind;
 
 /** The runtime library's version string, e.g. "0.1.0". */
 MAIL_EXTERN const char *mail_version(void);

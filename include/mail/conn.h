@@ -46,8 +46,10 @@ typedef enum mail_security {
 } mail_security;
 
 /** Bits returned by mail_conn_want(). */
-#define MAIL_WANT_READ 1
-#define MAIL_WANT_WRITE 2
+typedef enum mail_want {
+  MAIL_WANT_READ = 1,
+  MAIL_WANT_WRITE = 2
+} mail_want;
 
 /** Timeouts, in milliseconds, set with mail_conn_set_timeout(). */
 typedef enum mail_timeout_kind {
@@ -158,8 +160,10 @@ typedef struct mail_transport_ops {
  */
 
 /** Minimum protocol versions for mail_tls_config_set_min_version(). */
-#define MAIL_TLS_1_2 0x0303
-#define MAIL_TLS_1_3 0x0304
+typedef enum mail_tls_version {
+  MAIL_TLS_1_2 = 0x0303,
+  MAIL_TLS_1_3 = 0x0304
+} mail_tls_version;
 
 /**
  * Verify callback: called once per full handshake after OpenSSL's chain and

@@ -233,16 +233,18 @@ typedef struct mail_mime_callbacks {
 } mail_mime_callbacks;
 
 /* Parser flags. */
-#define MAIL_MIME_HEADERS_ONLY 0x01u  /**< stop after the top-level header block */
-#define MAIL_MIME_TO_UTF8      0x02u  /**< convert text/ leaf bodies to UTF-8 through iconv */
-#define MAIL_MIME_RAW_BODY     0x04u  /**< deliver bodies without transfer decoding */
-#define MAIL_MIME_MBOX_FROM    0x08u  /**< accepted for clarity: a "From " first line is always skipped as an mbox envelope (no defect); later ones are misplaced-envelope-header */
-#define MAIL_MIME_BORROW       0x10u  /**< mail_mime_message_parse: use the caller's buffer without a copy */
-/** Also check each message's From/Sender/Reply-To/To/Cc/Bcc, Date, Message-ID,
- * In-Reply-To, References and Subject, recording invalid-address,
- * non-ascii-local-part, invalid-date, invalid-message-id and
- * invalid-encoded-word / undecodable-bytes defects. */
-#define MAIL_MIME_CHECK_HEADERS 0x20u
+typedef enum mail_mime_parse_flag {
+  MAIL_MIME_HEADERS_ONLY = 0x01, /**< stop after the top-level header block */
+  MAIL_MIME_TO_UTF8 = 0x02, /**< convert text/ leaf bodies to UTF-8 through iconv */
+  MAIL_MIME_RAW_BODY = 0x04, /**< deliver bodies without transfer decoding */
+  MAIL_MIME_MBOX_FROM = 0x08, /**< accepted for clarity: a "From " first line is always skipped as an mbox envelope (no defect); later ones are misplaced-envelope-header */
+  MAIL_MIME_BORROW = 0x10, /**< mail_mime_message_parse: use the caller's buffer without a copy */
+  /** Also check each message's From/Sender/Reply-To/To/Cc/Bcc, Date, Message-ID,
+   * In-Reply-To, References and Subject, recording invalid-address,
+   * non-ascii-local-part, invalid-date, invalid-message-id and
+   * invalid-encoded-word / undecodable-bytes defects. */
+  MAIL_MIME_CHECK_HEADERS = 0x20
+} mail_mime_parse_flag;
 
 /** Create a streaming parser. Returns MAIL_OK, MAIL_ERR_NOMEM or MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_mime_parser_new(mail_mime_parser **out, const mail_allocator *alloc);
@@ -408,7 +410,9 @@ typedef struct mail_address {
 typedef struct mail_address_list mail_address_list;
 
 /** Reject ambiguous or obsolete forms (CVE-2023-27043 style) instead of guessing. */
-#define MAIL_ADDR_STRICT 0x01u
+typedef enum mail_addr_flag {
+  MAIL_ADDR_STRICT = 0x01
+} mail_addr_flag;
 
 /**
  * Parse an address list (a header value, folded or not). Display names,
@@ -464,8 +468,11 @@ MAIL_EXTERN void mail_msgid_list_free(mail_msgid_list *list);
 
 typedef struct mail_mbox_reader mail_mbox_reader;
 
-#define MAIL_MBOX_MBOXRD 0  /**< ">From ", ">>From ", ... lose one '>' */
-#define MAIL_MBOX_MBOXO  1  /**< only ">From " loses its '>' */
+/** mbox formats (mail_mbox_reader_new()). */
+typedef enum mail_mbox_format {
+  MAIL_MBOX_MBOXRD = 0, /**< ">From ", ">>From ", ... lose one '>' */
+  MAIL_MBOX_MBOXO = 1 /**< only ">From " loses its '>' */
+} mail_mbox_format;
 
 #define MAIL_MBOX_CALLBACKS_VERSION 1
 

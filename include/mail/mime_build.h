@@ -78,38 +78,46 @@ typedef int (*mail_mime_write_fn)(void *user, const unsigned char *data, size_t 
 
 /* ---- options: what the path to the recipient supports ---- */
 /** The path supports 8BITMIME: 8bit transfer encoding may be used. */
-#define MAIL_MIME_OPT_8BITMIME 0x1u
-/** The path supports BINARYMIME (SMTP with CHUNKING, IMAP APPEND with the
- * BINARY extension): binary transfer encoding may be used. Implies 8BITMIME. */
-#define MAIL_MIME_OPT_BINARYMIME 0x2u
-/** The path supports SMTPUTF8 (RFC 6531/6532): display names and the
- * subject are written as raw UTF-8 instead of RFC 2047 encoded words.
- * Implies MAIL_MIME_OPT_8BITMIME, which every SMTPUTF8 server offers
- * (RFC 6531). */
-#define MAIL_MIME_OPT_SMTPUTF8 0x4u
-/** Also write an RFC 2047 encoded name= parameter next to the RFC 2231
- * filename*= for non-ASCII or long filenames (what Outlook reads). */
-#define MAIL_MIME_OPT_COMPAT_FILENAME 0x8u
+typedef enum mail_mime_build_option {
+  MAIL_MIME_OPT_8BITMIME = 0x1,
+  /** The path supports BINARYMIME (SMTP with CHUNKING, IMAP APPEND with the
+   * BINARY extension): binary transfer encoding may be used. Implies 8BITMIME. */
+  MAIL_MIME_OPT_BINARYMIME = 0x2,
+  /** The path supports SMTPUTF8 (RFC 6531/6532): display names and the
+   * subject are written as raw UTF-8 instead of RFC 2047 encoded words.
+   * Implies MAIL_MIME_OPT_8BITMIME, which every SMTPUTF8 server offers
+   * (RFC 6531). */
+  MAIL_MIME_OPT_SMTPUTF8 = 0x4,
+  /** Also write an RFC 2047 encoded name= parameter next to the RFC 2231
+   * filename*= for non-ASCII or long filenames (what Outlook reads). */
+  MAIL_MIME_OPT_COMPAT_FILENAME = 0x8
+} mail_mime_build_option;
 
 /* ---- what the finished message needs from the transport ---- */
 /** Some part uses the 8bit transfer encoding (SMTP BODY=8BITMIME). */
-#define MAIL_MIME_NEEDS_8BIT 0x1u
-/** Some part uses the binary transfer encoding (SMTP BODY=BINARYMIME, BDAT). */
-#define MAIL_MIME_NEEDS_BINARY 0x2u
-/** Some header holds raw UTF-8 or an address is not ASCII (SMTPUTF8). */
-#define MAIL_MIME_NEEDS_SMTPUTF8 0x4u
+typedef enum mail_mime_needs {
+  MAIL_MIME_NEEDS_8BIT = 0x1,
+  /** Some part uses the binary transfer encoding (SMTP BODY=BINARYMIME, BDAT). */
+  MAIL_MIME_NEEDS_BINARY = 0x2,
+  /** Some header holds raw UTF-8 or an address is not ASCII (SMTPUTF8). */
+  MAIL_MIME_NEEDS_SMTPUTF8 = 0x4
+} mail_mime_needs;
 
 /* Transfer encodings are mail_mime_encoding values from <mail/mime.h>
  * (MAIL_MIME_ENC_7BIT ... MAIL_MIME_ENC_BASE64); this one means "choose
  * from the content", the default. */
-#define MAIL_MIME_BUILD_ENC_AUTO (-1)
+typedef enum mail_mime_build_encoding {
+  MAIL_MIME_BUILD_ENC_AUTO = -1
+} mail_mime_build_encoding;
 
 /* Header fields for mail_mime_builder_add_address(). */
-#define MAIL_MIME_FIELD_FROM 1
-#define MAIL_MIME_FIELD_TO 2
-#define MAIL_MIME_FIELD_CC 3
-#define MAIL_MIME_FIELD_BCC 4
-#define MAIL_MIME_FIELD_REPLY_TO 5
+typedef enum mail_mime_field {
+  MAIL_MIME_FIELD_FROM = 1,
+  MAIL_MIME_FIELD_TO = 2,
+  MAIL_MIME_FIELD_CC = 3,
+  MAIL_MIME_FIELD_BCC = 4,
+  MAIL_MIME_FIELD_REPLY_TO = 5
+} mail_mime_field;
 
 /**
  * Create an empty message. alloc may be NULL (the C library's allocator).

@@ -94,9 +94,11 @@ typedef enum mail_pop3_auth_method {
 } mail_pop3_auth_method;
 
 /** Events of a message body callback (mail_pop3_body_fn). */
-#define MAIL_POP3_BODY_BEGIN 1 /**< the server said +OK; data is NULL */
-#define MAIL_POP3_BODY_DATA 2  /**< a chunk of the message, dot-unstuffed */
-#define MAIL_POP3_BODY_END 3   /**< the terminating "." arrived; data is NULL */
+typedef enum mail_pop3_body_event {
+  MAIL_POP3_BODY_BEGIN = 1, /**< the server said +OK; data is NULL */
+  MAIL_POP3_BODY_DATA = 2, /**< a chunk of the message, dot-unstuffed */
+  MAIL_POP3_BODY_END = 3 /**< the terminating "." arrived; data is NULL */
+} mail_pop3_body_event;
 
 /**
  * Receives a message (RETR) or its headers and first lines (TOP) as it

@@ -54,29 +54,37 @@ typedef struct mail_pop3_parser mail_pop3_parser;
 typedef struct mail_pop3_reply mail_pop3_reply;
 
 /** Status of a reply (mail_pop3_reply_status()). */
-#define MAIL_POP3_OK 1        /**< "+OK" */
-#define MAIL_POP3_ERR 2       /**< "-ERR" */
-#define MAIL_POP3_CONTINUE 3  /**< "+ " SASL continuation (RFC 5034) */
+typedef enum mail_pop3_status {
+  MAIL_POP3_OK = 1, /**< "+OK" */
+  MAIL_POP3_ERR = 2, /**< "-ERR" */
+  MAIL_POP3_CONTINUE = 3 /**< "+ " SASL continuation (RFC 5034) */
+} mail_pop3_status;
 
 /** Known RFC 2449 / RFC 3206 response codes (mail_pop3_reply_resp_code_id()). */
-#define MAIL_POP3_CODE_NONE 0        /**< no response code */
-#define MAIL_POP3_CODE_OTHER 1       /**< a code not listed here; see the string */
-#define MAIL_POP3_CODE_SYS_TEMP 2    /**< [SYS/TEMP] transient system problem */
-#define MAIL_POP3_CODE_SYS_PERM 3    /**< [SYS/PERM] permanent system problem */
-#define MAIL_POP3_CODE_AUTH 4        /**< [AUTH] credentials rejected */
-#define MAIL_POP3_CODE_IN_USE 5      /**< [IN-USE] the maildrop is locked */
-#define MAIL_POP3_CODE_LOGIN_DELAY 6 /**< [LOGIN-DELAY] logged in too recently */
+typedef enum mail_pop3_resp_code {
+  MAIL_POP3_CODE_NONE = 0, /**< no response code */
+  MAIL_POP3_CODE_OTHER = 1, /**< a code not listed here; see the string */
+  MAIL_POP3_CODE_SYS_TEMP = 2, /**< [SYS/TEMP] transient system problem */
+  MAIL_POP3_CODE_SYS_PERM = 3, /**< [SYS/PERM] permanent system problem */
+  MAIL_POP3_CODE_AUTH = 4, /**< [AUTH] credentials rejected */
+  MAIL_POP3_CODE_IN_USE = 5, /**< [IN-USE] the maildrop is locked */
+  MAIL_POP3_CODE_LOGIN_DELAY = 6 /**< [LOGIN-DELAY] logged in too recently */
+} mail_pop3_resp_code;
 
 /** What mail_pop3_parser_next() found. */
-#define MAIL_POP3_EVENT_REPLY 1  /**< a status line: mail_pop3_parser_reply() */
-#define MAIL_POP3_EVENT_DATA 2   /**< a chunk of a streamed body: mail_pop3_parser_data() */
-#define MAIL_POP3_EVENT_LINE 3   /**< one unstuffed body line, no terminator: mail_pop3_parser_data() */
-#define MAIL_POP3_EVENT_END 4    /**< the body's "." terminator */
+typedef enum mail_pop3_event {
+  MAIL_POP3_EVENT_REPLY = 1, /**< a status line: mail_pop3_parser_reply() */
+  MAIL_POP3_EVENT_DATA = 2, /**< a chunk of a streamed body: mail_pop3_parser_data() */
+  MAIL_POP3_EVENT_LINE = 3, /**< one unstuffed body line, no terminator: mail_pop3_parser_data() */
+  MAIL_POP3_EVENT_END = 4 /**< the body's "." terminator */
+} mail_pop3_event;
 
 /** How the next response is read (mail_pop3_parser_expect()). */
-#define MAIL_POP3_EXPECT_SINGLE 0       /**< a status line only (the default) */
-#define MAIL_POP3_EXPECT_MULTI 1        /**< after +OK, a body as DATA chunks, then END */
-#define MAIL_POP3_EXPECT_MULTI_LINES 2  /**< after +OK, a body as LINE events (each bounded by max_line), then END */
+typedef enum mail_pop3_expect {
+  MAIL_POP3_EXPECT_SINGLE = 0, /**< a status line only (the default) */
+  MAIL_POP3_EXPECT_MULTI = 1, /**< after +OK, a body as DATA chunks, then END */
+  MAIL_POP3_EXPECT_MULTI_LINES = 2 /**< after +OK, a body as LINE events (each bounded by max_line), then END */
+} mail_pop3_expect;
 
 /**
  * Create a parser with the default limits (mail_limits_default()),

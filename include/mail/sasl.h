@@ -64,12 +64,15 @@ extern "C" {
 
 typedef struct mail_sasl mail_sasl;
 
-/** Largest decoded challenge accepted (bytes); longer ones give MAIL_ERR_SASL_BAD_CHALLENGE. */
-#define MAIL_SASL_MAX_CHALLENGE 16384
+/** Bounds the SASL engine applies. */
+typedef enum mail_sasl_limit {
+  /** Largest decoded challenge accepted (bytes); longer ones give MAIL_ERR_SASL_BAD_CHALLENGE. */
+  MAIL_SASL_MAX_CHALLENGE = 16384,
 
-/** Default bounds on the SCRAM iteration count (RFC 5802 and 7677 ask for at least 4096). */
-#define MAIL_SASL_SCRAM_MIN_ITERATIONS 4096
-#define MAIL_SASL_SCRAM_MAX_ITERATIONS 600000
+  /** Default bounds on the SCRAM iteration count (RFC 5802 and 7677 ask for at least 4096). */
+  MAIL_SASL_SCRAM_MIN_ITERATIONS = 4096,
+  MAIL_SASL_SCRAM_MAX_ITERATIONS = 600000
+} mail_sasl_limit;
 
 /**
  * Token callback for OAUTHBEARER and XOAUTH2. Called when a token is needed
