@@ -131,12 +131,17 @@ MAIL_EXTERN int mail_status_is_fatal(int status);
  * builds mail with every allocation made through the hooks (a test checks
  * it).
  */
+typedef void *(*mail_malloc_fn)(size_t size, void *user);
+typedef void (*mail_dealloc_fn)(void *ptr, void *user);
+typedef void *(*mail_calloc_fn)(size_t nmemb, size_t size, void *user);
+typedef void *(*mail_realloc_fn)(void *ptr, size_t size, void *user);
+
 typedef struct mail_allocator {
   void *user;
-  void *(*malloc)(size_t size, void *user);
-  void (*free)(void *ptr, void *user);
-  void *(*calloc)(size_t nmemb, size_t size, void *user);
-  void *(*realloc)(void *ptr, size_t size, void *user);
+  mail_malloc_fn malloc;
+  mail_dealloc_fn free;
+  mail_calloc_fn calloc;
+  mail_realloc_fn realloc;
 } mail_allocator;
 
 /**
@@ -234,6 +239,15 @@ typedef enum mail_clock_kind {
   MAIL_CLOCK_MONOTONIC = 0,
   MAIL_CLOCK_REALTIME = 1
 } mail_clock_kind;
+
+/**
+ * The one write callback: every libmail function that hands bytes to the
+ * caller as a stream (a message being written out, a decoded body, mbox
+ * data) calls one of these. Consume all len bytes and return 0, or return
+ * non-zero to stop: the call that was writing then returns
+ * MAIL_ERR_CALLBACK. data is valid only during the call.
+ */
+typedef int (*mail_write_fn)(void *user, const void *data, size_t len);
 
 /** The runtime library's version string, e.g. "0.1.0". */
 MAIL_EXTERN const char *mail_version(void);

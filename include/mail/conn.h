@@ -113,36 +113,48 @@ typedef enum mail_channel_binding {
  * The library never calls these from more than one thread at a time, and
  * the struct and user pointer must outlive the connection.
  */
+/* The members of mail_transport_ops, one type each (documented there). */
+typedef int (*mail_transport_connect_fn)(void *user, const char *host, unsigned int port, int timeout_ms);
+typedef int (*mail_transport_read_fn)(void *user, unsigned char *buf, size_t len, size_t *got,
+                                      int timeout_ms);
+typedef int (*mail_transport_write_fn)(void *user, const unsigned char *buf, size_t len,
+                                       size_t *written, int timeout_ms);
+typedef int (*mail_transport_start_tls_fn)(void *user, const char *host, int timeout_ms);
+typedef int (*mail_transport_is_verified_fn)(void *user);
+typedef int (*mail_transport_channel_binding_fn)(void *user, int type, unsigned char *out, size_t cap,
+                                                 size_t *len);
+typedef void (*mail_transport_close_fn)(void *user);
+
 typedef struct mail_transport_ops {
   unsigned int version;
   /** Open the connection. May be NULL when the transport is connected
    *  before it is handed over. */
-  int (*connect)(void *user, const char *host, unsigned int port, int timeout_ms);
+  mail_transport_connect_fn connect;
   /** Read at most len bytes; store the count in *got (> 0 on MAIL_OK).
    *  Return MAIL_ERR_CLOSED at end of stream, MAIL_ERR_TIMEOUT, MAIL_ERR_AGAIN
    *  or MAIL_ERR_IO as appropriate. */
-  int (*read)(void *user, unsigned char *buf, size_t len, size_t *got, int timeout_ms);
+  mail_transport_read_fn read;
   /** Write at most len bytes; store the count in *written (> 0 on MAIL_OK).
    *  The library passes each flush of its output buffer as one call. */
-  int (*write)(void *user, const unsigned char *buf, size_t len, size_t *written, int timeout_ms);
+  mail_transport_write_fn write;
   /** Upgrade the live connection to TLS and verify the peer as host (also
    *  used for implicit TLS right after connect). NULL: TLS is unsupported on
    *  this transport and sessions that require it fail with MAIL_ERR_STARTTLS
    *  or MAIL_ERR_TLS. */
-  int (*start_tls)(void *user, const char *host, int timeout_ms);
+  mail_transport_start_tls_fn start_tls;
   /** 1 when TLS is up and the peer's certificate and name were verified.
    *  NULL means never verified: SASL PLAIN/LOGIN and REQUIRETLS then treat
    *  the link as unprotected. */
-  int (*is_verified)(void *user);
+  mail_transport_is_verified_fn is_verified;
   /** Channel-binding data (mail_channel_binding) for SCRAM-*-PLUS. May be
    *  NULL (no -PLUS mechanisms then). Store the length in *len; return
    *  MAIL_ERR_BUFFER if cap is too small, MAIL_ERR_UNSUPPORTED for a type
    *  the connection does not have (tls-unique on TLS 1.3, a type the
    *  transport does not know). From version 2 on it may be asked for
    *  MAIL_CB_TLS_UNIQUE. */
-  int (*channel_binding)(void *user, int type, unsigned char *out, size_t cap, size_t *len);
+  mail_transport_channel_binding_fn channel_binding;
   /** Close the connection; called once. May be NULL. */
-  void (*close)(void *user);
+  mail_transport_close_fn close;
 } mail_transport_ops;
 
 /* ------------------------------------------------------------------ */

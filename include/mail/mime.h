@@ -219,17 +219,26 @@ typedef struct mail_mime_parser mail_mime_parser;
  * body (decoded data, any number of chunks) or the children's events,
  * then part_end. Defects are reported as they are found.
  */
+/** A part event of the streaming parser: part_start, headers_end, part_end. */
+typedef int (*mail_mime_part_fn)(void *user, mail_mime_part *part);
+/** One header field of a part, as received (raw_value unfolded by the caller). */
+typedef int (*mail_mime_header_fn)(void *user, mail_mime_part *part, const char *name, size_t name_len,
+                                   const char *raw_value, size_t raw_len);
+/** Body bytes of a leaf part. */
+typedef int (*mail_mime_body_fn)(void *user, mail_mime_part *part, const void *data, size_t len);
+/** A defect (mail_mime_defect_kind) found at offset. */
+typedef int (*mail_mime_defect_fn)(void *user, mail_mime_part *part, int kind, uint64_t offset);
+
 typedef struct mail_mime_callbacks {
   unsigned int version;  /**< MAIL_MIME_CALLBACKS_VERSION */
   void *user;
-  int (*part_start)(void *user, mail_mime_part *part);
-  int (*header)(void *user, mail_mime_part *part, const char *name, size_t name_len,
-                const char *raw_value, size_t raw_len);
-  int (*headers_end)(void *user, mail_mime_part *part);
+  mail_mime_part_fn part_start;
+  mail_mime_header_fn header;
+  mail_mime_part_fn headers_end;
   /** Transfer-decoded body bytes of a leaf (converted to UTF-8 with MAIL_MIME_TO_UTF8). */
-  int (*body)(void *user, mail_mime_part *part, const void *data, size_t len);
-  int (*part_end)(void *user, mail_mime_part *part);
-  int (*defect)(void *user, mail_mime_part *part, int kind, uint64_t offset);
+  mail_mime_body_fn body;
+  mail_mime_part_fn part_end;
+  mail_mime_defect_fn defect;
 } mail_mime_callbacks;
 
 /* Parser flags. */
@@ -313,8 +322,7 @@ MAIL_EXTERN int mail_mime_part_decode(mail_mime_part *part, unsigned int flags,
  * Returns MAIL_OK, MAIL_ERR_CALLBACK (fn returned non-zero) or an error.
  */
 MAIL_EXTERN int mail_mime_part_decode_cb(mail_mime_part *part, unsigned int flags,
-                                         int (*fn)(void *user, const void *data, size_t len),
-                                         void *user);
+                                         mail_write_fn fn, void *user);
 
 /* ------------------------------------------------------------------ */
 /* Editing                                                              */
@@ -353,9 +361,7 @@ MAIL_EXTERN int mail_mime_part_append_raw(mail_mime_part *multipart, const void 
  * Write the message with its edits to fn, in order, in chunks. Does not
  * block beyond fn. Returns MAIL_OK, MAIL_ERR_CALLBACK or MAIL_ERR_NOMEM.
  */
-MAIL_EXTERN int mail_mime_message_write(mail_mime_message *msg,
-                                        int (*fn)(void *user, const void *data, size_t len),
-                                        void *user);
+MAIL_EXTERN int mail_mime_message_write(mail_mime_message *msg, mail_write_fn fn, void *user);
 
 /* ------------------------------------------------------------------ */
 /* Header values                                                        */
@@ -483,14 +489,19 @@ typedef enum mail_mbox_format {
  * empty From_ line. A callback returning non-zero stops the reader
  * (MAIL_ERR_CALLBACK).
  */
+/** The start of a message in an mbox: its From_ line. */
+typedef int (*mail_mbox_message_start_fn)(void *user, const char *from_line, size_t len);
+/** The end of a message in an mbox. */
+typedef int (*mail_mbox_message_end_fn)(void *user);
+
 typedef struct mail_mbox_callbacks {
   unsigned int version;  /**< MAIL_MBOX_CALLBACKS_VERSION */
   void *user;
   /** The From_ line without its line break (cut at 4 KiB). */
-  int (*message_start)(void *user, const char *from_line, size_t len);
+  mail_mbox_message_start_fn message_start;
   /** Message bytes, unquoted, in chunks; feed them to a mail_mime_parser. */
-  int (*data)(void *user, const void *data, size_t len);
-  int (*message_end)(void *user);
+  mail_write_fn data;
+  mail_mbox_message_end_fn message_end;
 } mail_mbox_callbacks;
 
 /** Create a reader for format MAIL_MBOX_MBOXRD or MAIL_MBOX_MBOXO. */

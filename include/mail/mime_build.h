@@ -69,10 +69,6 @@ typedef int (*mail_mime_read_fn)(void *user, unsigned char *buf, size_t cap, siz
 /** Rewind callback: restart the content from its first byte. 0 on success. */
 typedef int (*mail_mime_rewind_fn)(void *user);
 
-/** Write callback for mail_mime_builder_write(): consume all len bytes and
- * return 0, or non-zero to stop with MAIL_ERR_CALLBACK. */
-typedef int (*mail_mime_write_fn)(void *user, const unsigned char *data, size_t len);
-
 /** Length of a callback source that the caller does not know. */
 #define MAIL_MIME_LENGTH_UNKNOWN UINT64_MAX
 
@@ -327,9 +323,10 @@ MAIL_EXTERN int mail_mime_builder_rewind(mail_mime_builder *msg);
  * memory's address space; other errors as mail_mime_builder_read(). */
 MAIL_EXTERN int mail_mime_builder_to_buffer(mail_mime_builder *msg, unsigned char **out, size_t *len);
 
-/** Produce the whole message (from the start) through a write callback, in
- * chunks of at most 64 KiB. Errors as mail_mime_builder_read(). */
-MAIL_EXTERN int mail_mime_builder_write(mail_mime_builder *msg, mail_mime_write_fn write, void *user);
+/** Produce the whole message (from the start) through a write callback
+ * (mail_write_fn), in chunks of at most 64 KiB. Errors as
+ * mail_mime_builder_read(). */
+MAIL_EXTERN int mail_mime_builder_write(mail_mime_builder *msg, mail_write_fn write, void *user);
 
 /**
  * Format an RFC 5322 date-time such as "Fri, 27 Nov 2026 04:05:54 +0100":

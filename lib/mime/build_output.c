@@ -898,7 +898,7 @@ int mail_mime_builder_to_buffer(mail_mime_builder *m, unsigned char **out, size_
   return MAIL_OK;
 }
 
-int mail_mime_builder_write(mail_mime_builder *m, mail_mime_write_fn write, void *user)
+int mail_mime_builder_write(mail_mime_builder *m, mail_write_fn write, void *user)
 {
   if (!m || !write)
     return MAIL_ERR_INVALID;

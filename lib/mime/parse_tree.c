@@ -100,7 +100,7 @@ int mail_mime_message_defect(const mail_mime_message *m, size_t i, int *kind, ui
 
 typedef struct decode_ctx {
   mail_mime_part *part;
-  int (*fn)(void *user, const void *data, size_t len);
+  mail_write_fn fn;
   void *user;
   int failed;
 } decode_ctx;
@@ -129,7 +129,7 @@ static int buf_sink(void *user, const void *data, size_t len)
 
 /* Text parts converted to UTF-8 go through a buffer: iconv needs whole
  * characters, and the tree holds the message in memory anyway. */
-static int decode_to_utf8(mail_mime_part *part, int (*fn)(void *, const void *, size_t), void *user)
+static int decode_to_utf8(mail_mime_part *part, mail_write_fn fn, void *user)
 {
   mail_mime_parser *p = part->parser;
   mail_buf raw, conv;
@@ -158,7 +158,7 @@ static int decode_to_utf8(mail_mime_part *part, int (*fn)(void *, const void *, 
 }
 
 int mail_mime_part_decode_cb(mail_mime_part *part, unsigned int flags,
-                             int (*fn)(void *user, const void *data, size_t len), void *user)
+                             mail_write_fn fn, void *user)
 {
   if (!part || !fn || !part->parser->src || part->is_multipart)
     return MAIL_ERR_INVALID;

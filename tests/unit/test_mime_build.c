@@ -581,7 +581,7 @@ START_TEST(allocation_failures)
 }
 END_TEST
 
-static int collect(void *user, const unsigned char *data, size_t len)
+static int collect(void *user, const void *data, size_t len)
 {
   size_t *n = user;
   (void)data;

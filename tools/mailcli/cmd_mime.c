@@ -312,7 +312,7 @@ static int mime_extract(const cli_options *o, cli_args *a)
   return x.code;
 }
 
-static int write_out(void *user, const unsigned char *data, size_t len)
+static int write_out(void *user, const void *data, size_t len)
 {
   (void)user;
   return fwrite(data, 1, len, stdout) == len ? 0 : 1;
