@@ -11,6 +11,13 @@
  * Ownership rule: anything libmail hands out is released with a libmail
  * call (mail_free() for plain buffers, mail_<object>_free() for handles).
  * Every *_free() function accepts NULL.
+ *
+ * Argument order: a function that acts on a handle takes the handle
+ * first. A function that makes something without a handle to act on (a
+ * constructor, a copy, a parse or conversion into a new object, buffer or
+ * caller's array) takes its out-parameters first, then its inputs, then the
+ * allocator: mail_smtp_reply_clone(&copy, reply, alloc),
+ * mail_charset_to_utf8(&out, &out_len, charset, in, len, alloc).
  */
 #ifndef MAIL_COMMON_H
 #define MAIL_COMMON_H

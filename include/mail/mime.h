@@ -375,8 +375,8 @@ MAIL_EXTERN int mail_mime_message_write(mail_mime_message *msg, mail_write_fn fn
  * defects (may be NULL) receives how many malformed words were kept as
  * text. Returns MAIL_OK, MAIL_ERR_NOMEM or MAIL_ERR_INVALID.
  */
-MAIL_EXTERN int mail_mime_header_decode(const char *value, size_t len, char **out, size_t *out_len,
-                                        unsigned int *defects, const mail_allocator *alloc);
+MAIL_EXTERN int mail_mime_header_decode(char **out, size_t *out_len, unsigned int *defects,
+                                        const char *value, size_t len, const mail_allocator *alloc);
 
 /**
  * Convert text from charset to UTF-8 through iconv, with the usual aliases
@@ -385,8 +385,8 @@ MAIL_EXTERN int mail_mime_header_decode(const char *value, size_t len, char **ou
  * (unknown charset: *out then holds a copy of the raw bytes),
  * MAIL_ERR_NOMEM. *out is NUL-terminated; release with mail_free().
  */
-MAIL_EXTERN int mail_charset_to_utf8(const char *charset, const void *in, size_t len,
-                                     char **out, size_t *out_len, const mail_allocator *alloc);
+MAIL_EXTERN int mail_charset_to_utf8(char **out, size_t *out_len, const char *charset,
+                                     const void *in, size_t len, const mail_allocator *alloc);
 
 /**
  * Turn an attachment's file name into a safe local name: no path

@@ -205,8 +205,8 @@ MAIL_EXTERN int mail_mime_builder_set_html(mail_mime_builder *msg, const char *h
  * MAIL_ERR_STATE.
  */
 MAIL_EXTERN int mail_mime_builder_add_inline(mail_mime_builder *msg, const char *content_type,
-                                             const void *data, size_t len, const char *content_id,
-                                             const char *filename, mail_mime_builder_part **part);
+                                             const char *filename, const void *data, size_t len,
+                                             const char *content_id, mail_mime_builder_part **part);
 
 /**
  * Add an attachment from memory (copied). content_type may be NULL
@@ -334,7 +334,7 @@ MAIL_EXTERN int mail_mime_builder_write(mail_mime_builder *msg, mail_write_fn wr
  * UTC (-1439..1439) the time is shown in. out must hold 40 bytes; it is
  * NUL-terminated. Returns the length (0 when zone_minutes is out of range).
  */
-MAIL_EXTERN size_t mail_date_format(int64_t when, int zone_minutes, char out[40]);
+MAIL_EXTERN size_t mail_date_format(char out[40], int64_t when, int zone_minutes);
 
 /* ---- envelope ---- */
 

@@ -201,7 +201,7 @@ MAIL_EXTERN int mail_pop3_reply_copy_text(const mail_pop3_reply *r, char *buf, s
 
 /** Independent copy owned by the caller, freed with mail_pop3_reply_free().
  *  alloc may be NULL. MAIL_OK, MAIL_ERR_INVALID or MAIL_ERR_NOMEM. */
-MAIL_EXTERN int mail_pop3_reply_clone(const mail_pop3_reply *r, mail_pop3_reply **out,
+MAIL_EXTERN int mail_pop3_reply_clone(mail_pop3_reply **out, const mail_pop3_reply *r,
                                       const mail_allocator *alloc);
 
 /** Free a clone. NULL is accepted; a reply owned by a parser is left alone. */
@@ -218,18 +218,18 @@ MAIL_EXTERN void mail_pop3_reply_free(mail_pop3_reply *r);
  */
 
 /** The text of a positive STAT reply: "count size". */
-MAIL_EXTERN int mail_pop3_parse_stat(const char *text, size_t len, uint32_t *count, uint64_t *size);
+MAIL_EXTERN int mail_pop3_parse_stat(uint32_t *count, uint64_t *size, const char *text, size_t len);
 
 /** One LIST line (or the text of "+OK" to LIST n): "msg size". */
-MAIL_EXTERN int mail_pop3_parse_list(const char *line, size_t len, uint32_t *msg, uint64_t *size);
+MAIL_EXTERN int mail_pop3_parse_list(uint32_t *msg, uint64_t *size, const char *line, size_t len);
 
 /**
  * One UIDL line (or the text of "+OK" to UIDL n): "msg uid". The unique id
  * is 1 to 70 characters from 0x21 to 0x7E (RFC 1939); *uid points into
  * line and is not NUL-terminated.
  */
-MAIL_EXTERN int mail_pop3_parse_uidl(const char *line, size_t len, uint32_t *msg,
-                                     const char **uid, size_t *uid_len);
+MAIL_EXTERN int mail_pop3_parse_uidl(uint32_t *msg, const char **uid, size_t *uid_len,
+                                     const char *line, size_t len);
 
 /**
  * CAPA capabilities as data (RFC 2449): one entry per line with its

@@ -339,16 +339,16 @@ MAIL_EXTERN const char *mail_sasl_error_detail(const mail_sasl *sasl, int field)
  * a NUL is appended. *out_len (may be NULL) gets the length without it.
  * MAIL_ERR_BUFFER when cap < 4 * ceil(len / 3) + 1.
  */
-MAIL_EXTERN int mail_sasl_b64_encode(const unsigned char *in, size_t len, char *out, size_t cap,
-                                     size_t *out_len);
+MAIL_EXTERN int mail_sasl_b64_encode(size_t *out_len, char *out, size_t cap,
+                                     const unsigned char *in, size_t len);
 
 /**
  * Strictly base64-decode (alphabet only, correct padding, no whitespace)
  * into out (cap bytes). MAIL_ERR_SASL_BAD_CHALLENGE on invalid input,
  * MAIL_ERR_BUFFER when cap < 3 * len / 4 + 3.
  */
-MAIL_EXTERN int mail_sasl_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap,
-                                     size_t *out_len);
+MAIL_EXTERN int mail_sasl_b64_decode(size_t *out_len, unsigned char *out, size_t cap,
+                                     const char *in, size_t len);
 
 #ifdef __cplusplus
 }

@@ -480,8 +480,9 @@ static int set_mem(mail_mime_builder *m, mail_mime_builder_part *p, const void *
   return MAIL_OK;
 }
 
-int mail_mime_builder_add_inline(mail_mime_builder *m, const char *ct, const void *data, size_t len,
-                                 const char *content_id, const char *filename, mail_mime_builder_part **out)
+int mail_mime_builder_add_inline(mail_mime_builder *m, const char *ct, const char *filename,
+                                 const void *data, size_t len, const char *content_id,
+                                 mail_mime_builder_part **out)
 {
   if (!m || (!data && len) || !ct)
     return MAIL_ERR_INVALID;

@@ -487,7 +487,7 @@ static int write_top_headers(mail_mime_builder *m)
     m->has_date = 1;
   }
   char date[40];
-  mail_date_format(m->date, m->date_off, date);
+  mail_date_format(date, m->date, m->date_off);
   hdr_simple(&w, &m->lit, "Date", date, raw);
   if ((rc = finish_hdr(m, &w)) != MAIL_OK)
     return rc;

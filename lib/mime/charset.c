@@ -182,8 +182,8 @@ int mime_append_converted(mail_buf *out, const char *charset, const unsigned cha
   return rc;
 }
 
-int mail_charset_to_utf8(const char *charset, const void *in, size_t len, char **out,
-                         size_t *out_len, const mail_allocator *alloc)
+int mail_charset_to_utf8(char **out, size_t *out_len, const char *charset, const void *in,
+                         size_t len, const mail_allocator *alloc)
 {
   mail_allocator a;
   if (!out || (!in && len) || mail_alloc_init(&a, alloc))

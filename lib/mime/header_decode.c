@@ -138,8 +138,8 @@ static int flush_pending(mail_buf *out, mail_buf *pend, char *cs, unsigned int *
   return rc;
 }
 
-int mail_mime_header_decode(const char *value, size_t len, char **out, size_t *out_len,
-                            unsigned int *defects, const mail_allocator *alloc)
+int mail_mime_header_decode(char **out, size_t *out_len, unsigned int *defects, const char *value,
+                            size_t len, const mail_allocator *alloc)
 {
   mail_allocator a;
   if (!out || (!value && len) || mail_alloc_init(&a, alloc))

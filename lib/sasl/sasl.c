@@ -597,8 +597,7 @@ const char *mail_sasl_mechanism(const mail_sasl *s)
 
 /* ---------------------------------------------------------------- base64 */
 
-int mail_sasl_b64_encode(const unsigned char *in, size_t len, char *out, size_t cap,
-                         size_t *out_len)
+int mail_sasl_b64_encode(size_t *out_len, char *out, size_t cap, const unsigned char *in, size_t len)
 {
   if ((!in && len) || !out || len > (SIZE_MAX / 4) * 3 - 3)
     return MAIL_ERR_INVALID;
@@ -612,8 +611,7 @@ int mail_sasl_b64_encode(const unsigned char *in, size_t len, char *out, size_t 
   return MAIL_OK;
 }
 
-int mail_sasl_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap,
-                         size_t *out_len)
+int mail_sasl_b64_decode(size_t *out_len, unsigned char *out, size_t cap, const char *in, size_t len)
 {
   if ((!in && len) || !out)
     return MAIL_ERR_INVALID;

@@ -440,7 +440,7 @@ static model_msg *gen_message(mail_mime_builder *m, unsigned opts, int depth)
     char cid[64];
     snprintf(cid, sizeof cid, "part%zu.%u@example.org", i, depth);
     const char *fn = below(2) ? "image.png" : NULL;
-    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", b, n, cid, fn, NULL), MAIL_OK);
+    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", fn, b, n, cid, NULL), MAIL_OK);
     inl[i] = new_model(M_LEAF, "image/png");
     inl[i]->data = b;
     inl[i]->len = n;

@@ -250,8 +250,8 @@ START_TEST(exact_size_every_kind)
       case 4:
         ck_assert_int_eq(mail_mime_builder_set_text(m, "plain", 5), MAIL_OK);
         ck_assert_int_eq(mail_mime_builder_set_html(m, html, strlen(html)), MAIL_OK);
-        ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", png, sizeof png, "logo@example.org",
-                                                      "logo.png", NULL), MAIL_OK);
+        ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", "logo.png", png, sizeof png,
+                                                      "logo@example.org", NULL), MAIL_OK);
         break;
       case 5:
         ck_assert_int_eq(mail_mime_builder_set_text(m, "see attached", 12), MAIL_OK);
@@ -414,9 +414,9 @@ START_TEST(header_injection_every_setter)
     ck_assert_int_eq(mail_mime_builder_set_message_id(m, v), MAIL_ERR_INVALID);
     ck_assert_int_eq(mail_mime_builder_add_header(m, "X-Test", v), MAIL_ERR_INVALID);
     ck_assert_int_eq(mail_mime_builder_add_header(m, v, "value"), MAIL_ERR_INVALID);
-    ck_assert_int_eq(mail_mime_builder_add_inline(m, v, "a", 1, "id@x", NULL, NULL), MAIL_ERR_INVALID);
-    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", "a", 1, v, NULL, NULL), MAIL_ERR_INVALID);
-    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", "a", 1, "id@x", v, NULL), MAIL_ERR_INVALID);
+    ck_assert_int_eq(mail_mime_builder_add_inline(m, v, NULL, "a", 1, "id@x", NULL), MAIL_ERR_INVALID);
+    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", NULL, "a", 1, v, NULL), MAIL_ERR_INVALID);
+    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", v, "a", 1, "id@x", NULL), MAIL_ERR_INVALID);
     ck_assert_int_eq(mail_mime_builder_add_attachment(m, v, NULL, "a", 1, NULL), MAIL_ERR_INVALID);
     ck_assert_int_eq(mail_mime_builder_add_attachment(m, NULL, v, "a", 1, NULL), MAIL_ERR_INVALID);
     ck_assert_int_eq(mail_mime_builder_add_attachment_file(m, NULL, v, "/dev/null", NULL), MAIL_ERR_INVALID);
@@ -508,7 +508,7 @@ static mail_mime_builder *complex_msg(const mail_allocator *alloc, unsigned *see
       mail_mime_builder_set_subject(m, "Ünïcödé subject with several words in it to fold, really a lot of them") ||
       mail_mime_builder_add_header(m, "X-Note", "ünïcödé header") ||
       mail_mime_builder_set_text(m, "text ü\n", 8) || mail_mime_builder_set_html(m, "<b>ü</b>", 9) ||
-      mail_mime_builder_add_inline(m, "image/gif", "GIF89a", 6, "i@x", NULL, NULL) ||
+      mail_mime_builder_add_inline(m, "image/gif", NULL, "GIF89a", 6, "i@x", NULL) ||
       mail_mime_builder_add_attachment(m, NULL, "naïve résumé.bin", "\x01\x02\xff", 3, NULL)) {
     mail_mime_builder_free(m);
     return NULL;
