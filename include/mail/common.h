@@ -9,7 +9,8 @@
  * be shared by connections living on different threads.
  *
  * Ownership rule: anything libmail hands out is released with a libmail
- * call (mail_free() for plain buffers, mail_<object>_free() for handles).
+ * call: mail_free(ptr) for plain buffers (it knows their allocator),
+ * mail_<object>_free() for handles.
  * Every *_free() function accepts NULL.
  *
  * Argument order: a function that acts on a handle takes the handle
@@ -113,8 +114,8 @@ MAIL_EXTERN int mail_status_is_fatal(int status);
  * Allocator hooks. Passed to a constructor, they are used for every
  * allocation that handle makes (NULL means the C library's). All four
  * function pointers must be set. Memory the library returns to the caller
- * (strings, buffers) comes from the same hooks and goes back through
- * mail_free() or the handle's free function.
+ * (strings, buffers) comes from the same hooks and goes back to them
+ * through mail_free() or the handle's free function.
  *
  * Buffers that held secrets (passwords, tokens, SASL responses) are
  * overwritten before they reach free(): a free hook never sees a secret.
@@ -152,11 +153,15 @@ typedef struct mail_allocator {
 } mail_allocator;
 
 /**
- * Release a buffer libmail returned to the caller. alloc must be the
- * allocator the producing handle was created with (NULL for the default).
- * ptr may be NULL.
+ * Release a buffer libmail handed to the caller (a decoded part, a
+ * converted string, a built message). Such a buffer records the
+ * allocator that made it, so nothing else needs to be named: whichever
+ * handle or allocator produced it, mail_free(ptr) gives it back to the
+ * same hooks. ptr may be NULL. Only for buffers documented as "release
+ * with mail_free()"; never for handles (they have their own _free) and
+ * never for memory the caller allocated; like free(), once per buffer.
  */
-MAIL_EXTERN void mail_free(const mail_allocator *alloc, void *ptr);
+MAIL_EXTERN void mail_free(void *ptr);
 
 #define MAIL_LIMITS_VERSION 2
 

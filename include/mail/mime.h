@@ -309,8 +309,7 @@ MAIL_EXTERN int mail_mime_message_defect(const mail_mime_message *msg, size_t i,
                                          uint64_t *offset, const mail_mime_part **part);
 /**
  * Transfer-decode a leaf part of a tree into a new buffer (*out, *len),
- * allocated with the message's allocator: release with mail_free(alloc,
- * *out). With MAIL_MIME_TO_UTF8 in flags a text/ part is also converted
+ * allocated with the message's allocator: release with mail_free(*out). With MAIL_MIME_TO_UTF8 in flags a text/ part is also converted
  * to UTF-8. Decoding defects are added to the message (once). *out is
  * NUL-terminated (not counted). Returns MAIL_OK, MAIL_ERR_NOMEM or
  * MAIL_ERR_INVALID (not a part of a tree, or a multipart).
@@ -371,7 +370,8 @@ MAIL_EXTERN int mail_mime_message_write(mail_mime_message *msg, mail_write_fn fn
  * Unfold a header value, decode RFC 2047 encoded words (B and Q; adjacent
  * words joined, a character split across words kept whole) and convert to
  * UTF-8. Raw UTF-8 (RFC 6532) is kept; other 8-bit bytes are taken as
- * Latin-1. *out is NUL-terminated, allocated with alloc (mail_free()).
+ * Latin-1. *out is NUL-terminated, allocated with alloc; release with
+ * mail_free(*out).
  * defects (may be NULL) receives how many malformed words were kept as
  * text. Returns MAIL_OK, MAIL_ERR_NOMEM or MAIL_ERR_INVALID.
  */
@@ -383,7 +383,8 @@ MAIL_EXTERN int mail_mime_header_decode(char **out, size_t *out_len, unsigned in
  * (gb2312 -> gb18030, ks_c_5601-1987 -> cp949, iso-8859-8-i -> iso-8859-8,
  * ...). Invalid sequences become U+FFFD. Returns MAIL_OK, MAIL_ERR_CHARSET
  * (unknown charset: *out then holds a copy of the raw bytes),
- * MAIL_ERR_NOMEM. *out is NUL-terminated; release with mail_free().
+ * MAIL_ERR_NOMEM. *out is NUL-terminated, allocated with alloc; release
+ * with mail_free(*out).
  */
 MAIL_EXTERN int mail_charset_to_utf8(char **out, size_t *out_len, const char *charset,
                                      const void *in, size_t len, const mail_allocator *alloc);
@@ -392,7 +393,8 @@ MAIL_EXTERN int mail_charset_to_utf8(char **out, size_t *out_len, const char *ch
  * Turn an attachment's file name into a safe local name: no path
  * separators, no "." or ".." (or leading dots), no control characters,
  * at most 255 bytes (UTF-8 kept whole); an empty result becomes
- * "attachment". Returns a new string (mail_free()) or NULL on NOMEM.
+ * "attachment". Returns a new string allocated with alloc (release with
+ * mail_free()), or NULL on NOMEM.
  */
 MAIL_EXTERN char *mail_mime_safe_filename(const char *name, const mail_allocator *alloc);
 

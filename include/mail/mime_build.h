@@ -318,8 +318,8 @@ MAIL_EXTERN int mail_mime_builder_read_cb(void *msg, unsigned char *buf, size_t 
  * MAIL_ERR_FILE / MAIL_ERR_CALLBACK when rewinding a source fails. */
 MAIL_EXTERN int mail_mime_builder_rewind(mail_mime_builder *msg);
 
-/** Produce the whole message (from the start) into a new buffer, freed
- * with mail_free(alloc, *out). MAIL_ERR_TOO_BIG when it cannot fit in
+/** Produce the whole message (from the start) into a new buffer (NUL
+ * after the last byte, not counted), released with mail_free(*out). MAIL_ERR_TOO_BIG when it cannot fit in
  * memory's address space; other errors as mail_mime_builder_read(). */
 MAIL_EXTERN int mail_mime_builder_to_buffer(mail_mime_builder *msg, unsigned char **out, size_t *len);
 

@@ -63,10 +63,3 @@ unsigned int mail_version_number(void)
 {
   return MAIL_VERSION_NUMBER;
 }
-
-void mail_free(const mail_allocator *alloc, void *ptr)
-{
-  mail_allocator a;
-  if (mail_alloc_init(&a, alloc) == MAIL_OK)
-    mail_dealloc(&a, ptr);
-}

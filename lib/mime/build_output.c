@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/handout.h"
 #include "core/mem.h"
 
 static const mail_allocator *A(const mail_mime_builder *m)
@@ -871,7 +872,7 @@ int mail_mime_builder_to_buffer(mail_mime_builder *m, unsigned char **out, size_
   if (m->size >= SIZE_MAX)
     return MAIL_ERR_TOO_BIG;
   size_t total = (size_t)m->size;
-  unsigned char *buf = mail_malloc(A(m), total + 1);
+  unsigned char *buf = mail_handout_alloc(A(m), total + 1);
   if (!buf)
     return MAIL_ERR_NOMEM;
   size_t n = 0, got = 1;
@@ -889,7 +890,7 @@ int mail_mime_builder_to_buffer(mail_mime_builder *m, unsigned char **out, size_
       rc = MAIL_ERR_INTERNAL;
   }
   if (rc) {
-    mail_dealloc(A(m), buf);
+    mail_free(buf);
     return rc;
   }
   buf[n] = 0;

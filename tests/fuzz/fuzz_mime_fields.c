@@ -65,7 +65,7 @@ static void header_decode(const char *t, size_t n)
   FZ_ASSERT(mail_mime_header_decode(&out, &len, &defects, t, n, NULL) == MAIL_OK);
   FZ_ASSERT(out && out[len] == 0);
   FZ_ASSERT(valid_utf8((const unsigned char *)out, len));
-  mail_free(NULL, out);
+  mail_free(out);
 }
 
 static size_t addresses(const char *t, size_t n, unsigned flags, int *rc)
@@ -157,7 +157,7 @@ static void safe_name(const char *t)
   FZ_ASSERT(!strchr(safe, '/') && !strchr(safe, '\\') && safe[0] != '.');
   for (size_t i = 0; i < n; i++)
     FZ_ASSERT((unsigned char)safe[i] >= 0x20 && safe[i] != 0x7f);
-  mail_free(NULL, safe);
+  mail_free(safe);
 }
 
 static int mb_start(void *user, const char *line, size_t len)
@@ -255,7 +255,7 @@ static void charset(const char *t, size_t n)
   int rc = mail_charset_to_utf8(&out, &out_len, cs, in, len, NULL);
   FZ_ASSERT(rc == MAIL_OK || rc == MAIL_ERR_CHARSET);
   FZ_ASSERT(out && out[out_len] == 0);
-  mail_free(NULL, out);
+  mail_free(out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

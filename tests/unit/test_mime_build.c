@@ -2,11 +2,14 @@
  * transport needs, header injection, reproducible output, streaming with
  * bounded memory, sources that change or fail, allocation failures. */
 #include <check.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <mail/mime.h>
 #include <mail/mime_build.h>
 
 #include "../support/alloc.h"
@@ -135,6 +138,57 @@ static const char GOLDEN[] =
   "\r\n"
   "Hi Bob\r\n"
   "bye\r\n";
+
+/* Every buffer libmail hands out goes back to the allocator that made it
+ * through mail_free(p) alone, whichever allocator that was. */
+START_TEST(mail_free_knows_the_allocator)
+{
+  mail_test_alloc t1, t2;
+  mail_test_alloc_init(&t1);
+  mail_test_alloc_init(&t2);
+  const mail_allocator *a1 = mail_test_alloc_hooks(&t1), *a2 = mail_test_alloc_hooks(&t2);
+  mail_mime_builder *m;
+  ck_assert_int_eq(mail_mime_builder_new(&m, a1), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_from(m, NULL, "a@example.org"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_text(m, "hi\n", 3), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_add_attachment(m, "application/octet-stream", "x.bin", "\x01\x02", 2, NULL),
+                   MAIL_OK);
+  unsigned char *msg;
+  size_t len;
+  ck_assert_int_eq(mail_mime_builder_to_buffer(m, &msg, &len), MAIL_OK);
+  ck_assert_uint_eq(msg[len], 0);
+  mail_mime_message *parsed;
+  ck_assert_int_eq(mail_mime_message_parse(&parsed, msg, len, 0, NULL, a2), MAIL_OK);
+  unsigned char *body;
+  size_t blen;
+  ck_assert_int_eq(mail_mime_part_decode(mail_mime_part_child(mail_mime_message_root(parsed), 1), 0,
+                                         &body, &blen), MAIL_OK);
+  ck_assert_uint_eq(blen, 2);
+  ck_assert_int_eq(memcmp(body, "\x01\x02", 2), 0);
+  ck_assert_uint_eq((uintptr_t)body % _Alignof(max_align_t), 0);
+  char *dec, *conv, *safe = mail_mime_safe_filename("../x", a1);
+  size_t dlen, clen;
+  ck_assert_int_eq(mail_mime_header_decode(&dec, &dlen, NULL, "=?utf-8?q?h=C3=A9?=", 19, a2), MAIL_OK);
+  ck_assert_str_eq(dec, "h\xC3\xA9");
+  ck_assert_int_eq(mail_charset_to_utf8(&conv, &clen, "iso-8859-1", "\xE9", 1, a1), MAIL_OK);
+  ck_assert_str_eq(conv, "\xC3\xA9");
+  ck_assert_ptr_nonnull(safe);
+  mail_mime_message_free(parsed);
+  mail_mime_builder_free(m);
+  ck_assert_uint_gt(t1.live, 0);
+  ck_assert_uint_gt(t2.live, 0);
+  mail_free(msg);
+  mail_free(body);
+  mail_free(dec);
+  mail_free(conv);
+  mail_free(safe);
+  mail_free(NULL);
+  ck_assert_uint_eq(t1.live, 0);
+  ck_assert_uint_eq(t2.live, 0);
+  mail_test_alloc_cleanup(&t1);
+  mail_test_alloc_cleanup(&t2);
+}
+END_TEST
 
 START_TEST(golden_simple)
 {
@@ -544,7 +598,7 @@ START_TEST(reproducible_output)
   ck_assert_int_eq(mail_mime_builder_to_buffer(a, &buf, &blen), MAIL_OK);
   ck_assert_uint_eq(blen, na);
   ck_assert_int_eq(memcmp(buf, oa, na), 0);
-  mail_free(NULL, buf);
+  mail_free(buf);
   free(oa);
   free(ob);
   mail_mime_builder_free(a);
@@ -567,7 +621,7 @@ START_TEST(allocation_failures)
       size_t len;
       int rc = mail_mime_builder_to_buffer(m, &buf, &len);
       if (rc == MAIL_OK) {
-        mail_free(mail_test_alloc_hooks(&t), buf);
+        mail_free(buf);
         completed = t.failures == 0;
       } else {
         ck_assert_int_eq(rc, MAIL_ERR_NOMEM);
@@ -885,6 +939,7 @@ int main(void)
   TCase *t = tcase_create("build");
   tcase_set_timeout(t, 60);
   tcase_add_test(t, golden_simple);
+  tcase_add_test(t, mail_free_knows_the_allocator);
   tcase_add_test(t, exact_size_every_kind);
   tcase_add_test(t, transport_needs);
   tcase_add_test(t, header_injection_every_setter);

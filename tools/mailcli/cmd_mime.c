@@ -259,7 +259,7 @@ static void extract_part(mail_mime_part *p, extract_state *x)
       snprintf(fallback, sizeof fallback, "attachment-%s", mail_mime_part_path(p));
       char *safe = mail_mime_safe_filename(fname ? fname : fallback, NULL);
       int fd = safe ? open_unique(x->dir, safe, path, sizeof path) : -1;
-      mail_free(NULL, safe);
+      mail_free(safe);
       if (fd < 0) {
         x->code = cli_fail(EXIT_INPUT, "mime extract", "%s: %s", x->dir, strerror(errno));
         return;
