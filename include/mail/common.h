@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include <mail/version.h>
+#include <mail/features.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -266,6 +267,32 @@ MAIL_EXTERN const char *mail_version(void);
 
 /** The runtime library's version as 0xMMmmpp (compare with MAIL_VERSION_NUMBER). */
 MAIL_EXTERN unsigned int mail_version_number(void);
+
+/**
+ * What the runtime library was built with (mail_features()), one bit per
+ * module or optional library; the same as the MAIL_HAVE_* macros of
+ * mail/features.h for the headers of that build. Values never change;
+ * new features take new bits.
+ */
+typedef enum mail_feature {
+  MAIL_FEATURE_SMTP = 1 << 0,     /**< SMTP and LMTP (mail/smtp.h, mail/smtp_reply.h) */
+  MAIL_FEATURE_POP3 = 1 << 1,     /**< POP3 (mail/pop3.h, mail/pop3_reply.h) */
+  MAIL_FEATURE_IMAP = 1 << 2,     /**< IMAP: today the response parser (mail/imap_parse.h) */
+  MAIL_FEATURE_NNTP = 1 << 3,     /**< NNTP (not written yet: never set) */
+  MAIL_FEATURE_MIME = 1 << 4,     /**< the MIME parser and builder (mail/mime.h, mail/mime_build.h) */
+  MAIL_FEATURE_TLS = 1 << 5,      /**< TLS, STARTTLS and the crypto SCRAM/CRAM-MD5 need (OpenSSL) */
+  MAIL_FEATURE_ZLIB = 1 << 6,     /**< linked with zlib (IMAP COMPRESS, with the IMAP session) */
+  MAIL_FEATURE_SASLPREP = 1 << 7, /**< SASLprep of non-ASCII names and passwords (libidn) */
+  MAIL_FEATURE_IDNA = 1 << 8      /**< IDNA A-labels for non-ASCII domains (libidn2) */
+} mail_feature;
+
+/**
+ * The MAIL_FEATURE_* bits of the runtime library. A program or binding
+ * that may run against another build than the headers it was compiled
+ * with checks the bits it needs (and mail_version_number()) first: a
+ * function of a module that was not built is not exported at all.
+ */
+MAIL_EXTERN unsigned int mail_features(void);
 
 /**
  * Optional, idempotent, thread-safe library initialisation (OpenSSL's own
