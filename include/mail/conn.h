@@ -13,7 +13,9 @@
  * mail_conn_set_nonblocking(conn, 1) such calls return MAIL_ERR_AGAIN
  * instead of waiting; the caller then waits until mail_conn_fd() is ready
  * for mail_conn_want() (or mail_conn_timeout_ms() passes) and calls the
- * session's step function again.
+ * operation that returned MAIL_ERR_AGAIN (mail_smtp_send(),
+ * mail_pop3_retr(), ...) again with the same arguments. There is no
+ * separate step function: calling the operation again is the step.
  *
  * Security defaults: certificates and host names are verified; TLS 1.2 is
  * the minimum; STARTTLS is required on plain ports unless the caller picks
@@ -370,8 +372,8 @@ MAIL_EXTERN int mail_conn_fd(const mail_conn *conn);
 /**
  * MAIL_WANT_READ and/or MAIL_WANT_WRITE: what the pending operation waits
  * for. Both bits while output is blocked on a socket connection: the
- * library also listens for the server's replies then, so call the step
- * function again as soon as the descriptor is ready for either.
+ * library also listens for the server's replies then, so call the pending
+ * operation again as soon as the descriptor is ready for either.
  */
 MAIL_EXTERN int mail_conn_want(const mail_conn *conn);
 /** Milliseconds until the pending operation's deadline (0 if passed), or -1 for none. */

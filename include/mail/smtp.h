@@ -99,7 +99,12 @@ MAIL_EXTERN mail_sasl *mail_smtp_sasl(mail_smtp *s);
 /**
  * Convenience for mail_sasl_set_username() + mail_sasl_set_password() on
  * the session's SASL handle (copied; wiped when freed). password may be
- * NULL (token mechanisms). MAIL_ERR_INVALID, MAIL_ERR_CHARSET, MAIL_ERR_NOMEM.
+ * NULL (token mechanisms). MAIL_ERR_INVALID when user is NULL or holds CR,
+ * LF or NUL or is not valid UTF-8; MAIL_ERR_NOMEM. The password is taken
+ * as bytes and not checked here, so that a legacy password in another
+ * charset still works with LOGIN and CRAM-MD5: SCRAM and PLAIN prepare it
+ * with SASLprep at AUTH time and refuse one that is not valid UTF-8 with
+ * MAIL_ERR_CHARSET, before anything is sent.
  */
 MAIL_EXTERN int mail_smtp_set_auth(mail_smtp *s, const char *user, const char *password);
 
@@ -237,9 +242,10 @@ MAIL_EXTERN int mail_smtp_quit(mail_smtp *s);
 MAIL_EXTERN int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *env);
 
 /**
- * Cancel the operation in progress: the next step returns
- * MAIL_ERR_CANCELLED and closes the connection. Call it from the progress
- * callback or between steps of a non-blocking operation (same thread).
+ * Cancel the operation in progress: it returns MAIL_ERR_CANCELLED (in
+ * event-loop mode, at the next call of the operation that returned
+ * MAIL_ERR_AGAIN) and the connection is closed. Call it from the progress
+ * callback or between two calls of a non-blocking operation (same thread).
  */
 MAIL_EXTERN void mail_smtp_cancel(mail_smtp *s);
 
