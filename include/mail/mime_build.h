@@ -112,7 +112,8 @@ typedef enum mail_mime_field {
   MAIL_MIME_FIELD_TO = 2,
   MAIL_MIME_FIELD_CC = 3,
   MAIL_MIME_FIELD_BCC = 4,
-  MAIL_MIME_FIELD_REPLY_TO = 5
+  MAIL_MIME_FIELD_REPLY_TO = 5,
+  MAIL_MIME_FIELD_SENDER = 6
 } mail_mime_field;
 
 /**
@@ -146,8 +147,15 @@ MAIL_EXTERN int mail_mime_builder_set_options(mail_mime_builder *msg, unsigned i
  * MAIL_ERR_SYNTAX (malformed address), MAIL_ERR_CHARSET (invalid UTF-8),
  * MAIL_ERR_NOMEM, MAIL_ERR_STATE (frozen). ---- */
 
-/** Set the From address (replaces an earlier one). Also the envelope sender. */
+/** Set the From address (replaces an earlier one). Also the envelope
+ * sender, unless a Sender is set. */
 MAIL_EXTERN int mail_mime_builder_set_from(mail_mime_builder *msg, const char *display_name, const char *address);
+/** Set the Sender (RFC 5322 section 3.6.2: the mailbox that sends the
+ * message on behalf of the From, e.g. a secretary or a list; replaces an
+ * earlier one). Written after From; it becomes the envelope sender
+ * (mail_mime_builder_envelope_from(), SMTP's MAIL FROM), so bounces go to
+ * it. add_header() refuses "Sender": this is the way to set it. */
+MAIL_EXTERN int mail_mime_builder_set_sender(mail_mime_builder *msg, const char *display_name, const char *address);
 /** Add a To recipient. */
 MAIL_EXTERN int mail_mime_builder_add_to(mail_mime_builder *msg, const char *display_name, const char *address);
 /** Add a Cc recipient. */
@@ -159,8 +167,8 @@ MAIL_EXTERN int mail_mime_builder_add_bcc(mail_mime_builder *msg, const char *di
 MAIL_EXTERN int mail_mime_builder_add_reply_to(mail_mime_builder *msg, const char *display_name, const char *address);
 
 /** Add a mailbox from the parser's mail_address struct (only name and
- * mailbox are used) to field (MAIL_MIME_FIELD_FROM replaces the From; the
- * others add). Errors as the setters above. */
+ * mailbox are used) to field (MAIL_MIME_FIELD_FROM and _SENDER replace the
+ * From and the Sender; the others add). Errors as the setters above. */
 MAIL_EXTERN int mail_mime_builder_add_address(mail_mime_builder *msg, int field, const mail_address *address);
 
 /** Set the Subject (UTF-8; RFC 2047 encoded when not ASCII, unless
@@ -338,8 +346,9 @@ MAIL_EXTERN size_t mail_date_format(char out[40], int64_t when, int zone_minutes
 
 /* ---- envelope ---- */
 
-/** The From address (the envelope sender), or MAIL_ERR_NOT_FOUND. The
- * string belongs to the message. */
+/** The envelope sender: the Sender address when one is set, else the From
+ * address; MAIL_ERR_NOT_FOUND without either. The string belongs to the
+ * message. */
 MAIL_EXTERN int mail_mime_builder_envelope_from(const mail_mime_builder *msg, const char **address);
 
 /** Number of distinct envelope recipients (To, Cc and Bcc addresses in the

@@ -498,6 +498,12 @@ static int write_top_headers(mail_mime_builder *m)
     if ((rc = finish_hdr(m, &w)) != MAIL_OK)
       return rc;
   }
+  if (m->sender.addr) {
+    mail_hdr_begin(&w, &m->lit, "Sender", raw);
+    mail_hdr_mailbox(&w, m->sender.name, m->sender.addr, 0);
+    if ((rc = finish_hdr(m, &w)) != MAIL_OK)
+      return rc;
+  }
   if ((rc = write_addr_list(m, "Reply-To", &m->reply_to)) != MAIL_OK ||
       (rc = write_addr_list(m, "To", &m->to)) != MAIL_OK || (rc = write_addr_list(m, "Cc", &m->cc)) != MAIL_OK)
     return rc;

@@ -190,6 +190,41 @@ START_TEST(mail_free_knows_the_allocator)
 }
 END_TEST
 
+/* Sender (RFC 5322 3.6.2) has its setter: written after From, and the
+ * envelope sender; add_header still refuses it. */
+START_TEST(sender_setter)
+{
+  mail_mime_builder *m = new_msg(NULL, &seed_a);
+  ck_assert_int_eq(mail_mime_builder_set_from(m, "Boss", "boss@example.org"), MAIL_OK);
+  const char *env = NULL;
+  ck_assert_int_eq(mail_mime_builder_envelope_from(m, &env), MAIL_OK);
+  ck_assert_str_eq(env, "boss@example.org");
+  ck_assert_int_eq(mail_mime_builder_add_header(m, "Sender", "sec@example.org"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_mime_builder_set_sender(m, "Sec\r\nBcc: x@y", "sec@example.org"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_mime_builder_set_sender(m, NULL, "not an address"), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_mime_builder_set_sender(NULL, NULL, "sec@example.org"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_mime_builder_set_sender(m, "Old", "old@example.org"), MAIL_OK);
+  mail_address a = {0};
+  a.name = "Sec";
+  a.mailbox = "sec@example.org";
+  ck_assert_int_eq(mail_mime_builder_add_address(m, MAIL_MIME_FIELD_SENDER, &a), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_envelope_from(m, &env), MAIL_OK);
+  ck_assert_str_eq(env, "sec@example.org");
+  ck_assert_int_eq(mail_mime_builder_add_to(m, NULL, "bob@example.org"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_text(m, "hi\n", 3), MAIL_OK);
+  size_t n;
+  unsigned char *out = check_exact(m, &n);
+  const char *from = strstr((char *)out, "\r\nFrom: Boss <boss@example.org>\r\n");
+  ck_assert_ptr_nonnull(from);
+  ck_assert_ptr_eq(strstr((char *)out, "\r\nSender: Sec <sec@example.org>\r\n"),
+                   from + strlen("\r\nFrom: Boss <boss@example.org>"));
+  ck_assert_ptr_null(strstr((char *)out, "old@example.org"));
+  ck_assert_int_eq(mail_mime_builder_set_sender(m, NULL, "x@example.org"), MAIL_ERR_STATE);
+  free(out);
+  mail_mime_builder_free(m);
+}
+END_TEST
+
 START_TEST(golden_simple)
 {
   mail_mime_builder *m = new_msg(NULL, &seed_a);
@@ -939,6 +974,7 @@ int main(void)
   TCase *t = tcase_create("build");
   tcase_set_timeout(t, 60);
   tcase_add_test(t, golden_simple);
+  tcase_add_test(t, sender_setter);
   tcase_add_test(t, mail_free_knows_the_allocator);
   tcase_add_test(t, exact_size_every_kind);
   tcase_add_test(t, transport_needs);
