@@ -128,7 +128,7 @@ static void lm_decode_leaves(mail_mime_part *p)
       size_t len;
       if (mail_mime_part_decode(p, 0, &out, &len) == MAIL_OK) {
         g_decoded += len + (len ? out[0] : 0);
-        mail_free(NULL, out);
+        mail_free(out);
       }
     }
     return;
@@ -462,7 +462,7 @@ static double time_shape(shape_fn f, size_t n)
       unsigned char *o;
       size_t ol;
       if (mail_mime_part_decode(mail_mime_part_child(root, i), 0, &o, &ol) == MAIL_OK)
-        mail_free(NULL, o);
+        mail_free(o);
     }
     mail_mime_message_free(m);
     double dt = now() - t0;

@@ -9,8 +9,16 @@
  * be shared by connections living on different threads.
  *
  * Ownership rule: anything libmail hands out is released with a libmail
- * call (mail_free() for plain buffers, mail_<object>_free() for handles).
+ * call: mail_free(ptr) for plain buffers (it knows their allocator),
+ * mail_<object>_free() for handles.
  * Every *_free() function accepts NULL.
+ *
+ * Argument order: a function that acts on a handle takes the handle
+ * first. A function that makes something without a handle to act on (a
+ * constructor, a copy, a parse or conversion into a new object, buffer or
+ * caller's array) takes its out-parameters first, then its inputs, then the
+ * allocator: mail_smtp_reply_clone(&copy, reply, alloc),
+ * mail_charset_to_utf8(&out, &out_len, charset, in, len, alloc).
  */
 #ifndef MAIL_COMMON_H
 #define MAIL_COMMON_H
@@ -19,6 +27,7 @@
 #include <stdint.h>
 
 #include <mail/version.h>
+#include <mail/features.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -106,8 +115,8 @@ MAIL_EXTERN int mail_status_is_fatal(int status);
  * Allocator hooks. Passed to a constructor, they are used for every
  * allocation that handle makes (NULL means the C library's). All four
  * function pointers must be set. Memory the library returns to the caller
- * (strings, buffers) comes from the same hooks and goes back through
- * mail_free() or the handle's free function.
+ * (strings, buffers) comes from the same hooks and goes back to them
+ * through mail_free() or the handle's free function.
  *
  * Buffers that held secrets (passwords, tokens, SASL responses) are
  * overwritten before they reach free(): a free hook never sees a secret.
@@ -131,20 +140,29 @@ MAIL_EXTERN int mail_status_is_fatal(int status);
  * builds mail with every allocation made through the hooks (a test checks
  * it).
  */
+typedef void *(*mail_malloc_fn)(size_t size, void *user);
+typedef void (*mail_dealloc_fn)(void *ptr, void *user);
+typedef void *(*mail_calloc_fn)(size_t nmemb, size_t size, void *user);
+typedef void *(*mail_realloc_fn)(void *ptr, size_t size, void *user);
+
 typedef struct mail_allocator {
   void *user;
-  void *(*malloc)(size_t size, void *user);
-  void (*free)(void *ptr, void *user);
-  void *(*calloc)(size_t nmemb, size_t size, void *user);
-  void *(*realloc)(void *ptr, size_t size, void *user);
+  mail_malloc_fn malloc;
+  mail_dealloc_fn free;
+  mail_calloc_fn calloc;
+  mail_realloc_fn realloc;
 } mail_allocator;
 
 /**
- * Release a buffer libmail returned to the caller. alloc must be the
- * allocator the producing handle was created with (NULL for the default).
- * ptr may be NULL.
+ * Release a buffer libmail handed to the caller (a decoded part, a
+ * converted string, a built message). Such a buffer records the
+ * allocator that made it, so nothing else needs to be named: whichever
+ * handle or allocator produced it, mail_free(ptr) gives it back to the
+ * same hooks. ptr may be NULL. Only for buffers documented as "release
+ * with mail_free()"; never for handles (they have their own _free) and
+ * never for memory the caller allocated; like free(), once per buffer.
  */
-MAIL_EXTERN void mail_free(const mail_allocator *alloc, void *ptr);
+MAIL_EXTERN void mail_free(void *ptr);
 
 #define MAIL_LIMITS_VERSION 2
 
@@ -229,14 +247,52 @@ typedef int (*mail_random_fn)(void *user, unsigned char *buf, size_t len);
  * when asked for MAIL_CLOCK_REALTIME (Date headers, log lines).
  */
 typedef int64_t (*mail_clock_fn)(void *user, int which);
-#define MAIL_CLOCK_MONOTONIC 0
-#define MAIL_CLOCK_REALTIME 1
+/** Which clock mail_clock_fn is asked for. */
+typedef enum mail_clock_kind {
+  MAIL_CLOCK_MONOTONIC = 0,
+  MAIL_CLOCK_REALTIME = 1
+} mail_clock_kind;
+
+/**
+ * The one write callback: every libmail function that hands bytes to the
+ * caller as a stream (a message being written out, a decoded body, mbox
+ * data) calls one of these. Consume all len bytes and return 0, or return
+ * non-zero to stop: the call that was writing then returns
+ * MAIL_ERR_CALLBACK. data is valid only during the call.
+ */
+typedef int (*mail_write_fn)(void *user, const void *data, size_t len);
 
 /** The runtime library's version string, e.g. "0.1.0". */
 MAIL_EXTERN const char *mail_version(void);
 
 /** The runtime library's version as 0xMMmmpp (compare with MAIL_VERSION_NUMBER). */
 MAIL_EXTERN unsigned int mail_version_number(void);
+
+/**
+ * What the runtime library was built with (mail_features()), one bit per
+ * module or optional library; the same as the MAIL_HAVE_* macros of
+ * mail/features.h for the headers of that build. Values never change;
+ * new features take new bits.
+ */
+typedef enum mail_feature {
+  MAIL_FEATURE_SMTP = 1 << 0,     /**< SMTP and LMTP (mail/smtp.h, mail/smtp_reply.h) */
+  MAIL_FEATURE_POP3 = 1 << 1,     /**< POP3 (mail/pop3.h, mail/pop3_reply.h) */
+  MAIL_FEATURE_IMAP = 1 << 2,     /**< IMAP: today the response parser (mail/imap_parse.h) */
+  MAIL_FEATURE_NNTP = 1 << 3,     /**< NNTP (not written yet: never set) */
+  MAIL_FEATURE_MIME = 1 << 4,     /**< the MIME parser and builder (mail/mime.h, mail/mime_build.h) */
+  MAIL_FEATURE_TLS = 1 << 5,      /**< TLS, STARTTLS and the crypto SCRAM/CRAM-MD5 need (OpenSSL) */
+  MAIL_FEATURE_ZLIB = 1 << 6,     /**< linked with zlib (IMAP COMPRESS, with the IMAP session) */
+  MAIL_FEATURE_SASLPREP = 1 << 7, /**< SASLprep of non-ASCII names and passwords (libidn) */
+  MAIL_FEATURE_IDNA = 1 << 8      /**< IDNA A-labels for non-ASCII domains (libidn2) */
+} mail_feature;
+
+/**
+ * The MAIL_FEATURE_* bits of the runtime library. A program or binding
+ * that may run against another build than the headers it was compiled
+ * with checks the bits it needs (and mail_version_number()) first: a
+ * function of a module that was not built is not exported at all.
+ */
+MAIL_EXTERN unsigned int mail_features(void);
 
 /**
  * Optional, idempotent, thread-safe library initialisation (OpenSSL's own

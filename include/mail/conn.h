@@ -13,7 +13,9 @@
  * mail_conn_set_nonblocking(conn, 1) such calls return MAIL_ERR_AGAIN
  * instead of waiting; the caller then waits until mail_conn_fd() is ready
  * for mail_conn_want() (or mail_conn_timeout_ms() passes) and calls the
- * session's step function again.
+ * operation that returned MAIL_ERR_AGAIN (mail_smtp_send(),
+ * mail_pop3_retr(), ...) again with the same arguments. There is no
+ * separate step function: calling the operation again is the step.
  *
  * Security defaults: certificates and host names are verified; TLS 1.2 is
  * the minimum; STARTTLS is required on plain ports unless the caller picks
@@ -46,8 +48,10 @@ typedef enum mail_security {
 } mail_security;
 
 /** Bits returned by mail_conn_want(). */
-#define MAIL_WANT_READ 1
-#define MAIL_WANT_WRITE 2
+typedef enum mail_want {
+  MAIL_WANT_READ = 1,
+  MAIL_WANT_WRITE = 2
+} mail_want;
 
 /** Timeouts, in milliseconds, set with mail_conn_set_timeout(). */
 typedef enum mail_timeout_kind {
@@ -111,36 +115,48 @@ typedef enum mail_channel_binding {
  * The library never calls these from more than one thread at a time, and
  * the struct and user pointer must outlive the connection.
  */
+/* The members of mail_transport_ops, one type each (documented there). */
+typedef int (*mail_transport_connect_fn)(void *user, const char *host, unsigned int port, int timeout_ms);
+typedef int (*mail_transport_read_fn)(void *user, unsigned char *buf, size_t len, size_t *got,
+                                      int timeout_ms);
+typedef int (*mail_transport_write_fn)(void *user, const unsigned char *buf, size_t len,
+                                       size_t *written, int timeout_ms);
+typedef int (*mail_transport_start_tls_fn)(void *user, const char *host, int timeout_ms);
+typedef int (*mail_transport_is_verified_fn)(void *user);
+typedef int (*mail_transport_channel_binding_fn)(void *user, int type, unsigned char *out, size_t cap,
+                                                 size_t *len);
+typedef void (*mail_transport_close_fn)(void *user);
+
 typedef struct mail_transport_ops {
   unsigned int version;
   /** Open the connection. May be NULL when the transport is connected
    *  before it is handed over. */
-  int (*connect)(void *user, const char *host, unsigned int port, int timeout_ms);
+  mail_transport_connect_fn connect;
   /** Read at most len bytes; store the count in *got (> 0 on MAIL_OK).
    *  Return MAIL_ERR_CLOSED at end of stream, MAIL_ERR_TIMEOUT, MAIL_ERR_AGAIN
    *  or MAIL_ERR_IO as appropriate. */
-  int (*read)(void *user, unsigned char *buf, size_t len, size_t *got, int timeout_ms);
+  mail_transport_read_fn read;
   /** Write at most len bytes; store the count in *written (> 0 on MAIL_OK).
    *  The library passes each flush of its output buffer as one call. */
-  int (*write)(void *user, const unsigned char *buf, size_t len, size_t *written, int timeout_ms);
+  mail_transport_write_fn write;
   /** Upgrade the live connection to TLS and verify the peer as host (also
    *  used for implicit TLS right after connect). NULL: TLS is unsupported on
    *  this transport and sessions that require it fail with MAIL_ERR_STARTTLS
    *  or MAIL_ERR_TLS. */
-  int (*start_tls)(void *user, const char *host, int timeout_ms);
+  mail_transport_start_tls_fn start_tls;
   /** 1 when TLS is up and the peer's certificate and name were verified.
    *  NULL means never verified: SASL PLAIN/LOGIN and REQUIRETLS then treat
    *  the link as unprotected. */
-  int (*is_verified)(void *user);
+  mail_transport_is_verified_fn is_verified;
   /** Channel-binding data (mail_channel_binding) for SCRAM-*-PLUS. May be
    *  NULL (no -PLUS mechanisms then). Store the length in *len; return
    *  MAIL_ERR_BUFFER if cap is too small, MAIL_ERR_UNSUPPORTED for a type
    *  the connection does not have (tls-unique on TLS 1.3, a type the
    *  transport does not know). From version 2 on it may be asked for
    *  MAIL_CB_TLS_UNIQUE. */
-  int (*channel_binding)(void *user, int type, unsigned char *out, size_t cap, size_t *len);
+  mail_transport_channel_binding_fn channel_binding;
   /** Close the connection; called once. May be NULL. */
-  void (*close)(void *user);
+  mail_transport_close_fn close;
 } mail_transport_ops;
 
 /* ------------------------------------------------------------------ */
@@ -158,8 +174,10 @@ typedef struct mail_transport_ops {
  */
 
 /** Minimum protocol versions for mail_tls_config_set_min_version(). */
-#define MAIL_TLS_1_2 0x0303
-#define MAIL_TLS_1_3 0x0304
+typedef enum mail_tls_version {
+  MAIL_TLS_1_2 = 0x0303,
+  MAIL_TLS_1_3 = 0x0304
+} mail_tls_version;
 
 /**
  * Verify callback: called once per full handshake after OpenSSL's chain and
@@ -354,8 +372,8 @@ MAIL_EXTERN int mail_conn_fd(const mail_conn *conn);
 /**
  * MAIL_WANT_READ and/or MAIL_WANT_WRITE: what the pending operation waits
  * for. Both bits while output is blocked on a socket connection: the
- * library also listens for the server's replies then, so call the step
- * function again as soon as the descriptor is ready for either.
+ * library also listens for the server's replies then, so call the pending
+ * operation again as soon as the descriptor is ready for either.
  */
 MAIL_EXTERN int mail_conn_want(const mail_conn *conn);
 /** Milliseconds until the pending operation's deadline (0 if passed), or -1 for none. */

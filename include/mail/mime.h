@@ -219,30 +219,41 @@ typedef struct mail_mime_parser mail_mime_parser;
  * body (decoded data, any number of chunks) or the children's events,
  * then part_end. Defects are reported as they are found.
  */
+/** A part event of the streaming parser: part_start, headers_end, part_end. */
+typedef int (*mail_mime_part_fn)(void *user, mail_mime_part *part);
+/** One header field of a part, as received (raw_value unfolded by the caller). */
+typedef int (*mail_mime_header_fn)(void *user, mail_mime_part *part, const char *name, size_t name_len,
+                                   const char *raw_value, size_t raw_len);
+/** Body bytes of a leaf part. */
+typedef int (*mail_mime_body_fn)(void *user, mail_mime_part *part, const void *data, size_t len);
+/** A defect (mail_mime_defect_kind) found at offset. */
+typedef int (*mail_mime_defect_fn)(void *user, mail_mime_part *part, int kind, uint64_t offset);
+
 typedef struct mail_mime_callbacks {
   unsigned int version;  /**< MAIL_MIME_CALLBACKS_VERSION */
   void *user;
-  int (*part_start)(void *user, mail_mime_part *part);
-  int (*header)(void *user, mail_mime_part *part, const char *name, size_t name_len,
-                const char *raw_value, size_t raw_len);
-  int (*headers_end)(void *user, mail_mime_part *part);
+  mail_mime_part_fn part_start;
+  mail_mime_header_fn header;
+  mail_mime_part_fn headers_end;
   /** Transfer-decoded body bytes of a leaf (converted to UTF-8 with MAIL_MIME_TO_UTF8). */
-  int (*body)(void *user, mail_mime_part *part, const void *data, size_t len);
-  int (*part_end)(void *user, mail_mime_part *part);
-  int (*defect)(void *user, mail_mime_part *part, int kind, uint64_t offset);
+  mail_mime_body_fn body;
+  mail_mime_part_fn part_end;
+  mail_mime_defect_fn defect;
 } mail_mime_callbacks;
 
 /* Parser flags. */
-#define MAIL_MIME_HEADERS_ONLY 0x01u  /**< stop after the top-level header block */
-#define MAIL_MIME_TO_UTF8      0x02u  /**< convert text/ leaf bodies to UTF-8 through iconv */
-#define MAIL_MIME_RAW_BODY     0x04u  /**< deliver bodies without transfer decoding */
-#define MAIL_MIME_MBOX_FROM    0x08u  /**< accepted for clarity: a "From " first line is always skipped as an mbox envelope (no defect); later ones are misplaced-envelope-header */
-#define MAIL_MIME_BORROW       0x10u  /**< mail_mime_message_parse: use the caller's buffer without a copy */
-/** Also check each message's From/Sender/Reply-To/To/Cc/Bcc, Date, Message-ID,
- * In-Reply-To, References and Subject, recording invalid-address,
- * non-ascii-local-part, invalid-date, invalid-message-id and
- * invalid-encoded-word / undecodable-bytes defects. */
-#define MAIL_MIME_CHECK_HEADERS 0x20u
+typedef enum mail_mime_parse_flag {
+  MAIL_MIME_HEADERS_ONLY = 0x01, /**< stop after the top-level header block */
+  MAIL_MIME_TO_UTF8 = 0x02, /**< convert text/ leaf bodies to UTF-8 through iconv */
+  MAIL_MIME_RAW_BODY = 0x04, /**< deliver bodies without transfer decoding */
+  MAIL_MIME_MBOX_FROM = 0x08, /**< accepted for clarity: a "From " first line is always skipped as an mbox envelope (no defect); later ones are misplaced-envelope-header */
+  MAIL_MIME_BORROW = 0x10, /**< mail_mime_message_parse: use the caller's buffer without a copy */
+  /** Also check each message's From/Sender/Reply-To/To/Cc/Bcc, Date, Message-ID,
+   * In-Reply-To, References and Subject, recording invalid-address,
+   * non-ascii-local-part, invalid-date, invalid-message-id and
+   * invalid-encoded-word / undecodable-bytes defects. */
+  MAIL_MIME_CHECK_HEADERS = 0x20
+} mail_mime_parse_flag;
 
 /** Create a streaming parser. Returns MAIL_OK, MAIL_ERR_NOMEM or MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_mime_parser_new(mail_mime_parser **out, const mail_allocator *alloc);
@@ -298,8 +309,7 @@ MAIL_EXTERN int mail_mime_message_defect(const mail_mime_message *msg, size_t i,
                                          uint64_t *offset, const mail_mime_part **part);
 /**
  * Transfer-decode a leaf part of a tree into a new buffer (*out, *len),
- * allocated with the message's allocator: release with mail_free(alloc,
- * *out). With MAIL_MIME_TO_UTF8 in flags a text/ part is also converted
+ * allocated with the message's allocator: release with mail_free(*out). With MAIL_MIME_TO_UTF8 in flags a text/ part is also converted
  * to UTF-8. Decoding defects are added to the message (once). *out is
  * NUL-terminated (not counted). Returns MAIL_OK, MAIL_ERR_NOMEM or
  * MAIL_ERR_INVALID (not a part of a tree, or a multipart).
@@ -311,8 +321,7 @@ MAIL_EXTERN int mail_mime_part_decode(mail_mime_part *part, unsigned int flags,
  * Returns MAIL_OK, MAIL_ERR_CALLBACK (fn returned non-zero) or an error.
  */
 MAIL_EXTERN int mail_mime_part_decode_cb(mail_mime_part *part, unsigned int flags,
-                                         int (*fn)(void *user, const void *data, size_t len),
-                                         void *user);
+                                         mail_write_fn fn, void *user);
 
 /* ------------------------------------------------------------------ */
 /* Editing                                                              */
@@ -351,9 +360,7 @@ MAIL_EXTERN int mail_mime_part_append_raw(mail_mime_part *multipart, const void 
  * Write the message with its edits to fn, in order, in chunks. Does not
  * block beyond fn. Returns MAIL_OK, MAIL_ERR_CALLBACK or MAIL_ERR_NOMEM.
  */
-MAIL_EXTERN int mail_mime_message_write(mail_mime_message *msg,
-                                        int (*fn)(void *user, const void *data, size_t len),
-                                        void *user);
+MAIL_EXTERN int mail_mime_message_write(mail_mime_message *msg, mail_write_fn fn, void *user);
 
 /* ------------------------------------------------------------------ */
 /* Header values                                                        */
@@ -363,28 +370,31 @@ MAIL_EXTERN int mail_mime_message_write(mail_mime_message *msg,
  * Unfold a header value, decode RFC 2047 encoded words (B and Q; adjacent
  * words joined, a character split across words kept whole) and convert to
  * UTF-8. Raw UTF-8 (RFC 6532) is kept; other 8-bit bytes are taken as
- * Latin-1. *out is NUL-terminated, allocated with alloc (mail_free()).
+ * Latin-1. *out is NUL-terminated, allocated with alloc; release with
+ * mail_free(*out).
  * defects (may be NULL) receives how many malformed words were kept as
  * text. Returns MAIL_OK, MAIL_ERR_NOMEM or MAIL_ERR_INVALID.
  */
-MAIL_EXTERN int mail_mime_header_decode(const char *value, size_t len, char **out, size_t *out_len,
-                                        unsigned int *defects, const mail_allocator *alloc);
+MAIL_EXTERN int mail_mime_header_decode(char **out, size_t *out_len, unsigned int *defects,
+                                        const char *value, size_t len, const mail_allocator *alloc);
 
 /**
  * Convert text from charset to UTF-8 through iconv, with the usual aliases
  * (gb2312 -> gb18030, ks_c_5601-1987 -> cp949, iso-8859-8-i -> iso-8859-8,
  * ...). Invalid sequences become U+FFFD. Returns MAIL_OK, MAIL_ERR_CHARSET
  * (unknown charset: *out then holds a copy of the raw bytes),
- * MAIL_ERR_NOMEM. *out is NUL-terminated; release with mail_free().
+ * MAIL_ERR_NOMEM. *out is NUL-terminated, allocated with alloc; release
+ * with mail_free(*out).
  */
-MAIL_EXTERN int mail_charset_to_utf8(const char *charset, const void *in, size_t len,
-                                     char **out, size_t *out_len, const mail_allocator *alloc);
+MAIL_EXTERN int mail_charset_to_utf8(char **out, size_t *out_len, const char *charset,
+                                     const void *in, size_t len, const mail_allocator *alloc);
 
 /**
  * Turn an attachment's file name into a safe local name: no path
  * separators, no "." or ".." (or leading dots), no control characters,
  * at most 255 bytes (UTF-8 kept whole); an empty result becomes
- * "attachment". Returns a new string (mail_free()) or NULL on NOMEM.
+ * "attachment". Returns a new string allocated with alloc (release with
+ * mail_free()), or NULL on NOMEM.
  */
 MAIL_EXTERN char *mail_mime_safe_filename(const char *name, const mail_allocator *alloc);
 
@@ -408,7 +418,9 @@ typedef struct mail_address {
 typedef struct mail_address_list mail_address_list;
 
 /** Reject ambiguous or obsolete forms (CVE-2023-27043 style) instead of guessing. */
-#define MAIL_ADDR_STRICT 0x01u
+typedef enum mail_addr_flag {
+  MAIL_ADDR_STRICT = 0x01
+} mail_addr_flag;
 
 /**
  * Parse an address list (a header value, folded or not). Display names,
@@ -464,8 +476,11 @@ MAIL_EXTERN void mail_msgid_list_free(mail_msgid_list *list);
 
 typedef struct mail_mbox_reader mail_mbox_reader;
 
-#define MAIL_MBOX_MBOXRD 0  /**< ">From ", ">>From ", ... lose one '>' */
-#define MAIL_MBOX_MBOXO  1  /**< only ">From " loses its '>' */
+/** mbox formats (mail_mbox_reader_new()). */
+typedef enum mail_mbox_format {
+  MAIL_MBOX_MBOXRD = 0, /**< ">From ", ">>From ", ... lose one '>' */
+  MAIL_MBOX_MBOXO = 1 /**< only ">From " loses its '>' */
+} mail_mbox_format;
 
 #define MAIL_MBOX_CALLBACKS_VERSION 1
 
@@ -476,14 +491,19 @@ typedef struct mail_mbox_reader mail_mbox_reader;
  * empty From_ line. A callback returning non-zero stops the reader
  * (MAIL_ERR_CALLBACK).
  */
+/** The start of a message in an mbox: its From_ line. */
+typedef int (*mail_mbox_message_start_fn)(void *user, const char *from_line, size_t len);
+/** The end of a message in an mbox. */
+typedef int (*mail_mbox_message_end_fn)(void *user);
+
 typedef struct mail_mbox_callbacks {
   unsigned int version;  /**< MAIL_MBOX_CALLBACKS_VERSION */
   void *user;
   /** The From_ line without its line break (cut at 4 KiB). */
-  int (*message_start)(void *user, const char *from_line, size_t len);
+  mail_mbox_message_start_fn message_start;
   /** Message bytes, unquoted, in chunks; feed them to a mail_mime_parser. */
-  int (*data)(void *user, const void *data, size_t len);
-  int (*message_end)(void *user);
+  mail_write_fn data;
+  mail_mbox_message_end_fn message_end;
 } mail_mbox_callbacks;
 
 /** Create a reader for format MAIL_MBOX_MBOXRD or MAIL_MBOX_MBOXO. */

@@ -69,47 +69,52 @@ typedef int (*mail_mime_read_fn)(void *user, unsigned char *buf, size_t cap, siz
 /** Rewind callback: restart the content from its first byte. 0 on success. */
 typedef int (*mail_mime_rewind_fn)(void *user);
 
-/** Write callback for mail_mime_builder_write(): consume all len bytes and
- * return 0, or non-zero to stop with MAIL_ERR_CALLBACK. */
-typedef int (*mail_mime_write_fn)(void *user, const unsigned char *data, size_t len);
-
 /** Length of a callback source that the caller does not know. */
 #define MAIL_MIME_LENGTH_UNKNOWN UINT64_MAX
 
 /* ---- options: what the path to the recipient supports ---- */
 /** The path supports 8BITMIME: 8bit transfer encoding may be used. */
-#define MAIL_MIME_OPT_8BITMIME 0x1u
-/** The path supports BINARYMIME (SMTP with CHUNKING, IMAP APPEND with the
- * BINARY extension): binary transfer encoding may be used. Implies 8BITMIME. */
-#define MAIL_MIME_OPT_BINARYMIME 0x2u
-/** The path supports SMTPUTF8 (RFC 6531/6532): display names and the
- * subject are written as raw UTF-8 instead of RFC 2047 encoded words.
- * Implies MAIL_MIME_OPT_8BITMIME, which every SMTPUTF8 server offers
- * (RFC 6531). */
-#define MAIL_MIME_OPT_SMTPUTF8 0x4u
-/** Also write an RFC 2047 encoded name= parameter next to the RFC 2231
- * filename*= for non-ASCII or long filenames (what Outlook reads). */
-#define MAIL_MIME_OPT_COMPAT_FILENAME 0x8u
+typedef enum mail_mime_build_option {
+  MAIL_MIME_OPT_8BITMIME = 0x1,
+  /** The path supports BINARYMIME (SMTP with CHUNKING, IMAP APPEND with the
+   * BINARY extension): binary transfer encoding may be used. Implies 8BITMIME. */
+  MAIL_MIME_OPT_BINARYMIME = 0x2,
+  /** The path supports SMTPUTF8 (RFC 6531/6532): display names and the
+   * subject are written as raw UTF-8 instead of RFC 2047 encoded words.
+   * Implies MAIL_MIME_OPT_8BITMIME, which every SMTPUTF8 server offers
+   * (RFC 6531). */
+  MAIL_MIME_OPT_SMTPUTF8 = 0x4,
+  /** Also write an RFC 2047 encoded name= parameter next to the RFC 2231
+   * filename*= for non-ASCII or long filenames (what Outlook reads). */
+  MAIL_MIME_OPT_COMPAT_FILENAME = 0x8
+} mail_mime_build_option;
 
 /* ---- what the finished message needs from the transport ---- */
 /** Some part uses the 8bit transfer encoding (SMTP BODY=8BITMIME). */
-#define MAIL_MIME_NEEDS_8BIT 0x1u
-/** Some part uses the binary transfer encoding (SMTP BODY=BINARYMIME, BDAT). */
-#define MAIL_MIME_NEEDS_BINARY 0x2u
-/** Some header holds raw UTF-8 or an address is not ASCII (SMTPUTF8). */
-#define MAIL_MIME_NEEDS_SMTPUTF8 0x4u
+typedef enum mail_mime_needs {
+  MAIL_MIME_NEEDS_8BIT = 0x1,
+  /** Some part uses the binary transfer encoding (SMTP BODY=BINARYMIME, BDAT). */
+  MAIL_MIME_NEEDS_BINARY = 0x2,
+  /** Some header holds raw UTF-8 or an address is not ASCII (SMTPUTF8). */
+  MAIL_MIME_NEEDS_SMTPUTF8 = 0x4
+} mail_mime_needs;
 
 /* Transfer encodings are mail_mime_encoding values from <mail/mime.h>
  * (MAIL_MIME_ENC_7BIT ... MAIL_MIME_ENC_BASE64); this one means "choose
  * from the content", the default. */
-#define MAIL_MIME_BUILD_ENC_AUTO (-1)
+typedef enum mail_mime_build_encoding {
+  MAIL_MIME_BUILD_ENC_AUTO = -1
+} mail_mime_build_encoding;
 
 /* Header fields for mail_mime_builder_add_address(). */
-#define MAIL_MIME_FIELD_FROM 1
-#define MAIL_MIME_FIELD_TO 2
-#define MAIL_MIME_FIELD_CC 3
-#define MAIL_MIME_FIELD_BCC 4
-#define MAIL_MIME_FIELD_REPLY_TO 5
+typedef enum mail_mime_field {
+  MAIL_MIME_FIELD_FROM = 1,
+  MAIL_MIME_FIELD_TO = 2,
+  MAIL_MIME_FIELD_CC = 3,
+  MAIL_MIME_FIELD_BCC = 4,
+  MAIL_MIME_FIELD_REPLY_TO = 5,
+  MAIL_MIME_FIELD_SENDER = 6
+} mail_mime_field;
 
 /**
  * Create an empty message. alloc may be NULL (the C library's allocator).
@@ -142,8 +147,15 @@ MAIL_EXTERN int mail_mime_builder_set_options(mail_mime_builder *msg, unsigned i
  * MAIL_ERR_SYNTAX (malformed address), MAIL_ERR_CHARSET (invalid UTF-8),
  * MAIL_ERR_NOMEM, MAIL_ERR_STATE (frozen). ---- */
 
-/** Set the From address (replaces an earlier one). Also the envelope sender. */
+/** Set the From address (replaces an earlier one). Also the envelope
+ * sender, unless a Sender is set. */
 MAIL_EXTERN int mail_mime_builder_set_from(mail_mime_builder *msg, const char *display_name, const char *address);
+/** Set the Sender (RFC 5322 section 3.6.2: the mailbox that sends the
+ * message on behalf of the From, e.g. a secretary or a list; replaces an
+ * earlier one). Written after From; it becomes the envelope sender
+ * (mail_mime_builder_envelope_from(), SMTP's MAIL FROM), so bounces go to
+ * it. add_header() refuses "Sender": this is the way to set it. */
+MAIL_EXTERN int mail_mime_builder_set_sender(mail_mime_builder *msg, const char *display_name, const char *address);
 /** Add a To recipient. */
 MAIL_EXTERN int mail_mime_builder_add_to(mail_mime_builder *msg, const char *display_name, const char *address);
 /** Add a Cc recipient. */
@@ -155,8 +167,8 @@ MAIL_EXTERN int mail_mime_builder_add_bcc(mail_mime_builder *msg, const char *di
 MAIL_EXTERN int mail_mime_builder_add_reply_to(mail_mime_builder *msg, const char *display_name, const char *address);
 
 /** Add a mailbox from the parser's mail_address struct (only name and
- * mailbox are used) to field (MAIL_MIME_FIELD_FROM replaces the From; the
- * others add). Errors as the setters above. */
+ * mailbox are used) to field (MAIL_MIME_FIELD_FROM and _SENDER replace the
+ * From and the Sender; the others add). Errors as the setters above. */
 MAIL_EXTERN int mail_mime_builder_add_address(mail_mime_builder *msg, int field, const mail_address *address);
 
 /** Set the Subject (UTF-8; RFC 2047 encoded when not ASCII, unless
@@ -201,8 +213,8 @@ MAIL_EXTERN int mail_mime_builder_set_html(mail_mime_builder *msg, const char *h
  * MAIL_ERR_STATE.
  */
 MAIL_EXTERN int mail_mime_builder_add_inline(mail_mime_builder *msg, const char *content_type,
-                                             const void *data, size_t len, const char *content_id,
-                                             const char *filename, mail_mime_builder_part **part);
+                                             const char *filename, const void *data, size_t len,
+                                             const char *content_id, mail_mime_builder_part **part);
 
 /**
  * Add an attachment from memory (copied). content_type may be NULL
@@ -314,14 +326,15 @@ MAIL_EXTERN int mail_mime_builder_read_cb(void *msg, unsigned char *buf, size_t 
  * MAIL_ERR_FILE / MAIL_ERR_CALLBACK when rewinding a source fails. */
 MAIL_EXTERN int mail_mime_builder_rewind(mail_mime_builder *msg);
 
-/** Produce the whole message (from the start) into a new buffer, freed
- * with mail_free(alloc, *out). MAIL_ERR_TOO_BIG when it cannot fit in
+/** Produce the whole message (from the start) into a new buffer (NUL
+ * after the last byte, not counted), released with mail_free(*out). MAIL_ERR_TOO_BIG when it cannot fit in
  * memory's address space; other errors as mail_mime_builder_read(). */
 MAIL_EXTERN int mail_mime_builder_to_buffer(mail_mime_builder *msg, unsigned char **out, size_t *len);
 
-/** Produce the whole message (from the start) through a write callback, in
- * chunks of at most 64 KiB. Errors as mail_mime_builder_read(). */
-MAIL_EXTERN int mail_mime_builder_write(mail_mime_builder *msg, mail_mime_write_fn write, void *user);
+/** Produce the whole message (from the start) through a write callback
+ * (mail_write_fn), in chunks of at most 64 KiB. Errors as
+ * mail_mime_builder_read(). */
+MAIL_EXTERN int mail_mime_builder_write(mail_mime_builder *msg, mail_write_fn write, void *user);
 
 /**
  * Format an RFC 5322 date-time such as "Fri, 27 Nov 2026 04:05:54 +0100":
@@ -329,12 +342,13 @@ MAIL_EXTERN int mail_mime_builder_write(mail_mime_builder *msg, mail_mime_write_
  * UTC (-1439..1439) the time is shown in. out must hold 40 bytes; it is
  * NUL-terminated. Returns the length (0 when zone_minutes is out of range).
  */
-MAIL_EXTERN size_t mail_date_format(int64_t when, int zone_minutes, char out[40]);
+MAIL_EXTERN size_t mail_date_format(char out[40], int64_t when, int zone_minutes);
 
 /* ---- envelope ---- */
 
-/** The From address (the envelope sender), or MAIL_ERR_NOT_FOUND. The
- * string belongs to the message. */
+/** The envelope sender: the Sender address when one is set, else the From
+ * address; MAIL_ERR_NOT_FOUND without either. The string belongs to the
+ * message. */
 MAIL_EXTERN int mail_mime_builder_envelope_from(const mail_mime_builder *msg, const char **address);
 
 /** Number of distinct envelope recipients (To, Cc and Bcc addresses in the

@@ -94,9 +94,11 @@ typedef enum mail_pop3_auth_method {
 } mail_pop3_auth_method;
 
 /** Events of a message body callback (mail_pop3_body_fn). */
-#define MAIL_POP3_BODY_BEGIN 1 /**< the server said +OK; data is NULL */
-#define MAIL_POP3_BODY_DATA 2  /**< a chunk of the message, dot-unstuffed */
-#define MAIL_POP3_BODY_END 3   /**< the terminating "." arrived; data is NULL */
+typedef enum mail_pop3_body_event {
+  MAIL_POP3_BODY_BEGIN = 1, /**< the server said +OK; data is NULL */
+  MAIL_POP3_BODY_DATA = 2, /**< a chunk of the message, dot-unstuffed */
+  MAIL_POP3_BODY_END = 3 /**< the terminating "." arrived; data is NULL */
+} mail_pop3_body_event;
 
 /**
  * Receives a message (RETR) or its headers and first lines (TOP) as it
@@ -146,7 +148,12 @@ MAIL_EXTERN int mail_pop3_set_security(mail_pop3 *p, int security);
  * The user name and password for USER/PASS, APOP and SASL (copied into
  * the SASL handle; the password is wiped when replaced or freed).
  * password may be NULL (OAuth and EXTERNAL need none). MAIL_ERR_INVALID
- * when user is NULL or either holds CR, LF or NUL or is not valid UTF-8.
+ * when user is NULL or either holds CR, LF or NUL, or user is not valid
+ * UTF-8; MAIL_ERR_NOMEM. The password is taken as bytes and not checked
+ * for UTF-8, so that a legacy password in another charset still works with
+ * USER/PASS, APOP, LOGIN and CRAM-MD5: SCRAM and PLAIN prepare it with
+ * SASLprep at login and refuse one that is not valid UTF-8 with
+ * MAIL_ERR_CHARSET, before anything is sent.
  */
 MAIL_EXTERN int mail_pop3_set_auth(mail_pop3 *p, const char *user, const char *password);
 

@@ -54,29 +54,37 @@ typedef struct mail_pop3_parser mail_pop3_parser;
 typedef struct mail_pop3_reply mail_pop3_reply;
 
 /** Status of a reply (mail_pop3_reply_status()). */
-#define MAIL_POP3_OK 1        /**< "+OK" */
-#define MAIL_POP3_ERR 2       /**< "-ERR" */
-#define MAIL_POP3_CONTINUE 3  /**< "+ " SASL continuation (RFC 5034) */
+typedef enum mail_pop3_status {
+  MAIL_POP3_OK = 1, /**< "+OK" */
+  MAIL_POP3_ERR = 2, /**< "-ERR" */
+  MAIL_POP3_CONTINUE = 3 /**< "+ " SASL continuation (RFC 5034) */
+} mail_pop3_status;
 
 /** Known RFC 2449 / RFC 3206 response codes (mail_pop3_reply_resp_code_id()). */
-#define MAIL_POP3_CODE_NONE 0        /**< no response code */
-#define MAIL_POP3_CODE_OTHER 1       /**< a code not listed here; see the string */
-#define MAIL_POP3_CODE_SYS_TEMP 2    /**< [SYS/TEMP] transient system problem */
-#define MAIL_POP3_CODE_SYS_PERM 3    /**< [SYS/PERM] permanent system problem */
-#define MAIL_POP3_CODE_AUTH 4        /**< [AUTH] credentials rejected */
-#define MAIL_POP3_CODE_IN_USE 5      /**< [IN-USE] the maildrop is locked */
-#define MAIL_POP3_CODE_LOGIN_DELAY 6 /**< [LOGIN-DELAY] logged in too recently */
+typedef enum mail_pop3_resp_code {
+  MAIL_POP3_CODE_NONE = 0, /**< no response code */
+  MAIL_POP3_CODE_OTHER = 1, /**< a code not listed here; see the string */
+  MAIL_POP3_CODE_SYS_TEMP = 2, /**< [SYS/TEMP] transient system problem */
+  MAIL_POP3_CODE_SYS_PERM = 3, /**< [SYS/PERM] permanent system problem */
+  MAIL_POP3_CODE_AUTH = 4, /**< [AUTH] credentials rejected */
+  MAIL_POP3_CODE_IN_USE = 5, /**< [IN-USE] the maildrop is locked */
+  MAIL_POP3_CODE_LOGIN_DELAY = 6 /**< [LOGIN-DELAY] logged in too recently */
+} mail_pop3_resp_code;
 
 /** What mail_pop3_parser_next() found. */
-#define MAIL_POP3_EVENT_REPLY 1  /**< a status line: mail_pop3_parser_reply() */
-#define MAIL_POP3_EVENT_DATA 2   /**< a chunk of a streamed body: mail_pop3_parser_data() */
-#define MAIL_POP3_EVENT_LINE 3   /**< one unstuffed body line, no terminator: mail_pop3_parser_data() */
-#define MAIL_POP3_EVENT_END 4    /**< the body's "." terminator */
+typedef enum mail_pop3_event {
+  MAIL_POP3_EVENT_REPLY = 1, /**< a status line: mail_pop3_parser_reply() */
+  MAIL_POP3_EVENT_DATA = 2, /**< a chunk of a streamed body: mail_pop3_parser_data() */
+  MAIL_POP3_EVENT_LINE = 3, /**< one unstuffed body line, no terminator: mail_pop3_parser_data() */
+  MAIL_POP3_EVENT_END = 4 /**< the body's "." terminator */
+} mail_pop3_event;
 
 /** How the next response is read (mail_pop3_parser_expect()). */
-#define MAIL_POP3_EXPECT_SINGLE 0       /**< a status line only (the default) */
-#define MAIL_POP3_EXPECT_MULTI 1        /**< after +OK, a body as DATA chunks, then END */
-#define MAIL_POP3_EXPECT_MULTI_LINES 2  /**< after +OK, a body as LINE events (each bounded by max_line), then END */
+typedef enum mail_pop3_expect {
+  MAIL_POP3_EXPECT_SINGLE = 0, /**< a status line only (the default) */
+  MAIL_POP3_EXPECT_MULTI = 1, /**< after +OK, a body as DATA chunks, then END */
+  MAIL_POP3_EXPECT_MULTI_LINES = 2 /**< after +OK, a body as LINE events (each bounded by max_line), then END */
+} mail_pop3_expect;
 
 /**
  * Create a parser with the default limits (mail_limits_default()),
@@ -193,7 +201,7 @@ MAIL_EXTERN int mail_pop3_reply_copy_text(const mail_pop3_reply *r, char *buf, s
 
 /** Independent copy owned by the caller, freed with mail_pop3_reply_free().
  *  alloc may be NULL. MAIL_OK, MAIL_ERR_INVALID or MAIL_ERR_NOMEM. */
-MAIL_EXTERN int mail_pop3_reply_clone(const mail_pop3_reply *r, mail_pop3_reply **out,
+MAIL_EXTERN int mail_pop3_reply_clone(mail_pop3_reply **out, const mail_pop3_reply *r,
                                       const mail_allocator *alloc);
 
 /** Free a clone. NULL is accepted; a reply owned by a parser is left alone. */
@@ -210,18 +218,18 @@ MAIL_EXTERN void mail_pop3_reply_free(mail_pop3_reply *r);
  */
 
 /** The text of a positive STAT reply: "count size". */
-MAIL_EXTERN int mail_pop3_parse_stat(const char *text, size_t len, uint32_t *count, uint64_t *size);
+MAIL_EXTERN int mail_pop3_parse_stat(uint32_t *count, uint64_t *size, const char *text, size_t len);
 
 /** One LIST line (or the text of "+OK" to LIST n): "msg size". */
-MAIL_EXTERN int mail_pop3_parse_list(const char *line, size_t len, uint32_t *msg, uint64_t *size);
+MAIL_EXTERN int mail_pop3_parse_list(uint32_t *msg, uint64_t *size, const char *line, size_t len);
 
 /**
  * One UIDL line (or the text of "+OK" to UIDL n): "msg uid". The unique id
  * is 1 to 70 characters from 0x21 to 0x7E (RFC 1939); *uid points into
  * line and is not NUL-terminated.
  */
-MAIL_EXTERN int mail_pop3_parse_uidl(const char *line, size_t len, uint32_t *msg,
-                                     const char **uid, size_t *uid_len);
+MAIL_EXTERN int mail_pop3_parse_uidl(uint32_t *msg, const char **uid, size_t *uid_len,
+                                     const char *line, size_t len);
 
 /**
  * CAPA capabilities as data (RFC 2449): one entry per line with its

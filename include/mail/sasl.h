@@ -64,12 +64,15 @@ extern "C" {
 
 typedef struct mail_sasl mail_sasl;
 
-/** Largest decoded challenge accepted (bytes); longer ones give MAIL_ERR_SASL_BAD_CHALLENGE. */
-#define MAIL_SASL_MAX_CHALLENGE 16384
+/** Bounds the SASL engine applies. */
+typedef enum mail_sasl_limit {
+  /** Largest decoded challenge accepted (bytes); longer ones give MAIL_ERR_SASL_BAD_CHALLENGE. */
+  MAIL_SASL_MAX_CHALLENGE = 16384,
 
-/** Default bounds on the SCRAM iteration count (RFC 5802 and 7677 ask for at least 4096). */
-#define MAIL_SASL_SCRAM_MIN_ITERATIONS 4096
-#define MAIL_SASL_SCRAM_MAX_ITERATIONS 600000
+  /** Default bounds on the SCRAM iteration count (RFC 5802 and 7677 ask for at least 4096). */
+  MAIL_SASL_SCRAM_MIN_ITERATIONS = 4096,
+  MAIL_SASL_SCRAM_MAX_ITERATIONS = 600000
+} mail_sasl_limit;
 
 /**
  * Token callback for OAUTHBEARER and XOAUTH2. Called when a token is needed
@@ -128,8 +131,9 @@ MAIL_EXTERN int mail_sasl_set_authzid(mail_sasl *sasl, const char *authzid);
 /** OAuth 2 bearer token (copied, wiped when replaced or freed). NULL clears it. */
 MAIL_EXTERN int mail_sasl_set_oauth_token(mail_sasl *sasl, const char *token);
 
-/** Install a token callback (see mail_sasl_token_fn); NULL removes it. */
-MAIL_EXTERN void mail_sasl_set_token_callback(mail_sasl *sasl, mail_sasl_token_fn fn, void *user);
+/** Install a token callback (see mail_sasl_token_fn); NULL removes it.
+ *  MAIL_OK, or MAIL_ERR_INVALID for a NULL handle. */
+MAIL_EXTERN int mail_sasl_set_token_callback(mail_sasl *sasl, mail_sasl_token_fn fn, void *user);
 
 /**
  * Host and port sent in OAUTHBEARER's "host" and "port" fields (optional;
@@ -139,21 +143,23 @@ MAIL_EXTERN int mail_sasl_set_oauth_host(mail_sasl *sasl, const char *host, unsi
 
 /**
  * Allow EXTERNAL: set when a TLS client certificate (or another external
- * identity) authenticates the client. Off by default.
+ * identity) authenticates the client. Off by default. MAIL_OK, or
+ * MAIL_ERR_INVALID for a NULL handle.
  */
-MAIL_EXTERN void mail_sasl_set_external(mail_sasl *sasl, int on);
+MAIL_EXTERN int mail_sasl_set_external(mail_sasl *sasl, int on);
 
 /**
  * Whether the link is protected: TLS is up and the server was verified.
  * PLAIN, LOGIN, OAUTHBEARER and XOAUTH2 send reusable credentials and are
  * refused (MAIL_ERR_INSECURE) on an unprotected link unless
  * mail_sasl_set_allow_insecure_plaintext() says otherwise. Off by default.
- * Sessions set this from their connection.
+ * Sessions set this from their connection. MAIL_OK, or MAIL_ERR_INVALID for a NULL handle.
  */
-MAIL_EXTERN void mail_sasl_set_tls(mail_sasl *sasl, int protected_link);
+MAIL_EXTERN int mail_sasl_set_tls(mail_sasl *sasl, int protected_link);
 
-/** Allow PLAIN, LOGIN and the OAuth mechanisms without TLS. For tests and local sockets only. */
-MAIL_EXTERN void mail_sasl_set_allow_insecure_plaintext(mail_sasl *sasl, int on);
+/** Allow PLAIN, LOGIN and the OAuth mechanisms without TLS. For tests and local sockets only.
+ *  MAIL_OK, or MAIL_ERR_INVALID for a NULL handle. */
+MAIL_EXTERN int mail_sasl_set_allow_insecure_plaintext(mail_sasl *sasl, int on);
 
 /**
  * Channel-binding data of the TLS connection (mail_channel_binding type
@@ -233,8 +239,9 @@ MAIL_EXTERN int mail_sasl_set_mechanisms(mail_sasl *sasl, const char *allow_list
  */
 MAIL_EXTERN int mail_sasl_set_scram_iterations(mail_sasl *sasl, unsigned int min, unsigned int max);
 
-/** Random source for nonces (NULL restores the default). Tests inject fixed bytes. */
-MAIL_EXTERN void mail_sasl_set_random(mail_sasl *sasl, mail_random_fn fn, void *user);
+/** Random source for nonces (NULL restores the default). Tests inject fixed bytes.
+ *  MAIL_OK, or MAIL_ERR_INVALID for a NULL handle. */
+MAIL_EXTERN int mail_sasl_set_random(mail_sasl *sasl, mail_random_fn fn, void *user);
 
 /* ---------------------------------------------------------------- exchange */
 
@@ -336,16 +343,16 @@ MAIL_EXTERN const char *mail_sasl_error_detail(const mail_sasl *sasl, int field)
  * a NUL is appended. *out_len (may be NULL) gets the length without it.
  * MAIL_ERR_BUFFER when cap < 4 * ceil(len / 3) + 1.
  */
-MAIL_EXTERN int mail_sasl_b64_encode(const unsigned char *in, size_t len, char *out, size_t cap,
-                                     size_t *out_len);
+MAIL_EXTERN int mail_sasl_b64_encode(size_t *out_len, char *out, size_t cap,
+                                     const unsigned char *in, size_t len);
 
 /**
  * Strictly base64-decode (alphabet only, correct padding, no whitespace)
  * into out (cap bytes). MAIL_ERR_SASL_BAD_CHALLENGE on invalid input,
  * MAIL_ERR_BUFFER when cap < 3 * len / 4 + 3.
  */
-MAIL_EXTERN int mail_sasl_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap,
-                                     size_t *out_len);
+MAIL_EXTERN int mail_sasl_b64_decode(size_t *out_len, unsigned char *out, size_t cap,
+                                     const char *in, size_t len);
 
 #ifdef __cplusplus
 }

@@ -99,7 +99,12 @@ MAIL_EXTERN mail_sasl *mail_smtp_sasl(mail_smtp *s);
 /**
  * Convenience for mail_sasl_set_username() + mail_sasl_set_password() on
  * the session's SASL handle (copied; wiped when freed). password may be
- * NULL (token mechanisms). MAIL_ERR_INVALID, MAIL_ERR_CHARSET, MAIL_ERR_NOMEM.
+ * NULL (token mechanisms). MAIL_ERR_INVALID when user is NULL or holds CR,
+ * LF or NUL or is not valid UTF-8; MAIL_ERR_NOMEM. The password is taken
+ * as bytes and not checked here, so that a legacy password in another
+ * charset still works with LOGIN and CRAM-MD5: SCRAM and PLAIN prepare it
+ * with SASLprep at AUTH time and refuse one that is not valid UTF-8 with
+ * MAIL_ERR_CHARSET, before anything is sent.
  */
 MAIL_EXTERN int mail_smtp_set_auth(mail_smtp *s, const char *user, const char *password);
 
@@ -133,9 +138,11 @@ MAIL_EXTERN int mail_smtp_set_strict(mail_smtp *s, int on);
 MAIL_EXTERN int mail_smtp_set_pipelining(mail_smtp *s, int on);
 
 /** When to use CHUNKING (BDAT) instead of DATA (mail_smtp_set_chunking). */
-#define MAIL_SMTP_CHUNKING_WHEN_NEEDED 0 /**< only for binary bodies (BINARYMIME); the default */
-#define MAIL_SMTP_CHUNKING_PREFER 1      /**< whenever the server offers CHUNKING */
-#define MAIL_SMTP_CHUNKING_NEVER 2       /**< never (a binary body then fails with MAIL_ERR_UNSUPPORTED) */
+typedef enum mail_smtp_chunking {
+  MAIL_SMTP_CHUNKING_WHEN_NEEDED = 0, /**< only for binary bodies (BINARYMIME); the default */
+  MAIL_SMTP_CHUNKING_PREFER = 1, /**< whenever the server offers CHUNKING */
+  MAIL_SMTP_CHUNKING_NEVER = 2 /**< never (a binary body then fails with MAIL_ERR_UNSUPPORTED) */
+} mail_smtp_chunking;
 
 /** Choose DATA or BDAT (MAIL_SMTP_CHUNKING_*). BDAT sends the body byte
  *  for byte: no dot-stuffing, line endings untouched. MAIL_ERR_INVALID. */
@@ -235,9 +242,10 @@ MAIL_EXTERN int mail_smtp_quit(mail_smtp *s);
 MAIL_EXTERN int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *env);
 
 /**
- * Cancel the operation in progress: the next step returns
- * MAIL_ERR_CANCELLED and closes the connection. Call it from the progress
- * callback or between steps of a non-blocking operation (same thread).
+ * Cancel the operation in progress: it returns MAIL_ERR_CANCELLED (in
+ * event-loop mode, at the next call of the operation that returned
+ * MAIL_ERR_AGAIN) and the connection is closed. Call it from the progress
+ * callback or between two calls of a non-blocking operation (same thread).
  */
 MAIL_EXTERN void mail_smtp_cancel(mail_smtp *s);
 
@@ -264,24 +272,32 @@ MAIL_EXTERN const char *mail_smtp_state_name(const mail_smtp *s);
 /* ------------------------------------------------------------------ */
 
 /** DSN NOTIFY bits (RFC 3461); NEVER excludes the others. */
-#define MAIL_SMTP_NOTIFY_NEVER 0x1u
-#define MAIL_SMTP_NOTIFY_SUCCESS 0x2u
-#define MAIL_SMTP_NOTIFY_FAILURE 0x4u
-#define MAIL_SMTP_NOTIFY_DELAY 0x8u
+typedef enum mail_smtp_notify {
+  MAIL_SMTP_NOTIFY_NEVER = 0x1,
+  MAIL_SMTP_NOTIFY_SUCCESS = 0x2,
+  MAIL_SMTP_NOTIFY_FAILURE = 0x4,
+  MAIL_SMTP_NOTIFY_DELAY = 0x8
+} mail_smtp_notify;
 
 /** DSN RET values. */
-#define MAIL_SMTP_RET_DEFAULT 0
-#define MAIL_SMTP_RET_FULL 1
-#define MAIL_SMTP_RET_HDRS 2
+typedef enum mail_smtp_ret {
+  MAIL_SMTP_RET_DEFAULT = 0,
+  MAIL_SMTP_RET_FULL = 1,
+  MAIL_SMTP_RET_HDRS = 2
+} mail_smtp_ret;
 
 /** Recipient policies. */
-#define MAIL_SMTP_POLICY_ANY 0 /**< send when at least one recipient is accepted (default) */
-#define MAIL_SMTP_POLICY_ALL 1 /**< all-or-nothing: DATA only when every RCPT was accepted */
+typedef enum mail_smtp_policy {
+  MAIL_SMTP_POLICY_ANY = 0, /**< send when at least one recipient is accepted (default) */
+  MAIL_SMTP_POLICY_ALL = 1 /**< all-or-nothing: DATA only when every RCPT was accepted */
+} mail_smtp_policy;
 
 /** What a callback body needs from the server (same values as MAIL_MIME_NEEDS_*). */
-#define MAIL_SMTP_NEEDS_8BIT 0x1u     /**< 8-bit bytes in the body: BODY=8BITMIME */
-#define MAIL_SMTP_NEEDS_BINARY 0x2u   /**< binary content: BODY=BINARYMIME with BDAT */
-#define MAIL_SMTP_NEEDS_SMTPUTF8 0x4u /**< UTF-8 in headers: SMTPUTF8 */
+typedef enum mail_smtp_needs {
+  MAIL_SMTP_NEEDS_8BIT = 0x1, /**< 8-bit bytes in the body: BODY=8BITMIME */
+  MAIL_SMTP_NEEDS_BINARY = 0x2, /**< binary content: BODY=BINARYMIME with BDAT */
+  MAIL_SMTP_NEEDS_SMTPUTF8 = 0x4 /**< UTF-8 in headers: SMTPUTF8 */
+} mail_smtp_needs;
 
 /** Size of a callback body the caller does not know. */
 #define MAIL_SMTP_SIZE_UNKNOWN UINT64_MAX

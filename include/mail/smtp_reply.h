@@ -172,7 +172,7 @@ MAIL_EXTERN int mail_smtp_reply_copy_text(const mail_smtp_reply *r, char *buf, s
  * with mail_smtp_reply_free(). alloc may be NULL. MAIL_OK,
  * MAIL_ERR_INVALID or MAIL_ERR_NOMEM.
  */
-MAIL_EXTERN int mail_smtp_reply_clone(const mail_smtp_reply *r, mail_smtp_reply **out,
+MAIL_EXTERN int mail_smtp_reply_clone(mail_smtp_reply **out, const mail_smtp_reply *r,
                                       const mail_allocator *alloc);
 
 /**

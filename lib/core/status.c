@@ -64,9 +64,25 @@ unsigned int mail_version_number(void)
   return MAIL_VERSION_NUMBER;
 }
 
-void mail_free(const mail_allocator *alloc, void *ptr)
+unsigned int mail_features(void)
 {
-  mail_allocator a;
-  if (mail_alloc_init(&a, alloc) == MAIL_OK)
-    mail_dealloc(&a, ptr);
+  unsigned int f = 0;
+  if (MAIL_WITH_SMTP)
+    f |= MAIL_FEATURE_SMTP;
+  if (MAIL_WITH_POP3)
+    f |= MAIL_FEATURE_POP3;
+  if (MAIL_WITH_IMAP)
+    f |= MAIL_FEATURE_IMAP;
+  if (MAIL_WITH_MIME)
+    f |= MAIL_FEATURE_MIME;
+  if (MAIL_WITH_TLS)
+    f |= MAIL_FEATURE_TLS;
+  if (MAIL_WITH_ZLIB)
+    f |= MAIL_FEATURE_ZLIB;
+  if (MAIL_WITH_SASLPREP)
+    f |= MAIL_FEATURE_SASLPREP;
+  if (MAIL_WITH_IDNA)
+    f |= MAIL_FEATURE_IDNA;
+  /* NNTP: no module yet. */
+  return f;
 }

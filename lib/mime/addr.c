@@ -179,7 +179,7 @@ static char *join_words(parser *p, size_t from, size_t to, int decode)
       goto nomem;
     return (char *)b.data;
   }
-  if (mail_mime_header_decode(b.data ? (const char *)b.data : "", b.len, &res, NULL, NULL, a))
+  if (mime_header_decode(&res, NULL, NULL, b.data ? (const char *)b.data : "", b.len, a))
     goto nomem;
   mail_buf_free(&b);
   return res;

@@ -124,6 +124,8 @@ void mail_mime_builder_free(mail_mime_builder *m)
   mail_dealloc(&a, m->attachments.v);
   mail_dealloc(&a, m->from.name);
   mail_dealloc(&a, m->from.addr);
+  mail_dealloc(&a, m->sender.name);
+  mail_dealloc(&a, m->sender.addr);
   addrs_free(&a, &m->to);
   addrs_free(&a, &m->cc);
   addrs_free(&a, &m->bcc);
@@ -223,16 +225,27 @@ static int add_addr(mail_mime_builder *m, build_addrs *list, const char *name, c
   return MAIL_OK;
 }
 
-int mail_mime_builder_set_from(mail_mime_builder *m, const char *name, const char *addr)
+/* A single-mailbox field (From, Sender): the new one replaces the old. */
+static int set_addr(mail_mime_builder *m, build_addr *field, const char *name, const char *addr)
 {
   build_addr a;
   int rc = make_addr(m, name, addr, &a);
   if (rc)
     return rc;
-  mail_dealloc(A(m), m->from.name);
-  mail_dealloc(A(m), m->from.addr);
-  m->from = a;
+  mail_dealloc(A(m), field->name);
+  mail_dealloc(A(m), field->addr);
+  *field = a;
   return MAIL_OK;
+}
+
+int mail_mime_builder_set_from(mail_mime_builder *m, const char *name, const char *addr)
+{
+  return m ? set_addr(m, &m->from, name, addr) : MAIL_ERR_INVALID;
+}
+
+int mail_mime_builder_set_sender(mail_mime_builder *m, const char *name, const char *addr)
+{
+  return m ? set_addr(m, &m->sender, name, addr) : MAIL_ERR_INVALID;
 }
 
 int mail_mime_builder_add_to(mail_mime_builder *m, const char *name, const char *addr)
@@ -265,6 +278,7 @@ int mail_mime_builder_add_address(mail_mime_builder *m, int field, const mail_ad
   case MAIL_MIME_FIELD_CC: return mail_mime_builder_add_cc(m, a->name, a->mailbox);
   case MAIL_MIME_FIELD_BCC: return mail_mime_builder_add_bcc(m, a->name, a->mailbox);
   case MAIL_MIME_FIELD_REPLY_TO: return mail_mime_builder_add_reply_to(m, a->name, a->mailbox);
+  case MAIL_MIME_FIELD_SENDER: return mail_mime_builder_set_sender(m, a->name, a->mailbox);
   default: return MAIL_ERR_INVALID;
   }
 }
@@ -480,8 +494,9 @@ static int set_mem(mail_mime_builder *m, mail_mime_builder_part *p, const void *
   return MAIL_OK;
 }
 
-int mail_mime_builder_add_inline(mail_mime_builder *m, const char *ct, const void *data, size_t len,
-                                 const char *content_id, const char *filename, mail_mime_builder_part **out)
+int mail_mime_builder_add_inline(mail_mime_builder *m, const char *ct, const char *filename,
+                                 const void *data, size_t len, const char *content_id,
+                                 mail_mime_builder_part **out)
 {
   if (!m || (!data && len) || !ct)
     return MAIL_ERR_INVALID;
@@ -613,9 +628,12 @@ int mail_mime_builder_envelope_from(const mail_mime_builder *m, const char **add
 {
   if (!m || !address)
     return MAIL_ERR_INVALID;
-  if (!m->from.addr)
+  /* The mailbox responsible for sending takes the bounces (RFC 5322
+   * section 3.6.2): the Sender when there is one. */
+  const char *a = m->sender.addr ? m->sender.addr : m->from.addr;
+  if (!a)
     return MAIL_ERR_NOT_FOUND;
-  *address = m->from.addr;
+  *address = a;
   return MAIL_OK;
 }
 

@@ -113,6 +113,7 @@ struct mail_mime_builder {
   int attached;         /* taken over by another message */
 
   build_addr from;
+  build_addr sender;     /* Sender: set only when it differs from From */
   build_addrs to, cc, bcc, reply_to;
   char *subject;
   int has_date;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/handout.h"
 #include "core/mem.h"
 
 static const mail_allocator *A(const mail_mime_builder *m)
@@ -487,13 +488,19 @@ static int write_top_headers(mail_mime_builder *m)
     m->has_date = 1;
   }
   char date[40];
-  mail_date_format(m->date, m->date_off, date);
+  mail_date_format(date, m->date, m->date_off);
   hdr_simple(&w, &m->lit, "Date", date, raw);
   if ((rc = finish_hdr(m, &w)) != MAIL_OK)
     return rc;
   if (m->from.addr) {
     mail_hdr_begin(&w, &m->lit, "From", raw);
     mail_hdr_mailbox(&w, m->from.name, m->from.addr, 0);
+    if ((rc = finish_hdr(m, &w)) != MAIL_OK)
+      return rc;
+  }
+  if (m->sender.addr) {
+    mail_hdr_begin(&w, &m->lit, "Sender", raw);
+    mail_hdr_mailbox(&w, m->sender.name, m->sender.addr, 0);
     if ((rc = finish_hdr(m, &w)) != MAIL_OK)
       return rc;
   }
@@ -871,7 +878,7 @@ int mail_mime_builder_to_buffer(mail_mime_builder *m, unsigned char **out, size_
   if (m->size >= SIZE_MAX)
     return MAIL_ERR_TOO_BIG;
   size_t total = (size_t)m->size;
-  unsigned char *buf = mail_malloc(A(m), total + 1);
+  unsigned char *buf = mail_handout_alloc(A(m), total + 1);
   if (!buf)
     return MAIL_ERR_NOMEM;
   size_t n = 0, got = 1;
@@ -889,7 +896,7 @@ int mail_mime_builder_to_buffer(mail_mime_builder *m, unsigned char **out, size_
       rc = MAIL_ERR_INTERNAL;
   }
   if (rc) {
-    mail_dealloc(A(m), buf);
+    mail_free(buf);
     return rc;
   }
   buf[n] = 0;
@@ -898,7 +905,7 @@ int mail_mime_builder_to_buffer(mail_mime_builder *m, unsigned char **out, size_
   return MAIL_OK;
 }
 
-int mail_mime_builder_write(mail_mime_builder *m, mail_mime_write_fn write, void *user)
+int mail_mime_builder_write(mail_mime_builder *m, mail_write_fn write, void *user)
 {
   if (!m || !write)
     return MAIL_ERR_INVALID;

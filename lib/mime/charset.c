@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/handout.h"
 #include "core/mem.h"
 #include "mime/charset_internal.h"
 #include "mime/mime_internal.h"
@@ -182,29 +183,47 @@ int mime_append_converted(mail_buf *out, const char *charset, const unsigned cha
   return rc;
 }
 
-int mail_charset_to_utf8(const char *charset, const void *in, size_t len, char **out,
-                         size_t *out_len, const mail_allocator *alloc)
+/* Both the module's and the caller's conversion: handout says whether the
+ * result is the caller's (mail_free) or the module's (mail_dealloc). */
+static int to_utf8(char **out, size_t *out_len, const char *charset, const void *in, size_t len,
+                   const mail_allocator *a, int handout)
 {
-  mail_allocator a;
-  if (!out || (!in && len) || mail_alloc_init(&a, alloc))
+  if (!out || (!in && len))
     return MAIL_ERR_INVALID;
   *out = NULL;
   mail_buf b;
-  mail_buf_init(&b, &a, 0);
+  mail_buf_init(&b, a, 0);
+  if (handout && mail_handout_begin(&b))
+    return MAIL_ERR_NOMEM;
   int rc = mime_append_converted(&b, charset, in, len, NULL);
   int rc2 = rc == MAIL_ERR_NOMEM ? rc : mail_buf_append_byte(&b, 0);
-  if (rc == MAIL_ERR_NOMEM || rc2) {
+  if (rc == MAIL_ERR_NOMEM || rc2 || !b.data) {
     mail_buf_free(&b);
     return MAIL_ERR_NOMEM;
   }
-  if (!b.data) {
-    mail_buf_free(&b);
-    return MAIL_ERR_NOMEM;
-  }
-  *out = (char *)b.data;
+  size_t n = b.len;
+  if (handout)
+    *out = mail_handout_finish(&b, &n);
+  else
+    *out = (char *)b.data;
   if (out_len)
-    *out_len = b.len - 1;
+    *out_len = n - 1;
   return rc;
+}
+
+int mime_charset_to_utf8(char **out, size_t *out_len, const char *charset, const void *in,
+                         size_t len, const mail_allocator *a)
+{
+  return a ? to_utf8(out, out_len, charset, in, len, a, 0) : MAIL_ERR_INVALID;
+}
+
+int mail_charset_to_utf8(char **out, size_t *out_len, const char *charset, const void *in,
+                         size_t len, const mail_allocator *alloc)
+{
+  mail_allocator a;
+  if (mail_alloc_init(&a, alloc))
+    return MAIL_ERR_INVALID;
+  return to_utf8(out, out_len, charset, in, len, &a, 1);
 }
 
 void mime_conv_open(mime_conv *c, const char *charset)

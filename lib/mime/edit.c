@@ -219,7 +219,7 @@ static int cmp_splice(const void *a, const void *b)
 }
 
 static int write_header_block(mail_mime_parser *p, const splice *s,
-                              int (*fn)(void *, const void *, size_t), void *user)
+                              mail_write_fn fn, void *user)
 {
   /* the line break style of the block being replaced */
   const char *eol = "\n";
@@ -250,7 +250,7 @@ static int write_header_block(mail_mime_parser *p, const splice *s,
   return rc;
 }
 
-int mail_mime_message_write(mail_mime_message *msg, int (*fn)(void *, const void *, size_t), void *user)
+int mail_mime_message_write(mail_mime_message *msg, mail_write_fn fn, void *user)
 {
   mail_mime_part *root = mail_mime_message_root(msg);
   mail_mime_parser *p = owner(root);

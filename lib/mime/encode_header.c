@@ -694,7 +694,7 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
   *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-size_t mail_date_format(int64_t secs, int offset_min, char out[40])
+size_t mail_date_format(char out[40], int64_t secs, int offset_min)
 {
   if (!out || offset_min < -1439 || offset_min > 1439)
     return 0;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/base64.h"
+#include "core/handout.h"
 #include "core/mem.h"
 #include "mime/mime_internal.h"
 #include "mime/charset_internal.h"
@@ -138,8 +139,8 @@ static int flush_pending(mail_buf *out, mail_buf *pend, char *cs, unsigned int *
   return rc;
 }
 
-int mail_mime_header_decode(const char *value, size_t len, char **out, size_t *out_len,
-                            unsigned int *defects, const mail_allocator *alloc)
+int mime_header_decode(char **out, size_t *out_len, unsigned int *defects, const char *value,
+                       size_t len, const mail_allocator *alloc)
 {
   mail_allocator a;
   if (!out || (!value && len) || mail_alloc_init(&a, alloc))
@@ -218,5 +219,27 @@ int mail_mime_header_decode(const char *value, size_t len, char **out, size_t *o
     *out_len = res.len - 1;
   if (defects)
     *defects = bad;
+  return MAIL_OK;
+}
+
+int mail_mime_header_decode(char **out, size_t *out_len, unsigned int *defects, const char *value,
+                            size_t len, const mail_allocator *alloc)
+{
+  mail_allocator a;
+  if (!out || mail_alloc_init(&a, alloc))
+    return MAIL_ERR_INVALID;
+  *out = NULL;
+  char *v;
+  size_t n;
+  int rc = mime_header_decode(&v, &n, defects, value, len, &a);
+  if (rc)
+    return rc;
+  /* Header values are small: one copy into a block the caller frees. */
+  *out = mail_handout_copy(&a, v, n);
+  mail_dealloc(&a, v);
+  if (!*out)
+    return MAIL_ERR_NOMEM;
+  if (out_len)
+    *out_len = n;
   return MAIL_OK;
 }

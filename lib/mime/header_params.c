@@ -103,20 +103,20 @@ static int finish_param(const mail_allocator *a, mime_params *out, const char *n
   char *val = NULL;
   size_t vl;
   if (charset && *charset) {
-    int rc = mail_charset_to_utf8(charset, bytes, n, &val, &vl, a);
+    int rc = mime_charset_to_utf8(&val, &vl, charset, bytes, n, a);
     if (rc == MAIL_ERR_CHARSET)
       (*defects)++;
     else if (rc)
       return rc;
   } else if (memmem(bytes, n, "=?", 2)) {
     unsigned int d = 0;
-    if (mail_mime_header_decode(bytes, n, &val, &vl, &d, a))
+    if (mime_header_decode(&val, &vl, &d, bytes, n, a))
       return MAIL_ERR_NOMEM;
   } else {
     /* No charset (plain, or an extended value without one): keep UTF-8,
      * take other 8-bit bytes as Latin-1, so the value is UTF-8 as
      * documented even when %XX escapes made arbitrary bytes. */
-    int rc = mail_charset_to_utf8("", bytes, n, &val, &vl, a);
+    int rc = mime_charset_to_utf8(&val, &vl, "", bytes, n, a);
     if (rc)
       return rc;
   }

@@ -158,6 +158,12 @@ const char *mime_params_get(const mime_params *ps, const char *name);
 
 /* header_decode.c */
 int mime_unfold(const mail_allocator *a, const char *s, size_t n, char **out, size_t *out_len);
+/* mail_mime_header_decode() and mail_charset_to_utf8() for the module:
+ * the result is freed with mail_dealloc(a, ...), not mail_free(). */
+int mime_header_decode(char **out, size_t *out_len, unsigned int *defects, const char *value,
+                       size_t len, const mail_allocator *a);
+int mime_charset_to_utf8(char **out, size_t *out_len, const char *charset, const void *in,
+                         size_t len, const mail_allocator *a);
 
 /* charset.c: canonical iconv name for a MIME charset label (static storage). */
 const char *mime_charset_alias(const char *label);

@@ -1,6 +1,7 @@
 /* A safe local name for an attachment's file name. */
 #include <string.h>
 
+#include "core/handout.h"
 #include "core/mem.h"
 #include "mime/mime_internal.h"
 
@@ -14,7 +15,7 @@ char *mail_mime_safe_filename(const char *name, const mail_allocator *alloc)
   if (!name)
     name = "";
   size_t n = strlen(name);
-  char *r = mail_malloc(&a, n + sizeof "attachment" + 2);
+  char *r = mail_handout_alloc(&a, n + sizeof "attachment" + 2);
   if (!r)
     return NULL;
   size_t o = 0;

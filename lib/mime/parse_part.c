@@ -259,7 +259,7 @@ static int check_message_headers(mail_mime_part *part)
       mime_defect(p, part, MAIL_MIME_DEFECT_INVALID_DATE, off);
     if (!mime_ascii_casecmp(name, "subject")) {
       char *out = NULL;
-      if (mail_mime_header_decode(v, h->value_len, &out, NULL, &bad, a))
+      if (mime_header_decode(&out, NULL, &bad, v, h->value_len, a))
         return MAIL_ERR_NOMEM;
       mail_dealloc(a, out);
       if (bad)
@@ -518,8 +518,8 @@ const char *mail_mime_part_header_decoded(mail_mime_part *part, const char *name
   part->cache = nc;
   char *v = NULL, *n = mail_strdup(a, name);
   size_t vl;
-  if (!n || mail_mime_header_decode((const char *)part->hbuf.data + h->value_off, h->value_len,
-                                    &v, &vl, NULL, a) != MAIL_OK) {
+  if (!n || mime_header_decode(&v, &vl, NULL, (const char *)part->hbuf.data + h->value_off,
+                                    h->value_len, a) != MAIL_OK) {
     mail_dealloc(a, n);
     return NULL;
   }

@@ -2,6 +2,7 @@
  * kept, and transfer decoding of a leaf on demand from the source. */
 #include <string.h>
 
+#include "core/handout.h"
 #include "core/mem.h"
 #include "mime/charset_internal.h"
 #include "mime/mime_internal.h"
@@ -100,7 +101,7 @@ int mail_mime_message_defect(const mail_mime_message *m, size_t i, int *kind, ui
 
 typedef struct decode_ctx {
   mail_mime_part *part;
-  int (*fn)(void *user, const void *data, size_t len);
+  mail_write_fn fn;
   void *user;
   int failed;
 } decode_ctx;
@@ -129,7 +130,7 @@ static int buf_sink(void *user, const void *data, size_t len)
 
 /* Text parts converted to UTF-8 go through a buffer: iconv needs whole
  * characters, and the tree holds the message in memory anyway. */
-static int decode_to_utf8(mail_mime_part *part, int (*fn)(void *, const void *, size_t), void *user)
+static int decode_to_utf8(mail_mime_part *part, mail_write_fn fn, void *user)
 {
   mail_mime_parser *p = part->parser;
   mail_buf raw, conv;
@@ -158,7 +159,7 @@ static int decode_to_utf8(mail_mime_part *part, int (*fn)(void *, const void *, 
 }
 
 int mail_mime_part_decode_cb(mail_mime_part *part, unsigned int flags,
-                             int (*fn)(void *user, const void *data, size_t len), void *user)
+                             mail_write_fn fn, void *user)
 {
   if (!part || !fn || !part->parser->src || part->is_multipart)
     return MAIL_ERR_INVALID;
@@ -193,8 +194,13 @@ int mail_mime_part_decode(mail_mime_part *part, unsigned int flags, unsigned cha
    * to 3/4, the other encodings never grow. */
   size_t enc = (size_t)(part->body_end - part->body_start);
   size_t want = part->enc == MAIL_MIME_ENC_BASE64 && !(flags & MAIL_MIME_RAW_BODY) ? enc / 4 * 3 + 3 : enc;
-  if (!(flags & MAIL_MIME_TO_UTF8) && mail_buf_reserve(&b, want + 3))
+  /* The buffer becomes the caller's as it is: room for its header first. */
+  if (mail_handout_begin(&b))
     return MAIL_ERR_NOMEM;
+  if (!(flags & MAIL_MIME_TO_UTF8) && mail_buf_reserve(&b, want + 3)) {
+    mail_buf_free(&b);
+    return MAIL_ERR_NOMEM;
+  }
   int rc;
   if (part->enc == MAIL_MIME_ENC_BASE64 && !(flags & (MAIL_MIME_TO_UTF8 | MAIL_MIME_RAW_BODY)) &&
       p->src && !part->is_multipart) {
@@ -203,7 +209,7 @@ int mail_mime_part_decode(mail_mime_part *part, unsigned int flags, unsigned cha
     mail_b64_stream_init(&st);
     uint64_t e = part->body_end > p->src_len ? p->src_len : part->body_end;
     uint64_t s = part->body_start > e ? e : part->body_start;
-    b.len = mail_b64_stream_decode(&st, p->src + s, (size_t)(e - s), b.data);
+    b.len += mail_b64_stream_decode(&st, p->src + s, (size_t)(e - s), b.data + b.len);
     unsigned int pending = st.nacc;
     b.len += mail_b64_stream_finish(&st, b.data + b.len);
     if (!part->decoded_once) {
@@ -227,8 +233,9 @@ int mail_mime_part_decode(mail_mime_part *part, unsigned int flags, unsigned cha
     mail_buf_free(&b);
     return rc;
   }
-  *out = b.data;
+  size_t n;
+  *out = mail_handout_finish(&b, &n);
   if (len)
-    *len = b.len - 1;
+    *len = n - 1;
   return MAIL_OK;
 }

@@ -182,7 +182,7 @@ int mail_pop3_reply_copy_text(const mail_pop3_reply *r, char *buf, size_t size, 
   return MAIL_OK;
 }
 
-int mail_pop3_reply_clone(const mail_pop3_reply *r, mail_pop3_reply **out,
+int mail_pop3_reply_clone(mail_pop3_reply **out, const mail_pop3_reply *r,
                           const mail_allocator *alloc)
 {
   if (!out)
@@ -616,18 +616,18 @@ static int number_pair(const char *text, size_t len, int a_is_msg, uint32_t *a, 
   return MAIL_OK;
 }
 
-int mail_pop3_parse_stat(const char *text, size_t len, uint32_t *count, uint64_t *size)
+int mail_pop3_parse_stat(uint32_t *count, uint64_t *size, const char *text, size_t len)
 {
   return number_pair(text, len, 0, count, size);
 }
 
-int mail_pop3_parse_list(const char *line, size_t len, uint32_t *msg, uint64_t *size)
+int mail_pop3_parse_list(uint32_t *msg, uint64_t *size, const char *line, size_t len)
 {
   return number_pair(line, len, 1, msg, size);
 }
 
-int mail_pop3_parse_uidl(const char *line, size_t len, uint32_t *msg, const char **uid,
-                         size_t *uid_len)
+int mail_pop3_parse_uidl(uint32_t *msg, const char **uid, size_t *uid_len, const char *line,
+                         size_t len)
 {
   if (!line || !msg || !uid || !uid_len)
     return MAIL_ERR_INVALID;

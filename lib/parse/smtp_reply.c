@@ -306,7 +306,7 @@ int mail_smtp_reply_copy_text(const mail_smtp_reply *r, char *buf, size_t size, 
   return MAIL_OK;
 }
 
-int mail_smtp_reply_clone(const mail_smtp_reply *r, mail_smtp_reply **out,
+int mail_smtp_reply_clone(mail_smtp_reply **out, const mail_smtp_reply *r,
                           const mail_allocator *alloc)
 {
   if (!out)

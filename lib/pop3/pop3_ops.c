@@ -131,7 +131,7 @@ static int add_uidl(mail_pop3 *p, const char *line, size_t len, uint32_t *msg_ou
   uint32_t msg;
   const char *uid;
   size_t ulen;
-  if (mail_pop3_parse_uidl(line, len, &msg, &uid, &ulen))
+  if (mail_pop3_parse_uidl(&msg, &uid, &ulen, line, len))
     return MAIL_ERR_PROTOCOL;
   const mail_limits *lim = mail_conn_limits(p->conn);
   if (p->nuidl >= lim->max_items)
@@ -157,7 +157,7 @@ int pop3_body_line(mail_pop3 *p, const mail_cmd *c, const char *line, size_t len
     return mail_pop3_caps_add_line(p->caps, line, len);
   case POP3_CMD_LIST: {
     pop3_list_entry e;
-    if (mail_pop3_parse_list(line, len, &e.msg, &e.size))
+    if (mail_pop3_parse_list(&e.msg, &e.size, line, len))
       return MAIL_ERR_PROTOCOL;
     if (p->nlist >= mail_conn_limits(p->conn)->max_items)
       return MAIL_ERR_LIMIT;
@@ -192,7 +192,7 @@ int pop3_transaction_reply(void *engine, const mail_cmd *c)
       return MAIL_ERR_SERVER;
     uint32_t count;
     uint64_t size;
-    if (mail_pop3_parse_stat(text, tlen, &count, &size))
+    if (mail_pop3_parse_stat(&count, &size, text, tlen))
       return mail_conn_fail(p->conn, MAIL_ERR_PROTOCOL, "malformed STAT reply");
     if (p->out_count)
       *p->out_count = count;
@@ -214,7 +214,7 @@ int pop3_transaction_reply(void *engine, const mail_cmd *c)
       return item_result(p, c, MAIL_ERR_SERVER);
     uint32_t msg;
     uint64_t size;
-    if (mail_pop3_parse_list(text, tlen, &msg, &size) || msg != c->arg)
+    if (mail_pop3_parse_list(&msg, &size, text, tlen) || msg != c->arg)
       return mail_conn_fail(p->conn, MAIL_ERR_PROTOCOL, "malformed LIST reply");
     if (p->out_size)
       *p->out_size = size;
@@ -226,7 +226,7 @@ int pop3_transaction_reply(void *engine, const mail_cmd *c)
     uint32_t msg;
     const char *uid;
     size_t ulen;
-    if (mail_pop3_parse_uidl(text, tlen, &msg, &uid, &ulen) || msg != c->arg)
+    if (mail_pop3_parse_uidl(&msg, &uid, &ulen, text, tlen) || msg != c->arg)
       return mail_conn_fail(p->conn, MAIL_ERR_PROTOCOL, "malformed UIDL reply");
     if (p->out_uid) {
       if (ulen + 1 > p->out_uid_cap)

@@ -170,12 +170,13 @@ int mail_sasl_set_oauth_token(mail_sasl *s, const char *token)
   return replace_str(s, &s->token, token);
 }
 
-void mail_sasl_set_token_callback(mail_sasl *s, mail_sasl_token_fn fn, void *user)
+int mail_sasl_set_token_callback(mail_sasl *s, mail_sasl_token_fn fn, void *user)
 {
   if (!s)
-    return;
+    return MAIL_ERR_INVALID;
   s->token_fn = fn;
   s->token_user = fn ? user : NULL;
+  return MAIL_OK;
 }
 
 int mail_sasl_set_oauth_host(mail_sasl *s, const char *host, unsigned int port)
@@ -189,22 +190,28 @@ int mail_sasl_set_oauth_host(mail_sasl *s, const char *host, unsigned int port)
   return rc;
 }
 
-void mail_sasl_set_external(mail_sasl *s, int on)
+int mail_sasl_set_external(mail_sasl *s, int on)
 {
-  if (s)
-    s->external = on != 0;
+  if (!s)
+    return MAIL_ERR_INVALID;
+  s->external = on != 0;
+  return MAIL_OK;
 }
 
-void mail_sasl_set_tls(mail_sasl *s, int protected_link)
+int mail_sasl_set_tls(mail_sasl *s, int protected_link)
 {
-  if (s)
-    s->tls = protected_link != 0;
+  if (!s)
+    return MAIL_ERR_INVALID;
+  s->tls = protected_link != 0;
+  return MAIL_OK;
 }
 
-void mail_sasl_set_allow_insecure_plaintext(mail_sasl *s, int on)
+int mail_sasl_set_allow_insecure_plaintext(mail_sasl *s, int on)
 {
-  if (s)
-    s->allow_insecure = on != 0;
+  if (!s)
+    return MAIL_ERR_INVALID;
+  s->allow_insecure = on != 0;
+  return MAIL_OK;
 }
 
 int mail_sasl_set_channel_binding(mail_sasl *s, int type, const unsigned char *data, size_t len)
@@ -288,10 +295,12 @@ int mail_sasl_set_scram_iterations(mail_sasl *s, unsigned int min, unsigned int 
   return MAIL_OK;
 }
 
-void mail_sasl_set_random(mail_sasl *s, mail_random_fn fn, void *user)
+int mail_sasl_set_random(mail_sasl *s, mail_random_fn fn, void *user)
 {
-  if (s)
-    mail_env_set_random(&s->env, fn, user);
+  if (!s)
+    return MAIL_ERR_INVALID;
+  mail_env_set_random(&s->env, fn, user);
+  return MAIL_OK;
 }
 
 int mail_sasl_set_detail(mail_sasl *s, int field, const char *text, size_t len)
@@ -597,8 +606,7 @@ const char *mail_sasl_mechanism(const mail_sasl *s)
 
 /* ---------------------------------------------------------------- base64 */
 
-int mail_sasl_b64_encode(const unsigned char *in, size_t len, char *out, size_t cap,
-                         size_t *out_len)
+int mail_sasl_b64_encode(size_t *out_len, char *out, size_t cap, const unsigned char *in, size_t len)
 {
   if ((!in && len) || !out || len > (SIZE_MAX / 4) * 3 - 3)
     return MAIL_ERR_INVALID;
@@ -612,8 +620,7 @@ int mail_sasl_b64_encode(const unsigned char *in, size_t len, char *out, size_t 
   return MAIL_OK;
 }
 
-int mail_sasl_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap,
-                         size_t *out_len)
+int mail_sasl_b64_decode(size_t *out_len, unsigned char *out, size_t cap, const char *in, size_t len)
 {
   if ((!in && len) || !out)
     return MAIL_ERR_INVALID;

@@ -146,7 +146,7 @@ static int fail_tx(mail_smtp *s, int rc, const mail_smtp_reply *r)
   smtp_tx *tx = &s->tx;
   tx->result = rc;
   if (r && !s->decisive)
-    mail_smtp_reply_clone(r, &s->decisive, &s->alloc); /* best effort */
+    mail_smtp_reply_clone(&s->decisive, r, &s->alloc); /* best effort */
   if (r && tx->data_refused) {
     mail_smtp_envelope *e = tx->env;
     for (size_t i = 0; i < e->nrcpts; i++)
@@ -184,7 +184,7 @@ int smtp_on_mail(void *engine, const mail_cmd *c)
   if (!tx->mail_ok && !pipelined(s))
     return fail_tx(s, MAIL_ERR_SERVER, r);
   if (!tx->mail_ok && !s->decisive)
-    mail_smtp_reply_clone(r, &s->decisive, &s->alloc); /* best effort */
+    mail_smtp_reply_clone(&s->decisive, r, &s->alloc); /* best effort */
   return smtp_issue(s);
 }
 

@@ -225,7 +225,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   } else {
     FZ_ASSERT(rc == MAIL_ERR_NOMEM && ta.failures);
   }
-  mail_free(A, out);
+  mail_free(out);
 free_builder:
   mail_mime_builder_free(b);
 done:

@@ -62,10 +62,10 @@ static void header_decode(const char *t, size_t n)
   char *out = NULL;
   size_t len = 0;
   unsigned defects = 0;
-  FZ_ASSERT(mail_mime_header_decode(t, n, &out, &len, &defects, NULL) == MAIL_OK);
+  FZ_ASSERT(mail_mime_header_decode(&out, &len, &defects, t, n, NULL) == MAIL_OK);
   FZ_ASSERT(out && out[len] == 0);
   FZ_ASSERT(valid_utf8((const unsigned char *)out, len));
-  mail_free(NULL, out);
+  mail_free(out);
 }
 
 static size_t addresses(const char *t, size_t n, unsigned flags, int *rc)
@@ -95,7 +95,7 @@ static void date(const char *t, size_t n)
     return;
   FZ_ASSERT(zone >= -(99 * 60 + 59) && zone <= 99 * 60 + 59); /* RFC 5322: -9959..+9959 */
   char buf[40];
-  size_t len = mail_date_format(when, zone, buf);
+  size_t len = mail_date_format(buf, when, zone);
   if (!len) /* a zone beyond a day, or a year the formatter cannot write */
     return;
   int64_t when2;
@@ -157,7 +157,7 @@ static void safe_name(const char *t)
   FZ_ASSERT(!strchr(safe, '/') && !strchr(safe, '\\') && safe[0] != '.');
   for (size_t i = 0; i < n; i++)
     FZ_ASSERT((unsigned char)safe[i] >= 0x20 && safe[i] != 0x7f);
-  mail_free(NULL, safe);
+  mail_free(safe);
 }
 
 static int mb_start(void *user, const char *line, size_t len)
@@ -252,10 +252,10 @@ static void charset(const char *t, size_t n)
   size_t len = n - (size_t)(in - t);
   char *out = NULL;
   size_t out_len = 0;
-  int rc = mail_charset_to_utf8(cs, in, len, &out, &out_len, NULL);
+  int rc = mail_charset_to_utf8(&out, &out_len, cs, in, len, NULL);
   FZ_ASSERT(rc == MAIL_OK || rc == MAIL_ERR_CHARSET);
   FZ_ASSERT(out && out[out_len] == 0);
-  mail_free(NULL, out);
+  mail_free(out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -197,7 +197,7 @@ static void check_safe_name(const char *name)
   FZ_ASSERT(!strchr(safe, '/') && !strchr(safe, '\\') && safe[0] != '.');
   for (size_t i = 0; i < n; i++)
     FZ_ASSERT((unsigned char)safe[i] >= 0x20 && safe[i] != 0x7f);
-  mail_free(NULL, safe);
+  mail_free(safe);
 }
 
 static void check_report(const char *ct, const unsigned char *body, size_t len)
@@ -281,7 +281,7 @@ static void walk(mail_mime_part *part, unsigned decode_flags, size_t src_len, un
   FZ_ASSERT(mail_mime_part_decode_cb(part, decode_flags, compare_sink, &s) == MAIL_OK);
   FZ_ASSERT(s.at == len);
   check_report(mail_mime_part_content_type(part), out, len);
-  mail_free(tree_alloc, out);
+  mail_free(out);
 }
 
 typedef struct outbuf {

@@ -37,7 +37,7 @@ static void one_line(mail_pop3_caps *caps, const char *line, size_t n)
   uint32_t a;
   uint64_t b;
   size_t dl;
-  if (mail_pop3_parse_stat(line, n, &a, &b) == MAIL_OK) {
+  if (mail_pop3_parse_stat(&a, &b, line, n) == MAIL_OK) {
     FZ_ASSERT(leading_digits(line, n, &dl) == 0);
     check_number(line, dl, a);
     size_t i = dl;
@@ -48,14 +48,14 @@ static void one_line(mail_pop3_caps *caps, const char *line, size_t n)
     check_number(line + i, dl2, b);
     FZ_ASSERT(i + dl2 == n || line[i + dl2] == ' ');
   }
-  if (mail_pop3_parse_list(line, n, &a, &b) == MAIL_OK) {
+  if (mail_pop3_parse_list(&a, &b, line, n) == MAIL_OK) {
     FZ_ASSERT(a >= 1);
     FZ_ASSERT(leading_digits(line, n, &dl) == 0);
     check_number(line, dl, a);
   }
   const char *uid;
   size_t ul;
-  if (mail_pop3_parse_uidl(line, n, &a, &uid, &ul) == MAIL_OK) {
+  if (mail_pop3_parse_uidl(&a, &uid, &ul, line, n) == MAIL_OK) {
     FZ_ASSERT(a >= 1 && ul >= 1 && ul <= 70);
     FZ_ASSERT(uid > line && uid + ul <= line + n);
     for (size_t i = 0; i < ul; i++)

@@ -69,7 +69,7 @@ static int run(const uint8_t *data, size_t size, unsigned flags, int chunked, ui
       describe(&h, r);
       if (k % 7 == 3) {
         mail_smtp_reply *c;
-        FZ_ASSERT(mail_smtp_reply_clone(r, &c, NULL) == MAIL_OK);
+        FZ_ASSERT(mail_smtp_reply_clone(&c, r, NULL) == MAIL_OK);
         FZ_ASSERT(mail_smtp_reply_code(c) == mail_smtp_reply_code(r));
         mail_smtp_reply_free(c);
       }

@@ -318,7 +318,7 @@ static void walk(mail_mime_part *part)
     size_t len = 0;
     int rc = mail_mime_part_decode(part, 0, &out, &len);
     if (rc == MAIL_OK)
-      mail_free(&hooks, out);
+      mail_free(out);
     else
       failures++;
   }

@@ -152,7 +152,7 @@ static void send_and_check(mail_smtp *s, const char *to, const char *maildir, co
   size_t len;
   char *sent = bytes_of(m, &len);
   assert_delivered(maildir, tok, sent, len);
-  free(sent);
+  mail_free(sent);
   mail_smtp_envelope_free(e);
   mail_mime_builder_free(m);
 }
@@ -344,7 +344,7 @@ START_TEST(attachment_5mb)
   char *sent = bytes_of(m, &len);
   ck_assert_uint_gt(len, 5 * 1024 * 1024);
   assert_delivered(env("MAIL_TEST_MAILDIR2"), tok, sent, len);
-  free(sent);
+  mail_free(sent);
   mail_smtp_envelope_free(e);
   mail_mime_builder_free(m);
   ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
@@ -376,7 +376,7 @@ START_TEST(dsn_success_report)
   size_t len;
   char *sent = bytes_of(m, &len);
   assert_delivered(env("MAIL_TEST_MAILDIR2"), tok, sent, len);
-  free(sent);
+  mail_free(sent);
   /* The success report reaches the sender with ENVID and ORCPT intact. */
   char needle[256];
   snprintf(needle, sizeof needle, "Original-Envelope-Id: %s", envid);
@@ -422,7 +422,7 @@ static void lmtp_round(mail_smtp *s)
   size_t len;
   char *sent = bytes_of(m, &len);
   assert_delivered(env("MAIL_TEST_MAILDIR2"), tok, sent, len);
-  free(sent);
+  mail_free(sent);
   mail_smtp_envelope_free(e);
   mail_mime_builder_free(m);
 }
@@ -474,7 +474,7 @@ START_TEST(many_messages_one_connection_event_loop)
     size_t len;
     char *sent = bytes_of(m, &len);
     assert_delivered(env("MAIL_TEST_MAILDIR2"), tok, sent, len);
-    free(sent);
+    mail_free(sent);
     mail_smtp_envelope_free(e);
     mail_mime_builder_free(m);
   }

@@ -440,7 +440,7 @@ static model_msg *gen_message(mail_mime_builder *m, unsigned opts, int depth)
     char cid[64];
     snprintf(cid, sizeof cid, "part%zu.%u@example.org", i, depth);
     const char *fn = below(2) ? "image.png" : NULL;
-    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", b, n, cid, fn, NULL), MAIL_OK);
+    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", fn, b, n, cid, NULL), MAIL_OK);
     inl[i] = new_model(M_LEAF, "image/png");
     inl[i]->data = b;
     inl[i]->len = n;
@@ -583,7 +583,7 @@ static void compare_part(const model_part *mp, mail_mime_part *pp, const unsigne
                   path, ct, mail_mime_part_encoding_name(pp), n, mp->len);
     if (is_text(mp->ct))
       ck_assert_str_eq(mail_mime_part_charset(pp), "utf-8");
-    mail_free(NULL, dec);
+    mail_free(dec);
   }
   }
 }
@@ -650,7 +650,7 @@ static void run_case(uint64_t seed)
     ck_abort_msg("seed %llu: defect %d at offset %llu", (unsigned long long)seed, kind, (unsigned long long)off);
   }
   mail_mime_message_free(pm);
-  mail_free(NULL, out);
+  mail_free(out);
   mail_mime_builder_free(m);
   release_all();
 }
@@ -694,9 +694,9 @@ START_TEST(raw_message_base64_fallback)
   ck_assert_int_eq(mail_mime_part_decode(p, 0, &dec, &n), MAIL_OK);
   ck_assert_uint_eq(n, strlen(raw));
   ck_assert_int_eq(memcmp(dec, raw, n), 0);
-  mail_free(NULL, dec);
+  mail_free(dec);
   mail_mime_message_free(pm);
-  mail_free(NULL, out);
+  mail_free(out);
   mail_mime_builder_free(m);
 }
 END_TEST
@@ -806,7 +806,7 @@ START_TEST(export_corpus)
     export_leaves(f, mm->root, seed, &k);
     fputs("]}\n", f);
     fclose(f);
-    mail_free(NULL, out);
+    mail_free(out);
     mail_mime_builder_free(m);
     release_all();
   }

@@ -2,11 +2,14 @@
  * transport needs, header injection, reproducible output, streaming with
  * bounded memory, sources that change or fail, allocation failures. */
 #include <check.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <mail/mime.h>
 #include <mail/mime_build.h>
 
 #include "../support/alloc.h"
@@ -137,6 +140,92 @@ static const char GOLDEN[] =
   "Hi Bob\r\n"
   "bye\r\n";
 
+/* Every buffer libmail hands out goes back to the allocator that made it
+ * through mail_free(p) alone, whichever allocator that was. */
+START_TEST(mail_free_knows_the_allocator)
+{
+  mail_test_alloc t1, t2;
+  mail_test_alloc_init(&t1);
+  mail_test_alloc_init(&t2);
+  const mail_allocator *a1 = mail_test_alloc_hooks(&t1), *a2 = mail_test_alloc_hooks(&t2);
+  mail_mime_builder *m;
+  ck_assert_int_eq(mail_mime_builder_new(&m, a1), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_from(m, NULL, "a@example.org"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_text(m, "hi\n", 3), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_add_attachment(m, "application/octet-stream", "x.bin", "\x01\x02", 2, NULL),
+                   MAIL_OK);
+  unsigned char *msg;
+  size_t len;
+  ck_assert_int_eq(mail_mime_builder_to_buffer(m, &msg, &len), MAIL_OK);
+  ck_assert_uint_eq(msg[len], 0);
+  mail_mime_message *parsed;
+  ck_assert_int_eq(mail_mime_message_parse(&parsed, msg, len, 0, NULL, a2), MAIL_OK);
+  unsigned char *body;
+  size_t blen;
+  ck_assert_int_eq(mail_mime_part_decode(mail_mime_part_child(mail_mime_message_root(parsed), 1), 0,
+                                         &body, &blen), MAIL_OK);
+  ck_assert_uint_eq(blen, 2);
+  ck_assert_int_eq(memcmp(body, "\x01\x02", 2), 0);
+  ck_assert_uint_eq((uintptr_t)body % _Alignof(max_align_t), 0);
+  char *dec, *conv, *safe = mail_mime_safe_filename("../x", a1);
+  size_t dlen, clen;
+  ck_assert_int_eq(mail_mime_header_decode(&dec, &dlen, NULL, "=?utf-8?q?h=C3=A9?=", 19, a2), MAIL_OK);
+  ck_assert_str_eq(dec, "h\xC3\xA9");
+  ck_assert_int_eq(mail_charset_to_utf8(&conv, &clen, "iso-8859-1", "\xE9", 1, a1), MAIL_OK);
+  ck_assert_str_eq(conv, "\xC3\xA9");
+  ck_assert_ptr_nonnull(safe);
+  mail_mime_message_free(parsed);
+  mail_mime_builder_free(m);
+  ck_assert_uint_gt(t1.live, 0);
+  ck_assert_uint_gt(t2.live, 0);
+  mail_free(msg);
+  mail_free(body);
+  mail_free(dec);
+  mail_free(conv);
+  mail_free(safe);
+  mail_free(NULL);
+  ck_assert_uint_eq(t1.live, 0);
+  ck_assert_uint_eq(t2.live, 0);
+  mail_test_alloc_cleanup(&t1);
+  mail_test_alloc_cleanup(&t2);
+}
+END_TEST
+
+/* Sender (RFC 5322 3.6.2) has its setter: written after From, and the
+ * envelope sender; add_header still refuses it. */
+START_TEST(sender_setter)
+{
+  mail_mime_builder *m = new_msg(NULL, &seed_a);
+  ck_assert_int_eq(mail_mime_builder_set_from(m, "Boss", "boss@example.org"), MAIL_OK);
+  const char *env = NULL;
+  ck_assert_int_eq(mail_mime_builder_envelope_from(m, &env), MAIL_OK);
+  ck_assert_str_eq(env, "boss@example.org");
+  ck_assert_int_eq(mail_mime_builder_add_header(m, "Sender", "sec@example.org"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_mime_builder_set_sender(m, "Sec\r\nBcc: x@y", "sec@example.org"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_mime_builder_set_sender(m, NULL, "not an address"), MAIL_ERR_SYNTAX);
+  ck_assert_int_eq(mail_mime_builder_set_sender(NULL, NULL, "sec@example.org"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_mime_builder_set_sender(m, "Old", "old@example.org"), MAIL_OK);
+  mail_address a = {0};
+  a.name = "Sec";
+  a.mailbox = "sec@example.org";
+  ck_assert_int_eq(mail_mime_builder_add_address(m, MAIL_MIME_FIELD_SENDER, &a), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_envelope_from(m, &env), MAIL_OK);
+  ck_assert_str_eq(env, "sec@example.org");
+  ck_assert_int_eq(mail_mime_builder_add_to(m, NULL, "bob@example.org"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_text(m, "hi\n", 3), MAIL_OK);
+  size_t n;
+  unsigned char *out = check_exact(m, &n);
+  const char *from = strstr((char *)out, "\r\nFrom: Boss <boss@example.org>\r\n");
+  ck_assert_ptr_nonnull(from);
+  ck_assert_ptr_eq(strstr((char *)out, "\r\nSender: Sec <sec@example.org>\r\n"),
+                   from + strlen("\r\nFrom: Boss <boss@example.org>"));
+  ck_assert_ptr_null(strstr((char *)out, "old@example.org"));
+  ck_assert_int_eq(mail_mime_builder_set_sender(m, NULL, "x@example.org"), MAIL_ERR_STATE);
+  free(out);
+  mail_mime_builder_free(m);
+}
+END_TEST
+
 START_TEST(golden_simple)
 {
   mail_mime_builder *m = new_msg(NULL, &seed_a);
@@ -251,8 +340,8 @@ START_TEST(exact_size_every_kind)
       case 4:
         ck_assert_int_eq(mail_mime_builder_set_text(m, "plain", 5), MAIL_OK);
         ck_assert_int_eq(mail_mime_builder_set_html(m, html, strlen(html)), MAIL_OK);
-        ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", png, sizeof png, "logo@example.org",
-                                                      "logo.png", NULL), MAIL_OK);
+        ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", "logo.png", png, sizeof png,
+                                                      "logo@example.org", NULL), MAIL_OK);
         break;
       case 5:
         ck_assert_int_eq(mail_mime_builder_set_text(m, "see attached", 12), MAIL_OK);
@@ -415,9 +504,9 @@ START_TEST(header_injection_every_setter)
     ck_assert_int_eq(mail_mime_builder_set_message_id(m, v), MAIL_ERR_INVALID);
     ck_assert_int_eq(mail_mime_builder_add_header(m, "X-Test", v), MAIL_ERR_INVALID);
     ck_assert_int_eq(mail_mime_builder_add_header(m, v, "value"), MAIL_ERR_INVALID);
-    ck_assert_int_eq(mail_mime_builder_add_inline(m, v, "a", 1, "id@x", NULL, NULL), MAIL_ERR_INVALID);
-    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", "a", 1, v, NULL, NULL), MAIL_ERR_INVALID);
-    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", "a", 1, "id@x", v, NULL), MAIL_ERR_INVALID);
+    ck_assert_int_eq(mail_mime_builder_add_inline(m, v, NULL, "a", 1, "id@x", NULL), MAIL_ERR_INVALID);
+    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", NULL, "a", 1, v, NULL), MAIL_ERR_INVALID);
+    ck_assert_int_eq(mail_mime_builder_add_inline(m, "image/png", v, "a", 1, "id@x", NULL), MAIL_ERR_INVALID);
     ck_assert_int_eq(mail_mime_builder_add_attachment(m, v, NULL, "a", 1, NULL), MAIL_ERR_INVALID);
     ck_assert_int_eq(mail_mime_builder_add_attachment(m, NULL, v, "a", 1, NULL), MAIL_ERR_INVALID);
     ck_assert_int_eq(mail_mime_builder_add_attachment_file(m, NULL, v, "/dev/null", NULL), MAIL_ERR_INVALID);
@@ -509,7 +598,7 @@ static mail_mime_builder *complex_msg(const mail_allocator *alloc, unsigned *see
       mail_mime_builder_set_subject(m, "Ünïcödé subject with several words in it to fold, really a lot of them") ||
       mail_mime_builder_add_header(m, "X-Note", "ünïcödé header") ||
       mail_mime_builder_set_text(m, "text ü\n", 8) || mail_mime_builder_set_html(m, "<b>ü</b>", 9) ||
-      mail_mime_builder_add_inline(m, "image/gif", "GIF89a", 6, "i@x", NULL, NULL) ||
+      mail_mime_builder_add_inline(m, "image/gif", NULL, "GIF89a", 6, "i@x", NULL) ||
       mail_mime_builder_add_attachment(m, NULL, "naïve résumé.bin", "\x01\x02\xff", 3, NULL)) {
     mail_mime_builder_free(m);
     return NULL;
@@ -545,7 +634,7 @@ START_TEST(reproducible_output)
   ck_assert_int_eq(mail_mime_builder_to_buffer(a, &buf, &blen), MAIL_OK);
   ck_assert_uint_eq(blen, na);
   ck_assert_int_eq(memcmp(buf, oa, na), 0);
-  mail_free(NULL, buf);
+  mail_free(buf);
   free(oa);
   free(ob);
   mail_mime_builder_free(a);
@@ -564,7 +653,7 @@ static int build_run(void *user, mail_test_alloc *t)
   size_t len;
   int rc = mail_mime_builder_to_buffer(m, &buf, &len);
   if (rc == MAIL_OK)
-    mail_free(mail_test_alloc_hooks(t), buf);
+    mail_free(buf);
   mail_mime_builder_free(m);
   return rc;
 }
@@ -576,7 +665,7 @@ START_TEST(allocation_failures)
 }
 END_TEST
 
-static int collect(void *user, const unsigned char *data, size_t len)
+static int collect(void *user, const void *data, size_t len)
 {
   size_t *n = user;
   (void)data;
@@ -880,6 +969,8 @@ int main(void)
   TCase *t = tcase_create("build");
   tcase_set_timeout(t, 60);
   tcase_add_test(t, golden_simple);
+  tcase_add_test(t, sender_setter);
+  tcase_add_test(t, mail_free_knows_the_allocator);
   tcase_add_test(t, exact_size_every_kind);
   tcase_add_test(t, transport_needs);
   tcase_add_test(t, header_injection_every_setter);

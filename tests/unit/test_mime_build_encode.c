@@ -515,19 +515,19 @@ END_TEST
 START_TEST(date_formatting)
 {
   char d[40];
-  ck_assert_uint_eq(mail_date_format(0, 0, d), strlen("Thu, 1 Jan 1970 00:00:00 +0000"));
+  ck_assert_uint_eq(mail_date_format(d, 0, 0), strlen("Thu, 1 Jan 1970 00:00:00 +0000"));
   ck_assert_str_eq(d, "Thu, 1 Jan 1970 00:00:00 +0000");
-  mail_date_format(1709164800, 0, d); /* 2024-02-29 */
+  mail_date_format(d, 1709164800, 0); /* 2024-02-29 */
   ck_assert_str_eq(d, "Thu, 29 Feb 2024 00:00:00 +0000");
-  mail_date_format(1709164800, -330, d);
+  mail_date_format(d, 1709164800, -330);
   ck_assert_str_eq(d, "Wed, 28 Feb 2024 18:30:00 -0530");
-  mail_date_format(1795752354, 60, d);
+  mail_date_format(d, 1795752354, 60);
   ck_assert_str_eq(d, "Fri, 27 Nov 2026 05:05:54 +0100");
-  mail_date_format(-1, 0, d);
+  mail_date_format(d, -1, 0);
   ck_assert_str_eq(d, "Wed, 31 Dec 1969 23:59:59 +0000");
-  mail_date_format(951782400, 0, d); /* 2000-02-29 */
+  mail_date_format(d, 951782400, 0); /* 2000-02-29 */
   ck_assert_str_eq(d, "Tue, 29 Feb 2000 00:00:00 +0000");
-  ck_assert_uint_eq(mail_date_format(0, 1440, d), 0);
+  ck_assert_uint_eq(mail_date_format(d, 0, 1440), 0);
 }
 END_TEST
 

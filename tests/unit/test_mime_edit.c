@@ -45,7 +45,7 @@ START_TEST(unchanged_is_byte_exact)
   char *out = write_out(m, &len);
   ck_assert_uint_eq(len, strlen(MSG));
   ck_assert_int_eq(memcmp(out, MSG, len), 0);
-  mail_free(&A, out);
+  mail_dealloc(&A, out);
   mail_mime_message_free(m);
 
   /* every file of the malformed corpus too */
@@ -68,7 +68,7 @@ START_TEST(unchanged_is_byte_exact)
     out = write_out(m, &len);
     ck_assert_uint_eq(len, n);
     ck_assert_int_eq(memcmp(out, buf, n), 0);
-    mail_free(&A, out);
+    mail_dealloc(&A, out);
     mail_mime_message_free(m);
     files++;
   }
@@ -113,13 +113,13 @@ START_TEST(edit_headers_and_parts)
   size_t bl;
   ck_assert_int_eq(mail_mime_part_decode(mail_mime_part_child(root, 1), 0, &body, &bl), MAIL_OK);
   ck_assert_str_eq((char *)body, "three");
-  mail_free(&A, body);
+  mail_free(body);
   ck_assert_int_eq(mail_mime_part_decode(mail_mime_part_child(root, 2), 0, &body, &bl), MAIL_OK);
   ck_assert_str_eq((char *)body, "four");
-  mail_free(&A, body);
+  mail_free(body);
   ck_assert_uint_eq(mail_mime_message_defect_count(m), 0);
   mail_mime_message_free(m);
-  mail_free(&A, out);
+  mail_dealloc(&A, out);
 }
 END_TEST
 

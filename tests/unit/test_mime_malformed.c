@@ -36,7 +36,7 @@ static void decode_leaves(mail_mime_part *p)
     unsigned char *out;
     size_t len;
     ck_assert_int_eq(mail_mime_part_decode(p, MAIL_MIME_TO_UTF8, &out, &len), MAIL_OK);
-    mail_free(NULL, out);
+    mail_free(out);
   }
   for (size_t i = 0; i < n; i++)
     decode_leaves(mail_mime_part_child(p, i));

@@ -254,7 +254,7 @@ START_TEST(tree_structure_and_decode)
   ck_assert_int_eq(mail_mime_part_decode(b64, 0, &out, &len), MAIL_OK);
   ck_assert_uint_eq(len, 5);
   ck_assert_str_eq((char *)out, "hello");
-  mail_free(&A, out);
+  mail_free(out);
   uint64_t hs, bs, be;
   mail_mime_part_offsets(b64, &hs, &bs, &be);
   ck_assert_int_eq(memcmp(m + hs, "Content-Transfer-Encoding: base64", 33), 0);
@@ -280,7 +280,7 @@ START_TEST(tree_to_utf8_and_unknown_charset)
   size_t len;
   ck_assert_int_eq(mail_mime_part_decode(mail_mime_message_root(msg), MAIL_MIME_TO_UTF8, &out, &len), MAIL_OK);
   ck_assert_str_eq((char *)out, "caf\xC3\xA9\n");
-  mail_free(&A, out);
+  mail_free(out);
   mail_mime_message_free(msg);
 
   m = "Content-Type: text/plain; charset=x-no-such\n\nraw\xff\n";
@@ -290,7 +290,7 @@ START_TEST(tree_to_utf8_and_unknown_charset)
   int kind;
   mail_mime_message_defect(msg, 0, &kind, NULL, NULL);
   ck_assert_int_eq(kind, MAIL_MIME_DEFECT_UNKNOWN_CHARSET);
-  mail_free(&A, out);
+  mail_free(out);
   mail_mime_message_free(msg);
 }
 END_TEST
@@ -369,7 +369,7 @@ START_TEST(limit_headers_and_long_header)
   size_t len;
   ck_assert_int_eq(mail_mime_part_decode(root, 0, &out, &len), MAIL_OK);
   ck_assert_str_eq((char *)out, "body\n");
-  mail_free(&A, out);
+  mail_free(out);
   mail_mime_message_free(msg);
 
   /* one endless line without a line break, fed in pieces: memory stays bounded */
@@ -557,7 +557,7 @@ static int fail_run(mail_test_alloc *t)
     unsigned char *out;
     size_t len;
     if (mail_mime_part_decode(mail_mime_part_child(root, i), MAIL_MIME_TO_UTF8, &out, &len) == MAIL_OK)
-      mail_free(a, out);
+      mail_free(out);
   }
   mail_mime_part_set_header(root, "Subject", "x");
   mail_mime_message_free(msg);
@@ -662,7 +662,7 @@ START_TEST(mutations_split_invariant)
       unsigned char *out;
       size_t len;
       if (mail_mime_part_decode(c, MAIL_MIME_TO_UTF8, &out, &len) == MAIL_OK)
-        mail_free(&A, out);
+        mail_free(out);
     }
     mail_mime_message_free(msg);
   }

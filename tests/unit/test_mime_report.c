@@ -178,17 +178,17 @@ START_TEST(mbox)
   for (size_t step = 1; step < 40; step++) {
     char *got = read_mbox(in, n, MAIL_MBOX_MBOXRD, step);
     ck_assert_str_eq(got, whole);
-    mail_free(&A, got);
+    mail_dealloc(&A, got);
   }
-  mail_free(&A, whole);
+  mail_dealloc(&A, whole);
   /* mboxo: only one level of quoting is removed, and only from ">From " */
   char *o = read_mbox(in, n, MAIL_MBOX_MBOXO, n);
   ck_assert_ptr_nonnull(strstr(o, "\nFrom the start\n>>From quoted twice\n"));
-  mail_free(&A, o);
+  mail_dealloc(&A, o);
   /* text before the first From_ line */
   o = read_mbox("no separator\n", 13, MAIL_MBOX_MBOXRD, 1);
   ck_assert_str_eq(o, "[start ]no separator\n[end]");
-  mail_free(&A, o);
+  mail_dealloc(&A, o);
 }
 END_TEST
 

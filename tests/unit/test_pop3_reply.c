@@ -379,7 +379,7 @@ START_TEST(reply_copies)
   ck_assert_int_eq(mail_pop3_reply_copy_text(r, big, sizeof big, NULL), MAIL_OK);
   ck_assert_str_eq(big, "locked");
   mail_pop3_reply *keep;
-  ck_assert_int_eq(mail_pop3_reply_clone(r, &keep, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_reply_clone(&keep, r, NULL), MAIL_OK);
   mail_pop3_reply_free((mail_pop3_reply *)r); /* parser-owned: ignored */
   mail_pop3_parser_free(p);
   ck_assert_int_eq(mail_pop3_reply_status(keep), MAIL_POP3_ERR);
@@ -607,15 +607,15 @@ START_TEST(stat_list_uidl)
 {
   uint32_t a;
   uint64_t b;
-  ck_assert_int_eq(mail_pop3_parse_stat("2 320", 5, &a, &b), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_parse_stat(&a, &b, "2 320", 5), MAIL_OK);
   ck_assert_uint_eq(a, 2);
   ck_assert_uint_eq(b, 320);
-  ck_assert_int_eq(mail_pop3_parse_stat("0 0", 3, &a, &b), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_parse_stat(&a, &b, "0 0", 3), MAIL_OK);
   ck_assert_uint_eq(a, 0);
-  ck_assert_int_eq(mail_pop3_parse_stat("4294967295 18446744073709551615", 31, &a, &b), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_parse_stat(&a, &b, "4294967295 18446744073709551615", 31), MAIL_OK);
   ck_assert_uint_eq(a, UINT32_MAX);
   ck_assert_uint_eq(b, UINT64_MAX);
-  ck_assert_int_eq(mail_pop3_parse_list("1  120 extra info", 17, &a, &b), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_parse_list(&a, &b, "1  120 extra info", 17), MAIL_OK);
   ck_assert_uint_eq(a, 1);
   ck_assert_uint_eq(b, 120);
   static const char *bad[] = {
@@ -624,30 +624,30 @@ START_TEST(stat_list_uidl)
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     a = 77;
-    ck_assert_msg(mail_pop3_parse_list(bad[i], strlen(bad[i]), &a, &b) == MAIL_ERR_PROTOCOL, "%s", bad[i]);
+    ck_assert_msg(mail_pop3_parse_list(&a, &b, bad[i], strlen(bad[i])) == MAIL_ERR_PROTOCOL, "%s", bad[i]);
     ck_assert_uint_eq(a, 77);
   }
-  ck_assert_int_eq(mail_pop3_parse_stat("4294967296 1", 12, &a, &b), MAIL_ERR_PROTOCOL);
-  ck_assert_int_eq(mail_pop3_parse_list(NULL, 0, &a, &b), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_parse_stat(&a, &b, "4294967296 1", 12), MAIL_ERR_PROTOCOL);
+  ck_assert_int_eq(mail_pop3_parse_list(&a, &b, NULL, 0), MAIL_ERR_INVALID);
 
   const char *uid;
   size_t ul;
-  ck_assert_int_eq(mail_pop3_parse_uidl("1 whqtswO00WBw418f9t5JxYwZ", 26, &a, &uid, &ul), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_parse_uidl(&a, &uid, &ul, "1 whqtswO00WBw418f9t5JxYwZ", 26), MAIL_OK);
   ck_assert_uint_eq(a, 1);
   ck_assert_uint_eq(ul, 24);
   ck_assert_int_eq(memcmp(uid, "whqtswO00WBw418f9t5JxYwZ", 24), 0);
-  ck_assert_int_eq(mail_pop3_parse_uidl("7 ~!x more", 10, &a, &uid, &ul), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_parse_uidl(&a, &uid, &ul, "7 ~!x more", 10), MAIL_OK);
   ck_assert_uint_eq(ul, 3);
   char line[80];
   memset(line, 'u', sizeof line);
   line[0] = '9';
   line[1] = ' ';
-  ck_assert_int_eq(mail_pop3_parse_uidl(line, 72, &a, &uid, &ul), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_parse_uidl(&a, &uid, &ul, line, 72), MAIL_OK);
   ck_assert_uint_eq(ul, 70);
-  ck_assert_int_eq(mail_pop3_parse_uidl(line, 73, &a, &uid, &ul), MAIL_ERR_PROTOCOL);
+  ck_assert_int_eq(mail_pop3_parse_uidl(&a, &uid, &ul, line, 73), MAIL_ERR_PROTOCOL);
   static const char *badu[] = {"1", "1 ", "0 x", "x y", "1 a\x7f", "1 a\x80", "1 a\tb", "1 \x01"};
   for (size_t i = 0; i < sizeof badu / sizeof *badu; i++)
-    ck_assert_msg(mail_pop3_parse_uidl(badu[i], strlen(badu[i]), &a, &uid, &ul) == MAIL_ERR_PROTOCOL,
+    ck_assert_msg(mail_pop3_parse_uidl(&a, &uid, &ul, badu[i], strlen(badu[i])) == MAIL_ERR_PROTOCOL,
                   "%s", badu[i]);
 }
 END_TEST
@@ -745,7 +745,7 @@ static int full_run(void *user, mail_test_alloc *ta)
       const unsigned char *d = mail_pop3_parser_data(p, &n);
       rc = mail_pop3_caps_add_line(c, (const char *)d, n);
     } else if (ev == MAIL_POP3_EVENT_REPLY && mail_pop3_reply_status(mail_pop3_parser_reply(p)) == MAIL_POP3_ERR) {
-      rc = mail_pop3_reply_clone(mail_pop3_parser_reply(p), &keep, FAILING);
+      rc = mail_pop3_reply_clone(&keep, mail_pop3_parser_reply(p), FAILING);
       break;
     }
   }

@@ -183,6 +183,25 @@ START_TEST(plain_rfc4616)
 }
 END_TEST
 
+/* Every setter that can fail says so: a NULL handle is MAIL_ERR_INVALID,
+ * never a silent no-op. */
+START_TEST(setters_return_status)
+{
+  ck_assert_int_eq(mail_sasl_set_token_callback(NULL, NULL, NULL), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_set_external(NULL, 1), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_set_tls(NULL, 1), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_set_allow_insecure_plaintext(NULL, 1), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_sasl_set_random(NULL, NULL, NULL), MAIL_ERR_INVALID);
+  mail_sasl *s = new_sasl(NULL, NULL);
+  ck_assert_int_eq(mail_sasl_set_token_callback(s, NULL, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_external(s, 1), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_tls(s, 1), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_allow_insecure_plaintext(s, 0), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_random(s, NULL, NULL), MAIL_OK);
+  mail_sasl_free(s);
+}
+END_TEST
+
 START_TEST(identity_crlfnul_rejected)
 {
   mail_sasl *s = new_sasl(NULL, NULL);
@@ -1347,6 +1366,7 @@ static Suite *sasl_suite(void)
   tcase_add_test(t, crypto_vectors);
   suite_add_tcase(s, t);
   t = tcase_create("simple-crypto");
+  tcase_add_test(t, setters_return_status);
   tcase_add_test(t, identity_crlfnul_rejected);
   tcase_add_test(t, plain_insecure);
   tcase_add_test(t, cram_md5_rfc2195);

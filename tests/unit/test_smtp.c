@@ -15,6 +15,20 @@
 #include "core/mem.h"
 #include "smtp/smtp_internal.h"
 
+/* set_auth (smtp.h): a user name must be UTF-8; the password is bytes,
+ * checked by SASLprep when SCRAM or PLAIN prepares it (test_sasl). */
+START_TEST(set_auth_utf8)
+{
+  mail_smtp *s;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_set_auth(s, "al\xff", "pw"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_set_auth(s, "al\r\nice", "pw"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_set_auth(s, "alice", "p\xe4ss"), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_set_auth(s, "al\xc3\xaf" "ce", "p\xc3\xa4ss"), MAIL_OK);
+  mail_smtp_free(s);
+}
+END_TEST
+
 START_TEST(address_checks)
 {
   ck_assert_int_eq(smtp_addr_check("a@b.example", 0), MAIL_OK);
@@ -411,6 +425,7 @@ static Suite *suite(void)
   Suite *s = suite_create("smtp");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, address_checks);
+  tcase_add_test(tc, set_auth_utf8);
   tcase_add_test(tc, xtext);
   tcase_add_test(tc, idna);
   tcase_add_test(tc, urls);

@@ -142,7 +142,7 @@ START_TEST(multi_line_and_joined_text)
   ck_assert_str_eq(big, t);
 
   mail_smtp_reply *keep;
-  ck_assert_int_eq(mail_smtp_reply_clone(r, &keep, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_reply_clone(&keep, r, NULL), MAIL_OK);
   mail_smtp_reply_free((mail_smtp_reply *)r); /* owned by the parser: ignored */
   ck_assert_int_eq(mail_smtp_parser_next(p, &r), MAIL_ERR_AGAIN);
   ck_assert_uint_eq(mail_smtp_parser_pending(p), 0);
@@ -559,7 +559,7 @@ static int full_run(void *user, mail_test_alloc *ta)
   if (!rc)
     rc = mail_smtp_caps_parse_ehlo(c, r);
   if (!rc)
-    rc = mail_smtp_reply_clone(r, &keep, FAILING);
+    rc = mail_smtp_reply_clone(&keep, r, FAILING);
   if (!rc)
     rc = mail_smtp_parser_next(p, &r);
   if (!rc)

@@ -259,7 +259,7 @@ static void extract_part(mail_mime_part *p, extract_state *x)
       snprintf(fallback, sizeof fallback, "attachment-%s", mail_mime_part_path(p));
       char *safe = mail_mime_safe_filename(fname ? fname : fallback, NULL);
       int fd = safe ? open_unique(x->dir, safe, path, sizeof path) : -1;
-      mail_free(NULL, safe);
+      mail_free(safe);
       if (fd < 0) {
         x->code = cli_fail(EXIT_INPUT, "mime extract", "%s: %s", x->dir, strerror(errno));
         return;
@@ -312,7 +312,7 @@ static int mime_extract(const cli_options *o, cli_args *a)
   return x.code;
 }
 
-static int write_out(void *user, const unsigned char *data, size_t len)
+static int write_out(void *user, const void *data, size_t len)
 {
   (void)user;
   return fwrite(data, 1, len, stdout) == len ? 0 : 1;

@@ -82,6 +82,16 @@ CONST: Dict[str, int] = {
     "MAIL_MIME_NEEDS_8BIT": 0x1, "MAIL_MIME_NEEDS_BINARY": 0x2, "MAIL_MIME_NEEDS_SMTPUTF8": 0x4,
     "MAIL_MIME_BUILD_ENC_AUTO": -1,
     "MAIL_MIME_LENGTH_UNKNOWN": 0xFFFFFFFFFFFFFFFF,
+    # mail_features() bits
+    "MAIL_FEATURE_SMTP": 1 << 0,
+    "MAIL_FEATURE_POP3": 1 << 1,
+    "MAIL_FEATURE_IMAP": 1 << 2,
+    "MAIL_FEATURE_NNTP": 1 << 3,
+    "MAIL_FEATURE_MIME": 1 << 4,
+    "MAIL_FEATURE_TLS": 1 << 5,
+    "MAIL_FEATURE_ZLIB": 1 << 6,
+    "MAIL_FEATURE_SASLPREP": 1 << 7,
+    "MAIL_FEATURE_IDNA": 1 << 8,
 }
 
 
@@ -131,9 +141,9 @@ CALLBACKS = {
     "mail_mime_read_fn": CFUNCTYPE(c_int, c_void_p, POINTER(c_ubyte), c_size_t,
                                    POINTER(c_size_t)),
     "mail_mime_rewind_fn": CFUNCTYPE(c_int, c_void_p),
-    "mail_mime_write_fn": CFUNCTYPE(c_int, c_void_p, POINTER(c_ubyte), c_size_t),
-    # mail_mime_part_decode_cb / mail_mime_message_write take this shape inline
-    "mime_data_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t),
+    # the one write callback (mail_mime_part_decode_cb, mail_mime_message_write,
+    # mail_mime_builder_write, mbox data)
+    "mail_write_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t),
 }
 TRACE_FN = CALLBACKS["mail_trace_fn"]
 PROGRESS_FN = CALLBACKS["mail_smtp_progress_fn"]
@@ -142,7 +152,7 @@ POP3_BODY_FN = CALLBACKS["mail_pop3_body_fn"]
 TOKEN_FN = CALLBACKS["mail_sasl_token_fn"]
 MIME_READ_FN = CALLBACKS["mail_mime_read_fn"]
 MIME_REWIND_FN = CALLBACKS["mail_mime_rewind_fn"]
-MIME_DATA_FN = CALLBACKS["mime_data_fn"]
+MIME_DATA_FN = CALLBACKS["mail_write_fn"]
 
 # ------------------------------------------------------------ prototypes
 # name: (restype, [argtypes]). Handles are c_void_p; strings in are
@@ -159,7 +169,7 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     # common.h
     "mail_strerror": (_s, [c_int]),
     "mail_status_is_fatal": (c_int, [c_int]),
-    "mail_free": (None, [_p, _p]),
+    "mail_free": (None, [_p]),
     "mail_limits_default": (None, [POINTER(mail_limits)]),
     "mail_version": (_s, []),
     "mail_version_number": (c_uint, []),
@@ -191,9 +201,9 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_conn_last_error": (_s, [_p]),
     # sasl.h
     "mail_sasl_set_oauth_token": (c_int, [_p, _s]),
-    "mail_sasl_set_token_callback": (None, [_p, TOKEN_FN, _p]),
+    "mail_sasl_set_token_callback": (c_int, [_p, TOKEN_FN, _p]),
     "mail_sasl_set_mechanisms": (c_int, [_p, _s]),
-    "mail_sasl_set_allow_insecure_plaintext": (None, [_p, c_int]),
+    "mail_sasl_set_allow_insecure_plaintext": (c_int, [_p, c_int]),
     "mail_sasl_mechanism": (_s, [_p]),
     # smtp_reply.h
     "mail_smtp_reply_code": (c_int, [_p]),
@@ -333,7 +343,7 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
                                          POINTER(c_void_p)]),
     "mail_mime_part_decode": (c_int, [_p, c_uint, POINTER(c_void_p), _psz]),
     "mail_mime_part_decode_cb": (c_int, [_p, c_uint, MIME_DATA_FN, _p]),
-    "mail_mime_header_decode": (c_int, [_s, _sz, POINTER(c_void_p), _psz, _pu, _p]),
+    "mail_mime_header_decode": (c_int, [POINTER(c_void_p), _psz, _pu, _s, _sz, _p]),
     "mail_address_list_parse": (c_int, [POINTER(_p), _s, _sz, c_uint, _pu, _p]),
     "mail_address_list_count": (_sz, [_p]),
     "mail_address_list_get": (POINTER(mail_address), [_p, _sz]),
@@ -354,7 +364,7 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_mime_builder_add_header": (c_int, [_p, _s, _s]),
     "mail_mime_builder_set_text": (c_int, [_p, _s, _sz]),
     "mail_mime_builder_set_html": (c_int, [_p, _s, _sz]),
-    "mail_mime_builder_add_inline": (c_int, [_p, _s, c_void_p, _sz, _s, _s, POINTER(_p)]),
+    "mail_mime_builder_add_inline": (c_int, [_p, _s, _s, c_void_p, _sz, _s, POINTER(_p)]),
     "mail_mime_builder_add_attachment": (c_int, [_p, _s, _s, c_void_p, _sz, POINTER(_p)]),
     "mail_mime_builder_add_attachment_file": (c_int, [_p, _s, _s, _s, POINTER(_p)]),
     "mail_mime_builder_add_attachment_callback": (c_int, [_p, _s, _s, MIME_READ_FN,
@@ -375,7 +385,7 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
 # Functions that are not there in every build of libmail (optional
 # modules, later versions): looked up when present, never required.
 OPTIONAL = {"mail_features"}
-PROTOTYPES["mail_features"] = (c_uint, [])  # announced for a later version
+PROTOTYPES["mail_features"] = (c_uint, [])  # from 0.1.0 on (NEWS); absent before
 
 # Which module a function belongs to, by its prefix: what features() reports
 # when the library has no mail_features().
@@ -385,7 +395,7 @@ MODULE_PROBES = {
     "mime": "mail_mime_message_parse",
     "mime_build": "mail_mime_builder_new",
     "tls": "mail_tls_config_new",
-    "imap": "mail_imap_new",
+    "imap": "mail_imap_parser_new",  # MAIL_FEATURE_IMAP: the parser today
     "nntp": "mail_nntp_new",
 }
 
@@ -445,10 +455,15 @@ def version_of(lib: ctypes.CDLL) -> Tuple[str, int]:
     return lib.mail_version().decode(), int(lib.mail_version_number())
 
 
-# module -> the C constant of its bit in mail_features(), once the headers
-# have them (tests/test_capi.py fails when the headers declare
-# mail_features() or MAIL_FEATURE_* constants this table lacks).
-FEATURE_BITS: Dict[str, str] = {}
+# module -> the C constant of its bit in mail_features() (tests/test_capi.py
+# fails when the headers declare MAIL_FEATURE_* constants this table lacks).
+# The MIME bit covers the parser and the builder.
+FEATURE_BITS: Dict[str, str] = {
+    "smtp": "MAIL_FEATURE_SMTP", "pop3": "MAIL_FEATURE_POP3", "imap": "MAIL_FEATURE_IMAP",
+    "nntp": "MAIL_FEATURE_NNTP", "mime": "MAIL_FEATURE_MIME", "mime_build": "MAIL_FEATURE_MIME",
+    "tls": "MAIL_FEATURE_TLS", "zlib": "MAIL_FEATURE_ZLIB", "saslprep": "MAIL_FEATURE_SASLPREP",
+    "idna": "MAIL_FEATURE_IDNA",
+}
 
 
 def features(lib: ctypes.CDLL) -> FrozenSet[str]:
@@ -533,4 +548,4 @@ def take_buffer(ptr: c_void_p, n: int) -> bytes:
     try:
         return ctypes.string_at(ptr, n) if n else b""
     finally:
-        C.mail_free(None, ptr)
+        C.mail_free(ptr)

@@ -76,7 +76,7 @@ def decode_header(value: Union[str, bytes]) -> str:
     """Unfold a raw header value and decode RFC 2047 words to text."""
     raw = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
     out, n = ctypes.c_void_p(), ctypes.c_size_t()
-    rc = C.mail_mime_header_decode(raw, len(raw), ctypes.byref(out), ctypes.byref(n), None, None)
+    rc = C.mail_mime_header_decode(ctypes.byref(out), ctypes.byref(n), None, raw, len(raw), None)
     if rc != OK:
         raise make_error(rc, "header decode")
     return _capi.take_buffer(out, n.value).decode("utf-8", "replace")
@@ -532,9 +532,10 @@ class MessageBuilder:
                    filename: Optional[str] = None) -> None:
         """An inline part the HTML references as cid:content_id."""
         data = bytes(data)
-        self._ok(C.mail_mime_builder_add_inline(self._handle(), _capi.arg(content_type), data,
-                                                len(data), _capi.arg(content_id.strip("<>")),
-                                                _capi.arg(filename), None), "inline part")
+        self._ok(C.mail_mime_builder_add_inline(self._handle(), _capi.arg(content_type),
+                                                _capi.arg(filename), data, len(data),
+                                                _capi.arg(content_id.strip("<>")), None),
+                 "inline part")
 
     def add_attachment(self, data: Union[bytes, str, "os.PathLike[str]", BinaryIO],
                        content_type: Optional[str] = None, filename: Optional[str] = None, *,

@@ -31,6 +31,9 @@ def _value(expr: str, known: dict) -> int:
         return int(expr.strip("()").replace(" ", ""), 0)
     if expr in known:
         return known[expr]
+    m = re.fullmatch(r"\(?(\w+)\s*<<\s*(\w+)\)?", expr)
+    if m:
+        return _value(m.group(1), known) << _value(m.group(2), known)
     raise ValueError(expr)
 
 

@@ -128,6 +128,37 @@ static void on_trace(void *user, int dir, const char *data, size_t len)
 
 /* --------------------------------------------------- security modes */
 
+/* The password is bytes (pop3.h): a Latin-1 one goes out as is with
+ * USER/PASS, and SASL PLAIN refuses it (SASLprep needs UTF-8) before a byte
+ * of AUTH is written; a user name that is not UTF-8 is refused at once. */
+START_TEST(test_password_not_utf8)
+{
+  mail_transcript *t = script("TLS\nS: +OK ready\\r\\n\nC: CAPA\\r\\n\nS: +OK\\r\\nUSER\\r\\n.\\r\\n\n"
+                              "C: USER alice\\r\\n\nS: +OK\\r\\n\nC: PASS p\\xe4ss\\r\\n\nS: +OK in\\r\\n\n"
+                              "C: CAPA\\r\\n\nS: +OK\\r\\n.\\r\\n\n");
+  mail_pop3 *p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "al\xff", "pw"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "p\xe4ss"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_set_auth_method(p, MAIL_POP3_AUTH_USER), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_OK);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+
+  t = script("TLS\nS: +OK ready\\r\\n\nC: CAPA\\r\\n\nS: +OK\\r\\nSASL PLAIN\\r\\n.\\r\\n\n");
+  p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "p\xe4ss"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_set_auth_method(p, MAIL_POP3_AUTH_SASL), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+  /* without libidn a non-ASCII password cannot be prepared at all */
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_WITH_SASLPREP ? MAIL_ERR_CHARSET : MAIL_ERR_UNSUPPORTED);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
 START_TEST(test_stls_user)
 {
   mail_transcript *t = load("stls_user.txt");
@@ -1728,6 +1759,7 @@ static Suite *pop3_suite(void)
   Suite *s = suite_create("pop3");
   TCase *tc = tcase_create("session");
   tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_password_not_utf8);
   tcase_add_test(tc, test_stls_user);
   tcase_add_test(tc, test_stls_failures);
   tcase_add_test(tc, test_stls_handshake_fails);

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Installs a configured build into a scratch directory and checks it the
+# way a user of that installation would meet it: a module's headers are
+# installed exactly when MAIL_HAVE_<module> is 1, and check_features.c,
+# compiled as C99 -pedantic against the installed headers and library,
+# finds MAIL_HAVE_*, the headers mail.h included and mail_features() in
+# agreement.
+#
+#   tests/features/check-install.sh BUILD_DIR [CC]   (CFLAGS: extra compiler flags)
+set -eu
+build=$(cd "$1" && pwd)
+cc=${2:-${CC:-cc}}
+here=$(cd "$(dirname "$0")" && pwd)
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+meson install -C "$build" --no-rebuild --quiet --destdir "$dest" >/dev/null
+feat=$(find "$dest" -path '*/mail/features.h' | head -n 1)
+[ -n "$feat" ] || { echo "features.h not installed"; exit 1; }
+inc=$(dirname "$(dirname "$feat")")
+lib=$(find "$dest" -name 'libmail.so' | head -n 1)
+[ -n "$lib" ] || { echo "libmail.so not installed"; exit 1; }
+libdir=$(dirname "$lib")
+bad=0
+have() { sed -n "s/^#define MAIL_HAVE_$1 \([01]\)$/\1/p" "$feat"; }
+for pair in SMTP:smtp.h SMTP:smtp_reply.h POP3:pop3.h POP3:pop3_reply.h MIME:mime.h \
+            MIME:mime_build.h IMAP:imap_parse.h; do
+  mod=${pair%%:*} h=${pair#*:}
+  h_have=0
+  [ -f "$inc/mail/$h" ] && h_have=1
+  if [ "$(have "$mod")" != "$h_have" ]; then
+    echo "MAIL_HAVE_$mod is $(have "$mod") but mail/$h is $( [ $h_have = 1 ] && echo installed || echo missing)"
+    bad=1
+  fi
+done
+# shellcheck disable=SC2086 # CFLAGS is a list of flags
+"$cc" -std=c99 -pedantic -Wall -Wextra -Werror ${CFLAGS:-} -I"$inc" "$here/check_features.c" \
+  -L"$libdir" -lmail -o "$dest/check_features"
+LD_LIBRARY_PATH="$libdir" "$dest/check_features" || bad=1
+[ "$bad" -eq 0 ] || exit 1
+echo "installed headers, MAIL_HAVE_* and mail_features() agree"
