@@ -256,7 +256,7 @@ typedef int (*mail_imap_body_fn)(void *user, mail_imap_body_event ev, const mail
                                  const unsigned char *data, size_t len);
 
 /**
- * Create a parser with the default limits (mail_limits_default()),
+ * Create a parser with the default limits (mail_limits_init()),
  * expecting a greeting first, mailbox names in modified UTF-7. alloc may be
  * NULL. MAIL_OK, MAIL_ERR_INVALID or MAIL_ERR_NOMEM.
  */
@@ -266,11 +266,13 @@ MAIL_EXTERN int mail_imap_parser_new(mail_imap_parser **out, const mail_allocato
 MAIL_EXTERN void mail_imap_parser_free(mail_imap_parser *p);
 
 /**
- * Replace the limits (see the bounds above; max_line is not used). Allowed
- * before the first feed or right after mail_imap_parser_reset() (else
- * MAIL_ERR_STATE). MAIL_ERR_INVALID when limits is NULL, its version is not
- * MAIL_LIMITS_VERSION, a bound is 0, max_response exceeds 4 GiB - 1 or
- * max_items exceeds 2^30 - 1; MAIL_ERR_NOMEM.
+ * Replace the limits (see the bounds above; max_line, max_lines and
+ * max_output are not used). limits may be version 1 or 2 (fields a
+ * version 1 struct lacks keep their defaults). MAIL_ERR_INVALID first:
+ * when p or limits is NULL, the version is not 1 or 2, a bound is 0,
+ * max_response exceeds 4 GiB - 2 or max_items exceeds 2^30 - 1; then
+ * MAIL_ERR_STATE when bytes were fed since the parser was made or reset
+ * (limits are set before the first feed); MAIL_ERR_NOMEM.
  */
 MAIL_EXTERN int mail_imap_parser_set_limits(mail_imap_parser *p, const mail_limits *limits);
 

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "core/limits.h"
 #include "core/mem.h"
 
 enum { TOK_DONE = 1, TOK_LIT = 2, TOK_EMPTY = 3 };
@@ -76,7 +77,7 @@ int mail_imap_parser_new(mail_imap_parser **out, const mail_allocator *alloc)
   if (!p)
     return MAIL_ERR_NOMEM;
   p->alloc = a;
-  mail_limits_default(&p->lim);
+  mail_limits_defaults(&p->lim);
   p->node_limit = 2u * (uint32_t)p->lim.max_items + 8;
   p->stack = mail_calloc(&p->alloc, p->lim.max_depth, sizeof *p->stack);
   if (!p->stack) {
@@ -114,19 +115,20 @@ void mail_imap_parser_free(mail_imap_parser *p)
 
 int mail_imap_parser_set_limits(mail_imap_parser *p, const mail_limits *l)
 {
-  if (!p || !l || l->version != MAIL_LIMITS_VERSION || !l->max_literal || !l->max_response ||
-      !l->max_depth || !l->max_items || l->max_response > UINT32_MAX - 1 ||
-      l->max_items > UINT32_MAX / 4)
+  mail_limits lim;
+  /* versions 1 and 2 alike; the tree's offsets and counts are 32-bit */
+  if (!p || mail_limits_import(&lim, l) != MAIL_OK || lim.max_response > UINT32_MAX - 1 ||
+      lim.max_items > UINT32_MAX / 4)
     return MAIL_ERR_INVALID;
   if (p->fed)
     return MAIL_ERR_STATE;
-  uint32_t *st = mail_calloc(&p->alloc, l->max_depth, sizeof *st);
+  uint32_t *st = mail_calloc(&p->alloc, lim.max_depth, sizeof *st);
   if (!st)
     return MAIL_ERR_NOMEM;
   mail_dealloc(&p->alloc, p->stack);
   p->stack = st;
-  p->lim = *l;
-  p->node_limit = 2u * (uint32_t)l->max_items + 8;
+  p->lim = lim;
+  p->node_limit = 2u * (uint32_t)lim.max_items + 8;
   return MAIL_OK;
 }
 
