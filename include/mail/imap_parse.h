@@ -24,15 +24,22 @@
  * BAD, BYE, PREAUTH) and continuation requests never carry literals: their
  * text ends at the line end.
  *
- * Bounds (mail_imap_parser_set_limits()): a response's held bytes (its
+ * Bounds (mail_imap_parser_set_limits()). Results that grow with the
+ * mailbox are not held as text: the numbers of SEARCH and SORT are taken
+ * as their bytes arrive, whatever the line's length, into an array of
+ * uint32_t (4 bytes a number) bounded by max_items; only the unfinished
+ * token at the end of a feed waits in the input. Everything else in such
+ * a response (a "(MODSEQ n)", a token that is not a number, numbers past
+ * max_items) counts against max_response, so an endless SEARCH line ends
+ * with MAIL_ERR_LIMIT. Every other response is held whole: its bytes (its
  * lines and the literals that are held) are bounded by max_response, not
- * by max_line, so a SEARCH of a million UIDs on one line parses; one held
- * literal is bounded by max_literal, checked when its size is read, before
- * anything is allocated for it (MAIL_ERR_LIMIT); lists nest at most
- * max_depth deep; one list holds at most max_items values (the values
- * after a response's name count as one list). A list too deep or too long
- * does not stop the parser: the rest of that response is skipped (its
- * literals still consumed) and the response carries a defect.
+ * by max_line; one held literal is bounded by max_literal, checked when
+ * its size is read, before anything is allocated for it (MAIL_ERR_LIMIT);
+ * lists nest at most max_depth deep; one list holds at most max_items
+ * values (the values after a response's name count as one list). A list
+ * too deep or too long does not stop the parser: the rest of that response
+ * is skipped (its literals still consumed) and the response carries a
+ * defect (MAIL_IMAP_DEFECT_TOO_MANY for numbers past max_items too).
  *
  * Bodies stream. The values of BODY[section]<origin>, BINARY[section] and
  * RFC822, RFC822.HEADER, RFC822.TEXT in a FETCH response are never held:
@@ -428,7 +435,11 @@ MAIL_EXTERN const char *mail_imap_response_string(const mail_imap_response *r, s
 /**
  * Numbers of SEARCH and SORT (sequence numbers or UIDs), in the order sent.
  * *count gets how many; the array is valid as long as the response. NULL
- * (with *count 0) for other responses.
+ * (with *count 0) for other responses. A number that is 0, over 2^32 - 1
+ * or not a number is left out and becomes a defect with its bytes. The
+ * array costs 4 bytes a number (read as the line arrives, never held as
+ * text); while it grows it is doubled, so for a moment up to twice that
+ * with an allocator whose realloc copies.
  */
 MAIL_EXTERN const uint32_t *mail_imap_response_numbers(const mail_imap_response *r, size_t *count);
 

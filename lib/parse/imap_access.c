@@ -283,12 +283,13 @@ int mail_imap_response_defect(const mail_imap_response *r, size_t i, int *kind, 
   const imap_defect *d = &r->defects[i];
   if (kind)
     *kind = d->kind;
+  const char *b = d->copied ? r->copied : r->base;
   if (item)
-    *item = d->has_item ? r->base + d->item_off : NULL;
+    *item = d->has_item ? b + d->item_off : NULL;
   if (item_len)
     *item_len = d->has_item ? d->item_len : 0;
   if (raw)
-    *raw = r->base + d->raw_off;
+    *raw = d->raw_len ? b + d->raw_off : r->base;
   if (raw_len)
     *raw_len = d->raw_len;
   return MAIL_OK;

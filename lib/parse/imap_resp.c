@@ -41,8 +41,13 @@ int imap_node_num(const mail_imap_parser *p, uint32_t i, uint64_t *out)
   if (!imap_is_string(p, i) || imap_nodes(p)[i].type == IMAP_N_LITERAL)
     return -1;
   imap_str s = imap_node_str(p, i);
-  const unsigned char *c = (const unsigned char *)s.p, *e = c + s.n;
-  if (s.n == 2 && c[0] == '-' && c[1] == '1')
+  return imap_str_num(s.p, s.n, out);
+}
+
+int imap_str_num(const char *str, size_t n, uint64_t *out)
+{
+  const unsigned char *c = (const unsigned char *)str, *e = c + n;
+  if (n == 2 && c[0] == '-' && c[1] == '1')
     return 1;
   uint64_t v = 0;
   int frac = 0, digits = 0, dot = 0;
@@ -436,6 +441,12 @@ static int numbers_response(mail_imap_parser *p, uint32_t a, uint32_t end)
 {
   mail_imap_response *r = &p->resp;
   const imap_node *n = imap_nodes(p);
+  if (p->listing) {
+    /* read as it arrived (imap_list.c): the numbers are in p->list */
+    r->nums = (uint32_t *)p->list.data;
+    r->nnums = p->list.len / sizeof(uint32_t);
+    return 0;
+  }
   size_t cnt = 0;
   for (uint32_t c = a; c < end; c = n[c].next)
     cnt++;
