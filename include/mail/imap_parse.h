@@ -486,8 +486,30 @@ MAIL_EXTERN int mail_imap_response_namespace(const mail_imap_response *r, int cl
                                              const char **prefix, size_t *prefix_len,
                                              char *delim);
 
-/** VANISHED: the UID set as sent. NULL for other responses. */
+/**
+ * VANISHED: the UID set as sent, when it is at most max_response bytes
+ * long; NULL for a longer set (take its ranges) and for other responses.
+ */
 MAIL_EXTERN const char *mail_imap_response_set(const mail_imap_response *r, size_t *len);
+
+/**
+ * The sequence set of VANISHED (the UIDs) or of ESEARCH's ALL item as
+ * ranges, however long the set: how many there are (0 for other
+ * responses). They cost 8 bytes each, are bounded by max_items (past it,
+ * a MAIL_IMAP_DEFECT_TOO_MANY defect) and are read as the set arrives,
+ * never held as text.
+ */
+MAIL_EXTERN size_t mail_imap_response_range_count(const mail_imap_response *r);
+
+/**
+ * Range i of the set, in the order sent: *first <= *last ("9:3" as sent
+ * gives 3 and 9; "7" gives 7 and 7). A piece that is not a number or a
+ * range of numbers 1 to 2^32 - 1 is left out and becomes a defect.
+ * MAIL_OK, MAIL_ERR_NOT_FOUND past the last, MAIL_ERR_INVALID for NULL r.
+ * first or last may be NULL.
+ */
+MAIL_EXTERN int mail_imap_response_range(const mail_imap_response *r, size_t i, uint32_t *first,
+                                         uint32_t *last);
 
 /** VANISHED: 1 for "VANISHED (EARLIER)", else 0. */
 MAIL_EXTERN int mail_imap_response_earlier(const mail_imap_response *r);
@@ -502,8 +524,10 @@ MAIL_EXTERN int mail_imap_response_esearch(const mail_imap_response *r, const ch
 
 /**
  * ESEARCH item i: its name ("MIN", "MAX", "COUNT", "ALL", "MODSEQ",
- * "PARTIAL", ...) and value as sent ("1:3,5", "17", "(1:100 ...)").
- * MAIL_OK or MAIL_ERR_NOT_FOUND past the last.
+ * "PARTIAL", ...) and value as sent ("1:3,5", "17", "(1:100 ...)"). The
+ * value of ALL is NULL when it is longer than max_response bytes: its
+ * ranges are in mail_imap_response_range(). The other items count against
+ * max_response. MAIL_OK or MAIL_ERR_NOT_FOUND past the last.
  */
 MAIL_EXTERN int mail_imap_response_esearch_item(const mail_imap_response *r, size_t i,
                                                 const char **name, size_t *name_len,

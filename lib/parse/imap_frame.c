@@ -39,9 +39,16 @@ static void clear_response(mail_imap_parser *p)
   trim(&p->sections);
   trim(&p->work);
   trim(&p->list);
+  trim(&p->list_pairs);
+  mail_buf_free(&p->set_text);
   p->listing = 0;
-  p->list_over = 0;
+  p->list_phase = 0;
+  p->list_over = p->list_skip = 0;
+  p->set_next = p->in_set = p->set_seen = p->set_text_over = 0;
   p->list.len = 0;
+  p->list_pairs.len = 0;
+  p->has_esearch_tag = 0;
+  p->esearch_tag_off = p->esearch_tag_len = 0;
   p->list_waste = 0;
   p->mode = IMAP_MODE_START;
   p->nodes.len = 0;
@@ -96,6 +103,8 @@ int mail_imap_parser_new(mail_imap_parser **out, const mail_allocator *alloc)
   mail_buf_init(&p->sections, &p->alloc, 0);
   mail_buf_init(&p->work, &p->alloc, 0);
   mail_buf_init(&p->list, &p->alloc, 0);
+  mail_buf_init(&p->set_text, &p->alloc, 0);
+  mail_buf_init(&p->list_pairs, &p->alloc, 0);
   imap_arena_init(&p->arena, &p->alloc);
   p->greeting = 1;
   clear_response(p);
@@ -114,6 +123,8 @@ void mail_imap_parser_free(mail_imap_parser *p)
   mail_buf_free(&p->sections);
   mail_buf_free(&p->work);
   mail_buf_free(&p->list);
+  mail_buf_free(&p->set_text);
+  mail_buf_free(&p->list_pairs);
   imap_arena_free(&p->arena);
   mail_dealloc(&p->alloc, p->stack);
   mail_allocator a = p->alloc;
@@ -189,7 +200,7 @@ size_t mail_imap_parser_held(const mail_imap_parser *p)
 {
   if (!p)
     return 0;
-  return p->in.cap + p->nodes.cap + p->esc.cap + p->defects.cap + p->sections.cap + p->work.cap + p->list.cap +
+  return p->in.cap + p->nodes.cap + p->esc.cap + p->defects.cap + p->sections.cap + p->work.cap + p->list.cap + p->set_text.cap + p->list_pairs.cap +
          p->arena.total + p->lim.max_depth * sizeof *p->stack;
 }
 

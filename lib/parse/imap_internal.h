@@ -2,7 +2,8 @@
  * one response, and the typed results the interpreter derives from it.
  *
  * imap_frame.c   framing and tokenising (lines, literals, streamed values)
- * imap_list.c    mailbox-sized number lists (SEARCH, SORT) read as they arrive
+ * imap_list.c    results that grow with the mailbox (SEARCH, SORT, ESEARCH,
+ *                VANISHED, THREAD), read as they arrive, never held as text
  * imap_resp.c    meaning of a response: status and codes, simple data
  * imap_fetch.c   FETCH items, ENVELOPE, BODYSTRUCTURE
  * imap_access.c  the public accessors
@@ -134,8 +135,12 @@ typedef struct imap_ns {
 
 typedef struct imap_thread {
   uint32_t number;
-  size_t parent;
+  uint32_t parent;  /* UINT32_MAX for a root */
 } imap_thread;
+
+typedef struct imap_range {
+  uint32_t first, last;  /* first <= last */
+} imap_range;
 
 struct mail_imap_response {
   int kind, type;
@@ -164,7 +169,9 @@ struct mail_imap_response {
   size_t npairs;
   imap_ns *ns;
   size_t nns;
-  imap_str set;                        /* VANISHED */
+  imap_str set;                        /* VANISHED, as sent (NULL when too long) */
+  imap_range *ranges;                  /* VANISHED's set, ESEARCH's ALL */
+  size_t nranges;
   int earlier, esearch_uid, is_esearch;
   imap_str esearch_tag;
   imap_thread *thread;
@@ -246,11 +253,19 @@ struct mail_imap_parser {
   uint32_t code_raw_off, code_raw_len;
   int has_code;
 
-  /* a streamed number list (SEARCH, SORT): its text is not held */
-  int listing;          /* the current response is one */
-  int list_over;        /* more than max_items numbers came: the rest not kept */
-  mail_buf list;        /* uint32_t[] of the numbers kept */
-  uint64_t list_waste;  /* bytes of it that are not kept numbers (max_response) */
+  /* a result that grows with the mailbox, read as it arrives (imap_list.c) */
+  int listing;          /* which one (0: the response is held whole) */
+  int list_phase;       /* where in its grammar */
+  int list_over;        /* more than max_items entries came: the rest not kept */
+  int list_skip;        /* nested too deep (THREAD): the rest not kept */
+  int set_next, in_set, set_seen; /* a sequence set is next, being read, was read */
+  mail_buf list;        /* uint32_t numbers, imap_range or imap_thread entries */
+  mail_buf set_text;    /* the set as sent while at most max_response bytes */
+  int set_text_over;
+  mail_buf list_pairs;  /* ESEARCH items being read (offsets in esc) */
+  int has_esearch_tag;
+  uint32_t esearch_tag_off, esearch_tag_len;
+  uint64_t list_waste;  /* bytes that are not kept entries (max_response) */
 
   imap_arena arena;
   mail_buf work;        /* scratch stack for tree walks */
@@ -341,7 +356,7 @@ int imap_string_list(mail_imap_parser *p, uint32_t i, imap_str **out, size_t *n,
 int imap_interpret(mail_imap_parser *p);
 
 /* imap_list.c */
-/* At the start of a response: 1 when it is a SEARCH or SORT, which is then
+/* At the start of a response: 1 when it is one of those, which is then
  * read by imap_list_step(); 0 when not; MAIL_ERR_AGAIN when too few bytes
  * have come to tell. */
 int imap_list_begin(mail_imap_parser *p);

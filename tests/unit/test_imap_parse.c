@@ -465,6 +465,93 @@ START_TEST(search_and_sort_million_in_bounded_memory)
 }
 END_TEST
 
+/* Sequence sets (VANISHED, ESEARCH ALL) become ranges as they arrive, 8
+ * bytes each; THREAD nodes 8 bytes each. The text as sent is kept only
+ * while it is within max_response. */
+START_TEST(sets_and_threads_in_bounded_memory)
+{
+  static const struct {
+    const char *head, *tail;
+    int range, type;
+  } cases[] = {
+    {"* VANISHED (EARLIER) ", "\r\n", 1, MAIL_IMAP_TYPE_VANISHED},
+    {"* ESEARCH (TAG \"A7\") UID COUNT 1000000 ALL ", " MODSEQ 99\r\n", 1, MAIL_IMAP_TYPE_ESEARCH},
+    {"* THREAD (", ")(1 (2)(3))\r\n", 0, MAIL_IMAP_TYPE_THREAD},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    mail_test_alloc ta;
+    mail_test_alloc_init(&ta);
+    mail_imap_parser *p;
+    ck_assert_int_eq(mail_imap_parser_new(&p, mail_test_alloc_hooks(&ta)), MAIL_OK);
+    mail_imap_parser_expect_greeting(p, 0);
+    unsigned long count = cases[c].range ? 500000 : 1000000;
+    gen g = {cases[c].head, count, 3, cases[c].range, cases[c].tail};
+    const mail_imap_response *r;
+    size_t sent, n, entries = 0;
+    ck_assert_int_eq(feed_generated(p, &g, &r, &sent), MAIL_OK);
+    ck_assert_int_eq(mail_imap_response_type(r), cases[c].type);
+    ck_assert_uint_eq(defects(r), 0);
+    uint32_t a, b;
+    if (cases[c].range) {
+      entries = mail_imap_response_range_count(r);
+      ck_assert_uint_eq(entries, count);
+      ck_assert_int_eq(mail_imap_response_range(r, 0, &a, &b), MAIL_OK);
+      ck_assert(a == 3 && b == 4);
+      ck_assert_int_eq(mail_imap_response_range(r, count - 1, &a, &b), MAIL_OK);
+      ck_assert(a == 3 * count && b == 3 * count + 1);
+      ck_assert_int_eq(mail_imap_response_range(r, count, &a, &b), MAIL_ERR_NOT_FOUND);
+    }
+    if (cases[c].type == MAIL_IMAP_TYPE_VANISHED) {
+      ck_assert_int_eq(mail_imap_response_earlier(r), 1);
+      ck_assert_ptr_null(mail_imap_response_set(r, &n)); /* too long to keep as text */
+    } else if (cases[c].type == MAIL_IMAP_TYPE_ESEARCH) {
+      const char *tag, *name, *val;
+      size_t tn, nn, vn;
+      int uid;
+      ck_assert_int_eq(mail_imap_response_esearch(r, &tag, &tn, &uid), MAIL_OK);
+      ck_assert(eq(tag, tn, "A7") && uid);
+      ck_assert_int_eq(mail_imap_response_esearch_item(r, 0, &name, &nn, &val, &vn), MAIL_OK);
+      ck_assert(eq(name, nn, "COUNT") && eq(val, vn, "1000000"));
+      ck_assert_int_eq(mail_imap_response_esearch_item(r, 1, &name, &nn, &val, &vn), MAIL_OK);
+      ck_assert(eq(name, nn, "ALL") && !val);
+      ck_assert_int_eq(mail_imap_response_esearch_item(r, 2, &name, &nn, &val, &vn), MAIL_OK);
+      ck_assert(eq(name, nn, "MODSEQ") && eq(val, vn, "99"));
+      ck_assert_int_eq(mail_imap_response_esearch_item(r, 3, &name, &nn, &val, &vn),
+                       MAIL_ERR_NOT_FOUND);
+    } else {
+      size_t parent;
+      entries = count + 3;
+      ck_assert_int_eq(mail_imap_response_thread_node(r, count - 1, &a, &parent), MAIL_OK);
+      ck_assert(a == 3 * count && parent == count - 2);
+      ck_assert_int_eq(mail_imap_response_thread_node(r, count + 2, &a, &parent), MAIL_OK);
+      ck_assert(a == 3 && parent == count);
+      ck_assert_int_eq(mail_imap_response_thread_node(r, entries, &a, &parent), MAIL_ERR_NOT_FOUND);
+    }
+    /* 8 bytes an entry, twice that while the array doubles, plus the feeds */
+    ck_assert_uint_gt(sent, 7000000);
+    ck_assert_uint_le(ta.peak_bytes, 16 * entries + 1024 * 1024);
+    fprintf(stderr, "%s: text %zu bytes, %zu entries, peak %zu bytes of heap\n", cases[c].head,
+            sent, entries, ta.peak_bytes);
+    mail_imap_parser_free(p);
+    ck_assert_uint_eq(ta.live, 0);
+  }
+  /* short sets keep their text; a bad piece is a defect, split anywhere */
+  EXPECT("* VANISHED 1:3,x,7:5\r\n* ESEARCH ALL 4,0 COUNT\r\n",
+         "\"set\":\"1:3,x,7:5\",\"earlier\":false,\"defects\":[{\"kind\":\"response\",\"item\":\"x\"",
+         "\"results\":{\"ALL\":\"4,0\"},\"defects\":[{\"kind\":\"response\",\"item\":\"0\",\"raw\":\"0\"},"
+         "{\"kind\":\"response\",\"item\":\"COUNT\"");
+  one o;
+  const mail_imap_response *r = first(&o, "* VANISHED 1:3,x,7:5\r\n* THREAD (1 (2)\r\n");
+  uint32_t a, b;
+  ck_assert_uint_eq(mail_imap_response_range_count(r), 2);
+  ck_assert_int_eq(mail_imap_response_range(r, 1, &a, &b), MAIL_OK);
+  ck_assert(a == 5 && b == 7);
+  r = again(&o);
+  ck_assert_uint_eq(defects(r), 1); /* the list left open */
+  done(&o);
+}
+END_TEST
+
 /* A hostile server's endless SEARCH line: numbers up to max_items are
  * kept, then a too-many defect, and the bytes after it are bounded by
  * max_response: MAIL_ERR_LIMIT, memory never beyond the two bounds. */
@@ -1417,6 +1504,7 @@ static Suite *imap_parse_suite(void)
   tcase_add_test(t, held_literal_over_bound);
   tcase_add_test(t, search_million_uids);
   tcase_add_test(t, search_and_sort_million_in_bounded_memory);
+  tcase_add_test(t, sets_and_threads_in_bounded_memory);
   tcase_add_test(t, endless_search_hits_the_bounds);
   tcase_add_test(t, set_limits_versions);
   tcase_add_test(t, bodies_stream_in_bounded_memory);
