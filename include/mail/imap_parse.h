@@ -25,21 +25,29 @@
  * text ends at the line end.
  *
  * Bounds (mail_imap_parser_set_limits()). Results that grow with the
- * mailbox are not held as text: the numbers of SEARCH and SORT are taken
- * as their bytes arrive, whatever the line's length, into an array of
- * uint32_t (4 bytes a number) bounded by max_items; only the unfinished
- * token at the end of a feed waits in the input. Everything else in such
- * a response (a "(MODSEQ n)", a token that is not a number, numbers past
- * max_items) counts against max_response, so an endless SEARCH line ends
- * with MAIL_ERR_LIMIT. Every other response is held whole: its bytes (its
- * lines and the literals that are held) are bounded by max_response, not
- * by max_line; one held literal is bounded by max_literal, checked when
+ * mailbox (SEARCH, SORT, ESEARCH, VANISHED, THREAD) are never held as
+ * text, whatever the length of their line: they are read as their bytes
+ * arrive (a sequence set piece by piece, at its commas), and only the
+ * unfinished token at the end of a feed waits in the input. What they
+ * mean goes into compact arrays bounded by max_items entries: SEARCH and
+ * SORT numbers as uint32_t (4 bytes each), the sequence sets of VANISHED
+ * and ESEARCH ALL as ranges (8 bytes each, mail_imap_response_range()),
+ * THREAD nodes (8 bytes each). Each array doubles as it grows, so for a
+ * moment it may cost up to twice that with an allocator whose realloc
+ * copies. Everything else in such a response (a "(MODSEQ n)", ESEARCH's
+ * other items, a token that does not fit, what comes past max_items)
+ * counts against max_response, so an endless SEARCH line ends with
+ * MAIL_ERR_LIMIT; a set's text as sent is kept only while it is within
+ * max_response. Every other response is held whole: its bytes (its lines
+ * and the literals that are held) are bounded by max_response, not by
+ * max_line (no response is bounded by max_line); one held literal is bounded by max_literal, checked when
  * its size is read, before anything is allocated for it (MAIL_ERR_LIMIT);
  * lists nest at most max_depth deep; one list holds at most max_items
  * values (the values after a response's name count as one list). A list
  * too deep or too long does not stop the parser: the rest of that response
  * is skipped (its literals still consumed) and the response carries a
- * defect (MAIL_IMAP_DEFECT_TOO_MANY for numbers past max_items too).
+ * defect (MAIL_IMAP_DEFECT_TOO_MANY for entries past max_items too,
+ * MAIL_IMAP_DEFECT_TOO_DEEP for THREAD lists nested too deep).
  *
  * Bodies stream. The values of BODY[section]<origin>, BINARY[section] and
  * RFC822, RFC822.HEADER, RFC822.TEXT in a FETCH response are never held:
