@@ -352,7 +352,8 @@ MAIL_EXTERN int mail_imap_parser_next(mail_imap_parser *p, const mail_imap_respo
  *  expected again. */
 MAIL_EXTERN void mail_imap_parser_reset(mail_imap_parser *p);
 
-/** Bytes fed and not yet part of a returned response. */
+/** Bytes fed and not yet part of a returned response (of a result read
+ *  as it arrives, such as a long SEARCH, only the bytes not yet taken). */
 MAIL_EXTERN size_t mail_imap_parser_pending(const mail_imap_parser *p);
 
 /** Bytes the parser holds now (input, the response being parsed, its values). */

@@ -44,10 +44,10 @@ typedef struct thread_frame {
 
 int imap_list_begin(mail_imap_parser *p)
 {
+  if (p->pos == p->in.len) /* (the buffer may not be allocated yet) */
+    return p->eof ? 0 : MAIL_ERR_AGAIN;
   const unsigned char *s = p->in.data + p->pos, *e = p->in.data + p->in.len;
   const unsigned char *t = s;
-  if (t == e)
-    return p->eof ? 0 : MAIL_ERR_AGAIN;
   if (*t != '*')
     return 0;
   for (t++; t < e && *t == ' '; t++)
@@ -132,7 +132,8 @@ static int list_defect(mail_imap_parser *p, int kind, const unsigned char *s, si
   uint32_t off;
   if (waste(p, n) || copy(p, s, n, &off))
     return p->err;
-  return copied_defect(p, kind, off, n, n && *s != '"' && *s != '(');
+  return copied_defect(p, kind, off, n,
+                       kind != MAIL_IMAP_DEFECT_SYNTAX && n && *s != '"' && *s != '(');
 }
 
 /* One more entry of size bytes in p->list, unless max_items are there:
