@@ -411,13 +411,25 @@ static const unsigned char *token_end(mail_imap_parser *p, const unsigned char *
   const unsigned char *t = s;
   if (*t == '(' && p->listing != LIST_THREAD) {
     unsigned depth = 0;
+    int quote = 0;
     for (; t < e; t++) {
+      quote |= *t == '"';
       if (*t == '(')
         depth++;
       else if (*t == ')' && --depth == 0)
         return t + 1;
     }
-    return line_done ? e : NULL;
+    if (!line_done)
+      return NULL;
+    /* Left open at the line end: a literal marker that is a word of its
+     * own there ("(MODSEQ {3}") is still a literal, outside quotes. */
+    const unsigned char *m = e;
+    while (m > s && *--m != ' ' && *m != '(')
+      ;
+    uint64_t n;
+    if (!quote && m > s && imap_literal_marker(m + 1, e, &n))
+      return m + 1;
+    return e;
   }
   if (*t == '"') {
     const unsigned char *q = memchr(t + 1, '"', (size_t)(e - t - 1));

@@ -602,6 +602,11 @@ START_TEST(endless_search_hits_the_bounds)
                                   "\"item\":\"x7\",\"raw\":\"x7\"},{\"kind\":\"response\",\"item\":\"0\""));
   ck_assert_ptr_nonnull(strstr(j, "\"numbers\":[2,3],\"defects\":[{\"kind\":\"response\",\"item\":\"{3}\""));
   free(j);
+  /* a literal at the end of a line inside a list left open is still
+   * counted out, never read as responses */
+  EXPECT("* SEARCH 1 (MODSEQ {10}\r\nA1 OK hi\r\n 2\r\n* 3 EXISTS\r\n",
+         "\"numbers\":[1,2],\"defects\":[{\"kind\":\"response\",\"item\":null,\"raw\":\"(MODSEQ \"}",
+         "\"type\":\"EXISTS\"");
 }
 END_TEST
 
