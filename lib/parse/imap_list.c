@@ -516,7 +516,8 @@ int imap_list_step(mail_imap_parser *p)
   const unsigned char *s = p->in.data + p->pos, *avail = p->in.data + p->in.len;
   const unsigned char *lf = memchr(s, '\n', (size_t)(avail - s));
   const unsigned char *e = lf ? lf : avail;
-  if (lf && e > s && e[-1] == '\r')
+  /* a CR at the end may be half of the line end: not a byte of a token */
+  if (e > s && e[-1] == '\r')
     e--;
   const unsigned char *t = s;
   while (t < e && !p->err) {
