@@ -427,7 +427,7 @@ static const unsigned char *token_end(mail_imap_parser *p, const unsigned char *
     while (m > s && *--m != ' ' && *m != '(')
       ;
     uint64_t n;
-    if (!quote && m > s && imap_literal_marker(m + 1, e, &n))
+    if (!quote && m + 1 < e && imap_literal_marker(m + 1, e, &n))
       return m + 1;
     return e;
   }
@@ -527,7 +527,28 @@ int imap_list_step(mail_imap_parser *p)
       t++;
       continue;
     }
+    /* a literal marker that is a word of its own at the line end */
+    uint64_t n;
+    int m = lf && (*t == '{' || *t == '~') && !p->in_set ? imap_literal_marker(t, e, &n) : 0;
+    if (m < 0)
+      return imap_fail(p, m);
+    if (m == 1) {
+      /* no literal belongs in these responses: a defect, its bytes skipped */
+      p->set_next = 0;
+      if (list_defect(p, MAIL_IMAP_DEFECT_RESPONSE, t, (size_t)(e - t)))
+        return p->err;
+      if (n > p->lim.max_response || waste(p, (size_t)n))
+        return imap_fail(p, MAIL_ERR_LIMIT);
+      size_t used = (size_t)(lf + 1 - s);
+      imap_cut(p, used);
+      p->stream_pos += used;
+      p->lit_left = n;
+      p->state = IMAP_ST_SKIP;
+      return MAIL_ERR_AGAIN;
+    }
     if (p->set_next && (*t != '(' || p->listing == LIST_ESEARCH)) {
+      if (!lf && (*t == '{' || *t == '~'))
+        break; /* a literal marker if the line ends there: wait and see */
       p->set_next = 0;
       p->in_set = p->set_seen = 1;
     }
@@ -558,23 +579,6 @@ int imap_list_step(mail_imap_parser *p)
     const unsigned char *te = token_end(p, t, e, lf != NULL);
     if (!te)
       break;
-    uint64_t n;
-    int m = te == e && lf ? imap_literal_marker(t, te, &n) : 0;
-    if (m < 0)
-      return imap_fail(p, m);
-    if (m == 1) {
-      /* no literal belongs in these responses: a defect, its bytes skipped */
-      if (list_defect(p, MAIL_IMAP_DEFECT_RESPONSE, t, (size_t)(te - t)))
-        return p->err;
-      if (n > p->lim.max_response || waste(p, (size_t)n))
-        return imap_fail(p, MAIL_ERR_LIMIT);
-      size_t used = (size_t)(lf + 1 - s);
-      imap_cut(p, used);
-      p->stream_pos += used;
-      p->lit_left = n;
-      p->state = IMAP_ST_SKIP;
-      return MAIL_ERR_AGAIN;
-    }
     list_token(p, t, te);
     t = te;
   }

@@ -610,6 +610,9 @@ START_TEST(endless_search_hits_the_bounds)
   EXPECT("* SEARCH 1 (MODSEQ {10}\r\nA1 OK hi\r\n 2\r\n* 3 EXISTS\r\n",
          "\"numbers\":[1,2],\"defects\":[{\"kind\":\"response\",\"item\":null,\"raw\":\"(MODSEQ \"}",
          "\"type\":\"EXISTS\"");
+  EXPECT("* VANISHED {5}\r\nA1 OK\r\n* SORT ({3}\r\nabc 4\r\n",
+         "\"set\":null,\"earlier\":false,\"ranges\":[],\"defects\":[{\"kind\":\"response\",\"item\":\"{5}\"",
+         "\"numbers\":[4]");
 }
 END_TEST
 
