@@ -38,7 +38,8 @@
  * other items, a token that does not fit, what comes past max_items)
  * counts against max_response, so an endless SEARCH line ends with
  * MAIL_ERR_LIMIT; a set's text as sent is kept only while it is within
- * max_response. Every other response is held whole: its bytes (its lines
+ * max_response. No literal belongs in them: one is counted out (its
+ * bytes skipped, never read as responses) and is a defect. Every other response is held whole: its bytes (its lines
  * and the literals that are held) are bounded by max_response, not by
  * max_line (no response is bounded by max_line); one held literal is bounded by max_literal, checked when
  * its size is read, before anything is allocated for it (MAIL_ERR_LIMIT);
