@@ -101,6 +101,26 @@ static void string_pairs(FILE *o, const mail_imap_response *r, pair_at_fn get)
   fputc('}', o);
 }
 
+/* A sequence set too long to be kept as text, as [first,last] pairs. */
+static void ranges(FILE *o, const mail_imap_response *r)
+{
+  uint32_t a, b;
+  fputs(",\"ranges\":[", o);
+  for (size_t i = 0; mail_imap_response_range(r, i, &a, &b) == MAIL_OK; i++)
+    fprintf(o, "%s[%" PRIu32 ",%" PRIu32 "]", i ? "," : "", a, b);
+  fputc(']', o);
+}
+
+static int all_too_long(const mail_imap_response *r)
+{
+  const char *a, *b;
+  size_t an, bn;
+  for (size_t i = 0; mail_imap_response_esearch_item(r, i, &a, &an, &b, &bn) == MAIL_OK; i++)
+    if (!b && an == 3 && !memcmp(a, "ALL", 3))
+      return 1;
+  return 0;
+}
+
 static void addresses(FILE *o, const mail_imap_envelope *e, int f)
 {
   size_t cnt = mail_imap_envelope_address_count(e, f);
@@ -410,6 +430,8 @@ void imap_json_response(FILE *o, const mail_imap_response *r)
     s = mail_imap_response_set(r, &n);
     jstr(o, s, n);
     fprintf(o, ",\"earlier\":%s", mail_imap_response_earlier(r) ? "true" : "false");
+    if (!s)
+      ranges(o, r);
   }
   int uid;
   if (mail_imap_response_esearch(r, &s, &n, &uid) == MAIL_OK) {
@@ -417,6 +439,8 @@ void imap_json_response(FILE *o, const mail_imap_response *r)
     jstr(o, s, n);
     fprintf(o, ",\"uid\":%s,\"results\":", uid ? "true" : "false");
     string_pairs(o, r, mail_imap_response_esearch_item);
+    if (all_too_long(r))
+      ranges(o, r);
   }
   if (type == MAIL_IMAP_TYPE_THREAD) {
     fputs(",\"thread\":[", o);

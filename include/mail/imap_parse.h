@@ -24,15 +24,31 @@
  * BAD, BYE, PREAUTH) and continuation requests never carry literals: their
  * text ends at the line end.
  *
- * Bounds (mail_imap_parser_set_limits()): a response's held bytes (its
- * lines and the literals that are held) are bounded by max_response, not
- * by max_line, so a SEARCH of a million UIDs on one line parses; one held
- * literal is bounded by max_literal, checked when its size is read, before
- * anything is allocated for it (MAIL_ERR_LIMIT); lists nest at most
- * max_depth deep; one list holds at most max_items values (the values
- * after a response's name count as one list). A list too deep or too long
- * does not stop the parser: the rest of that response is skipped (its
- * literals still consumed) and the response carries a defect.
+ * Bounds (mail_imap_parser_set_limits()). Results that grow with the
+ * mailbox (SEARCH, SORT, ESEARCH, VANISHED, THREAD) are never held as
+ * text, whatever the length of their line: they are read as their bytes
+ * arrive (a sequence set piece by piece, at its commas), and only the
+ * unfinished token at the end of a feed waits in the input. What they
+ * mean goes into compact arrays bounded by max_items entries: SEARCH and
+ * SORT numbers as uint32_t (4 bytes each), the sequence sets of VANISHED
+ * and ESEARCH ALL as ranges (8 bytes each, mail_imap_response_range()),
+ * THREAD nodes (8 bytes each). Each array doubles as it grows, so for a
+ * moment it may cost up to twice that with an allocator whose realloc
+ * copies. Everything else in such a response (a "(MODSEQ n)", ESEARCH's
+ * other items, a token that does not fit, what comes past max_items)
+ * counts against max_response, so an endless SEARCH line ends with
+ * MAIL_ERR_LIMIT; a set's text as sent is kept only while it is within
+ * max_response. No literal belongs in them: one is counted out (its
+ * bytes skipped, never read as responses) and is a defect. Every other response is held whole: its bytes (its lines
+ * and the literals that are held) are bounded by max_response, not by
+ * max_line (no response is bounded by max_line); one held literal is bounded by max_literal, checked when
+ * its size is read, before anything is allocated for it (MAIL_ERR_LIMIT);
+ * lists nest at most max_depth deep; one list holds at most max_items
+ * values (the values after a response's name count as one list). A list
+ * too deep or too long does not stop the parser: the rest of that response
+ * is skipped (its literals still consumed) and the response carries a
+ * defect (MAIL_IMAP_DEFECT_TOO_MANY for entries past max_items too,
+ * MAIL_IMAP_DEFECT_TOO_DEEP for THREAD lists nested too deep).
  *
  * Bodies stream. The values of BODY[section]<origin>, BINARY[section] and
  * RFC822, RFC822.HEADER, RFC822.TEXT in a FETCH response are never held:
@@ -256,7 +272,7 @@ typedef int (*mail_imap_body_fn)(void *user, mail_imap_body_event ev, const mail
                                  const unsigned char *data, size_t len);
 
 /**
- * Create a parser with the default limits (mail_limits_default()),
+ * Create a parser with the default limits (mail_limits_init()),
  * expecting a greeting first, mailbox names in modified UTF-7. alloc may be
  * NULL. MAIL_OK, MAIL_ERR_INVALID or MAIL_ERR_NOMEM.
  */
@@ -266,11 +282,13 @@ MAIL_EXTERN int mail_imap_parser_new(mail_imap_parser **out, const mail_allocato
 MAIL_EXTERN void mail_imap_parser_free(mail_imap_parser *p);
 
 /**
- * Replace the limits (see the bounds above; max_line is not used). Allowed
- * before the first feed or right after mail_imap_parser_reset() (else
- * MAIL_ERR_STATE). MAIL_ERR_INVALID when limits is NULL, its version is not
- * 1 or 2 (MAIL_LIMITS_VERSION), a bound is 0, max_response exceeds 4 GiB - 1 or
- * max_items exceeds 2^30 - 1; MAIL_ERR_NOMEM.
+ * Replace the limits (see the bounds above; max_line, max_lines and
+ * max_output are not used). limits may be version 1 or 2 (fields a
+ * version 1 struct lacks keep their defaults). MAIL_ERR_INVALID first:
+ * when p or limits is NULL, the version is not 1 or 2, a bound is 0,
+ * max_response exceeds 4 GiB - 2 or max_items exceeds 2^30 - 1; then
+ * MAIL_ERR_STATE when bytes were fed since the parser was made or reset
+ * (limits are set before the first feed); MAIL_ERR_NOMEM.
  */
 MAIL_EXTERN int mail_imap_parser_set_limits(mail_imap_parser *p, const mail_limits *limits);
 
@@ -335,7 +353,8 @@ MAIL_EXTERN int mail_imap_parser_next(mail_imap_parser *p, const mail_imap_respo
  *  expected again. */
 MAIL_EXTERN void mail_imap_parser_reset(mail_imap_parser *p);
 
-/** Bytes fed and not yet part of a returned response. */
+/** Bytes fed and not yet part of a returned response (of a result read
+ *  as it arrives, such as a long SEARCH, only the bytes not yet taken). */
 MAIL_EXTERN size_t mail_imap_parser_pending(const mail_imap_parser *p);
 
 /** Bytes the parser holds now (input, the response being parsed, its values). */
@@ -426,7 +445,11 @@ MAIL_EXTERN const char *mail_imap_response_string(const mail_imap_response *r, s
 /**
  * Numbers of SEARCH and SORT (sequence numbers or UIDs), in the order sent.
  * *count gets how many; the array is valid as long as the response. NULL
- * (with *count 0) for other responses.
+ * (with *count 0) for other responses. A number that is 0, over 2^32 - 1
+ * or not a number is left out and becomes a defect with its bytes. The
+ * array costs 4 bytes a number (read as the line arrives, never held as
+ * text); while it grows it is doubled, so for a moment up to twice that
+ * with an allocator whose realloc copies.
  */
 MAIL_EXTERN const uint32_t *mail_imap_response_numbers(const mail_imap_response *r, size_t *count);
 
@@ -473,8 +496,30 @@ MAIL_EXTERN int mail_imap_response_namespace(const mail_imap_response *r, int cl
                                              const char **prefix, size_t *prefix_len,
                                              char *delim);
 
-/** VANISHED: the UID set as sent. NULL for other responses. */
+/**
+ * VANISHED: the UID set as sent, when it is at most max_response bytes
+ * long; NULL for a longer set (take its ranges) and for other responses.
+ */
 MAIL_EXTERN const char *mail_imap_response_set(const mail_imap_response *r, size_t *len);
+
+/**
+ * The sequence set of VANISHED (the UIDs) or of ESEARCH's ALL item as
+ * ranges, however long the set: how many there are (0 for other
+ * responses). They cost 8 bytes each, are bounded by max_items (past it,
+ * a MAIL_IMAP_DEFECT_TOO_MANY defect) and are read as the set arrives,
+ * never held as text.
+ */
+MAIL_EXTERN size_t mail_imap_response_range_count(const mail_imap_response *r);
+
+/**
+ * Range i of the set, in the order sent: *first <= *last ("9:3" as sent
+ * gives 3 and 9; "7" gives 7 and 7). A piece that is not a number or a
+ * range of numbers 1 to 2^32 - 1 is left out and becomes a defect.
+ * MAIL_OK, MAIL_ERR_NOT_FOUND past the last, MAIL_ERR_INVALID for NULL r.
+ * first or last may be NULL.
+ */
+MAIL_EXTERN int mail_imap_response_range(const mail_imap_response *r, size_t i, uint32_t *first,
+                                         uint32_t *last);
 
 /** VANISHED: 1 for "VANISHED (EARLIER)", else 0. */
 MAIL_EXTERN int mail_imap_response_earlier(const mail_imap_response *r);
@@ -489,8 +534,10 @@ MAIL_EXTERN int mail_imap_response_esearch(const mail_imap_response *r, const ch
 
 /**
  * ESEARCH item i: its name ("MIN", "MAX", "COUNT", "ALL", "MODSEQ",
- * "PARTIAL", ...) and value as sent ("1:3,5", "17", "(1:100 ...)").
- * MAIL_OK or MAIL_ERR_NOT_FOUND past the last.
+ * "PARTIAL", ...) and value as sent ("1:3,5", "17", "(1:100 ...)"). The
+ * value of ALL is NULL when it is longer than max_response bytes: its
+ * ranges are in mail_imap_response_range(). The other items count against
+ * max_response. MAIL_OK or MAIL_ERR_NOT_FOUND past the last.
  */
 MAIL_EXTERN int mail_imap_response_esearch_item(const mail_imap_response *r, size_t i,
                                                 const char **name, size_t *name_len,

@@ -226,6 +226,25 @@ const char *mail_imap_response_set(const mail_imap_response *r, size_t *len)
   return str_out(r ? r->set : (imap_str){NULL, 0}, len);
 }
 
+size_t mail_imap_response_range_count(const mail_imap_response *r)
+{
+  return r ? r->nranges : 0;
+}
+
+int mail_imap_response_range(const mail_imap_response *r, size_t i, uint32_t *first,
+                             uint32_t *last)
+{
+  if (!r)
+    return MAIL_ERR_INVALID;
+  if (i >= r->nranges)
+    return MAIL_ERR_NOT_FOUND;
+  if (first)
+    *first = r->ranges[i].first;
+  if (last)
+    *last = r->ranges[i].last;
+  return MAIL_OK;
+}
+
 int mail_imap_response_earlier(const mail_imap_response *r)
 {
   return r ? r->earlier : 0;
@@ -264,7 +283,7 @@ int mail_imap_response_thread_node(const mail_imap_response *r, size_t i, uint32
   if (number)
     *number = r->thread[i].number;
   if (parent)
-    *parent = r->thread[i].parent;
+    *parent = r->thread[i].parent == UINT32_MAX ? SIZE_MAX : r->thread[i].parent;
   return MAIL_OK;
 }
 
@@ -283,12 +302,13 @@ int mail_imap_response_defect(const mail_imap_response *r, size_t i, int *kind, 
   const imap_defect *d = &r->defects[i];
   if (kind)
     *kind = d->kind;
+  const char *b = d->copied ? r->copied : r->base;
   if (item)
-    *item = d->has_item ? r->base + d->item_off : NULL;
+    *item = d->has_item ? b + d->item_off : NULL;
   if (item_len)
     *item_len = d->has_item ? d->item_len : 0;
   if (raw)
-    *raw = r->base + d->raw_off;
+    *raw = d->raw_len ? b + d->raw_off : r->base;
   if (raw_len)
     *raw_len = d->raw_len;
   return MAIL_OK;

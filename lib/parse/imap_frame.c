@@ -12,7 +12,7 @@
 
 enum { TOK_DONE = 1, TOK_LIT = 2, TOK_EMPTY = 3 };
 
-static int fail(mail_imap_parser *p, int rc)
+int imap_fail(mail_imap_parser *p, int rc)
 {
   if (!p->err)
     p->err = rc;
@@ -38,6 +38,18 @@ static void clear_response(mail_imap_parser *p)
   trim(&p->defects);
   trim(&p->sections);
   trim(&p->work);
+  trim(&p->list);
+  trim(&p->list_pairs);
+  mail_buf_free(&p->set_text);
+  p->listing = 0;
+  p->list_phase = 0;
+  p->list_over = p->list_skip = 0;
+  p->set_next = p->in_set = p->set_seen = p->set_text_over = 0;
+  p->list.len = 0;
+  p->list_pairs.len = 0;
+  p->has_esearch_tag = 0;
+  p->esearch_tag_off = p->esearch_tag_len = 0;
+  p->list_waste = 0;
   p->mode = IMAP_MODE_START;
   p->nodes.len = 0;
   p->nnodes = 0;
@@ -90,6 +102,9 @@ int mail_imap_parser_new(mail_imap_parser **out, const mail_allocator *alloc)
   mail_buf_init(&p->defects, &p->alloc, 0);
   mail_buf_init(&p->sections, &p->alloc, 0);
   mail_buf_init(&p->work, &p->alloc, 0);
+  mail_buf_init(&p->list, &p->alloc, 0);
+  mail_buf_init(&p->set_text, &p->alloc, 0);
+  mail_buf_init(&p->list_pairs, &p->alloc, 0);
   imap_arena_init(&p->arena, &p->alloc);
   p->greeting = 1;
   clear_response(p);
@@ -107,31 +122,31 @@ void mail_imap_parser_free(mail_imap_parser *p)
   mail_buf_free(&p->defects);
   mail_buf_free(&p->sections);
   mail_buf_free(&p->work);
+  mail_buf_free(&p->list);
+  mail_buf_free(&p->set_text);
+  mail_buf_free(&p->list_pairs);
   imap_arena_free(&p->arena);
   mail_dealloc(&p->alloc, p->stack);
   mail_allocator a = p->alloc;
   mail_dealloc(&a, p);
 }
 
-int mail_imap_parser_set_limits(mail_imap_parser *p, const mail_limits *limits)
+int mail_imap_parser_set_limits(mail_imap_parser *p, const mail_limits *l)
 {
-  /* A version 1 or 2 struct, as mail_conn_set_limits() takes (copied
-   * without reading past the caller's version). */
   mail_limits lim;
-  if (!p || mail_limits_import(&lim, limits) != MAIL_OK)
-    return MAIL_ERR_INVALID;
-  const mail_limits *l = &lim;
-  if (l->max_response > UINT32_MAX - 1 || l->max_items > UINT32_MAX / 4)
+  /* versions 1 and 2 alike; the tree's offsets and counts are 32-bit */
+  if (!p || mail_limits_import(&lim, l) != MAIL_OK || lim.max_response > UINT32_MAX - 1 ||
+      lim.max_items > UINT32_MAX / 4)
     return MAIL_ERR_INVALID;
   if (p->fed)
     return MAIL_ERR_STATE;
-  uint32_t *st = mail_calloc(&p->alloc, l->max_depth, sizeof *st);
+  uint32_t *st = mail_calloc(&p->alloc, lim.max_depth, sizeof *st);
   if (!st)
     return MAIL_ERR_NOMEM;
   mail_dealloc(&p->alloc, p->stack);
   p->stack = st;
-  p->lim = *l;
-  p->node_limit = 2u * (uint32_t)l->max_items + 8;
+  p->lim = lim;
+  p->node_limit = 2u * (uint32_t)lim.max_items + 8;
   return MAIL_OK;
 }
 
@@ -185,7 +200,7 @@ size_t mail_imap_parser_held(const mail_imap_parser *p)
 {
   if (!p)
     return 0;
-  return p->in.cap + p->nodes.cap + p->esc.cap + p->defects.cap + p->sections.cap + p->work.cap +
+  return p->in.cap + p->nodes.cap + p->esc.cap + p->defects.cap + p->sections.cap + p->work.cap + p->list.cap + p->set_text.cap + p->list_pairs.cap +
          p->arena.total + p->lim.max_depth * sizeof *p->stack;
 }
 
@@ -246,6 +261,7 @@ void imap_defect_add(mail_imap_parser *p, int kind, uint32_t item_off, uint32_t 
   d.item_off = item_off;
   d.item_len = item_len;
   d.has_item = has_item;
+  d.copied = 0;
   d.raw_off = raw_off;
   d.raw_len = raw_end > raw_off ? raw_end - raw_off : 0;
   /* Defects are bounded by the values of the response. */
@@ -256,7 +272,7 @@ void imap_defect_add(mail_imap_parser *p, int kind, uint32_t item_off, uint32_t 
 
 /* ------------------------------------------------------------ tree building */
 
-static uint32_t rel(const mail_imap_parser *p, const unsigned char *s)
+uint32_t imap_rel(const mail_imap_parser *p, const unsigned char *s)
 {
   return (uint32_t)(s - (p->in.data + p->start));
 }
@@ -271,7 +287,7 @@ static void start_skipping(mail_imap_parser *p, int kind, uint32_t off)
 
 /* Append a node as a child of the innermost open list. Returns its index,
  * UINT32_MAX when it is not kept (skipping), or sets the error. */
-static uint32_t add_node(mail_imap_parser *p, int type, uint32_t off, uint32_t len, uint32_t end)
+uint32_t imap_add_node(mail_imap_parser *p, int type, uint32_t off, uint32_t len, uint32_t end)
 {
   if (p->skipping)
     return UINT32_MAX;
@@ -295,7 +311,7 @@ static uint32_t add_node(mail_imap_parser *p, int type, uint32_t off, uint32_t l
   }
   if (p->nodes.cap - p->nodes.len < sizeof(imap_node) &&
       mail_buf_reserve(&p->nodes, sizeof(imap_node))) {
-    fail(p, MAIL_ERR_NOMEM);
+    imap_fail(p, MAIL_ERR_NOMEM);
     return UINT32_MAX;
   }
   imap_node *nd = (imap_node *)p->nodes.data + n;
@@ -323,7 +339,7 @@ static void open_list(mail_imap_parser *p, uint32_t off)
     start_skipping(p, MAIL_IMAP_DEFECT_TOO_DEEP, off);
     return;
   }
-  uint32_t n = add_node(p, IMAP_N_LIST, off, 0, off + 1);
+  uint32_t n = imap_add_node(p, IMAP_N_LIST, off, 0, off + 1);
   if (n != UINT32_MAX)
     p->stack[p->depth++] = n;
 }
@@ -393,7 +409,7 @@ static int body_event(mail_imap_parser *p, int ev, const unsigned char *d, size_
     return MAIL_OK;
   resolve_section(p, p->cur_section);
   if (p->body_fn(p->body_user, (mail_imap_body_event)ev, p->cur_section, d, n))
-    return fail(p, MAIL_ERR_CALLBACK);
+    return imap_fail(p, MAIL_ERR_CALLBACK);
   return MAIL_OK;
 }
 
@@ -403,14 +419,14 @@ static int section_begin(mail_imap_parser *p, const struct mail_imap_section *tm
 {
   struct mail_imap_section *s = imap_arena_alloc(&p->arena, sizeof *s);
   if (!s)
-    return fail(p, MAIL_ERR_NOMEM);
+    return imap_fail(p, MAIL_ERR_NOMEM);
   *s = *tmpl;
   s->size = size;
   s->nil = nil;
   s->msg = p->fetch_seq;
   size_t idx = p->sections.len / sizeof s;
   if (mail_buf_append(&p->sections, &s, sizeof s))
-    return fail(p, MAIL_ERR_NOMEM);
+    return imap_fail(p, MAIL_ERR_NOMEM);
   if (node != UINT32_MAX) {
     imap_nodes(p)[node].type = IMAP_N_STREAMED;
     imap_nodes(p)[node].len = (uint32_t)idx;
@@ -452,18 +468,18 @@ static int literal_begin(mail_imap_parser *p, uint64_t n)
   if (p->fetch)
     kind = fetch_value_kind(p, &tmpl, 0);
   if (kind == 2) {
-    uint32_t nd = add_node(p, IMAP_N_STREAMED, off, 0, off);
+    uint32_t nd = imap_add_node(p, IMAP_N_STREAMED, off, 0, off);
     p->state = IMAP_ST_STREAM;
     return section_begin(p, &tmpl, nd, n, 0);
   }
   if (kind == 0) {
-    add_node(p, IMAP_N_SKIPPED, off, 0, off);
+    imap_add_node(p, IMAP_N_SKIPPED, off, 0, off);
     p->state = IMAP_ST_SKIP;
     return p->err;
   }
   if (n > p->lim.max_literal || n > p->lim.max_response - (p->pos - p->start))
-    return fail(p, MAIL_ERR_LIMIT);
-  add_node(p, IMAP_N_LITERAL, off, (uint32_t)n, off + (uint32_t)n);
+    return imap_fail(p, MAIL_ERR_LIMIT);
+  imap_add_node(p, IMAP_N_LITERAL, off, (uint32_t)n, off + (uint32_t)n);
   p->state = IMAP_ST_HOLD;
   return p->err;
 }
@@ -513,12 +529,12 @@ static const unsigned char *quoted(mail_imap_parser *p, const unsigned char *s,
   const unsigned char *cend = t < e ? t : e;
   const unsigned char *tend = t < e ? t + 1 : e;
   if (t >= e)
-    imap_defect_add(p, MAIL_IMAP_DEFECT_SYNTAX, 0, 0, 0, rel(p, s), rel(p, e));
-  *node = add_node(p, IMAP_N_QUOTED, rel(p, s + 1), (uint32_t)(cend - s - 1), rel(p, tend));
+    imap_defect_add(p, MAIL_IMAP_DEFECT_SYNTAX, 0, 0, 0, imap_rel(p, s), imap_rel(p, e));
+  *node = imap_add_node(p, IMAP_N_QUOTED, imap_rel(p, s + 1), (uint32_t)(cend - s - 1), imap_rel(p, tend));
   if (esc && *node != UINT32_MAX) {
     size_t at = p->esc.len;
     if (mail_buf_reserve(&p->esc, (size_t)(cend - s))) {
-      fail(p, MAIL_ERR_NOMEM);
+      imap_fail(p, MAIL_ERR_NOMEM);
       return e;
     }
     unsigned char *o = p->esc.data + at;
@@ -529,7 +545,7 @@ static const unsigned char *quoted(mail_imap_parser *p, const unsigned char *s,
     }
     imap_node *nd = &imap_nodes(p)[*node];
     nd->flags |= IMAP_NF_ESC;
-    nd->count = rel(p, s);
+    nd->count = imap_rel(p, s);
     nd->off = (uint32_t)at;
     nd->len = (uint32_t)(o - (p->esc.data + at));
     p->esc.len = (size_t)(o - p->esc.data);
@@ -539,7 +555,7 @@ static const unsigned char *quoted(mail_imap_parser *p, const unsigned char *s,
 
 /* "{n}", "{n+}" or "~{n}" ending exactly at e. 1: a marker (size in *n);
  * 0: not one; MAIL_ERR_PROTOCOL: a marker whose size overflows 64 bits. */
-static int literal_marker(const unsigned char *s, const unsigned char *e, uint64_t *n)
+int imap_literal_marker(const unsigned char *s, const unsigned char *e, uint64_t *n)
 {
   if (*s == '~')
     s++;
@@ -597,15 +613,15 @@ static int tok_args(mail_imap_parser *p, const unsigned char *s, const unsigned 
       continue;
     }
     if (c == '(') {
-      open_list(p, rel(p, s));
+      open_list(p, imap_rel(p, s));
       s++;
       continue;
     }
     if (c == ')') {
       if (code && p->depth == code_depth && !p->skipping) {
-        imap_defect_add(p, MAIL_IMAP_DEFECT_SYNTAX, 0, 0, 0, rel(p, s), rel(p, s + 1));
+        imap_defect_add(p, MAIL_IMAP_DEFECT_SYNTAX, 0, 0, 0, imap_rel(p, s), imap_rel(p, s + 1));
       } else {
-        close_list(p, rel(p, s));
+        close_list(p, imap_rel(p, s));
       }
       s++;
       continue;
@@ -623,9 +639,9 @@ static int tok_args(mail_imap_parser *p, const unsigned char *s, const unsigned 
     }
     if (!code && (c == '{' || c == '~')) {
       uint64_t n;
-      int m = literal_marker(s, e, &n);
+      int m = imap_literal_marker(s, e, &n);
       if (m < 0)
-        return fail(p, m);
+        return imap_fail(p, m);
       if (m == 1) {
         p->lit_left = n;
         return TOK_LIT;
@@ -653,9 +669,9 @@ static int tok_args(mail_imap_parser *p, const unsigned char *s, const unsigned 
       }
       t++;
     }
-    uint32_t off = rel(p, s), len = (uint32_t)(t - s);
+    uint32_t off = imap_rel(p, s), len = (uint32_t)(t - s);
     int nil = len == 3 && imap_mem_ieq(s, 3, "NIL");
-    uint32_t nd = add_node(p, nil ? IMAP_N_NIL : IMAP_N_ATOM, off, len, off + len);
+    uint32_t nd = imap_add_node(p, nil ? IMAP_N_NIL : IMAP_N_ATOM, off, len, off + len);
     if (p->fetch && !code && nil && inline_section(p, nd))
       return p->err;
     s = t;
@@ -694,7 +710,7 @@ static int tok_status(mail_imap_parser *p, const unsigned char *s, const unsigne
     while (t < e && *t != ' ' && *t != ']')
       t++;
     p->code_first = imap_node_count(p);
-    add_node(p, IMAP_N_ATOM, rel(p, name), (uint32_t)(t - name), rel(p, t));
+    imap_add_node(p, IMAP_N_ATOM, imap_rel(p, name), (uint32_t)(t - name), imap_rel(p, t));
     p->top_limit = p->top_count + (uint32_t)p->lim.max_items;
     const unsigned char *args = t;
     while (args < e && *args == ' ')
@@ -704,17 +720,17 @@ static int tok_status(mail_imap_parser *p, const unsigned char *s, const unsigne
     if (rc < 0)
       return rc;
     while (p->depth && !p->skipping)
-      close_list(p, rel(p, e));
+      close_list(p, imap_rel(p, e));
     p->code_end = imap_node_count(p);
     if (stop) {
       p->has_code = 1;
-      p->code_raw_off = rel(p, args);
+      p->code_raw_off = imap_rel(p, args);
       p->code_raw_len = stop > args ? (uint32_t)(stop - args) : 0;
       s = stop + 1;
     } else {
       /* No "]": not a code after all; it stays text. */
-      imap_defect_add(p, MAIL_IMAP_DEFECT_CODE, rel(p, name), (uint32_t)(t - name), 1,
-                      rel(p, s), rel(p, e));
+      imap_defect_add(p, MAIL_IMAP_DEFECT_CODE, imap_rel(p, name), (uint32_t)(t - name), 1,
+                      imap_rel(p, s), imap_rel(p, e));
       p->nnodes = p->code_first;
       p->nodes.len = p->code_first * sizeof(imap_node);
       p->top_count = p->code_first;
@@ -726,7 +742,7 @@ static int tok_status(mail_imap_parser *p, const unsigned char *s, const unsigne
   }
   while (e > s && e[-1] == ' ')
     e--;
-  p->text_off = rel(p, s);
+  p->text_off = imap_rel(p, s);
   p->text_len = (uint32_t)(e - s);
   return TOK_DONE;
 }
@@ -738,7 +754,7 @@ static int tok_first(mail_imap_parser *p, const unsigned char *s, const unsigned
     return TOK_EMPTY;
   if (*s == '[') {
     /* a bare "[CODE ...] text" line with no "*" (Exchange): an untagged OK */
-    add_node(p, IMAP_N_ATOM, rel(p, s), 0, rel(p, s));
+    imap_add_node(p, IMAP_N_ATOM, imap_rel(p, s), 0, imap_rel(p, s));
     p->resp.kind = MAIL_IMAP_KIND_UNTAGGED;
     p->status = MAIL_IMAP_TYPE_OK;
     return tok_status(p, s, e);
@@ -746,7 +762,7 @@ static int tok_first(mail_imap_parser *p, const unsigned char *s, const unsigned
   const unsigned char *t = s;
   while (t < e && *t != ' ')
     t++;
-  add_node(p, IMAP_N_ATOM, rel(p, s), (uint32_t)(t - s), rel(p, t));
+  imap_add_node(p, IMAP_N_ATOM, imap_rel(p, s), (uint32_t)(t - s), imap_rel(p, t));
   int plus = t - s == 1 && *s == '+';
   int star = t - s == 1 && *s == '*';
   p->resp.kind = plus ? MAIL_IMAP_KIND_CONTINUATION
@@ -754,14 +770,14 @@ static int tok_first(mail_imap_parser *p, const unsigned char *s, const unsigned
   if (plus) {
     if (t < e)
       t++;
-    p->text_off = rel(p, t);
+    p->text_off = imap_rel(p, t);
     p->text_len = (uint32_t)(e - t);
     return TOK_DONE;
   }
   while (t < e && *t == ' ')
     t++;
   /* Everything after the tag is the text of an unknown response. */
-  p->text_off = rel(p, t);
+  p->text_off = imap_rel(p, t);
   p->text_len = (uint32_t)(e - t);
   if (t < e && *t == '[') {
     p->status = MAIL_IMAP_TYPE_OK;
@@ -777,7 +793,7 @@ static int tok_first(mail_imap_parser *p, const unsigned char *s, const unsigned
     uint64_t v = 0;
     for (const unsigned char *u = w; u < t && v <= UINT32_MAX; u++)
       v = v * 10 + (unsigned)(*u - '0');
-    add_node(p, IMAP_N_ATOM, rel(p, w), (uint32_t)(t - w), rel(p, t));
+    imap_add_node(p, IMAP_N_ATOM, imap_rel(p, w), (uint32_t)(t - w), imap_rel(p, t));
     while (t < e && *t == ' ')
       t++;
     w = t;
@@ -790,19 +806,19 @@ static int tok_first(mail_imap_parser *p, const unsigned char *s, const unsigned
   }
   int st = is_status_word(w, (size_t)(t - w));
   if (st && !numeric) {
-    add_node(p, IMAP_N_ATOM, rel(p, w), (uint32_t)(t - w), rel(p, t));
+    imap_add_node(p, IMAP_N_ATOM, imap_rel(p, w), (uint32_t)(t - w), imap_rel(p, t));
     p->status = st;
     return tok_status(p, t, e);
   }
   p->mode = IMAP_MODE_DATA;
-  add_node(p, IMAP_N_ATOM, rel(p, w), (uint32_t)(t - w), rel(p, t));
+  imap_add_node(p, IMAP_N_ATOM, imap_rel(p, w), (uint32_t)(t - w), imap_rel(p, t));
   p->top_limit = p->top_count + (uint32_t)p->lim.max_items;
   return tok_args(p, t, e, 0, NULL);
 }
 
 /* ------------------------------------------------------------ the driver */
 
-static void cut(mail_imap_parser *p, size_t n)
+void imap_cut(mail_imap_parser *p, size_t n)
 {
   size_t before = p->pos - p->start, after = p->in.len - p->pos - n;
   if (before <= after) {
@@ -836,7 +852,7 @@ static int complete(mail_imap_parser *p, const mail_imap_response **out)
   if (!rc && p->nomem)
     rc = MAIL_ERR_NOMEM;
   if (rc)
-    return fail(p, rc);
+    return imap_fail(p, rc);
   size_t nsec = p->sections.len / sizeof(struct mail_imap_section *);
   struct mail_imap_section **secs = (struct mail_imap_section **)p->sections.data;
   for (size_t i = 0; i < nsec; i++)
@@ -844,6 +860,7 @@ static int complete(mail_imap_parser *p, const mail_imap_response **out)
   r->sections = secs;
   r->nsections = nsec;
   r->defects = (imap_defect *)p->defects.data;
+  r->copied = (const char *)p->esc.data;
   r->ndefects = p->defects.len / sizeof(imap_defect);
   p->mode = IMAP_MODE_DONE;
   p->returned = 1;
@@ -861,6 +878,24 @@ int mail_imap_parser_next(mail_imap_parser *p, const mail_imap_response **resp)
     return p->err;
   release_returned(p);
   for (;;) {
+    if (p->state == IMAP_ST_LINE && p->mode == IMAP_MODE_START) {
+      /* SEARCH and SORT grow with the mailbox: read as they arrive */
+      int rc = imap_list_begin(p);
+      if (rc == MAIL_ERR_AGAIN)
+        return rc;
+      if (rc == 1)
+        p->state = IMAP_ST_LIST;
+    }
+    if (p->state == IMAP_ST_LIST) {
+      int rc = imap_list_step(p);
+      if (p->err)
+        return p->err;
+      if (rc == MAIL_OK)
+        return complete(p, resp);
+      if (rc == MAIL_ERR_AGAIN && p->state == IMAP_ST_LIST)
+        return rc;
+      continue;
+    }
     if (p->state == IMAP_ST_LINE) {
       const unsigned char *lf = NULL;
       if (p->scan < p->in.len)
@@ -868,16 +903,16 @@ int mail_imap_parser_next(mail_imap_parser *p, const mail_imap_response **resp)
       if (!lf) {
         p->scan = p->in.len;
         if (p->in.len - p->start > p->lim.max_response)
-          return fail(p, MAIL_ERR_LIMIT);
+          return imap_fail(p, MAIL_ERR_LIMIT);
         if (!p->eof)
           return MAIL_ERR_AGAIN;
         if (p->in.len == p->start && p->mode == IMAP_MODE_START)
           return MAIL_ERR_CLOSED;
-        return fail(p, MAIL_ERR_CLOSED);
+        return imap_fail(p, MAIL_ERR_CLOSED);
       }
       size_t eol = (size_t)(lf - p->in.data);
       if (eol + 1 - p->start > p->lim.max_response)
-        return fail(p, MAIL_ERR_LIMIT);
+        return imap_fail(p, MAIL_ERR_LIMIT);
       const unsigned char *s = p->in.data + p->pos;
       const unsigned char *e = lf;
       if (e > s && e[-1] == '\r')
@@ -888,7 +923,7 @@ int mail_imap_parser_next(mail_imap_parser *p, const mail_imap_response **resp)
       else
         rc = tok_args(p, s, e, 0, NULL);
       if (rc < 0 || p->err)
-        return fail(p, rc < 0 ? rc : p->err);
+        return imap_fail(p, rc < 0 ? rc : p->err);
       p->stream_pos += eol + 1 - p->pos;
       p->pos = p->scan = eol + 1;
       if (rc == TOK_EMPTY) {
@@ -902,13 +937,13 @@ int mail_imap_parser_next(mail_imap_parser *p, const mail_imap_response **resp)
         return complete(p, resp);
       rc = literal_begin(p, p->lit_left);
       if (rc)
-        return fail(p, rc);
+        return imap_fail(p, rc);
       continue;
     }
     if (p->state == IMAP_ST_HOLD) {
       if (p->in.len - p->pos < p->lit_left) {
         if (p->eof)
-          return fail(p, MAIL_ERR_CLOSED);
+          return imap_fail(p, MAIL_ERR_CLOSED);
         return MAIL_ERR_AGAIN;
       }
       p->pos += (size_t)p->lit_left;
@@ -924,7 +959,7 @@ int mail_imap_parser_next(mail_imap_parser *p, const mail_imap_response **resp)
         if (rc)
           return rc;
       }
-      p->state = IMAP_ST_LINE;
+      p->state = p->listing ? IMAP_ST_LIST : IMAP_ST_LINE;
       continue;
     }
     size_t avail = p->in.len - p->pos;
@@ -932,7 +967,7 @@ int mail_imap_parser_next(mail_imap_parser *p, const mail_imap_response **resp)
       avail = (size_t)p->lit_left;
     if (!avail) {
       if (p->eof)
-        return fail(p, MAIL_ERR_CLOSED);
+        return imap_fail(p, MAIL_ERR_CLOSED);
       return MAIL_ERR_AGAIN;
     }
     if (p->state == IMAP_ST_STREAM) {
@@ -940,7 +975,7 @@ int mail_imap_parser_next(mail_imap_parser *p, const mail_imap_response **resp)
       if (rc)
         return rc;
     }
-    cut(p, avail);
+    imap_cut(p, avail);
     p->lit_left -= avail;
     p->stream_pos += avail;
   }

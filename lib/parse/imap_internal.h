@@ -2,6 +2,8 @@
  * one response, and the typed results the interpreter derives from it.
  *
  * imap_frame.c   framing and tokenising (lines, literals, streamed values)
+ * imap_list.c    results that grow with the mailbox (SEARCH, SORT, ESEARCH,
+ *                VANISHED, THREAD), read as they arrive, never held as text
  * imap_resp.c    meaning of a response: status and codes, simple data
  * imap_fetch.c   FETCH items, ENVELOPE, BODYSTRUCTURE
  * imap_access.c  the public accessors
@@ -117,6 +119,7 @@ typedef struct imap_defect {
   int kind;
   uint32_t item_off, item_len, raw_off, raw_len;
   int has_item;
+  int copied;       /* item and raw are in the copy buffer (a streamed list's) */
 } imap_defect;
 
 typedef struct imap_pair {
@@ -132,8 +135,12 @@ typedef struct imap_ns {
 
 typedef struct imap_thread {
   uint32_t number;
-  size_t parent;
+  uint32_t parent;  /* UINT32_MAX for a root */
 } imap_thread;
+
+typedef struct imap_range {
+  uint32_t first, last;  /* first <= last */
+} imap_range;
 
 struct mail_imap_response {
   int kind, type;
@@ -162,7 +169,9 @@ struct mail_imap_response {
   size_t npairs;
   imap_ns *ns;
   size_t nns;
-  imap_str set;                        /* VANISHED */
+  imap_str set;                        /* VANISHED, as sent (NULL when too long) */
+  imap_range *ranges;                  /* VANISHED's set, ESEARCH's ALL */
+  size_t nranges;
   int earlier, esearch_uid, is_esearch;
   imap_str esearch_tag;
   imap_thread *thread;
@@ -183,6 +192,7 @@ struct mail_imap_response {
   imap_defect *defects;
   size_t ndefects;
   const char *base;                    /* the response's bytes */
+  const char *copied;                  /* bytes of copied defects (esc buffer) */
 };
 
 /* Frame states. */
@@ -190,7 +200,8 @@ enum {
   IMAP_ST_LINE = 0,
   IMAP_ST_HOLD,     /* a held literal: wait for all of it */
   IMAP_ST_STREAM,   /* a streamed value: hand out what has arrived */
-  IMAP_ST_SKIP      /* an unknown item's literal or a skipped response's */
+  IMAP_ST_SKIP,     /* an unknown item's literal or a skipped response's */
+  IMAP_ST_LIST      /* a streamed number list: tokens taken as they arrive */
 };
 
 /* Tokenising mode of the current response. */
@@ -242,6 +253,20 @@ struct mail_imap_parser {
   uint32_t code_raw_off, code_raw_len;
   int has_code;
 
+  /* a result that grows with the mailbox, read as it arrives (imap_list.c) */
+  int listing;          /* which one (0: the response is held whole) */
+  int list_phase;       /* where in its grammar */
+  int list_over;        /* more than max_items entries came: the rest not kept */
+  int list_skip;        /* nested too deep (THREAD): the rest not kept */
+  int set_next, in_set, set_seen; /* a sequence set is next, being read, was read */
+  mail_buf list;        /* uint32_t numbers, imap_range or imap_thread entries */
+  mail_buf set_text;    /* the set as sent while at most max_response bytes */
+  int set_text_over;
+  mail_buf list_pairs;  /* ESEARCH items being read (offsets in esc) */
+  int has_esearch_tag;
+  uint32_t esearch_tag_off, esearch_tag_len;
+  uint64_t list_waste;  /* bytes that are not kept entries (max_response) */
+
   imap_arena arena;
   mail_buf work;        /* scratch stack for tree walks */
   struct mail_imap_response resp;
@@ -256,6 +281,15 @@ static inline int imap_work_reserve(mail_imap_parser *p, size_t n, size_t size)
 }
 
 /* imap_frame.c */
+int imap_fail(mail_imap_parser *p, int rc);
+/* Offset of s from the start of the current response. */
+uint32_t imap_rel(const mail_imap_parser *p, const unsigned char *s);
+uint32_t imap_add_node(mail_imap_parser *p, int type, uint32_t off, uint32_t len, uint32_t end);
+/* "{n}", "{n+}" or "~{n}" ending exactly at e: 1 (size in *n), 0 not one,
+ * MAIL_ERR_PROTOCOL when the size overflows 64 bits. */
+int imap_literal_marker(const unsigned char *s, const unsigned char *e, uint64_t *n);
+/* Drop the n input bytes at pos (consumed), keeping those before it. */
+void imap_cut(mail_imap_parser *p, size_t n);
 void imap_defect_add(mail_imap_parser *p, int kind, uint32_t item_off, uint32_t item_len,
                      int has_item, uint32_t raw_off, uint32_t raw_end);
 
@@ -298,6 +332,7 @@ static inline int imap_is_nstring(const mail_imap_parser *p, uint32_t i)
          (i < imap_node_count(p) && imap_nodes(p)[i].type == IMAP_N_NIL);
 }
 /* 0: *out set; 1: "-1" (unknown); -1: not a number. */
+int imap_str_num(const char *s, size_t n, uint64_t *out);
 int imap_node_num(const mail_imap_parser *p, uint32_t i, uint64_t *out);
 int imap_atom_is(const mail_imap_parser *p, uint32_t i, const char *word);
 /* s[0..n) starts with word (imap_prefix_ieq) or equals it, ignoring ASCII case. */
@@ -319,6 +354,16 @@ imap_str imap_mailbox_name(mail_imap_parser *p, imap_str raw);
 /* Copy a list of strings (children of list node i) into the arena; -1 on NOMEM. */
 int imap_string_list(mail_imap_parser *p, uint32_t i, imap_str **out, size_t *n, int mailbox);
 int imap_interpret(mail_imap_parser *p);
+
+/* imap_list.c */
+/* At the start of a response: 1 when it is one of those, which is then
+ * read by imap_list_step(); 0 when not; MAIL_ERR_AGAIN when too few bytes
+ * have come to tell. */
+int imap_list_begin(mail_imap_parser *p);
+/* Take the tokens that have arrived. MAIL_OK: the response is complete;
+ * MAIL_ERR_AGAIN: more bytes needed (or a skipped literal's, state SKIP);
+ * else the error. */
+int imap_list_step(mail_imap_parser *p);
 
 /* imap_fetch.c */
 int imap_interpret_fetch(mail_imap_parser *p, uint32_t list_i);

@@ -1,7 +1,8 @@
 /* What an IMAP response means: its kind and type, the status response's
- * code, and the data of every response other than FETCH, taken from the
- * argument tree in a pass of its own (after the framer has the whole
- * response). Shapes that do not fit become defects, never errors. */
+ * code, and the data of every response held whole other than FETCH,
+ * taken from the argument tree in a pass of its own (after the framer has
+ * the whole response); results that grow with the mailbox are typed as
+ * they arrive (imap_list.c). Shapes that do not fit become defects, never errors. */
 #include "parse/imap_internal.h"
 
 #include <string.h>
@@ -41,8 +42,13 @@ int imap_node_num(const mail_imap_parser *p, uint32_t i, uint64_t *out)
   if (!imap_is_string(p, i) || imap_nodes(p)[i].type == IMAP_N_LITERAL)
     return -1;
   imap_str s = imap_node_str(p, i);
-  const unsigned char *c = (const unsigned char *)s.p, *e = c + s.n;
-  if (s.n == 2 && c[0] == '-' && c[1] == '1')
+  return imap_str_num(s.p, s.n, out);
+}
+
+int imap_str_num(const char *str, size_t n, uint64_t *out)
+{
+  const unsigned char *c = (const unsigned char *)str, *e = c + n;
+  if (n == 2 && c[0] == '-' && c[1] == '1')
     return 1;
   uint64_t v = 0;
   int frac = 0, digits = 0, dot = 0;
@@ -432,158 +438,6 @@ static int namespace_response(mail_imap_parser *p, uint32_t a, uint32_t end)
   return 0;
 }
 
-static int numbers_response(mail_imap_parser *p, uint32_t a, uint32_t end)
-{
-  mail_imap_response *r = &p->resp;
-  const imap_node *n = imap_nodes(p);
-  size_t cnt = 0;
-  for (uint32_t c = a; c < end; c = n[c].next)
-    cnt++;
-  if (cnt) {
-    r->nums = imap_arena_array(&p->arena, cnt, sizeof *r->nums);
-    if (!r->nums)
-      return -1;
-  }
-  for (uint32_t c = a; c < end; c = n[c].next) {
-    uint64_t v;
-    if (n[c].type == IMAP_N_LIST && n[c].count == 2 && imap_atom_is(p, c + 1, "MODSEQ") &&
-        imap_node_num(p, c + 2, &r->modseq) == 0) {
-      r->has_modseq = 1;
-      continue;
-    }
-    if (imap_node_num(p, c, &v) != 0 || v == 0 || v > UINT32_MAX) {
-      imap_item_defect(p, MAIL_IMAP_DEFECT_RESPONSE, c, c);
-      continue;
-    }
-    r->nums[r->nnums++] = (uint32_t)v;
-  }
-  return 0;
-}
-
-static int esearch_response(mail_imap_parser *p, uint32_t a, uint32_t end)
-{
-  mail_imap_response *r = &p->resp;
-  const imap_node *n = imap_nodes(p);
-  r->is_esearch = 1;
-  uint32_t c = a;
-  if (c < end && n[c].type == IMAP_N_LIST) {
-    if (n[c].count == 2 && imap_atom_is(p, c + 1, "TAG") && imap_is_string(p, c + 2))
-      r->esearch_tag = imap_node_str(p, c + 2);
-    else
-      imap_item_defect(p, MAIL_IMAP_DEFECT_RESPONSE, c, c);
-    c = n[c].next;
-  }
-  if (c < end && imap_atom_is(p, c, "UID")) {
-    r->esearch_uid = 1;
-    c = n[c].next;
-  }
-  size_t cnt = 0;
-  for (uint32_t t = c; t < end; t = n[t].next)
-    cnt++;
-  if (cnt) {
-    r->pairs = imap_arena_array(&p->arena, (cnt / 2 + 1), sizeof *r->pairs);
-    if (!r->pairs)
-      return -1;
-  }
-  for (; c < end; c = n[c].next) {
-    uint32_t v = n[c].next;
-    if (v >= end || !imap_is_string(p, c)) {
-      imap_item_defect(p, MAIL_IMAP_DEFECT_RESPONSE, c, c);
-      break;
-    }
-    imap_pair *pr = &r->pairs[r->npairs++];
-    pr->name = imap_node_str(p, c);
-    pr->value = n[v].type == IMAP_N_LIST ? raw_span(p, v, v) : imap_node_str(p, v);
-    c = v;
-  }
-  return 0;
-}
-
-/* THREAD: a forest in depth-first order, walked with an explicit stack. */
-static int thread_response(mail_imap_parser *p, uint32_t a, uint32_t end)
-{
-  mail_imap_response *r = &p->resp;
-  const imap_node *n = imap_nodes(p);
-  uint32_t cnt = imap_node_count(p);
-  r->thread = imap_arena_array(&p->arena, (cnt + 1), sizeof *r->thread);
-  if (!r->thread)
-    return -1;
-  typedef struct {
-    uint32_t list;
-    size_t parent;
-  } work;
-  p->work.len = 0;
-  /* Top-level lists pushed in reverse so they come off in order. */
-  size_t tops = 0;
-  for (uint32_t c = a; c < end; c = n[c].next)
-    tops++;
-  if (imap_work_reserve(p, (tops + cnt), sizeof(work)))
-    return -1;
-  work *st = (work *)p->work.data;
-  size_t sp = 0;
-  {
-    size_t k = tops;
-    for (uint32_t c = a; c < end; c = n[c].next) {
-      k--;
-      st[k].list = c;
-      st[k].parent = SIZE_MAX;
-    }
-    sp = tops;
-  }
-  while (sp) {
-    work w = st[--sp];
-    if (n[w.list].type != IMAP_N_LIST) {
-      imap_item_defect(p, MAIL_IMAP_DEFECT_RESPONSE, w.list, w.list);
-      continue;
-    }
-    size_t parent = w.parent;
-    uint32_t c = w.list + 1;
-    if (c < n[w.list].next && n[c].type == IMAP_N_LIST) {
-      imap_thread *t = &r->thread[r->nthread];
-      t->number = 0;
-      t->parent = parent;
-      parent = r->nthread++;
-    }
-    for (; c < n[w.list].next && n[c].type != IMAP_N_LIST; c = n[c].next) {
-      uint64_t v;
-      if (imap_node_num(p, c, &v) != 0 || v > UINT32_MAX) {
-        imap_item_defect(p, MAIL_IMAP_DEFECT_RESPONSE, c, c);
-        continue;
-      }
-      imap_thread *t = &r->thread[r->nthread];
-      t->number = (uint32_t)v;
-      t->parent = parent;
-      parent = r->nthread++;
-    }
-    size_t branches = 0;
-    for (uint32_t b = c; b < n[w.list].next; b = n[b].next)
-      branches++;
-    size_t k = sp + branches;
-    for (uint32_t b = c; b < n[w.list].next; b = n[b].next) {
-      k--;
-      st[k].list = b;
-      st[k].parent = parent;
-    }
-    sp += branches;
-  }
-  return 0;
-}
-
-static int vanished_response(mail_imap_parser *p, uint32_t a, uint32_t end)
-{
-  mail_imap_response *r = &p->resp;
-  const imap_node *n = imap_nodes(p);
-  if (a < end && n[a].type == IMAP_N_LIST) {
-    if (n[a].count == 1 && imap_atom_is(p, a + 1, "EARLIER"))
-      r->earlier = 1;
-    a = n[a].next;
-  }
-  if (a >= end || !imap_is_string(p, a))
-    return response_defect(p, a - 1);
-  r->set = imap_node_str(p, a);
-  return 0;
-}
-
 int imap_interpret(mail_imap_parser *p)
 {
   mail_imap_response *r = &p->resp;
@@ -657,16 +511,10 @@ int imap_interpret(mail_imap_parser *p)
     break;
   case MAIL_IMAP_TYPE_SEARCH:
   case MAIL_IMAP_TYPE_SORT:
-    rc = numbers_response(p, a, cnt);
-    break;
   case MAIL_IMAP_TYPE_ESEARCH:
-    rc = esearch_response(p, a, cnt);
-    break;
   case MAIL_IMAP_TYPE_THREAD:
-    rc = thread_response(p, a, cnt);
-    break;
   case MAIL_IMAP_TYPE_VANISHED:
-    rc = vanished_response(p, a, cnt);
+    /* read as they arrived, typed then (imap_list.c) */
     break;
   case MAIL_IMAP_TYPE_FETCH:
     if (a < cnt && n[a].type == IMAP_N_LIST)

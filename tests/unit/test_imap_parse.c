@@ -2,6 +2,7 @@
  * is also parsed at every split point and byte by byte: the JSON of the
  * responses (examples/imap_json.c) and the streamed bytes must not change. */
 #include <check.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,6 +368,294 @@ START_TEST(search_million_uids)
   ck_assert_uint_lt(mail_imap_parser_held(p), 1024 * 1024);
   mail_imap_parser_free(p);
   free(in);
+}
+END_TEST
+
+/* A response generated as it is fed (64 KiB at a time, drained after
+ * each feed), so a test can send hundreds of MiB without holding them. */
+typedef struct gen {
+  const char *head;        /* "* SEARCH" */
+  unsigned long count;     /* numbers to send (ULONG_MAX: endless) */
+  unsigned long step;      /* number i is i * step, or a range when range */
+  int range;               /* "a:b," pieces (a sequence set) instead of " n" */
+  const char *tail;        /* after the last number */
+} gen;
+
+/* Feed g through p with tracking allocator ta; returns the status of the
+ * first next() that is not MAIL_ERR_AGAIN, *sent the bytes generated. */
+static int feed_generated(mail_imap_parser *p, const gen *g, const mail_imap_response **r,
+                          size_t *sent)
+{
+  static char buf[65536 + 64];
+  size_t len = (size_t)sprintf(buf, "%s", g->head);
+  *sent = 0;
+  unsigned long i = 1;
+  int tail_sent = 0;
+  for (;;) {
+    while (len < 65536 && i <= g->count) {
+      if (g->range)
+        len += (size_t)sprintf(buf + len, "%s%lu:%lu", i > 1 ? "," : "", i * g->step,
+                               i * g->step + 1);
+      else
+        len += (size_t)sprintf(buf + len, " %lu", i * g->step);
+      i++;
+    }
+    if (i > g->count && !tail_sent && len < 65536) {
+      len += (size_t)sprintf(buf + len, "%s", g->tail);
+      tail_sent = 1;
+    }
+    int rc = mail_imap_parser_feed(p, buf, len);
+    if (rc)
+      return rc;
+    *sent += len;
+    len = 0;
+    rc = mail_imap_parser_next(p, r);
+    if (rc != MAIL_ERR_AGAIN)
+      return rc;
+    if (tail_sent)
+      return rc;
+  }
+}
+
+/* Numbers of SEARCH and SORT are read as they arrive: held memory is the
+ * uint32_t array (4 bytes a number, twice that for a moment while it
+ * grows) plus one feed, never the text. */
+static void million_numbers(const char *name, int type)
+{
+  mail_test_alloc ta;
+  mail_test_alloc_init(&ta);
+  mail_imap_parser *p;
+  ck_assert_int_eq(mail_imap_parser_new(&p, mail_test_alloc_hooks(&ta)), MAIL_OK);
+  mail_imap_parser_expect_greeting(p, 0);
+  char head[32];
+  snprintf(head, sizeof head, "* %s", name);
+  gen g = {head, 1000000, 3, 0, " (MODSEQ 77)\r\nA5 OK done\r\n"};
+  const mail_imap_response *r;
+  size_t sent;
+  ck_assert_int_eq(feed_generated(p, &g, &r, &sent), MAIL_OK);
+  ck_assert_int_eq(mail_imap_response_type(r), type);
+  size_t cnt;
+  const uint32_t *nums = mail_imap_response_numbers(r, &cnt);
+  ck_assert_uint_eq(cnt, 1000000);
+  ck_assert(nums[0] == 3 && nums[499999] == 1500000 && nums[999999] == 3000000);
+  uint64_t v;
+  ck_assert_int_eq(mail_imap_response_modseq(r, &v), MAIL_OK);
+  ck_assert_uint_eq(v, 77);
+  ck_assert_uint_eq(defects(r), 0);
+  uint64_t a, b;
+  mail_imap_response_span(r, &a, &b);
+  ck_assert(a == 0 && b == sent - strlen("A5 OK done\r\n"));
+  /* 4 bytes a number, 8 while the array doubles, plus the feeds */
+  ck_assert_uint_gt(sent, 7500000);
+  ck_assert_uint_le(ta.peak_bytes, 8 * cnt + 1024 * 1024);
+  fprintf(stderr, "%s of 1,000,000: text %zu bytes, peak %zu bytes of heap\n", name, sent,
+          ta.peak_bytes);
+  ck_assert_int_eq(mail_imap_parser_next(p, &r), MAIL_OK);
+  ck_assert_int_eq(mail_imap_response_kind(r), MAIL_IMAP_KIND_TAGGED);
+  ck_assert_int_eq(mail_imap_parser_feed(p, "* 1 EXISTS\r\n", 12), MAIL_OK);
+  ck_assert_int_eq(mail_imap_parser_next(p, &r), MAIL_OK);
+  ck_assert_uint_lt(ta.live_bytes, 1024 * 1024);
+  mail_imap_parser_free(p);
+  ck_assert_uint_eq(ta.live, 0);
+}
+
+START_TEST(search_and_sort_million_in_bounded_memory)
+{
+  million_numbers("SEARCH", MAIL_IMAP_TYPE_SEARCH);
+  million_numbers("SORT", MAIL_IMAP_TYPE_SORT);
+}
+END_TEST
+
+/* Sequence sets (VANISHED, ESEARCH ALL) become ranges as they arrive, 8
+ * bytes each; THREAD nodes 8 bytes each. The text as sent is kept only
+ * while it is within max_response. */
+START_TEST(sets_and_threads_in_bounded_memory)
+{
+  static const struct {
+    const char *head, *tail;
+    int range, type;
+  } cases[] = {
+    {"* VANISHED (EARLIER) ", "\r\n", 1, MAIL_IMAP_TYPE_VANISHED},
+    {"* ESEARCH (TAG \"A7\") UID COUNT 1000000 ALL ", " MODSEQ 99\r\n", 1, MAIL_IMAP_TYPE_ESEARCH},
+    {"* THREAD (", ")(1 (2)(3))\r\n", 0, MAIL_IMAP_TYPE_THREAD},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    mail_test_alloc ta;
+    mail_test_alloc_init(&ta);
+    mail_imap_parser *p;
+    ck_assert_int_eq(mail_imap_parser_new(&p, mail_test_alloc_hooks(&ta)), MAIL_OK);
+    mail_imap_parser_expect_greeting(p, 0);
+    unsigned long count = cases[c].range ? 500000 : 1000000;
+    gen g = {cases[c].head, count, 3, cases[c].range, cases[c].tail};
+    const mail_imap_response *r;
+    size_t sent, n, entries = 0;
+    ck_assert_int_eq(feed_generated(p, &g, &r, &sent), MAIL_OK);
+    ck_assert_int_eq(mail_imap_response_type(r), cases[c].type);
+    ck_assert_uint_eq(defects(r), 0);
+    uint32_t a, b;
+    if (cases[c].range) {
+      entries = mail_imap_response_range_count(r);
+      ck_assert_uint_eq(entries, count);
+      ck_assert_int_eq(mail_imap_response_range(r, 0, &a, &b), MAIL_OK);
+      ck_assert(a == 3 && b == 4);
+      ck_assert_int_eq(mail_imap_response_range(r, count - 1, &a, &b), MAIL_OK);
+      ck_assert(a == 3 * count && b == 3 * count + 1);
+      ck_assert_int_eq(mail_imap_response_range(r, count, &a, &b), MAIL_ERR_NOT_FOUND);
+    }
+    if (cases[c].type == MAIL_IMAP_TYPE_VANISHED) {
+      ck_assert_int_eq(mail_imap_response_earlier(r), 1);
+      ck_assert_ptr_null(mail_imap_response_set(r, &n)); /* too long to keep as text */
+    } else if (cases[c].type == MAIL_IMAP_TYPE_ESEARCH) {
+      const char *tag, *name, *val;
+      size_t tn, nn, vn;
+      int uid;
+      ck_assert_int_eq(mail_imap_response_esearch(r, &tag, &tn, &uid), MAIL_OK);
+      ck_assert(eq(tag, tn, "A7") && uid);
+      ck_assert_int_eq(mail_imap_response_esearch_item(r, 0, &name, &nn, &val, &vn), MAIL_OK);
+      ck_assert(eq(name, nn, "COUNT") && eq(val, vn, "1000000"));
+      ck_assert_int_eq(mail_imap_response_esearch_item(r, 1, &name, &nn, &val, &vn), MAIL_OK);
+      ck_assert(eq(name, nn, "ALL") && !val);
+      ck_assert_int_eq(mail_imap_response_esearch_item(r, 2, &name, &nn, &val, &vn), MAIL_OK);
+      ck_assert(eq(name, nn, "MODSEQ") && eq(val, vn, "99"));
+      ck_assert_int_eq(mail_imap_response_esearch_item(r, 3, &name, &nn, &val, &vn),
+                       MAIL_ERR_NOT_FOUND);
+    } else {
+      size_t parent;
+      entries = count + 3;
+      ck_assert_int_eq(mail_imap_response_thread_node(r, count - 1, &a, &parent), MAIL_OK);
+      ck_assert(a == 3 * count && parent == count - 2);
+      ck_assert_int_eq(mail_imap_response_thread_node(r, count + 2, &a, &parent), MAIL_OK);
+      ck_assert(a == 3 && parent == count);
+      ck_assert_int_eq(mail_imap_response_thread_node(r, entries, &a, &parent), MAIL_ERR_NOT_FOUND);
+    }
+    /* 8 bytes an entry, twice that while the array doubles, plus the feeds */
+    ck_assert_uint_gt(sent, 7000000);
+    ck_assert_uint_le(ta.peak_bytes, 16 * entries + 1024 * 1024);
+    fprintf(stderr, "%s: text %zu bytes, %zu entries, peak %zu bytes of heap\n", cases[c].head,
+            sent, entries, ta.peak_bytes);
+    mail_imap_parser_free(p);
+    ck_assert_uint_eq(ta.live, 0);
+  }
+  /* short sets keep their text; a bad piece is a defect, split anywhere */
+  EXPECT("* VANISHED 1:3,x,7:5\r\n* ESEARCH ALL 4,0 COUNT\r\n",
+         "\"set\":\"1:3,x,7:5\",\"earlier\":false,\"defects\":[{\"kind\":\"response\",\"item\":\"x\"",
+         "\"results\":{\"ALL\":\"4,0\"},\"defects\":[{\"kind\":\"response\",\"item\":\"0\",\"raw\":\"0\"},"
+         "{\"kind\":\"response\",\"item\":\"COUNT\"");
+  /* split between CR and LF after a list (found by fuzz-imap_parse) */
+  EXPECT("* VANISHED (EARLIERX)\r\n* SEARCH 1\r\n", "\"set\":null,\"earlier\":false,\"ranges\":[]",
+         "\"numbers\":[1]");
+  one o;
+  const mail_imap_response *r = first(&o, "* VANISHED 1:3,x,7:5\r\n* THREAD (1 (2)\r\n");
+  uint32_t a, b;
+  ck_assert_uint_eq(mail_imap_response_range_count(r), 2);
+  ck_assert_int_eq(mail_imap_response_range(r, 1, &a, &b), MAIL_OK);
+  ck_assert(a == 5 && b == 7);
+  r = again(&o);
+  ck_assert_uint_eq(defects(r), 1); /* the list left open */
+  done(&o);
+}
+END_TEST
+
+/* A hostile server's endless SEARCH line: numbers up to max_items are
+ * kept, then a too-many defect, and the bytes after it are bounded by
+ * max_response: MAIL_ERR_LIMIT, memory never beyond the two bounds. */
+START_TEST(endless_search_hits_the_bounds)
+{
+  mail_test_alloc ta;
+  mail_test_alloc_init(&ta);
+  mail_imap_parser *p;
+  ck_assert_int_eq(mail_imap_parser_new(&p, mail_test_alloc_hooks(&ta)), MAIL_OK);
+  mail_limits l;
+  ck_assert_int_eq(mail_limits_init(&l, MAIL_LIMITS_VERSION), MAIL_OK);
+  l.max_items = 200000;
+  ck_assert_int_eq(mail_imap_parser_set_limits(p, &l), MAIL_OK);
+  gen g = {"* SEARCH", ULONG_MAX, 1, 0, ""};
+  const mail_imap_response *r;
+  size_t sent;
+  ck_assert_int_eq(feed_generated(p, &g, &r, &sent), MAIL_ERR_LIMIT);
+  /* stopped within max_response bytes of the text past max_items */
+  ck_assert_uint_lt(sent, 200000 * 8 + l.max_response + 2 * 65536);
+  ck_assert_uint_le(ta.peak_bytes, 8 * l.max_items + l.max_response + 256 * 1024);
+  ck_assert_int_eq(mail_imap_parser_next(p, &r), MAIL_ERR_LIMIT);
+  mail_imap_parser_free(p);
+  ck_assert_uint_eq(ta.live, 0);
+  /* at the default limits: an endless token is one held, unfinished token */
+  mail_test_alloc_init(&ta);
+  ck_assert_int_eq(mail_imap_parser_new(&p, mail_test_alloc_hooks(&ta)), MAIL_OK);
+  static char junk[65536];
+  memset(junk, 'x', sizeof junk);
+  ck_assert_int_eq(mail_imap_parser_feed(p, "* SORT 1 ", 9), MAIL_OK);
+  int rc = MAIL_ERR_AGAIN;
+  size_t fed = 0;
+  while (rc == MAIL_ERR_AGAIN && fed < 4 * 1024 * 1024) {
+    ck_assert_int_eq(mail_imap_parser_feed(p, junk, sizeof junk), MAIL_OK);
+    fed += sizeof junk;
+    rc = mail_imap_parser_next(p, &r);
+  }
+  ck_assert_int_eq(rc, MAIL_ERR_LIMIT);
+  ck_assert_uint_le(fed, 1024 * 1024 + sizeof junk);
+  /* the input buffer at the bound, and doubling once (a copying realloc) */
+  ck_assert_uint_lt(ta.peak_bytes, 3 * 1024 * 1024 + 65536);
+  mail_imap_parser_free(p);
+  /* a non-number token in a SEARCH stays a defect, split anywhere */
+  int st;
+  char *j = parse_all("* SEARCH 4 x7 0 (MODSEQ 9) 5\r\n* SORT 2 {3}\r\nabc 3\r\n", 52, NULL, &st,
+                      NULL);
+  ck_assert_int_eq(st, MAIL_ERR_CLOSED);
+  ck_assert_ptr_nonnull(strstr(j, "\"numbers\":[4,5],\"modseq\":9,\"defects\":[{\"kind\":\"response\","
+                                  "\"item\":\"x7\",\"raw\":\"x7\"},{\"kind\":\"response\",\"item\":\"0\""));
+  ck_assert_ptr_nonnull(strstr(j, "\"numbers\":[2,3],\"defects\":[{\"kind\":\"response\",\"item\":\"{3}\""));
+  free(j);
+  /* a literal at the end of a line inside a list left open is still
+   * counted out, never read as responses */
+  EXPECT("* SEARCH 1 (MODSEQ {10}\r\nA1 OK hi\r\n 2\r\n* 3 EXISTS\r\n",
+         "\"numbers\":[1,2],\"defects\":[{\"kind\":\"response\",\"item\":null,\"raw\":\"(MODSEQ \"}",
+         "\"type\":\"EXISTS\"");
+  EXPECT("* VANISHED {5}\r\nA1 OK\r\n* SORT ({3}\r\nabc 4\r\n",
+         "\"set\":null,\"earlier\":false,\"ranges\":[],\"defects\":[{\"kind\":\"response\",\"item\":\"{5}\"",
+         "\"numbers\":[4]");
+}
+END_TEST
+
+/* set_limits takes version 1 and version 2 structs alike. */
+START_TEST(set_limits_versions)
+{
+  mail_imap_parser *p;
+  ck_assert_int_eq(mail_imap_parser_new(&p, NULL), MAIL_OK);
+  struct {
+    unsigned char before[16];
+    mail_limits l;
+  } v1;
+  memset(&v1, 0xAB, sizeof v1);
+  mail_limits_default(&v1.l); /* a version 1 struct: its v2 fields untouched */
+  ck_assert_uint_eq(v1.l.version, 1);
+  v1.l.max_items = 2;
+  ck_assert_int_eq(mail_imap_parser_set_limits(p, &v1.l), MAIL_OK);
+  mail_imap_parser_expect_greeting(p, 0);
+  const char *in = "* SEARCH 1 2 3\r\n";
+  ck_assert_int_eq(mail_imap_parser_feed(p, in, strlen(in)), MAIL_OK);
+  const mail_imap_response *r;
+  ck_assert_int_eq(mail_imap_parser_next(p, &r), MAIL_OK);
+  size_t cnt;
+  mail_imap_response_numbers(r, &cnt);
+  ck_assert_uint_eq(cnt, 2);
+  mail_imap_parser_reset(p);
+  mail_limits l;
+  ck_assert_int_eq(mail_limits_init(&l, 2), MAIL_OK);
+  l.max_response = 64;
+  ck_assert_int_eq(mail_imap_parser_set_limits(p, &l), MAIL_OK);
+  in = "* LIST () \"/\" \"a mailbox name long enough to pass the sixty-four byte bound\"\r\n";
+  ck_assert_int_eq(mail_imap_parser_feed(p, in, strlen(in)), MAIL_ERR_LIMIT);
+  mail_imap_parser_reset(p);
+  l.version = 3;
+  ck_assert_int_eq(mail_imap_parser_set_limits(p, &l), MAIL_ERR_INVALID);
+  l.version = 0;
+  ck_assert_int_eq(mail_imap_parser_set_limits(p, &l), MAIL_ERR_INVALID);
+  l.version = 2;
+  l.max_lines = 0;
+  ck_assert_int_eq(mail_imap_parser_set_limits(p, &l), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_parser_set_limits(p, NULL), MAIL_ERR_INVALID);
+  mail_imap_parser_free(p);
 }
 END_TEST
 
@@ -1229,6 +1518,10 @@ static Suite *imap_parse_suite(void)
   tcase_add_test(t, literal_size_overflow);
   tcase_add_test(t, held_literal_over_bound);
   tcase_add_test(t, search_million_uids);
+  tcase_add_test(t, search_and_sort_million_in_bounded_memory);
+  tcase_add_test(t, sets_and_threads_in_bounded_memory);
+  tcase_add_test(t, endless_search_hits_the_bounds);
+  tcase_add_test(t, set_limits_versions);
   tcase_add_test(t, bodies_stream_in_bounded_memory);
   tcase_add_test(t, end_inside_response);
   tcase_add_test(t, callback_error_is_sticky);
