@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "core/reader.h"
@@ -16,6 +17,47 @@ int64_t duplex_wall_ms(void)
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void duplex_gate_init(duplex_gate *g)
+{
+  pthread_mutex_init(&g->mu, NULL);
+  pthread_cond_init(&g->cv, NULL);
+  g->open = 0;
+}
+
+void duplex_gate_open(duplex_gate *g)
+{
+  pthread_mutex_lock(&g->mu);
+  g->open = 1;
+  pthread_cond_broadcast(&g->cv);
+  pthread_mutex_unlock(&g->mu);
+}
+
+void duplex_gate_wait(duplex_gate *g)
+{
+  pthread_mutex_lock(&g->mu);
+  while (!g->open)
+    pthread_cond_wait(&g->cv, &g->mu);
+  pthread_mutex_unlock(&g->mu);
+}
+
+void duplex_gate_destroy(duplex_gate *g)
+{
+  pthread_cond_destroy(&g->cv);
+  pthread_mutex_destroy(&g->mu);
+}
+
+int duplex_socket_pair(int sv[2])
+{
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+    return -1;
+  int size = DUPLEX_SOCKBUF;
+  for (int i = 0; i < 2; i++)
+    if (setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof size) ||
+        setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &size, sizeof size))
+      return -1;
+  return 0;
 }
 
 char duplex_pattern(uint64_t i)
@@ -59,6 +101,9 @@ void duplex_peer_serve(duplex_peer *p)
     if (write_all(&p->io, line, n < sizeof line ? n : sizeof line, &p->written))
       return;
   }
+  /* Silent both ways until the client has said it waits for either. */
+  if (p->hold)
+    duplex_gate_wait(p->hold);
   char buf[65536];
   while (p->got < p->expect_bytes) {
     size_t want = p->expect_bytes - p->got;
@@ -143,7 +188,8 @@ int duplex_eng_advance(void *engine)
   return rc ? rc : MAIL_ERR_AGAIN;
 }
 
-int duplex_drive(mail_conn *c, duplex_eng *e, int nonblocking, int *saw, int limit_ms)
+int duplex_drive(mail_conn *c, duplex_eng *e, int nonblocking, int *saw, duplex_gate *on_both,
+                 int limit_ms)
 {
   mail_conn_set_nonblocking(c, nonblocking);
   int64_t t0 = duplex_wall_ms();
@@ -152,9 +198,11 @@ int duplex_drive(mail_conn *c, duplex_eng *e, int nonblocking, int *saw, int lim
     if (duplex_wall_ms() - t0 > limit_ms)
       return MAIL_ERR_TIMEOUT;
     int want = mail_conn_want(c);
-    if (want == (MAIL_WANT_READ | MAIL_WANT_WRITE))
+    if (want == (MAIL_WANT_READ | MAIL_WANT_WRITE)) {
+      if (on_both && !(*saw & DUPLEX_SAW_BOTH))
+        duplex_gate_open(on_both);
       *saw |= DUPLEX_SAW_BOTH;
-    else if (want == MAIL_WANT_READ)
+    } else if (want == MAIL_WANT_READ)
       *saw |= DUPLEX_SAW_READ;
     else if (want == MAIL_WANT_WRITE)
       *saw |= DUPLEX_SAW_WRITE;

@@ -7,6 +7,7 @@
 #ifndef MAIL_TEST_DUPLEX_HARNESS_H
 #define MAIL_TEST_DUPLEX_HARNESS_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,18 +24,43 @@ typedef struct duplex_io {
   long (*read)(void *ctx, void *p, size_t n);
 } duplex_io;
 
+/*
+ * A one-way gate from the client's event loop to the peer thread. The
+ * state the event-loop tests are about (our write blocked, every byte the
+ * peer sent already read, so the only thing to do is wait for either
+ * direction) must not depend on which thread the scheduler favours: the
+ * peer holds still at the gate until the client has said so.
+ */
+typedef struct duplex_gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int open;
+} duplex_gate;
+
+void duplex_gate_init(duplex_gate *g);
+void duplex_gate_open(duplex_gate *g);
+void duplex_gate_wait(duplex_gate *g);
+void duplex_gate_destroy(duplex_gate *g);
+
+/* A connected Unix stream pair with send and receive buffers set small
+ * (DUPLEX_SOCKBUF) on both ends, so "the buffers hold far less than the
+ * reply and the batch" holds whatever the kernel's defaults are. 0 or -1. */
+#define DUPLEX_SOCKBUF (64 * 1024)
+int duplex_socket_pair(int sv[2]);
+
 typedef struct duplex_peer {
   duplex_io io;
   size_t reply_bytes;  /* written first, in "+OK ..." lines, before reading */
   size_t expect_bytes; /* then read and checked against the pattern */
+  duplex_gate *hold;   /* if set, waited for between writing and reading */
   /* Results. */
   size_t written, got;
   int pattern_ok;      /* every byte read matched duplex_pattern() */
   int done_sent;       /* "DONE\r\n" went out after the whole batch */
 } duplex_peer;
 
-/* Write reply_bytes, read expect_bytes, then answer "DONE\r\n". Stops at
- * the first failed read or write. */
+/* Write reply_bytes, wait for hold (if set), read expect_bytes, then
+ * answer "DONE\r\n". Stops at the first failed read or write. */
 void duplex_peer_serve(duplex_peer *p);
 
 /* The byte at stream offset i of the client's batch. */
@@ -73,10 +99,12 @@ int duplex_eng_advance(void *engine);
 /*
  * mail_conn_run() the engine to its end. In non-blocking mode, poll the
  * descriptor for what mail_conn_want() says (never longer than
- * mail_conn_timeout_ms()) between calls, OR-ing DUPLEX_SAW_* into *saw;
- * gives up with MAIL_ERR_TIMEOUT after limit_ms of wall time.
+ * mail_conn_timeout_ms()) between calls, OR-ing DUPLEX_SAW_* into *saw
+ * and opening on_both (if set) the first time it says READ|WRITE; gives
+ * up with MAIL_ERR_TIMEOUT after limit_ms of wall time.
  */
-int duplex_drive(mail_conn *c, duplex_eng *e, int nonblocking, int *saw, int limit_ms);
+int duplex_drive(mail_conn *c, duplex_eng *e, int nonblocking, int *saw, duplex_gate *on_both,
+                 int limit_ms);
 
 /* Monotonic wall clock, ms. */
 int64_t duplex_wall_ms(void);
