@@ -16,5 +16,6 @@
 #include <mail/pop3_reply.h>
 #include <mail/pop3.h>
 #include <mail/imap_parse.h>
+#include <mail/imap.h>
 
 #endif /* MAIL_MAIL_H */
