@@ -290,6 +290,126 @@ MAIL_EXTERN int mail_imap_unselect(mail_imap *im);
 MAIL_EXTERN int mail_imap_expunge(mail_imap *im);
 
 /* ------------------------------------------------------------------ */
+/* Listing and status                                                   */
+/* ------------------------------------------------------------------ */
+
+/** RETURN options of mail_imap_list() (bits). */
+typedef enum mail_imap_list_return {
+  MAIL_IMAP_LIST_SUBSCRIBED = 1,  /**< RFC 5258 (LIST-EXTENDED) */
+  MAIL_IMAP_LIST_CHILDREN = 2,    /**< RFC 5258 */
+  MAIL_IMAP_LIST_SPECIAL_USE = 4, /**< RFC 6154 */
+  MAIL_IMAP_LIST_STATUS = 8       /**< RFC 5819: MESSAGES UNSEEN UIDNEXT UIDVALIDITY */
+} mail_imap_list_return;
+
+/** STATUS items of mail_imap_status() (bits). */
+typedef enum mail_imap_status_item {
+  MAIL_IMAP_STATUS_MESSAGES = 1,
+  MAIL_IMAP_STATUS_RECENT = 2,
+  MAIL_IMAP_STATUS_UIDNEXT = 4,
+  MAIL_IMAP_STATUS_UIDVALIDITY = 8,
+  MAIL_IMAP_STATUS_UNSEEN = 16,
+  MAIL_IMAP_STATUS_DELETED = 32,
+  MAIL_IMAP_STATUS_SIZE = 64,
+  MAIL_IMAP_STATUS_HIGHESTMODSEQ = 128
+} mail_imap_status_item;
+
+/**
+ * LIST reference pattern (UTF-8; "%" and "*" are wildcards), with the
+ * RETURN options ret (mail_imap_list_return bits, 0 for none). Each LIST
+ * (and STATUS) response reaches the untagged callback. MAIL_ERR_UNSUPPORTED
+ * when an option asked for is not offered by the server (nothing is sent).
+ */
+MAIL_EXTERN int mail_imap_list(mail_imap *im, const char *reference, const char *pattern,
+                               unsigned ret);
+
+/** NAMESPACE (RFC 2342); the response reaches the untagged callback. */
+MAIL_EXTERN int mail_imap_namespace(mail_imap *im);
+
+/** STATUS mailbox (items: mail_imap_status_item bits); the response reaches the untagged callback. */
+MAIL_EXTERN int mail_imap_status(mail_imap *im, const char *mailbox, unsigned items);
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                             */
+/* ------------------------------------------------------------------ */
+
+/** A set of message numbers or UIDs (opaque), built by the caller. */
+typedef struct mail_imap_seqset mail_imap_seqset;
+
+/** Create an empty set. alloc may be NULL. MAIL_OK, MAIL_ERR_INVALID, MAIL_ERR_NOMEM. */
+MAIL_EXTERN int mail_imap_seqset_new(mail_imap_seqset **out, const mail_allocator *alloc);
+/** Free a set. NULL is fine. */
+MAIL_EXTERN void mail_imap_seqset_free(mail_imap_seqset *s);
+/** Empty the set. */
+MAIL_EXTERN void mail_imap_seqset_clear(mail_imap_seqset *s);
+/** Add first..last (either order; last UINT32_MAX means "*"). 0 is MAIL_ERR_INVALID. */
+MAIL_EXTERN int mail_imap_seqset_add_range(mail_imap_seqset *s, uint32_t first, uint32_t last);
+/** Add n numbers (any order, duplicates allowed: the set is sorted and merged). */
+MAIL_EXTERN int mail_imap_seqset_add(mail_imap_seqset *s, const uint32_t *numbers, size_t n);
+
+/**
+ * The longest sequence set one command carries (default 7,800 bytes, for
+ * servers' 8,192-byte lines; 32..1 MiB). A longer set becomes several
+ * commands, all sent at once and answered by tag.
+ */
+MAIL_EXTERN int mail_imap_set_max_set_length(mail_imap *im, size_t bytes);
+
+/**
+ * FETCH (uid 0) or UID FETCH (uid 1) set items, where items is the
+ * caller's FETCH syntax, e.g. "(UID FLAGS ENVELOPE BODYSTRUCTURE)" or
+ * "(UID BODY.PEEK[]<0.1024>)" (printable ASCII only: MAIL_ERR_INVALID
+ * otherwise). Each FETCH response reaches the untagged callback (typed:
+ * mail_imap_fetch_*); BODY[]/BINARY[]/RFC822 values stream to body (may
+ * be NULL: they are skipped) and are never held. body returning non-zero
+ * ends the session (the stream cannot be resynchronised): MAIL_ERR_CALLBACK.
+ * MAIL_ERR_STATE unless SELECTED.
+ */
+MAIL_EXTERN int mail_imap_fetch(mail_imap *im, mail_imap_seqset *set, int uid, const char *items,
+                                mail_imap_body_fn body, void *user);
+
+/** How mail_imap_store() changes flags. */
+typedef enum mail_imap_store_how {
+  MAIL_IMAP_STORE_REPLACE = 0, /**< FLAGS */
+  MAIL_IMAP_STORE_ADD = 1,     /**< +FLAGS */
+  MAIL_IMAP_STORE_REMOVE = 2   /**< -FLAGS */
+} mail_imap_store_how;
+
+/**
+ * STORE / UID STORE: flags[0..n) ("\Seen", "$Label"; each a flag atom,
+ * else MAIL_ERR_INVALID) changed as how says. silent: ".SILENT" (no FETCH
+ * back). unchangedsince non-zero: the RFC 7162 modifier (MAIL_ERR_UNSUPPORTED
+ * without CONDSTORE); messages changed since come back in the [MODIFIED]
+ * code of mail_imap_last_code().
+ */
+MAIL_EXTERN int mail_imap_store(mail_imap *im, mail_imap_seqset *set, int uid, int how,
+                                const char *const *flags, size_t n, int silent,
+                                uint64_t unchangedsince);
+
+/**
+ * COPY (move 0) or MOVE (move 1; MAIL_ERR_UNSUPPORTED without MOVE) set to
+ * mailbox; uid 1 for the UID forms. The [COPYUID] of the last reply is in
+ * mail_imap_last_code_data().
+ */
+MAIL_EXTERN int mail_imap_copy(mail_imap *im, mail_imap_seqset *set, int uid, const char *mailbox,
+                               int move);
+
+/** UID EXPUNGE set (UIDPLUS): only those \Deleted messages go. */
+MAIL_EXTERN int mail_imap_uid_expunge(mail_imap *im, mail_imap_seqset *set);
+
+/**
+ * SEARCH (uid 0) or UID SEARCH (uid 1). criteria is the caller's search
+ * syntax (printable ASCII) in which each "?" stands for the next of
+ * args[0..nargs) (any UTF-8 text, sent as a quoted string or a literal),
+ * e.g. criteria "UNSEEN SUBJECT ? FROM ?". When an arg is not ASCII,
+ * "CHARSET UTF-8" is sent (unless UTF8=ACCEPT is enabled); a server that
+ * refuses it ([BADCHARSET]) gives MAIL_ERR_CHARSET, its charsets in the
+ * reply. ret non-NULL asks for ESEARCH results: "RETURN (ret)", e.g.
+ * "MIN MAX COUNT" (MAIL_ERR_UNSUPPORTED without ESEARCH). Results (SEARCH
+ * or ESEARCH responses) reach the untagged callback.
+ */
+MAIL_EXTERN int mail_imap_search(mail_imap *im, int uid, const char *ret, const char *criteria,
+                                 const char *const *args, size_t nargs);
+
+/* ------------------------------------------------------------------ */
 /* The server's last tagged reply                                       */
 /* ------------------------------------------------------------------ */
 
@@ -301,6 +421,12 @@ MAIL_EXTERN int mail_imap_last_code(const mail_imap *im);
 
 /** Its text (NUL-terminated), "" before one. */
 MAIL_EXTERN const char *mail_imap_last_text(const mail_imap *im);
+
+/**
+ * Its response code's arguments as sent (NUL-terminated), e.g. for
+ * [COPYUID 38505 304,319 3956:3957] "38505 304,319 3956:3957"; "" when none.
+ */
+MAIL_EXTERN const char *mail_imap_last_code_data(const mail_imap *im);
 
 #ifdef __cplusplus
 }

@@ -67,6 +67,7 @@ static const mail_cmd_kind imap_kinds[] = {
   [IMAP_CMD_SELECT] = {"SELECT", imap_command_reply, 0},
   [IMAP_CMD_SIMPLE] = {"command", imap_command_reply, 0},
   [IMAP_CMD_CLOSE] = {"CLOSE", imap_command_reply, 0},
+  [IMAP_CMD_SEARCH] = {"SEARCH", imap_command_reply, 0},
 };
 #define NKINDS (sizeof imap_kinds / sizeof imap_kinds[0])
 
@@ -164,8 +165,18 @@ int imap_keep_tagged(mail_imap *im, const mail_imap_response *r)
   size_t n;
   const char *t = mail_imap_response_text(r, &n);
   mail_buf_clear(&im->last_text);
+  mail_buf_clear(&im->last_data);
   int rc = mail_buf_append(&im->last_text, t, n);
-  return rc ? rc : mail_buf_terminate(&im->last_text);
+  if (!rc)
+    rc = mail_buf_terminate(&im->last_text);
+  const char *d = mail_imap_response_code_raw(r, &n);
+  while (d && n && *d == ' ') {
+    d++;
+    n--;
+  }
+  if (!rc && d)
+    rc = mail_buf_append(&im->last_data, d, n);
+  return rc ? rc : mail_buf_terminate(&im->last_data);
 }
 
 static int tag_number(const mail_imap_response *r, uint32_t *out)
@@ -323,6 +334,10 @@ int imap_finish(mail_imap *im, int rc)
 {
   int op = im->op.kind;
   mail_op_end(&im->op);
+  if (im->body_set) {
+    mail_imap_parser_set_body_callback(im->parser, NULL, NULL);
+    im->body_set = 0;
+  }
   if (rc == MAIL_OK && im->cb_failed)
     rc = MAIL_ERR_CALLBACK;
   im->cb_failed = 0;
@@ -376,5 +391,9 @@ int imap_run(mail_imap *im, int op)
 {
   mail_op_begin(&im->op, op);
   im->cb_failed = 0;
+  if (im->pending_rc) {
+    mail_op_finish(&im->op, im->pending_rc);
+    im->pending_rc = 0;
+  }
   return drive(im);
 }

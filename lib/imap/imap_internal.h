@@ -38,7 +38,8 @@ enum {
   IMAP_CMD_LOGOUT,
   IMAP_CMD_SELECT,
   IMAP_CMD_SIMPLE,       /* CREATE, DELETE, RENAME, (UN)SUBSCRIBE, EXPUNGE */
-  IMAP_CMD_CLOSE         /* CLOSE, UNSELECT */
+  IMAP_CMD_CLOSE,        /* CLOSE, UNSELECT */
+  IMAP_CMD_SEARCH        /* [BADCHARSET] is MAIL_ERR_CHARSET */
 };
 
 /* Operations, one per public call (mail_op.kind). */
@@ -61,6 +62,14 @@ enum {
   IMAP_OP_CLOSE,
   IMAP_OP_UNSELECT,
   IMAP_OP_EXPUNGE,
+  IMAP_OP_FETCH,        /* over a sequence set: one command per piece (imap_message.c) */
+  IMAP_OP_STORE,
+  IMAP_OP_COPY,
+  IMAP_OP_UID_EXPUNGE,
+  IMAP_OP_LIST,
+  IMAP_OP_NAMESPACE,
+  IMAP_OP_STATUS,
+  IMAP_OP_SEARCH,
   IMAP_OP_COUNT
 };
 
@@ -109,6 +118,7 @@ struct mail_imap {
   mail_buf greeting;
   int last_type, last_code;
   mail_buf last_text;
+  mail_buf last_data;   /* the code's arguments */
   imap_mailbox mbox;
   int utf8;             /* UTF8=ACCEPT enabled */
   const mail_imap_response *resp; /* the response being handled */
@@ -131,6 +141,10 @@ struct mail_imap {
   int cmd_state_after;  /* the state a successful command leads to (-1: unchanged) */
   int select_ro;        /* the SELECT in flight is an EXAMINE */
   imap_wire out;        /* the command being built */
+  size_t max_set;       /* longest sequence set in one command */
+  int pending_rc;       /* an error while queuing a batch, told after its replies */
+  int body_set;         /* a FETCH's body callback is on the parser */
+  int search_charset;   /* the SEARCH in flight says CHARSET UTF-8 */
 };
 
 /* The one function that changes the protocol state (traced by name). */
@@ -159,6 +173,13 @@ int imap_wire_send(mail_imap *im, int kind, uint32_t tag);
 /* A "+" arrived for the command waiting: send its next pieces. */
 int imap_wire_continue(mail_imap *im);
 void imap_wire_free(imap_wire *w);
+
+/* ---- sequence sets (imap_seqset.c) ---- */
+/* Sorted and merged: the number of ranges. */
+size_t imap_seqset_count(mail_imap_seqset *s);
+/* The ranges from *at as a set of at most max bytes (at least one range),
+ * NUL-terminated in out; *at moves past them. */
+int imap_seqset_piece(mail_imap_seqset *s, size_t *at, size_t max, mail_buf *out);
 
 /* ---- capabilities (imap_session.c) ---- */
 int imap_caps_set_from(mail_imap *im, const mail_imap_response *r);

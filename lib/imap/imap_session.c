@@ -19,11 +19,13 @@ int mail_imap_new(mail_imap **out, const mail_allocator *alloc)
     return MAIL_ERR_NOMEM;
   im->alloc = a;
   im->security = MAIL_SECURITY_STARTTLS;
+  im->max_set = 8000 - 200; /* RFC 7162 3.2.1: lines of 8,192 octets; room for the rest */
   mail_cmdq_init(&im->q, &im->alloc, 1024);
   mail_buf_init(&im->caps, &im->alloc, 0);
   mail_buf_init(&im->enabled, &im->alloc, 0);
   mail_buf_init(&im->greeting, &im->alloc, 0);
   mail_buf_init(&im->last_text, &im->alloc, 0);
+  mail_buf_init(&im->last_data, &im->alloc, 0);
   mail_buf_init(&im->mbox.flags[0], &im->alloc, 0);
   mail_buf_init(&im->mbox.flags[1], &im->alloc, 0);
   /* Commands may hold a password (LOGIN): wiped when dropped. */
@@ -56,6 +58,7 @@ void mail_imap_free(mail_imap *im)
   mail_buf_free(&im->enabled);
   mail_buf_free(&im->greeting);
   mail_buf_free(&im->last_text);
+  mail_buf_free(&im->last_data);
   mail_buf_free(&im->mbox.flags[0]);
   mail_buf_free(&im->mbox.flags[1]);
   imap_wire_free(&im->out);
@@ -232,6 +235,7 @@ int mail_imap_connect(mail_imap *im, const char *host, unsigned int port, int se
   im->bye_seen = 0;
   im->last_type = 0;
   mail_buf_clear(&im->last_text);
+  mail_buf_clear(&im->last_data);
   mail_imap_parser_reset(im->parser);
   mail_imap_parser_set_utf8(im->parser, 0);
   rc = mail_imap_parser_set_limits(im->parser, mail_conn_limits(im->conn));
@@ -313,4 +317,9 @@ int mail_imap_last_code(const mail_imap *im)
 const char *mail_imap_last_text(const mail_imap *im)
 {
   return im && im->last_text.len ? (const char *)im->last_text.data : "";
+}
+
+const char *mail_imap_last_code_data(const mail_imap *im)
+{
+  return im && im->last_data.len ? (const char *)im->last_data.data : "";
 }

@@ -281,6 +281,131 @@ static int s_enable_id(srun *r)
   return DO(r, mail_imap_create(r->im, "\xc3\xa9t\xc3\xa9"));
 }
 
+typedef struct bodies {
+  char data[256];
+  size_t len;
+  int begins, ends;
+} bodies;
+
+static int on_body(void *user, mail_imap_body_event ev, const mail_imap_section *s,
+                   const unsigned char *d, size_t n)
+{
+  bodies *b = user;
+  (void)s;
+  if (ev == MAIL_IMAP_BODY_BEGIN)
+    b->begins++;
+  else if (ev == MAIL_IMAP_BODY_END)
+    b->ends++;
+  else if (b->len + n <= sizeof b->data) {
+    memcpy(b->data + b->len, d, n);
+    b->len += n;
+  }
+  return 0;
+}
+
+static int s_fetch_pipelined(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  mail_imap_seqset *set = NULL;
+  int rc = mail_imap_seqset_new(&set, NULL);
+  if (rc)
+    return rc;
+  for (uint32_t i = 37; i >= 1 && !rc; i -= 2) { /* any order: sorted and merged */
+    rc = mail_imap_seqset_add(set, &i, 1);
+    if (i == 1)
+      break;
+  }
+  if (!rc)
+    rc = mail_imap_seqset_add_range(set, 100, 39);
+  if (!rc)
+    rc = mail_imap_set_max_set_length(r->im, 32);
+  bodies b = {{0}, 0, 0, 0};
+  if (!rc)
+    rc = DO(r, mail_imap_fetch(r->im, set, 1, "(UID BODY.PEEK[])", on_body, &b));
+  mail_imap_seqset_free(set);
+  if (r->full && rc == MAIL_OK) {
+    ck_assert_int_eq(r->fetches, 2);
+    ck_assert_int_eq(b.begins, 2);
+    ck_assert_int_eq(b.ends, 2);
+    ck_assert_uint_eq(b.len, 21);
+    ck_assert(!memcmp(b.data, "A2 OK forged\r\nhi\r\nabc", 21));
+  }
+  return rc;
+}
+
+static int with_set(srun *r, uint32_t lo, uint32_t hi, mail_imap_seqset **set)
+{
+  int rc = mail_imap_seqset_new(set, NULL);
+  if (!rc)
+    rc = mail_imap_seqset_add_range(*set, lo, hi);
+  return rc;
+}
+
+static int s_messages(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  mail_imap_seqset *set = NULL;
+  int rc;
+#define WITH_SET(lo, hi, expr, want)       \
+  do {                                     \
+    rc = with_set(r, lo, hi, &set);        \
+    if (!rc)                               \
+      rc = DO(r, expr);                    \
+    mail_imap_seqset_free(set);            \
+    set = NULL;                            \
+    if (rc != (want))                      \
+      return rc ? rc : -9999;              \
+  } while (0)
+  static const char *const f1[] = {"\\Seen", "$Work"};
+  static const char *const f2[] = {"\\Deleted"};
+  static const char *const bad[] = {"\\Seen)"};
+  ck_assert_int_eq(mail_imap_store(r->im, NULL, 0, MAIL_IMAP_STORE_ADD, f1, 2, 1, 0),
+                   MAIL_ERR_INVALID);
+  WITH_SET(1, 3, mail_imap_store(r->im, set, 0, MAIL_IMAP_STORE_ADD, bad, 1, 1, 0),
+           MAIL_ERR_INVALID);
+  WITH_SET(1, 3, mail_imap_store(r->im, set, 0, MAIL_IMAP_STORE_ADD, f1, 2, 1, 0), MAIL_OK);
+  WITH_SET(4, 4, mail_imap_store(r->im, set, 1, MAIL_IMAP_STORE_REPLACE, f2, 1, 0, 12), MAIL_OK);
+  if (r->full) {
+    ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_MODIFIED);
+    ck_assert_str_eq(mail_imap_last_code_data(r->im), "4");
+  }
+  WITH_SET(2, 2, mail_imap_copy(r->im, set, 0, "Archive", 0), MAIL_OK);
+  if (r->full)
+    ck_assert_str_eq(mail_imap_last_code_data(r->im), "38505 2 3956");
+  WITH_SET(4, 5, mail_imap_copy(r->im, set, 1, "Trash", 1), MAIL_OK);
+  if (r->full)
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 3);
+  WITH_SET(3, 3, mail_imap_uid_expunge(r->im, set), MAIL_OK);
+  if (r->full)
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 2);
+  static const char *const a1[] = {"caf\xc3\xa9!"};
+  ck_assert_int_eq(mail_imap_search(r->im, 0, NULL, "SUBJECT ? ?", a1, 1), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_search(r->im, 0, NULL, "SUBJECT\r\n?", a1, 1), MAIL_ERR_INVALID);
+  STEP(r, mail_imap_search(r->im, 0, NULL, "UNSEEN SUBJECT ?", a1, 1), MAIL_OK);
+  static const char *const a2[] = {"a\"b"};
+  STEP(r, mail_imap_search(r->im, 1, "MIN COUNT", "FROM ?", a2, 1), MAIL_OK);
+  static const char *const a3[] = {"\xc3\xa9"};
+  return DO(r, mail_imap_search(r->im, 0, NULL, "BODY ?", a3, 1));
+#undef WITH_SET
+}
+
+static int s_listing(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_list(r->im, "", "*",
+                         MAIL_IMAP_LIST_SUBSCRIBED | MAIL_IMAP_LIST_SPECIAL_USE |
+                             MAIL_IMAP_LIST_STATUS),
+       MAIL_OK);
+  if (r->full)
+    ck_assert_int_eq(r->untagged, 3); /* two LISTs and the STATUS of LIST-STATUS */
+  STEP(r, mail_imap_namespace(r->im), MAIL_OK);
+  return DO(r, mail_imap_status(r->im, "INBOX",
+                                MAIL_IMAP_STATUS_MESSAGES | MAIL_IMAP_STATUS_UIDNEXT |
+                                    MAIL_IMAP_STATUS_HIGHESTMODSEQ));
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
@@ -307,6 +432,9 @@ static const scenario scenarios[] = {
   {"bye_unsolicited.txt", s_bye, MAIL_ERR_SERVER_CLOSING},
   {"throttled.txt", s_throttled, MAIL_ERR_SERVER_LIMIT},
   {"enable_id.txt", s_enable_id, MAIL_OK},
+  {"fetch_pipelined.txt", s_fetch_pipelined, MAIL_OK},
+  {"messages.txt", s_messages, MAIL_ERR_CHARSET},
+  {"listing.txt", s_listing, MAIL_OK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
