@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <mail/imap.h>
+#include <mail/smtp.h>
 
 #include "servers_env.h"
 
@@ -232,6 +233,151 @@ START_TEST(test_mailboxes_event_loop)
 }
 END_TEST
 
+/* Delivered through Dovecot's LMTP socket: in the mailbox when this returns. */
+static void deliver(const char *to, const char *msg)
+{
+  mail_smtp *s = NULL;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  char url[1024];
+  snprintf(url, sizeof url, "lmtp://%s", mail_test_env("MAIL_TEST_LMTP_SOCKET"));
+  ck_assert_int_eq(mail_smtp_connect_url(s, url), MAIL_OK);
+  mail_smtp_envelope *e = NULL;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_from(e, mail_test_env("MAIL_TEST_ADDR1")), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, to, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_body_data(e, msg, strlen(msg)), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_send(s, e), MAIL_OK);
+  mail_smtp_quit(s);
+  mail_smtp_envelope_free(e);
+  mail_smtp_free(s);
+}
+
+typedef struct seen {
+  uint32_t uids[8];
+  size_t nuids;
+  int fetches, envelopes, multiparts;
+  const char *token;
+  char body[8192];
+  size_t body_len;
+} seen;
+
+static int collect(void *user, const mail_imap_response *r, int trusted)
+{
+  seen *s = user;
+  ck_assert(trusted);
+  if (mail_imap_response_type(r) == MAIL_IMAP_TYPE_SEARCH) {
+    size_t n;
+    const uint32_t *u = mail_imap_response_numbers(r, &n);
+    for (size_t i = 0; i < n && s->nuids < 8; i++)
+      s->uids[s->nuids++] = u[i];
+  }
+  if (mail_imap_response_type(r) == MAIL_IMAP_TYPE_FETCH) {
+    s->fetches++;
+    const mail_imap_envelope *e = mail_imap_fetch_envelope(r);
+    if (e) {
+      size_t n;
+      const char *subj = mail_imap_envelope_field(e, MAIL_IMAP_ENV_SUBJECT, &n);
+      if (subj && memmem(subj, n, s->token, strlen(s->token)))
+        s->envelopes++;
+    }
+    const mail_imap_body *b = mail_imap_fetch_body(r);
+    if (b && mail_imap_body_is_multipart(b) && mail_imap_body_child_count(b) == 2)
+      s->multiparts++;
+    ck_assert_uint_eq(mail_imap_response_defect_count(r), 0);
+  }
+  return 0;
+}
+
+static int body_bytes(void *user, mail_imap_body_event ev, const mail_imap_section *sec,
+                      const unsigned char *d, size_t n)
+{
+  seen *s = user;
+  (void)sec;
+  if (ev == MAIL_IMAP_BODY_DATA && s->body_len + n <= sizeof s->body) {
+    memcpy(s->body + s->body_len, d, n);
+    s->body_len += n;
+  }
+  return 0;
+}
+
+/* Two messages of its own in bob's INBOX (others use it meanwhile): found
+ * by UID SEARCH on their Message-ID, fetched with ENVELOPE, BODYSTRUCTURE
+ * and BODY[], copied to a mailbox of the test's own, removed from INBOX by
+ * UID STORE + UID EXPUNGE (only theirs), moved on and the mailboxes deleted. */
+START_TEST(test_messages)
+{
+  char token[96], msg[1024];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(token, sizeof token, "imap-it-%ld-%ld-%ld", (long)getpid(), (long)ts.tv_sec,
+           ts.tv_nsec);
+  for (int i = 0; i < 2; i++) {
+    snprintf(msg, sizeof msg,
+             "From: Alice <alice@libmail.test>\r\nTo: Bob <bob@libmail.test>\r\n"
+             "Subject: %s %d\r\nMessage-ID: <%s@libmail.test>\r\nMIME-Version: 1.0\r\n"
+             "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+             "--b\r\nContent-Type: text/plain\r\n\r\nbody of %s\r\n"
+             "--b\r\nContent-Type: application/octet-stream\r\n"
+             "Content-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b--\r\n",
+             token, i, token, token);
+    deliver(mail_test_env("MAIL_TEST_ADDR2"), msg);
+  }
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER2"),
+                               mail_test_env("MAIL_TEST_PASS2"), NULL, NULL);
+  seen s = {.token = token};
+  ck_assert_int_eq(mail_imap_set_untagged_callback(im, collect, &s), MAIL_OK);
+  char box[160], box2[160];
+  unique_name(box, sizeof box, "msgs");
+  unique_name(box2, sizeof box2, "moved");
+  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_create(im, box2), MAIL_OK);
+  ck_assert_int_eq(mail_imap_select(im, "INBOX", 0), MAIL_OK);
+  char id[128];
+  snprintf(id, sizeof id, "<%s@libmail.test>", token);
+  const char *args[] = {id};
+  ck_assert_int_eq(mail_imap_search(im, 1, NULL, "HEADER Message-ID ?", args, 1), MAIL_OK);
+  ck_assert_uint_eq(s.nuids, 2);
+  mail_imap_seqset *set = NULL;
+  ck_assert_int_eq(mail_imap_seqset_new(&set, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_imap_seqset_add(set, s.uids, s.nuids), MAIL_OK);
+  ck_assert_int_eq(mail_imap_fetch(im, set, 1, "(UID FLAGS ENVELOPE BODYSTRUCTURE BODY.PEEK[])",
+                                   body_bytes, &s),
+                   MAIL_OK);
+  ck_assert_int_eq(s.fetches, 2);
+  ck_assert_int_eq(s.envelopes, 2);
+  ck_assert_int_eq(s.multiparts, 2);
+  ck_assert_ptr_nonnull(memmem(s.body, s.body_len, "body of ", 8));
+  ck_assert_int_eq(mail_imap_copy(im, set, 1, box, 0), MAIL_OK);
+  ck_assert_str_ne(mail_imap_last_code_data(im), ""); /* COPYUID */
+  static const char *const del[] = {"\\Deleted"};
+  ck_assert_int_eq(mail_imap_store(im, set, 1, MAIL_IMAP_STORE_ADD, del, 1, 1, 0), MAIL_OK);
+  ck_assert_int_eq(mail_imap_uid_expunge(im, set), MAIL_OK);
+  s.nuids = 0;
+  ck_assert_int_eq(mail_imap_search(im, 1, NULL, "HEADER Message-ID ?", args, 1), MAIL_OK);
+  ck_assert_uint_eq(s.nuids, 0);
+  ck_assert_int_eq(mail_imap_select(im, box, 0), MAIL_OK);
+  uint64_t v;
+  ck_assert_int_eq(mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+  ck_assert_uint_eq(v, 2);
+  mail_imap_seqset_clear(set);
+  ck_assert_int_eq(mail_imap_seqset_add_range(set, 1, UINT32_MAX), MAIL_OK);
+  ck_assert_int_eq(mail_imap_copy(im, set, 1, box2, 1), MAIL_OK);
+  ck_assert_int_eq(mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+  ck_assert_uint_eq(v, 0); /* the EXPUNGEs of the MOVE applied */
+  ck_assert_int_eq(mail_imap_status(im, box2, MAIL_IMAP_STATUS_MESSAGES), MAIL_OK);
+  ck_assert_int_eq(mail_imap_close(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_list(im, "", "libmail-*", MAIL_IMAP_LIST_SPECIAL_USE |
+                                                        MAIL_IMAP_LIST_STATUS),
+                   MAIL_OK);
+  ck_assert_int_eq(mail_imap_namespace(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_delete(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_delete(im, box2), MAIL_OK);
+  mail_imap_seqset_free(set);
+  ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+  mail_imap_free(im);
+}
+END_TEST
+
 int main(void)
 {
   mail_test_require_servers();
@@ -243,6 +389,7 @@ int main(void)
   tcase_add_test(tc, test_url);
   tcase_add_test(tc, test_mailboxes);
   tcase_add_test(tc, test_mailboxes_event_loop);
+  tcase_add_test(tc, test_messages);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
