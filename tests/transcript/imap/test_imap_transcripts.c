@@ -406,6 +406,37 @@ static int s_listing(srun *r)
                                     MAIL_IMAP_STATUS_HIGHESTMODSEQ));
 }
 
+static int refreshes;
+
+static int token_cb(void *user, mail_sasl *sasl, int refresh)
+{
+  (void)user;
+  if (!refresh)
+    return mail_sasl_set_oauth_token(sasl, "ya29.first-token");
+  refreshes++;
+  const char *status = mail_sasl_error_detail(sasl, MAIL_SASL_DETAIL_OAUTH_STATUS);
+  ck_assert_str_eq(status ? status : "", "invalid_token");
+  return mail_sasl_set_oauth_token(sasl, "ya29.refreshed-token");
+}
+
+static int s_xoauth2(srun *r)
+{
+  mail_sasl *sasl = mail_imap_sasl(r->im);
+  refreshes = 0;
+  STEP(r, mail_imap_set_auth(r->im, "alice", NULL), MAIL_OK);
+  STEP(r, mail_sasl_set_oauth_token(sasl, "ya29.first-token"), MAIL_OK);
+  mail_sasl_set_token_callback(sasl, token_cb, NULL);
+  STEP(r, mail_imap_connect(r->im, "imap.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+  STEP(r, mail_imap_login(r->im), MAIL_OK);
+  if (r->full) {
+    ck_assert_int_eq(refreshes, 1);
+    ck_assert(mail_imap_has_capability(r->im, "IDLE"));
+    ck_assert_ptr_null(strstr(r->tr.text, "ya29"));
+    ck_assert_ptr_null(strstr(r->tr.text, "dXNlcj1hbGljZQ"));
+  }
+  return MAIL_OK;
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
@@ -435,6 +466,7 @@ static const scenario scenarios[] = {
   {"fetch_pipelined.txt", s_fetch_pipelined, MAIL_OK},
   {"messages.txt", s_messages, MAIL_ERR_CHARSET},
   {"listing.txt", s_listing, MAIL_OK},
+  {"xoauth2_refresh.txt", s_xoauth2, MAIL_OK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
