@@ -138,7 +138,7 @@ static int mailbox_cmd(mail_imap *im, int op, const char *verb, const char *a, c
   int rc;
   if (imap_op_enter(im, op, &rc))
     return rc;
-  if (!a || (op == IMAP_OP_RENAME && !b))
+  if (!imap_mailbox_ok(a) || (op == IMAP_OP_RENAME && !imap_mailbox_ok(b)))
     return MAIL_ERR_INVALID;
   if (!logged_in(im))
     return MAIL_ERR_STATE;
@@ -181,7 +181,7 @@ int mail_imap_select(mail_imap *im, const char *mailbox, int read_only)
   int rc;
   if (imap_op_enter(im, IMAP_OP_SELECT, &rc))
     return rc;
-  if (!mailbox)
+  if (!imap_mailbox_ok(mailbox))
     return MAIL_ERR_INVALID;
   if (!logged_in(im))
     return MAIL_ERR_STATE;

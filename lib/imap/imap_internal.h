@@ -165,6 +165,8 @@ int imap_wire_raw(mail_imap *im, const char *text);
  * LF, 8-bit bytes or length): "{n+}" under LITERAL+ (or LITERAL- for up to
  * 4096 bytes), else "{n}" and the bytes wait for "+". NUL: MAIL_ERR_INVALID. */
 int imap_wire_string(mail_imap *im, const char *s, size_t len, int secret, unsigned how);
+/* 1 when name can be a mailbox argument (not NULL, no CR, LF). */
+int imap_mailbox_ok(const char *name);
 /* A mailbox name: UTF-8 → modified UTF-7 (unless UTF8=ACCEPT), then as a string. */
 int imap_wire_mailbox(mail_imap *im, const char *name);
 /* CRLF, then queue it as command kind (mail_cmd_send with its first pieces;

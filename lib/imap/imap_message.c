@@ -151,7 +151,7 @@ int mail_imap_copy(mail_imap *im, mail_imap_seqset *set, int uid, const char *ma
   int rc;
   if (imap_op_enter(im, IMAP_OP_COPY, &rc))
     return rc;
-  if (!mailbox)
+  if (!imap_mailbox_ok(mailbox))
     return MAIL_ERR_INVALID;
   if (im->state != MAIL_IMAP_STATE_SELECTED)
     return MAIL_ERR_STATE;
@@ -181,7 +181,7 @@ int mail_imap_list(mail_imap *im, const char *reference, const char *pattern, un
   int rc;
   if (imap_op_enter(im, IMAP_OP_LIST, &rc))
     return rc;
-  if (!reference || !pattern || (ret & ~(unsigned)(MAIL_IMAP_LIST_SUBSCRIBED |
+  if (!imap_mailbox_ok(reference) || !imap_mailbox_ok(pattern) || (ret & ~(unsigned)(MAIL_IMAP_LIST_SUBSCRIBED |
                                                    MAIL_IMAP_LIST_CHILDREN |
                                                    MAIL_IMAP_LIST_SPECIAL_USE |
                                                    MAIL_IMAP_LIST_STATUS)))
@@ -245,7 +245,7 @@ int mail_imap_status(mail_imap *im, const char *mailbox, unsigned items)
   int rc;
   if (imap_op_enter(im, IMAP_OP_STATUS, &rc))
     return rc;
-  if (!mailbox || !items || items >= (1u << 8))
+  if (!imap_mailbox_ok(mailbox) || !items || items >= (1u << 8))
     return MAIL_ERR_INVALID;
   if (!logged_in(im))
     return MAIL_ERR_STATE;

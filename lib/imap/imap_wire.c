@@ -108,9 +108,17 @@ int imap_wire_string(mail_imap *im, const char *s, size_t len, int secret, unsig
   return rc ? rc : append(w, s, len, secret, !plus);
 }
 
+/* No mailbox name holds a line break: refused rather than sent as a
+ * literal (so commands over a split sequence set, all sent at once, never
+ * wait for "+"). */
+int imap_mailbox_ok(const char *name)
+{
+  return name && !mail_has_crlfnul(name, strlen(name));
+}
+
 int imap_wire_mailbox(mail_imap *im, const char *name)
 {
-  if (!name)
+  if (!imap_mailbox_ok(name))
     return MAIL_ERR_INVALID;
   size_t len = strlen(name);
   if (im->utf8)

@@ -215,6 +215,8 @@ static int s_mailboxes(srun *r)
   ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_AUTHENTICATED);
   /* NUL never reaches the wire; nothing is sent. */
   ck_assert_int_eq(mail_imap_create(r->im, NULL), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_create(r->im, "a\r\nA9 LOGOUT"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_rename(r->im, "a", "b\n"), MAIL_ERR_INVALID);
   STEP(r, mail_imap_create(r->im, "a b\"c"), MAIL_OK);
   STEP(r, mail_imap_rename(r->im, "a b\"c", "\xc3\xa9t\xc3\xa9"), MAIL_OK);
   STEP(r, mail_imap_subscribe(r->im, "\xc3\xa9t\xc3\xa9"), MAIL_OK);
