@@ -115,9 +115,9 @@ typedef enum mail_imap_flag_list {
  * OK, LIST, STATUS, SEARCH, ID ...), after it has been applied to the
  * selected mailbox's state, whatever command is in flight. r is valid
  * during the call only (read it with the mail_imap_response_* accessors).
- * trusted is 0 for what arrived over a connection not (yet) protected by
- * TLS when TLS is required (an ALERT then must not be shown as the
- * server's word). Return 0 to go on; anything else ends the operation with
+ * trusted is 0 for what arrived before TLS was in place (before the
+ * STARTTLS handshake, or on a connection without TLS at all): an ALERT
+ * then must not be shown as the server's word. Return 0 to go on; anything else ends the operation with
  * MAIL_ERR_CALLBACK once its tagged reply is read.
  */
 typedef int (*mail_imap_untagged_fn)(void *user, const mail_imap_response *r, int trusted);
