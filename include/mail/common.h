@@ -82,6 +82,9 @@ typedef enum mail_status {
   MAIL_ERR_NEEDS_SMTPUTF8 = -20,/**< the message needs SMTPUTF8 and the server does not offer it */
   MAIL_ERR_REQUIRETLS = -21,    /**< REQUIRETLS asked for but TLS is not verified or not offered */
   MAIL_ERR_SASL_BAD_CHALLENGE = -22, /**< a SASL challenge was malformed, oversized or not valid base64 */
+  MAIL_ERR_THROTTLED = -23,     /**< the server asks the client to slow down (IMAP [THROTTLED]) */
+  MAIL_ERR_SERVER_LIMIT = -24,  /**< a server-side limit was hit (IMAP [LIMIT], RFC 5530) */
+  MAIL_ERR_TOO_MANY_CONNECTIONS = -25, /**< the server refused the session: too many connections */
 
   /* ---- fatal: the connection is unusable ---- */
   MAIL_ERR_FATAL_THRESHOLD = -100,

@@ -28,6 +28,7 @@
 #endif
 #if MAIL_HAVE_IMAP
 #include <mail/imap_parse.h>
+#include <mail/imap.h>
 #endif
 
 #endif /* MAIL_MAIL_H */

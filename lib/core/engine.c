@@ -26,17 +26,32 @@ const mail_cmd_kind *mail_cmd_kind_of(const mail_cmd_kind *kinds, size_t nkinds,
   return &kinds[cmd->kind];
 }
 
+static int dispatch(mail_conn *c, const mail_cmd_kind *kinds, size_t nkinds, void *engine,
+                    const mail_cmd *cmd)
+{
+  const mail_cmd_kind *k = mail_cmd_kind_of(kinds, nkinds, cmd);
+  if (!k)
+    return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a reply to an unknown command kind %d",
+                          cmd->kind);
+  return k->on_reply(engine, cmd);
+}
+
 int mail_cmd_dispatch(mail_conn *c, mail_cmdq *q, const mail_cmd_kind *kinds, size_t nkinds,
                       void *engine)
 {
   mail_cmd cmd;
   if (!mail_cmdq_pop(q, &cmd))
     return mail_conn_fail(c, MAIL_ERR_PROTOCOL, "a reply nothing asked for");
-  const mail_cmd_kind *k = mail_cmd_kind_of(kinds, nkinds, &cmd);
-  if (!k)
-    return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a reply to an unknown command kind %d",
-                          cmd.kind);
-  return k->on_reply(engine, &cmd);
+  return dispatch(c, kinds, nkinds, engine, &cmd);
+}
+
+int mail_cmd_dispatch_at(mail_conn *c, mail_cmdq *q, long i, const mail_cmd_kind *kinds,
+                         size_t nkinds, void *engine)
+{
+  mail_cmd cmd;
+  if (i < 0 || !mail_cmdq_remove_at(q, (size_t)i, &cmd))
+    return mail_conn_fail(c, MAIL_ERR_PROTOCOL, "a reply to a tag nothing was sent with");
+  return dispatch(c, kinds, nkinds, engine, &cmd);
 }
 
 int mail_op_begin(mail_op *op, int kind)

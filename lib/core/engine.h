@@ -70,6 +70,12 @@ const mail_cmd_kind *mail_cmd_kind_of(const mail_cmd_kind *kinds, size_t nkinds,
 int mail_cmd_dispatch(mail_conn *c, mail_cmdq *q, const mail_cmd_kind *kinds, size_t nkinds,
                       void *engine);
 
+/* The same for the entry at index i (IMAP: the command whose tag the
+ * reply carries, mail_cmdq_find()): remove it and call its handler.
+ * MAIL_ERR_PROTOCOL (recorded on c) when there is no such entry. */
+int mail_cmd_dispatch_at(mail_conn *c, mail_cmdq *q, long i, const mail_cmd_kind *kinds,
+                         size_t nkinds, void *engine);
+
 /* ---- running an operation ---- */
 
 typedef struct mail_op {

@@ -31,6 +31,9 @@ const char *mail_strerror(int status)
   case MAIL_ERR_NEEDS_SMTPUTF8: return "message needs SMTPUTF8, which the server does not offer";
   case MAIL_ERR_REQUIRETLS: return "REQUIRETLS cannot be honoured on this connection";
   case MAIL_ERR_SASL_BAD_CHALLENGE: return "malformed SASL challenge";
+  case MAIL_ERR_THROTTLED: return "the server asks to slow down";
+  case MAIL_ERR_SERVER_LIMIT: return "a server limit was reached";
+  case MAIL_ERR_TOO_MANY_CONNECTIONS: return "the server has too many connections";
   case MAIL_ERR_IO: return "input/output error";
   case MAIL_ERR_TIMEOUT: return "timed out";
   case MAIL_ERR_CLOSED: return "connection closed by the server";

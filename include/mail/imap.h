@@ -1,0 +1,435 @@
+/*
+ * libmail — IMAP client session (RFC 9051 IMAP4rev2, RFC 3501 IMAP4rev1,
+ * RFC 2595 STARTTLS, RFC 4959 SASL-IR, RFC 7888 LITERAL+/LITERAL-,
+ * RFC 5161 ENABLE, RFC 2971 ID, RFC 3691 UNSELECT), built on the public
+ * response parser (mail/imap_parse.h).
+ *
+ * A mail_imap session owns one mail_conn (mail_imap_conn(): trace, limits,
+ * timeouts, TLS settings, user transport, non-blocking mode) and one
+ * mail_sasl (mail_imap_sasl(): OAuth tokens, mechanism allow-list,
+ * channel-binding preference). The protocol engine does no I/O of its own:
+ * every operation queues tagged commands and is run by the connection's
+ * driver. Commands carry tags "A1", "A2", ...; replies are matched to the
+ * command in flight by tag, so several commands may be in flight at once.
+ *
+ *   mail_imap_new(&im, NULL);
+ *   mail_imap_set_auth(im, "alice", "pw");
+ *   mail_imap_connect_url(im, "imap://mail.example.org/INBOX"); // STARTTLS required
+ *   mail_imap_login(im);
+ *   mail_imap_select(im, mail_imap_url_mailbox(im), 0);
+ *   mail_imap_logout(im);
+ *   mail_imap_free(im);
+ *
+ * Blocking or event loop (as for POP3 and SMTP): by default each operation
+ * blocks until it is done or a deadline of the connection passes. After
+ * mail_conn_set_nonblocking(mail_imap_conn(im), 1) an operation may return
+ * MAIL_ERR_AGAIN: wait until mail_conn_fd() is ready for mail_conn_want()
+ * (or mail_conn_timeout_ms() passes) and call THE SAME FUNCTION again; it
+ * resumes where it stopped (its arguments are not looked at again: the
+ * strings given to the first call must stay valid until the operation
+ * returns). Another operation meanwhile gives MAIL_ERR_STATE.
+ *
+ * Security: imap:// (MAIL_SECURITY_STARTTLS, the default) requires
+ * STARTTLS. When the server does not offer it, answers NO or BAD or a
+ * continuation instead of OK, or greets with PREAUTH over plaintext, the
+ * connection ends with MAIL_ERR_STARTTLS before any credential is sent.
+ * Bytes after the STARTTLS OK and before the handshake are
+ * MAIL_ERR_STARTTLS_INJECTION. Everything learned before TLS (capabilities,
+ * ALERT, EXISTS, ...) is dropped and CAPABILITY is asked again after it;
+ * untagged responses received before TLS reach the callback with
+ * trusted = 0. Referrals are never followed. LOGIN is refused
+ * (MAIL_ERR_INSECURE) unless the link is TLS-verified or
+ * mail_sasl_set_allow_insecure_plaintext() says otherwise, and never used
+ * when the server lists LOGINDISABLED. A string argument holding CR or LF
+ * goes out as a literal; one holding NUL is refused with MAIL_ERR_INVALID
+ * and nothing is sent.
+ *
+ * Errors: a tagged NO or BAD gives MAIL_ERR_SERVER (MAIL_ERR_AUTH when a
+ * login was refused for the credentials, MAIL_ERR_THROTTLED for
+ * [THROTTLED], MAIL_ERR_SERVER_LIMIT for [LIMIT], MAIL_ERR_TOO_MANY_CONNECTIONS
+ * when the server refuses the session for its connection count); the
+ * tagged reply stays available from mail_imap_last_status() and
+ * friends. An untagged BYE outside LOGOUT ends the session with
+ * MAIL_ERR_SERVER_CLOSING. Fatal codes (mail_status_is_fatal()) leave the
+ * session closed.
+ *
+ * Threading: a session is used by one thread at a time.
+ */
+#ifndef MAIL_IMAP_H
+#define MAIL_IMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mail/common.h>
+#include <mail/conn.h>
+#include <mail/imap_parse.h>
+#include <mail/sasl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An IMAP client session (opaque). */
+typedef struct mail_imap mail_imap;
+
+/** Session states (mail_imap_get_state()). */
+typedef enum mail_imap_state_id {
+  MAIL_IMAP_STATE_DISCONNECTED = 0,      /**< no connection */
+  MAIL_IMAP_STATE_CONNECTING = 1,        /**< greeting, CAPABILITY, STARTTLS in progress */
+  MAIL_IMAP_STATE_NOT_AUTHENTICATED = 2, /**< connected, not logged in */
+  MAIL_IMAP_STATE_AUTHENTICATING = 3,    /**< a login is in progress */
+  MAIL_IMAP_STATE_AUTHENTICATED = 4,     /**< logged in, no mailbox selected */
+  MAIL_IMAP_STATE_SELECTED = 5,          /**< a mailbox is selected */
+  MAIL_IMAP_STATE_LOGOUT = 6             /**< LOGOUT sent */
+} mail_imap_state_id;
+
+/** How mail_imap_login() logs in (mail_imap_set_auth_method()). */
+typedef enum mail_imap_auth_method {
+  /** AUTHENTICATE when the server lists a usable AUTH= mechanism, else
+   *  LOGIN (unless LOGINDISABLED). The default. */
+  MAIL_IMAP_AUTH_AUTO = 0,
+  MAIL_IMAP_AUTH_SASL = 1,  /**< AUTHENTICATE only */
+  MAIL_IMAP_AUTH_LOGIN = 2  /**< LOGIN only */
+} mail_imap_auth_method;
+
+/** Numbers of the selected mailbox (mail_imap_mailbox_number()). */
+typedef enum mail_imap_mailbox_field {
+  MAIL_IMAP_MAILBOX_EXISTS = 0,        /**< messages (EXISTS, less EXPUNGEs since) */
+  MAIL_IMAP_MAILBOX_RECENT = 1,
+  MAIL_IMAP_MAILBOX_UIDVALIDITY = 2,
+  MAIL_IMAP_MAILBOX_UIDNEXT = 3,
+  MAIL_IMAP_MAILBOX_HIGHESTMODSEQ = 4,
+  MAIL_IMAP_MAILBOX_UNSEEN = 5         /**< first unseen message (rev1's [UNSEEN]) */
+} mail_imap_mailbox_field;
+
+/** Flag lists of the selected mailbox (mail_imap_mailbox_flag()). */
+typedef enum mail_imap_flag_list {
+  MAIL_IMAP_FLAGS_DEFINED = 0,         /**< the FLAGS response */
+  MAIL_IMAP_FLAGS_PERMANENT = 1        /**< the PERMANENTFLAGS code */
+} mail_imap_flag_list;
+
+/**
+ * Receives every untagged response and continuation not consumed by the
+ * command in flight (EXISTS, EXPUNGE, FETCH, VANISHED, BYE, ALERT in an
+ * OK, LIST, STATUS, SEARCH, ID ...), after it has been applied to the
+ * selected mailbox's state, whatever command is in flight. r is valid
+ * during the call only (read it with the mail_imap_response_* accessors).
+ * trusted is 0 for what arrived before TLS was in place (before the
+ * STARTTLS handshake, or on a connection without TLS at all): an ALERT
+ * then must not be shown as the server's word. Return 0 to go on; anything else ends the operation with
+ * MAIL_ERR_CALLBACK once its tagged reply is read.
+ */
+typedef int (*mail_imap_untagged_fn)(void *user, const mail_imap_response *r, int trusted);
+
+/* ------------------------------------------------------------------ */
+/* Session and settings                                                 */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Create a session (with its connection, SASL handle and response
+ * parser). alloc may be NULL; it is copied and used for everything the
+ * session allocates. MAIL_OK, MAIL_ERR_INVALID or MAIL_ERR_NOMEM.
+ */
+MAIL_EXTERN int mail_imap_new(mail_imap **out, const mail_allocator *alloc);
+
+/** Close the connection (without LOGOUT), wipe the credentials and free. NULL is fine. */
+MAIL_EXTERN void mail_imap_free(mail_imap *im);
+
+/** The session's connection (owned by the session). NULL for NULL. */
+MAIL_EXTERN mail_conn *mail_imap_conn(mail_imap *im);
+
+/** The session's SASL handle (owned by the session). NULL for NULL. */
+MAIL_EXTERN mail_sasl *mail_imap_sasl(mail_imap *im);
+
+/** How the connection is protected (mail_security); default
+ *  MAIL_SECURITY_STARTTLS. MAIL_ERR_INVALID, MAIL_ERR_STATE while connected. */
+MAIL_EXTERN int mail_imap_set_security(mail_imap *im, int security);
+
+/**
+ * User name and password for LOGIN and SASL (copied into the SASL handle).
+ * password may be NULL (OAuth, EXTERNAL). MAIL_ERR_INVALID when user is
+ * NULL or either holds CR, LF or NUL.
+ */
+MAIL_EXTERN int mail_imap_set_auth(mail_imap *im, const char *user, const char *password);
+
+/** mail_imap_auth_method; MAIL_ERR_INVALID for an unknown value. */
+MAIL_EXTERN int mail_imap_set_auth_method(mail_imap *im, int method);
+
+/** Set (fn NULL: clear) the callback for untagged responses. MAIL_OK or MAIL_ERR_INVALID. */
+MAIL_EXTERN int mail_imap_set_untagged_callback(mail_imap *im, mail_imap_untagged_fn fn,
+                                                void *user);
+
+/** The state (mail_imap_state_id); DISCONNECTED for NULL. */
+MAIL_EXTERN int mail_imap_get_state(const mail_imap *im);
+
+/** The state's name ("SELECTED", ...), for logs. Never NULL. */
+MAIL_EXTERN const char *mail_imap_state_name(const mail_imap *im);
+
+/* ------------------------------------------------------------------ */
+/* Connecting and logging in                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Connect (port 0: 143, or 993 for MAIL_SECURITY_IMPLICIT_TLS), read the
+ * greeting, learn the capabilities (from the greeting's code or
+ * CAPABILITY) and run STARTTLS as security requires (see the top). A
+ * PREAUTH greeting (over TLS, or when TLS is not required) leaves the
+ * session AUTHENTICATED. A BYE greeting gives MAIL_ERR_SERVER_CLOSING, or
+ * MAIL_ERR_TOO_MANY_CONNECTIONS when it says so. Blocks unless
+ * non-blocking.
+ */
+MAIL_EXTERN int mail_imap_connect(mail_imap *im, const char *host, unsigned int port,
+                                  int security);
+
+/**
+ * Connect to "imap://[user[:password]@]host[:port][/mailbox]" (STARTTLS
+ * required unless the session's security says otherwise) or "imaps://..."
+ * (implicit TLS). The user (and password) become the credentials; the
+ * mailbox (percent-decoded) is kept for mail_imap_url_mailbox().
+ * MAIL_ERR_SYNTAX for a malformed URL; otherwise as mail_imap_connect().
+ */
+MAIL_EXTERN int mail_imap_connect_url(mail_imap *im, const char *url);
+
+/** The mailbox named by the last URL connected to, or NULL. */
+MAIL_EXTERN const char *mail_imap_url_mailbox(const mail_imap *im);
+
+/**
+ * Log in (mail_imap_set_auth_method()): AUTHENTICATE through the SASL
+ * engine (SASL-IR when offered; the XOAUTH2/OAUTHBEARER error challenge is
+ * answered and the login fails with MAIL_ERR_AUTH, after the OAuth refresh
+ * retry when a token callback is set; a channel-binding mechanism refused
+ * is retried once without channel binding) or LOGIN. Capabilities are
+ * read again afterwards (from the OK's code or CAPABILITY). MAIL_ERR_AUTH,
+ * MAIL_ERR_INSECURE, MAIL_ERR_NO_MECHANISM, MAIL_ERR_STATE (not
+ * NOT_AUTHENTICATED), MAIL_ERR_INVALID (no user name).
+ */
+MAIL_EXTERN int mail_imap_login(mail_imap *im);
+
+/** Ask CAPABILITY again. */
+MAIL_EXTERN int mail_imap_capability(mail_imap *im);
+
+/** 1 when the server's last capability list holds name (ASCII case ignored), else 0. */
+MAIL_EXTERN int mail_imap_has_capability(const mail_imap *im, const char *name);
+
+/** The capability list as one space-separated string, NULL when unknown. */
+MAIL_EXTERN const char *mail_imap_capabilities(const mail_imap *im);
+
+/** The greeting's text (after its code), NULL before one. */
+MAIL_EXTERN const char *mail_imap_greeting(const mail_imap *im);
+
+/**
+ * ENABLE the n extensions names[0..n) (RFC 5161, e.g. "CONDSTORE",
+ * "UTF8=ACCEPT"); the server's ENABLED list is kept (mail_imap_is_enabled()).
+ * Names must be atoms (MAIL_ERR_INVALID otherwise). MAIL_ERR_UNSUPPORTED
+ * when the server lacks ENABLE.
+ */
+MAIL_EXTERN int mail_imap_enable(mail_imap *im, const char *const *names, size_t n);
+
+/** 1 when the server said it ENABLED name. */
+MAIL_EXTERN int mail_imap_is_enabled(const mail_imap *im, const char *name);
+
+/**
+ * ID (RFC 2971): send n field/value pairs (fields[i], values[i]; a NULL
+ * value is NIL; n 0 sends NIL). The server's "* ID" reply reaches the
+ * untagged callback. MAIL_ERR_UNSUPPORTED without ID.
+ */
+MAIL_EXTERN int mail_imap_id(mail_imap *im, const char *const *fields, const char *const *values,
+                             size_t n);
+
+/** NOOP: lets the server report changes (through the untagged callback). */
+MAIL_EXTERN int mail_imap_noop(mail_imap *im);
+
+/** LOGOUT, read the BYE and the tagged OK, close. The session is DISCONNECTED afterwards. */
+MAIL_EXTERN int mail_imap_logout(mail_imap *im);
+
+/* ------------------------------------------------------------------ */
+/* Mailboxes                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * SELECT (read_only 0) or EXAMINE (read_only 1) mailbox (UTF-8; sent in
+ * modified UTF-7 unless UTF8=ACCEPT is enabled). The mailbox's state is
+ * reset and filled from the responses (mail_imap_mailbox_number(),
+ * mail_imap_mailbox_flag(), mail_imap_mailbox_read_only()) and kept up to
+ * date by later untagged responses. On NO the session is AUTHENTICATED.
+ */
+MAIL_EXTERN int mail_imap_select(mail_imap *im, const char *mailbox, int read_only);
+
+/**
+ * A number of the selected mailbox (mail_imap_mailbox_field) into *out.
+ * MAIL_OK, MAIL_ERR_NOT_FOUND (the server did not say), MAIL_ERR_STATE
+ * (nothing selected), MAIL_ERR_INVALID.
+ */
+MAIL_EXTERN int mail_imap_mailbox_number(uint64_t *out, const mail_imap *im, int field);
+
+/** Number of flags in list (mail_imap_flag_list) of the selected mailbox. */
+MAIL_EXTERN size_t mail_imap_mailbox_flag_count(const mail_imap *im, int list);
+
+/** Flag i of list (NUL-terminated, e.g. "\\Seen", "\\*"), NULL when out of range. */
+MAIL_EXTERN const char *mail_imap_mailbox_flag(const mail_imap *im, int list, size_t i);
+
+/** 1 when the selected mailbox is read-only (EXAMINE, or [READ-ONLY]). */
+MAIL_EXTERN int mail_imap_mailbox_read_only(const mail_imap *im);
+
+/** CREATE mailbox. */
+MAIL_EXTERN int mail_imap_create(mail_imap *im, const char *mailbox);
+/** DELETE mailbox. */
+MAIL_EXTERN int mail_imap_delete(mail_imap *im, const char *mailbox);
+/** RENAME from to. */
+MAIL_EXTERN int mail_imap_rename(mail_imap *im, const char *from, const char *to);
+/** SUBSCRIBE mailbox. */
+MAIL_EXTERN int mail_imap_subscribe(mail_imap *im, const char *mailbox);
+/** UNSUBSCRIBE mailbox. */
+MAIL_EXTERN int mail_imap_unsubscribe(mail_imap *im, const char *mailbox);
+/** CLOSE (expunges \Deleted messages); AUTHENTICATED afterwards. MAIL_ERR_STATE unless SELECTED. */
+MAIL_EXTERN int mail_imap_close(mail_imap *im);
+/** UNSELECT (RFC 3691; no expunge); MAIL_ERR_UNSUPPORTED without it. */
+MAIL_EXTERN int mail_imap_unselect(mail_imap *im);
+/** EXPUNGE; the EXPUNGE/VANISHED responses update the mailbox and reach the callback. */
+MAIL_EXTERN int mail_imap_expunge(mail_imap *im);
+
+/* ------------------------------------------------------------------ */
+/* Listing and status                                                   */
+/* ------------------------------------------------------------------ */
+
+/** RETURN options of mail_imap_list() (bits). */
+typedef enum mail_imap_list_return {
+  MAIL_IMAP_LIST_SUBSCRIBED = 1,  /**< RFC 5258 (LIST-EXTENDED) */
+  MAIL_IMAP_LIST_CHILDREN = 2,    /**< RFC 5258 */
+  MAIL_IMAP_LIST_SPECIAL_USE = 4, /**< RFC 6154 */
+  MAIL_IMAP_LIST_STATUS = 8       /**< RFC 5819: MESSAGES UNSEEN UIDNEXT UIDVALIDITY */
+} mail_imap_list_return;
+
+/** STATUS items of mail_imap_status() (bits). */
+typedef enum mail_imap_status_item {
+  MAIL_IMAP_STATUS_MESSAGES = 1,
+  MAIL_IMAP_STATUS_RECENT = 2,
+  MAIL_IMAP_STATUS_UIDNEXT = 4,
+  MAIL_IMAP_STATUS_UIDVALIDITY = 8,
+  MAIL_IMAP_STATUS_UNSEEN = 16,
+  MAIL_IMAP_STATUS_DELETED = 32,
+  MAIL_IMAP_STATUS_SIZE = 64,
+  MAIL_IMAP_STATUS_HIGHESTMODSEQ = 128
+} mail_imap_status_item;
+
+/**
+ * LIST reference pattern (UTF-8; "%" and "*" are wildcards), with the
+ * RETURN options ret (mail_imap_list_return bits, 0 for none). Each LIST
+ * (and STATUS) response reaches the untagged callback. MAIL_ERR_UNSUPPORTED
+ * when an option asked for is not offered by the server (nothing is sent).
+ */
+MAIL_EXTERN int mail_imap_list(mail_imap *im, const char *reference, const char *pattern,
+                               unsigned ret);
+
+/** NAMESPACE (RFC 2342); the response reaches the untagged callback. */
+MAIL_EXTERN int mail_imap_namespace(mail_imap *im);
+
+/** STATUS mailbox (items: mail_imap_status_item bits); the response reaches the untagged callback. */
+MAIL_EXTERN int mail_imap_status(mail_imap *im, const char *mailbox, unsigned items);
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                             */
+/* ------------------------------------------------------------------ */
+
+/** A set of message numbers or UIDs (opaque), built by the caller. */
+typedef struct mail_imap_seqset mail_imap_seqset;
+
+/** Create an empty set. alloc may be NULL. MAIL_OK, MAIL_ERR_INVALID, MAIL_ERR_NOMEM. */
+MAIL_EXTERN int mail_imap_seqset_new(mail_imap_seqset **out, const mail_allocator *alloc);
+/** Free a set. NULL is fine. */
+MAIL_EXTERN void mail_imap_seqset_free(mail_imap_seqset *s);
+/** Empty the set. */
+MAIL_EXTERN void mail_imap_seqset_clear(mail_imap_seqset *s);
+/** Add first..last (either order; last UINT32_MAX means "*"). 0 is MAIL_ERR_INVALID. */
+MAIL_EXTERN int mail_imap_seqset_add_range(mail_imap_seqset *s, uint32_t first, uint32_t last);
+/** Add n numbers (any order, duplicates allowed: the set is sorted and merged). */
+MAIL_EXTERN int mail_imap_seqset_add(mail_imap_seqset *s, const uint32_t *numbers, size_t n);
+
+/**
+ * The longest sequence set one command carries (default 7,800 bytes, for
+ * servers' 8,192-byte lines; 32..1 MiB). A longer set becomes several
+ * commands, all sent at once and answered by tag.
+ */
+MAIL_EXTERN int mail_imap_set_max_set_length(mail_imap *im, size_t bytes);
+
+/**
+ * FETCH (uid 0) or UID FETCH (uid 1) set items, where items is the
+ * caller's FETCH syntax, e.g. "(UID FLAGS ENVELOPE BODYSTRUCTURE)" or
+ * "(UID BODY.PEEK[]<0.1024>)" (printable ASCII only: MAIL_ERR_INVALID
+ * otherwise). Each FETCH response reaches the untagged callback (typed:
+ * mail_imap_fetch_*); BODY[]/BINARY[]/RFC822 values stream to body (may
+ * be NULL: they are skipped) and are never held. body returning non-zero
+ * ends the session (the stream cannot be resynchronised): MAIL_ERR_CALLBACK.
+ * MAIL_ERR_STATE unless SELECTED.
+ */
+MAIL_EXTERN int mail_imap_fetch(mail_imap *im, mail_imap_seqset *set, int uid, const char *items,
+                                mail_imap_body_fn body, void *user);
+
+/** How mail_imap_store() changes flags. */
+typedef enum mail_imap_store_how {
+  MAIL_IMAP_STORE_REPLACE = 0, /**< FLAGS */
+  MAIL_IMAP_STORE_ADD = 1,     /**< +FLAGS */
+  MAIL_IMAP_STORE_REMOVE = 2   /**< -FLAGS */
+} mail_imap_store_how;
+
+/**
+ * STORE / UID STORE: flags[0..n) ("\Seen", "$Label"; each a flag atom,
+ * else MAIL_ERR_INVALID) changed as how says. silent: ".SILENT" (no FETCH
+ * back). unchangedsince non-zero: the RFC 7162 modifier (MAIL_ERR_UNSUPPORTED
+ * without CONDSTORE); messages changed since come back in the [MODIFIED]
+ * code of mail_imap_last_code().
+ */
+MAIL_EXTERN int mail_imap_store(mail_imap *im, mail_imap_seqset *set, int uid, int how,
+                                const char *const *flags, size_t n, int silent,
+                                uint64_t unchangedsince);
+
+/**
+ * COPY (move 0) or MOVE (move 1; MAIL_ERR_UNSUPPORTED without MOVE) set to
+ * mailbox; uid 1 for the UID forms. The [COPYUID] of the last reply is in
+ * mail_imap_last_code_data().
+ */
+MAIL_EXTERN int mail_imap_copy(mail_imap *im, mail_imap_seqset *set, int uid, const char *mailbox,
+                               int move);
+
+/** UID EXPUNGE set (UIDPLUS): only those \Deleted messages go. */
+MAIL_EXTERN int mail_imap_uid_expunge(mail_imap *im, mail_imap_seqset *set);
+
+/**
+ * SEARCH (uid 0) or UID SEARCH (uid 1). criteria is the caller's search
+ * syntax (printable ASCII) in which each "?" stands for the next of
+ * args[0..nargs) (any UTF-8 text, sent as a quoted string or a literal),
+ * e.g. criteria "UNSEEN SUBJECT ? FROM ?". When an arg is not ASCII,
+ * "CHARSET UTF-8" is sent (unless UTF8=ACCEPT is enabled); a server that
+ * refuses it ([BADCHARSET]) gives MAIL_ERR_CHARSET, its charsets in the
+ * reply. ret non-NULL asks for ESEARCH results: "RETURN (ret)", e.g.
+ * "MIN MAX COUNT" (MAIL_ERR_UNSUPPORTED without ESEARCH). Results (SEARCH
+ * or ESEARCH responses) reach the untagged callback.
+ */
+MAIL_EXTERN int mail_imap_search(mail_imap *im, int uid, const char *ret, const char *criteria,
+                                 const char *const *args, size_t nargs);
+
+/* ------------------------------------------------------------------ */
+/* The server's last tagged reply                                       */
+/* ------------------------------------------------------------------ */
+
+/** Type of the last tagged reply (MAIL_IMAP_TYPE_OK / _NO / _BAD), 0 before one. */
+MAIL_EXTERN int mail_imap_last_status(const mail_imap *im);
+
+/** Its response code (mail_imap_code), MAIL_IMAP_CODE_NONE when none. */
+MAIL_EXTERN int mail_imap_last_code(const mail_imap *im);
+
+/** Its text (NUL-terminated), "" before one. */
+MAIL_EXTERN const char *mail_imap_last_text(const mail_imap *im);
+
+/**
+ * Its response code's arguments as sent (NUL-terminated), e.g. for
+ * [COPYUID 38505 304,319 3956:3957] "38505 304,319 3956:3957"; "" when none.
+ */
+MAIL_EXTERN const char *mail_imap_last_code_data(const mail_imap *im);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MAIL_IMAP_H */

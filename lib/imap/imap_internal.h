@@ -1,0 +1,219 @@
+/*
+ * The IMAP session inside: one command queue of tagged commands in flight,
+ * the public response parser fed from the connection's reader, one
+ * operation at a time whose phases queue the next commands, and one
+ * function that changes the protocol state.
+ *
+ * How a byte becomes a result: mail_conn_run() calls imap_advance()
+ * (imap_engine.c); it feeds the reader's bytes to the parser only when the
+ * parser has no complete response left (so bytes after a STARTTLS OK stay
+ * in the parser or the reader and are caught), takes each response and
+ * routes it: a tagged one to the queue entry with its tag (handler of its
+ * kind, imap_kinds), a continuation to the command waiting for one, an
+ * untagged one to the selected mailbox's state, to the operation's
+ * collector and to the caller's callback. When nothing is in flight the
+ * operation (imap_ops) queues its next commands or returns its result.
+ */
+#ifndef MAIL_IMAP_INTERNAL_H
+#define MAIL_IMAP_INTERNAL_H
+
+#include <mail/imap.h>
+
+#include "core/buf.h"
+#include "core/cmdq.h"
+#include "core/conn_internal.h"
+#include "core/engine.h"
+#include "sasl/sasl_internal.h"
+
+/* Commands (mail_cmd.kind). */
+enum {
+  IMAP_CMD_GREETING = 1, /* not sent: waits for the greeting */
+  IMAP_CMD_CAPABILITY,
+  IMAP_CMD_STARTTLS,
+  IMAP_CMD_LOGIN,
+  IMAP_CMD_AUTHENTICATE,
+  IMAP_CMD_ENABLE,
+  IMAP_CMD_ID,
+  IMAP_CMD_NOOP,
+  IMAP_CMD_LOGOUT,
+  IMAP_CMD_SELECT,
+  IMAP_CMD_SIMPLE,       /* CREATE, DELETE, RENAME, (UN)SUBSCRIBE, EXPUNGE */
+  IMAP_CMD_CLOSE,        /* CLOSE, UNSELECT */
+  IMAP_CMD_SEARCH        /* [BADCHARSET] is MAIL_ERR_CHARSET */
+};
+
+/* Operations, one per public call (mail_op.kind). */
+enum {
+  IMAP_OP_NONE = 0,
+  IMAP_OP_CONNECT,
+  IMAP_OP_LOGIN,
+  /* one command each, its tagged reply is the result (imap_command_next): */
+  IMAP_OP_CAPABILITY,
+  IMAP_OP_ENABLE,
+  IMAP_OP_ID,
+  IMAP_OP_NOOP,
+  IMAP_OP_LOGOUT,
+  IMAP_OP_SELECT,
+  IMAP_OP_CREATE,
+  IMAP_OP_DELETE,
+  IMAP_OP_RENAME,
+  IMAP_OP_SUBSCRIBE,
+  IMAP_OP_UNSUBSCRIBE,
+  IMAP_OP_CLOSE,
+  IMAP_OP_UNSELECT,
+  IMAP_OP_EXPUNGE,
+  IMAP_OP_FETCH,        /* over a sequence set: one command per piece (imap_message.c) */
+  IMAP_OP_STORE,
+  IMAP_OP_COPY,
+  IMAP_OP_UID_EXPUNGE,
+  IMAP_OP_LIST,
+  IMAP_OP_NAMESPACE,
+  IMAP_OP_STATUS,
+  IMAP_OP_SEARCH,
+  IMAP_OP_COUNT
+};
+
+/* A command's bytes, cut where a synchronizing literal must wait for "+". */
+#define IMAP_MAX_PIECES 16
+typedef struct imap_piece {
+  size_t off, len;
+  int secret;
+  int sync; /* a "+" must arrive before this piece goes out */
+} imap_piece;
+
+typedef struct imap_wire {
+  mail_buf bytes;
+  imap_piece pieces[IMAP_MAX_PIECES];
+  size_t n;
+} imap_wire;
+
+/* The selected mailbox. */
+typedef struct imap_mailbox {
+  uint64_t num[6];
+  unsigned known; /* bit per mail_imap_mailbox_field */
+  mail_buf flags[2]; /* NUL-separated */
+  size_t nflags[2];
+  int read_only;
+} imap_mailbox;
+
+struct mail_imap {
+  mail_allocator alloc;
+  mail_conn *conn;
+  mail_sasl *sasl;
+  mail_imap_parser *parser;
+  mail_cmdq q;
+
+  int state;            /* mail_imap_state_id */
+  int security;
+  int auth_method;
+  char *host;
+  unsigned int port;
+  char *url_mailbox;
+  uint32_t next_tag;
+
+  /* what the server said */
+  mail_buf caps;        /* space-separated, upper case */
+  int caps_known;
+  mail_buf enabled;     /* space-separated, upper case */
+  mail_buf greeting;
+  int last_type, last_code;
+  mail_buf last_text;
+  mail_buf last_data;   /* the code's arguments */
+  imap_mailbox mbox;
+  int utf8;             /* UTF8=ACCEPT enabled */
+  const mail_imap_response *resp; /* the response being handled */
+
+  /* the command waiting for "+": the rest of its bytes */
+  imap_wire cont;
+  size_t cont_next;
+  uint32_t cont_tag;
+  int cont_active;
+
+  mail_imap_untagged_fn on_untagged;
+  void *on_untagged_user;
+
+  /* the operation in progress */
+  mail_op op;
+  int tls_done;
+  int cb_failed;
+  int bye_seen;
+  int sasl_lines;
+  int cmd_state_after;  /* the state a successful command leads to (-1: unchanged) */
+  int select_ro;        /* the SELECT in flight is an EXAMINE */
+  imap_wire out;        /* the command being built */
+  size_t max_set;       /* longest sequence set in one command */
+  int pending_rc;       /* an error while queuing a batch, told after its replies */
+  int body_set;         /* a FETCH's body callback is on the parser */
+  int search_charset;   /* the SEARCH in flight says CHARSET UTF-8 */
+};
+
+/* The one function that changes the protocol state (traced by name). */
+void imap_set_state(mail_imap *im, int state);
+/* Give up on the connection (mail_engine_abort). */
+int imap_abort(mail_imap *im, int rc, const char *why);
+
+/* ---- building a command (imap_wire.c) ---- */
+/* Start "Annn verb" in im->out; *tag gets the tag number. */
+int imap_wire_begin(mail_imap *im, const char *verb, uint32_t *tag);
+/* " atom" as is (the caller's constant text). */
+int imap_wire_atom(mail_imap *im, const char *atom);
+/* how: NULL is NIL; never an atom (a "string"); no space before it */
+enum { IMAP_STR_NIL = 1, IMAP_STR_QUOTED = 2, IMAP_STR_NOSPACE = 4 };
+/* text as is, with no space before it (the caller's constant syntax). */
+int imap_wire_raw(mail_imap *im, const char *text);
+/* " " then s as an astring: an atom, a quoted string, or a literal (for CR,
+ * LF, 8-bit bytes or length): "{n+}" under LITERAL+ (or LITERAL- for up to
+ * 4096 bytes), else "{n}" and the bytes wait for "+". NUL: MAIL_ERR_INVALID. */
+int imap_wire_string(mail_imap *im, const char *s, size_t len, int secret, unsigned how);
+/* 1 when name can be a mailbox argument (not NULL, no CR, LF). */
+int imap_mailbox_ok(const char *name);
+/* A mailbox name: UTF-8 → modified UTF-7 (unless UTF8=ACCEPT), then as a string. */
+int imap_wire_mailbox(mail_imap *im, const char *name);
+/* CRLF, then queue it as command kind (mail_cmd_send with its first pieces;
+ * the rest wait for "+"). A command that cannot be queued ends the session. */
+int imap_wire_send(mail_imap *im, int kind, uint32_t tag);
+/* A "+" arrived for the command waiting: send its next pieces. */
+int imap_wire_continue(mail_imap *im);
+void imap_wire_free(imap_wire *w);
+
+/* ---- sequence sets (imap_seqset.c) ---- */
+/* Sorted and merged: the number of ranges. */
+size_t imap_seqset_count(mail_imap_seqset *s);
+/* The ranges from *at as a set of at most max bytes (at least one range),
+ * NUL-terminated in out; *at moves past them. */
+int imap_seqset_piece(mail_imap_seqset *s, size_t *at, size_t max, mail_buf *out);
+
+/* ---- capabilities (imap_session.c) ---- */
+int imap_caps_set_from(mail_imap *im, const mail_imap_response *r);
+void imap_caps_reset(mail_imap *im);
+int imap_has_cap(const mail_imap *im, const char *name);
+int imap_words_has(const mail_buf *b, const char *name, size_t nlen);
+
+/* ---- the engine (imap_engine.c) ---- */
+int imap_advance(void *engine);
+int imap_op_enter(mail_imap *im, int op, int *rc);
+int imap_run(mail_imap *im, int op);
+int imap_finish(mail_imap *im, int rc);
+/* Keep the tagged reply r (type, code, text) for mail_imap_last_*(). */
+int imap_keep_tagged(mail_imap *im, const mail_imap_response *r);
+/* The status a tagged NO/BAD stands for (MAIL_ERR_SERVER, _THROTTLED, ...). */
+int imap_refusal(const mail_imap_response *r);
+/* Untagged data applied to the selected mailbox (imap_mailbox.c). */
+int imap_mailbox_apply(mail_imap *im, const mail_imap_response *r);
+void imap_mailbox_reset(mail_imap *im);
+
+/* Each operation's next step, called when the queue is empty. */
+int imap_connect_next(mail_imap *im);
+int imap_login_next(mail_imap *im);
+int imap_command_next(mail_imap *im);
+/* Reply handlers (mail_cmd_kind.on_reply): im->resp is the tagged reply. */
+int imap_connect_reply(void *engine, const mail_cmd *cmd);
+int imap_login_reply(void *engine, const mail_cmd *cmd);
+int imap_command_reply(void *engine, const mail_cmd *cmd);
+/* A continuation for an AUTHENTICATE in flight (imap_auth.c). */
+int imap_login_continue(mail_imap *im, const mail_imap_response *r);
+/* The credentials as set on the SASL handle. */
+const char *imap_user(const mail_imap *im);
+const char *imap_password(const mail_imap *im);
+
+#endif

@@ -1,0 +1,399 @@
+/* IMAP against the real Dovecot of tests/servers: STARTTLS and IMAPS,
+ * every SASL mechanism Dovecot offers plus LOGIN (also with a non-ASCII
+ * password), a refused password, an imaps:// URL with user and mailbox,
+ * and the mailbox commands in mailboxes each test creates under a unique
+ * name and deletes (other processes use the same users meanwhile), also
+ * driven event-loop style. */
+#include <check.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mail/imap.h>
+#include <mail/smtp.h>
+
+#include "servers_env.h"
+
+static unsigned int port_of(const char *key, long fallback)
+{
+  return (unsigned int)mail_test_env_long(key, fallback);
+}
+
+static const char *host(void)
+{
+  return mail_test_env("MAIL_TEST_HOSTNAME");
+}
+
+static mail_imap *new_session(void)
+{
+  mail_imap *im = NULL;
+  ck_assert_int_eq(mail_imap_new(&im, NULL), MAIL_OK);
+  mail_tls_config *cfg = NULL;
+  ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, mail_test_env("MAIL_TEST_CA")), MAIL_OK);
+  ck_assert_int_eq(mail_conn_set_tls_config(mail_imap_conn(im), cfg), MAIL_OK);
+  mail_tls_config_free(cfg);
+  mail_conn_set_timeout(mail_imap_conn(im), MAIL_TIMEOUT_IO, 20000);
+  return im;
+}
+
+/* Connected and logged in; mech NULL means the LOGIN command. */
+static mail_imap *open_session(int implicit, const char *user, const char *pass, const char *mech,
+                               int *login_rc)
+{
+  mail_imap *im = new_session();
+  ck_assert_int_eq(mail_imap_set_auth(im, user, pass), MAIL_OK);
+  if (mech) {
+    ck_assert_int_eq(mail_imap_set_auth_method(im, MAIL_IMAP_AUTH_SASL), MAIL_OK);
+    ck_assert_int_eq(mail_sasl_set_mechanisms(mail_imap_sasl(im), mech), MAIL_OK);
+  } else {
+    ck_assert_int_eq(mail_imap_set_auth_method(im, MAIL_IMAP_AUTH_LOGIN), MAIL_OK);
+  }
+  unsigned int port = implicit ? port_of("MAIL_TEST_IMAPS_PORT", 12993)
+                               : port_of("MAIL_TEST_IMAP_PORT", 12143);
+  int rc = mail_imap_connect(im, host(), port,
+                             implicit ? MAIL_SECURITY_IMPLICIT_TLS : MAIL_SECURITY_STARTTLS);
+  ck_assert_msg(rc == MAIL_OK, "connect %u: %s (%s)", port, mail_strerror(rc),
+                mail_conn_last_error(mail_imap_conn(im)));
+  ck_assert(mail_conn_is_verified(mail_imap_conn(im)));
+  ck_assert(!mail_imap_has_capability(im, "STARTTLS") || implicit);
+  ck_assert(mail_imap_has_capability(im, "IMAP4rev1"));
+  rc = mail_imap_login(im);
+  if (login_rc) {
+    *login_rc = rc;
+    return im;
+  }
+  ck_assert_msg(rc == MAIL_OK, "login %s as %s: %s (%s; %s)", mech ? mech : "LOGIN", user,
+                mail_strerror(rc), mail_conn_last_error(mail_imap_conn(im)),
+                mail_imap_last_text(im));
+  ck_assert_int_eq(mail_imap_get_state(im), MAIL_IMAP_STATE_AUTHENTICATED);
+  /* Capabilities after login: Dovecot lists its extensions only now. */
+  ck_assert(mail_imap_has_capability(im, "UIDPLUS"));
+  return im;
+}
+
+START_TEST(test_mechanisms)
+{
+  static const char *const users[][2] = {{"MAIL_TEST_USER1", "MAIL_TEST_PASS1"},
+                                         {"MAIL_TEST_USER3", "MAIL_TEST_PASS3"}};
+  char mechs[256];
+  snprintf(mechs, sizeof mechs, "%s", mail_test_env("MAIL_TEST_SASL_MECHS"));
+  const char *list[16];
+  size_t n = 0;
+  list[n++] = NULL; /* LOGIN */
+  for (char *save, *m = strtok_r(mechs, ",", &save); m && n < 16; m = strtok_r(NULL, ",", &save))
+    list[n++] = m;
+  ck_assert_uint_ge(n, 5);
+  for (size_t u = 0; u < 2; u++)
+    for (size_t i = 0; i < n; i++)
+      for (int implicit = 0; implicit < 2; implicit++) {
+        mail_imap *im = open_session(implicit, mail_test_env(users[u][0]),
+                                     mail_test_env(users[u][1]), list[i], NULL);
+        ck_assert_int_eq(mail_imap_noop(im), MAIL_OK);
+        ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+        ck_assert_int_eq(mail_imap_get_state(im), MAIL_IMAP_STATE_DISCONNECTED);
+        mail_imap_free(im);
+      }
+}
+END_TEST
+
+START_TEST(test_wrong_password)
+{
+  static const char *const mechs[] = {NULL, "PLAIN", "SCRAM-SHA-256"};
+  for (size_t i = 0; i < 3; i++) {
+    int rc = 0;
+    mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER2"), "not-the-password",
+                                 mechs[i], &rc);
+    ck_assert_msg(rc == MAIL_ERR_AUTH, "%s: %s", mechs[i] ? mechs[i] : "LOGIN", mail_strerror(rc));
+    ck_assert_int_eq(mail_imap_get_state(im), MAIL_IMAP_STATE_NOT_AUTHENTICATED);
+    ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+    mail_imap_free(im);
+  }
+}
+END_TEST
+
+START_TEST(test_url)
+{
+  mail_imap *im = new_session();
+  char url[512];
+  snprintf(url, sizeof url, "imaps://%s:%s@%s:%u/INBOX", mail_test_env("MAIL_TEST_USER1"),
+           mail_test_env("MAIL_TEST_PASS1"), host(), port_of("MAIL_TEST_IMAPS_PORT", 12993));
+  ck_assert_int_eq(mail_imap_connect_url(im, url), MAIL_OK);
+  ck_assert_str_eq(mail_imap_url_mailbox(im), "INBOX");
+  ck_assert_int_eq(mail_imap_login(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_select(im, mail_imap_url_mailbox(im), 1), MAIL_OK);
+  ck_assert(mail_imap_mailbox_read_only(im));
+  uint64_t v;
+  ck_assert_int_eq(mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_UIDVALIDITY), MAIL_OK);
+  ck_assert_int_eq(mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+  ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+  mail_imap_free(im);
+}
+END_TEST
+
+static void unique_name(char *out, size_t cap, const char *what)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(out, cap, "libmail-%s-%ld-%ld-%ld-\xc3\xa9t\xc3\xa9", what, (long)getpid(),
+           (long)ts.tv_sec, ts.tv_nsec);
+}
+
+/* Call again while MAIL_ERR_AGAIN, waiting on the fd as an event loop would. */
+static int loop(mail_imap *im, int rc, int *agains)
+{
+  (void)im;
+  if (rc == MAIL_ERR_AGAIN)
+    (*agains)++;
+  return rc;
+}
+#define LOOP(rc, im, expr)                                                        \
+  do {                                                                            \
+    while (((rc) = loop(im, (expr), &agains)) == MAIL_ERR_AGAIN) {                \
+      mail_conn *c_ = mail_imap_conn(im);                                         \
+      int w_ = mail_conn_want(c_);                                                \
+      struct pollfd pfd_ = {mail_conn_fd(c_),                                     \
+                            (short)(((w_ & MAIL_WANT_READ) ? POLLIN : 0) |         \
+                                    ((w_ & MAIL_WANT_WRITE) ? POLLOUT : 0)),      \
+                            0};                                                   \
+      poll(&pfd_, 1, mail_conn_timeout_ms(c_));                                   \
+    }                                                                             \
+  } while (0)
+
+static void mailbox_round(int nonblocking)
+{
+  int agains = 0, rc;
+  mail_imap *im = open_session(0, mail_test_env("MAIL_TEST_USER1"),
+                               mail_test_env("MAIL_TEST_PASS1"), NULL, NULL);
+  mail_conn_set_nonblocking(mail_imap_conn(im), nonblocking);
+  char a[160], b[160];
+  unique_name(a, sizeof a, "a");
+  unique_name(b, sizeof b, "b");
+  LOOP(rc, im, mail_imap_create(im, a));
+  ck_assert_msg(rc == MAIL_OK, "CREATE: %s %s", mail_strerror(rc), mail_imap_last_text(im));
+  LOOP(rc, im, mail_imap_create(im, a));
+  ck_assert_int_eq(rc, MAIL_ERR_SERVER);
+  ck_assert_int_eq(mail_imap_last_code(im), MAIL_IMAP_CODE_ALREADYEXISTS);
+  LOOP(rc, im, mail_imap_rename(im, a, b));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_subscribe(im, b));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_select(im, b, 0));
+  ck_assert_int_eq(rc, MAIL_OK);
+  uint64_t v = 99;
+  ck_assert_int_eq(mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+  ck_assert_uint_eq(v, 0);
+  ck_assert_int_eq(mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_UIDNEXT), MAIL_OK);
+  ck_assert_uint_eq(v, 1);
+  ck_assert_uint_ge(mail_imap_mailbox_flag_count(im, MAIL_IMAP_FLAGS_PERMANENT), 5);
+  ck_assert(!mail_imap_mailbox_read_only(im));
+  LOOP(rc, im, mail_imap_expunge(im));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_unselect(im));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_select(im, b, 1));
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert(mail_imap_mailbox_read_only(im));
+  LOOP(rc, im, mail_imap_close(im));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_unsubscribe(im, b));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_delete(im, b));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_select(im, b, 0));
+  ck_assert_int_eq(rc, MAIL_ERR_SERVER);
+  ck_assert_int_eq(mail_imap_get_state(im), MAIL_IMAP_STATE_AUTHENTICATED);
+  static const char *const f[] = {"name"};
+  static const char *const val[] = {"libmail-test"};
+  LOOP(rc, im, mail_imap_id(im, f, val, 1));
+  ck_assert_int_eq(rc, MAIL_OK);
+  static const char *const ext[] = {"CONDSTORE"};
+  LOOP(rc, im, mail_imap_enable(im, ext, 1));
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert(mail_imap_is_enabled(im, "CONDSTORE"));
+  LOOP(rc, im, mail_imap_logout(im));
+  ck_assert_int_eq(rc, MAIL_OK);
+  if (nonblocking)
+    ck_assert_int_gt(agains, 0);
+  mail_imap_free(im);
+}
+
+START_TEST(test_mailboxes)
+{
+  mailbox_round(0);
+}
+END_TEST
+
+START_TEST(test_mailboxes_event_loop)
+{
+  mailbox_round(1);
+}
+END_TEST
+
+/* Delivered through Dovecot's LMTP socket: in the mailbox when this returns. */
+static void deliver(const char *to, const char *msg)
+{
+  mail_smtp *s = NULL;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  char url[1024];
+  snprintf(url, sizeof url, "lmtp://%s", mail_test_env("MAIL_TEST_LMTP_SOCKET"));
+  ck_assert_int_eq(mail_smtp_connect_url(s, url), MAIL_OK);
+  mail_smtp_envelope *e = NULL;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_from(e, mail_test_env("MAIL_TEST_ADDR1")), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, to, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_body_data(e, msg, strlen(msg)), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_send(s, e), MAIL_OK);
+  mail_smtp_quit(s);
+  mail_smtp_envelope_free(e);
+  mail_smtp_free(s);
+}
+
+typedef struct seen {
+  uint32_t uids[8];
+  size_t nuids;
+  int fetches, envelopes, multiparts;
+  const char *token;
+  char body[8192];
+  size_t body_len;
+} seen;
+
+static int collect(void *user, const mail_imap_response *r, int trusted)
+{
+  seen *s = user;
+  ck_assert(trusted);
+  if (mail_imap_response_type(r) == MAIL_IMAP_TYPE_SEARCH) {
+    size_t n;
+    const uint32_t *u = mail_imap_response_numbers(r, &n);
+    for (size_t i = 0; i < n && s->nuids < 8; i++)
+      s->uids[s->nuids++] = u[i];
+  }
+  if (mail_imap_response_type(r) == MAIL_IMAP_TYPE_FETCH) {
+    s->fetches++;
+    const mail_imap_envelope *e = mail_imap_fetch_envelope(r);
+    if (e) {
+      size_t n;
+      const char *subj = mail_imap_envelope_field(e, MAIL_IMAP_ENV_SUBJECT, &n);
+      if (subj && memmem(subj, n, s->token, strlen(s->token)))
+        s->envelopes++;
+    }
+    const mail_imap_body *b = mail_imap_fetch_body(r);
+    if (b && mail_imap_body_is_multipart(b) && mail_imap_body_child_count(b) == 2)
+      s->multiparts++;
+    ck_assert_uint_eq(mail_imap_response_defect_count(r), 0);
+  }
+  return 0;
+}
+
+static int body_bytes(void *user, mail_imap_body_event ev, const mail_imap_section *sec,
+                      const unsigned char *d, size_t n)
+{
+  seen *s = user;
+  (void)sec;
+  if (ev == MAIL_IMAP_BODY_DATA && s->body_len + n <= sizeof s->body) {
+    memcpy(s->body + s->body_len, d, n);
+    s->body_len += n;
+  }
+  return 0;
+}
+
+/* Two messages of its own in bob's INBOX (others use it meanwhile): found
+ * by UID SEARCH on their Message-ID, fetched with ENVELOPE, BODYSTRUCTURE
+ * and BODY[], copied to a mailbox of the test's own, removed from INBOX by
+ * UID STORE + UID EXPUNGE (only theirs), moved on and the mailboxes deleted. */
+START_TEST(test_messages)
+{
+  char token[96], msg[1024];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(token, sizeof token, "imap-it-%ld-%ld-%ld", (long)getpid(), (long)ts.tv_sec,
+           ts.tv_nsec);
+  for (int i = 0; i < 2; i++) {
+    snprintf(msg, sizeof msg,
+             "From: Alice <alice@libmail.test>\r\nTo: Bob <bob@libmail.test>\r\n"
+             "Subject: %s %d\r\nMessage-ID: <%s@libmail.test>\r\nMIME-Version: 1.0\r\n"
+             "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+             "--b\r\nContent-Type: text/plain\r\n\r\nbody of %s\r\n"
+             "--b\r\nContent-Type: application/octet-stream\r\n"
+             "Content-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b--\r\n",
+             token, i, token, token);
+    deliver(mail_test_env("MAIL_TEST_ADDR2"), msg);
+  }
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER2"),
+                               mail_test_env("MAIL_TEST_PASS2"), NULL, NULL);
+  seen s = {.token = token};
+  ck_assert_int_eq(mail_imap_set_untagged_callback(im, collect, &s), MAIL_OK);
+  char box[160], box2[160];
+  unique_name(box, sizeof box, "msgs");
+  unique_name(box2, sizeof box2, "moved");
+  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_create(im, box2), MAIL_OK);
+  ck_assert_int_eq(mail_imap_select(im, "INBOX", 0), MAIL_OK);
+  char id[128];
+  snprintf(id, sizeof id, "<%s@libmail.test>", token);
+  const char *args[] = {id};
+  ck_assert_int_eq(mail_imap_search(im, 1, NULL, "HEADER Message-ID ?", args, 1), MAIL_OK);
+  ck_assert_uint_eq(s.nuids, 2);
+  mail_imap_seqset *set = NULL;
+  ck_assert_int_eq(mail_imap_seqset_new(&set, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_imap_seqset_add(set, s.uids, s.nuids), MAIL_OK);
+  ck_assert_int_eq(mail_imap_fetch(im, set, 1, "(UID FLAGS ENVELOPE BODYSTRUCTURE BODY.PEEK[])",
+                                   body_bytes, &s),
+                   MAIL_OK);
+  ck_assert_int_eq(s.fetches, 2);
+  ck_assert_int_eq(s.envelopes, 2);
+  ck_assert_int_eq(s.multiparts, 2);
+  ck_assert_ptr_nonnull(memmem(s.body, s.body_len, "body of ", 8));
+  ck_assert_int_eq(mail_imap_copy(im, set, 1, box, 0), MAIL_OK);
+  ck_assert_str_ne(mail_imap_last_code_data(im), ""); /* COPYUID */
+  static const char *const del[] = {"\\Deleted"};
+  ck_assert_int_eq(mail_imap_store(im, set, 1, MAIL_IMAP_STORE_ADD, del, 1, 1, 0), MAIL_OK);
+  ck_assert_int_eq(mail_imap_uid_expunge(im, set), MAIL_OK);
+  s.nuids = 0;
+  ck_assert_int_eq(mail_imap_search(im, 1, NULL, "HEADER Message-ID ?", args, 1), MAIL_OK);
+  ck_assert_uint_eq(s.nuids, 0);
+  ck_assert_int_eq(mail_imap_select(im, box, 0), MAIL_OK);
+  uint64_t v;
+  ck_assert_int_eq(mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+  ck_assert_uint_eq(v, 2);
+  mail_imap_seqset_clear(set);
+  ck_assert_int_eq(mail_imap_seqset_add_range(set, 1, UINT32_MAX), MAIL_OK);
+  ck_assert_int_eq(mail_imap_copy(im, set, 1, box2, 1), MAIL_OK);
+  ck_assert_int_eq(mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+  ck_assert_uint_eq(v, 0); /* the EXPUNGEs of the MOVE applied */
+  ck_assert_int_eq(mail_imap_status(im, box2, MAIL_IMAP_STATUS_MESSAGES), MAIL_OK);
+  ck_assert_int_eq(mail_imap_close(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_list(im, "", "libmail-*", MAIL_IMAP_LIST_SPECIAL_USE |
+                                                        MAIL_IMAP_LIST_STATUS),
+                   MAIL_OK);
+  ck_assert_int_eq(mail_imap_namespace(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_delete(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_delete(im, box2), MAIL_OK);
+  mail_imap_seqset_free(set);
+  ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+  mail_imap_free(im);
+}
+END_TEST
+
+int main(void)
+{
+  mail_test_require_servers();
+  Suite *s = suite_create("imap-integration");
+  TCase *tc = tcase_create("dovecot");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_mechanisms);
+  tcase_add_test(tc, test_wrong_password);
+  tcase_add_test(tc, test_url);
+  tcase_add_test(tc, test_mailboxes);
+  tcase_add_test(tc, test_mailboxes_event_loop);
+  tcase_add_test(tc, test_messages);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

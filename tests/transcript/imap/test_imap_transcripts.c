@@ -1,0 +1,605 @@
+/* IMAP session tests through transcripts (the files of this directory):
+ * every STARTTLS failure, PREAUTH, LOGIN and AUTHENTICATE, literals
+ * (synchronizing, LITERAL+, LITERAL-, refused), the selected mailbox's
+ * state, mailbox commands, ENABLE/ID, BYE and the RFC 5530 statuses; each
+ * blocking, in event-loop mode and failing every allocation in turn. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mail/imap.h>
+
+#include "alloc.h"
+#include "each_alloc.h"
+#include "transcript.h"
+
+#ifndef IMAP_TRANSCRIPT_DIR
+#error "IMAP_TRANSCRIPT_DIR must be defined"
+#endif
+#define TDIR IMAP_TRANSCRIPT_DIR "/"
+
+static mail_transcript *load(const char *name)
+{
+  char path[512], err[256];
+  snprintf(path, sizeof path, "%s%s", TDIR, name);
+  mail_transcript *t = mail_transcript_from_file(path, err, sizeof err);
+  ck_assert_msg(t != NULL, "%s: %s", name, err);
+  return t;
+}
+
+typedef struct trace {
+  char text[16384];
+  size_t len;
+} trace;
+
+static void on_trace(void *user, int dir, const char *data, size_t len)
+{
+  trace *tr = user;
+  (void)dir;
+  if (tr->len + len + 1 < sizeof tr->text) {
+    memcpy(tr->text + tr->len, data, len);
+    tr->len += len;
+    tr->text[tr->len] = '\0';
+  }
+}
+
+typedef struct srun {
+  mail_imap *im;
+  mail_transcript *t;
+  const char *file;
+  int full; /* an allocation-failure-free run: check everything */
+  size_t agains;
+  trace tr;
+  int untagged, untrusted, ids, fetches;
+} srun;
+
+/* Call an operation, resuming it while it says MAIL_ERR_AGAIN. */
+#define DO(r, expr)                                               \
+  ({                                                              \
+    int rc_;                                                      \
+    size_t guard_ = 0;                                            \
+    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000) \
+      (r)->agains++;                                              \
+    rc_;                                                          \
+  })
+
+/* Stop the scenario at an unexpected status (returned to the runner). */
+#define STEP(r, expr, want)       \
+  do {                            \
+    int s_ = DO(r, expr);         \
+    if (s_ != (want))             \
+      return s_ ? s_ : -9999;     \
+  } while (0)
+
+static int on_untagged(void *user, const mail_imap_response *resp, int trusted)
+{
+  srun *r = user;
+  r->untagged++;
+  if (!trusted)
+    r->untrusted++;
+  size_t n;
+  const char *text = mail_imap_response_text(resp, &n);
+  if (mail_imap_response_type(resp) == MAIL_IMAP_TYPE_OTHER && n >= 2 && !memcmp(text, "ID", 2))
+    r->ids++;
+  if (mail_imap_response_type(resp) == MAIL_IMAP_TYPE_FETCH)
+    r->fetches++;
+  return 0;
+}
+
+static uint64_t num(srun *r, int field)
+{
+  uint64_t v = 0;
+  ck_assert_int_eq(mail_imap_mailbox_number(&v, r->im, field), MAIL_OK);
+  return v;
+}
+
+static int s_starttls_login(srun *r)
+{
+  mail_imap_set_auth_method(r->im, MAIL_IMAP_AUTH_LOGIN);
+  STEP(r, mail_imap_connect_url(r->im, "imap://alice:p%5C%22w@imap.test/INBOX"), MAIL_OK);
+  if (r->full) {
+    ck_assert(mail_transcript_tls_active(r->t));
+    ck_assert_str_eq(mail_imap_url_mailbox(r->im), "INBOX");
+    ck_assert(!mail_imap_has_capability(r->im, "STARTTLS"));
+    ck_assert(!mail_imap_has_capability(r->im, "LOGINDISABLED"));
+    ck_assert(mail_imap_has_capability(r->im, "sasl-ir"));
+    ck_assert_str_eq(mail_imap_greeting(r->im), "Dovecot ready.");
+    ck_assert_int_eq(r->untrusted, 1); /* the CAPABILITY before TLS */
+  }
+  STEP(r, mail_imap_login(r->im), MAIL_OK);
+  if (r->full) {
+    ck_assert(mail_imap_has_capability(r->im, "MOVE"));
+    ck_assert_str_eq(mail_imap_state_name(r->im), "AUTHENTICATED");
+    ck_assert_ptr_null(strstr(r->tr.text, "p\\\"w"));
+  }
+  STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  if (r->full) {
+    ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_SELECTED);
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 172);
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_RECENT), 1);
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_UNSEEN), 12);
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_UIDVALIDITY), 3857529045u);
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_UIDNEXT), 4392);
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_HIGHESTMODSEQ), 715194045007u);
+    ck_assert_uint_eq(mail_imap_mailbox_flag_count(r->im, MAIL_IMAP_FLAGS_DEFINED), 5);
+    ck_assert_uint_eq(mail_imap_mailbox_flag_count(r->im, MAIL_IMAP_FLAGS_PERMANENT), 6);
+    ck_assert_str_eq(mail_imap_mailbox_flag(r->im, MAIL_IMAP_FLAGS_PERMANENT, 5), "\\*");
+    ck_assert(!mail_imap_mailbox_read_only(r->im));
+  }
+  STEP(r, mail_imap_noop(r->im), MAIL_OK);
+  if (r->full) {
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 173);
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_HIGHESTMODSEQ), 715194045010u);
+    ck_assert_int_eq(r->fetches, 1);
+  }
+  STEP(r, mail_imap_logout(r->im), MAIL_OK);
+  if (r->full)
+    ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_DISCONNECTED);
+  return MAIL_OK;
+}
+
+static int s_starttls_required(srun *r)
+{
+  mail_imap_set_auth(r->im, "alice", "pw");
+  int rc = DO(r, mail_imap_connect(r->im, "imap.test", 0, MAIL_SECURITY_STARTTLS));
+  ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_DISCONNECTED);
+  if (r->full) {
+    ck_assert(!mail_transcript_tls_active(r->t));
+    ck_assert_uint_eq(mail_transcript_connect_port(r->t), 143);
+  }
+  ck_assert_int_eq(mail_imap_login(r->im), MAIL_ERR_STATE);
+  return rc;
+}
+
+static int connect_tls(srun *r)
+{
+  mail_imap_set_auth(r->im, "alice", "pw");
+  return DO(r, mail_imap_connect(r->im, "imap.test", 0, MAIL_SECURITY_IMPLICIT_TLS));
+}
+
+static int s_greeting_bye(srun *r)
+{
+  return connect_tls(r);
+}
+
+static int s_logindisabled(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  mail_imap_set_auth_method(r->im, MAIL_IMAP_AUTH_LOGIN);
+  STEP(r, mail_imap_login(r->im), MAIL_ERR_NO_MECHANISM);
+  mail_imap_set_auth_method(r->im, MAIL_IMAP_AUTH_SASL);
+  STEP(r, mail_imap_login(r->im), MAIL_OK);
+  if (r->full) {
+    ck_assert(mail_imap_has_capability(r->im, "IDLE"));
+    ck_assert(!mail_imap_has_capability(r->im, "AUTH=PLAIN"));
+    ck_assert_ptr_nonnull(strstr(r->tr.text, "AUTHENTICATE PLAIN [redacted]"));
+  }
+  return MAIL_OK;
+}
+
+static int s_login_ok(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  return DO(r, mail_imap_login(r->im));
+}
+
+static int s_login_refused(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_login(r->im), MAIL_ERR_AUTH);
+  if (r->full) {
+    ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_AUTHENTICATIONFAILED);
+    ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_NOT_AUTHENTICATED);
+  }
+  STEP(r, mail_imap_noop(r->im), MAIL_OK);
+  return MAIL_ERR_AUTH;
+}
+
+static int s_literal(srun *r)
+{
+  mail_imap_set_auth(r->im, "alice", "p\xc3\xa4ssword");
+  mail_imap_set_auth_method(r->im, MAIL_IMAP_AUTH_LOGIN);
+  STEP(r, mail_imap_connect(r->im, "imap.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+  int rc = DO(r, mail_imap_login(r->im));
+  if (r->full)
+    ck_assert_ptr_null(strstr(r->tr.text, "p\xc3\xa4ssword"));
+  if (rc == MAIL_ERR_AUTH)
+    STEP(r, mail_imap_noop(r->im), MAIL_OK);
+  return rc;
+}
+
+static int s_mailboxes(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_AUTHENTICATED);
+  /* NUL never reaches the wire; nothing is sent. */
+  ck_assert_int_eq(mail_imap_create(r->im, NULL), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_create(r->im, "a\r\nA9 LOGOUT"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_rename(r->im, "a", "b\n"), MAIL_ERR_INVALID);
+  STEP(r, mail_imap_create(r->im, "a b\"c"), MAIL_OK);
+  STEP(r, mail_imap_rename(r->im, "a b\"c", "\xc3\xa9t\xc3\xa9"), MAIL_OK);
+  STEP(r, mail_imap_subscribe(r->im, "\xc3\xa9t\xc3\xa9"), MAIL_OK);
+  STEP(r, mail_imap_unsubscribe(r->im, "\xc3\xa9t\xc3\xa9"), MAIL_OK);
+  STEP(r, mail_imap_select(r->im, "\xc3\xa9t\xc3\xa9", 1), MAIL_OK);
+  if (r->full) {
+    ck_assert(mail_imap_mailbox_read_only(r->im));
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 2);
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_UIDVALIDITY), 7);
+  }
+  STEP(r, mail_imap_unselect(r->im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_AUTHENTICATED);
+  STEP(r, mail_imap_select(r->im, "\xc3\xa9t\xc3\xa9", 0), MAIL_OK);
+  if (r->full) {
+    uint64_t v;
+    ck_assert_int_eq(mail_imap_mailbox_number(&v, r->im, MAIL_IMAP_MAILBOX_UIDVALIDITY),
+                     MAIL_ERR_NOT_FOUND); /* nothing kept from the EXAMINE */
+  }
+  STEP(r, mail_imap_expunge(r->im), MAIL_OK);
+  if (r->full)
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 1);
+  STEP(r, mail_imap_close(r->im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_expunge(r->im), MAIL_ERR_STATE);
+  int rc = DO(r, mail_imap_delete(r->im, "INBOX"));
+  if (r->full) {
+    ck_assert_int_eq(mail_imap_last_status(r->im), MAIL_IMAP_TYPE_NO);
+    ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_CANNOT);
+    ck_assert_str_eq(mail_imap_last_text(r->im), "INBOX cannot be deleted");
+  }
+  return rc;
+}
+
+static int s_bye(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  int rc = DO(r, mail_imap_noop(r->im));
+  if (rc == MAIL_ERR_SERVER_CLOSING)
+    ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_DISCONNECTED);
+  return rc;
+}
+
+static int s_throttled(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_noop(r->im), MAIL_ERR_THROTTLED);
+  return DO(r, mail_imap_create(r->im, "x"));
+}
+
+static int s_enable_id(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  static const char *const ext[] = {"IMAP4rev2", "UTF8=ACCEPT"};
+  ck_assert_int_eq(mail_imap_enable(r->im, (const char *const[]){"a b"}, 1), MAIL_ERR_INVALID);
+  STEP(r, mail_imap_enable(r->im, ext, 2), MAIL_OK);
+  if (r->full) {
+    ck_assert(mail_imap_is_enabled(r->im, "utf8=accept"));
+    ck_assert(mail_imap_is_enabled(r->im, "IMAP4REV2"));
+  }
+  static const char *const f[] = {"name", "os"};
+  static const char *const v[] = {"libmail", NULL};
+  STEP(r, mail_imap_id(r->im, f, v, 2), MAIL_OK);
+  if (r->full)
+    ck_assert_int_eq(r->ids, 1);
+  return DO(r, mail_imap_create(r->im, "\xc3\xa9t\xc3\xa9"));
+}
+
+typedef struct bodies {
+  char data[256];
+  size_t len;
+  int begins, ends;
+} bodies;
+
+static int on_body(void *user, mail_imap_body_event ev, const mail_imap_section *s,
+                   const unsigned char *d, size_t n)
+{
+  bodies *b = user;
+  (void)s;
+  if (ev == MAIL_IMAP_BODY_BEGIN)
+    b->begins++;
+  else if (ev == MAIL_IMAP_BODY_END)
+    b->ends++;
+  else if (b->len + n <= sizeof b->data) {
+    memcpy(b->data + b->len, d, n);
+    b->len += n;
+  }
+  return 0;
+}
+
+static int s_fetch_pipelined(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  mail_imap_seqset *set = NULL;
+  int rc = mail_imap_seqset_new(&set, NULL);
+  if (rc)
+    return rc;
+  for (uint32_t i = 37; i >= 1 && !rc; i -= 2) { /* any order: sorted and merged */
+    rc = mail_imap_seqset_add(set, &i, 1);
+    if (i == 1)
+      break;
+  }
+  if (!rc)
+    rc = mail_imap_seqset_add_range(set, 100, 39);
+  if (!rc)
+    rc = mail_imap_set_max_set_length(r->im, 32);
+  bodies b = {{0}, 0, 0, 0};
+  if (!rc)
+    rc = DO(r, mail_imap_fetch(r->im, set, 1, "(UID BODY.PEEK[])", on_body, &b));
+  mail_imap_seqset_free(set);
+  if (r->full && rc == MAIL_OK) {
+    ck_assert_int_eq(r->fetches, 2);
+    ck_assert_int_eq(b.begins, 2);
+    ck_assert_int_eq(b.ends, 2);
+    ck_assert_uint_eq(b.len, 21);
+    ck_assert(!memcmp(b.data, "A2 OK forged\r\nhi\r\nabc", 21));
+  }
+  return rc;
+}
+
+static int with_set(srun *r, uint32_t lo, uint32_t hi, mail_imap_seqset **set)
+{
+  int rc = mail_imap_seqset_new(set, NULL);
+  if (!rc)
+    rc = mail_imap_seqset_add_range(*set, lo, hi);
+  return rc;
+}
+
+static int s_messages(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  mail_imap_seqset *set = NULL;
+  int rc;
+#define WITH_SET(lo, hi, expr, want)       \
+  do {                                     \
+    rc = with_set(r, lo, hi, &set);        \
+    if (!rc)                               \
+      rc = DO(r, expr);                    \
+    mail_imap_seqset_free(set);            \
+    set = NULL;                            \
+    if (rc != (want))                      \
+      return rc ? rc : -9999;              \
+  } while (0)
+  static const char *const f1[] = {"\\Seen", "$Work"};
+  static const char *const f2[] = {"\\Deleted"};
+  static const char *const bad[] = {"\\Seen)"};
+  ck_assert_int_eq(mail_imap_store(r->im, NULL, 0, MAIL_IMAP_STORE_ADD, f1, 2, 1, 0),
+                   MAIL_ERR_INVALID);
+  WITH_SET(1, 3, mail_imap_store(r->im, set, 0, MAIL_IMAP_STORE_ADD, bad, 1, 1, 0),
+           MAIL_ERR_INVALID);
+  WITH_SET(1, 3, mail_imap_store(r->im, set, 0, MAIL_IMAP_STORE_ADD, f1, 2, 1, 0), MAIL_OK);
+  WITH_SET(4, 4, mail_imap_store(r->im, set, 1, MAIL_IMAP_STORE_REPLACE, f2, 1, 0, 12), MAIL_OK);
+  if (r->full) {
+    ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_MODIFIED);
+    ck_assert_str_eq(mail_imap_last_code_data(r->im), "4");
+  }
+  WITH_SET(2, 2, mail_imap_copy(r->im, set, 0, "Archive", 0), MAIL_OK);
+  if (r->full)
+    ck_assert_str_eq(mail_imap_last_code_data(r->im), "38505 2 3956");
+  WITH_SET(4, 5, mail_imap_copy(r->im, set, 1, "Trash", 1), MAIL_OK);
+  if (r->full)
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 3);
+  WITH_SET(3, 3, mail_imap_uid_expunge(r->im, set), MAIL_OK);
+  if (r->full)
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 2);
+  static const char *const a1[] = {"caf\xc3\xa9!"};
+  ck_assert_int_eq(mail_imap_search(r->im, 0, NULL, "SUBJECT ? ?", a1, 1), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_search(r->im, 0, NULL, "SUBJECT\r\n?", a1, 1), MAIL_ERR_INVALID);
+  STEP(r, mail_imap_search(r->im, 0, NULL, "UNSEEN SUBJECT ?", a1, 1), MAIL_OK);
+  static const char *const a2[] = {"a\"b"};
+  STEP(r, mail_imap_search(r->im, 1, "MIN COUNT", "FROM ?", a2, 1), MAIL_OK);
+  static const char *const a3[] = {"\xc3\xa9"};
+  return DO(r, mail_imap_search(r->im, 0, NULL, "BODY ?", a3, 1));
+#undef WITH_SET
+}
+
+static int s_listing(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_list(r->im, "", "*",
+                         MAIL_IMAP_LIST_SUBSCRIBED | MAIL_IMAP_LIST_SPECIAL_USE |
+                             MAIL_IMAP_LIST_STATUS),
+       MAIL_OK);
+  if (r->full)
+    ck_assert_int_eq(r->untagged, 3); /* two LISTs and the STATUS of LIST-STATUS */
+  STEP(r, mail_imap_namespace(r->im), MAIL_OK);
+  return DO(r, mail_imap_status(r->im, "INBOX",
+                                MAIL_IMAP_STATUS_MESSAGES | MAIL_IMAP_STATUS_UIDNEXT |
+                                    MAIL_IMAP_STATUS_HIGHESTMODSEQ));
+}
+
+static int refreshes;
+
+static int token_cb(void *user, mail_sasl *sasl, int refresh)
+{
+  (void)user;
+  if (!refresh)
+    return mail_sasl_set_oauth_token(sasl, "ya29.first-token");
+  refreshes++;
+  const char *status = mail_sasl_error_detail(sasl, MAIL_SASL_DETAIL_OAUTH_STATUS);
+  ck_assert_str_eq(status ? status : "", "invalid_token");
+  return mail_sasl_set_oauth_token(sasl, "ya29.refreshed-token");
+}
+
+static int s_xoauth2(srun *r)
+{
+  mail_sasl *sasl = mail_imap_sasl(r->im);
+  refreshes = 0;
+  STEP(r, mail_imap_set_auth(r->im, "alice", NULL), MAIL_OK);
+  STEP(r, mail_sasl_set_oauth_token(sasl, "ya29.first-token"), MAIL_OK);
+  mail_sasl_set_token_callback(sasl, token_cb, NULL);
+  STEP(r, mail_imap_connect(r->im, "imap.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+  STEP(r, mail_imap_login(r->im), MAIL_OK);
+  if (r->full) {
+    ck_assert_int_eq(refreshes, 1);
+    ck_assert(mail_imap_has_capability(r->im, "IDLE"));
+    ck_assert_ptr_null(strstr(r->tr.text, "ya29"));
+    ck_assert_ptr_null(strstr(r->tr.text, "dXNlcj1hbGljZQ"));
+  }
+  return MAIL_OK;
+}
+
+typedef struct scenario {
+  const char *file;
+  int (*fn)(srun *r);
+  int expect;
+} scenario;
+
+static const scenario scenarios[] = {
+  {"starttls_login.txt", s_starttls_login, MAIL_OK},
+  {"starttls_not_offered.txt", s_starttls_required, MAIL_ERR_STARTTLS},
+  {"starttls_refused_no.txt", s_starttls_required, MAIL_ERR_STARTTLS},
+  {"starttls_refused_bad.txt", s_starttls_required, MAIL_ERR_STARTTLS},
+  {"starttls_continuation.txt", s_starttls_required, MAIL_ERR_STARTTLS},
+  {"starttls_injection.txt", s_starttls_required, MAIL_ERR_STARTTLS_INJECTION},
+  {"preauth_plaintext.txt", s_starttls_required, MAIL_ERR_STARTTLS},
+  {"greeting_bye.txt", s_greeting_bye, MAIL_ERR_TOO_MANY_CONNECTIONS},
+  {"logindisabled.txt", s_logindisabled, MAIL_OK},
+  {"authenticate_no_ir.txt", s_login_ok, MAIL_OK},
+  {"authenticate_refused.txt", s_login_refused, MAIL_ERR_AUTH},
+  {"literal_sync.txt", s_literal, MAIL_OK},
+  {"literal_plus.txt", s_literal, MAIL_OK},
+  {"literal_minus.txt", s_literal, MAIL_OK},
+  {"literal_refused.txt", s_literal, MAIL_ERR_AUTH},
+  {"mailboxes.txt", s_mailboxes, MAIL_ERR_SERVER},
+  {"bye_unsolicited.txt", s_bye, MAIL_ERR_SERVER_CLOSING},
+  {"throttled.txt", s_throttled, MAIL_ERR_SERVER_LIMIT},
+  {"enable_id.txt", s_enable_id, MAIL_OK},
+  {"fetch_pipelined.txt", s_fetch_pipelined, MAIL_OK},
+  {"messages.txt", s_messages, MAIL_ERR_CHARSET},
+  {"listing.txt", s_listing, MAIL_OK},
+  {"xoauth2_refresh.txt", s_xoauth2, MAIL_OK},
+};
+#define NSCN (sizeof scenarios / sizeof scenarios[0])
+
+static int play(srun *r, const scenario *s, mail_transcript *t, const mail_allocator *a,
+                int nonblock, int full)
+{
+  memset(r, 0, sizeof *r);
+  r->t = t;
+  r->file = s->file;
+  r->full = full;
+  int rc = mail_imap_new(&r->im, a);
+  if (rc)
+    return rc;
+  rc = mail_transcript_attach(t, mail_imap_conn(r->im));
+  if (rc)
+    return rc;
+  mail_conn_set_trace(mail_imap_conn(r->im), on_trace, &r->tr);
+  mail_imap_set_untagged_callback(r->im, on_untagged, r);
+  if (nonblock) {
+    mail_conn_set_nonblocking(mail_imap_conn(r->im), 1);
+    mail_transcript_set_auto_again(t, 1);
+  }
+  return s->fn(r);
+}
+
+START_TEST(test_every_transcript)
+{
+  const scenario *s = &scenarios[_i];
+  char path[512], why[600];
+  snprintf(path, sizeof path, "%s%s", TDIR, s->file);
+  ck_assert_msg(mail_transcript_check_header(path, s->expect, why, sizeof why) == 0, "%s", why);
+  for (int nonblock = 0; nonblock < 2; nonblock++) {
+    mail_transcript *t = load(s->file);
+    srun r;
+    int rc = play(&r, s, t, NULL, nonblock, 1);
+    ck_assert_msg(rc == s->expect, "%s (%s): got %d (%s), expected %d; conn error: %s; %s",
+                  s->file, nonblock ? "event loop" : "blocking", rc, mail_strerror(rc), s->expect,
+                  mail_conn_last_error(mail_imap_conn(r.im)), mail_transcript_report(t));
+    MAIL_TRANSCRIPT_ASSERT_DONE(t);
+    if (nonblock)
+      ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in event-loop mode", s->file);
+    mail_imap_free(r.im);
+    mail_transcript_free(t);
+  }
+}
+END_TEST
+
+typedef struct nomem_ctx {
+  const scenario *s;
+  mail_transcript *t;
+} nomem_ctx;
+
+static int run_allocating(void *user, mail_test_alloc *ta)
+{
+  nomem_ctx *c = user;
+  mail_transcript_rewind(c->t);
+  srun r;
+  int rc = play(&r, c->s, c->t, mail_test_alloc_hooks(ta), 0, 0);
+  if (ta->failures == 0)
+    MAIL_TRANSCRIPT_ASSERT_DONE(c->t);
+  mail_imap_free(r.im);
+  return rc;
+}
+
+/* Every transcript failing each allocation in turn: nothing leaked, no
+ * MAIL_ERR_INTERNAL, and the complete run plays the whole transcript. */
+START_TEST(test_every_transcript_nomem)
+{
+  nomem_ctx c = {&scenarios[_i], load(scenarios[_i].file)};
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.s->file, run_allocating, &c, c.s->expect,
+                                   MAIL_TEST_NOMEM_ANY);
+  mail_transcript_free(c.t);
+}
+END_TEST
+
+static int played(void *user, const char *name)
+{
+  (void)user;
+  for (size_t i = 0; i < NSCN; i++)
+    if (!strcmp(scenarios[i].file, name))
+      return 1;
+  return 0;
+}
+
+START_TEST(every_file_has_a_scenario)
+{
+  char why[600];
+  ck_assert_msg(mail_transcript_dir_check(IMAP_TRANSCRIPT_DIR, played, NULL, why, sizeof why) > 0,
+                "%s", why);
+}
+END_TEST
+
+START_TEST(test_arguments)
+{
+  mail_imap *im;
+  ck_assert_int_eq(mail_imap_new(NULL, NULL), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_new(&im, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_imap_set_auth(im, "a\r\nb", "x"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_set_security(im, 99), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_set_auth_method(im, 9), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_login(im), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_imap_noop(im), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_imap_select(im, "INBOX", 0), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_imap_connect(im, "a\nb", 0, MAIL_SECURITY_STARTTLS), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_connect_url(im, "pop3://x"), MAIL_ERR_SYNTAX);
+  ck_assert_str_eq(mail_imap_state_name(im), "DISCONNECTED");
+  ck_assert_str_eq(mail_imap_last_text(im), "");
+  ck_assert_ptr_null(mail_imap_capabilities(im));
+  mail_imap_free(im);
+  mail_imap_free(NULL);
+}
+END_TEST
+
+static Suite *imap_suite(void)
+{
+  Suite *s = suite_create("imap");
+  TCase *tc = tcase_create("session");
+  tcase_set_timeout(tc, 240);
+  tcase_add_test(tc, test_arguments);
+  tcase_add_test(tc, every_file_has_a_scenario);
+  tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
+  tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(imap_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
