@@ -280,7 +280,7 @@ MAIL_EXTERN unsigned int mail_version_number(void);
 typedef enum mail_feature {
   MAIL_FEATURE_SMTP = 1 << 0,     /**< SMTP and LMTP (mail/smtp.h, mail/smtp_reply.h) */
   MAIL_FEATURE_POP3 = 1 << 1,     /**< POP3 (mail/pop3.h, mail/pop3_reply.h) */
-  MAIL_FEATURE_IMAP = 1 << 2,     /**< IMAP: today the response parser (mail/imap_parse.h) */
+  MAIL_FEATURE_IMAP = 1 << 2,     /**< IMAP: the response parser and the session (mail/imap_parse.h, mail/imap.h) */
   MAIL_FEATURE_NNTP = 1 << 3,     /**< NNTP (not written yet: never set) */
   MAIL_FEATURE_MIME = 1 << 4,     /**< the MIME parser and builder (mail/mime.h, mail/mime_build.h) */
   MAIL_FEATURE_TLS = 1 << 5,      /**< TLS, STARTTLS and the crypto SCRAM/CRAM-MD5 need (OpenSSL) */

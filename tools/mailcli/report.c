@@ -45,6 +45,9 @@ int cli_exit_code(int status)
   case MAIL_ERR_SASL_BAD_CHALLENGE:
     return EXIT_AUTH;
   case MAIL_ERR_SERVER:
+  case MAIL_ERR_THROTTLED:
+  case MAIL_ERR_SERVER_LIMIT:
+  case MAIL_ERR_TOO_MANY_CONNECTIONS:
   case MAIL_ERR_RECIPIENTS:
   case MAIL_ERR_NOT_FOUND:
     return EXIT_REFUSED;
