@@ -29,6 +29,11 @@ int mail_conn_fail(mail_conn *c, int rc, const char *fmt, ...)
   return rc;
 }
 
+void mail_conn_clear_error(mail_conn *c)
+{
+  c->last_error[0] = '\0';
+}
+
 void mail_conn_trace_info(mail_conn *c, const char *fmt, ...)
 {
   if (!c->trace)

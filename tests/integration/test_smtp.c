@@ -301,7 +301,7 @@ START_TEST(plain_port_starttls_8bit_and_utf8)
   ck_assert_int_eq(mail_smtp_connect(s, "127.0.0.1", port("MAIL_TEST_SMTP_PORT"),
                                      MAIL_SECURITY_STARTTLS), MAIL_OK);
   ck_assert_int_eq(mail_conn_is_verified(mail_smtp_conn(s)), 1);
-  ck_assert_int_eq(mail_smtp_has_extension(s, "8BITMIME"), 1);
+  ck_assert_int_eq(mail_smtp_has_capability(s, "8BITMIME"), 1);
   send_and_check(s, env("MAIL_TEST_ADDR2"), env("MAIL_TEST_MAILDIR2"), "plain",
                  "Plain port, STARTTLS.\n", 0);
   /* 8BITMIME body */

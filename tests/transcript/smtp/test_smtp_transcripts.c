@@ -40,6 +40,7 @@ typedef struct run {
   char all[65536];  /* every trace line, both directions */
   const char *file; /* the transcript being played */
   sasl_observed obs; /* what a shared SASL scenario saw */
+  char err[600];    /* the session's error after the first failing call */
 } run;
 
 /* Call an operation, resuming it while it says MAIL_ERR_AGAIN (event-loop
@@ -50,6 +51,9 @@ typedef struct run {
     size_t guard_ = 0;                                   \
     while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000) \
       (r)->agains++;                                     \
+    if (rc_ && !(r)->err[0])                             \
+      snprintf((r)->err, sizeof (r)->err, "%s",          \
+               mail_conn_last_error(mail_smtp_conn((r)->s))); \
     rc_;                                                 \
   })
 
@@ -428,6 +432,12 @@ static int scn_greeting(run *r)
   return connect_plain(r);
 }
 
+static int scn_mail_530(run *r)
+{
+  SCN_TRY(connect_plain(r));
+  return send_bob(r);
+}
+
 static int scn_lmtp_bdat(run *r)
 {
   static const char *const rc2[] = {"bob@libmail.test", "carol@libmail.test", NULL};
@@ -583,6 +593,8 @@ static const scenario scenarios[] = {
   {"auth_login_535.txt", scn_auth_535, MAIL_OK},
   {"greeting_554.txt", scn_greeting, MAIL_ERR_SERVER},
   {"greeting_421.txt", scn_greeting, MAIL_ERR_SERVER_CLOSING},
+  {"greeting_tls.txt", scn_greeting, MAIL_ERR_PROTOCOL},
+  {"mail_530.txt", scn_mail_530, MAIL_ERR_SERVER},
   {"lmtp_bdat.txt", scn_lmtp_bdat, MAIL_ERR_PARTIAL},
   {"lmtp_dsn_smtputf8.txt", scn_lmtp_dsn, MAIL_OK},
   {"auth_504_fallback.txt", scn_auth_504, MAIL_OK},
@@ -872,11 +884,72 @@ START_TEST(lmtp_bdat_per_recipient)
 }
 END_TEST
 
+/* The one error string: what the first failing call of each transcript
+ * leaves on the session, word for word. */
+static const struct {
+  const char *file;
+  const char *err;
+} error_texts[] = {
+  {"greeting_554.txt", "greeting: 554 5.3.2 No service for you (the server refused the session)"},
+  {"greeting_tls.txt", "no greeting: the server sent TLS handshake bytes \xE2\x80\x94 is this an "
+                       "implicit-TLS port? use smtps://"},
+  {"mail_530.txt", "MAIL FROM:<alice@libmail.test>: 530 5.7.0 Authentication required"},
+  {"rcpt_550.txt", "RCPT TO:<nobody@libmail.test>: 550 5.1.1 <nobody@libmail.test>: Recipient "
+                   "address rejected"},
+  {"data_without_rcpt.txt", "RCPT TO:<nobody@libmail.test>: 550 5.1.1 no such user"},
+  {"policy_all_refused.txt", "RCPT TO:<nobody@libmail.test>: 550 5.1.1 no such user (1 of 2 "
+                             "recipients refused; policy ALL: nothing was sent)"},
+  {"data_451.txt", "DATA: 451 4.3.0 Try again later"},
+  {"lmtp.txt", "RCPT TO:<ghost@libmail.test>: 550 5.1.1 <ghost@libmail.test> User doesn't exist"},
+  {"auth_login_535.txt", "AUTH LOGIN: 535 5.7.8 Authentication credentials invalid"},
+  {"close_421.txt", "RCPT TO:<bob@libmail.test>: 421 4.3.2 Service shutting down (the server is "
+                    "closing the session)"},
+  {"starttls_454.txt", "STARTTLS: 454 4.7.0 TLS not available due to temporary reason "
+                       "(STARTTLS is required)"},
+  {"timeout_final.txt", "end of data: timed out waiting for the server"},
+  {"size_too_big.txt", "send: the message (22 bytes) exceeds the server's SIZE 10"},
+};
+
+START_TEST(one_error_string)
+{
+  for (size_t i = 0; i < sizeof error_texts / sizeof error_texts[0]; i++) {
+    run r;
+    play(&r, error_texts[i].file, 0);
+    ck_assert_msg(!strcmp(r.err, error_texts[i].err), "%s: \"%s\"", error_texts[i].file, r.err);
+    close_run(&r);
+  }
+}
+END_TEST
+
+/* A local refusal shows no older reply: the 250 of EHLO is gone. */
+START_TEST(local_refusal_clears_last_reply)
+{
+  run r;
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(open_run(&r, "size_too_big.txt"), MAIL_OK);
+  ck_assert_int_eq(connect_plain(&r), MAIL_OK);
+  ck_assert_ptr_nonnull(mail_smtp_last_reply(r.s));
+  ck_assert_str_eq(mail_smtp_last_reply_command(r.s), "EHLO");
+  ck_assert_str_eq(mail_smtp_greeting(r.s), "mx.test ESMTP ready");
+  ck_assert_int_eq(send_bob(&r), MAIL_ERR_TOO_BIG);
+  ck_assert_ptr_null(mail_smtp_last_reply(r.s));
+  ck_assert_ptr_null(mail_smtp_last_reply_command(r.s));
+  ck_assert_int_eq(DO(&r, mail_smtp_quit(r.s)), MAIL_OK);
+  ck_assert_str_eq(mail_conn_last_error(mail_smtp_conn(r.s)), ""); /* QUIT succeeded */
+  close_run(&r);
+  /* After a failed transaction the decisive reply and its command stay. */
+  play(&r, "mail_530.txt", 0);
+  ck_assert_int_eq(mail_smtp_reply_code(mail_smtp_last_reply(r.s)), 530);
+  ck_assert_str_eq(mail_smtp_last_reply_command(r.s), "MAIL FROM:<alice@libmail.test>");
+  close_run(&r);
+}
+END_TEST
+
 START_TEST(policy_all_keeps_accepted_unsent)
 {
   run r;
   play(&r, "policy_all_refused.txt", 0);
-  ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.e, 0), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.e, 0), MAIL_ERR_NOT_ATTEMPTED);
   ck_assert_int_eq(mail_smtp_envelope_recipient_code(r.e, 0), 250);
   ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.e, 1), MAIL_ERR_SERVER);
   close_run(&r);
@@ -919,8 +992,8 @@ START_TEST(capabilities_as_data)
   size_t i;
   ck_assert_int_eq(mail_smtp_caps_find(c, "size", &i), MAIL_OK);
   ck_assert_str_eq(mail_smtp_caps_param(c, i, 0), "100000");
-  ck_assert_int_eq(mail_smtp_has_extension(r.s, "CHUNKING"), 1);
-  ck_assert_int_eq(mail_smtp_has_extension(r.s, "STARTTLS"), 0);
+  ck_assert_int_eq(mail_smtp_has_capability(r.s, "CHUNKING"), 1);
+  ck_assert_int_eq(mail_smtp_has_capability(r.s, "STARTTLS"), 0);
   close_run(&r);
 }
 END_TEST
@@ -965,7 +1038,7 @@ START_TEST(multiline_split_everywhere)
     ck_assert_int_eq(mail_smtp_connect(s, "mx.test", 25, MAIL_SECURITY_NONE_INSECURE), MAIL_OK);
     const mail_smtp_caps *c = mail_smtp_capabilities(s);
     ck_assert_uint_eq(mail_smtp_caps_count(c), 3);
-    ck_assert_int_eq(mail_smtp_has_extension(s, "8BITMIME"), 1);
+    ck_assert_int_eq(mail_smtp_has_capability(s, "8BITMIME"), 1);
     ck_assert_int_eq(mail_smtp_noop(s), MAIL_OK);
     ck_assert_uint_eq(mail_smtp_reply_line_count(mail_smtp_last_reply(s)), 2);
     MAIL_TRANSCRIPT_ASSERT_DONE(t);
@@ -1023,6 +1096,8 @@ static Suite *suite(void)
   tcase_add_test(tc, starttls_failures_close);
   tcase_add_test(tc, lmtp_per_recipient);
   tcase_add_test(tc, policy_all_keeps_accepted_unsent);
+  tcase_add_test(tc, one_error_string);
+  tcase_add_test(tc, local_refusal_clears_last_reply);
   tcase_add_test(tc, lmtp_bdat_per_recipient);
   tcase_add_test(tc, two_messages_last_reply);
   tcase_add_test(tc, local_refusals);
