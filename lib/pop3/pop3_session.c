@@ -161,6 +161,10 @@ static int drive(mail_pop3 *p)
   rc = mail_conn_run(p->conn, pop3_advance, p);
   if (rc == MAIL_ERR_AGAIN)
     return rc;
+  if (rc == MAIL_ERR_TIMEOUT)
+    pop3_name_timeout(p);
+  else if (rc == MAIL_OK)
+    mail_conn_clear_error(p->conn); /* a -ERR that did not count (CAPA, a fallback) */
   return pop3_finish(p, rc);
 }
 
@@ -182,6 +186,7 @@ int pop3_run(mail_pop3 *p, int op)
   mail_op_begin(&p->op, op); /* none is pending: pop3_op_enter() said so */
   p->cancelled = 0;
   p->have_reply = 0;
+  mail_conn_clear_error(p->conn);
   p->rx = POP3_RX_STATUS;
   return drive(p);
 }
@@ -223,6 +228,11 @@ int mail_pop3_connect(mail_pop3 *p, const char *host, unsigned int port, int sec
 }
 
 /* ------------------------------------------------------- server's words */
+
+const char *mail_pop3_last_reply_command(const mail_pop3 *p)
+{
+  return p && p->have_reply ? p->last_cmd : NULL;
+}
 
 const mail_pop3_reply *mail_pop3_last_reply(const mail_pop3 *p)
 {
