@@ -193,6 +193,68 @@ START_TEST(submission_every_mechanism)
 }
 END_TEST
 
+/* The one error string from the real Postfix: the command and its reply,
+ * word for word; never the password. */
+START_TEST(error_strings_from_postfix)
+{
+  char tok[128], want[600];
+  token(tok, sizeof tok, "errors");
+  const char *err;
+  /* AUTH refused: the mechanism, the reply, no credential. */
+  mail_smtp *s = session();
+  ck_assert_int_eq(mail_smtp_set_auth(s, env("MAIL_TEST_USER1"), "wrong-pw-4711"), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_mechanisms(mail_smtp_sasl(s), "PLAIN"), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_connect(s, "localhost", port("MAIL_TEST_SUBMISSION_PORT"),
+                                     MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert_str_eq(mail_smtp_last_reply_command(s), "EHLO");
+  ck_assert_int_eq(mail_smtp_auth(s), MAIL_ERR_AUTH);
+  err = mail_conn_last_error(mail_smtp_conn(s));
+  ck_assert_str_eq(err, "AUTH PLAIN: 535 5.7.8 Error: authentication failed: (reason unavailable)");
+  ck_assert_ptr_null(strstr(err, "wrong-pw-4711"));
+  ck_assert_str_eq(mail_smtp_last_reply_command(s), "AUTH PLAIN");
+  /* Not logged in: this Postfix takes MAIL FROM and refuses the relay at
+   * RCPT (530 at MAIL FROM is in the transcripts and mailcli's tests). */
+  mail_smtp_envelope *e = envelope(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), NULL);
+  ck_assert_int_eq(mail_smtp_envelope_set_body_data(e, tok, strlen(tok)), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_send(s, e), MAIL_ERR_RECIPIENTS);
+  snprintf(want, sizeof want, "RCPT TO:<%s>: 554 5.7.1 <%s>: Recipient address rejected: Access denied",
+           env("MAIL_TEST_ADDR2"), env("MAIL_TEST_ADDR2"));
+  ck_assert_str_eq(mail_conn_last_error(mail_smtp_conn(s)), want);
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(e, 0), MAIL_ERR_SERVER);
+  mail_smtp_envelope_free(e);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_free(s);
+
+  /* RCPT refused on the plain port, policy ALL with one of two refused. */
+  s = session();
+  ck_assert_int_eq(mail_smtp_connect(s, "localhost", port("MAIL_TEST_SMTP_PORT"),
+                                     MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert_ptr_nonnull(mail_smtp_greeting(s));
+  e = envelope(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), NULL);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, "nobody@libmail.test", NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_policy(e, MAIL_SMTP_POLICY_ALL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_body_data(e, tok, strlen(tok)), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_send(s, e), MAIL_ERR_RECIPIENTS);
+  err = mail_conn_last_error(mail_smtp_conn(s));
+  ck_assert_msg(!strncmp(err, "RCPT TO:<nobody@libmail.test>: 550 5.1.1 ", 41), "%s", err);
+  ck_assert_msg(strstr(err, " (1 of 2 recipients refused; policy ALL: nothing was sent)"), "%s", err);
+  ck_assert_ptr_null(strstr(err, "every recipient"));
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(e, 0), MAIL_ERR_NOT_ATTEMPTED);
+  mail_smtp_envelope_free(e);
+  mail_smtp_free(s);
+
+  /* submission:// pointed at the implicit-TLS port: the greeting never comes. */
+  s = session();
+  mail_conn_set_timeout(mail_smtp_conn(s), MAIL_TIMEOUT_IO, 1500);
+  snprintf(want, sizeof want, "submission://localhost:%s", env("MAIL_TEST_SMTPS_PORT"));
+  ck_assert_int_eq(mail_smtp_connect_url(s, want), MAIL_ERR_TIMEOUT);
+  ck_assert_str_eq(mail_conn_last_error(mail_smtp_conn(s)),
+                   "no greeting: timed out waiting for the server \xE2\x80\x94 if this is an "
+                   "implicit-TLS port, use smtps://");
+  mail_smtp_free(s);
+}
+END_TEST
+
 /* Every SASL trace line, both directions. */
 typedef struct auth_trace {
   char text[16384], sent[8192];
@@ -493,6 +555,7 @@ int main(void)
   TCase *tc = tcase_create("servers");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, submission_every_mechanism);
+  tcase_add_test(tc, error_strings_from_postfix);
   tcase_add_test(tc, submission_each_mechanism_nonascii_and_wrong);
   tcase_add_test(tc, tls_verification_failures);
   tcase_add_test(tc, smtps_implicit_tls);
