@@ -164,9 +164,10 @@ MAIL_EXTERN int mail_smtp_set_timeouts(mail_smtp *s, int command_ms, int final_m
  * the bytes of body produced so far and the total (0 when unknown).
  * Returning non-zero cancels the send (MAIL_ERR_CANCELLED; the connection
  * is closed, so no partial message is delivered). fn NULL removes it.
+ * MAIL_OK, or MAIL_ERR_INVALID for a NULL s.
  */
 typedef int (*mail_smtp_progress_fn)(void *user, uint64_t sent, uint64_t total);
-MAIL_EXTERN void mail_smtp_set_progress(mail_smtp *s, mail_smtp_progress_fn fn, void *user);
+MAIL_EXTERN int mail_smtp_set_progress(mail_smtp *s, mail_smtp_progress_fn fn, void *user);
 
 /**
  * Connect to host:port (0: the default port, 25, or 465 for

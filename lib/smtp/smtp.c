@@ -190,12 +190,13 @@ int mail_smtp_set_timeouts(mail_smtp *s, int command_ms, int final_ms)
   return MAIL_OK;
 }
 
-void mail_smtp_set_progress(mail_smtp *s, mail_smtp_progress_fn fn, void *user)
+int mail_smtp_set_progress(mail_smtp *s, mail_smtp_progress_fn fn, void *user)
 {
   if (!s)
-    return;
+    return MAIL_ERR_INVALID;
   s->progress = fn;
   s->progress_user = fn ? user : NULL;
+  return MAIL_OK;
 }
 
 void mail_smtp_cancel(mail_smtp *s)
