@@ -13,10 +13,9 @@
  *   mail_smtp_connect_url(s, "smtp://mail.example.org:587"); // STARTTLS required
  *   mail_smtp_auth(s);
  *   mail_smtp_envelope_new(&e, NULL);
- *   mail_smtp_envelope_set_from(e, "alice@example.org");
- *   mail_smtp_envelope_add_recipient(e, "bob@example.org", NULL);
- *   mail_smtp_envelope_set_body_mime(e, msg);   // or _set_body_callback
- *   rc = mail_smtp_send(s, e);                  // per-recipient results in e
+ *   rc = mail_smtp_send_mime(s, e, msg);        // addresses from msg, body
+ *                                               // options from EHLO;
+ *                                               // per-recipient results in e
  *   mail_smtp_quit(s);
  *
  * Blocking and event-loop use. Every call that talks to the server blocks
@@ -246,6 +245,26 @@ MAIL_EXTERN int mail_smtp_quit(mail_smtp *s);
 MAIL_EXTERN int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *env);
 
 /**
+ * Send a MIME builder message, its body options chosen now from this
+ * server's EHLO: the message is frozen with MAIL_MIME_OPT_8BITMIME when
+ * 8BITMIME is offered, MAIL_MIME_OPT_SMTPUTF8 when SMTPUTF8 is too, and
+ * MAIL_MIME_OPT_BINARYMIME when BINARYMIME and CHUNKING are (and chunking
+ * is not MAIL_SMTP_CHUNKING_NEVER); MAIL_MIME_OPT_COMPAT_FILENAME is kept
+ * as set. So a message built before connecting goes out as 8-bit or
+ * SMTPUTF8 where the server allows it, 7-bit elsewhere. A message frozen
+ * already is sent as it was built. When e has no recipient, the sender
+ * (unless set) and the To, Cc and Bcc addresses are taken from the message
+ * (mail_smtp_envelope_add_mime_addresses); then the message becomes e's
+ * body (mail_smtp_envelope_set_body_mime: borrowed, it must outlive the
+ * send) and it is sent as mail_smtp_send() does, with the same results in
+ * e. In event-loop mode call it again with the same arguments.
+ * MAIL_ERR_UNSUPPORTED when built without MIME; otherwise the errors of
+ * the calls above.
+ */
+MAIL_EXTERN int mail_smtp_send_mime(mail_smtp *s, mail_smtp_envelope *e,
+                                    struct mail_mime_builder *msg);
+
+/**
  * Cancel the operation in progress: the next step returns
  * MAIL_ERR_CANCELLED and closes the connection. Call it from the progress
  * callback or between steps of a non-blocking operation (same thread).
@@ -370,9 +389,10 @@ MAIL_EXTERN int mail_smtp_envelope_set_policy(mail_smtp_envelope *e, int policy)
  * Body from a MIME builder message (borrowed: it must outlive the send and
  * not be used meanwhile). This freezes the message (set its options, e.g.
  * MAIL_MIME_OPT_8BITMIME when mail_smtp_has_capability(s, "8BITMIME"),
- * before). Its exact size and needs (8-bit, binary, SMTPUTF8) go on MAIL
- * FROM; it is read once, as it is sent (rewound when sent again).
- * Errors of mail_mime_builder_size().
+ * before; mail_smtp_send_mime() does that from the server's EHLO). Its
+ * exact size and needs (8-bit, binary, SMTPUTF8) go on MAIL FROM; it is
+ * read once, as it is sent (rewound when sent again). Errors of
+ * mail_mime_builder_size().
  * MAIL_ERR_UNSUPPORTED when built without MIME. Replaces an earlier body.
  */
 MAIL_EXTERN int mail_smtp_envelope_set_body_mime(mail_smtp_envelope *e, struct mail_mime_builder *msg);

@@ -520,6 +520,43 @@ int mail_smtp_quit(mail_smtp *s)
   return rc;
 }
 
+int mail_smtp_send_mime(mail_smtp *s, mail_smtp_envelope *e, struct mail_mime_builder *msg)
+{
+  if (!s)
+    return MAIL_ERR_INVALID;
+  if (s->op.kind == SMTP_OP_SEND) /* resumed: the body was chosen already */
+    return mail_smtp_send(s, e);
+#if MAIL_WITH_MIME
+  if (!e || !msg)
+    return mail_smtp_send(s, NULL); /* MAIL_ERR_INVALID, recorded */
+  if (s->op.kind == SMTP_OP_NONE && s->state == SMTP_ST_IDLE) {
+    /* What the path supports is what this server's EHLO offered. */
+    unsigned opts = mail_mime_builder_get_options(msg) & MAIL_MIME_OPT_COMPAT_FILENAME;
+    if (smtp_has(s, "8BITMIME"))
+      opts |= MAIL_MIME_OPT_8BITMIME;
+    if (smtp_has(s, "SMTPUTF8") && smtp_has(s, "8BITMIME"))
+      opts |= MAIL_MIME_OPT_SMTPUTF8;
+    if (smtp_has(s, "BINARYMIME") && smtp_has(s, "CHUNKING") &&
+        s->chunking_mode != MAIL_SMTP_CHUNKING_NEVER)
+      opts |= MAIL_MIME_OPT_BINARYMIME;
+    int rc = mail_mime_builder_set_options(msg, opts);
+    if (rc && rc != MAIL_ERR_STATE) /* frozen already: it goes as it was built */
+      return rc;
+    if (mail_smtp_envelope_recipient_count(e) == 0)
+      rc = mail_smtp_envelope_add_mime_addresses(e, msg);
+    if (!rc)
+      rc = mail_smtp_envelope_set_body_mime(e, msg);
+    if (rc)
+      return mail_conn_fail(s->conn, rc, "send: the message: %s", mail_strerror(rc));
+  }
+  return mail_smtp_send(s, e);
+#else
+  (void)e;
+  (void)msg;
+  return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "send: built without MIME");
+#endif
+}
+
 int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *e)
 {
   if (!s)

@@ -378,6 +378,50 @@ START_TEST(plain_port_starttls_8bit_and_utf8)
 }
 END_TEST
 
+static void on_sent(void *user, int dir, const char *data, size_t len)
+{
+  auth_trace *t = user;
+  if (dir == MAIL_TRACE_SEND)
+    append(t->sent, sizeof t->sent, &t->sent_len, data, len > 512 ? 512 : len);
+}
+
+/* The README's order: the message is built before connecting, and
+ * mail_smtp_send_mime() still sends it 8-bit with SMTPUTF8, which this
+ * Postfix offers. */
+START_TEST(send_mime_built_before_connecting)
+{
+  char tok[128], subject[200];
+  token(tok, sizeof tok, "sendmime");
+  snprintf(subject, sizeof subject, "%s Gr\xC3\xBC\xC3\x9F" "e", tok);
+  mail_mime_builder *m = message(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), subject,
+                                 "Gr\xC3\xBC\xC3\x9F" "e aus dem Schnellstart.\n", 0);
+  mail_smtp *s = session();
+  static auth_trace t;
+  memset(&t, 0, sizeof t);
+  mail_conn_set_trace(mail_smtp_conn(s), on_sent, &t);
+  ck_assert_int_eq(mail_smtp_connect(s, "127.0.0.1", port("MAIL_TEST_SMTP_PORT"),
+                                     MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_has_capability(s, "SMTPUTF8"), 1);
+  mail_smtp_envelope *e;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
+  int rc = mail_smtp_send_mime(s, e, m);
+  ck_assert_msg(rc == MAIL_OK, "%s (%s)", mail_strerror(rc), mail_conn_last_error(mail_smtp_conn(s)));
+  ck_assert_uint_eq(mail_mime_builder_get_options(m), MAIL_MIME_OPT_8BITMIME | MAIL_MIME_OPT_SMTPUTF8);
+  char want[300];
+  snprintf(want, sizeof want, "MAIL FROM:<%s> SIZE=", env("MAIL_TEST_ADDR1"));
+  ck_assert_msg(strstr(t.sent, want) && strstr(t.sent, " BODY=8BITMIME SMTPUTF8\r\n"), "%s", t.sent);
+  ck_assert_msg(strstr(t.sent, subject), "the subject went as raw UTF-8: %s", t.sent);
+  size_t len;
+  char *sent = bytes_of(m, &len);
+  assert_delivered(env("MAIL_TEST_MAILDIR2"), tok, sent, len);
+  free(sent);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_envelope_free(e);
+  mail_mime_builder_free(m);
+  mail_smtp_free(s);
+}
+END_TEST
+
 START_TEST(attachment_5mb)
 {
   char path[] = "/tmp/libmail-smtp-attach-XXXXXX";
@@ -556,6 +600,7 @@ int main(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, submission_every_mechanism);
   tcase_add_test(tc, error_strings_from_postfix);
+  tcase_add_test(tc, send_mime_built_before_connecting);
   tcase_add_test(tc, submission_each_mechanism_nonascii_and_wrong);
   tcase_add_test(tc, tls_verification_failures);
   tcase_add_test(tc, smtps_implicit_tls);

@@ -20,6 +20,10 @@
 #include "sasl_scenarios.h"
 #include "transcript.h"
 
+#if MAIL_WITH_MIME
+#include <mail/mime_build.h>
+#endif
+
 #ifndef SMTP_TRANSCRIPT_DIR
 #error "SMTP_TRANSCRIPT_DIR must be defined"
 #endif
@@ -945,6 +949,105 @@ START_TEST(local_refusal_clears_last_reply)
 }
 END_TEST
 
+#if MAIL_WITH_MIME
+/* The quick start's message, built before any connection. */
+static mail_mime_builder *quickstart_message(unsigned opts)
+{
+  static const char text[] = "Gr\xC3\xBC\xC3\x9F" "e aus der Schnellstart-Anleitung.\r\n";
+  mail_mime_builder *m;
+  ck_assert_int_eq(mail_mime_builder_new(&m, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_options(m, opts), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_from(m, "Alice", "alice@libmail.test"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_add_to(m, NULL, "bob@libmail.test"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_subject(m, "Gr\xC3\xBC\xC3\x9F" "e"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_date(m, 1700000000, 0), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_message_id(m, "qs-1@libmail.test"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_text(m, text, strlen(text)), MAIL_OK);
+  return m;
+}
+
+/* Append data in the transcript notation (\r, \n, \\, \xHH). */
+static void escape_into(char *out, size_t cap, const unsigned char *d, size_t n)
+{
+  size_t o = strlen(out);
+  for (size_t i = 0; i < n && o + 5 < cap; i++) {
+    if (d[i] == '\r')
+      o += (size_t)snprintf(out + o, cap - o, "\\r");
+    else if (d[i] == '\n')
+      o += (size_t)snprintf(out + o, cap - o, "\\n");
+    else if (d[i] == '\\')
+      o += (size_t)snprintf(out + o, cap - o, "\\\\");
+    else if (d[i] < 0x20 || d[i] >= 0x7f)
+      o += (size_t)snprintf(out + o, cap - o, "\\x%02X", d[i]);
+    else
+      out[o++] = (char)d[i];
+  }
+  out[o] = '\0';
+}
+
+/* mail_smtp_send_mime() freezes a message built before connecting with
+ * what the server's EHLO offers: the exact bytes of the same message built
+ * with those options, and the matching MAIL FROM parameters. */
+static void send_mime_against(const char *caps, unsigned expect_opts, const char *mail_params)
+{
+  mail_mime_builder *ref = quickstart_message(expect_opts);
+  static unsigned char bytes[8192];
+  size_t n = 0, got;
+  do {
+    ck_assert_int_eq(mail_mime_builder_read(ref, bytes + n, sizeof bytes - n, &got), MAIL_OK);
+    n += got;
+  } while (got);
+  static char text[32768];
+  snprintf(text, sizeof text,
+           "S: 220 mx.test ESMTP ready\\r\\n\n"
+           "C: EHLO client.test\\r\\n\n"
+           "S: 250-mx.test\\r\\n%s250 HELP\\r\\n\n"
+           "C: MAIL FROM:<alice@libmail.test>%s\\r\\n\n"
+           "S: 250 2.1.0 Ok\\r\\n\n"
+           "C: RCPT TO:<bob@libmail.test>\\r\\n\n"
+           "S: 250 2.1.5 Ok\\r\\n\n"
+           "C: DATA\\r\\n\n"
+           "S: 354 go ahead\\r\\n\n"
+           "C: ", caps, mail_params);
+  escape_into(text, sizeof text, bytes, n);
+  snprintf(text + strlen(text), sizeof text - strlen(text),
+           ".\\r\\n\n"
+           "S: 250 2.0.0 Ok: queued\\r\\n\n");
+  char err[256];
+  mail_transcript *t = mail_transcript_from_string(text, err, sizeof err);
+  ck_assert_msg(t != NULL, "%s", err);
+  mail_smtp *s;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_transcript_attach(t, mail_smtp_conn(s)), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_set_client_name(s, "client.test"), MAIL_OK);
+  mail_mime_builder *m = quickstart_message(0); /* before connecting, no options */
+  ck_assert_int_eq(mail_smtp_connect(s, "mx.test", 0, MAIL_SECURITY_NONE_INSECURE), MAIL_OK);
+  mail_smtp_envelope *e;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
+  int rc = mail_smtp_send_mime(s, e, m);
+  ck_assert_msg(rc == MAIL_OK, "%s: %s; %s", mail_strerror(rc),
+                mail_conn_last_error(mail_smtp_conn(s)), mail_transcript_report(t));
+  ck_assert_uint_eq(mail_smtp_envelope_recipient_count(e), 1);
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(e, 0), MAIL_OK);
+  ck_assert_uint_eq(mail_mime_builder_get_options(m), expect_opts);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_smtp_envelope_free(e);
+  mail_mime_builder_free(m);
+  mail_mime_builder_free(ref);
+  mail_smtp_free(s);
+  mail_transcript_free(t);
+}
+
+START_TEST(send_mime_picks_body_options)
+{
+  send_mime_against("250-8BITMIME\\r\\n250-SMTPUTF8\\r\\n",
+                    MAIL_MIME_OPT_8BITMIME | MAIL_MIME_OPT_SMTPUTF8, " BODY=8BITMIME SMTPUTF8");
+  send_mime_against("250-8BITMIME\\r\\n", MAIL_MIME_OPT_8BITMIME, " BODY=8BITMIME");
+  send_mime_against("", 0, "");
+}
+END_TEST
+#endif
+
 START_TEST(policy_all_keeps_accepted_unsent)
 {
   run r;
@@ -1097,6 +1200,9 @@ static Suite *suite(void)
   tcase_add_test(tc, lmtp_per_recipient);
   tcase_add_test(tc, policy_all_keeps_accepted_unsent);
   tcase_add_test(tc, one_error_string);
+#if MAIL_WITH_MIME
+  tcase_add_test(tc, send_mime_picks_body_options);
+#endif
   tcase_add_test(tc, local_refusal_clears_last_reply);
   tcase_add_test(tc, lmtp_bdat_per_recipient);
   tcase_add_test(tc, two_messages_last_reply);
