@@ -393,7 +393,12 @@ MAIL_EXTERN int mail_conn_channel_binding(const mail_conn *conn, int type, unsig
 
 /**
  * A description of the last failure on this connection (English, never a
- * credential), or "" when none.
+ * credential), or "" when none. It is also the one error string of the
+ * session that owns the connection (mail_smtp_conn(), mail_pop3_conn()):
+ * what the last failed operation did and why, with the command and the
+ * server's reply where there is one; each session operation clears it when
+ * it starts, and one that succeeds leaves it empty. Valid until the next
+ * call on the connection or its session.
  */
 MAIL_EXTERN const char *mail_conn_last_error(const mail_conn *conn);
 
