@@ -177,6 +177,9 @@ int pop3_abort(mail_pop3 *p, int rc, const char *why);
  * MAIL_ERR_STATE while another one is pending, MAIL_ERR_INVALID for a NULL
  * handle), 0 to go on and start it with pop3_run(). */
 int pop3_op_enter(mail_pop3 *p, int op, int *rc);
+/* A call refused because the session is not in state needed (named in
+ * the session's error). Returns MAIL_ERR_STATE. */
+int pop3_wrong_state(mail_pop3 *p, const char *needed);
 /* Start operation op: run it until done (or MAIL_ERR_AGAIN). */
 int pop3_run(mail_pop3 *p, int op);
 

@@ -174,11 +174,22 @@ int pop3_op_enter(mail_pop3 *p, int op, int *rc)
     *rc = MAIL_ERR_INVALID;
     return 1;
   }
-  if (!p->op.kind)
+  if (!p->op.kind) {
+    /* A new operation: the error string belongs to it from here on. */
+    mail_conn_clear_error(p->conn);
     return 0;
+  }
   int st = mail_op_begin(&p->op, op);
+  if (st == MAIL_ERR_STATE)
+    mail_conn_fail(p->conn, st, "another operation is in progress");
   *rc = st == MAIL_OP_RESUMED ? drive(p) : st;
   return 1;
+}
+
+int pop3_wrong_state(mail_pop3 *p, const char *needed)
+{
+  return mail_conn_fail(p->conn, MAIL_ERR_STATE, "the session is in state %s, not %s",
+                        mail_pop3_state_name(p), needed);
 }
 
 int pop3_run(mail_pop3 *p, int op)
@@ -209,7 +220,7 @@ int mail_pop3_connect(mail_pop3 *p, const char *host, unsigned int port, int sec
   if (mail_has_crlfnul(host, strlen(host)))
     return MAIL_ERR_INVALID;
   if (p->state != MAIL_POP3_STATE_DISCONNECTED)
-    return MAIL_ERR_STATE;
+    return pop3_wrong_state(p, "DISCONNECTED");
   p->security = security;
   char *h = mail_strdup(&p->alloc, host);
   if (!h)

@@ -38,11 +38,14 @@ int cli_smtp_new(const cli_options *o, const cli_secrets *sec, const char *url, 
 
 int cli_smtp_fail(mail_smtp *s, int rc, const char *what)
 {
-  /* The library's one description of the failure: the command and the
-   * server's reply, or the local or transport reason. */
+  /* The library's one description of the failure: a refusal is the
+   * command and the server's reply; anything else gets the status first. */
   int code = cli_exit_code(rc);
   const char *why = mail_conn_last_error(mail_smtp_conn(s));
-  cli_fail(code, what, "%s", *why ? why : mail_strerror(rc));
+  if ((rc == MAIL_ERR_SERVER || rc == MAIL_ERR_AUTH || rc == MAIL_ERR_SERVER_CLOSING) && *why)
+    cli_fail(code, what, "%s", why); /* "<command>: <the server's reply>" */
+  else
+    cli_fail_status(mail_smtp_conn(s), rc, what);
   /* A refusal leaves the session usable: say goodbye properly. */
   if (!mail_status_is_fatal(rc))
     mail_smtp_quit(s);

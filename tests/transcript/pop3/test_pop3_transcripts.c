@@ -278,6 +278,10 @@ START_TEST(test_error_string)
   ck_assert_str_eq(mail_conn_last_error(mail_pop3_conn(p)), "");
   ck_assert_str_eq(mail_pop3_last_reply_command(p), "QUIT");
   MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  /* A local refusal says why. */
+  ck_assert_int_eq(mail_pop3_stat(p, NULL, NULL), MAIL_ERR_STATE);
+  ck_assert_str_eq(mail_conn_last_error(mail_pop3_conn(p)),
+                   "the session is in state DISCONNECTED, not TRANSACTION");
   mail_pop3_free(p);
   mail_transcript_free(t);
 
