@@ -81,7 +81,7 @@ typedef enum mail_status {
   MAIL_ERR_NEEDS_SMTPUTF8 = -20,/**< the message needs SMTPUTF8 and the server does not offer it */
   MAIL_ERR_REQUIRETLS = -21,    /**< REQUIRETLS asked for but TLS is not verified or not offered */
   MAIL_ERR_SASL_BAD_CHALLENGE = -22, /**< a SASL challenge was malformed, oversized or not valid base64 */
-  MAIL_ERR_NOT_ATTEMPTED = -23, /**< an item (a recipient, a batch entry) was not attempted: the
+  MAIL_ERR_NOT_ATTEMPTED = -26, /**< an item (a recipient, a batch entry) was not attempted: the
                                      operation stopped before it, or sent nothing for it */
 
   /* ---- fatal: the connection is unusable ---- */
