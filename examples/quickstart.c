@@ -41,14 +41,6 @@ int main(int argc, char **argv)
   if (rc)
     return fail("building the message", rc);
 
-  /* The envelope: sender and recipients taken from the message. */
-  mail_smtp_envelope *env = NULL;
-  rc = mail_smtp_envelope_new(&env, NULL);
-  if (!rc) rc = mail_smtp_envelope_add_mime_addresses(env, msg);
-  if (!rc) rc = mail_smtp_envelope_set_body_mime(env, msg);
-  if (rc)
-    return fail("building the envelope", rc);
-
   /* The session: trust our CA; STARTTLS is required by default. */
   mail_smtp *smtp = NULL;
   mail_tls_config *tls = NULL;
@@ -64,9 +56,16 @@ int main(int argc, char **argv)
   if ((rc = mail_smtp_connect_url(smtp, url)) != MAIL_OK)
     return fail(mail_conn_last_error(mail_smtp_conn(smtp)), rc);
   if ((rc = mail_smtp_auth(smtp)) != MAIL_OK)
-    return fail("authenticating", rc);
+    return fail(mail_conn_last_error(mail_smtp_conn(smtp)), rc);
 
-  rc = mail_smtp_send(smtp, env);
+  /* Sender and recipients from the message; 8BITMIME and SMTPUTF8 used
+   * when this server offers them (the body options are chosen now). */
+  mail_smtp_envelope *env = NULL;
+  rc = mail_smtp_envelope_new(&env, NULL);
+  if (!rc)
+    rc = mail_smtp_send_mime(smtp, env, msg);
+  if (rc)
+    fprintf(stderr, "quickstart: %s\n", mail_conn_last_error(mail_smtp_conn(smtp)));
   for (size_t i = 0; i < mail_smtp_envelope_recipient_count(env); i++)
     printf("%s: %d %s\n", mail_smtp_envelope_recipient_address(env, i),
            mail_smtp_envelope_recipient_code(env, i), mail_smtp_envelope_recipient_text(env, i));

@@ -55,6 +55,13 @@ extern "C" {
  * A server's own negative reply (an SMTP 5xx, a POP3 -ERR, an IMAP NO) is
  * reported as MAIL_ERR_SERVER, MAIL_ERR_AUTH or a more specific code, and the
  * reply itself (code, enhanced code, text) stays available from the session.
+ *
+ * The one error string: whenever a session operation fails, the session's
+ * connection holds one English description of what failed and why,
+ * mail_conn_last_error(mail_<proto>_conn(s)): the command and the server's
+ * reply where there is one ("RCPT TO:<x@example.org>: 550 5.1.1 User
+ * unknown"), else the local reason. It is cleared when an operation
+ * starts and left empty by one that succeeds; it never holds a credential.
  */
 typedef enum mail_status {
   MAIL_OK = 0,
@@ -73,7 +80,8 @@ typedef enum mail_status {
   MAIL_ERR_NOT_FOUND = -11,     /**< no such item */
   MAIL_ERR_BUFFER = -12,        /**< the caller's output buffer is too small */
   MAIL_ERR_CANCELLED = -13,     /**< the operation was cancelled by the caller */
-  MAIL_ERR_RECIPIENTS = -14,    /**< every recipient was refused */
+  MAIL_ERR_RECIPIENTS = -14,    /**< recipients were refused and nothing was sent (every one, or
+                                     one under MAIL_SMTP_POLICY_ALL) */
   MAIL_ERR_PARTIAL = -15,       /**< some, not all, recipients/items failed; per-item results are kept */
   MAIL_ERR_CALLBACK = -16,      /**< a caller's callback returned an error */
   MAIL_ERR_CHARSET = -17,       /**< unknown charset or invalid encoding in caller input */
@@ -85,6 +93,8 @@ typedef enum mail_status {
   MAIL_ERR_THROTTLED = -23,     /**< the server asks the client to slow down (IMAP [THROTTLED]) */
   MAIL_ERR_SERVER_LIMIT = -24,  /**< a server-side limit was hit (IMAP [LIMIT], RFC 5530) */
   MAIL_ERR_TOO_MANY_CONNECTIONS = -25, /**< the server refused the session: too many connections */
+  MAIL_ERR_NOT_ATTEMPTED = -26, /**< an item (a recipient, a batch entry) was not attempted: the
+                                     operation stopped before it, or sent nothing for it */
 
   /* ---- fatal: the connection is unusable ---- */
   MAIL_ERR_FATAL_THRESHOLD = -100,

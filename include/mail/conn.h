@@ -274,10 +274,11 @@ MAIL_EXTERN int mail_conn_new(mail_conn **out, const mail_allocator *alloc);
 /** Close (if open) and free. NULL is fine. */
 MAIL_EXTERN void mail_conn_free(mail_conn *conn);
 
-/** Install a trace hook (NULL to remove). See mail_trace_fn. */
-MAIL_EXTERN void mail_conn_set_trace(mail_conn *conn, mail_trace_fn fn, void *user);
+/** Install a trace hook (NULL to remove). See mail_trace_fn. MAIL_OK, or
+ *  MAIL_ERR_INVALID for a NULL conn (as every conn setter). */
+MAIL_EXTERN int mail_conn_set_trace(mail_conn *conn, mail_trace_fn fn, void *user);
 /** Show secrets in the trace instead of "[redacted]". Off by default; for debugging only. */
-MAIL_EXTERN void mail_conn_set_trace_show_secrets_insecure(mail_conn *conn, int on);
+MAIL_EXTERN int mail_conn_set_trace_show_secrets_insecure(mail_conn *conn, int on);
 /**
  * Replace the limits (copied; see mail_limits). Version 1 or 2; the fields
  * a version 1 struct lacks get their defaults. They apply to every module
@@ -297,15 +298,15 @@ MAIL_EXTERN void mail_conn_get_limits(const mail_conn *conn, mail_limits *out);
 /** Set a timeout in milliseconds (mail_timeout_kind); -1 waits forever. */
 MAIL_EXTERN int mail_conn_set_timeout(mail_conn *conn, int kind, int ms);
 /** Replace the random source (NULL restores the default). */
-MAIL_EXTERN void mail_conn_set_random(mail_conn *conn, mail_random_fn fn, void *user);
+MAIL_EXTERN int mail_conn_set_random(mail_conn *conn, mail_random_fn fn, void *user);
 /** Replace the clock (NULL restores the default). */
-MAIL_EXTERN void mail_conn_set_clock(mail_conn *conn, mail_clock_fn fn, void *user);
+MAIL_EXTERN int mail_conn_set_clock(mail_conn *conn, mail_clock_fn fn, void *user);
 /** Use this TLS configuration (a reference is taken; NULL restores the defaults). */
 MAIL_EXTERN int mail_conn_set_tls_config(mail_conn *conn, mail_tls_config *cfg);
 /** Name used for SNI and certificate checks when it differs from the host connected to. */
 MAIL_EXTERN int mail_conn_set_tls_server_name(mail_conn *conn, const char *name);
 /** Event-loop mode (see the top of this header). Off by default. */
-MAIL_EXTERN void mail_conn_set_nonblocking(mail_conn *conn, int on);
+MAIL_EXTERN int mail_conn_set_nonblocking(mail_conn *conn, int on);
 
 /**
  * Replace sockets and TLS by a user transport (see mail_transport_ops).
@@ -410,7 +411,12 @@ MAIL_EXTERN int mail_conn_channel_binding(const mail_conn *conn, int type, unsig
 
 /**
  * A description of the last failure on this connection (English, never a
- * credential), or "" when none.
+ * credential), or "" when none. It is also the one error string of the
+ * session that owns the connection (mail_smtp_conn(), mail_pop3_conn()):
+ * what the last failed operation did and why, with the command and the
+ * server's reply where there is one; each session operation clears it when
+ * it starts, and one that succeeds leaves it empty. Valid until the next
+ * call on the connection or its session.
  */
 MAIL_EXTERN const char *mail_conn_last_error(const mail_conn *conn);
 

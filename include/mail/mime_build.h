@@ -140,6 +140,9 @@ MAIL_EXTERN int mail_mime_builder_set_clock(mail_mime_builder *msg, mail_clock_f
  * MAIL_ERR_INVALID. MAIL_ERR_STATE once frozen. */
 MAIL_EXTERN int mail_mime_builder_set_options(mail_mime_builder *msg, unsigned int options);
 
+/** The MAIL_MIME_OPT_* flags in force (0 for NULL). */
+MAIL_EXTERN unsigned int mail_mime_builder_get_options(const mail_mime_builder *msg);
+
 /* ---- header setters. display_name may be NULL; it is UTF-8. The address
  * is an RFC 5322 addr-spec such as a.b@example.org or "a b"@example.org
  * (quoted local parts are accepted as written; non-ASCII makes the message

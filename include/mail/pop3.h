@@ -49,8 +49,14 @@
  *
  * Errors: a -ERR reply gives MAIL_ERR_SERVER (MAIL_ERR_AUTH when logging
  * in was refused for the credentials); the reply itself, with its RFC 2449
- * response code, stays available from mail_pop3_last_reply(). Fatal codes
- * (mail_status_is_fatal()) leave the session closed.
+ * response code, stays available from mail_pop3_last_reply() (and
+ * mail_pop3_last_reply_command() says what it answered). Fatal codes
+ * (mail_status_is_fatal()) leave the session closed. The one description
+ * of a failure is mail_conn_last_error(mail_pop3_conn(p)): the command and
+ * the server's reply ("RETR 3: -ERR [SYS/TEMP] try later", "PASS: -ERR
+ * [AUTH] Authentication failed" — never a user name, password or digest),
+ * or the transport's reason ("no greeting: ... use pop3s://"). Every
+ * operation clears it when it starts; one that succeeds leaves it empty.
  *
  * Threading: a session is used by one thread at a time.
  */
@@ -231,8 +237,16 @@ MAIL_EXTERN const char *mail_pop3_state_name(const mail_pop3 *p);
 /* ------------------------------------------------------------------ */
 
 /** The last status line the server sent (with its response code), or
- *  NULL. Valid until the next operation. */
+ *  NULL. Valid until the next operation, which clears it when it starts. */
 MAIL_EXTERN const mail_pop3_reply *mail_pop3_last_reply(const mail_pop3 *p);
+
+/** What mail_pop3_last_reply() answered, as it reads in an error:
+ *  "greeting", "CAPA", "STLS", "USER", "PASS", "APOP", "AUTH PLAIN" (the
+ *  mechanism only), "STAT", "LIST", "LIST 3", "UIDL", "UIDL 3", "RETR 3",
+ *  "TOP 3", "DELE 3", "RSET", "NOOP", "QUIT"; NULL when there is no last
+ *  reply. Owned by the session, valid as long as the last reply. (As
+ *  mail_smtp_last_reply_command().) */
+MAIL_EXTERN const char *mail_pop3_last_reply_command(const mail_pop3 *p);
 
 /** The greeting's text (NUL-terminated), or NULL before one arrived. */
 MAIL_EXTERN const char *mail_pop3_greeting(const mail_pop3 *p);

@@ -13,10 +13,9 @@
  *   mail_smtp_connect_url(s, "smtp://mail.example.org:587"); // STARTTLS required
  *   mail_smtp_auth(s);
  *   mail_smtp_envelope_new(&e, NULL);
- *   mail_smtp_envelope_set_from(e, "alice@example.org");
- *   mail_smtp_envelope_add_recipient(e, "bob@example.org", NULL);
- *   mail_smtp_envelope_set_body_mime(e, msg);   // or _set_body_callback
- *   rc = mail_smtp_send(s, e);                  // per-recipient results in e
+ *   rc = mail_smtp_send_mime(s, e, msg);        // addresses from msg, body
+ *                                               // options from EHLO;
+ *                                               // per-recipient results in e
  *   mail_smtp_quit(s);
  *
  * Blocking and event-loop use. Every call that talks to the server blocks
@@ -39,11 +38,18 @@
  * MAIL_ERR_INVALID from the setter (and nothing reaches the wire).
  *
  * Errors. A server's negative reply gives MAIL_ERR_SERVER (or a more
- * specific code) and the reply stays available from mail_smtp_last_reply().
- * A 421 reply at any point closes the connection and gives
- * MAIL_ERR_SERVER_CLOSING, with the 421 reply as the last reply. Fatal
- * codes (mail_status_is_fatal) leave the connection closed;
- * mail_conn_last_error() describes them.
+ * specific code) and the reply stays available from mail_smtp_last_reply()
+ * (mail_smtp_last_reply_command() says what it answered). A 421 reply at
+ * any point closes the connection and gives MAIL_ERR_SERVER_CLOSING, with
+ * the 421 reply as the last reply. Fatal codes (mail_status_is_fatal)
+ * leave the connection closed. Whatever failed, the one description of it
+ * is mail_conn_last_error(mail_smtp_conn(s)): the command and the server's
+ * reply ("RCPT TO:<x@example.org>: 550 5.1.1 User unknown", "AUTH PLAIN:
+ * 535 5.7.8 ..." — the mechanism, never a credential), or the local or
+ * transport reason ("send: the envelope has no sender", "TLS: certificate
+ * for ... not trusted by CA file ca.pem", "no greeting: ..."). Every
+ * operation clears it and the last reply when it starts; one that
+ * succeeds leaves it empty.
  *
  * Threading: one session (and the envelope it is sending) is used by one
  * thread at a time.
@@ -111,7 +117,8 @@ MAIL_EXTERN int mail_smtp_set_auth(mail_smtp *s, const char *user, const char *p
 /**
  * Security mode used by mail_smtp_connect_url() for smtp:// and lmtp://
  * over TCP (mail_security; default MAIL_SECURITY_STARTTLS). smtps://
- * always uses implicit TLS. MAIL_ERR_INVALID for an unknown mode.
+ * always uses implicit TLS. MAIL_ERR_INVALID for an unknown mode,
+ * MAIL_ERR_STATE while connected or while an operation is in progress.
  */
 MAIL_EXTERN int mail_smtp_set_security(mail_smtp *s, int security);
 
@@ -163,12 +170,14 @@ MAIL_EXTERN int mail_smtp_set_timeouts(mail_smtp *s, int command_ms, int final_m
  * the bytes of body produced so far and the total (0 when unknown).
  * Returning non-zero cancels the send (MAIL_ERR_CANCELLED; the connection
  * is closed, so no partial message is delivered). fn NULL removes it.
+ * MAIL_OK, or MAIL_ERR_INVALID for a NULL s.
  */
 typedef int (*mail_smtp_progress_fn)(void *user, uint64_t sent, uint64_t total);
-MAIL_EXTERN void mail_smtp_set_progress(mail_smtp *s, mail_smtp_progress_fn fn, void *user);
+MAIL_EXTERN int mail_smtp_set_progress(mail_smtp *s, mail_smtp_progress_fn fn, void *user);
 
 /**
- * Connect to host:port, read the greeting, EHLO (HELO where TLS is not
+ * Connect to host:port (0: the default port, 25, or 465 for
+ * MAIL_SECURITY_IMPLICIT_TLS, 24 for LMTP), read the greeting, EHLO (HELO where TLS is not
  * required and EHLO is refused), STARTTLS as security asks (mail_security)
  * and EHLO again. LMTP sessions send LHLO. Blocks (see the top of this
  * header). Errors: those of mail_conn_connect(), MAIL_ERR_STARTTLS (TLS
@@ -234,12 +243,33 @@ MAIL_EXTERN int mail_smtp_quit(mail_smtp *s);
  *
  * Results: MAIL_OK (every recipient accepted the message), MAIL_ERR_PARTIAL
  * (some did; see the per-recipient results), MAIL_ERR_RECIPIENTS (every
- * recipient was refused, or policy ALL and one was: nothing was sent),
+ * recipient was refused, or policy ALL and one was: nothing was sent; the
+ * session's error names the first refusal and, for policy ALL, how many),
  * MAIL_ERR_SERVER (MAIL FROM, DATA or the final reply refused), MAIL_ERR_CALLBACK
  * (the body source failed: closed), MAIL_ERR_CANCELLED, fatal codes.
  * After a failed transaction the session sends RSET and stays usable.
  */
 MAIL_EXTERN int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *env);
+
+/**
+ * Send a MIME builder message, its body options chosen now from this
+ * server's EHLO: the message is frozen with MAIL_MIME_OPT_8BITMIME when
+ * 8BITMIME is offered, MAIL_MIME_OPT_SMTPUTF8 when SMTPUTF8 is too, and
+ * MAIL_MIME_OPT_BINARYMIME when BINARYMIME and CHUNKING are (and chunking
+ * is not MAIL_SMTP_CHUNKING_NEVER); MAIL_MIME_OPT_COMPAT_FILENAME is kept
+ * as set. So a message built before connecting goes out as 8-bit or
+ * SMTPUTF8 where the server allows it, 7-bit elsewhere. A message frozen
+ * already is sent as it was built. When e has no recipient, the sender
+ * (unless set) and the To, Cc and Bcc addresses are taken from the message
+ * (mail_smtp_envelope_add_mime_addresses); then the message becomes e's
+ * body (mail_smtp_envelope_set_body_mime: borrowed, it must outlive the
+ * send) and it is sent as mail_smtp_send() does, with the same results in
+ * e. In event-loop mode call it again with the same arguments.
+ * MAIL_ERR_UNSUPPORTED when built without MIME; otherwise the errors of
+ * the calls above.
+ */
+MAIL_EXTERN int mail_smtp_send_mime(mail_smtp *s, mail_smtp_envelope *e,
+                                    struct mail_mime_builder *msg);
 
 /**
  * Cancel the operation in progress: it returns MAIL_ERR_CANCELLED (in
@@ -255,14 +285,32 @@ MAIL_EXTERN void mail_smtp_cancel(mail_smtp *s);
  *  lines): a longer one ends the connect with MAIL_ERR_LIMIT. */
 MAIL_EXTERN const mail_smtp_caps *mail_smtp_capabilities(const mail_smtp *s);
 
-/** 1 when the server advertised keyword (ASCII case-insensitive), else 0. */
-MAIL_EXTERN int mail_smtp_has_extension(const mail_smtp *s, const char *keyword);
+/** 1 when the server advertised keyword in its EHLO/LHLO reply (ASCII
+ *  case-insensitive), else 0. (Named like mail_pop3_has_capability().) */
+MAIL_EXTERN int mail_smtp_has_capability(const mail_smtp *s, const char *keyword);
 
 /** The last complete reply from the server, or NULL before the first.
- *  Owned by the session; valid until the next operation. After EHLO it
- *  holds the first line only: the capability lines went to
- *  mail_smtp_capabilities() (a list is not held twice). */
+ *  Owned by the session; valid until the next operation, which clears it
+ *  when it starts (so a local refusal never shows an older reply). After
+ *  EHLO it holds the first line only: the capability lines went to
+ *  mail_smtp_capabilities() (a list is not held twice). After a failed
+ *  transaction it is the reply that decided it, not the RSET's. */
 MAIL_EXTERN const mail_smtp_reply *mail_smtp_last_reply(const mail_smtp *s);
+
+/**
+ * What mail_smtp_last_reply() answered, as it reads in an error: "greeting",
+ * "EHLO", "LHLO", "STARTTLS", "AUTH PLAIN" (the mechanism only),
+ * "MAIL FROM:<a@b>", "RCPT TO:<x@y>" (addresses as sent, without
+ * parameters), "DATA", "BDAT", "BDAT LAST", "end of data", "end of data for
+ * <x@y>" (LMTP), "RSET", "NOOP", "QUIT"; NULL when there is no last reply.
+ * Owned by the session, valid as long as the last reply.
+ */
+MAIL_EXTERN const char *mail_smtp_last_reply_command(const mail_smtp *s);
+
+/** The greeting's text (its lines joined with "\n", without the code),
+ *  or NULL before one arrived. Owned by the session; valid until the next
+ *  connect or free. (As mail_pop3_greeting().) */
+MAIL_EXTERN const char *mail_smtp_greeting(const mail_smtp *s);
 
 /** The protocol state's name ("IDLE", "MAIL", "DATA", ...; for traces). */
 MAIL_EXTERN const char *mail_smtp_state_name(const mail_smtp *s);
@@ -356,10 +404,11 @@ MAIL_EXTERN int mail_smtp_envelope_set_policy(mail_smtp_envelope *e, int policy)
 /**
  * Body from a MIME builder message (borrowed: it must outlive the send and
  * not be used meanwhile). This freezes the message (set its options, e.g.
- * MAIL_MIME_OPT_8BITMIME when mail_smtp_has_extension(s, "8BITMIME"),
- * before). Its exact size and needs (8-bit, binary, SMTPUTF8) go on MAIL
- * FROM; it is read once, as it is sent (rewound when sent again).
- * Errors of mail_mime_builder_size().
+ * MAIL_MIME_OPT_8BITMIME when mail_smtp_has_capability(s, "8BITMIME"),
+ * before; mail_smtp_send_mime() does that from the server's EHLO). Its
+ * exact size and needs (8-bit, binary, SMTPUTF8) go on MAIL FROM; it is
+ * read once, as it is sent (rewound when sent again). Errors of
+ * mail_mime_builder_size().
  * MAIL_ERR_UNSUPPORTED when built without MIME. Replaces an earlier body.
  */
 MAIL_EXTERN int mail_smtp_envelope_set_body_mime(mail_smtp_envelope *e, struct mail_mime_builder *msg);
@@ -399,9 +448,10 @@ MAIL_EXTERN const char *mail_smtp_envelope_recipient_address(const mail_smtp_env
 /**
  * Outcome for recipient i after mail_smtp_send(): MAIL_OK (the server
  * accepted the message for it; for LMTP, its own final reply was 2xx),
- * MAIL_ERR_SERVER (refused at RCPT or by the final reply), MAIL_ERR_STATE
- * (not attempted, or accepted at RCPT but nothing was sent: policy ALL,
- * or the transaction failed before the data), MAIL_ERR_NOT_FOUND (bad i).
+ * MAIL_ERR_SERVER (refused at RCPT or by the final reply),
+ * MAIL_ERR_NOT_ATTEMPTED (not sent yet, not attempted, or accepted at RCPT
+ * but nothing was sent: policy ALL, or the transaction failed before the
+ * data), MAIL_ERR_NOT_FOUND (bad i).
  */
 MAIL_EXTERN int mail_smtp_envelope_recipient_status(const mail_smtp_envelope *e, size_t i);
 /** The reply code that decided recipient i (the RCPT reply when refused

@@ -132,6 +132,11 @@ int mail_conn_fail(mail_conn *c, int rc, const char *fmt, ...)
 #endif
   ;
 
+/* Forget the failure description: an operation starts (sessions call it
+ * when one begins, and when one succeeds, so the string always belongs to
+ * the last operation that failed). */
+void mail_conn_clear_error(mail_conn *c);
+
 /* Emit a MAIL_TRACE_INFO record. */
 void mail_conn_trace_info(mail_conn *c, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -88,3 +88,26 @@ int mail_engine_abort(mail_conn *c, mail_cmdq *q, mail_op *op, int rc, const cha
   mail_op_finish(op, rc);
   return rc;
 }
+
+const char *mail_tls_record_kind(const unsigned char *data, size_t n)
+{
+  /* A TLS record: content type, then the major version 3. */
+  if (n < 2 || data[1] != 0x03)
+    return NULL;
+  if (data[0] == 0x16)
+    return "TLS handshake bytes";
+  if (data[0] == 0x15)
+    return "a TLS alert";
+  return NULL;
+}
+
+const char *mail_no_greeting_tls(mail_conn *c, const char *what, const char *scheme)
+{
+  if (scheme)
+    mail_conn_fail(c, MAIL_ERR_PROTOCOL,
+                   "no greeting: the server sent %s \xE2\x80\x94 is this an implicit-TLS port? use %s",
+                   what, scheme);
+  else
+    mail_conn_fail(c, MAIL_ERR_PROTOCOL, "no greeting: the server sent %s", what);
+  return NULL;
+}

@@ -108,4 +108,16 @@ void mail_op_end(mail_op *op);
  * already recorded (the connection's own, e.g. a STARTTLS injection). */
 int mail_engine_abort(mail_conn *c, mail_cmdq *q, mail_op *op, int rc, const char *why);
 
+/* ---- a greeting that is not one ---- */
+
+/* "TLS handshake bytes" or "a TLS alert" when data[0..n) starts like a
+ * TLS record of that kind (what an implicit-TLS port may send where a
+ * plain-text greeting was expected), else NULL (also for fewer than two
+ * bytes: wait for more). */
+const char *mail_tls_record_kind(const unsigned char *data, size_t n);
+/* Record on c "no greeting: the server sent <what> — is this an
+ * implicit-TLS port? use <scheme>" (scheme NULL: no advice) and return
+ * NULL, so it can stand as the why of mail_engine_abort(). */
+const char *mail_no_greeting_tls(mail_conn *c, const char *what, const char *scheme);
+
 #endif

@@ -158,6 +158,11 @@ int mail_mime_builder_set_clock(mail_mime_builder *m, mail_clock_fn fn, void *us
   return MAIL_OK;
 }
 
+unsigned int mail_mime_builder_get_options(const mail_mime_builder *m)
+{
+  return m ? m->options : 0;
+}
+
 int mail_mime_builder_set_options(mail_mime_builder *m, unsigned int options)
 {
   int rc = writable(m);

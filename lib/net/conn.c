@@ -29,6 +29,11 @@ int mail_conn_fail(mail_conn *c, int rc, const char *fmt, ...)
   return rc;
 }
 
+void mail_conn_clear_error(mail_conn *c)
+{
+  c->last_error[0] = '\0';
+}
+
 void mail_conn_trace_info(mail_conn *c, const char *fmt, ...)
 {
   if (!c->trace)
@@ -112,18 +117,21 @@ void mail_conn_free(mail_conn *c)
   mail_dealloc(&a, c);
 }
 
-void mail_conn_set_trace(mail_conn *c, mail_trace_fn fn, void *user)
+int mail_conn_set_trace(mail_conn *c, mail_trace_fn fn, void *user)
 {
   if (!c)
-    return;
+    return MAIL_ERR_INVALID;
   c->trace = fn;
   c->trace_user = fn ? user : NULL;
+  return MAIL_OK;
 }
 
-void mail_conn_set_trace_show_secrets_insecure(mail_conn *c, int on)
+int mail_conn_set_trace_show_secrets_insecure(mail_conn *c, int on)
 {
-  if (c)
-    c->trace_secrets = on != 0;
+  if (!c)
+    return MAIL_ERR_INVALID;
+  c->trace_secrets = on != 0;
+  return MAIL_OK;
 }
 
 /* Lines shorter than this could not hold a protocol's shortest reply. */
@@ -175,16 +183,20 @@ void mail_conn_set_wait_timeout(mail_conn *c, int ms)
   c->io_deadline_set = 0;
 }
 
-void mail_conn_set_random(mail_conn *c, mail_random_fn fn, void *user)
+int mail_conn_set_random(mail_conn *c, mail_random_fn fn, void *user)
 {
-  if (c)
-    mail_env_set_random(&c->env, fn, user);
+  if (!c)
+    return MAIL_ERR_INVALID;
+  mail_env_set_random(&c->env, fn, user);
+  return MAIL_OK;
 }
 
-void mail_conn_set_clock(mail_conn *c, mail_clock_fn fn, void *user)
+int mail_conn_set_clock(mail_conn *c, mail_clock_fn fn, void *user)
 {
-  if (c)
-    mail_env_set_clock(&c->env, fn, user);
+  if (!c)
+    return MAIL_ERR_INVALID;
+  mail_env_set_clock(&c->env, fn, user);
+  return MAIL_OK;
 }
 
 int mail_conn_set_tls_config(mail_conn *c, mail_tls_config *cfg)
@@ -220,10 +232,12 @@ int mail_conn_set_tls_server_name(mail_conn *c, const char *name)
   return conn_set_string(c, &c->tls_server_name, name);
 }
 
-void mail_conn_set_nonblocking(mail_conn *c, int on)
+int mail_conn_set_nonblocking(mail_conn *c, int on)
 {
-  if (c)
-    c->nonblocking = on != 0;
+  if (!c)
+    return MAIL_ERR_INVALID;
+  c->nonblocking = on != 0;
+  return MAIL_OK;
 }
 
 int mail_conn_set_transport(mail_conn *c, const mail_transport_ops *ops, void *user)

@@ -112,7 +112,7 @@ struct mail_conn {
   int have_verify_error;
   int keep_facts;      /* 0 while freeing */
 
-  char last_error[256];
+  char last_error[512];
   unsigned int fail_seq;
 };
 

@@ -52,7 +52,9 @@ typedef struct tls_layer {
   int nomem;      /* an allocation failed inside an OpenSSL callback */
   int verified;
   int verify_failed;
+  int verify_err;       /* OpenSSL's X509_V_ERR_* for a refused peer */
   char verify_reason[256];
+  char peer_names[300]; /* "subject ..., issuer ..." of a refused leaf */
   unsigned char *peer_der;
   size_t peer_der_len;
 } tls_layer;
@@ -218,6 +220,55 @@ static int pin_matches(const mail_tls_config *cfg, X509 *leaf)
   return found;
 }
 
+/* One name, RFC 2253 style ("CN=localhost,O=libmail tests"). */
+static void name_text(const X509_NAME *name, char *out, size_t cap)
+{
+  out[0] = '\0';
+  BIO *b = BIO_new(BIO_s_mem());
+  if (!b)
+    return;
+  if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0) {
+    char *data = NULL;
+    long n = BIO_get_mem_data(b, &data);
+    if (n > 0 && data)
+      snprintf(out, cap, "%.*s", (int)(n < (long)cap ? n : (long)cap - 1), data);
+  }
+  BIO_free(b);
+}
+
+static void describe_names(tls_layer *t, X509 *leaf)
+{
+  char subject[140], issuer[140];
+  name_text(X509_get_subject_name(leaf), subject, sizeof subject);
+  name_text(X509_get_issuer_name(leaf), issuer, sizeof issuer);
+  snprintf(t->peer_names, sizeof t->peer_names, "subject %s, issuer %s", subject, issuer);
+}
+
+/* The chain did not lead to a CA of the trust store. */
+static int untrusted(int err)
+{
+  return err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+         err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+         err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
+         err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+         err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN || err == X509_V_ERR_CERT_UNTRUSTED;
+}
+
+/* The failure text of a refused peer: what was checked, against what. */
+static int verify_failure(tls_layer *t)
+{
+  if (untrusted(t->verify_err)) {
+    char trust[400];
+    mail_tls_config_trust(t->cfg, trust, sizeof trust);
+    return mail_conn_fail(t->base.conn, MAIL_ERR_TLS_VERIFY,
+                          "TLS: certificate for %s (%s) not trusted by %s (%s)", t->host,
+                          t->peer_names, trust, t->verify_reason);
+  }
+  return mail_conn_fail(t->base.conn, MAIL_ERR_TLS_VERIFY,
+                        "TLS: certificate for %s (%s) did not verify: %s", t->host, t->peer_names,
+                        t->verify_reason);
+}
+
 int mail_tls_verify_chain_cb(X509_STORE_CTX *xs, void *arg)
 {
   (void)arg;
@@ -275,6 +326,8 @@ int mail_tls_verify_chain_cb(X509_STORE_CTX *xs, void *arg)
   }
   if (!accept) {
     t->verify_failed = 1;
+    t->verify_err = err;
+    describe_names(t, leaf);
     X509_STORE_CTX_set_error(xs, err);
     return 0;
   }
@@ -358,9 +411,7 @@ static int map_result(tls_layer *t, int ret, int *want, int in_handshake)
     if (t->nomem) {
       rc = MAIL_ERR_NOMEM;
     } else if (in_handshake && t->verify_failed) {
-      rc = mail_conn_fail(t->base.conn, MAIL_ERR_TLS_VERIFY,
-                          "TLS: the certificate of %s did not verify: %s", t->host,
-                          t->verify_reason);
+      rc = verify_failure(t);
     } else if (t->lower_rc == MAIL_ERR_CLOSED) {
       rc = in_handshake ? mail_conn_fail(t->base.conn, MAIL_ERR_TLS,
                                          "TLS handshake with %s: the server closed the connection",

@@ -100,6 +100,26 @@ static int editable(mail_tls_config *cfg)
 
 /* ------------------------------------------------------------ CAs */
 
+static void add_trust(mail_tls_config *cfg, const char *what, const char *where)
+{
+  size_t n = strlen(cfg->trust);
+  snprintf(cfg->trust + n, sizeof cfg->trust - n, "%s%s%s%s", n ? ", " : "", what,
+           where ? " " : "", where ? where : "");
+}
+
+void mail_tls_config_trust(const mail_tls_config *cfg, char *out, size_t cap)
+{
+  int system = cfg->system_ca < 0 ? !cfg->have_ca : cfg->system_ca;
+  if (cfg->have_ca && system)
+    snprintf(out, cap, "%s and the system CA store", cfg->trust);
+  else if (cfg->have_ca)
+    snprintf(out, cap, "%s", cfg->trust);
+  else if (system)
+    snprintf(out, cap, "the system CA store");
+  else
+    snprintf(out, cap, "no CA (none set, the system store turned off)");
+}
+
 int mail_tls_config_set_ca_file(mail_tls_config *cfg, const char *path)
 {
   int rc = editable(cfg);
@@ -112,6 +132,7 @@ int mail_tls_config_set_ca_file(mail_tls_config *cfg, const char *path)
     return MAIL_ERR_FILE;
   }
   cfg->have_ca = 1;
+  add_trust(cfg, "CA file", path);
   return MAIL_OK;
 }
 
@@ -130,6 +151,7 @@ int mail_tls_config_set_ca_path(mail_tls_config *cfg, const char *dir)
     return MAIL_ERR_FILE;
   }
   cfg->have_ca = 1;
+  add_trust(cfg, "CA directory", dir);
   return MAIL_OK;
 }
 
@@ -165,8 +187,10 @@ int mail_tls_config_set_ca_mem(mail_tls_config *cfg, const char *pem, size_t len
   ERR_clear_error();
   if (rc == MAIL_OK && added == 0)
     rc = MAIL_ERR_SYNTAX;
-  if (added)
+  if (added) {
     cfg->have_ca = 1;
+    add_trust(cfg, "CA certificates from memory", NULL);
+  }
   return rc;
 }
 

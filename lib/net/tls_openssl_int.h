@@ -36,6 +36,7 @@ struct mail_tls_config {
 
   X509_STORE *store;   /* the CAs added by set_ca_file/path/mem */
   int have_ca;
+  char trust[320];     /* where they came from, for errors: "CA file x, CA directory y" */
   int system_ca;       /* -1: only when no CA was set */
 
   X509 *cert;          /* client certificate, its chain and key */
@@ -64,6 +65,11 @@ const BIO_METHOD *mail_tls_bio_method(void);
 /* The configuration's SSL_CTX, built on first use; freezes the
  * configuration. MAIL_OK, MAIL_ERR_TLS (reason in *why) or MAIL_ERR_NOMEM. */
 int mail_tls_config_context(mail_tls_config *cfg, SSL_CTX **ctx, const char **why);
+
+/* The trust store in words, for a verification error: "CA file ca.pem",
+ * "CA directory /etc/ssl/mine and the system CA store", "CA
+ * certificates from memory", "the system CA store". */
+void mail_tls_config_trust(const mail_tls_config *cfg, char *out, size_t cap);
 
 /* Session cache: get returns a new reference (or NULL); put stores one
  * (taking over the caller's reference) and evicts the oldest when full. */

@@ -314,6 +314,6 @@ int mail_pop3_auth(mail_pop3 *p)
   if (pop3_op_enter(p, POP3_OP_AUTH, &rc))
     return rc;
   if (p->state != MAIL_POP3_STATE_AUTHORIZATION)
-    return MAIL_ERR_STATE;
+    return pop3_wrong_state(p, "AUTHORIZATION");
   return pop3_run(p, POP3_OP_AUTH);
 }

@@ -1,6 +1,7 @@
 /* Connection setup: greeting, CAPA, STLS (RFC 2595) and CAPA again.
  * Every way STLS can fail while it is required ends the connection here,
  * before mail_pop3_login() can send a credential. */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -96,7 +97,7 @@ int pop3_connect_reply(void *engine, const mail_cmd *cmd)
   switch (cmd->kind) {
   case POP3_CMD_GREETING: {
     if (st != MAIL_POP3_OK)
-      return pop3_abort(p, MAIL_ERR_SERVER, "the server refused the session");
+      return pop3_abort(p, MAIL_ERR_SERVER, NULL); /* the -ERR is the error */
     size_t len;
     const char *text = mail_pop3_reply_text(&p->reply, &len);
     mail_buf_clear(&p->greeting);
@@ -119,8 +120,11 @@ int pop3_connect_reply(void *engine, const mail_cmd *cmd)
     return MAIL_OK;
   case POP3_CMD_STLS:
     if (st != MAIL_POP3_OK) {
-      if (p->security == MAIL_SECURITY_STARTTLS)
-        return mail_conn_fail(p->conn, MAIL_ERR_STARTTLS, "the server refused STLS");
+      if (p->security == MAIL_SECURITY_STARTTLS) {
+        char refused[512]; /* the -ERR, as pop3_advance recorded it */
+        snprintf(refused, sizeof refused, "%s", mail_conn_last_error(p->conn));
+        return mail_conn_fail(p->conn, MAIL_ERR_STARTTLS, "%s (STLS is required)", refused);
+      }
       p->op.phase = PH_DONE;
       pop3_set_state(p, MAIL_POP3_STATE_AUTHORIZATION);
       return MAIL_OK;

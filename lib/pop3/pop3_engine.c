@@ -225,6 +225,71 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
   }
 }
 
+/* How command c reads in an error and in mail_pop3_last_reply_command():
+ * the verb, the message number, the SASL mechanism; never a user name,
+ * password or digest. */
+static void cmd_text(const mail_pop3 *p, const mail_cmd *c, char *out, size_t cap)
+{
+  const mail_cmd_kind *k = mail_cmd_kind_of(pop3_kinds, NKINDS, c);
+  const char *name = k ? k->name : "command";
+  switch (c->kind) {
+  case POP3_CMD_LIST_ONE:
+  case POP3_CMD_UIDL_ONE:
+    snprintf(out, cap, "%.4s %lu", name, (unsigned long)c->arg);
+    return;
+  case POP3_CMD_RETR:
+  case POP3_CMD_TOP:
+  case POP3_CMD_DELE:
+    snprintf(out, cap, "%s %lu", name, (unsigned long)c->arg);
+    return;
+  case POP3_CMD_AUTH: {
+    const char *mech = mail_sasl_mechanism(p->sasl);
+    snprintf(out, cap, "AUTH%s%s", mech ? " " : "", mech ? mech : "");
+    return;
+  }
+  }
+  snprintf(out, cap, "%s", name);
+}
+
+/* Record "<command>: -ERR [CODE] text" as the session's error (the latest
+ * -ERR wins: after a fallback or a retry it is the one that counted). */
+static void note_refusal(mail_pop3 *p)
+{
+  size_t clen = 0, tlen = 0;
+  const char *code = mail_pop3_reply_resp_code(&p->reply, &clen);
+  const char *text = mail_pop3_reply_text(&p->reply, &tlen);
+  char shown[300];
+  size_t n = 0;
+  for (size_t i = 0; text && i < tlen && n + 1 < sizeof shown; i++) {
+    unsigned char ch = (unsigned char)text[i]; /* shown, never obeyed */
+    shown[n++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+  }
+  shown[n] = '\0';
+  if (code && clen)
+    mail_conn_fail(p->conn, MAIL_ERR_SERVER, "%s: -ERR [%.*s]%s%s", p->last_cmd,
+                   (int)(clen > 100 ? 100 : clen), code, n ? " " : "", shown);
+  else
+    mail_conn_fail(p->conn, MAIL_ERR_SERVER, "%s: -ERR%s%s", p->last_cmd, n ? " " : "", shown);
+}
+
+void pop3_name_timeout(mail_pop3 *p)
+{
+  char was[512];
+  const char *why = mail_conn_last_error(p->conn);
+  if (!*why || !strcmp(why, mail_strerror(MAIL_ERR_TIMEOUT)))
+    why = "timed out waiting for the server";
+  snprintf(was, sizeof was, "%s", why);
+  const mail_cmd *head = mail_cmdq_head(&p->q);
+  if (head && head->kind == POP3_CMD_GREETING)
+    mail_conn_fail(p->conn, MAIL_ERR_TIMEOUT,
+                   "no greeting: %s \xE2\x80\x94 if this is an implicit-TLS port, use pop3s://", was);
+  else if (head) {
+    char cmd[64];
+    cmd_text(p, head, cmd, sizeof cmd);
+    mail_conn_fail(p->conn, MAIL_ERR_TIMEOUT, "%s: %s", cmd, was);
+  }
+}
+
 static int in_batch(const mail_pop3 *p)
 {
   int k = p->op.kind;
@@ -248,6 +313,13 @@ int pop3_advance(void *engine)
         return MAIL_ERR_AGAIN; /* a TLS handshake runs first */
       continue;
     }
+    if (head->kind == POP3_CMD_GREETING) {
+      size_t n;
+      const unsigned char *d = mail_reader_data(mail_conn_reader(p->conn), &n);
+      const char *what = mail_tls_record_kind(d, n);
+      if (what)
+        return pop3_abort(p, MAIL_ERR_PROTOCOL, mail_no_greeting_tls(p->conn, what, "pop3s://"));
+    }
     int rc = read_reply(p, head);
     if (rc == MAIL_ERR_AGAIN) {
       /* Top the pipeline up while replies are on their way: everything
@@ -261,6 +333,9 @@ int pop3_advance(void *engine)
     }
     if (rc)
       return rc;
+    cmd_text(p, head, p->last_cmd, sizeof p->last_cmd);
+    if (p->reply.status == MAIL_POP3_ERR)
+      note_refusal(p);
     rc = mail_cmd_dispatch(p->conn, &p->q, pop3_kinds, NKINDS, p);
     if (rc == MAIL_ERR_AGAIN)
       continue;

@@ -97,6 +97,7 @@ struct mail_pop3 {
   /* what the server said */
   mail_pop3_reply reply;
   int have_reply;
+  char last_cmd[64];    /* what reply answered (mail_pop3_last_reply_command) */
   mail_buf greeting;
   mail_buf apop_stamp;  /* "<...>" from the greeting, or empty */
   mail_pop3_caps *caps;
@@ -165,6 +166,9 @@ int pop3_send(mail_pop3 *p, int kind, const char *word, const char *arg, int sec
 int pop3_send_sasl(mail_pop3 *p, int what, const mail_sasl_msg *m);
 /* "word msg" ("TOP msg lines" for POP3_CMD_TOP). */
 int pop3_send_msg(mail_pop3 *p, int kind, const char *word, uint32_t msg, uint32_t lines);
+/* The session's error for a timeout: what it waited for (the greeting,
+ * with a word on implicit-TLS ports, or a command's reply). */
+void pop3_name_timeout(mail_pop3 *p);
 /* Give up on the connection (mail_engine_abort): returns rc. */
 int pop3_abort(mail_pop3 *p, int rc, const char *why);
 
@@ -173,6 +177,9 @@ int pop3_abort(mail_pop3 *p, int rc, const char *why);
  * MAIL_ERR_STATE while another one is pending, MAIL_ERR_INVALID for a NULL
  * handle), 0 to go on and start it with pop3_run(). */
 int pop3_op_enter(mail_pop3 *p, int op, int *rc);
+/* A call refused because the session is not in state needed (named in
+ * the session's error). Returns MAIL_ERR_STATE. */
+int pop3_wrong_state(mail_pop3 *p, const char *needed);
 /* Start operation op: run it until done (or MAIL_ERR_AGAIN). */
 int pop3_run(mail_pop3 *p, int op);
 

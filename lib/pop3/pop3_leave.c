@@ -322,7 +322,7 @@ int mail_pop3_leave_on_server(mail_pop3 *p, const mail_pop3_uidset *known,
   if (!known || !seen || (const mail_pop3_uidset *)seen == known)
     return MAIL_ERR_INVALID;
   if (p->state != MAIL_POP3_STATE_TRANSACTION)
-    return MAIL_ERR_STATE;
+    return pop3_wrong_state(p, "TRANSACTION");
   if (delete_after_days > 365u * 1000u)
     return MAIL_ERR_INVALID;
   mail_pop3_uidset_clear(seen);

@@ -257,9 +257,9 @@ int pop3_transaction_reply(void *engine, const mail_cmd *c)
 
 /* ------------------------------------------------------ public calls */
 
-static int transaction_ready(const mail_pop3 *p)
+static int transaction_ready(mail_pop3 *p)
 {
-  return p->state == MAIL_POP3_STATE_TRANSACTION ? MAIL_OK : MAIL_ERR_STATE;
+  return p->state == MAIL_POP3_STATE_TRANSACTION ? MAIL_OK : pop3_wrong_state(p, "TRANSACTION");
 }
 
 static int simple(mail_pop3 *p, int kind, int op)
@@ -469,7 +469,7 @@ int mail_pop3_quit(mail_pop3 *p, int *committed)
   if (committed)
     *committed = 0;
   if (p->state != MAIL_POP3_STATE_AUTHORIZATION && p->state != MAIL_POP3_STATE_TRANSACTION)
-    return MAIL_ERR_STATE;
+    return pop3_wrong_state(p, "AUTHORIZATION or TRANSACTION");
   p->committed = 0;
   p->committed_out = committed;
   return pop3_run(p, POP3_OP_QUIT);

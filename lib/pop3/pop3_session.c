@@ -161,6 +161,10 @@ static int drive(mail_pop3 *p)
   rc = mail_conn_run(p->conn, pop3_advance, p);
   if (rc == MAIL_ERR_AGAIN)
     return rc;
+  if (rc == MAIL_ERR_TIMEOUT)
+    pop3_name_timeout(p);
+  else if (rc == MAIL_OK)
+    mail_conn_clear_error(p->conn); /* a -ERR that did not count (CAPA, a fallback) */
   return pop3_finish(p, rc);
 }
 
@@ -170,11 +174,22 @@ int pop3_op_enter(mail_pop3 *p, int op, int *rc)
     *rc = MAIL_ERR_INVALID;
     return 1;
   }
-  if (!p->op.kind)
+  if (!p->op.kind) {
+    /* A new operation: the error string belongs to it from here on. */
+    mail_conn_clear_error(p->conn);
     return 0;
+  }
   int st = mail_op_begin(&p->op, op);
+  if (st == MAIL_ERR_STATE)
+    mail_conn_fail(p->conn, st, "another operation is in progress");
   *rc = st == MAIL_OP_RESUMED ? drive(p) : st;
   return 1;
+}
+
+int pop3_wrong_state(mail_pop3 *p, const char *needed)
+{
+  return mail_conn_fail(p->conn, MAIL_ERR_STATE, "the session is in state %s, not %s",
+                        mail_pop3_state_name(p), needed);
 }
 
 int pop3_run(mail_pop3 *p, int op)
@@ -182,6 +197,7 @@ int pop3_run(mail_pop3 *p, int op)
   mail_op_begin(&p->op, op); /* none is pending: pop3_op_enter() said so */
   p->cancelled = 0;
   p->have_reply = 0;
+  mail_conn_clear_error(p->conn);
   p->rx = POP3_RX_STATUS;
   return drive(p);
 }
@@ -204,7 +220,7 @@ int mail_pop3_connect(mail_pop3 *p, const char *host, unsigned int port, int sec
   if (mail_has_crlfnul(host, strlen(host)))
     return MAIL_ERR_INVALID;
   if (p->state != MAIL_POP3_STATE_DISCONNECTED)
-    return MAIL_ERR_STATE;
+    return pop3_wrong_state(p, "DISCONNECTED");
   p->security = security;
   char *h = mail_strdup(&p->alloc, host);
   if (!h)
@@ -223,6 +239,11 @@ int mail_pop3_connect(mail_pop3 *p, const char *host, unsigned int port, int sec
 }
 
 /* ------------------------------------------------------- server's words */
+
+const char *mail_pop3_last_reply_command(const mail_pop3 *p)
+{
+  return p && p->have_reply ? p->last_cmd : NULL;
+}
 
 const mail_pop3_reply *mail_pop3_last_reply(const mail_pop3 *p)
 {

@@ -68,7 +68,7 @@ static void clear_result(mail_smtp_envelope *e, smtp_rcpt *r)
 {
   text_unref(e, r->text);
   r->text = NULL;
-  r->status = MAIL_ERR_STATE;
+  r->status = MAIL_ERR_NOT_ATTEMPTED;
   r->code = 0;
   r->has_enh = 0;
   r->rcpt_ok = 0;
@@ -126,7 +126,7 @@ int mail_smtp_envelope_add_recipient(mail_smtp_envelope *e, const char *address,
   r->addr = mail_strdup(&e->alloc, address);
   if (!r->addr)
     return MAIL_ERR_NOMEM;
-  r->status = MAIL_ERR_STATE;
+  r->status = MAIL_ERR_NOT_ATTEMPTED;
   if (index)
     *index = e->nrcpts;
   e->nrcpts++;

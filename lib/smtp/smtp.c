@@ -67,6 +67,7 @@ int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc)
   mail_smtp_caps_set_limits(s->caps, lim);
   mail_buf_init(&s->tx.wire, &s->alloc, 0);
   mail_buf_init(&s->line, &s->alloc, 0);
+  mail_buf_init(&s->greeting, &s->alloc, lim->max_response);
   s->security = MAIL_SECURITY_STARTTLS;
   s->pipelining = 1;
   s->command_ms = SMTP_TIMEOUT_CONN; /* the connection's MAIL_TIMEOUT_IO */
@@ -90,6 +91,7 @@ void mail_smtp_free(mail_smtp *s)
   mail_smtp_acc_free(&s->acc[1]);
   mail_buf_free(&s->tx.wire);
   mail_buf_free(&s->line);
+  mail_buf_free(&s->greeting);
   mail_dealloc(&s->alloc, s->tx.wire_off);
   mail_dealloc(&s->alloc, s->client_name);
   smtp_body_buffers_free(s);
@@ -121,6 +123,8 @@ int mail_smtp_set_security(mail_smtp *s, int security)
 {
   if (!s || security < MAIL_SECURITY_STARTTLS || security > MAIL_SECURITY_NONE_INSECURE)
     return MAIL_ERR_INVALID;
+  if (s->op.kind != SMTP_OP_NONE || s->state != SMTP_ST_DISCONNECTED)
+    return MAIL_ERR_STATE;
   s->security = security;
   return MAIL_OK;
 }
@@ -186,12 +190,13 @@ int mail_smtp_set_timeouts(mail_smtp *s, int command_ms, int final_ms)
   return MAIL_OK;
 }
 
-void mail_smtp_set_progress(mail_smtp *s, mail_smtp_progress_fn fn, void *user)
+int mail_smtp_set_progress(mail_smtp *s, mail_smtp_progress_fn fn, void *user)
 {
   if (!s)
-    return;
+    return MAIL_ERR_INVALID;
   s->progress = fn;
   s->progress_user = fn ? user : NULL;
+  return MAIL_OK;
 }
 
 void mail_smtp_cancel(mail_smtp *s)
@@ -207,7 +212,7 @@ const mail_smtp_caps *mail_smtp_capabilities(const mail_smtp *s)
   return s->caps_valid ? s->caps : s->empty_caps;
 }
 
-int mail_smtp_has_extension(const mail_smtp *s, const char *keyword)
+int mail_smtp_has_capability(const mail_smtp *s, const char *keyword)
 {
   return s && keyword && s->caps_valid && mail_smtp_caps_find(s->caps, keyword, NULL) == MAIL_OK;
 }
@@ -215,6 +220,16 @@ int mail_smtp_has_extension(const mail_smtp *s, const char *keyword)
 const mail_smtp_reply *mail_smtp_last_reply(const mail_smtp *s)
 {
   return s && s->have_last ? s->last : NULL;
+}
+
+const char *mail_smtp_last_reply_command(const mail_smtp *s)
+{
+  return s && s->have_last ? s->last_cmd : NULL;
+}
+
+const char *mail_smtp_greeting(const mail_smtp *s)
+{
+  return s && s->greeting.len ? (const char *)s->greeting.data : NULL;
 }
 
 const char *mail_smtp_state_name(const mail_smtp *s)
@@ -234,14 +249,49 @@ static int begin_op(mail_smtp *s, int op)
   if (st != MAIL_OP_STARTED)
     return st;
   s->cancelled = 0;
-  if (s->decisive && s->last == s->decisive) {
-    s->last = NULL;
-    s->have_last = 0;
-  }
+  /* What the server said and what failed belong to the operation that
+   * caused them: a local refusal now must not show an old reply. */
+  s->last = NULL;
+  s->have_last = 0;
+  mail_conn_clear_error(s->conn);
   mail_smtp_reply_free(s->decisive);
   s->decisive = NULL;
   smtp_command_timeout(s);
   return 1;
+}
+
+static const char *const op_names[] = {
+  [SMTP_OP_NONE] = "", [SMTP_OP_CONNECT] = "connect", [SMTP_OP_AUTH] = "AUTH",
+  [SMTP_OP_SEND] = "send", [SMTP_OP_RSET] = "RSET", [SMTP_OP_NOOP] = "NOOP",
+  [SMTP_OP_QUIT] = "QUIT",
+};
+
+/* A timeout says what it waited for: the greeting (where a plain-text
+ * client on an implicit-TLS port waits forever), or a command's reply. */
+static void name_timeout(mail_smtp *s)
+{
+  char was[512];
+  const char *why = mail_conn_last_error(s->conn);
+  if (!*why || !strcmp(why, mail_strerror(MAIL_ERR_TIMEOUT))) /* a transport's own timeout */
+    why = "timed out waiting for the server";
+  snprintf(was, sizeof was, "%s", why);
+  const mail_cmd *head = mail_cmdq_head(&s->q);
+  if (s->state == SMTP_ST_GREETING)
+    mail_conn_fail(s->conn, MAIL_ERR_TIMEOUT,
+                   "no greeting: %s%s", was,
+                   s->lmtp ? "" : " \xE2\x80\x94 if this is an implicit-TLS port, use smtps://");
+  else if (head) {
+    char cmd[600];
+    smtp_cmd_text(s, head, cmd, sizeof cmd);
+    mail_conn_fail(s->conn, MAIL_ERR_TIMEOUT, "%s: %s", cmd, was);
+  }
+}
+
+/* A call while another operation is in progress. */
+static int busy(mail_smtp *s, int rc)
+{
+  mail_conn_fail(s->conn, rc, "another operation (%s) is in progress", op_names[s->op.kind]);
+  return rc;
 }
 
 static int drive(mail_smtp *s)
@@ -249,6 +299,12 @@ static int drive(mail_smtp *s)
   int rc = mail_conn_run(s->conn, smtp_advance, s);
   if (rc == MAIL_ERR_AGAIN)
     return rc;
+  if (rc == MAIL_ERR_TIMEOUT)
+    name_timeout(s);
+  else if (rc == MAIL_OK)
+    mail_conn_clear_error(s->conn);
+  else if (!*mail_conn_last_error(s->conn))
+    mail_conn_fail(s->conn, rc, "%s: %s", op_names[s->op.kind], mail_strerror(rc));
   mail_op_end(&s->op);
   if (mail_status_is_fatal(rc) || !mail_conn_is_open(s->conn)) {
     mail_cmdq_clear(&s->q);
@@ -257,9 +313,12 @@ static int drive(mail_smtp *s)
   return rc;
 }
 
-/* An operation that failed before talking to the server. */
+/* An operation that failed before talking to the server (a more precise
+ * description may have been recorded already). */
 static int op_error(mail_smtp *s, int rc)
 {
+  if (!*mail_conn_last_error(s->conn))
+    mail_conn_fail(s->conn, rc, "%s: %s", op_names[s->op.kind], mail_strerror(rc));
   mail_op_end(&s->op);
   return rc;
 }
@@ -286,7 +345,7 @@ static int connect_common(mail_smtp *s, int target, const char *host, unsigned p
     return MAIL_ERR_INVALID;
   int st = begin_op(s, SMTP_OP_CONNECT);
   if (st < 0)
-    return st;
+    return busy(s, st);
   if (st == 1) {
     if (security < MAIL_SECURITY_STARTTLS || security > MAIL_SECURITY_NONE_INSECURE)
       return op_error(s, MAIL_ERR_INVALID);
@@ -297,10 +356,11 @@ static int connect_common(mail_smtp *s, int target, const char *host, unsigned p
     smtp_state(s, SMTP_ST_CONNECT);
   }
   if (s->op.phase == SMTP_CONNECT_TRANSPORT) {
-    int rc = target == TARGET_UNIX
-               ? mail_conn_connect_unix(s->conn, path)
-               : mail_conn_connect(s->conn, host, port,
-                                   s->conn_security == MAIL_SECURITY_IMPLICIT_TLS);
+    int implicit = s->conn_security == MAIL_SECURITY_IMPLICIT_TLS;
+    if (port == 0) /* the default port, as in every session module */
+      port = implicit ? 465 : s->lmtp ? 24 : 25;
+    int rc = target == TARGET_UNIX ? mail_conn_connect_unix(s->conn, path)
+                                   : mail_conn_connect(s->conn, host, port, implicit);
     if (rc == MAIL_ERR_AGAIN)
       return rc;
     if (rc) {
@@ -354,8 +414,11 @@ int mail_smtp_connect_url(mail_smtp *s, const char *url)
 
 static int need_idle(mail_smtp *s)
 {
-  if (s->state != SMTP_ST_IDLE || !mail_conn_is_open(s->conn))
-    return MAIL_ERR_STATE;
+  if (!mail_conn_is_open(s->conn) || s->state == SMTP_ST_DISCONNECTED)
+    return mail_conn_fail(s->conn, MAIL_ERR_STATE, "%s: not connected", op_names[s->op.kind]);
+  if (s->state != SMTP_ST_IDLE)
+    return mail_conn_fail(s->conn, MAIL_ERR_STATE, "%s: the session is in state %s, not IDLE",
+                          op_names[s->op.kind], smtp_state_label(s->state));
   if (mail_reader_pending(mail_conn_reader(s->conn)) == 0)
     return MAIL_OK;
   /* The server spoke while nothing was asked: a 421 (idle timeout,
@@ -377,14 +440,15 @@ int mail_smtp_auth(mail_smtp *s)
     return MAIL_ERR_INVALID;
   int st = begin_op(s, SMTP_OP_AUTH);
   if (st < 0)
-    return st;
+    return busy(s, st);
   if (st == 1) {
     int rc = need_idle(s);
     if (rc)
       return op_error(s, rc);
     size_t idx;
     if (!s->caps_valid || mail_smtp_caps_find(s->caps, "AUTH", &idx) != MAIL_OK)
-      return op_error(s, MAIL_ERR_UNSUPPORTED);
+      return op_error(s, mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED,
+                                        "AUTH: the server offers no authentication"));
     mail_buf *b = &s->line;
     mail_buf_clear(b);
     size_t np = mail_smtp_caps_param_count(s->caps, idx);
@@ -414,7 +478,7 @@ static int simple_op(mail_smtp *s, int op, int kind, int state, const char *verb
     return MAIL_ERR_INVALID;
   int st = begin_op(s, op);
   if (st < 0)
-    return st;
+    return busy(s, st);
   if (st == 1) {
     int rc = need_idle(s);
     if (rc)
@@ -456,13 +520,50 @@ int mail_smtp_quit(mail_smtp *s)
   return rc;
 }
 
+int mail_smtp_send_mime(mail_smtp *s, mail_smtp_envelope *e, struct mail_mime_builder *msg)
+{
+  if (!s)
+    return MAIL_ERR_INVALID;
+  if (s->op.kind == SMTP_OP_SEND) /* resumed: the body was chosen already */
+    return mail_smtp_send(s, e);
+#if MAIL_WITH_MIME
+  if (!e || !msg)
+    return mail_smtp_send(s, NULL); /* MAIL_ERR_INVALID, recorded */
+  if (s->op.kind == SMTP_OP_NONE && s->state == SMTP_ST_IDLE) {
+    /* What the path supports is what this server's EHLO offered. */
+    unsigned opts = mail_mime_builder_get_options(msg) & MAIL_MIME_OPT_COMPAT_FILENAME;
+    if (smtp_has(s, "8BITMIME"))
+      opts |= MAIL_MIME_OPT_8BITMIME;
+    if (smtp_has(s, "SMTPUTF8") && smtp_has(s, "8BITMIME"))
+      opts |= MAIL_MIME_OPT_SMTPUTF8;
+    if (smtp_has(s, "BINARYMIME") && smtp_has(s, "CHUNKING") &&
+        s->chunking_mode != MAIL_SMTP_CHUNKING_NEVER)
+      opts |= MAIL_MIME_OPT_BINARYMIME;
+    int rc = mail_mime_builder_set_options(msg, opts);
+    if (rc && rc != MAIL_ERR_STATE) /* frozen already: it goes as it was built */
+      return rc;
+    if (mail_smtp_envelope_recipient_count(e) == 0)
+      rc = mail_smtp_envelope_add_mime_addresses(e, msg);
+    if (!rc)
+      rc = mail_smtp_envelope_set_body_mime(e, msg);
+    if (rc)
+      return mail_conn_fail(s->conn, rc, "send: the message: %s", mail_strerror(rc));
+  }
+  return mail_smtp_send(s, e);
+#else
+  (void)e;
+  (void)msg;
+  return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "send: built without MIME");
+#endif
+}
+
 int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *e)
 {
   if (!s)
     return MAIL_ERR_INVALID;
   int st = begin_op(s, SMTP_OP_SEND);
   if (st < 0)
-    return st;
+    return busy(s, st);
   if (st == 1) {
     if (!e)
       return op_error(s, MAIL_ERR_INVALID);

@@ -10,6 +10,7 @@
  * only place the protocol state changes, so the trace names every
  * transition.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -93,6 +94,95 @@ int smtp_abort(mail_smtp *s, int rc, const char *why)
   return rc;
 }
 
+void smtp_cmd_text(const mail_smtp *s, const mail_cmd *c, char *out, size_t cap)
+{
+  const smtp_tx *tx = &s->tx;
+  int have_addrs = tx->env && tx->wire_off;
+  switch (c->kind) {
+  case SMTP_CMD_GREETING:
+    snprintf(out, cap, "greeting");
+    return;
+  case SMTP_CMD_EHLO:
+    snprintf(out, cap, "%s", s->lmtp ? "LHLO" : "EHLO");
+    return;
+  case SMTP_CMD_AUTH: {
+    const char *mech = mail_sasl_mechanism(s->sasl);
+    snprintf(out, cap, "AUTH%s%s", mech ? " " : "", mech ? mech : "");
+    return;
+  }
+  case SMTP_CMD_MAIL:
+    if (have_addrs) {
+      snprintf(out, cap, "MAIL FROM:<%s>", (const char *)tx->wire.data + tx->wire_off[0]);
+      return;
+    }
+    break;
+  case SMTP_CMD_RCPT:
+    if (have_addrs && c->arg < tx->env->nrcpts) {
+      snprintf(out, cap, "RCPT TO:<%s>", (const char *)tx->wire.data + tx->wire_off[c->arg + 1]);
+      return;
+    }
+    break;
+  case SMTP_CMD_FINAL:
+    if (s->lmtp && have_addrs) {
+      size_t i = tx->final_next; /* the next recipient accepted at RCPT */
+      while (i < tx->env->nrcpts && !tx->env->rcpts[i].rcpt_ok)
+        i++;
+      if (i < tx->env->nrcpts) {
+        snprintf(out, cap, "end of data for <%s>", (const char *)tx->wire.data + tx->wire_off[i + 1]);
+        return;
+      }
+    }
+    snprintf(out, cap, "end of data");
+    return;
+  case SMTP_CMD_BDAT:
+    snprintf(out, cap, (c->flags & SMTP_BDAT_LAST) ? "BDAT LAST" : "BDAT");
+    return;
+  case SMTP_CMD_UNSOLICITED:
+    snprintf(out, cap, "unsolicited reply");
+    return;
+  }
+  static const char *const verbs[] = {
+    [SMTP_CMD_HELO] = "HELO", [SMTP_CMD_STARTTLS] = "STARTTLS", [SMTP_CMD_MAIL] = "MAIL FROM",
+    [SMTP_CMD_RCPT] = "RCPT TO", [SMTP_CMD_DATA] = "DATA", [SMTP_CMD_RSET] = "RSET",
+    [SMTP_CMD_NOOP] = "NOOP", [SMTP_CMD_QUIT] = "QUIT",
+  };
+  const char *v = c->kind > 0 && (size_t)c->kind < sizeof verbs / sizeof verbs[0] ? verbs[c->kind]
+                                                                                   : NULL;
+  snprintf(out, cap, "%s", v ? v : "command");
+}
+
+void smtp_reply_describe(const mail_smtp_reply *r, char *out, size_t cap)
+{
+  unsigned a, b, d;
+  int n = mail_smtp_reply_enhanced(r, &a, &b, &d) == MAIL_OK
+            ? snprintf(out, cap, "%d %u.%u.%u", mail_smtp_reply_code(r), a, b, d)
+            : snprintf(out, cap, "%d", mail_smtp_reply_code(r));
+  size_t pos = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+  for (size_t i = 0; i < mail_smtp_reply_line_count(r); i++) {
+    size_t len = 0;
+    const char *line = mail_smtp_reply_line(r, i, &len);
+    if (!line || !len)
+      continue;
+    for (size_t k = 0; k <= len && pos + 1 < cap; k++) {
+      /* a space before the line, then its bytes; the server's text is
+       * shown, never obeyed: control bytes become '?' */
+      unsigned char ch = k == 0 ? ' ' : (unsigned char)line[k - 1];
+      out[pos++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+    }
+  }
+  out[pos] = '\0';
+}
+
+int smtp_refused(mail_smtp *s, int rc, const char *note)
+{
+  char reply[400];
+  if (!s->last)
+    return mail_conn_fail(s->conn, rc, "%s: %s", s->last_cmd, note ? note : mail_strerror(rc));
+  smtp_reply_describe(s->last, reply, sizeof reply);
+  return mail_conn_fail(s->conn, rc, "%s: %s%s%s", s->last_cmd, reply, note ? " " : "",
+                        note ? note : "");
+}
+
 void smtp_set_enhanced(mail_smtp *s, int on)
 {
   s->acc[0].enhanced = on;
@@ -128,7 +218,8 @@ static int after_hello(mail_smtp *s)
       return smtp_command(s, SMTP_CMD_STARTTLS, 0, "STARTTLS");
     }
     if (s->conn_security == MAIL_SECURITY_STARTTLS)
-      return smtp_abort(s, MAIL_ERR_STARTTLS, "the server does not offer STARTTLS");
+      return smtp_abort(s, MAIL_ERR_STARTTLS,
+                        "STARTTLS required, and the server does not offer it in its EHLO reply");
     mail_conn_trace_info(s->conn, "no STARTTLS offered: continuing WITHOUT TLS (opportunistic)");
   }
   smtp_state(s, SMTP_ST_IDLE);
@@ -141,8 +232,20 @@ static int on_greeting(void *engine, const mail_cmd *c)
   mail_smtp *s = engine;
   const mail_smtp_reply *r = s->last;
   int code = mail_smtp_reply_code(r);
-  if (code != 220)
-    return smtp_abort(s, MAIL_ERR_SERVER, "the server refused the session in its greeting");
+  mail_buf_clear(&s->greeting);
+  for (size_t i = 0; i < mail_smtp_reply_line_count(r); i++) {
+    size_t len = 0;
+    const char *line = mail_smtp_reply_line(r, i, &len);
+    if (!line || (i && mail_buf_append_byte(&s->greeting, '\n')) ||
+        mail_buf_append(&s->greeting, line, len))
+      return smtp_abort(s, MAIL_ERR_NOMEM, "greeting: no memory to keep it");
+  }
+  if (mail_buf_terminate(&s->greeting))
+    return smtp_abort(s, MAIL_ERR_NOMEM, "greeting: no memory to keep it");
+  if (code != 220) {
+    smtp_refused(s, MAIL_ERR_SERVER, "(the server refused the session)");
+    return smtp_abort(s, MAIL_ERR_SERVER, NULL);
+  }
   return send_hello(s, SMTP_CMD_EHLO);
 }
 
@@ -165,9 +268,12 @@ static int on_hello(void *engine, const mail_cmd *c)
   if (kind == SMTP_CMD_EHLO && !s->lmtp && !tls_required && (code == 500 || code == 502 || code == 554 ||
                                                         code == 504 || code == 550))
     return send_hello(s, SMTP_CMD_HELO);
-  if (tls_required)
-    return smtp_abort(s, MAIL_ERR_STARTTLS, "EHLO refused: STARTTLS cannot be negotiated");
-  return smtp_abort(s, MAIL_ERR_SERVER, "the server refused EHLO/HELO");
+  if (tls_required) {
+    smtp_refused(s, MAIL_ERR_STARTTLS, "(STARTTLS cannot be negotiated without EHLO)");
+    return smtp_abort(s, MAIL_ERR_STARTTLS, NULL);
+  }
+  smtp_refused(s, MAIL_ERR_SERVER, NULL);
+  return smtp_abort(s, MAIL_ERR_SERVER, NULL);
 }
 
 static int on_starttls(void *engine, const mail_cmd *c)
@@ -175,8 +281,10 @@ static int on_starttls(void *engine, const mail_cmd *c)
   mail_smtp *s = engine;
   const mail_smtp_reply *r = s->last;
   if (mail_smtp_reply_code(r) != 220) {
-    if (s->conn_security == MAIL_SECURITY_STARTTLS)
-      return smtp_abort(s, MAIL_ERR_STARTTLS, "the server refused STARTTLS");
+    if (s->conn_security == MAIL_SECURITY_STARTTLS) {
+      smtp_refused(s, MAIL_ERR_STARTTLS, "(STARTTLS is required)");
+      return smtp_abort(s, MAIL_ERR_STARTTLS, NULL);
+    }
     mail_conn_trace_info(s->conn, "STARTTLS refused: continuing WITHOUT TLS (opportunistic)");
     smtp_state(s, SMTP_ST_IDLE);
     smtp_finish(s, MAIL_OK);
@@ -235,10 +343,16 @@ static int on_auth(void *engine, const mail_cmd *c)
   if (rc == MAIL_SASL_SEND_LINE || rc == MAIL_SASL_SEND_COMMAND)
     return smtp_send_auth(s, rc, &next);
   smtp_state(s, SMTP_ST_IDLE);
-  if (rc == MAIL_ERR_SASL_SERVER)
-    return smtp_abort(s, rc, "the server failed SASL mutual authentication");
+  if (rc == MAIL_ERR_SASL_SERVER) {
+    smtp_refused(s, rc, "(the server failed SASL mutual authentication)");
+    return smtp_abort(s, rc, NULL);
+  }
   if (rc == MAIL_ERR_SERVER && code == 535)
     rc = MAIL_ERR_AUTH;
+  if (rc == MAIL_ERR_SERVER || rc == MAIL_ERR_AUTH)
+    smtp_refused(s, rc, NULL);
+  else if (rc < 0)
+    mail_conn_fail(s->conn, rc, "%s: %s", s->last_cmd, mail_strerror(rc));
   smtp_finish(s, rc);
   return MAIL_OK;
 }
@@ -257,11 +371,14 @@ static int on_rset(void *e, const mail_cmd *c)
   mail_smtp *s = e;
   smtp_state(s, SMTP_ST_IDLE);
   if (c->arg) { /* the RSET after a failed transaction */
-    if (s->decisive)
+    if (s->decisive) {
       s->last = s->decisive;
+      memcpy(s->last_cmd, s->decisive_cmd, sizeof s->last_cmd);
+    }
     smtp_finish(s, s->tx.result);
   } else {
-    smtp_finish(s, mail_smtp_reply_code(s->last) / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
+    int ok = mail_smtp_reply_code(s->last) / 100 == 2;
+    smtp_finish(s, ok ? MAIL_OK : smtp_refused(s, MAIL_ERR_SERVER, NULL));
   }
   return MAIL_OK;
 }
@@ -270,7 +387,8 @@ static int on_noop(void *e, const mail_cmd *c)
 {
   mail_smtp *s = e;
   smtp_state(s, SMTP_ST_IDLE);
-  smtp_finish(s, mail_smtp_reply_code(s->last) / 100 == 2 ? MAIL_OK : MAIL_ERR_SERVER);
+  int ok = mail_smtp_reply_code(s->last) / 100 == 2;
+  smtp_finish(s, ok ? MAIL_OK : smtp_refused(s, MAIL_ERR_SERVER, NULL));
   return MAIL_OK;
 }
 
@@ -303,12 +421,14 @@ static const mail_cmd_kind smtp_kinds[] = {
 static int dispatch(mail_smtp *s)
 {
   const mail_cmd *head = mail_cmdq_head(&s->q);
-  if (head && head->kind != SMTP_CMD_QUIT && mail_smtp_reply_code(s->last) == 421) {
-    mail_cmdq_pop(&s->q, NULL);
-    return smtp_abort(s, MAIL_ERR_SERVER_CLOSING, "the server is closing the session (421)");
-  }
   if (!head) /* the queue is never empty here: checked before reading */
     return smtp_abort(s, MAIL_ERR_PROTOCOL, "a reply nothing asked for");
+  smtp_cmd_text(s, head, s->last_cmd, sizeof s->last_cmd);
+  if (head->kind != SMTP_CMD_QUIT && mail_smtp_reply_code(s->last) == 421) {
+    mail_cmdq_pop(&s->q, NULL);
+    smtp_refused(s, MAIL_ERR_SERVER_CLOSING, "(the server is closing the session)");
+    return smtp_abort(s, MAIL_ERR_SERVER_CLOSING, NULL);
+  }
   return mail_cmd_dispatch(s->conn, &s->q, smtp_kinds, sizeof smtp_kinds / sizeof smtp_kinds[0], s);
 }
 
@@ -339,6 +459,14 @@ int smtp_advance(void *engine)
         return MAIL_ERR_AGAIN; /* the handshake runs first */
       return mail_conn_fail(s->conn, MAIL_ERR_INTERNAL, "SMTP engine stalled in %s",
                             state_names[s->state]);
+    }
+    if (mail_cmdq_head(&s->q)->kind == SMTP_CMD_GREETING) {
+      size_t n;
+      const unsigned char *d = mail_reader_data(rd, &n);
+      const char *what = mail_tls_record_kind(d, n);
+      if (what)
+        return smtp_abort(s, MAIL_ERR_PROTOCOL, s->lmtp ? mail_no_greeting_tls(s->conn, what, NULL)
+                                                        : mail_no_greeting_tls(s->conn, what, "smtps://"));
     }
     const char *line;
     size_t len;

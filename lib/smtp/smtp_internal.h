@@ -164,6 +164,12 @@ struct mail_smtp {
   char *connect_path;
   unsigned connect_port;
 
+  /* What the last reply answered (mail_smtp_last_reply_command), and what
+   * the decisive reply of a failed transaction answered. */
+  char last_cmd[600];
+  char decisive_cmd[600];
+  mail_buf greeting;  /* the greeting's text, NUL-terminated, or empty */
+
   mail_smtp_progress_fn progress;
   void *progress_user;
 
@@ -206,6 +212,16 @@ int smtp_command(mail_smtp *s, int kind, size_t arg, const char *text);
 void smtp_finish(mail_smtp *s, int rc);
 /* Close the connection at once (no QUIT) and finish with rc. */
 int smtp_abort(mail_smtp *s, int rc, const char *why);
+/* How command c reads in an error and in mail_smtp_last_reply_command():
+ * "MAIL FROM:<a@b>", "RCPT TO:<x@y>", "AUTH PLAIN" (the mechanism only),
+ * "greeting". */
+void smtp_cmd_text(const mail_smtp *s, const mail_cmd *c, char *out, size_t cap);
+/* "550 5.1.1 User unknown": code, enhanced code, the lines joined by a
+ * space, control bytes shown as '?'. */
+void smtp_reply_describe(const mail_smtp_reply *r, char *out, size_t cap);
+/* Record "<command>: <reply>" for the last reply as the session's error
+ * (plus note when not NULL) and return rc. */
+int smtp_refused(mail_smtp *s, int rc, const char *note);
 /* Recognise enhanced status codes in replies from now on (or not). */
 void smtp_set_enhanced(mail_smtp *s, int on);
 /* Queue an AUTH command or response (rc: MAIL_SASL_SEND_*), as a secret. */

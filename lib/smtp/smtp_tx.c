@@ -130,6 +130,42 @@ int smtp_issue(mail_smtp *s)
   return MAIL_OK;
 }
 
+/* The first refusal of a transaction is what the caller is told (MAIL FROM
+ * before RCPT TO before the data: replies arrive in that order); later
+ * ones are counted. */
+static void note_refusal(mail_smtp *s)
+{
+  if (!*mail_conn_last_error(s->conn))
+    smtp_refused(s, MAIL_ERR_SERVER, NULL);
+}
+
+/* Keep the decisive reply (a clone, best effort) and what it answered. */
+static void keep_decisive(mail_smtp *s, const mail_smtp_reply *r)
+{
+  if (!r || s->decisive)
+    return;
+  mail_smtp_reply_clone(&s->decisive, r, &s->alloc); /* best effort */
+  memcpy(s->decisive_cmd, s->last_cmd, sizeof s->decisive_cmd);
+}
+
+/* The transaction's outcome rc in the session's error: the first refusal,
+ * with what else the caller needs to read it right. */
+static void describe_outcome(mail_smtp *s, int rc)
+{
+  const smtp_tx *tx = &s->tx;
+  const mail_smtp_envelope *e = tx->env;
+  size_t refused = tx->replies - tx->accepted;
+  char first[512];
+  snprintf(first, sizeof first, "%s", mail_conn_last_error(s->conn));
+  if (!*first)
+    return;
+  if (rc == MAIL_ERR_RECIPIENTS && e->policy == MAIL_SMTP_POLICY_ALL && tx->accepted)
+    mail_conn_fail(s->conn, rc, "%s (%zu of %zu recipients refused; policy ALL: nothing was sent)",
+                   first, refused, e->nrcpts);
+  else if (tx->mail_ok && refused > 1)
+    mail_conn_fail(s->conn, rc, "%s (%zu of %zu recipients refused)", first, refused, e->nrcpts);
+}
+
 static size_t delivered(const mail_smtp_envelope *e)
 {
   size_t d = 0;
@@ -145,12 +181,12 @@ static int fail_tx(mail_smtp *s, int rc, const mail_smtp_reply *r)
 {
   smtp_tx *tx = &s->tx;
   tx->result = rc;
-  if (r && !s->decisive)
-    mail_smtp_reply_clone(&s->decisive, r, &s->alloc); /* best effort */
+  keep_decisive(s, r);
+  describe_outcome(s, rc);
   if (r && tx->data_refused) {
     mail_smtp_envelope *e = tx->env;
     for (size_t i = 0; i < e->nrcpts; i++)
-      if (e->rcpts[i].rcpt_ok && e->rcpts[i].status == MAIL_ERR_STATE) {
+      if (e->rcpts[i].rcpt_ok && e->rcpts[i].status == MAIL_ERR_NOT_ATTEMPTED) {
         int q = smtp_envelope_record(e, i, r, MAIL_ERR_SERVER);
         if (q)
           return q;
@@ -181,10 +217,12 @@ int smtp_on_mail(void *engine, const mail_cmd *c)
   const mail_smtp_reply *r = s->last;
   smtp_tx *tx = &s->tx;
   tx->mail_ok = mail_smtp_reply_code(r) / 100 == 2;
+  if (!tx->mail_ok)
+    note_refusal(s);
   if (!tx->mail_ok && !pipelined(s))
     return fail_tx(s, MAIL_ERR_SERVER, r);
-  if (!tx->mail_ok && !s->decisive)
-    mail_smtp_reply_clone(&s->decisive, r, &s->alloc); /* best effort */
+  if (!tx->mail_ok)
+    keep_decisive(s, r);
   return smtp_issue(s);
 }
 
@@ -212,7 +250,10 @@ int smtp_on_rcpt(void *engine, const mail_cmd *c)
   size_t i = c->arg;
   smtp_tx *tx = &s->tx;
   int ok = tx->mail_ok && mail_smtp_reply_code(r) / 100 == 2;
-  int rc = smtp_envelope_record(tx->env, i, r, ok ? MAIL_ERR_STATE : MAIL_ERR_SERVER);
+  if (!ok)
+    note_refusal(s);
+  /* Accepted at RCPT: not delivered until the reply after the data. */
+  int rc = smtp_envelope_record(tx->env, i, r, ok ? MAIL_ERR_NOT_ATTEMPTED : MAIL_ERR_SERVER);
   if (rc)
     return rc;
   tx->env->rcpts[i].rcpt_ok = ok;
@@ -234,6 +275,7 @@ int smtp_on_data(void *engine, const mail_cmd *c)
   const mail_smtp_reply *r = s->last;
   smtp_tx *tx = &s->tx;
   if (mail_smtp_reply_code(r) != 354) {
+    note_refusal(s);
     tx->data_refused = 1;
     return fail_tx(s, refused_result(tx), r);
   }
@@ -269,6 +311,7 @@ static int complete_tx(mail_smtp *s, const mail_smtp_reply *r)
     return MAIL_OK;
   }
   if (d > 0) {
+    describe_outcome(s, MAIL_ERR_PARTIAL);
     smtp_state(s, SMTP_ST_IDLE);
     smtp_finish(s, MAIL_ERR_PARTIAL);
     return MAIL_OK;
@@ -284,6 +327,8 @@ int smtp_on_final(void *engine, const mail_cmd *c)
   smtp_tx *tx = &s->tx;
   mail_smtp_envelope *e = tx->env;
   int ok = mail_smtp_reply_code(r) / 100 == 2 && !tx->data_refused;
+  if (mail_smtp_reply_code(r) / 100 != 2)
+    note_refusal(s);
   if (tx->accepted == 0 || !tx->mail_ok)
     return complete_tx(s, r);
   if (s->lmtp) {
@@ -314,8 +359,10 @@ int smtp_on_bdat(void *engine, const mail_cmd *c)
   const mail_smtp_reply *r = s->last;
   if (c->flags & SMTP_BDAT_LAST)
     return smtp_on_final(s, c);
-  if (mail_smtp_reply_code(r) / 100 != 2)
+  if (mail_smtp_reply_code(r) / 100 != 2) {
+    note_refusal(s);
     s->tx.data_refused = 1;
+  }
   return MAIL_OK;
 }
 
@@ -463,7 +510,9 @@ int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e)
   }
   need |= smtp_addr_local_utf8(e->from);
   if (need && !smtputf8)
-    return MAIL_ERR_NEEDS_SMTPUTF8;
+    return mail_conn_fail(s->conn, MAIL_ERR_NEEDS_SMTPUTF8,
+                          "send: the message or an address needs SMTPUTF8, which the server does "
+                          "not offer");
   tx->utf8 = smtputf8 && (need || nonascii);
   mail_dealloc(&s->alloc, tx->wire_off);
   tx->wire_off = mail_malloc(&s->alloc, (e->nrcpts + 1) * sizeof *tx->wire_off);
@@ -486,31 +535,32 @@ int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e)
 int smtp_check_send(mail_smtp *s, mail_smtp_envelope *e)
 {
   if (!e->from || e->nrcpts == 0 || e->body_kind == SMTP_BODY_NONE)
-    return MAIL_ERR_INVALID;
+    return mail_conn_fail(s->conn, MAIL_ERR_INVALID, "send: the envelope has no %s",
+                          !e->from ? "sender" : e->nrcpts == 0 ? "recipient" : "body");
   size_t idx;
   if (e->size != MAIL_SMTP_SIZE_UNKNOWN && s->caps_valid && mail_smtp_caps_find(s->caps, "SIZE", &idx) == MAIL_OK &&
       mail_smtp_caps_param_count(s->caps, idx) > 0) {
     unsigned long long max = strtoull(mail_smtp_caps_param(s->caps, idx, 0), NULL, 10);
     if (max > 0 && e->size > max)
       return mail_conn_fail(s->conn, MAIL_ERR_TOO_BIG,
-                            "the message (%llu bytes) exceeds the server's SIZE %llu",
+                            "send: the message (%llu bytes) exceeds the server's SIZE %llu",
                             (unsigned long long)e->size, max);
   }
   if (e->needs & MAIL_SMTP_NEEDS_BINARY) {
     if (!smtp_has(s, "BINARYMIME") || !smtp_has(s, "CHUNKING") ||
         s->chunking_mode == MAIL_SMTP_CHUNKING_NEVER)
       return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED,
-                            "binary body: the server lacks BINARYMIME or CHUNKING");
+                            "send: binary body, and the server lacks BINARYMIME or CHUNKING");
   } else if ((e->needs & MAIL_SMTP_NEEDS_8BIT) && !smtp_has(s, "8BITMIME")) {
-    return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "8-bit body: the server lacks 8BITMIME");
+    return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "send: 8-bit body, and the server lacks 8BITMIME");
   }
   int dsn = e->ret || e->envid;
   for (size_t i = 0; i < e->nrcpts; i++)
     dsn |= e->rcpts[i].notify || e->rcpts[i].orcpt;
   if (dsn && !smtp_has(s, "DSN"))
-    return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "DSN options: the server lacks DSN");
+    return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "send: DSN options, and the server lacks DSN");
   if (e->requiretls && (!mail_conn_is_verified(s->conn) || !smtp_has(s, "REQUIRETLS")))
     return mail_conn_fail(s->conn, MAIL_ERR_REQUIRETLS,
-                          "REQUIRETLS: TLS is not verified or the server does not offer it");
+                          "send: REQUIRETLS, and TLS is not verified or the server does not offer it");
   return MAIL_OK;
 }

@@ -61,7 +61,7 @@ static void look(const mail_smtp *s)
 {
   (void)mail_smtp_state_name(s);
   FZ_ASSERT(mail_smtp_capabilities(s) != NULL);
-  (void)mail_smtp_has_extension(s, "PIPELINING");
+  (void)mail_smtp_has_capability(s, "PIPELINING");
   const mail_smtp_reply *r = mail_smtp_last_reply(s);
   if (r) {
     size_t len;

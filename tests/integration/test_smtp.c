@@ -193,6 +193,68 @@ START_TEST(submission_every_mechanism)
 }
 END_TEST
 
+/* The one error string from the real Postfix: the command and its reply,
+ * word for word; never the password. */
+START_TEST(error_strings_from_postfix)
+{
+  char tok[128], want[600];
+  token(tok, sizeof tok, "errors");
+  const char *err;
+  /* AUTH refused: the mechanism, the reply, no credential. */
+  mail_smtp *s = session();
+  ck_assert_int_eq(mail_smtp_set_auth(s, env("MAIL_TEST_USER1"), "wrong-pw-4711"), MAIL_OK);
+  ck_assert_int_eq(mail_sasl_set_mechanisms(mail_smtp_sasl(s), "PLAIN"), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_connect(s, "localhost", port("MAIL_TEST_SUBMISSION_PORT"),
+                                     MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert_str_eq(mail_smtp_last_reply_command(s), "EHLO");
+  ck_assert_int_eq(mail_smtp_auth(s), MAIL_ERR_AUTH);
+  err = mail_conn_last_error(mail_smtp_conn(s));
+  ck_assert_str_eq(err, "AUTH PLAIN: 535 5.7.8 Error: authentication failed: (reason unavailable)");
+  ck_assert_ptr_null(strstr(err, "wrong-pw-4711"));
+  ck_assert_str_eq(mail_smtp_last_reply_command(s), "AUTH PLAIN");
+  /* Not logged in: this Postfix takes MAIL FROM and refuses the relay at
+   * RCPT (530 at MAIL FROM is in the transcripts and mailcli's tests). */
+  mail_smtp_envelope *e = envelope(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), NULL);
+  ck_assert_int_eq(mail_smtp_envelope_set_body_data(e, tok, strlen(tok)), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_send(s, e), MAIL_ERR_RECIPIENTS);
+  snprintf(want, sizeof want, "RCPT TO:<%s>: 554 5.7.1 <%s>: Recipient address rejected: Access denied",
+           env("MAIL_TEST_ADDR2"), env("MAIL_TEST_ADDR2"));
+  ck_assert_str_eq(mail_conn_last_error(mail_smtp_conn(s)), want);
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(e, 0), MAIL_ERR_SERVER);
+  mail_smtp_envelope_free(e);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_free(s);
+
+  /* RCPT refused on the plain port, policy ALL with one of two refused. */
+  s = session();
+  ck_assert_int_eq(mail_smtp_connect(s, "localhost", port("MAIL_TEST_SMTP_PORT"),
+                                     MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert_ptr_nonnull(mail_smtp_greeting(s));
+  e = envelope(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), NULL);
+  ck_assert_int_eq(mail_smtp_envelope_add_recipient(e, "nobody@libmail.test", NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_policy(e, MAIL_SMTP_POLICY_ALL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_envelope_set_body_data(e, tok, strlen(tok)), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_send(s, e), MAIL_ERR_RECIPIENTS);
+  err = mail_conn_last_error(mail_smtp_conn(s));
+  ck_assert_msg(!strncmp(err, "RCPT TO:<nobody@libmail.test>: 550 5.1.1 ", 41), "%s", err);
+  ck_assert_msg(strstr(err, " (1 of 2 recipients refused; policy ALL: nothing was sent)"), "%s", err);
+  ck_assert_ptr_null(strstr(err, "every recipient"));
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(e, 0), MAIL_ERR_NOT_ATTEMPTED);
+  mail_smtp_envelope_free(e);
+  mail_smtp_free(s);
+
+  /* submission:// pointed at the implicit-TLS port: the greeting never comes. */
+  s = session();
+  mail_conn_set_timeout(mail_smtp_conn(s), MAIL_TIMEOUT_IO, 1500);
+  snprintf(want, sizeof want, "submission://localhost:%s", env("MAIL_TEST_SMTPS_PORT"));
+  ck_assert_int_eq(mail_smtp_connect_url(s, want), MAIL_ERR_TIMEOUT);
+  ck_assert_str_eq(mail_conn_last_error(mail_smtp_conn(s)),
+                   "no greeting: timed out waiting for the server \xE2\x80\x94 if this is an "
+                   "implicit-TLS port, use smtps://");
+  mail_smtp_free(s);
+}
+END_TEST
+
 /* Every SASL trace line, both directions. */
 typedef struct auth_trace {
   char text[16384], sent[8192];
@@ -301,7 +363,7 @@ START_TEST(plain_port_starttls_8bit_and_utf8)
   ck_assert_int_eq(mail_smtp_connect(s, "127.0.0.1", port("MAIL_TEST_SMTP_PORT"),
                                      MAIL_SECURITY_STARTTLS), MAIL_OK);
   ck_assert_int_eq(mail_conn_is_verified(mail_smtp_conn(s)), 1);
-  ck_assert_int_eq(mail_smtp_has_extension(s, "8BITMIME"), 1);
+  ck_assert_int_eq(mail_smtp_has_capability(s, "8BITMIME"), 1);
   send_and_check(s, env("MAIL_TEST_ADDR2"), env("MAIL_TEST_MAILDIR2"), "plain",
                  "Plain port, STARTTLS.\n", 0);
   /* 8BITMIME body */
@@ -312,6 +374,50 @@ START_TEST(plain_port_starttls_8bit_and_utf8)
   send_and_check(s, env("MAIL_TEST_UTF8_ADDR"), env("MAIL_TEST_UTF8_MAILDIR"), "utf8",
                  "To a UTF-8 address.\n", MAIL_MIME_OPT_8BITMIME | MAIL_MIME_OPT_SMTPUTF8);
   ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_free(s);
+}
+END_TEST
+
+static void on_sent(void *user, int dir, const char *data, size_t len)
+{
+  auth_trace *t = user;
+  if (dir == MAIL_TRACE_SEND)
+    append(t->sent, sizeof t->sent, &t->sent_len, data, len > 512 ? 512 : len);
+}
+
+/* The README's order: the message is built before connecting, and
+ * mail_smtp_send_mime() still sends it 8-bit with SMTPUTF8, which this
+ * Postfix offers. */
+START_TEST(send_mime_built_before_connecting)
+{
+  char tok[128], subject[200];
+  token(tok, sizeof tok, "sendmime");
+  snprintf(subject, sizeof subject, "%s Gr\xC3\xBC\xC3\x9F" "e", tok);
+  mail_mime_builder *m = message(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), subject,
+                                 "Gr\xC3\xBC\xC3\x9F" "e aus dem Schnellstart.\n", 0);
+  mail_smtp *s = session();
+  static auth_trace t;
+  memset(&t, 0, sizeof t);
+  mail_conn_set_trace(mail_smtp_conn(s), on_sent, &t);
+  ck_assert_int_eq(mail_smtp_connect(s, "127.0.0.1", port("MAIL_TEST_SMTP_PORT"),
+                                     MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_has_capability(s, "SMTPUTF8"), 1);
+  mail_smtp_envelope *e;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
+  int rc = mail_smtp_send_mime(s, e, m);
+  ck_assert_msg(rc == MAIL_OK, "%s (%s)", mail_strerror(rc), mail_conn_last_error(mail_smtp_conn(s)));
+  ck_assert_uint_eq(mail_mime_builder_get_options(m), MAIL_MIME_OPT_8BITMIME | MAIL_MIME_OPT_SMTPUTF8);
+  char want[300];
+  snprintf(want, sizeof want, "MAIL FROM:<%s> SIZE=", env("MAIL_TEST_ADDR1"));
+  ck_assert_msg(strstr(t.sent, want) && strstr(t.sent, " BODY=8BITMIME SMTPUTF8\r\n"), "%s", t.sent);
+  ck_assert_msg(strstr(t.sent, subject), "the subject went as raw UTF-8: %s", t.sent);
+  size_t len;
+  char *sent = bytes_of(m, &len);
+  assert_delivered(env("MAIL_TEST_MAILDIR2"), tok, sent, len);
+  free(sent);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  mail_smtp_envelope_free(e);
+  mail_mime_builder_free(m);
   mail_smtp_free(s);
 }
 END_TEST
@@ -493,6 +599,8 @@ int main(void)
   TCase *tc = tcase_create("servers");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, submission_every_mechanism);
+  tcase_add_test(tc, error_strings_from_postfix);
+  tcase_add_test(tc, send_mime_built_before_connecting);
   tcase_add_test(tc, submission_each_mechanism_nonascii_and_wrong);
   tcase_add_test(tc, tls_verification_failures);
   tcase_add_test(tc, smtps_implicit_tls);

@@ -176,6 +176,38 @@ START_TEST(implicit_tls_without_ca_fails)
 }
 END_TEST
 
+/* The one error string names the certificate (subject, issuer) and the
+ * trust store it was checked against. */
+START_TEST(verify_error_names_certificate_and_store)
+{
+  static const char names[] =
+    "(subject CN=localhost,O=libmail tests, issuer CN=libmail test CA,O=libmail tests)";
+  char want[600];
+  mail_conn *c = new_conn(NULL); /* the system store */
+  ck_assert_int_eq(mail_conn_connect(c, "localhost", port("MAIL_TEST_SMTPS_PORT"), 1),
+                   MAIL_ERR_TLS_VERIFY);
+  snprintf(want, sizeof want,
+           "TLS: certificate for localhost %s not trusted by the system CA store (%s)", names,
+           mail_conn_verify_error(c));
+  ck_assert_str_eq(mail_conn_last_error(c), want);
+  ck_assert_str_eq(mail_conn_verify_error(c), "unable to get local issuer certificate");
+  mail_conn_free(c);
+
+  /* A CA file that does not hold our CA (the server's own certificate). */
+  mail_tls_config *cfg;
+  ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, env("MAIL_TEST_SERVER_CERT")), MAIL_OK);
+  c = new_conn(cfg);
+  ck_assert_int_eq(mail_conn_connect(c, "localhost", port("MAIL_TEST_POP3S_PORT"), 1),
+                   MAIL_ERR_TLS_VERIFY);
+  snprintf(want, sizeof want, "TLS: certificate for localhost %s not trusted by CA file %s (%s)",
+           names, env("MAIL_TEST_SERVER_CERT"), mail_conn_verify_error(c));
+  ck_assert_str_eq(mail_conn_last_error(c), want);
+  mail_conn_free(c);
+  mail_tls_config_free(cfg);
+}
+END_TEST
+
 START_TEST(implicit_tls_wrong_name_fails)
 {
   mail_tls_config *cfg = ca_config();
@@ -595,6 +627,7 @@ static Suite *tls_suite(void)
   tcase_add_test(c, starttls_imap);
   tcase_add_test(c, pins);
   tcase_add_test(c, verify_callback_tofu);
+  tcase_add_test(c, verify_error_names_certificate_and_store);
   tcase_add_test(c, session_resumption);
   tcase_add_test(c, channel_binding);
   tcase_add_test(c, starttls_injection);

@@ -193,7 +193,7 @@ START_TEST(smtp_100k_capabilities)
   ck_assert_int_eq(mail_conn_set_limits(mail_smtp_conn(r.s), &l), MAIL_OK);
   ck_assert_int_eq(smtp_connect(&r, MAIL_SECURITY_NONE_INSECURE), MAIL_OK);
   ck_assert_uint_eq(mail_smtp_caps_count(mail_smtp_capabilities(r.s)), 100001);
-  ck_assert(mail_smtp_has_extension(r.s, "CAP99999"));
+  ck_assert(mail_smtp_has_capability(r.s, "CAP99999"));
   smtp_end(&r, 8 * MIB);
 }
 END_TEST

@@ -130,8 +130,12 @@ static int smtp_caps(const cli_options *o, const cli_secrets *sec, const char *u
     return code;
   }
   caps_view v = smtp_view(mail_smtp_capabilities(s));
-  if (o->json)
+  if (o->json) {
     print_tls_json(mail_smtp_conn(s), first);
+    json_field(stdout, first, "greeting", mail_smtp_greeting(s));
+  } else {
+    printf("greeting: %s\n", mail_smtp_greeting(s) ? mail_smtp_greeting(s) : "");
+  }
   print_section(o, "after_tls", mail_smtp_conn(s), &v, first);
   mail_smtp_quit(s);
   mail_smtp_free(s);

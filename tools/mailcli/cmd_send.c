@@ -148,9 +148,9 @@ static int set_body(send_job *j, mail_smtp *s, unsigned raw_needs)
     rc = mail_smtp_envelope_set_body_callback(j->env, raw_read, j->raw, j->size, raw_needs);
   } else {
     unsigned opts = 0;
-    if (mail_smtp_has_extension(s, "8BITMIME"))
+    if (mail_smtp_has_capability(s, "8BITMIME"))
       opts |= MAIL_MIME_OPT_8BITMIME;
-    if (mail_smtp_has_extension(s, "SMTPUTF8"))
+    if (mail_smtp_has_capability(s, "SMTPUTF8"))
       opts |= MAIL_MIME_OPT_SMTPUTF8;
     rc = mail_mime_builder_set_options(j->msg, opts);
     if (!rc)
@@ -198,44 +198,20 @@ static int is_auth_reply(const mail_smtp_reply *r)
   return code == 530 || code == 534 || code == 535 || code == 538;
 }
 
-/* Which command the decisive reply of a failed transaction answered.
- * The public API gives the reply but not its command: recipients that
- * were accepted and then refused with the data carry the decisive reply
- * as their own, so a decisive reply no recipient carries answered MAIL
- * FROM. */
-static int refused_at_mail_from(mail_smtp_envelope *env, const mail_smtp_reply *r)
-{
-  for (size_t i = 0; i < mail_smtp_envelope_recipient_count(env); i++)
-    if (mail_smtp_envelope_recipient_code(env, i) == mail_smtp_reply_code(r) &&
-        !strcmp(mail_smtp_envelope_recipient_text(env, i), mail_smtp_reply_text(r, NULL)))
-      return 0;
-  return 1;
-}
-
+/* A refused transaction: the library's one description of it names the
+ * command and the server's reply ("MAIL FROM:<a@b>: 530 5.7.0 ..."); a
+ * decisive reply asking for authentication is an authentication failure. */
 static int report_send(send_job *j, mail_smtp *s, int rc)
 {
+  (void)j;
   const mail_smtp_reply *r = mail_smtp_last_reply(s);
-  if (rc == MAIL_ERR_SERVER && r) {
-    char line[1024], what[1100];
-    cli_smtp_reply_str(r, line, sizeof line);
-    if (refused_at_mail_from(j->env, r)) {
-      char buf[1024];
-      const char *name, *addr = j->c.from;
-      compose_split_address(j->c.from, buf, sizeof buf, &name, &addr);
-      snprintf(what, sizeof what, "MAIL FROM:<%s>", addr);
-    } else {
-      snprintf(what, sizeof what, "DATA");
-    }
-    int code = is_auth_reply(r) ? EXIT_AUTH : EXIT_REFUSED;
-    cli_fail(code, "send", "%s: %s", what, line);
+  if (rc == MAIL_ERR_SERVER || rc == MAIL_ERR_RECIPIENTS || rc == MAIL_ERR_PARTIAL) {
+    int code = cli_exit_code(rc);
+    if (rc == MAIL_ERR_SERVER && r && is_auth_reply(r))
+      code = EXIT_AUTH;
+    cli_fail(code, "send", "%s", mail_conn_last_error(mail_smtp_conn(s)));
     mail_smtp_quit(s);
     return code;
-  }
-  if (rc == MAIL_ERR_RECIPIENTS || rc == MAIL_ERR_PARTIAL) {
-    cli_fail(cli_exit_code(rc), "send", "%s", rc == MAIL_ERR_PARTIAL ? "some recipients were refused"
-                                                                     : "every recipient was refused");
-    mail_smtp_quit(s);
-    return cli_exit_code(rc);
   }
   return cli_smtp_fail(s, rc, "send");
 }

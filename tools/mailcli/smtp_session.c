@@ -36,30 +36,16 @@ int cli_smtp_new(const cli_options *o, const cli_secrets *sec, const char *url, 
   return EXIT_OK;
 }
 
-void cli_smtp_reply_str(const mail_smtp_reply *r, char *buf, size_t cap)
-{
-  unsigned c, sj, d;
-  char enh[32] = "";
-  if (mail_smtp_reply_enhanced(r, &c, &sj, &d) == MAIL_OK)
-    snprintf(enh, sizeof enh, " %u.%u.%u", c, sj, d);
-  snprintf(buf, cap, "%d%s %s", mail_smtp_reply_code(r), enh, mail_smtp_reply_text(r, NULL));
-  for (char *p = buf; *p; p++)
-    if (*p == '\n')
-      *p = ' ';
-}
-
 int cli_smtp_fail(mail_smtp *s, int rc, const char *what)
 {
-  mail_conn *conn = mail_smtp_conn(s);
-  const mail_smtp_reply *r = mail_smtp_last_reply(s);
+  /* The library's one description of the failure: a refusal is the
+   * command and the server's reply; anything else gets the status first. */
   int code = cli_exit_code(rc);
-  if ((rc == MAIL_ERR_SERVER || rc == MAIL_ERR_AUTH || rc == MAIL_ERR_SERVER_CLOSING) && r) {
-    char line[1024];
-    cli_smtp_reply_str(r, line, sizeof line);
-    cli_fail(code, what, "%s", line);
-  } else {
-    cli_fail_status(conn, rc, what);
-  }
+  const char *why = mail_conn_last_error(mail_smtp_conn(s));
+  if ((rc == MAIL_ERR_SERVER || rc == MAIL_ERR_AUTH || rc == MAIL_ERR_SERVER_CLOSING) && *why)
+    cli_fail(code, what, "%s", why); /* "<command>: <the server's reply>" */
+  else
+    cli_fail_status(mail_smtp_conn(s), rc, what);
   /* A refusal leaves the session usable: say goodbye properly. */
   if (!mail_status_is_fatal(rc))
     mail_smtp_quit(s);

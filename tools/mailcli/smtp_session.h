@@ -17,9 +17,6 @@ int cli_smtp_new(const cli_options *o, const cli_secrets *sec, const char *url, 
  * usable, and the exit code returned. */
 int cli_smtp_connect(const cli_options *o, const cli_secrets *sec, mail_smtp *s, const char *url);
 
-/* "530 5.7.0 Authentication required": a reply on one line. */
-void cli_smtp_reply_str(const mail_smtp_reply *r, char *buf, size_t cap);
-
 /* Report a failed operation (what: "connect", "AUTH", ...) with the
  * server's reply or the connection's error, send QUIT when the session
  * is still usable, and return the exit code. */

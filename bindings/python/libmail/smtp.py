@@ -40,7 +40,7 @@ class RecipientResult(NamedTuple):
     code: int                 # the reply that decided (RCPT, or the final/LMTP reply); 0: none
     enhanced: Optional[str]   # "2.1.5", or None
     text: str
-    status: str               # "MAIL_OK", "MAIL_ERR_SERVER", "MAIL_ERR_STATE" (not attempted)
+    status: str               # "MAIL_OK", "MAIL_ERR_SERVER", "MAIL_ERR_NOT_ATTEMPTED"
 
 
 class SendResult:
@@ -206,8 +206,8 @@ class SMTPBase(Session):
                          C.mail_smtp_caps_keyword, C.mail_smtp_caps_param_count,
                          C.mail_smtp_caps_param)
 
-    def has_extension(self, keyword: str) -> bool:
-        return bool(C.mail_smtp_has_extension(self._handle(), _capi.arg(keyword)))
+    def has_capability(self, keyword: str) -> bool:
+        return bool(C.mail_smtp_has_capability(self._handle(), _capi.arg(keyword)))
 
     @property
     def state(self) -> str:
@@ -230,11 +230,11 @@ class SMTPBase(Session):
             builder = msg
             if not builder.frozen:
                 opts = builder.options
-                if self.has_extension("8BITMIME"):
+                if self.has_capability("8BITMIME"):
                     opts |= CONST["MAIL_MIME_OPT_8BITMIME"]
-                if self.has_extension("SMTPUTF8"):
+                if self.has_capability("SMTPUTF8"):
                     opts |= CONST["MAIL_MIME_OPT_SMTPUTF8"]
-                if self.has_extension("BINARYMIME") and self.has_extension("CHUNKING"):
+                if self.has_capability("BINARYMIME") and self.has_capability("CHUNKING"):
                     opts |= CONST["MAIL_MIME_OPT_BINARYMIME"]
                 builder.set_options(opts)
             rc = C.mail_smtp_envelope_set_body_mime(env, builder._handle())

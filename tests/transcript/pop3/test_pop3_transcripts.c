@@ -273,6 +273,84 @@ START_TEST(test_stls_refused_code)
 }
 END_TEST
 
+/* The one error string: the command and the -ERR, word for word; never
+ * a credential; cleared by an operation that succeeds. */
+START_TEST(test_error_string)
+{
+  mail_transcript *t = script("TLS\n"
+                              "S: +OK ready\\r\\n\n"
+                              "C: CAPA\\r\\n\n"
+                              "S: -ERR unknown command\\r\\n\n"
+                              "C: USER alice\\r\\n\n"
+                              "S: +OK\\r\\n\n"
+                              "C: PASS wrong-pw-9\\r\\n\n"
+                              "S: -ERR [AUTH] Authentication failed.\\r\\n\n");
+  mail_pop3 *p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_set_auth(p, "alice", "wrong-pw-9"), MAIL_OK);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+  /* CAPA's -ERR did not fail the connect: nothing is left */
+  ck_assert_str_eq(mail_conn_last_error(mail_pop3_conn(p)), "");
+  ck_assert_int_eq(mail_pop3_auth(p), MAIL_ERR_AUTH);
+  ck_assert_str_eq(mail_conn_last_error(mail_pop3_conn(p)),
+                   "PASS: -ERR [AUTH] Authentication failed.");
+  ck_assert_str_eq(mail_pop3_last_reply_command(p), "PASS");
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+
+  t = load("retr_expunged.txt");
+  p = logged_in(t);
+  static const uint32_t m123[] = {1, 2, 3}, m23[] = {2, 3};
+  ck_assert_int_eq(mail_pop3_retr_many(p, m123, 3, NULL, NULL), MAIL_ERR_PARTIAL);
+  ck_assert_str_eq(mail_conn_last_error(mail_pop3_conn(p)), "RETR 3: -ERR Message 3 expunged.");
+  ck_assert_str_eq(mail_pop3_last_reply_command(p), "RETR 3");
+  ck_assert_int_eq(mail_pop3_retr_many(p, m23, 2, NULL, NULL), MAIL_ERR_SERVER);
+  ck_assert_int_eq(mail_pop3_quit(p, NULL), MAIL_OK);
+  ck_assert_str_eq(mail_conn_last_error(mail_pop3_conn(p)), "");
+  ck_assert_str_eq(mail_pop3_last_reply_command(p), "QUIT");
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  /* A local refusal says why. */
+  ck_assert_int_eq(mail_pop3_stat(p, NULL, NULL), MAIL_ERR_STATE);
+  ck_assert_str_eq(mail_conn_last_error(mail_pop3_conn(p)),
+                   "the session is in state DISCONNECTED, not TRANSACTION");
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+
+  t = load("stls_refused.txt");
+  p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 110, MAIL_SECURITY_STARTTLS), MAIL_ERR_STARTTLS);
+  const char *e = mail_conn_last_error(mail_pop3_conn(p));
+  ck_assert_msg(!strncmp(e, "STLS: -ERR [SYS/TEMP] ", 22) && strstr(e, " (STLS is required)"), "%s", e);
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
+/* Where a greeting belongs: TLS record bytes (an implicit-TLS port), or
+ * nothing before the deadline. */
+START_TEST(test_no_greeting)
+{
+  mail_transcript *t = script("S: \\x16\\x03\\x03\\x00\\x7a\\x02\\x00\n");
+  mail_pop3 *p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_NONE_INSECURE),
+                   MAIL_ERR_PROTOCOL);
+  ck_assert_str_eq(mail_conn_last_error(mail_pop3_conn(p)),
+                   "no greeting: the server sent TLS handshake bytes \xE2\x80\x94 is this an "
+                   "implicit-TLS port? use pop3s://");
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+  t = script("TIMEOUT\n");
+  p = session(t, NULL);
+  ck_assert_int_eq(mail_pop3_connect(p, "pop.test", 0, MAIL_SECURITY_NONE_INSECURE),
+                   MAIL_ERR_TIMEOUT);
+  ck_assert_str_eq(mail_conn_last_error(mail_pop3_conn(p)),
+                   "no greeting: timed out waiting for the server \xE2\x80\x94 if this is an "
+                   "implicit-TLS port, use pop3s://");
+  mail_pop3_free(p);
+  mail_transcript_free(t);
+}
+END_TEST
+
 START_TEST(test_stls_apop)
 {
   mail_transcript *t = load("stls_apop.txt");
@@ -1764,6 +1842,8 @@ static Suite *pop3_suite(void)
   tcase_add_test(tc, test_stls_failures);
   tcase_add_test(tc, test_stls_handshake_fails);
   tcase_add_test(tc, test_stls_refused_code);
+  tcase_add_test(tc, test_error_string);
+  tcase_add_test(tc, test_no_greeting);
   tcase_add_test(tc, test_stls_apop);
   tcase_add_test(tc, test_apop_without_stamp);
   tcase_add_test(tc, test_no_capa_plain);

@@ -20,6 +20,10 @@
 #include "sasl_scenarios.h"
 #include "transcript.h"
 
+#if MAIL_WITH_MIME
+#include <mail/mime_build.h>
+#endif
+
 #ifndef SMTP_TRANSCRIPT_DIR
 #error "SMTP_TRANSCRIPT_DIR must be defined"
 #endif
@@ -40,6 +44,7 @@ typedef struct run {
   char all[65536];  /* every trace line, both directions */
   const char *file; /* the transcript being played */
   sasl_observed obs; /* what a shared SASL scenario saw */
+  char err[600];    /* the session's error after the first failing call */
 } run;
 
 /* Call an operation, resuming it while it says MAIL_ERR_AGAIN (event-loop
@@ -50,6 +55,9 @@ typedef struct run {
     size_t guard_ = 0;                                   \
     while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000) \
       (r)->agains++;                                     \
+    if (rc_ && !(r)->err[0])                             \
+      snprintf((r)->err, sizeof (r)->err, "%s",          \
+               mail_conn_last_error(mail_smtp_conn((r)->s))); \
     rc_;                                                 \
   })
 
@@ -428,6 +436,12 @@ static int scn_greeting(run *r)
   return connect_plain(r);
 }
 
+static int scn_mail_530(run *r)
+{
+  SCN_TRY(connect_plain(r));
+  return send_bob(r);
+}
+
 static int scn_lmtp_bdat(run *r)
 {
   static const char *const rc2[] = {"bob@libmail.test", "carol@libmail.test", NULL};
@@ -583,6 +597,8 @@ static const scenario scenarios[] = {
   {"auth_login_535.txt", scn_auth_535, MAIL_OK},
   {"greeting_554.txt", scn_greeting, MAIL_ERR_SERVER},
   {"greeting_421.txt", scn_greeting, MAIL_ERR_SERVER_CLOSING},
+  {"greeting_tls.txt", scn_greeting, MAIL_ERR_PROTOCOL},
+  {"mail_530.txt", scn_mail_530, MAIL_ERR_SERVER},
   {"lmtp_bdat.txt", scn_lmtp_bdat, MAIL_ERR_PARTIAL},
   {"lmtp_dsn_smtputf8.txt", scn_lmtp_dsn, MAIL_OK},
   {"auth_504_fallback.txt", scn_auth_504, MAIL_OK},
@@ -872,11 +888,171 @@ START_TEST(lmtp_bdat_per_recipient)
 }
 END_TEST
 
+/* The one error string: what the first failing call of each transcript
+ * leaves on the session, word for word. */
+static const struct {
+  const char *file;
+  const char *err;
+} error_texts[] = {
+  {"greeting_554.txt", "greeting: 554 5.3.2 No service for you (the server refused the session)"},
+  {"greeting_tls.txt", "no greeting: the server sent TLS handshake bytes \xE2\x80\x94 is this an "
+                       "implicit-TLS port? use smtps://"},
+  {"mail_530.txt", "MAIL FROM:<alice@libmail.test>: 530 5.7.0 Authentication required"},
+  {"rcpt_550.txt", "RCPT TO:<nobody@libmail.test>: 550 5.1.1 <nobody@libmail.test>: Recipient "
+                   "address rejected"},
+  {"data_without_rcpt.txt", "RCPT TO:<nobody@libmail.test>: 550 5.1.1 no such user"},
+  {"policy_all_refused.txt", "RCPT TO:<nobody@libmail.test>: 550 5.1.1 no such user (1 of 2 "
+                             "recipients refused; policy ALL: nothing was sent)"},
+  {"data_451.txt", "DATA: 451 4.3.0 Try again later"},
+  {"lmtp.txt", "RCPT TO:<ghost@libmail.test>: 550 5.1.1 <ghost@libmail.test> User doesn't exist"},
+  {"auth_login_535.txt", "AUTH LOGIN: 535 5.7.8 Authentication credentials invalid"},
+  {"close_421.txt", "RCPT TO:<bob@libmail.test>: 421 4.3.2 Service shutting down (the server is "
+                    "closing the session)"},
+  {"starttls_454.txt", "STARTTLS: 454 4.7.0 TLS not available due to temporary reason "
+                       "(STARTTLS is required)"},
+  {"timeout_final.txt", "end of data: timed out waiting for the server"},
+  {"size_too_big.txt", "send: the message (22 bytes) exceeds the server's SIZE 10"},
+};
+
+START_TEST(one_error_string)
+{
+  for (size_t i = 0; i < sizeof error_texts / sizeof error_texts[0]; i++) {
+    run r;
+    play(&r, error_texts[i].file, 0);
+    ck_assert_msg(!strcmp(r.err, error_texts[i].err), "%s: \"%s\"", error_texts[i].file, r.err);
+    close_run(&r);
+  }
+}
+END_TEST
+
+/* A local refusal shows no older reply: the 250 of EHLO is gone. */
+START_TEST(local_refusal_clears_last_reply)
+{
+  run r;
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(open_run(&r, "size_too_big.txt"), MAIL_OK);
+  ck_assert_int_eq(connect_plain(&r), MAIL_OK);
+  ck_assert_ptr_nonnull(mail_smtp_last_reply(r.s));
+  ck_assert_str_eq(mail_smtp_last_reply_command(r.s), "EHLO");
+  ck_assert_str_eq(mail_smtp_greeting(r.s), "mx.test ESMTP ready");
+  ck_assert_int_eq(send_bob(&r), MAIL_ERR_TOO_BIG);
+  ck_assert_ptr_null(mail_smtp_last_reply(r.s));
+  ck_assert_ptr_null(mail_smtp_last_reply_command(r.s));
+  ck_assert_int_eq(DO(&r, mail_smtp_quit(r.s)), MAIL_OK);
+  ck_assert_str_eq(mail_conn_last_error(mail_smtp_conn(r.s)), ""); /* QUIT succeeded */
+  close_run(&r);
+  /* After a failed transaction the decisive reply and its command stay. */
+  play(&r, "mail_530.txt", 0);
+  ck_assert_int_eq(mail_smtp_reply_code(mail_smtp_last_reply(r.s)), 530);
+  ck_assert_str_eq(mail_smtp_last_reply_command(r.s), "MAIL FROM:<alice@libmail.test>");
+  close_run(&r);
+}
+END_TEST
+
+#if MAIL_WITH_MIME
+/* The quick start's message, built before any connection. */
+static mail_mime_builder *quickstart_message(unsigned opts)
+{
+  static const char text[] = "Gr\xC3\xBC\xC3\x9F" "e aus der Schnellstart-Anleitung.\r\n";
+  mail_mime_builder *m;
+  ck_assert_int_eq(mail_mime_builder_new(&m, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_options(m, opts), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_from(m, "Alice", "alice@libmail.test"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_add_to(m, NULL, "bob@libmail.test"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_subject(m, "Gr\xC3\xBC\xC3\x9F" "e"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_date(m, 1700000000, 0), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_message_id(m, "qs-1@libmail.test"), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_text(m, text, strlen(text)), MAIL_OK);
+  return m;
+}
+
+/* Append data in the transcript notation (\r, \n, \\, \xHH). */
+static void escape_into(char *out, size_t cap, const unsigned char *d, size_t n)
+{
+  size_t o = strlen(out);
+  for (size_t i = 0; i < n && o + 5 < cap; i++) {
+    if (d[i] == '\r')
+      o += (size_t)snprintf(out + o, cap - o, "\\r");
+    else if (d[i] == '\n')
+      o += (size_t)snprintf(out + o, cap - o, "\\n");
+    else if (d[i] == '\\')
+      o += (size_t)snprintf(out + o, cap - o, "\\\\");
+    else if (d[i] < 0x20 || d[i] >= 0x7f)
+      o += (size_t)snprintf(out + o, cap - o, "\\x%02X", d[i]);
+    else
+      out[o++] = (char)d[i];
+  }
+  out[o] = '\0';
+}
+
+/* mail_smtp_send_mime() freezes a message built before connecting with
+ * what the server's EHLO offers: the exact bytes of the same message built
+ * with those options, and the matching MAIL FROM parameters. */
+static void send_mime_against(const char *caps, unsigned expect_opts, const char *mail_params)
+{
+  mail_mime_builder *ref = quickstart_message(expect_opts);
+  static unsigned char bytes[8192];
+  size_t n = 0, got;
+  do {
+    ck_assert_int_eq(mail_mime_builder_read(ref, bytes + n, sizeof bytes - n, &got), MAIL_OK);
+    n += got;
+  } while (got);
+  static char text[32768];
+  snprintf(text, sizeof text,
+           "S: 220 mx.test ESMTP ready\\r\\n\n"
+           "C: EHLO client.test\\r\\n\n"
+           "S: 250-mx.test\\r\\n%s250 HELP\\r\\n\n"
+           "C: MAIL FROM:<alice@libmail.test>%s\\r\\n\n"
+           "S: 250 2.1.0 Ok\\r\\n\n"
+           "C: RCPT TO:<bob@libmail.test>\\r\\n\n"
+           "S: 250 2.1.5 Ok\\r\\n\n"
+           "C: DATA\\r\\n\n"
+           "S: 354 go ahead\\r\\n\n"
+           "C: ", caps, mail_params);
+  escape_into(text, sizeof text, bytes, n);
+  snprintf(text + strlen(text), sizeof text - strlen(text),
+           ".\\r\\n\n"
+           "S: 250 2.0.0 Ok: queued\\r\\n\n");
+  char err[256];
+  mail_transcript *t = mail_transcript_from_string(text, err, sizeof err);
+  ck_assert_msg(t != NULL, "%s", err);
+  mail_smtp *s;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_transcript_attach(t, mail_smtp_conn(s)), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_set_client_name(s, "client.test"), MAIL_OK);
+  mail_mime_builder *m = quickstart_message(0); /* before connecting, no options */
+  ck_assert_int_eq(mail_smtp_connect(s, "mx.test", 0, MAIL_SECURITY_NONE_INSECURE), MAIL_OK);
+  mail_smtp_envelope *e;
+  ck_assert_int_eq(mail_smtp_envelope_new(&e, NULL), MAIL_OK);
+  int rc = mail_smtp_send_mime(s, e, m);
+  ck_assert_msg(rc == MAIL_OK, "%s: %s; %s", mail_strerror(rc),
+                mail_conn_last_error(mail_smtp_conn(s)), mail_transcript_report(t));
+  ck_assert_uint_eq(mail_smtp_envelope_recipient_count(e), 1);
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(e, 0), MAIL_OK);
+  ck_assert_uint_eq(mail_mime_builder_get_options(m), expect_opts);
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_smtp_envelope_free(e);
+  mail_mime_builder_free(m);
+  mail_mime_builder_free(ref);
+  mail_smtp_free(s);
+  mail_transcript_free(t);
+}
+
+START_TEST(send_mime_picks_body_options)
+{
+  send_mime_against("250-8BITMIME\\r\\n250-SMTPUTF8\\r\\n",
+                    MAIL_MIME_OPT_8BITMIME | MAIL_MIME_OPT_SMTPUTF8, " BODY=8BITMIME SMTPUTF8");
+  send_mime_against("250-8BITMIME\\r\\n", MAIL_MIME_OPT_8BITMIME, " BODY=8BITMIME");
+  send_mime_against("", 0, "");
+}
+END_TEST
+#endif
+
 START_TEST(policy_all_keeps_accepted_unsent)
 {
   run r;
   play(&r, "policy_all_refused.txt", 0);
-  ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.e, 0), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.e, 0), MAIL_ERR_NOT_ATTEMPTED);
   ck_assert_int_eq(mail_smtp_envelope_recipient_code(r.e, 0), 250);
   ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.e, 1), MAIL_ERR_SERVER);
   close_run(&r);
@@ -919,8 +1095,8 @@ START_TEST(capabilities_as_data)
   size_t i;
   ck_assert_int_eq(mail_smtp_caps_find(c, "size", &i), MAIL_OK);
   ck_assert_str_eq(mail_smtp_caps_param(c, i, 0), "100000");
-  ck_assert_int_eq(mail_smtp_has_extension(r.s, "CHUNKING"), 1);
-  ck_assert_int_eq(mail_smtp_has_extension(r.s, "STARTTLS"), 0);
+  ck_assert_int_eq(mail_smtp_has_capability(r.s, "CHUNKING"), 1);
+  ck_assert_int_eq(mail_smtp_has_capability(r.s, "STARTTLS"), 0);
   close_run(&r);
 }
 END_TEST
@@ -965,7 +1141,7 @@ START_TEST(multiline_split_everywhere)
     ck_assert_int_eq(mail_smtp_connect(s, "mx.test", 25, MAIL_SECURITY_NONE_INSECURE), MAIL_OK);
     const mail_smtp_caps *c = mail_smtp_capabilities(s);
     ck_assert_uint_eq(mail_smtp_caps_count(c), 3);
-    ck_assert_int_eq(mail_smtp_has_extension(s, "8BITMIME"), 1);
+    ck_assert_int_eq(mail_smtp_has_capability(s, "8BITMIME"), 1);
     ck_assert_int_eq(mail_smtp_noop(s), MAIL_OK);
     ck_assert_uint_eq(mail_smtp_reply_line_count(mail_smtp_last_reply(s)), 2);
     MAIL_TRANSCRIPT_ASSERT_DONE(t);
@@ -1023,6 +1199,11 @@ static Suite *suite(void)
   tcase_add_test(tc, starttls_failures_close);
   tcase_add_test(tc, lmtp_per_recipient);
   tcase_add_test(tc, policy_all_keeps_accepted_unsent);
+  tcase_add_test(tc, one_error_string);
+#if MAIL_WITH_MIME
+  tcase_add_test(tc, send_mime_picks_body_options);
+#endif
+  tcase_add_test(tc, local_refusal_clears_last_reply);
   tcase_add_test(tc, lmtp_bdat_per_recipient);
   tcase_add_test(tc, two_messages_last_reply);
   tcase_add_test(tc, local_refusals);
