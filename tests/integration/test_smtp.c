@@ -414,7 +414,7 @@ START_TEST(send_mime_built_before_connecting)
   size_t len;
   char *sent = bytes_of(m, &len);
   assert_delivered(env("MAIL_TEST_MAILDIR2"), tok, sent, len);
-  free(sent);
+  mail_free(sent);
   ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
   mail_smtp_envelope_free(e);
   mail_mime_builder_free(m);
