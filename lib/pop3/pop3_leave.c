@@ -320,11 +320,13 @@ int mail_pop3_leave_on_server(mail_pop3 *p, const mail_pop3_uidset *known,
   if (pop3_op_enter(p, POP3_OP_LEAVE, &rc))
     return rc;
   if (!known || !seen || (const mail_pop3_uidset *)seen == known)
-    return MAIL_ERR_INVALID;
+    return mail_conn_fail(p->conn, MAIL_ERR_INVALID,
+                          "leave on server: the known and seen UID sets must be two different sets");
   if (p->state != MAIL_POP3_STATE_TRANSACTION)
     return pop3_wrong_state(p, "TRANSACTION");
   if (delete_after_days > 365u * 1000u)
-    return MAIL_ERR_INVALID;
+    return mail_conn_fail(p->conn, MAIL_ERR_INVALID,
+                          "leave on server: %u days is over the 365,000 accepted", delete_after_days);
   mail_pop3_uidset_clear(seen);
   mail_buf_clear(&p->uidl);
   mail_buf_clear(&p->uidl_text);

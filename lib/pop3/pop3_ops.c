@@ -278,10 +278,11 @@ static int batch(mail_pop3 *p, int kind, const uint32_t *msgs, size_t n, mail_po
   if (rc)
     return rc;
   if (!msgs && n)
-    return MAIL_ERR_INVALID;
+    return mail_conn_fail(p->conn, MAIL_ERR_INVALID, "batch: no message numbers given for %zu", n);
   for (size_t i = 0; i < n; i++)
     if (msgs[i] == 0)
-      return MAIL_ERR_INVALID;
+      return mail_conn_fail(p->conn, MAIL_ERR_INVALID,
+                            "batch: message number 0 at position %zu (numbers start at 1)", i);
   rc = pop3_batch_begin(p, kind, msgs, n);
   if (rc)
     return rc;
@@ -396,7 +397,7 @@ int mail_pop3_uidl_one(mail_pop3 *p, uint32_t msg, char *buf, size_t cap)
   if (pop3_op_enter(p, POP3_OP_UIDL_ONE, &rc))
     return rc;
   if (!buf || !cap)
-    return MAIL_ERR_INVALID;
+    return mail_conn_fail(p->conn, MAIL_ERR_INVALID, "UIDL %u: no buffer for the UID", msg);
   p->out_uid = buf;
   p->out_uid_cap = cap;
   rc = batch(p, POP3_CMD_UIDL_ONE, &msg, 1, NULL, NULL, POP3_OP_UIDL_ONE);

@@ -987,6 +987,13 @@ START_TEST(test_leave_out_of_order)
   ck_assert_int_eq(mail_pop3_leave_on_server(p, known, 0, NULL, NULL, (mail_pop3_uidset *)known,
                                              NULL),
                    MAIL_ERR_INVALID);
+  /* a local refusal says what was wrong too (the one error string) */
+  ck_assert_str_eq(mail_conn_last_error(mail_pop3_conn(p)),
+                   "leave on server: the known and seen UID sets must be two different sets");
+  const uint32_t zero[] = {2, 0};
+  ck_assert_int_eq(mail_pop3_retr_many(p, zero, 2, NULL, NULL), MAIL_ERR_INVALID);
+  ck_assert_str_eq(mail_conn_last_error(mail_pop3_conn(p)),
+                   "batch: message number 0 at position 1 (numbers start at 1)");
   MAIL_TRANSCRIPT_ASSERT_DONE(t);
   mail_pop3_uidset_free(known);
   mail_pop3_uidset_free(seen);
