@@ -64,6 +64,7 @@
 #include <mail/common.h>
 #include <mail/conn.h>
 #include <mail/imap_parse.h>
+#include <mail/mime_build.h>
 #include <mail/sasl.h>
 
 #ifdef __cplusplus
@@ -408,6 +409,45 @@ MAIL_EXTERN int mail_imap_uid_expunge(mail_imap *im, mail_imap_seqset *set);
  */
 MAIL_EXTERN int mail_imap_search(mail_imap *im, int uid, const char *ret, const char *criteria,
                                  const char *const *args, size_t nargs);
+
+/**
+ * APPEND a message of exactly size bytes to mailbox, pulled from read
+ * (mail_mime_read_fn: called with user until size bytes came, then once
+ * more, which must give 0 bytes) in chunks of at most 8 KiB while the
+ * output queue has room, so the message is never held whole. flags[0..nflags)
+ * are flag names ("\\Seen", "$Forwarded"); internal_date, when not 0, is
+ * the message's internal date in seconds since 1970 (sent in UTC).
+ * Without LITERAL+ (or LITERAL- for up to 4096 bytes) the literal waits
+ * for the server's "+"; a NO instead sends nothing of it
+ * (MAIL_ERR_SERVER, the session goes on). A source that fails, or gives
+ * fewer or more bytes than size, ends the session with MAIL_ERR_CALLBACK
+ * (part of a literal cannot be taken back). Errors: MAIL_ERR_INVALID (a
+ * bad mailbox or flag, read NULL), MAIL_ERR_STATE (not logged in), the
+ * refusal statuses of the other commands. The [APPENDUID] of the reply is
+ * read with mail_imap_append_uid(). Blocks unless non-blocking
+ * (MAIL_ERR_AGAIN: call again with the same arguments).
+ */
+MAIL_EXTERN int mail_imap_append(mail_imap *im, const char *mailbox, const char *const *flags,
+                                 size_t nflags, int64_t internal_date, uint64_t size,
+                                 mail_mime_read_fn read, void *user);
+
+/**
+ * mail_imap_append() of the message msg builds: its exact size from
+ * mail_mime_builder_size(), its bytes from the first (the builder is
+ * rewound) pulled in chunks. msg must stay alive and unchanged until the
+ * call returns something other than MAIL_ERR_AGAIN. Errors as
+ * mail_imap_append() plus those of mail_mime_builder_size().
+ */
+MAIL_EXTERN int mail_imap_append_builder(mail_imap *im, const char *mailbox,
+                                         const char *const *flags, size_t nflags,
+                                         int64_t internal_date, mail_mime_builder *msg);
+
+/**
+ * The [APPENDUID uidvalidity uid] (UIDPLUS) of the last successful
+ * APPEND: the mailbox's UIDVALIDITY and the new message's UID.
+ * MAIL_ERR_NOT_FOUND when the reply had none, MAIL_ERR_INVALID for NULL.
+ */
+MAIL_EXTERN int mail_imap_append_uid(uint32_t *uidvalidity, uint32_t *uid, const mail_imap *im);
 
 /* ------------------------------------------------------------------ */
 /* The server's last tagged reply                                       */

@@ -39,7 +39,8 @@ enum {
   IMAP_CMD_SELECT,
   IMAP_CMD_SIMPLE,       /* CREATE, DELETE, RENAME, (UN)SUBSCRIBE, EXPUNGE */
   IMAP_CMD_CLOSE,        /* CLOSE, UNSELECT */
-  IMAP_CMD_SEARCH        /* [BADCHARSET] is MAIL_ERR_CHARSET */
+  IMAP_CMD_SEARCH,       /* [BADCHARSET] is MAIL_ERR_CHARSET */
+  IMAP_CMD_APPEND
 };
 
 /* Operations, one per public call (mail_op.kind). */
@@ -70,6 +71,7 @@ enum {
   IMAP_OP_NAMESPACE,
   IMAP_OP_STATUS,
   IMAP_OP_SEARCH,
+  IMAP_OP_APPEND,
   IMAP_OP_COUNT
 };
 
@@ -145,6 +147,15 @@ struct mail_imap {
   int pending_rc;       /* an error while queuing a batch, told after its replies */
   int body_set;         /* a FETCH's body callback is on the parser */
   int search_charset;   /* the SEARCH in flight says CHARSET UTF-8 */
+
+  /* APPEND (imap_append.c): the literal's source and what is left of it */
+  mail_mime_read_fn app_read;
+  void *app_user;
+  uint64_t app_left;
+  uint32_t app_tag;
+  int app_phase;        /* 0, waiting for "+", streaming */
+  int app_uid_known;
+  uint32_t app_uidvalidity, app_uid;
 };
 
 /* The one function that changes the protocol state (traced by name). */
@@ -212,6 +223,12 @@ int imap_login_reply(void *engine, const mail_cmd *cmd);
 int imap_command_reply(void *engine, const mail_cmd *cmd);
 /* A continuation for an AUTHENTICATE in flight (imap_auth.c). */
 int imap_login_continue(mail_imap *im, const mail_imap_response *r);
+/* APPEND (imap_append.c): a "+" for its literal (1 when it was the one
+ * waiting), the literal's next chunks while the output has room
+ * (MAIL_ERR_AGAIN: wait for room), its tagged reply. */
+int imap_append_continue(mail_imap *im);
+int imap_append_produce(mail_imap *im);
+int imap_append_reply(mail_imap *im, const mail_imap_response *r);
 /* The credentials as set on the SASL handle. */
 const char *imap_user(const mail_imap *im);
 const char *imap_password(const mail_imap *im);

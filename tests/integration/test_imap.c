@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <mail/imap.h>
+#include <mail/mime_build.h>
 #include <mail/smtp.h>
 
 #include "servers_env.h"
@@ -378,6 +379,140 @@ START_TEST(test_messages)
 }
 END_TEST
 
+/* A message read back from an in-memory buffer in pieces of up to 3000
+ * bytes (so a literal comes from many reads). */
+typedef struct mem_src {
+  const char *data;
+  size_t len, at;
+} mem_src;
+
+static int mem_read(void *user, unsigned char *buf, size_t cap, size_t *got)
+{
+  mem_src *m = user;
+  size_t n = m->len - m->at;
+  if (n > cap)
+    n = cap;
+  if (n > 3000)
+    n = 3000;
+  memcpy(buf, m->data + m->at, n);
+  m->at += n;
+  *got = n;
+  return 0;
+}
+
+#define NAPPEND 200
+
+typedef struct got_body {
+  char *data;
+  size_t len, cap;
+} got_body;
+
+static int collect_body(void *user, mail_imap_body_event ev, const mail_imap_section *sec,
+                        const unsigned char *d, size_t n)
+{
+  got_body *g = user;
+  (void)sec;
+  if (ev == MAIL_IMAP_BODY_DATA) {
+    ck_assert_uint_le(g->len + n, g->cap);
+    memcpy(g->data + g->len, d, n);
+    g->len += n;
+  }
+  return 0;
+}
+
+/* 200 messages of growing size (200 bytes to ~20 KB) APPENDed to a
+ * mailbox of the test's own, every tenth from a MIME builder, half of the
+ * others with flags and an internal date; then each read back by the UID
+ * its APPENDUID gave, BODY.PEEK[] equal byte for byte. */
+START_TEST(test_append)
+{
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER1"),
+                               mail_test_env("MAIL_TEST_PASS1"), NULL, NULL);
+  char box[160];
+  unique_name(box, sizeof box, "append");
+  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  static unsigned char *msgs[NAPPEND];
+  static size_t lens[NAPPEND];
+  static uint32_t uids[NAPPEND];
+  static const char *const flags[] = {"\\Seen", "$Libmail"};
+  uint32_t validity = 0;
+  for (int i = 0; i < NAPPEND; i++) {
+    uint32_t v = 0, u = 0;
+    int rc;
+    if (i % 10 == 9) {
+      mail_mime_builder *b = NULL;
+      ck_assert_int_eq(mail_mime_builder_new(&b, NULL), MAIL_OK);
+      ck_assert_int_eq(mail_mime_builder_set_from(b, "Alice", "alice@libmail.test"), MAIL_OK);
+      ck_assert_int_eq(mail_mime_builder_add_to(b, NULL, "bob@libmail.test"), MAIL_OK);
+      ck_assert_int_eq(mail_mime_builder_set_subject(b, "built"), MAIL_OK);
+      char text[4096];
+      for (size_t k = 0; k < sizeof text - 1; k++)
+        text[k] = (k % 64 == 63) ? '\n' : (char)('a' + (k + (size_t)i) % 26);
+      ck_assert_int_eq(mail_mime_builder_set_text(b, text, sizeof text - 1), MAIL_OK);
+      rc = mail_imap_append_builder(im, box, NULL, 0, 0, b);
+      ck_assert_msg(rc == MAIL_OK, "APPEND builder %d: %s (%s)", i, mail_strerror(rc),
+                    mail_imap_last_text(im));
+      /* The same bytes again (the builder restarts from its first). */
+      ck_assert_int_eq(mail_mime_builder_to_buffer(b, &msgs[i], &lens[i]), MAIL_OK);
+      mail_mime_builder_free(b);
+    } else {
+      size_t cap = (size_t)(100 * i + 400);
+      char *m = malloc(cap);
+      ck_assert_ptr_nonnull(m);
+      int n = snprintf(m, cap,
+                       "From: alice@libmail.test\r\nSubject: append %d\r\n"
+                       "Message-ID: <append-%d-%ld@libmail.test>\r\n\r\n",
+                       i, i, (long)getpid());
+      size_t len = (size_t)n;
+      for (int k = 0; len + 200 < cap; k++)
+        len += (size_t)snprintf(m + len, cap - len, "line %d of message %d %s\r\n", k, i,
+                                k % 3 ? "..." : "\xc3\xa9t\xc3\xa9");
+      msgs[i] = (unsigned char *)m;
+      lens[i] = len;
+      mem_src src = {m, len, 0};
+      int with = i % 2;
+      rc = mail_imap_append(im, box, with ? flags : NULL, with ? 2 : 0, with ? 1700000000 : 0,
+                            len, mem_read, &src);
+      ck_assert_msg(rc == MAIL_OK, "APPEND %d: %s (%s)", i, mail_strerror(rc),
+                    mail_imap_last_text(im));
+      ck_assert_uint_eq(src.at, len);
+    }
+    ck_assert_int_eq(mail_imap_append_uid(&v, &u, im), MAIL_OK);
+    if (!validity)
+      validity = v;
+    ck_assert_uint_eq(v, validity);
+    ck_assert(i == 0 || u > uids[i - 1]);
+    uids[i] = u;
+  }
+  ck_assert_int_eq(mail_imap_select(im, box, 1), MAIL_OK);
+  uint64_t n = 0;
+  ck_assert_int_eq(mail_imap_mailbox_number(&n, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+  ck_assert_uint_eq(n, NAPPEND);
+  mail_imap_seqset *set = NULL;
+  ck_assert_int_eq(mail_imap_seqset_new(&set, NULL), MAIL_OK);
+  got_body g = {malloc(65536), 0, 65536};
+  ck_assert_ptr_nonnull(g.data);
+  for (int i = 0; i < NAPPEND; i++) {
+    mail_imap_seqset_clear(set);
+    ck_assert_int_eq(mail_imap_seqset_add(set, &uids[i], 1), MAIL_OK);
+    g.len = 0;
+    ck_assert_int_eq(mail_imap_fetch(im, set, 1, "(BODY.PEEK[])", collect_body, &g), MAIL_OK);
+    ck_assert_msg(g.len == lens[i] && !memcmp(g.data, msgs[i], lens[i]),
+                  "message %d (UID %u): %zu bytes back, %zu sent", i, uids[i], g.len, lens[i]);
+    if (i % 10 == 9)
+      mail_free(msgs[i]);
+    else
+      free(msgs[i]);
+  }
+  free(g.data);
+  mail_imap_seqset_free(set);
+  ck_assert_int_eq(mail_imap_close(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_delete(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+  mail_imap_free(im);
+}
+END_TEST
+
 int main(void)
 {
   mail_test_require_servers();
@@ -390,6 +525,7 @@ int main(void)
   tcase_add_test(tc, test_mailboxes);
   tcase_add_test(tc, test_mailboxes_event_loop);
   tcase_add_test(tc, test_messages);
+  tcase_add_test(tc, test_append);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -439,6 +439,87 @@ static int s_xoauth2(srun *r)
   return MAIL_OK;
 }
 
+/* A message source handing out at most 5 bytes a call; fail_at > 0 makes
+ * the call after that many bytes fail. */
+typedef struct msg_src {
+  const char *data;
+  size_t len, at, fail_at;
+} msg_src;
+
+static int src_read(void *user, unsigned char *buf, size_t cap, size_t *got)
+{
+  msg_src *m = user;
+  if (m->fail_at && m->at >= m->fail_at)
+    return -1;
+  size_t n = m->len - m->at;
+  if (n > cap)
+    n = cap;
+  if (n > 5)
+    n = 5;
+  memcpy(buf, m->data + m->at, n);
+  m->at += n;
+  *got = n;
+  return 0;
+}
+
+#define MSG "Subject: hi\r\n\r\nhello\r\n"
+
+static int s_append(srun *r)
+{
+  msg_src m = {MSG, sizeof MSG - 1, 0, 0};
+  static const char *const flags[] = {"\\Seen", "$Label"};
+  static const char *const bad[] = {"\\Seen)"};
+  uint32_t v = 0, u = 0;
+  STEP(r, connect_tls(r), MAIL_OK);
+  ck_assert_int_eq(mail_imap_append(r->im, "INBOX", bad, 1, 0, m.len, src_read, &m),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_append(r->im, "IN\r\nBOX", NULL, 0, 0, m.len, src_read, &m),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_append(r->im, "INBOX", NULL, 0, 0, m.len, NULL, &m),
+                   MAIL_ERR_INVALID);
+  int sync = !mail_imap_has_capability(r->im, "LITERAL+");
+  if (sync)
+    STEP(r, mail_imap_append(r->im, "INBOX", flags, 2, 1700000000, m.len, src_read, &m), MAIL_OK);
+  else
+    STEP(r, mail_imap_append(r->im, "Sent Items", NULL, 0, 0, m.len, src_read, &m), MAIL_OK);
+  if (r->full) {
+    ck_assert_uint_eq(m.at, m.len);
+    int rc = mail_imap_append_uid(&v, &u, r->im);
+    if (sync) {
+      ck_assert_int_eq(rc, MAIL_OK);
+      ck_assert_uint_eq(v, 38505);
+      ck_assert_uint_eq(u, 3955);
+    } else {
+      ck_assert_int_eq(rc, MAIL_ERR_NOT_FOUND);
+    }
+  }
+  return MAIL_OK;
+}
+
+static int s_append_refused(srun *r)
+{
+  msg_src m = {MSG, sizeof MSG - 1, 0, 0};
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_append(r->im, "Nowhere", NULL, 0, 0, m.len, src_read, &m), MAIL_ERR_SERVER);
+  if (r->full) {
+    ck_assert_uint_eq(m.at, 0); /* nothing was read, nothing sent */
+    ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_TRYCREATE);
+  }
+  return DO(r, mail_imap_noop(r->im));
+}
+
+static int s_append_source_error(srun *r)
+{
+  msg_src m = {MSG, sizeof MSG - 1, 0, 10};
+  STEP(r, connect_tls(r), MAIL_OK);
+  int rc = DO(r, mail_imap_append(r->im, "INBOX", NULL, 0, 0, m.len, src_read, &m));
+  if (r->full) {
+    ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_DISCONNECTED);
+    ck_assert_int_eq(mail_imap_noop(r->im), MAIL_ERR_STATE);
+  }
+  return rc;
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
@@ -469,6 +550,10 @@ static const scenario scenarios[] = {
   {"messages.txt", s_messages, MAIL_ERR_CHARSET},
   {"listing.txt", s_listing, MAIL_OK},
   {"xoauth2_refresh.txt", s_xoauth2, MAIL_OK},
+  {"append_sync.txt", s_append, MAIL_OK},
+  {"append_literal_plus.txt", s_append, MAIL_OK},
+  {"append_refused.txt", s_append_refused, MAIL_OK},
+  {"append_source_error.txt", s_append_source_error, MAIL_ERR_CALLBACK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
