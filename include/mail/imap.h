@@ -449,6 +449,48 @@ MAIL_EXTERN int mail_imap_append_builder(mail_imap *im, const char *mailbox,
  */
 MAIL_EXTERN int mail_imap_append_uid(uint32_t *uidvalidity, uint32_t *uid, const mail_imap *im);
 
+/**
+ * IDLE (RFC 2177; MAIL_ERR_UNSUPPORTED without IDLE or IMAP4rev2), in the
+ * authenticated or selected state. Sends IDLE and, after the server's
+ * "+", delivers what it sends (EXISTS, EXPUNGE, FETCH, ...) through the
+ * untagged callback and applies it to the selected mailbox's state. Every
+ * idle interval (mail_imap_set_idle_interval(), default 25 minutes, on the
+ * connection's clock) it sends DONE and a new IDLE. It ends with MAIL_OK
+ * once stopped (mail_imap_idle_done() or mail_imap_idle_stop()) and the
+ * server's tagged OK has come; a BYE ends the session
+ * (MAIL_ERR_SERVER_CLOSING). Blocking mode: returns only then (the I/O
+ * timeout does not end a quiet IDLE). Event-loop mode: returns
+ * MAIL_ERR_AGAIN; the caller's loop waits on mail_conn_want() and
+ * mail_conn_timeout_ms() (which counts down to the re-issue) and calls
+ * mail_imap_idle_start() again to go on, or mail_imap_idle_done() to end.
+ */
+MAIL_EXTERN int mail_imap_idle_start(mail_imap *im);
+
+/**
+ * End the IDLE in progress from the thread running the session (its event
+ * loop): sends DONE and runs, like mail_imap_idle_start(), until the
+ * tagged OK (MAIL_OK, or MAIL_ERR_AGAIN: call either again).
+ * MAIL_ERR_STATE when no IDLE is in progress.
+ */
+MAIL_EXTERN int mail_imap_idle_done(mail_imap *im);
+
+/**
+ * Ask the IDLE of im to end, from ANY thread: the single exception to the
+ * one-thread rule of common.h. It sets an atomic flag and writes one byte
+ * to a self-pipe the session owns (created by mail_imap_idle_start()),
+ * which wakes a blocking IDLE at once; the session's own thread then
+ * sends DONE and mail_imap_idle_start() returns MAIL_OK after the tagged
+ * OK. In event-loop mode the loop sees the flag at its next call into the
+ * session (wake it yourself if it waits long). A stop asked when no IDLE
+ * is in progress ends the next one right after its "+". im must stay
+ * alive during the call (do not free it concurrently).
+ */
+MAIL_EXTERN void mail_imap_idle_stop(mail_imap *im);
+
+/** The IDLE re-issue interval in milliseconds (at least 1000; default 25
+ * minutes: servers may drop a client idle for 30). MAIL_ERR_INVALID below. */
+MAIL_EXTERN int mail_imap_set_idle_interval(mail_imap *im, int ms);
+
 /* ------------------------------------------------------------------ */
 /* The server's last tagged reply                                       */
 /* ------------------------------------------------------------------ */

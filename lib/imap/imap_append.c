@@ -16,23 +16,6 @@
 
 enum { APP_IDLE = 0, APP_WAIT_PLUS, APP_STREAM };
 
-/* A flag: an atom, optionally after one backslash (\Seen, $Forwarded). */
-static int flag_ok(const char *f)
-{
-  if (!f)
-    return 0;
-  if (*f == '\\')
-    f++;
-  if (!*f)
-    return 0;
-  for (; *f; f++) {
-    unsigned char c = (unsigned char)*f;
-    if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c))
-      return 0;
-  }
-  return 1;
-}
-
 /* RFC 9051 date-time, "dd-Mon-yyyy hh:mm:ss +0000", from seconds since
  * 1970 in UTC (days to civil date: H. Hinnant's algorithm). */
 static void date_time(char out[32], int64_t t)
@@ -71,7 +54,7 @@ int mail_imap_append(mail_imap *im, const char *mailbox, const char *const *flag
   if (!imap_mailbox_ok(mailbox) || !read || (nflags && !flags) || internal_date < 0)
     return MAIL_ERR_INVALID;
   for (size_t i = 0; i < nflags; i++)
-    if (!flag_ok(flags[i]))
+    if (!imap_flag_ok(flags[i]))
       return MAIL_ERR_INVALID;
   if (!logged_in(im))
     return MAIL_ERR_STATE;

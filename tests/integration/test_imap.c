@@ -6,6 +6,7 @@
  * driven event-loop style. */
 #include <check.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -513,6 +514,153 @@ START_TEST(test_append)
 }
 END_TEST
 
+/* Tells another thread when the server's "+" for the IDLE has been read
+ * (seen in the trace), so what it does next happens while idling. */
+typedef struct idle_gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int idling;
+  mail_imap *im;
+  const char *token; /* deliver this, or NULL: stop the IDLE */
+  uint64_t exists0;
+} idle_gate;
+
+static void gate_trace(void *user, int dir, const char *data, size_t len)
+{
+  idle_gate *g = user;
+  if (dir == MAIL_TRACE_RECV && len >= 2 && data[0] == '+' && data[1] == ' ') {
+    pthread_mutex_lock(&g->mu);
+    g->idling = 1;
+    pthread_cond_signal(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+  }
+}
+
+static void *gate_thread(void *arg)
+{
+  idle_gate *g = arg;
+  pthread_mutex_lock(&g->mu);
+  while (!g->idling)
+    pthread_cond_wait(&g->cv, &g->mu);
+  pthread_mutex_unlock(&g->mu);
+  if (g->token) {
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "From: alice@libmail.test\r\nTo: bob@libmail.test\r\nSubject: idle %s\r\n"
+             "Message-ID: <%s@libmail.test>\r\n\r\nwake up\r\n",
+             g->token, g->token);
+    deliver(mail_test_env("MAIL_TEST_ADDR2"), msg);
+  } else {
+    mail_imap_idle_stop(g->im);
+  }
+  return NULL;
+}
+
+/* EXISTS past the count before the IDLE: stop it and look. */
+static int idle_exists(void *user, const mail_imap_response *r, int trusted)
+{
+  idle_gate *g = user;
+  (void)trusted;
+  if (mail_imap_response_type(r) == MAIL_IMAP_TYPE_EXISTS) {
+    uint32_t n = 0;
+    mail_imap_response_number(r, &n);
+    if (n > g->exists0)
+      mail_imap_idle_stop(g->im);
+  }
+  return 0;
+}
+
+static int search_hits;
+static uint32_t search_uid;
+
+static int count_search(void *user, const mail_imap_response *r, int trusted)
+{
+  (void)user;
+  (void)trusted;
+  if (mail_imap_response_type(r) == MAIL_IMAP_TYPE_SEARCH) {
+    size_t n;
+    const uint32_t *u = mail_imap_response_numbers(r, &n);
+    search_hits += (int)n;
+    if (n)
+      search_uid = u[0];
+  }
+  return 0;
+}
+
+/* A blocking IDLE in bob's INBOX woken by a message delivered through LMTP
+ * once the IDLE is in place (other programs deliver there too: an EXISTS
+ * that is not ours means another look and another IDLE). */
+START_TEST(test_idle_lmtp)
+{
+  char token[96];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(token, sizeof token, "imap-idle-%ld-%ld-%ld", (long)getpid(), (long)ts.tv_sec,
+           ts.tv_nsec);
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER2"),
+                               mail_test_env("MAIL_TEST_PASS2"), NULL, NULL);
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, im, token, 0};
+  mail_conn_set_trace(mail_imap_conn(im), gate_trace, &g);
+  ck_assert_int_eq(mail_imap_select(im, "INBOX", 0), MAIL_OK);
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, gate_thread, &g), 0);
+  char id[128];
+  snprintf(id, sizeof id, "<%s@libmail.test>", token);
+  const char *args[] = {id};
+  int found = 0;
+  for (int round = 0; round < 50 && !found; round++) {
+    ck_assert_int_eq(mail_imap_mailbox_number(&g.exists0, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+    mail_imap_set_untagged_callback(im, idle_exists, &g);
+    int rc = mail_imap_idle_start(im);
+    ck_assert_msg(rc == MAIL_OK, "IDLE: %s (%s)", mail_strerror(rc),
+                  mail_conn_last_error(mail_imap_conn(im)));
+    mail_imap_set_untagged_callback(im, count_search, NULL);
+    search_hits = 0;
+    ck_assert_int_eq(mail_imap_search(im, 1, NULL, "HEADER Message-ID ?", args, 1), MAIL_OK);
+    found = search_hits == 1;
+  }
+  ck_assert(found);
+  pthread_join(th, NULL);
+  /* Remove that message again (only it: others use this INBOX). */
+  static const char *const del[] = {"\\Deleted"};
+  mail_imap_seqset *set = NULL;
+  ck_assert_int_eq(mail_imap_seqset_new(&set, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_imap_seqset_add(set, &search_uid, 1), MAIL_OK);
+  ck_assert_int_eq(mail_imap_store(im, set, 1, MAIL_IMAP_STORE_ADD, del, 1, 1, 0), MAIL_OK);
+  ck_assert_int_eq(mail_imap_uid_expunge(im, set), MAIL_OK);
+  mail_imap_seqset_free(set);
+  ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+  mail_imap_free(im);
+}
+END_TEST
+
+/* A blocking IDLE in a mailbox of the test's own, stopped from another
+ * thread once idling (mail_imap_idle_stop: the self-pipe wakes the wait). */
+START_TEST(test_idle_stop_thread)
+{
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER1"),
+                               mail_test_env("MAIL_TEST_PASS1"), NULL, NULL);
+  char box[160];
+  unique_name(box, sizeof box, "idle");
+  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_select(im, box, 0), MAIL_OK);
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, im, NULL, 0};
+  mail_conn_set_trace(mail_imap_conn(im), gate_trace, &g);
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, gate_thread, &g), 0);
+  int rc = mail_imap_idle_start(im);
+  pthread_join(th, NULL);
+  ck_assert_msg(rc == MAIL_OK, "IDLE: %s", mail_strerror(rc));
+  ck_assert_int_eq(mail_imap_get_state(im), MAIL_IMAP_STATE_SELECTED);
+  mail_conn_set_trace(mail_imap_conn(im), NULL, NULL);
+  ck_assert_int_eq(mail_imap_noop(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_close(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_delete(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+  mail_imap_free(im);
+}
+END_TEST
+
 int main(void)
 {
   mail_test_require_servers();
@@ -526,6 +674,8 @@ int main(void)
   tcase_add_test(tc, test_mailboxes_event_loop);
   tcase_add_test(tc, test_messages);
   tcase_add_test(tc, test_append);
+  tcase_add_test(tc, test_idle_lmtp);
+  tcase_add_test(tc, test_idle_stop_thread);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -52,6 +52,11 @@ typedef struct srun {
   size_t agains;
   trace tr;
   int untagged, untrusted, ids, fetches;
+  /* IDLE scenarios: the injected clock, and what an untagged response
+   * does (the first of those pushes the clock on by advance ms, if set;
+   * then EXISTS stops the IDLE) */
+  int idle;
+  int64_t clock, advance;
 } srun;
 
 /* Call an operation, resuming it while it says MAIL_ERR_AGAIN. */
@@ -84,6 +89,12 @@ static int on_untagged(void *user, const mail_imap_response *resp, int trusted)
     r->ids++;
   if (mail_imap_response_type(resp) == MAIL_IMAP_TYPE_FETCH)
     r->fetches++;
+  if (r->idle && r->advance) {
+    r->clock += r->advance;
+    r->advance = 0;
+  } else if (r->idle && mail_imap_response_type(resp) == MAIL_IMAP_TYPE_EXISTS) {
+    mail_imap_idle_stop(r->im);
+  }
   return 0;
 }
 
@@ -520,6 +531,41 @@ static int s_append_source_error(srun *r)
   return rc;
 }
 
+static int64_t test_clock(void *user, int which)
+{
+  srun *r = user;
+  return which == MAIL_CLOCK_MONOTONIC ? r->clock : 1700000000000;
+}
+
+static int s_idle(srun *r)
+{
+  mail_conn_set_clock(mail_imap_conn(r->im), test_clock, r);
+  r->clock = 1000;
+  STEP(r, connect_tls(r), MAIL_OK);
+  ck_assert_int_eq(mail_imap_idle_done(r->im), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_imap_set_idle_interval(r->im, 999), MAIL_ERR_INVALID);
+  int reissue = !strcmp(r->file, "idle_reissue.txt");
+  if (!strcmp(r->file, "idle_exists.txt")) {
+    STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  }
+  r->idle = 1;
+  r->advance = reissue ? 25 * 60 * 1000 : 0;
+  int rc = DO(r, mail_imap_idle_start(r->im));
+  if (r->full && rc == MAIL_OK) {
+    uint64_t v = 0;
+    if (!reissue) { /* the selected mailbox's count follows the EXISTS */
+      ck_assert_int_eq(mail_imap_mailbox_number(&v, r->im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+      ck_assert_uint_eq(v, 3);
+    }
+    ck_assert_int_eq(r->untagged, 2);
+    ck_assert_int_eq(mail_imap_get_state(r->im), reissue ? MAIL_IMAP_STATE_AUTHENTICATED
+                                                         : MAIL_IMAP_STATE_SELECTED);
+  }
+  if (r->full && rc == MAIL_ERR_SERVER_CLOSING)
+    ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_DISCONNECTED);
+  return rc;
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
@@ -554,6 +600,9 @@ static const scenario scenarios[] = {
   {"append_literal_plus.txt", s_append, MAIL_OK},
   {"append_refused.txt", s_append_refused, MAIL_OK},
   {"append_source_error.txt", s_append_source_error, MAIL_ERR_CALLBACK},
+  {"idle_exists.txt", s_idle, MAIL_OK},
+  {"idle_reissue.txt", s_idle, MAIL_OK},
+  {"idle_bye.txt", s_idle, MAIL_ERR_SERVER_CLOSING},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
