@@ -434,8 +434,9 @@ MAIL_EXTERN int mail_imap_append(mail_imap *im, const char *mailbox, const char 
 /**
  * mail_imap_append() of the message msg builds: its exact size from
  * mail_mime_builder_size(), its bytes from the first (the builder is
- * rewound) pulled in chunks. msg must stay alive and unchanged until the
- * call returns something other than MAIL_ERR_AGAIN. Errors as
+ * rewound first when its sources allow) pulled in chunks. msg must stay
+ * alive and unchanged until the call returns something other than
+ * MAIL_ERR_AGAIN. Errors as
  * mail_imap_append() plus those of mail_mime_builder_size().
  */
 MAIL_EXTERN int mail_imap_append_builder(mail_imap *im, const char *mailbox,

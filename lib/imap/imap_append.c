@@ -109,9 +109,12 @@ int mail_imap_append_builder(mail_imap *im, const char *mailbox, const char *con
     return MAIL_ERR_INVALID;
   uint64_t size;
   rc = mail_mime_builder_size(msg, &size);
-  if (!rc)
-    rc = mail_mime_builder_rewind(msg);
   if (rc)
+    return rc;
+  /* From its first byte; a builder whose callback source cannot rewind
+   * has not been read yet, or it could not be sent again at all. */
+  rc = mail_mime_builder_rewind(msg);
+  if (rc && rc != MAIL_ERR_UNSUPPORTED)
     return rc;
   return mail_imap_append(im, mailbox, flags, nflags, internal_date, size,
                           mail_mime_builder_read_cb, msg);
