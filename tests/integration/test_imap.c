@@ -519,7 +519,7 @@ END_TEST
 typedef struct idle_gate {
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  int idling;
+  int idling, plus; /* plus: a "+" line has begun, its end not read yet */
   mail_imap *im;
   const char *token; /* deliver this, or NULL: stop the IDLE */
   uint64_t exists0;
@@ -528,7 +528,12 @@ typedef struct idle_gate {
 static void gate_trace(void *user, int dir, const char *data, size_t len)
 {
   idle_gate *g = user;
-  if (dir == MAIL_TRACE_RECV && len >= 2 && data[0] == '+' && data[1] == ' ') {
+  if (dir != MAIL_TRACE_RECV)
+    return;
+  if (len >= 2 && data[0] == '+' && data[1] == ' ')
+    g->plus = 1;
+  if (g->plus && memchr(data, '\n', len)) { /* the whole "+" line is in */
+    g->plus = 0;
     pthread_mutex_lock(&g->mu);
     g->idling = 1;
     pthread_cond_signal(&g->cv);
@@ -599,7 +604,7 @@ START_TEST(test_idle_lmtp)
            ts.tv_nsec);
   mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER2"),
                                mail_test_env("MAIL_TEST_PASS2"), NULL, NULL);
-  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, im, token, 0};
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, im, token, 0};
   mail_conn_set_trace(mail_imap_conn(im), gate_trace, &g);
   ck_assert_int_eq(mail_imap_select(im, "INBOX", 0), MAIL_OK);
   pthread_t th;
@@ -634,6 +639,73 @@ START_TEST(test_idle_lmtp)
 }
 END_TEST
 
+/* The same driven from an event loop on one thread: the loop polls the
+ * connection, delivers once the "+" has been read, and the callback's stop
+ * on a new EXISTS ends the IDLE at the loop's next call. */
+START_TEST(test_idle_event_loop)
+{
+  char token[96];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(token, sizeof token, "imap-idle-ev-%ld-%ld-%ld", (long)getpid(), (long)ts.tv_sec,
+           ts.tv_nsec);
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER2"),
+                               mail_test_env("MAIL_TEST_PASS2"), NULL, NULL);
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, im, token, 0};
+  mail_conn_set_trace(mail_imap_conn(im), gate_trace, &g);
+  ck_assert_int_eq(mail_imap_select(im, "INBOX", 0), MAIL_OK);
+  mail_conn_set_nonblocking(mail_imap_conn(im), 1);
+  char id[128];
+  snprintf(id, sizeof id, "<%s@libmail.test>", token);
+  const char *args[] = {id};
+  int found = 0, delivered = 0, agains = 0, rc;
+  for (int round = 0; round < 50 && !found; round++) {
+    ck_assert_int_eq(mail_imap_mailbox_number(&g.exists0, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+    mail_imap_set_untagged_callback(im, idle_exists, &g);
+    while ((rc = mail_imap_idle_start(im)) == MAIL_ERR_AGAIN) {
+      agains++;
+      if (g.idling && !delivered) {
+        delivered = 1;
+        /* idling: the I/O timeout is lifted, the wait runs to the re-issue */
+        ck_assert_int_gt(mail_conn_timeout_ms(mail_imap_conn(im)), 60000);
+        char msg[512];
+        snprintf(msg, sizeof msg,
+                 "From: alice@libmail.test\r\nTo: bob@libmail.test\r\nSubject: idle %s\r\n"
+                 "Message-ID: <%s@libmail.test>\r\n\r\nwake up\r\n",
+                 token, token);
+        deliver(mail_test_env("MAIL_TEST_ADDR2"), msg);
+      }
+      mail_conn *c = mail_imap_conn(im);
+      int w = mail_conn_want(c);
+      struct pollfd p = {mail_conn_fd(c),
+                         (short)(((w & MAIL_WANT_READ) ? POLLIN : 0) |
+                                 ((w & MAIL_WANT_WRITE) ? POLLOUT : 0)),
+                         0};
+      poll(&p, 1, 20000);
+    }
+    ck_assert_msg(rc == MAIL_OK, "IDLE: %s", mail_strerror(rc));
+    mail_imap_set_untagged_callback(im, count_search, NULL);
+    search_hits = 0;
+    LOOP(rc, im, mail_imap_search(im, 1, NULL, "HEADER Message-ID ?", args, 1));
+    ck_assert_int_eq(rc, MAIL_OK);
+    found = search_hits == 1;
+  }
+  ck_assert(found);
+  ck_assert_int_gt(agains, 0);
+  static const char *const del[] = {"\\Deleted"};
+  mail_imap_seqset *set = NULL;
+  ck_assert_int_eq(mail_imap_seqset_new(&set, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_imap_seqset_add(set, &search_uid, 1), MAIL_OK);
+  LOOP(rc, im, mail_imap_store(im, set, 1, MAIL_IMAP_STORE_ADD, del, 1, 1, 0));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_uid_expunge(im, set));
+  ck_assert_int_eq(rc, MAIL_OK);
+  mail_imap_seqset_free(set);
+  LOOP(rc, im, mail_imap_logout(im));
+  mail_imap_free(im);
+}
+END_TEST
+
 /* A blocking IDLE in a mailbox of the test's own, stopped from another
  * thread once idling (mail_imap_idle_stop: the self-pipe wakes the wait). */
 START_TEST(test_idle_stop_thread)
@@ -644,7 +716,7 @@ START_TEST(test_idle_stop_thread)
   unique_name(box, sizeof box, "idle");
   ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
   ck_assert_int_eq(mail_imap_select(im, box, 0), MAIL_OK);
-  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, im, NULL, 0};
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, im, NULL, 0};
   mail_conn_set_trace(mail_imap_conn(im), gate_trace, &g);
   pthread_t th;
   ck_assert_int_eq(pthread_create(&th, NULL, gate_thread, &g), 0);
@@ -676,6 +748,7 @@ int main(void)
   tcase_add_test(tc, test_append);
   tcase_add_test(tc, test_idle_lmtp);
   tcase_add_test(tc, test_idle_stop_thread);
+  tcase_add_test(tc, test_idle_event_loop);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
