@@ -64,6 +64,7 @@
 #include <mail/common.h>
 #include <mail/conn.h>
 #include <mail/imap_parse.h>
+#include <mail/mime_build.h>
 #include <mail/sasl.h>
 
 #ifdef __cplusplus
@@ -408,6 +409,88 @@ MAIL_EXTERN int mail_imap_uid_expunge(mail_imap *im, mail_imap_seqset *set);
  */
 MAIL_EXTERN int mail_imap_search(mail_imap *im, int uid, const char *ret, const char *criteria,
                                  const char *const *args, size_t nargs);
+
+/**
+ * APPEND a message of exactly size bytes to mailbox, pulled from read
+ * (mail_mime_read_fn: called with user until size bytes came, then once
+ * more, which must give 0 bytes) in chunks of at most 8 KiB while the
+ * output queue has room, so the message is never held whole. flags[0..nflags)
+ * are flag names ("\\Seen", "$Forwarded"); internal_date, when not 0, is
+ * the message's internal date in seconds since 1970 (sent in UTC).
+ * Without LITERAL+ (or LITERAL- for up to 4096 bytes) the literal waits
+ * for the server's "+"; a NO instead sends nothing of it
+ * (MAIL_ERR_SERVER, the session goes on). A source that fails, or gives
+ * fewer or more bytes than size, ends the session with MAIL_ERR_CALLBACK
+ * (part of a literal cannot be taken back). Errors: MAIL_ERR_INVALID (a
+ * bad mailbox or flag, read NULL), MAIL_ERR_STATE (not logged in), the
+ * refusal statuses of the other commands. The [APPENDUID] of the reply is
+ * read with mail_imap_append_uid(). Blocks unless non-blocking
+ * (MAIL_ERR_AGAIN: call again with the same arguments).
+ */
+MAIL_EXTERN int mail_imap_append(mail_imap *im, const char *mailbox, const char *const *flags,
+                                 size_t nflags, int64_t internal_date, uint64_t size,
+                                 mail_mime_read_fn read, void *user);
+
+/**
+ * mail_imap_append() of the message msg builds: its exact size from
+ * mail_mime_builder_size(), its bytes from the first (the builder is
+ * rewound first when its sources allow) pulled in chunks. msg must stay
+ * alive and unchanged until the call returns something other than
+ * MAIL_ERR_AGAIN. Errors as
+ * mail_imap_append() plus those of mail_mime_builder_size().
+ */
+MAIL_EXTERN int mail_imap_append_builder(mail_imap *im, const char *mailbox,
+                                         const char *const *flags, size_t nflags,
+                                         int64_t internal_date, mail_mime_builder *msg);
+
+/**
+ * The [APPENDUID uidvalidity uid] (UIDPLUS) of the last successful
+ * APPEND: the mailbox's UIDVALIDITY and the new message's UID.
+ * MAIL_ERR_NOT_FOUND when the reply had none, MAIL_ERR_INVALID for NULL.
+ */
+MAIL_EXTERN int mail_imap_append_uid(uint32_t *uidvalidity, uint32_t *uid, const mail_imap *im);
+
+/**
+ * IDLE (RFC 2177; MAIL_ERR_UNSUPPORTED without IDLE or IMAP4rev2), in the
+ * authenticated or selected state. Sends IDLE and, after the server's
+ * "+", delivers what it sends (EXISTS, EXPUNGE, FETCH, ...) through the
+ * untagged callback and applies it to the selected mailbox's state. Every
+ * idle interval (mail_imap_set_idle_interval(), default 25 minutes, on the
+ * connection's clock) it sends DONE and a new IDLE. It ends with MAIL_OK
+ * once stopped (mail_imap_idle_done() or mail_imap_idle_stop()) and the
+ * server's tagged OK has come; a BYE ends the session
+ * (MAIL_ERR_SERVER_CLOSING). Blocking mode: returns only then (the I/O
+ * timeout does not end a quiet IDLE). Event-loop mode: returns
+ * MAIL_ERR_AGAIN; the caller's loop waits on mail_conn_want() and
+ * mail_conn_timeout_ms() (which counts down to the re-issue) and calls
+ * mail_imap_idle_start() again to go on, or mail_imap_idle_done() to end.
+ */
+MAIL_EXTERN int mail_imap_idle_start(mail_imap *im);
+
+/**
+ * End the IDLE in progress from the thread running the session (its event
+ * loop): sends DONE and runs, like mail_imap_idle_start(), until the
+ * tagged OK (MAIL_OK, or MAIL_ERR_AGAIN: call either again).
+ * MAIL_ERR_STATE when no IDLE is in progress.
+ */
+MAIL_EXTERN int mail_imap_idle_done(mail_imap *im);
+
+/**
+ * Ask the IDLE of im to end, from ANY thread: the single exception to the
+ * one-thread rule of common.h. It sets an atomic flag and writes one byte
+ * to a self-pipe the session owns (created by mail_imap_idle_start()),
+ * which wakes a blocking IDLE at once; the session's own thread then
+ * sends DONE and mail_imap_idle_start() returns MAIL_OK after the tagged
+ * OK. In event-loop mode the loop sees the flag at its next call into the
+ * session (wake it yourself if it waits long). A stop asked when no IDLE
+ * is in progress ends the next one right after its "+". im must stay
+ * alive during the call (do not free it concurrently).
+ */
+MAIL_EXTERN void mail_imap_idle_stop(mail_imap *im);
+
+/** The IDLE re-issue interval in milliseconds (at least 1000; default 25
+ * minutes: servers may drop a client idle for 30). MAIL_ERR_INVALID below. */
+MAIL_EXTERN int mail_imap_set_idle_interval(mail_imap *im, int ms);
 
 /* ------------------------------------------------------------------ */
 /* The server's last tagged reply                                       */

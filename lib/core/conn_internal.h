@@ -96,6 +96,18 @@ int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine);
  * back to MAIL_TIMEOUT_IO. */
 void mail_conn_set_wait_timeout(mail_conn *c, int ms);
 
+/* Ending a wait early (net/conn_wake.c). _wake_open() creates the
+ * connection's self-pipe (once; closed by mail_conn_free()).
+ * mail_conn_wake() writes to it and is the one function safe to call
+ * from another thread (while the connection is alive). _set_wake(): while
+ * listen is 1 a blocking wait also ends when the pipe is written, and
+ * (listen or not) when the connection's clock reaches at_ms (-1: never);
+ * the engine's advance() is then called again with nothing failed. In
+ * event-loop mode mail_conn_timeout_ms() counts down to at_ms too. */
+int mail_conn_wake_open(mail_conn *c);
+void mail_conn_wake(mail_conn *c);
+void mail_conn_set_wake(mail_conn *c, int listen, int64_t at_ms);
+
 /*
  * Switch the live connection to TLS after a STARTTLS/STLS go-ahead. Fails
  * with MAIL_ERR_STARTTLS_INJECTION, closing the connection, when the reader

@@ -36,6 +36,10 @@ int imap_command_reply(void *engine, const mail_cmd *cmd)
     if (!ok && mail_imap_response_code(r) == MAIL_IMAP_CODE_BADCHARSET)
       return MAIL_ERR_CHARSET;
     return ok ? MAIL_OK : imap_refusal(r);
+  case IMAP_CMD_APPEND:
+    return imap_append_reply(im, r);
+  case IMAP_CMD_IDLE:
+    return imap_idle_reply(im, r);
   case IMAP_CMD_LOGOUT: /* the connection is closed by imap_finish() */
     return MAIL_OK;
   default:

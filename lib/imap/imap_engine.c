@@ -43,6 +43,12 @@ void imap_set_state(mail_imap *im, int state)
 static void cont_drop(mail_imap *im)
 {
   im->cont_active = 0;
+  im->app_phase = 0;
+  if (im->idle_phase) {
+    im->idle_phase = 0;
+    mail_conn_set_wake(im->conn, 0, -1);
+    mail_conn_set_wait_timeout(im->conn, -1);
+  }
   mail_buf_clear(&im->cont.bytes);
   im->cont.n = 0;
 }
@@ -68,6 +74,8 @@ static const mail_cmd_kind imap_kinds[] = {
   [IMAP_CMD_SIMPLE] = {"command", imap_command_reply, 0},
   [IMAP_CMD_CLOSE] = {"CLOSE", imap_command_reply, 0},
   [IMAP_CMD_SEARCH] = {"SEARCH", imap_command_reply, 0},
+  [IMAP_CMD_APPEND] = {"APPEND", imap_command_reply, 0},
+  [IMAP_CMD_IDLE] = {"IDLE", imap_command_reply, 0},
 };
 #define NKINDS (sizeof imap_kinds / sizeof imap_kinds[0])
 
@@ -270,6 +278,8 @@ static int route(mail_imap *im, const mail_imap_response *r)
     return mail_cmd_dispatch_at(im->conn, &im->q, i, imap_kinds, NKINDS, im);
   }
   case MAIL_IMAP_KIND_CONTINUATION:
+    if (imap_append_continue(im) || imap_idle_continue(im))
+      return MAIL_OK;
     if (im->cont_active)
       return imap_wire_continue(im);
     if (in_flight(im, IMAP_CMD_AUTHENTICATE))
@@ -286,6 +296,11 @@ int imap_advance(void *engine)
 {
   mail_imap *im = engine;
   for (;;) {
+    int prc = imap_append_produce(im); /* an APPEND's literal streams first */
+    if (!prc)
+      prc = imap_idle_step(im); /* DONE once stopped or due */
+    if (prc)
+      return prc;
     if (!mail_cmdq_head(&im->q)) {
       if (im->op.done)
         return im->op.result;

@@ -17,6 +17,8 @@
 #ifndef MAIL_IMAP_INTERNAL_H
 #define MAIL_IMAP_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include <mail/imap.h>
 
 #include "core/buf.h"
@@ -39,7 +41,9 @@ enum {
   IMAP_CMD_SELECT,
   IMAP_CMD_SIMPLE,       /* CREATE, DELETE, RENAME, (UN)SUBSCRIBE, EXPUNGE */
   IMAP_CMD_CLOSE,        /* CLOSE, UNSELECT */
-  IMAP_CMD_SEARCH        /* [BADCHARSET] is MAIL_ERR_CHARSET */
+  IMAP_CMD_SEARCH,       /* [BADCHARSET] is MAIL_ERR_CHARSET */
+  IMAP_CMD_APPEND,
+  IMAP_CMD_IDLE
 };
 
 /* Operations, one per public call (mail_op.kind). */
@@ -70,6 +74,8 @@ enum {
   IMAP_OP_NAMESPACE,
   IMAP_OP_STATUS,
   IMAP_OP_SEARCH,
+  IMAP_OP_APPEND,
+  IMAP_OP_IDLE,
   IMAP_OP_COUNT
 };
 
@@ -145,6 +151,23 @@ struct mail_imap {
   int pending_rc;       /* an error while queuing a batch, told after its replies */
   int body_set;         /* a FETCH's body callback is on the parser */
   int search_charset;   /* the SEARCH in flight says CHARSET UTF-8 */
+
+  /* APPEND (imap_append.c): the literal's source and what is left of it */
+  mail_mime_read_fn app_read;
+  void *app_user;
+  uint64_t app_left;
+  uint32_t app_tag;
+  int app_phase;        /* 0, waiting for "+", streaming */
+  int app_uid_known;
+  uint32_t app_uidvalidity, app_uid;
+
+  /* IDLE (imap_idle.c) */
+  int idle_interval;    /* ms; 0 until set: the default */
+  int idle_phase;       /* 0, waiting for "+", idling, DONE sent */
+  int idle_again;       /* the DONE was for the re-issue */
+  int idle_done_req;    /* mail_imap_idle_done() */
+  int64_t idle_started;
+  atomic_int idle_stop_req; /* mail_imap_idle_stop(), from any thread */
 };
 
 /* The one function that changes the protocol state (traced by name). */
@@ -165,6 +188,8 @@ int imap_wire_raw(mail_imap *im, const char *text);
  * LF, 8-bit bytes or length): "{n+}" under LITERAL+ (or LITERAL- for up to
  * 4096 bytes), else "{n}" and the bytes wait for "+". NUL: MAIL_ERR_INVALID. */
 int imap_wire_string(mail_imap *im, const char *s, size_t len, int secret, unsigned how);
+/* 1 when f can be a flag: an atom, optionally after one backslash. */
+int imap_flag_ok(const char *f);
 /* 1 when name can be a mailbox argument (not NULL, no CR, LF). */
 int imap_mailbox_ok(const char *name);
 /* A mailbox name: UTF-8 → modified UTF-7 (unless UTF8=ACCEPT), then as a string. */
@@ -212,6 +237,17 @@ int imap_login_reply(void *engine, const mail_cmd *cmd);
 int imap_command_reply(void *engine, const mail_cmd *cmd);
 /* A continuation for an AUTHENTICATE in flight (imap_auth.c). */
 int imap_login_continue(mail_imap *im, const mail_imap_response *r);
+/* APPEND (imap_append.c): a "+" for its literal (1 when it was the one
+ * waiting), the literal's next chunks while the output has room
+ * (MAIL_ERR_AGAIN: wait for room), its tagged reply. */
+int imap_append_continue(mail_imap *im);
+int imap_append_produce(mail_imap *im);
+int imap_append_reply(mail_imap *im, const mail_imap_response *r);
+/* IDLE (imap_idle.c): a "+" for it (1 when it was waiting), DONE when a
+ * stop or the re-issue time has come, its tagged reply. */
+int imap_idle_continue(mail_imap *im);
+int imap_idle_step(mail_imap *im);
+int imap_idle_reply(mail_imap *im, const mail_imap_response *r);
 /* The credentials as set on the SASL handle. */
 const char *imap_user(const mail_imap *im);
 const char *imap_password(const mail_imap *im);

@@ -27,7 +27,7 @@ static int raw_ok(const char *s)
   return 1;
 }
 
-static int flag_ok(const char *f)
+int imap_flag_ok(const char *f)
 {
   if (!f)
     return 0;
@@ -118,7 +118,7 @@ int mail_imap_store(mail_imap *im, mail_imap_seqset *set, int uid, int how,
   if (!set || how < MAIL_IMAP_STORE_REPLACE || how > MAIL_IMAP_STORE_REMOVE || (nflags && !flags))
     return MAIL_ERR_INVALID;
   for (size_t i = 0; i < nflags; i++)
-    if (!flag_ok(flags[i]))
+    if (!imap_flag_ok(flags[i]))
       return MAIL_ERR_INVALID;
   if (im->state != MAIL_IMAP_STATE_SELECTED)
     return MAIL_ERR_STATE;

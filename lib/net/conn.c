@@ -82,6 +82,9 @@ int mail_conn_new(mail_conn **out, const mail_allocator *alloc)
   c->keep_facts = 1;
   c->connect_deadline = -1;
   c->wait_deadline = -1;
+  c->wake_rd = -1;
+  atomic_init(&c->wake_wr, -1);
+  c->wake_at = -1;
   *out = c;
   return MAIL_OK;
 }
@@ -104,6 +107,7 @@ void mail_conn_free(mail_conn *c)
   c->trace = NULL;
   c->keep_facts = 0;
   mail_conn_close(c);
+  conn_wake_close(c);
   conn_forget_tls_facts(c);
   mail_reader_free(&c->reader);
   mail_buf_free(&c->out);

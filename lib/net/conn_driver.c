@@ -57,6 +57,46 @@ int conn_wait_for(mail_conn *c, int fd, int want, int64_t deadline)
   }
 }
 
+/* conn_wait_for() for a read that a wake (mail_conn_set_wake()) may end:
+ * CONN_WOKEN when the wake pipe is written or the wake time comes. */
+static int wait_read(mail_conn *c, int fd, int want, int64_t deadline)
+{
+  if (!c->wake_listen && c->wake_at < 0)
+    return conn_wait_for(c, fd, want, deadline);
+  if ((c->wake_at >= 0 && now_ms(c) >= c->wake_at) || conn_wake_drain(c))
+    return CONN_WOKEN;
+  int by_wake = c->wake_at >= 0 && (deadline < 0 || c->wake_at < deadline);
+  int64_t d = by_wake ? c->wake_at : deadline;
+  if (c->nonblocking || fd < 0 || !c->wake_listen) {
+    int rc = conn_wait_for(c, fd, want, d);
+    return rc == MAIL_ERR_TIMEOUT && by_wake ? CONN_WOKEN : rc;
+  }
+  c->want = want;
+  c->wait_deadline = d;
+  for (;;) {
+    int64_t left = d < 0 ? -1 : d - now_ms(c);
+    if (d >= 0 && left <= 0)
+      return by_wake ? CONN_WOKEN : MAIL_ERR_TIMEOUT;
+    int ms = left < 0 ? -1 : left > INT_MAX ? INT_MAX : (int)left;
+    struct pollfd p[2] = {{fd, 0, 0}, {c->wake_rd, POLLIN, 0}};
+    if (want & MAIL_WANT_READ)
+      p[0].events |= POLLIN;
+    if (want & MAIL_WANT_WRITE)
+      p[0].events |= POLLOUT;
+    int r = poll(p, 2, ms);
+    if (r > 0 && p[1].revents) {
+      conn_wake_drain(c);
+      return CONN_WOKEN;
+    }
+    if (r > 0)
+      return MAIL_OK;
+    if (r == 0)
+      return by_wake ? CONN_WOKEN : MAIL_ERR_TIMEOUT;
+    if (errno != EINTR)
+      return mail_conn_fail(c, MAIL_ERR_IO, "poll failed: %s", strerror(errno));
+  }
+}
+
 static int64_t io_deadline(mail_conn *c)
 {
   if (!c->io_deadline_set) {
@@ -253,7 +293,9 @@ static int do_read(mail_conn *c)
     int rc = read_once(c, limit - pending, &want, deadline);
     if (rc != MAIL_ERR_AGAIN)
       return rc;
-    rc = conn_wait_for(c, conn_top_fd(c), want, deadline);
+    rc = wait_read(c, conn_top_fd(c), want, deadline);
+    if (rc == CONN_WOKEN)
+      return MAIL_OK; /* the engine runs again */
     if (rc == MAIL_ERR_TIMEOUT)
       return conn_timed_out(c, "waiting for the server");
     if (rc)

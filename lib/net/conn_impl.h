@@ -16,6 +16,7 @@
 #define MAIL_NET_CONN_IMPL_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -89,6 +90,13 @@ struct mail_conn {
   mail_layer *top;
   int handshake_pending;
   int64_t connect_deadline;
+
+  /* conn_wake.c: the self-pipe (write end atomic: mail_conn_wake() may
+   * run on another thread) and the clock time a wait ends at (-1: none). */
+  int wake_rd;
+  atomic_int wake_wr;
+  int wake_listen;
+  int64_t wake_at;
 
   /* The wait in progress (for mail_conn_want / mail_conn_timeout_ms). */
   int want;
@@ -183,6 +191,11 @@ void conn_consume_output(mail_conn *c, size_t n);
 
 /* conn_driver.c */
 int conn_wait_for(mail_conn *c, int fd, int want, int64_t deadline);
+/* conn_wake.c: what the wake pipe held (1 when anything), closing it. */
+int conn_wake_drain(mail_conn *c);
+void conn_wake_close(mail_conn *c);
+/* A read wait ended by the wake pipe or the wake time (not an error). */
+#define CONN_WOKEN 1
 /* Bytes moved: fresh I/O deadline, nothing waited for. */
 void conn_progress(mail_conn *c);
 int conn_timed_out(mail_conn *c, const char *what);

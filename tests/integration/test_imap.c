@@ -6,6 +6,7 @@
  * driven event-loop style. */
 #include <check.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <mail/imap.h>
+#include <mail/mime_build.h>
 #include <mail/smtp.h>
 
 #include "servers_env.h"
@@ -378,6 +380,359 @@ START_TEST(test_messages)
 }
 END_TEST
 
+/* A message read back from an in-memory buffer in pieces of up to 3000
+ * bytes (so a literal comes from many reads). */
+typedef struct mem_src {
+  const char *data;
+  size_t len, at;
+} mem_src;
+
+static int mem_read(void *user, unsigned char *buf, size_t cap, size_t *got)
+{
+  mem_src *m = user;
+  size_t n = m->len - m->at;
+  if (n > cap)
+    n = cap;
+  if (n > 3000)
+    n = 3000;
+  memcpy(buf, m->data + m->at, n);
+  m->at += n;
+  *got = n;
+  return 0;
+}
+
+#define NAPPEND 200
+
+typedef struct got_body {
+  char *data;
+  size_t len, cap;
+} got_body;
+
+static int collect_body(void *user, mail_imap_body_event ev, const mail_imap_section *sec,
+                        const unsigned char *d, size_t n)
+{
+  got_body *g = user;
+  (void)sec;
+  if (ev == MAIL_IMAP_BODY_DATA) {
+    ck_assert_uint_le(g->len + n, g->cap);
+    memcpy(g->data + g->len, d, n);
+    g->len += n;
+  }
+  return 0;
+}
+
+/* 200 messages of growing size (200 bytes to ~20 KB) APPENDed to a
+ * mailbox of the test's own, every tenth from a MIME builder, half of the
+ * others with flags and an internal date; then each read back by the UID
+ * its APPENDUID gave, BODY.PEEK[] equal byte for byte. */
+START_TEST(test_append)
+{
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER1"),
+                               mail_test_env("MAIL_TEST_PASS1"), NULL, NULL);
+  char box[160];
+  unique_name(box, sizeof box, "append");
+  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  static unsigned char *msgs[NAPPEND];
+  static size_t lens[NAPPEND];
+  static uint32_t uids[NAPPEND];
+  static const char *const flags[] = {"\\Seen", "$Libmail"};
+  uint32_t validity = 0;
+  for (int i = 0; i < NAPPEND; i++) {
+    uint32_t v = 0, u = 0;
+    int rc;
+    if (i % 10 == 9) {
+      mail_mime_builder *b = NULL;
+      ck_assert_int_eq(mail_mime_builder_new(&b, NULL), MAIL_OK);
+      ck_assert_int_eq(mail_mime_builder_set_from(b, "Alice", "alice@libmail.test"), MAIL_OK);
+      ck_assert_int_eq(mail_mime_builder_add_to(b, NULL, "bob@libmail.test"), MAIL_OK);
+      ck_assert_int_eq(mail_mime_builder_set_subject(b, "built"), MAIL_OK);
+      char text[4096];
+      for (size_t k = 0; k < sizeof text - 1; k++)
+        text[k] = (k % 64 == 63) ? '\n' : (char)('a' + (k + (size_t)i) % 26);
+      ck_assert_int_eq(mail_mime_builder_set_text(b, text, sizeof text - 1), MAIL_OK);
+      rc = mail_imap_append_builder(im, box, NULL, 0, 0, b);
+      ck_assert_msg(rc == MAIL_OK, "APPEND builder %d: %s (%s)", i, mail_strerror(rc),
+                    mail_imap_last_text(im));
+      /* The same bytes again (the builder restarts from its first). */
+      ck_assert_int_eq(mail_mime_builder_to_buffer(b, &msgs[i], &lens[i]), MAIL_OK);
+      mail_mime_builder_free(b);
+    } else {
+      size_t cap = (size_t)(100 * i + 400);
+      char *m = malloc(cap);
+      ck_assert_ptr_nonnull(m);
+      int n = snprintf(m, cap,
+                       "From: alice@libmail.test\r\nSubject: append %d\r\n"
+                       "Message-ID: <append-%d-%ld@libmail.test>\r\n\r\n",
+                       i, i, (long)getpid());
+      size_t len = (size_t)n;
+      for (int k = 0; len + 200 < cap; k++)
+        len += (size_t)snprintf(m + len, cap - len, "line %d of message %d %s\r\n", k, i,
+                                k % 3 ? "..." : "\xc3\xa9t\xc3\xa9");
+      msgs[i] = (unsigned char *)m;
+      lens[i] = len;
+      mem_src src = {m, len, 0};
+      int with = i % 2;
+      rc = mail_imap_append(im, box, with ? flags : NULL, with ? 2 : 0, with ? 1700000000 : 0,
+                            len, mem_read, &src);
+      ck_assert_msg(rc == MAIL_OK, "APPEND %d: %s (%s)", i, mail_strerror(rc),
+                    mail_imap_last_text(im));
+      ck_assert_uint_eq(src.at, len);
+    }
+    ck_assert_int_eq(mail_imap_append_uid(&v, &u, im), MAIL_OK);
+    if (!validity)
+      validity = v;
+    ck_assert_uint_eq(v, validity);
+    ck_assert(i == 0 || u > uids[i - 1]);
+    uids[i] = u;
+  }
+  ck_assert_int_eq(mail_imap_select(im, box, 1), MAIL_OK);
+  uint64_t n = 0;
+  ck_assert_int_eq(mail_imap_mailbox_number(&n, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+  ck_assert_uint_eq(n, NAPPEND);
+  mail_imap_seqset *set = NULL;
+  ck_assert_int_eq(mail_imap_seqset_new(&set, NULL), MAIL_OK);
+  got_body g = {malloc(65536), 0, 65536};
+  ck_assert_ptr_nonnull(g.data);
+  for (int i = 0; i < NAPPEND; i++) {
+    mail_imap_seqset_clear(set);
+    ck_assert_int_eq(mail_imap_seqset_add(set, &uids[i], 1), MAIL_OK);
+    g.len = 0;
+    ck_assert_int_eq(mail_imap_fetch(im, set, 1, "(BODY.PEEK[])", collect_body, &g), MAIL_OK);
+    ck_assert_msg(g.len == lens[i] && !memcmp(g.data, msgs[i], lens[i]),
+                  "message %d (UID %u): %zu bytes back, %zu sent", i, uids[i], g.len, lens[i]);
+    if (i % 10 == 9)
+      mail_free(msgs[i]);
+    else
+      free(msgs[i]);
+  }
+  free(g.data);
+  mail_imap_seqset_free(set);
+  ck_assert_int_eq(mail_imap_close(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_delete(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+  mail_imap_free(im);
+}
+END_TEST
+
+/* Tells another thread when the server's "+" for the IDLE has been read
+ * (seen in the trace), so what it does next happens while idling. */
+typedef struct idle_gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int idling, plus; /* plus: a "+" line has begun, its end not read yet */
+  mail_imap *im;
+  const char *token; /* deliver this, or NULL: stop the IDLE */
+  uint64_t exists0;
+} idle_gate;
+
+static void gate_trace(void *user, int dir, const char *data, size_t len)
+{
+  idle_gate *g = user;
+  if (dir != MAIL_TRACE_RECV)
+    return;
+  if (len >= 2 && data[0] == '+' && data[1] == ' ')
+    g->plus = 1;
+  if (g->plus && memchr(data, '\n', len)) { /* the whole "+" line is in */
+    g->plus = 0;
+    pthread_mutex_lock(&g->mu);
+    g->idling = 1;
+    pthread_cond_signal(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+  }
+}
+
+static void *gate_thread(void *arg)
+{
+  idle_gate *g = arg;
+  pthread_mutex_lock(&g->mu);
+  while (!g->idling)
+    pthread_cond_wait(&g->cv, &g->mu);
+  pthread_mutex_unlock(&g->mu);
+  if (g->token) {
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "From: alice@libmail.test\r\nTo: bob@libmail.test\r\nSubject: idle %s\r\n"
+             "Message-ID: <%s@libmail.test>\r\n\r\nwake up\r\n",
+             g->token, g->token);
+    deliver(mail_test_env("MAIL_TEST_ADDR2"), msg);
+  } else {
+    mail_imap_idle_stop(g->im);
+  }
+  return NULL;
+}
+
+/* EXISTS past the count before the IDLE: stop it and look. */
+static int idle_exists(void *user, const mail_imap_response *r, int trusted)
+{
+  idle_gate *g = user;
+  (void)trusted;
+  if (mail_imap_response_type(r) == MAIL_IMAP_TYPE_EXISTS) {
+    uint32_t n = 0;
+    mail_imap_response_number(r, &n);
+    if (n > g->exists0)
+      mail_imap_idle_stop(g->im);
+  }
+  return 0;
+}
+
+static int search_hits;
+static uint32_t search_uid;
+
+static int count_search(void *user, const mail_imap_response *r, int trusted)
+{
+  (void)user;
+  (void)trusted;
+  if (mail_imap_response_type(r) == MAIL_IMAP_TYPE_SEARCH) {
+    size_t n;
+    const uint32_t *u = mail_imap_response_numbers(r, &n);
+    search_hits += (int)n;
+    if (n)
+      search_uid = u[0];
+  }
+  return 0;
+}
+
+/* A blocking IDLE in bob's INBOX woken by a message delivered through LMTP
+ * once the IDLE is in place (other programs deliver there too: an EXISTS
+ * that is not ours means another look and another IDLE). */
+START_TEST(test_idle_lmtp)
+{
+  char token[96];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(token, sizeof token, "imap-idle-%ld-%ld-%ld", (long)getpid(), (long)ts.tv_sec,
+           ts.tv_nsec);
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER2"),
+                               mail_test_env("MAIL_TEST_PASS2"), NULL, NULL);
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, im, token, 0};
+  mail_conn_set_trace(mail_imap_conn(im), gate_trace, &g);
+  ck_assert_int_eq(mail_imap_select(im, "INBOX", 0), MAIL_OK);
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, gate_thread, &g), 0);
+  char id[128];
+  snprintf(id, sizeof id, "<%s@libmail.test>", token);
+  const char *args[] = {id};
+  int found = 0;
+  for (int round = 0; round < 50 && !found; round++) {
+    ck_assert_int_eq(mail_imap_mailbox_number(&g.exists0, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+    mail_imap_set_untagged_callback(im, idle_exists, &g);
+    int rc = mail_imap_idle_start(im);
+    ck_assert_msg(rc == MAIL_OK, "IDLE: %s (%s)", mail_strerror(rc),
+                  mail_conn_last_error(mail_imap_conn(im)));
+    mail_imap_set_untagged_callback(im, count_search, NULL);
+    search_hits = 0;
+    ck_assert_int_eq(mail_imap_search(im, 1, NULL, "HEADER Message-ID ?", args, 1), MAIL_OK);
+    found = search_hits == 1;
+  }
+  ck_assert(found);
+  pthread_join(th, NULL);
+  /* Remove that message again (only it: others use this INBOX). */
+  static const char *const del[] = {"\\Deleted"};
+  mail_imap_seqset *set = NULL;
+  ck_assert_int_eq(mail_imap_seqset_new(&set, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_imap_seqset_add(set, &search_uid, 1), MAIL_OK);
+  ck_assert_int_eq(mail_imap_store(im, set, 1, MAIL_IMAP_STORE_ADD, del, 1, 1, 0), MAIL_OK);
+  ck_assert_int_eq(mail_imap_uid_expunge(im, set), MAIL_OK);
+  mail_imap_seqset_free(set);
+  ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+  mail_imap_free(im);
+}
+END_TEST
+
+/* The same driven from an event loop on one thread: the loop polls the
+ * connection, delivers once the "+" has been read, and the callback's stop
+ * on a new EXISTS ends the IDLE at the loop's next call. */
+START_TEST(test_idle_event_loop)
+{
+  char token[96];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(token, sizeof token, "imap-idle-ev-%ld-%ld-%ld", (long)getpid(), (long)ts.tv_sec,
+           ts.tv_nsec);
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER2"),
+                               mail_test_env("MAIL_TEST_PASS2"), NULL, NULL);
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, im, token, 0};
+  mail_conn_set_trace(mail_imap_conn(im), gate_trace, &g);
+  ck_assert_int_eq(mail_imap_select(im, "INBOX", 0), MAIL_OK);
+  mail_conn_set_nonblocking(mail_imap_conn(im), 1);
+  char id[128];
+  snprintf(id, sizeof id, "<%s@libmail.test>", token);
+  const char *args[] = {id};
+  int found = 0, delivered = 0, agains = 0, rc;
+  for (int round = 0; round < 50 && !found; round++) {
+    ck_assert_int_eq(mail_imap_mailbox_number(&g.exists0, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+    mail_imap_set_untagged_callback(im, idle_exists, &g);
+    while ((rc = mail_imap_idle_start(im)) == MAIL_ERR_AGAIN) {
+      agains++;
+      if (g.idling && !delivered) {
+        delivered = 1;
+        /* idling: the I/O timeout is lifted, the wait runs to the re-issue */
+        ck_assert_int_gt(mail_conn_timeout_ms(mail_imap_conn(im)), 60000);
+        char msg[512];
+        snprintf(msg, sizeof msg,
+                 "From: alice@libmail.test\r\nTo: bob@libmail.test\r\nSubject: idle %s\r\n"
+                 "Message-ID: <%s@libmail.test>\r\n\r\nwake up\r\n",
+                 token, token);
+        deliver(mail_test_env("MAIL_TEST_ADDR2"), msg);
+      }
+      mail_conn *c = mail_imap_conn(im);
+      int w = mail_conn_want(c);
+      struct pollfd p = {mail_conn_fd(c),
+                         (short)(((w & MAIL_WANT_READ) ? POLLIN : 0) |
+                                 ((w & MAIL_WANT_WRITE) ? POLLOUT : 0)),
+                         0};
+      poll(&p, 1, 20000);
+    }
+    ck_assert_msg(rc == MAIL_OK, "IDLE: %s", mail_strerror(rc));
+    mail_imap_set_untagged_callback(im, count_search, NULL);
+    search_hits = 0;
+    LOOP(rc, im, mail_imap_search(im, 1, NULL, "HEADER Message-ID ?", args, 1));
+    ck_assert_int_eq(rc, MAIL_OK);
+    found = search_hits == 1;
+  }
+  ck_assert(found);
+  ck_assert_int_gt(agains, 0);
+  static const char *const del[] = {"\\Deleted"};
+  mail_imap_seqset *set = NULL;
+  ck_assert_int_eq(mail_imap_seqset_new(&set, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_imap_seqset_add(set, &search_uid, 1), MAIL_OK);
+  LOOP(rc, im, mail_imap_store(im, set, 1, MAIL_IMAP_STORE_ADD, del, 1, 1, 0));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_uid_expunge(im, set));
+  ck_assert_int_eq(rc, MAIL_OK);
+  mail_imap_seqset_free(set);
+  LOOP(rc, im, mail_imap_logout(im));
+  mail_imap_free(im);
+}
+END_TEST
+
+/* A blocking IDLE in a mailbox of the test's own, stopped from another
+ * thread once idling (mail_imap_idle_stop: the self-pipe wakes the wait). */
+START_TEST(test_idle_stop_thread)
+{
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER1"),
+                               mail_test_env("MAIL_TEST_PASS1"), NULL, NULL);
+  char box[160];
+  unique_name(box, sizeof box, "idle");
+  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_select(im, box, 0), MAIL_OK);
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, im, NULL, 0};
+  mail_conn_set_trace(mail_imap_conn(im), gate_trace, &g);
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, gate_thread, &g), 0);
+  int rc = mail_imap_idle_start(im);
+  pthread_join(th, NULL);
+  ck_assert_msg(rc == MAIL_OK, "IDLE: %s", mail_strerror(rc));
+  ck_assert_int_eq(mail_imap_get_state(im), MAIL_IMAP_STATE_SELECTED);
+  mail_conn_set_trace(mail_imap_conn(im), NULL, NULL);
+  ck_assert_int_eq(mail_imap_noop(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_close(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_delete(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+  mail_imap_free(im);
+}
+END_TEST
+
 int main(void)
 {
   mail_test_require_servers();
@@ -390,6 +745,10 @@ int main(void)
   tcase_add_test(tc, test_mailboxes);
   tcase_add_test(tc, test_mailboxes_event_loop);
   tcase_add_test(tc, test_messages);
+  tcase_add_test(tc, test_append);
+  tcase_add_test(tc, test_idle_lmtp);
+  tcase_add_test(tc, test_idle_stop_thread);
+  tcase_add_test(tc, test_idle_event_loop);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

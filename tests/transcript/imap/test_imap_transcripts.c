@@ -52,6 +52,11 @@ typedef struct srun {
   size_t agains;
   trace tr;
   int untagged, untrusted, ids, fetches;
+  /* IDLE scenarios: the injected clock, and what an untagged response
+   * does (the first of those pushes the clock on by advance ms, if set;
+   * then EXISTS stops the IDLE) */
+  int idle;
+  int64_t clock, advance;
 } srun;
 
 /* Call an operation, resuming it while it says MAIL_ERR_AGAIN. */
@@ -84,6 +89,12 @@ static int on_untagged(void *user, const mail_imap_response *resp, int trusted)
     r->ids++;
   if (mail_imap_response_type(resp) == MAIL_IMAP_TYPE_FETCH)
     r->fetches++;
+  if (r->idle && r->advance) {
+    r->clock += r->advance;
+    r->advance = 0;
+  } else if (r->idle && mail_imap_response_type(resp) == MAIL_IMAP_TYPE_EXISTS) {
+    mail_imap_idle_stop(r->im);
+  }
   return 0;
 }
 
@@ -439,6 +450,124 @@ static int s_xoauth2(srun *r)
   return MAIL_OK;
 }
 
+/* A message source handing out at most 5 bytes a call; fail_at > 0 makes
+ * the call after that many bytes fail. */
+typedef struct msg_src {
+  const char *data;
+  size_t len, at, fail_at;
+} msg_src;
+
+static int src_read(void *user, unsigned char *buf, size_t cap, size_t *got)
+{
+  msg_src *m = user;
+  if (m->fail_at && m->at >= m->fail_at)
+    return -1;
+  size_t n = m->len - m->at;
+  if (n > cap)
+    n = cap;
+  if (n > 5)
+    n = 5;
+  memcpy(buf, m->data + m->at, n);
+  m->at += n;
+  *got = n;
+  return 0;
+}
+
+#define MSG "Subject: hi\r\n\r\nhello\r\n"
+
+static int s_append(srun *r)
+{
+  msg_src m = {MSG, sizeof MSG - 1, 0, 0};
+  static const char *const flags[] = {"\\Seen", "$Label"};
+  static const char *const bad[] = {"\\Seen)"};
+  uint32_t v = 0, u = 0;
+  STEP(r, connect_tls(r), MAIL_OK);
+  ck_assert_int_eq(mail_imap_append(r->im, "INBOX", bad, 1, 0, m.len, src_read, &m),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_append(r->im, "IN\r\nBOX", NULL, 0, 0, m.len, src_read, &m),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_append(r->im, "INBOX", NULL, 0, 0, m.len, NULL, &m),
+                   MAIL_ERR_INVALID);
+  int sync = !mail_imap_has_capability(r->im, "LITERAL+");
+  if (sync)
+    STEP(r, mail_imap_append(r->im, "INBOX", flags, 2, 1700000000, m.len, src_read, &m), MAIL_OK);
+  else
+    STEP(r, mail_imap_append(r->im, "Sent Items", NULL, 0, 0, m.len, src_read, &m), MAIL_OK);
+  if (r->full) {
+    ck_assert_uint_eq(m.at, m.len);
+    int rc = mail_imap_append_uid(&v, &u, r->im);
+    if (sync) {
+      ck_assert_int_eq(rc, MAIL_OK);
+      ck_assert_uint_eq(v, 38505);
+      ck_assert_uint_eq(u, 3955);
+    } else {
+      ck_assert_int_eq(rc, MAIL_ERR_NOT_FOUND);
+    }
+  }
+  return MAIL_OK;
+}
+
+static int s_append_refused(srun *r)
+{
+  msg_src m = {MSG, sizeof MSG - 1, 0, 0};
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_append(r->im, "Nowhere", NULL, 0, 0, m.len, src_read, &m), MAIL_ERR_SERVER);
+  if (r->full) {
+    ck_assert_uint_eq(m.at, 0); /* nothing was read, nothing sent */
+    ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_TRYCREATE);
+  }
+  return DO(r, mail_imap_noop(r->im));
+}
+
+static int s_append_source_error(srun *r)
+{
+  /* append_source_short.txt: the source ends at 10 of 22 bytes */
+  int shortened = !strcmp(r->file, "append_source_short.txt");
+  msg_src m = {MSG, shortened ? 10 : sizeof MSG - 1, 0, shortened ? 0 : 10};
+  STEP(r, connect_tls(r), MAIL_OK);
+  int rc = DO(r, mail_imap_append(r->im, "INBOX", NULL, 0, 0, sizeof MSG - 1, src_read, &m));
+  if (r->full) {
+    ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_DISCONNECTED);
+    ck_assert_int_eq(mail_imap_noop(r->im), MAIL_ERR_STATE);
+  }
+  return rc;
+}
+
+static int64_t test_clock(void *user, int which)
+{
+  srun *r = user;
+  return which == MAIL_CLOCK_MONOTONIC ? r->clock : 1700000000000;
+}
+
+static int s_idle(srun *r)
+{
+  mail_conn_set_clock(mail_imap_conn(r->im), test_clock, r);
+  r->clock = 1000;
+  STEP(r, connect_tls(r), MAIL_OK);
+  ck_assert_int_eq(mail_imap_idle_done(r->im), MAIL_ERR_STATE);
+  ck_assert_int_eq(mail_imap_set_idle_interval(r->im, 999), MAIL_ERR_INVALID);
+  int reissue = !strcmp(r->file, "idle_reissue.txt");
+  if (!strcmp(r->file, "idle_exists.txt")) {
+    STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  }
+  r->idle = 1;
+  r->advance = reissue ? 25 * 60 * 1000 : 0;
+  int rc = DO(r, mail_imap_idle_start(r->im));
+  if (r->full && rc == MAIL_OK) {
+    uint64_t v = 0;
+    if (!reissue) { /* the selected mailbox's count follows the EXISTS */
+      ck_assert_int_eq(mail_imap_mailbox_number(&v, r->im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+      ck_assert_uint_eq(v, 3);
+    }
+    ck_assert_int_eq(r->untagged, 2);
+    ck_assert_int_eq(mail_imap_get_state(r->im), reissue ? MAIL_IMAP_STATE_AUTHENTICATED
+                                                         : MAIL_IMAP_STATE_SELECTED);
+  }
+  if (r->full && rc == MAIL_ERR_SERVER_CLOSING)
+    ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_DISCONNECTED);
+  return rc;
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
@@ -469,6 +598,14 @@ static const scenario scenarios[] = {
   {"messages.txt", s_messages, MAIL_ERR_CHARSET},
   {"listing.txt", s_listing, MAIL_OK},
   {"xoauth2_refresh.txt", s_xoauth2, MAIL_OK},
+  {"append_sync.txt", s_append, MAIL_OK},
+  {"append_literal_plus.txt", s_append, MAIL_OK},
+  {"append_refused.txt", s_append_refused, MAIL_OK},
+  {"append_source_error.txt", s_append_source_error, MAIL_ERR_CALLBACK},
+  {"append_source_short.txt", s_append_source_error, MAIL_ERR_CALLBACK},
+  {"idle_exists.txt", s_idle, MAIL_OK},
+  {"idle_reissue.txt", s_idle, MAIL_OK},
+  {"idle_bye.txt", s_idle, MAIL_ERR_SERVER_CLOSING},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
