@@ -277,6 +277,14 @@ typedef enum mail_clock_kind {
  */
 typedef int (*mail_write_fn)(void *user, const void *data, size_t len);
 
+/**
+ * The one read callback shape: fill buf with up to cap bytes, set *got to
+ * the number written (0 at the end) and return 0, or return non-zero to
+ * stop (the reading call then returns MAIL_ERR_CALLBACK).
+ * mail_mime_read_fn and mail_smtp_read_fn have this same shape.
+ */
+typedef int (*mail_read_fn)(void *user, unsigned char *buf, size_t cap, size_t *got);
+
 /** The runtime library's version string, e.g. "0.1.0". */
 MAIL_EXTERN const char *mail_version(void);
 

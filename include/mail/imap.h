@@ -64,8 +64,9 @@
 #include <mail/common.h>
 #include <mail/conn.h>
 #include <mail/imap_parse.h>
-#include <mail/mime_build.h>
 #include <mail/sasl.h>
+
+struct mail_mime_builder; /* mail/mime_build.h, when MIME is built */
 
 #ifdef __cplusplus
 extern "C" {
@@ -412,7 +413,7 @@ MAIL_EXTERN int mail_imap_search(mail_imap *im, int uid, const char *ret, const 
 
 /**
  * APPEND a message of exactly size bytes to mailbox, pulled from read
- * (mail_mime_read_fn: called with user until size bytes came, then once
+ * (mail_read_fn: called with user until size bytes came, then once
  * more, which must give 0 bytes) in chunks of at most 8 KiB while the
  * output queue has room, so the message is never held whole. flags[0..nflags)
  * are flag names ("\\Seen", "$Forwarded"); internal_date, when not 0, is
@@ -429,7 +430,7 @@ MAIL_EXTERN int mail_imap_search(mail_imap *im, int uid, const char *ret, const 
  */
 MAIL_EXTERN int mail_imap_append(mail_imap *im, const char *mailbox, const char *const *flags,
                                  size_t nflags, int64_t internal_date, uint64_t size,
-                                 mail_mime_read_fn read, void *user);
+                                 mail_read_fn read, void *user);
 
 /**
  * mail_imap_append() of the message msg builds: its exact size from
@@ -437,11 +438,14 @@ MAIL_EXTERN int mail_imap_append(mail_imap *im, const char *mailbox, const char 
  * rewound first when its sources allow) pulled in chunks. msg must stay
  * alive and unchanged until the call returns something other than
  * MAIL_ERR_AGAIN. Errors as
- * mail_imap_append() plus those of mail_mime_builder_size().
+ * mail_imap_append() plus those of mail_mime_builder_size();
+ * MAIL_ERR_UNSUPPORTED in a build without MIME (mail_imap_append() with a
+ * read callback works there).
  */
 MAIL_EXTERN int mail_imap_append_builder(mail_imap *im, const char *mailbox,
                                          const char *const *flags, size_t nflags,
-                                         int64_t internal_date, mail_mime_builder *msg);
+                                         int64_t internal_date,
+                                         struct mail_mime_builder *msg);
 
 /**
  * The [APPENDUID uidvalidity uid] (UIDPLUS) of the last successful

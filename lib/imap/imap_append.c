@@ -8,8 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "core/mem.h"
 #include "imap/imap_internal.h"
+
+#if MAIL_WITH_MIME
+#include <mail/mime_build.h>
+#endif
 
 #define IMAP_APPEND_CHUNK 8192
 #define IMAP_APPEND_HIGH_WATER (64u * 1024u)
@@ -46,7 +51,7 @@ static int logged_in(const mail_imap *im)
 }
 
 int mail_imap_append(mail_imap *im, const char *mailbox, const char *const *flags, size_t nflags,
-                     int64_t internal_date, uint64_t size, mail_mime_read_fn read, void *user)
+                     int64_t internal_date, uint64_t size, mail_read_fn read, void *user)
 {
   int rc;
   if (imap_op_enter(im, IMAP_OP_APPEND, &rc))
@@ -100,8 +105,9 @@ int mail_imap_append(mail_imap *im, const char *mailbox, const char *const *flag
 }
 
 int mail_imap_append_builder(mail_imap *im, const char *mailbox, const char *const *flags,
-                             size_t nflags, int64_t internal_date, mail_mime_builder *msg)
+                             size_t nflags, int64_t internal_date, struct mail_mime_builder *msg)
 {
+#if MAIL_WITH_MIME
   int rc;
   if (imap_op_enter(im, IMAP_OP_APPEND, &rc)) /* also resumes after MAIL_ERR_AGAIN */
     return rc;
@@ -118,6 +124,16 @@ int mail_imap_append_builder(mail_imap *im, const char *mailbox, const char *con
     return rc;
   return mail_imap_append(im, mailbox, flags, nflags, internal_date, size,
                           mail_mime_builder_read_cb, msg);
+#else
+  (void)mailbox;
+  (void)flags;
+  (void)nflags;
+  (void)internal_date;
+  (void)msg;
+  if (!im)
+    return MAIL_ERR_INVALID;
+  return mail_conn_fail(im->conn, MAIL_ERR_UNSUPPORTED, "APPEND: built without MIME");
+#endif
 }
 
 int mail_imap_append_uid(uint32_t *uidvalidity, uint32_t *uid, const mail_imap *im)

@@ -153,7 +153,7 @@ struct mail_imap {
   int search_charset;   /* the SEARCH in flight says CHARSET UTF-8 */
 
   /* APPEND (imap_append.c): the literal's source and what is left of it */
-  mail_mime_read_fn app_read;
+  mail_read_fn app_read;
   void *app_user;
   uint64_t app_left;
   uint32_t app_tag;
