@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <mail/conn.h>
+
 #include "core/mem.h"
 
 static int hexval(unsigned char c)
@@ -394,4 +396,11 @@ void mail_url_clear(mail_url *u, const mail_allocator *alloc)
     mail_dealloc_secret_str(&a, u->password);
   }
   mail_wipe(u, sizeof *u);
+}
+
+int mail_url_security(const mail_url_scheme *scheme, int chosen)
+{
+  if (scheme->flags & MAIL_URL_IMPLICIT_TLS)
+    return MAIL_SECURITY_IMPLICIT_TLS;
+  return chosen == MAIL_SECURITY_IMPLICIT_TLS ? MAIL_SECURITY_STARTTLS : chosen;
 }

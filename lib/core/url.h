@@ -86,4 +86,10 @@ void mail_url_clear(mail_url *u, const mail_allocator *alloc);
  */
 int mail_url_decode(const mail_allocator *alloc, const char *s, size_t n, char **out);
 
+/* The security mode a mail URL asks for, given the mode the caller chose
+ * for the session: implicit TLS for a scheme that has it (pop3s://,
+ * imaps://); otherwise the caller's mode, except that implicit TLS becomes
+ * STARTTLS, so a plain scheme keeps an insecure mode chosen by name. */
+int mail_url_security(const mail_url_scheme *scheme, int chosen);
+
 #endif

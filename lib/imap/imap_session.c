@@ -283,11 +283,7 @@ int mail_imap_connect_url(mail_imap *im, const char *url)
   rc = mail_url_parse(&u, url, schemes, sizeof schemes / sizeof schemes[0], &im->alloc);
   if (rc)
     return rc;
-  int security;
-  if (u.scheme->flags & MAIL_URL_IMPLICIT_TLS)
-    security = MAIL_SECURITY_IMPLICIT_TLS;
-  else /* imap:// keeps an insecure mode the caller chose */
-    security = im->security == MAIL_SECURITY_IMPLICIT_TLS ? MAIL_SECURITY_STARTTLS : im->security;
+  int security = mail_url_security(u.scheme, im->security);
   rc = keep_mailbox(im, u.path);
   if (!rc && u.user && *u.user)
     rc = mail_imap_set_auth(im, u.user, u.password);

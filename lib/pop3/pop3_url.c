@@ -20,11 +20,7 @@ int mail_pop3_connect_url(mail_pop3 *p, const char *url)
   rc = mail_url_parse(&u, url, schemes, sizeof schemes / sizeof schemes[0], &p->alloc);
   if (rc)
     return rc;
-  int security;
-  if (u.scheme->flags & MAIL_URL_IMPLICIT_TLS)
-    security = MAIL_SECURITY_IMPLICIT_TLS;
-  else /* pop3:// keeps an insecure mode the caller chose */
-    security = p->security == MAIL_SECURITY_IMPLICIT_TLS ? MAIL_SECURITY_STARTTLS : p->security;
+  int security = mail_url_security(u.scheme, p->security);
   if (p->state != MAIL_POP3_STATE_DISCONNECTED)
     rc = MAIL_ERR_STATE;
   if (!rc && u.user && *u.user)
