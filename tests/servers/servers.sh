@@ -16,7 +16,8 @@
 #                                         removed by stop
 #
 # servers.env holds shell KEY=value lines; values never contain spaces or
-# quotes, so a C test can split each line at the first '='. Variables:
+# quotes, so a C test can split each line at the first '='. The ports below
+# are the defaults; MAIL_TEST_PORT_OFFSET=N adds N to each. Variables:
 #   MAIL_TEST_RUNDIR            the run dir
 #   MAIL_TEST_HOST              127.0.0.1
 #   MAIL_TEST_HOST6             ::1
@@ -61,9 +62,16 @@ DOMAIN=libmail.test
 START_TIMEOUT=${MAIL_TEST_START_TIMEOUT:-20}
 STOP_TIMEOUT=10
 
-SMTP_PORT=12525 SMTPS_PORT=12465 SUBMISSION_PORT=12587
-IMAP_PORT=12143 IMAPS_PORT=12993 POP3_PORT=12110 POP3S_PORT=12995
-LMTP_PORT=12024
+# MAIL_TEST_PORT_OFFSET shifts every port so that a second, private set of
+# servers (its own MAIL_TEST_RUNDIR) can run beside the usual one, e.g. while
+# one branch tests a changed server configuration.
+PORT_OFFSET=${MAIL_TEST_PORT_OFFSET:-0}
+[[ $PORT_OFFSET =~ ^[0-9]{1,4}$ ]] || { echo "servers.sh: MAIL_TEST_PORT_OFFSET must be 0..9999" >&2; exit 2; }
+SMTP_PORT=$((12525 + PORT_OFFSET)) SMTPS_PORT=$((12465 + PORT_OFFSET))
+SUBMISSION_PORT=$((12587 + PORT_OFFSET))
+IMAP_PORT=$((12143 + PORT_OFFSET)) IMAPS_PORT=$((12993 + PORT_OFFSET))
+POP3_PORT=$((12110 + PORT_OFFSET)) POP3S_PORT=$((12995 + PORT_OFFSET))
+LMTP_PORT=$((12024 + PORT_OFFSET))
 ALL_PORTS="$SMTP_PORT $SMTPS_PORT $SUBMISSION_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT $LMTP_PORT"
 # Ports whose server speaks first in clear text: we wait for the greeting.
 GREETING_PORTS="$SMTP_PORT $SUBMISSION_PORT $IMAP_PORT $POP3_PORT $LMTP_PORT"
@@ -287,6 +295,11 @@ make_certs() {
 # --------------------------------------------------------------- configuration
 subst() { # template output
     sed -e "s|@RUNDIR@|$RUNDIR|g" \
+        -e "s|@SMTP_PORT@|$SMTP_PORT|g" -e "s|@SMTPS_PORT@|$SMTPS_PORT|g" \
+        -e "s|@SUBMISSION_PORT@|$SUBMISSION_PORT|g" \
+        -e "s|@IMAP_PORT@|$IMAP_PORT|g" -e "s|@IMAPS_PORT@|$IMAPS_PORT|g" \
+        -e "s|@POP3_PORT@|$POP3_PORT|g" -e "s|@POP3S_PORT@|$POP3S_PORT|g" \
+        -e "s|@LMTP_PORT@|$LMTP_PORT|g" -e "s|@PORT_OFFSET@|$PORT_OFFSET|g" \
         -e "s|@MAILUID@|$MAIL_UID|g" \
         -e "s|@MAILGID@|$MAIL_GID|g" "$1" >"$2.tmp"
     mv -f "$2.tmp" "$2"
