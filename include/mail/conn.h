@@ -410,6 +410,20 @@ MAIL_EXTERN int mail_conn_channel_binding(const mail_conn *conn, int type, unsig
                                           size_t cap, size_t *len);
 
 /**
+ * 1 when COMPRESS=DEFLATE (IMAP RFC 4978, NNTP RFC 8054) is active on the
+ * connection: the session's compress call succeeded. It stays on until the
+ * connection closes.
+ */
+MAIL_EXTERN int mail_conn_is_compressed(const mail_conn *conn);
+/**
+ * Bytes carried since compression started: *wire_in / *wire_out as sent on
+ * the wire (compressed), *plain_in / *plain_out as the protocol sees them.
+ * All four are 0 without compression. MAIL_ERR_INVALID for a NULL argument.
+ */
+MAIL_EXTERN int mail_conn_compress_counts(uint64_t *wire_in, uint64_t *plain_in, uint64_t *wire_out,
+                                          uint64_t *plain_out, const mail_conn *conn);
+
+/**
  * A description of the last failure on this connection (English, never a
  * credential), or "" when none. It is also the one error string of the
  * session that owns the connection (mail_smtp_conn(), mail_pop3_conn()):
