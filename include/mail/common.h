@@ -306,7 +306,8 @@ typedef enum mail_feature {
   MAIL_FEATURE_TLS = 1 << 5,      /**< TLS, STARTTLS and the crypto SCRAM/CRAM-MD5 need (OpenSSL) */
   MAIL_FEATURE_ZLIB = 1 << 6,     /**< linked with zlib (IMAP COMPRESS, with the IMAP session) */
   MAIL_FEATURE_SASLPREP = 1 << 7, /**< SASLprep of non-ASCII names and passwords (libidn) */
-  MAIL_FEATURE_IDNA = 1 << 8      /**< IDNA A-labels for non-ASCII domains (libidn2) */
+  MAIL_FEATURE_IDNA = 1 << 8,     /**< IDNA A-labels for non-ASCII domains (libidn2) */
+  MAIL_FEATURE_MAILDIR = 1 << 9   /**< the maildir store (mail/maildir.h) */
 } mail_feature;
 
 /**
