@@ -4,7 +4,8 @@
 # installed exactly when MAIL_HAVE_<module> is 1, and check_features.c,
 # compiled as C99 -pedantic against the installed headers and library,
 # finds MAIL_HAVE_*, the headers mail.h included and mail_features() in
-# agreement.
+# agreement; then the same program linked statically against libmail.a
+# with the pkg-config file's private fields.
 #
 #   tests/features/check-install.sh BUILD_DIR [CC]   (CFLAGS: extra compiler flags)
 set -eu
@@ -36,5 +37,16 @@ done
 "$cc" -std=c99 -pedantic -Wall -Wextra -Werror ${CFLAGS:-} -I"$inc" "$here/check_features.c" \
   -L"$libdir" -lmail -o "$dest/check_features"
 LD_LIBRARY_PATH="$libdir" "$dest/check_features" || bad=1
+# The same program linked statically: libmail.a plus what the pkg-config
+# file's private fields say a static link needs.
+if [ -f "$libdir/libmail.a" ]; then
+  priv=$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --static --libs libmail | sed 's/-lmail\b//')
+  # shellcheck disable=SC2086 # CFLAGS and priv are lists of flags
+  "$cc" -std=c99 -pedantic -Wall -Wextra -Werror ${CFLAGS:-} -I"$inc" "$here/check_features.c" \
+    "$libdir/libmail.a" $priv -o "$dest/check_features_static" &&
+    "$dest/check_features_static" || { echo "static link against libmail.a failed"; bad=1; }
+else
+  echo "libmail.a not installed"; bad=1
+fi
 [ "$bad" -eq 0 ] || exit 1
 echo "installed headers, MAIL_HAVE_* and mail_features() agree"
