@@ -5,7 +5,8 @@
 # compiled as C99 -pedantic against the installed headers and library,
 # finds MAIL_HAVE_*, the headers mail.h included and mail_features() in
 # agreement; then the same program linked statically against libmail.a
-# with the pkg-config file's private fields.
+# with the pkg-config file's private fields, and built by CMake through the
+# installed package config (shared and static targets).
 #
 #   tests/features/check-install.sh BUILD_DIR [CC]   (CFLAGS: extra compiler flags)
 set -eu
@@ -47,6 +48,24 @@ if [ -f "$libdir/libmail.a" ]; then
     "$dest/check_features_static" || { echo "static link against libmail.a failed"; bad=1; }
 else
   echo "libmail.a not installed"; bad=1
+fi
+# And through the CMake package config (find_package(libmail)).
+prefix=$(dirname "$inc")
+if command -v cmake >/dev/null 2>&1; then
+  if cmake -S "$here/cmake" -B "$dest/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
+       -DCMAKE_C_COMPILER="$cc" >"$dest/cmake.log" 2>&1 &&
+     cmake --build "$dest/cmake-build" >>"$dest/cmake.log" 2>&1; then
+    LD_LIBRARY_PATH="$libdir" "$dest/cmake-build/check_features_cmake" >/dev/null || bad=1
+    if [ -x "$dest/cmake-build/check_features_cmake_static" ]; then
+      "$dest/cmake-build/check_features_cmake_static" >/dev/null || bad=1
+    else
+      echo "find_package(libmail) gave no libmail::mail_static"; bad=1
+    fi
+  else
+    cat "$dest/cmake.log"; echo "find_package(libmail) failed"; bad=1
+  fi
+else
+  echo "cmake missing (.ci/packages.txt lists it)"; bad=1
 fi
 [ "$bad" -eq 0 ] || exit 1
 echo "installed headers, MAIL_HAVE_* and mail_features() agree"
