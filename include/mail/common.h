@@ -66,7 +66,7 @@ extern "C" {
  * starts and left empty by one that succeeds; it never holds a credential.
  */
 typedef enum mail_status {
-  MAIL_OK = 0,
+  MAIL_OK = 0,                  /**< success */
 
   /* ---- non-fatal ---- */
   MAIL_ERR_AGAIN = -1,          /**< would block: wait for mail_conn_want() and call again */
@@ -160,12 +160,13 @@ typedef void (*mail_dealloc_fn)(void *ptr, void *user);
 typedef void *(*mail_calloc_fn)(size_t nmemb, size_t size, void *user);
 typedef void *(*mail_realloc_fn)(void *ptr, size_t size, void *user);
 
+/** Allocator hooks (see above): every member is required when a mail_allocator is given. */
 typedef struct mail_allocator {
-  void *user;
-  mail_malloc_fn malloc;
-  mail_dealloc_fn free;
-  mail_calloc_fn calloc;
-  mail_realloc_fn realloc;
+  void *user;              /**< passed to every hook */
+  mail_malloc_fn malloc;   /**< like malloc(3) */
+  mail_dealloc_fn free;    /**< like free(3); never called with NULL */
+  mail_calloc_fn calloc;   /**< like calloc(3), including its overflow check */
+  mail_realloc_fn realloc; /**< like realloc(3); never called to free */
 } mail_allocator;
 
 /**
@@ -264,8 +265,8 @@ typedef int (*mail_random_fn)(void *user, unsigned char *buf, size_t len);
 typedef int64_t (*mail_clock_fn)(void *user, int which);
 /** Which clock mail_clock_fn is asked for. */
 typedef enum mail_clock_kind {
-  MAIL_CLOCK_MONOTONIC = 0,
-  MAIL_CLOCK_REALTIME = 1
+  MAIL_CLOCK_MONOTONIC = 0, /**< a clock that never goes back: deadlines and timeouts */
+  MAIL_CLOCK_REALTIME = 1   /**< wall-clock time since the epoch: Date headers, IDLE renewal */
 } mail_clock_kind;
 
 /**

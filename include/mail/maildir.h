@@ -203,7 +203,8 @@ MAIL_EXTERN size_t mail_maildir_map_count(const mail_maildir *md);
 /** Called for each mapping by mail_maildir_map_each(); non-zero stops it (MAIL_ERR_CALLBACK). */
 typedef int (*mail_maildir_map_fn)(void *user, const char *key, const char *name, int64_t value);
 
-/** Every mapping, in no particular order. The map must not be changed during the walk. */
+/** Every mapping, in no particular order. The map must not be changed during the walk.
+ *  MAIL_OK, MAIL_ERR_CALLBACK (fn stopped it), MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_maildir_map_each(mail_maildir *md, mail_maildir_map_fn fn, void *user);
 
 /**

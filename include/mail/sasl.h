@@ -62,6 +62,7 @@
 extern "C" {
 #endif
 
+/** A SASL client (opaque): credentials, the mechanism allow-list and one exchange at a time. */
 typedef struct mail_sasl mail_sasl;
 
 /** Bounds the SASL engine applies. */
@@ -128,7 +129,8 @@ MAIL_EXTERN int mail_sasl_set_password(mail_sasl *sasl, const char *password);
  */
 MAIL_EXTERN int mail_sasl_set_authzid(mail_sasl *sasl, const char *authzid);
 
-/** OAuth 2 bearer token (copied, wiped when replaced or freed). NULL clears it. */
+/** OAuth 2 bearer token (copied, wiped when replaced or freed). NULL clears it.
+ *  MAIL_OK, MAIL_ERR_INVALID (CR, LF or NUL), MAIL_ERR_NOMEM. */
 MAIL_EXTERN int mail_sasl_set_oauth_token(mail_sasl *sasl, const char *token);
 
 /** Install a token callback (see mail_sasl_token_fn); NULL removes it.
@@ -252,7 +254,7 @@ typedef enum mail_digest {
 
 /** Versions of mail_crypto_ops. */
 typedef enum mail_crypto_ops_version {
-  MAIL_CRYPTO_OPS_VERSION_1 = 1
+  MAIL_CRYPTO_OPS_VERSION_1 = 1 /**< digest, hmac and pbkdf2 */
 } mail_crypto_ops_version;
 
 /** out (the digest's size) = md(data). Return 0, or non-zero on failure. */
@@ -276,10 +278,10 @@ typedef int (*mail_crypto_pbkdf2_fn)(void *user, int md, const void *pass, size_
  * from mail_sasl_set_random() (the default reads the kernel's pool).
  */
 typedef struct mail_crypto_ops {
-  unsigned int version;
-  mail_crypto_digest_fn digest;
-  mail_crypto_hmac_fn hmac;
-  mail_crypto_pbkdf2_fn pbkdf2;
+  unsigned int version;         /**< MAIL_CRYPTO_OPS_VERSION_1 */
+  mail_crypto_digest_fn digest; /**< MD5, SHA-1, SHA-256 */
+  mail_crypto_hmac_fn hmac;     /**< HMAC with those */
+  mail_crypto_pbkdf2_fn pbkdf2; /**< PBKDF2-HMAC (SCRAM's salted password) */
 } mail_crypto_ops;
 
 /**
