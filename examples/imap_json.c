@@ -249,7 +249,7 @@ static void body(FILE *o, const mail_imap_body *b)
   fputc('}', o);
 }
 
-static void fetch_items(FILE *o, const mail_imap_response *r)
+void imap_json_fetch_items(FILE *o, const mail_imap_response *r)
 {
   int first = 1;
   uint64_t v;
@@ -456,7 +456,7 @@ void imap_json_response(FILE *o, const mail_imap_response *r)
   }
   if (type == MAIL_IMAP_TYPE_FETCH) {
     fputs(",\"items\":", o);
-    fetch_items(o, r);
+    imap_json_fetch_items(o, r);
   }
   fputs(",\"defects\":[", o);
   for (size_t i = 0; i < mail_imap_response_defect_count(r); i++) {

@@ -138,5 +138,8 @@ int cmd_caps(const cli_options *o, cli_args *a);
 int cmd_send(const cli_options *o, cli_args *a);
 int cmd_pop3(const cli_options *o, cli_args *a);
 int cmd_mime(const cli_options *o, cli_args *a);
+#if MAIL_HAVE_IMAP
+int cmd_imap(const cli_options *o, cli_args *a);
+#endif
 
 #endif /* MAILCLI_CLI_H */

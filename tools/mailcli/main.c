@@ -71,6 +71,9 @@ static const command commands[] = {
   {"send", cmd_send},
   {"pop3", cmd_pop3},
   {"mime", cmd_mime},
+#if MAIL_HAVE_IMAP
+  {"imap", cmd_imap},
+#endif
 };
 
 int main(int argc, char **argv)
