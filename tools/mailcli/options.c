@@ -11,7 +11,7 @@
 static const char *const sub_with_value[] = {
   "--from", "--to", "--cc", "--bcc", "--subject", "--text", "--html",
   "--attach", "--header", "--raw", "--dsn", "--keep", "--uid",
-  "--section", "--partial", "--output", "--flag",
+  "--section", "--partial", "--output", "--flag", "--message-id",
 };
 
 static int takes_value(const char *a)
