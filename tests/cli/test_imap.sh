@@ -16,13 +16,8 @@ set -u
 M=${1:?usage: test_imap.sh MAILCLI}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=${PYTHON:-python3}
-ENVF=${MAIL_TEST_SERVERS_ENV:-/tmp/libmail-servers/servers.env}
-if [[ ! -r $ENVF ]]; then
-  [[ ${MAIL_TEST_REQUIRE_SERVERS:-0} == 1 ]] && { echo "servers.env missing" >&2; exit 1; }
-  exit 77
-fi
-. "$ENVF"
-export MAIL_TEST_RUNDIR
+. "$HERE/cli_lib.sh"
+load_servers_env
 "$M" --help | grep -q '^  imap URL' || { echo "mailcli built without IMAP"; exit 77; }
 TMP=$(mktemp -d)
 server_pid= idle_pid=
@@ -42,24 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; sed 's/^/  | /' "$TMP/out" "$TMP/err" | head -40; fail=1; }
-run() {
-  local want=$1 what=$2
-  shift 2
-  "$M" "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  if [[ $got != "$want" ]]; then
-    bad "$what: exit $got, expected $want"
-    return 1
-  fi
-  ok "$what (exit $got)"
-}
-expect() {
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
 # pyjson 'expression over lines (every JSON line) and d (the first)' FILE
 pyjson() {
   "$PY" -c "import json,sys
@@ -68,19 +45,6 @@ d = lines[0] if lines else None
 sys.exit(0 if ($1) else 1)" "$2"
 }
 no_secret() { ! grep -aqF -e "$MAIL_TEST_PASS1" -e "$MAIL_TEST_PASS3" "$@"; }
-start_server() {
-  rm -f "$TMP/port"
-  "$PY" "$HERE/badserver.py" "$1" "$TMP/port" ${2:+"$2"} &
-  server_pid=$!
-  local i=0
-  while [[ ! -s $TMP/port && $i -lt 200 ]]; do sleep 0.05; i=$((i + 1)); done
-  PORT=$(cat "$TMP/port")
-}
-stop_server() {
-  kill "$server_pid" 2>/dev/null
-  wait "$server_pid" 2>/dev/null
-  server_pid=
-}
 # wait_for PATTERN FILE: up to 20 s for a line matching PATTERN.
 wait_for() {
   local i

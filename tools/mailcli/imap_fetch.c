@@ -208,6 +208,17 @@ static void print_part(const mail_imap_body *b, const char *path, int depth)
   }
 }
 
+/* " \Seen \Flagged" */
+static void print_flags(const mail_imap_response *r)
+{
+  for (size_t i = 0; i < mail_imap_fetch_flag_count(r); i++) {
+    size_t n;
+    const char *s = mail_imap_fetch_flag(r, i, &n);
+    printf(" %.*s", (int)n, s);
+  }
+  putchar('\n');
+}
+
 static void print_text(const fetch_run *f, const imap_cmd *c, const mail_imap_response *r,
                        uint32_t seq)
 {
@@ -218,12 +229,7 @@ static void print_text(const fetch_run *f, const imap_cmd *c, const mail_imap_re
   putchar('\n');
   if (mail_imap_fetch_has(r, MAIL_IMAP_ITEM_FLAGS)) {
     fputs("  flags:", stdout);
-    for (size_t i = 0; i < mail_imap_fetch_flag_count(r); i++) {
-      size_t n;
-      const char *s = mail_imap_fetch_flag(r, i, &n);
-      printf(" %.*s", (int)n, s);
-    }
-    putchar('\n');
+    print_flags(r);
   }
   if (mail_imap_fetch_number(r, MAIL_IMAP_ITEM_RFC822_SIZE, &v) == MAIL_OK)
     printf("  size: %" PRIu64 " bytes\n", v);
@@ -432,12 +438,7 @@ static int on_store(imap_ctx *x, const mail_imap_response *r)
   if (uid)
     printf(" (UID %" PRIu64 ")", uid);
   fputs(" flags:", stdout);
-  for (size_t i = 0; i < mail_imap_fetch_flag_count(r); i++) {
-    size_t n;
-    const char *s = mail_imap_fetch_flag(r, i, &n);
-    printf(" %.*s", (int)n, s);
-  }
-  putchar('\n');
+  print_flags(r);
   return 0;
 }
 

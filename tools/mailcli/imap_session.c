@@ -68,16 +68,8 @@ int cli_imap_login(const cli_options *o, const cli_secrets *sec, mail_imap *im, 
     cli_trace_note("PREAUTH: logged in by the server");
     return EXIT_OK;
   }
-  /* A user in the URL replaced the credentials: --user and the password
-   * from the options win again. */
   mail_sasl *sasl = mail_imap_sasl(im);
-  if (o->user)
-    rc = mail_sasl_set_username(sasl, o->user);
-  if (!rc && sec->password)
-    rc = mail_sasl_set_password(sasl, sec->password);
-  if (!rc && sec->token)
-    rc = mail_sasl_set_oauth_token(sasl, sec->token);
-  if (rc) {
+  if ((rc = cli_reapply_credentials(o, sec, sasl)) != MAIL_OK) {
     mail_imap_logout(im);
     return cli_fail(EXIT_INPUT, "credentials", "%s", mail_strerror(rc));
   }
