@@ -53,4 +53,5 @@ check "mailcli imap imaps://h fetch INBOX 1 --raw --out" --output
 check "mailcli imap imaps://h append INBOX " FILES
 check "mailcli imap imaps://h append INBOX m.eml --fl" --flag
 check "mailcli imap parse " FILES
+check "mailcli caps im" imap:// imaps://
 exit $fail

@@ -165,6 +165,12 @@ expect "idle --trace: no password" no_secret "$TMP/idle.err"
 run 0 "idle --timeout 1 --json" --json imap "$IMAP" idle "$MB" --timeout 1 $A_AUTH &&
   expect "idle --timeout: ends by itself, output is JSON" pyjson "all('kind' in l for l in lines)" "$TMP/out"
 
+# ------------------------------------------------------------ caps
+run 0 "caps over IMAP (STARTTLS)" caps "$IMAP" $CA &&
+  expect "caps IMAP: STARTTLS before TLS, not after; verified" bash -c "sed -n '1,/^greeting/p' '$TMP/out' | grep -qx '  STARTTLS' && sed -n '/^after TLS (TLSv1.*certificate verified)/,\$p' '$TMP/out' | grep -qx '  AUTH=PLAIN' && ! sed -n '/^after TLS/,\$p' '$TMP/out' | grep -qx '  STARTTLS'"
+run 0 "caps --json over IMAPS" --json caps "$IMAPS" $CA &&
+  expect "caps IMAPS --json: no list before TLS, IDLE after" pyjson "d['protocol'] == 'imap' and 'before_tls' not in d and 'IDLE' in [c['keyword'] for c in d['after_tls']] and d['tls']['verified'] is True" "$TMP/out"
+
 # ------------------------------------------------------------ TLS, login, trace
 run 0 "--trace over STARTTLS" --trace imap "$IMAP" status "$MB" $A_AUTH &&
   expect "--trace: STARTTLS, AUTHENTICATE redacted, no password" bash -c "grep -qE '^C: A1 STARTTLS' '$TMP/err' && grep -qE '^C: A[0-9]+ AUTHENTICATE [A-Z0-9-]+ \[redacted\]' '$TMP/err' && ! grep -qF '$MAIL_TEST_PASS1' '$TMP/err' && ! grep -avE '^(C: |S: |\\* )' '$TMP/err' | grep -q ."

@@ -42,7 +42,7 @@ static const char help_text[] =
     "URLs: smtp:// submission:// smtps:// lmtp://host or lmtp:///socket (send, caps);\n"
     "      pop3:// pop3s://[user@]host[:port] (pop3, caps).\n"
 #if MAIL_HAVE_IMAP
-    "      imap:// imaps://[user@]host[:port] (imap).\n"
+    "      imap:// imaps://[user@]host[:port] (imap, caps).\n"
 #endif
     "\n"
     "Global options:\n"
