@@ -22,7 +22,7 @@ int imap_json_body(void *user, mail_imap_body_event ev, const mail_imap_section 
 /* Read server bytes from in until EOF, parse them with a new parser and
  * print every response. Returns 0, 8 when the input cannot be framed (an
  * error from the parser, or input ending inside a response), 1 on a read
- * or memory failure; a message goes to err. */
-int imap_json_run(FILE *in, FILE *out, FILE *err);
+ * or memory failure; a message, starting with "name: ", goes to err. */
+int imap_json_run(FILE *in, FILE *out, FILE *err, const char *name);
 
 #endif

@@ -378,7 +378,7 @@ static int do_parse(cli_args *a)
   FILE *in = strcmp(path, "-") ? fopen(path, "rb") : stdin;
   if (!in)
     return cli_fail(EXIT_INPUT, "imap parse", "%s: cannot be read", path);
-  int rc = imap_json_run(in, stdout, stderr);
+  int rc = imap_json_run(in, stdout, stderr, "mailcli: imap parse");
   if (in != stdin)
     fclose(in);
   if (fflush(stdout) != 0)
