@@ -263,6 +263,12 @@ if [[ $(id -u) -eq 0 ]] && setpriv --reuid=nobody --regid=nogroup --clear-groups
     bad "fetch into a maildir that cannot be written: exit $got"
   fi
 fi
+# The state file of mailcli before the maildir store: read once, then
+# replaced by the store's key map.
+mkdir -p "$TMP/md-legacy/new" "$TMP/md-legacy/cur" "$TMP/md-legacy/tmp"
+echo "scripted-uid-1 1700000000" >"$TMP/md-legacy/.mailcli-uidl"
+run 0 "fetch with the state file of before the store" pop3 "$SCRIPTED" fetch "$TMP/md-legacy" $POP_SCRIPTED &&
+  expect "the old state read once: message 1 known, message 2 fetched, the old file gone" bash -c "test \$(ls '$TMP/md-legacy/new' | wc -l) = 1 && grep -q 'Subject: scripted 2' '$TMP/md-legacy'/new/* && test ! -e '$TMP/md-legacy/.mailcli-uidl' && grep -q \$'^scripted-uid-1\tunknown\t1700000000\$' '$TMP/md-legacy/libmail-map'"
 : >"$TMP/logpop"
 run 0 "fetch --keep 0 (scripted server)" pop3 "$SCRIPTED" fetch "$TMP/md-ok" --keep 0 $POP_SCRIPTED
 stop_server

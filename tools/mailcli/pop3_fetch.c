@@ -172,8 +172,31 @@ static int load_one(void *user, const char *key, const char *name, int64_t value
   return l->rc != MAIL_OK;
 }
 
+/* The state file of mailcli before the store ("uid seconds" per line),
+ * read once into an empty key map; the next save replaces it. */
+static int load_legacy_state(mail_maildir *md, mail_pop3_uidset *set)
+{
+  char path[4200];
+  snprintf(path, sizeof path, "%s/.mailcli-uidl", mail_maildir_path(md));
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return errno == ENOENT ? 0 : -1;
+  char uid[128];
+  long long when;
+  int rc = 0;
+  while (!rc && fscanf(f, "%127s %lld", uid, &when) == 2)
+    rc = mail_pop3_uidset_add(set, uid, (int64_t)when) ||
+             mail_maildir_map_set(md, uid, "unknown", (int64_t)when) ? -1 : 0;
+  if (ferror(f))
+    rc = -1;
+  fclose(f);
+  return rc;
+}
+
 static int load_state(mail_maildir *md, mail_pop3_uidset *set)
 {
+  if (mail_maildir_map_count(md) == 0)
+    return load_legacy_state(md, set);
   load_ctx l = {set, MAIL_OK};
   int rc = mail_maildir_map_each(md, load_one, &l);
   return rc || l.rc ? -1 : 0;
@@ -233,7 +256,14 @@ static int save_state(mail_pop3 *p, mail_maildir *md, const delivery *d,
     const char *name = name_of(p, md, d, uid, buf, sizeof buf);
     rc = mail_maildir_map_set(md, uid, name, when) ? -1 : 0;
   }
-  return rc ? rc : (mail_maildir_map_save(md) ? -1 : 0);
+  if (!rc)
+    rc = mail_maildir_map_save(md) ? -1 : 0;
+  if (!rc) {
+    char legacy[4200];
+    snprintf(legacy, sizeof legacy, "%s/.mailcli-uidl", mail_maildir_path(md));
+    unlink(legacy); /* the key map holds it now */
+  }
+  return rc;
 }
 
 /* --keep 0: every message this cycle saw goes at QUIT. */
