@@ -1,0 +1,35 @@
+/*
+ * Helpers the IMAP tests against the real Dovecot share
+ * (test_imap_*.c): a session logged in as one of the servers.env users,
+ * over IMAPS or STARTTLS with the private CA, names no other test or
+ * process uses, and an event-loop wait with a deadline.
+ */
+#ifndef MAIL_TEST_IMAP_IT_H
+#define MAIL_TEST_IMAP_IT_H
+
+#include <stdint.h>
+
+#include <mail/imap.h>
+
+/* A session connected to Dovecot (implicit 1: IMAPS, 0: STARTTLS),
+ * certificate verified, logged in with LOGIN as user n of servers.env
+ * (MAIL_TEST_USERn / MAIL_TEST_PASSn). alloc may be NULL. Fails the test
+ * on any error. */
+mail_imap *imap_it_login(int user, int implicit, const mail_allocator *alloc);
+
+/* LOGOUT (must succeed) and free. */
+void imap_it_logout(mail_imap *im);
+
+/* "libmail-<what>-<pid>-<time>-été": unique among concurrent tests and
+ * processes, and not ASCII (it goes out in modified UTF-7). */
+void imap_it_unique(char *out, size_t cap, const char *what);
+
+/* Monotonic milliseconds. */
+int64_t imap_it_now_ms(void);
+
+/* For an operation that returned MAIL_ERR_AGAIN: wait until the session's
+ * connection is ready for what it wants, its own timeout passes or the
+ * deadline (imap_it_now_ms() clock) comes; 0 when the deadline has passed. */
+int imap_it_wait(mail_imap *im, int64_t deadline_ms);
+
+#endif
