@@ -7,14 +7,21 @@
 #ifndef MAIL_TEST_IMAP_IT_H
 #define MAIL_TEST_IMAP_IT_H
 
+#include <check.h>
 #include <stdint.h>
 
 #include <mail/imap.h>
 
-/* A session connected to Dovecot (implicit 1: IMAPS, 0: STARTTLS),
- * certificate verified, logged in with LOGIN as user n of servers.env
- * (MAIL_TEST_USERn / MAIL_TEST_PASSn). alloc may be NULL. Fails the test
+/* The private CA of the test servers as conn's TLS trust. */
+void imap_it_trust(mail_conn *conn);
+
+/* A session connected to Dovecot (implicit 1: IMAPS, 0: STARTTLS), the
+ * certificate verified, not logged in. alloc may be NULL. Fails the test
  * on any error. */
+mail_imap *imap_it_connect(int implicit, const mail_allocator *alloc);
+
+/* imap_it_connect(), then logged in with LOGIN as user n of servers.env
+ * (MAIL_TEST_USERn / MAIL_TEST_PASSn). */
 mail_imap *imap_it_login(int user, int implicit, const mail_allocator *alloc);
 
 /* LOGOUT (must succeed) and free. */
@@ -31,5 +38,9 @@ int64_t imap_it_now_ms(void);
  * connection is ready for what it wants, its own timeout passes or the
  * deadline (imap_it_now_ms() clock) comes; 0 when the deadline has passed. */
 int imap_it_wait(mail_imap *im, int64_t deadline_ms);
+
+/* The main() of a test program: skip (77) without the servers, run the
+ * n tests in one case with the given timeout in seconds, exit status. */
+int imap_it_main(const char *suite, int timeout, const TTest *const *tests, size_t n);
 
 #endif

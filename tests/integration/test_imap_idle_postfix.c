@@ -105,11 +105,7 @@ static void submit(const char *token, int utf8)
 {
   mail_smtp *s = NULL;
   ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
-  mail_tls_config *cfg = NULL;
-  ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
-  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, mail_test_env("MAIL_TEST_CA")), MAIL_OK);
-  ck_assert_int_eq(mail_conn_set_tls_config(mail_smtp_conn(s), cfg), MAIL_OK);
-  mail_tls_config_free(cfg);
+  imap_it_trust(mail_smtp_conn(s));
   ck_assert_int_eq(mail_smtp_set_auth(s, mail_test_env("MAIL_TEST_USER1"),
                                       mail_test_env("MAIL_TEST_PASS1")),
                    MAIL_OK);
@@ -250,16 +246,6 @@ END_TEST
 
 int main(void)
 {
-  mail_test_require_servers();
-  Suite *s = suite_create("imap-idle-postfix");
-  TCase *tc = tcase_create("dovecot+postfix");
-  tcase_set_timeout(tc, 240);
-  tcase_add_test(tc, test_idle_postfix_imaps);
-  tcase_add_test(tc, test_idle_postfix_starttls);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  const TTest *const tests[] = {test_idle_postfix_imaps, test_idle_postfix_starttls};
+  return imap_it_main("imap-idle-postfix", 240, tests, sizeof tests / sizeof *tests);
 }

@@ -226,15 +226,6 @@ END_TEST
 
 int main(void)
 {
-  mail_test_require_servers();
-  Suite *s = suite_create("imap-large");
-  TCase *tc = tcase_create("dovecot");
-  tcase_set_timeout(tc, 240);
-  tcase_add_test(tc, test_fifty_megabytes);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  const TTest *const tests[] = {test_fifty_megabytes};
+  return imap_it_main("imap-large", 240, tests, sizeof tests / sizeof *tests);
 }

@@ -36,25 +36,6 @@ static size_t offered(mail_imap *im, char names[][32])
   return n;
 }
 
-static mail_imap *connect_only(int implicit)
-{
-  mail_imap *im = NULL;
-  ck_assert_int_eq(mail_imap_new(&im, NULL), MAIL_OK);
-  mail_tls_config *cfg = NULL;
-  ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
-  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, mail_test_env("MAIL_TEST_CA")), MAIL_OK);
-  ck_assert_int_eq(mail_conn_set_tls_config(mail_imap_conn(im), cfg), MAIL_OK);
-  mail_tls_config_free(cfg);
-  unsigned int port = (unsigned int)(implicit ? mail_test_env_long("MAIL_TEST_IMAPS_PORT", 12993)
-                                              : mail_test_env_long("MAIL_TEST_IMAP_PORT", 12143));
-  int rc = mail_imap_connect(im, mail_test_env("MAIL_TEST_HOSTNAME"), port,
-                             implicit ? MAIL_SECURITY_IMPLICIT_TLS : MAIL_SECURITY_STARTTLS);
-  ck_assert_msg(rc == MAIL_OK, "connect %u: %s", port, mail_strerror(rc));
-  ck_assert(mail_conn_is_verified(mail_imap_conn(im)));
-  ck_assert(!mail_imap_has_capability(im, "LOGINDISABLED"));
-  return im;
-}
-
 static void every_mechanism(int implicit)
 {
   char want[MAX_MECHS][32], got[MAX_MECHS][32];
@@ -65,7 +46,8 @@ static void every_mechanism(int implicit)
     ck_assert_uint_lt(nwant, MAX_MECHS);
     snprintf(want[nwant++], 32, "%s", m);
   }
-  mail_imap *probe = connect_only(implicit);
+  mail_imap *probe = imap_it_connect(implicit, NULL);
+  ck_assert(!mail_imap_has_capability(probe, "LOGINDISABLED"));
   size_t ngot = offered(probe, got);
   imap_it_logout(probe);
   ck_assert_uint_eq(ngot, nwant);
@@ -81,7 +63,7 @@ static void every_mechanism(int implicit)
       char ukey[32], pkey[32];
       snprintf(ukey, sizeof ukey, "MAIL_TEST_USER%d", users[u]);
       snprintf(pkey, sizeof pkey, "MAIL_TEST_PASS%d", users[u]);
-      mail_imap *im = connect_only(implicit);
+      mail_imap *im = imap_it_connect(implicit, NULL);
       ck_assert_int_eq(mail_imap_set_auth_method(im, MAIL_IMAP_AUTH_SASL), MAIL_OK);
       ck_assert_int_eq(mail_sasl_set_mechanisms(mail_imap_sasl(im), got[i]), MAIL_OK);
       ck_assert_int_eq(mail_imap_set_auth(im, mail_test_env(ukey), "not-the-password"), MAIL_OK);
@@ -113,16 +95,6 @@ END_TEST
 
 int main(void)
 {
-  mail_test_require_servers();
-  Suite *s = suite_create("imap-sasl");
-  TCase *tc = tcase_create("dovecot");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, test_mechanisms_starttls);
-  tcase_add_test(tc, test_mechanisms_imaps);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  const TTest *const tests[] = {test_mechanisms_starttls, test_mechanisms_imaps};
+  return imap_it_main("imap-sasl", 120, tests, sizeof tests / sizeof *tests);
 }
