@@ -569,6 +569,8 @@ typedef struct state {
   uint32_t hits[NMSG + 8];
   size_t nhits;
   char esearch[256];
+  int es_all[NMSG]; /* messages in the ESEARCH ALL ranges (by index) */
+  size_t es_ranges;
   /* LIST */
   int listed;
   uint64_t list_messages;
@@ -610,6 +612,15 @@ static int on_untagged(void *user, const mail_imap_response *r, int trusted)
     }
   } else if (type == MAIL_IMAP_TYPE_ESEARCH) {
     st->esearch[0] = 0;
+    uint32_t first, last;
+    for (size_t i = 0; mail_imap_response_range(r, i, &first, &last) == MAIL_OK; i++) {
+      st->es_ranges++;
+      for (uint64_t u = first; u <= last; u++) {
+        int at = index_of_uid(st, (uint32_t)u);
+        ck_assert_int_ge(at, 0);
+        st->es_all[at]++;
+      }
+    }
     const char *name, *value;
     size_t nl, vl;
     for (size_t i = 0; mail_imap_response_esearch_item(r, i, &name, &nl, &value, &vl) == MAIL_OK;
@@ -732,6 +743,32 @@ static int on_flags(void *user, const mail_imap_response *r, int trusted)
                 "message %d: flags %d %d %d, want %d %d %d", i, flagged, kw, seen,
                 st->flagged[i], st->kw[i], st->k->seen[i]);
   st->store_fetches++;
+  return 0;
+}
+
+/* Commands sent (the trace shows each write; a command starts a line). */
+static void count_fetches(void *user, int dir, const char *data, size_t len)
+{
+  int *n = user;
+  if (dir != MAIL_TRACE_SEND)
+    return;
+  for (const char *p = data; (p = memmem(p, len - (size_t)(p - data), " UID FETCH ", 11)) != NULL;
+       p += 11)
+    (*n)++;
+}
+
+/* FETCH (UID) over a split set: each message once. */
+static int on_uid(void *user, const mail_imap_response *r, int trusted)
+{
+  state *st = user;
+  if (mail_imap_response_type(r) != MAIL_IMAP_TYPE_FETCH)
+    return on_untagged(user, r, trusted);
+  uint64_t uid = 0;
+  ck_assert_int_eq(mail_imap_fetch_number(r, MAIL_IMAP_ITEM_UID, &uid), MAIL_OK);
+  int i = index_of_uid(st, (uint32_t)uid);
+  ck_assert_int_ge(i, 0);
+  st->done[i]++;
+  st->fetched++;
   return 0;
 }
 
@@ -932,8 +969,17 @@ START_TEST(test_thousand)
   st.body = malloc(st.body_cap);
   ck_assert_ptr_nonnull(st.body);
   ck_assert_int_eq(mail_imap_set_untagged_callback(im, on_untagged, &st), MAIL_OK);
-  rc = mail_imap_fetch(im, set, 0, "(BODY.PEEK[])", on_whole, &st);
+  /* From an event loop, this one. */
+  mail_conn_set_nonblocking(mail_imap_conn(im), 1);
+  int64_t deadline = imap_it_now_ms() + 120000;
+  int agains = 0;
+  while ((rc = mail_imap_fetch(im, set, 0, "(BODY.PEEK[])", on_whole, &st)) == MAIL_ERR_AGAIN) {
+    agains++;
+    ck_assert_msg(imap_it_wait(im, deadline), "FETCH BODY[] still running after 120 s");
+  }
+  mail_conn_set_nonblocking(mail_imap_conn(im), 0);
   ck_assert_msg(rc == MAIL_OK, "FETCH BODY[]: %s", mail_strerror(rc));
+  ck_assert_int_gt(agains, 0);
   ck_assert_int_eq(st.bodies, NMSG);
   int64_t t_bodies = imap_it_now_ms();
 
@@ -979,6 +1025,32 @@ START_TEST(test_thousand)
   expect_hits(&st, 1, st.kw, "UID SEARCH KEYWORD $LibmailBulk");
   search(im, &st, 0, "FLAGGED", NULL, 0);
   expect_hits(&st, 0, st.flagged, "SEARCH FLAGGED");
+  /* ESEARCH ALL: the same as a set of UID ranges. */
+  memset(st.es_all, 0, sizeof st.es_all);
+  st.es_ranges = 0;
+  ck_assert_int_eq(mail_imap_search(im, 1, "ALL", "KEYWORD $LibmailBulk", NULL, 0), MAIL_OK);
+  ck_assert_uint_gt(st.es_ranges, 100);
+  for (int i = 0; i < NMSG; i++)
+    ck_assert_int_eq(st.es_all[i], st.kw[i]);
+
+  /* A set too long for one command at the bound set here: every other
+   * UID, some 40 UID FETCH commands sent at once and answered by tag. */
+  ck_assert_int_eq(mail_imap_set_max_set_length(im, 64), MAIL_OK);
+  mail_imap_seqset_clear(set);
+  for (int i = 0; i < NMSG; i += 2)
+    ck_assert_int_eq(mail_imap_seqset_add(set, &k.uid[i], 1), MAIL_OK);
+  memset(st.done, 0, sizeof st.done);
+  st.fetched = 0;
+  ck_assert_int_eq(mail_imap_set_untagged_callback(im, on_uid, &st), MAIL_OK);
+  int commands = 0;
+  mail_conn_set_trace(mail_imap_conn(im), count_fetches, &commands);
+  ck_assert_int_eq(mail_imap_fetch(im, set, 1, "(UID)", NULL, NULL), MAIL_OK);
+  mail_conn_set_trace(mail_imap_conn(im), NULL, NULL);
+  ck_assert_int_ge(commands, 30);
+  ck_assert_int_eq(st.fetched, NMSG / 2);
+  for (int i = 0; i < NMSG; i++)
+    ck_assert_int_eq(st.done[i], i % 2 == 0);
+  ck_assert_int_eq(mail_imap_set_untagged_callback(im, on_untagged, &st), MAIL_OK);
 
   ck_assert_int_eq(mail_imap_close(im), MAIL_OK);
   ck_assert_int_eq(mail_imap_delete(im, box), MAIL_OK);
