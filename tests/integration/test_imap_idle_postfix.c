@@ -3,8 +3,10 @@
  * submitted by libmail's SMTP client to Postfix's submission port
  * (STARTTLS, then AUTH), queued by Postfix and delivered by it: over LMTP
  * to Dovecot (ASCII mail, over IMAPS), or by virtual(8) into the maildir
- * Dovecot watches (mail that needs SMTPUTF8, over STARTTLS). The IDLE runs from an event loop on one thread; the message
- * is submitted once the server's "+" has been read, and the test waits for
+ * Dovecot watches (mail that needs SMTPUTF8, over STARTTLS, once the
+ * IDLE has been re-issued twice on a 1 s interval). The IDLE runs from an
+ * event loop on one thread; the message is submitted once the server's
+ * "+" has been read, and the test waits for
  * events (the EXISTS, then the IDLE's tagged OK), each wait bounded by one
  * generous deadline instead of sleeping. Other tests and processes
  * deliver to the same INBOX meanwhile: an EXISTS that is not this
@@ -37,6 +39,7 @@ typedef struct watch {
   int woke_in_idle; /* ... and it arrived after the "+" */
   int changed;      /* an EXISTS arrived outside IDLE (during a SEARCH) */
   uint64_t floor;   /* the lowest message count since this IDLE began */
+  int idle_sends;   /* IDLE commands sent (re-issues included) */
   uint32_t uids[4];
   size_t nuids;
   char received[2048];
@@ -45,6 +48,8 @@ typedef struct watch {
 static void on_trace(void *user, int dir, const char *data, size_t len)
 {
   watch *w = user;
+  if (dir == MAIL_TRACE_SEND && len >= 6 && !memcmp(data + len - 6, "IDLE\r\n", 6))
+    w->idle_sends++;
   if (dir != MAIL_TRACE_RECV || !w->in_idle)
     return;
   if (len >= 2 && data[0] == '+' && data[1] == ' ')
@@ -143,7 +148,9 @@ static void submit(const char *token, int utf8)
   mail_smtp_free(s);
 }
 
-static void run_idle_postfix(int implicit, int utf8)
+/* reissues: submit only once the IDLE has been re-issued that often (on
+ * a 1 s interval), so the message wakes an IDLE that followed a DONE. */
+static void run_idle_postfix(int implicit, int utf8, int reissues)
 {
   char token[128];
   snprintf(token, sizeof token, "idle-postfix-%d%d-%ld-%lld", implicit, utf8, (long)getpid(),
@@ -158,6 +165,8 @@ static void run_idle_postfix(int implicit, int utf8)
   ck_assert_int_eq(mail_imap_set_untagged_callback(im, on_untagged, &w), MAIL_OK);
   ck_assert_int_eq(mail_imap_select(im, "INBOX", 0), MAIL_OK);
   mail_conn_set_nonblocking(mail_imap_conn(im), 1);
+  if (reissues)
+    ck_assert_int_eq(mail_imap_set_idle_interval(im, 1000), MAIL_OK);
 
   int64_t deadline = imap_it_now_ms() + DEADLINE_MS, sent_at = 0, seen_at = 0;
   int submitted = 0, rounds = 0, woke_after_submit = 0, rc;
@@ -170,7 +179,7 @@ static void run_idle_postfix(int implicit, int utf8)
     while ((rc = mail_imap_idle_start(im)) == MAIL_ERR_AGAIN) {
       /* Idling and not ending: what the server sends from now on comes
        * during this IDLE, and only an EXISTS can end it. */
-      if (w.idling && !w.stop_asked && !submitted) {
+      if (w.idling && !w.stop_asked && !submitted && w.idle_sends > reissues) {
         submit(token, utf8);
         submitted = submitted_here = 1;
         sent_at = imap_it_now_ms();
@@ -205,6 +214,7 @@ static void run_idle_postfix(int implicit, int utf8)
     } while (!w.nuids && w.changed);
   }
   ck_assert(woke_after_submit);
+  ck_assert_int_gt(w.idle_sends, reissues);
   ck_assert_uint_eq(w.nuids, 1);
   mail_conn_set_nonblocking(mail_imap_conn(im), 0);
   mail_conn_set_trace(mail_imap_conn(im), NULL, NULL);
@@ -227,20 +237,22 @@ static void run_idle_postfix(int implicit, int utf8)
   ck_assert_int_eq(mail_imap_uid_expunge(im, set), MAIL_OK);
   mail_imap_seqset_free(set);
   imap_it_logout(im);
-  fprintf(stderr, "idle-postfix (%s, %s): EXISTS %lld ms after the submission, %d IDLE(s)\n",
+  fprintf(stderr,
+          "idle-postfix (%s, %s): EXISTS %lld ms after the submission, %d IDLE(s), %d IDLE "
+          "command(s)\n",
           implicit ? "IMAPS" : "STARTTLS", utf8 ? "SMTPUTF8, virtual(8)" : "ASCII, LMTP",
-          (long long)(seen_at - sent_at), rounds);
+          (long long)(seen_at - sent_at), rounds, w.idle_sends);
 }
 
 START_TEST(test_idle_postfix_imaps)
 {
-  run_idle_postfix(1, 0);
+  run_idle_postfix(1, 0, 0);
 }
 END_TEST
 
 START_TEST(test_idle_postfix_starttls)
 {
-  run_idle_postfix(0, 1);
+  run_idle_postfix(0, 1, 2);
 }
 END_TEST
 
