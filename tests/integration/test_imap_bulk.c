@@ -969,17 +969,15 @@ START_TEST(test_thousand)
   st.body = malloc(st.body_cap);
   ck_assert_ptr_nonnull(st.body);
   ck_assert_int_eq(mail_imap_set_untagged_callback(im, on_untagged, &st), MAIL_OK);
-  /* From an event loop, this one. */
+  /* From an event loop, this one (how often it waits is not checked: a
+   * loaded client may always find data). */
   mail_conn_set_nonblocking(mail_imap_conn(im), 1);
   int64_t deadline = imap_it_now_ms() + 120000;
-  int agains = 0;
   while ((rc = mail_imap_fetch(im, set, 0, "(BODY.PEEK[])", on_whole, &st)) == MAIL_ERR_AGAIN) {
-    agains++;
     ck_assert_msg(imap_it_wait(im, deadline), "FETCH BODY[] still running after 120 s");
   }
   mail_conn_set_nonblocking(mail_imap_conn(im), 0);
   ck_assert_msg(rc == MAIL_OK, "FETCH BODY[]: %s", mail_strerror(rc));
-  ck_assert_int_gt(agains, 0);
   ck_assert_int_eq(st.bodies, NMSG);
   int64_t t_bodies = imap_it_now_ms();
 
