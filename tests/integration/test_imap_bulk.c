@@ -100,6 +100,7 @@ typedef struct bulk {
   int kind[NMSG];
   int subject_ete[NMSG]; /* the subject holds "été" */
   int needle[NMSG];    /* a base64 text attachment holds "zebra-needle" */
+  rng random;          /* the builders' random source: they use it when frozen */
 } bulk;
 
 static void add_common(mail_mime_builder *b, const bulk *k, int i, rng *r, int depth)
@@ -168,12 +169,13 @@ static void attach_binary(mail_mime_builder *b, rng *r, const char *type, const 
 /* Message i of the run: its kind is i % 10, its size grows with i. */
 static mail_mime_builder *build(bulk *k, int i)
 {
-  rng r = {0x9e3779b97f4a7c15ull ^ (uint64_t)(i + 1) * 0x100000001b3ull};
-  rng_next(&r);
+  k->random.s = 0x9e3779b97f4a7c15ull ^ (uint64_t)(i + 1) * 0x100000001b3ull;
+  rng_next(&k->random);
+  rng *r = &k->random;
   size_t size = 100 + (size_t)(i * 37 % 3000) + (size_t)(i / 100) * 500;
   mail_mime_builder *b = NULL, *inner = NULL, *inner2 = NULL;
   ck_assert_int_eq(mail_mime_builder_new(&b, NULL), MAIL_OK);
-  add_common(b, k, i, &r, 0);
+  add_common(b, k, i, r, 0);
   mail_mime_builder_part *p = NULL;
   char name[128], raw[512];
   size_t n;
@@ -181,46 +183,46 @@ static mail_mime_builder *build(bulk *k, int i)
   k->kind[i] = i % NKINDS;
   switch (i % NKINDS) {
   case 0: /* text/plain, 7bit */
-    set_text(b, &r, size, 0);
+    set_text(b, r, size, 0);
     break;
   case 1: /* text/plain, UTF-8: quoted-printable or base64 as the builder chooses */
-    set_text(b, &r, size, 1);
+    set_text(b, r, size, 1);
     k->subject_ete[i] = 1;
     break;
   case 2: /* multipart/alternative */
-    set_text(b, &r, size, i % 4 == 2);
-    set_html(b, &r, size);
+    set_text(b, r, size, i % 4 == 2);
+    set_html(b, r, size);
     break;
   case 3: /* multipart/mixed: text and one to three binary attachments (base64) */
-    set_text(b, &r, size / 2, 0);
+    set_text(b, r, size / 2, 0);
     for (int a = 0; a <= i / NKINDS % 3; a++) {
       snprintf(name, sizeof name, "data-%d-%d.bin", i, a);
-      attach_binary(b, &r, a == 1 ? "image/png" : "application/octet-stream", name,
+      attach_binary(b, r, a == 1 ? "image/png" : "application/octet-stream", name,
                     (size_t)(a * 1000) + size);
     }
     break;
   case 4: /* multipart/mixed > multipart/related > multipart/alternative, inline image */
-    set_text(b, &r, size, 1);
-    set_html(b, &r, size);
-    t = (char *)make_binary(&r, 300 + size / 4);
+    set_text(b, r, size, 1);
+    set_html(b, r, size);
+    t = (char *)make_binary(r, 300 + size / 4);
     snprintf(name, sizeof name, "img-%d@libmail.test", i);
     ck_assert_int_eq(mail_mime_builder_add_inline(b, "image/gif", "pixel.gif", t,
                                                   300 + size / 4, name, NULL),
                      MAIL_OK);
     free(t);
-    attach_binary(b, &r, "application/pdf", "report.pdf", size);
+    attach_binary(b, r, "application/pdf", "report.pdf", size);
     break;
   case 5: /* a message/rfc822 holding a multipart/mixed */
-    set_text(b, &r, size / 3, 0);
+    set_text(b, r, size / 3, 0);
     ck_assert_int_eq(mail_mime_builder_new(&inner, NULL), MAIL_OK);
-    add_common(inner, k, i, &r, 1);
-    set_text(inner, &r, size / 2, 1);
-    attach_binary(inner, &r, "application/zip", "inner.zip", size / 2);
+    add_common(inner, k, i, r, 1);
+    set_text(inner, r, size / 2, 1);
+    attach_binary(inner, r, "application/zip", "inner.zip", size / 2);
     ck_assert_int_eq(mail_mime_builder_attach_message(b, inner, "forwarded.eml", NULL), MAIL_OK);
     break;
   case 6: /* RFC 2231 filename, a text attachment forced to quoted-printable */
-    set_text(b, &r, size / 2, 1);
-    t = make_text(&r, size, 1, &n);
+    set_text(b, r, size / 2, 1);
+    t = make_text(r, size, 1, &n);
     snprintf(name, sizeof name, "résumé %d — été.txt", i);
     ck_assert_int_eq(mail_mime_builder_add_attachment(b, "text/plain", name, t, n, &p), MAIL_OK);
     ck_assert_int_eq(mail_mime_builder_part_set_encoding(p, MAIL_MIME_ENC_QUOTED_PRINTABLE),
@@ -229,8 +231,8 @@ static mail_mime_builder *build(bulk *k, int i)
     k->subject_ete[i] = 1;
     break;
   case 7: /* a text attachment forced to base64, holding the search needle */
-    set_text(b, &r, size / 4, 0);
-    t = make_text(&r, size, 0, &n);
+    set_text(b, r, size / 4, 0);
+    t = make_text(r, size, 0, &n);
     memcpy(t + n / 2, " zebra-needle ", 14);
     ck_assert_int_eq(mail_mime_builder_add_attachment(b, "text/csv", "table.csv", t, n, &p),
                      MAIL_OK);
@@ -239,17 +241,17 @@ static mail_mime_builder *build(bulk *k, int i)
     k->needle[i] = 1;
     break;
   case 8: /* one large text/plain, long UTF-8 lines */
-    set_text(b, &r, size * 4 + (size_t)i * 20, 1);
+    set_text(b, r, size * 4 + (size_t)i * 20, 1);
     break;
   case 9: /* message/rfc822 inside message/rfc822, and raw message bytes attached */
-    set_text(b, &r, size / 4, 0);
+    set_text(b, r, size / 4, 0);
     ck_assert_int_eq(mail_mime_builder_new(&inner, NULL), MAIL_OK);
-    add_common(inner, k, i, &r, 1);
-    set_text(inner, &r, size / 3, 0);
+    add_common(inner, k, i, r, 1);
+    set_text(inner, r, size / 3, 0);
     ck_assert_int_eq(mail_mime_builder_new(&inner2, NULL), MAIL_OK);
-    add_common(inner2, k, i, &r, 2);
-    set_text(inner2, &r, size / 3, 1);
-    set_html(inner2, &r, size / 3);
+    add_common(inner2, k, i, r, 2);
+    set_text(inner2, r, size / 3, 1);
+    set_html(inner2, r, size / 3);
     ck_assert_int_eq(mail_mime_builder_attach_message(inner, inner2, NULL, NULL), MAIL_OK);
     ck_assert_int_eq(mail_mime_builder_attach_message(b, inner, NULL, NULL), MAIL_OK);
     /* Every other one has no MIME header at all (RFC 2045's defaults). */
