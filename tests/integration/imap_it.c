@@ -20,11 +20,13 @@ void imap_it_trust(mail_conn *conn)
   mail_tls_config_free(cfg);
 }
 
-mail_imap *imap_it_connect(int implicit, const mail_allocator *alloc)
+mail_imap *imap_it_connect(int implicit, const mail_allocator *alloc, const mail_limits *limits)
 {
   mail_imap *im = NULL;
   ck_assert_int_eq(mail_imap_new(&im, alloc), MAIL_OK);
   imap_it_trust(mail_imap_conn(im));
+  if (limits)
+    ck_assert_int_eq(mail_conn_set_limits(mail_imap_conn(im), limits), MAIL_OK);
   mail_conn_set_timeout(mail_imap_conn(im), MAIL_TIMEOUT_IO, 30000);
   unsigned int port = (unsigned int)(implicit ? mail_test_env_long("MAIL_TEST_IMAPS_PORT", 12993)
                                               : mail_test_env_long("MAIL_TEST_IMAP_PORT", 12143));
@@ -36,17 +38,22 @@ mail_imap *imap_it_connect(int implicit, const mail_allocator *alloc)
   return im;
 }
 
-mail_imap *imap_it_login(int user, int implicit, const mail_allocator *alloc)
+void imap_it_login_as(mail_imap *im, int user)
 {
   char ukey[32], pkey[32];
   snprintf(ukey, sizeof ukey, "MAIL_TEST_USER%d", user);
   snprintf(pkey, sizeof pkey, "MAIL_TEST_PASS%d", user);
-  mail_imap *im = imap_it_connect(implicit, alloc);
   ck_assert_int_eq(mail_imap_set_auth(im, mail_test_env(ukey), mail_test_env(pkey)), MAIL_OK);
   ck_assert_int_eq(mail_imap_set_auth_method(im, MAIL_IMAP_AUTH_LOGIN), MAIL_OK);
   int rc = mail_imap_login(im);
   ck_assert_msg(rc == MAIL_OK, "login as %s: %s (%s)", mail_test_env(ukey), mail_strerror(rc),
                 mail_imap_last_text(im));
+}
+
+mail_imap *imap_it_login(int user, int implicit, const mail_allocator *alloc)
+{
+  mail_imap *im = imap_it_connect(implicit, alloc, NULL);
+  imap_it_login_as(im, user);
   return im;
 }
 

@@ -16,12 +16,15 @@
 void imap_it_trust(mail_conn *conn);
 
 /* A session connected to Dovecot (implicit 1: IMAPS, 0: STARTTLS), the
- * certificate verified, not logged in. alloc may be NULL. Fails the test
- * on any error. */
-mail_imap *imap_it_connect(int implicit, const mail_allocator *alloc);
+ * certificate verified, not logged in. alloc and limits (set before
+ * connecting) may be NULL. Fails the test on any error. */
+mail_imap *imap_it_connect(int implicit, const mail_allocator *alloc, const mail_limits *limits);
 
-/* imap_it_connect(), then logged in with LOGIN as user n of servers.env
- * (MAIL_TEST_USERn / MAIL_TEST_PASSn). */
+/* Log in im with LOGIN as user n of servers.env (MAIL_TEST_USERn /
+ * MAIL_TEST_PASSn). */
+void imap_it_login_as(mail_imap *im, int user);
+
+/* imap_it_connect() with the default limits, then imap_it_login_as(). */
 mail_imap *imap_it_login(int user, int implicit, const mail_allocator *alloc);
 
 /* LOGOUT (must succeed) and free. */

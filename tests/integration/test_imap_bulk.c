@@ -8,7 +8,9 @@
  * BODYSTRUCTURE compared part by part with the MIME parser's view of the
  * bytes appended (which BODY.PEEK[] gives back byte for byte), partial UID
  * FETCHes checked against the same bytes and the parser's part offsets,
- * STORE of flags read back, and the mailbox deleted. */
+ * STORE of flags read back, a set split into many pipelined commands,
+ * expunges by a second session (QRESYNC, a small max_response) counted
+ * by both, and the mailbox deleted. */
 #include <check.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -1051,6 +1053,33 @@ START_TEST(test_thousand)
   for (int i = 0; i < NMSG; i++)
     ck_assert_int_eq(st.done[i], i % 2 == 0);
   ck_assert_int_eq(mail_imap_set_untagged_callback(im, on_untagged, &st), MAIL_OK);
+
+  /* A second session, with QRESYNC and a max_response of 1 KiB, removes
+   * every other message: the VANISHED it gets back (a set of 500 single
+   * UIDs, over 2 KiB, more than one read's worth for the parser) and the
+   * 500 EXPUNGEs this session sees at its next NOOP both leave 500. */
+  mail_limits small;
+  ck_assert_int_eq(mail_limits_init(&small, MAIL_LIMITS_VERSION), MAIL_OK);
+  small.max_response = 1024;
+  mail_imap *other = imap_it_connect(0, NULL, &small);
+  imap_it_login_as(other, 1);
+  static const char *const qresync[] = {"QRESYNC"};
+  ck_assert_int_eq(mail_imap_enable(other, qresync, 1), MAIL_OK);
+  ck_assert_int_eq(mail_imap_select(other, box, 0), MAIL_OK);
+  mail_imap_seqset_clear(set);
+  for (int i = 1; i < NMSG; i += 2)
+    ck_assert_int_eq(mail_imap_seqset_add(set, &k.uid[i], 1), MAIL_OK);
+  static const char *const del[] = {"\\Deleted"};
+  ck_assert_int_eq(mail_imap_store(other, set, 1, MAIL_IMAP_STORE_ADD, del, 1, 1, 0), MAIL_OK);
+  rc = mail_imap_uid_expunge(other, set);
+  ck_assert_msg(rc == MAIL_OK, "UID EXPUNGE: %s (%s)", mail_strerror(rc),
+                mail_conn_last_error(mail_imap_conn(other)));
+  ck_assert_int_eq(mail_imap_mailbox_number(&v, other, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+  ck_assert_uint_eq(v, NMSG / 2);
+  imap_it_logout(other);
+  ck_assert_int_eq(mail_imap_noop(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+  ck_assert_uint_eq(v, NMSG / 2);
 
   ck_assert_int_eq(mail_imap_close(im), MAIL_OK);
   ck_assert_int_eq(mail_imap_delete(im, box), MAIL_OK);

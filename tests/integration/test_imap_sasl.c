@@ -46,7 +46,7 @@ static void every_mechanism(int implicit)
     ck_assert_uint_lt(nwant, MAX_MECHS);
     snprintf(want[nwant++], 32, "%s", m);
   }
-  mail_imap *probe = imap_it_connect(implicit, NULL);
+  mail_imap *probe = imap_it_connect(implicit, NULL, NULL);
   ck_assert(!mail_imap_has_capability(probe, "LOGINDISABLED"));
   size_t ngot = offered(probe, got);
   imap_it_logout(probe);
@@ -63,7 +63,7 @@ static void every_mechanism(int implicit)
       char ukey[32], pkey[32];
       snprintf(ukey, sizeof ukey, "MAIL_TEST_USER%d", users[u]);
       snprintf(pkey, sizeof pkey, "MAIL_TEST_PASS%d", users[u]);
-      mail_imap *im = imap_it_connect(implicit, NULL);
+      mail_imap *im = imap_it_connect(implicit, NULL, NULL);
       ck_assert_int_eq(mail_imap_set_auth_method(im, MAIL_IMAP_AUTH_SASL), MAIL_OK);
       ck_assert_int_eq(mail_sasl_set_mechanisms(mail_imap_sasl(im), got[i]), MAIL_OK);
       ck_assert_int_eq(mail_imap_set_auth(im, mail_test_env(ukey), "not-the-password"), MAIL_OK);
