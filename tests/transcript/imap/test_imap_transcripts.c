@@ -583,6 +583,35 @@ static int s_idle(srun *r)
   return rc;
 }
 
+/* A VANISHED longer than max_response still counts, and reads longer than
+ * it still parse (vanished_long.txt). */
+static int s_vanished(srun *r)
+{
+  mail_limits l;
+  mail_limits_init(&l, MAIL_LIMITS_VERSION);
+  l.max_response = 512;
+  STEP(r, mail_conn_set_limits(mail_imap_conn(r->im), &l), MAIL_OK);
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  mail_imap_seqset *set = NULL;
+  int rc = mail_imap_seqset_new(&set, NULL);
+  if (!rc)
+    rc = mail_imap_seqset_add_range(set, 1, 1000);
+  if (!rc)
+    rc = DO(r, mail_imap_uid_expunge(r->im, set));
+  mail_imap_seqset_free(set);
+  if (rc)
+    return rc;
+  if (r->full)
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 500);
+  STEP(r, mail_imap_noop(r->im), MAIL_OK);
+  if (r->full) { /* 2:10 and 12 went; EARLIER ones were gone already */
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 490);
+    ck_assert_int_eq(r->fetches, 40);
+  }
+  return MAIL_OK;
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
@@ -626,6 +655,7 @@ static const scenario scenarios[] = {
   {"idle_exists.txt", s_idle, MAIL_OK},
   {"idle_reissue.txt", s_idle, MAIL_OK},
   {"idle_bye.txt", s_idle, MAIL_ERR_SERVER_CLOSING},
+  {"vanished_long.txt", s_vanished, MAIL_OK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
