@@ -59,11 +59,17 @@ int smtp_has(const mail_smtp *s, const char *kw)
   return s->caps_valid && mail_smtp_caps_find(s->caps, kw, NULL) == MAIL_OK;
 }
 
+int smtp_send_tx(mail_smtp *s, smtp_tx *tx, int kind, size_t arg, unsigned flags,
+                 const mail_wire_part *parts, size_t n)
+{
+  mail_cmd c = {.kind = kind, .flags = flags, .arg = arg, .ctx = tx};
+  return mail_cmd_send(s->conn, &s->q, &c, parts, n);
+}
+
 int smtp_send(mail_smtp *s, int kind, size_t arg, unsigned flags, const mail_wire_part *parts,
               size_t n)
 {
-  mail_cmd c = {.kind = kind, .flags = flags, .arg = arg};
-  return mail_cmd_send(s->conn, &s->q, &c, parts, n);
+  return smtp_send_tx(s, NULL, kind, arg, flags, parts, n);
 }
 
 int smtp_push(mail_smtp *s, int kind, size_t arg, unsigned flags)
@@ -96,7 +102,7 @@ int smtp_abort(mail_smtp *s, int rc, const char *why)
 
 void smtp_cmd_text(const mail_smtp *s, const mail_cmd *c, char *out, size_t cap)
 {
-  const smtp_tx *tx = &s->tx;
+  const smtp_tx *tx = c->ctx ? (const smtp_tx *)c->ctx : &s->tx[s->cur];
   int have_addrs = tx->env && tx->wire_off;
   switch (c->kind) {
   case SMTP_CMD_GREETING:
@@ -369,13 +375,19 @@ static int on_unsolicited(void *e, const mail_cmd *c)
 static int on_rset(void *e, const mail_cmd *c)
 {
   mail_smtp *s = e;
+  if (s->batch) { /* the RSET between two messages: the message's result is known */
+    if (s->state == SMTP_ST_RSET)
+      smtp_state(s, SMTP_ST_IDLE);
+    return smtp_batch_advance(s); /* without PIPELINING the next one waited */
+  }
   smtp_state(s, SMTP_ST_IDLE);
   if (c->arg) { /* the RSET after a failed transaction */
+    const smtp_tx *tx = c->ctx;
     if (s->decisive) {
       s->last = s->decisive;
       memcpy(s->last_cmd, s->decisive_cmd, sizeof s->last_cmd);
     }
-    smtp_finish(s, s->tx.result);
+    smtp_finish(s, tx->result);
   } else {
     int ok = mail_smtp_reply_code(s->last) / 100 == 2;
     smtp_finish(s, ok ? MAIL_OK : smtp_refused(s, MAIL_ERR_SERVER, NULL));
