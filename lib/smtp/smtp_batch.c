@@ -152,11 +152,14 @@ static int complete(mail_smtp *s, size_t i, int rc)
   b->done++;
   if (rc != MAIL_OK) {
     b->failed++;
-    if (s->decisive)
-      it->code = mail_smtp_reply_code(s->decisive);
-    for (size_t k = 0; !it->code && k < it->env->nrcpts; k++)
+    /* Recipients refused: the first refusal says why (not the DATA
+     * reply that followed); else the reply that ended the transaction. */
+    for (size_t k = 0; (rc == MAIL_ERR_PARTIAL || rc == MAIL_ERR_RECIPIENTS) && !it->code &&
+                       k < it->env->nrcpts; k++)
       if (it->env->rcpts[k].status == MAIL_ERR_SERVER)
-        it->code = it->env->rcpts[k].code; /* partial: the first refusal */
+        it->code = it->env->rcpts[k].code;
+    if (!it->code && s->decisive)
+      it->code = mail_smtp_reply_code(s->decisive);
     const char *why = mail_conn_last_error(s->conn);
     if (*why)
       it->error = mail_strdup(&b->alloc, why); /* best effort: "" without memory */
