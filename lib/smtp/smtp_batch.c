@@ -221,8 +221,8 @@ int smtp_batch_advance(mail_smtp *s)
   while (b->next < b->n) {
     smtp_tx *slot = &s->tx[b->next & 1];
     const smtp_tx *prev = &s->tx[(b->next & 1) ^ 1];
-    if (slot->live || (prev->live && !prev->followed))
-      return MAIL_OK;
+    if (slot->live || (prev->live && (!prev->followed || prev->env == b->items[b->next].env)))
+      return MAIL_OK; /* (one envelope twice in a row: its results are not shared) */
     if (!smtp_pipelined(s) && mail_cmdq_count(&s->q) > 0)
       return MAIL_OK; /* the RSET's reply first */
     size_t i = b->next++;
