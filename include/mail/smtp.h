@@ -473,9 +473,11 @@ MAIL_EXTERN const char *mail_smtp_envelope_recipient_text(const mail_smtp_envelo
 typedef struct mail_smtp_batch mail_smtp_batch;
 
 /**
- * Called once for every message of a batch, in order, as its outcome is
- * known: index in the batch, its envelope (per-recipient results filled
- * in) and its result (as mail_smtp_batch_result()). Returning non-zero
+ * Called once for every message of a batch, in batch order, as its
+ * outcome is known (a message refused locally, which is known at once, is
+ * reported after the ones ahead of it): index in the batch, its envelope
+ * (per-recipient results filled in) and its result (as
+ * mail_smtp_batch_result()). Returning non-zero
  * cancels the rest of the batch (MAIL_ERR_CANCELLED, the connection is
  * closed; the messages not complete get their callback with their result).
  */

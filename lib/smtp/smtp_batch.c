@@ -44,7 +44,7 @@ static void forget_results(mail_smtp_batch *b)
     it->complete = 0;
     it->code = 0;
   }
-  b->next = b->done = b->failed = 0;
+  b->next = b->done = b->failed = b->reported = 0;
 }
 
 void mail_smtp_batch_free(mail_smtp_batch *b)
@@ -140,9 +140,24 @@ const char *mail_smtp_batch_error(const mail_smtp_batch *b, size_t i)
 /* Sending                                                              */
 /* ------------------------------------------------------------------ */
 
+/* Give the caller, in batch order, every result known. A message refused
+ * locally can complete before the one ahead of it (still waiting for its
+ * final reply): it waits here. Non-zero when the callback asks to stop. */
+static int report(mail_smtp_batch *b)
+{
+  int stop = 0;
+  while (b->reported < b->n && b->items[b->reported].complete) {
+    smtp_batch_item *it = &b->items[b->reported];
+    size_t i = b->reported++;
+    if (b->fn && b->fn(b->user, i, it->env, it->result))
+      stop = 1;
+  }
+  return stop;
+}
+
 /* Record message i's result (and what failed, from the session's error,
- * which is cleared for the next message) and tell the caller. Non-zero
- * when the callback asks to stop. */
+ * which is cleared for the next message) and report what can be.
+ * Non-zero when the callback asks to stop. */
 static int complete(mail_smtp *s, size_t i, int rc)
 {
   mail_smtp_batch *b = s->batch;
@@ -167,7 +182,7 @@ static int complete(mail_smtp *s, size_t i, int rc)
   mail_smtp_reply_free(s->decisive);
   s->decisive = NULL;
   mail_conn_clear_error(s->conn);
-  return b->fn ? b->fn(b->user, i, it->env, rc) : 0;
+  return report(b);
 }
 
 static int any_live(const mail_smtp *s)
@@ -219,8 +234,10 @@ int smtp_batch_advance(mail_smtp *s)
 {
   mail_smtp_batch *b = s->batch;
   while (b->next < b->n) {
-    smtp_tx *slot = &s->tx[b->next & 1];
-    const smtp_tx *prev = &s->tx[(b->next & 1) ^ 1];
+    /* The message begun last is in s->cur; the next goes in the other
+     * slot (one refused locally takes none). */
+    const smtp_tx *prev = &s->tx[s->cur];
+    smtp_tx *slot = &s->tx[s->cur ^ 1];
     if (slot->live || (prev->live && (!prev->followed || prev->env == b->items[b->next].env)))
       return MAIL_OK; /* (one envelope twice in a row: its results are not shared) */
     if (!smtp_pipelined(s) && mail_cmdq_count(&s->q) > 0)
@@ -293,12 +310,11 @@ void smtp_batch_close(mail_smtp *s, int rc)
       b->failed++;
       if (r != MAIL_ERR_NOT_ATTEMPTED && *why)
         it->error = mail_strdup(&b->alloc, why);
-      if (b->fn)
-        b->fn(b->user, i, it->env, r); /* the batch is over: a stop changes nothing */
     }
     if (*why)
       mail_conn_fail(s->conn, rc, "%s", why);
   }
+  report(b); /* the batch is over: a stop changes nothing */
   s->tx[0].live = s->tx[1].live = 0;
   mail_smtp_reply_free(s->decisive);
   s->decisive = NULL;

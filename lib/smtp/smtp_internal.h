@@ -149,6 +149,7 @@ struct mail_smtp_batch {
   /* While it is being sent: */
   size_t next;                 /* the next message to begin */
   size_t done;                 /* messages complete */
+  size_t reported;             /* messages given to the callback (in order) */
   size_t failed;               /* of them, not MAIL_OK */
   int running;
 };

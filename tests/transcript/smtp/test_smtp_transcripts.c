@@ -175,8 +175,12 @@ typedef struct batch_msg {
   const char *rcpts[3];
 } batch_msg;
 
-/* Build and send a batch of n messages of BODY; QUIT after when quit. */
-static int run_batch(run *r, const batch_msg *m, size_t n, int quit)
+/* A body larger than the transcripts' SIZE 100000. */
+static char big_body[100001];
+
+/* Build and send a batch of n messages of BODY (message big, if < n,
+ * larger than the server's SIZE); QUIT after when quit. */
+static int run_batch_big(run *r, const batch_msg *m, size_t n, int quit, size_t big)
 {
   SCN_TRY(connect_plain(r));
   SCN_TRY(mail_smtp_batch_new(&r->b, r->alloc));
@@ -187,7 +191,12 @@ static int run_batch(run *r, const batch_msg *m, size_t n, int quit)
     SCN_TRY(mail_smtp_envelope_set_from(r->es[i], m[i].from));
     for (size_t k = 0; k < 3 && m[i].rcpts[k]; k++)
       SCN_TRY(mail_smtp_envelope_add_recipient(r->es[i], m[i].rcpts[k], NULL));
-    SCN_TRY(mail_smtp_envelope_set_body_data(r->es[i], BODY, strlen(BODY)));
+    if (i == big) {
+      memset(big_body, 'x', sizeof big_body);
+      SCN_TRY(mail_smtp_envelope_set_body_data(r->es[i], big_body, sizeof big_body));
+    } else {
+      SCN_TRY(mail_smtp_envelope_set_body_data(r->es[i], BODY, strlen(BODY)));
+    }
     size_t idx = 99;
     SCN_TRY(mail_smtp_batch_add(r->b, r->es[i], &idx));
     if (idx != i)
@@ -198,6 +207,11 @@ static int run_batch(run *r, const batch_msg *m, size_t n, int quit)
     return rc;
   int q = DO(r, mail_smtp_quit(r->s));
   return q ? q : rc;
+}
+
+static int run_batch(run *r, const batch_msg *m, size_t n, int quit)
+{
+  return run_batch_big(r, m, n, quit, (size_t)-1);
 }
 
 #define ALICE "alice@libmail.test"
@@ -222,6 +236,12 @@ static int scn_batch_no_pipelining(run *r)
   static const batch_msg m[] = {
     {ALICE, {BOB}}, {"mallory@libmail.test", {BOB}}, {ALICE, {BOB, "nobody@libmail.test"}}};
   return run_batch(r, m, 3, 1);
+}
+
+static int scn_batch_local(run *r)
+{
+  static const batch_msg m[] = {{ALICE, {BOB}}, {ALICE, {BOB}}, {ALICE, {BOB}}};
+  return run_batch_big(r, m, 3, 1, 1);
 }
 
 static int scn_batch_bdat(run *r)
@@ -696,6 +716,7 @@ static const scenario scenarios[] = {
   {"batch_421.txt", scn_batch_421, MAIL_ERR_SERVER_CLOSING},
   {"batch_no_pipelining.txt", scn_batch_no_pipelining, MAIL_ERR_PARTIAL},
   {"batch_bdat.txt", scn_batch_bdat, MAIL_ERR_PARTIAL},
+  {"batch_local_refusal.txt", scn_batch_local, MAIL_ERR_PARTIAL},
 };
 /* This directory's scenarios, then the shared SASL ones. */
 SCN_DRIVER_TABLE(scn_sasl)
@@ -803,6 +824,16 @@ START_TEST(batch_bdat_and_no_pipelining)
   ck_assert_int_eq(mail_smtp_batch_result(r.b, 0), MAIL_OK);
   ck_assert_int_eq(mail_smtp_batch_result(r.b, 1), MAIL_ERR_SERVER);
   ck_assert_int_eq(mail_smtp_batch_result(r.b, 2), MAIL_OK);
+  close_run(&r);
+  play(&r, "batch_local_refusal.txt", 0);
+  ck_assert_int_eq(mail_smtp_batch_result(r.b, 0), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_batch_result(r.b, 1), MAIL_ERR_TOO_BIG);
+  ck_assert_int_eq(mail_smtp_batch_result(r.b, 2), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_batch_code(r.b, 1), 0);
+  ck_assert_ptr_nonnull(strstr(mail_smtp_batch_error(r.b, 1), "exceeds the server's SIZE 100000"));
+  ck_assert_uint_eq(r.ncb, 3);
+  for (size_t i = 0; i < 3; i++)
+    ck_assert_uint_eq(r.cb_index[i], i); /* in order, though 1 was known first */
   close_run(&r);
   play(&r, "batch_no_pipelining.txt", 0);
   ck_assert_int_eq(mail_smtp_batch_result(r.b, 0), MAIL_OK);
