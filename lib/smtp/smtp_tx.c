@@ -58,7 +58,11 @@ static int send_mail_from(mail_smtp *s, smtp_tx *tx)
   mail_smtp_envelope *e = tx->env;
   mail_buf *b = &s->line;
   mail_buf_clear(b);
-  int rc = mail_buf_appendf(b, "MAIL FROM:<%s>", wire_addr(tx, 0));
+  int rc = mail_buf_append_str(b, "MAIL FROM:<");
+  if (!rc)
+    rc = mail_buf_append_str(b, wire_addr(tx, 0));
+  if (!rc)
+    rc = mail_buf_append_byte(b, '>');
   if (!rc && tx->size != MAIL_SMTP_SIZE_UNKNOWN && smtp_has(s, "SIZE"))
     rc = mail_buf_appendf(b, " SIZE=%llu", (unsigned long long)tx->size);
   if (!rc && (e->needs & MAIL_SMTP_NEEDS_BINARY))
@@ -89,7 +93,11 @@ static int send_rcpt(mail_smtp *s, smtp_tx *tx, size_t i)
   const smtp_rcpt *r = &tx->env->rcpts[i];
   mail_buf *b = &s->line;
   mail_buf_clear(b);
-  int rc = mail_buf_appendf(b, "RCPT TO:<%s>", wire_addr(tx, i + 1));
+  int rc = mail_buf_append_str(b, "RCPT TO:<");
+  if (!rc)
+    rc = mail_buf_append_str(b, wire_addr(tx, i + 1));
+  if (!rc)
+    rc = mail_buf_append_byte(b, '>');
   if (!rc && r->notify) {
     if (r->notify & MAIL_SMTP_NOTIFY_NEVER) {
       rc = mail_buf_append_str(b, " NOTIFY=NEVER");
