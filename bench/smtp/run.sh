@@ -7,6 +7,9 @@
 # and the client on CPU 1 (taskset), PIN=same both on CPU 0, PIN=both (the
 # default) runs and reports each; PIN=none lets the scheduler decide (on a
 # 2-vCPU machine that alone changes the rate severalfold: not comparable).
+# NICE=n (e.g. -15, as root) runs sink and client at that nice value, every
+# client alike: on a machine loaded by other work, the cross-CPU wake-up
+# otherwise waits for a time slice and the split rates mean little.
 # Clients whose peer library was not found at build time are left out.
 set -eu
 B=${1:?usage: run.sh BUILDDIR}/bench/smtp
@@ -59,12 +62,14 @@ NAMES="raw-data raw-pipe raw-bdat libmail-data libmail-batch libmail-bdat libmai
 [ -x "$B/curl-smtp" ] && NAMES="$NAMES libcurl"
 NAMES="$NAMES smtplib"
 
+NICE_CMD=${NICE:+nice -n $NICE}
 place() {
   case $1 in
     split) PIN_SINK="taskset -c 0" PIN_CLIENT="taskset -c 1" ;;
     same) PIN_SINK="taskset -c 0" PIN_CLIENT="taskset -c 0" ;;
     none) PIN_SINK="" PIN_CLIENT="" ;;
   esac
+  PIN_SINK="$NICE_CMD $PIN_SINK" PIN_CLIENT="$NICE_CMD $PIN_CLIENT"
 }
 case ${PIN:-both} in
   both) PLACES="split same" ;;
@@ -97,4 +102,4 @@ for pl in $PLACES; do
       'BEGIN {printf "%-19s %9d %7s%% %11.2fx %11.2fx\n", n, r, b, r/two, r/one}'
   done
 done
-echo "(median of $ROUNDS rounds of $COUNT x 2 KB messages; 2rtt floor: raw-data; 1rtt floor: raw-pipe, or raw-bdat for *bdat clients)"
+echo "(median of $ROUNDS rounds of $COUNT x 2 KB messages; 2rtt floor: raw-data; 1rtt floor: raw-pipe, or raw-bdat for *bdat clients; NICE=${NICE:-0})"
