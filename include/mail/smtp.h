@@ -465,6 +465,110 @@ MAIL_EXTERN int mail_smtp_envelope_recipient_enhanced(const mail_smtp_envelope *
  *  the envelope is sent again or freed. */
 MAIL_EXTERN const char *mail_smtp_envelope_recipient_text(const mail_smtp_envelope *e, size_t i);
 
+/* ------------------------------------------------------------------ */
+/* Batch: many messages on one session                                  */
+/* ------------------------------------------------------------------ */
+
+/** A list of messages sent one after another on one session (opaque). */
+typedef struct mail_smtp_batch mail_smtp_batch;
+
+/**
+ * Called once for every message of a batch, in batch order, as its
+ * outcome is known (a message refused locally, which is known at once, is
+ * reported after the ones ahead of it): index in the batch, its envelope
+ * (per-recipient results filled in) and its result (as
+ * mail_smtp_batch_result()). Returning non-zero
+ * cancels the rest of the batch (MAIL_ERR_CANCELLED, the connection is
+ * closed; the messages not complete get their callback with their result).
+ */
+typedef int (*mail_smtp_batch_fn)(void *user, size_t index, mail_smtp_envelope *env, int result);
+
+/** Create an empty batch. alloc may be NULL. MAIL_OK, MAIL_ERR_INVALID, MAIL_ERR_NOMEM. */
+MAIL_EXTERN int mail_smtp_batch_new(mail_smtp_batch **out, const mail_allocator *alloc);
+/** Free a batch (not its envelopes or messages). NULL is fine. */
+MAIL_EXTERN void mail_smtp_batch_free(mail_smtp_batch *b);
+
+/**
+ * Append a message: an envelope with its body set (borrowed: it must
+ * outlive the send and not be used meanwhile). *index (may be NULL) gets
+ * its index. MAIL_ERR_INVALID (NULL), MAIL_ERR_STATE while the batch is
+ * being sent, MAIL_ERR_NOMEM, MAIL_ERR_LIMIT (more than SIZE_MAX / 64).
+ */
+MAIL_EXTERN int mail_smtp_batch_add(mail_smtp_batch *b, mail_smtp_envelope *env, size_t *index);
+
+/**
+ * Append a MIME builder message (borrowed), sent as mail_smtp_send_mime()
+ * sends it: its body options are chosen from the server's EHLO when its
+ * turn comes, and an envelope without recipients takes its addresses from
+ * the message. Errors as mail_smtp_batch_add(); MAIL_ERR_UNSUPPORTED when
+ * built without MIME.
+ */
+MAIL_EXTERN int mail_smtp_batch_add_mime(mail_smtp_batch *b, mail_smtp_envelope *env,
+                                         struct mail_mime_builder *msg, size_t *index);
+
+/** Per-message callback (see mail_smtp_batch_fn); fn NULL removes it.
+ *  MAIL_ERR_INVALID for a NULL b, MAIL_ERR_STATE while it is being sent. */
+MAIL_EXTERN int mail_smtp_batch_set_callback(mail_smtp_batch *b, mail_smtp_batch_fn fn, void *user);
+
+/** Number of messages. */
+MAIL_EXTERN size_t mail_smtp_batch_count(const mail_smtp_batch *b);
+
+/**
+ * Outcome of message i after mail_smtp_send_batch(): what mail_smtp_send()
+ * would have returned for it alone — MAIL_OK, MAIL_ERR_PARTIAL,
+ * MAIL_ERR_RECIPIENTS, MAIL_ERR_SERVER (MAIL FROM, DATA or the final reply
+ * refused), a local refusal (MAIL_ERR_INVALID, MAIL_ERR_TOO_BIG,
+ * MAIL_ERR_UNSUPPORTED, MAIL_ERR_NEEDS_SMTPUTF8, MAIL_ERR_REQUIRETLS,
+ * MAIL_ERR_CALLBACK for a MIME body that could not be rewound: nothing of
+ * it was sent), or the fatal code that ended the session while its data
+ * was out and its final reply was not in (a 421 answering its data gives
+ * MAIL_ERR_SERVER_CLOSING; the server may or may not have taken it after
+ * a MAIL_ERR_CLOSED or MAIL_ERR_TIMEOUT) —, MAIL_ERR_NOT_ATTEMPTED (not
+ * sent yet, or the session ended before its data went out: safe to send
+ * again), MAIL_ERR_NOT_FOUND (bad i).
+ */
+MAIL_EXTERN int mail_smtp_batch_result(const mail_smtp_batch *b, size_t i);
+
+/** The reply code that decided message i's failure (MAIL FROM's, the
+ *  first refused RCPT's, DATA's or the final reply's), or 0 (success, a
+ *  local refusal, not attempted, bad i). */
+MAIL_EXTERN int mail_smtp_batch_code(const mail_smtp_batch *b, size_t i);
+
+/** The description of message i's failure, as mail_conn_last_error()
+ *  reads after a failed mail_smtp_send() ("RCPT TO:<x@y>: 550 5.1.1 User
+ *  unknown"), or "" (success, not attempted, bad i). Owned by the batch,
+ *  valid until it is sent again or freed. */
+MAIL_EXTERN const char *mail_smtp_batch_error(const mail_smtp_batch *b, size_t i);
+
+/**
+ * Send every message of b, in order, on one session. With PIPELINING
+ * (and mail_smtp_set_pipelining() on) each message's MAIL FROM, RCPT TO
+ * and DATA go out in the same write as the previous message's end of data
+ * (RFC 2920 3.1), so a message costs one round trip; with BDAT the next
+ * message follows once the previous one's envelope is accepted and its
+ * data is queued. Without PIPELINING, and over LMTP, each message begins
+ * once the previous one is complete, as mail_smtp_send() in a loop would.
+ *
+ * Each message is checked locally when its turn comes and sent as
+ * mail_smtp_send() sends it (same checks, body streaming with bounded
+ * memory, per-recipient results in its envelope). A message's failure
+ * never affects the next: a transaction refused before its data is ended
+ * with RSET (in the same write as the next message's commands), one
+ * refused by the final reply needs none. Results go to the callback as
+ * each message completes and stay readable (mail_smtp_batch_result()).
+ *
+ * Returns MAIL_OK (every message MAIL_OK), MAIL_ERR_PARTIAL (all were
+ * tried, some not delivered to every recipient; the session's error
+ * names the first), MAIL_ERR_INVALID (NULL s or b, or an empty batch),
+ * MAIL_ERR_STATE, MAIL_ERR_CANCELLED (by the callback, or
+ * mail_smtp_cancel()), or a fatal code that ended the session (a 421 gives
+ * MAIL_ERR_SERVER_CLOSING): the messages not complete then are
+ * MAIL_ERR_NOT_ATTEMPTED or, when their data was out, that code. In
+ * event-loop mode call it again with the same arguments while it returns
+ * MAIL_ERR_AGAIN. A batch may be sent again (results start over).
+ */
+MAIL_EXTERN int mail_smtp_send_batch(mail_smtp *s, mail_smtp_batch *b);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,10 @@
 #include "core/mem.h"
 #include "net/conn_impl.h"
 
+/* The longest run of reads that wait for poll() before a read is tried
+ * without waiting again (to see whether replies come quicker now). */
+#define POLL_STREAK_MAX 64
+
 /* ------------------------------------------------------------------ */
 /* Waiting                                                              */
 /* ------------------------------------------------------------------ */
@@ -212,6 +216,7 @@ static int read_once(mail_conn *c, size_t room, int *want, int64_t deadline)
     if (c->trace)
       c->trace(c->trace_user, MAIL_TRACE_RECV, (const char *)p, got);
     mail_reader_commit(r, got);
+    c->read_more = got == avail;
     if (got >= avail / 2 && c->read_chunk < READ_CHUNK)
       c->read_chunk *= 2; /* a stream is coming: read bigger pieces */
     conn_progress(c);
@@ -278,6 +283,53 @@ static int do_write(mail_conn *c, int duplex)
   }
 }
 
+/* 1 when no layer holds input already read from below (so poll() on the
+ * fd tells whether a read can succeed), 0 when one does or may. */
+static int layers_empty(const mail_conn *c)
+{
+  for (const mail_layer *l = c->top; l; l = l->lower)
+    if (!l->ops->pending || l->ops->pending(l))
+      return 0;
+  return 1;
+}
+
+/*
+ * Whether to wait for the fd before this read (blocking mode only). A read
+ * that finds nothing costs a system call for nothing: a reply to what was
+ * just written is usually not there yet when client and server run on
+ * different CPUs, and usually is when they share one (the server ran when
+ * our write woke it). So wait first after reads have been finding nothing,
+ * read first after they found data, and read at once when data is known
+ * to wait: the last read filled its room, or a layer holds some. An
+ * event loop is left as it was (it reads until MAIL_ERR_AGAIN, which an
+ * edge-triggered loop needs before it waits).
+ */
+static int wait_before_read(mail_conn *c, int *guess)
+{
+  *guess = 0;
+  if (c->nonblocking || conn_top_fd(c) < 0 || c->read_more || !layers_empty(c))
+    return 0;
+  if (c->poll_left <= 0) {
+    *guess = 1; /* a read without knowing: what it finds is learnt */
+    return 0;
+  }
+  c->poll_left--;
+  return 1;
+}
+
+/* A guessed read (see wait_before_read) found nothing (found 0) or data. */
+static void learn_read(mail_conn *c, int found)
+{
+  if (found) {
+    c->poll_streak /= 2;
+  } else {
+    c->poll_streak = c->poll_streak ? c->poll_streak * 2 : 1;
+    if (c->poll_streak > POLL_STREAK_MAX)
+      c->poll_streak = POLL_STREAK_MAX;
+    c->poll_left = c->poll_streak;
+  }
+}
+
 /* One read from the top layer into the reader. MAIL_OK after progress
  * (bytes, or end of stream recorded in the reader). */
 static int do_read(mail_conn *c)
@@ -287,10 +339,23 @@ static int do_read(mail_conn *c)
   size_t limit = r->buf.limit;
   if (pending >= limit)
     return mail_conn_fail(c, MAIL_ERR_LIMIT, "server input exceeds the %zu byte buffer", limit);
+  int guess;
+  if (wait_before_read(c, &guess)) {
+    int rc = wait_read(c, conn_top_fd(c), MAIL_WANT_READ, io_deadline(c));
+    if (rc == CONN_WOKEN)
+      return MAIL_OK;
+    if (rc == MAIL_ERR_TIMEOUT)
+      return conn_timed_out(c, "waiting for the server");
+    if (rc)
+      return rc;
+  }
   for (;;) {
     int want = 0;
     int64_t deadline = io_deadline(c);
     int rc = read_once(c, limit - pending, &want, deadline);
+    if (guess && (rc == MAIL_OK || rc == MAIL_ERR_AGAIN))
+      learn_read(c, rc == MAIL_OK);
+    guess = 0;
     if (rc != MAIL_ERR_AGAIN)
       return rc;
     rc = wait_read(c, conn_top_fd(c), want, deadline);

@@ -67,6 +67,14 @@ struct mail_conn {
   size_t nspans, spans_cap;
   mail_buf scratch;  /* redacted copy of a written chunk for the trace */
   size_t read_chunk; /* room the next read asks for (READ_MIN..READ_CHUNK) */
+  /* Blocking mode, when to wait before reading (conn_driver.c do_read):
+   * read_more: the last read filled its room, more is likely waiting;
+   * poll_streak/poll_left: after a read found nothing, the next reads wait
+   * for poll() first (poll_left more times; the streak doubles while reads
+   * keep finding nothing and halves when one finds data). */
+  int read_more;
+  int poll_streak;
+  int poll_left;
 
   mail_trace_fn trace;
   void *trace_user;

@@ -33,6 +33,10 @@ typedef struct mail_layer_ops {
   int (*fd)(const mail_layer *l);
   /* Release this layer and every layer below it. */
   void (*destroy)(mail_layer *l);
+  /* 1 when this layer holds input it took from below and has not handed
+   * out (a read may succeed although fd() is not readable), else 0. NULL:
+   * not known, so the driver never waits for fd() before reading. */
+  int (*pending)(const mail_layer *l);
 } mail_layer_ops;
 
 struct mail_layer {

@@ -427,12 +427,20 @@ static void tcp_destroy(mail_layer *l)
   mail_dealloc(conn_alloc(l->conn), t);
 }
 
+/* What has arrived is in the kernel: poll() sees it. */
+static int tcp_pending(const mail_layer *l)
+{
+  (void)l;
+  return 0;
+}
+
 static const mail_layer_ops tcp_ops = {
   .name = "tcp",
   .read = tcp_read,
   .write = tcp_write,
   .handshake = NULL,
   .fd = tcp_fd,
+  .pending = tcp_pending,
   .destroy = tcp_destroy,
 };
 

@@ -535,12 +535,21 @@ static void tls_destroy(mail_layer *l)
     lower->ops->destroy(lower);
 }
 
+/* Decrypted bytes or a record OpenSSL read and has not handed out; before
+ * the handshake is done, say so too (reading drives the handshake). */
+static int tls_pending(const mail_layer *l)
+{
+  const tls_layer *t = (const tls_layer *)l;
+  return !t->handshake_done || SSL_has_pending(t->ssl);
+}
+
 static const mail_layer_ops tls_ops = {
   .name = "tls",
   .read = tls_read,
   .write = tls_write,
   .handshake = tls_handshake,
   .fd = tls_fd,
+  .pending = tls_pending,
   .destroy = tls_destroy,
 };
 

@@ -65,7 +65,8 @@ int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc)
   mail_smtp_acc_init(&s->acc[0], &s->alloc, lim); /* read at every line */
   mail_smtp_acc_init(&s->acc[1], &s->alloc, lim);
   mail_smtp_caps_set_limits(s->caps, lim);
-  mail_buf_init(&s->tx.wire, &s->alloc, 0);
+  mail_buf_init(&s->tx[0].wire, &s->alloc, 0);
+  mail_buf_init(&s->tx[1].wire, &s->alloc, 0);
   mail_buf_init(&s->line, &s->alloc, 0);
   mail_buf_init(&s->greeting, &s->alloc, lim->max_response);
   s->security = MAIL_SECURITY_STARTTLS;
@@ -89,10 +90,10 @@ void mail_smtp_free(mail_smtp *s)
   mail_cmdq_free(&s->q);
   mail_smtp_acc_free(&s->acc[0]);
   mail_smtp_acc_free(&s->acc[1]);
-  mail_buf_free(&s->tx.wire);
+  smtp_tx_free(s, &s->tx[0]);
+  smtp_tx_free(s, &s->tx[1]);
   mail_buf_free(&s->line);
   mail_buf_free(&s->greeting);
-  mail_dealloc(&s->alloc, s->tx.wire_off);
   mail_dealloc(&s->alloc, s->client_name);
   smtp_body_buffers_free(s);
   mail_allocator a = s->alloc;
@@ -263,7 +264,7 @@ static int begin_op(mail_smtp *s, int op)
 static const char *const op_names[] = {
   [SMTP_OP_NONE] = "", [SMTP_OP_CONNECT] = "connect", [SMTP_OP_AUTH] = "AUTH",
   [SMTP_OP_SEND] = "send", [SMTP_OP_RSET] = "RSET", [SMTP_OP_NOOP] = "NOOP",
-  [SMTP_OP_QUIT] = "QUIT",
+  [SMTP_OP_QUIT] = "QUIT", [SMTP_OP_BATCH] = "batch",
 };
 
 /* A timeout says what it waited for: the greeting (where a plain-text
@@ -305,6 +306,8 @@ static int drive(mail_smtp *s)
     mail_conn_clear_error(s->conn);
   else if (!*mail_conn_last_error(s->conn))
     mail_conn_fail(s->conn, rc, "%s: %s", op_names[s->op.kind], mail_strerror(rc));
+  if (s->batch)
+    smtp_batch_close(s, rc);
   mail_op_end(&s->op);
   if (mail_status_is_fatal(rc) || !mail_conn_is_open(s->conn)) {
     mail_cmdq_clear(&s->q);
@@ -530,6 +533,22 @@ int mail_smtp_send_mime(mail_smtp *s, mail_smtp_envelope *e, struct mail_mime_bu
   if (!e || !msg)
     return mail_smtp_send(s, NULL); /* MAIL_ERR_INVALID, recorded */
   if (s->op.kind == SMTP_OP_NONE && s->state == SMTP_ST_IDLE) {
+    int rc = smtp_use_mime(s, e, msg);
+    if (rc)
+      return rc;
+  }
+  return mail_smtp_send(s, e);
+#else
+  (void)e;
+  (void)msg;
+  return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "send: built without MIME");
+#endif
+}
+
+#if MAIL_WITH_MIME
+int smtp_use_mime(mail_smtp *s, mail_smtp_envelope *e, struct mail_mime_builder *msg)
+{
+  {
     /* What the path supports is what this server's EHLO offered. */
     unsigned opts = mail_mime_builder_get_options(msg) & MAIL_MIME_OPT_COMPAT_FILENAME;
     if (smtp_has(s, "8BITMIME"))
@@ -549,13 +568,9 @@ int mail_smtp_send_mime(mail_smtp *s, mail_smtp_envelope *e, struct mail_mime_bu
     if (rc)
       return mail_conn_fail(s->conn, rc, "send: the message: %s", mail_strerror(rc));
   }
-  return mail_smtp_send(s, e);
-#else
-  (void)e;
-  (void)msg;
-  return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "send: built without MIME");
-#endif
+  return MAIL_OK;
 }
+#endif
 
 int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *e)
 {
@@ -567,39 +582,45 @@ int mail_smtp_send(mail_smtp *s, mail_smtp_envelope *e)
   if (st == 1) {
     if (!e)
       return op_error(s, MAIL_ERR_INVALID);
-    int rc = need_idle(s);
+    int rc = need_idle(s), sent = 0;
     if (!rc)
-      rc = smtp_check_send(s, e);
-    if (rc)
+      rc = smtp_tx_begin(s, &s->tx[0], e, &sent);
+    if (rc && !sent)
       return op_error(s, rc);
-    smtp_envelope_reset_results(e);
-    smtp_tx *tx = &s->tx;
-    mail_buf wire = tx->wire;
-    size_t *off = tx->wire_off;
-    memset(tx, 0, sizeof *tx);
-    tx->wire = wire;
-    tx->wire_off = off;
-    tx->env = e;
-    tx->size = e->size;
-    rc = smtp_prepare_addresses(s, e);
-    if (rc)
-      return op_error(s, rc);
-#if MAIL_WITH_MIME
-    if (e->body_kind == SMTP_BODY_MIME && e->sent_once && mail_mime_builder_rewind(e->mime) != MAIL_OK)
-      return op_error(s, MAIL_ERR_CALLBACK);
-#endif
-    e->sent_once = 1;
-    tx->chunking = smtp_has(s, "CHUNKING") &&
-                   ((e->needs & MAIL_SMTP_NEEDS_BINARY) ||
-                    s->chunking_mode == MAIL_SMTP_CHUNKING_PREFER);
-    tx->issue_upto = e->nrcpts + (e->policy == MAIL_SMTP_POLICY_ANY ? 1 : 0);
-    smtp_state(s, SMTP_ST_ENVELOPE);
-    rc = smtp_issue(s);
     if (rc) {
       mail_conn_close(s->conn);
       smtp_state(s, SMTP_ST_DISCONNECTED);
       return op_error(s, rc);
     }
+  }
+  return drive(s);
+}
+
+int mail_smtp_send_batch(mail_smtp *s, mail_smtp_batch *b)
+{
+  if (!s)
+    return MAIL_ERR_INVALID;
+  int st = begin_op(s, SMTP_OP_BATCH);
+  if (st < 0)
+    return busy(s, st);
+  if (st == 1) {
+    if (!b || b->n == 0)
+      return op_error(s, mail_conn_fail(s->conn, MAIL_ERR_INVALID, "batch: no messages"));
+    if (b->running)
+      return op_error(s, mail_conn_fail(s->conn, MAIL_ERR_STATE, "batch: being sent already"));
+    int rc = need_idle(s);
+    if (rc)
+      return op_error(s, rc);
+    rc = smtp_batch_start(s, b);
+    if (rc) { /* the connection was given up (smtp_abort) */
+      smtp_batch_close(s, rc);
+      mail_op_end(&s->op);
+      mail_cmdq_clear(&s->q);
+      smtp_state(s, SMTP_ST_DISCONNECTED);
+      return rc;
+    }
+  } else if (s->batch != b) {
+    return busy(s, MAIL_ERR_STATE);
   }
   return drive(s);
 }

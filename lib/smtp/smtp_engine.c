@@ -59,11 +59,17 @@ int smtp_has(const mail_smtp *s, const char *kw)
   return s->caps_valid && mail_smtp_caps_find(s->caps, kw, NULL) == MAIL_OK;
 }
 
+int smtp_send_tx(mail_smtp *s, smtp_tx *tx, int kind, size_t arg, unsigned flags,
+                 const mail_wire_part *parts, size_t n)
+{
+  mail_cmd c = {.kind = kind, .flags = flags, .arg = arg, .ctx = tx};
+  return mail_cmd_send(s->conn, &s->q, &c, parts, n);
+}
+
 int smtp_send(mail_smtp *s, int kind, size_t arg, unsigned flags, const mail_wire_part *parts,
               size_t n)
 {
-  mail_cmd c = {.kind = kind, .flags = flags, .arg = arg};
-  return mail_cmd_send(s->conn, &s->q, &c, parts, n);
+  return smtp_send_tx(s, NULL, kind, arg, flags, parts, n);
 }
 
 int smtp_push(mail_smtp *s, int kind, size_t arg, unsigned flags)
@@ -94,31 +100,47 @@ int smtp_abort(mail_smtp *s, int rc, const char *why)
   return rc;
 }
 
+/* out = a b c, cut to cap (cap > 0). Every reply names its command, so
+ * this runs per reply: no format parsing. */
+static void text3(char *out, size_t cap, const char *a, const char *b, const char *c)
+{
+  size_t o = 0;
+  const char *parts[3] = {a, b, c};
+  for (int k = 0; k < 3; k++) {
+    size_t n = strlen(parts[k]);
+    if (n > cap - 1 - o)
+      n = cap - 1 - o;
+    memcpy(out + o, parts[k], n);
+    o += n;
+  }
+  out[o] = '\0';
+}
+
 void smtp_cmd_text(const mail_smtp *s, const mail_cmd *c, char *out, size_t cap)
 {
-  const smtp_tx *tx = &s->tx;
+  const smtp_tx *tx = c->ctx ? (const smtp_tx *)c->ctx : &s->tx[s->cur];
   int have_addrs = tx->env && tx->wire_off;
   switch (c->kind) {
   case SMTP_CMD_GREETING:
-    snprintf(out, cap, "greeting");
+    text3(out, cap, "greeting", "", "");
     return;
   case SMTP_CMD_EHLO:
-    snprintf(out, cap, "%s", s->lmtp ? "LHLO" : "EHLO");
+    text3(out, cap, s->lmtp ? "LHLO" : "EHLO", "", "");
     return;
   case SMTP_CMD_AUTH: {
     const char *mech = mail_sasl_mechanism(s->sasl);
-    snprintf(out, cap, "AUTH%s%s", mech ? " " : "", mech ? mech : "");
+    text3(out, cap, "AUTH", mech ? " " : "", mech ? mech : "");
     return;
   }
   case SMTP_CMD_MAIL:
     if (have_addrs) {
-      snprintf(out, cap, "MAIL FROM:<%s>", (const char *)tx->wire.data + tx->wire_off[0]);
+      text3(out, cap, "MAIL FROM:<", (const char *)tx->wire.data + tx->wire_off[0], ">");
       return;
     }
     break;
   case SMTP_CMD_RCPT:
     if (have_addrs && c->arg < tx->env->nrcpts) {
-      snprintf(out, cap, "RCPT TO:<%s>", (const char *)tx->wire.data + tx->wire_off[c->arg + 1]);
+      text3(out, cap, "RCPT TO:<", (const char *)tx->wire.data + tx->wire_off[c->arg + 1], ">");
       return;
     }
     break;
@@ -128,17 +150,17 @@ void smtp_cmd_text(const mail_smtp *s, const mail_cmd *c, char *out, size_t cap)
       while (i < tx->env->nrcpts && !tx->env->rcpts[i].rcpt_ok)
         i++;
       if (i < tx->env->nrcpts) {
-        snprintf(out, cap, "end of data for <%s>", (const char *)tx->wire.data + tx->wire_off[i + 1]);
+        text3(out, cap, "end of data for <", (const char *)tx->wire.data + tx->wire_off[i + 1], ">");
         return;
       }
     }
-    snprintf(out, cap, "end of data");
+    text3(out, cap, "end of data", "", "");
     return;
   case SMTP_CMD_BDAT:
-    snprintf(out, cap, (c->flags & SMTP_BDAT_LAST) ? "BDAT LAST" : "BDAT");
+    text3(out, cap, (c->flags & SMTP_BDAT_LAST) ? "BDAT LAST" : "BDAT", "", "");
     return;
   case SMTP_CMD_UNSOLICITED:
-    snprintf(out, cap, "unsolicited reply");
+    text3(out, cap, "unsolicited reply", "", "");
     return;
   }
   static const char *const verbs[] = {
@@ -148,7 +170,7 @@ void smtp_cmd_text(const mail_smtp *s, const mail_cmd *c, char *out, size_t cap)
   };
   const char *v = c->kind > 0 && (size_t)c->kind < sizeof verbs / sizeof verbs[0] ? verbs[c->kind]
                                                                                    : NULL;
-  snprintf(out, cap, "%s", v ? v : "command");
+  text3(out, cap, v ? v : "command", "", "");
 }
 
 void smtp_reply_describe(const mail_smtp_reply *r, char *out, size_t cap)
@@ -369,13 +391,19 @@ static int on_unsolicited(void *e, const mail_cmd *c)
 static int on_rset(void *e, const mail_cmd *c)
 {
   mail_smtp *s = e;
+  if (s->batch) { /* the RSET between two messages: the message's result is known */
+    if (s->state == SMTP_ST_RSET)
+      smtp_state(s, SMTP_ST_IDLE);
+    return smtp_batch_advance(s); /* without PIPELINING the next one waited */
+  }
   smtp_state(s, SMTP_ST_IDLE);
   if (c->arg) { /* the RSET after a failed transaction */
+    const smtp_tx *tx = c->ctx;
     if (s->decisive) {
       s->last = s->decisive;
       memcpy(s->last_cmd, s->decisive_cmd, sizeof s->last_cmd);
     }
-    smtp_finish(s, s->tx.result);
+    smtp_finish(s, tx->result);
   } else {
     int ok = mail_smtp_reply_code(s->last) / 100 == 2;
     smtp_finish(s, ok ? MAIL_OK : smtp_refused(s, MAIL_ERR_SERVER, NULL));

@@ -53,7 +53,8 @@ enum smtp_cmd {
 #define SMTP_BDAT_LAST 1u
 
 /* Public operations (what the caller is waiting for; mail_op.kind). */
-enum smtp_op { SMTP_OP_NONE, SMTP_OP_CONNECT, SMTP_OP_AUTH, SMTP_OP_SEND, SMTP_OP_RSET, SMTP_OP_NOOP, SMTP_OP_QUIT };
+enum smtp_op { SMTP_OP_NONE, SMTP_OP_CONNECT, SMTP_OP_AUTH, SMTP_OP_SEND, SMTP_OP_RSET, SMTP_OP_NOOP, SMTP_OP_QUIT,
+               SMTP_OP_BATCH };
 /* SMTP_OP_CONNECT phases. */
 enum { SMTP_CONNECT_TRANSPORT, SMTP_CONNECT_PROTOCOL };
 
@@ -123,7 +124,35 @@ typedef struct smtp_tx {
   mail_buf wire;      /* from\0rcpt0\0rcpt1\0... */
   size_t *wire_off;
   int utf8;           /* SMTPUTF8 parameter used */
+  size_t bdat_pending; /* BDAT chunks before LAST without a reply */
+  int followed;       /* the batch's next message went out behind it */
+  int live;           /* a batch's message in this slot is in flight */
+  size_t item;        /* its index in the batch */
 } smtp_tx;
+
+/* A batch's message (see mail_smtp_send_batch). */
+typedef struct smtp_batch_item {
+  mail_smtp_envelope *env;     /* borrowed */
+  void *mime;                  /* struct mail_mime_builder *, or NULL */
+  int result;                  /* MAIL_ERR_NOT_ATTEMPTED until it completes */
+  int complete;                /* its result is known (and was reported) */
+  int code;                    /* the reply that decided a failure, or 0 */
+  char *error;                 /* the description of a failure, or NULL */
+} smtp_batch_item;
+
+struct mail_smtp_batch {
+  mail_allocator alloc;
+  smtp_batch_item *items;
+  size_t n, cap;
+  mail_smtp_batch_fn fn;
+  void *user;
+  /* While it is being sent: */
+  size_t next;                 /* the next message to begin */
+  size_t done;                 /* messages complete */
+  size_t reported;             /* messages given to the callback (in order) */
+  size_t failed;               /* of them, not MAIL_OK */
+  int running;
+};
 
 struct mail_smtp {
   mail_allocator alloc;
@@ -173,7 +202,12 @@ struct mail_smtp {
   mail_smtp_progress_fn progress;
   void *progress_user;
 
-  smtp_tx tx;
+  /* Transactions: one for mail_smtp_send(); a batch overlaps two (the
+   * one waiting for its final reply, the next one whose commands went out
+   * behind its end of data), in alternate slots. */
+  smtp_tx tx[2];
+  int cur;                /* the slot being issued and streamed */
+  mail_smtp_batch *batch; /* the batch being sent, or NULL */
   unsigned char *chunk;   /* body read buffer (chunk_cap bytes; NULL when no body is sent) */
   unsigned char *xform;   /* DATA transform output (2 * chunk_cap + 8 bytes, in chunk's block) */
   size_t chunk_cap;
@@ -204,6 +238,9 @@ int smtp_has(const mail_smtp *s, const char *kw);
  * not at all. */
 int smtp_send(mail_smtp *s, int kind, size_t arg, unsigned flags, const mail_wire_part *parts,
               size_t n);
+/* The same for a transaction's command (its entry's ctx is tx). */
+int smtp_send_tx(mail_smtp *s, smtp_tx *tx, int kind, size_t arg, unsigned flags,
+                 const mail_wire_part *parts, size_t n);
 /* A queue entry with nothing sent (the greeting, a further LMTP reply). */
 int smtp_push(mail_smtp *s, int kind, size_t arg, unsigned flags);
 /* Queue one command line (text without CRLF) and its queue entry. */
@@ -230,10 +267,18 @@ int smtp_send_auth(mail_smtp *s, int rc, const mail_sasl_msg *m);
 /* ---- smtp_tx.c ---- */
 /* Everything that can be refused without sending a byte. */
 int smtp_check_send(mail_smtp *s, mail_smtp_envelope *e);
+/* Set up slot tx for envelope e (checks, addresses, body rewind) and
+ * queue its first commands. A status < 0 from the local part: nothing was
+ * sent (*sent 0); from queueing (*sent 1): the connection cannot go on. */
+int smtp_tx_begin(mail_smtp *s, smtp_tx *tx, mail_smtp_envelope *e, int *sent);
+/* Free what slot tx holds (at session free). */
+void smtp_tx_free(mail_smtp *s, smtp_tx *tx);
 /* Decide SMTPUTF8 and build the wire form of every address. */
-int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e);
+int smtp_prepare_addresses(mail_smtp *s, smtp_tx *tx, mail_smtp_envelope *e);
 /* Queue the next transaction commands (all at once when pipelining). */
-int smtp_issue(mail_smtp *s);
+int smtp_issue(mail_smtp *s, smtp_tx *tx);
+/* The transaction being streamed (or issued). */
+smtp_tx *smtp_cur_tx(mail_smtp *s);
 /* Stream the body: MAIL_OK done, MAIL_ERR_AGAIN wait, 1 read replies first. */
 int smtp_produce(mail_smtp *s);
 /* Reply handlers for the transaction's commands (mail_cmd_kind.on_reply,
@@ -243,6 +288,25 @@ int smtp_on_rcpt(void *engine, const mail_cmd *c);
 int smtp_on_data(void *engine, const mail_cmd *c);
 int smtp_on_bdat(void *engine, const mail_cmd *c);
 int smtp_on_final(void *engine, const mail_cmd *c);
+
+/* ---- smtp.c ---- */
+/* Choose msg's body options from the EHLO and make it e's body (and its
+ * addresses e's when e has none), as mail_smtp_send_mime() does. */
+int smtp_use_mime(mail_smtp *s, mail_smtp_envelope *e, struct mail_mime_builder *msg);
+
+/* ---- smtp_batch.c ---- */
+/* Transaction tx is over with rc (its results are in its envelope). */
+int smtp_batch_tx_done(mail_smtp *s, smtp_tx *tx, int rc);
+/* Begin the next messages of the batch that may go out now. */
+int smtp_batch_advance(mail_smtp *s);
+/* tx's end of data is queued: the next message may follow it. */
+int smtp_batch_data_queued(mail_smtp *s, smtp_tx *tx);
+/* The operation ended with rc: every message without a result gets one. */
+void smtp_batch_close(mail_smtp *s, int rc);
+/* Start sending batch b on s (its results start over). */
+int smtp_batch_start(mail_smtp *s, mail_smtp_batch *b);
+/* 1 when commands may be pipelined on this session now. */
+int smtp_pipelined(const mail_smtp *s);
 
 /* ---- envelope.c ---- */
 /* Forget the results of an earlier send. */

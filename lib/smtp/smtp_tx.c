@@ -12,27 +12,57 @@
 #include "core/mem.h"
 #include "smtp/smtp_internal.h"
 
+#if MAIL_WITH_MIME
+#include <mail/mime_build.h>
+#endif
+
 /* ------------------------------------------------------------------ */
 /* Transactions                                                         */
 /* ------------------------------------------------------------------ */
 
-static int pipelined(const mail_smtp *s)
+int smtp_pipelined(const mail_smtp *s)
 {
   return s->pipelining && smtp_has(s, "PIPELINING");
 }
 
-static const char *wire_addr(const mail_smtp *s, size_t k)
+static int pipelined(const mail_smtp *s)
 {
-  return (const char *)s->tx.wire.data + s->tx.wire_off[k];
+  return smtp_pipelined(s);
 }
 
-static int send_mail_from(mail_smtp *s)
+static const char *wire_addr(const smtp_tx *tx, size_t k)
 {
-  smtp_tx *tx = &s->tx;
+  return (const char *)tx->wire.data + tx->wire_off[k];
+}
+
+smtp_tx *smtp_cur_tx(mail_smtp *s)
+{
+  return &s->tx[s->cur];
+}
+
+/* The transaction a reply belongs to. */
+static smtp_tx *tx_of(mail_smtp *s, const mail_cmd *c)
+{
+  return c->ctx ? c->ctx : smtp_cur_tx(s);
+}
+
+/* A batch overlaps transactions; mail_smtp_send() runs one. */
+static void tx_state(mail_smtp *s, smtp_tx *tx, int st)
+{
+  if (tx == smtp_cur_tx(s))
+    smtp_state(s, st);
+}
+
+static int send_mail_from(mail_smtp *s, smtp_tx *tx)
+{
   mail_smtp_envelope *e = tx->env;
   mail_buf *b = &s->line;
   mail_buf_clear(b);
-  int rc = mail_buf_appendf(b, "MAIL FROM:<%s>", wire_addr(s, 0));
+  int rc = mail_buf_append_str(b, "MAIL FROM:<");
+  if (!rc)
+    rc = mail_buf_append_str(b, wire_addr(tx, 0));
+  if (!rc)
+    rc = mail_buf_append_byte(b, '>');
   if (!rc && tx->size != MAIL_SMTP_SIZE_UNKNOWN && smtp_has(s, "SIZE"))
     rc = mail_buf_appendf(b, " SIZE=%llu", (unsigned long long)tx->size);
   if (!rc && (e->needs & MAIL_SMTP_NEEDS_BINARY))
@@ -55,15 +85,19 @@ static int send_mail_from(mail_smtp *s)
   if (rc)
     return rc;
   mail_wire_part line = {b->data, b->len, 0};
-  return smtp_send(s, SMTP_CMD_MAIL, 0, 0, &line, 1);
+  return smtp_send_tx(s, tx, SMTP_CMD_MAIL, 0, 0, &line, 1);
 }
 
-static int send_rcpt(mail_smtp *s, size_t i)
+static int send_rcpt(mail_smtp *s, smtp_tx *tx, size_t i)
 {
-  const smtp_rcpt *r = &s->tx.env->rcpts[i];
+  const smtp_rcpt *r = &tx->env->rcpts[i];
   mail_buf *b = &s->line;
   mail_buf_clear(b);
-  int rc = mail_buf_appendf(b, "RCPT TO:<%s>", wire_addr(s, i + 1));
+  int rc = mail_buf_append_str(b, "RCPT TO:<");
+  if (!rc)
+    rc = mail_buf_append_str(b, wire_addr(tx, i + 1));
+  if (!rc)
+    rc = mail_buf_append_byte(b, '>');
   if (!rc && r->notify) {
     if (r->notify & MAIL_SMTP_NOTIFY_NEVER) {
       rc = mail_buf_append_str(b, " NOTIFY=NEVER");
@@ -92,21 +126,20 @@ static int send_rcpt(mail_smtp *s, size_t i)
   if (rc)
     return rc;
   mail_wire_part line = {b->data, b->len, 0};
-  return smtp_send(s, SMTP_CMD_RCPT, i, 0, &line, 1);
+  return smtp_send_tx(s, tx, SMTP_CMD_RCPT, i, 0, &line, 1);
 }
 
-static void start_body(mail_smtp *s)
+static void start_body(mail_smtp *s, smtp_tx *tx)
 {
-  s->tx.at_line_start = 1;
-  s->tx.pending_cr = 0;
+  tx->at_line_start = 1;
+  tx->pending_cr = 0;
   smtp_state(s, SMTP_ST_BODY);
 }
 
 /* Queue the next commands: all of them up to issue_upto when pipelining,
  * else one at a time once the previous reply is in. */
-int smtp_issue(mail_smtp *s)
+int smtp_issue(mail_smtp *s, smtp_tx *tx)
 {
-  smtp_tx *tx = &s->tx;
   size_t n = tx->env->nrcpts;
   int pipe = pipelined(s);
   while (tx->next_cmd <= tx->issue_upto) {
@@ -115,14 +148,15 @@ int smtp_issue(mail_smtp *s)
     size_t k = tx->next_cmd++;
     int rc;
     if (k == 0) {
-      rc = send_mail_from(s);
+      rc = send_mail_from(s, tx);
     } else if (k <= n) {
-      rc = send_rcpt(s, k - 1);
+      rc = send_rcpt(s, tx, k - 1);
     } else if (tx->chunking) {
-      start_body(s);
+      start_body(s, tx);
       return MAIL_OK;
     } else {
-      rc = smtp_command(s, SMTP_CMD_DATA, 0, "DATA");
+      mail_wire_part data = {"DATA\r\n", 6, 0};
+      rc = smtp_send_tx(s, tx, SMTP_CMD_DATA, 0, 0, &data, 1);
     }
     if (rc)
       return rc;
@@ -150,9 +184,8 @@ static void keep_decisive(mail_smtp *s, const mail_smtp_reply *r)
 
 /* The transaction's outcome rc in the session's error: the first refusal,
  * with what else the caller needs to read it right. */
-static void describe_outcome(mail_smtp *s, int rc)
+static void describe_outcome(mail_smtp *s, const smtp_tx *tx, int rc)
 {
-  const smtp_tx *tx = &s->tx;
   const mail_smtp_envelope *e = tx->env;
   size_t refused = tx->replies - tx->accepted;
   char first[512];
@@ -177,12 +210,11 @@ static size_t delivered(const mail_smtp_envelope *e)
 /* The transaction failed: RSET, then report. r (may be NULL) is the reply
  * that decided it: kept as the last reply, and the result of recipients
  * that were accepted but whose data was refused. */
-static int fail_tx(mail_smtp *s, int rc, const mail_smtp_reply *r)
+static int fail_tx(mail_smtp *s, smtp_tx *tx, int rc, const mail_smtp_reply *r)
 {
-  smtp_tx *tx = &s->tx;
   tx->result = rc;
   keep_decisive(s, r);
-  describe_outcome(s, rc);
+  describe_outcome(s, tx, rc);
   if (r && tx->data_refused) {
     mail_smtp_envelope *e = tx->env;
     for (size_t i = 0; i < e->nrcpts; i++)
@@ -193,13 +225,19 @@ static int fail_tx(mail_smtp *s, int rc, const mail_smtp_reply *r)
       }
   }
   tx->next_cmd = tx->issue_upto + 1; /* issue nothing more */
-  if (!tx->rset_sent) {
+  /* In a batch a transaction the final reply ended needs no RSET (RFC
+   * 5321 4.1.1.4), and the next message's commands may be out already. */
+  if (!tx->rset_sent &&
+      !(s->batch && tx->mail_ok && tx->accepted && tx->body_done && !tx->data_refused)) {
     tx->rset_sent = 1;
-    smtp_state(s, SMTP_ST_RSET);
-    int q = smtp_command(s, SMTP_CMD_RSET, 1, "RSET");
+    tx_state(s, tx, SMTP_ST_RSET);
+    mail_wire_part rset = {"RSET\r\n", 6, 0};
+    int q = smtp_send_tx(s, tx, SMTP_CMD_RSET, 1, 0, &rset, 1);
     if (q)
       return q;
   }
+  if (s->batch)
+    return smtp_batch_tx_done(s, tx, rc);
   smtp_finish(s, rc);
   return MAIL_OK;
 }
@@ -215,32 +253,34 @@ int smtp_on_mail(void *engine, const mail_cmd *c)
 {
   mail_smtp *s = engine;
   const mail_smtp_reply *r = s->last;
-  smtp_tx *tx = &s->tx;
+  smtp_tx *tx = tx_of(s, c);
   tx->mail_ok = mail_smtp_reply_code(r) / 100 == 2;
   if (!tx->mail_ok)
     note_refusal(s);
   if (!tx->mail_ok && !pipelined(s))
-    return fail_tx(s, MAIL_ERR_SERVER, r);
+    return fail_tx(s, tx, MAIL_ERR_SERVER, r);
   if (!tx->mail_ok)
     keep_decisive(s, r);
-  return smtp_issue(s);
+  return smtp_issue(s, tx);
 }
 
-static int all_rcpt_replies_in(mail_smtp *s, const mail_smtp_reply *r)
+static int all_rcpt_replies_in(mail_smtp *s, smtp_tx *tx, const mail_smtp_reply *r)
 {
-  smtp_tx *tx = &s->tx;
   mail_smtp_envelope *e = tx->env;
   if (e->policy == MAIL_SMTP_POLICY_ALL) {
     if (!tx->mail_ok)
-      return fail_tx(s, MAIL_ERR_SERVER, NULL);
+      return fail_tx(s, tx, MAIL_ERR_SERVER, NULL);
     if (tx->accepted != e->nrcpts)
-      return fail_tx(s, MAIL_ERR_RECIPIENTS, r);
+      return fail_tx(s, tx, MAIL_ERR_RECIPIENTS, r);
     tx->issue_upto = e->nrcpts + 1;
-    return smtp_issue(s);
+    return smtp_issue(s, tx);
   }
   if (!pipelined(s) && (!tx->mail_ok || tx->accepted == 0))
-    return fail_tx(s, refused_result(tx), NULL);
-  return smtp_issue(s);
+    return fail_tx(s, tx, refused_result(tx), NULL);
+  int rc = smtp_issue(s, tx);
+  if (!rc && s->batch && tx->body_done)
+    rc = smtp_batch_data_queued(s, tx); /* BDAT: the envelope is in now */
+  return rc;
 }
 
 int smtp_on_rcpt(void *engine, const mail_cmd *c)
@@ -248,7 +288,7 @@ int smtp_on_rcpt(void *engine, const mail_cmd *c)
   mail_smtp *s = engine;
   const mail_smtp_reply *r = s->last;
   size_t i = c->arg;
-  smtp_tx *tx = &s->tx;
+  smtp_tx *tx = tx_of(s, c);
   int ok = tx->mail_ok && mail_smtp_reply_code(r) / 100 == 2;
   if (!ok)
     note_refusal(s);
@@ -259,35 +299,36 @@ int smtp_on_rcpt(void *engine, const mail_cmd *c)
   tx->env->rcpts[i].rcpt_ok = ok;
   tx->accepted += ok;
   if (++tx->replies == tx->env->nrcpts)
-    return all_rcpt_replies_in(s, r);
-  return smtp_issue(s);
+    return all_rcpt_replies_in(s, tx, r);
+  return smtp_issue(s, tx);
 }
 
-static void wait_final(mail_smtp *s)
+static void wait_final(mail_smtp *s, smtp_tx *tx)
 {
   mail_conn_set_wait_timeout(s->conn, s->final_ms);
-  smtp_state(s, SMTP_ST_FINAL);
+  tx_state(s, tx, SMTP_ST_FINAL);
 }
 
 int smtp_on_data(void *engine, const mail_cmd *c)
 {
   mail_smtp *s = engine;
   const mail_smtp_reply *r = s->last;
-  smtp_tx *tx = &s->tx;
+  smtp_tx *tx = tx_of(s, c);
   if (mail_smtp_reply_code(r) != 354) {
     note_refusal(s);
     tx->data_refused = 1;
-    return fail_tx(s, refused_result(tx), r);
+    return fail_tx(s, tx, refused_result(tx), r);
   }
   if (!tx->mail_ok || tx->accepted == 0) {
     /* A server that takes DATA with no recipient: end the (empty) data
      * at once; nothing of the message is sent. */
     tx->data_refused = 1;
-    wait_final(s);
+    tx->body_done = 1;
+    wait_final(s, tx);
     mail_wire_part end = {".\r\n", 3, 0};
-    return smtp_send(s, SMTP_CMD_FINAL, 0, 0, &end, 1);
+    return smtp_send_tx(s, tx, SMTP_CMD_FINAL, 0, 0, &end, 1);
   }
-  start_body(s);
+  start_body(s, tx);
   return MAIL_OK;
 }
 
@@ -300,23 +341,20 @@ static size_t next_accepted(smtp_tx *tx)
   return tx->final_next;
 }
 
-static int complete_tx(mail_smtp *s, const mail_smtp_reply *r)
+static int complete_tx(mail_smtp *s, smtp_tx *tx, const mail_smtp_reply *r)
 {
-  smtp_tx *tx = &s->tx;
   smtp_command_timeout(s);
   size_t d = delivered(tx->env);
-  if (d == tx->env->nrcpts) {
-    smtp_state(s, SMTP_ST_IDLE);
-    smtp_finish(s, MAIL_OK);
-    return MAIL_OK;
-  }
-  if (d > 0) {
-    describe_outcome(s, MAIL_ERR_PARTIAL);
-    smtp_state(s, SMTP_ST_IDLE);
-    smtp_finish(s, MAIL_ERR_PARTIAL);
-    return MAIL_OK;
-  }
-  return fail_tx(s, refused_result(tx), r);
+  if (d == 0)
+    return fail_tx(s, tx, refused_result(tx), r);
+  int rc = d == tx->env->nrcpts ? MAIL_OK : MAIL_ERR_PARTIAL;
+  if (rc)
+    describe_outcome(s, tx, rc);
+  if (s->batch)
+    return smtp_batch_tx_done(s, tx, rc);
+  smtp_state(s, SMTP_ST_IDLE);
+  smtp_finish(s, rc);
+  return MAIL_OK;
 }
 
 /* A reply after the data: the final one (SMTP), or one recipient's (LMTP). */
@@ -324,13 +362,13 @@ int smtp_on_final(void *engine, const mail_cmd *c)
 {
   mail_smtp *s = engine;
   const mail_smtp_reply *r = s->last;
-  smtp_tx *tx = &s->tx;
+  smtp_tx *tx = tx_of(s, c);
   mail_smtp_envelope *e = tx->env;
   int ok = mail_smtp_reply_code(r) / 100 == 2 && !tx->data_refused;
   if (mail_smtp_reply_code(r) / 100 != 2)
     note_refusal(s);
   if (tx->accepted == 0 || !tx->mail_ok)
-    return complete_tx(s, r);
+    return complete_tx(s, tx, r);
   if (s->lmtp) {
     size_t i = next_accepted(tx);
     if (i < e->nrcpts) {
@@ -340,8 +378,8 @@ int smtp_on_final(void *engine, const mail_cmd *c)
       tx->final_next++;
     }
     if (next_accepted(tx) < e->nrcpts)
-      return smtp_push(s, SMTP_CMD_FINAL, 0, 0);
-    return complete_tx(s, r);
+      return smtp_send_tx(s, tx, SMTP_CMD_FINAL, 0, 0, NULL, 0);
+    return complete_tx(s, tx, r);
   }
   for (size_t i = 0; i < e->nrcpts; i++) {
     if (!e->rcpts[i].rcpt_ok)
@@ -350,7 +388,7 @@ int smtp_on_final(void *engine, const mail_cmd *c)
     if (rc)
       return rc;
   }
-  return complete_tx(s, r);
+  return complete_tx(s, tx, r);
 }
 
 int smtp_on_bdat(void *engine, const mail_cmd *c)
@@ -359,19 +397,20 @@ int smtp_on_bdat(void *engine, const mail_cmd *c)
   const mail_smtp_reply *r = s->last;
   if (c->flags & SMTP_BDAT_LAST)
     return smtp_on_final(s, c);
+  smtp_tx *tx = tx_of(s, c);
+  tx->bdat_pending--;
   if (mail_smtp_reply_code(r) / 100 != 2) {
     note_refusal(s);
-    s->tx.data_refused = 1;
+    tx->data_refused = 1;
   }
-  return MAIL_OK;
+  return s->batch && tx->body_done ? smtp_batch_data_queued(s, tx) : MAIL_OK;
 }
 
 /* Fill the chunk buffer from the body source (several reads when the
  * source hands out small pieces); with a declared size, never past it.
  * tx->body_eof is set once the source said it has no more. */
-static int read_body(mail_smtp *s, size_t *got)
+static int read_body(mail_smtp *s, smtp_tx *tx, size_t *got)
 {
-  smtp_tx *tx = &s->tx;
   *got = 0;
   size_t want;
   if (tx->size != MAIL_SMTP_SIZE_UNKNOWN) {
@@ -409,11 +448,10 @@ static int read_body(mail_smtp *s, size_t *got)
 }
 
 /* One BDAT chunk. MAIL_OK when the LAST one is queued. */
-static int produce_bdat(mail_smtp *s)
+static int produce_bdat(mail_smtp *s, smtp_tx *tx)
 {
-  smtp_tx *tx = &s->tx;
   size_t got;
-  int rc = read_body(s, &got);
+  int rc = read_body(s, tx, &got);
   if (rc)
     return rc;
   int last = tx->body_eof;
@@ -432,22 +470,22 @@ static int produce_bdat(mail_smtp *s)
   char head[48];
   int hn = snprintf(head, sizeof head, last ? "BDAT %zu LAST\r\n" : "BDAT %zu\r\n", got);
   mail_wire_part parts[] = {{head, (size_t)hn, 0}, {s->chunk, got, 0}};
-  rc = smtp_send(s, SMTP_CMD_BDAT, 0, last ? SMTP_BDAT_LAST : 0, parts, got ? 2 : 1);
+  rc = smtp_send_tx(s, tx, SMTP_CMD_BDAT, 0, last ? SMTP_BDAT_LAST : 0, parts, got ? 2 : 1);
   if (rc)
     return rc;
   if (last) {
-    wait_final(s);
+    wait_final(s, tx);
     return MAIL_OK;
   }
+  tx->bdat_pending++;
   return MAIL_ERR_AGAIN;
 }
 
 /* Some DATA body. MAIL_OK once the end-of-data marker is queued. */
-static int produce_data(mail_smtp *s)
+static int produce_data(mail_smtp *s, smtp_tx *tx)
 {
-  smtp_tx *tx = &s->tx;
   size_t got, olen;
-  int rc = read_body(s, &got);
+  int rc = read_body(s, tx, &got);
   if (rc)
     return rc;
   if (got) {
@@ -462,10 +500,10 @@ static int produce_data(mail_smtp *s)
     if (rc)
       return rc;
     mail_wire_part end = {s->xform, olen, 0};
-    rc = smtp_send(s, SMTP_CMD_FINAL, 0, 0, &end, 1);
+    rc = smtp_send_tx(s, tx, SMTP_CMD_FINAL, 0, 0, &end, 1);
     if (rc)
       return rc;
-    wait_final(s);
+    wait_final(s, tx);
     return MAIL_OK;
   }
   return MAIL_ERR_AGAIN;
@@ -476,14 +514,19 @@ static int produce_data(mail_smtp *s)
  * without PIPELINING). Errors end the connection: data cannot be taken back. */
 int smtp_produce(mail_smtp *s)
 {
+  smtp_tx *tx = smtp_cur_tx(s);
   while (mail_conn_out_pending(s->conn) < smtp_high_water(s)) {
-    if (s->tx.chunking && !pipelined(s) && mail_cmdq_count(&s->q) > 0)
+    if (tx->chunking && !pipelined(s) && mail_cmdq_count(&s->q) > 0)
       return 1;
-    int rc = s->tx.chunking ? produce_bdat(s) : produce_data(s);
+    int rc = tx->chunking ? produce_bdat(s, tx) : produce_data(s, tx);
     if (rc == MAIL_ERR_AGAIN)
       continue;
     if (rc == MAIL_OK) {
-      smtp_body_buffers_free(s); /* all of it is in the output queue */
+      tx->body_done = 1;
+      if (!s->batch)
+        smtp_body_buffers_free(s); /* all of it is in the output queue */
+      else if ((rc = smtp_batch_data_queued(s, tx)) != MAIL_OK)
+        return rc;
       return MAIL_OK;
     }
     if (rc == MAIL_ERR_NOMEM || rc == MAIL_ERR_TOO_BIG)
@@ -498,9 +541,8 @@ int smtp_produce(mail_smtp *s)
 }
 
 /* Decide SMTPUTF8 and build the wire form of every address. */
-int smtp_prepare_addresses(mail_smtp *s, mail_smtp_envelope *e)
+int smtp_prepare_addresses(mail_smtp *s, smtp_tx *tx, mail_smtp_envelope *e)
 {
-  smtp_tx *tx = &s->tx;
   int smtputf8 = smtp_has(s, "SMTPUTF8");
   int need = (e->needs & MAIL_SMTP_NEEDS_SMTPUTF8) != 0 || e->smtputf8;
   int nonascii = smtp_addr_local_utf8(e->from) || smtp_addr_domain_utf8(e->from);
@@ -563,4 +605,42 @@ int smtp_check_send(mail_smtp *s, mail_smtp_envelope *e)
     return mail_conn_fail(s->conn, MAIL_ERR_REQUIRETLS,
                           "send: REQUIRETLS, and TLS is not verified or the server does not offer it");
   return MAIL_OK;
+}
+
+int smtp_tx_begin(mail_smtp *s, smtp_tx *tx, mail_smtp_envelope *e, int *sent)
+{
+  *sent = 0;
+  int rc = smtp_check_send(s, e);
+  if (rc)
+    return rc;
+  smtp_envelope_reset_results(e);
+  mail_buf wire = tx->wire;
+  size_t *off = tx->wire_off;
+  memset(tx, 0, sizeof *tx);
+  tx->wire = wire;
+  tx->wire_off = off;
+  tx->env = e;
+  tx->size = e->size;
+  rc = smtp_prepare_addresses(s, tx, e);
+  if (rc)
+    return rc;
+#if MAIL_WITH_MIME
+  if (e->body_kind == SMTP_BODY_MIME && e->sent_once && mail_mime_builder_rewind(e->mime) != MAIL_OK)
+    return mail_conn_fail(s->conn, MAIL_ERR_CALLBACK, "send: the MIME message cannot be rewound");
+#endif
+  e->sent_once = 1;
+  tx->chunking = smtp_has(s, "CHUNKING") &&
+                 ((e->needs & MAIL_SMTP_NEEDS_BINARY) || s->chunking_mode == MAIL_SMTP_CHUNKING_PREFER);
+  tx->issue_upto = e->nrcpts + (e->policy == MAIL_SMTP_POLICY_ANY ? 1 : 0);
+  s->cur = (int)(tx - s->tx);
+  smtp_state(s, SMTP_ST_ENVELOPE);
+  *sent = 1;
+  return smtp_issue(s, tx);
+}
+
+void smtp_tx_free(mail_smtp *s, smtp_tx *tx)
+{
+  mail_buf_free(&tx->wire);
+  mail_dealloc(&s->alloc, tx->wire_off);
+  tx->wire_off = NULL;
 }

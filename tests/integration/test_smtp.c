@@ -594,6 +594,126 @@ START_TEST(many_messages_one_connection_event_loop)
 }
 END_TEST
 
+/* ---- batches ---- */
+
+typedef struct batch_seen {
+  size_t calls, next, ok;
+  int in_order;
+} batch_seen;
+
+static int count_results(void *user, size_t index, mail_smtp_envelope *env, int result)
+{
+  batch_seen *b = user;
+  b->in_order &= index == b->next++;
+  b->calls++;
+  b->ok += result == MAIL_OK;
+  return 0;
+}
+
+/* 500 MIME messages in one batch on one connection (STARTTLS on the plain
+ * port): every one is found in bob's Maildir by its unique subject and
+ * Message-ID, exactly as built. */
+START_TEST(batch_500_messages)
+{
+  enum { N = 500 };
+  mail_smtp *s = session();
+  ck_assert_int_eq(mail_smtp_connect(s, "127.0.0.1", port("MAIL_TEST_SMTP_PORT"),
+                                     MAIL_SECURITY_STARTTLS), MAIL_OK);
+  ck_assert(mail_smtp_has_capability(s, "PIPELINING"));
+  mail_smtp_batch *b;
+  ck_assert_int_eq(mail_smtp_batch_new(&b, NULL), MAIL_OK);
+  batch_seen seen = {0, 0, 0, 1};
+  ck_assert_int_eq(mail_smtp_batch_set_callback(b, count_results, &seen), MAIL_OK);
+  static mail_mime_builder *m[N];
+  static mail_smtp_envelope *e[N];
+  static char tok[N][128], id[N][200];
+  for (size_t i = 0; i < N; i++) {
+    token(tok[i], sizeof tok[i], "batch");
+    m[i] = message(env("MAIL_TEST_ADDR1"), env("MAIL_TEST_ADDR2"), tok[i], "one of many\n", 0);
+    snprintf(id[i], sizeof id[i], "%.127s@client.libmail.test", tok[i]);
+    ck_assert_int_eq(mail_mime_builder_set_message_id(m[i], id[i]), MAIL_OK);
+    snprintf(id[i], sizeof id[i], "<%.127s@client.libmail.test>", tok[i]); /* "-1" is in "-17" */
+    ck_assert_int_eq(mail_smtp_envelope_new(&e[i], NULL), MAIL_OK);
+    ck_assert_int_eq(mail_smtp_batch_add_mime(b, e[i], m[i], NULL), MAIL_OK);
+  }
+  int rc = mail_smtp_send_batch(s, b);
+  ck_assert_msg(rc == MAIL_OK, "batch: %s (%s)", mail_strerror(rc),
+                mail_conn_last_error(mail_smtp_conn(s)));
+  ck_assert_uint_eq(seen.calls, N);
+  ck_assert_uint_eq(seen.ok, N);
+  ck_assert(seen.in_order);
+  ck_assert_int_eq(mail_smtp_quit(s), MAIL_OK);
+  for (size_t i = 0; i < N; i++) {
+    ck_assert_int_eq(mail_smtp_batch_result(b, i), MAIL_OK);
+    ck_assert_int_eq(mail_smtp_envelope_recipient_status(e[i], 0), MAIL_OK);
+    size_t len;
+    char *sent = bytes_of(m[i], &len);
+    ck_assert_ptr_nonnull(strstr(sent, id[i]));
+    assert_delivered(env("MAIL_TEST_MAILDIR2"), id[i], sent, len);
+    mail_free(sent);
+    mail_smtp_envelope_free(e[i]);
+    mail_mime_builder_free(m[i]);
+  }
+  mail_smtp_batch_free(b);
+  mail_smtp_free(s);
+}
+END_TEST
+
+/* Event-loop mode: message 1 has only an unknown recipient
+ * (MAIL_ERR_RECIPIENTS, then RSET), the other messages arrive. */
+START_TEST(batch_event_loop_with_refusal)
+{
+  enum { N = 6 };
+  mail_smtp *s = session();
+  mail_conn *c = mail_smtp_conn(s);
+  mail_conn_set_nonblocking(c, 1);
+  int rc;
+  while ((rc = mail_smtp_connect(s, "127.0.0.1", port("MAIL_TEST_SMTP_PORT"),
+                                 MAIL_SECURITY_STARTTLS)) == MAIL_ERR_AGAIN)
+    wait_ready(c);
+  ck_assert_int_eq(rc, MAIL_OK);
+  mail_smtp_batch *b;
+  ck_assert_int_eq(mail_smtp_batch_new(&b, NULL), MAIL_OK);
+  mail_smtp_envelope *e[N];
+  char tok[N][128];
+  for (size_t i = 0; i < N; i++) {
+    token(tok[i], sizeof tok[i], "batchloop");
+    strcat(tok[i], "."); /* "-1" is in "-17" */
+    e[i] = envelope(env("MAIL_TEST_ADDR1"), i == 1 ? "nobody@libmail.test" : env("MAIL_TEST_ADDR2"),
+                    NULL);
+    ck_assert_int_eq(mail_smtp_envelope_set_body_data(e[i], tok[i], strlen(tok[i])), MAIL_OK);
+    ck_assert_int_eq(mail_smtp_batch_add(b, e[i], NULL), MAIL_OK);
+  }
+  int agains = 0;
+  while ((rc = mail_smtp_send_batch(s, b)) == MAIL_ERR_AGAIN) {
+    agains++;
+    wait_ready(c);
+  }
+  ck_assert_int_eq(rc, MAIL_ERR_PARTIAL);
+  ck_assert_int_gt(agains, 0);
+  ck_assert_int_eq(mail_smtp_batch_result(b, 1), MAIL_ERR_RECIPIENTS);
+  ck_assert_int_eq(mail_smtp_batch_code(b, 1), 550);
+  ck_assert_msg(!strncmp(mail_smtp_batch_error(b, 1), "RCPT TO:<nobody@libmail.test>: 550 5.1.1", 40),
+                "%s", mail_smtp_batch_error(b, 1));
+  for (size_t i = 0; i < N; i++) {
+    if (i == 1)
+      continue;
+    ck_assert_int_eq(mail_smtp_batch_result(b, i), MAIL_OK);
+    size_t len;
+    char *got = take_message(env("MAIL_TEST_MAILDIR2"), tok[i], &len);
+    ck_assert_msg(got != NULL, "%s not delivered", tok[i]);
+    free(got);
+  }
+  while ((rc = mail_smtp_quit(s)) == MAIL_ERR_AGAIN)
+    wait_ready(c);
+  ck_assert_int_eq(rc, MAIL_OK);
+  for (size_t i = 0; i < N; i++)
+    mail_smtp_envelope_free(e[i]);
+  mail_smtp_batch_free(b);
+  mail_smtp_free(s);
+}
+END_TEST
+
 int main(void)
 {
   mail_test_require_servers();
@@ -611,6 +731,8 @@ int main(void)
   tcase_add_test(tc, dsn_success_report);
   tcase_add_test(tc, lmtp_tcp_and_unix);
   tcase_add_test(tc, many_messages_one_connection_event_loop);
+  tcase_add_test(tc, batch_500_messages);
+  tcase_add_test(tc, batch_event_loop_with_refusal);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);

@@ -280,7 +280,7 @@ static void peer_destroy(mail_layer *l)
 }
 
 static const mail_layer_ops peer_ops = {"mem-peer", peer_read, peer_write, NULL, peer_fd,
-                                        peer_destroy};
+                                        peer_destroy, NULL};
 
 static SSL_CTX *server_ctx(const char *cert, const char *key, int max_version, int want_client_cert)
 {

@@ -45,6 +45,13 @@ typedef struct run {
   const char *file; /* the transcript being played */
   sasl_observed obs; /* what a shared SASL scenario saw */
   char err[600];    /* the session's error after the first failing call */
+  /* A batch scenario: its envelopes and what the callback saw. */
+  mail_smtp_batch *b;
+  mail_smtp_envelope *es[8];
+  size_t nes;
+  size_t cb_index[8];
+  int cb_result[8];
+  size_t ncb;
 } run;
 
 /* Call an operation, resuming it while it says MAIL_ERR_AGAIN (event-loop
@@ -108,6 +115,11 @@ static int open_run(run *r, const char *file)
 static void close_run(run *r)
 {
   mail_smtp_envelope_free(r->e);
+  for (size_t i = 0; i < r->nes; i++)
+    mail_smtp_envelope_free(r->es[i]);
+  r->nes = 0;
+  mail_smtp_batch_free(r->b);
+  r->b = NULL;
   mail_smtp_free(r->s);
   mail_transcript_free(r->t);
   r->e = NULL;
@@ -142,6 +154,101 @@ static int send_bob(run *r)
 {
   SCN_TRY(envelope(r, RCPT_BOB, BODY, strlen(BODY)));
   return DO(r, mail_smtp_send(r->s, r->e));
+}
+
+/* ---------------------------------------------------------------- batches */
+
+static int batch_cb(void *user, size_t index, mail_smtp_envelope *env, int result)
+{
+  run *r = user;
+  if (r->ncb < 8) {
+    r->cb_index[r->ncb] = index;
+    r->cb_result[r->ncb] = result;
+  }
+  r->ncb++;
+  return 0;
+}
+
+/* One message of a batch scenario: from, then its recipients. */
+typedef struct batch_msg {
+  const char *from;
+  const char *rcpts[3];
+} batch_msg;
+
+/* A body larger than the transcripts' SIZE 100000. */
+static char big_body[100001];
+
+/* Build and send a batch of n messages of BODY (message big, if < n,
+ * larger than the server's SIZE); QUIT after when quit. */
+static int run_batch_big(run *r, const batch_msg *m, size_t n, int quit, size_t big)
+{
+  SCN_TRY(connect_plain(r));
+  SCN_TRY(mail_smtp_batch_new(&r->b, r->alloc));
+  SCN_TRY(mail_smtp_batch_set_callback(r->b, batch_cb, r));
+  for (size_t i = 0; i < n; i++) {
+    SCN_TRY(mail_smtp_envelope_new(&r->es[i], r->alloc));
+    r->nes = i + 1;
+    SCN_TRY(mail_smtp_envelope_set_from(r->es[i], m[i].from));
+    for (size_t k = 0; k < 3 && m[i].rcpts[k]; k++)
+      SCN_TRY(mail_smtp_envelope_add_recipient(r->es[i], m[i].rcpts[k], NULL));
+    if (i == big) {
+      memset(big_body, 'x', sizeof big_body);
+      SCN_TRY(mail_smtp_envelope_set_body_data(r->es[i], big_body, sizeof big_body));
+    } else {
+      SCN_TRY(mail_smtp_envelope_set_body_data(r->es[i], BODY, strlen(BODY)));
+    }
+    size_t idx = 99;
+    SCN_TRY(mail_smtp_batch_add(r->b, r->es[i], &idx));
+    if (idx != i)
+      return MAIL_ERR_INTERNAL;
+  }
+  int rc = DO(r, mail_smtp_send_batch(r->s, r->b));
+  if (!quit)
+    return rc;
+  int q = DO(r, mail_smtp_quit(r->s));
+  return q ? q : rc;
+}
+
+static int run_batch(run *r, const batch_msg *m, size_t n, int quit)
+{
+  return run_batch_big(r, m, n, quit, (size_t)-1);
+}
+
+#define ALICE "alice@libmail.test"
+#define BOB "bob@libmail.test"
+
+static int scn_batch_mixed(run *r)
+{
+  static const batch_msg m[] = {
+    {ALICE, {BOB}}, {ALICE, {BOB, "nobody@libmail.test"}}, {"mallory@libmail.test", {BOB}},
+    {ALICE, {BOB}}, {ALICE, {"carol@libmail.test"}}};
+  return run_batch(r, m, 5, 1);
+}
+
+static int scn_batch_421(run *r)
+{
+  static const batch_msg m[] = {{ALICE, {BOB}}, {ALICE, {BOB}}, {ALICE, {BOB}}, {ALICE, {BOB}}};
+  return run_batch(r, m, 4, 0);
+}
+
+static int scn_batch_no_pipelining(run *r)
+{
+  static const batch_msg m[] = {
+    {ALICE, {BOB}}, {"mallory@libmail.test", {BOB}}, {ALICE, {BOB, "nobody@libmail.test"}}};
+  return run_batch(r, m, 3, 1);
+}
+
+static int scn_batch_local(run *r)
+{
+  static const batch_msg m[] = {{ALICE, {BOB}}, {ALICE, {BOB}}, {ALICE, {BOB}}};
+  return run_batch_big(r, m, 3, 1, 1);
+}
+
+static int scn_batch_bdat(run *r)
+{
+  static const batch_msg m[] = {{ALICE, {BOB}}, {"mallory@libmail.test", {BOB}}, {ALICE, {BOB}}};
+  SCN_TRY(mail_smtp_set_chunking(r->s, MAIL_SMTP_CHUNKING_PREFER));
+  return run_batch(r, m, 3, 1);
 }
 
 /* ---------------------------------------------------------------- scenarios */
@@ -607,6 +714,11 @@ static const scenario scenarios[] = {
   {"unsolicited_421.txt", scn_unsolicited, MAIL_ERR_SERVER_CLOSING},
   {"unsolicited_reply.txt", scn_unsolicited, MAIL_ERR_PROTOCOL},
   {"auth_bad_challenge.txt", scn_auth_bad_challenge, MAIL_OK},
+  {"batch_mixed.txt", scn_batch_mixed, MAIL_ERR_PARTIAL},
+  {"batch_421.txt", scn_batch_421, MAIL_ERR_SERVER_CLOSING},
+  {"batch_no_pipelining.txt", scn_batch_no_pipelining, MAIL_ERR_PARTIAL},
+  {"batch_bdat.txt", scn_batch_bdat, MAIL_ERR_PARTIAL},
+  {"batch_local_refusal.txt", scn_batch_local, MAIL_ERR_PARTIAL},
 };
 /* This directory's scenarios, then the shared SASL ones. */
 SCN_DRIVER_TABLE(scn_sasl)
@@ -647,6 +759,91 @@ START_TEST(every_scenario_event_loop)
   run r;
   play(&r, scenario_at(_i).file, 1);
   ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in event-loop mode", scenario_at(_i).file);
+  close_run(&r);
+}
+END_TEST
+
+/* Per-message results, kept apart and reported once each in order. */
+START_TEST(batch_results_apart)
+{
+  run r;
+  for (int nb = 0; nb < 2; nb++) {
+    play(&r, "batch_mixed.txt", nb);
+    static const int want[] = {MAIL_OK, MAIL_ERR_PARTIAL, MAIL_ERR_SERVER, MAIL_ERR_SERVER, MAIL_OK};
+    static const int code[] = {0, 550, 550, 451, 0};
+    ck_assert_uint_eq(r.ncb, 5);
+    for (size_t i = 0; i < 5; i++) {
+      ck_assert_int_eq(mail_smtp_batch_result(r.b, i), want[i]);
+      ck_assert_int_eq(mail_smtp_batch_code(r.b, i), code[i]);
+      ck_assert_uint_eq(r.cb_index[i], i);
+      ck_assert_int_eq(r.cb_result[i], want[i]);
+      ck_assert_int_eq(*mail_smtp_batch_error(r.b, i) != 0, want[i] != MAIL_OK);
+    }
+    ck_assert_int_eq(mail_smtp_batch_result(r.b, 5), MAIL_ERR_NOT_FOUND);
+    ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.es[0], 0), MAIL_OK);
+    ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.es[1], 0), MAIL_OK);
+    ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.es[1], 1), MAIL_ERR_SERVER);
+    ck_assert_int_eq(mail_smtp_envelope_recipient_code(r.es[1], 1), 550);
+    ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.es[2], 0), MAIL_ERR_SERVER);
+    ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.es[3], 0), MAIL_ERR_SERVER);
+    ck_assert_int_eq(mail_smtp_envelope_recipient_code(r.es[3], 0), 451);
+    ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.es[4], 0), MAIL_OK);
+    ck_assert_str_eq(mail_smtp_batch_error(r.b, 1),
+                     "RCPT TO:<nobody@libmail.test>: 550 5.1.1 <nobody@libmail.test>: Recipient "
+                     "address rejected");
+    ck_assert_str_eq(mail_smtp_batch_error(r.b, 2),
+                     "MAIL FROM:<mallory@libmail.test>: 550 5.7.1 <mallory@libmail.test>: Sender "
+                     "address rejected");
+    ck_assert_str_eq(mail_smtp_batch_error(r.b, 3),
+                     "end of data: 451 4.3.0 Error: queue file write error");
+    ck_assert_ptr_nonnull(strstr(r.err, "batch: 3 of 5 messages not delivered to every recipient"));
+    close_run(&r);
+  }
+}
+END_TEST
+
+/* Each message's result, as read after and as the callback was told. */
+static void expect_results(const run *r, const int *want, size_t n)
+{
+  ck_assert_uint_eq(r->ncb, n);
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_int_eq(mail_smtp_batch_result(r->b, i), want[i]);
+    ck_assert_uint_eq(r->cb_index[i], i); /* in batch order */
+    ck_assert_int_eq(r->cb_result[i], want[i]);
+  }
+}
+
+START_TEST(batch_421_rest_not_attempted)
+{
+  run r;
+  play(&r, "batch_421.txt", 0);
+  static const int want[] = {MAIL_OK, MAIL_ERR_SERVER_CLOSING, MAIL_ERR_NOT_ATTEMPTED,
+                             MAIL_ERR_NOT_ATTEMPTED};
+  expect_results(&r, want, 4);
+  ck_assert_ptr_nonnull(strstr(mail_smtp_batch_error(r.b, 1), "421 4.3.2"));
+  ck_assert_int_eq(mail_smtp_envelope_recipient_status(r.es[2], 0), MAIL_ERR_NOT_ATTEMPTED);
+  ck_assert_str_eq(mail_smtp_state_name(r.s), "DISCONNECTED");
+  ck_assert_ptr_nonnull(strstr(mail_conn_last_error(mail_smtp_conn(r.s)), "421"));
+  close_run(&r);
+}
+END_TEST
+
+START_TEST(batch_bdat_and_no_pipelining)
+{
+  run r;
+  play(&r, "batch_bdat.txt", 0);
+  static const int bdat[] = {MAIL_OK, MAIL_ERR_SERVER, MAIL_OK};
+  expect_results(&r, bdat, 3);
+  close_run(&r);
+  play(&r, "batch_local_refusal.txt", 0);
+  static const int local[] = {MAIL_OK, MAIL_ERR_TOO_BIG, MAIL_OK};
+  expect_results(&r, local, 3); /* in order, though 1 was known first */
+  ck_assert_int_eq(mail_smtp_batch_code(r.b, 1), 0);
+  ck_assert_ptr_nonnull(strstr(mail_smtp_batch_error(r.b, 1), "exceeds the server's SIZE 100000"));
+  close_run(&r);
+  play(&r, "batch_no_pipelining.txt", 0);
+  static const int nopipe[] = {MAIL_OK, MAIL_ERR_SERVER, MAIL_ERR_PARTIAL};
+  expect_results(&r, nopipe, 3);
   close_run(&r);
 }
 END_TEST
@@ -1192,6 +1389,9 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, every_scenario, 0, (int)NSCN);
   tcase_add_loop_test(tc, every_scenario_event_loop, 0, (int)NSCN);
   tcase_add_test(tc, submit_redacts_credentials);
+  tcase_add_test(tc, batch_results_apart);
+  tcase_add_test(tc, batch_421_rest_not_attempted);
+  tcase_add_test(tc, batch_bdat_and_no_pipelining);
   tcase_add_test(tc, auth_failure_redacted_no_fallback);
   tcase_add_test(tc, one_of_three_refused);
   tcase_add_test(tc, rfc5321_timeouts);
