@@ -48,9 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mail/imap.h>
@@ -63,20 +61,6 @@
 
 #define META_ITEMS "(UID FLAGS ENVELOPE BODYSTRUCTURE)"
 #define BODY_ITEMS "(BODY.PEEK[])"
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long max_rss_kib(void)
-{
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
 
 static void die(const char *what)
 {
@@ -256,11 +240,11 @@ static void run_raw(const target *t, result *res, FILE *capture)
     res->messages = 0;
     res->body_bytes = 0;
     c->received = c->len - c->start;
-    double t0 = now();
+    double t0 = bench_now();
     raw_write(c, t->body ? "a3 UID FETCH 1 " BODY_ITEMS "\r\n"
                          : "a3 UID FETCH 1:* " META_ITEMS "\r\n");
     raw_to_tagged(c, "a3", &res->messages, &res->body_bytes);
-    keep_best(res, now() - t0);
+    keep_best(res, bench_now() - t0);
     res->wire_bytes = c->received - (c->len - c->start);
     c->capture = NULL;
   }
@@ -324,10 +308,10 @@ static void run_libmail(const target *t, result *res)
   lm_check(mail_imap_seqset_add_range(set, 1, t->body ? 1 : UINT32_MAX), "set");
   for (int i = 0; i < t->repeat; i++) {
     st = (lm_state){{SUM_INIT}, 0, 0};
-    double t0 = now();
+    double t0 = bench_now();
     lm_check(mail_imap_fetch(im, set, 1, t->body ? BODY_ITEMS : META_ITEMS, lm_body, &st),
              "fetch");
-    keep_best(res, now() - t0);
+    keep_best(res, bench_now() - t0);
   }
   mail_imap_seqset_free(set);
   lm_check(mail_imap_logout(im), "logout");
@@ -369,27 +353,27 @@ static void run_libetpan(const target *t, result *res)
   struct mailimap_set *set = t->body ? mailimap_set_new_single(1) : mailimap_set_new_interval(1, 0);
   sum s = {SUM_INIT};
   for (int i = 0; i < t->repeat; i++) {
-  s.h = SUM_INIT;
-  res->messages = res->body_bytes = 0;
-  clist *list = NULL;
-  double t0 = now();
-  et_check(mailimap_uid_fetch(im, set, ft, &list), "uid fetch");
-  for (clistiter *it = clist_begin(list); it; it = clist_next(it)) {
-    struct mailimap_msg_att *ma = clist_content(it);
-    res->messages++;
-    if (!t->body) {
-      sum_fetch_libetpan(&s, ma);
-      continue;
+    s.h = SUM_INIT;
+    res->messages = res->body_bytes = 0;
+    clist *list = NULL;
+    double t0 = bench_now();
+    et_check(mailimap_uid_fetch(im, set, ft, &list), "uid fetch");
+    for (clistiter *it = clist_begin(list); it; it = clist_next(it)) {
+      struct mailimap_msg_att *ma = clist_content(it);
+      res->messages++;
+      if (!t->body) {
+        sum_fetch_libetpan(&s, ma);
+        continue;
+      }
+      for (clistiter *j = clist_begin(ma->att_list); j; j = clist_next(j)) {
+        struct mailimap_msg_att_item *item = clist_content(j);
+        if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC &&
+            item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
+          res->body_bytes += item->att_data.att_static->att_data.att_body_section->sec_length;
+      }
     }
-    for (clistiter *j = clist_begin(ma->att_list); j; j = clist_next(j)) {
-      struct mailimap_msg_att_item *item = clist_content(j);
-      if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC &&
-          item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
-        res->body_bytes += item->att_data.att_static->att_data.att_body_section->sec_length;
-    }
-  }
-  mailimap_fetch_list_free(list);
-  keep_best(res, now() - t0);
+    mailimap_fetch_list_free(list);
+    keep_best(res, bench_now() - t0);
   }
   mailimap_set_free(set);
   mailimap_fetch_type_free(ft);
@@ -450,24 +434,24 @@ static void run_libcurl(const target *t, result *res)
   }
   char cmd[256];
   for (int i = 0; i < t->repeat; i++) {
-  st.messages = 0;
-  st.bytes = 0;
-  double t0 = now();
-  for (unsigned long first = 1;; first += CURL_CHUNK) {
-    unsigned long before = st.messages;
-    if (!t->body) {
-      snprintf(cmd, sizeof cmd, "UID FETCH %lu:%lu " META_ITEMS, first, first + CURL_CHUNK - 1);
-      curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cmd);
+    st.messages = 0;
+    st.bytes = 0;
+    double t0 = bench_now();
+    for (unsigned long first = 1;; first += CURL_CHUNK) {
+      unsigned long before = st.messages;
+      if (!t->body) {
+        snprintf(cmd, sizeof cmd, "UID FETCH %lu:%lu " META_ITEMS, first, first + CURL_CHUNK - 1);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cmd);
+      }
+      CURLcode rc = curl_easy_perform(c);
+      if (rc != CURLE_OK) {
+        fprintf(stderr, "bench_imap: curl: %s\n", curl_easy_strerror(rc));
+        exit(1);
+      }
+      if (t->body || st.messages == before)
+        break;
     }
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) {
-      fprintf(stderr, "bench_imap: curl: %s\n", curl_easy_strerror(rc));
-      exit(1);
-    }
-    if (t->body || st.messages == before)
-      break;
-  }
-  keep_best(res, now() - t0);
+    keep_best(res, bench_now() - t0);
   }
   curl_easy_cleanup(c);
   curl_global_cleanup();
@@ -621,6 +605,6 @@ int main(int argc, char **argv)
   if (res.typed)
     snprintf(ck, sizeof ck, "%016llx", (unsigned long long)res.checksum);
   printf("%s %s %.6f %s %lu %llu %llu %ld\n", client, mode, res.seconds, ck, res.messages,
-         (unsigned long long)res.body_bytes, (unsigned long long)res.wire_bytes, max_rss_kib());
+         (unsigned long long)res.body_bytes, (unsigned long long)res.wire_bytes, bench_max_rss_kib());
   return 0;
 }

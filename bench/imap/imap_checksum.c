@@ -9,6 +9,22 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+double bench_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+long bench_max_rss_kib(void)
+{
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
 
 void fold_num(sum *s, uint64_t v)
 {

@@ -26,6 +26,10 @@ typedef struct sum {
 
 #define SUM_INIT 1469598103934665603ull
 
+/* Seconds on the monotonic clock; the process's peak RSS (getrusage). */
+double bench_now(void);
+long bench_max_rss_kib(void);
+
 void fold_num(sum *s, uint64_t v);
 void fold_str(sum *s, const char *p, size_t n);
 /* ASCII case folded first (type, subtype, encoding, disposition). */

@@ -28,13 +28,6 @@
  * parsers disagree). */
 static int debug;
 
-static double now(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static long vmhwm_kib(void)
 {
   FILE *f = fopen("/proc/self/status", "r");
@@ -257,7 +250,7 @@ int main(int argc, char **argv)
   uint64_t ck = 0;
   size_t responses = 0, held = 0;
   for (int i = 0; i < iters; i++) {
-    double t0 = now();
+    double t0 = bench_now();
     if (!strcmp(mode, "raw")) {
       ck = run_raw(d, (size_t)len, &responses);
     } else if (!strcmp(mode, "libmail")) {
@@ -270,7 +263,7 @@ int main(int argc, char **argv)
       fprintf(stderr, "unknown mode %s\n", mode);
       return 2;
     }
-    t[i] = now() - t0;
+    t[i] = bench_now() - t0;
   }
   qsort(t, (size_t)iters, sizeof t[0], cmp);
   printf("%s %.6f %016llx %zu %zu %ld\n", mode, t[iters / 2], (unsigned long long)ck, responses,
