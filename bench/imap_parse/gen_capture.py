@@ -124,4 +124,5 @@ def main():
         im.logout()
     print("%s: %d messages, %d bytes" % (out, count, len(buf)))
 
-main()
+if __name__ == "__main__":
+    main()

@@ -71,7 +71,15 @@ int mail_reader_prepare(mail_reader *r, size_t min_space, unsigned char **ptr, s
   } else if (r->start > 0 && r->buf.cap - r->buf.len < min_space) {
     compact(r);
   }
-  int rc = mail_buf_reserve(&r->buf, min_space);
+  /* Asked for a full read chunk: a stream is coming (the driver doubles
+   * its reads while they come back full). Room for four chunks lets one
+   * read call take what four would have, which is most of the client's
+   * cost for a large body; what is unread stays within the limit. */
+  int rc = MAIL_ERR_LIMIT;
+  if (min_space >= READER_LOOKAHEAD && r->buf.cap - r->buf.len < 4 * min_space)
+    rc = mail_buf_reserve(&r->buf, 4 * min_space);
+  if (rc)
+    rc = mail_buf_reserve(&r->buf, min_space);
   if (rc)
     return rc;
   *ptr = r->buf.data + r->buf.len;

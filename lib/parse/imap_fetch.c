@@ -464,27 +464,31 @@ enum {
 
 static int item_id(imap_str name)
 {
+#define KNOWN(w, id) {w, sizeof w - 1, id}
   static const struct {
     const char *w;
+    size_t n;
     int id;
   } known[] = {
-    {"UID", IT_UID},
-    {"RFC822.SIZE", IT_RFC822_SIZE},
-    {"FLAGS", IT_FLAGS},
-    {"INTERNALDATE", IT_INTERNALDATE},
-    {"ENVELOPE", IT_ENVELOPE},
-    {"BODYSTRUCTURE", IT_BODYSTRUCTURE},
-    {"BODY", IT_BODY},
-    {"MODSEQ", IT_MODSEQ},
-    {"EMAILID", IT_EMAILID},
-    {"THREADID", IT_THREADID},
-    {"PREVIEW", IT_PREVIEW},
-    {"X-GM-MSGID", IT_X_GM_MSGID},
-    {"X-GM-THRID", IT_X_GM_THRID},
-    {"X-GM-LABELS", IT_X_GM_LABELS},
+    KNOWN("UID", IT_UID),
+    KNOWN("RFC822.SIZE", IT_RFC822_SIZE),
+    KNOWN("FLAGS", IT_FLAGS),
+    KNOWN("INTERNALDATE", IT_INTERNALDATE),
+    KNOWN("ENVELOPE", IT_ENVELOPE),
+    KNOWN("BODYSTRUCTURE", IT_BODYSTRUCTURE),
+    KNOWN("BODY", IT_BODY),
+    KNOWN("MODSEQ", IT_MODSEQ),
+    KNOWN("EMAILID", IT_EMAILID),
+    KNOWN("THREADID", IT_THREADID),
+    KNOWN("PREVIEW", IT_PREVIEW),
+    KNOWN("X-GM-MSGID", IT_X_GM_MSGID),
+    KNOWN("X-GM-THRID", IT_X_GM_THRID),
+    KNOWN("X-GM-LABELS", IT_X_GM_LABELS),
   };
+#undef KNOWN
+  /* lengths first: most names are ruled out without a byte compared */
   for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-    if (name.n == strlen(known[k].w) && imap_prefix_ieq(name.p, name.n, known[k].w))
+    if (name.n == known[k].n && imap_prefix_ieq(name.p, name.n, known[k].w))
       return known[k].id;
   return IT_OTHER;
 }
@@ -497,6 +501,7 @@ int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
   size_t nbin = 0;
   for (uint32_t c = list + 1; c < end; c = nd[c].next)
     if (nd[c].type == IMAP_N_ATOM && nd[c].len > 12 &&
+        (imap_node_str(p, c).p[0] | 0x20) == 'b' && (imap_node_str(p, c).p[1] | 0x20) == 'i' &&
         imap_prefix_ieq(imap_node_str(p, c).p, nd[c].len, "BINARY.SIZE["))
       nbin++;
   if (nbin) {

@@ -331,6 +331,36 @@ uint32_t imap_add_node(mail_imap_parser *p, int type, uint32_t off, uint32_t len
   return n;
 }
 
+/* imap_add_node() for the common case, inlined into the tokeniser: inside
+ * a list, under every bound, with room for the node. Anything else takes
+ * the general path, which applies the same checks in the same order. */
+static inline uint32_t add_node(mail_imap_parser *p, int type, uint32_t off, uint32_t len,
+                                uint32_t end)
+{
+  uint32_t n = p->nnodes;
+  unsigned depth = p->depth;
+  if (depth && !p->skipping && n < p->node_limit &&
+      p->nodes.cap - p->nodes.len >= sizeof(imap_node)) {
+    imap_node *all = (imap_node *)p->nodes.data;
+    imap_node *parent = &all[p->stack[depth - 1]];
+    if (parent->count < p->lim.max_items) {
+      /* the parser's fields first, the node last: its byte-sized stores
+       * may alias anything, and nothing is read back after them */
+      parent->count++;
+      p->nodes.len += sizeof(imap_node);
+      p->nnodes = n + 1;
+      if (depth == 1) {
+        p->prev1 = p->last1;
+        p->last1 = n;
+      }
+      imap_node nd = {(uint8_t)type, 0, off, len, end, n + 1, 0};
+      all[n] = nd;
+      return n;
+    }
+  }
+  return imap_add_node(p, type, off, len, end);
+}
+
 static void open_list(mail_imap_parser *p, uint32_t off)
 {
   if (p->skipping)
@@ -339,7 +369,7 @@ static void open_list(mail_imap_parser *p, uint32_t off)
     start_skipping(p, MAIL_IMAP_DEFECT_TOO_DEEP, off);
     return;
   }
-  uint32_t n = imap_add_node(p, IMAP_N_LIST, off, 0, off + 1);
+  uint32_t n = add_node(p, IMAP_N_LIST, off, 0, off + 1);
   if (n != UINT32_MAX)
     p->stack[p->depth++] = n;
 }
@@ -503,25 +533,44 @@ static int quote_closes(const unsigned char *s, const unsigned char *e)
   return 1;
 }
 
+/* The first '"' or '\\' in [t, e), or e. Eight bytes at a time: a byte
+ * equal to the one searched for becomes zero after the XOR, and the
+ * classic zero-byte test marks it (bytes above the first match may be
+ * marked falsely; the lowest mark is exact). */
+static const unsigned char *quote_or_backslash(const unsigned char *t, const unsigned char *e)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  while (e - t >= 8) {
+    uint64_t w;
+    memcpy(&w, t, 8);
+    uint64_t a = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t m = ((a - ones) & ~a & highs) | ((b - ones) & ~b & highs);
+    if (m)
+      return t + (__builtin_ctzll(m) >> 3);
+    t += 8;
+  }
+#endif
+  while (t < e && *t != '"' && *t != '\\')
+    t++;
+  return t;
+}
+
 static const unsigned char *quoted(mail_imap_parser *p, const unsigned char *s,
                                    const unsigned char *e, uint32_t *node)
 {
   const unsigned char *t = s + 1;
   int esc = 0;
   while (t < e) {
-    const unsigned char *q = memchr(t, '"', (size_t)(e - t));
-    const unsigned char *bs = memchr(t, '\\', (size_t)((q ? q : e) - t));
-    if (bs) {
+    t = quote_or_backslash(t, e);
+    if (t == e)
+      break;
+    if (*t == '\\') {
       /* a backslash before the next quote: it escapes the byte after it */
       esc = 1;
-      t = bs + 2 <= e ? bs + 2 : e;
+      t = t + 2 <= e ? t + 2 : e;
       continue;
     }
-    if (!q) {
-      t = e;
-      break;
-    }
-    t = q;
     if (quote_closes(t + 1, e))
       break;
     t++;
@@ -530,7 +579,7 @@ static const unsigned char *quoted(mail_imap_parser *p, const unsigned char *s,
   const unsigned char *tend = t < e ? t + 1 : e;
   if (t >= e)
     imap_defect_add(p, MAIL_IMAP_DEFECT_SYNTAX, 0, 0, 0, imap_rel(p, s), imap_rel(p, e));
-  *node = imap_add_node(p, IMAP_N_QUOTED, imap_rel(p, s + 1), (uint32_t)(cend - s - 1), imap_rel(p, tend));
+  *node = add_node(p, IMAP_N_QUOTED, imap_rel(p, s + 1), (uint32_t)(cend - s - 1), imap_rel(p, tend));
   if (esc && *node != UINT32_MAX) {
     size_t at = p->esc.len;
     if (mail_buf_reserve(&p->esc, (size_t)(cend - s))) {
@@ -633,7 +682,7 @@ static int tok_args(mail_imap_parser *p, const unsigned char *s, const unsigned 
     if (c == '"') {
       uint32_t nd;
       s = quoted(p, s, e, &nd);
-      if (p->fetch && !code && inline_section(p, nd))
+      if (p->fetch && !code && p->depth == 1 && inline_section(p, nd))
         return p->err;
       continue;
     }
@@ -670,9 +719,10 @@ static int tok_args(mail_imap_parser *p, const unsigned char *s, const unsigned 
       t++;
     }
     uint32_t off = imap_rel(p, s), len = (uint32_t)(t - s);
-    int nil = len == 3 && imap_mem_ieq(s, 3, "NIL");
-    uint32_t nd = imap_add_node(p, nil ? IMAP_N_NIL : IMAP_N_ATOM, off, len, off + len);
-    if (p->fetch && !code && nil && inline_section(p, nd))
+    int nil = len == 3 && (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'i' && (s[2] | 0x20) == 'l';
+    uint32_t nd = add_node(p, nil ? IMAP_N_NIL : IMAP_N_ATOM, off, len, off + len);
+    /* only a value at depth 1 can be a streamed item's (fetch_value_kind) */
+    if (p->fetch && !code && nil && p->depth == 1 && inline_section(p, nd))
       return p->err;
     s = t;
   }

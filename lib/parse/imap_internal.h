@@ -339,7 +339,20 @@ int imap_atom_is(const mail_imap_parser *p, uint32_t i, const char *word);
 int imap_prefix_ieq(const void *s, size_t n, const char *word);
 static inline int imap_mem_ieq(const void *s, size_t n, const char *word)
 {
-  return n == strlen(word) && imap_prefix_ieq(s, n, word);
+  /* inline: the word is a literal, so its length is known here */
+  if (!s || n != strlen(word))
+    return 0;
+  const unsigned char *c = s;
+  for (size_t i = 0; i < n; i++) {
+    unsigned a = c[i], b = (unsigned char)word[i];
+    if (a - 'A' < 26u)
+      a += 32;
+    if (b - 'A' < 26u)
+      b += 32;
+    if (a != b)
+      return 0;
+  }
+  return 1;
 }
 static inline int imap_str_ieq(imap_str s, const char *word)
 {
