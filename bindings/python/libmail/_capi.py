@@ -940,8 +940,15 @@ def text(ptr: Optional[bytes]) -> Optional[str]:
 
 
 def arg(s: Optional[str]) -> Optional[bytes]:
-    """A str argument as UTF-8 bytes for a c_char_p parameter."""
-    return None if s is None else s.encode("utf-8")
+    """A str argument as UTF-8 bytes for a c_char_p parameter. A NUL would
+    silently cut the string short in C: refused (InvalidArgument)."""
+    if s is None:
+        return None
+    b = s.encode("utf-8")
+    if b"\0" in b:
+        from ._errors import InvalidArgument  # not at import: _errors imports this module
+        raise InvalidArgument("an argument holds a NUL byte: %r" % s[:40])
+    return b
 
 
 def take_buffer(ptr: c_void_p, n: int) -> bytes:

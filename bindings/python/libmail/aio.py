@@ -372,9 +372,11 @@ class AsyncIdle:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._ready: Optional[Callable[[], None]] = None
         self._gen = self._run()
+        self.stopped = False
 
     def stop(self) -> None:
         """End the IDLE (DONE, then the tagged OK); safe from any thread."""
+        self.stopped = True
         self._imap._idle_stop_threadsafe()
         loop, ready = self._loop, self._ready
         if loop is not None and ready is not None:

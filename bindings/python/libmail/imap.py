@@ -58,7 +58,7 @@ AppendSource = Union[bytes, bytearray, memoryview, BinaryIO, MessageBuilder, Mes
 
 # ------------------------------------------------------------ helpers
 def _strarray(values: Sequence[str]) -> Any:
-    enc = [v.encode("utf-8") for v in values]
+    enc = [_capi.arg(v) for v in values]
     return (ctypes.c_char_p * max(1, len(enc)))(*enc), len(enc)
 
 
@@ -255,7 +255,12 @@ class IMAPBase(Session):
             if self._user is not None:
                 self._check(C.mail_imap_set_auth(h, _capi.arg(self._user),
                                                  _capi.arg(self._password)), "credentials")
-            self._url_user = bool(urllib.parse.urlsplit(url).username)
+            parts = urllib.parse.urlsplit(url)
+            self._url_user = bool(parts.username)
+            # a user in the URL and password= apart: connect_url takes the
+            # URL's user (without a password), the password is given after it
+            self._url_password = self._password if (
+                parts.username and parts.password is None and self._user is None) else None
             ref = weakref.ref(self)
 
             def untagged(user: Any, r: int, trusted: int) -> int:
@@ -403,6 +408,10 @@ class IMAPBase(Session):
     def _op_connect(self) -> Op:
         h, url = self._handle(), _capi.arg(self.url)
         yield from self._call(lambda: C.mail_imap_connect_url(h, url), "connect to %s" % self.url)
+        if self._url_password is not None:
+            name = urllib.parse.unquote(urllib.parse.urlsplit(self.url).username or "")
+            pw, self._url_password = self._url_password, None
+            self._check(C.mail_imap_set_auth(h, _capi.arg(name), _capi.arg(pw)), "credentials")
         if C.mail_imap_get_state(h) == _STATE["NOT_AUTHENTICATED"] and \
                 (self._auth_wanted or self._url_user):
             yield from self._op_auth()
@@ -442,8 +451,7 @@ class IMAPBase(Session):
         h = self._handle()
         keys = list(fields)
         kv, n = _strarray(keys)
-        vals = [None if fields[k] is None else fields[k].encode("utf-8")  # type: ignore
-                for k in keys]
+        vals = [_capi.arg(fields[k]) for k in keys]
         vv = (ctypes.c_char_p * max(1, n))(*vals)
         out: Dict[str, Optional[str]] = {}
 
@@ -461,8 +469,14 @@ class IMAPBase(Session):
         h = self._handle()
         box = _capi.arg(mailbox)
         self._mailbox_name = None
+        answer = (T["EXISTS"], T["RECENT"], T["FLAGS"])
+
+        def collect(r: int, t: int) -> bool:
+            # the mailbox's description is the answer (read from the session's
+            # state afterwards), not news for on_event
+            return t in answer
         yield from self._call(lambda: C.mail_imap_select(h, box, 1 if read_only else 0),
-                              "%s %s" % ("EXAMINE" if read_only else "SELECT", mailbox))
+                              "%s %s" % ("EXAMINE" if read_only else "SELECT", mailbox), collect)
         self._mailbox_name = mailbox
         return self.mailbox
 
@@ -529,7 +543,7 @@ class IMAPBase(Session):
             items = "(%s)" % " ".join(items)
         elif " " in items.strip() and not items.strip().startswith("("):
             items = "(%s)" % items.strip()
-        spec = items.encode("ascii")
+        spec = _capi.arg(items)
         run = _Fetch(body, on_item)
         cb = self._cb.wrap(_capi.IMAP_BODY_FN, run.body_cb, 1)
         s = _SeqSet(messages)
@@ -608,7 +622,7 @@ class IMAPBase(Session):
     def _op_search(self, criteria: str, args: Sequence[Any], uid: bool,
                    ret: Optional[str]) -> Op:
         h = self._handle()
-        crit = criteria.encode("ascii")
+        crit = _capi.arg(criteria)
         arr, n = _strarray([str(a) for a in args])
         r = _capi.arg(ret)
         res = SearchResult(uid=uid)
@@ -716,6 +730,11 @@ class Idle:
             os.write(self._wake_w, b"x")
         except (BlockingIOError, OSError):
             pass
+
+    @property
+    def stopped(self) -> bool:
+        """True once stop() was called."""
+        return self._stopped.is_set()
 
     def __iter__(self) -> Iterator[Event]:
         return self._gen
