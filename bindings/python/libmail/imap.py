@@ -717,8 +717,8 @@ class Idle:
         self._imap = imap
         self._timeout = timeout
         self._stopped = threading.Event()
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_w, False)
+        self._wake_w = -1  # the pipe that wakes the wait, while one runs
+        self._wake_lock = threading.Lock()  # never written once closed (fd reuse)
         self._gen = self._run()
 
     def stop(self) -> None:
@@ -726,10 +726,12 @@ class Idle:
         before or after it ends."""
         self._stopped.set()
         self._imap._idle_stop_threadsafe()
-        try:
-            os.write(self._wake_w, b"x")
-        except (BlockingIOError, OSError):
-            pass
+        with self._wake_lock:
+            try:
+                if self._wake_w >= 0:
+                    os.write(self._wake_w, b"x")
+            except OSError:  # full: a wake-up is pending anyway
+                pass
 
     @property
     def stopped(self) -> bool:
@@ -756,6 +758,8 @@ class Idle:
         h = im._handle()
         queue: Deque[Event] = collections.deque()
         deadline = None if self._timeout is None else time.monotonic() + self._timeout
+        wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
         im._idle_queue = queue
         im._set_nonblocking(True)
         finishing = False
@@ -776,11 +780,16 @@ class Idle:
                 fd, want, t = im._wait_spec()
                 if deadline is not None and not finishing:
                     t = deadline - now if t is None else min(t, deadline - now)
-                r = [self._wake_r] + ([fd] if want & _READ else [])
-                w = [fd] if want & _WRITE else []
-                ready, _, _ = select.select(r, w, [], t)
-                if self._wake_r in ready:
-                    os.read(self._wake_r, 64)
+                # poll, not select: the session's descriptor may be over FD_SETSIZE
+                p = select.poll()
+                p.register(wake_r, select.POLLIN)
+                ev = (select.POLLIN if want & _READ else 0) | (select.POLLOUT if want & _WRITE
+                                                                else 0)
+                if fd >= 0 and ev:
+                    p.register(fd, ev)
+                ready = p.poll(None if t is None else max(0, int(t * 1000) + 1))
+                if any(f == wake_r for f, _ in ready):
+                    os.read(wake_r, 64)
                 rc = C.mail_imap_idle_done(h) if finishing else C.mail_imap_idle_start(h)
         finally:
             try:
@@ -794,8 +803,10 @@ class Idle:
                 im._idle_queue = None
                 if im._h:
                     im._set_nonblocking(False)
-                os.close(self._wake_r)
-                os.close(self._wake_w)
+                with self._wake_lock:
+                    w, self._wake_w = self._wake_w, -1
+                    os.close(w)
+                os.close(wake_r)
         im._check(rc, "IDLE")
 
 

@@ -11,14 +11,13 @@ import ctypes
 import datetime
 import email.utils
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from ._capi import C, CONST, OK
 from .mime import Address, decode_header
 
 _size = ctypes.c_size_t
 _byref = ctypes.byref
-_string_at = ctypes.string_at
 
 T = {k[len("MAIL_IMAP_TYPE_"):]: v for k, v in CONST.items() if k.startswith("MAIL_IMAP_TYPE_")}
 TYPE_NAME = {v: k for k, v in T.items()}
@@ -265,71 +264,112 @@ class Event:
 
 
 # ------------------------------------------------------------ readers
-def _text(p: Optional[int], n: int) -> Optional[str]:
-    return None if p is None else _string_at(p, n).decode("utf-8", "replace")
+# The accessors return strings as POINTER(c_char) with their length (they
+# are not NUL-terminated): p[:n] copies them out, several times faster than
+# ctypes.string_at. Each reader makes its out-parameters once (_Out) and
+# reuses them for every call it makes; they are not shared between
+# readers, so sessions in different threads never meet.
+_PC = ctypes.POINTER(ctypes.c_char)
+
+
+class _Out:
+    __slots__ = ("n", "pn", "num", "pnum", "a", "pa", "b", "pb", "an", "pan", "bn", "pbn")
+
+    def __init__(self) -> None:
+        self.n = _size()
+        self.pn = _byref(self.n)
+        self.num = ctypes.c_uint64()
+        self.pnum = _byref(self.num)
+        self.a, self.b = _PC(), _PC()
+        self.pa, self.pb = _byref(self.a), _byref(self.b)
+        self.an, self.bn = _size(), _size()
+        self.pan, self.pbn = _byref(self.an), _byref(self.bn)
+
+
+def _s(p: Any, n: int) -> Optional[str]:
+    return p[:n].decode("utf-8", "replace") if p else None
 
 
 def _decoded(s: Optional[str]) -> Optional[str]:
     return decode_header(s) if s is not None and "=?" in s else s
 
 
-def _strings(r: int) -> List[str]:
-    n = _size()
+def _strings(r: int, o: _Out) -> List[str]:
+    get, n, pn = C.mail_imap_response_string, o.n, o.pn
     out = []
     for i in range(C.mail_imap_response_string_count(r)):
-        p = C.mail_imap_response_string(r, i, _byref(n))
-        if p is not None:
-            out.append(_string_at(p, n.value).decode("utf-8", "replace"))
+        p = get(r, i, pn)
+        if p:
+            out.append(p[:n.value].decode("utf-8", "replace"))
     return out
 
 
-def read_addresses(e: int, which: int) -> Tuple[Address, ...]:
-    n = _size()
+_addr_name = C.mail_imap_address_name
+_addr_mailbox = C.mail_imap_address_mailbox
+_addr_host = C.mail_imap_address_host
+_env_address = C.mail_imap_envelope_address
+
+
+def read_addresses(e: int, which: int, o: _Out) -> Tuple[Address, ...]:
+    count = C.mail_imap_envelope_address_count(e, which)
+    if not count:
+        return ()
+    n, pn = o.n, o.pn
     out = []
     group: Optional[str] = None
-    for i in range(C.mail_imap_envelope_address_count(e, which)):
-        a = C.mail_imap_envelope_address(e, which, i)
+    for i in range(count):
+        a = _env_address(e, which, i)
         if not a:
             continue
-        name = _decoded(_text(C.mail_imap_address_name(a, _byref(n)), n.value))
-        local = _text(C.mail_imap_address_mailbox(a, _byref(n)), n.value)
-        host = _text(C.mail_imap_address_host(a, _byref(n)), n.value)
-        if host is None:  # RFC 3501 group syntax: start (local is its name) or end
+        p = _addr_mailbox(a, pn)
+        local = p[:n.value].decode("utf-8", "replace") if p else None
+        p = _addr_host(a, pn)
+        if not p:  # RFC 3501 group syntax: start (local is its name) or end
             group = _decoded(local) if local is not None else None
             continue
+        host = p[:n.value].decode("utf-8", "replace")
+        p = _addr_name(a, pn)
+        name = p[:n.value].decode("utf-8", "replace") if p else None
+        if name and "=?" in name:
+            name = decode_header(name)
         local = local or ""
         out.append(Address(name or None, "%s@%s" % (local, host) if host else local, local,
                            host or None, group))
     return tuple(out)
 
 
-def read_envelope(e: int) -> Envelope:
-    n = _size()
-    f = C.mail_imap_envelope_field
-    date, subject, irt, mid = (_text(f(e, k, _byref(n)), n.value) for k in _ENV)
-    a = [read_addresses(e, k) for k in _ADDR]
+def read_envelope(e: int, o: Optional[_Out] = None) -> Envelope:
+    o = o or _Out()
+    f, n, pn = C.mail_imap_envelope_field, o.n, o.pn
+    date, subject, irt, mid = (_s(f(e, k, pn), n.value) for k in _ENV)
+    a = [read_addresses(e, k, o) for k in _ADDR]
     return Envelope(date, _decoded(subject), a[0], a[1], a[2], a[3], a[4], a[5], irt, mid)
 
 
-def _params(b: int, which: int) -> Dict[str, str]:
+def _params(b: int, which: int, o: _Out) -> Dict[str, str]:
     out: Dict[str, str] = {}
-    name, value = ctypes.c_void_p(), ctypes.c_void_p()
-    nl, vl = _size(), _size()
+    get = C.mail_imap_body_param
     i = 0
-    while C.mail_imap_body_param(b, which, i, _byref(name), _byref(nl), _byref(value),
-                                 _byref(vl)) == OK:
-        k = _text(name.value, nl.value) if name.value else ""
-        out[(k or "").lower()] = _text(value.value, vl.value) if value.value else ""
+    while get(b, which, i, o.pa, o.pan, o.pb, o.pbn) == OK:
+        k = o.a[:o.an.value].decode("utf-8", "replace") if o.a else ""
+        out[k.lower()] = o.b[:o.bn.value].decode("utf-8", "replace") if o.b else ""
         i += 1
     return out
 
 
-def read_body(b: int, section: str = "") -> BodyStructure:
-    n = _size()
-    fld = {k: _text(C.mail_imap_body_field(b, v, _byref(n)), n.value) for k, v in _BODY.items()}
-    num = ctypes.c_uint64()
-    size = num.value if C.mail_imap_body_size(b, _byref(num)) == OK else None
-    lines = num.value if C.mail_imap_body_lines(b, _byref(num)) == OK else None
+_body_field = C.mail_imap_body_field
+_BODY_ITEMS = list(_BODY.items())
+
+
+def read_body(b: int, section: str = "", o: Optional[_Out] = None) -> BodyStructure:
+    o = o or _Out()
+    n, pn = o.n, o.pn
+    fld = {}
+    for k, v in _BODY_ITEMS:
+        p = _body_field(b, v, pn)
+        fld[k] = p[:n.value].decode("utf-8", "replace") if p else None
+    size = o.num.value if C.mail_imap_body_size(b, o.pnum) == OK else None
+    lines = o.num.value if C.mail_imap_body_lines(b, o.pnum) == OK else None
     multipart = bool(C.mail_imap_body_is_multipart(b))
     kids = []
     for i in range(C.mail_imap_body_child_count(b)):
@@ -342,20 +382,21 @@ def read_body(b: int, section: str = "") -> BodyStructure:
             sub = section  # message/rfc822 holding a multipart: its parts are section.N
         else:
             sub = "%s.1" % section if section else "1"
-        kids.append(read_body(c, sub))
+        kids.append(read_body(c, sub, o))
     env = C.mail_imap_body_envelope(b)
     langs = []
     for i in range(C.mail_imap_body_language_count(b)):
-        p = C.mail_imap_body_language(b, i, _byref(n))
-        if p is not None:
-            langs.append(_string_at(p, n.value).decode("utf-8", "replace"))
+        p = C.mail_imap_body_language(b, i, pn)
+        if p:
+            langs.append(p[:n.value].decode("utf-8", "replace"))
+    disp_params = _params(b, _PARAMS_DISP, o) if fld["disposition"] is not None else {}
     return BodyStructure(
         type=fld["type"] or ("MULTIPART" if multipart else "TEXT"), subtype=fld["subtype"] or "",
-        params=_params(b, _PARAMS_CT), section=section if (section or multipart) else "1",
+        params=_params(b, _PARAMS_CT, o), section=section if (section or multipart) else "1",
         id=fld["id"], description=fld["description"], encoding=fld["encoding"], size=size,
         lines=lines, md5=fld["md5"], disposition=fld["disposition"],
-        disposition_params=_params(b, _PARAMS_DISP), language=tuple(langs),
-        location=fld["location"], envelope=read_envelope(env) if env else None,
+        disposition_params=disp_params, language=tuple(langs),
+        location=fld["location"], envelope=read_envelope(env, o) if env else None,
         parts=tuple(kids))
 
 
@@ -363,11 +404,11 @@ def section_key(s: int) -> str:
     """The name of a streamed value as the FETCH response gives it:
     "BODY[1.2]", "BODY[]<0>", "RFC822"."""
     n = _size()
-    item = _text(C.mail_imap_section_item(s, _byref(n)), n.value) or "BODY"
+    item = _s(C.mail_imap_section_item(s, _byref(n)), n.value) or "BODY"
     item = item.upper()
     if item.startswith("RFC822"):
         return item
-    spec = _text(C.mail_imap_section_spec(s, _byref(n)), n.value) or ""
+    spec = _s(C.mail_imap_section_spec(s, _byref(n)), n.value) or ""
     key = "%s[%s]" % (item, spec)
     origin = ctypes.c_uint64()
     if C.mail_imap_section_origin(s, _byref(origin)) == OK:
@@ -379,93 +420,93 @@ def _epoch(t: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
 
 
+_has = C.mail_imap_fetch_has
+_fetch_number = C.mail_imap_fetch_number
+_fetch_flag = C.mail_imap_fetch_flag
+_I_UID, _I_FLAGS, _I_MODSEQ = _ITEM["UID"], _ITEM["FLAGS"], _ITEM["MODSEQ"]
+_I_SIZE, _I_DATE, _I_ENV, _I_BODY = (_ITEM["RFC822_SIZE"], _ITEM["INTERNALDATE"],
+                                     _ITEM["ENVELOPE"], _ITEM["BODYSTRUCTURE"])
+_STRING_ITEMS = [(_ITEM[n], n.lower()) for n in ("EMAILID", "THREADID", "PREVIEW")]
+
+
 def read_fetch(r: int, seq: int) -> FetchItem:
-    has = C.mail_imap_fetch_has
+    o = _Out()
+    n, pn, num, pnum = o.n, o.pn, o.num, o.pnum
     item = FetchItem(seq)
-    num = ctypes.c_uint64()
-    n = _size()
-    if has(r, _ITEM["UID"]) and C.mail_imap_fetch_number(r, _ITEM["UID"], _byref(num)) == OK:
+    if _has(r, _I_UID) and _fetch_number(r, _I_UID, pnum) == OK:
         item.uid = num.value
-    if has(r, _ITEM["FLAGS"]):
+    if _has(r, _I_FLAGS):
         flags = []
         for i in range(C.mail_imap_fetch_flag_count(r)):
-            p = C.mail_imap_fetch_flag(r, i, _byref(n))
-            if p is not None:
-                flags.append(_string_at(p, n.value).decode("utf-8", "replace"))
+            p = _fetch_flag(r, i, pn)
+            if p:
+                flags.append(p[:n.value].decode("utf-8", "replace"))
         item.flags = frozenset(flags)
-    if has(r, _ITEM["MODSEQ"]) and \
-            C.mail_imap_fetch_number(r, _ITEM["MODSEQ"], _byref(num)) == OK:
+    if _has(r, _I_ENV):
+        e = C.mail_imap_fetch_envelope(r)
+        if e:
+            item.envelope = read_envelope(e, o)
+    if _has(r, _I_BODY):
+        b = C.mail_imap_fetch_body(r)
+        if b:
+            item.bodystructure = read_body(b, "", o)
+    if _has(r, _I_MODSEQ) and _fetch_number(r, _I_MODSEQ, pnum) == OK:
         item.modseq = num.value
-    if has(r, _ITEM["RFC822_SIZE"]) and \
-            C.mail_imap_fetch_number(r, _ITEM["RFC822_SIZE"], _byref(num)) == OK:
+    if _has(r, _I_SIZE) and _fetch_number(r, _I_SIZE, pnum) == OK:
         item.size = num.value
-    if has(r, _ITEM["INTERNALDATE"]):
+    if _has(r, _I_DATE):
         t = ctypes.c_int64()
         if C.mail_imap_fetch_internaldate(r, _byref(t)) == OK:
             item.internaldate = _epoch(t.value)
-    if has(r, _ITEM["ENVELOPE"]):
-        e = C.mail_imap_fetch_envelope(r)
-        if e:
-            item.envelope = read_envelope(e)
-    if has(r, _ITEM["BODYSTRUCTURE"]):
-        b = C.mail_imap_fetch_body(r)
-        if b:
-            item.bodystructure = read_body(b)
-    for name, attr in (("EMAILID", "emailid"), ("THREADID", "threadid"),
-                       ("PREVIEW", "preview")):
-        if has(r, _ITEM[name]):
-            setattr(item, attr, _text(C.mail_imap_fetch_string(r, _ITEM[name], _byref(n)),
-                                      n.value))
-    if has(r, _ITEM["GM_LABELS"]):
+    for code, attr in _STRING_ITEMS:
+        if _has(r, code):
+            setattr(item, attr, _s(C.mail_imap_fetch_string(r, code, pn), n.value))
+    if _has(r, _ITEM["GM_LABELS"]):
         labels = []
         for i in range(C.mail_imap_fetch_label_count(r)):
-            p = C.mail_imap_fetch_label(r, i, _byref(n))
-            if p is not None:
-                labels.append(_string_at(p, n.value).decode("utf-8", "replace"))
+            p = C.mail_imap_fetch_label(r, i, pn)
+            if p:
+                labels.append(p[:n.value].decode("utf-8", "replace"))
         item.labels = tuple(labels)
     for i in range(C.mail_imap_fetch_section_count(r)):
         s = C.mail_imap_fetch_section(r, i)
         if s:
             item.section_sizes[section_key(s)] = C.mail_imap_section_size(s)
-    item.defects = read_defects(r)
+    if C.mail_imap_response_defect_count(r):
+        item.defects = read_defects(r)
     return item
 
 
 def read_defects(r: int) -> List[str]:
     out = []
     kind = ctypes.c_int()
-    name = ctypes.c_void_p()
-    n = _size()
+    o = _Out()
     for i in range(C.mail_imap_response_defect_count(r)):
-        if C.mail_imap_response_defect(r, i, _byref(kind), _byref(name), _byref(n), None,
-                                       None) == OK:
-            what = _text(name.value, n.value) if name.value else "response"
+        if C.mail_imap_response_defect(r, i, _byref(kind), o.pa, o.pan, None, None) == OK:
+            what = _s(o.a, o.an.value) or "response"
             out.append("%s (defect %d)" % (what, kind.value))
     return out
 
 
-def read_mailbox_name(r: int) -> Tuple[str, bytes]:
-    n, rn = _size(), _size()
-    raw = ctypes.c_void_p()
-    p = C.mail_imap_response_mailbox(r, _byref(n), _byref(raw), _byref(rn))
-    name = _text(p, n.value) or ""
-    return name, (_string_at(raw.value, rn.value) if raw.value else name.encode())
+def read_mailbox_name(r: int, o: Optional[_Out] = None) -> Tuple[str, bytes]:
+    o = o or _Out()
+    p = C.mail_imap_response_mailbox(r, o.pn, o.pa, o.pan)
+    name = _s(p, o.n.value) or ""
+    return name, (o.a[:o.an.value] if o.a else name.encode())
 
 
 def read_list(r: int) -> ListEntry:
-    name, raw = read_mailbox_name(r)
+    o = _Out()
+    name, raw = read_mailbox_name(r, o)
     d = ctypes.create_string_buffer(1)
     delim = d.raw.decode("latin-1") if C.mail_imap_response_delimiter(r, d) == OK and \
         d.raw != b"\0" else None
     ext: Dict[str, str] = {}
-    tag, val = ctypes.c_void_p(), ctypes.c_void_p()
-    tl, vl = _size(), _size()
     i = 0
-    while C.mail_imap_response_list_ext(r, i, _byref(tag), _byref(tl), _byref(val),
-                                        _byref(vl)) == OK:
-        ext[(_text(tag.value, tl.value) or "").upper()] = _text(val.value, vl.value) or ""
+    while C.mail_imap_response_list_ext(r, i, o.pa, o.pan, o.pb, o.pbn) == OK:
+        ext[(_s(o.a, o.an.value) or "").upper()] = _s(o.b, o.bn.value) or ""
         i += 1
-    return ListEntry(name, delim, frozenset(_strings(r)), raw, ext)
+    return ListEntry(name, delim, frozenset(_strings(r, o)), raw, ext)
 
 
 _STATUS_FIELDS = {"MESSAGES": "messages", "RECENT": "recent", "UIDNEXT": "uidnext",
@@ -474,30 +515,27 @@ _STATUS_FIELDS = {"MESSAGES": "messages", "RECENT": "recent", "UIDNEXT": "uidnex
 
 
 def read_status(r: int) -> MailboxStatus:
-    name, _ = read_mailbox_name(r)
+    o = _Out()
+    name, _ = read_mailbox_name(r, o)
     vals: Dict[str, int] = {}
-    p = ctypes.c_void_p()
-    n = _size()
-    v = ctypes.c_uint64()
     i = 0
-    while C.mail_imap_response_status_item(r, i, _byref(p), _byref(n), _byref(v)) == OK:
-        key = _STATUS_FIELDS.get((_text(p.value, n.value) or "").upper())
+    while C.mail_imap_response_status_item(r, i, o.pa, o.pan, o.pnum) == OK:
+        key = _STATUS_FIELDS.get((_s(o.a, o.an.value) or "").upper())
         if key:
-            vals[key] = v.value
+            vals[key] = o.num.value
         i += 1
     return MailboxStatus(name, **vals)
 
 
 def read_namespace(r: int) -> Namespace:
     classes = []
-    p = ctypes.c_void_p()
-    n = _size()
+    o = _Out()
     d = ctypes.create_string_buffer(1)
     for cls in range(3):
         entries = []
         i = 0
-        while C.mail_imap_response_namespace(r, cls, i, _byref(p), _byref(n), d) == OK:
-            entries.append((_text(p.value, n.value) or "",
+        while C.mail_imap_response_namespace(r, cls, i, o.pa, o.pan, d) == OK:
+            entries.append((_s(o.a, o.an.value) or "",
                             d.raw.decode("latin-1") if d.raw != b"\0" else None))
             i += 1
         classes.append(tuple(entries))
@@ -528,13 +566,11 @@ def read_search(r: int, into: SearchResult) -> None:
     uid = ctypes.c_int()
     C.mail_imap_response_esearch(r, None, None, _byref(uid))
     into.uid = bool(uid.value)
-    name, value = ctypes.c_void_p(), ctypes.c_void_p()
-    nl, vl = _size(), _size()
+    o = _Out()
     i = 0
-    while C.mail_imap_response_esearch_item(r, i, _byref(name), _byref(nl), _byref(value),
-                                            _byref(vl)) == OK:
-        key = (_text(name.value, nl.value) or "").upper()
-        val = _text(value.value, vl.value) if value.value else None
+    while C.mail_imap_response_esearch_item(r, i, o.pa, o.pan, o.pb, o.pbn) == OK:
+        key = (_s(o.a, o.an.value) or "").upper()
+        val = _s(o.b, o.bn.value)
         if key in ("MIN", "MAX", "COUNT", "MODSEQ") and val and val.isdigit():
             setattr(into, key.lower(), int(val))
         elif key == "ALL":
@@ -563,14 +599,14 @@ def read_copyuid(r: int) -> CopyResult:
     v = ctypes.c_uint64()
     n = _size()
     valid = v.value if C.mail_imap_response_code_number(r, _byref(v)) == OK else None
-    src = _text(C.mail_imap_response_code_set(r, _byref(n)), n.value) or ""
-    dst = _text(C.mail_imap_response_code_set2(r, _byref(n)), n.value) or ""
+    src = _s(C.mail_imap_response_code_set(r, _byref(n)), n.value) or ""
+    dst = _s(C.mail_imap_response_code_set2(r, _byref(n)), n.value) or ""
     return CopyResult(valid, parse_set(src), parse_set(dst))
 
 
 def response_text(r: int) -> str:
     n = _size()
-    return _text(C.mail_imap_response_text(r, _byref(n)), n.value) or ""
+    return _s(C.mail_imap_response_text(r, _byref(n)), n.value) or ""
 
 
 __all__ = ["Envelope", "BodyStructure", "FetchItem", "Mailbox", "MailboxStatus", "ListEntry",

@@ -2,8 +2,10 @@
 security defaults, timeouts, an extension the server lacks, and typed
 results of exact server bytes (group addresses, a message/rfc822 part)."""
 import asyncio
+import gc
 import socket
 import threading
+import tracemalloc
 import unittest
 
 from support import ScriptedServer, readline
@@ -126,6 +128,46 @@ class TestIMAPLocal(unittest.TestCase):
         # results are plain Python objects: nothing in them points into C
         self.assertEqual(item.bodystructure.parts[1].parts[0].parts[1].filename, "a.png")
         self.assertEqual(item.envelope.to[0].group, "friends")
+
+    def test_raising_callbacks_leak_nothing(self):
+        class Boom(Exception):
+            pass
+
+        def on_item(item):
+            raise Boom("no")
+
+        class Full:
+            def write(self, b):
+                raise Boom("full")
+        srv = ScriptedServer(imap_server())
+        with local(srv) as im:
+            im.select()
+            keep = len(im._cb.keep)
+
+            def rounds(n):
+                for _ in range(n):
+                    with self.assertRaises(Boom):
+                        im.fetch(9, "(UID ENVELOPE BODY[])", callback=on_item)
+                    with self.assertRaises(Boom):
+                        im.fetch(9, "(UID ENVELOPE BODYSTRUCTURE)", callback=on_item)
+            rounds(50)
+            gc.collect()
+            tracemalloc.start()
+            before = tracemalloc.take_snapshot()
+            objects = len(gc.get_objects())
+            rounds(300)
+            gc.collect()
+            grown = sum(st.size_diff for st in
+                        tracemalloc.take_snapshot().compare_to(before, "filename"))
+            tracemalloc.stop()
+            self.assertLess(len(gc.get_objects()) - objects, 100)
+            self.assertLess(grown, 64 * 1024)
+            self.assertEqual(len(im._cb.keep), keep)
+            # a body sink that raises ends the session (the stream cannot be resynchronised)
+            with self.assertRaises(Boom):
+                im.fetch(9, "(UID BODY[])", body=Full())
+            self.assertLess(im.fileno(), 0)
+        srv.join()
 
     def test_aio_timeout_and_cancel(self):
         done = threading.Event()
