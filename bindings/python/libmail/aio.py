@@ -24,7 +24,7 @@ from ._capi import AGAIN, C, CONST
 from ._errors import InvalidArgument
 from ._session import Op, Session
 from .pop3 import BatchResult, LeaveResult, POP3Base, Sink
-from .imap import (AppendSource, Body, IMAPBase, Messages, _list_bits, _status_items)
+from .imap import AppendSource, Body, IdleRun, IMAPBase, Messages, _list_bits, _status_items
 from .imap_types import (AppendResult, CopyResult, Event, FetchItem, ListEntry, Mailbox,
                          MailboxStatus, Namespace, SearchResult)
 from .smtp import MessageLike, SMTPBase, SendResult
@@ -404,45 +404,34 @@ class AsyncIdle:
         await self.aclose()
 
     async def _run(self) -> AsyncIterator[Event]:
-        import collections
-        import time
         im = self._imap
-        h = im._handle()
         self._loop = asyncio.get_running_loop()
-        queue: Deque[Event] = collections.deque()
-        deadline = None if self._timeout is None else time.monotonic() + self._timeout
-        im._idle_queue = queue
-        finishing = False
-        rc = AGAIN
+        run = IdleRun(im, self._timeout)
         try:
-            rc = C.mail_imap_idle_start(h)
             while True:
-                im._cb.raise_pending(rc)
-                while queue:
-                    yield queue.popleft()
-                if rc != AGAIN:
+                for ev in run.events():
+                    yield ev
+                if not run.running:
                     break
-                now = time.monotonic()
-                if not finishing and deadline is not None and now >= deadline:
-                    finishing = True
-                    rc = C.mail_imap_idle_done(h)
+                wait, t = run.limit()
+                if not wait:
                     continue
                 try:
-                    await _wait(im, None if finishing or deadline is None else deadline - now,
-                                self._waker)
+                    await _wait(im, t, self._waker)
                 except asyncio.CancelledError:
                     im._abort()
                     raise
-                rc = C.mail_imap_idle_done(h) if finishing else C.mail_imap_idle_start(h)
+                run.step()
         finally:
-            im._idle_queue = None
-            if rc == AGAIN and im._h:
+            run.end()
+            if run.running and im._h:
                 # left early: DONE and the tagged OK, still on the loop
-                rc = C.mail_imap_idle_done(h)
-                while rc == AGAIN:
+                run.finishing = True
+                run.step()
+                while run.running:
                     await _wait(im)
-                    rc = C.mail_imap_idle_start(h)
-        im._check(rc, "IDLE")
+                    run.step()
+        run.check()
 
 
 __all__ = ["SMTP", "LMTP", "POP3", "IMAP", "AsyncIdle"]

@@ -707,6 +707,55 @@ def _list_bits(subscribed: bool, children: bool, special_use: bool, status: bool
 
 
 # ------------------------------------------------------------ IDLE
+class IdleRun:
+    """The steps of one IDLE in event-loop mode, shared by the blocking
+    Idle (which waits with poll) and libmail.aio's (which waits on the
+    loop): start, collect events, send DONE when the caller's timeout
+    passes, call again after each wait until the tagged OK."""
+
+    def __init__(self, im: IMAPBase, timeout: Optional[float]) -> None:
+        self.im = im
+        self.h = im._handle()
+        self.queue: Deque[Event] = collections.deque()
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.finishing = False
+        self.rc = AGAIN
+        im._idle_queue = self.queue
+        self.rc = C.mail_imap_idle_start(self.h)
+
+    def events(self) -> Iterator[Event]:
+        """What arrived (re-raising a callback's exception first)."""
+        self.im._cb.raise_pending(self.rc)
+        while self.queue:
+            yield self.queue.popleft()
+
+    @property
+    def running(self) -> bool:
+        return self.rc == AGAIN
+
+    def limit(self) -> Tuple[bool, Optional[float]]:
+        """(wait, at most how long). When the caller's timeout has passed
+        it sends DONE instead and says not to wait (call limit() again)."""
+        if self.finishing or self.deadline is None:
+            return True, None
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.finishing = True
+            self.rc = C.mail_imap_idle_done(self.h)
+            return False, None
+        return True, left
+
+    def step(self) -> None:
+        """After a wait: go on (or on with the DONE sent)."""
+        self.rc = (C.mail_imap_idle_done if self.finishing else C.mail_imap_idle_start)(self.h)
+
+    def end(self) -> None:
+        self.im._idle_queue = None
+
+    def check(self) -> None:
+        self.im._check(self.rc, "IDLE")
+
+
 class Idle:
     """An IDLE in progress (IMAP.idle()): iterate for Events; it ends when
     timeout passes, when stop() is called (from any thread), or when the
@@ -755,31 +804,23 @@ class Idle:
 
     def _run(self) -> Iterator[Event]:
         im = self._imap
-        h = im._handle()
-        queue: Deque[Event] = collections.deque()
-        deadline = None if self._timeout is None else time.monotonic() + self._timeout
+        im._handle()
         wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
-        im._idle_queue = queue
-        im._set_nonblocking(True)
-        finishing = False
-        rc = AGAIN
+        run = None
         try:
-            rc = C.mail_imap_idle_start(h)
+            im._set_nonblocking(True)
+            run = IdleRun(im, self._timeout)
             while True:
-                im._cb.raise_pending(rc)
-                while queue:
-                    yield queue.popleft()
-                if rc != AGAIN:
+                yield from run.events()
+                if not run.running:
                     break
-                now = time.monotonic()
-                if not finishing and deadline is not None and now >= deadline:
-                    finishing = True
-                    rc = C.mail_imap_idle_done(h)
+                wait, t = run.limit()
+                if not wait:
                     continue
-                fd, want, t = im._wait_spec()
-                if deadline is not None and not finishing:
-                    t = deadline - now if t is None else min(t, deadline - now)
+                fd, want, io_t = im._wait_spec()
+                if io_t is not None:
+                    t = io_t if t is None else min(t, io_t)
                 # poll, not select: the session's descriptor may be over FD_SETSIZE
                 p = select.poll()
                 p.register(wake_r, select.POLLIN)
@@ -787,27 +828,27 @@ class Idle:
                                                                 else 0)
                 if fd >= 0 and ev:
                     p.register(fd, ev)
-                ready = p.poll(None if t is None else max(0, int(t * 1000) + 1))
-                if any(f == wake_r for f, _ in ready):
+                if any(f == wake_r for f, _ in p.poll(None if t is None
+                                                      else max(0, int(t * 1000) + 1))):
                     os.read(wake_r, 64)
-                rc = C.mail_imap_idle_done(h) if finishing else C.mail_imap_idle_start(h)
+                run.step()
         finally:
             try:
-                if rc == AGAIN and im._h:
+                if run is not None and run.running and im._h:
                     # left early (or an exception): DONE, then the tagged OK
                     im._set_nonblocking(False)
-                    rc = C.mail_imap_idle_done(h)
-                    while rc == AGAIN:
-                        rc = C.mail_imap_idle_start(h)
+                    run.finishing = True
+                    run.step()
             finally:
-                im._idle_queue = None
+                if run is not None:
+                    run.end()
                 if im._h:
                     im._set_nonblocking(False)
                 with self._wake_lock:
                     w, self._wake_w = self._wake_w, -1
                     os.close(w)
                 os.close(wake_r)
-        im._check(rc, "IDLE")
+        run.check()
 
 
 # ------------------------------------------------------------ blocking
