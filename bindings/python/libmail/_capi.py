@@ -787,7 +787,7 @@ MODULE_PROBES = {
     "mime": "mail_mime_message_parse",
     "mime_build": "mail_mime_builder_new",
     "tls": "mail_tls_config_new",
-    "imap": "mail_imap_parser_new",  # MAIL_FEATURE_IMAP: the parser today
+    "imap": "mail_imap_new",  # MAIL_FEATURE_IMAP: the parser and the session
     "nntp": "mail_nntp_new",
 }
 

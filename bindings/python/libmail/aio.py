@@ -1,5 +1,5 @@
-"""asyncio clients: the same sessions as libmail.SMTP / LMTP / POP3, driven
-by the C library's event-loop mode on the running loop.
+"""asyncio clients: the same sessions as libmail.SMTP / LMTP / POP3 / IMAP,
+driven by the C library's event-loop mode on the running loop.
 
 Each operation calls the C function; when it answers MAIL_ERR_AGAIN the
 coroutine waits on the session's socket (loop.add_reader / add_writer, as
@@ -10,6 +10,11 @@ blocks; give numeric addresses (or resolve first) where that matters.
 
     async with libmail.aio.POP3("pop3://127.0.0.1:110", user=u, password=p) as pop:
         count, size = await pop.stat()
+    async with libmail.aio.IMAP("imaps://127.0.0.1/INBOX", user=u, password=p) as im:
+        items = await im.fetch("1:*", "(UID ENVELOPE)")
+        async with im.idle(timeout=600) as idle:
+            async for event in idle:
+                ...
 
 Cancelling a task in the middle of an operation closes and frees that
 session (the protocol position is lost; make a new one).
@@ -17,7 +22,7 @@ session (the protocol position is lost; make a new one).
 from __future__ import annotations
 
 import asyncio
-from typing import (Any, AsyncIterator, BinaryIO, Callable, Deque, Dict, FrozenSet, Iterable,
+from typing import (Any, AsyncIterator, BinaryIO, Callable, Dict, FrozenSet, Iterable,
                     List, Optional, Sequence, Tuple, Union)
 
 from ._capi import AGAIN, C, CONST

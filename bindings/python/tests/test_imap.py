@@ -5,7 +5,6 @@ import asyncio
 import email.message
 import gc
 import io
-import os
 import tempfile
 import threading
 import time
