@@ -838,12 +838,26 @@ def module_of(name: str) -> Optional[str]:
     return None
 
 
+def _absent(name: str, module: str) -> object:
+    """Stands for a function of a module the library was built without, so
+    the package still imports; calling it raises UnsupportedError."""
+    def absent(*args: object) -> None:
+        from ._errors import UnsupportedError  # not at import: _errors imports this module
+        raise UnsupportedError("%s: libmail was built without %s" % (name, module))
+    absent.__name__ = name
+    return absent
+
+
 def _declare(lib: ctypes.CDLL, feats: FrozenSet[str]) -> None:
     for name, (restype, argtypes) in PROTOTYPES.items():
         try:
             fn = getattr(lib, name)
         except AttributeError:
-            if name in OPTIONAL or (module_of(name) or "") not in feats | {""}:
+            if name in OPTIONAL:
+                continue
+            module = module_of(name)
+            if module is not None and module not in feats:
+                setattr(lib, name, _absent(name, module))
                 continue
             raise
         fn.restype = restype

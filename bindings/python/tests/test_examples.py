@@ -44,6 +44,8 @@ class TestExamples(unittest.TestCase):
 
     def test_idle_prints_new_subjects(self):
         import libmail
+        if "imap" not in libmail.features():
+            self.skipTest("libmail built without IMAP")
         u, pw, _ = user(2)
         box = unique("idle-example")
         with libmail.IMAP(url("imap", "MAIL_TEST_IMAP_PORT"), user=u, password=pw,

@@ -17,6 +17,8 @@ from support import ENV, need_servers, unique, url, user
 import libmail
 import libmail.aio
 
+WITH_IMAP = unittest.skipUnless("imap" in libmail.features(), "libmail built without IMAP")
+
 
 def imap(n: int = 1, scheme: str = "imap", port: str = "MAIL_TEST_IMAP_PORT", **kw):
     u, pw, _ = user(n)
@@ -65,6 +67,7 @@ def mime_shape(msg):
 
 
 @need_servers
+@WITH_IMAP
 class TestIMAP(unittest.TestCase):
     def test_mailbox_commands(self):
         with imap() as im:
@@ -375,6 +378,7 @@ class TestIMAP(unittest.TestCase):
 
 
 @need_servers
+@WITH_IMAP
 class TestIMAPErrors(unittest.TestCase):
     def test_bad_password(self):
         u, _, _ = user(1)
@@ -478,6 +482,7 @@ SESSIONS = 50
 
 
 @need_servers
+@WITH_IMAP
 class TestAioIMAP(unittest.TestCase):
     def test_50_sessions_on_one_loop(self):
         hosts = [ENV["MAIL_TEST_HOST"], ENV["MAIL_TEST_HOST6"]]

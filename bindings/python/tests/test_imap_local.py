@@ -21,6 +21,8 @@ BODYSTRUCTURE = (b'(("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 5 1 NIL N
                  b' (("TEXT" "PLAIN" NIL NIL NIL "7BIT" 3 1)("IMAGE" "PNG" ("NAME" "a.png") '
                  b'NIL NIL "BASE64" 8) "MIXED") 12) "MIXED")')
 
+WITH_IMAP = unittest.skipUnless("imap" in libmail.features(), "libmail built without IMAP")
+
 
 def imap_server(caps: bytes = b"IMAP4rev1 IDLE", greeting: bytes = b"PREAUTH",
                 log=None, body: bytes = b"0123456789"):
@@ -58,6 +60,7 @@ def local(srv: ScriptedServer, **kw) -> libmail.IMAP:
     return libmail.IMAP("imap://127.0.0.1:%d" % srv.port, timeout=20, **kw)
 
 
+@WITH_IMAP
 class TestIMAPLocal(unittest.TestCase):
     def test_starttls_required_before_any_credential(self):
         log = []
