@@ -21,7 +21,7 @@ from typing import (Any, BinaryIO, Callable, Deque, Dict, FrozenSet, Iterable, I
 
 from . import _capi
 from ._capi import AGAIN, C, CONST, OK, STATUS
-from ._errors import InvalidArgument, UnsupportedError
+from ._errors import InvalidArgument, UnsupportedError, make_error
 from ._session import Blocking, Op, Session, run_blocking
 from .imap_types import (CODE_NAME, T, AppendResult, BodyStructure, CopyResult, Envelope, Event,
                          FetchItem, ListEntry, Mailbox, MailboxStatus, Namespace, SearchResult,
@@ -70,6 +70,13 @@ def _flag_list(flags: Union[None, str, Iterable[str]]) -> List[str]:
     return list(flags)
 
 
+def _number(n: int) -> int:
+    """A message number or UID: 1 to 2^32 - 1 (ctypes would wrap a larger one)."""
+    if not 0 < n <= _ALL:
+        raise InvalidArgument("not a message number or UID: %d" % n)
+    return n
+
+
 class _SeqSet:
     """A C sequence set built from an int, "1:5,7,10:*", or numbers."""
 
@@ -77,7 +84,7 @@ class _SeqSet:
         h = ctypes.c_void_p()
         rc = C.mail_imap_seqset_new(ctypes.byref(h), None)
         if rc != OK:
-            raise _capi_error(rc, "sequence set")
+            raise make_error(rc, "sequence set")
         self.h: int = h.value  # type: ignore[assignment]
         try:
             self._add(messages)
@@ -97,13 +104,14 @@ class _SeqSet:
                     last = first if not b else (_ALL if b == "*" else int(b))
                 except ValueError:
                     raise InvalidArgument("not a sequence set: %r" % text) from None
-                self._check(C.mail_imap_seqset_add_range(self.h, first, last), text)
+                self._check(C.mail_imap_seqset_add_range(self.h, _number(first),
+                                                         _number(last)), text)
             return
         if isinstance(messages, range) and messages.step == 1 and len(messages):
-            self._check(C.mail_imap_seqset_add_range(self.h, messages.start, messages.stop - 1),
-                        "range")
+            self._check(C.mail_imap_seqset_add_range(self.h, _number(messages.start),
+                                                     _number(messages.stop - 1)), "range")
             return
-        nums = [int(n) for n in messages]
+        nums = [_number(int(n)) for n in messages]
         if not nums:
             raise InvalidArgument("an empty set of messages")
         arr = (ctypes.c_uint32 * len(nums))(*nums)
@@ -112,17 +120,12 @@ class _SeqSet:
     @staticmethod
     def _check(rc: int, what: str) -> None:
         if rc != OK:
-            raise _capi_error(rc, "sequence set %s" % what)
+            raise make_error(rc, "sequence set %s" % what)
 
     def free(self) -> None:
         if self.h:
             C.mail_imap_seqset_free(self.h)
             self.h = 0
-
-
-def _capi_error(rc: int, what: str) -> Exception:
-    from ._errors import make_error
-    return make_error(rc, what)
 
 
 class _Fetch:

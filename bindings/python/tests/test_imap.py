@@ -408,8 +408,11 @@ class TestIMAPErrors(unittest.TestCase):
                 im.fetch("1:*", "FLAGS")
             with self.assertRaises(libmail.InvalidArgument):
                 im.create("bad\0name")
-            with self.assertRaises(libmail.InvalidArgument):
-                im.fetch("1:x", "FLAGS")
+            im.select("INBOX")
+            for bad in ("1:x", 2 ** 32 + 1, [0], range(0, 3), "1:4294967296"):
+                with self.assertRaises(libmail.InvalidArgument, msg=repr(bad)):
+                    im.fetch(bad, "FLAGS")
+            im.unselect()
             with self.assertRaises(libmail.ServerError) as cm:
                 im.append(unique("missing"), b"Subject: x\r\n\r\nx\r\n")
             self.assertEqual(cm.exception.enhanced, "TRYCREATE")
