@@ -217,6 +217,10 @@ CALLBACKS = {
     # imap_parse.h, imap.h (pointers into C memory stay c_void_p)
     "mail_imap_body_fn": CFUNCTYPE(c_int, c_void_p, c_int, c_void_p, c_void_p, c_size_t),
     "mail_imap_untagged_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_int),
+    # maildir.h
+    "mail_maildir_entry_fn": CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_int, c_uint64,
+                                       c_int64),
+    "mail_maildir_map_fn": CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_int64),
 }
 TRACE_FN = CALLBACKS["mail_trace_fn"]
 PROGRESS_FN = CALLBACKS["mail_smtp_progress_fn"]
@@ -232,6 +236,8 @@ IMAP_UNTAGGED_FN = CALLBACKS["mail_imap_untagged_fn"]
 RANDOM_FN = CALLBACKS["mail_random_fn"]
 CLOCK_FN = CALLBACKS["mail_clock_fn"]
 TLS_VERIFY_FN = CALLBACKS["mail_tls_verify_fn"]
+MAILDIR_ENTRY_FN = CALLBACKS["mail_maildir_entry_fn"]
+MAILDIR_MAP_FN = CALLBACKS["mail_maildir_map_fn"]
 
 # ------------------------------------------------------------ prototypes
 # name: (restype, [argtypes]). Handles are c_void_p; strings in are
@@ -772,6 +778,38 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_smtp_caps_free": (None, [_p]),
     "mail_smtp_caps_parse_ehlo": (c_int, [_p, _p]),
     "mail_smtp_caps_find": (c_int, [_p, _s, _psz]),
+    # conn.h
+    "mail_conn_is_compressed": (c_int, [_p]),
+    "mail_conn_compress_counts": (c_int, [POINTER(c_uint64), POINTER(c_uint64),
+                                          POINTER(c_uint64), POINTER(c_uint64), _p]),
+    # imap.h
+    "mail_imap_compress": (c_int, [_p]),
+    # maildir.h
+    "mail_maildir_open": (c_int, [POINTER(_p), _s, c_uint, _p]),
+    "mail_maildir_free": (None, [_p]),
+    "mail_maildir_path": (_s, [_p]),
+    "mail_maildir_last_error": (_s, [_p]),
+    "mail_maildir_delivery_begin": (c_int, [POINTER(_p), _p]),
+    "mail_maildir_delivery_write": (c_int, [_p, c_void_p, _sz]),
+    "mail_maildir_delivery_commit": (c_int, [_s, _sz, _p, _s, c_int64]),
+    "mail_maildir_delivery_abort": (None, [_p]),
+    "mail_maildir_delivery_tmp_path": (_s, [_p]),
+    "mail_maildir_delivery_size": (c_uint64, [_p]),
+    "mail_maildir_deliver": (c_int, [_s, _sz, _p, _s, c_int64, READ_FN, c_void_p]),
+    "mail_maildir_list": (c_int, [_p, MAILDIR_ENTRY_FN, c_void_p]),
+    "mail_maildir_message_path": (c_int, [_s, _sz, _p, _s]),
+    "mail_maildir_get_flags": (c_int, [_s, _sz, _p, _s]),
+    "mail_maildir_set_flags": (c_int, [_p, _s, _s]),
+    "mail_maildir_remove": (c_int, [_p, _s]),
+    "mail_maildir_flags_from_imap": (c_int, [_s, _sz, POINTER(c_char_p), _sz]),
+    "mail_maildir_map_set": (c_int, [_p, _s, _s, c_int64]),
+    "mail_maildir_map_get": (c_int, [_s, _sz, POINTER(c_int64), _p, _s]),
+    "mail_maildir_map_remove": (c_int, [_p, _s]),
+    "mail_maildir_map_count": (_sz, [_p]),
+    "mail_maildir_map_each": (c_int, [_p, MAILDIR_MAP_FN, c_void_p]),
+    "mail_maildir_map_save": (c_int, [_p]),
+    # sasl.h
+    "mail_sasl_set_crypto": (c_int, [_p, _p, c_void_p]),
 }
 
 # Functions that are not there in every build of libmail (optional
@@ -828,7 +866,7 @@ def candidate_paths() -> List[str]:
 
 # Functions of a module the library may be built without (meson_options.txt):
 # by prefix, the module whose absence from features() excuses them.
-MODULE_PREFIXES = {"mail_imap_": "imap", "mail_nntp_": "nntp"}
+MODULE_PREFIXES = {"mail_imap_": "imap", "mail_nntp_": "nntp", "mail_maildir_": "maildir"}
 
 
 def module_of(name: str) -> Optional[str]:

@@ -263,6 +263,10 @@ class IMAP(_Async, IMAPBase):
         """As libmail.IMAP.noop()."""
         return await _drive(self, self._op_noop(C.mail_imap_noop, "NOOP"))
 
+    async def compress(self) -> None:
+        """As libmail.IMAP.compress()."""
+        await _drive(self, self._op_noop(C.mail_imap_compress, "COMPRESS"))
+
     async def enable(self, *names: str) -> FrozenSet[str]:
         """As libmail.IMAP.enable()."""
         return await _drive(self, self._op_enable(names))

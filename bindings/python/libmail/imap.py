@@ -434,6 +434,17 @@ class IMAPBase(Session):
         h = self._handle()
         yield from self._call(lambda: C.mail_imap_logout(h), "LOGOUT")
 
+    @property
+    def compressed(self) -> bool:
+        """True once COMPRESS=DEFLATE is on (compress())."""
+        return bool(self._h and C.mail_conn_is_compressed(self._conn))
+
+    def compress_counts(self) -> Tuple[int, int, int, int]:
+        """(wire in, plain in, wire out, plain out) bytes since compress()."""
+        v = [ctypes.c_uint64() for _ in range(4)]
+        C.mail_conn_compress_counts(*(ctypes.byref(x) for x in v), self._conn)
+        return tuple(x.value for x in v)  # type: ignore[return-value]
+
     def _op_noop(self, fn: Callable[[int], int], what: str) -> Op:
         h = self._handle()
         events: List[Event] = []
@@ -906,6 +917,11 @@ class IMAP(Blocking, IMAPBase):
     def noop(self) -> List[Event]:
         """NOOP: the changes the server reports (EXISTS, EXPUNGE, FETCH ...)."""
         return run_blocking(self._op_noop(C.mail_imap_noop, "NOOP"))
+
+    def compress(self) -> None:
+        """COMPRESS=DEFLATE (RFC 4978) from here on (UnsupportedError when
+        the server or the build lacks it)."""
+        run_blocking(self._op_noop(C.mail_imap_compress, "COMPRESS"))
 
     def enable(self, *names: str) -> FrozenSet[str]:
         """ENABLE extensions ("CONDSTORE", "UTF8=ACCEPT"); returns those enabled."""

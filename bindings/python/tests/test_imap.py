@@ -360,6 +360,22 @@ class TestIMAP(unittest.TestCase):
         gc.collect()
         self.assertIsNone(ref())  # and nothing else holds it (no cycle via callbacks)
 
+    def test_compress(self):
+        if "zlib" not in libmail.features() or not hasattr(libmail.IMAP, "compress"):
+            self.skipTest("no zlib in this build")
+        with imap(scheme="imaps", port="MAIL_TEST_IMAPS_PORT") as im, Box(im, "z") as box:
+            if not im.has_capability("COMPRESS=DEFLATE"):
+                self.skipTest("the server offers no COMPRESS=DEFLATE")
+            im.compress()
+            self.assertTrue(im.compressed)
+            text = b"compressible line of text\r\n" * 4000
+            im.append(box, message(unique("z"), text))
+            im.select(box)
+            self.assertTrue(im.fetch(1, "BODY.PEEK[TEXT]")[0].body == text)
+            wire_in, plain_in, wire_out, plain_out = im.compress_counts()
+            self.assertLess(wire_out * 4, plain_out)  # the APPEND went out deflated
+            self.assertLess(wire_in * 4, plain_in)
+
     def test_imaps_ipv6_and_url_mailbox(self):
         u, pw, _ = user(1)
         with imap(scheme="imaps", port="MAIL_TEST_IMAPS_PORT") as im, Box(im, "url") as box:
