@@ -217,6 +217,7 @@ CALLBACKS = {
     # imap_parse.h, imap.h (pointers into C memory stay c_void_p)
     "mail_imap_body_fn": CFUNCTYPE(c_int, c_void_p, c_int, c_void_p, c_void_p, c_size_t),
     "mail_imap_untagged_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_int),
+    "mail_smtp_batch_fn": CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p, c_int),
     # maildir.h
     "mail_maildir_entry_fn": CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_int, c_uint64,
                                        c_int64),
@@ -238,6 +239,7 @@ CLOCK_FN = CALLBACKS["mail_clock_fn"]
 TLS_VERIFY_FN = CALLBACKS["mail_tls_verify_fn"]
 MAILDIR_ENTRY_FN = CALLBACKS["mail_maildir_entry_fn"]
 MAILDIR_MAP_FN = CALLBACKS["mail_maildir_map_fn"]
+SMTP_BATCH_FN = CALLBACKS["mail_smtp_batch_fn"]
 
 # ------------------------------------------------------------ prototypes
 # name: (restype, [argtypes]). Handles are c_void_p; strings in are
@@ -810,6 +812,17 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_maildir_map_save": (c_int, [_p]),
     # sasl.h
     "mail_sasl_set_crypto": (c_int, [_p, _p, c_void_p]),
+    # smtp.h
+    "mail_smtp_batch_new": (c_int, [POINTER(_p), _p]),
+    "mail_smtp_batch_free": (None, [_p]),
+    "mail_smtp_batch_add": (c_int, [_p, _p, _psz]),
+    "mail_smtp_batch_add_mime": (c_int, [_p, _p, _p, _psz]),
+    "mail_smtp_batch_set_callback": (c_int, [_p, SMTP_BATCH_FN, c_void_p]),
+    "mail_smtp_batch_count": (_sz, [_p]),
+    "mail_smtp_batch_result": (c_int, [_p, _sz]),
+    "mail_smtp_batch_code": (c_int, [_p, _sz]),
+    "mail_smtp_batch_error": (_s, [_p, _sz]),
+    "mail_smtp_send_batch": (c_int, [_p, _p]),
 }
 
 # Functions that are not there in every build of libmail (optional
