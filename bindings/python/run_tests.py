@@ -3,9 +3,9 @@
 
 usage: run_tests.py unit|integration|all [unittest args...]
 
-unit: no servers (C API agreement, loader, MIME, callbacks, GIL with a
-scripted local server); integration: the real Dovecot and Postfix (skipped,
-exit 77, without them unless MAIL_TEST_REQUIRE_SERVERS=1).
+unit: no servers (C API agreement, loader, MIME, callbacks, GIL and IMAP
+with scripted local servers); integration: the real Dovecot and Postfix
+(skipped, exit 77, without them unless MAIL_TEST_REQUIRE_SERVERS=1).
 """
 import os
 import sys
@@ -14,8 +14,10 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "tests")]
 
-UNIT = ["test_capi", "test_loader", "test_mime", "test_callbacks", "test_gil"]
-INTEGRATION = ["test_smtp", "test_pop3", "test_errors", "test_aio", "test_examples"]
+UNIT = ["test_capi", "test_loader", "test_mime", "test_callbacks", "test_gil",
+        "test_imap_local"]
+INTEGRATION = ["test_smtp", "test_pop3", "test_errors", "test_aio", "test_imap",
+               "test_examples"]
 
 
 def main() -> int:

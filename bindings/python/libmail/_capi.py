@@ -83,6 +83,68 @@ CONST: Dict[str, int] = {
     "MAIL_MIME_NEEDS_8BIT": 0x1, "MAIL_MIME_NEEDS_BINARY": 0x2, "MAIL_MIME_NEEDS_SMTPUTF8": 0x4,
     "MAIL_MIME_BUILD_ENC_AUTO": -1,
     "MAIL_MIME_LENGTH_UNKNOWN": 0xFFFFFFFFFFFFFFFF,
+    # imap.h
+    "MAIL_IMAP_STATE_DISCONNECTED": 0, "MAIL_IMAP_STATE_CONNECTING": 1,
+    "MAIL_IMAP_STATE_NOT_AUTHENTICATED": 2, "MAIL_IMAP_STATE_AUTHENTICATING": 3,
+    "MAIL_IMAP_STATE_AUTHENTICATED": 4, "MAIL_IMAP_STATE_SELECTED": 5, "MAIL_IMAP_STATE_LOGOUT": 6,
+    "MAIL_IMAP_AUTH_AUTO": 0, "MAIL_IMAP_AUTH_SASL": 1, "MAIL_IMAP_AUTH_LOGIN": 2,
+    "MAIL_IMAP_MAILBOX_EXISTS": 0, "MAIL_IMAP_MAILBOX_RECENT": 1,
+    "MAIL_IMAP_MAILBOX_UIDVALIDITY": 2, "MAIL_IMAP_MAILBOX_UIDNEXT": 3,
+    "MAIL_IMAP_MAILBOX_HIGHESTMODSEQ": 4, "MAIL_IMAP_MAILBOX_UNSEEN": 5,
+    "MAIL_IMAP_FLAGS_DEFINED": 0, "MAIL_IMAP_FLAGS_PERMANENT": 1,
+    "MAIL_IMAP_LIST_SUBSCRIBED": 1, "MAIL_IMAP_LIST_CHILDREN": 2, "MAIL_IMAP_LIST_SPECIAL_USE": 4,
+    "MAIL_IMAP_LIST_STATUS": 8,
+    "MAIL_IMAP_STATUS_MESSAGES": 1, "MAIL_IMAP_STATUS_RECENT": 2, "MAIL_IMAP_STATUS_UIDNEXT": 4,
+    "MAIL_IMAP_STATUS_UIDVALIDITY": 8, "MAIL_IMAP_STATUS_UNSEEN": 16,
+    "MAIL_IMAP_STATUS_DELETED": 32, "MAIL_IMAP_STATUS_SIZE": 64,
+    "MAIL_IMAP_STATUS_HIGHESTMODSEQ": 128,
+    "MAIL_IMAP_STORE_REPLACE": 0, "MAIL_IMAP_STORE_ADD": 1, "MAIL_IMAP_STORE_REMOVE": 2,
+    # imap_parse.h
+    "MAIL_IMAP_KIND_GREETING": 1, "MAIL_IMAP_KIND_TAGGED": 2, "MAIL_IMAP_KIND_UNTAGGED": 3,
+    "MAIL_IMAP_KIND_CONTINUATION": 4,
+    "MAIL_IMAP_TYPE_OTHER": 0, "MAIL_IMAP_TYPE_OK": 1, "MAIL_IMAP_TYPE_NO": 2,
+    "MAIL_IMAP_TYPE_BAD": 3, "MAIL_IMAP_TYPE_PREAUTH": 4, "MAIL_IMAP_TYPE_BYE": 5,
+    "MAIL_IMAP_TYPE_CONTINUE": 6, "MAIL_IMAP_TYPE_CAPABILITY": 7, "MAIL_IMAP_TYPE_ENABLED": 8,
+    "MAIL_IMAP_TYPE_LIST": 9, "MAIL_IMAP_TYPE_LSUB": 10, "MAIL_IMAP_TYPE_NAMESPACE": 11,
+    "MAIL_IMAP_TYPE_STATUS": 12, "MAIL_IMAP_TYPE_FLAGS": 13, "MAIL_IMAP_TYPE_EXISTS": 14,
+    "MAIL_IMAP_TYPE_RECENT": 15, "MAIL_IMAP_TYPE_EXPUNGE": 16, "MAIL_IMAP_TYPE_VANISHED": 17,
+    "MAIL_IMAP_TYPE_SEARCH": 18, "MAIL_IMAP_TYPE_ESEARCH": 19, "MAIL_IMAP_TYPE_SORT": 20,
+    "MAIL_IMAP_TYPE_THREAD": 21, "MAIL_IMAP_TYPE_FETCH": 22,
+    "MAIL_IMAP_CODE_NONE": 0, "MAIL_IMAP_CODE_OTHER": 1, "MAIL_IMAP_CODE_ALERT": 2,
+    "MAIL_IMAP_CODE_BADCHARSET": 3, "MAIL_IMAP_CODE_CAPABILITY": 4, "MAIL_IMAP_CODE_PARSE": 5,
+    "MAIL_IMAP_CODE_PERMANENTFLAGS": 6, "MAIL_IMAP_CODE_READ_ONLY": 7,
+    "MAIL_IMAP_CODE_READ_WRITE": 8, "MAIL_IMAP_CODE_TRYCREATE": 9, "MAIL_IMAP_CODE_UIDNEXT": 10,
+    "MAIL_IMAP_CODE_UIDVALIDITY": 11, "MAIL_IMAP_CODE_UNSEEN": 12,
+    "MAIL_IMAP_CODE_HIGHESTMODSEQ": 13, "MAIL_IMAP_CODE_NOMODSEQ": 14,
+    "MAIL_IMAP_CODE_MODIFIED": 15, "MAIL_IMAP_CODE_APPENDUID": 16, "MAIL_IMAP_CODE_COPYUID": 17,
+    "MAIL_IMAP_CODE_UIDNOTSTICKY": 18, "MAIL_IMAP_CODE_CLOSED": 19,
+    "MAIL_IMAP_CODE_UNAVAILABLE": 20, "MAIL_IMAP_CODE_AUTHENTICATIONFAILED": 21,
+    "MAIL_IMAP_CODE_AUTHORIZATIONFAILED": 22, "MAIL_IMAP_CODE_EXPIRED": 23,
+    "MAIL_IMAP_CODE_PRIVACYREQUIRED": 24, "MAIL_IMAP_CODE_CONTACTADMIN": 25,
+    "MAIL_IMAP_CODE_NOPERM": 26, "MAIL_IMAP_CODE_INUSE": 27, "MAIL_IMAP_CODE_EXPUNGEISSUED": 28,
+    "MAIL_IMAP_CODE_CORRUPTION": 29, "MAIL_IMAP_CODE_SERVERBUG": 30,
+    "MAIL_IMAP_CODE_CLIENTBUG": 31, "MAIL_IMAP_CODE_CANNOT": 32, "MAIL_IMAP_CODE_LIMIT": 33,
+    "MAIL_IMAP_CODE_OVERQUOTA": 34, "MAIL_IMAP_CODE_ALREADYEXISTS": 35,
+    "MAIL_IMAP_CODE_NONEXISTENT": 36, "MAIL_IMAP_CODE_HASCHILDREN": 37,
+    "MAIL_IMAP_CODE_UNKNOWN_CTE": 38, "MAIL_IMAP_CODE_COMPRESSIONACTIVE": 39,
+    "MAIL_IMAP_CODE_NOTSAVED": 40, "MAIL_IMAP_CODE_MAILBOXID": 41,
+    "MAIL_IMAP_ITEM_UID": 0, "MAIL_IMAP_ITEM_FLAGS": 1, "MAIL_IMAP_ITEM_INTERNALDATE": 2,
+    "MAIL_IMAP_ITEM_RFC822_SIZE": 3, "MAIL_IMAP_ITEM_ENVELOPE": 4,
+    "MAIL_IMAP_ITEM_BODYSTRUCTURE": 5, "MAIL_IMAP_ITEM_MODSEQ": 6, "MAIL_IMAP_ITEM_EMAILID": 7,
+    "MAIL_IMAP_ITEM_THREADID": 8, "MAIL_IMAP_ITEM_PREVIEW": 9, "MAIL_IMAP_ITEM_GM_MSGID": 10,
+    "MAIL_IMAP_ITEM_GM_THRID": 11, "MAIL_IMAP_ITEM_GM_LABELS": 12,
+    "MAIL_IMAP_ITEM_BINARY_SIZE": 13, "MAIL_IMAP_ITEM_SECTION": 14,
+    "MAIL_IMAP_ADDR_FROM": 0, "MAIL_IMAP_ADDR_SENDER": 1, "MAIL_IMAP_ADDR_REPLY_TO": 2,
+    "MAIL_IMAP_ADDR_TO": 3, "MAIL_IMAP_ADDR_CC": 4, "MAIL_IMAP_ADDR_BCC": 5,
+    "MAIL_IMAP_ENV_DATE": 0, "MAIL_IMAP_ENV_SUBJECT": 1, "MAIL_IMAP_ENV_IN_REPLY_TO": 2,
+    "MAIL_IMAP_ENV_MESSAGE_ID": 3,
+    "MAIL_IMAP_BODY_TYPE": 0, "MAIL_IMAP_BODY_SUBTYPE": 1, "MAIL_IMAP_BODY_ID": 2,
+    "MAIL_IMAP_BODY_DESCRIPTION": 3, "MAIL_IMAP_BODY_ENCODING": 4, "MAIL_IMAP_BODY_MD5": 5,
+    "MAIL_IMAP_BODY_DISPOSITION": 6, "MAIL_IMAP_BODY_LOCATION": 7,
+    "MAIL_IMAP_PARAMS_CONTENT_TYPE": 0, "MAIL_IMAP_PARAMS_DISPOSITION": 1,
+    "MAIL_IMAP_DEFECT_SYNTAX": 1, "MAIL_IMAP_DEFECT_ITEM": 2, "MAIL_IMAP_DEFECT_CODE": 3,
+    "MAIL_IMAP_DEFECT_RESPONSE": 4, "MAIL_IMAP_DEFECT_TOO_DEEP": 5, "MAIL_IMAP_DEFECT_TOO_MANY": 6,
+    "MAIL_IMAP_BODY_BEGIN": 1, "MAIL_IMAP_BODY_DATA": 2, "MAIL_IMAP_BODY_END": 3,
     # mail_features() bits
     "MAIL_FEATURE_SMTP": 1 << 0,
     "MAIL_FEATURE_POP3": 1 << 1,
@@ -146,6 +208,20 @@ CALLBACKS = {
     # the one write callback (mail_mime_part_decode_cb, mail_mime_message_write,
     # mail_mime_builder_write, mbox data)
     "mail_write_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t),
+    # the one read callback (IMAP APPEND; common.h)
+    "mail_read_fn": CFUNCTYPE(c_int, c_void_p, POINTER(c_ubyte), c_size_t, POINTER(c_size_t)),
+    "mail_random_fn": CFUNCTYPE(c_int, c_void_p, POINTER(c_ubyte), c_size_t),
+    "mail_clock_fn": CFUNCTYPE(c_int64, c_void_p, c_int),
+    "mail_tls_verify_fn": CFUNCTYPE(c_int, c_void_p, c_int, c_char_p, POINTER(c_ubyte), c_size_t,
+                                    c_char_p),
+    # imap_parse.h, imap.h (pointers into C memory stay c_void_p)
+    "mail_imap_body_fn": CFUNCTYPE(c_int, c_void_p, c_int, c_void_p, c_void_p, c_size_t),
+    "mail_imap_untagged_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_int),
+    "mail_smtp_batch_fn": CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p, c_int),
+    # maildir.h
+    "mail_maildir_entry_fn": CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_int, c_uint64,
+                                       c_int64),
+    "mail_maildir_map_fn": CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_int64),
 }
 TRACE_FN = CALLBACKS["mail_trace_fn"]
 PROGRESS_FN = CALLBACKS["mail_smtp_progress_fn"]
@@ -155,6 +231,15 @@ TOKEN_FN = CALLBACKS["mail_sasl_token_fn"]
 MIME_READ_FN = CALLBACKS["mail_mime_read_fn"]
 MIME_REWIND_FN = CALLBACKS["mail_mime_rewind_fn"]
 MIME_DATA_FN = CALLBACKS["mail_write_fn"]
+READ_FN = CALLBACKS["mail_read_fn"]
+IMAP_BODY_FN = CALLBACKS["mail_imap_body_fn"]
+IMAP_UNTAGGED_FN = CALLBACKS["mail_imap_untagged_fn"]
+RANDOM_FN = CALLBACKS["mail_random_fn"]
+CLOCK_FN = CALLBACKS["mail_clock_fn"]
+TLS_VERIFY_FN = CALLBACKS["mail_tls_verify_fn"]
+MAILDIR_ENTRY_FN = CALLBACKS["mail_maildir_entry_fn"]
+MAILDIR_MAP_FN = CALLBACKS["mail_maildir_map_fn"]
+SMTP_BATCH_FN = CALLBACKS["mail_smtp_batch_fn"]
 
 # ------------------------------------------------------------ prototypes
 # name: (restype, [argtypes]). Handles are c_void_p; strings in are
@@ -166,6 +251,9 @@ _sz = c_size_t
 _psz = POINTER(c_size_t)
 _pu = POINTER(c_uint)
 _pb = POINTER(POINTER(c_ubyte))
+# strings that are not NUL-terminated (imap_parse.h gives their lengths): sliced, p[:n]
+_pc = POINTER(ctypes.c_char)
+_ppc = POINTER(_pc)
 
 PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     # common.h
@@ -382,6 +470,359 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_mime_builder_envelope_from": (c_int, [_p, POINTER(c_char_p)]),
     "mail_mime_builder_envelope_count": (_sz, [_p]),
     "mail_mime_builder_envelope_recipient": (c_int, [_p, _sz, POINTER(c_char_p)]),
+    # Declared for completeness (every exported function is: tests/test_capi.py),
+    # most not used by the package itself.
+    # common.h
+    "mail_limits_init": (c_int, [POINTER(mail_limits), c_uint]),
+    # conn.h
+    "mail_tls_config_set_ca_path": (c_int, [_p, _s]),
+    "mail_tls_config_set_ca_mem": (c_int, [_p, _s, _sz]),
+    "mail_tls_config_set_system_ca": (c_int, [_p, c_int]),
+    "mail_tls_config_set_client_cert_mem": (c_int, [_p, _s, _sz, _s, _sz, _s]),
+    "mail_tls_config_set_pin_only": (c_int, [_p, c_int]),
+    "mail_tls_config_set_verify_callback": (c_int, [_p, TLS_VERIFY_FN, c_void_p]),
+    "mail_tls_config_set_session_resumption": (c_int, [_p, c_int]),
+    "mail_conn_new": (c_int, [POINTER(_p), _p]),
+    "mail_conn_free": (None, [_p]),
+    "mail_conn_set_trace_show_secrets_insecure": (c_int, [_p, c_int]),
+    "mail_conn_set_random": (c_int, [_p, RANDOM_FN, c_void_p]),
+    "mail_conn_set_clock": (c_int, [_p, CLOCK_FN, c_void_p]),
+    "mail_conn_set_transport": (c_int, [_p, _p, c_void_p]),
+    "mail_conn_adopt_fd": (c_int, [_p, c_int, _s]),
+    "mail_conn_connect": (c_int, [_p, _s, c_uint, c_int]),
+    "mail_conn_connect_addr": (c_int, [_p, c_void_p, _sz, _s, c_int]),
+    "mail_conn_connect_unix": (c_int, [_p, _s]),
+    "mail_conn_tls_resumed": (c_int, [_p]),
+    "mail_conn_peer_certificate": (c_int, [_p, POINTER(_p), _psz]),
+    "mail_conn_channel_binding": (c_int, [_p, c_int, c_void_p, _sz, _psz]),
+    # imap.h
+    "mail_imap_new": (c_int, [POINTER(_p), _p]),
+    "mail_imap_free": (None, [_p]),
+    "mail_imap_conn": (_p, [_p]),
+    "mail_imap_sasl": (_p, [_p]),
+    "mail_imap_set_security": (c_int, [_p, c_int]),
+    "mail_imap_set_auth": (c_int, [_p, _s, _s]),
+    "mail_imap_set_auth_method": (c_int, [_p, c_int]),
+    "mail_imap_set_untagged_callback": (c_int, [_p, IMAP_UNTAGGED_FN, c_void_p]),
+    "mail_imap_get_state": (c_int, [_p]),
+    "mail_imap_state_name": (_s, [_p]),
+    "mail_imap_connect": (c_int, [_p, _s, c_uint, c_int]),
+    "mail_imap_connect_url": (c_int, [_p, _s]),
+    "mail_imap_url_mailbox": (_s, [_p]),
+    "mail_imap_login": (c_int, [_p]),
+    "mail_imap_capability": (c_int, [_p]),
+    "mail_imap_has_capability": (c_int, [_p, _s]),
+    "mail_imap_capabilities": (_s, [_p]),
+    "mail_imap_greeting": (_s, [_p]),
+    "mail_imap_enable": (c_int, [_p, POINTER(c_char_p), _sz]),
+    "mail_imap_is_enabled": (c_int, [_p, _s]),
+    "mail_imap_id": (c_int, [_p, POINTER(c_char_p), POINTER(c_char_p), _sz]),
+    "mail_imap_noop": (c_int, [_p]),
+    "mail_imap_logout": (c_int, [_p]),
+    "mail_imap_select": (c_int, [_p, _s, c_int]),
+    "mail_imap_mailbox_number": (c_int, [POINTER(c_uint64), _p, c_int]),
+    "mail_imap_mailbox_flag_count": (_sz, [_p, c_int]),
+    "mail_imap_mailbox_flag": (_s, [_p, c_int, _sz]),
+    "mail_imap_mailbox_read_only": (c_int, [_p]),
+    "mail_imap_create": (c_int, [_p, _s]),
+    "mail_imap_delete": (c_int, [_p, _s]),
+    "mail_imap_rename": (c_int, [_p, _s, _s]),
+    "mail_imap_subscribe": (c_int, [_p, _s]),
+    "mail_imap_unsubscribe": (c_int, [_p, _s]),
+    "mail_imap_close": (c_int, [_p]),
+    "mail_imap_unselect": (c_int, [_p]),
+    "mail_imap_expunge": (c_int, [_p]),
+    "mail_imap_list": (c_int, [_p, _s, _s, c_uint]),
+    "mail_imap_namespace": (c_int, [_p]),
+    "mail_imap_status": (c_int, [_p, _s, c_uint]),
+    "mail_imap_seqset_new": (c_int, [POINTER(_p), _p]),
+    "mail_imap_seqset_free": (None, [_p]),
+    "mail_imap_seqset_clear": (None, [_p]),
+    "mail_imap_seqset_add_range": (c_int, [_p, c_uint32, c_uint32]),
+    "mail_imap_seqset_add": (c_int, [_p, POINTER(c_uint32), _sz]),
+    "mail_imap_set_max_set_length": (c_int, [_p, _sz]),
+    "mail_imap_fetch": (c_int, [_p, _p, c_int, _s, IMAP_BODY_FN, c_void_p]),
+    "mail_imap_store": (c_int, [_p, _p, c_int, c_int, POINTER(c_char_p), _sz, c_int, c_uint64]),
+    "mail_imap_copy": (c_int, [_p, _p, c_int, _s, c_int]),
+    "mail_imap_uid_expunge": (c_int, [_p, _p]),
+    "mail_imap_search": (c_int, [_p, c_int, _s, _s, POINTER(c_char_p), _sz]),
+    "mail_imap_append": (c_int, [_p, _s, POINTER(c_char_p), _sz, c_int64, c_uint64, READ_FN,
+                                 c_void_p]),
+    "mail_imap_append_builder": (c_int, [_p, _s, POINTER(c_char_p), _sz, c_int64, _p]),
+    "mail_imap_append_uid": (c_int, [POINTER(c_uint32), POINTER(c_uint32), _p]),
+    "mail_imap_idle_start": (c_int, [_p]),
+    "mail_imap_idle_done": (c_int, [_p]),
+    "mail_imap_idle_stop": (None, [_p]),
+    "mail_imap_set_idle_interval": (c_int, [_p, c_int]),
+    "mail_imap_last_status": (c_int, [_p]),
+    "mail_imap_last_code": (c_int, [_p]),
+    "mail_imap_last_text": (_s, [_p]),
+    "mail_imap_last_code_data": (_s, [_p]),
+    # imap_parse.h
+    "mail_imap_parser_new": (c_int, [POINTER(_p), _p]),
+    "mail_imap_parser_free": (None, [_p]),
+    "mail_imap_parser_set_limits": (c_int, [_p, POINTER(mail_limits)]),
+    "mail_imap_parser_set_utf8": (c_int, [_p, c_int]),
+    "mail_imap_parser_expect_greeting": (c_int, [_p, c_int]),
+    "mail_imap_parser_set_body_callback": (c_int, [_p, IMAP_BODY_FN, c_void_p]),
+    "mail_imap_parser_feed": (c_int, [_p, c_void_p, _sz]),
+    "mail_imap_parser_end": (None, [_p]),
+    "mail_imap_parser_next": (c_int, [_p, POINTER(_p)]),
+    "mail_imap_parser_reset": (None, [_p]),
+    "mail_imap_parser_pending": (_sz, [_p]),
+    "mail_imap_parser_held": (_sz, [_p]),
+    "mail_imap_response_kind": (c_int, [_p]),
+    "mail_imap_response_type": (c_int, [_p]),
+    "mail_imap_response_tag": (_pc, [_p, _psz]),
+    "mail_imap_response_span": (None, [_p, POINTER(c_uint64), POINTER(c_uint64)]),
+    "mail_imap_response_text": (_pc, [_p, _psz]),
+    "mail_imap_response_text_base64": (c_int, [_p, _psz, c_void_p, _sz]),
+    "mail_imap_response_number": (c_int, [_p, POINTER(c_uint32)]),
+    "mail_imap_response_code": (c_int, [_p]),
+    "mail_imap_response_code_name": (_pc, [_p, _psz]),
+    "mail_imap_response_code_raw": (_pc, [_p, _psz]),
+    "mail_imap_response_code_number": (c_int, [_p, POINTER(c_uint64)]),
+    "mail_imap_response_code_set": (_pc, [_p, _psz]),
+    "mail_imap_response_code_set2": (_pc, [_p, _psz]),
+    "mail_imap_response_string_count": (_sz, [_p]),
+    "mail_imap_response_string": (_pc, [_p, _sz, _psz]),
+    "mail_imap_response_numbers": (POINTER(c_uint32), [_p, _psz]),
+    "mail_imap_response_modseq": (c_int, [_p, POINTER(c_uint64)]),
+    "mail_imap_response_mailbox": (_pc, [_p, _psz, _ppc, _psz]),
+    "mail_imap_response_delimiter": (c_int, [_p, _s]),
+    "mail_imap_response_list_ext": (c_int, [_p, _sz, _ppc, _psz,
+                                            _ppc, _psz]),
+    "mail_imap_response_status_item": (c_int, [_p, _sz, _ppc, _psz,
+                                               POINTER(c_uint64)]),
+    "mail_imap_response_namespace": (c_int, [_p, c_int, _sz, _ppc, _psz, _s]),
+    "mail_imap_response_set": (_pc, [_p, _psz]),
+    "mail_imap_response_range_count": (_sz, [_p]),
+    "mail_imap_response_range": (c_int, [_p, _sz, POINTER(c_uint32), POINTER(c_uint32)]),
+    "mail_imap_response_earlier": (c_int, [_p]),
+    "mail_imap_response_esearch": (c_int, [_p, _ppc, _psz, POINTER(c_int)]),
+    "mail_imap_response_esearch_item": (c_int, [_p, _sz, _ppc, _psz,
+                                                _ppc, _psz]),
+    "mail_imap_response_thread_node": (c_int, [_p, _sz, POINTER(c_uint32), _psz]),
+    "mail_imap_response_defect_count": (_sz, [_p]),
+    "mail_imap_response_defect": (c_int, [_p, _sz, POINTER(c_int), _ppc, _psz,
+                                          _ppc, _psz]),
+    "mail_imap_fetch_has": (c_int, [_p, c_int]),
+    "mail_imap_fetch_number": (c_int, [_p, c_int, POINTER(c_uint64)]),
+    "mail_imap_fetch_string": (_pc, [_p, c_int, _psz]),
+    "mail_imap_fetch_internaldate": (c_int, [_p, POINTER(c_int64)]),
+    "mail_imap_fetch_flag_count": (_sz, [_p]),
+    "mail_imap_fetch_flag": (_pc, [_p, _sz, _psz]),
+    "mail_imap_fetch_label_count": (_sz, [_p]),
+    "mail_imap_fetch_label": (_pc, [_p, _sz, _psz]),
+    "mail_imap_fetch_binary_size": (c_int, [_p, _sz, _ppc, _psz, POINTER(c_uint64)]),
+    "mail_imap_fetch_envelope": (_p, [_p]),
+    "mail_imap_fetch_body": (_p, [_p]),
+    "mail_imap_fetch_section_count": (_sz, [_p]),
+    "mail_imap_fetch_section": (_p, [_p, _sz]),
+    "mail_imap_section_item": (_pc, [_p, _psz]),
+    "mail_imap_section_spec": (_pc, [_p, _psz]),
+    "mail_imap_section_origin": (c_int, [_p, POINTER(c_uint64)]),
+    "mail_imap_section_size": (c_uint64, [_p]),
+    "mail_imap_section_is_nil": (c_int, [_p]),
+    "mail_imap_section_message": (c_uint32, [_p]),
+    "mail_imap_envelope_field": (_pc, [_p, c_int, _psz]),
+    "mail_imap_envelope_address_count": (_sz, [_p, c_int]),
+    "mail_imap_envelope_address": (_p, [_p, c_int, _sz]),
+    "mail_imap_address_name": (_pc, [_p, _psz]),
+    "mail_imap_address_adl": (_pc, [_p, _psz]),
+    "mail_imap_address_mailbox": (_pc, [_p, _psz]),
+    "mail_imap_address_host": (_pc, [_p, _psz]),
+    "mail_imap_body_is_multipart": (c_int, [_p]),
+    "mail_imap_body_child_count": (_sz, [_p]),
+    "mail_imap_body_child": (_p, [_p, _sz]),
+    "mail_imap_body_parent": (_p, [_p]),
+    "mail_imap_body_field": (_pc, [_p, c_int, _psz]),
+    "mail_imap_body_param_count": (_sz, [_p, c_int]),
+    "mail_imap_body_param": (c_int, [_p, c_int, _sz, _ppc, _psz,
+                                     _ppc, _psz]),
+    "mail_imap_body_language_count": (_sz, [_p]),
+    "mail_imap_body_language": (_pc, [_p, _sz, _psz]),
+    "mail_imap_body_size": (c_int, [_p, POINTER(c_uint64)]),
+    "mail_imap_body_lines": (c_int, [_p, POINTER(c_uint64)]),
+    "mail_imap_body_envelope": (_p, [_p]),
+    "mail_imap_body_extension": (_pc, [_p, _psz]),
+    "mail_imap_utf7_decode": (c_int, [_psz, _s, _sz, _s, _sz]),
+    "mail_imap_utf7_encode": (c_int, [_psz, _s, _sz, _s, _sz]),
+    # mime.h
+    "mail_mime_parser_new": (c_int, [POINTER(_p), _p]),
+    "mail_mime_parser_free": (None, [_p]),
+    "mail_mime_parser_set_callbacks": (c_int, [_p, _p]),
+    "mail_mime_parser_set_limits": (c_int, [_p, POINTER(mail_mime_limits)]),
+    "mail_mime_parser_set_flags": (c_int, [_p, c_uint]),
+    "mail_mime_parser_feed": (c_int, [_p, c_void_p, _sz]),
+    "mail_mime_parser_finish": (c_int, [_p]),
+    "mail_mime_parser_reset": (None, [_p]),
+    "mail_mime_parser_defect_total": (_sz, [_p]),
+    "mail_mime_message_source": (c_void_p, [_p, _psz]),
+    "mail_mime_part_set_header": (c_int, [_p, _s, _s]),
+    "mail_mime_part_remove": (c_int, [_p]),
+    "mail_mime_part_append_raw": (c_int, [_p, c_void_p, _sz]),
+    "mail_mime_message_write": (c_int, [_p, MIME_DATA_FN, c_void_p]),
+    "mail_charset_to_utf8": (c_int, [POINTER(c_void_p), _psz, _s, c_void_p, _sz, _p]),
+    "mail_mime_safe_filename": (_s, [_s, _p]),
+    "mail_msgid_list_parse": (c_int, [POINTER(_p), _s, _sz, _pu, _p]),
+    "mail_msgid_list_count": (_sz, [_p]),
+    "mail_msgid_list_get": (_s, [_p, _sz]),
+    "mail_msgid_list_free": (None, [_p]),
+    "mail_mbox_reader_new": (c_int, [POINTER(_p), c_int, _p, _p]),
+    "mail_mbox_reader_feed": (c_int, [_p, c_void_p, _sz]),
+    "mail_mbox_reader_finish": (c_int, [_p]),
+    "mail_mbox_reader_free": (None, [_p]),
+    "mail_dsn_parse": (c_int, [POINTER(_p), c_void_p, _sz, _p]),
+    "mail_dsn_reporting_mta": (_s, [_p]),
+    "mail_dsn_envelope_id": (_s, [_p]),
+    "mail_dsn_arrival_date": (_s, [_p]),
+    "mail_dsn_recipient_count": (_sz, [_p]),
+    "mail_dsn_recipient_get": (_p, [_p, _sz]),
+    "mail_dsn_free": (None, [_p]),
+    "mail_mdn_parse": (c_int, [POINTER(_p), c_void_p, _sz, _p]),
+    "mail_mdn_free": (None, [_p]),
+    # mime_build.h
+    "mail_mime_builder_set_random": (c_int, [_p, RANDOM_FN, c_void_p]),
+    "mail_mime_builder_set_clock": (c_int, [_p, CLOCK_FN, c_void_p]),
+    "mail_mime_builder_get_options": (c_uint, [_p]),
+    "mail_mime_builder_set_sender": (c_int, [_p, _s, _s]),
+    "mail_mime_builder_add_address": (c_int, [_p, c_int, POINTER(mail_address)]),
+    "mail_mime_builder_attach_message": (c_int, [_p, _p, _s, POINTER(_p)]),
+    "mail_mime_builder_part_set_encoding": (c_int, [_p, c_int]),
+    "mail_mime_builder_read": (c_int, [_p, c_void_p, _sz, _psz]),
+    "mail_mime_builder_read_cb": (c_int, [c_void_p, c_void_p, _sz, _psz]),
+    "mail_mime_builder_write": (c_int, [_p, MIME_DATA_FN, c_void_p]),
+    "mail_date_format": (_sz, [c_void_p, c_int64, c_int]),
+    # pop3.h
+    "mail_pop3_connect": (c_int, [_p, _s, c_uint, c_int]),
+    "mail_pop3_last_reply_command": (_s, [_p]),
+    "mail_pop3_caps_known": (c_int, [_p]),
+    "mail_pop3_login_delay": (c_int, [_p, POINTER(c_uint32)]),
+    "mail_pop3_expire": (c_int, [_p, POINTER(c_uint32), POINTER(c_int), POINTER(c_int)]),
+    "mail_pop3_implementation": (_s, [_p]),
+    "mail_pop3_uidl_many": (c_int, [_p, POINTER(c_uint32), _sz]),
+    "mail_pop3_uidset_contains": (c_int, [_p, _s]),
+    "mail_pop3_uidset_clear": (None, [_p]),
+    # pop3_reply.h
+    "mail_pop3_parser_new": (c_int, [POINTER(_p), _p]),
+    "mail_pop3_parser_free": (None, [_p]),
+    "mail_pop3_parser_set_limits": (c_int, [_p, POINTER(mail_limits)]),
+    "mail_pop3_parser_expect": (c_int, [_p, c_int]),
+    "mail_pop3_parser_feed": (c_int, [_p, c_void_p, _sz]),
+    "mail_pop3_parser_end": (None, [_p]),
+    "mail_pop3_parser_next": (c_int, [_p, POINTER(c_int)]),
+    "mail_pop3_parser_reply": (_p, [_p]),
+    "mail_pop3_parser_data": (c_void_p, [_p, _psz]),
+    "mail_pop3_parser_reset": (None, [_p]),
+    "mail_pop3_parser_pending": (_sz, [_p]),
+    "mail_pop3_reply_resp_code_id": (c_int, [_p]),
+    "mail_pop3_reply_copy_text": (c_int, [_p, _s, _sz, _psz]),
+    "mail_pop3_reply_clone": (c_int, [POINTER(_p), _p, _p]),
+    "mail_pop3_reply_free": (None, [_p]),
+    "mail_pop3_parse_stat": (c_int, [POINTER(c_uint32), POINTER(c_uint64), _s, _sz]),
+    "mail_pop3_parse_list": (c_int, [POINTER(c_uint32), POINTER(c_uint64), _s, _sz]),
+    "mail_pop3_parse_uidl": (c_int, [POINTER(c_uint32), POINTER(c_char_p), _psz, _s, _sz]),
+    "mail_pop3_caps_new": (c_int, [POINTER(_p), _p]),
+    "mail_pop3_caps_free": (None, [_p]),
+    "mail_pop3_caps_clear": (None, [_p]),
+    "mail_pop3_caps_add_line": (c_int, [_p, _s, _sz]),
+    "mail_pop3_caps_find": (c_int, [_p, _s, _psz]),
+    # sasl.h
+    "mail_sasl_new": (c_int, [POINTER(_p), _p]),
+    "mail_sasl_free": (None, [_p]),
+    "mail_sasl_set_username": (c_int, [_p, _s]),
+    "mail_sasl_set_password": (c_int, [_p, _s]),
+    "mail_sasl_set_authzid": (c_int, [_p, _s]),
+    "mail_sasl_set_oauth_host": (c_int, [_p, _s, c_uint]),
+    "mail_sasl_set_external": (c_int, [_p, c_int]),
+    "mail_sasl_set_tls": (c_int, [_p, c_int]),
+    "mail_sasl_set_channel_binding": (c_int, [_p, c_int, c_void_p, _sz]),
+    "mail_sasl_set_channel_binding_preference": (c_int, [_p, c_int]),
+    "mail_sasl_set_allow_channel_binding_downgrade": (c_int, [_p, c_int]),
+    "mail_sasl_set_scram_iterations": (c_int, [_p, c_uint, c_uint]),
+    "mail_sasl_set_random": (c_int, [_p, RANDOM_FN, c_void_p]),
+    "mail_sasl_select": (c_int, [_p, _s, POINTER(c_char_p)]),
+    "mail_sasl_next_mechanism": (c_int, [_p, POINTER(c_char_p)]),
+    "mail_sasl_start": (c_int, [_p, _s, POINTER(_p), _psz]),
+    "mail_sasl_step": (c_int, [_p, c_void_p, _sz, POINTER(_p), _psz]),
+    "mail_sasl_success": (c_int, [_p, c_void_p, _sz]),
+    "mail_sasl_failure": (c_int, [_p]),
+    "mail_sasl_downgrade_channel_binding": (c_int, [_p, POINTER(c_char_p)]),
+    "mail_sasl_outcome": (c_int, [_p]),
+    "mail_sasl_error_detail": (_s, [_p, c_int]),
+    "mail_sasl_b64_encode": (c_int, [_psz, _s, _sz, c_void_p, _sz]),
+    "mail_sasl_b64_decode": (c_int, [_psz, c_void_p, _sz, _s, _sz]),
+    # smtp.h
+    "mail_smtp_set_strict": (c_int, [_p, c_int]),
+    "mail_smtp_connect": (c_int, [_p, _s, c_uint, c_int]),
+    "mail_smtp_connect_unix": (c_int, [_p, _s]),
+    "mail_smtp_send_mime": (c_int, [_p, _p, _p]),
+    "mail_smtp_last_reply_command": (_s, [_p]),
+    "mail_smtp_greeting": (_s, [_p]),
+    # smtp_reply.h
+    "mail_smtp_parser_new": (c_int, [POINTER(_p), _p]),
+    "mail_smtp_parser_free": (None, [_p]),
+    "mail_smtp_parser_set_limits": (c_int, [_p, POINTER(mail_limits)]),
+    "mail_smtp_parser_set_enhanced_codes": (c_int, [_p, c_int]),
+    "mail_smtp_parser_feed": (c_int, [_p, c_void_p, _sz]),
+    "mail_smtp_parser_end": (None, [_p]),
+    "mail_smtp_parser_next": (c_int, [_p, POINTER(_p)]),
+    "mail_smtp_parser_reset": (None, [_p]),
+    "mail_smtp_parser_pending": (_sz, [_p]),
+    "mail_smtp_reply_line_count": (_sz, [_p]),
+    "mail_smtp_reply_line": (_s, [_p, _sz, _psz]),
+    "mail_smtp_reply_line_enhanced": (c_int, [_p, _sz, _pu, _pu, _pu]),
+    "mail_smtp_reply_copy_text": (c_int, [_p, _s, _sz, _psz]),
+    "mail_smtp_reply_clone": (c_int, [POINTER(_p), _p, _p]),
+    "mail_smtp_reply_free": (None, [_p]),
+    "mail_smtp_caps_new": (c_int, [POINTER(_p), _p]),
+    "mail_smtp_caps_free": (None, [_p]),
+    "mail_smtp_caps_parse_ehlo": (c_int, [_p, _p]),
+    "mail_smtp_caps_find": (c_int, [_p, _s, _psz]),
+    # conn.h
+    "mail_conn_is_compressed": (c_int, [_p]),
+    "mail_conn_compress_counts": (c_int, [POINTER(c_uint64), POINTER(c_uint64),
+                                          POINTER(c_uint64), POINTER(c_uint64), _p]),
+    # imap.h
+    "mail_imap_compress": (c_int, [_p]),
+    # maildir.h
+    "mail_maildir_open": (c_int, [POINTER(_p), _s, c_uint, _p]),
+    "mail_maildir_free": (None, [_p]),
+    "mail_maildir_path": (_s, [_p]),
+    "mail_maildir_last_error": (_s, [_p]),
+    "mail_maildir_delivery_begin": (c_int, [POINTER(_p), _p]),
+    "mail_maildir_delivery_write": (c_int, [_p, c_void_p, _sz]),
+    "mail_maildir_delivery_commit": (c_int, [_s, _sz, _p, _s, c_int64]),
+    "mail_maildir_delivery_abort": (None, [_p]),
+    "mail_maildir_delivery_tmp_path": (_s, [_p]),
+    "mail_maildir_delivery_size": (c_uint64, [_p]),
+    "mail_maildir_deliver": (c_int, [_s, _sz, _p, _s, c_int64, READ_FN, c_void_p]),
+    "mail_maildir_list": (c_int, [_p, MAILDIR_ENTRY_FN, c_void_p]),
+    "mail_maildir_message_path": (c_int, [_s, _sz, _p, _s]),
+    "mail_maildir_get_flags": (c_int, [_s, _sz, _p, _s]),
+    "mail_maildir_set_flags": (c_int, [_p, _s, _s]),
+    "mail_maildir_remove": (c_int, [_p, _s]),
+    "mail_maildir_flags_from_imap": (c_int, [_s, _sz, POINTER(c_char_p), _sz]),
+    "mail_maildir_map_set": (c_int, [_p, _s, _s, c_int64]),
+    "mail_maildir_map_get": (c_int, [_s, _sz, POINTER(c_int64), _p, _s]),
+    "mail_maildir_map_remove": (c_int, [_p, _s]),
+    "mail_maildir_map_count": (_sz, [_p]),
+    "mail_maildir_map_each": (c_int, [_p, MAILDIR_MAP_FN, c_void_p]),
+    "mail_maildir_map_save": (c_int, [_p]),
+    # sasl.h
+    "mail_sasl_set_crypto": (c_int, [_p, _p, c_void_p]),
+    # smtp.h
+    "mail_smtp_batch_new": (c_int, [POINTER(_p), _p]),
+    "mail_smtp_batch_free": (None, [_p]),
+    "mail_smtp_batch_add": (c_int, [_p, _p, _psz]),
+    "mail_smtp_batch_add_mime": (c_int, [_p, _p, _p, _psz]),
+    "mail_smtp_batch_set_callback": (c_int, [_p, SMTP_BATCH_FN, c_void_p]),
+    "mail_smtp_batch_count": (_sz, [_p]),
+    "mail_smtp_batch_result": (c_int, [_p, _sz]),
+    "mail_smtp_batch_code": (c_int, [_p, _sz]),
+    "mail_smtp_batch_error": (_s, [_p, _sz]),
+    "mail_smtp_send_batch": (c_int, [_p, _p]),
 }
 
 # Functions that are not there in every build of libmail (optional
@@ -397,7 +838,7 @@ MODULE_PROBES = {
     "mime": "mail_mime_message_parse",
     "mime_build": "mail_mime_builder_new",
     "tls": "mail_tls_config_new",
-    "imap": "mail_imap_parser_new",  # MAIL_FEATURE_IMAP: the parser today
+    "imap": "mail_imap_new",  # MAIL_FEATURE_IMAP: the parser and the session
     "nntp": "mail_nntp_new",
 }
 
@@ -436,12 +877,38 @@ def candidate_paths() -> List[str]:
     return paths
 
 
-def _declare(lib: ctypes.CDLL) -> None:
+# Functions of a module the library may be built without (meson_options.txt):
+# by prefix, the module whose absence from features() excuses them.
+MODULE_PREFIXES = {"mail_imap_": "imap", "mail_nntp_": "nntp", "mail_maildir_": "maildir"}
+
+
+def module_of(name: str) -> Optional[str]:
+    for prefix, module in MODULE_PREFIXES.items():
+        if name.startswith(prefix):
+            return module
+    return None
+
+
+def _absent(name: str, module: str) -> object:
+    """Stands for a function of a module the library was built without, so
+    the package still imports; calling it raises UnsupportedError."""
+    def absent(*args: object) -> None:
+        from ._errors import UnsupportedError  # not at import: _errors imports this module
+        raise UnsupportedError("%s: libmail was built without %s" % (name, module))
+    absent.__name__ = name
+    return absent
+
+
+def _declare(lib: ctypes.CDLL, feats: FrozenSet[str]) -> None:
     for name, (restype, argtypes) in PROTOTYPES.items():
         try:
             fn = getattr(lib, name)
         except AttributeError:
             if name in OPTIONAL:
+                continue
+            module = module_of(name)
+            if module is not None and module not in feats:
+                setattr(lib, name, _absent(name, module))
                 continue
             raise
         fn.restype = restype
@@ -515,8 +982,8 @@ def load() -> Tuple[ctypes.CDLL, str]:
         except OSError as e:
             tried.append((path, str(e)))
             continue
-        check_library(lib, path)
-        _declare(lib)
+        _, _, feats = check_library(lib, path)
+        _declare(lib, feats)
         return lib, path
     raise LibraryNotFound(tried)
 
@@ -541,8 +1008,15 @@ def text(ptr: Optional[bytes]) -> Optional[str]:
 
 
 def arg(s: Optional[str]) -> Optional[bytes]:
-    """A str argument as UTF-8 bytes for a c_char_p parameter."""
-    return None if s is None else s.encode("utf-8")
+    """A str argument as UTF-8 bytes for a c_char_p parameter. A NUL would
+    silently cut the string short in C: refused (InvalidArgument)."""
+    if s is None:
+        return None
+    b = s.encode("utf-8")
+    if b"\0" in b:
+        from ._errors import InvalidArgument  # not at import: _errors imports this module
+        raise InvalidArgument("an argument holds a NUL byte: %r" % s[:40])
+    return b
 
 
 def take_buffer(ptr: c_void_p, n: int) -> bytes:

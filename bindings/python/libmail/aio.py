@@ -1,5 +1,5 @@
-"""asyncio clients: the same sessions as libmail.SMTP / LMTP / POP3, driven
-by the C library's event-loop mode on the running loop.
+"""asyncio clients: the same sessions as libmail.SMTP / LMTP / POP3 / IMAP,
+driven by the C library's event-loop mode on the running loop.
 
 Each operation calls the C function; when it answers MAIL_ERR_AGAIN the
 coroutine waits on the session's socket (loop.add_reader / add_writer, as
@@ -10,6 +10,11 @@ blocks; give numeric addresses (or resolve first) where that matters.
 
     async with libmail.aio.POP3("pop3://127.0.0.1:110", user=u, password=p) as pop:
         count, size = await pop.stat()
+    async with libmail.aio.IMAP("imaps://127.0.0.1/INBOX", user=u, password=p) as im:
+        items = await im.fetch("1:*", "(UID ENVELOPE)")
+        async with im.idle(timeout=600) as idle:
+            async for event in idle:
+                ...
 
 Cancelling a task in the middle of an operation closes and frees that
 session (the protocol position is lost; make a new one).
@@ -17,23 +22,32 @@ session (the protocol position is lost; make a new one).
 from __future__ import annotations
 
 import asyncio
-from typing import Any, BinaryIO, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union
+from typing import (Any, AsyncIterator, BinaryIO, Callable, Dict, FrozenSet, Iterable,
+                    List, Optional, Sequence, Tuple, Union)
 
 from ._capi import AGAIN, C, CONST
 from ._errors import InvalidArgument
 from ._session import Op, Session
 from .pop3 import BatchResult, LeaveResult, POP3Base, Sink
+from .imap import AppendSource, Body, IdleRun, IMAPBase, Messages, _list_bits, _status_items
+from .imap_types import (AppendResult, CopyResult, Event, FetchItem, ListEntry, Mailbox,
+                         MailboxStatus, Namespace, SearchResult)
 from .smtp import MessageLike, SMTPBase, SendResult
 
 _READ = CONST["MAIL_WANT_READ"]
 _WRITE = CONST["MAIL_WANT_WRITE"]
 
 
-async def _wait(session: Session) -> None:
+async def _wait(session: Session, max_timeout: Optional[float] = None,
+                waker: Optional[Callable[[Optional[Callable[[], None]]], None]] = None) -> None:
     """Wait until the session's descriptor is ready for what the pending
-    operation wants, or its deadline passes."""
+    operation wants, or its deadline (or max_timeout) passes. waker, when
+    given, receives the function that ends the wait early (and None when
+    the wait is over)."""
     loop = asyncio.get_running_loop()
     fd, want, timeout = session._wait_spec()
+    if max_timeout is not None:
+        timeout = max_timeout if timeout is None else min(timeout, max_timeout)
     fut = loop.create_future()
 
     def ready() -> None:
@@ -45,6 +59,8 @@ async def _wait(session: Session) -> None:
         # step again on the next turn of the loop
         await asyncio.sleep(0)
         return
+    if waker is not None:
+        waker(ready)
     if want & _READ:
         loop.add_reader(fd, ready)
     if want & _WRITE:
@@ -54,6 +70,8 @@ async def _wait(session: Session) -> None:
     try:
         await fut
     finally:
+        if waker is not None:
+            waker(None)
         if want & _READ:
             loop.remove_reader(fd)
         if want & _WRITE:
@@ -215,4 +233,214 @@ class POP3(_Async, POP3Base):
         return await _drive(self, self._op_quit())
 
 
-__all__ = ["SMTP", "LMTP", "POP3"]
+class IMAP(_Async, IMAPBase):
+    """libmail.IMAP as coroutines (same keyword arguments; ``async with``
+    connects, logs in and selects the URL's mailbox, and sends LOGOUT at
+    the end). ``async for ev in imap.idle(timeout=...)`` idles."""
+
+    def __init__(self, url: str, **kw: Any) -> None:
+        if "connect" in kw:
+            raise InvalidArgument("aio sessions connect in connect() / async with")
+        super().__init__(url, **kw)
+        self._async_init()
+
+    async def login(self, user: Optional[str] = None, password: Optional[str] = None) -> None:
+        """As libmail.IMAP.login()."""
+        await _drive(self, self._op_login(user, password))
+
+    async def logout(self) -> None:
+        """As libmail.IMAP.logout()."""
+        await _drive(self, self._op_logout())
+
+    quit = logout
+
+    async def capability(self) -> FrozenSet[str]:
+        """As libmail.IMAP.capability()."""
+        await _drive(self, self._op_noop(C.mail_imap_capability, "CAPABILITY"))
+        return self.capabilities
+
+    async def noop(self) -> List[Event]:
+        """As libmail.IMAP.noop()."""
+        return await _drive(self, self._op_noop(C.mail_imap_noop, "NOOP"))
+
+    async def compress(self) -> None:
+        """As libmail.IMAP.compress()."""
+        await _drive(self, self._op_noop(C.mail_imap_compress, "COMPRESS"))
+
+    async def enable(self, *names: str) -> FrozenSet[str]:
+        """As libmail.IMAP.enable()."""
+        return await _drive(self, self._op_enable(names))
+
+    async def id(self, **fields: Optional[str]) -> Dict[str, Optional[str]]:
+        """As libmail.IMAP.id()."""
+        return await _drive(self, self._op_id(fields))
+
+    async def select(self, mailbox: str = "INBOX", readonly: bool = False) -> Mailbox:
+        """As libmail.IMAP.select()."""
+        return await _drive(self, self._op_select(mailbox, readonly))
+
+    async def examine(self, mailbox: str = "INBOX") -> Mailbox:
+        """As libmail.IMAP.examine()."""
+        return await _drive(self, self._op_select(mailbox, True))
+
+    async def create(self, mailbox: str) -> None:
+        """As libmail.IMAP.create()."""
+        await _drive(self, self._op_mailbox_cmd(C.mail_imap_create, "CREATE", mailbox))
+
+    async def delete(self, mailbox: str) -> None:
+        """As libmail.IMAP.delete()."""
+        await _drive(self, self._op_mailbox_cmd(C.mail_imap_delete, "DELETE", mailbox))
+
+    async def rename(self, old: str, new: str) -> None:
+        """As libmail.IMAP.rename()."""
+        await _drive(self, self._op_mailbox_cmd(C.mail_imap_rename, "RENAME", old, new))
+
+    async def subscribe(self, mailbox: str) -> None:
+        """As libmail.IMAP.subscribe()."""
+        await _drive(self, self._op_mailbox_cmd(C.mail_imap_subscribe, "SUBSCRIBE", mailbox))
+
+    async def unsubscribe(self, mailbox: str) -> None:
+        """As libmail.IMAP.unsubscribe()."""
+        await _drive(self, self._op_mailbox_cmd(C.mail_imap_unsubscribe, "UNSUBSCRIBE",
+                                                mailbox))
+
+    async def close_mailbox(self) -> None:
+        """As libmail.IMAP.close_mailbox() (CLOSE)."""
+        await _drive(self, self._op_noop(C.mail_imap_close, "CLOSE"))
+
+    async def unselect(self) -> None:
+        """As libmail.IMAP.unselect()."""
+        await _drive(self, self._op_noop(C.mail_imap_unselect, "UNSELECT"))
+
+    async def list(self, reference: str = "", pattern: str = "*", *, subscribed: bool = False,
+                   children: bool = False, special_use: bool = False,
+                   status: bool = False) -> List[ListEntry]:
+        """As libmail.IMAP.list()."""
+        return await _drive(self, self._op_list(reference, pattern, _list_bits(
+            subscribed, children, special_use, status)))
+
+    async def status(self, mailbox: str,
+                     items: Optional[Iterable[str]] = None) -> MailboxStatus:
+        """As libmail.IMAP.status()."""
+        return await _drive(self, self._op_status(mailbox, _status_items(items)))
+
+    async def namespace(self) -> Namespace:
+        """As libmail.IMAP.namespace()."""
+        return await _drive(self, self._op_namespace())
+
+    async def search(self, criteria: str = "ALL", *args: Any, uid: bool = True,
+                     ret: Optional[str] = None) -> SearchResult:
+        """As libmail.IMAP.search()."""
+        return await _drive(self, self._op_search(criteria, args, uid, ret))
+
+    async def fetch(self, messages: Messages, items: Union[str, Sequence[str]] = "(UID FLAGS)",
+                    *, uid: bool = True, body: Body = None,
+                    callback: Optional[Callable[[FetchItem], Any]] = None) -> Any:
+        """As libmail.IMAP.fetch()."""
+        return await _drive(self, self._op_fetch(messages, items, uid, body, callback))
+
+    async def store(self, messages: Messages, how: str, flags: Union[str, Iterable[str]], *,
+                    uid: bool = True, silent: bool = False,
+                    unchangedsince: int = 0) -> List[FetchItem]:
+        """As libmail.IMAP.store()."""
+        return await _drive(self, self._op_store(messages, how, flags, uid, silent,
+                                                 unchangedsince))
+
+    async def copy(self, messages: Messages, mailbox: str, *, uid: bool = True) -> CopyResult:
+        """As libmail.IMAP.copy()."""
+        return await _drive(self, self._op_copy(messages, mailbox, uid, False))
+
+    async def move(self, messages: Messages, mailbox: str, *, uid: bool = True) -> CopyResult:
+        """As libmail.IMAP.move()."""
+        return await _drive(self, self._op_copy(messages, mailbox, uid, True))
+
+    async def expunge(self, messages: Optional[Messages] = None) -> List[int]:
+        """As libmail.IMAP.expunge()."""
+        return await _drive(self, self._op_expunge(messages))
+
+    async def append(self, mailbox: str, message: AppendSource,
+                     flags: Union[None, str, Iterable[str]] = None, date: Any = None, *,
+                     size: Optional[int] = None) -> AppendResult:
+        """As libmail.IMAP.append() (a file object's read() is called on the
+        loop: give bytes, a MessageBuilder or a fast local file)."""
+        return await _drive(self, self._op_append(mailbox, message, flags, date, size))
+
+    def idle(self, timeout: Optional[float] = None) -> "AsyncIdle":
+        """IDLE as an async iterator of Events (``async for``; ``async with``
+        ends it cleanly when the loop body leaves early)."""
+        return AsyncIdle(self, timeout)
+
+
+class AsyncIdle:
+    """An IDLE on the event loop: ``async for ev in idle``; ends after
+    timeout seconds, on stop() (safe from any thread) or when closed."""
+
+    def __init__(self, imap: IMAP, timeout: Optional[float]) -> None:
+        self._imap = imap
+        self._timeout = timeout
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._ready: Optional[Callable[[], None]] = None
+        self._gen = self._run()
+        self.stopped = False
+
+    def stop(self) -> None:
+        """End the IDLE (DONE, then the tagged OK); safe from any thread."""
+        self.stopped = True
+        self._imap._idle_stop_threadsafe()
+        loop, ready = self._loop, self._ready
+        if loop is not None and ready is not None:
+            try:
+                loop.call_soon_threadsafe(ready)
+            except RuntimeError:  # the loop is closed
+                pass
+
+    def _waker(self, ready: Optional[Callable[[], None]]) -> None:
+        self._ready = ready
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._gen
+
+    async def __anext__(self) -> Event:
+        return await self._gen.__anext__()
+
+    async def aclose(self) -> None:
+        await self._gen.aclose()
+
+    async def __aenter__(self) -> "AsyncIdle":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def _run(self) -> AsyncIterator[Event]:
+        im = self._imap
+        self._loop = asyncio.get_running_loop()
+        run = IdleRun(im, self._timeout)
+        try:
+            while True:
+                for ev in run.events():
+                    yield ev
+                if not run.running:
+                    break
+                wait, t = run.limit()
+                if not wait:
+                    continue
+                try:
+                    await _wait(im, t, self._waker)
+                except asyncio.CancelledError:
+                    im._abort()
+                    raise
+                run.step()
+        finally:
+            run.end()
+            if run.running and im._h:
+                # left early: DONE and the tagged OK, still on the loop
+                run.finishing = True
+                run.step()
+                while run.running:
+                    await _wait(im)
+                    run.step()
+        run.check()
+
+
+__all__ = ["SMTP", "LMTP", "POP3", "IMAP", "AsyncIdle"]

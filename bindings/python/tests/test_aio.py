@@ -136,24 +136,28 @@ class TestAio(unittest.TestCase):
 
 class TestAioLocal(unittest.TestCase):
     def test_timeout_on_the_loop(self):
-        done = threading.Event()
-        srv = ScriptedServer(lambda sock: done.wait(30))
+        for cls, scheme in ((libmail.aio.POP3, "pop3"), (libmail.aio.IMAP, "imap")):
+            if scheme not in libmail.features():
+                continue
+            with self.subTest(scheme=scheme):
+                done = threading.Event()
+                srv = ScriptedServer(lambda sock: done.wait(30))
 
-        async def main():
-            s = libmail.aio.POP3("pop3://127.0.0.1:%d" % srv.port, tls="none-insecure",
-                                 timeout=0.3)
-            try:
-                await s.connect()
-            finally:
-                s.close()
-        try:
-            # the server would close after 30 s (a ConnectionError): a
-            # TimeoutError means the loop's timer honoured the deadline
-            with self.assertRaises(libmail.TimeoutError):
-                asyncio.run(main())
-        finally:
-            done.set()
-            srv.join()
+                async def main():
+                    s = cls("%s://127.0.0.1:%d" % (scheme, srv.port), tls="none-insecure",
+                            timeout=0.3)
+                    try:
+                        await s.connect()
+                    finally:
+                        s.close()
+                try:
+                    # the server would close after 30 s (a ConnectionError): a
+                    # TimeoutError means the loop's timer honoured the deadline
+                    with self.assertRaises(libmail.TimeoutError):
+                        asyncio.run(main())
+                finally:
+                    done.set()
+                    srv.join()
 
     def test_cancel_closes_the_session(self):
         done = threading.Event()

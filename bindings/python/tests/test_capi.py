@@ -1,8 +1,11 @@
 """libmail/_capi.py against include/mail/*.h: every constant has the
 header's value and every prototype names a function the headers declare,
 with as many parameters. A rename in the C API fails here."""
+import ctypes
 import os
 import re
+import shutil
+import subprocess
 import unittest
 
 from support import REPO
@@ -77,6 +80,75 @@ def header_prototypes() -> dict:
     return out
 
 
+# C parameter and result types -> the ctypes the declarations may use for
+# them. A pointer into C memory may always stay c_void_p; strings that are
+# not NUL-terminated (imap_parse.h gives lengths) must.
+_SCALARS = {"int": ctypes.c_int, "unsigned": ctypes.c_uint, "unsigned int": ctypes.c_uint,
+            "size_t": ctypes.c_size_t, "uint32_t": ctypes.c_uint32, "uint64_t": ctypes.c_uint64,
+            "int64_t": ctypes.c_int64}
+
+
+def _strip_name(param: str) -> str:
+    """The type of a parameter declaration ("const char *name" -> "const char *")."""
+    star = bool(re.search(r"\[\d*\]$", param.strip()))
+    param = re.sub(r"\s*\[\d*\]$", "", param.strip())
+    m = re.match(r"(.*?)(\w+)$", param)
+    rest = m.group(1).strip() if m else ""
+    if not m or not rest or rest in ("unsigned", "const", "const unsigned") and \
+            m.group(2) in ("int", "char"):
+        return param
+    return rest + (" *" if star else "")
+
+
+def acceptable(ctype: str, enums: set) -> list:
+    """The ctypes a C type may be declared as."""
+    t = re.sub(r"\bconst\b|\bstruct\b", "", ctype)
+    t = re.sub(r"\s+", " ", t).replace(" *", "*").strip()
+    if t == "void":
+        return [None]
+    if t in _SCALARS:
+        return [_SCALARS[t]]
+    if t in enums:
+        return [ctypes.c_int]
+    if t.endswith("_fn"):
+        return [_capi.CALLBACKS[t]]
+    if not t.endswith("*"):
+        raise ValueError(ctype)
+    base = t[:-1].strip()
+    ok = [ctypes.c_void_p]
+    if base == "char":
+        ok += [ctypes.c_char_p, ctypes.POINTER(ctypes.c_char)]
+    elif base in _SCALARS:
+        ok.append(ctypes.POINTER(_SCALARS[base]))
+    elif base == "unsigned char":
+        ok.append(ctypes.POINTER(ctypes.c_ubyte))
+    elif base in _capi.STRUCTS:
+        ok.append(ctypes.POINTER(_capi.STRUCTS[base]))
+    elif base.endswith("*"):  # a pointer to a pointer: out-parameters, string arrays
+        ok = [ctypes.POINTER(ctypes.c_void_p)]
+        inner = base[:-1].strip()
+        if inner == "char":
+            ok += [ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.POINTER(ctypes.c_char))]
+        elif inner == "unsigned char":
+            ok.append(ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)))
+        elif inner in _capi.STRUCTS:
+            ok.append(ctypes.POINTER(ctypes.POINTER(_capi.STRUCTS[inner])))
+    return ok
+
+
+def header_enums() -> set:
+    return set(re.findall(r"typedef\s+enum\s+\w*\s*\{[^}]*\}\s*(\w+)\s*;", _headers(), re.S))
+
+
+def exported_functions(path: str) -> set:
+    """The mail_* functions the built library exports (nm -D)."""
+    out = subprocess.run(["nm", "-D", "--defined-only", path], check=True,
+                         stdout=subprocess.PIPE, universal_newlines=True).stdout
+    return {line.split()[-1].split("@")[0] for line in out.splitlines()
+            if len(line.split()) == 3 and line.split()[1] == "T"
+            and line.split()[-1].startswith("mail_")}
+
+
 class TestCapi(unittest.TestCase):
     def test_constants_match_headers(self):
         hdr = header_constants()
@@ -85,6 +157,34 @@ class TestCapi(unittest.TestCase):
                 with self.subTest(name=name):
                     self.assertIn(name, hdr, "%s is not in include/mail" % name)
                     self.assertEqual(hdr[name], value, name)
+
+    def test_every_header_function_is_declared(self):
+        # a function added to include/mail without a prototype here fails
+        missing = sorted(set(header_prototypes()) - set(_capi.PROTOTYPES))
+        self.assertEqual(missing, [], "not declared in libmail/_capi.py")
+
+    @unittest.skipUnless(shutil.which("nm"), "no nm")
+    def test_every_exported_function_is_declared(self):
+        exported = exported_functions(_capi.LIBRARY_PATH)
+        self.assertGreater(len(exported), 200)
+        self.assertEqual(sorted(exported - set(_capi.PROTOTYPES)), [],
+                         "exported by %s, not declared in libmail/_capi.py" % _capi.LIBRARY_PATH)
+
+    def test_prototype_types_match_headers(self):
+        protos, enums = header_prototypes(), header_enums()
+        for name, (restype, argtypes) in _capi.PROTOTYPES.items():
+            if name not in protos:
+                continue
+            with self.subTest(name=name):
+                ret, params = protos[name]
+                self.assertIn(restype, acceptable(ret, enums), "%s returns %s" % (name, ret))
+                for i, (p, a) in enumerate(zip(params, argtypes)):
+                    self.assertIn(a, acceptable(_strip_name(p), enums),
+                                  "%s parameter %d: %s" % (name, i, p))
+                # a string that is not NUL-terminated is never read as c_char_p
+                if name.startswith("mail_imap_") and "*" in ret and "char" in ret and \
+                        params and params[-1].replace(" ", "").endswith("size_t*len"):
+                    self.assertIn(restype, (ctypes.c_void_p, ctypes.POINTER(ctypes.c_char)), name)
 
     def test_every_status_is_known(self):
         hdr = header_constants()
@@ -145,6 +245,8 @@ class TestCapi(unittest.TestCase):
         for name, (restype, argtypes) in _capi.PROTOTYPES.items():
             if name in _capi.OPTIONAL and not hasattr(_capi.C, name):
                 continue
+            if (_capi.module_of(name) or "smtp") not in _capi.FEATURES:
+                continue  # a module built out: a stand-in that raises UnsupportedError
             fn = getattr(_capi.C, name)
             self.assertEqual(list(fn.argtypes or []), list(argtypes), name)
             self.assertIs(fn.restype, restype, name)
