@@ -119,11 +119,11 @@ typedef enum mail_imap_kind {
 /** What a response is (mail_imap_response_type()). */
 typedef enum mail_imap_type {
   MAIL_IMAP_TYPE_OTHER = 0,        /**< an unknown response; its words are in mail_imap_response_text() */
-  MAIL_IMAP_TYPE_OK = 1,
-  MAIL_IMAP_TYPE_NO = 2,
-  MAIL_IMAP_TYPE_BAD = 3,
-  MAIL_IMAP_TYPE_PREAUTH = 4,
-  MAIL_IMAP_TYPE_BYE = 5,
+  MAIL_IMAP_TYPE_OK = 1,           /**< OK (tagged or untagged) */
+  MAIL_IMAP_TYPE_NO = 2,           /**< NO */
+  MAIL_IMAP_TYPE_BAD = 3,          /**< BAD */
+  MAIL_IMAP_TYPE_PREAUTH = 4,      /**< a PREAUTH greeting */
+  MAIL_IMAP_TYPE_BYE = 5,          /**< BYE: the server is closing */
   MAIL_IMAP_TYPE_CONTINUE = 6,     /**< the kind is CONTINUATION */
   MAIL_IMAP_TYPE_CAPABILITY = 7,   /**< strings: the capabilities */
   MAIL_IMAP_TYPE_ENABLED = 8,      /**< strings: the extensions enabled */
@@ -147,101 +147,101 @@ typedef enum mail_imap_type {
 typedef enum mail_imap_code {
   MAIL_IMAP_CODE_NONE = 0,         /**< no "[...]" code */
   MAIL_IMAP_CODE_OTHER = 1,        /**< a code not listed here: see mail_imap_response_code_name() */
-  MAIL_IMAP_CODE_ALERT = 2,
+  MAIL_IMAP_CODE_ALERT = 2,        /**< text for the user (trusted only after TLS) */
   MAIL_IMAP_CODE_BADCHARSET = 3,   /**< strings: the charsets offered */
   MAIL_IMAP_CODE_CAPABILITY = 4,   /**< strings: the capabilities */
-  MAIL_IMAP_CODE_PARSE = 5,
+  MAIL_IMAP_CODE_PARSE = 5,        /**< the server could not parse a message */
   MAIL_IMAP_CODE_PERMANENTFLAGS = 6, /**< strings: the flags */
-  MAIL_IMAP_CODE_READ_ONLY = 7,
-  MAIL_IMAP_CODE_READ_WRITE = 8,
-  MAIL_IMAP_CODE_TRYCREATE = 9,
+  MAIL_IMAP_CODE_READ_ONLY = 7,    /**< the mailbox is selected read-only */
+  MAIL_IMAP_CODE_READ_WRITE = 8,   /**< the mailbox is selected read-write */
+  MAIL_IMAP_CODE_TRYCREATE = 9,    /**< the target mailbox does not exist: CREATE may help */
   MAIL_IMAP_CODE_UIDNEXT = 10,     /**< mail_imap_response_code_number() */
   MAIL_IMAP_CODE_UIDVALIDITY = 11, /**< mail_imap_response_code_number() */
   MAIL_IMAP_CODE_UNSEEN = 12,      /**< mail_imap_response_code_number() */
   MAIL_IMAP_CODE_HIGHESTMODSEQ = 13, /**< mail_imap_response_code_number() */
-  MAIL_IMAP_CODE_NOMODSEQ = 14,
+  MAIL_IMAP_CODE_NOMODSEQ = 14,    /**< the mailbox keeps no mod-sequences (RFC 7162) */
   MAIL_IMAP_CODE_MODIFIED = 15,    /**< mail_imap_response_code_set() */
   MAIL_IMAP_CODE_APPENDUID = 16,   /**< code_number: UIDVALIDITY; code_set: the UIDs */
   MAIL_IMAP_CODE_COPYUID = 17,     /**< code_number: UIDVALIDITY; code_set: source; code_set2: destination */
-  MAIL_IMAP_CODE_UIDNOTSTICKY = 18,
-  MAIL_IMAP_CODE_CLOSED = 19,
+  MAIL_IMAP_CODE_UIDNOTSTICKY = 18, /**< UIDs are not kept across sessions (RFC 4315) */
+  MAIL_IMAP_CODE_CLOSED = 19,      /**< the previous mailbox was closed (RFC 7162) */
   MAIL_IMAP_CODE_UNAVAILABLE = 20, /**< RFC 5530 from here to CONTACTADMIN */
-  MAIL_IMAP_CODE_AUTHENTICATIONFAILED = 21,
-  MAIL_IMAP_CODE_AUTHORIZATIONFAILED = 22,
-  MAIL_IMAP_CODE_EXPIRED = 23,
-  MAIL_IMAP_CODE_PRIVACYREQUIRED = 24,
-  MAIL_IMAP_CODE_CONTACTADMIN = 25,
-  MAIL_IMAP_CODE_NOPERM = 26,
-  MAIL_IMAP_CODE_INUSE = 27,
-  MAIL_IMAP_CODE_EXPUNGEISSUED = 28,
-  MAIL_IMAP_CODE_CORRUPTION = 29,
-  MAIL_IMAP_CODE_SERVERBUG = 30,
-  MAIL_IMAP_CODE_CLIENTBUG = 31,
-  MAIL_IMAP_CODE_CANNOT = 32,
-  MAIL_IMAP_CODE_LIMIT = 33,
-  MAIL_IMAP_CODE_OVERQUOTA = 34,
-  MAIL_IMAP_CODE_ALREADYEXISTS = 35,
-  MAIL_IMAP_CODE_NONEXISTENT = 36,
+  MAIL_IMAP_CODE_AUTHENTICATIONFAILED = 21, /**< wrong credentials */
+  MAIL_IMAP_CODE_AUTHORIZATIONFAILED = 22, /**< right credentials, not allowed to act as that identity */
+  MAIL_IMAP_CODE_EXPIRED = 23,     /**< the credentials have expired */
+  MAIL_IMAP_CODE_PRIVACYREQUIRED = 24, /**< refused without TLS */
+  MAIL_IMAP_CODE_CONTACTADMIN = 25, /**< the account needs an administrator */
+  MAIL_IMAP_CODE_NOPERM = 26,      /**< no permission (ACL) */
+  MAIL_IMAP_CODE_INUSE = 27,       /**< in use by another session: try later */
+  MAIL_IMAP_CODE_EXPUNGEISSUED = 28, /**< another session expunged messages meanwhile */
+  MAIL_IMAP_CODE_CORRUPTION = 29,  /**< the server found corrupt data */
+  MAIL_IMAP_CODE_SERVERBUG = 30,   /**< the server says it failed */
+  MAIL_IMAP_CODE_CLIENTBUG = 31,   /**< the server says the client erred */
+  MAIL_IMAP_CODE_CANNOT = 32,      /**< the operation can never succeed */
+  MAIL_IMAP_CODE_LIMIT = 33,       /**< a server limit was hit (MAIL_ERR_SERVER_LIMIT) */
+  MAIL_IMAP_CODE_OVERQUOTA = 34,   /**< over quota */
+  MAIL_IMAP_CODE_ALREADYEXISTS = 35, /**< the mailbox exists already */
+  MAIL_IMAP_CODE_NONEXISTENT = 36, /**< no such mailbox */
   MAIL_IMAP_CODE_HASCHILDREN = 37, /**< RFC 9051 */
   MAIL_IMAP_CODE_UNKNOWN_CTE = 38, /**< RFC 3516 */
-  MAIL_IMAP_CODE_COMPRESSIONACTIVE = 39,
-  MAIL_IMAP_CODE_NOTSAVED = 40,
+  MAIL_IMAP_CODE_COMPRESSIONACTIVE = 39, /**< COMPRESS is already on (RFC 4978) */
+  MAIL_IMAP_CODE_NOTSAVED = 40,    /**< a search result was not saved (RFC 5182) */
   MAIL_IMAP_CODE_MAILBOXID = 41    /**< RFC 8474: code_set holds the id */
 } mail_imap_code;
 
 /** FETCH items (mail_imap_fetch_has()). */
 typedef enum mail_imap_item {
-  MAIL_IMAP_ITEM_UID = 0,
-  MAIL_IMAP_ITEM_FLAGS = 1,
-  MAIL_IMAP_ITEM_INTERNALDATE = 2,
-  MAIL_IMAP_ITEM_RFC822_SIZE = 3,
-  MAIL_IMAP_ITEM_ENVELOPE = 4,
+  MAIL_IMAP_ITEM_UID = 0,          /**< UID */
+  MAIL_IMAP_ITEM_FLAGS = 1,        /**< FLAGS */
+  MAIL_IMAP_ITEM_INTERNALDATE = 2, /**< INTERNALDATE */
+  MAIL_IMAP_ITEM_RFC822_SIZE = 3,  /**< RFC822.SIZE */
+  MAIL_IMAP_ITEM_ENVELOPE = 4,     /**< ENVELOPE */
   MAIL_IMAP_ITEM_BODYSTRUCTURE = 5, /**< BODYSTRUCTURE, or BODY without a section */
-  MAIL_IMAP_ITEM_MODSEQ = 6,
-  MAIL_IMAP_ITEM_EMAILID = 7,
-  MAIL_IMAP_ITEM_THREADID = 8,
-  MAIL_IMAP_ITEM_PREVIEW = 9,
-  MAIL_IMAP_ITEM_GM_MSGID = 10,
-  MAIL_IMAP_ITEM_GM_THRID = 11,
-  MAIL_IMAP_ITEM_GM_LABELS = 12,
-  MAIL_IMAP_ITEM_BINARY_SIZE = 13,
+  MAIL_IMAP_ITEM_MODSEQ = 6,       /**< MODSEQ (RFC 7162) */
+  MAIL_IMAP_ITEM_EMAILID = 7,      /**< EMAILID (RFC 8474) */
+  MAIL_IMAP_ITEM_THREADID = 8,     /**< THREADID (RFC 8474) */
+  MAIL_IMAP_ITEM_PREVIEW = 9,      /**< PREVIEW (RFC 8970) */
+  MAIL_IMAP_ITEM_GM_MSGID = 10,    /**< Gmail's X-GM-MSGID */
+  MAIL_IMAP_ITEM_GM_THRID = 11,    /**< Gmail's X-GM-THRID */
+  MAIL_IMAP_ITEM_GM_LABELS = 12,   /**< Gmail's X-GM-LABELS */
+  MAIL_IMAP_ITEM_BINARY_SIZE = 13, /**< BINARY.SIZE[...] (RFC 3516) */
   MAIL_IMAP_ITEM_SECTION = 14       /**< at least one BODY[...], BINARY[...] or RFC822* value */
 } mail_imap_item;
 
 /** ENVELOPE address lists (mail_imap_envelope_address_count()). */
 typedef enum mail_imap_addr_field {
-  MAIL_IMAP_ADDR_FROM = 0,
-  MAIL_IMAP_ADDR_SENDER = 1,
-  MAIL_IMAP_ADDR_REPLY_TO = 2,
-  MAIL_IMAP_ADDR_TO = 3,
-  MAIL_IMAP_ADDR_CC = 4,
-  MAIL_IMAP_ADDR_BCC = 5
+  MAIL_IMAP_ADDR_FROM = 0,         /**< From */
+  MAIL_IMAP_ADDR_SENDER = 1,       /**< Sender */
+  MAIL_IMAP_ADDR_REPLY_TO = 2,     /**< Reply-To */
+  MAIL_IMAP_ADDR_TO = 3,           /**< To */
+  MAIL_IMAP_ADDR_CC = 4,           /**< Cc */
+  MAIL_IMAP_ADDR_BCC = 5           /**< Bcc */
 } mail_imap_addr_field;
 
 /** ENVELOPE strings (mail_imap_envelope_field()). */
 typedef enum mail_imap_env_field {
-  MAIL_IMAP_ENV_DATE = 0,
-  MAIL_IMAP_ENV_SUBJECT = 1,
-  MAIL_IMAP_ENV_IN_REPLY_TO = 2,
-  MAIL_IMAP_ENV_MESSAGE_ID = 3
+  MAIL_IMAP_ENV_DATE = 0,          /**< the Date header as sent */
+  MAIL_IMAP_ENV_SUBJECT = 1,       /**< the Subject as sent (RFC 2047 words not decoded) */
+  MAIL_IMAP_ENV_IN_REPLY_TO = 2,   /**< In-Reply-To */
+  MAIL_IMAP_ENV_MESSAGE_ID = 3     /**< Message-ID */
 } mail_imap_env_field;
 
 /** Strings of a body part (mail_imap_body_field()). */
 typedef enum mail_imap_body_string {
   MAIL_IMAP_BODY_TYPE = 0,          /**< "TEXT", "MULTIPART", ... as sent */
-  MAIL_IMAP_BODY_SUBTYPE = 1,
-  MAIL_IMAP_BODY_ID = 2,
-  MAIL_IMAP_BODY_DESCRIPTION = 3,
-  MAIL_IMAP_BODY_ENCODING = 4,
-  MAIL_IMAP_BODY_MD5 = 5,
+  MAIL_IMAP_BODY_SUBTYPE = 1,      /**< "PLAIN", "MIXED", ... as sent */
+  MAIL_IMAP_BODY_ID = 2,           /**< Content-ID */
+  MAIL_IMAP_BODY_DESCRIPTION = 3,  /**< Content-Description */
+  MAIL_IMAP_BODY_ENCODING = 4,     /**< Content-Transfer-Encoding */
+  MAIL_IMAP_BODY_MD5 = 5,          /**< Content-MD5 */
   MAIL_IMAP_BODY_DISPOSITION = 6,   /**< the disposition type, e.g. "attachment" */
-  MAIL_IMAP_BODY_LOCATION = 7
+  MAIL_IMAP_BODY_LOCATION = 7      /**< Content-Location */
 } mail_imap_body_string;
 
 /** Parameter lists of a body part (mail_imap_body_param()). */
 typedef enum mail_imap_body_params {
-  MAIL_IMAP_PARAMS_CONTENT_TYPE = 0,
-  MAIL_IMAP_PARAMS_DISPOSITION = 1
+  MAIL_IMAP_PARAMS_CONTENT_TYPE = 0, /**< the Content-Type parameters */
+  MAIL_IMAP_PARAMS_DISPOSITION = 1 /**< the Content-Disposition parameters */
 } mail_imap_body_params;
 
 /** What a defect is (mail_imap_response_defect()). */

@@ -133,7 +133,8 @@ MAIL_EXTERN int mail_smtp_set_security(mail_smtp *s, int security);
 MAIL_EXTERN int mail_smtp_set_client_name(mail_smtp *s, const char *name);
 
 /** Speak LMTP (LHLO, one final reply per accepted recipient). Set before
- *  connecting; lmtp:// URLs set it. Off by default. */
+ *  connecting; lmtp:// URLs set it. Off by default. MAIL_OK, MAIL_ERR_INVALID,
+ *  MAIL_ERR_STATE while connected. */
 MAIL_EXTERN int mail_smtp_set_lmtp(mail_smtp *s, int on);
 
 /** Strict message data: a bare CR or LF in a DATA body is an error
@@ -141,7 +142,7 @@ MAIL_EXTERN int mail_smtp_set_lmtp(mail_smtp *s, int on);
  *  delivered) instead of being turned into CRLF. Off by default. */
 MAIL_EXTERN int mail_smtp_set_strict(mail_smtp *s, int on);
 
-/** Use PIPELINING when the server offers it (default on). */
+/** Use PIPELINING when the server offers it (default on). MAIL_OK or MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_smtp_set_pipelining(mail_smtp *s, int on);
 
 /** When to use CHUNKING (BDAT) instead of DATA (mail_smtp_set_chunking). */
@@ -321,17 +322,17 @@ MAIL_EXTERN const char *mail_smtp_state_name(const mail_smtp *s);
 
 /** DSN NOTIFY bits (RFC 3461); NEVER excludes the others. */
 typedef enum mail_smtp_notify {
-  MAIL_SMTP_NOTIFY_NEVER = 0x1,
-  MAIL_SMTP_NOTIFY_SUCCESS = 0x2,
-  MAIL_SMTP_NOTIFY_FAILURE = 0x4,
-  MAIL_SMTP_NOTIFY_DELAY = 0x8
+  MAIL_SMTP_NOTIFY_NEVER = 0x1,   /**< no notification at all */
+  MAIL_SMTP_NOTIFY_SUCCESS = 0x2, /**< on delivery */
+  MAIL_SMTP_NOTIFY_FAILURE = 0x4, /**< on failure */
+  MAIL_SMTP_NOTIFY_DELAY = 0x8    /**< when delivery is delayed */
 } mail_smtp_notify;
 
 /** DSN RET values. */
 typedef enum mail_smtp_ret {
-  MAIL_SMTP_RET_DEFAULT = 0,
-  MAIL_SMTP_RET_FULL = 1,
-  MAIL_SMTP_RET_HDRS = 2
+  MAIL_SMTP_RET_DEFAULT = 0, /**< no RET parameter: the server chooses */
+  MAIL_SMTP_RET_FULL = 1,    /**< RET=FULL: the whole message in a failure report */
+  MAIL_SMTP_RET_HDRS = 2     /**< RET=HDRS: its headers only */
 } mail_smtp_ret;
 
 /** Recipient policies. */

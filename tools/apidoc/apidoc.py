@@ -19,10 +19,11 @@ import re
 import sys
 
 STATUS_WORDS = re.compile(
-    r"MAIL_OK|MAIL_ERR_|status|1 when|0 when|1 if|0 if|non-zero|nonzero|-1 |"
-    r"returns? (the|a|an|its|how|what|1|0)|as (mail_\w+\(\)|the other|above|for)|"
-    r"otherwise as|errors? as|the same as|like mail_\w+|see mail_\w+|"
-    r"\(mail_\w+\)|a mail_\w+ value|mail_\w+ values?|number|count|index|code\b",
+    (r"MAIL_OK|MAIL_ERR_|status|1 when|0 when|1 if|0 if|1 for|0 for|non-zero|nonzero|-1 |"
+     r"returns? (the|a|an|its|how|what|1|0)|as (mail_\w+\(\)|the other|above|for)|"
+     r"otherwise as|errors? as|the same as|like mail_\w+|see mail_\w+|"
+     r"\(mail_\w+\)|a mail_\w+ value|mail_\w+ values?|number|count|index|code\b"
+     ).replace(" ", r"\s+"),
     re.I)
 
 
