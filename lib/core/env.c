@@ -1,16 +1,28 @@
 #include "core/env.h"
 
 #include <errno.h>
-#include <sys/random.h>
 #include <time.h>
 
+#include "config.h"
 #include "core/mem.h"
 
+#if MAIL_WITH_GETRANDOM
+#include <sys/random.h>
+#endif
+
 /* getrandom() rather than OpenSSL: firmware builds without TLS need random
- * bytes too, and the kernel's pool is what OpenSSL seeds from anyway. */
+ * bytes too, and the kernel's pool is what OpenSSL seeds from anyway.
+ * Without it (bare metal) there is no default: every random draw fails
+ * until the caller sets a source (mail_conn_set_random), so a nonce is
+ * never made of guessable bytes. */
 static int default_random(void *user, unsigned char *buf, size_t len)
 {
   (void)user;
+#if !MAIL_WITH_GETRANDOM
+  (void)buf;
+  (void)len;
+  return -1;
+#else
   while (len) {
     ssize_t n = getrandom(buf, len, 0);
     if (n < 0) {
@@ -22,14 +34,23 @@ static int default_random(void *user, unsigned char *buf, size_t len)
     len -= (size_t)n;
   }
   return 0;
+#endif
 }
 
+/* Without clock_gettime() (bare metal) the default is time() in whole
+ * seconds, which newlib turns into the board's _gettimeofday(); a device
+ * with a millisecond tick sets its own (mail_conn_set_clock). */
 static int64_t default_clock(void *user, int which)
 {
   (void)user;
+#if MAIL_WITH_CLOCK_GETTIME
   struct timespec ts;
   clock_gettime(which == MAIL_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#else
+  (void)which;
+  return (int64_t)time(NULL) * 1000;
+#endif
 }
 
 int mail_env_init(mail_env *env, const mail_allocator *alloc)

@@ -2,9 +2,16 @@
  * labels that mail software writes but iconv spells differently, or
  * charsets best read as their superset (gb2312 -> gb18030). */
 #include <errno.h>
-#include <iconv.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "config.h"
+
+#if MAIL_WITH_ICONV
+#include <iconv.h>
+#else
+#include "mime/iconv_builtin.h"
+#endif
 
 #include "core/handout.h"
 #include "core/mem.h"

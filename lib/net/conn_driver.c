@@ -2,11 +2,15 @@
  * or handshake step at a time, and the loop mail_conn_run() that runs an
  * engine over the top layer (see conn_internal.h). */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 
+#include "config.h"
 #include "core/mem.h"
 #include "net/conn_impl.h"
+
+#if MAIL_WITH_SOCKETS
+#include <poll.h>
+#endif
 
 /* The longest run of reads that wait for poll() before a read is tried
  * without waiting again (to see whether replies come quicker now). */
@@ -38,9 +42,17 @@ int conn_wait_for(mail_conn *c, int fd, int want, int64_t deadline)
       ms = left > INT_MAX ? INT_MAX : (int)left;
     }
     if (fd < 0) {
+#if MAIL_WITH_SOCKETS
       poll(NULL, 0, ms < 0 || ms > USER_RETRY_NAP_MS ? USER_RETRY_NAP_MS : ms);
+#else
+      (void)ms;
+#endif
+      /* Without sockets there is nothing to nap with: the transport's own
+       * read or write waits (it is given the time left), and the retry
+       * comes at once. */
       return MAIL_OK;
     }
+#if MAIL_WITH_SOCKETS
     struct pollfd p = {fd, 0, 0};
     if (want & MAIL_WANT_READ)
       p.events |= POLLIN;
@@ -58,6 +70,9 @@ int conn_wait_for(mail_conn *c, int fd, int want, int64_t deadline)
     now = now_ms(c);
     if (deadline >= 0 && now >= deadline)
       return MAIL_ERR_TIMEOUT;
+#else
+    return mail_conn_fail(c, MAIL_ERR_INTERNAL, "a descriptor in a build without sockets");
+#endif
   }
 }
 
@@ -75,6 +90,10 @@ static int wait_read(mail_conn *c, int fd, int want, int64_t deadline)
     int rc = conn_wait_for(c, fd, want, d);
     return rc == MAIL_ERR_TIMEOUT && by_wake ? CONN_WOKEN : rc;
   }
+#if !MAIL_WITH_SOCKETS
+  /* unreachable: no wake pipe without sockets, so never wake_listen */
+  return conn_wait_for(c, fd, want, d);
+#else
   c->want = want;
   c->wait_deadline = d;
   for (;;) {
@@ -99,6 +118,7 @@ static int wait_read(mail_conn *c, int fd, int want, int64_t deadline)
     if (errno != EINTR)
       return mail_conn_fail(c, MAIL_ERR_IO, "poll failed: %s", strerror(errno));
   }
+#endif
 }
 
 static int64_t io_deadline(mail_conn *c)

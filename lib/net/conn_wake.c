@@ -7,12 +7,18 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "net/conn_impl.h"
 
 int mail_conn_wake_open(mail_conn *c)
 {
   if (atomic_load(&c->wake_wr) >= 0)
     return MAIL_OK;
+#if !MAIL_WITH_SOCKETS
+  /* No descriptors to wait on without sockets; a blocking wait is the
+   * transport's own and cannot be cut short from here. */
+  return mail_conn_fail(c, MAIL_ERR_UNSUPPORTED, "built without sockets: no wake pipe");
+#else
   int p[2];
   if (pipe(p) != 0)
     return mail_conn_fail(c, MAIL_ERR_IO, "cannot create the wake pipe");
@@ -23,6 +29,7 @@ int mail_conn_wake_open(mail_conn *c)
   c->wake_rd = p[0];
   atomic_store(&c->wake_wr, p[1]);
   return MAIL_OK;
+#endif
 }
 
 void mail_conn_wake(mail_conn *c)

@@ -1,14 +1,17 @@
 /* The default client name an engine greets the server with (SMTP's EHLO
  * name): see mail_conn_local_name() in core/conn_internal.h. Socket code,
  * so it lives here and engines reach it only through the connection. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "config.h"
+#include "core/conn_internal.h"
+
+#if MAIL_WITH_SOCKETS
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include "core/conn_internal.h"
 
 /* "[192.0.2.1]" or "[IPv6:2001:db8::1]" (RFC 5321 4.1.3) for the local
  * address of socket fd. 0, or -1 when fd is not a connected IP socket (a
@@ -46,12 +49,14 @@ static int fully_qualified(const char *h, size_t n)
          *p == '-' || *p == '.';
   return ok;
 }
+#endif
 
 int mail_conn_local_name(const mail_conn *c, char *out, size_t cap)
 {
-  char h[256];
   if (!out || cap == 0)
     return MAIL_ERR_INVALID;
+#if MAIL_WITH_SOCKETS
+  char h[256];
   if (gethostname(h, sizeof h - 1) == 0) {
     h[sizeof h - 1] = '\0';
     size_t n = strlen(h);
@@ -62,6 +67,11 @@ int mail_conn_local_name(const mail_conn *c, char *out, size_t cap)
   }
   if (local_address_literal(mail_conn_fd(c), out, cap) == 0)
     return MAIL_OK;
+#else
+  /* no host name or socket address to ask (bare metal): the literal
+   * below, unless the caller names the client (mail_smtp_set_client_name) */
+  (void)c;
+#endif
   if (cap < sizeof "[127.0.0.1]")
     return MAIL_ERR_BUFFER;
   memcpy(out, "[127.0.0.1]", sizeof "[127.0.0.1]");

@@ -1255,9 +1255,16 @@ START_TEST(secrets_never_left_in_freed_memory)
     ck_assert_msg(sa.found == 0, "%s: secret '%s' found in freed memory or strings", mechs[i],
                   sa.what);
   }
-  /* SASLprep's own buffers */
+  /* SASLprep's own buffers (non-ASCII needs libidn; without it the
+   * ASCII path, which copies too) */
   char *out = NULL;
+#if MAIL_WITH_SASLPREP
   ck_assert_int_eq(mail_saslprep(&A, "I\xc2\xad" "pencil-Secret-Pw-42", &out), MAIL_OK);
+#else
+  ck_assert_int_eq(mail_saslprep(&A, "I\xc2\xad" "pencil-Secret-Pw-42", &out), MAIL_ERR_UNSUPPORTED);
+  ck_assert_ptr_null(out);
+  ck_assert_int_eq(mail_saslprep(&A, "pencil-Secret-Pw-42", &out), MAIL_OK);
+#endif
   mail_dealloc_secret_str(&A, out);
   ck_assert_int_eq(sa.found, 0);
 }
@@ -1297,7 +1304,11 @@ static int alloc_scenario(const mail_allocator *A)
       reply(s, MAIL_SASL_REPLY_SUCCESS, NULL, &m) != MAIL_OK)
     goto out;
   char *prepped = NULL;
+#if MAIL_WITH_SASLPREP
   if (mail_saslprep(A, "I\xc2\xadX", &prepped))
+#else
+  if (mail_saslprep(A, "IX", &prepped)) /* non-ASCII needs libidn */
+#endif
     goto out;
   mail_dealloc_secret_str(A, prepped);
   ok = 1;

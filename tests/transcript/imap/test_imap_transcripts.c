@@ -12,6 +12,7 @@
 #include <mail/imap.h>
 
 #include "alloc.h"
+#include "device_crypto.h"
 #include "each_alloc.h"
 #include "transcript.h"
 
@@ -667,6 +668,8 @@ static int play(srun *r, const scenario *s, mail_transcript *t, const mail_alloc
   r->file = s->file;
   r->full = full;
   int rc = mail_imap_new(&r->im, a);
+  if (!rc)
+    rc = transcript_use_device_crypto(mail_imap_sasl(r->im));
   if (rc)
     return rc;
   rc = mail_transcript_attach(t, mail_imap_conn(r->im));

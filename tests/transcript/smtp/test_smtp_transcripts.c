@@ -17,6 +17,7 @@
 #include "each_alloc.h"
 #include "core/conn_internal.h"
 #include "config.h"
+#include "device_crypto.h"
 #include "sasl_scenarios.h"
 #include "transcript.h"
 
@@ -98,6 +99,8 @@ static int open_run(run *r, const char *file)
     return MAIL_ERR_FILE;
   }
   int rc = mail_smtp_new(&r->s, r->alloc);
+  if (!rc)
+    rc = transcript_use_device_crypto(mail_smtp_sasl(r->s));
   if (rc)
     return rc;
   mail_conn *c = mail_smtp_conn(r->s);
