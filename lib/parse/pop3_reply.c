@@ -222,100 +222,6 @@ void mail_pop3_reply_free(mail_pop3_reply *r)
   mail_dealloc(&a, r);
 }
 
-/* ------------------------------------------------ multi-line bodies */
-
-enum {
-  BODY_LINE_START = 0, /* the next byte starts a line */
-  BODY_MID,            /* inside a line */
-  BODY_DOT,            /* a line began with ".", which was taken */
-  BODY_DOT_CR          /* a line began with ".\r" */
-};
-
-void mail_pop3_body_init(mail_pop3_body *b)
-{
-  b->state = BODY_LINE_START;
-}
-
-int mail_pop3_body_step(mail_pop3_body *b, const unsigned char *in, size_t n, size_t *consumed,
-                        const unsigned char **chunk, size_t *chunk_len)
-{
-  size_t i = 0;
-  *chunk = NULL;
-  *chunk_len = 0;
-  while (i < n) {
-    switch (b->state) {
-    case BODY_LINE_START:
-      if (in[i] == '.') {
-        i++;
-        b->state = BODY_DOT;
-      } else {
-        b->state = BODY_MID;
-      }
-      break;
-    case BODY_MID: {
-      /* One chunk runs through as many lines as possible: up to the end
-       * of the input or a line that starts with a dot. */
-      size_t start = i;
-      for (;;) {
-        const unsigned char *lf = memchr(in + i, '\n', n - i);
-        if (!lf) {
-          i = n;
-          break;
-        }
-        i = (size_t)(lf - in) + 1;
-        if (i == n || in[i] == '.') {
-          b->state = BODY_LINE_START;
-          break;
-        }
-      }
-      *chunk = in + start;
-      *chunk_len = i - start;
-      *consumed = i;
-      return 0;
-    }
-    case BODY_DOT:
-      if (in[i] == '\r') {
-        i++;
-        b->state = BODY_DOT_CR;
-      } else if (in[i] == '\n') {
-        b->state = BODY_LINE_START;
-        *consumed = i + 1;
-        return 1;
-      } else {
-        b->state = BODY_MID; /* a stuffed dot: dropped */
-      }
-      break;
-    default: /* BODY_DOT_CR */
-      if (in[i] == '\n') {
-        b->state = BODY_LINE_START;
-        *consumed = i + 1;
-        return 1;
-      }
-      /* ".\r" then more: the dot was stuffing, the CR is data. */
-      b->state = BODY_MID;
-      *chunk = (const unsigned char *)"\r";
-      *chunk_len = 1;
-      *consumed = i;
-      return 0;
-    }
-  }
-  *consumed = i;
-  return 0;
-}
-
-int mail_pop3_body_line(const char *line, size_t len, const char **out, size_t *out_len)
-{
-  if (len == 1 && line[0] == '.')
-    return 1;
-  if (len > 0 && line[0] == '.') {
-    line++;
-    len--;
-  }
-  *out = line;
-  *out_len = len;
-  return 0;
-}
-
 /* ------------------------------------------------------------- parser */
 
 enum { ST_STATUS = 0, ST_BODY, ST_LINES };
@@ -325,7 +231,7 @@ struct mail_pop3_parser {
   mail_limits limits;
   mail_reader reader;
   mail_pop3_reply reply;
-  mail_pop3_body body;
+  mail_dot_unstuffer body;
   int expect;   /* MAIL_POP3_EXPECT_* for the next status line */
   int state;
   int err;      /* sticky error */
@@ -357,7 +263,7 @@ int mail_pop3_parser_new(mail_pop3_parser **out, const mail_allocator *alloc)
   mail_reader_init(&p->reader, &p->alloc, p->limits.max_line);
   set_reader_limit(p);
   mail_pop3_reply_init(&p->reply, &p->alloc);
-  mail_pop3_body_init(&p->body);
+  mail_dot_unstuff_init(&p->body);
   *out = p;
   return MAIL_OK;
 }
@@ -439,7 +345,7 @@ static int next_status(mail_pop3_parser *p, int *event)
   int mode = p->expect;
   p->expect = MAIL_POP3_EXPECT_SINGLE;
   if (p->reply.status == MAIL_POP3_OK && mode == MAIL_POP3_EXPECT_MULTI) {
-    mail_pop3_body_init(&p->body);
+    mail_dot_unstuff_init(&p->body);
     p->state = ST_BODY;
   } else if (p->reply.status == MAIL_POP3_OK && mode == MAIL_POP3_EXPECT_MULTI_LINES) {
     p->state = ST_LINES;
@@ -459,7 +365,7 @@ static int next_chunk(mail_pop3_parser *p, int *event)
     size_t used;
     const unsigned char *chunk;
     size_t chunk_len;
-    int done = mail_pop3_body_step(&p->body, in, n, &used, &chunk, &chunk_len);
+    int done = mail_dot_unstuff(&p->body, in, n, &used, &chunk, &chunk_len);
     mail_reader_skip(&p->reader, used);
     if (done) {
       p->state = ST_STATUS;
@@ -486,7 +392,7 @@ static int next_line(mail_pop3_parser *p, int *event)
     return fail(p, rc);
   const char *out;
   size_t out_len;
-  if (mail_pop3_body_line(line, len, &out, &out_len)) {
+  if (mail_dot_line(line, len, &out, &out_len)) {
     p->state = ST_STATUS;
     *event = MAIL_POP3_EVENT_END;
     return MAIL_OK;
@@ -538,7 +444,7 @@ void mail_pop3_parser_reset(mail_pop3_parser *p)
   if (!p)
     return;
   mail_reader_reset(&p->reader);
-  mail_pop3_body_init(&p->body);
+  mail_dot_unstuff_init(&p->body);
   p->expect = MAIL_POP3_EXPECT_SINGLE;
   p->state = ST_STATUS;
   p->err = 0;

@@ -167,7 +167,7 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
       size_t used;
       const unsigned char *chunk;
       size_t clen;
-      int done = mail_pop3_body_step(&p->body, in, n, &used, &chunk, &clen);
+      int done = mail_dot_unstuff(&p->body, in, n, &used, &chunk, &clen);
       if (clen)
         deliver(p, c, MAIL_POP3_BODY_DATA, chunk, clen);
       mail_reader_skip(r, used);
@@ -190,7 +190,7 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
     if (p->rx == POP3_RX_LINES) {
       const char *out;
       size_t olen;
-      if (mail_pop3_body_line(line, len, &out, &olen)) {
+      if (mail_dot_line(line, len, &out, &olen)) {
         p->rx = POP3_RX_STATUS;
         return MAIL_OK;
       }
@@ -216,7 +216,7 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
     if (st == MAIL_POP3_OK && multi_line(c) != POP3_RX_STATUS) {
       p->rx = multi_line(c);
       if (p->rx == POP3_RX_BODY) {
-        mail_pop3_body_init(&p->body);
+        mail_dot_unstuff_init(&p->body);
         deliver(p, c, MAIL_POP3_BODY_BEGIN, NULL, 0);
       }
       continue;

@@ -114,7 +114,7 @@ struct mail_pop3 {
 
   /* reply reader */
   int rx;
-  mail_pop3_body body;
+  mail_dot_unstuffer body;
 
   /* the operation in progress; op.done/op.result: the first error, reported
    * once the replies in flight are read */

@@ -97,8 +97,7 @@ static int send_rcpt(mail_smtp *s, size_t i)
 
 static void start_body(mail_smtp *s)
 {
-  s->tx.at_line_start = 1;
-  s->tx.pending_cr = 0;
+  mail_dot_stuff_init(&s->tx.dot);
   smtp_state(s, SMTP_ST_BODY);
 }
 
