@@ -30,5 +30,9 @@
 #include <mail/imap_parse.h>
 #include <mail/imap.h>
 #endif
+#if MAIL_HAVE_NNTP
+#include <mail/nntp_reply.h>
+#include <mail/nntp.h>
+#endif
 
 #endif /* MAIL_MAIL_H */

@@ -77,6 +77,8 @@ unsigned int mail_features(void)
     f |= MAIL_FEATURE_POP3;
   if (MAIL_WITH_IMAP)
     f |= MAIL_FEATURE_IMAP;
+  if (MAIL_WITH_NNTP)
+    f |= MAIL_FEATURE_NNTP;
   if (MAIL_WITH_MIME)
     f |= MAIL_FEATURE_MIME;
   if (MAIL_WITH_TLS)
@@ -87,6 +89,5 @@ unsigned int mail_features(void)
     f |= MAIL_FEATURE_SASLPREP;
   if (MAIL_WITH_IDNA)
     f |= MAIL_FEATURE_IDNA;
-  /* NNTP: no module yet. */
   return f;
 }
