@@ -115,7 +115,8 @@ static int logged_in(mail_nntp *n)
 {
   n->authenticated = 1;
   nntp_set_state(n, MAIL_NNTP_STATE_READY);
-  n->op.phase = PH_RECAPS;
+  /* RFC 4643 2.2: the list changes after login (when there is one). */
+  n->op.phase = n->caps_known ? PH_RECAPS : PH_DONE;
   return MAIL_OK;
 }
 

@@ -75,7 +75,7 @@ int nntp_simple_next(mail_nntp *n)
     int rc = nntp_send(n, n->cmd_kind, line, NULL, 0, line);
     return rc ? rc : MAIL_ERR_AGAIN;
   }
-  return MAIL_OK;
+  return n->cancelled ? MAIL_ERR_CALLBACK : MAIL_OK;
 }
 
 /* ------------------------------------------------------------ commands */
