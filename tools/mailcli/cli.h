@@ -138,5 +138,6 @@ int cmd_caps(const cli_options *o, cli_args *a);
 int cmd_send(const cli_options *o, cli_args *a);
 int cmd_pop3(const cli_options *o, cli_args *a);
 int cmd_mime(const cli_options *o, cli_args *a);
+int cmd_nntp(const cli_options *o, cli_args *a);
 
 #endif /* MAILCLI_CLI_H */

@@ -22,13 +22,17 @@ static const char help_text[] =
     "  pop3 URL stat | list | uidl | retr MSG | top MSG LINES | dele MSG\n"
     "       | fetch MAILDIR [--keep DAYS]\n"
     "                                MSG is a number, or --uid UID\n"
+    "  nntp URL groups [WILDMAT] | over GROUP RANGE | article GROUP N|<MSGID>\n"
+    "       | post FILE|-             RANGE is N, N- or N-M; reading is anonymous\n"
+    "                                unless --user is given, post logs in\n"
     "  mime parse FILE|-             the MIME part tree (--json: subject, from, to,\n"
     "                                defects, leaf parts with their sha256)\n"
     "  mime extract FILE|- DIR       write the attachments into DIR under safe names\n"
     "  mime build [send options]     write the message to stdout\n"
     "\n"
     "URLs: smtp:// submission:// smtps:// lmtp://host or lmtp:///socket (send, caps);\n"
-    "      pop3:// pop3s://[user@]host[:port] (pop3, caps).\n"
+    "      pop3:// pop3s://[user@]host[:port] (pop3, caps);\n"
+    "      nntp:// nntps://[user@]host[:port] (nntp).\n"
     "\n"
     "Global options:\n"
     "  --trace                  the conversation on stderr as C: / S: lines\n"
@@ -44,8 +48,8 @@ static const char help_text[] =
     "                           cleartext credentials (PLAIN, LOGIN, USER/PASS) over\n"
     "                           an unverified link\n"
     "  --tls implicit|starttls|starttls-opportunistic|none\n"
-    "                           default from the URL: smtps, pop3s: implicit;\n"
-    "                           smtp, submission, lmtp, pop3: starttls (required)\n"
+    "                           default from the URL: smtps, pop3s, nntps: implicit;\n"
+    "                           smtp, submission, lmtp, pop3, nntp: starttls (required)\n"
     "  --timeout SECONDS        connect and I/O timeout\n"
     "  --max-line BYTES         longest server line accepted (default 64 KiB)\n"
     "  --max-response BYTES     largest server response buffered (default 1 MiB)\n"
@@ -71,6 +75,9 @@ static const command commands[] = {
   {"send", cmd_send},
   {"pop3", cmd_pop3},
   {"mime", cmd_mime},
+#if MAIL_HAVE_NNTP
+  {"nntp", cmd_nntp},
+#endif
 };
 
 int main(int argc, char **argv)
