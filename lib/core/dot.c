@@ -5,6 +5,8 @@
 
 #include <mail/common.h>
 
+#include "core/reader.h"
+
 void mail_dot_stuff_init(mail_dot_stuffer *s)
 {
   s->at_line_start = 1;
@@ -167,4 +169,22 @@ int mail_dot_line(const char *line, size_t len, const char **out, size_t *out_le
   *out = line;
   *out_len = len;
   return 0;
+}
+
+int mail_dot_read(struct mail_reader *r, mail_dot_unstuffer *u, mail_dot_chunk_fn fn, void *ctx)
+{
+  for (;;) {
+    size_t n;
+    const unsigned char *in = mail_reader_data(r, &n);
+    if (n == 0)
+      return r->eof ? MAIL_ERR_CLOSED : MAIL_ERR_AGAIN;
+    size_t used, clen;
+    const unsigned char *chunk;
+    int done = mail_dot_unstuff(u, in, n, &used, &chunk, &clen);
+    if (clen)
+      fn(ctx, chunk, clen);
+    mail_reader_skip(r, used);
+    if (done)
+      return MAIL_OK;
+  }
 }

@@ -60,6 +60,19 @@ void mail_dot_unstuff_init(mail_dot_unstuffer *u);
 int mail_dot_unstuff(mail_dot_unstuffer *u, const unsigned char *in, size_t n, size_t *consumed,
                      const unsigned char **chunk, size_t *chunk_len);
 
+/* Where mail_dot_read() hands each chunk of a block. */
+typedef void (*mail_dot_chunk_fn)(void *ctx, const unsigned char *data, size_t len);
+
+/*
+ * Stream a block straight out of a protocol engine's reader (the
+ * connection's): every unstuffed chunk goes to fn, the terminator is
+ * consumed. MAIL_OK when the block is over (bytes after it stay in r for
+ * the next response), MAIL_ERR_AGAIN when more input must come first,
+ * MAIL_ERR_CLOSED when the peer closed inside the block.
+ */
+struct mail_reader;
+int mail_dot_read(struct mail_reader *r, mail_dot_unstuffer *u, mail_dot_chunk_fn fn, void *ctx);
+
 /*
  * One body line without its terminator, for bodies read line by line
  * (lists, capabilities, overview data): 1 for the terminator ".", else 0

@@ -159,6 +159,11 @@ static void deliver(mail_nntp *n, int event, const unsigned char *d, size_t len)
     n->cancelled = 1;
 }
 
+static void body_chunk(void *ctx, const unsigned char *d, size_t len)
+{
+  deliver(ctx, MAIL_NNTP_BODY_DATA, d, len);
+}
+
 /* The status line of an article's reply names it: it becomes current
  * (RFC 3977 6.2: the server's number, or 0 when asked by message-id). */
 static void note_article(mail_nntp *n)
@@ -185,25 +190,14 @@ static int read_reply(mail_nntp *n, const mail_cmd *c)
     size_t len;
     int rc;
     if (n->rx == NNTP_RX_BODY) {
-      size_t avail;
-      const unsigned char *in = mail_reader_data(r, &avail);
-      if (avail == 0) {
-        if (r->eof)
-          return nntp_abort(n, MAIL_ERR_CLOSED, "the server closed the connection inside an article");
-        return MAIL_ERR_AGAIN;
-      }
-      size_t used, clen;
-      const unsigned char *chunk;
-      int done = mail_dot_unstuff(&n->body, in, avail, &used, &chunk, &clen);
-      if (clen)
-        deliver(n, MAIL_NNTP_BODY_DATA, chunk, clen);
-      mail_reader_skip(r, used);
-      if (done) {
-        deliver(n, MAIL_NNTP_BODY_END, NULL, 0);
-        n->rx = NNTP_RX_STATUS;
-        return MAIL_OK;
-      }
-      continue;
+      rc = mail_dot_read(r, &n->body, body_chunk, n);
+      if (rc == MAIL_ERR_CLOSED)
+        return nntp_abort(n, rc, "the server closed the connection inside an article");
+      if (rc)
+        return rc;
+      deliver(n, MAIL_NNTP_BODY_END, NULL, 0);
+      n->rx = NNTP_RX_STATUS;
+      return MAIL_OK;
     }
     rc = mail_reader_line(r, &line, &len, NULL);
     if (rc == MAIL_ERR_AGAIN)
