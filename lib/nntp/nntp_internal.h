@@ -122,6 +122,8 @@ struct mail_nntp {
 
   /* the current group and article */
   mail_buf group;     /* NUL-terminated, or empty */
+  uint64_t group_low, group_high; /* the current group's water marks (211) */
+  uint64_t over_low, over_high;   /* the range of the OVER being started */
   uint64_t cur_number;
   mail_buf cur_msgid; /* NUL-terminated, or empty */
 
@@ -229,7 +231,16 @@ void nntp_table_clear(nntp_table *t);
 /* Start a row; then add its fields. MAIL_ERR_LIMIT past max_items rows. */
 int nntp_table_row(nntp_table *t, uint64_t number, size_t max_items);
 int nntp_table_field(nntp_table *t, const char *s, size_t len);
+/* A row of s[0..len) cut at every sep into at most maxf fields (the rest
+ * of the line is dropped), copied in one piece: the overview's hot path.
+ * MAIL_ERR_LIMIT past max_items rows. */
+int nntp_table_split_row(nntp_table *t, uint64_t number, const char *s, size_t len, char sep,
+                         size_t maxf, size_t max_items);
 const nntp_row *nntp_table_at(const nntp_table *t, size_t i);
+/* Room for rows more rows of fields fields and text_bytes of text each:
+ * a hint (one allocation instead of a run of doublings); failing it costs
+ * nothing but the later growth. */
+void nntp_table_expect(nntp_table *t, size_t rows, size_t fields, size_t text_bytes);
 const char *nntp_row_field(const nntp_row *r, size_t j, size_t *len);
 
 #endif

@@ -326,6 +326,28 @@ int nntp_over_next(mail_nntp *n)
   return MAIL_OK;
 }
 
+/* Records to make room for at once: the range's size (an open range ends
+ * at the group's high water mark), within max_items and a cap, so that a
+ * sparse range costs at most that much untouched room. Overview lines of
+ * real servers average 200-300 bytes. */
+#define NNTP_OVER_EXPECT_MAX 16384
+#define NNTP_OVER_EXPECT_TEXT 256
+
+static void over_expect(mail_nntp *n, uint64_t low, uint64_t high)
+{
+  if (!high)
+    high = n->group_high;
+  if (!low || high < low)
+    return;
+  uint64_t rows = high - low + 1;
+  size_t cap = mail_conn_limits(n->conn)->max_items;
+  if (rows > cap)
+    rows = cap;
+  if (rows > NNTP_OVER_EXPECT_MAX)
+    rows = NNTP_OVER_EXPECT_MAX;
+  nntp_table_expect(&n->over, (size_t)rows, 9, NNTP_OVER_EXPECT_TEXT);
+}
+
 static int over_start(mail_nntp *n, const char *args)
 {
   int rc;
@@ -336,6 +358,7 @@ static int over_start(mail_nntp *n, const char *args)
     n->use_xover = 1;
   n->empty_ok = 1;
   nntp_table_clear(&n->over);
+  over_expect(n, n->over_low, n->over_high);
   return nntp_run(n, NNTP_OP_OVER);
 }
 
@@ -346,6 +369,8 @@ int mail_nntp_over(mail_nntp *n, uint64_t low, uint64_t high)
     return rc;
   char range[48];
   nntp_range(range, sizeof range, low, high);
+  n->over_low = low;
+  n->over_high = high;
   return over_start(n, range);
 }
 
@@ -356,6 +381,7 @@ int mail_nntp_over_by_id(mail_nntp *n, const char *msgid)
     return rc;
   if (!nntp_msgid_ok(msgid))
     return MAIL_ERR_INVALID;
+  n->over_low = n->over_high = 0;
   return over_start(n, msgid);
 }
 
@@ -525,6 +551,8 @@ static int group_reply(mail_nntp *n)
                             n->reply.text.len) != MAIL_OK)
     return mail_conn_fail(n->conn, MAIL_ERR_PROTOCOL, "%s: a 211 that does not parse",
                           n->last_cmd);
+  n->group_low = low;
+  n->group_high = high;
   uint64_t v[3] = {count, low, high};
   for (int i = 0; i < 3; i++)
     if (n->out_u64[i])
@@ -654,14 +682,23 @@ static int fmt_line(mail_nntp *n, const char *line, size_t len)
   return rc;
 }
 
+/* :bytes, :lines: 1 to 16 digits, else 0. */
 static uint64_t number_of(const char *s, size_t len)
 {
   uint64_t v = 0;
-  size_t i = 0;
-  return mail_nntp_number(s, len, &i, &v) && i == len ? v : 0;
+  if (!len || len > 16)
+    return 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned d = (unsigned char)s[i] - (unsigned)'0';
+    if (d > 9)
+      return 0;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
-/* "number<TAB>field<TAB>field..." (RFC 3977 8.3.2). */
+/* "number<TAB>field<TAB>field..." (RFC 3977 8.3.2): the fields after the
+ * number copied once and cut in place. */
 static int over_line(mail_nntp *n, const char *line, size_t len)
 {
   const char *tab = memchr(line, '\t', len);
@@ -669,38 +706,37 @@ static int over_line(mail_nntp *n, const char *line, size_t len)
   uint64_t num;
   if (!mail_nntp_number(line, nl, &i, &num) || i != nl)
     return MAIL_ERR_PROTOCOL;
-  int rc = nntp_table_row(&n->over, num, mail_conn_limits(n->conn)->max_items);
+  size_t rest = tab ? len - nl - 1 : 0;
+  int rc = tab ? nntp_table_split_row(&n->over, num, tab + 1, rest, '\t', NNTP_MAX_OVER_FIELDS,
+                                      mail_conn_limits(n->conn)->max_items)
+               : nntp_table_row(&n->over, num, mail_conn_limits(n->conn)->max_items);
   if (rc)
     return rc;
-  size_t pos = tab ? nl + 1 : len;
-  for (size_t j = 0; tab && j < NNTP_MAX_OVER_FIELDS; j++) {
-    const char *f = line + pos;
-    const char *end = memchr(f, '\t', len - pos);
-    size_t fl = end ? (size_t)(end - f) : len - pos;
-    if (j >= 7 && j < n->nfmt && n->fmt_full[j]) {
-      /* "Xref: host group:1": the value after the header's name */
-      const char *name = (const char *)n->fmt_text.data + n->fmt_off[j];
-      size_t nlen = strlen(name), k = 0;
-      while (k < nlen && k < fl && lower((unsigned char)f[k]) == lower((unsigned char)name[k]))
+  nntp_table *t = &n->over;
+  nntp_row *r = (nntp_row *)(void *)t->rows.data + (t->nrows - 1);
+  nntp_field *fields = (nntp_field *)(void *)t->fields.data + r->field0, *f;
+  const char *text = (const char *)t->text.data;
+  if (r->nfields > MAIL_NNTP_OVER_BYTES)
+    r->bytes = number_of(text + fields[MAIL_NNTP_OVER_BYTES].off, fields[MAIL_NNTP_OVER_BYTES].len);
+  if (r->nfields > MAIL_NNTP_OVER_LINES)
+    r->lines = number_of(text + fields[MAIL_NNTP_OVER_LINES].off, fields[MAIL_NNTP_OVER_LINES].len);
+  for (size_t j = 7; j < n->nfmt && j < r->nfields; j++) {
+    if (!n->fmt_full[j])
+      continue;
+    f = &fields[j];
+    /* "Xref: host group:1": the value after the header's name */
+    const char *v = text + f->off;
+    const char *name = (const char *)n->fmt_text.data + n->fmt_off[j];
+    size_t nlen = strlen(name), k = 0;
+    while (k < nlen && k < f->len && lower((unsigned char)v[k]) == lower((unsigned char)name[k]))
+      k++;
+    if (k == nlen && k < f->len && v[k] == ':') {
+      k++;
+      while (k < f->len && (v[k] == ' ' || v[k] == '\t'))
         k++;
-      if (k == nlen && k < fl && f[k] == ':') {
-        k++;
-        while (k < fl && (f[k] == ' ' || f[k] == '\t'))
-          k++;
-        f += k;
-        fl -= k;
-      }
+      f->off += (uint32_t)k;
+      f->len -= (uint32_t)k;
     }
-    if ((rc = nntp_table_field(&n->over, f, fl)) != MAIL_OK)
-      return rc;
-    nntp_row *r = (nntp_row *)(void *)n->over.rows.data + (n->over.nrows - 1);
-    if (j == MAIL_NNTP_OVER_BYTES)
-      r->bytes = number_of(f, fl);
-    else if (j == MAIL_NNTP_OVER_LINES)
-      r->lines = number_of(f, fl);
-    if (!end)
-      break;
-    pos = (size_t)(end - line) + 1;
   }
   return MAIL_OK;
 }
