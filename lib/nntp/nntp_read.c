@@ -714,6 +714,8 @@ static int over_line(mail_nntp *n, const char *line, size_t len)
     return rc;
   nntp_table *t = &n->over;
   nntp_row *r = (nntp_row *)(void *)t->rows.data + (t->nrows - 1);
+  if (!r->nfields)
+    return MAIL_OK; /* a number alone (the table may hold no field yet) */
   nntp_field *fields = (nntp_field *)(void *)t->fields.data + r->field0, *f;
   const char *text = (const char *)t->text.data;
   if (r->nfields > MAIL_NNTP_OVER_BYTES)

@@ -744,6 +744,28 @@ START_TEST(test_callback_and_source_failures)
 }
 END_TEST
 
+/* An overview line holding only its number (found by the fuzzer): a
+ * record whose fields are all empty. */
+START_TEST(test_over_number_only)
+{
+  mail_transcript *t = script(READY_SCRIPT "C: LIST OVERVIEW.FMT\\r\\n\nC+ OVER 7-7\\r\\n\n"
+                              "S: 503 no\\r\\n224 follows\\r\\n7\\r\\n.\\r\\n\n");
+  mail_nntp *n = ready_session(t);
+  ck_assert_int_eq(mail_nntp_over(n, 7, 7), MAIL_OK);
+  ck_assert_uint_eq(mail_nntp_over_count(n), 1);
+  const mail_nntp_overview *o = mail_nntp_over_at(n, 0);
+  ck_assert_uint_eq(mail_nntp_overview_number(o), 7);
+  size_t len = 9;
+  ck_assert_str_eq(mail_nntp_overview_field(o, MAIL_NNTP_OVER_SUBJECT, &len), "");
+  ck_assert_uint_eq(len, 0);
+  ck_assert_uint_eq(mail_nntp_overview_bytes(o), 0);
+  ck_assert_ptr_null(mail_nntp_overview_extra(o, 0, NULL));
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  mail_nntp_free(n);
+  mail_transcript_free(t);
+}
+END_TEST
+
 /* A list longer than limits.max_items ends with MAIL_ERR_LIMIT. */
 START_TEST(test_item_limit)
 {
@@ -865,6 +887,7 @@ static Suite *nntp_suite(void)
   tcase_add_test(tc, test_article_every_split);
   tcase_add_test(tc, test_callback_and_source_failures);
   tcase_add_test(tc, test_item_limit);
+  tcase_add_test(tc, test_over_number_only);
   tcase_add_test(tc, test_reply_parser);
   suite_add_tcase(s, tc);
   return s;
