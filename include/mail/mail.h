@@ -34,5 +34,8 @@
 #include <mail/nntp_reply.h>
 #include <mail/nntp.h>
 #endif
+#if MAIL_HAVE_MAILDIR
+#include <mail/maildir.h>
+#endif
 
 #endif /* MAIL_MAIL_H */

@@ -76,6 +76,7 @@ static const mail_cmd_kind imap_kinds[] = {
   [IMAP_CMD_SEARCH] = {"SEARCH", imap_command_reply, 0},
   [IMAP_CMD_APPEND] = {"APPEND", imap_command_reply, 0},
   [IMAP_CMD_IDLE] = {"IDLE", imap_command_reply, 0},
+  [IMAP_CMD_COMPRESS] = {"COMPRESS", imap_command_reply, 0},
 };
 #define NKINDS (sizeof imap_kinds / sizeof imap_kinds[0])
 

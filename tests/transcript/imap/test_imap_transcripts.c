@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mail/features.h>
 #include <mail/imap.h>
 
 #include "alloc.h"
@@ -275,6 +276,20 @@ static int s_throttled(srun *r)
   STEP(r, mail_imap_noop(r->im), MAIL_ERR_THROTTLED);
   return DO(r, mail_imap_create(r->im, "x"));
 }
+
+#if MAIL_HAVE_ZLIB
+static int s_compress(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  int rc = DO(r, mail_imap_compress(r->im));
+  if (rc == MAIL_ERR_STARTTLS_INJECTION)
+    return rc;
+  if (rc != MAIL_ERR_SERVER && rc != MAIL_ERR_UNSUPPORTED)
+    return rc ? rc : -9999;
+  ck_assert_int_eq(mail_conn_is_compressed(mail_imap_conn(r->im)), 0);
+  return DO(r, mail_imap_noop(r->im));
+}
+#endif
 
 static int s_enable_id(srun *r)
 {
@@ -594,6 +609,11 @@ static const scenario scenarios[] = {
   {"bye_unsolicited.txt", s_bye, MAIL_ERR_SERVER_CLOSING},
   {"throttled.txt", s_throttled, MAIL_ERR_SERVER_LIMIT},
   {"enable_id.txt", s_enable_id, MAIL_OK},
+#if MAIL_HAVE_ZLIB
+  {"compress_refused.txt", s_compress, MAIL_OK},
+  {"compress_not_offered.txt", s_compress, MAIL_OK},
+  {"compress_injection.txt", s_compress, MAIL_ERR_STARTTLS_INJECTION},
+#endif
   {"fetch_pipelined.txt", s_fetch_pipelined, MAIL_OK},
   {"messages.txt", s_messages, MAIL_ERR_CHARSET},
   {"listing.txt", s_listing, MAIL_OK},
