@@ -150,11 +150,11 @@ typedef enum mail_nntp_list_kind {
 
 /** The seven fixed fields of an overview record (RFC 3977 8.4). */
 typedef enum mail_nntp_over_field {
-  MAIL_NNTP_OVER_SUBJECT = 0,
-  MAIL_NNTP_OVER_FROM = 1,
-  MAIL_NNTP_OVER_DATE = 2,
-  MAIL_NNTP_OVER_MESSAGE_ID = 3,
-  MAIL_NNTP_OVER_REFERENCES = 4,
+  MAIL_NNTP_OVER_SUBJECT = 0,    /**< Subject, as sent (RFC 2047 words not decoded) */
+  MAIL_NNTP_OVER_FROM = 1,       /**< From, as sent */
+  MAIL_NNTP_OVER_DATE = 2,       /**< Date, as sent */
+  MAIL_NNTP_OVER_MESSAGE_ID = 3, /**< Message-ID, with its angle brackets */
+  MAIL_NNTP_OVER_REFERENCES = 4, /**< References (message-ids separated by spaces), or empty */
   MAIL_NNTP_OVER_BYTES = 5, /**< ":bytes" as text; mail_nntp_overview_bytes() as a number */
   MAIL_NNTP_OVER_LINES = 6  /**< ":lines" as text; mail_nntp_overview_lines() as a number */
 } mail_nntp_over_field;
@@ -276,7 +276,8 @@ MAIL_EXTERN int mail_nntp_get_state(const mail_nntp *n);
 /** The name of the session's state, e.g. "READY" (never NULL). */
 MAIL_EXTERN const char *mail_nntp_state_name(const mail_nntp *n);
 
-/** 1 once mail_nntp_auth() succeeded on this connection. */
+/** 1 once mail_nntp_auth() succeeded on this connection, else 0 (also
+ *  for NULL); not a status. */
 MAIL_EXTERN int mail_nntp_is_authenticated(const mail_nntp *n);
 
 /**
@@ -457,7 +458,9 @@ MAIL_EXTERN const char *mail_nntp_overview_extra(const mail_nntp_overview *r, si
  * empty list whatever the code (INN: 423 to HDR, an empty 221 to XHDR).
  */
 MAIL_EXTERN int mail_nntp_hdr(mail_nntp *n, const char *field, uint64_t low, uint64_t high);
-/** HDR of one article by message-id. */
+/** HDR of one article by message-id. MAIL_ERR_NOT_FOUND (430),
+ *  MAIL_ERR_INVALID (not a message-id, or a bad field name); otherwise as
+ *  mail_nntp_hdr(). */
 MAIL_EXTERN int mail_nntp_hdr_by_id(mail_nntp *n, const char *field, const char *msgid);
 /** Entries of the last HDR. */
 MAIL_EXTERN size_t mail_nntp_hdr_count(const mail_nntp *n);
@@ -483,11 +486,16 @@ MAIL_EXTERN const char *mail_nntp_hdr_at(const mail_nntp *n, size_t i, uint64_t 
 MAIL_EXTERN int mail_nntp_list(mail_nntp *n, int kind, const char *wildmat);
 
 /** NEWGROUPS: groups created since the time (seconds since the epoch,
- *  sent as GMT), as LIST ACTIVE lines in the list table. */
+ *  sent as GMT), as LIST ACTIVE lines in the list table. MAIL_ERR_INVALID
+ *  for a negative time or one past the year 9999; otherwise as
+ *  mail_nntp_list(). */
 MAIL_EXTERN int mail_nntp_newgroups(mail_nntp *n, int64_t since);
 
 /** NEWNEWS: message-ids of articles in groups matching wildmat that
- *  arrived since the time; one field per line in the list table. */
+ *  arrived since the time; one field per line in the list table.
+ *  MAIL_ERR_INVALID (a bad wildmat or time), MAIL_ERR_SERVER (502: NEWNEWS
+ *  not allowed, as INN says to anonymous readers without the N access);
+ *  otherwise as mail_nntp_list(). */
 MAIL_EXTERN int mail_nntp_newnews(mail_nntp *n, const char *wildmat, int64_t since);
 
 /** Lines of the last LIST, NEWGROUPS or NEWNEWS. */
@@ -505,7 +513,9 @@ MAIL_EXTERN const char *mail_nntp_list_field(const mail_nntp *n, size_t i, size_
 MAIL_EXTERN const char *mail_nntp_list_active_at(const mail_nntp *n, size_t i, uint64_t *high,
                                                  uint64_t *low, const char **status);
 
-/** DATE: the server's clock, seconds since the epoch (UTC), to *seconds. */
+/** DATE: the server's clock, seconds since the epoch (UTC), to *seconds
+ *  (may be NULL). MAIL_OK, MAIL_ERR_PROTOCOL (a 111 that does not parse),
+ *  the refusal's status, MAIL_ERR_STATE (not READY), fatal errors. */
 MAIL_EXTERN int mail_nntp_date(mail_nntp *n, int64_t *seconds);
 
 /* ------------------------------------------------------------------ */
