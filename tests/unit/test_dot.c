@@ -40,7 +40,8 @@ static size_t unstuff_steps(const unsigned char *in, size_t n, size_t step, char
     size_t cl;
     int done = mail_dot_unstuff(&u, in + pos, avail, &used, &chunk, &cl);
     ck_assert(used > 0 || cl > 0);
-    memcpy(out + o, chunk, cl);
+    if (cl)
+      memcpy(out + o, chunk, cl);
     o += cl;
     pos += used;
     if (done) {
