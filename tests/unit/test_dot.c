@@ -117,6 +117,27 @@ START_TEST(lines)
 }
 END_TEST
 
+/* Where each step stops: at a line that starts with a dot, and just
+ * after the terminator. */
+START_TEST(step_boundaries)
+{
+  mail_dot_unstuffer b;
+  mail_dot_unstuff_init(&b);
+  const unsigned char *chunk;
+  size_t used, cl;
+  const unsigned char in[] = "ab\r\n..c\r\n.\r\nNEXT";
+  ck_assert_int_eq(mail_dot_unstuff(&b, in, sizeof in - 1, &used, &chunk, &cl), 0);
+  ck_assert_uint_eq(cl, 4);
+  ck_assert_uint_eq(used, 4);
+  ck_assert_int_eq(mail_dot_unstuff(&b, in + 4, sizeof in - 5, &used, &chunk, &cl), 0);
+  ck_assert_uint_eq(used, 5);
+  ck_assert_int_eq(memcmp(chunk, ".c\r\n", 4), 0);
+  ck_assert_int_eq(mail_dot_unstuff(&b, in + 9, sizeof in - 10, &used, &chunk, &cl), 1);
+  ck_assert_uint_eq(used, 3);
+  ck_assert_uint_eq(cl, 0);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("dot");
@@ -125,6 +146,7 @@ int main(void)
   tcase_add_test(tc, unstuff_every_step);
   tcase_add_test(tc, round_trip);
   tcase_add_test(tc, lines);
+  tcase_add_test(tc, step_boundaries);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
