@@ -302,7 +302,7 @@ typedef enum mail_feature {
   MAIL_FEATURE_SMTP = 1 << 0,     /**< SMTP and LMTP (mail/smtp.h, mail/smtp_reply.h) */
   MAIL_FEATURE_POP3 = 1 << 1,     /**< POP3 (mail/pop3.h, mail/pop3_reply.h) */
   MAIL_FEATURE_IMAP = 1 << 2,     /**< IMAP: the response parser and the session (mail/imap_parse.h, mail/imap.h) */
-  MAIL_FEATURE_NNTP = 1 << 3,     /**< NNTP (not written yet: never set) */
+  MAIL_FEATURE_NNTP = 1 << 3,     /**< NNTP (mail/nntp.h, mail/nntp_reply.h) */
   MAIL_FEATURE_MIME = 1 << 4,     /**< the MIME parser and builder (mail/mime.h, mail/mime_build.h) */
   MAIL_FEATURE_TLS = 1 << 5,      /**< TLS, STARTTLS and the crypto SCRAM/CRAM-MD5 need (OpenSSL) */
   MAIL_FEATURE_ZLIB = 1 << 6,     /**< linked with zlib (IMAP COMPRESS, with the IMAP session) */

@@ -30,6 +30,10 @@
 #include <mail/imap_parse.h>
 #include <mail/imap.h>
 #endif
+#if MAIL_HAVE_NNTP
+#include <mail/nntp_reply.h>
+#include <mail/nntp.h>
+#endif
 #if MAIL_HAVE_MAILDIR
 #include <mail/maildir.h>
 #endif

@@ -77,6 +77,8 @@ unsigned int mail_features(void)
     f |= MAIL_FEATURE_POP3;
   if (MAIL_WITH_IMAP)
     f |= MAIL_FEATURE_IMAP;
+  if (MAIL_WITH_NNTP)
+    f |= MAIL_FEATURE_NNTP;
   if (MAIL_WITH_MIME)
     f |= MAIL_FEATURE_MIME;
   if (MAIL_WITH_TLS)
@@ -89,6 +91,5 @@ unsigned int mail_features(void)
     f |= MAIL_FEATURE_IDNA;
   if (MAIL_WITH_MAILDIR)
     f |= MAIL_FEATURE_MAILDIR;
-  /* NNTP: no module yet. */
   return f;
 }

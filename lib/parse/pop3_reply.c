@@ -6,6 +6,7 @@
 
 #include "core/mem.h"
 #include "core/reader.h"
+#include "parse/block_parser.h"
 #include "core/limits.h"
 #include "parse/caps.h"
 
@@ -222,123 +223,22 @@ void mail_pop3_reply_free(mail_pop3_reply *r)
   mail_dealloc(&a, r);
 }
 
-/* ------------------------------------------------ multi-line bodies */
-
-enum {
-  BODY_LINE_START = 0, /* the next byte starts a line */
-  BODY_MID,            /* inside a line */
-  BODY_DOT,            /* a line began with ".", which was taken */
-  BODY_DOT_CR          /* a line began with ".\r" */
-};
-
-void mail_pop3_body_init(mail_pop3_body *b)
-{
-  b->state = BODY_LINE_START;
-}
-
-int mail_pop3_body_step(mail_pop3_body *b, const unsigned char *in, size_t n, size_t *consumed,
-                        const unsigned char **chunk, size_t *chunk_len)
-{
-  size_t i = 0;
-  *chunk = NULL;
-  *chunk_len = 0;
-  while (i < n) {
-    switch (b->state) {
-    case BODY_LINE_START:
-      if (in[i] == '.') {
-        i++;
-        b->state = BODY_DOT;
-      } else {
-        b->state = BODY_MID;
-      }
-      break;
-    case BODY_MID: {
-      /* One chunk runs through as many lines as possible: up to the end
-       * of the input or a line that starts with a dot. */
-      size_t start = i;
-      for (;;) {
-        const unsigned char *lf = memchr(in + i, '\n', n - i);
-        if (!lf) {
-          i = n;
-          break;
-        }
-        i = (size_t)(lf - in) + 1;
-        if (i == n || in[i] == '.') {
-          b->state = BODY_LINE_START;
-          break;
-        }
-      }
-      *chunk = in + start;
-      *chunk_len = i - start;
-      *consumed = i;
-      return 0;
-    }
-    case BODY_DOT:
-      if (in[i] == '\r') {
-        i++;
-        b->state = BODY_DOT_CR;
-      } else if (in[i] == '\n') {
-        b->state = BODY_LINE_START;
-        *consumed = i + 1;
-        return 1;
-      } else {
-        b->state = BODY_MID; /* a stuffed dot: dropped */
-      }
-      break;
-    default: /* BODY_DOT_CR */
-      if (in[i] == '\n') {
-        b->state = BODY_LINE_START;
-        *consumed = i + 1;
-        return 1;
-      }
-      /* ".\r" then more: the dot was stuffing, the CR is data. */
-      b->state = BODY_MID;
-      *chunk = (const unsigned char *)"\r";
-      *chunk_len = 1;
-      *consumed = i;
-      return 0;
-    }
-  }
-  *consumed = i;
-  return 0;
-}
-
-int mail_pop3_body_line(const char *line, size_t len, const char **out, size_t *out_len)
-{
-  if (len == 1 && line[0] == '.')
-    return 1;
-  if (len > 0 && line[0] == '.') {
-    line++;
-    len--;
-  }
-  *out = line;
-  *out_len = len;
-  return 0;
-}
-
 /* ------------------------------------------------------------- parser */
 
-enum { ST_STATUS = 0, ST_BODY, ST_LINES };
-
+/* The public parser: the shared status-then-block machinery
+ * (parse/block_parser.c) with POP3's status lines. */
 struct mail_pop3_parser {
   mail_allocator alloc;
-  mail_limits limits;
-  mail_reader reader;
+  mail_block_parser b;
   mail_pop3_reply reply;
-  mail_pop3_body body;
-  int expect;   /* MAIL_POP3_EXPECT_* for the next status line */
-  int state;
-  int err;      /* sticky error */
-  int started;
-  int have_reply;
-  const unsigned char *data;
-  size_t data_len;
 };
 
-static void set_reader_limit(mail_pop3_parser *p)
+static int status_line(void *reply, const char *line, size_t len, int *block)
 {
-  size_t lim = p->limits.max_line + p->limits.max_response;
-  p->reader.buf.limit = lim < p->limits.max_line ? SIZE_MAX : lim;
+  mail_pop3_reply *r = reply;
+  int rc = mail_pop3_reply_parse(r, line, len);
+  *block = !rc && r->status == MAIL_POP3_OK; /* only +OK opens a body */
+  return rc;
 }
 
 int mail_pop3_parser_new(mail_pop3_parser **out, const mail_allocator *alloc)
@@ -353,11 +253,8 @@ int mail_pop3_parser_new(mail_pop3_parser **out, const mail_allocator *alloc)
   if (!p)
     return MAIL_ERR_NOMEM;
   p->alloc = a;
-  mail_limits_defaults(&p->limits);
-  mail_reader_init(&p->reader, &p->alloc, p->limits.max_line);
-  set_reader_limit(p);
+  mail_block_parser_init(&p->b, &p->alloc);
   mail_pop3_reply_init(&p->reply, &p->alloc);
-  mail_pop3_body_init(&p->body);
   *out = p;
   return MAIL_OK;
 }
@@ -366,7 +263,7 @@ void mail_pop3_parser_free(mail_pop3_parser *p)
 {
   if (!p)
     return;
-  mail_reader_free(&p->reader);
+  mail_block_parser_free(&p->b);
   mail_pop3_reply_release(&p->reply);
   mail_allocator a = p->alloc;
   mail_dealloc(&a, p);
@@ -374,183 +271,56 @@ void mail_pop3_parser_free(mail_pop3_parser *p)
 
 int mail_pop3_parser_set_limits(mail_pop3_parser *p, const mail_limits *l)
 {
-  mail_limits lim;
-  if (!p || mail_limits_import(&lim, l) != MAIL_OK)
-    return MAIL_ERR_INVALID;
-  if (p->started)
-    return MAIL_ERR_STATE;
-  p->limits = lim;
-  p->reader.max_line = lim.max_line;
-  set_reader_limit(p);
-  return MAIL_OK;
+  return p ? mail_block_parser_set_limits(&p->b, l) : MAIL_ERR_INVALID;
 }
 
 int mail_pop3_parser_expect(mail_pop3_parser *p, int mode)
 {
-  if (!p || mode < MAIL_POP3_EXPECT_SINGLE || mode > MAIL_POP3_EXPECT_MULTI_LINES)
-    return MAIL_ERR_INVALID;
-  if (p->state != ST_STATUS)
-    return MAIL_ERR_STATE;
-  p->expect = mode;
-  return MAIL_OK;
+  return p ? mail_block_parser_expect(&p->b, mode) : MAIL_ERR_INVALID;
 }
 
 int mail_pop3_parser_feed(mail_pop3_parser *p, const void *data, size_t len)
 {
-  if (!p || (!data && len))
-    return MAIL_ERR_INVALID;
-  if (p->err)
-    return p->err;
-  p->started = 1;
-  p->data = NULL;
-  p->data_len = 0;
-  int rc = mail_reader_feed(&p->reader, data, len);
-  if (rc)
-    p->err = rc;
-  return rc;
+  return p ? mail_block_parser_feed(&p->b, data, len) : MAIL_ERR_INVALID;
 }
 
 void mail_pop3_parser_end(mail_pop3_parser *p)
 {
   if (p)
-    mail_reader_set_eof(&p->reader);
-}
-
-static int fail(mail_pop3_parser *p, int rc)
-{
-  p->err = rc;
-  return rc;
-}
-
-static int next_status(mail_pop3_parser *p, int *event)
-{
-  const char *line;
-  size_t len;
-  int rc = mail_reader_line(&p->reader, &line, &len, NULL);
-  if (rc == MAIL_ERR_AGAIN)
-    return rc;
-  if (rc == MAIL_ERR_CLOSED && mail_reader_pending(&p->reader) == 0)
-    return rc; /* a clean end between responses */
-  if (rc)
-    return fail(p, rc);
-  rc = mail_pop3_reply_parse(&p->reply, line, len);
-  if (rc)
-    return fail(p, rc);
-  int mode = p->expect;
-  p->expect = MAIL_POP3_EXPECT_SINGLE;
-  if (p->reply.status == MAIL_POP3_OK && mode == MAIL_POP3_EXPECT_MULTI) {
-    mail_pop3_body_init(&p->body);
-    p->state = ST_BODY;
-  } else if (p->reply.status == MAIL_POP3_OK && mode == MAIL_POP3_EXPECT_MULTI_LINES) {
-    p->state = ST_LINES;
-  }
-  p->have_reply = 1;
-  *event = MAIL_POP3_EVENT_REPLY;
-  return MAIL_OK;
-}
-
-static int next_chunk(mail_pop3_parser *p, int *event)
-{
-  for (;;) {
-    size_t n;
-    const unsigned char *in = mail_reader_data(&p->reader, &n);
-    if (n == 0)
-      return p->reader.eof ? fail(p, MAIL_ERR_CLOSED) : MAIL_ERR_AGAIN;
-    size_t used;
-    const unsigned char *chunk;
-    size_t chunk_len;
-    int done = mail_pop3_body_step(&p->body, in, n, &used, &chunk, &chunk_len);
-    mail_reader_skip(&p->reader, used);
-    if (done) {
-      p->state = ST_STATUS;
-      *event = MAIL_POP3_EVENT_END;
-      return MAIL_OK;
-    }
-    if (chunk_len) {
-      p->data = chunk;
-      p->data_len = chunk_len;
-      *event = MAIL_POP3_EVENT_DATA;
-      return MAIL_OK;
-    }
-  }
-}
-
-static int next_line(mail_pop3_parser *p, int *event)
-{
-  const char *line;
-  size_t len;
-  int rc = mail_reader_line(&p->reader, &line, &len, NULL);
-  if (rc == MAIL_ERR_AGAIN)
-    return rc;
-  if (rc)
-    return fail(p, rc);
-  const char *out;
-  size_t out_len;
-  if (mail_pop3_body_line(line, len, &out, &out_len)) {
-    p->state = ST_STATUS;
-    *event = MAIL_POP3_EVENT_END;
-    return MAIL_OK;
-  }
-  p->data = (const unsigned char *)out;
-  p->data_len = out_len;
-  *event = MAIL_POP3_EVENT_LINE;
-  return MAIL_OK;
+    mail_block_parser_end(&p->b);
 }
 
 int mail_pop3_parser_next(mail_pop3_parser *p, int *event)
 {
   if (!p || !event)
     return MAIL_ERR_INVALID;
-  *event = 0;
-  p->data = NULL;
-  p->data_len = 0;
-  if (p->err)
-    return p->err;
-  switch (p->state) {
-  case ST_BODY:
-    return next_chunk(p, event);
-  case ST_LINES:
-    return next_line(p, event);
-  default:
-    return next_status(p, event);
-  }
+  return mail_block_parser_next(&p->b, event, status_line, &p->reply);
 }
 
 const mail_pop3_reply *mail_pop3_parser_reply(const mail_pop3_parser *p)
 {
-  return p && p->have_reply ? &p->reply : NULL;
+  return p && p->b.have_reply ? &p->reply : NULL;
 }
 
 const unsigned char *mail_pop3_parser_data(const mail_pop3_parser *p, size_t *len)
 {
-  if (!p || !p->data) {
+  if (!p) {
     if (len)
       *len = 0;
     return NULL;
   }
-  if (len)
-    *len = p->data_len;
-  return p->data;
+  return mail_block_parser_data(&p->b, len);
 }
 
 void mail_pop3_parser_reset(mail_pop3_parser *p)
 {
-  if (!p)
-    return;
-  mail_reader_reset(&p->reader);
-  mail_pop3_body_init(&p->body);
-  p->expect = MAIL_POP3_EXPECT_SINGLE;
-  p->state = ST_STATUS;
-  p->err = 0;
-  p->started = 0;
-  p->have_reply = 0;
-  p->data = NULL;
-  p->data_len = 0;
+  if (p)
+    mail_block_parser_reset(&p->b);
 }
 
 size_t mail_pop3_parser_pending(const mail_pop3_parser *p)
 {
-  return p ? mail_reader_pending(&p->reader) : 0;
+  return p ? mail_block_parser_pending(&p->b) : 0;
 }
 
 /* ------------------------------------------------------------ helpers */

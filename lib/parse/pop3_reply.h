@@ -1,7 +1,7 @@
 /*
  * POP3 response parsing at the line and byte level, for the protocol
  * engine: it takes status lines from the connection's mail_reader and
- * runs multi-line bodies through mail_pop3_body_step() straight from the
+ * runs multi-line bodies through mail_dot_unstuff() (core/dot.h) straight from the
  * reader's buffer (mail_reader_data() / mail_reader_skip()), so bodies
  * stream. The public parser (include/mail/pop3_reply.h) is a thin layer
  * over these functions with a mail_reader of its own.
@@ -13,6 +13,7 @@
 #include <mail/pop3_reply.h>
 
 #include "core/buf.h"
+#include "core/dot.h"
 
 struct mail_pop3_reply {
   mail_allocator own_alloc;  /* used by clones */
@@ -39,29 +40,5 @@ int mail_pop3_code_id(const char *code, size_t len);
 /* The limits a session's capability list follows from now on (its
  * connection's; NULL: the defaults). */
 void mail_pop3_caps_set_limits(mail_pop3_caps *c, const mail_limits *limits);
-
-/* Dot-unstuffing of a streamed multi-line body. */
-typedef struct mail_pop3_body {
-  int state;
-} mail_pop3_body;
-
-void mail_pop3_body_init(mail_pop3_body *b);
-
-/*
- * Run n body bytes at in. *consumed gets how many were used (the rest
- * must be offered again). When *chunk_len > 0, *chunk holds body data to
- * deliver: it points into in, or to static storage. Returns 1 when the
- * terminator was consumed (the body is over; bytes after *consumed belong
- * to the next response), else 0. With n > 0 every call makes progress.
- */
-int mail_pop3_body_step(mail_pop3_body *b, const unsigned char *in, size_t n, size_t *consumed,
-                        const unsigned char **chunk, size_t *chunk_len);
-
-/*
- * One body line (without terminator) for callers that read bodies line by
- * line (LIST, UIDL, CAPA): returns 1 for the terminator ".", else 0 with
- * the unstuffed line in *out / *out_len.
- */
-int mail_pop3_body_line(const char *line, size_t len, const char **out, size_t *out_len);
 
 #endif

@@ -147,6 +147,12 @@ static void deliver(mail_pop3 *p, const mail_cmd *c, int event, const unsigned c
     p->cancelled = 1;
 }
 
+static void body_chunk(void *ctx, const unsigned char *d, size_t n)
+{
+  mail_pop3 *p = ctx;
+  deliver(p, p->body_cmd, MAIL_POP3_BODY_DATA, d, n);
+}
+
 /* Read the reply to c. MAIL_OK when complete, MAIL_ERR_AGAIN, or an
  * error that ends the session. */
 static int read_reply(mail_pop3 *p, const mail_cmd *c)
@@ -157,26 +163,15 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
     size_t len;
     int rc;
     if (p->rx == POP3_RX_BODY) {
-      size_t n;
-      const unsigned char *in = mail_reader_data(r, &n);
-      if (n == 0) {
-        if (r->eof)
-          return pop3_abort(p, MAIL_ERR_CLOSED, "the server closed the connection inside a message");
-        return MAIL_ERR_AGAIN;
-      }
-      size_t used;
-      const unsigned char *chunk;
-      size_t clen;
-      int done = mail_pop3_body_step(&p->body, in, n, &used, &chunk, &clen);
-      if (clen)
-        deliver(p, c, MAIL_POP3_BODY_DATA, chunk, clen);
-      mail_reader_skip(r, used);
-      if (done) {
-        deliver(p, c, MAIL_POP3_BODY_END, NULL, 0);
-        p->rx = POP3_RX_STATUS;
-        return MAIL_OK;
-      }
-      continue;
+      p->body_cmd = c;
+      rc = mail_dot_read(r, &p->body, body_chunk, p);
+      if (rc == MAIL_ERR_CLOSED)
+        return pop3_abort(p, rc, "the server closed the connection inside a message");
+      if (rc)
+        return rc;
+      deliver(p, c, MAIL_POP3_BODY_END, NULL, 0);
+      p->rx = POP3_RX_STATUS;
+      return MAIL_OK;
     }
     rc = mail_reader_line(r, &line, &len, NULL);
     if (rc == MAIL_ERR_AGAIN)
@@ -190,7 +185,7 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
     if (p->rx == POP3_RX_LINES) {
       const char *out;
       size_t olen;
-      if (mail_pop3_body_line(line, len, &out, &olen)) {
+      if (mail_dot_line(line, len, &out, &olen)) {
         p->rx = POP3_RX_STATUS;
         return MAIL_OK;
       }
@@ -216,7 +211,7 @@ static int read_reply(mail_pop3 *p, const mail_cmd *c)
     if (st == MAIL_POP3_OK && multi_line(c) != POP3_RX_STATUS) {
       p->rx = multi_line(c);
       if (p->rx == POP3_RX_BODY) {
-        mail_pop3_body_init(&p->body);
+        mail_dot_unstuff_init(&p->body);
         deliver(p, c, MAIL_POP3_BODY_BEGIN, NULL, 0);
       }
       continue;

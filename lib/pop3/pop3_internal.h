@@ -114,7 +114,8 @@ struct mail_pop3 {
 
   /* reply reader */
   int rx;
-  mail_pop3_body body;
+  mail_dot_unstuffer body;
+  const mail_cmd *body_cmd; /* the command whose body streams now */
 
   /* the operation in progress; op.done/op.result: the first error, reported
    * once the replies in flight are read */

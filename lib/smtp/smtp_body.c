@@ -1,7 +1,7 @@
 /*
  * Message data: reading the body source and the DATA transform.
  *
- * The transform is what makes exactly one end-of-data marker reach the
+ * The transform (core/dot.c, shared with NNTP POST) is what makes exactly one end-of-data marker reach the
  * wire (SMTP smuggling, CVE-2023-51764): every line ending becomes CRLF
  * (a bare CR or LF is either converted or, in strict mode, refused), so
  * "<LF>.<LF>" and friends cannot survive; and every line starting with
@@ -20,69 +20,14 @@
 #endif
 
 int smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_t n,
-                         unsigned char *out, size_t *olen)
+                    unsigned char *out, size_t *olen)
 {
-  size_t o = 0;
-  int bol = tx->at_line_start, cr = tx->pending_cr;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = in[i];
-    if (cr) {
-      cr = 0;
-      out[o++] = '\r';
-      out[o++] = '\n';
-      bol = 1;
-      if (c == '\n')
-        continue;
-      if (strict)
-        return MAIL_ERR_INVALID; /* bare CR */
-    }
-    if (c == '\r') {
-      cr = 1;
-      continue;
-    }
-    if (c == '\n') {
-      if (strict)
-        return MAIL_ERR_INVALID; /* bare LF */
-      out[o++] = '\r';
-      out[o++] = '\n';
-      bol = 1;
-      continue;
-    }
-    if (bol && c == '.')
-      out[o++] = '.';
-    bol = 0;
-    /* Copy the rest of the line in one go. */
-    size_t j = i + 1;
-    while (j < n && in[j] != '\r' && in[j] != '\n')
-      j++;
-    memcpy(out + o, in + i, j - i);
-    o += j - i;
-    i = j - 1;
-  }
-  tx->at_line_start = bol;
-  tx->pending_cr = cr;
-  *olen = o;
-  return MAIL_OK;
+  return mail_dot_stuff(&tx->dot, strict, in, n, out, olen);
 }
 
 int smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen)
 {
-  size_t o = 0;
-  if (tx->pending_cr) {
-    if (strict)
-      return MAIL_ERR_INVALID;
-    tx->pending_cr = 0;
-    tx->at_line_start = 1;
-    out[o++] = '\r';
-    out[o++] = '\n';
-  }
-  if (!tx->at_line_start) {
-    out[o++] = '\r';
-    out[o++] = '\n';
-  }
-  memcpy(out + o, ".\r\n", 3);
-  *olen = o + 3;
-  return MAIL_OK;
+  return mail_dot_stuff_end(&tx->dot, strict, out, olen);
 }
 
 int smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got)

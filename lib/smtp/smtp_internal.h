@@ -7,6 +7,7 @@
 
 #include "core/buf.h"
 #include "core/cmdq.h"
+#include "core/dot.h"
 #include "core/conn_internal.h"
 #include "core/engine.h"
 #include "core/url.h"
@@ -113,8 +114,7 @@ typedef struct smtp_tx {
   int result;         /* outcome once everything has arrived */
   int rset_sent;
   /* DATA transform state */
-  int at_line_start;
-  int pending_cr;
+  mail_dot_stuffer dot;
   int body_eof;
   size_t data_pos;    /* SMTP_BODY_DATA: bytes handed out */
   int chunk_filled;   /* the last read filled the chunk buffer: read more next time */

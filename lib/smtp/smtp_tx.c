@@ -131,8 +131,7 @@ static int send_rcpt(mail_smtp *s, smtp_tx *tx, size_t i)
 
 static void start_body(mail_smtp *s, smtp_tx *tx)
 {
-  tx->at_line_start = 1;
-  tx->pending_cr = 0;
+  mail_dot_stuff_init(&tx->dot);
   smtp_state(s, SMTP_ST_BODY);
 }
 

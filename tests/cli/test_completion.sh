@@ -35,7 +35,10 @@ check() {
     fail=1
   fi
 }
-check "mailcli " caps send pop3 imap mime
+check "mailcli " caps send pop3 imap nntp mime
+check "mailcli nntp n" nntp:// nntps://
+check "mailcli nntp nntp://h " groups over article post
+check "mailcli nntp nntp://h post " FILES
 check "mailcli --trace p" pop3
 check "mailcli pop3 pop3://h " stat list uidl retr top dele fetch
 check "mailcli --cafile ca.pem pop3 pop3://h r" retr

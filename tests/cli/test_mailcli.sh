@@ -81,7 +81,6 @@ find_uid() {
 # ------------------------------------------------------------ usage
 run 0 "--help" --help
 expect "--help documents the exit codes" grep -q "9 bad local input" "$TMP/out"
-expect "--help lists no NNTP command" bash -c "! grep -Eiq '(^|[^a-z])nntp' '$TMP/out'"
 run 2 "no command"
 run 2 "unknown command" frobnicate
 run 2 "pop3: unknown action" pop3 "$POP" frobnicate $B_AUTH

@@ -51,6 +51,30 @@
 #                               (offered by Dovecot IMAP/POP3 and by Postfix AUTH)
 #   MAIL_TEST_MAX_MESSAGE_SIZE  52428800, Postfix's SIZE limit
 #   MAIL_TEST_DOVECOT_LOG, MAIL_TEST_POSTFIX_LOG   the server logs
+#   MAIL_TEST_NNTP_PORT         12119  INN (innd handing readers to nnrpd): STARTTLS
+#                               offered, AUTHINFO USER (ckpasswd) offered
+#   MAIL_TEST_NNTPS_PORT        12563  nnrpd over implicit TLS
+#   MAIL_TEST_NNTP_GROUP        libmail.test, a local group anyone may read and
+#                               logged-in users may post to (kept across runs)
+#   MAIL_TEST_NNTP_EMPTY_GROUP  libmail.test.empty, never posted to
+#   MAIL_TEST_NNTP_USER, MAIL_TEST_NNTP_PASS   alice / alice-pw-1 (ckpasswd file)
+#   MAIL_TEST_NNTP_INNCONF      the private inn.conf (INNCONF=... for INN's tools)
+#
+# INN 2.7 (package inn2) runs from a private tree under $RUNDIR/inn, never
+# as the system service: INNCONF points innd, nnrpd and makedbz at
+# $RUNDIR/inn/etc/inn.conf, every path key leads into the tree (pathbin
+# stays /usr/lib/news/bin), the tree belongs to news:news (innd is
+# hard-wired to that user; started as root it drops privileges), and
+# "timer: 1" makes innd act on SIGTERM within a second (else up to 600 s).
+# innd and the implicit-TLS nnrpd are started with setsid, their PIDs kept
+# in $RUNDIR/inn/innd.pid and nnrpd.pid, and stopped by signalling their
+# process groups (the per-connection nnrpd children outlive innd). The TLS
+# key must not be world-readable ("580 Error initializing TLS"). INN logs
+# only to syslog (none here): run innd -d by hand to debug. Installing
+# inn2 on a host whose name has no dot fails in its postinst ("hostname
+# does not resolve or domain not set"); ./run then sets "domain:
+# localdomain" in /etc/news/inn.conf and finishes with dpkg --configure -a
+# (its policy-rc.d keeps the system innd from starting on :119).
 #
 # Mail for libmail.test sent through Postfix is delivered over LMTP to
 # Dovecot; mail that needs SMTPUTF8 (UTF-8 addresses or headers) is written
@@ -75,9 +99,10 @@ SUBMISSION_PORT=$((12587 + PORT_OFFSET))
 IMAP_PORT=$((12143 + PORT_OFFSET)) IMAPS_PORT=$((12993 + PORT_OFFSET))
 POP3_PORT=$((12110 + PORT_OFFSET)) POP3S_PORT=$((12995 + PORT_OFFSET))
 LMTP_PORT=$((12024 + PORT_OFFSET))
-ALL_PORTS="$SMTP_PORT $SMTPS_PORT $SUBMISSION_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT $LMTP_PORT"
+NNTP_PORT=$((12119 + PORT_OFFSET)) NNTPS_PORT=$((12563 + PORT_OFFSET))
+ALL_PORTS="$SMTP_PORT $SMTPS_PORT $SUBMISSION_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT $LMTP_PORT $NNTP_PORT $NNTPS_PORT"
 # Ports whose server speaks first in clear text: we wait for the greeting.
-GREETING_PORTS="$SMTP_PORT $SUBMISSION_PORT $IMAP_PORT $POP3_PORT $LMTP_PORT"
+GREETING_PORTS="$SMTP_PORT $SUBMISSION_PORT $IMAP_PORT $POP3_PORT $LMTP_PORT $NNTP_PORT"
 
 USERS=(alice bob cedric quota)
 PASSWORDS=(alice-pw-1 bob-pw-2 'pässwörd-€' quota-pw)
@@ -96,8 +121,15 @@ POSTFIX_SPOOL=$RUNDIR/postfix/spool
 POSTFIX_PID=$POSTFIX_SPOOL/pid/master.pid
 LOGDIR=$RUNDIR/log
 ENV_FILE=$RUNDIR/servers.env
+INN_DIR=$RUNDIR/inn
+INN_BIN=/usr/lib/news/bin
+INN_CONF=$INN_DIR/etc/inn.conf
+INND_PID=$INN_DIR/innd.pid
+NNRPD_PID=$INN_DIR/nnrpd.pid
+NNTP_GROUP=libmail.test
+NNTP_EMPTY_GROUP=libmail.test.empty
 
-STARTED_DOVECOT= STARTED_POSTFIX= CERTS_CHANGED=0
+STARTED_DOVECOT= STARTED_POSTFIX= STARTED_INN= CERTS_CHANGED=0
 say() { printf 'servers.sh: %s\n' "$*"; }
 die() {
     printf 'servers.sh: error: %s\n' "$*" >&2
@@ -110,6 +142,10 @@ die() {
     if [[ -n $STARTED_DOVECOT ]] && pid=$(dovecot_pid); then
         STARTED_DOVECOT=
         stop_pid dovecot "$pid" dovecot >&2
+    fi
+    if [[ -n $STARTED_INN ]]; then
+        STARTED_INN=
+        stop_inn >&2
     fi
     exit 1
 }
@@ -148,7 +184,9 @@ check_tools() {
                 /usr/lib/dovecot/modules/lib10_quota_plugin.so:dovecot-core \
                 /usr/lib/dovecot/modules/lib30_imap_zlib_plugin.so:dovecot-imapd \
                 postfix:postfix \
-                /usr/lib/postfix/sbin/virtual:postfix; do
+                /usr/lib/postfix/sbin/virtual:postfix \
+                $INN_BIN/innd:inn2 \
+                $INN_BIN/auth/passwd/ckpasswd:inn2; do
         local what=${pair%%:*} pkg=${pair#*:}
         if [[ $what == /* ]]; then
             [[ -e $what ]] || missing+=("$pkg")
@@ -167,6 +205,7 @@ check_tools() {
         getent passwd "$who" >/dev/null || die "system user '$who' is missing (reinstall postfix / dovecot-core)"
     done
     getent group postdrop >/dev/null || die "group 'postdrop' is missing (reinstall postfix)"
+    getent passwd news >/dev/null || die "system user 'news' is missing (reinstall inn2)"
 }
 
 need_root() {
@@ -196,6 +235,8 @@ pid_from() {
 
 dovecot_pid() { local p; p=$(pid_from "$DOVECOT_PID") && pid_alive "$p" dovecot && printf '%s' "$p"; }
 postfix_pid() { local p; p=$(pid_from "$POSTFIX_PID") && pid_alive "$p" master && printf '%s' "$p"; }
+innd_pid() { local p; p=$(pid_from "$INND_PID") && pid_alive "$p" innd && printf '%s' "$p"; }
+nnrpd_pid() { local p; p=$(pid_from "$NNRPD_PID") && pid_alive "$p" nnrpd && printf '%s' "$p"; }
 
 # Send SIGTERM to one PID and wait (bounded) until /proc says it is gone.
 stop_pid() {
@@ -223,7 +264,7 @@ probe_port() {
         { exec 3<>"/dev/tcp/$0/$1"; } 2>/dev/null || exit 1
         if [[ $2 == 1 ]]; then
             IFS= read -r -t 1 line <&3 || exit 1
-            [[ $line == "* OK"* || $line == "+OK"* || $line == 220* ]] || exit 1
+            [[ $line == "* OK"* || $line == "+OK"* || $line == 220* || $line == 20[01]* ]] || exit 1
         fi
         exit 0' "$host" "$port" "$greet" </dev/null >/dev/null 2>&1
 }
@@ -389,6 +430,127 @@ setup_postfix() {
     touch -d '-1 minute' "$POSTFIX_CONF"/*
 }
 
+# INN's private tree: inn.conf (every path in the tree), the active file
+# with the test groups, history, readers.conf with ckpasswd, TLS files.
+setup_inn() {
+    local d=$INN_DIR
+    mkdir -p "$d/etc" "$d/db" "$d/run" "$d/log" "$d/tmp" "$d/filter" "$d/http" \
+        "$d/spool/articles" "$d/spool/overview" "$d/spool/incoming/tmp" \
+        "$d/spool/outgoing" "$d/spool/archive"
+    install -m 644 "$RUNDIR/server.pem" "$d/etc/cert.pem"
+    install -m 644 "$RUNDIR/ca.pem" "$d/etc/ca.pem"
+    install -m 600 "$RUNDIR/server.key" "$d/etc/key.pem"
+    cat >"$INN_CONF" <<INNCONF
+domain: localdomain
+pathhost: libmail.test
+organization: "libmail tests"
+mta: "/bin/true %s"
+mailcmd: /bin/true
+ovmethod: tradindexed
+hismethod: hisv6
+enableoverview: true
+wireformat: true
+storeonxref: true
+extraoverviewadvertised: [ ]
+extraoverviewhidden: [ ]
+port: $NNTP_PORT
+bindaddress: 127.0.0.1
+bindaddress6: "::1"
+noreader: false
+readerswhenstopped: false
+nnrpdloadlimit: 0
+allownewnews: true
+pgpverify: false
+docancels: "require-auth"
+maxartsize: 1000000
+localmaxartsize: 1000000
+artcutoff: 0
+addinjectiondate: true
+addinjectionpostinghost: false
+doinnwatch: false
+docnfsstat: false
+logstatus: false
+status: 0
+timer: 1
+maxforks: 10
+nicekids: 0
+tlscafile: $d/etc/ca.pem
+tlscertfile: $d/etc/cert.pem
+tlskeyfile: $d/etc/key.pem
+pathnews: /usr/lib/news
+pathbin: $INN_BIN
+pathcontrol: $INN_BIN/control
+pathfilter: $d/filter
+pathetc: $d/etc
+pathdb: $d/db
+pathrun: $d/run
+pathlog: $d/log
+pathhttp: $d/http
+pathtmp: $d/tmp
+pathspool: $d/spool
+patharticles: $d/spool/articles
+pathoverview: $d/spool/overview
+pathincoming: $d/spool/incoming
+pathoutgoing: $d/spool/outgoing
+patharchive: $d/spool/archive
+INNCONF
+    : >"$d/etc/incoming.conf"
+    printf 'ME:!*/!local::\n' >"$d/etc/newsfeeds"
+    printf 'method tradspool {\n    newsgroups: *\n    class: 0\n}\n' >"$d/etc/storage.conf"
+    printf '10:%s.*:local\n' "$NNTP_GROUP" >"$d/etc/distrib.pats"
+    printf 'local\tthis site only\n' >"$d/etc/distributions"
+    : >"$d/etc/moderators"
+    : >"$d/etc/subscriptions"
+    # Anyone reads (and NEWNEWS); logged-in users also post (the last
+    # matching access block wins, so <anon> gets the second one).
+    cat >"$d/etc/readers.conf" <<READERS
+auth "all" {
+    hosts: "*"
+    auth: "ckpasswd -f $d/etc/passwd"
+    default: "<anon>"
+}
+access "users" {
+    users: "*"
+    newsgroups: "*"
+    access: RPNA
+}
+access "anonymous" {
+    users: "<anon>"
+    newsgroups: "*"
+    access: RN
+}
+READERS
+    local i
+    : >"$d/etc/passwd"
+    for i in 0 1; do
+        printf '%s:%s\n' "${USERS[$i]}" "$(openssl passwd -6 "${PASSWORDS[$i]}")" >>"$d/etc/passwd"
+    done
+    chmod 640 "$d/etc/passwd"
+    # The groups: kept across runs (the active file is innd's own after
+    # the first start), added when missing.
+    local g line now
+    now=$(date +%s)
+    [[ -e $d/db/active ]] || : >"$d/db/active"
+    for g in control control.cancel junk "$NNTP_GROUP" "$NNTP_EMPTY_GROUP"; do
+        grep -q "^$g " "$d/db/active" && continue
+        line="$g 0000000000 0000000001 y"
+        [[ $g == junk || $g == control* ]] && line="$g 0000000000 0000000001 n"
+        printf '%s\n' "$line" >>"$d/db/active"
+        printf '%s %s libmail-tests\n' "$g" "$now" >>"$d/db/active.times"
+        printf '%s\t%s\n' "$g" "libmail test group $g" >>"$d/db/newsgroups"
+    done
+    chown -R news:news "$d"
+    chmod 755 "$d"
+    if [[ ! -e $d/db/history.dir ]]; then
+        runuser -u news -- touch "$d/db/history"
+        ( cd "$d/db" && INNCONF=$INN_CONF runuser -u news -- env INNCONF="$INN_CONF" \
+            "$INN_BIN/makedbz" -i -o ) >"$LOGDIR/inn-start.log" 2>&1 || {
+            cat "$LOGDIR/inn-start.log" >&2
+            die "makedbz failed"
+        }
+    fi
+}
+
 check_rundir() {
     # It lands unquoted in Postfix and Dovecot configs, and the daemons'
     # unprivileged users must be able to reach it.
@@ -410,6 +572,7 @@ setup() {
     setup_dovecot
     setup_users
     setup_postfix
+    setup_inn
 }
 
 write_env() {
@@ -449,6 +612,12 @@ write_env() {
         printf 'MAIL_TEST_MAX_MESSAGE_SIZE=52428800\n'
         printf 'MAIL_TEST_DOVECOT_LOG=%s\n' "$LOGDIR/dovecot.log"
         printf 'MAIL_TEST_POSTFIX_LOG=%s\n' "$LOGDIR/postfix.log"
+        printf 'MAIL_TEST_NNTP_PORT=%s\n' "$NNTP_PORT"
+        printf 'MAIL_TEST_NNTPS_PORT=%s\n' "$NNTPS_PORT"
+        printf 'MAIL_TEST_NNTP_GROUP=%s\n' "$NNTP_GROUP"
+        printf 'MAIL_TEST_NNTP_EMPTY_GROUP=%s\n' "$NNTP_EMPTY_GROUP"
+        printf 'MAIL_TEST_NNTP_USER=%s\nMAIL_TEST_NNTP_PASS=%s\n' "${USERS[0]}" "${PASSWORDS[0]}"
+        printf 'MAIL_TEST_NNTP_INNCONF=%s\n' "$INN_CONF"
     } >"$tmp"
     chmod 644 "$tmp"
     mv -f "$tmp" "$ENV_FILE"
@@ -490,22 +659,58 @@ start_postfix() {
     }
 }
 
+start_inn() {
+    local pid
+    STARTED_INN=1
+    if pid=$(innd_pid); then
+        say "innd already running (pid $pid)"
+    else
+        rm -f "$INND_PID" "$INN_DIR/run/innd.pid"
+        # -f: stay in the foreground of its own session, so $! is innd.
+        INNCONF=$INN_CONF setsid "$INN_BIN/innd" -f </dev/null >"$LOGDIR/innd.log" 2>&1 9>&- &
+        printf '%s\n' "$!" >"$INND_PID"
+    fi
+    if pid=$(nnrpd_pid); then
+        say "nnrpd (NNTPS) already running (pid $pid)"
+    else
+        rm -f "$NNRPD_PID"
+        INNCONF=$INN_CONF setsid "$INN_BIN/nnrpd" -D -f -S -p "$NNTPS_PORT" -4 127.0.0.1 -6 ::1 \
+            </dev/null >"$LOGDIR/nnrpd.log" 2>&1 9>&- &
+        printf '%s\n' "$!" >"$NNRPD_PID"
+    fi
+}
+
+# TERM to each process group (nnrpd children included), then wait.
+stop_inn() {
+    local pid name
+    for name in nnrpd innd; do
+        if pid=$("${name}_pid"); then
+            kill -TERM -- "-$pid" 2>/dev/null || true
+            stop_pid "$name" "$pid" "$name"
+            kill -KILL -- "-$pid" 2>/dev/null || true
+            say "$name stopped"
+        fi
+    done
+    rm -f "$INND_PID" "$NNRPD_PID"
+}
+
 cmd_start() {
     need_root start
     check_tools
     check_rundir
     take_lock
     setup
-    if ((CERTS_CHANGED)) && { dovecot_pid || postfix_pid; } >/dev/null; then
+    if ((CERTS_CHANGED)) && { dovecot_pid || postfix_pid || innd_pid; } >/dev/null; then
         say "new certificates: restarting the running servers"
         stop_daemons
     fi
     start_dovecot
     start_postfix
+    start_inn
     wait_up
-    STARTED_DOVECOT= STARTED_POSTFIX=
+    STARTED_DOVECOT= STARTED_POSTFIX= STARTED_INN=
     write_env
-    say "up: dovecot pid $(dovecot_pid), postfix pid $(postfix_pid); env in $ENV_FILE"
+    say "up: dovecot pid $(dovecot_pid), postfix pid $(postfix_pid), innd pid $(innd_pid); env in $ENV_FILE"
 }
 
 cmd_stop() {
@@ -527,12 +732,14 @@ stop_daemons() {
         say "dovecot stopped"
     fi
     rm -f "$POSTFIX_PID" "$DOVECOT_PID"
+    stop_inn
 }
 
 cmd_status() {
     local rc=0 pid down
     if pid=$(dovecot_pid); then say "dovecot running (pid $pid)"; else say "dovecot not running"; rc=3; fi
     if pid=$(postfix_pid); then say "postfix running (pid $pid)"; else say "postfix not running"; rc=3; fi
+    if pid=$(innd_pid); then say "innd running (pid $pid)"; else say "innd not running"; rc=3; fi
     down=$(down_endpoints)
     if [[ -n $down ]]; then
         say "not answering: $down"

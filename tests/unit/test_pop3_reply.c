@@ -682,32 +682,10 @@ START_TEST(capa)
 }
 END_TEST
 
-/* The line- and byte-level functions the engine uses with its reader. */
+/* The line-level functions the engine uses with its reader (dot
+ * unstuffing itself is tested in test_dot.c). */
 START_TEST(engine_level_api)
 {
-  const char *out;
-  size_t n;
-  ck_assert_int_eq(mail_pop3_body_line(".", 1, &out, &n), 1);
-  ck_assert_int_eq(mail_pop3_body_line("..", 2, &out, &n), 0);
-  ck_assert_uint_eq(n, 1);
-  ck_assert_int_eq(mail_pop3_body_line("", 0, &out, &n), 0);
-  ck_assert_uint_eq(n, 0);
-
-  mail_pop3_body b;
-  mail_pop3_body_init(&b);
-  const unsigned char *chunk;
-  size_t used, cl;
-  const unsigned char in[] = "ab\r\n..c\r\n.\r\nNEXT";
-  ck_assert_int_eq(mail_pop3_body_step(&b, in, sizeof in - 1, &used, &chunk, &cl), 0);
-  ck_assert_uint_eq(cl, 4);
-  ck_assert_uint_eq(used, 4);
-  ck_assert_int_eq(mail_pop3_body_step(&b, in + 4, sizeof in - 5, &used, &chunk, &cl), 0);
-  ck_assert_uint_eq(used, 5);
-  ck_assert_int_eq(memcmp(chunk, ".c\r\n", 4), 0);
-  ck_assert_int_eq(mail_pop3_body_step(&b, in + 9, sizeof in - 10, &used, &chunk, &cl), 1);
-  ck_assert_uint_eq(used, 3);
-  ck_assert_uint_eq(cl, 0);
-
   mail_allocator a;
   mail_alloc_init(&a, NULL);
   mail_pop3_reply r;

@@ -122,7 +122,7 @@ static size_t xform_split(const char *in, size_t n, const size_t *cuts, size_t n
 {
   smtp_tx tx;
   memset(&tx, 0, sizeof tx);
-  tx.at_line_start = 1;
+  mail_dot_stuff_init(&tx.dot);
   size_t o = 0, start = 0;
   unsigned char tmp[1024];
   for (size_t k = 0; k <= ncuts; k++) {

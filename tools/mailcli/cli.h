@@ -145,5 +145,6 @@ int cmd_mime(const cli_options *o, cli_args *a);
 #if MAIL_HAVE_IMAP
 int cmd_imap(const cli_options *o, cli_args *a);
 #endif
+int cmd_nntp(const cli_options *o, cli_args *a);
 
 #endif /* MAILCLI_CLI_H */

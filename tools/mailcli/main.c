@@ -34,16 +34,20 @@ static const char help_text[] =
     "                                search prints UIDs (--seq: numbers)\n"
     "  imap parse FILE|-             IMAP server bytes to one JSON object per response\n"
 #endif
+    "  nntp URL groups [WILDMAT] | over GROUP RANGE | article GROUP N|<MSGID>\n"
+    "       | post FILE|-             RANGE is N, N- or N-M; reading is anonymous\n"
+    "                                unless --user is given, post logs in\n"
     "  mime parse FILE|-             the MIME part tree (--json: subject, from, to,\n"
     "                                defects, leaf parts with their sha256)\n"
     "  mime extract FILE|- DIR       write the attachments into DIR under safe names\n"
     "  mime build [send options]     write the message to stdout\n"
     "\n"
     "URLs: smtp:// submission:// smtps:// lmtp://host or lmtp:///socket (send, caps);\n"
-    "      pop3:// pop3s://[user@]host[:port] (pop3, caps).\n"
+    "      pop3:// pop3s://[user@]host[:port] (pop3, caps);\n"
 #if MAIL_HAVE_IMAP
-    "      imap:// imaps://[user@]host[:port] (imap, caps).\n"
+    "      imap:// imaps://[user@]host[:port] (imap, caps);\n"
 #endif
+    "      nntp:// nntps://[user@]host[:port] (nntp).\n"
     "\n"
     "Global options:\n"
     "  --trace                  the conversation on stderr as C: / S: lines\n"
@@ -59,8 +63,8 @@ static const char help_text[] =
     "                           cleartext credentials (PLAIN, LOGIN, USER/PASS) over\n"
     "                           an unverified link\n"
     "  --tls implicit|starttls|starttls-opportunistic|none\n"
-    "                           default from the URL: smtps, pop3s, imaps: implicit;\n"
-    "                           smtp, submission, lmtp, pop3, imap: starttls (required)\n"
+    "                           default from the URL: smtps, pop3s, imaps, nntps: implicit;\n"
+    "                           smtp, submission, lmtp, pop3, imap, nntp: starttls (required)\n"
     "  --timeout SECONDS        connect and I/O timeout (imap idle: how long to idle)\n"
     "  --max-line BYTES         longest server line accepted (default 64 KiB)\n"
     "  --max-response BYTES     largest server response buffered (default 1 MiB)\n"
@@ -88,6 +92,9 @@ static const command commands[] = {
   {"mime", cmd_mime},
 #if MAIL_HAVE_IMAP
   {"imap", cmd_imap},
+#endif
+#if MAIL_HAVE_NNTP
+  {"nntp", cmd_nntp},
 #endif
 };
 
