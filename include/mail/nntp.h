@@ -513,6 +513,18 @@ MAIL_EXTERN const char *mail_nntp_list_field(const mail_nntp *n, size_t i, size_
 MAIL_EXTERN const char *mail_nntp_list_active_at(const mail_nntp *n, size_t i, uint64_t *high,
                                                  uint64_t *low, const char **status);
 
+/**
+ * COMPRESS DEFLATE (RFC 8054), in the READY state: from the server's 206
+ * on both directions are deflated (over TLS when TLS is on; the trace still
+ * shows the plain protocol). MAIL_OK; MAIL_ERR_UNSUPPORTED when the server
+ * does not offer "COMPRESS DEFLATE" or the build has no zlib; MAIL_ERR_STATE
+ * when not READY or compression is already on; the refusal's status for a
+ * 403 or 502; bytes that arrive uncompressed after the 206 are
+ * MAIL_ERR_STARTTLS_INJECTION and end the session. What it saves is in
+ * mail_conn_compress_counts(mail_nntp_conn(n)). Blocks unless non-blocking.
+ */
+MAIL_EXTERN int mail_nntp_compress(mail_nntp *n);
+
 /** DATE: the server's clock, seconds since the epoch (UTC), to *seconds
  *  (may be NULL). MAIL_OK, MAIL_ERR_PROTOCOL (a 111 that does not parse),
  *  the refusal's status, MAIL_ERR_STATE (not READY), fatal errors. */

@@ -126,6 +126,7 @@ static const mail_cmd_kind nntp_kinds[] = {
   [NNTP_CMD_POST] = {"POST", nntp_post_reply, NNTP_RX_STATUS},
   [NNTP_CMD_POST_DATA] = {"POST data", nntp_post_reply, NNTP_RX_STATUS},
   [NNTP_CMD_QUIT] = {"QUIT", nntp_read_reply, NNTP_RX_STATUS},
+  [NNTP_CMD_COMPRESS] = {"COMPRESS", nntp_read_reply, NNTP_RX_STATUS},
 };
 #define NKINDS (sizeof nntp_kinds / sizeof nntp_kinds[0])
 

@@ -48,7 +48,8 @@ enum {
   NNTP_CMD_DATE,
   NNTP_CMD_POST,         /* POST, IHAVE: the 340/335 */
   NNTP_CMD_POST_DATA,    /* the article's terminating "." : the 240/235 */
-  NNTP_CMD_QUIT
+  NNTP_CMD_QUIT,
+  NNTP_CMD_COMPRESS       /* COMPRESS DEFLATE (RFC 8054): a 206 switches the connection */
 };
 
 /* Operations, one per public call (mail_op.kind). */

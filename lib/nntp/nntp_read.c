@@ -645,6 +645,10 @@ int nntp_read_reply(void *engine, const mail_cmd *cmd)
     return MAIL_OK;
   case NNTP_CMD_QUIT:
     return MAIL_OK; /* closed whatever the answer */
+  case NNTP_CMD_COMPRESS:
+    /* From the 206 on both directions are deflated; a byte already read
+     * came uncompressed after it: the STARTTLS rule, in the connection. */
+    return code == 206 ? mail_conn_start_compress(n->conn) : nntp_refusal(code);
   default:
     return MAIL_ERR_INTERNAL;
   }

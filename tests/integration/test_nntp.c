@@ -221,6 +221,54 @@ START_TEST(test_post_and_read_back)
 }
 END_TEST
 
+/* COMPRESS DEFLATE over STARTTLS after login: a post of compressible text
+ * and its OVER and ARTICLE read back through the compression layer, the
+ * wire carrying less than the protocol did; a second COMPRESS refused
+ * before it reaches the server. */
+START_TEST(test_compress)
+{
+  const char *group = env("MAIL_TEST_NNTP_GROUP");
+  mail_nntp *n = logged_in(0);
+  mail_conn *c = mail_nntp_conn(n);
+  /* Debian's INN 2.7 is built with zlib and offers it after login. */
+  ck_assert(mail_nntp_has_capability_arg(n, "COMPRESS", "DEFLATE"));
+  int rc = mail_nntp_compress(n);
+  ck_assert_msg(rc == MAIL_OK, "COMPRESS: %s (%s)", mail_strerror(rc), mail_conn_last_error(c));
+  ck_assert(mail_conn_is_compressed(c));
+  ck_assert_int_eq(mail_nntp_compress(n), MAIL_ERR_STATE);
+  char id[96], msgid[160];
+  unique(id, sizeof id, "compress");
+  snprintf(msgid, sizeof msgid, "<%s@libmail.test>", id);
+  static char art[16384];
+  size_t len = (size_t)snprintf(art, sizeof art,
+                                "From: Alice <alice@libmail.test>\r\nNewsgroups: %s\r\n"
+                                "Subject: compressed %s\r\nMessage-ID: %s\r\n\r\n",
+                                group, id, msgid);
+  size_t body_at = len;
+  for (int i = 0; len + 80 < sizeof art; i++)
+    len += (size_t)snprintf(art + len, sizeof art - len, "line %d: the same words again and again\r\n", i);
+  src s = {art, len, 0};
+  rc = mail_nntp_post(n, read_src, &s);
+  ck_assert_msg(rc == MAIL_OK, "POST: %s (%s)", mail_strerror(rc), mail_conn_last_error(c));
+  const mail_nntp_overview *o = NULL;
+  uint64_t num = find_by_over(n, group, msgid, &o);
+  static sink k;
+  memset(&k, 0, sizeof k);
+  ck_assert_int_eq(mail_nntp_article(n, MAIL_NNTP_BODY, num, to_sink, &k), MAIL_OK);
+  ck_assert_uint_eq(k.len, len - body_at);
+  ck_assert_int_eq(memcmp(k.data, art + body_at, k.len), 0);
+  uint64_t wi, pi, wo, po;
+  ck_assert_int_eq(mail_conn_compress_counts(&wi, &pi, &wo, &po, c), MAIL_OK);
+  ck_assert_uint_gt(po, len);
+  ck_assert_uint_gt(pi, len - body_at);
+  ck_assert_msg(wo * 2 < po && wi * 2 < pi, "wire %llu/%llu in, %llu/%llu out",
+                (unsigned long long)wi, (unsigned long long)pi, (unsigned long long)wo,
+                (unsigned long long)po);
+  ck_assert_int_eq(mail_nntp_quit(n), MAIL_OK);
+  mail_nntp_free(n);
+}
+END_TEST
+
 /* Post from the MIME builder over NNTPS; read it over a new connection
  * by message-id; a pipelined batch of STAT and HEAD. */
 START_TEST(test_post_builder_nntps)
@@ -429,6 +477,7 @@ int main(void)
   tcase_add_test(tc, test_empty_group_and_lists);
   tcase_add_test(tc, test_starttls_wrong_ca);
   tcase_add_test(tc, test_event_loop);
+  tcase_add_test(tc, test_compress);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -842,6 +842,7 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_nntp_current_article": (_s, [_p, POINTER(c_uint64)]),
     "mail_nntp_current_group": (_s, [_p]),
     "mail_nntp_date": (c_int, [_p, POINTER(c_int64)]),
+    "mail_nntp_compress": (c_int, [_p]),
     "mail_nntp_free": (None, [_p]),
     "mail_nntp_get_state": (c_int, [_p]),
     "mail_nntp_greeting": (_s, [_p]),
