@@ -224,10 +224,11 @@ static int s_mailboxes(srun *r)
 {
   STEP(r, connect_tls(r), MAIL_OK);
   ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_AUTHENTICATED);
-  /* NUL never reaches the wire; nothing is sent. */
+  /* Nothing is sent for a missing name; one with CR/LF: mailbox_crlf.txt. */
   ck_assert_int_eq(mail_imap_create(r->im, NULL), MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_imap_create(r->im, "a\r\nA9 LOGOUT"), MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_imap_rename(r->im, "a", "b\n"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_rename(r->im, "a", NULL), MAIL_ERR_INVALID);
+  /* Nothing known about the server: RFC 2683's 1,000-byte lines. */
+  ck_assert_uint_eq(mail_imap_max_line_length(r->im), 1000);
   STEP(r, mail_imap_create(r->im, "a b\"c"), MAIL_OK);
   STEP(r, mail_imap_rename(r->im, "a b\"c", "\xc3\xa9t\xc3\xa9"), MAIL_OK);
   STEP(r, mail_imap_subscribe(r->im, "\xc3\xa9t\xc3\xa9"), MAIL_OK);
@@ -359,6 +360,7 @@ static int s_messages(srun *r)
 {
   STEP(r, connect_tls(r), MAIL_OK);
   STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  ck_assert_uint_eq(mail_imap_max_line_length(r->im), 8192); /* CONDSTORE: RFC 7162 4 */
   mail_imap_seqset *set = NULL;
   int rc;
 #define WITH_SET(lo, hi, expr, want)       \
@@ -484,7 +486,7 @@ static int s_append(srun *r)
   STEP(r, connect_tls(r), MAIL_OK);
   ck_assert_int_eq(mail_imap_append(r->im, "INBOX", bad, 1, 0, m.len, src_read, &m),
                    MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_imap_append(r->im, "IN\r\nBOX", NULL, 0, 0, m.len, src_read, &m),
+  ck_assert_int_eq(mail_imap_append(r->im, NULL, NULL, 0, 0, m.len, src_read, &m),
                    MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_imap_append(r->im, "INBOX", NULL, 0, 0, m.len, NULL, &m),
                    MAIL_ERR_INVALID);
@@ -568,6 +570,131 @@ static int s_idle(srun *r)
   return rc;
 }
 
+static int odd_set(mail_imap_seqset **set, uint32_t from, uint32_t to)
+{
+  int rc = mail_imap_seqset_new(set, NULL);
+  for (uint32_t i = from; i <= to && !rc; i += 2)
+    rc = mail_imap_seqset_add(*set, &i, 1);
+  return rc;
+}
+
+static int s_mailbox_crlf(srun *r)
+{
+  int minus = !strcmp(r->file, "mailbox_crlf_literal_minus.txt");
+  mail_imap_seqset *set = NULL;
+  int rc;
+  if (!minus) {
+    mail_imap_set_auth(r->im, "alice", "p\r\nw!");
+    mail_imap_set_auth_method(r->im, MAIL_IMAP_AUTH_LOGIN);
+    STEP(r, mail_imap_connect(r->im, "imap.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+    STEP(r, mail_imap_login(r->im), MAIL_OK);
+    if (r->full)
+      ck_assert_ptr_null(strstr(r->tr.text, "p\r\nw!"));
+    STEP(r, mail_imap_create(r->im, "a\r\nA3 LOGOUT"), MAIL_OK);
+  } else {
+    STEP(r, connect_tls(r), MAIL_OK);
+  }
+  static const char *const ext[] = {"UTF8=ACCEPT"};
+  STEP(r, mail_imap_enable(r->im, ext, 1), MAIL_OK);
+  if (!minus) {
+    STEP(r, mail_imap_create(r->im, "a\r\nA5 LOGOUT"), MAIL_OK);
+    STEP(r, mail_imap_rename(r->im, "a\r\nA5 LOGOUT", "x\ry\n"), MAIL_OK);
+  }
+  STEP(r, mail_imap_select(r->im, "x\ry\n", 0), MAIL_OK);
+  rc = odd_set(&set, 1, 27);
+  if (!rc)
+    rc = mail_imap_set_max_set_length(r->im, 32);
+  if (!rc)
+    rc = DO(r, mail_imap_copy(r->im, set, 0, "x\ry\n", 0));
+  mail_imap_seqset_free(set);
+  if (rc)
+    return rc;
+  if (r->full && !minus) {
+    ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_COPYUID);
+    ck_assert_str_eq(mail_imap_last_code_data(r->im),
+                     "9 1,3,5,7,9,11,13,15,17,19,21,23,25,27 101:112,113:114");
+  }
+  if (minus) {
+    char name[4098];
+    name[0] = 'n';
+    name[1] = '\n';
+    memset(name + 2, 'a', 4095);
+    name[4097] = '\0';
+    return DO(r, mail_imap_create(r->im, name));
+  }
+  STEP(r, mail_imap_list(r->im, "", "to\r\n*", 0), MAIL_OK);
+  STEP(r, mail_imap_status(r->im, "to\r\nbox", MAIL_IMAP_STATUS_MESSAGES), MAIL_OK);
+  static const char *const a[] = {"a\r\nb"};
+  return DO(r, mail_imap_search(r->im, 0, NULL, "SUBJECT ?", a, 1));
+}
+
+static int s_search_badcharset(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  if (!strcmp(r->file, "search_badcharset_latin1.txt")) {
+    static const char *const a[] = {"caf\xc3\xa9!"};
+    STEP(r, mail_imap_search(r->im, 0, NULL, "UNSEEN SUBJECT ?", a, 1), MAIL_OK);
+    if (r->full)
+      ck_assert_int_eq(r->untagged, 2); /* the EXISTS and the SEARCH */
+    return MAIL_OK;
+  }
+  static const char *const euro[] = {"5\xe2\x82\xac"};
+  STEP(r, mail_imap_search(r->im, 0, NULL, "TEXT ?", euro, 1), MAIL_ERR_CHARSET);
+  if (r->full) {
+    ck_assert_str_eq(mail_imap_last_code_data(r->im), "(US-ASCII ISO-8859-1 windows-1252)");
+    ck_assert_ptr_nonnull(strstr(mail_conn_last_error(mail_imap_conn(r->im)),
+                                 "cannot be written in one it lists"));
+  }
+  STEP(r, mail_imap_noop(r->im), MAIL_OK);
+  static const char *const jose[] = {"Jos\xc3\xa9\xc2\xa0"};
+  return DO(r, mail_imap_search(r->im, 0, NULL, "FROM ?", jose, 1));
+}
+
+static int s_line_limit(srun *r)
+{
+  mail_imap_seqset *set = NULL;
+  STEP(r, connect_tls(r), MAIL_OK);
+  ck_assert_uint_eq(mail_imap_max_line_length(r->im), 8000); /* Dovecot */
+  ck_assert_int_eq(mail_imap_set_max_line_length(r->im, 127), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_set_max_line_length(r->im, 128), MAIL_OK);
+  ck_assert_uint_eq(mail_imap_max_line_length(r->im), 128);
+  STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  int rc = odd_set(&set, 1, 99);
+  if (!rc)
+    rc = DO(r, mail_imap_fetch(r->im, set, 1, "(UID FLAGS ENVELOPE)", NULL, NULL));
+  static const char *const seen[] = {"\\Seen"};
+  if (!rc)
+    rc = DO(r, mail_imap_store(r->im, set, 1, MAIL_IMAP_STORE_ADD, seen, 1, 1, 5));
+  if (!rc && r->full) {
+    ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_MODIFIED);
+    ck_assert_str_eq(mail_imap_last_code_data(r->im), "7,9,91");
+  }
+  if (!rc) {
+    /* Too long whatever the set: refused, nothing sent. */
+    char items[200];
+    memset(items, 'X', sizeof items - 1);
+    items[0] = '(';
+    items[sizeof items - 2] = ')';
+    items[sizeof items - 1] = '\0';
+    ck_assert_int_eq(mail_imap_fetch(r->im, set, 1, items, NULL, NULL), MAIL_ERR_LIMIT);
+    ck_assert_ptr_nonnull(strstr(mail_conn_last_error(mail_imap_conn(r->im)), "nothing was sent"));
+    rc = DO(r, mail_imap_search(r->im, 0, NULL, items, NULL, 0));
+    if (rc == MAIL_ERR_LIMIT)
+      rc = DO(r, mail_imap_search_within(r->im, 1, "MIN", set, "UNSEEN", NULL, 0));
+    if (rc == MAIL_ERR_LIMIT)
+      rc = DO(r, mail_imap_search_within(r->im, 1, NULL, set, "UNSEEN", NULL, 0));
+    else if (rc == MAIL_OK)
+      rc = -9999;
+  }
+  mail_imap_seqset_free(set);
+  if (rc)
+    return rc;
+  if (r->full)
+    ck_assert_int_eq(r->fetches, 1);
+  return DO(r, mail_imap_noop(r->im));
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
@@ -606,6 +733,11 @@ static const scenario scenarios[] = {
   {"idle_exists.txt", s_idle, MAIL_OK},
   {"idle_reissue.txt", s_idle, MAIL_OK},
   {"idle_bye.txt", s_idle, MAIL_ERR_SERVER_CLOSING},
+  {"mailbox_crlf.txt", s_mailbox_crlf, MAIL_OK},
+  {"mailbox_crlf_literal_minus.txt", s_mailbox_crlf, MAIL_OK},
+  {"search_badcharset_latin1.txt", s_search_badcharset, MAIL_OK},
+  {"search_badcharset_refused.txt", s_search_badcharset, MAIL_ERR_CHARSET},
+  {"line_limit.txt", s_line_limit, MAIL_OK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
@@ -703,7 +835,9 @@ START_TEST(test_arguments)
   mail_imap *im;
   ck_assert_int_eq(mail_imap_new(NULL, NULL), MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_imap_new(&im, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_imap_set_auth(im, NULL, "x"), MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_imap_set_auth(im, "a\r\nb", "x"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_set_auth(im, "a", "x\r\ny"), MAIL_OK); /* LOGIN: a literal */
   ck_assert_int_eq(mail_imap_set_security(im, 99), MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_imap_set_auth_method(im, 9), MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_imap_login(im), MAIL_ERR_STATE);
