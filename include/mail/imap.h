@@ -516,8 +516,10 @@ MAIL_EXTERN int mail_imap_append_uid(uint32_t *uidvalidity, uint32_t *uid, const
  * (MAIL_ERR_SERVER_CLOSING). Blocking mode: returns only then (the I/O
  * timeout does not end a quiet IDLE). Event-loop mode: returns
  * MAIL_ERR_AGAIN; the caller's loop waits on mail_conn_want() and
- * mail_conn_timeout_ms() (which counts down to the re-issue) and calls
- * mail_imap_idle_start() again to go on, or mail_imap_idle_done() to end.
+ * mail_conn_timeout_ms() (which counts down to the re-issue), and for
+ * reading on mail_conn_wake_fd() (a mail_imap_idle_stop() from anywhere),
+ * and calls mail_imap_idle_start() again to go on, or mail_imap_idle_done()
+ * to end.
  */
 MAIL_EXTERN int mail_imap_idle_start(mail_imap *im);
 
@@ -535,8 +537,11 @@ MAIL_EXTERN int mail_imap_idle_done(mail_imap *im);
  * to a self-pipe the session owns (created by mail_imap_idle_start()),
  * which wakes a blocking IDLE at once; the session's own thread then
  * sends DONE and mail_imap_idle_start() returns MAIL_OK after the tagged
- * OK. In event-loop mode the loop sees the flag at its next call into the
- * session (wake it yourself if it waits long). A stop asked when no IDLE
+ * OK. In event-loop mode the same byte makes mail_conn_wake_fd() of
+ * mail_imap_conn(im) readable: a loop that polls it next to mail_conn_fd()
+ * wakes at once and calls mail_imap_idle_start() again, which sends DONE
+ * (a loop that does not poll it sees the stop at its next call into the
+ * session). A stop asked when no IDLE
  * is in progress ends the next one right after its "+". im must stay
  * alive during the call (do not free it concurrently).
  */

@@ -112,7 +112,6 @@ typedef struct imap_setop {
   int merge_code;        /* MAIL_IMAP_CODE_COPYUID or _MODIFIED while mergeable, else 0 */
   mail_buf merge_src, merge_dst;
   uint64_t merge_validity;
-  size_t merge_count;    /* replies merged into the [COPYUID] */
 } imap_setop;
 
 /* The selected mailbox. */

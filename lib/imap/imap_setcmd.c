@@ -228,8 +228,9 @@ static int show_merged(mail_imap *im)
 
 /* [COPYUID v src dst] of each piece: one code with the sets joined (the
  * pieces go in UID order, so the n-th source still maps to the n-th
- * destination). [MODIFIED set]: the sets joined. A piece without the code
- * (or another UIDVALIDITY) leaves that piece's own reply as the last. */
+ * destination). [MODIFIED set]: the sets joined. A piece with neither
+ * code adds nothing; one with another UIDVALIDITY ends the merging (the
+ * last reply's own code is shown then). */
 static int merge(mail_imap *im, const mail_imap_response *r)
 {
   imap_setop *c = &im->setop;
@@ -247,21 +248,21 @@ static int merge(mail_imap *im, const mail_imap_response *r)
   }
   if (code == MAIL_IMAP_CODE_COPYUID && s1 && n1 && s2 && n2 &&
       mail_imap_response_code_number(r, &v) == MAIL_OK &&
-      (c->merge_code == 0 || (c->merge_code == code && v == c->merge_validity)) &&
-      c->answered == c->merge_count + 1) {
+      (c->merge_code == 0 || (c->merge_code == code && v == c->merge_validity))) {
     c->merge_code = code;
     c->merge_validity = v;
-    c->merge_count++;
     int rc = add_set(&c->merge_src, s1, n1);
     if (!rc)
       rc = add_set(&c->merge_dst, s2, n2);
     return rc ? rc : show_merged(im);
   }
-  if (c->merge_code == MAIL_IMAP_CODE_MODIFIED)
-    return show_merged(im); /* a piece with nothing modified */
-  if (c->merge_code)
-    c->merge_code = -1;
-  return MAIL_OK;
+  if (code == MAIL_IMAP_CODE_COPYUID || code == MAIL_IMAP_CODE_MODIFIED) {
+    c->merge_code = -1; /* another UIDVALIDITY, or a malformed code */
+    return MAIL_OK;
+  }
+  /* A piece that copied or refused nothing (no code: none of its UIDs
+   * exist, or all were stored) leaves the merged code as it was. */
+  return c->merge_code ? show_merged(im) : MAIL_OK;
 }
 
 int imap_setop_reply(mail_imap *im, const mail_imap_response *r)

@@ -4,6 +4,7 @@
  * state, mailbox commands, ENABLE/ID, BYE and the RFC 5530 statuses; each
  * blocking, in event-loop mode and failing every allocation in turn. */
 #include <check.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,7 @@ typedef struct srun {
    * then EXISTS stops the IDLE) */
   int idle;
   int64_t clock, advance;
+  int nonblocking;
 } srun;
 
 /* Call an operation, resuming it while it says MAIL_ERR_AGAIN. */
@@ -695,6 +697,36 @@ static int s_line_limit(srun *r)
   return DO(r, mail_imap_noop(r->im));
 }
 
+static int wake_readable(srun *r)
+{
+  int fd = mail_conn_wake_fd(mail_imap_conn(r->im));
+  ck_assert_int_ge(fd, 0);
+  struct pollfd p = {fd, POLLIN, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+static int s_idle_stop_wake(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  ck_assert_int_eq(mail_conn_wake_fd(mail_imap_conn(r->im)), -1); /* none before an IDLE */
+  if (!r->nonblocking)
+    mail_imap_idle_stop(r->im); /* before: ends the IDLE right after its "+" */
+  int rc, stopped = !r->nonblocking;
+  size_t guard = 0;
+  while ((rc = mail_imap_idle_start(r->im)) == MAIL_ERR_AGAIN && ++guard < 100000) {
+    r->agains++;
+    if (!stopped && strstr(r->tr.text, "+ idling")) {
+      ck_assert(!wake_readable(r));
+      mail_imap_idle_stop(r->im);
+      ck_assert(wake_readable(r)); /* the loop's poll wakes */
+      stopped = 1;
+    }
+  }
+  if (rc == MAIL_OK)
+    ck_assert(!wake_readable(r)); /* read empty: no spinning loop afterwards */
+  return rc;
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
@@ -738,6 +770,7 @@ static const scenario scenarios[] = {
   {"search_badcharset_latin1.txt", s_search_badcharset, MAIL_OK},
   {"search_badcharset_refused.txt", s_search_badcharset, MAIL_ERR_CHARSET},
   {"line_limit.txt", s_line_limit, MAIL_OK},
+  {"idle_stop_wake.txt", s_idle_stop_wake, MAIL_OK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
@@ -756,6 +789,7 @@ static int play(srun *r, const scenario *s, mail_transcript *t, const mail_alloc
     return rc;
   mail_conn_set_trace(mail_imap_conn(r->im), on_trace, &r->tr);
   mail_imap_set_untagged_callback(r->im, on_untagged, r);
+  r->nonblocking = nonblock;
   if (nonblock) {
     mail_conn_set_nonblocking(mail_imap_conn(r->im), 1);
     mail_transcript_set_auto_again(t, 1);
