@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "each_alloc.h"
+#include "sasl_scenarios.h"
 #include "transcript.h"
 
 #ifndef IMAP_TRANSCRIPT_DIR
@@ -59,6 +60,7 @@ typedef struct srun {
   int idle;
   int64_t clock, advance;
   int nonblocking;
+  sasl_observed obs;
 } srun;
 
 /* Call an operation, resuming it while it says MAIL_ERR_AGAIN. */
@@ -727,6 +729,51 @@ static int s_idle_stop_wake(srun *r)
   return rc;
 }
 
+/* The shared SASL scenarios (../sasl_scenarios.c), the same table SMTP
+ * and POP3 run: every mechanism over implicit TLS (the runner's fixed
+ * channel-binding data), the cleartext one without. */
+static int d_set_auth(void *u, const char *user, const char *password)
+{
+  return mail_imap_set_auth(((srun *)u)->im, user, password);
+}
+
+static mail_sasl *d_sasl(void *u)
+{
+  return mail_imap_sasl(((srun *)u)->im);
+}
+
+static int d_connect(void *u, int tls)
+{
+  srun *r = u;
+  return DO(r, mail_imap_connect(r->im, "imap.test", 0,
+                                 tls ? MAIL_SECURITY_IMPLICIT_TLS : MAIL_SECURITY_NONE_INSECURE));
+}
+
+static int d_auth(void *u)
+{
+  srun *r = u;
+  mail_imap_set_auth_method(r->im, MAIL_IMAP_AUTH_SASL);
+  return DO(r, mail_imap_login(r->im));
+}
+
+/* A final refusal: the session goes on (NOOP). */
+static int d_after_refusal(void *u)
+{
+  srun *r = u;
+  if (mail_imap_get_state(r->im) != MAIL_IMAP_STATE_NOT_AUTHENTICATED)
+    return MAIL_ERR_STATE;
+  return DO(r, mail_imap_noop(r->im));
+}
+
+static const sasl_driver imap_sasl_driver = {
+  d_set_auth, d_sasl, d_connect, d_auth, d_after_refusal, 23, 993, "mx.test",
+};
+
+static int s_sasl(srun *r)
+{
+  return sasl_scenario_run(sasl_scenario_find(r->file), &imap_sasl_driver, r, &r->obs);
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
@@ -772,7 +819,9 @@ static const scenario scenarios[] = {
   {"line_limit.txt", s_line_limit, MAIL_OK},
   {"idle_stop_wake.txt", s_idle_stop_wake, MAIL_OK},
 };
-#define NSCN (sizeof scenarios / sizeof scenarios[0])
+/* This directory's scenarios, then the shared SASL ones. */
+SCN_DRIVER_TABLE(s_sasl)
+#define NSCN scn_count()
 
 static int play(srun *r, const scenario *s, mail_transcript *t, const mail_allocator *a,
                 int nonblock, int full)
@@ -797,9 +846,17 @@ static int play(srun *r, const scenario *s, mail_transcript *t, const mail_alloc
   return s->fn(r);
 }
 
+static int play_file(srun *r, const char *file, mail_transcript *t, const mail_allocator *a,
+                     int nonblock, int full)
+{
+  scenario sc = find(file);
+  return play(r, &sc, t, a, nonblock, full);
+}
+
 START_TEST(test_every_transcript)
 {
-  const scenario *s = &scenarios[_i];
+  scenario sc = scenario_at((size_t)_i);
+  const scenario *s = &sc;
   char path[512], why[600];
   snprintf(path, sizeof path, "%s%s", TDIR, s->file);
   ck_assert_msg(mail_transcript_check_header(path, s->expect, why, sizeof why) == 0, "%s", why);
@@ -820,7 +877,7 @@ START_TEST(test_every_transcript)
 END_TEST
 
 typedef struct nomem_ctx {
-  const scenario *s;
+  scenario s;
   mail_transcript *t;
 } nomem_ctx;
 
@@ -829,7 +886,7 @@ static int run_allocating(void *user, mail_test_alloc *ta)
   nomem_ctx *c = user;
   mail_transcript_rewind(c->t);
   srun r;
-  int rc = play(&r, c->s, c->t, mail_test_alloc_hooks(ta), 0, 0);
+  int rc = play(&r, &c->s, c->t, mail_test_alloc_hooks(ta), 0, 0);
   if (ta->failures == 0)
     MAIL_TRANSCRIPT_ASSERT_DONE(c->t);
   mail_imap_free(r.im);
@@ -840,26 +897,46 @@ static int run_allocating(void *user, mail_test_alloc *ta)
  * MAIL_ERR_INTERNAL, and the complete run plays the whole transcript. */
 START_TEST(test_every_transcript_nomem)
 {
-  nomem_ctx c = {&scenarios[_i], load(scenarios[_i].file)};
-  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.s->file, run_allocating, &c, c.s->expect,
+  nomem_ctx c = {scenario_at((size_t)_i), load(scenario_at((size_t)_i).file)};
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.s.file, run_allocating, &c, c.s.expect,
                                    MAIL_TEST_NOMEM_ANY);
   mail_transcript_free(c.t);
 }
 END_TEST
 
-static int played(void *user, const char *name)
+/* Each SASL scenario: the mechanism that ran, and no secret in the trace,
+ * the error text or any freed block. */
+START_TEST(test_sasl_mechanism_and_no_secret_in_trace)
 {
-  (void)user;
-  for (size_t i = 0; i < NSCN; i++)
-    if (!strcmp(scenarios[i].file, name))
-      return 1;
-  return 0;
+  const sasl_scenario *ss = &sasl_scenarios[_i];
+  mail_test_alloc ta;
+  mail_test_alloc_init(&ta);
+  sasl_forbid_secrets(&ta);
+  mail_transcript *t = load(ss->file);
+  srun r;
+  int rc = play_file(&r, ss->file, t, mail_test_alloc_hooks(&ta), 0, 1);
+  ck_assert_msg(rc == ss->expect, "%s: got %d (%s); %s", ss->file, rc, mail_strerror(rc),
+                mail_transcript_report(t));
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  char path[512];
+  snprintf(path, sizeof path, "%s%s", TDIR, ss->file);
+  sasl_assert_clean(ss, mail_imap_sasl(r.im), r.tr.text,
+                    mail_conn_last_error(mail_imap_conn(r.im)), path);
+  if (ss->setup == SASL_OAUTH || ss->setup == SASL_OAUTH_TWICE)
+    ck_assert_int_eq(r.obs.refreshes,
+                     (strstr(ss->file, "refresh") || strstr(ss->file, "twice")) ? 1 : 0);
+  mail_imap_free(r.im);
+  mail_transcript_free(t);
+  ck_assert_msg(ta.forbidden_hits == 0, "%s: %s", ss->file, ta.first_hit);
+  ck_assert_uint_eq(ta.live, 0);
+  mail_test_alloc_cleanup(&ta);
 }
+END_TEST
 
 START_TEST(every_file_has_a_scenario)
 {
   char why[600];
-  ck_assert_msg(mail_transcript_dir_check(IMAP_TRANSCRIPT_DIR, played, NULL, why, sizeof why) > 0,
+  ck_assert_msg(mail_transcript_dir_check(IMAP_TRANSCRIPT_DIR, scn_played, NULL, why, sizeof why) > 0,
                 "%s", why);
 }
 END_TEST
@@ -896,6 +973,7 @@ static Suite *imap_suite(void)
   tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
+  tcase_add_loop_test(tc, test_sasl_mechanism_and_no_secret_in_trace, 0, (int)n_sasl_scenarios);
   suite_add_tcase(s, tc);
   return s;
 }
