@@ -415,9 +415,5 @@ int imap_run(mail_imap *im, int op)
 {
   mail_op_begin(&im->op, op);
   im->cb_failed = 0;
-  if (im->pending_rc) {
-    mail_op_finish(&im->op, im->pending_rc);
-    im->pending_rc = 0;
-  }
   return drive(im);
 }

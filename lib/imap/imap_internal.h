@@ -169,7 +169,6 @@ struct mail_imap {
   int select_ro;        /* the SELECT in flight is an EXAMINE */
   imap_wire out;        /* the command being built */
   size_t max_set;       /* longest sequence set in one command */
-  int pending_rc;       /* an error while queuing a batch, told after its replies */
   int body_set;         /* a FETCH's body callback is on the parser */
   size_t max_line;      /* the caller's bound on a command line; 0: by server */
   int refused_locally;  /* MAIL_ERR_LIMIT before a byte was sent: the session stays */
@@ -247,6 +246,8 @@ size_t imap_seqset_count(mail_imap_seqset *s);
  * NUL-terminated in out; *at moves past them. */
 int imap_seqset_piece(mail_imap_seqset *s, size_t *at, size_t max, mail_buf *out);
 
+/* Decimal digits of v. */
+size_t imap_digits(uint32_t v);
 /* The longest text of one range of s ("a:b"), 0 for an empty set. */
 size_t imap_seqset_longest(mail_imap_seqset *s);
 /* The whole set's text length ("1:3,7,9:*"). */

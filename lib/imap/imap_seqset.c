@@ -147,7 +147,7 @@ int imap_seqset_piece(mail_imap_seqset *s, size_t *at, size_t max, mail_buf *out
   return mail_buf_terminate(out);
 }
 
-static size_t digits(uint32_t v)
+size_t imap_digits(uint32_t v)
 {
   size_t n = 1;
   while (v >= 10) {
@@ -159,11 +159,11 @@ static size_t digits(uint32_t v)
 
 static size_t range_len(const imap_range *r)
 {
-  size_t n = digits(r->lo);
+  size_t n = imap_digits(r->lo);
   if (r->hi == UINT32_MAX)
     n += 2;
   else if (r->hi != r->lo)
-    n += 1 + digits(r->hi);
+    n += 1 + imap_digits(r->hi);
   return n;
 }
 

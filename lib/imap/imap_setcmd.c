@@ -19,16 +19,6 @@
 /* Tags grow while pieces go out: room for the widest ("A4294967295"). */
 #define IMAP_TAG_DIGITS_MAX 10
 
-static size_t digits(uint32_t v)
-{
-  size_t n = 1;
-  while (v >= 10) {
-    v /= 10;
-    n++;
-  }
-  return n;
-}
-
 static int build(mail_imap *im, const char *set, uint32_t *tag)
 {
   const imap_setop *c = &im->setop;
@@ -54,7 +44,7 @@ static int plan(mail_imap *im)
   uint32_t saved = im->next_tag, tag;
   int rc = build(im, c->set ? "" : NULL, &tag);
   size_t line = imap_wire_line_len(im) + 2;
-  size_t rest = line - digits(tag) + IMAP_TAG_DIGITS_MAX;
+  size_t rest = line - imap_digits(tag) + IMAP_TAG_DIGITS_MAX;
   im->next_tag = saved;
   mail_buf_clear(&im->out.bytes);
   im->out.n = 0;

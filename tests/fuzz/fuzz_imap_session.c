@@ -112,13 +112,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   int nb = srv.nonblocking;
 
   mail_test_alloc ta;
-  mail_test_alloc_init(&ta);
   fz_secrets sec;
-  fz_pick_secrets(data, size, USER, PASSWORD_BASE, &sec);
-  fz_forbid_secrets(&ta, &sec);
-  if (sel & 0x20)
-    mail_test_alloc_fail_at(&ta, 1u + seed * 2, 0);
-  const mail_allocator *A = mail_test_alloc_hooks(&ta);
+  const mail_allocator *A =
+    fz_session_alloc(&ta, &sec, data, size, USER, PASSWORD_BASE, (sel & 0x20) != 0, seed);
 
   mail_imap *im = NULL;
   mail_imap_seqset *set = NULL;
@@ -218,11 +214,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   mail_imap_seqset_free(set);
   mail_imap_free(im);
 done:
-  if (ta.forbidden_hits) {
-    fprintf(stderr, "secret freed unwiped: %s\n", ta.first_hit);
-    abort();
-  }
-  FZ_ASSERT(ta.live == 0);
-  mail_test_alloc_cleanup(&ta);
+  fz_session_alloc_end(&ta);
   return 0;
 }
