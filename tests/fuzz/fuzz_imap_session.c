@@ -126,14 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   mail_conn *conn = mail_imap_conn(im);
   FZ_ASSERT(mail_conn_set_transport(conn, &fz_server_ops, &srv) == MAIL_OK);
   mail_conn_set_nonblocking(conn, nb);
-  if (sel & 0x10) {
-    mail_limits lim;
-    mail_limits_default(&lim);
-    lim.max_line = 100;
-    lim.max_response = 400;
-    lim.max_items = 5;
-    mail_conn_set_limits(conn, &lim);
-  }
+  if (sel & 0x10)
+    fz_tiny_limits(conn);
   if (sel & 0x40)
     FZ_ASSERT(mail_imap_set_max_line_length(im, 128) == MAIL_OK);
   cb_state cb = {im, 1, 0};

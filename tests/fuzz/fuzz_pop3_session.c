@@ -80,14 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   mail_conn *conn = mail_pop3_conn(p);
   FZ_ASSERT(mail_conn_set_transport(conn, &fz_server_ops, &srv) == MAIL_OK);
   mail_conn_set_nonblocking(conn, nb);
-  if (sel & 0x20) {
-    mail_limits lim;
-    mail_limits_default(&lim);
-    lim.max_line = 100;
-    lim.max_response = 400;
-    lim.max_items = 5;
-    mail_conn_set_limits(conn, &lim);
-  }
+  if (sel & 0x20)
+    fz_tiny_limits(conn);
   mail_pop3_set_auth(p, USER, sec.password);
   mail_pop3_set_auth_method(p, (int)((sel >> 2) & 3));
   mail_sasl_set_scram_iterations(mail_pop3_sasl(p), 1, 64);

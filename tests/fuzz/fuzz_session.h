@@ -190,6 +190,17 @@ static inline const mail_allocator *fz_session_alloc(mail_test_alloc *ta, fz_sec
   return mail_test_alloc_hooks(ta);
 }
 
+/* Tiny limits: 100-byte lines, 400-byte responses, 5 items. */
+static inline void fz_tiny_limits(mail_conn *conn)
+{
+  mail_limits lim;
+  mail_limits_default(&lim);
+  lim.max_line = 100;
+  lim.max_response = 400;
+  lim.max_items = 5;
+  mail_conn_set_limits(conn, &lim);
+}
+
 /* The end of an input: no secret freed unwiped, nothing leaked. */
 static inline void fz_session_alloc_end(mail_test_alloc *ta)
 {

@@ -153,17 +153,24 @@ static int loop(mail_imap *im, int rc, int *agains)
     (*agains)++;
   return rc;
 }
+/* Wait as an event loop would: the socket for what the operation wants,
+ * and with wake the wake pipe too, at most ms (-1: the operation's own
+ * timeout). The poll's result. */
+static int wait_conn(mail_conn *c, int ms, int wake)
+{
+  int w = mail_conn_want(c);
+  struct pollfd p[2] = {{mail_conn_fd(c),
+                         (short)(((w & MAIL_WANT_READ) ? POLLIN : 0) |
+                                 ((w & MAIL_WANT_WRITE) ? POLLOUT : 0)),
+                         0},
+                        {mail_conn_wake_fd(c), POLLIN, 0}};
+  int64_t t = ms >= 0 ? ms : mail_conn_timeout_ms(c);
+  return poll(p, wake ? 2 : 1, t > INT_MAX ? INT_MAX : (int)t);
+}
 #define LOOP(rc, im, expr)                                                        \
   do {                                                                            \
-    while (((rc) = loop(im, (expr), &agains)) == MAIL_ERR_AGAIN) {                \
-      mail_conn *c_ = mail_imap_conn(im);                                         \
-      int w_ = mail_conn_want(c_);                                                \
-      struct pollfd pfd_ = {mail_conn_fd(c_),                                     \
-                            (short)(((w_ & MAIL_WANT_READ) ? POLLIN : 0) |         \
-                                    ((w_ & MAIL_WANT_WRITE) ? POLLOUT : 0)),      \
-                            0};                                                   \
-      poll(&pfd_, 1, mail_conn_timeout_ms(c_));                                   \
-    }                                                                             \
+    while (((rc) = loop(im, (expr), &agains)) == MAIL_ERR_AGAIN)                  \
+      wait_conn(mail_imap_conn(im), -1, 0);                                       \
   } while (0)
 
 static void mailbox_round(int nonblocking)
@@ -768,13 +775,7 @@ START_TEST(test_idle_event_loop)
                  token, token);
         deliver(mail_test_env("MAIL_TEST_ADDR2"), msg);
       }
-      mail_conn *c = mail_imap_conn(im);
-      int w = mail_conn_want(c);
-      struct pollfd p = {mail_conn_fd(c),
-                         (short)(((w & MAIL_WANT_READ) ? POLLIN : 0) |
-                                 ((w & MAIL_WANT_WRITE) ? POLLOUT : 0)),
-                         0};
-      poll(&p, 1, 20000);
+      wait_conn(mail_imap_conn(im), 20000, 0);
     }
     ck_assert_msg(rc == MAIL_OK, "IDLE: %s", mail_strerror(rc));
     mail_imap_set_untagged_callback(im, count_search, NULL);
@@ -846,18 +847,11 @@ START_TEST(test_idle_stop_thread_event_loop)
   ck_assert_int_eq(pthread_create(&th, NULL, gate_thread, &g), 0);
   int rc;
   while ((rc = mail_imap_idle_start(im)) == MAIL_ERR_AGAIN) {
-    int w = mail_conn_want(c);
-    struct pollfd p[2] = {{mail_conn_fd(c),
-                           (short)(((w & MAIL_WANT_READ) ? POLLIN : 0) |
-                                   ((w & MAIL_WANT_WRITE) ? POLLOUT : 0)),
-                           0},
-                          {mail_conn_wake_fd(c), POLLIN, 0}};
-    int64_t t = mail_conn_timeout_ms(c);
-    ck_assert_int_ge(p[1].fd, 0);
+    ck_assert_int_ge(mail_conn_wake_fd(c), 0);
     /* Whether the stop lands during this wait or during the call before
      * it (which then sends DONE itself), only a wake or the server ends
      * the wait: never the 25-minute timeout. */
-    ck_assert_int_gt(poll(p, 2, t > INT_MAX ? INT_MAX : (int)t), 0);
+    ck_assert_int_gt(wait_conn(c, -1, 1), 0);
   }
   pthread_join(th, NULL);
   ck_assert_msg(rc == MAIL_OK, "IDLE: %s", mail_strerror(rc));
