@@ -18,6 +18,9 @@
 #define IMAP_SET_HIGH_WATER (64u * 1024u)
 /* Tags grow while pieces go out: room for the widest ("A4294967295"). */
 #define IMAP_TAG_DIGITS_MAX 10
+/* A quoted string near the bound may go as a literal once the set is in
+ * the line (imap_wire_string): its "{n}" can be a few bytes longer. */
+#define IMAP_LITERAL_SLACK 8
 
 static int build(mail_imap *im, const char *set, uint32_t *tag)
 {
@@ -44,7 +47,7 @@ static int plan(mail_imap *im)
   uint32_t saved = im->next_tag, tag;
   int rc = build(im, c->set ? "" : NULL, &tag);
   size_t line = imap_wire_line_len(im) + 2;
-  size_t rest = line - imap_digits(tag) + IMAP_TAG_DIGITS_MAX;
+  size_t rest = line - imap_digits(tag) + IMAP_TAG_DIGITS_MAX + IMAP_LITERAL_SLACK;
   im->next_tag = saved;
   mail_buf_clear(&im->out.bytes);
   im->out.n = 0;
