@@ -249,7 +249,7 @@ static void body(FILE *o, const mail_imap_body *b)
   fputc('}', o);
 }
 
-static void fetch_items(FILE *o, const mail_imap_response *r)
+void imap_json_fetch_items(FILE *o, const mail_imap_response *r)
 {
   int first = 1;
   uint64_t v;
@@ -456,7 +456,7 @@ void imap_json_response(FILE *o, const mail_imap_response *r)
   }
   if (type == MAIL_IMAP_TYPE_FETCH) {
     fputs(",\"items\":", o);
-    fetch_items(o, r);
+    imap_json_fetch_items(o, r);
   }
   fputs(",\"defects\":[", o);
   for (size_t i = 0; i < mail_imap_response_defect_count(r); i++) {
@@ -484,11 +484,11 @@ int imap_json_body(void *user, mail_imap_body_event ev, const mail_imap_section 
   return 0;
 }
 
-int imap_json_run(FILE *in, FILE *out, FILE *err)
+int imap_json_run(FILE *in, FILE *out, FILE *err, const char *name)
 {
   mail_imap_parser *p;
   if (mail_imap_parser_new(&p, NULL) != MAIL_OK) {
-    fputs("imapparse: out of memory\n", err);
+    fprintf(err, "%s: out of memory\n", name);
     return 1;
   }
   mail_imap_parser_set_body_callback(p, imap_json_body, NULL);
@@ -498,14 +498,14 @@ int imap_json_run(FILE *in, FILE *out, FILE *err)
     size_t n = fread(buf, 1, sizeof buf, in);
     if (n == 0) {
       if (ferror(in)) {
-        fputs("imapparse: read error\n", err);
+        fprintf(err, "%s: read error\n", name);
         status = 1;
         break;
       }
       mail_imap_parser_end(p);
       done = 1;
     } else if (mail_imap_parser_feed(p, buf, n) != MAIL_OK) {
-      fputs("imapparse: input cannot be framed (too much unread input)\n", err);
+      fprintf(err, "%s: input cannot be framed (too much unread input)\n", name);
       status = 8;
       break;
     }
@@ -517,7 +517,7 @@ int imap_json_run(FILE *in, FILE *out, FILE *err)
       continue;
     if (rc == MAIL_ERR_CLOSED && done && mail_imap_parser_pending(p) == 0)
       break;
-    fprintf(err, "imapparse: input cannot be framed: %s\n", mail_strerror(rc));
+    fprintf(err, "%s: input cannot be framed: %s\n", name, mail_strerror(rc));
     status = rc == MAIL_ERR_NOMEM ? 1 : 8;
     break;
   }

@@ -17,7 +17,7 @@ int main(int argc, char **argv)
     perror(argv[1]);
     return 1;
   }
-  int rc = imap_json_run(in, stdout, stderr);
+  int rc = imap_json_run(in, stdout, stderr, "imapparse");
   if (in != stdin)
     fclose(in);
   if (fflush(stdout) != 0)

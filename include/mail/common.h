@@ -66,7 +66,7 @@ extern "C" {
  * starts and left empty by one that succeeds; it never holds a credential.
  */
 typedef enum mail_status {
-  MAIL_OK = 0,
+  MAIL_OK = 0,                  /**< success */
 
   /* ---- non-fatal ---- */
   MAIL_ERR_AGAIN = -1,          /**< would block: wait for mail_conn_want() and call again */
@@ -160,12 +160,13 @@ typedef void (*mail_dealloc_fn)(void *ptr, void *user);
 typedef void *(*mail_calloc_fn)(size_t nmemb, size_t size, void *user);
 typedef void *(*mail_realloc_fn)(void *ptr, size_t size, void *user);
 
+/** Allocator hooks (see above): every member is required when a mail_allocator is given. */
 typedef struct mail_allocator {
-  void *user;
-  mail_malloc_fn malloc;
-  mail_dealloc_fn free;
-  mail_calloc_fn calloc;
-  mail_realloc_fn realloc;
+  void *user;              /**< passed to every hook */
+  mail_malloc_fn malloc;   /**< like malloc(3) */
+  mail_dealloc_fn free;    /**< like free(3); never called with NULL */
+  mail_calloc_fn calloc;   /**< like calloc(3), including its overflow check */
+  mail_realloc_fn realloc; /**< like realloc(3); never called to free */
 } mail_allocator;
 
 /**
@@ -264,8 +265,8 @@ typedef int (*mail_random_fn)(void *user, unsigned char *buf, size_t len);
 typedef int64_t (*mail_clock_fn)(void *user, int which);
 /** Which clock mail_clock_fn is asked for. */
 typedef enum mail_clock_kind {
-  MAIL_CLOCK_MONOTONIC = 0,
-  MAIL_CLOCK_REALTIME = 1
+  MAIL_CLOCK_MONOTONIC = 0, /**< a clock that never goes back: deadlines and timeouts */
+  MAIL_CLOCK_REALTIME = 1   /**< wall-clock time since the epoch: Date headers, IDLE renewal */
 } mail_clock_kind;
 
 /**
@@ -306,7 +307,8 @@ typedef enum mail_feature {
   MAIL_FEATURE_TLS = 1 << 5,      /**< TLS, STARTTLS and the crypto SCRAM/CRAM-MD5 need (OpenSSL) */
   MAIL_FEATURE_ZLIB = 1 << 6,     /**< linked with zlib (IMAP COMPRESS, with the IMAP session) */
   MAIL_FEATURE_SASLPREP = 1 << 7, /**< SASLprep of non-ASCII names and passwords (libidn) */
-  MAIL_FEATURE_IDNA = 1 << 8      /**< IDNA A-labels for non-ASCII domains (libidn2) */
+  MAIL_FEATURE_IDNA = 1 << 8,     /**< IDNA A-labels for non-ASCII domains (libidn2) */
+  MAIL_FEATURE_MAILDIR = 1 << 9   /**< the maildir store (mail/maildir.h) */
 } mail_feature;
 
 /**

@@ -30,7 +30,9 @@
 extern "C" {
 #endif
 
+/** A connection (opaque): settings, the transport stack and the driver a session runs on. */
 typedef struct mail_conn mail_conn;
+/** TLS settings shared by connections (opaque, reference-counted; see below). */
 typedef struct mail_tls_config mail_tls_config;
 
 /** How a session protects its connection. */
@@ -49,8 +51,8 @@ typedef enum mail_security {
 
 /** Bits returned by mail_conn_want(). */
 typedef enum mail_want {
-  MAIL_WANT_READ = 1,
-  MAIL_WANT_WRITE = 2
+  MAIL_WANT_READ = 1,  /**< wait until the descriptor is readable */
+  MAIL_WANT_WRITE = 2  /**< wait until the descriptor is writable */
 } mail_want;
 
 /** Timeouts, in milliseconds, set with mail_conn_set_timeout(). */
@@ -127,7 +129,9 @@ typedef int (*mail_transport_channel_binding_fn)(void *user, int type, unsigned 
                                                  size_t *len);
 typedef void (*mail_transport_close_fn)(void *user);
 
+/** A user transport: the functions above, in a versioned table (see mail_conn_set_transport()). */
 typedef struct mail_transport_ops {
+  /** 1, or 2 for a transport that can give MAIL_CB_TLS_UNIQUE; later versions only add members. */
   unsigned int version;
   /** Open the connection. May be NULL when the transport is connected
    *  before it is handed over. */
@@ -175,8 +179,8 @@ typedef struct mail_transport_ops {
 
 /** Minimum protocol versions for mail_tls_config_set_min_version(). */
 typedef enum mail_tls_version {
-  MAIL_TLS_1_2 = 0x0303,
-  MAIL_TLS_1_3 = 0x0304
+  MAIL_TLS_1_2 = 0x0303, /**< TLS 1.2 (the default minimum) */
+  MAIL_TLS_1_3 = 0x0304  /**< TLS 1.3 */
 } mail_tls_version;
 
 /**
@@ -277,7 +281,8 @@ MAIL_EXTERN void mail_conn_free(mail_conn *conn);
 /** Install a trace hook (NULL to remove). See mail_trace_fn. MAIL_OK, or
  *  MAIL_ERR_INVALID for a NULL conn (as every conn setter). */
 MAIL_EXTERN int mail_conn_set_trace(mail_conn *conn, mail_trace_fn fn, void *user);
-/** Show secrets in the trace instead of "[redacted]". Off by default; for debugging only. */
+/** Show secrets in the trace instead of "[redacted]". Off by default; for debugging only.
+ *  MAIL_OK or MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_conn_set_trace_show_secrets_insecure(mail_conn *conn, int on);
 /**
  * Replace the limits (copied; see mail_limits). Version 1 or 2; the fields
@@ -297,15 +302,17 @@ MAIL_EXTERN int mail_conn_set_limits(mail_conn *conn, const mail_limits *limits)
 MAIL_EXTERN void mail_conn_get_limits(const mail_conn *conn, mail_limits *out);
 /** Set a timeout in milliseconds (mail_timeout_kind); -1 waits forever. */
 MAIL_EXTERN int mail_conn_set_timeout(mail_conn *conn, int kind, int ms);
-/** Replace the random source (NULL restores the default). */
+/** Replace the random source (NULL restores the default). MAIL_OK or MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_conn_set_random(mail_conn *conn, mail_random_fn fn, void *user);
-/** Replace the clock (NULL restores the default). */
+/** Replace the clock (NULL restores the default). MAIL_OK or MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_conn_set_clock(mail_conn *conn, mail_clock_fn fn, void *user);
-/** Use this TLS configuration (a reference is taken; NULL restores the defaults). */
+/** Use this TLS configuration (a reference is taken; NULL restores the defaults).
+ *  It is used from the next connect or STARTTLS on. MAIL_OK or MAIL_ERR_INVALID (NULL conn). */
 MAIL_EXTERN int mail_conn_set_tls_config(mail_conn *conn, mail_tls_config *cfg);
-/** Name used for SNI and certificate checks when it differs from the host connected to. */
+/** Name used for SNI and certificate checks when it differs from the host connected to.
+ *  MAIL_OK, MAIL_ERR_INVALID (CR, LF or NUL), MAIL_ERR_NOMEM. */
 MAIL_EXTERN int mail_conn_set_tls_server_name(mail_conn *conn, const char *name);
-/** Event-loop mode (see the top of this header). Off by default. */
+/** Event-loop mode (see the top of this header). Off by default. MAIL_OK or MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_conn_set_nonblocking(mail_conn *conn, int on);
 
 /**
@@ -371,7 +378,7 @@ MAIL_EXTERN void mail_conn_close(mail_conn *conn);
 /** The socket to poll, or -1 (not connected, or a user transport). */
 MAIL_EXTERN int mail_conn_fd(const mail_conn *conn);
 /**
- * MAIL_WANT_READ and/or MAIL_WANT_WRITE: what the pending operation waits
+ * A mail_want value: MAIL_WANT_READ and/or MAIL_WANT_WRITE: what the pending operation waits
  * for. Both bits while output is blocked on a socket connection: the
  * library also listens for the server's replies then, so call the pending
  * operation again as soon as the descriptor is ready for either.
@@ -417,6 +424,20 @@ MAIL_EXTERN const char *mail_conn_verify_error(const mail_conn *conn);
  */
 MAIL_EXTERN int mail_conn_channel_binding(const mail_conn *conn, int type, unsigned char *out,
                                           size_t cap, size_t *len);
+
+/**
+ * 1 when COMPRESS=DEFLATE (IMAP RFC 4978, NNTP RFC 8054) is active on the
+ * connection: the session's compress call succeeded. It stays on until the
+ * connection closes.
+ */
+MAIL_EXTERN int mail_conn_is_compressed(const mail_conn *conn);
+/**
+ * Bytes carried since compression started: *wire_in / *wire_out as sent on
+ * the wire (compressed), *plain_in / *plain_out as the protocol sees them.
+ * All four are 0 without compression. MAIL_ERR_INVALID for a NULL argument.
+ */
+MAIL_EXTERN int mail_conn_compress_counts(uint64_t *wire_in, uint64_t *plain_in, uint64_t *wire_out,
+                                          uint64_t *plain_out, const mail_conn *conn);
 
 /**
  * A description of the last failure on this connection (English, never a

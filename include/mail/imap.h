@@ -551,6 +551,20 @@ MAIL_EXTERN void mail_imap_idle_stop(mail_imap *im);
  * minutes: servers may drop a client idle for 30). MAIL_ERR_INVALID below. */
 MAIL_EXTERN int mail_imap_set_idle_interval(mail_imap *im, int ms);
 
+/**
+ * COMPRESS DEFLATE (RFC 4978), in the authenticated or selected state:
+ * from its tagged OK on, both directions are deflated (over TLS when TLS is
+ * on; the trace still shows the plain protocol). MAIL_ERR_UNSUPPORTED when
+ * the server does not offer COMPRESS=DEFLATE or the build has no zlib
+ * (mail_features() & MAIL_FEATURE_ZLIB), MAIL_ERR_STATE before login or
+ * when compression is already on, MAIL_ERR_SERVER (and the last_* reply)
+ * when the server refuses; bytes that arrive uncompressed after the OK are
+ * MAIL_ERR_STARTTLS_INJECTION and close the session. What it saves is in
+ * mail_conn_compress_counts(mail_imap_conn(im)). Blocks unless
+ * non-blocking.
+ */
+MAIL_EXTERN int mail_imap_compress(mail_imap *im);
+
 /* ------------------------------------------------------------------ */
 /* The server's last tagged reply                                       */
 /* ------------------------------------------------------------------ */

@@ -30,5 +30,8 @@
 #include <mail/imap_parse.h>
 #include <mail/imap.h>
 #endif
+#if MAIL_HAVE_MAILDIR
+#include <mail/maildir.h>
+#endif
 
 #endif /* MAIL_MAIL_H */

@@ -115,12 +115,12 @@ typedef struct mail_mime_part mail_mime_part;
 
 /** Transfer encodings. */
 typedef enum mail_mime_encoding {
-  MAIL_MIME_ENC_7BIT = 0,
-  MAIL_MIME_ENC_8BIT = 1,
-  MAIL_MIME_ENC_BINARY = 2,
-  MAIL_MIME_ENC_QUOTED_PRINTABLE = 3,
-  MAIL_MIME_ENC_BASE64 = 4,
-  MAIL_MIME_ENC_UUENCODE = 5,
+  MAIL_MIME_ENC_7BIT = 0,             /**< 7bit (also what a part without the header is) */
+  MAIL_MIME_ENC_8BIT = 1,             /**< 8bit */
+  MAIL_MIME_ENC_BINARY = 2,           /**< binary */
+  MAIL_MIME_ENC_QUOTED_PRINTABLE = 3, /**< quoted-printable */
+  MAIL_MIME_ENC_BASE64 = 4,         /**< base64 */
+  MAIL_MIME_ENC_UUENCODE = 5,       /**< x-uuencode (read only) */
   MAIL_MIME_ENC_UNKNOWN = 6     /**< not recognised: the body is delivered raw */
 } mail_mime_encoding;
 
@@ -206,6 +206,7 @@ MAIL_EXTERN int mail_mime_part_defect(const mail_mime_part *part, size_t i, int 
 /* Streaming parser                                                     */
 /* ------------------------------------------------------------------ */
 
+/** A streaming MIME parser (opaque): fed bytes in any split, reports parts through callbacks. */
 typedef struct mail_mime_parser mail_mime_parser;
 
 #define MAIL_MIME_CALLBACKS_VERSION 1
@@ -229,12 +230,13 @@ typedef int (*mail_mime_body_fn)(void *user, mail_mime_part *part, const void *d
 /** A defect (mail_mime_defect_kind) found at offset. */
 typedef int (*mail_mime_defect_fn)(void *user, mail_mime_part *part, int kind, uint64_t offset);
 
+/** What a mail_mime_parser reports, versioned; any member may be NULL. */
 typedef struct mail_mime_callbacks {
   unsigned int version;  /**< MAIL_MIME_CALLBACKS_VERSION */
-  void *user;
-  mail_mime_part_fn part_start;
-  mail_mime_header_fn header;
-  mail_mime_part_fn headers_end;
+  void *user;            /**< passed to every callback */
+  mail_mime_part_fn part_start;   /**< a part begins (its headers follow) */
+  mail_mime_header_fn header;     /**< one header field of the current part, unfolded */
+  mail_mime_part_fn headers_end;  /**< the part's headers are complete */
   /** Transfer-decoded body bytes of a leaf (converted to UTF-8 with MAIL_MIME_TO_UTF8). */
   mail_mime_body_fn body;
   mail_mime_part_fn part_end;
@@ -282,6 +284,7 @@ MAIL_EXTERN size_t mail_mime_parser_defect_total(const mail_mime_parser *parser)
 /* Tree                                                                 */
 /* ------------------------------------------------------------------ */
 
+/** A whole message parsed into a tree (opaque), from mail_mime_message_parse(). */
 typedef struct mail_mime_message mail_mime_message;
 
 /**
@@ -304,7 +307,8 @@ MAIL_EXTERN mail_mime_part *mail_mime_message_root(const mail_mime_message *msg)
 MAIL_EXTERN const unsigned char *mail_mime_message_source(const mail_mime_message *msg, size_t *len);
 /** Number of defects recorded in the whole message (decoding defects included once decoded). */
 MAIL_EXTERN size_t mail_mime_message_defect_count(const mail_mime_message *msg);
-/** The i-th defect: kind, offset and the part it belongs to (any out pointer may be NULL). */
+/** The i-th defect: kind, offset and the part it belongs to (any out pointer may be NULL).
+ *  MAIL_OK, MAIL_ERR_NOT_FOUND past the last, MAIL_ERR_INVALID. */
 MAIL_EXTERN int mail_mime_message_defect(const mail_mime_message *msg, size_t i, int *kind,
                                          uint64_t *offset, const mail_mime_part **part);
 /**
@@ -415,11 +419,12 @@ typedef struct mail_address {
   const char *group;    /**< display name of the group this mailbox belongs to, or NULL */
 } mail_address;
 
+/** Addresses parsed from a header field (opaque), read with the accessors below. */
 typedef struct mail_address_list mail_address_list;
 
 /** Reject ambiguous or obsolete forms (CVE-2023-27043 style) instead of guessing. */
 typedef enum mail_addr_flag {
-  MAIL_ADDR_STRICT = 0x01
+  MAIL_ADDR_STRICT = 0x01 /**< refuse what would need guessing */
 } mail_addr_flag;
 
 /**
@@ -453,6 +458,7 @@ MAIL_EXTERN void mail_address_list_free(mail_address_list *list);
  */
 MAIL_EXTERN int mail_date_parse(const char *text, size_t len, int64_t *when, int *zone_minutes);
 
+/** Message-IDs parsed from References or In-Reply-To (opaque). */
 typedef struct mail_msgid_list mail_msgid_list;
 
 /**
@@ -474,6 +480,7 @@ MAIL_EXTERN void mail_msgid_list_free(mail_msgid_list *list);
 /* mbox (RFC 4155)                                                      */
 /* ------------------------------------------------------------------ */
 
+/** An mbox splitter (opaque): fed a file's bytes, reports each message. */
 typedef struct mail_mbox_reader mail_mbox_reader;
 
 /** mbox formats (mail_mbox_reader_new()). */
@@ -496,22 +503,26 @@ typedef int (*mail_mbox_message_start_fn)(void *user, const char *from_line, siz
 /** The end of a message in an mbox. */
 typedef int (*mail_mbox_message_end_fn)(void *user);
 
+/** What a mail_mbox_reader reports, versioned. */
 typedef struct mail_mbox_callbacks {
   unsigned int version;  /**< MAIL_MBOX_CALLBACKS_VERSION */
-  void *user;
+  void *user;            /**< passed to every callback */
   /** The From_ line without its line break (cut at 4 KiB). */
   mail_mbox_message_start_fn message_start;
   /** Message bytes, unquoted, in chunks; feed them to a mail_mime_parser. */
   mail_write_fn data;
+  /** The message is complete. */
   mail_mbox_message_end_fn message_end;
 } mail_mbox_callbacks;
 
-/** Create a reader for format MAIL_MBOX_MBOXRD or MAIL_MBOX_MBOXO. */
+/** Create a reader for format MAIL_MBOX_MBOXRD or MAIL_MBOX_MBOXO. MAIL_OK,
+ *  MAIL_ERR_INVALID (NULL, unknown format or callbacks version), MAIL_ERR_NOMEM. */
 MAIL_EXTERN int mail_mbox_reader_new(mail_mbox_reader **out, int format,
                                      const mail_mbox_callbacks *cb, const mail_allocator *alloc);
-/** Feed the next chunk (any split gives the same events). Never blocks. */
+/** Feed the next chunk (any split gives the same events). Never blocks. MAIL_OK,
+ *  MAIL_ERR_CALLBACK (a callback returned non-zero: sticky), MAIL_ERR_STATE after finish. */
 MAIL_EXTERN int mail_mbox_reader_feed(mail_mbox_reader *r, const void *data, size_t len);
-/** End of input: ends the last message. */
+/** End of input: ends the last message. Statuses as mail_mbox_reader_feed(). */
 MAIL_EXTERN int mail_mbox_reader_finish(mail_mbox_reader *r);
 /** Free the reader. NULL is accepted. */
 MAIL_EXTERN void mail_mbox_reader_free(mail_mbox_reader *r);
@@ -546,6 +557,7 @@ typedef struct mail_dsn_recipient {
   const char *will_retry_until;     /**< Will-Retry-Until as written */
 } mail_dsn_recipient;
 
+/** A parsed delivery-status report (opaque). */
 typedef struct mail_dsn mail_dsn;
 
 /**

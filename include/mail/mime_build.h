@@ -73,8 +73,9 @@ typedef int (*mail_mime_rewind_fn)(void *user);
 #define MAIL_MIME_LENGTH_UNKNOWN UINT64_MAX
 
 /* ---- options: what the path to the recipient supports ---- */
-/** The path supports 8BITMIME: 8bit transfer encoding may be used. */
+/** What the path to the recipient supports (mail_mime_builder_set_options()). */
 typedef enum mail_mime_build_option {
+  /** The path supports 8BITMIME: 8bit transfer encoding may be used. */
   MAIL_MIME_OPT_8BITMIME = 0x1,
   /** The path supports BINARYMIME (SMTP with CHUNKING, IMAP APPEND with the
    * BINARY extension): binary transfer encoding may be used. Implies 8BITMIME. */
@@ -90,8 +91,9 @@ typedef enum mail_mime_build_option {
 } mail_mime_build_option;
 
 /* ---- what the finished message needs from the transport ---- */
-/** Some part uses the 8bit transfer encoding (SMTP BODY=8BITMIME). */
+/** What the finished message needs (mail_mime_builder_needs()). */
 typedef enum mail_mime_needs {
+  /** Some part uses the 8bit transfer encoding (SMTP BODY=8BITMIME). */
   MAIL_MIME_NEEDS_8BIT = 0x1,
   /** Some part uses the binary transfer encoding (SMTP BODY=BINARYMIME, BDAT). */
   MAIL_MIME_NEEDS_BINARY = 0x2,
@@ -103,17 +105,17 @@ typedef enum mail_mime_needs {
  * (MAIL_MIME_ENC_7BIT ... MAIL_MIME_ENC_BASE64); this one means "choose
  * from the content", the default. */
 typedef enum mail_mime_build_encoding {
-  MAIL_MIME_BUILD_ENC_AUTO = -1
+  MAIL_MIME_BUILD_ENC_AUTO = -1 /**< choose from the content */
 } mail_mime_build_encoding;
 
 /* Header fields for mail_mime_builder_add_address(). */
 typedef enum mail_mime_field {
-  MAIL_MIME_FIELD_FROM = 1,
-  MAIL_MIME_FIELD_TO = 2,
-  MAIL_MIME_FIELD_CC = 3,
-  MAIL_MIME_FIELD_BCC = 4,
-  MAIL_MIME_FIELD_REPLY_TO = 5,
-  MAIL_MIME_FIELD_SENDER = 6
+  MAIL_MIME_FIELD_FROM = 1,     /**< From */
+  MAIL_MIME_FIELD_TO = 2,       /**< To */
+  MAIL_MIME_FIELD_CC = 3,       /**< Cc */
+  MAIL_MIME_FIELD_BCC = 4,      /**< Bcc (never written into the message) */
+  MAIL_MIME_FIELD_REPLY_TO = 5, /**< Reply-To */
+  MAIL_MIME_FIELD_SENDER = 6    /**< Sender */
 } mail_mime_field;
 
 /**
@@ -275,6 +277,8 @@ MAIL_EXTERN int mail_mime_builder_attach_message(mail_mime_builder *msg, mail_mi
  * Its line endings become CRLF. It is sent 7bit, 8bit or binary as the
  * options allow, or as base64 when it holds 8-bit data the path cannot
  * carry (tolerated by common readers although RFC 2046 asks for 7bit).
+ * MAIL_OK, MAIL_ERR_INVALID, MAIL_ERR_NOMEM, MAIL_ERR_STATE (the message is
+ * being written out).
  */
 MAIL_EXTERN int mail_mime_builder_attach_message_data(mail_mime_builder *msg, const void *data, size_t len,
                                                       const char *filename, mail_mime_builder_part **part);
@@ -288,7 +292,9 @@ MAIL_EXTERN int mail_mime_builder_attach_message_data(mail_mime_builder *msg, co
  * MAIL_ERR_STATE. */
 MAIL_EXTERN int mail_mime_builder_part_set_encoding(mail_mime_builder_part *part, int encoding);
 
-/** Set the Content-ID (id-left@id-right without angle brackets). */
+/** Set the Content-ID (id-left@id-right without angle brackets). MAIL_OK,
+ *  MAIL_ERR_INVALID (NULL, CR, LF, NUL), MAIL_ERR_SYNTAX (not id-left@id-right),
+ *  MAIL_ERR_NOMEM, MAIL_ERR_STATE (being written out). */
 MAIL_EXTERN int mail_mime_builder_part_set_content_id(mail_mime_builder_part *part, const char *content_id);
 
 /** Add a header to the part (not Content-Type / Content-Transfer-Encoding /
@@ -321,7 +327,8 @@ MAIL_EXTERN int mail_mime_builder_transport(mail_mime_builder *msg, unsigned int
  */
 MAIL_EXTERN int mail_mime_builder_read(mail_mime_builder *msg, unsigned char *buf, size_t cap, size_t *got);
 
-/** mail_mime_builder_read() with a void pointer, usable as a mail_mime_read_fn. */
+/** mail_mime_builder_read() with a void pointer, usable as a mail_mime_read_fn; statuses as
+ *  mail_mime_builder_read(). */
 MAIL_EXTERN int mail_mime_builder_read_cb(void *msg, unsigned char *buf, size_t cap, size_t *got);
 
 /** Restart the output from the first byte (the same bytes come again).

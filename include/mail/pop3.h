@@ -346,11 +346,12 @@ MAIL_EXTERN int mail_pop3_retr_many(mail_pop3 *p, const uint32_t *msgs, size_t n
                                     mail_pop3_body_fn fn, void *user);
 
 /** TOP msg lines: the headers, the blank line and the first lines lines
- *  of the body, streamed like RETR. */
+ *  of the body, streamed like RETR; statuses as mail_pop3_retr(). */
 MAIL_EXTERN int mail_pop3_top(mail_pop3 *p, uint32_t msg, uint32_t lines, mail_pop3_body_fn fn,
                               void *user);
 
-/** DELE msg: mark a message deleted (removed at QUIT). */
+/** DELE msg: mark a message deleted (removed at QUIT). MAIL_OK, MAIL_ERR_SERVER (-ERR),
+ *  MAIL_ERR_STATE outside the transaction state, fatal errors. */
 MAIL_EXTERN int mail_pop3_dele(mail_pop3 *p, uint32_t msg);
 
 /** DELE several messages, pipelined when offered. MAIL_ERR_PARTIAL /
@@ -362,10 +363,10 @@ MAIL_EXTERN int mail_pop3_dele_many(mail_pop3 *p, const uint32_t *msgs, size_t n
  *  for no such item / an item not sent. */
 MAIL_EXTERN int mail_pop3_batch_status(const mail_pop3 *p, size_t i);
 
-/** RSET: unmark every message marked deleted. */
+/** RSET: unmark every message marked deleted. Statuses as mail_pop3_dele(). */
 MAIL_EXTERN int mail_pop3_rset(mail_pop3 *p);
 
-/** NOOP: keep the connection alive. */
+/** NOOP: keep the connection alive. Statuses as mail_pop3_dele(). */
 MAIL_EXTERN int mail_pop3_noop(mail_pop3 *p);
 
 /**

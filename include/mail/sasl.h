@@ -62,6 +62,7 @@
 extern "C" {
 #endif
 
+/** A SASL client (opaque): credentials, the mechanism allow-list and one exchange at a time. */
 typedef struct mail_sasl mail_sasl;
 
 /** Bounds the SASL engine applies. */
@@ -128,7 +129,8 @@ MAIL_EXTERN int mail_sasl_set_password(mail_sasl *sasl, const char *password);
  */
 MAIL_EXTERN int mail_sasl_set_authzid(mail_sasl *sasl, const char *authzid);
 
-/** OAuth 2 bearer token (copied, wiped when replaced or freed). NULL clears it. */
+/** OAuth 2 bearer token (copied, wiped when replaced or freed). NULL clears it.
+ *  MAIL_OK, MAIL_ERR_INVALID (CR, LF or NUL), MAIL_ERR_NOMEM. */
 MAIL_EXTERN int mail_sasl_set_oauth_token(mail_sasl *sasl, const char *token);
 
 /** Install a token callback (see mail_sasl_token_fn); NULL removes it.
@@ -242,6 +244,54 @@ MAIL_EXTERN int mail_sasl_set_scram_iterations(mail_sasl *sasl, unsigned int min
 /** Random source for nonces (NULL restores the default). Tests inject fixed bytes.
  *  MAIL_OK, or MAIL_ERR_INVALID for a NULL handle. */
 MAIL_EXTERN int mail_sasl_set_random(mail_sasl *sasl, mail_random_fn fn, void *user);
+
+/** Digest algorithms a crypto hook is asked for. */
+typedef enum mail_digest {
+  MAIL_DIGEST_MD5 = 1,    /**< 16 bytes (CRAM-MD5, APOP) */
+  MAIL_DIGEST_SHA1 = 2,   /**< 20 bytes (SCRAM-SHA-1) */
+  MAIL_DIGEST_SHA256 = 3  /**< 32 bytes (SCRAM-SHA-256) */
+} mail_digest;
+
+/** Versions of mail_crypto_ops. */
+typedef enum mail_crypto_ops_version {
+  MAIL_CRYPTO_OPS_VERSION_1 = 1 /**< digest, hmac and pbkdf2 */
+} mail_crypto_ops_version;
+
+/** out (the digest's size) = md(data). Return 0, or non-zero on failure. */
+typedef int (*mail_crypto_digest_fn)(void *user, int md, const void *data, size_t len,
+                                     unsigned char *out);
+/** out (the digest's size) = HMAC-md(key, data). Return 0, or non-zero on failure. */
+typedef int (*mail_crypto_hmac_fn)(void *user, int md, const void *key, size_t key_len,
+                                   const void *data, size_t len, unsigned char *out);
+/** PBKDF2 with HMAC-md (RFC 8018): out_len bytes into out. Return 0, or non-zero on failure. */
+typedef int (*mail_crypto_pbkdf2_fn)(void *user, int md, const void *pass, size_t pass_len,
+                                     const void *salt, size_t salt_len, unsigned int iterations,
+                                     unsigned char *out, size_t out_len);
+
+/**
+ * The crypto SASL needs, from the caller: a device's own crypto (mbedTLS,
+ * wolfSSL, a secure element) in a build without OpenSSL, so SCRAM and
+ * CRAM-MD5 (and POP3 APOP, through the session's SASL handle) still work.
+ * Versioned like mail_transport_ops: set version to
+ * MAIL_CRYPTO_OPS_VERSION_1; later versions only add members at the end.
+ * All three functions are required; md is a mail_digest. Random bytes come
+ * from mail_sasl_set_random() (the default reads the kernel's pool).
+ */
+typedef struct mail_crypto_ops {
+  unsigned int version;         /**< MAIL_CRYPTO_OPS_VERSION_1 */
+  mail_crypto_digest_fn digest; /**< MD5, SHA-1, SHA-256 */
+  mail_crypto_hmac_fn hmac;     /**< HMAC with those */
+  mail_crypto_pbkdf2_fn pbkdf2; /**< PBKDF2-HMAC (SCRAM's salted password) */
+} mail_crypto_ops;
+
+/**
+ * Use ops (copied; user is passed to each call) for every hash of this SASL
+ * handle instead of the built-in OpenSSL shim; NULL goes back to the
+ * built-in one. A hook failing makes the exchange fail with
+ * MAIL_ERR_INTERNAL. MAIL_ERR_INVALID for a NULL handle, an unknown
+ * version or a missing function.
+ */
+MAIL_EXTERN int mail_sasl_set_crypto(mail_sasl *sasl, const mail_crypto_ops *ops, void *user);
 
 /* ---------------------------------------------------------------- exchange */
 

@@ -119,6 +119,17 @@ void mail_conn_set_wake(mail_conn *c, int listen, int64_t at_ms);
  */
 int mail_conn_start_tls(mail_conn *c);
 
+/*
+ * Switch the live connection to COMPRESS=DEFLATE after the server's
+ * go-ahead (lib/net/conn_compress.c). The STARTTLS rule holds: a byte
+ * already in the reader arrived uncompressed after the go-ahead, so it is
+ * MAIL_ERR_STARTTLS_INJECTION and the connection is closed. MAIL_ERR_STATE
+ * when compression is already on; MAIL_ERR_UNSUPPORTED in a build without
+ * zlib (check before sending the command); MAIL_ERR_NOMEM closes the
+ * connection, since the server has switched.
+ */
+int mail_conn_start_compress(mail_conn *c);
+
 /* Connect to the first of n resolved addresses that accepts, in order,
  * within one MAIL_TIMEOUT_CONNECT deadline (mail_conn_connect_addr is the
  * n == 1 case). Same errors and event-loop behaviour as mail_conn_connect. */

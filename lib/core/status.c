@@ -87,6 +87,8 @@ unsigned int mail_features(void)
     f |= MAIL_FEATURE_SASLPREP;
   if (MAIL_WITH_IDNA)
     f |= MAIL_FEATURE_IDNA;
+  if (MAIL_WITH_MAILDIR)
+    f |= MAIL_FEATURE_MAILDIR;
   /* NNTP: no module yet. */
   return f;
 }

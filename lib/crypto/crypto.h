@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include <mail/common.h>
+#include <mail/sasl.h>
 
 /* Digest algorithms. */
 typedef enum mail_md {
@@ -45,6 +46,28 @@ int mail_crypto_pbkdf2(int md, const void *pass, size_t pass_len, const void *sa
 
 /* Fill buf with cryptographically strong random bytes. */
 int mail_crypto_random(void *buf, size_t len);
+
+/*
+ * The caller's crypto (mail_crypto_ops, mail/sasl.h) or, when none is set,
+ * the built-in functions above. Each handle that hashes embeds one.
+ */
+typedef struct mail_crypto_hook {
+  mail_crypto_ops ops;
+  void *user;
+  int set;
+} mail_crypto_hook;
+
+/* MAIL_ERR_INVALID for a bad ops (NULL clears the hook). */
+int mail_crypto_hook_set(mail_crypto_hook *h, const mail_crypto_ops *ops, void *user);
+/* 1 when h is set or the shim is backed by a crypto library. */
+int mail_crypto_hook_available(const mail_crypto_hook *h);
+int mail_crypto_hook_digest(const mail_crypto_hook *h, int md, const void *data, size_t len,
+                            unsigned char *out);
+int mail_crypto_hook_hmac(const mail_crypto_hook *h, int md, const void *key, size_t key_len,
+                          const void *data, size_t len, unsigned char *out);
+int mail_crypto_hook_pbkdf2(const mail_crypto_hook *h, int md, const void *pass, size_t pass_len,
+                            const void *salt, size_t salt_len, unsigned int iterations,
+                            unsigned char *out, size_t out_len);
 
 /* Constant-time comparison of n bytes: 1 when equal, 0 otherwise. Works
  * without OpenSSL too. */

@@ -39,6 +39,8 @@ int imap_command_reply(void *engine, const mail_cmd *cmd)
     return imap_append_reply(im, r);
   case IMAP_CMD_IDLE:
     return imap_idle_reply(im, r);
+  case IMAP_CMD_COMPRESS:
+    return imap_compress_reply(im, r);
   case IMAP_CMD_LOGOUT: /* the connection is closed by imap_finish() */
     return MAIL_OK;
   default:

@@ -76,6 +76,7 @@ static const mail_cmd_kind imap_kinds[] = {
   [IMAP_CMD_APPEND] = {"APPEND", imap_command_reply, 0},
   [IMAP_CMD_IDLE] = {"IDLE", imap_command_reply, 0},
   [IMAP_CMD_SET] = {"command", imap_command_reply, 0},
+  [IMAP_CMD_COMPRESS] = {"COMPRESS", imap_command_reply, 0},
 };
 #define NKINDS (sizeof imap_kinds / sizeof imap_kinds[0])
 
@@ -112,10 +113,16 @@ static int next_response(mail_imap *im, const mail_imap_response **r)
       mail_imap_parser_end(im->parser);
       continue;
     }
-    rc = mail_imap_parser_feed(im->parser, d, n);
+    /* The parser holds at most max_response unread bytes, and one read
+     * may bring more (many small responses, a long VANISHED): feed what
+     * it takes, halving until it fits. Not even one byte fitting is a
+     * response over the limit. */
+    size_t take = n;
+    while ((rc = mail_imap_parser_feed(im->parser, d, take)) == MAIL_ERR_LIMIT && take > 1)
+      take /= 2;
     if (rc)
       return rc;
-    mail_reader_skip(rd, n);
+    mail_reader_skip(rd, take);
   }
 }
 

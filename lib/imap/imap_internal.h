@@ -43,7 +43,8 @@ enum {
   IMAP_CMD_CLOSE,        /* CLOSE, UNSELECT */
   IMAP_CMD_APPEND,
   IMAP_CMD_IDLE,
-  IMAP_CMD_SET           /* one piece of a command over a sequence set (imap_setcmd.c) */
+  IMAP_CMD_SET,          /* one piece of a command over a sequence set (imap_setcmd.c) */
+  IMAP_CMD_COMPRESS
 };
 
 /* Operations, one per public call (mail_op.kind). */
@@ -76,6 +77,7 @@ enum {
   IMAP_OP_SEARCH,
   IMAP_OP_APPEND,
   IMAP_OP_IDLE,
+  IMAP_OP_COMPRESS,
   IMAP_OP_COUNT
 };
 
@@ -319,6 +321,8 @@ int imap_append_reply(mail_imap *im, const mail_imap_response *r);
 int imap_idle_continue(mail_imap *im);
 int imap_idle_step(mail_imap *im);
 int imap_idle_reply(mail_imap *im, const mail_imap_response *r);
+/* COMPRESS (imap_compress.c): its tagged reply switches the connection. */
+int imap_compress_reply(mail_imap *im, const mail_imap_response *r);
 /* The credentials as set on the SASL handle. */
 const char *imap_user(const mail_imap *im);
 const char *imap_password(const mail_imap *im);

@@ -67,26 +67,13 @@ int imap_mailbox_apply(mail_imap *im, const mail_imap_response *r)
     return MAIL_OK;
   case MAIL_IMAP_TYPE_VANISHED:
     if (!mail_imap_response_earlier(r)) {
-      /* Count the UIDs of the set: each one left the mailbox. */
-      size_t len;
-      const char *s = mail_imap_response_set(r, &len);
-      uint64_t total = 0, a = 0, b = 0;
-      int in_b = 0;
-      for (size_t i = 0; s && i <= len; i++) {
-        char c = i < len ? s[i] : ',';
-        if (c >= '0' && c <= '9') {
-          uint64_t *x = in_b ? &b : &a;
-          *x = *x * 10 + (uint64_t)(c - '0');
-          if (*x > UINT32_MAX)
-            return MAIL_OK;
-        } else if (c == ':') {
-          in_b = 1;
-        } else if (c == ',') {
-          total += in_b ? (a > b ? a - b : b - a) + 1 : 1;
-          a = b = 0;
-          in_b = 0;
-        }
-      }
+      /* Count the UIDs of the set: each one left the mailbox. From its
+       * ranges, which the parser keeps however long the set is (its text
+       * only up to max_response). */
+      uint64_t total = 0;
+      uint32_t first, last;
+      for (size_t i = 0; mail_imap_response_range(r, i, &first, &last) == MAIL_OK; i++)
+        total += (uint64_t)(last - first) + 1;
       uint64_t *e = &m->num[MAIL_IMAP_MAILBOX_EXISTS];
       *e = total > *e ? 0 : *e - total;
     }

@@ -161,9 +161,13 @@ static inline mail_layer *tls_layer(const mail_conn *c)
   return NULL;
 }
 
+/* The caller's transport, wherever it sits (COMPRESS may lie above it). */
 static inline mail_layer *user_layer(const mail_conn *c)
 {
-  return c->top && mail_layer_is_user(c->top) ? c->top : NULL;
+  for (mail_layer *l = c->top; l; l = l->lower)
+    if (mail_layer_is_user(l))
+      return l;
+  return NULL;
 }
 
 static inline int conn_top_fd(const mail_conn *c)

@@ -73,7 +73,7 @@ static int send_apop(mail_pop3 *p)
   memcpy(in, p->apop_stamp.data, slen);
   memcpy(in + slen, pop3_password(p), plen);
   unsigned char md[16];
-  int rc = mail_crypto_digest(MAIL_MD_MD5, in, n, md);
+  int rc = mail_sasl_crypto_digest(p->sasl, MAIL_MD_MD5, in, n, md);
   mail_dealloc_secret(&p->alloc, in, n ? n : 1);
   if (rc)
     return rc == MAIL_ERR_UNSUPPORTED ? rc : MAIL_ERR_INTERNAL;

@@ -17,7 +17,7 @@ static int cram_step(mail_sasl *s, const unsigned char *in, size_t n, mail_buf *
     return MAIL_ERR_SASL_BAD_CHALLENGE;
   unsigned char mac[MAIL_MD_MAX_SIZE];
   size_t mlen = mail_md_size(MAIL_MD_MD5);
-  int rc = mail_crypto_hmac(MAIL_MD_MD5, s->password, strlen(s->password), in, n, mac);
+  int rc = mail_crypto_hook_hmac(&s->crypto, MAIL_MD_MD5, s->password, strlen(s->password), in, n, mac);
   if (rc == MAIL_OK)
     rc = mail_buf_append_str(out, s->username);
   if (rc == MAIL_OK)

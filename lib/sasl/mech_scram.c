@@ -227,17 +227,17 @@ static int scram_client_final(mail_sasl *s, const unsigned char *in, size_t n, m
   } else {
     rc = mail_saslprep(&s->env.alloc, s->password, &pass);
     if (rc == MAIL_OK)
-      rc = mail_crypto_pbkdf2(md, pass, strlen(pass), salt, (size_t)slen, (unsigned int)iter,
+      rc = mail_crypto_hook_pbkdf2(&s->crypto, md, pass, strlen(pass), salt, (size_t)slen, (unsigned int)iter,
                               salted, hlen);
     if (rc == MAIL_OK)
       cache_store(s, md, iter, salt, (size_t)slen, salted, hlen);
   }
   if (rc == MAIL_OK)
-    rc = mail_crypto_hmac(md, salted, hlen, "Client Key", 10, client_key);
+    rc = mail_crypto_hook_hmac(&s->crypto, md, salted, hlen, "Client Key", 10, client_key);
   if (rc == MAIL_OK)
-    rc = mail_crypto_digest(md, client_key, hlen, stored_key);
+    rc = mail_crypto_hook_digest(&s->crypto, md, client_key, hlen, stored_key);
   if (rc == MAIL_OK)
-    rc = mail_crypto_hmac(md, salted, hlen, "Server Key", 10, server_key);
+    rc = mail_crypto_hook_hmac(&s->crypto, md, salted, hlen, "Server Key", 10, server_key);
 
   /* client-final-message-without-proof = "c=" base64(gs2 header [cbind-data]) ",r=" nonce */
   if (rc == MAIL_OK)
@@ -261,10 +261,10 @@ static int scram_client_final(mail_sasl *s, const unsigned char *in, size_t n, m
     rc = mail_buf_append(&s->scram.auth, nonce, nonce_len);
   /* AuthMessage = client-first-bare "," server-first "," client-final-without-proof */
   if (rc == MAIL_OK)
-    rc = mail_crypto_hmac(md, stored_key, hlen, s->scram.auth.data, s->scram.auth.len,
+    rc = mail_crypto_hook_hmac(&s->crypto, md, stored_key, hlen, s->scram.auth.data, s->scram.auth.len,
                           client_sig);
   if (rc == MAIL_OK)
-    rc = mail_crypto_hmac(md, server_key, hlen, s->scram.auth.data, s->scram.auth.len,
+    rc = mail_crypto_hook_hmac(&s->crypto, md, server_key, hlen, s->scram.auth.data, s->scram.auth.len,
                           s->scram.server_sig);
   if (rc == MAIL_OK) {
     for (size_t i = 0; i < hlen; i++)

@@ -1,5 +1,6 @@
 /* The SASL client engine: settings, mechanism choice and the exchange
  * state machine shared by every mechanism. */
+#include "sasl/sasl_internal.h"
 #include "sasl/sasl_mech.h"
 
 #include <mail/conn.h>
@@ -303,6 +304,19 @@ int mail_sasl_set_random(mail_sasl *s, mail_random_fn fn, void *user)
   return MAIL_OK;
 }
 
+int mail_sasl_set_crypto(mail_sasl *s, const mail_crypto_ops *ops, void *user)
+{
+  if (!s)
+    return MAIL_ERR_INVALID;
+  return mail_crypto_hook_set(&s->crypto, ops, user);
+}
+
+int mail_sasl_crypto_digest(const mail_sasl *s, int md, const void *data, size_t len,
+                            unsigned char *out)
+{
+  return mail_crypto_hook_digest(s ? &s->crypto : NULL, md, data, len, out);
+}
+
 int mail_sasl_set_detail(mail_sasl *s, int field, const char *text, size_t len)
 {
   if (field < 1 || field > 5)
@@ -343,7 +357,7 @@ int mail_sasl_append_saslname(mail_buf *b, const char *v)
 
 int mail_sasl_mech_usable(const mail_sasl *s, const mail_sasl_mech *m)
 {
-  if ((m->flags & MECH_CRYPTO) && !mail_crypto_available())
+  if ((m->flags & MECH_CRYPTO) && !mail_crypto_hook_available(&s->crypto))
     return MAIL_ERR_UNSUPPORTED;
   if ((m->flags & MECH_PLUS) && !s->cb_len)
     return MAIL_ERR_UNSUPPORTED;

@@ -144,4 +144,9 @@ int mail_sasl_external_enabled(const mail_sasl *s);
 /* mail_sasl_set_allow_insecure_plaintext() is on. */
 int mail_sasl_insecure_plaintext_allowed(const mail_sasl *s);
 
+/* A digest through the handle's crypto hook (POP3 APOP uses the session's
+ * SASL handle's), or the built-in shim when none is set. */
+int mail_sasl_crypto_digest(const mail_sasl *s, int md, const void *data, size_t len,
+                            unsigned char *out);
+
 #endif

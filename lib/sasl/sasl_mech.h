@@ -41,6 +41,7 @@ enum { SASL_IDLE = 0, SASL_RUNNING, SASL_DONE, SASL_FAILED };
 
 struct mail_sasl {
   mail_env env;
+  mail_crypto_hook crypto; /* the caller's crypto, or the built-in shim */
 
   /* settings */
   char *username;

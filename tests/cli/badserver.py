@@ -23,6 +23,12 @@ POP3 modes (USER/PASS, no STLS: mailcli --tls none --insecure):
   pop3-cut       message 1 whole, then RETR 2 sends half and closes (exit 3)
   pop3-stall     RETR sends half a message and stalls (exit 3 with --timeout)
   pop3-garbage   RETR answers with a line that is no status (exit 8)
+IMAP modes:
+  imap-nostarttls  CAPABILITY without STARTTLS (STARTTLS required: exit 4,
+                   no LOGIN or AUTHENTICATE sent)
+  imap-starttls-no STARTTLS offered, answered NO (exit 4)
+  imap-preauth     a PREAUTH greeting over plaintext (exit 4)
+  imap-garbage     CAPABILITY answered with a tagged line for no command (exit 8)
 """
 import base64
 import json
@@ -131,6 +137,31 @@ def pop3():
             send(b"-ERR unknown command\r\n")
 
 
+def imap():
+    if mode == "imap-preauth":
+        send(b"* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] scripted IMAP, logged in\r\n")
+    else:
+        send(b"* OK scripted IMAP ready\r\n")
+    while True:
+        cmd = readline()
+        tag, _, rest = cmd.partition(" ")
+        verb = rest.split(" ", 1)[0].upper()
+        if verb == "CAPABILITY":
+            if mode == "imap-garbage":
+                send(b"Z999 OK this answers nothing\r\n")
+                time.sleep(1)
+                return
+            caps = b"IMAP4rev1 AUTH=PLAIN" + (b" STARTTLS" if mode == "imap-starttls-no" else b"")
+            send(b"* CAPABILITY " + caps + b"\r\n" + tag.encode() + b" OK done\r\n")
+        elif verb == "STARTTLS":
+            send(tag.encode() + b" NO [UNAVAILABLE] not today\r\n")
+        elif verb == "LOGOUT":
+            send(b"* BYE bye\r\n" + tag.encode() + b" OK done\r\n")
+            return
+        else:
+            send(tag.encode() + b" BAD unexpected here\r\n")
+
+
 def smtp():
     if mode == "silent":
         time.sleep(5)
@@ -201,6 +232,8 @@ while True:
     try:
         if mode.startswith("pop3"):
             pop3()
+        elif mode.startswith("imap"):
+            imap()
         else:
             smtp()
     except (ClientGone, ConnectionError, ssl.SSLError):

@@ -35,7 +35,7 @@ check() {
     fail=1
   fi
 }
-check "mailcli " caps send pop3 mime
+check "mailcli " caps send pop3 imap mime
 check "mailcli --trace p" pop3
 check "mailcli pop3 pop3://h " stat list uidl retr top dele fetch
 check "mailcli --cafile ca.pem pop3 pop3://h r" retr
@@ -45,4 +45,13 @@ check "mailcli send smtp://h --att" --attach
 check "mailcli send smtp://h --attach " FILES
 check "mailcli --mech SCRAM-SHA-256-" SCRAM-SHA-256-PLUS
 check "mailcli pop3 pop3://h fetch --k" --keep
+check "mailcli imap " imap:// imaps:// parse
+check "mailcli imap imaps://h " list status select search fetch append copy move store delete create delete-mailbox rename idle
+check "mailcli --trace imap imaps://h de" delete delete-mailbox
+check "mailcli imap imaps://h fetch INBOX 1 --bo" --bodystructure
+check "mailcli imap imaps://h fetch INBOX 1 --raw --out" --output
+check "mailcli imap imaps://h append INBOX " FILES
+check "mailcli imap imaps://h append INBOX m.eml --fl" --flag
+check "mailcli imap parse " FILES
+check "mailcli caps im" imap:// imaps://
 exit $fail

@@ -16,13 +16,8 @@ set -u
 M=${1:?usage: test_mailcli.sh MAILCLI}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=${PYTHON:-python3}
-ENVF=${MAIL_TEST_SERVERS_ENV:-/tmp/libmail-servers/servers.env}
-if [[ ! -r $ENVF ]]; then
-  [[ ${MAIL_TEST_REQUIRE_SERVERS:-0} == 1 ]] && { echo "servers.env missing" >&2; exit 1; }
-  exit 77
-fi
-. "$ENVF"
-export MAIL_TEST_RUNDIR
+. "$HERE/cli_lib.sh"
+load_servers_env
 TMP=$(mktemp -d)
 server_pid=
 cleanup() {
@@ -32,28 +27,6 @@ cleanup() {
 trap cleanup EXIT
 fail=0
 TAG="mailcli-$$-$(date +%s%N)"
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; sed 's/^/  | /' "$TMP/out" "$TMP/err" | head -40; fail=1; }
-
-# run CODE DESCRIPTION ARGS...: mailcli ARGS, stdout in $TMP/out, stderr in
-# $TMP/err; the exit code must be CODE. Returns 0 when it was.
-run() {
-  local want=$1 what=$2
-  shift 2
-  "$M" "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  if [[ $got != "$want" ]]; then
-    bad "$what: exit $got, expected $want"
-    return 1
-  fi
-  ok "$what (exit $got)"
-}
-# expect DESCRIPTION COMMAND...: a further assertion about the last run.
-expect() {
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
 # pyjson 'python expression over d (or lines)' FILE: --json output parsed back.
 pyjson() {
   "$PY" -c "import json,sys
@@ -105,26 +78,10 @@ find_uid() {
   return 1
 }
 
-# start_server MODE [LOGFILE]: a scripted server; sets PORT.
-start_server() {
-  rm -f "$TMP/port"
-  "$PY" "$HERE/badserver.py" "$1" "$TMP/port" ${2:+"$2"} &
-  server_pid=$!
-  local i=0
-  while [[ ! -s $TMP/port && $i -lt 200 ]]; do sleep 0.05; i=$((i + 1)); done
-  PORT=$(cat "$TMP/port")
-}
-# The client has finished (and the server logged what it sent): stop it.
-stop_server() {
-  kill "$server_pid" 2>/dev/null
-  wait "$server_pid" 2>/dev/null
-  server_pid=
-}
-
 # ------------------------------------------------------------ usage
 run 0 "--help" --help
 expect "--help documents the exit codes" grep -q "9 bad local input" "$TMP/out"
-expect "--help lists no IMAP or NNTP command" bash -c "! grep -Eiq '(^|[^a-z])(imap|nntp)' '$TMP/out'"
+expect "--help lists no NNTP command" bash -c "! grep -Eiq '(^|[^a-z])nntp' '$TMP/out'"
 run 2 "no command"
 run 2 "unknown command" frobnicate
 run 2 "pop3: unknown action" pop3 "$POP" frobnicate $B_AUTH
@@ -229,7 +186,7 @@ if run 0 "send to cedric for fetch" send "$SUB" $A_AUTH --from "$MAIL_TEST_ADDR1
   fi
   expect "fetch: our message in new/, LF line ends" bash -c "grep -lxF 'Subject: $TAG fetch' '$MD'/new/* | wc -l | grep -qx 1 && ! grep -lq \$'\\r' \$(grep -lxF 'Subject: $TAG fetch' '$MD'/new/*)"
   expect "fetch: tmp/ is empty" bash -c "test -z \"\$(ls -A '$MD/tmp')\""
-  expect "fetch: its UID in the state file" grep -q "^$cuid " "$MD/.mailcli-uidl"
+  expect "fetch: its UID in the state file" grep -q "^$cuid	" "$MD/libmail-map"
   run 0 "pop3 fetch --json a second time" --json pop3 "$POP" fetch "$MD" --keep 36500 $C_AUTH &&
     expect "second fetch: our message not fetched again, summary parsed back" pyjson "lines[-1]['maildir'] == '$MD' and isinstance(lines[-1]['new'], int) and lines[-1]['deleted'] == 0 and '$cuid' not in [l.get('uid') for l in lines]" "$TMP/out"
   expect "fetch: still one copy" bash -c "grep -lxF 'Subject: $TAG fetch' '$MD'/new/* | wc -l | grep -qx 1"
@@ -272,9 +229,9 @@ for mode in pop3-cut pop3-stall pop3-garbage; do
   start_server $mode
   run $want "fetch from a server that ${how[$mode]} in a RETR" pop3 "pop3://127.0.0.1:$PORT" fetch "$TMP/md-$mode" --timeout 1 $POP_SCRIPTED
   if [[ $mode == pop3-cut ]]; then
-    expect "$mode: no partial file in tmp/, message 1 in new/ and in the state file" bash -c "test -z \"\$(find '$TMP/md-$mode/tmp' -type f)\" && test \$(find '$TMP/md-$mode/new' -type f | wc -l) = 1 && grep -q 'Subject: scripted 1' '$TMP/md-$mode'/new/* && cut -d' ' -f1 '$TMP/md-$mode/.mailcli-uidl' | grep -qx scripted-uid-1 && test \$(wc -l <'$TMP/md-$mode/.mailcli-uidl') = 1"
+    expect "$mode: no partial file in tmp/, message 1 in new/ and in the state file" bash -c "test -z \"\$(find '$TMP/md-$mode/tmp' -type f)\" && test \$(find '$TMP/md-$mode/new' -type f | wc -l) = 1 && grep -q 'Subject: scripted 1' '$TMP/md-$mode'/new/* && sed 1d '$TMP/md-$mode/libmail-map' | cut -f1 | grep -qx scripted-uid-1 && test \$(wc -l <'$TMP/md-$mode/libmail-map') = 2"
   else
-    expect "$mode: no partial file in tmp/, nothing in new/, no state" bash -c "test -d '$TMP/md-$mode/tmp' && test -z \"\$(find '$TMP/md-$mode/tmp' '$TMP/md-$mode/new' -type f)\" && test ! -e '$TMP/md-$mode/.mailcli-uidl'"
+    expect "$mode: no partial file in tmp/, nothing in new/, no state" bash -c "test -d '$TMP/md-$mode/tmp' && test -z \"\$(find '$TMP/md-$mode/tmp' '$TMP/md-$mode/new' -type f)\" && test ! -e '$TMP/md-$mode/libmail-map'"
   fi
   stop_server
 done
@@ -300,12 +257,18 @@ if [[ $(id -u) -eq 0 ]] && setpriv --reuid=nobody --regid=nogroup --clear-groups
   : >"$TMP/logpop"
   setpriv --reuid=nobody --regid=nogroup --clear-groups "$M" pop3 "$SCRIPTED" fetch "$TMP/md-ro" --keep 0 $POP_SCRIPTED >"$TMP/out" 2>"$TMP/err"
   got=$?
-  if [[ $got == 9 ]] && grep -q "writing into $TMP/md-ro failed: Permission denied" "$TMP/err" && ! grep -q '^DELE' "$TMP/logpop"; then
+  if [[ $got == 9 ]] && grep -q "writing into $TMP/md-ro failed: create $TMP/md-ro/tmp/[^:]*: Permission denied" "$TMP/err" && ! grep -q '^DELE' "$TMP/logpop"; then
     ok "fetch into a maildir that cannot be written: exit 9, nothing deleted"
   else
     bad "fetch into a maildir that cannot be written: exit $got"
   fi
 fi
+# The state file of mailcli before the maildir store: read once, then
+# replaced by the store's key map.
+mkdir -p "$TMP/md-legacy/new" "$TMP/md-legacy/cur" "$TMP/md-legacy/tmp"
+echo "scripted-uid-1 1700000000" >"$TMP/md-legacy/.mailcli-uidl"
+run 0 "fetch with the state file of before the store" pop3 "$SCRIPTED" fetch "$TMP/md-legacy" $POP_SCRIPTED &&
+  expect "the old state read once: message 1 known, message 2 fetched, the old file gone" bash -c "test \$(ls '$TMP/md-legacy/new' | wc -l) = 1 && grep -q 'Subject: scripted 2' '$TMP/md-legacy'/new/* && test ! -e '$TMP/md-legacy/.mailcli-uidl' && grep -q \$'^scripted-uid-1\tunknown\t1700000000\$' '$TMP/md-legacy/libmail-map'"
 : >"$TMP/logpop"
 run 0 "fetch --keep 0 (scripted server)" pop3 "$SCRIPTED" fetch "$TMP/md-ok" --keep 0 $POP_SCRIPTED
 stop_server

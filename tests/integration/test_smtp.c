@@ -179,7 +179,9 @@ START_TEST(submission_every_mechanism)
   /* The non-ASCII password. */
   mail_smtp *s = session();
   ck_assert_int_eq(mail_smtp_set_auth(s, env("MAIL_TEST_USER3"), env("MAIL_TEST_PASS3")), MAIL_OK);
-  ck_assert_int_eq(mail_smtp_connect_url(s, "submission://localhost:12587"), MAIL_OK);
+  char url[64];
+  snprintf(url, sizeof url, "submission://localhost:%u", port("MAIL_TEST_SUBMISSION_PORT"));
+  ck_assert_int_eq(mail_smtp_connect_url(s, url), MAIL_OK);
   ck_assert_int_eq(mail_smtp_auth(s), MAIL_OK);
   mail_smtp_free(s);
   /* A wrong password: MAIL_ERR_AUTH, and the session stays usable. */

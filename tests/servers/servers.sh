@@ -41,6 +41,9 @@
 #   MAIL_TEST_QUOTA_USER, MAIL_TEST_QUOTA_PASS, MAIL_TEST_QUOTA_ADDR,
 #   MAIL_TEST_QUOTA_MAILDIR     the same quota user under explicit names
 #   MAIL_TEST_QUOTA_BYTES       10240, the quota user's storage limit
+#   MAIL_TEST_OAUTH2_KEY        the base64 HS256 key Dovecot's oauth2 passdb
+#                               validates JWTs with (OAUTHBEARER; the token's
+#                               "sub" is the user)
 #   MAIL_TEST_UTF8_ADDR         a UTF-8 address (cédric@libmail.test) that
 #                               Postfix delivers (SMTPUTF8) into cedric's maildir
 #   MAIL_TEST_UTF8_MAILDIR      that maildir
@@ -327,6 +330,25 @@ setup_dovecot() {
     mkdir -p "$DOVECOT_DIR/run" "$DOVECOT_DIR/state"
     chmod 755 "$DOVECOT_DIR" "$DOVECOT_DIR/run"
     subst "$HERE/dovecot.conf.in" "$DOVECOT_CONF"
+    setup_oauth2
+}
+
+# The oauth2 passdb validates JWTs locally: an HS256 key (made once, kept
+# while the run dir lives) in a dict of files, looked up by Dovecot as
+# shared/<azp>/<alg>/<kid> ("default" for both when the token has none),
+# which the fs dict reads from the file <azp>/<alg>/<kid> under its prefix.
+setup_oauth2() {
+    local keydir=$DOVECOT_DIR/oauth2-keys/default/HS256
+    if [[ ! -s $keydir/default ]]; then
+        mkdir -p "$keydir"
+        openssl rand -base64 32 >"$keydir/default.tmp"
+        mv -f "$keydir/default.tmp" "$keydir/default"
+    fi
+    chgrp -R dovecot "$DOVECOT_DIR/oauth2-keys"
+    chmod -R g+rX,o-rwx "$DOVECOT_DIR/oauth2-keys"
+    printf '%s\n' "introspection_mode = local" \
+        "local_validation_key_dict = fs:posix:prefix=$DOVECOT_DIR/oauth2-keys/" \
+        "username_attribute = sub" >"$DOVECOT_DIR/oauth2.conf"
 }
 
 setup_postfix() {
@@ -422,6 +444,8 @@ write_env() {
         printf 'MAIL_TEST_UTF8_ADDR=%s\n' "$UTF8_ADDR"
         printf 'MAIL_TEST_UTF8_MAILDIR=%s\n' "$RUNDIR/mail/$UTF8_USER/Maildir"
         printf 'MAIL_TEST_SASL_MECHS=PLAIN,LOGIN,CRAM-MD5,SCRAM-SHA-1,SCRAM-SHA-256\n'
+        [[ -s $DOVECOT_DIR/oauth2-keys/default/HS256/default ]] &&
+            printf 'MAIL_TEST_OAUTH2_KEY=%s\n' "$(cat "$DOVECOT_DIR/oauth2-keys/default/HS256/default")"
         printf 'MAIL_TEST_MAX_MESSAGE_SIZE=52428800\n'
         printf 'MAIL_TEST_DOVECOT_LOG=%s\n' "$LOGDIR/dovecot.log"
         printf 'MAIL_TEST_POSTFIX_LOG=%s\n' "$LOGDIR/postfix.log"

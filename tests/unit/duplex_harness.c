@@ -63,13 +63,19 @@ int duplex_socket_pair(int sv[2])
 char duplex_pattern(uint64_t i)
 {
   /* Lines of 61 bytes: 59 letters and CRLF, so the batch looks like
-   * pipelined commands and a shifted or dropped byte is noticed. */
+   * pipelined commands and a shifted or dropped byte is noticed. The
+   * letters are scrambled so that a compressed stream stays nearly as
+   * large as the batch (test_conn_compress.c needs writes that block). */
   uint64_t col = i % 61;
   if (col == 59)
     return '\r';
   if (col == 60)
     return '\n';
-  return (char)('A' + (i / 61 + col) % 26);
+  uint64_t x = (i + 1) * 0x9E3779B97F4A7C15ull;
+  x ^= x >> 29;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 32;
+  return (char)('A' + x % 26);
 }
 
 static int write_all(duplex_io *io, const char *p, size_t n, size_t *count)

@@ -86,6 +86,10 @@ int cli_fail_status(mail_conn *conn, int status, const char *what);
 int cli_setup_conn(const cli_options *o, mail_conn *conn);
 /* Apply credentials and --mech to a SASL handle. */
 int cli_setup_sasl(const cli_options *o, const cli_secrets *s, mail_sasl *sasl);
+/* After connecting by a URL with a user in it (which replaced the
+ * credentials): --user and the password or token from the options win
+ * again. A library status (MAIL_OK when all were taken). */
+int cli_reapply_credentials(const cli_options *o, const cli_secrets *s, mail_sasl *sasl);
 /* The security mode for a URL: --tls, checked against the scheme (an
  * implicit-TLS scheme needs implicit TLS and the others cannot have it
  * except where the library allows). -1 with a message when they contradict. */
@@ -138,5 +142,8 @@ int cmd_caps(const cli_options *o, cli_args *a);
 int cmd_send(const cli_options *o, cli_args *a);
 int cmd_pop3(const cli_options *o, cli_args *a);
 int cmd_mime(const cli_options *o, cli_args *a);
+#if MAIL_HAVE_IMAP
+int cmd_imap(const cli_options *o, cli_args *a);
+#endif
 
 #endif /* MAILCLI_CLI_H */

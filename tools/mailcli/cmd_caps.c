@@ -3,10 +3,14 @@
  * first, separate connection that stops before STARTTLS: the session
  * itself forgets what it learned before TLS, as it must. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pop3_session.h"
 #include "smtp_session.h"
+#if MAIL_HAVE_IMAP
+#include "imap_session.h"
+#endif
 
 /* One capability list, whichever protocol it came from. */
 typedef struct caps_view {
@@ -178,22 +182,105 @@ static int pop3_caps(const cli_options *o, const cli_secrets *sec, const char *u
   return EXIT_OK;
 }
 
+#if MAIL_HAVE_IMAP
+/* IMAP's list is one line of atoms: split (a copy) at the spaces. */
+typedef struct imap_caps_list {
+  char *text;
+  char **word;
+  size_t n;
+} imap_caps_list;
+
+static size_t imap_count(const void *l) { return ((const imap_caps_list *)l)->n; }
+static const char *imap_kw(const void *l, size_t i) { return ((const imap_caps_list *)l)->word[i]; }
+static size_t imap_np(const void *l, size_t i) { (void)l, (void)i; return 0; }
+static const char *imap_p(const void *l, size_t i, size_t j) { (void)l, (void)i, (void)j; return NULL; }
+
+static int imap_section(const cli_options *o, mail_imap *im, const char *title, int *first)
+{
+  imap_caps_list l = {NULL, NULL, 0};
+  const char *caps = mail_imap_capabilities(im);
+  size_t len = caps ? strlen(caps) : 0;
+  if (!(l.text = malloc(len + 1)) || !(l.word = calloc(len / 2 + 2, sizeof *l.word))) {
+    free(l.text);
+    return cli_fail(EXIT_INPUT, "caps", "out of memory");
+  }
+  memcpy(l.text, caps ? caps : "", len + 1);
+  for (char *p = strtok(l.text, " "); p; p = strtok(NULL, " "))
+    l.word[l.n++] = p;
+  caps_view v = {&l, imap_count, imap_kw, imap_np, imap_p};
+  print_section(o, title, mail_imap_conn(im), &v, first);
+  free(l.word);
+  free(l.text);
+  return EXIT_OK;
+}
+
+static int imap_caps(const cli_options *o, const cli_secrets *sec, const char *url, int *first)
+{
+  cli_options plain = *o;
+  mail_imap *im = NULL;
+  int code, rc;
+  if (!cli_url_is(url, "imaps")) {
+    plain.security = MAIL_SECURITY_NONE_INSECURE;
+    if ((code = cli_imap_new(&plain, sec, url, &im)) != EXIT_OK)
+      return code;
+    if ((rc = mail_imap_connect_url(im, url)) != MAIL_OK) {
+      code = rc == MAIL_ERR_SYNTAX ? cli_usage_error("bad URL '%s'", url)
+                                   : cli_imap_fail(im, rc, "connect (before TLS)");
+      mail_imap_free(im);
+      return code;
+    }
+    code = imap_section(o, im, "before_tls", first);
+    mail_imap_logout(im);
+    mail_imap_free(im);
+    if (code)
+      return code;
+    im = NULL;
+  }
+  if ((code = cli_imap_new(o, sec, url, &im)) != EXIT_OK)
+    return code;
+  if ((rc = mail_imap_connect_url(im, url)) != MAIL_OK) {
+    code = rc == MAIL_ERR_SYNTAX ? cli_usage_error("bad URL '%s'", url) : cli_imap_fail(im, rc, "connect");
+    mail_imap_free(im);
+    return code;
+  }
+  if (o->json) {
+    print_tls_json(mail_imap_conn(im), first);
+    json_field(stdout, first, "greeting", mail_imap_greeting(im));
+  } else {
+    printf("greeting: %s\n", mail_imap_greeting(im) ? mail_imap_greeting(im) : "");
+  }
+  code = imap_section(o, im, "after_tls", first);
+  mail_imap_logout(im);
+  mail_imap_free(im);
+  return code;
+}
+#endif
+
 int cmd_caps(const cli_options *o, cli_args *a)
 {
   if (a->argc != 1)
     return cli_usage_error("caps needs one URL");
   const char *url = a->argv[0];
-  int is_smtp = cli_smtp_url(url), is_pop3 = cli_pop3_url(url);
-  if (!is_smtp && !is_pop3)
+  int is_smtp = cli_smtp_url(url), is_pop3 = cli_pop3_url(url), is_imap = 0;
+#if MAIL_HAVE_IMAP
+  is_imap = cli_imap_url(url);
+#endif
+  if (!is_smtp && !is_pop3 && !is_imap)
     return cli_usage_error("caps: '%s' is not an smtp://, submission://, smtps://, lmtp://, "
-                           "pop3:// or pop3s:// URL", url);
+                           "pop3://, pop3s://, imap:// or imaps:// URL", url);
   cli_secrets sec;
   int code = cli_load_secrets(o, &sec);
   int first = 1;
   if (o->json) {
     putchar('{');
-    json_field(stdout, &first, "protocol", is_smtp ? (cli_url_is(url, "lmtp") ? "lmtp" : "smtp") : "pop3");
+    json_field(stdout, &first, "protocol",
+               is_smtp ? (cli_url_is(url, "lmtp") ? "lmtp" : "smtp") : is_imap ? "imap" : "pop3");
   }
+#if MAIL_HAVE_IMAP
+  if (!code && is_imap)
+    code = imap_caps(o, &sec, url, &first);
+  else
+#endif
   if (!code)
     code = is_smtp ? smtp_caps(o, &sec, url, &first) : pop3_caps(o, &sec, url, &first);
   cli_wipe_secrets(&sec);

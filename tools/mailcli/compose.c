@@ -58,6 +58,8 @@ int compose_parse(compose *c, cli_args *a)
       single = &c->raw;
     else if (!strcmp(k, "--dsn"))
       single = &c->dsn;
+    else if (!strcmp(k, "--message-id"))
+      single = &c->message_id;
     else if (!strcmp(k, "--to"))
       list = &c->to, count = &c->nto;
     else if (!strcmp(k, "--cc"))
@@ -78,9 +80,9 @@ int compose_parse(compose *c, cli_args *a)
       return cli_fail(EXIT_INPUT, "arguments", "out of memory");
     }
   }
-  if (c->raw && (c->subject || c->text || c->html || c->nattach || c->nheader))
+  if (c->raw && (c->subject || c->text || c->html || c->nattach || c->nheader || c->message_id))
     return cli_usage_error("--raw sends a file as it is: no --subject, --text, --html, "
-                           "--attach or --header with it");
+                           "--attach, --header or --message-id with it");
   return EXIT_OK;
 }
 
@@ -217,6 +219,18 @@ int compose_build(compose *c, unsigned int opts, mail_mime_builder **out)
     code = add_addresses(m, mail_mime_builder_add_bcc, c->bcc, c->nbcc, "--bcc");
   if (!code && c->subject && (rc = mail_mime_builder_set_subject(m, c->subject)) != MAIL_OK)
     code = cli_fail(EXIT_INPUT, "--subject", "%s", mail_strerror(rc));
+  /* --message-id: a Message-ID the caller knows, to find the message by
+   * later (IMAP SEARCH HEADER Message-ID); written without the <>. */
+  if (!code && c->message_id) {
+    char id[512];
+    size_t n = strlen(c->message_id);
+    const char *v = c->message_id;
+    if (n >= 2 && v[0] == '<' && v[n - 1] == '>')
+      v++, n -= 2;
+    snprintf(id, sizeof id, "%.*s", (int)n, v);
+    if (n >= sizeof id || (rc = mail_mime_builder_set_message_id(m, id)) != MAIL_OK)
+      code = cli_fail(EXIT_INPUT, "--message-id", "'%s' is not left@right", c->message_id);
+  }
   if (!code)
     code = add_headers(c, m);
   if (!code)

@@ -9,7 +9,7 @@ typedef struct compose {
   const char *from;
   const char **to, **cc, **bcc, **attach, **header;
   size_t nto, ncc, nbcc, nattach, nheader;
-  const char *subject, *text, *html, *raw, *dsn;
+  const char *subject, *text, *html, *raw, *dsn, *message_id;
   const char **positional;
   size_t npositional;
   char *text_buf, *html_buf;

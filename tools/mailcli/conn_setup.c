@@ -59,6 +59,18 @@ int cli_setup_sasl(const cli_options *o, const cli_secrets *s, mail_sasl *sasl)
   return EXIT_OK;
 }
 
+int cli_reapply_credentials(const cli_options *o, const cli_secrets *s, mail_sasl *sasl)
+{
+  int rc = MAIL_OK;
+  if (o->user)
+    rc = mail_sasl_set_username(sasl, o->user);
+  if (!rc && s->password)
+    rc = mail_sasl_set_password(sasl, s->password);
+  if (!rc && s->token)
+    rc = mail_sasl_set_oauth_token(sasl, s->token);
+  return rc;
+}
+
 int cli_url_is(const char *url, const char *scheme)
 {
   size_t n = strlen(scheme);

@@ -17,11 +17,23 @@ static const char help_text[] =
     "  caps URL                      the server's capabilities, before and after TLS\n"
     "  send URL --from ADDR --to ADDR... [--cc ADDR]... [--bcc ADDR]...\n"
     "       [--subject TEXT] [--text FILE|-] [--html FILE] [--attach FILE]...\n"
-    "       [--header \"Name: value\"]... [--raw FILE|-] [--dsn SPEC]\n"
+    "       [--header \"Name: value\"]... [--raw FILE|-] [--dsn SPEC] [--message-id ID]\n"
     "                                one line (or JSON object) per recipient\n"
     "  pop3 URL stat | list | uidl | retr MSG | top MSG LINES | dele MSG\n"
     "       | fetch MAILDIR [--keep DAYS]\n"
     "                                MSG is a number, or --uid UID\n"
+#if MAIL_HAVE_IMAP
+    "  imap URL list [PATTERN] [--status] | status MAILBOX | select MAILBOX [--read-only]\n"
+    "       | search MAILBOX [CRITERIA...] [--seq]\n"
+    "       | fetch MAILBOX SET [--envelope] [--bodystructure] [--flags]\n"
+    "               [--raw | --section PART [--binary]] [--partial START.LEN] [--output FILE]\n"
+    "       | append MAILBOX FILE|- [--flag FLAG]... | copy|move MAILBOX SET DEST\n"
+    "       | store MAILBOX SET add|remove|replace FLAG... | delete MAILBOX SET\n"
+    "       | create|delete-mailbox MAILBOX | rename MAILBOX NEWNAME | idle [MAILBOX]\n"
+    "                                SET: 1:3,7,10:* (message numbers) or --uid SET;\n"
+    "                                search prints UIDs (--seq: numbers)\n"
+    "  imap parse FILE|-             IMAP server bytes to one JSON object per response\n"
+#endif
     "  mime parse FILE|-             the MIME part tree (--json: subject, from, to,\n"
     "                                defects, leaf parts with their sha256)\n"
     "  mime extract FILE|- DIR       write the attachments into DIR under safe names\n"
@@ -29,6 +41,9 @@ static const char help_text[] =
     "\n"
     "URLs: smtp:// submission:// smtps:// lmtp://host or lmtp:///socket (send, caps);\n"
     "      pop3:// pop3s://[user@]host[:port] (pop3, caps).\n"
+#if MAIL_HAVE_IMAP
+    "      imap:// imaps://[user@]host[:port] (imap, caps).\n"
+#endif
     "\n"
     "Global options:\n"
     "  --trace                  the conversation on stderr as C: / S: lines\n"
@@ -44,9 +59,9 @@ static const char help_text[] =
     "                           cleartext credentials (PLAIN, LOGIN, USER/PASS) over\n"
     "                           an unverified link\n"
     "  --tls implicit|starttls|starttls-opportunistic|none\n"
-    "                           default from the URL: smtps, pop3s: implicit;\n"
-    "                           smtp, submission, lmtp, pop3: starttls (required)\n"
-    "  --timeout SECONDS        connect and I/O timeout\n"
+    "                           default from the URL: smtps, pop3s, imaps: implicit;\n"
+    "                           smtp, submission, lmtp, pop3, imap: starttls (required)\n"
+    "  --timeout SECONDS        connect and I/O timeout (imap idle: how long to idle)\n"
     "  --max-line BYTES         longest server line accepted (default 64 KiB)\n"
     "  --max-response BYTES     largest server response buffered (default 1 MiB)\n"
     "  -h, --help               this text;  --version  the library version\n"
@@ -71,6 +86,9 @@ static const command commands[] = {
   {"send", cmd_send},
   {"pop3", cmd_pop3},
   {"mime", cmd_mime},
+#if MAIL_HAVE_IMAP
+  {"imap", cmd_imap},
+#endif
 };
 
 int main(int argc, char **argv)

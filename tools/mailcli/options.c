@@ -11,6 +11,7 @@
 static const char *const sub_with_value[] = {
   "--from", "--to", "--cc", "--bcc", "--subject", "--text", "--html",
   "--attach", "--header", "--raw", "--dsn", "--keep", "--uid",
+  "--section", "--partial", "--output", "--flag", "--message-id",
 };
 
 static int takes_value(const char *a)
@@ -130,7 +131,8 @@ int cli_parse_global(int argc, char **argv, cli_options *o, cli_args *rest)
       return -1;
     } else if (!strcmp(a, "--version")) {
       return -2;
-    } else if (takes_value(a)) {
+    } else if (takes_value(a) && !(!strcmp(a, "--raw") && rest->argc && !strcmp(rest->argv[0], "imap"))) {
+      /* (imap's --raw is a switch; send's takes a file) */
       rest->argv[rest->argc++] = a;
       if (i + 1 < argc)
         rest->argv[rest->argc++] = argv[++i];

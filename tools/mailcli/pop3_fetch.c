@@ -1,9 +1,11 @@
 /* mailcli pop3 URL fetch MAILDIR [--keep DAYS]: the leave-on-server cycle
- * into a maildir. The UIDs already fetched, with the time each was first
- * seen, live in MAILDIR/.mailcli-uidl ("uid seconds" per line), rewritten
- * atomically after a successful cycle.
+ * into a maildir, through the library's maildir store (mail/maildir.h).
+ * The UIDs already fetched, with the message each became and the time each
+ * was first seen, live in the store's key map (MAILDIR/libmail-map),
+ * saved atomically after a cycle.
  *
- * Each message is written to tmp/ and renamed into new/ once complete.
+ * Each message is a store delivery: written under tmp/ and linked into new/
+ * once complete.
  * Whatever ends the run early — a broken connection, a timeout, a server
  * breaking the protocol, a full disk, a signal — the half-written file in
  * tmp/ is removed: a maildir never keeps a partial message. Deletions are
@@ -20,25 +22,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pop3_session.h"
+#include <mail/maildir.h>
 
-#define STATE_NAME ".mailcli-uidl"
+#include "pop3_session.h"
 
 typedef struct fetched {
   uint32_t msg;
   uint64_t size;
-  char name[96];
+  char name[MAIL_MAILDIR_NAME_MAX + 1];
 } fetched;
 
 typedef struct delivery {
   const cli_options *o;
   mail_pop3 *p;
-  const char *maildir;
-  FILE *f;
-  uint64_t size;
-  unsigned long seq;
-  int cr;  /* a CR was held back at the end of the last chunk */
-  int err; /* errno of the local failure that stopped the cycle */
+  mail_maildir *md;
+  mail_maildir_delivery *cur; /* the message being written */
+  int failed;                 /* a local failure stopped the cycle */
   fetched *done;
   size_t ndone, cap;
   cli_progress progress;
@@ -58,34 +57,36 @@ static void on_signal(int sig)
 
 static void drop_partial(delivery *d)
 {
-  if (!d->f)
+  if (!d->cur)
     return;
-  fclose(d->f);
-  d->f = NULL;
-  unlink(current_tmp);
   writing = 0;
+  mail_maildir_delivery_abort(d->cur);
+  d->cur = NULL;
+}
+
+/* The maildir and its key map, opened (and created) before connecting. */
+static mail_maildir *open_store(const char *maildir, int *code)
+{
+  mail_maildir *md = NULL;
+  int rc = mail_maildir_open(&md, maildir, MAIL_MAILDIR_CREATE, NULL);
+  *code = EXIT_OK;
+  if (rc == MAIL_ERR_SYNTAX)
+    *code = cli_fail(EXIT_INPUT, "fetch", "%s/libmail-map: unreadable or corrupt", maildir);
+  else if (rc)
+    *code = cli_fail(EXIT_INPUT, "fetch", "%s: %s", maildir,
+                     rc == MAIL_ERR_FILE ? "cannot be made or read as a maildir" : mail_strerror(rc));
+  return md;
 }
 
 int pop3_fetch_prepare(const char *maildir)
 {
-  static const char *const subs[] = {"", "/tmp", "/new", "/cur"};
-  char path[4096];
-  for (int i = 0; i < 4; i++) {
-    if ((size_t)snprintf(path, sizeof path, "%s%s", maildir, subs[i]) >= sizeof path)
-      return cli_fail(EXIT_INPUT, "fetch", "%s: name too long", maildir);
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
-      return cli_fail(EXIT_INPUT, "fetch", "%s: %s", path, strerror(errno));
-  }
-  return EXIT_OK;
+  int code;
+  mail_maildir_free(open_store(maildir, &code));
+  return code;
 }
 
 static int begin_message(delivery *d)
 {
-  char host[64] = "localhost";
-  gethostname(host, sizeof host - 1);
-  for (char *h = host; *h; h++)
-    if (*h == '/' || *h == ':')
-      *h = '_';
   if (d->ndone == d->cap) {
     size_t cap = d->cap ? d->cap * 2 : 16;
     fetched *n = realloc(d->done, cap * sizeof *n);
@@ -94,63 +95,33 @@ static int begin_message(delivery *d)
     d->done = n;
     d->cap = cap;
   }
-  fetched *m = &d->done[d->ndone];
-  snprintf(m->name, sizeof m->name, "%lld.P%dQ%lu.%s", (long long)time(NULL), (int)getpid(),
-           ++d->seq, host);
-  if ((size_t)snprintf(current_tmp, sizeof current_tmp, "%s/tmp/%s", d->maildir, m->name) >=
-      sizeof current_tmp)
+  if (mail_maildir_delivery_begin(&d->cur, d->md))
     return 1;
-  int fd = open(current_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return 1;
+  /* The signal handler's copy: it may not call into the library. */
+  snprintf(current_tmp, sizeof current_tmp, "%s", mail_maildir_delivery_tmp_path(d->cur));
   writing = 1;
-  if (!(d->f = fdopen(fd, "wb"))) {
-    close(fd);
-    unlink(current_tmp);
-    writing = 0;
-    return 1;
-  }
-  d->cr = 0;
-  d->size = 0;
   return 0;
 }
 
-/* Maildir files hold LF line ends: CRLF becomes LF, across chunks. */
+/* The store writes LF line ends: CRLF becomes LF, across chunks. */
 static int write_data(delivery *d, const unsigned char *data, size_t len)
 {
-  for (size_t i = 0; i < len; i++) {
-    if (d->cr && data[i] != '\n' && putc('\r', d->f) == EOF)
-      return 1;
-    d->cr = data[i] == '\r';
-    if (!d->cr && putc(data[i], d->f) == EOF)
-      return 1;
-  }
-  d->size += len;
-  cli_progress_update(&d->progress, d->size);
+  if (mail_maildir_delivery_write(d->cur, data, len))
+    return 1;
+  cli_progress_update(&d->progress, mail_maildir_delivery_size(d->cur));
   return 0;
 }
 
 static int end_message(delivery *d, uint32_t msg)
 {
-  int bad = (d->cr && putc('\r', d->f) == EOF) || fflush(d->f) != 0 || fsync(fileno(d->f)) != 0;
-  FILE *f = d->f;
-  d->f = NULL;
-  if (fclose(f) != 0 || bad) {
-    unlink(current_tmp);
-    writing = 0;
-    return 1;
-  }
   fetched *m = &d->done[d->ndone];
-  char final[4200];
-  snprintf(final, sizeof final, "%s/new/%s", d->maildir, m->name);
-  if (rename(current_tmp, final) != 0) {
-    unlink(current_tmp);
-    writing = 0;
-    return 1;
-  }
+  m->size = mail_maildir_delivery_size(d->cur);
   writing = 0;
+  int rc = mail_maildir_delivery_commit(m->name, sizeof m->name, d->cur, NULL, 0);
+  d->cur = NULL;
+  if (rc)
+    return 1;
   m->msg = msg;
-  m->size = d->size;
   d->ndone++;
   cli_progress_end(&d->progress);
   return 0;
@@ -181,12 +152,32 @@ static int deliver(void *user, uint32_t msg, int event, const unsigned char *dat
     failed = end_message(d, msg);
   }
   if (failed)
-    d->err = errno ? errno : EIO;
+    d->failed = 1;
   return failed;
 }
 
-static int load_state(const char *path, mail_pop3_uidset *set)
+static const char *uid_of(mail_pop3 *p, uint32_t msg);
+
+/* The key map's UIDs (key: the UID, value: when it was first seen). */
+typedef struct load_ctx {
+  mail_pop3_uidset *set;
+  int rc;
+} load_ctx;
+
+static int load_one(void *user, const char *key, const char *name, int64_t value)
 {
+  load_ctx *l = user;
+  (void)name;
+  l->rc = mail_pop3_uidset_add(l->set, key, value);
+  return l->rc != MAIL_OK;
+}
+
+/* The state file of mailcli before the store ("uid seconds" per line),
+ * read once into an empty key map; the next save replaces it. */
+static int load_legacy_state(mail_maildir *md, mail_pop3_uidset *set)
+{
+  char path[4200];
+  snprintf(path, sizeof path, "%s/.mailcli-uidl", mail_maildir_path(md));
   FILE *f = fopen(path, "r");
   if (!f)
     return errno == ENOENT ? 0 : -1;
@@ -194,36 +185,85 @@ static int load_state(const char *path, mail_pop3_uidset *set)
   long long when;
   int rc = 0;
   while (!rc && fscanf(f, "%127s %lld", uid, &when) == 2)
-    rc = mail_pop3_uidset_add(set, uid, (int64_t)when) ? -1 : 0;
+    rc = mail_pop3_uidset_add(set, uid, (int64_t)when) ||
+             mail_maildir_map_set(md, uid, "unknown", (int64_t)when) ? -1 : 0;
   if (ferror(f))
     rc = -1;
   fclose(f);
   return rc;
 }
 
-static int save_state(const char *path, const mail_pop3_uidset *set)
+static int load_state(mail_maildir *md, mail_pop3_uidset *set)
 {
-  char tmp[4200];
-  if ((size_t)snprintf(tmp, sizeof tmp, "%s.new", path) >= sizeof tmp)
-    return -1;
-  FILE *f = fopen(tmp, "w");
-  if (!f)
-    return -1;
-  for (size_t i = 0; i < mail_pop3_uidset_count(set); i++) {
+  if (mail_maildir_map_count(md) == 0)
+    return load_legacy_state(md, set);
+  load_ctx l = {set, MAIL_OK};
+  int rc = mail_maildir_map_each(md, load_one, &l);
+  return rc || l.rc ? -1 : 0;
+}
+
+/* The name a UID became here: fetched this cycle, or as the map says. */
+static const char *name_of(mail_pop3 *p, mail_maildir *md, const delivery *d, const char *uid,
+                           char *buf, size_t cap)
+{
+  for (size_t i = 0; i < d->ndone; i++) {
+    const char *u = uid_of(p, d->done[i].msg);
+    if (u && strcmp(u, uid) == 0)
+      return d->done[i].name;
+  }
+  if (mail_maildir_map_get(buf, cap, NULL, md, uid) == MAIL_OK)
+    return buf;
+  return "unknown"; /* fetched by a cycle whose name was not kept */
+}
+
+typedef struct keys {
+  char **v;
+  size_t n, cap;
+} keys;
+
+static int collect_key(void *user, const char *key, const char *name, int64_t value)
+{
+  keys *k = user;
+  (void)name;
+  (void)value;
+  if (k->n == k->cap) {
+    size_t cap = k->cap ? 2 * k->cap : 64;
+    char **v = realloc(k->v, cap * sizeof *v);
+    if (!v)
+      return 1;
+    k->v = v;
+    k->cap = cap;
+  }
+  return !(k->v[k->n++] = strdup(key));
+}
+
+/* Make the key map hold exactly set (with each UID's name) and save it. */
+static int save_state(mail_pop3 *p, mail_maildir *md, const delivery *d,
+                      const mail_pop3_uidset *set)
+{
+  char buf[MAIL_MAILDIR_NAME_MAX + 1];
+  keys old = {0};
+  int rc = mail_maildir_map_each(md, collect_key, &old) ? -1 : 0;
+  for (size_t i = 0; !rc && i < old.n; i++)
+    if (!mail_pop3_uidset_contains(set, old.v[i]))
+      mail_maildir_map_remove(md, old.v[i]);
+  for (size_t i = 0; i < old.n; i++)
+    free(old.v[i]);
+  free(old.v);
+  for (size_t i = 0; !rc && i < mail_pop3_uidset_count(set); i++) {
     int64_t when;
     const char *uid = mail_pop3_uidset_at(set, i, &when);
-    fprintf(f, "%s %lld\n", uid, (long long)when);
+    const char *name = name_of(p, md, d, uid, buf, sizeof buf);
+    rc = mail_maildir_map_set(md, uid, name, when) ? -1 : 0;
   }
-  if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-    fclose(f);
-    unlink(tmp);
-    return -1;
+  if (!rc)
+    rc = mail_maildir_map_save(md) ? -1 : 0;
+  if (!rc) {
+    char legacy[4200];
+    snprintf(legacy, sizeof legacy, "%s/.mailcli-uidl", mail_maildir_path(md));
+    unlink(legacy); /* the key map holds it now */
   }
-  if (fclose(f) != 0 || rename(tmp, path) != 0) {
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
+  return rc;
 }
 
 /* --keep 0: every message this cycle saw goes at QUIT. */
@@ -256,7 +296,7 @@ static const char *uid_of(mail_pop3 *p, uint32_t msg)
 
 /* After a failed cycle: what was known plus what did arrive, so that the
  * messages already in new/ are not fetched a second time. */
-static int save_partial_state(mail_pop3 *p, const char *path, const mail_pop3_uidset *known,
+static int save_partial_state(mail_pop3 *p, mail_maildir *md, const mail_pop3_uidset *known,
                               const delivery *d)
 {
   mail_pop3_uidset *now = NULL;
@@ -272,7 +312,7 @@ static int save_partial_state(mail_pop3 *p, const char *path, const mail_pop3_ui
       rc = mail_pop3_uidset_add(now, uid, (int64_t)time(NULL));
   }
   if (!rc)
-    rc = save_state(path, now);
+    rc = save_state(p, md, d, now);
   mail_pop3_uidset_free(now);
   return rc;
 }
@@ -306,17 +346,18 @@ static void print_fetched(const cli_options *o, mail_pop3 *p, const delivery *d,
 int pop3_fetch(const cli_options *o, mail_pop3 *p, const char *maildir, int has_keep,
                unsigned keep_days)
 {
-  char state[4096];
-  if ((size_t)snprintf(state, sizeof state, "%s/%s", maildir, STATE_NAME) >= sizeof state)
-    return cli_fail(EXIT_INPUT, "fetch", "%s: name too long", maildir);
+  int code;
+  mail_maildir *md = open_store(maildir, &code);
+  if (!md)
+    return code;
   mail_pop3_uidset *known = NULL, *seen = NULL;
   if (mail_pop3_uidset_new(&known, NULL) || mail_pop3_uidset_new(&seen, NULL)) {
     mail_pop3_uidset_free(known);
+    mail_maildir_free(md);
     return cli_fail(EXIT_INPUT, "fetch", "out of memory");
   }
-  int code = EXIT_OK;
-  if (load_state(state, known) != 0)
-    code = cli_fail(EXIT_INPUT, "fetch", "%s: unreadable or corrupt", state);
+  if (load_state(md, known) != 0)
+    code = cli_fail(EXIT_INPUT, "fetch", "%s/libmail-map: unreadable", maildir);
   static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
   for (size_t i = 0; i < 4; i++)
     signal(sigs[i], on_signal);
@@ -325,7 +366,7 @@ int pop3_fetch(const cli_options *o, mail_pop3 *p, const char *maildir, int has_
   memset(&d, 0, sizeof d);
   d.o = o;
   d.p = p;
-  d.maildir = maildir;
+  d.md = md;
   size_t fetched_count = 0, deleted = 0;
   int rc = MAIL_OK;
   if (!code) {
@@ -345,7 +386,8 @@ int pop3_fetch(const cli_options *o, mail_pop3 *p, const char *maildir, int has_
     }
     deleted = mail_pop3_deleted_count(p);
     if (rc == MAIL_ERR_CALLBACK) {
-      code = cli_fail(EXIT_INPUT, "fetch", "writing into %s failed: %s", maildir, strerror(d.err));
+      code = cli_fail(EXIT_INPUT, "fetch", "writing into %s failed: %s", maildir,
+                      d.failed ? mail_maildir_last_error(md) : "the callback stopped");
     } else if (rc != MAIL_OK && rc != MAIL_ERR_PARTIAL) {
       code = cli_pop3_fail(p, rc, "fetch");
     } else {
@@ -353,21 +395,22 @@ int pop3_fetch(const cli_options *o, mail_pop3 *p, const char *maildir, int has_
       int qrc = mail_pop3_quit(p, &committed);
       if (qrc)
         code = cli_pop3_fail(p, qrc, "QUIT");
-      else if (save_state(state, seen) != 0)
-        code = cli_fail(EXIT_INPUT, "fetch", "%s: %s", state, strerror(errno));
+      else if (save_state(p, md, &d, seen) != 0)
+        code = cli_fail(EXIT_INPUT, "fetch", "%s/libmail-map: %s", maildir, mail_maildir_last_error(md));
       else if (rc == MAIL_ERR_PARTIAL)
         code = cli_fail(EXIT_REFUSED, "fetch", "the server refused some messages; they are tried again next time");
       if (!committed)
         deleted = 0;
     }
   }
-  if (code && d.ndone && save_partial_state(p, state, known, &d) != 0)
-    cli_fail(EXIT_INPUT, "fetch", "%s: %s", state, strerror(errno));
+  if (code && d.ndone && save_partial_state(p, md, known, &d) != 0)
+    cli_fail(EXIT_INPUT, "fetch", "%s/libmail-map: %s", maildir, mail_maildir_last_error(md));
   for (size_t i = 0; i < 4; i++)
     signal(sigs[i], SIG_DFL);
   print_fetched(o, p, &d, maildir, deleted);
   free(d.done);
   mail_pop3_uidset_free(known);
   mail_pop3_uidset_free(seen);
+  mail_maildir_free(md);
   return code;
 }

@@ -78,13 +78,7 @@ int cli_pop3_login(const cli_options *o, const cli_secrets *sec, mail_pop3 *p, c
   /* A user in the URL replaced the credentials: --user and the password
    * from the options win again. */
   mail_sasl *sasl = mail_pop3_sasl(p);
-  int rc = MAIL_OK;
-  if (o->user)
-    rc = mail_sasl_set_username(sasl, o->user);
-  if (!rc && sec->password)
-    rc = mail_sasl_set_password(sasl, sec->password);
-  if (!rc && sec->token)
-    rc = mail_sasl_set_oauth_token(sasl, sec->token);
+  int rc = cli_reapply_credentials(o, sec, sasl);
   if (rc) {
     mail_pop3_quit(p, NULL);
     return cli_fail(EXIT_INPUT, "credentials", "%s", mail_strerror(rc));

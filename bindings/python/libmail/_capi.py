@@ -93,6 +93,7 @@ CONST: Dict[str, int] = {
     "MAIL_FEATURE_ZLIB": 1 << 6,
     "MAIL_FEATURE_SASLPREP": 1 << 7,
     "MAIL_FEATURE_IDNA": 1 << 8,
+    "MAIL_FEATURE_MAILDIR": 1 << 9,
 }
 
 
@@ -463,7 +464,7 @@ FEATURE_BITS: Dict[str, str] = {
     "smtp": "MAIL_FEATURE_SMTP", "pop3": "MAIL_FEATURE_POP3", "imap": "MAIL_FEATURE_IMAP",
     "nntp": "MAIL_FEATURE_NNTP", "mime": "MAIL_FEATURE_MIME", "mime_build": "MAIL_FEATURE_MIME",
     "tls": "MAIL_FEATURE_TLS", "zlib": "MAIL_FEATURE_ZLIB", "saslprep": "MAIL_FEATURE_SASLPREP",
-    "idna": "MAIL_FEATURE_IDNA",
+    "idna": "MAIL_FEATURE_IDNA", "maildir": "MAIL_FEATURE_MAILDIR",
 }
 
 

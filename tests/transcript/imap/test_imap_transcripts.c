@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mail/features.h>
 #include <mail/imap.h>
 
 #include "alloc.h"
@@ -280,6 +281,20 @@ static int s_throttled(srun *r)
   STEP(r, mail_imap_noop(r->im), MAIL_ERR_THROTTLED);
   return DO(r, mail_imap_create(r->im, "x"));
 }
+
+#if MAIL_HAVE_ZLIB
+static int s_compress(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  int rc = DO(r, mail_imap_compress(r->im));
+  if (rc == MAIL_ERR_STARTTLS_INJECTION)
+    return rc;
+  if (rc != MAIL_ERR_SERVER && rc != MAIL_ERR_UNSUPPORTED)
+    return rc ? rc : -9999;
+  ck_assert_int_eq(mail_conn_is_compressed(mail_imap_conn(r->im)), 0);
+  return DO(r, mail_imap_noop(r->im));
+}
+#endif
 
 static int s_enable_id(srun *r)
 {
@@ -574,6 +589,35 @@ static int s_idle(srun *r)
   return rc;
 }
 
+/* A VANISHED longer than max_response still counts, and reads longer than
+ * it still parse (vanished_long.txt). */
+static int s_vanished(srun *r)
+{
+  mail_limits l;
+  mail_limits_init(&l, MAIL_LIMITS_VERSION);
+  l.max_response = 512;
+  STEP(r, mail_conn_set_limits(mail_imap_conn(r->im), &l), MAIL_OK);
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  mail_imap_seqset *set = NULL;
+  int rc = mail_imap_seqset_new(&set, NULL);
+  if (!rc)
+    rc = mail_imap_seqset_add_range(set, 1, 1000);
+  if (!rc)
+    rc = DO(r, mail_imap_uid_expunge(r->im, set));
+  mail_imap_seqset_free(set);
+  if (rc)
+    return rc;
+  if (r->full)
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 500);
+  STEP(r, mail_imap_noop(r->im), MAIL_OK);
+  if (r->full) { /* 2:10 and 12 went; EARLIER ones were gone already */
+    ck_assert_uint_eq(num(r, MAIL_IMAP_MAILBOX_EXISTS), 490);
+    ck_assert_int_eq(r->fetches, 40);
+  }
+  return MAIL_OK;
+}
+
 static int odd_set(mail_imap_seqset **set, uint32_t from, uint32_t to)
 {
   int rc = mail_imap_seqset_new(set, NULL);
@@ -800,6 +844,11 @@ static const scenario scenarios[] = {
   {"bye_unsolicited.txt", s_bye, MAIL_ERR_SERVER_CLOSING},
   {"throttled.txt", s_throttled, MAIL_ERR_SERVER_LIMIT},
   {"enable_id.txt", s_enable_id, MAIL_OK},
+#if MAIL_HAVE_ZLIB
+  {"compress_refused.txt", s_compress, MAIL_OK},
+  {"compress_not_offered.txt", s_compress, MAIL_OK},
+  {"compress_injection.txt", s_compress, MAIL_ERR_STARTTLS_INJECTION},
+#endif
   {"fetch_pipelined.txt", s_fetch_pipelined, MAIL_OK},
   {"messages.txt", s_messages, MAIL_ERR_CHARSET},
   {"listing.txt", s_listing, MAIL_OK},
@@ -812,6 +861,7 @@ static const scenario scenarios[] = {
   {"idle_exists.txt", s_idle, MAIL_OK},
   {"idle_reissue.txt", s_idle, MAIL_OK},
   {"idle_bye.txt", s_idle, MAIL_ERR_SERVER_CLOSING},
+  {"vanished_long.txt", s_vanished, MAIL_OK},
   {"mailbox_crlf.txt", s_mailbox_crlf, MAIL_OK},
   {"mailbox_crlf_literal_minus.txt", s_mailbox_crlf, MAIL_OK},
   {"search_badcharset_latin1.txt", s_search_badcharset, MAIL_OK},

@@ -285,6 +285,7 @@ static int scn_size(run *r)
   return q ? q : rc;
 }
 
+#if MAIL_WITH_IDNA
 static int scn_idna(run *r)
 {
   static const char *const utf8_local[] = {"j\xC3\xB6s\xC3\xA9@libmail.test", NULL};
@@ -295,6 +296,7 @@ static int scn_idna(run *r)
   SCN_TRY(envelope(r, utf8_domain, BODY, strlen(BODY)));
   return DO(r, mail_smtp_send(r->s, r->e));
 }
+#endif
 
 static int scn_smtputf8(run *r)
 {
