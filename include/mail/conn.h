@@ -386,6 +386,15 @@ MAIL_EXTERN int mail_conn_fd(const mail_conn *conn);
 MAIL_EXTERN int mail_conn_want(const mail_conn *conn);
 /** Milliseconds until the pending operation's deadline (0 if passed), or -1 for none. */
 MAIL_EXTERN int64_t mail_conn_timeout_ms(const mail_conn *conn);
+/**
+ * A second descriptor for an event loop to poll for reading, next to
+ * mail_conn_fd(), or -1 when there is none: the read end of the wake pipe
+ * a session creates for an operation that can be stopped from elsewhere
+ * (IMAP IDLE: mail_imap_idle_stop()). When it is readable, call the
+ * pending operation again (it reads the pipe empty and acts on the stop);
+ * a loop that does not poll it sees a stop only at its next call.
+ */
+MAIL_EXTERN int mail_conn_wake_fd(const mail_conn *conn);
 
 /** 1 when TLS is active on the connection. */
 MAIL_EXTERN int mail_conn_is_tls(const mail_conn *conn);

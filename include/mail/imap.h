@@ -41,8 +41,19 @@
  * (MAIL_ERR_INSECURE) unless the link is TLS-verified or
  * mail_sasl_set_allow_insecure_plaintext() says otherwise, and never used
  * when the server lists LOGINDISABLED. A string argument holding CR or LF
- * goes out as a literal; one holding NUL is refused with MAIL_ERR_INVALID
- * and nothing is sent.
+ * (a mailbox name under UTF8=ACCEPT, a SEARCH string, a LOGIN password,
+ * an ID value) goes out as a literal, never as command text
+ * (synchronizing, or LITERAL+ / LITERAL- for up to 4096 bytes when
+ * offered); without UTF8=ACCEPT a mailbox name is modified UTF-7, where CR
+ * and LF are base64. Arguments are C strings, so none holds NUL; counted
+ * strings (SEARCH, FETCH syntax) holding one are MAIL_ERR_INVALID and
+ * nothing is sent.
+ *
+ * Line length: no command line is longer than mail_imap_max_line_length()
+ * (literal data not counted). A command over a set (FETCH, STORE, COPY,
+ * MOVE, UID EXPUNGE, mail_imap_search_within()) whose set does not fit
+ * becomes several commands, pipelined; any other command that would be
+ * longer is MAIL_ERR_LIMIT, with nothing sent.
  *
  * Errors: a tagged NO or BAD gives MAIL_ERR_SERVER (MAIL_ERR_AUTH when a
  * login was refused for the credentials, MAIL_ERR_THROTTLED for
@@ -151,7 +162,10 @@ MAIL_EXTERN int mail_imap_set_security(mail_imap *im, int security);
 /**
  * User name and password for LOGIN and SASL (copied into the SASL handle).
  * password may be NULL (OAuth, EXTERNAL). MAIL_ERR_INVALID when user is
- * NULL or either holds CR, LF or NUL.
+ * NULL or holds CR or LF (the SASL handle's rule for identities). The
+ * password may hold CR and LF: LOGIN sends it as a literal (never as
+ * command text), SASL in base64 (a mechanism may still refuse it, e.g.
+ * SCRAM's SASLprep).
  */
 MAIL_EXTERN int mail_imap_set_auth(mail_imap *im, const char *user, const char *password);
 
@@ -351,9 +365,27 @@ MAIL_EXTERN int mail_imap_seqset_add(mail_imap_seqset *s, const uint32_t *number
 /**
  * The longest sequence set one command carries (default 7,800 bytes, for
  * servers' 8,192-byte lines; 32..1 MiB). A longer set becomes several
- * commands, all sent at once and answered by tag.
+ * commands, all sent at once and answered by tag. The line bound
+ * (mail_imap_set_max_line_length()) may make the pieces shorter still.
  */
 MAIL_EXTERN int mail_imap_set_max_set_length(mail_imap *im, size_t bytes);
+
+/**
+ * The longest command line the session sends, in bytes with its CRLF and
+ * without literal data (RFC 7162 4). 0 (the default) means by server:
+ * 8,000 for Dovecot (its greeting), 8,192 for a server with CONDSTORE or
+ * QRESYNC (RFC 7162 4 makes them take that much), else 1,000 (RFC 2683
+ * 3.2.1.5, for servers nothing is known about). Otherwise 128..1 MiB
+ * (MAIL_ERR_INVALID). Commands over a set are cut to fit, pipelined, and
+ * their replies merged ([COPYUID] and [MODIFIED] sets joined in
+ * mail_imap_last_code_data()); any other command that would not fit is
+ * refused with MAIL_ERR_LIMIT before a byte of it is sent (a quoted
+ * string that would not fit goes as a literal instead).
+ */
+MAIL_EXTERN int mail_imap_set_max_line_length(mail_imap *im, size_t bytes);
+
+/** The command-line bound in force now (see mail_imap_set_max_line_length()); 0 for NULL. */
+MAIL_EXTERN size_t mail_imap_max_line_length(const mail_imap *im);
 
 /**
  * FETCH (uid 0) or UID FETCH (uid 1) set items, where items is the
@@ -402,14 +434,32 @@ MAIL_EXTERN int mail_imap_uid_expunge(mail_imap *im, mail_imap_seqset *set);
  * syntax (printable ASCII) in which each "?" stands for the next of
  * args[0..nargs) (any UTF-8 text, sent as a quoted string or a literal),
  * e.g. criteria "UNSEEN SUBJECT ? FROM ?". When an arg is not ASCII,
- * "CHARSET UTF-8" is sent (unless UTF8=ACCEPT is enabled); a server that
- * refuses it ([BADCHARSET]) gives MAIL_ERR_CHARSET, its charsets in the
- * reply. ret non-NULL asks for ESEARCH results: "RETURN (ret)", e.g.
- * "MIN MAX COUNT" (MAIL_ERR_UNSUPPORTED without ESEARCH). Results (SEARCH
- * or ESEARCH responses) reach the untagged callback.
+ * "CHARSET UTF-8" is sent (unless UTF8=ACCEPT is enabled). A server that
+ * refuses UTF-8 with [BADCHARSET (list)] is asked once more in a way that
+ * keeps the meaning: without CHARSET when every arg is ASCII, or in
+ * ISO-8859-1 / windows-1252 when the list names it and every character of
+ * the args exists there; otherwise the call ends with MAIL_ERR_CHARSET
+ * (the list in mail_imap_last_code_data(), the reason in
+ * mail_conn_last_error()): never a search for other text. ret non-NULL
+ * asks for ESEARCH results: "RETURN (ret)", e.g. "MIN MAX COUNT"
+ * (MAIL_ERR_UNSUPPORTED without ESEARCH). Results (SEARCH or ESEARCH
+ * responses) reach the untagged callback.
  */
 MAIL_EXTERN int mail_imap_search(mail_imap *im, int uid, const char *ret, const char *criteria,
                                  const char *const *args, size_t nargs);
+
+/**
+ * mail_imap_search() among the messages of set only (message numbers, or
+ * UIDs when uid is 1): sent as "UID <set> criteria" (the search keys are
+ * ANDed). A set too long for one line becomes several commands, each
+ * answered by its own SEARCH (or ESEARCH) response: the union of their
+ * numbers is the result. With ret (ESEARCH RETURN), whose MIN, MAX, COUNT
+ * would not add up over several commands, such a set is MAIL_ERR_LIMIT
+ * (nothing sent). MAIL_ERR_INVALID for an empty or NULL set.
+ */
+MAIL_EXTERN int mail_imap_search_within(mail_imap *im, int uid, const char *ret,
+                                        mail_imap_seqset *set, const char *criteria,
+                                        const char *const *args, size_t nargs);
 
 /**
  * APPEND a message of exactly size bytes to mailbox, pulled from read
@@ -466,8 +516,10 @@ MAIL_EXTERN int mail_imap_append_uid(uint32_t *uidvalidity, uint32_t *uid, const
  * (MAIL_ERR_SERVER_CLOSING). Blocking mode: returns only then (the I/O
  * timeout does not end a quiet IDLE). Event-loop mode: returns
  * MAIL_ERR_AGAIN; the caller's loop waits on mail_conn_want() and
- * mail_conn_timeout_ms() (which counts down to the re-issue) and calls
- * mail_imap_idle_start() again to go on, or mail_imap_idle_done() to end.
+ * mail_conn_timeout_ms() (which counts down to the re-issue), and for
+ * reading on mail_conn_wake_fd() (a mail_imap_idle_stop() from anywhere),
+ * and calls mail_imap_idle_start() again to go on, or mail_imap_idle_done()
+ * to end.
  */
 MAIL_EXTERN int mail_imap_idle_start(mail_imap *im);
 
@@ -485,8 +537,11 @@ MAIL_EXTERN int mail_imap_idle_done(mail_imap *im);
  * to a self-pipe the session owns (created by mail_imap_idle_start()),
  * which wakes a blocking IDLE at once; the session's own thread then
  * sends DONE and mail_imap_idle_start() returns MAIL_OK after the tagged
- * OK. In event-loop mode the loop sees the flag at its next call into the
- * session (wake it yourself if it waits long). A stop asked when no IDLE
+ * OK. In event-loop mode the same byte makes mail_conn_wake_fd() of
+ * mail_imap_conn(im) readable: a loop that polls it next to mail_conn_fd()
+ * wakes at once and calls mail_imap_idle_start() again, which sends DONE
+ * (a loop that does not poll it sees the stop at its next call into the
+ * session). A stop asked when no IDLE
  * is in progress ends the next one right after its "+". im must stay
  * alive during the call (do not free it concurrently).
  */

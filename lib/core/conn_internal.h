@@ -103,7 +103,9 @@ void mail_conn_set_wait_timeout(mail_conn *c, int ms);
  * listen is 1 a blocking wait also ends when the pipe is written, and
  * (listen or not) when the connection's clock reaches at_ms (-1: never);
  * the engine's advance() is then called again with nothing failed. In
- * event-loop mode mail_conn_timeout_ms() counts down to at_ms too. */
+ * event-loop mode mail_conn_timeout_ms() counts down to at_ms too, and the
+ * loop polls the pipe (mail_conn_wake_fd()). Listening ends (listen 0)
+ * with the pipe read empty. */
 int mail_conn_wake_open(mail_conn *c);
 void mail_conn_wake(mail_conn *c);
 void mail_conn_set_wake(mail_conn *c, int listen, int64_t at_ms);

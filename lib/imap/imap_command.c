@@ -9,7 +9,8 @@
 
 int imap_command_next(mail_imap *im)
 {
-  (void)im;
+  if (im->op.kind == IMAP_OP_SEARCH)
+    return imap_search_next(im); /* a [BADCHARSET] retry, or done */
   return MAIL_OK; /* the command's reply was read: its handler set the result */
 }
 
@@ -32,10 +33,8 @@ int imap_command_reply(void *engine, const mail_cmd *cmd)
     if (ok)
       imap_set_state(im, MAIL_IMAP_STATE_AUTHENTICATED);
     return ok ? MAIL_OK : imap_refusal(r);
-  case IMAP_CMD_SEARCH:
-    if (!ok && mail_imap_response_code(r) == MAIL_IMAP_CODE_BADCHARSET)
-      return MAIL_ERR_CHARSET;
-    return ok ? MAIL_OK : imap_refusal(r);
+  case IMAP_CMD_SET:
+    return imap_setop_reply(im, r);
   case IMAP_CMD_APPEND:
     return imap_append_reply(im, r);
   case IMAP_CMD_IDLE:

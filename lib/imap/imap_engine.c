@@ -73,9 +73,9 @@ static const mail_cmd_kind imap_kinds[] = {
   [IMAP_CMD_SELECT] = {"SELECT", imap_command_reply, 0},
   [IMAP_CMD_SIMPLE] = {"command", imap_command_reply, 0},
   [IMAP_CMD_CLOSE] = {"CLOSE", imap_command_reply, 0},
-  [IMAP_CMD_SEARCH] = {"SEARCH", imap_command_reply, 0},
   [IMAP_CMD_APPEND] = {"APPEND", imap_command_reply, 0},
   [IMAP_CMD_IDLE] = {"IDLE", imap_command_reply, 0},
+  [IMAP_CMD_SET] = {"command", imap_command_reply, 0},
   [IMAP_CMD_COMPRESS] = {"COMPRESS", imap_command_reply, 0},
 };
 #define NKINDS (sizeof imap_kinds / sizeof imap_kinds[0])
@@ -305,6 +305,8 @@ int imap_advance(void *engine)
   for (;;) {
     int prc = imap_append_produce(im); /* an APPEND's literal streams first */
     if (!prc)
+      prc = imap_setop_produce(im); /* the next pieces of a command over a set */
+    if (!prc)
       prc = imap_idle_step(im); /* DONE once stopped or due */
     if (prc)
       return prc;
@@ -356,6 +358,7 @@ int imap_finish(mail_imap *im, int rc)
 {
   int op = im->op.kind;
   mail_op_end(&im->op);
+  imap_setop_end(im);
   if (im->body_set) {
     mail_imap_parser_set_body_callback(im->parser, NULL, NULL);
     im->body_set = 0;
@@ -363,6 +366,12 @@ int imap_finish(mail_imap *im, int rc)
   if (rc == MAIL_OK && im->cb_failed)
     rc = MAIL_ERR_CALLBACK;
   im->cb_failed = 0;
+  /* A command too long for the line bound was refused before any of it
+   * went out: the session goes on although MAIL_ERR_LIMIT is fatal-class. */
+  int local = im->refused_locally && rc == MAIL_ERR_LIMIT;
+  im->refused_locally = 0;
+  if (local)
+    return rc;
   /* A connection that did not get through its setup is of no use. */
   if (mail_status_is_fatal(rc) || !mail_conn_is_open(im->conn) ||
       (op == IMAP_OP_CONNECT && rc != MAIL_OK) || op == IMAP_OP_LOGOUT) {
@@ -413,9 +422,5 @@ int imap_run(mail_imap *im, int op)
 {
   mail_op_begin(&im->op, op);
   im->cb_failed = 0;
-  if (im->pending_rc) {
-    mail_op_finish(&im->op, im->pending_rc);
-    im->pending_rc = 0;
-  }
   return drive(im);
 }

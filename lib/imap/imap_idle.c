@@ -8,7 +8,8 @@
  * Stopping: mail_imap_idle_done() from the thread that runs the session
  * (its event loop), or mail_imap_idle_stop() from any thread: an atomic
  * flag, then a byte on the connection's self-pipe, which ends a blocking
- * wait; the engine sees the flag and sends DONE. */
+ * wait and makes mail_conn_wake_fd() readable for an event loop; the
+ * engine sees the flag and sends DONE (and the pipe is read empty). */
 #include "core/mem.h"
 #include "imap/imap_internal.h"
 
@@ -52,6 +53,9 @@ int mail_imap_idle_start(mail_imap *im)
   rc = mail_conn_wake_open(im->conn);
   if (rc)
     return rc;
+  /* A stop asked before is in the flag: the pipe starts empty, so an event
+   * loop polling mail_conn_wake_fd() does not spin until the "+". */
+  mail_conn_set_wake(im->conn, 0, -1);
   if (!im->idle_interval)
     im->idle_interval = IMAP_IDLE_DEFAULT_MS;
   im->idle_done_req = 0;

@@ -41,9 +41,9 @@ enum {
   IMAP_CMD_SELECT,
   IMAP_CMD_SIMPLE,       /* CREATE, DELETE, RENAME, (UN)SUBSCRIBE, EXPUNGE */
   IMAP_CMD_CLOSE,        /* CLOSE, UNSELECT */
-  IMAP_CMD_SEARCH,       /* [BADCHARSET] is MAIL_ERR_CHARSET */
   IMAP_CMD_APPEND,
   IMAP_CMD_IDLE,
+  IMAP_CMD_SET,          /* one piece of a command over a sequence set (imap_setcmd.c) */
   IMAP_CMD_COMPRESS
 };
 
@@ -82,7 +82,7 @@ enum {
 };
 
 /* A command's bytes, cut where a synchronizing literal must wait for "+". */
-#define IMAP_MAX_PIECES 16
+#define IMAP_MAX_PIECES 64
 typedef struct imap_piece {
   size_t off, len;
   int secret;
@@ -93,7 +93,28 @@ typedef struct imap_wire {
   mail_buf bytes;
   imap_piece pieces[IMAP_MAX_PIECES];
   size_t n;
+  size_t lit; /* literal data bytes: not part of the command line's length */
 } imap_wire;
+
+/* A command over a sequence set (imap_setcmd.c), sent one piece of the set
+ * at a time as the output drains, each piece small enough for the line
+ * limit; a NULL set is one command without a set (a plain SEARCH). */
+typedef struct imap_setop {
+  int active;
+  mail_imap_seqset *set;
+  size_t at, n;          /* next range, number of ranges */
+  size_t budget;         /* bytes of set per command */
+  const char *verb;      /* "FETCH", "STORE", "COPY", "MOVE", "EXPUNGE", "SEARCH" */
+  int uid;
+  mail_buf items;        /* FETCH items / STORE arguments, raw ("" for none) */
+  const char *mailbox;   /* COPY / MOVE destination */
+  int hold;              /* send no more pieces (a SEARCH to be retried) */
+  size_t sent, answered;
+  /* [COPYUID] / [MODIFIED] of every piece, merged */
+  int merge_code;        /* MAIL_IMAP_CODE_COPYUID or _MODIFIED while mergeable, else 0 */
+  mail_buf merge_src, merge_dst;
+  uint64_t merge_validity;
+} imap_setop;
 
 /* The selected mailbox. */
 typedef struct imap_mailbox {
@@ -150,9 +171,18 @@ struct mail_imap {
   int select_ro;        /* the SELECT in flight is an EXAMINE */
   imap_wire out;        /* the command being built */
   size_t max_set;       /* longest sequence set in one command */
-  int pending_rc;       /* an error while queuing a batch, told after its replies */
   int body_set;         /* a FETCH's body callback is on the parser */
-  int search_charset;   /* the SEARCH in flight says CHARSET UTF-8 */
+  size_t max_line;      /* the caller's bound on a command line; 0: by server */
+  int refused_locally;  /* MAIL_ERR_LIMIT before a byte was sent: the session stays */
+  imap_setop setop;
+
+  /* SEARCH (imap_search.c): the caller's arguments, kept for a retry */
+  const char *srch_ret, *srch_criteria;
+  const char *const *srch_args;
+  size_t srch_nargs;
+  int srch_charset;     /* what the SEARCH in flight says: IMAP_SRCH_* */
+  int srch_retry;       /* 0, or the IMAP_SRCH_* a [BADCHARSET] lets the text go in */
+  char srch_charset_name[32]; /* that charset as the server spelled it */
 
   /* APPEND (imap_append.c): the literal's source and what is left of it */
   mail_read_fn app_read;
@@ -190,10 +220,18 @@ int imap_wire_raw(mail_imap *im, const char *text);
  * LF, 8-bit bytes or length): "{n+}" under LITERAL+ (or LITERAL- for up to
  * 4096 bytes), else "{n}" and the bytes wait for "+". NUL: MAIL_ERR_INVALID. */
 int imap_wire_string(mail_imap *im, const char *s, size_t len, int secret, unsigned how);
+/* 1 when s is the caller's own syntax that may go out as is (FETCH items,
+ * SEARCH criteria): printable ASCII, not empty (imap_message.c). */
+int imap_raw_ok(const char *s);
 /* 1 when f can be a flag: an atom, optionally after one backslash. */
 int imap_flag_ok(const char *f);
-/* 1 when name can be a mailbox argument (not NULL, no CR, LF). */
+/* 1 when name can be a mailbox argument (not NULL; CR and LF go as literals). */
 int imap_mailbox_ok(const char *name);
+/* The longest command line to send (literal data not counted): the
+ * caller's bound, else what the server is known to take. */
+size_t imap_max_line(const mail_imap *im);
+/* The command line's length so far (im->out without literal data). */
+size_t imap_wire_line_len(const mail_imap *im);
 /* A mailbox name: UTF-8 → modified UTF-7 (unless UTF8=ACCEPT), then as a string. */
 int imap_wire_mailbox(mail_imap *im, const char *name);
 /* CRLF, then queue it as command kind (mail_cmd_send with its first pieces;
@@ -209,6 +247,39 @@ size_t imap_seqset_count(mail_imap_seqset *s);
 /* The ranges from *at as a set of at most max bytes (at least one range),
  * NUL-terminated in out; *at moves past them. */
 int imap_seqset_piece(mail_imap_seqset *s, size_t *at, size_t max, mail_buf *out);
+
+/* Decimal digits of v. */
+size_t imap_digits(uint32_t v);
+/* The longest text of one range of s ("a:b"), 0 for an empty set. */
+size_t imap_seqset_longest(mail_imap_seqset *s);
+/* The whole set's text length ("1:3,7,9:*"). */
+size_t imap_seqset_text_len(mail_imap_seqset *s);
+
+/* ---- commands over a set (imap_setcmd.c) ---- */
+/* Start op with verb over set (NULL: one command with no set); items and
+ * mailbox as the command takes them (NULL: none). Refuses with
+ * MAIL_ERR_LIMIT, before anything is sent, a command whose line cannot be
+ * made short enough. */
+int imap_setop_start(mail_imap *im, int op, mail_imap_seqset *set, int uid, const char *verb,
+                     const char *items, const char *mailbox);
+/* Queue the next pieces while the output has room and no literal waits. */
+int imap_setop_produce(mail_imap *im);
+/* The whole set again (a SEARCH retried with another charset): MAIL_ERR_AGAIN
+ * once its first command is queued. */
+int imap_setop_restart(mail_imap *im);
+int imap_setop_reply(mail_imap *im, const mail_imap_response *r);
+void imap_setop_end(mail_imap *im);
+void imap_setop_init(mail_imap *im);
+void imap_setop_free(mail_imap *im);
+/* The charset a SEARCH names: none (US-ASCII), UTF-8, ISO-8859-1 (or its
+ * superset windows-1252, as the server spelled it in [BADCHARSET]). */
+enum { IMAP_SRCH_ASCII = 1, IMAP_SRCH_UTF8, IMAP_SRCH_LATIN1 };
+/* SEARCH's command for one piece of its set (NULL: none) (imap_search.c). */
+int imap_search_build(mail_imap *im, const char *set, uint32_t *tag);
+/* SEARCH's reply: the [BADCHARSET] fallback. */
+int imap_search_reply(mail_imap *im, const mail_imap_response *r);
+/* SEARCH's next step once its replies are read: a retry, or done. */
+int imap_search_next(mail_imap *im);
 
 /* ---- capabilities (imap_session.c) ---- */
 int imap_caps_set_from(mail_imap *im, const mail_imap_response *r);

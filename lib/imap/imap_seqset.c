@@ -146,3 +146,42 @@ int imap_seqset_piece(mail_imap_seqset *s, size_t *at, size_t max, mail_buf *out
   }
   return mail_buf_terminate(out);
 }
+
+size_t imap_digits(uint32_t v)
+{
+  size_t n = 1;
+  while (v >= 10) {
+    v /= 10;
+    n++;
+  }
+  return n;
+}
+
+static size_t range_len(const imap_range *r)
+{
+  size_t n = imap_digits(r->lo);
+  if (r->hi == UINT32_MAX)
+    n += 2;
+  else if (r->hi != r->lo)
+    n += 1 + imap_digits(r->hi);
+  return n;
+}
+
+size_t imap_seqset_longest(mail_imap_seqset *s)
+{
+  normalize(s);
+  size_t most = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (range_len(&s->r[i]) > most)
+      most = range_len(&s->r[i]);
+  return most;
+}
+
+size_t imap_seqset_text_len(mail_imap_seqset *s)
+{
+  normalize(s);
+  size_t total = s->n ? s->n - 1 : 0;
+  for (size_t i = 0; i < s->n; i++)
+    total += range_len(&s->r[i]);
+  return total;
+}

@@ -33,6 +33,7 @@ int mail_imap_new(mail_imap **out, const mail_allocator *alloc)
   mail_buf_set_sensitive(&im->out.bytes);
   mail_buf_init(&im->cont.bytes, &im->alloc, 0);
   mail_buf_set_sensitive(&im->cont.bytes);
+  imap_setop_init(im);
   int rc = mail_conn_new(&im->conn, &im->alloc);
   if (!rc)
     rc = mail_sasl_new(&im->sasl, &im->alloc);
@@ -63,6 +64,7 @@ void mail_imap_free(mail_imap *im)
   mail_buf_free(&im->mbox.flags[1]);
   imap_wire_free(&im->out);
   imap_wire_free(&im->cont);
+  imap_setop_free(im);
   mail_dealloc(&im->alloc, im->host);
   mail_dealloc(&im->alloc, im->url_mailbox);
   mail_allocator a = im->alloc;
@@ -93,8 +95,9 @@ int mail_imap_set_auth(mail_imap *im, const char *user, const char *password)
 {
   if (!im || !user)
     return MAIL_ERR_INVALID;
-  if (mail_has_crlfnul(user, strlen(user)) ||
-      (password && mail_has_crlfnul(password, strlen(password))))
+  /* The SASL handle refuses CR and LF in an identity; a password may
+   * hold them: LOGIN sends it as a literal, SASL in base64. */
+  if (mail_has_crlfnul(user, strlen(user)))
     return MAIL_ERR_INVALID;
   int rc = mail_sasl_set_username(im->sasl, user);
   if (!rc)

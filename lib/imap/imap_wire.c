@@ -18,7 +18,7 @@ static int add_piece(imap_wire *w, size_t off, int secret, int sync)
     return MAIL_OK;
   }
   if (w->n == IMAP_MAX_PIECES)
-    return MAIL_ERR_INVALID;
+    return MAIL_ERR_LIMIT;
   w->pieces[w->n++] = (imap_piece){off, w->bytes.len - off, secret, sync};
   return MAIL_OK;
 }
@@ -35,6 +35,7 @@ int imap_wire_begin(mail_imap *im, const char *verb, uint32_t *tag)
   imap_wire *w = &im->out;
   mail_buf_clear(&w->bytes);
   w->n = 0;
+  w->lit = 0;
   *tag = ++im->next_tag;
   char t[16];
   int n = snprintf(t, sizeof t, "A%lu ", (unsigned long)*tag);
@@ -85,6 +86,15 @@ int imap_wire_string(mail_imap *im, const char *s, size_t len, int secret, unsig
     atom = 0; /* the string "NIL" is not NIL */
   if (eight && !im->utf8)
     quoted = 0;
+  if (quoted && !atom) {
+    /* A literal's data is not part of the line: a string that would make
+     * the line too long goes as one. */
+    size_t q = len + 2;
+    for (size_t i = 0; i < len; i++)
+      q += s[i] == '"' || s[i] == '\\';
+    if (w->bytes.len - w->lit + q + 2 > imap_max_line(im))
+      quoted = 0;
+  }
   if (atom)
     return append(w, s, len, 0, 0);
   if (quoted) {
@@ -105,15 +115,71 @@ int imap_wire_string(mail_imap *im, const char *s, size_t len, int secret, unsig
   char hdr[40];
   int n = snprintf(hdr, sizeof hdr, "{%lu%s}\r\n", (unsigned long)len, plus ? "+" : "");
   rc = append(w, hdr, (size_t)n, 0, 0);
-  return rc ? rc : append(w, s, len, secret, !plus);
+  if (!rc)
+    rc = append(w, s, len, secret, !plus);
+  if (!rc)
+    w->lit += len;
+  return rc;
 }
 
-/* No mailbox name holds a line break: refused rather than sent as a
- * literal (so commands over a split sequence set, all sent at once, never
- * wait for "+"). */
+/* A name is a C string (no NUL); CR and LF in it go out as a literal
+ * (under UTF8=ACCEPT) or in modified UTF-7's base64 (otherwise). */
 int imap_mailbox_ok(const char *name)
 {
-  return name && !mail_has_crlfnul(name, strlen(name));
+  return name != NULL;
+}
+
+/* RFC 2683 3.2.1.5: clients should keep command lines to about 1,000
+ * octets for servers they know nothing about; RFC 7162 4 raised what a
+ * server implementing CONDSTORE/QRESYNC must take to 8,192; Dovecot reads
+ * lines of about 8,000. Literal data is not part of the line. */
+size_t imap_max_line(const mail_imap *im)
+{
+  if (im->max_line)
+    return im->max_line;
+  if (im->greeting.len >= 7 && !memcmp(im->greeting.data, "Dovecot", 7))
+    return 8000;
+  if (imap_has_cap(im, "CONDSTORE") || imap_has_cap(im, "QRESYNC"))
+    return 8192;
+  return 1000;
+}
+
+size_t imap_wire_line_len(const mail_imap *im)
+{
+  return im->out.bytes.len - im->out.lit;
+}
+
+int mail_imap_set_max_line_length(mail_imap *im, size_t bytes)
+{
+  if (!im || (bytes && (bytes < 128 || bytes > (1u << 20))))
+    return MAIL_ERR_INVALID;
+  im->max_line = bytes;
+  return MAIL_OK;
+}
+
+size_t mail_imap_max_line_length(const mail_imap *im)
+{
+  return im ? imap_max_line(im) : 0;
+}
+
+/* "FETCH", "UID STORE", ...: the command's name for an error text. */
+static void verb_of(const imap_wire *w, char *out, size_t cap)
+{
+  const char *s = (const char *)w->bytes.data, *e = s + w->bytes.len;
+  const char *p = memchr(s, ' ', w->bytes.len);
+  p = p ? p + 1 : e;
+  const char *q = p;
+  for (int words = 0; q < e && words < 2; words++) {
+    while (q < e && *q != ' ' && *q != '\r')
+      q++;
+    if (words == 0 && !(q - p == 3 && !memcmp(p, "UID", 3)))
+      break;
+    if (words == 0 && q < e && *q == ' ')
+      q++;
+  }
+  size_t n = (size_t)(q - p) < cap - 1 ? (size_t)(q - p) : cap - 1;
+  memcpy(out, p, n);
+  out[n] = '\0';
 }
 
 int imap_wire_mailbox(mail_imap *im, const char *name)
@@ -166,6 +232,16 @@ int imap_wire_send(mail_imap *im, int kind, uint32_t tag)
     return rc;
   if (im->cont_active)
     return MAIL_ERR_INTERNAL; /* one command waits for "+" at a time */
+  size_t line = w->bytes.len - w->lit, max = imap_max_line(im);
+  if (line > max) {
+    char verb[32];
+    verb_of(w, verb, sizeof verb);
+    im->refused_locally = 1;
+    return mail_conn_fail(im->conn, MAIL_ERR_LIMIT,
+                          "%s: the command line would be %zu bytes, over the %zu the server "
+                          "takes (mail_imap_set_max_line_length); nothing was sent",
+                          verb, line, max);
+  }
   mail_wire_part parts[IMAP_MAX_PIECES];
   size_t n = group(w, 0, parts);
   mail_cmd c = {.kind = kind, .tag = tag};

@@ -48,6 +48,15 @@ void mail_conn_set_wake(mail_conn *c, int listen, int64_t at_ms)
 {
   c->wake_listen = listen && c->wake_rd >= 0;
   c->wake_at = at_ms;
+  /* A wake that came is acted on when listening ends: the pipe must not
+   * stay readable for an event loop polling mail_conn_wake_fd(). */
+  if (!listen)
+    conn_wake_drain(c);
+}
+
+int mail_conn_wake_fd(const mail_conn *c)
+{
+  return c ? c->wake_rd : -1;
 }
 
 int conn_wake_drain(mail_conn *c)

@@ -66,15 +66,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   int nb = srv.nonblocking;
 
   mail_test_alloc ta;
-  mail_test_alloc_init(&ta);
-  /* The password and its base64 forms must be wiped before they are
-   * freed (fuzz_session.h says which ones can be checked). */
   fz_secrets sec;
-  fz_pick_secrets(data, size, USER, PASSWORD_BASE, &sec);
-  fz_forbid_secrets(&ta, &sec);
-  if (sel & 0x40)
-    mail_test_alloc_fail_at(&ta, 1u + seed * 2, 0);
-  const mail_allocator *A = mail_test_alloc_hooks(&ta);
+  const mail_allocator *A =
+    fz_session_alloc(&ta, &sec, data, size, USER, PASSWORD_BASE, (sel & 0x40) != 0, seed);
 
   mail_pop3 *p = NULL;
   mail_pop3_uidset *known = NULL, *seen = NULL;
@@ -86,14 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   mail_conn *conn = mail_pop3_conn(p);
   FZ_ASSERT(mail_conn_set_transport(conn, &fz_server_ops, &srv) == MAIL_OK);
   mail_conn_set_nonblocking(conn, nb);
-  if (sel & 0x20) {
-    mail_limits lim;
-    mail_limits_default(&lim);
-    lim.max_line = 100;
-    lim.max_response = 400;
-    lim.max_items = 5;
-    mail_conn_set_limits(conn, &lim);
-  }
+  if (sel & 0x20)
+    fz_tiny_limits(conn);
   mail_pop3_set_auth(p, USER, sec.password);
   mail_pop3_set_auth_method(p, (int)((sel >> 2) & 3));
   mail_sasl_set_scram_iterations(mail_pop3_sasl(p), 1, 64);
@@ -160,11 +148,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   mail_pop3_uidset_free(seen);
   mail_pop3_free(p);
 done:
-  if (ta.forbidden_hits) {
-    fprintf(stderr, "secret freed unwiped: %s\n", ta.first_hit);
-    abort();
-  }
-  FZ_ASSERT(ta.live == 0);
-  mail_test_alloc_cleanup(&ta);
+  fz_session_alloc_end(&ta);
   return 0;
 }

@@ -8,6 +8,7 @@
 #ifndef MAIL_FUZZ_SESSION_H
 #define MAIL_FUZZ_SESSION_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include <mail/conn.h>
@@ -170,6 +171,45 @@ static inline void fz_forbid_secrets(mail_test_alloc *ta, const fz_secrets *s)
   for (int i = 0; i < 2; i++)
     if (s->check_b64[i])
       mail_test_alloc_forbid(ta, s->b64[i], s->b64_len[i]);
+}
+
+/* The tracking allocator for one input: the password is base plus a
+ * character the input lacks (in sec), it and its base64 forms must be
+ * wiped before they are freed, and with fail the allocation numbered
+ * 1 + seed * 2 fails. */
+static inline const mail_allocator *fz_session_alloc(mail_test_alloc *ta, fz_secrets *sec,
+                                                     const uint8_t *data, size_t size,
+                                                     const char *user, const char *base,
+                                                     int fail, unsigned seed)
+{
+  mail_test_alloc_init(ta);
+  fz_pick_secrets(data, size, user, base, sec);
+  fz_forbid_secrets(ta, sec);
+  if (fail)
+    mail_test_alloc_fail_at(ta, 1u + seed * 2, 0);
+  return mail_test_alloc_hooks(ta);
+}
+
+/* Tiny limits: 100-byte lines, 400-byte responses, 5 items. */
+static inline void fz_tiny_limits(mail_conn *conn)
+{
+  mail_limits lim;
+  mail_limits_default(&lim);
+  lim.max_line = 100;
+  lim.max_response = 400;
+  lim.max_items = 5;
+  mail_conn_set_limits(conn, &lim);
+}
+
+/* The end of an input: no secret freed unwiped, nothing leaked. */
+static inline void fz_session_alloc_end(mail_test_alloc *ta)
+{
+  if (ta->forbidden_hits) {
+    fprintf(stderr, "secret freed unwiped: %s\n", ta->first_hit);
+    abort();
+  }
+  FZ_ASSERT(ta->live == 0);
+  mail_test_alloc_cleanup(ta);
 }
 
 /* Every call ends with a documented status: never "try again" in blocking

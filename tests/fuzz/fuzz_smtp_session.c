@@ -79,15 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   fz_server srv = {data + 3, size - 3, 0, 0, seed, (sel & 0x80) != 0, 0, 1, 0, 0, 0};
 
   mail_test_alloc ta;
-  mail_test_alloc_init(&ta);
-  /* The password and its base64 forms must be wiped before they are
-   * freed (fuzz_session.h says which ones can be checked). */
   fz_secrets sec;
-  fz_pick_secrets(data, size, USER, PASSWORD_BASE, &sec);
-  fz_forbid_secrets(&ta, &sec);
-  if (sel & 0x40)
-    mail_test_alloc_fail_at(&ta, 1u + seed * 2, 0);
-  const mail_allocator *A = mail_test_alloc_hooks(&ta);
+  const mail_allocator *A =
+    fz_session_alloc(&ta, &sec, data, size, USER, PASSWORD_BASE, (sel & 0x40) != 0, seed);
 
   mail_smtp *s = NULL;
   mail_smtp_envelope *e = NULL;
@@ -184,11 +178,6 @@ quit:
   mail_smtp_free(s);
   mail_mime_builder_free(mb);
 done:
-  if (ta.forbidden_hits) {
-    fprintf(stderr, "secret freed unwiped: %s\n", ta.first_hit);
-    abort();
-  }
-  FZ_ASSERT(ta.live == 0);
-  mail_test_alloc_cleanup(&ta);
+  fz_session_alloc_end(&ta);
   return 0;
 }

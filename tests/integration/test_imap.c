@@ -5,6 +5,7 @@
  * name and deletes (other processes use the same users meanwhile), also
  * driven event-loop style. */
 #include <check.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -152,17 +153,24 @@ static int loop(mail_imap *im, int rc, int *agains)
     (*agains)++;
   return rc;
 }
+/* Wait as an event loop would: the socket for what the operation wants,
+ * and with wake the wake pipe too, at most ms (-1: the operation's own
+ * timeout). The poll's result. */
+static int wait_conn(mail_conn *c, int ms, int wake)
+{
+  int w = mail_conn_want(c);
+  struct pollfd p[2] = {{mail_conn_fd(c),
+                         (short)(((w & MAIL_WANT_READ) ? POLLIN : 0) |
+                                 ((w & MAIL_WANT_WRITE) ? POLLOUT : 0)),
+                         0},
+                        {mail_conn_wake_fd(c), POLLIN, 0}};
+  int64_t t = ms >= 0 ? ms : mail_conn_timeout_ms(c);
+  return poll(p, wake ? 2 : 1, t > INT_MAX ? INT_MAX : (int)t);
+}
 #define LOOP(rc, im, expr)                                                        \
   do {                                                                            \
-    while (((rc) = loop(im, (expr), &agains)) == MAIL_ERR_AGAIN) {                \
-      mail_conn *c_ = mail_imap_conn(im);                                         \
-      int w_ = mail_conn_want(c_);                                                \
-      struct pollfd pfd_ = {mail_conn_fd(c_),                                     \
-                            (short)(((w_ & MAIL_WANT_READ) ? POLLIN : 0) |         \
-                                    ((w_ & MAIL_WANT_WRITE) ? POLLOUT : 0)),      \
-                            0};                                                   \
-      poll(&pfd_, 1, mail_conn_timeout_ms(c_));                                   \
-    }                                                                             \
+    while (((rc) = loop(im, (expr), &agains)) == MAIL_ERR_AGAIN)                  \
+      wait_conn(mail_imap_conn(im), -1, 0);                                       \
   } while (0)
 
 static void mailbox_round(int nonblocking)
@@ -400,6 +408,98 @@ static int mem_read(void *user, unsigned char *buf, size_t cap, size_t *got)
   *got = n;
   return 0;
 }
+
+static int count_fetch_search(void *user, const mail_imap_response *r, int trusted)
+{
+  int *n = user;
+  (void)trusted;
+  if (mail_imap_response_type(r) == MAIL_IMAP_TYPE_FETCH)
+    n[0]++;
+  if (mail_imap_response_type(r) == MAIL_IMAP_TYPE_SEARCH) {
+    size_t k;
+    mail_imap_response_numbers(r, &k);
+    n[1] += (int)k;
+  }
+  return 0;
+}
+
+/* Sets far longer than the line bound against Dovecot: three real
+ * messages among 3,000 UIDs that do not exist, the bound at 200 bytes, so
+ * UID FETCH, UID SEARCH within the set, UID COPY and UID STORE each become
+ * dozens of commands (pipelined, blocking and event loop); every message
+ * is found once, the merged [COPYUID] names the three, and a FETCH whose
+ * items alone are too long is refused with nothing sent. */
+static void split_round(int nonblocking)
+{
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER1"),
+                               mail_test_env("MAIL_TEST_PASS1"), NULL, NULL);
+  char box[160], box2[170];
+  unique_name(box, sizeof box, "split");
+  snprintf(box2, sizeof box2, "%s-to", box);
+  int agains = 0, rc, n[2] = {0, 0};
+  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_create(im, box2), MAIL_OK);
+  for (int i = 0; i < 3; i++) {
+    char m[128];
+    int len = snprintf(m, sizeof m, "From: alice@libmail.test\r\nSubject: split %d\r\n\r\nx\r\n", i);
+    mem_src src = {m, (size_t)len, 0};
+    ck_assert_int_eq(mail_imap_append(im, box, NULL, 0, 0, (uint64_t)len, mem_read, &src),
+                     MAIL_OK);
+  }
+  ck_assert_uint_eq(mail_imap_max_line_length(im), 8000); /* Dovecot's greeting */
+  ck_assert_int_eq(mail_imap_set_max_line_length(im, 200), MAIL_OK);
+  ck_assert_int_eq(mail_imap_select(im, box, 0), MAIL_OK);
+  mail_conn_set_nonblocking(mail_imap_conn(im), nonblocking);
+  mail_imap_set_untagged_callback(im, count_fetch_search, n);
+  mail_imap_seqset *set = NULL;
+  ck_assert_int_eq(mail_imap_seqset_new(&set, NULL), MAIL_OK);
+  for (uint32_t u = 1; u <= 6000; u += (u < 3 ? 1 : 2))
+    ck_assert_int_eq(mail_imap_seqset_add(set, &u, 1), MAIL_OK);
+  LOOP(rc, im, mail_imap_fetch(im, set, 1, "(UID FLAGS)", NULL, NULL));
+  ck_assert_msg(rc == MAIL_OK, "FETCH: %s (%s)", mail_strerror(rc),
+                mail_conn_last_error(mail_imap_conn(im)));
+  ck_assert_int_eq(n[0], 3);
+  LOOP(rc, im, mail_imap_search_within(im, 1, NULL, set, "ALL", NULL, 0));
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert_int_eq(n[1], 3);
+  LOOP(rc, im, mail_imap_copy(im, set, 1, box2, 0));
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert_int_eq(mail_imap_last_code(im), MAIL_IMAP_CODE_COPYUID);
+  const char *cu = mail_imap_last_code_data(im);
+  ck_assert_msg(strstr(cu, " 1:3 ") != NULL || strstr(cu, " 1,2,3 ") != NULL, "COPYUID %s", cu);
+  static const char *const flag_seen[] = {"\\Seen"};
+  LOOP(rc, im, mail_imap_store(im, set, 1, MAIL_IMAP_STORE_ADD, flag_seen, 1, 1, 0));
+  ck_assert_int_eq(rc, MAIL_OK);
+  char items[300];
+  memset(items, 'X', sizeof items - 1);
+  items[0] = '(';
+  items[sizeof items - 2] = ')';
+  items[sizeof items - 1] = '\0';
+  ck_assert_int_eq(mail_imap_fetch(im, set, 1, items, NULL, NULL), MAIL_ERR_LIMIT);
+  mail_imap_seqset_free(set);
+  LOOP(rc, im, mail_imap_noop(im));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_close(im));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_delete(im, box));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_delete(im, box2));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_logout(im));
+  mail_imap_free(im);
+}
+
+START_TEST(test_split_sets)
+{
+  split_round(0);
+}
+END_TEST
+
+START_TEST(test_split_sets_event_loop)
+{
+  split_round(1);
+}
+END_TEST
 
 #define NAPPEND 200
 
@@ -675,13 +775,7 @@ START_TEST(test_idle_event_loop)
                  token, token);
         deliver(mail_test_env("MAIL_TEST_ADDR2"), msg);
       }
-      mail_conn *c = mail_imap_conn(im);
-      int w = mail_conn_want(c);
-      struct pollfd p = {mail_conn_fd(c),
-                         (short)(((w & MAIL_WANT_READ) ? POLLIN : 0) |
-                                 ((w & MAIL_WANT_WRITE) ? POLLOUT : 0)),
-                         0};
-      poll(&p, 1, 20000);
+      wait_conn(mail_imap_conn(im), 20000, 0);
     }
     ck_assert_msg(rc == MAIL_OK, "IDLE: %s", mail_strerror(rc));
     mail_imap_set_untagged_callback(im, count_search, NULL);
@@ -733,6 +827,45 @@ START_TEST(test_idle_stop_thread)
 }
 END_TEST
 
+/* The same stop from another thread while an event loop waits: the loop
+ * polls mail_conn_wake_fd() next to the socket with the connection's own
+ * timeout (the re-issue, 25 minutes away), so only the wake can end its
+ * wait; the IDLE must then end with DONE and the tagged OK. */
+START_TEST(test_idle_stop_thread_event_loop)
+{
+  mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER1"),
+                               mail_test_env("MAIL_TEST_PASS1"), NULL, NULL);
+  char box[160];
+  unique_name(box, sizeof box, "idle-ev");
+  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  ck_assert_int_eq(mail_imap_select(im, box, 0), MAIL_OK);
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, im, NULL, 0};
+  mail_conn *c = mail_imap_conn(im);
+  mail_conn_set_trace(c, gate_trace, &g);
+  mail_conn_set_nonblocking(c, 1);
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, gate_thread, &g), 0);
+  int rc;
+  while ((rc = mail_imap_idle_start(im)) == MAIL_ERR_AGAIN) {
+    ck_assert_int_ge(mail_conn_wake_fd(c), 0);
+    /* Whether the stop lands during this wait or during the call before
+     * it (which then sends DONE itself), only a wake or the server ends
+     * the wait: never the 25-minute timeout. */
+    ck_assert_int_gt(wait_conn(c, -1, 1), 0);
+  }
+  pthread_join(th, NULL);
+  ck_assert_msg(rc == MAIL_OK, "IDLE: %s", mail_strerror(rc));
+  mail_conn_set_trace(c, NULL, NULL);
+  int agains = 0;
+  LOOP(rc, im, mail_imap_close(im));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_delete(im, box));
+  ck_assert_int_eq(rc, MAIL_OK);
+  LOOP(rc, im, mail_imap_logout(im));
+  mail_imap_free(im);
+}
+END_TEST
+
 int main(void)
 {
   mail_test_require_servers();
@@ -746,9 +879,12 @@ int main(void)
   tcase_add_test(tc, test_mailboxes_event_loop);
   tcase_add_test(tc, test_messages);
   tcase_add_test(tc, test_append);
+  tcase_add_test(tc, test_split_sets);
+  tcase_add_test(tc, test_split_sets_event_loop);
   tcase_add_test(tc, test_idle_lmtp);
   tcase_add_test(tc, test_idle_stop_thread);
   tcase_add_test(tc, test_idle_event_loop);
+  tcase_add_test(tc, test_idle_stop_thread_event_loop);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

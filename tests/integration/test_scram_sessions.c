@@ -1,5 +1,5 @@
 /*
- * SMTP and POP3 sessions logging in with their defaults over real sockets
+ * SMTP, POP3 and IMAP sessions logging in with their defaults over real sockets
  * to tests/sasl/scram_server.py (Python + python3-openssl, no libmail
  * code) acting as a server that advertises SCRAM-*-PLUS but binds only
  * tls-unique, also under TLS 1.3 where tls-unique does not exist (Cyrus
@@ -11,9 +11,9 @@
  *   - with mail_sasl_set_allow_channel_binding_downgrade(0): MAIL_ERR_AUTH;
  *   - a wrong password: two refused attempts, MAIL_ERR_AUTH;
  *
- * over implicit TLS (smtps, pop3s) and STARTTLS/STLS. Every run checks
+ * over implicit TLS (smtps, pop3s, imaps) and STARTTLS/STLS. Every run checks
  * that the trace names the mechanism ("AUTH SCRAM-SHA-256-PLUS
- * [redacted]"), that neither the password nor a response line reaches it,
+ * [redacted]", IMAP "AUTHENTICATE SCRAM-SHA-256-PLUS [redacted]"), that neither the password nor a response line reaches it,
  * and, with the tracking allocator, that no freed block holds the password
  * and nothing is leaked.
  *
@@ -27,6 +27,9 @@
 #include <string.h>
 
 #include <mail/conn.h>
+#if SCRAM_WITH_IMAP
+#include <mail/imap.h>
+#endif
 #include <mail/pop3.h>
 #include <mail/sasl.h>
 #include <mail/smtp.h>
@@ -37,7 +40,7 @@
 
 #define PASSWORD "alice-pw-1"
 
-enum { PROTO_SMTP, PROTO_POP3 };
+enum { PROTO_SMTP, PROTO_POP3, PROTO_IMAP };
 
 typedef struct outcome {
   int rc;
@@ -107,13 +110,37 @@ static int login_pop3(outcome *o, const mail_allocator *a, trace_log *tl, int se
   return rc;
 }
 
+#if SCRAM_WITH_IMAP
+static int login_imap(outcome *o, const mail_allocator *a, trace_log *tl, int security,
+                      int no_downgrade, const char *password)
+{
+  mail_imap *im = NULL;
+  ck_assert_int_eq(mail_imap_new(&im, a), MAIL_OK);
+  setup_conn(mail_imap_conn(im), tl);
+  ck_assert_int_eq(mail_imap_set_auth(im, "alice", password), MAIL_OK);
+  if (no_downgrade)
+    ck_assert_int_eq(mail_sasl_set_allow_channel_binding_downgrade(mail_imap_sasl(im), 0), MAIL_OK);
+  int rc = mail_imap_connect(im, "127.0.0.1", o->sv.port, security);
+  ck_assert_msg(rc == MAIL_OK, "connect: %s (%s)", mail_strerror(rc),
+                mail_conn_last_error(mail_imap_conn(im)));
+  rc = mail_imap_login(im);
+  take_mech(o, mail_imap_sasl(im));
+  /* Refused or not, the session goes on: NOOP, then LOGOUT. */
+  ck_assert_int_eq(mail_imap_noop(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_logout(im), MAIL_OK);
+  mail_imap_free(im);
+  return rc;
+}
+#endif
+
 /* One login with the session's defaults against a Cyrus-like server. */
 static outcome login(int proto, const char *tls, int starttls, int no_downgrade,
                      const char *password)
 {
   outcome o;
   memset(&o, 0, sizeof o);
-  const char *args[16] = {"--proto", proto == PROTO_SMTP ? "smtp" : "pop3", "--tls", tls,
+  static const char *const names[] = {"smtp", "pop3", "imap"};
+  const char *args[16] = {"--proto", names[proto], "--tls", tls,
                           "--cb-types", "tls-unique"};
   int n = 6;
   if (starttls)
@@ -127,15 +154,22 @@ static outcome login(int proto, const char *tls, int starttls, int no_downgrade,
   static trace_log tl;
   trace_log_clear(&tl);
   int security = starttls ? MAIL_SECURITY_STARTTLS : MAIL_SECURITY_IMPLICIT_TLS;
-  o.rc = proto == PROTO_SMTP
-           ? login_smtp(&o, mail_test_alloc_hooks(&ta), &tl, security, no_downgrade, password)
-           : login_pop3(&o, mail_test_alloc_hooks(&ta), &tl, security, no_downgrade, password);
+  const mail_allocator *A = mail_test_alloc_hooks(&ta);
+  if (proto == PROTO_SMTP)
+    o.rc = login_smtp(&o, A, &tl, security, no_downgrade, password);
+  else if (proto == PROTO_POP3)
+    o.rc = login_pop3(&o, A, &tl, security, no_downgrade, password);
+#if SCRAM_WITH_IMAP
+  else
+    o.rc = login_imap(&o, A, &tl, security, no_downgrade, password);
+#endif
   scram_server_finish(&o.sv);
 
   /* Only the credentials are redacted: the first AUTH line names the
    * mechanism, every response line is "[redacted]". */
-  ck_assert_msg(strstr(tl.text, "AUTH SCRAM-SHA-256-PLUS [redacted]") != NULL, "trace:\n%s",
-                tl.text);
+  ck_assert_msg(strstr(tl.text, proto == PROTO_IMAP ? "AUTHENTICATE SCRAM-SHA-256-PLUS [redacted]"
+                                                    : "AUTH SCRAM-SHA-256-PLUS [redacted]") != NULL,
+                "trace:\n%s", tl.text);
   ck_assert_ptr_null(strstr(tl.text, password));
   /* The client-first message of every attempt starts with a base64 gs2
    * header ("p=tls-", "n,,"): never in the trace. */
@@ -151,9 +185,15 @@ static outcome login(int proto, const char *tls, int starttls, int no_downgrade,
   ck_assert_msg((o).rc == MAIL_OK, "%s; server: %s / %s", mail_strerror((o).rc),         \
                 (o).sv.nattempts > 0 ? (o).sv.attempts[0] : "-", (o).sv.result)
 
-/* _i: bit 0 = POP3, bit 1 = STARTTLS/STLS. */
-#define PROTO (_i & 1 ? PROTO_POP3 : PROTO_SMTP)
-#define STARTTLS ((_i & 2) != 0)
+/* _i: bits 0-1 the protocol (SMTP, POP3, IMAP), bit 2 STARTTLS/STLS. */
+#define PROTO (_i & 3)
+#define STARTTLS ((_i & 4) != 0)
+/* Every protocol built: 2 or 3, times implicit TLS and STARTTLS. */
+#if SCRAM_WITH_IMAP
+#define NPROTO 3
+#else
+#define NPROTO 2
+#endif
 
 START_TEST(tls12_binds_tls_unique)
 {
@@ -206,10 +246,14 @@ int main(void)
   Suite *s = suite_create("scram-sessions");
   TCase *t = tcase_create("cyrus-like");
   tcase_set_timeout(t, 90);
-  tcase_add_loop_test(t, tls12_binds_tls_unique, 0, 4);
-  tcase_add_loop_test(t, tls13_retry_without_binding, 0, 4);
-  tcase_add_loop_test(t, tls13_downgrade_forbidden, 0, 4);
-  tcase_add_loop_test(t, tls12_wrong_password_costs_two_attempts, 0, 4);
+  for (int i = 0; i < 8; i++) {
+    if ((i & 3) >= NPROTO)
+      continue;
+    tcase_add_loop_test(t, tls12_binds_tls_unique, i, i + 1);
+    tcase_add_loop_test(t, tls13_retry_without_binding, i, i + 1);
+    tcase_add_loop_test(t, tls13_downgrade_forbidden, i, i + 1);
+    tcase_add_loop_test(t, tls12_wrong_password_costs_two_attempts, i, i + 1);
+  }
   suite_add_tcase(s, t);
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Write the per-mechanism SASL transcripts for SMTP and POP3.
+"""Write the per-mechanism SASL transcripts for SMTP, POP3 and IMAP.
 
     /usr/bin/python3 tests/sasl/gen_transcripts.py [--check]
 
-writes tests/transcript/smtp/sasl_*.txt and tests/transcript/pop3/sasl_*.txt
-(--check only compares them and exits 1 when one differs). It first checks
+writes tests/transcript/smtp/sasl_*.txt, tests/transcript/pop3/sasl_*.txt
+and tests/transcript/imap/sasl_*.txt (--check only compares them and exits 1 when one differs). It first checks
 its own SCRAM, CRAM-MD5 and PLAIN helpers against the RFCs' examples
 (RFC 5802 section 5, RFC 7677 section 3, RFC 2195, RFC 4616).
 Every expected client byte (SCRAM proofs, CRAM-MD5 digests, PLAIN and OAuth
@@ -29,7 +29,8 @@ import unicodedata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = {"smtp": os.path.join(ROOT, "tests", "transcript", "smtp"),
-       "pop3": os.path.join(ROOT, "tests", "transcript", "pop3")}
+       "pop3": os.path.join(ROOT, "tests", "transcript", "pop3"),
+       "imap": os.path.join(ROOT, "tests", "transcript", "imap")}
 
 USER = "alice"
 PASSWORD = "alice-pw-1"
@@ -165,6 +166,11 @@ class Proto:
     def __init__(self, name):
         self.name = name
         self.lines = []
+        self.tag = 0  # IMAP: the tag of the last command
+
+    def next_tag(self):
+        self.tag += 1
+        return "A%d" % self.tag
 
     def s(self, text):
         self.lines.append("S: " + esc(text.encode()))
@@ -172,11 +178,17 @@ class Proto:
     def c(self, text):
         self.lines.append("C: " + esc(text.encode()))
 
-    def prelude(self, mechs, tls=True):
+    def prelude(self, mechs, tls=True, sasl_ir=True):
         if tls:
             # "TLS" behaves as TLS 1.3 (no tls-unique), "TLS 1.2" as TLS 1.2.
             self.lines.append("TLS 1.2" if tls == "1.2" else "TLS")
-        if self.name == "smtp":
+        if self.name == "imap":
+            # The greeting's CAPABILITY code: no CAPABILITY command needed.
+            # Without SASL-IR every mechanism waits for the first "+".
+            auths = " ".join("AUTH=" + m for m in mechs.split())
+            self.s("* OK [CAPABILITY IMAP4rev1 %s%s] imap.test ready\r\n"
+                   % ("SASL-IR " if sasl_ir else "", auths))
+        elif self.name == "smtp":
             self.s("220 mx.test ESMTP\r\n")
             self.c("EHLO client.test\r\n")
             self.s("250-mx.test\r\n250-ENHANCEDSTATUSCODES\r\n250 AUTH %s\r\n" % mechs)
@@ -187,6 +199,13 @@ class Proto:
         self.mechs = mechs
 
     def auth(self, mech, ir=None):
+        if self.name == "imap":
+            verb = "%s AUTHENTICATE %s" % (self.next_tag(), mech)
+            if ir is None:
+                self.c(verb + "\r\n")
+            else:
+                self.c("%s %s\r\n" % (verb, b64(ir) if ir else "="))
+            return
         if ir is None:
             self.c("AUTH %s\r\n" % mech)
         elif ir == b"":
@@ -198,16 +217,24 @@ class Proto:
         text = b64(data)
         self.s(("334 %s\r\n" if self.name == "smtp" else "+ %s\r\n") % text)
 
+    def tagged(self, text):
+        self.s("A%d %s\r\n" % (self.tag, text))
+
     def resp(self, data):
         self.c(b64(data) + "\r\n")
 
     def abort(self):
         self.c("*\r\n")
+        if self.name == "imap":
+            return self.tagged("BAD Authentication aborted")
         self.s("501 5.7.0 Authentication aborted\r\n" if self.name == "smtp"
                else "-ERR Authentication aborted.\r\n")
 
     def ok(self):
-        if self.name == "smtp":
+        if self.name == "imap":
+            # The new capabilities in the OK: no CAPABILITY command after it.
+            self.tagged("OK [CAPABILITY IMAP4rev1 IDLE MOVE] Logged in")
+        elif self.name == "smtp":
             self.s("235 2.7.0 Authentication successful\r\n")
         else:
             self.s("+OK Logged in.\r\n")
@@ -215,21 +242,30 @@ class Proto:
             self.s("+OK\r\nUIDL\r\n.\r\n")
 
     def fail(self):
+        if self.name == "imap":
+            return self.tagged("NO [AUTHENTICATIONFAILED] Authentication failed.")
         self.s("535 5.7.8 Authentication credentials invalid\r\n" if self.name == "smtp"
                else "-ERR [AUTH] Authentication failed.\r\n")
 
     def cyrus_fail(self):
         # Cyrus pop3d 3.6 (Cyrus SASL 2.1.28) refusing a binding type it lacks.
+        if self.name == "imap":  # imapd's words for the same refusal
+            return self.tagged("NO bad protocol / cancel")
         self.s("535 5.7.0 authentication failed: bad protocol / cancel\r\n" if self.name == "smtp"
                else "-ERR [AUTH] authenticating: bad protocol / cancel\r\n")
 
     def unsupported(self):
+        if self.name == "imap":  # Dovecot's, without a response code
+            return self.tagged("NO Unsupported authentication mechanism.")
         self.s("504 5.5.4 Unrecognized authentication type\r\n" if self.name == "smtp"
                else "-ERR Unsupported authentication mechanism.\r\n")
 
     def noop(self):
         if self.name == "pop3":
             return  # NOOP is a TRANSACTION command; the C test checks the state
+        if self.name == "imap":
+            self.c("%s NOOP\r\n" % self.next_tag())
+            return self.tagged("OK NOOP completed.")
         self.c("NOOP\r\n")
         self.s("250 2.0.0 Ok\r\n" if self.name == "smtp" else "+OK\r\n")
 
@@ -246,7 +282,8 @@ def plain_msg(authzid, user, password):
 def long_password(proto):
     # Too long for the AUTH line (SMTP: 12288 minus a margin, RFC 4954;
     # POP3: 255 octets, RFC 5034), so the message waits for an empty
-    # challenge.
+    # challenge. IMAP has no such bound (RFC 4959): there the server lacks
+    # SASL-IR.
     return "long-pw-" * (1150 if proto == "smtp" else 23)
 
 
@@ -257,7 +294,7 @@ def sc_plain(p):
 
 
 def sc_plain_no_ir(p):
-    p.prelude("PLAIN")
+    p.prelude("PLAIN", sasl_ir=False)
     p.auth("PLAIN")
     p.chal(b"")
     p.resp(plain_msg("", USER, long_password(p.name)))
@@ -459,7 +496,7 @@ def sc_xoauth2_refresh(p):
 
 
 def bearer(token, proto):
-    port = 465 if proto == "smtp" else 995
+    port = {"smtp": 465, "pop3": 995, "imap": 993}[proto]
     return ("n,a=%s,\x01host=mx.test\x01port=%d\x01auth=Bearer %s\x01\x01"
             % (USER, port, token)).encode()
 
@@ -572,14 +609,15 @@ def call_line(proto, name):
     """The "# call:" header: the public calls the shared scenario makes."""
     tls = "no TLS" if name == "cleartext" else "implicit TLS"
     calls = ["mail_%s_connect (%s)" % (proto, tls)]
+    login = "mail_imap_login" if proto == "imap" else "mail_%s_auth" % proto
     if name == "scram_plus_no_downgrade":
         calls.insert(0, "mail_sasl_set_allow_channel_binding_downgrade (0)")
     if name in REFUSED:
-        calls.append("mail_%s_auth (refused: %s)" % (proto, REFUSED[name]))
-        if proto == "smtp":
-            calls.append("mail_smtp_noop")
+        calls.append("%s (refused: %s)" % (login, REFUSED[name]))
+        if proto != "pop3":
+            calls.append("mail_%s_noop" % proto)
     else:
-        calls.append("mail_%s_auth" % proto)
+        calls.append(login)
     return "# call: " + ", ".join(calls) + " (tests/transcript/sasl_scenarios.c)"
 
 
@@ -588,7 +626,7 @@ def main():
     check = "--check" in sys.argv[1:]
     self_test()
     stale = []
-    for proto in ("smtp", "pop3"):
+    for proto in ("smtp", "pop3", "imap"):
         for name, fn, doc in SCENARIOS:
             p = Proto(proto)
             fn(p)

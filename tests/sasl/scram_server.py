@@ -27,7 +27,12 @@ client-final, as an authentication failure.
     501 after "*", 504), QUIT; --starttls: STARTTLS first (RFC 3207).
   pop3: +OK greeting, CAPA (SASL ...), AUTH (RFC 5034: "+ ", +OK,
     "-ERR [AUTH] ..."), CAPA, QUIT; --starttls: STLS first (RFC 2595).
-With smtp and pop3 the server-final message always travels in a
+  imap: "* OK [CAPABILITY ... SASL-IR AUTH=...]" greeting, tagged
+    CAPABILITY, NOOP, LOGOUT, AUTHENTICATE (RFC 9051 6.2.2: "+ ", tagged
+    OK / NO / BAD, the initial response on the line, RFC 4959);
+    --starttls: CAPABILITY and STARTTLS first (RFC 9051 6.2.1), the
+    capabilities asked again after TLS.
+With smtp, pop3 and imap the server-final message always travels in a
 continuation (neither protocol has success data) and a client may try
 again after a failure on the same connection.
 
@@ -61,7 +66,7 @@ def parse_args():
     p.add_argument("--tls", choices=["1.2", "1.3"], default="1.3")
     p.add_argument("--no-ems", action="store_true",
                    help="TLS 1.2 without the extended master secret")
-    p.add_argument("--proto", choices=["line", "smtp", "pop3"], default="line")
+    p.add_argument("--proto", choices=["line", "smtp", "pop3", "imap"], default="line")
     p.add_argument("--starttls", action="store_true",
                    help="smtp/pop3: plain connection upgraded by STARTTLS/STLS")
     p.add_argument("--connections", type=int, default=1)
@@ -150,6 +155,14 @@ class Dialect:
         self.io = io
         self.args = args
 
+    def split(self, line):
+        """A command line's words (IMAP: without its tag, AUTHENTICATE as AUTH)."""
+        return line.split(" ")
+
+    def reply(self, text):
+        """A final reply as sent (IMAP: tagged)."""
+        return text
+
     def greet(self):
         self.io.write("* MECHS " + self.args.advertise)
 
@@ -164,7 +177,7 @@ class Dialect:
                 line = self.io.read()
             except EOFError:
                 return None
-            words = line.split(" ")
+            words = self.split(line)
             if words[0].upper() == "AUTH" or self.SUCCESS is None:
                 return words
             if not self.command(words[0].upper(), True):
@@ -185,17 +198,17 @@ class Dialect:
         line = self.io.read()
         if line != "":
             return "NO client refused our signature (%s)" % line
-        self.io.write(self.SUCCESS or "OK")
+        self.io.write(self.reply(self.SUCCESS or "OK"))
         return "OK"
 
     def failure(self, reason):
-        self.io.write(self.FAILURE % reason)
+        self.io.write(self.reply(self.FAILURE % reason))
 
     def unsupported(self):
-        self.io.write(self.UNSUPPORTED)
+        self.io.write(self.reply(self.UNSUPPORTED))
 
     def aborted(self):
-        self.io.write(self.ABORTED)
+        self.io.write(self.reply(self.ABORTED))
 
 
 class Smtp(Dialect):
@@ -250,6 +263,50 @@ class Pop3(Dialect):
             return False
         else:
             self.io.write(self.UNKNOWN)
+        return True
+
+
+class Imap(Dialect):
+    SUCCESS = "OK [CAPABILITY IMAP4rev1 IDLE] Logged in"
+    # What Cyrus imapd says when its SASL library refuses the exchange.
+    FAILURE = "NO %s"
+    UNSUPPORTED = "NO Unsupported authentication mechanism."
+    ABORTED = "BAD Authentication aborted."
+    UPGRADE = ("STARTTLS", "OK Begin TLS negotiation now")
+    tag = "*"
+    secure = False
+
+    def split(self, line):
+        words = line.split(" ")
+        self.tag = words[0]
+        words = words[1:] or [""]
+        if words[0].upper() == "AUTHENTICATE":
+            words[0] = "AUTH"
+        return words
+
+    def reply(self, text):
+        return "%s %s" % (self.tag, text)
+
+    def caps(self):
+        if not self.secure:
+            return "IMAP4rev1 STARTTLS LOGINDISABLED"
+        return "IMAP4rev1 SASL-IR " + " ".join("AUTH=" + m for m in self.args.advertise.split())
+
+    def greet(self):
+        self.io.write("* OK [CAPABILITY %s] scram.test ready" % self.caps())
+
+    def command(self, verb, tls):
+        if verb == "CAPABILITY":
+            self.io.write("* CAPABILITY " + self.caps())
+            self.io.write(self.reply("OK done"))
+        elif verb == "NOOP":
+            self.io.write(self.reply("OK done"))
+        elif verb == "LOGOUT":
+            self.io.write("* BYE logging out")
+            self.io.write(self.reply("OK done"))
+            return False
+        else:
+            self.io.write(self.reply("BAD unknown command"))
         return True
 
 
@@ -353,11 +410,11 @@ def starttls(d, sock, ctx):
     """The plain part of an smtp/pop3 session up to the TLS handshake."""
     d.greet()
     while True:
-        verb = d.io.read().split(" ")[0].upper()
+        verb = d.split(d.io.read())[0].upper()
         if verb == d.UPGRADE[0]:
             if d.io.buf:
                 raise ValueError("bytes after STARTTLS")  # injection
-            d.io.write(d.UPGRADE[1])
+            d.io.write(d.reply(d.UPGRADE[1]))
             conn = SSL.Connection(ctx, sock)
             conn.set_accept_state()
             conn.do_handshake()
@@ -368,15 +425,17 @@ def starttls(d, sock, ctx):
 
 def serve(sock, ctx, args):
     """One connection; returns the results of its exchanges."""
-    dialect = {"line": Dialect, "smtp": Smtp, "pop3": Pop3}[args.proto]
+    dialect = {"line": Dialect, "smtp": Smtp, "pop3": Pop3, "imap": Imap}[args.proto]
     if args.starttls and args.proto != "line":
         conn = starttls(dialect(Lines(sock), args), sock, ctx)
         d = dialect(Lines(conn), args)
+        d.secure = True
     else:
         conn = SSL.Connection(ctx, sock)
         conn.set_accept_state()
         conn.do_handshake()
         d = dialect(Lines(conn), args)
+        d.secure = True
         d.greet()
     results = []
     while True:

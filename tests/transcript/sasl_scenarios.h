@@ -1,7 +1,7 @@
 /*
- * The per-mechanism SASL scenarios, one table run by both protocol drivers
- * (tests/transcript/smtp and tests/transcript/pop3). Each names a transcript
- * sasl_<name>.txt that exists in both directories: tests/sasl/gen_transcripts.py
+ * The per-mechanism SASL scenarios, one table run by every protocol driver
+ * (tests/transcript/smtp, pop3 and imap). Each names a transcript
+ * sasl_<name>.txt that exists in each directory: tests/sasl/gen_transcripts.py
  * writes the pair from one list of the same names, computing every expected
  * client byte with hashlib/hmac (not libmail). The credentials and options
  * below must match it.
@@ -112,7 +112,7 @@ typedef struct sasl_driver {
   int (*auth)(void *run);
   /* After a final refusal: show the session is still usable. */
   int (*after_refusal)(void *run);
-  size_t long_password_repeats; /* SMTP: 1150 (RFC 4954 line), POP3: 23 (RFC 5034) */
+  size_t long_password_repeats; /* SMTP: 1150 (RFC 4954 line), POP3: 23 (RFC 5034), IMAP: 23 */
   unsigned oauth_port;          /* the port OAUTHBEARER names */
   const char *oauth_host;
 } sasl_driver;

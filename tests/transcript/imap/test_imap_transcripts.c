@@ -4,6 +4,7 @@
  * state, mailbox commands, ENABLE/ID, BYE and the RFC 5530 statuses; each
  * blocking, in event-loop mode and failing every allocation in turn. */
 #include <check.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "alloc.h"
 #include "device_crypto.h"
 #include "each_alloc.h"
+#include "sasl_scenarios.h"
 #include "transcript.h"
 
 #ifndef IMAP_TRANSCRIPT_DIR
@@ -59,6 +61,8 @@ typedef struct srun {
    * then EXISTS stops the IDLE) */
   int idle;
   int64_t clock, advance;
+  int nonblocking;
+  sasl_observed obs;
 } srun;
 
 /* Call an operation, resuming it while it says MAIL_ERR_AGAIN. */
@@ -226,10 +230,11 @@ static int s_mailboxes(srun *r)
 {
   STEP(r, connect_tls(r), MAIL_OK);
   ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_AUTHENTICATED);
-  /* NUL never reaches the wire; nothing is sent. */
+  /* Nothing is sent for a missing name; one with CR/LF: mailbox_crlf.txt. */
   ck_assert_int_eq(mail_imap_create(r->im, NULL), MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_imap_create(r->im, "a\r\nA9 LOGOUT"), MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_imap_rename(r->im, "a", "b\n"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_rename(r->im, "a", NULL), MAIL_ERR_INVALID);
+  /* Nothing known about the server: RFC 2683's 1,000-byte lines. */
+  ck_assert_uint_eq(mail_imap_max_line_length(r->im), 1000);
   STEP(r, mail_imap_create(r->im, "a b\"c"), MAIL_OK);
   STEP(r, mail_imap_rename(r->im, "a b\"c", "\xc3\xa9t\xc3\xa9"), MAIL_OK);
   STEP(r, mail_imap_subscribe(r->im, "\xc3\xa9t\xc3\xa9"), MAIL_OK);
@@ -375,6 +380,7 @@ static int s_messages(srun *r)
 {
   STEP(r, connect_tls(r), MAIL_OK);
   STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  ck_assert_uint_eq(mail_imap_max_line_length(r->im), 8192); /* CONDSTORE: RFC 7162 4 */
   mail_imap_seqset *set = NULL;
   int rc;
 #define WITH_SET(lo, hi, expr, want)       \
@@ -500,7 +506,7 @@ static int s_append(srun *r)
   STEP(r, connect_tls(r), MAIL_OK);
   ck_assert_int_eq(mail_imap_append(r->im, "INBOX", bad, 1, 0, m.len, src_read, &m),
                    MAIL_ERR_INVALID);
-  ck_assert_int_eq(mail_imap_append(r->im, "IN\r\nBOX", NULL, 0, 0, m.len, src_read, &m),
+  ck_assert_int_eq(mail_imap_append(r->im, NULL, NULL, 0, 0, m.len, src_read, &m),
                    MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_imap_append(r->im, "INBOX", NULL, 0, 0, m.len, NULL, &m),
                    MAIL_ERR_INVALID);
@@ -613,6 +619,206 @@ static int s_vanished(srun *r)
   return MAIL_OK;
 }
 
+static int odd_set(mail_imap_seqset **set, uint32_t from, uint32_t to)
+{
+  int rc = mail_imap_seqset_new(set, NULL);
+  for (uint32_t i = from; i <= to && !rc; i += 2)
+    rc = mail_imap_seqset_add(*set, &i, 1);
+  return rc;
+}
+
+static int s_mailbox_crlf(srun *r)
+{
+  int minus = !strcmp(r->file, "mailbox_crlf_literal_minus.txt");
+  mail_imap_seqset *set = NULL;
+  int rc;
+  if (!minus) {
+    mail_imap_set_auth(r->im, "alice", "p\r\nw!");
+    mail_imap_set_auth_method(r->im, MAIL_IMAP_AUTH_LOGIN);
+    STEP(r, mail_imap_connect(r->im, "imap.test", 0, MAIL_SECURITY_IMPLICIT_TLS), MAIL_OK);
+    STEP(r, mail_imap_login(r->im), MAIL_OK);
+    if (r->full)
+      ck_assert_ptr_null(strstr(r->tr.text, "p\r\nw!"));
+    STEP(r, mail_imap_create(r->im, "a\r\nA3 LOGOUT"), MAIL_OK);
+  } else {
+    STEP(r, connect_tls(r), MAIL_OK);
+  }
+  static const char *const ext[] = {"UTF8=ACCEPT"};
+  STEP(r, mail_imap_enable(r->im, ext, 1), MAIL_OK);
+  if (!minus) {
+    STEP(r, mail_imap_create(r->im, "a\r\nA5 LOGOUT"), MAIL_OK);
+    STEP(r, mail_imap_rename(r->im, "a\r\nA5 LOGOUT", "x\ry\n"), MAIL_OK);
+  }
+  STEP(r, mail_imap_select(r->im, "x\ry\n", 0), MAIL_OK);
+  rc = odd_set(&set, 1, 27);
+  if (!rc)
+    rc = mail_imap_set_max_set_length(r->im, 32);
+  if (!rc)
+    rc = DO(r, mail_imap_copy(r->im, set, 0, "x\ry\n", 0));
+  mail_imap_seqset_free(set);
+  if (rc)
+    return rc;
+  if (r->full && !minus) {
+    ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_COPYUID);
+    ck_assert_str_eq(mail_imap_last_code_data(r->im),
+                     "9 1,3,5,7,9,11,13,15,17,19,21,23,25,27 101:112,113:114");
+  }
+  if (minus) {
+    char name[4098];
+    name[0] = 'n';
+    name[1] = '\n';
+    memset(name + 2, 'a', 4095);
+    name[4097] = '\0';
+    return DO(r, mail_imap_create(r->im, name));
+  }
+  STEP(r, mail_imap_list(r->im, "", "to\r\n*", 0), MAIL_OK);
+  STEP(r, mail_imap_status(r->im, "to\r\nbox", MAIL_IMAP_STATUS_MESSAGES), MAIL_OK);
+  static const char *const a[] = {"a\r\nb"};
+  return DO(r, mail_imap_search(r->im, 0, NULL, "SUBJECT ?", a, 1));
+}
+
+static int s_search_badcharset(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  if (!strcmp(r->file, "search_badcharset_latin1.txt")) {
+    static const char *const a[] = {"caf\xc3\xa9!"};
+    STEP(r, mail_imap_search(r->im, 0, NULL, "UNSEEN SUBJECT ?", a, 1), MAIL_OK);
+    if (r->full)
+      ck_assert_int_eq(r->untagged, 2); /* the EXISTS and the SEARCH */
+    return MAIL_OK;
+  }
+  static const char *const euro[] = {"5\xe2\x82\xac"};
+  STEP(r, mail_imap_search(r->im, 0, NULL, "TEXT ?", euro, 1), MAIL_ERR_CHARSET);
+  if (r->full) {
+    ck_assert_str_eq(mail_imap_last_code_data(r->im), "(US-ASCII ISO-8859-1 windows-1252)");
+    ck_assert_ptr_nonnull(strstr(mail_conn_last_error(mail_imap_conn(r->im)),
+                                 "cannot be written in one it lists"));
+  }
+  STEP(r, mail_imap_noop(r->im), MAIL_OK);
+  static const char *const jose[] = {"Jos\xc3\xa9\xc2\xa0"};
+  return DO(r, mail_imap_search(r->im, 0, NULL, "FROM ?", jose, 1));
+}
+
+static int s_line_limit(srun *r)
+{
+  mail_imap_seqset *set = NULL;
+  STEP(r, connect_tls(r), MAIL_OK);
+  ck_assert_uint_eq(mail_imap_max_line_length(r->im), 8000); /* Dovecot */
+  ck_assert_int_eq(mail_imap_set_max_line_length(r->im, 127), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_set_max_line_length(r->im, 128), MAIL_OK);
+  ck_assert_uint_eq(mail_imap_max_line_length(r->im), 128);
+  STEP(r, mail_imap_select(r->im, "INBOX", 0), MAIL_OK);
+  int rc = odd_set(&set, 1, 99);
+  if (!rc)
+    rc = DO(r, mail_imap_fetch(r->im, set, 1, "(UID FLAGS ENVELOPE)", NULL, NULL));
+  static const char *const seen[] = {"\\Seen"};
+  if (!rc)
+    rc = DO(r, mail_imap_store(r->im, set, 1, MAIL_IMAP_STORE_ADD, seen, 1, 1, 5));
+  if (!rc && r->full) {
+    ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_MODIFIED);
+    ck_assert_str_eq(mail_imap_last_code_data(r->im), "7,9,91");
+  }
+  if (!rc) {
+    /* Too long whatever the set: refused, nothing sent. */
+    char items[200];
+    memset(items, 'X', sizeof items - 1);
+    items[0] = '(';
+    items[sizeof items - 2] = ')';
+    items[sizeof items - 1] = '\0';
+    ck_assert_int_eq(mail_imap_fetch(r->im, set, 1, items, NULL, NULL), MAIL_ERR_LIMIT);
+    ck_assert_ptr_nonnull(strstr(mail_conn_last_error(mail_imap_conn(r->im)), "nothing was sent"));
+    rc = DO(r, mail_imap_search(r->im, 0, NULL, items, NULL, 0));
+    if (rc == MAIL_ERR_LIMIT)
+      rc = DO(r, mail_imap_search_within(r->im, 1, "MIN", set, "UNSEEN", NULL, 0));
+    if (rc == MAIL_ERR_LIMIT)
+      rc = DO(r, mail_imap_search_within(r->im, 1, NULL, set, "UNSEEN", NULL, 0));
+    else if (rc == MAIL_OK)
+      rc = -9999;
+  }
+  mail_imap_seqset_free(set);
+  if (rc)
+    return rc;
+  if (r->full)
+    ck_assert_int_eq(r->fetches, 1);
+  return DO(r, mail_imap_noop(r->im));
+}
+
+static int wake_readable(srun *r)
+{
+  int fd = mail_conn_wake_fd(mail_imap_conn(r->im));
+  ck_assert_int_ge(fd, 0);
+  struct pollfd p = {fd, POLLIN, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+static int s_idle_stop_wake(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  ck_assert_int_eq(mail_conn_wake_fd(mail_imap_conn(r->im)), -1); /* none before an IDLE */
+  if (!r->nonblocking)
+    mail_imap_idle_stop(r->im); /* before: ends the IDLE right after its "+" */
+  int rc, stopped = !r->nonblocking;
+  size_t guard = 0;
+  while ((rc = mail_imap_idle_start(r->im)) == MAIL_ERR_AGAIN && ++guard < 100000) {
+    r->agains++;
+    if (!stopped && strstr(r->tr.text, "+ idling")) {
+      ck_assert(!wake_readable(r));
+      mail_imap_idle_stop(r->im);
+      ck_assert(wake_readable(r)); /* the loop's poll wakes */
+      stopped = 1;
+    }
+  }
+  if (rc == MAIL_OK)
+    ck_assert(!wake_readable(r)); /* read empty: no spinning loop afterwards */
+  return rc;
+}
+
+/* The shared SASL scenarios (../sasl_scenarios.c), the same table SMTP
+ * and POP3 run: every mechanism over implicit TLS (the runner's fixed
+ * channel-binding data), the cleartext one without. */
+static int d_set_auth(void *u, const char *user, const char *password)
+{
+  return mail_imap_set_auth(((srun *)u)->im, user, password);
+}
+
+static mail_sasl *d_sasl(void *u)
+{
+  return mail_imap_sasl(((srun *)u)->im);
+}
+
+static int d_connect(void *u, int tls)
+{
+  srun *r = u;
+  return DO(r, mail_imap_connect(r->im, "imap.test", 0,
+                                 tls ? MAIL_SECURITY_IMPLICIT_TLS : MAIL_SECURITY_NONE_INSECURE));
+}
+
+static int d_auth(void *u)
+{
+  srun *r = u;
+  mail_imap_set_auth_method(r->im, MAIL_IMAP_AUTH_SASL);
+  return DO(r, mail_imap_login(r->im));
+}
+
+/* A final refusal: the session goes on (NOOP). */
+static int d_after_refusal(void *u)
+{
+  srun *r = u;
+  if (mail_imap_get_state(r->im) != MAIL_IMAP_STATE_NOT_AUTHENTICATED)
+    return MAIL_ERR_STATE;
+  return DO(r, mail_imap_noop(r->im));
+}
+
+static const sasl_driver imap_sasl_driver = {
+  d_set_auth, d_sasl, d_connect, d_auth, d_after_refusal, 23, 993, "mx.test",
+};
+
+static int s_sasl(srun *r)
+{
+  return sasl_scenario_run(sasl_scenario_find(r->file), &imap_sasl_driver, r, &r->obs);
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
@@ -657,8 +863,16 @@ static const scenario scenarios[] = {
   {"idle_reissue.txt", s_idle, MAIL_OK},
   {"idle_bye.txt", s_idle, MAIL_ERR_SERVER_CLOSING},
   {"vanished_long.txt", s_vanished, MAIL_OK},
+  {"mailbox_crlf.txt", s_mailbox_crlf, MAIL_OK},
+  {"mailbox_crlf_literal_minus.txt", s_mailbox_crlf, MAIL_OK},
+  {"search_badcharset_latin1.txt", s_search_badcharset, MAIL_OK},
+  {"search_badcharset_refused.txt", s_search_badcharset, MAIL_ERR_CHARSET},
+  {"line_limit.txt", s_line_limit, MAIL_OK},
+  {"idle_stop_wake.txt", s_idle_stop_wake, MAIL_OK},
 };
-#define NSCN (sizeof scenarios / sizeof scenarios[0])
+/* This directory's scenarios, then the shared SASL ones. */
+SCN_DRIVER_TABLE(s_sasl)
+#define NSCN scn_count()
 
 static int play(srun *r, const scenario *s, mail_transcript *t, const mail_allocator *a,
                 int nonblock, int full)
@@ -677,6 +891,7 @@ static int play(srun *r, const scenario *s, mail_transcript *t, const mail_alloc
     return rc;
   mail_conn_set_trace(mail_imap_conn(r->im), on_trace, &r->tr);
   mail_imap_set_untagged_callback(r->im, on_untagged, r);
+  r->nonblocking = nonblock;
   if (nonblock) {
     mail_conn_set_nonblocking(mail_imap_conn(r->im), 1);
     mail_transcript_set_auto_again(t, 1);
@@ -684,9 +899,17 @@ static int play(srun *r, const scenario *s, mail_transcript *t, const mail_alloc
   return s->fn(r);
 }
 
+static int play_file(srun *r, const char *file, mail_transcript *t, const mail_allocator *a,
+                     int nonblock, int full)
+{
+  scenario sc = find(file);
+  return play(r, &sc, t, a, nonblock, full);
+}
+
 START_TEST(test_every_transcript)
 {
-  const scenario *s = &scenarios[_i];
+  scenario sc = scenario_at((size_t)_i);
+  const scenario *s = &sc;
   char path[512], why[600];
   snprintf(path, sizeof path, "%s%s", TDIR, s->file);
   ck_assert_msg(mail_transcript_check_header(path, s->expect, why, sizeof why) == 0, "%s", why);
@@ -707,7 +930,7 @@ START_TEST(test_every_transcript)
 END_TEST
 
 typedef struct nomem_ctx {
-  const scenario *s;
+  scenario s;
   mail_transcript *t;
 } nomem_ctx;
 
@@ -716,7 +939,7 @@ static int run_allocating(void *user, mail_test_alloc *ta)
   nomem_ctx *c = user;
   mail_transcript_rewind(c->t);
   srun r;
-  int rc = play(&r, c->s, c->t, mail_test_alloc_hooks(ta), 0, 0);
+  int rc = play(&r, &c->s, c->t, mail_test_alloc_hooks(ta), 0, 0);
   if (ta->failures == 0)
     MAIL_TRANSCRIPT_ASSERT_DONE(c->t);
   mail_imap_free(r.im);
@@ -727,26 +950,46 @@ static int run_allocating(void *user, mail_test_alloc *ta)
  * MAIL_ERR_INTERNAL, and the complete run plays the whole transcript. */
 START_TEST(test_every_transcript_nomem)
 {
-  nomem_ctx c = {&scenarios[_i], load(scenarios[_i].file)};
-  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.s->file, run_allocating, &c, c.s->expect,
+  nomem_ctx c = {scenario_at((size_t)_i), load(scenario_at((size_t)_i).file)};
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.s.file, run_allocating, &c, c.s.expect,
                                    MAIL_TEST_NOMEM_ANY);
   mail_transcript_free(c.t);
 }
 END_TEST
 
-static int played(void *user, const char *name)
+/* Each SASL scenario: the mechanism that ran, and no secret in the trace,
+ * the error text or any freed block. */
+START_TEST(test_sasl_mechanism_and_no_secret_in_trace)
 {
-  (void)user;
-  for (size_t i = 0; i < NSCN; i++)
-    if (!strcmp(scenarios[i].file, name))
-      return 1;
-  return 0;
+  const sasl_scenario *ss = &sasl_scenarios[_i];
+  mail_test_alloc ta;
+  mail_test_alloc_init(&ta);
+  sasl_forbid_secrets(&ta);
+  mail_transcript *t = load(ss->file);
+  srun r;
+  int rc = play_file(&r, ss->file, t, mail_test_alloc_hooks(&ta), 0, 1);
+  ck_assert_msg(rc == ss->expect, "%s: got %d (%s); %s", ss->file, rc, mail_strerror(rc),
+                mail_transcript_report(t));
+  MAIL_TRANSCRIPT_ASSERT_DONE(t);
+  char path[512];
+  snprintf(path, sizeof path, "%s%s", TDIR, ss->file);
+  sasl_assert_clean(ss, mail_imap_sasl(r.im), r.tr.text,
+                    mail_conn_last_error(mail_imap_conn(r.im)), path);
+  if (ss->setup == SASL_OAUTH || ss->setup == SASL_OAUTH_TWICE)
+    ck_assert_int_eq(r.obs.refreshes,
+                     (strstr(ss->file, "refresh") || strstr(ss->file, "twice")) ? 1 : 0);
+  mail_imap_free(r.im);
+  mail_transcript_free(t);
+  ck_assert_msg(ta.forbidden_hits == 0, "%s: %s", ss->file, ta.first_hit);
+  ck_assert_uint_eq(ta.live, 0);
+  mail_test_alloc_cleanup(&ta);
 }
+END_TEST
 
 START_TEST(every_file_has_a_scenario)
 {
   char why[600];
-  ck_assert_msg(mail_transcript_dir_check(IMAP_TRANSCRIPT_DIR, played, NULL, why, sizeof why) > 0,
+  ck_assert_msg(mail_transcript_dir_check(IMAP_TRANSCRIPT_DIR, scn_played, NULL, why, sizeof why) > 0,
                 "%s", why);
 }
 END_TEST
@@ -756,7 +999,9 @@ START_TEST(test_arguments)
   mail_imap *im;
   ck_assert_int_eq(mail_imap_new(NULL, NULL), MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_imap_new(&im, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_imap_set_auth(im, NULL, "x"), MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_imap_set_auth(im, "a\r\nb", "x"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_set_auth(im, "a", "x\r\ny"), MAIL_OK); /* LOGIN: a literal */
   ck_assert_int_eq(mail_imap_set_security(im, 99), MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_imap_set_auth_method(im, 9), MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_imap_login(im), MAIL_ERR_STATE);
@@ -781,6 +1026,7 @@ static Suite *imap_suite(void)
   tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
+  tcase_add_loop_test(tc, test_sasl_mechanism_and_no_secret_in_trace, 0, (int)n_sasl_scenarios);
   suite_add_tcase(s, tc);
   return s;
 }
