@@ -53,7 +53,7 @@
  * (literal data not counted). A command over a set (FETCH, STORE, COPY,
  * MOVE, UID EXPUNGE, mail_imap_search_within()) whose set does not fit
  * becomes several commands, pipelined; any other command that would be
- * longer is MAIL_ERR_LIMIT, with nothing sent.
+ * longer is MAIL_ERR_TOO_BIG, with nothing sent (the session goes on).
  *
  * Errors: a tagged NO or BAD gives MAIL_ERR_SERVER (MAIL_ERR_AUTH when a
  * login was refused for the credentials, MAIL_ERR_THROTTLED for
@@ -379,7 +379,7 @@ MAIL_EXTERN int mail_imap_set_max_set_length(mail_imap *im, size_t bytes);
  * (MAIL_ERR_INVALID). Commands over a set are cut to fit, pipelined, and
  * their replies merged ([COPYUID] and [MODIFIED] sets joined in
  * mail_imap_last_code_data()); any other command that would not fit is
- * refused with MAIL_ERR_LIMIT before a byte of it is sent (a quoted
+ * refused with MAIL_ERR_TOO_BIG before a byte of it is sent (a quoted
  * string that would not fit goes as a literal instead).
  */
 MAIL_EXTERN int mail_imap_set_max_line_length(mail_imap *im, size_t bytes);
@@ -454,7 +454,7 @@ MAIL_EXTERN int mail_imap_search(mail_imap *im, int uid, const char *ret, const 
  * ANDed). A set too long for one line becomes several commands, each
  * answered by its own SEARCH (or ESEARCH) response: the union of their
  * numbers is the result. With ret (ESEARCH RETURN), whose MIN, MAX, COUNT
- * would not add up over several commands, such a set is MAIL_ERR_LIMIT
+ * would not add up over several commands, such a set is MAIL_ERR_TOO_BIG
  * (nothing sent). MAIL_ERR_INVALID for an empty or NULL set.
  */
 MAIL_EXTERN int mail_imap_search_within(mail_imap *im, int uid, const char *ret,

@@ -366,12 +366,19 @@ int imap_finish(mail_imap *im, int rc)
   if (rc == MAIL_OK && im->cb_failed)
     rc = MAIL_ERR_CALLBACK;
   im->cb_failed = 0;
-  /* A command too long for the line bound was refused before any of it
-   * went out: the session goes on although MAIL_ERR_LIMIT is fatal-class. */
-  int local = im->refused_locally && rc == MAIL_ERR_LIMIT;
+  /* A refusal by the server: the session's one error string says so, as
+   * SMTP's and POP3's do (the reply stays in mail_imap_last_*()). */
+  if ((rc == MAIL_ERR_SERVER || rc == MAIL_ERR_AUTH || rc == MAIL_ERR_THROTTLED ||
+       rc == MAIL_ERR_SERVER_LIMIT || rc == MAIL_ERR_TOO_MANY_CONNECTIONS) &&
+      !mail_conn_last_error(im->conn)[0] &&
+      (im->last_type == MAIL_IMAP_TYPE_NO || im->last_type == MAIL_IMAP_TYPE_BAD)) {
+    mail_conn_fail(im->conn, rc, "the server answered %s: %s",
+                   im->last_type == MAIL_IMAP_TYPE_NO ? "NO" : "BAD",
+                   im->last_text.len ? (const char *)im->last_text.data : "");
+  }
+  /* A command too long for the line bound is MAIL_ERR_TOO_BIG (nothing
+   * went out), which is not fatal: the session goes on. */
   im->refused_locally = 0;
-  if (local)
-    return rc;
   /* A connection that did not get through its setup is of no use. */
   if (mail_status_is_fatal(rc) || !mail_conn_is_open(im->conn) ||
       (op == IMAP_OP_CONNECT && rc != MAIL_OK) || op == IMAP_OP_LOGOUT) {

@@ -6,7 +6,7 @@
  * ahead of the socket, so a set of any size takes bounded memory), all in
  * flight at once unless a synchronizing literal must wait for "+", and
  * answered by tag. A command that cannot be made short enough is refused
- * with MAIL_ERR_LIMIT before anything is sent. The [COPYUID] and
+ * with MAIL_ERR_TOO_BIG before anything is sent. The [COPYUID] and
  * [MODIFIED] codes of the pieces' replies are merged into one (what
  * mail_imap_last_code_data() shows afterwards). */
 #include <stdio.h>
@@ -59,7 +59,7 @@ static int plan(mail_imap *im)
     if (line <= max)
       return MAIL_OK;
     im->refused_locally = 1;
-    return mail_conn_fail(im->conn, MAIL_ERR_LIMIT,
+    return mail_conn_fail(im->conn, MAIL_ERR_TOO_BIG,
                           "%s%s: the command line would be %zu bytes, over the %zu the server "
                           "takes (mail_imap_set_max_line_length); nothing was sent",
                           c->uid ? "UID " : "", c->verb, line, max);
@@ -67,7 +67,7 @@ static int plan(mail_imap *im)
   size_t longest = imap_seqset_longest(c->set);
   im->refused_locally = 1;
   if (rest + longest > max)
-    return mail_conn_fail(im->conn, MAIL_ERR_LIMIT,
+    return mail_conn_fail(im->conn, MAIL_ERR_TOO_BIG,
                           "%s%s: %zu bytes of command around the set leave no room for its "
                           "ranges in the %zu-byte line the server takes "
                           "(mail_imap_set_max_line_length); nothing was sent",
@@ -76,7 +76,7 @@ static int plan(mail_imap *im)
   /* ESEARCH's MIN, MAX, COUNT, ALL of several commands are several
    * answers, not the one asked for. */
   if (!strcmp(c->verb, "SEARCH") && im->srch_ret && imap_seqset_text_len(c->set) > c->budget)
-    return mail_conn_fail(im->conn, MAIL_ERR_LIMIT,
+    return mail_conn_fail(im->conn, MAIL_ERR_TOO_BIG,
                           "SEARCH RETURN (%s): the set needs several commands and their "
                           "results cannot be merged into one; nothing was sent", im->srch_ret);
   im->refused_locally = 0;
@@ -146,7 +146,7 @@ int imap_setop_restart(mail_imap *im)
   c->hold = 0;
   int rc = plan(im);
   im->refused_locally = 0;
-  if (rc == MAIL_ERR_LIMIT) /* inside the driver, where LIMIT would end the session */
+  if (rc == MAIL_ERR_TOO_BIG) /* the retry no longer fits: say what it means for the search */
     rc = mail_conn_fail(im->conn, MAIL_ERR_CHARSET,
                         "SEARCH: asked again in another charset it no longer fits the line "
                         "bound; nothing was searched");

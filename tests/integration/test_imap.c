@@ -475,7 +475,7 @@ static void split_round(int nonblocking)
   items[0] = '(';
   items[sizeof items - 2] = ')';
   items[sizeof items - 1] = '\0';
-  ck_assert_int_eq(mail_imap_fetch(im, set, 1, items, NULL, NULL), MAIL_ERR_LIMIT);
+  ck_assert_int_eq(mail_imap_fetch(im, set, 1, items, NULL, NULL), MAIL_ERR_TOO_BIG);
   mail_imap_seqset_free(set);
   LOOP(rc, im, mail_imap_noop(im));
   ck_assert_int_eq(rc, MAIL_OK);

@@ -843,6 +843,11 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_nntp_current_group": (_s, [_p]),
     "mail_nntp_date": (c_int, [_p, POINTER(c_int64)]),
     "mail_nntp_compress": (c_int, [_p]),
+    # imap-core: the line bound, SEARCH within a set, the wake fd
+    "mail_conn_wake_fd": (c_int, [_p]),
+    "mail_imap_set_max_line_length": (c_int, [_p, _sz]),
+    "mail_imap_max_line_length": (_sz, [_p]),
+    "mail_imap_search_within": (c_int, [_p, c_int, _s, _p, _s, POINTER(_s), _sz]),
     "mail_nntp_free": (None, [_p]),
     "mail_nntp_get_state": (c_int, [_p]),
     "mail_nntp_greeting": (_s, [_p]),

@@ -726,12 +726,12 @@ static int s_line_limit(srun *r)
     items[0] = '(';
     items[sizeof items - 2] = ')';
     items[sizeof items - 1] = '\0';
-    ck_assert_int_eq(mail_imap_fetch(r->im, set, 1, items, NULL, NULL), MAIL_ERR_LIMIT);
+    ck_assert_int_eq(mail_imap_fetch(r->im, set, 1, items, NULL, NULL), MAIL_ERR_TOO_BIG);
     ck_assert_ptr_nonnull(strstr(mail_conn_last_error(mail_imap_conn(r->im)), "nothing was sent"));
     rc = DO(r, mail_imap_search(r->im, 0, NULL, items, NULL, 0));
-    if (rc == MAIL_ERR_LIMIT)
+    if (rc == MAIL_ERR_TOO_BIG)
       rc = DO(r, mail_imap_search_within(r->im, 1, "MIN", set, "UNSEEN", NULL, 0));
-    if (rc == MAIL_ERR_LIMIT)
+    if (rc == MAIL_ERR_TOO_BIG)
       rc = DO(r, mail_imap_search_within(r->im, 1, NULL, set, "UNSEEN", NULL, 0));
     else if (rc == MAIL_OK)
       rc = -9999;
