@@ -109,10 +109,10 @@ typedef enum mail_imap_auth_method {
 /** Numbers of the selected mailbox (mail_imap_mailbox_number()). */
 typedef enum mail_imap_mailbox_field {
   MAIL_IMAP_MAILBOX_EXISTS = 0,        /**< messages (EXISTS, less EXPUNGEs since) */
-  MAIL_IMAP_MAILBOX_RECENT = 1,
-  MAIL_IMAP_MAILBOX_UIDVALIDITY = 2,
-  MAIL_IMAP_MAILBOX_UIDNEXT = 3,
-  MAIL_IMAP_MAILBOX_HIGHESTMODSEQ = 4,
+  MAIL_IMAP_MAILBOX_RECENT = 1,        /**< messages with \Recent (rev1 only) */
+  MAIL_IMAP_MAILBOX_UIDVALIDITY = 2,   /**< UIDVALIDITY: UIDs are valid while it stays */
+  MAIL_IMAP_MAILBOX_UIDNEXT = 3,       /**< the UID the next message will get (at least) */
+  MAIL_IMAP_MAILBOX_HIGHESTMODSEQ = 4, /**< RFC 7162 (0 without CONDSTORE) */
   MAIL_IMAP_MAILBOX_UNSEEN = 5         /**< first unseen message (rev1's [UNSEEN]) */
 } mail_imap_mailbox_field;
 
@@ -222,7 +222,7 @@ MAIL_EXTERN const char *mail_imap_url_mailbox(const mail_imap *im);
  */
 MAIL_EXTERN int mail_imap_login(mail_imap *im);
 
-/** Ask CAPABILITY again. */
+/** Ask CAPABILITY again. MAIL_OK, MAIL_ERR_SERVER (NO/BAD), MAIL_ERR_STATE, fatal errors. */
 MAIL_EXTERN int mail_imap_capability(mail_imap *im);
 
 /** 1 when the server's last capability list holds name (ASCII case ignored), else 0. */
@@ -253,10 +253,11 @@ MAIL_EXTERN int mail_imap_is_enabled(const mail_imap *im, const char *name);
 MAIL_EXTERN int mail_imap_id(mail_imap *im, const char *const *fields, const char *const *values,
                              size_t n);
 
-/** NOOP: lets the server report changes (through the untagged callback). */
+/** NOOP: lets the server report changes (through the untagged callback). MAIL_OK, MAIL_ERR_SERVER (NO/BAD), MAIL_ERR_STATE, fatal errors. */
 MAIL_EXTERN int mail_imap_noop(mail_imap *im);
 
-/** LOGOUT, read the BYE and the tagged OK, close. The session is DISCONNECTED afterwards. */
+/** LOGOUT, read the BYE and the tagged OK, close. The session is DISCONNECTED afterwards.
+ *  MAIL_OK, MAIL_ERR_STATE (not connected), fatal errors. */
 MAIL_EXTERN int mail_imap_logout(mail_imap *im);
 
 /* ------------------------------------------------------------------ */
@@ -288,21 +289,23 @@ MAIL_EXTERN const char *mail_imap_mailbox_flag(const mail_imap *im, int list, si
 /** 1 when the selected mailbox is read-only (EXAMINE, or [READ-ONLY]). */
 MAIL_EXTERN int mail_imap_mailbox_read_only(const mail_imap *im);
 
-/** CREATE mailbox. */
+/** CREATE mailbox. MAIL_OK, MAIL_ERR_SERVER (NO/BAD: mail_imap_last_code() tells
+ *  [ALREADYEXISTS] and the like), MAIL_ERR_INVALID, MAIL_ERR_STATE (not logged in), fatal errors. */
 MAIL_EXTERN int mail_imap_create(mail_imap *im, const char *mailbox);
-/** DELETE mailbox. */
+/** DELETE mailbox. Statuses as mail_imap_create(). */
 MAIL_EXTERN int mail_imap_delete(mail_imap *im, const char *mailbox);
-/** RENAME from to. */
+/** RENAME from to. Statuses as mail_imap_create(). */
 MAIL_EXTERN int mail_imap_rename(mail_imap *im, const char *from, const char *to);
-/** SUBSCRIBE mailbox. */
+/** SUBSCRIBE mailbox. Statuses as mail_imap_create(). */
 MAIL_EXTERN int mail_imap_subscribe(mail_imap *im, const char *mailbox);
-/** UNSUBSCRIBE mailbox. */
+/** UNSUBSCRIBE mailbox. Statuses as mail_imap_create(). */
 MAIL_EXTERN int mail_imap_unsubscribe(mail_imap *im, const char *mailbox);
 /** CLOSE (expunges \Deleted messages); AUTHENTICATED afterwards. MAIL_ERR_STATE unless SELECTED. */
 MAIL_EXTERN int mail_imap_close(mail_imap *im);
 /** UNSELECT (RFC 3691; no expunge); MAIL_ERR_UNSUPPORTED without it. */
 MAIL_EXTERN int mail_imap_unselect(mail_imap *im);
-/** EXPUNGE; the EXPUNGE/VANISHED responses update the mailbox and reach the callback. */
+/** EXPUNGE; the EXPUNGE/VANISHED responses update the mailbox and reach the callback.
+ *  MAIL_OK, MAIL_ERR_SERVER, MAIL_ERR_STATE unless SELECTED, fatal errors. */
 MAIL_EXTERN int mail_imap_expunge(mail_imap *im);
 
 /* ------------------------------------------------------------------ */
@@ -319,14 +322,14 @@ typedef enum mail_imap_list_return {
 
 /** STATUS items of mail_imap_status() (bits). */
 typedef enum mail_imap_status_item {
-  MAIL_IMAP_STATUS_MESSAGES = 1,
-  MAIL_IMAP_STATUS_RECENT = 2,
-  MAIL_IMAP_STATUS_UIDNEXT = 4,
-  MAIL_IMAP_STATUS_UIDVALIDITY = 8,
-  MAIL_IMAP_STATUS_UNSEEN = 16,
-  MAIL_IMAP_STATUS_DELETED = 32,
-  MAIL_IMAP_STATUS_SIZE = 64,
-  MAIL_IMAP_STATUS_HIGHESTMODSEQ = 128
+  MAIL_IMAP_STATUS_MESSAGES = 1,      /**< MESSAGES */
+  MAIL_IMAP_STATUS_RECENT = 2,        /**< RECENT (rev1 only) */
+  MAIL_IMAP_STATUS_UIDNEXT = 4,       /**< UIDNEXT */
+  MAIL_IMAP_STATUS_UIDVALIDITY = 8,   /**< UIDVALIDITY */
+  MAIL_IMAP_STATUS_UNSEEN = 16,       /**< UNSEEN */
+  MAIL_IMAP_STATUS_DELETED = 32,      /**< DELETED (rev2) */
+  MAIL_IMAP_STATUS_SIZE = 64,         /**< SIZE (RFC 8438, STATUS=SIZE) */
+  MAIL_IMAP_STATUS_HIGHESTMODSEQ = 128 /**< HIGHESTMODSEQ (RFC 7162) */
 } mail_imap_status_item;
 
 /**
@@ -338,7 +341,7 @@ typedef enum mail_imap_status_item {
 MAIL_EXTERN int mail_imap_list(mail_imap *im, const char *reference, const char *pattern,
                                unsigned ret);
 
-/** NAMESPACE (RFC 2342); the response reaches the untagged callback. */
+/** NAMESPACE (RFC 2342); the response reaches the untagged callback. MAIL_OK, MAIL_ERR_SERVER (NO/BAD), MAIL_ERR_STATE, fatal errors. */
 MAIL_EXTERN int mail_imap_namespace(mail_imap *im);
 
 /** STATUS mailbox (items: mail_imap_status_item bits); the response reaches the untagged callback. */
@@ -569,7 +572,7 @@ MAIL_EXTERN int mail_imap_compress(mail_imap *im);
 /* The server's last tagged reply                                       */
 /* ------------------------------------------------------------------ */
 
-/** Type of the last tagged reply (MAIL_IMAP_TYPE_OK / _NO / _BAD), 0 before one. */
+/** Type of the last tagged reply (a mail_imap_type value: MAIL_IMAP_TYPE_OK / _NO / _BAD), 0 before one. */
 MAIL_EXTERN int mail_imap_last_status(const mail_imap *im);
 
 /** Its response code (mail_imap_code), MAIL_IMAP_CODE_NONE when none. */

@@ -7,6 +7,8 @@
                                          names no status
     apidoc.py html OUTDIR HEADER...      one HTML page per header + index.html
     apidoc.py man OUTDIR HEADER...       one man page (section 3) per function
+    apidoc.py man-install HEADER...      the same into $MESON_INSTALL_DESTDIR_PREFIX/
+                                         share/man/man3 (meson's install script)
 
 The documentation is the comment written where a thing is declared (the
 project's rule): the comment block right above a declaration, shared by the
@@ -283,6 +285,11 @@ def main(argv):
     cmd = argv[1]
     if cmd == "check":
         headers, outdir = argv[2:], None
+    elif cmd == "man-install":
+        headers = argv[2:]
+        outdir = os.path.join(os.environ.get("MESON_INSTALL_DESTDIR_PREFIX", "/usr/local"),
+                              "share", "man", "man3")
+        cmd = "man"
     else:
         outdir, headers = argv[2], argv[3:]
     per_header = {}
