@@ -44,6 +44,8 @@
 #   MAIL_TEST_OAUTH2_KEY        the base64 HS256 key Dovecot's oauth2 passdb
 #                               validates JWTs with (OAUTHBEARER; the token's
 #                               "sub" is the user)
+#   MAIL_TEST_TOKEN_MECHS       OAUTHBEARER: the mechanisms Dovecot also offers
+#                               that take a token, not a password (with the key)
 #   MAIL_TEST_UTF8_ADDR         a UTF-8 address (cédric@libmail.test) that
 #                               Postfix delivers (SMTPUTF8) into cedric's maildir
 #   MAIL_TEST_UTF8_MAILDIR      that maildir
@@ -607,8 +609,10 @@ write_env() {
         printf 'MAIL_TEST_UTF8_ADDR=%s\n' "$UTF8_ADDR"
         printf 'MAIL_TEST_UTF8_MAILDIR=%s\n' "$RUNDIR/mail/$UTF8_USER/Maildir"
         printf 'MAIL_TEST_SASL_MECHS=PLAIN,LOGIN,CRAM-MD5,SCRAM-SHA-1,SCRAM-SHA-256\n'
-        [[ -s $DOVECOT_DIR/oauth2-keys/default/HS256/default ]] &&
+        if [[ -s $DOVECOT_DIR/oauth2-keys/default/HS256/default ]]; then
             printf 'MAIL_TEST_OAUTH2_KEY=%s\n' "$(cat "$DOVECOT_DIR/oauth2-keys/default/HS256/default")"
+            printf 'MAIL_TEST_TOKEN_MECHS=OAUTHBEARER\n'
+        fi
         printf 'MAIL_TEST_MAX_MESSAGE_SIZE=52428800\n'
         printf 'MAIL_TEST_DOVECOT_LOG=%s\n' "$LOGDIR/dovecot.log"
         printf 'MAIL_TEST_POSTFIX_LOG=%s\n' "$LOGDIR/postfix.log"

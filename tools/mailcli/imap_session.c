@@ -33,8 +33,8 @@ int cli_imap_new(const cli_options *o, const cli_secrets *sec, const char *url, 
   return EXIT_OK;
 }
 
-/* A refusal in the server's words when the session's error string does
- * not give them: the tagged NO or BAD of the command that failed. */
+/* A refusal in the server's words, the tagged NO or BAD of the command
+ * that failed, unless the session's error string says more than that. */
 static int refused_by_reply(int rc)
 {
   return rc == MAIL_ERR_SERVER || rc == MAIL_ERR_AUTH || rc == MAIL_ERR_THROTTLED ||
@@ -46,7 +46,8 @@ int cli_imap_fail(mail_imap *im, int rc, const char *what)
 {
   const char *detail = mail_conn_last_error(mail_imap_conn(im));
   int status = mail_imap_last_status(im), code;
-  if ((!detail || !*detail) && refused_by_reply(rc) &&
+  int plain = !detail || !*detail || !strncmp(detail, "the server answered ", 20);
+  if (plain && refused_by_reply(rc) &&
       (status == MAIL_IMAP_TYPE_NO || status == MAIL_IMAP_TYPE_BAD))
     code = cli_fail(cli_exit_code(rc), what, "%s %s", status == MAIL_IMAP_TYPE_NO ? "NO" : "BAD",
                     mail_imap_last_text(im));
