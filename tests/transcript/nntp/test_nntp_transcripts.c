@@ -13,6 +13,7 @@
 #include <mail/nntp.h>
 
 #include "alloc.h"
+#include "device_crypto.h"
 #include "each_alloc.h"
 #include "transcript.h"
 
@@ -544,6 +545,8 @@ static int scenario_play(srun *r, const scenario *sc, mail_transcript *t, const 
   r->file = sc->file;
   r->check = check;
   int rc = mail_nntp_new(&r->n, a);
+  if (!rc) /* no TLS: AUTHINFO SASL CRAM-MD5 through the device's crypto */
+    rc = transcript_use_device_crypto(mail_nntp_sasl(r->n));
   if (rc)
     return rc;
   rc = mail_transcript_attach(t, mail_nntp_conn(r->n));
