@@ -25,21 +25,27 @@ def main() -> int:
                       cafile=os.environ.get("MAIL_CAFILE")) as im:
         box = im.examine(mailbox)
         next_uid = box.uidnext or 1
+        known = box.exists  # messages the listing below has covered
         print("watching %s (%d messages)" % (mailbox, box.exists), flush=True)
         while not count or seen < count:
-            # Ctrl-C ends the IDLE cleanly (stop() is safe from a signal handler too)
-            idle = im.idle(timeout=25 * 60)
-            signal.signal(signal.SIGINT, lambda *_: idle.stop())
-            arrived = False
-            for event in idle:
-                if event.kind == "exists":
-                    arrived = True
-                    idle.stop()  # leave IDLE to ask for the new messages
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            if not arrived:
-                if idle.stopped:
-                    break  # Ctrl-C
-                continue  # the IDLE timed out: idle again
+            # A message that arrived while we were not idling (the server said
+            # EXISTS during the FETCH) is fetched now: an IDLE would not
+            # announce it again.
+            if im.mailbox.exists <= known:
+                # Ctrl-C ends the IDLE cleanly (stop() is safe from a signal handler too)
+                idle = im.idle(timeout=25 * 60)
+                signal.signal(signal.SIGINT, lambda *_: idle.stop())
+                arrived = False
+                for event in idle:
+                    if event.kind == "exists":
+                        arrived = True
+                        idle.stop()  # leave IDLE to ask for the new messages
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                if not arrived:
+                    if idle.stopped:
+                        break  # Ctrl-C
+                    continue  # the IDLE timed out: idle again
+            known = im.mailbox.exists
             for item in im.fetch("%d:*" % next_uid, "(UID ENVELOPE)"):
                 if item.uid is None or item.uid < next_uid:
                     continue  # "n:*" names the last message when none is newer

@@ -714,12 +714,19 @@ START_TEST(test_idle_lmtp)
   /* Other tests deliver here too (hundreds of messages at a time): each of
    * their EXISTS is one more round, bounded by the test's timeout. */
   for (int round = 0; round < 5000 && !found; round++) {
-    ck_assert_int_eq(mail_imap_mailbox_number(&g.exists0, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
-    mail_imap_set_untagged_callback(im, idle_exists, &g);
-    int rc = mail_imap_idle_start(im);
-    ck_assert_msg(rc == MAIL_OK, "IDLE: %s (%s)", mail_strerror(rc),
-                  mail_conn_last_error(mail_imap_conn(im)));
+    /* An EXISTS that came with the last SEARCH (our message arriving
+     * while we searched) would not be announced again by an IDLE: then
+     * search again instead. */
+    uint64_t now = 0;
+    ck_assert_int_eq(mail_imap_mailbox_number(&now, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+    if (round == 0 || now == g.exists0) {
+      mail_imap_set_untagged_callback(im, idle_exists, &g);
+      int rc = mail_imap_idle_start(im);
+      ck_assert_msg(rc == MAIL_OK, "IDLE: %s (%s)", mail_strerror(rc),
+                    mail_conn_last_error(mail_imap_conn(im)));
+    }
     mail_imap_set_untagged_callback(im, count_search, NULL);
+    ck_assert_int_eq(mail_imap_mailbox_number(&g.exists0, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
     search_hits = 0;
     ck_assert_int_eq(mail_imap_search(im, 1, NULL, "HEADER Message-ID ?", args, 1), MAIL_OK);
     found = search_hits == 1;
@@ -760,9 +767,13 @@ START_TEST(test_idle_event_loop)
   const char *args[] = {id};
   int found = 0, delivered = 0, agains = 0, rc;
   for (int round = 0; round < 5000 && !found; round++) {
-    ck_assert_int_eq(mail_imap_mailbox_number(&g.exists0, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+    /* As in test_idle_lmtp: an EXISTS that came with the last SEARCH is
+     * not announced again by an IDLE, so search again instead. */
+    uint64_t now = 0;
+    ck_assert_int_eq(mail_imap_mailbox_number(&now, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+    int idle_now = round == 0 || now == g.exists0;
     mail_imap_set_untagged_callback(im, idle_exists, &g);
-    while ((rc = mail_imap_idle_start(im)) == MAIL_ERR_AGAIN) {
+    while (idle_now && (rc = mail_imap_idle_start(im)) == MAIL_ERR_AGAIN) {
       agains++;
       if (g.idling && !delivered) {
         delivered = 1;
@@ -777,8 +788,9 @@ START_TEST(test_idle_event_loop)
       }
       wait_conn(mail_imap_conn(im), 20000, 0);
     }
-    ck_assert_msg(rc == MAIL_OK, "IDLE: %s", mail_strerror(rc));
+    ck_assert_msg(!idle_now || rc == MAIL_OK, "IDLE: %s", mail_strerror(rc));
     mail_imap_set_untagged_callback(im, count_search, NULL);
+    ck_assert_int_eq(mail_imap_mailbox_number(&g.exists0, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
     search_hits = 0;
     LOOP(rc, im, mail_imap_search(im, 1, NULL, "HEADER Message-ID ?", args, 1));
     ck_assert_int_eq(rc, MAIL_OK);
