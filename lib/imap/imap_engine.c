@@ -376,9 +376,6 @@ int imap_finish(mail_imap *im, int rc)
                    im->last_type == MAIL_IMAP_TYPE_NO ? "NO" : "BAD",
                    im->last_text.len ? (const char *)im->last_text.data : "");
   }
-  /* A command too long for the line bound is MAIL_ERR_TOO_BIG (nothing
-   * went out), which is not fatal: the session goes on. */
-  im->refused_locally = 0;
   /* A connection that did not get through its setup is of no use. */
   if (mail_status_is_fatal(rc) || !mail_conn_is_open(im->conn) ||
       (op == IMAP_OP_CONNECT && rc != MAIL_OK) || op == IMAP_OP_LOGOUT) {

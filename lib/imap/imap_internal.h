@@ -173,7 +173,6 @@ struct mail_imap {
   size_t max_set;       /* longest sequence set in one command */
   int body_set;         /* a FETCH's body callback is on the parser */
   size_t max_line;      /* the caller's bound on a command line; 0: by server */
-  int refused_locally;  /* MAIL_ERR_LIMIT before a byte was sent: the session stays */
   imap_setop setop;
 
   /* SEARCH (imap_search.c): the caller's arguments, kept for a retry */

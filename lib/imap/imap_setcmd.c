@@ -58,14 +58,12 @@ static int plan(mail_imap *im)
   if (!c->set) {
     if (line <= max)
       return MAIL_OK;
-    im->refused_locally = 1;
     return mail_conn_fail(im->conn, MAIL_ERR_TOO_BIG,
                           "%s%s: the command line would be %zu bytes, over the %zu the server "
                           "takes (mail_imap_set_max_line_length); nothing was sent",
                           c->uid ? "UID " : "", c->verb, line, max);
   }
   size_t longest = imap_seqset_longest(c->set);
-  im->refused_locally = 1;
   if (rest + longest > max)
     return mail_conn_fail(im->conn, MAIL_ERR_TOO_BIG,
                           "%s%s: %zu bytes of command around the set leave no room for its "
@@ -79,7 +77,6 @@ static int plan(mail_imap *im)
     return mail_conn_fail(im->conn, MAIL_ERR_TOO_BIG,
                           "SEARCH RETURN (%s): the set needs several commands and their "
                           "results cannot be merged into one; nothing was sent", im->srch_ret);
-  im->refused_locally = 0;
   return MAIL_OK;
 }
 
@@ -131,7 +128,6 @@ int imap_setop_start(mail_imap *im, int op, mail_imap_seqset *set, int uid, cons
   if (rc) {
     /* Refused before the operation began: nothing sent, the session as it was. */
     imap_setop_end(im);
-    im->refused_locally = 0;
     return rc;
   }
   c->active = 1;
@@ -145,7 +141,6 @@ int imap_setop_restart(mail_imap *im)
   c->at = c->sent = c->answered = 0;
   c->hold = 0;
   int rc = plan(im);
-  im->refused_locally = 0;
   if (rc == MAIL_ERR_TOO_BIG) /* the retry no longer fits: say what it means for the search */
     rc = mail_conn_fail(im->conn, MAIL_ERR_CHARSET,
                         "SEARCH: asked again in another charset it no longer fits the line "

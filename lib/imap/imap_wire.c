@@ -236,7 +236,6 @@ int imap_wire_send(mail_imap *im, int kind, uint32_t tag)
   if (line > max) {
     char verb[32];
     verb_of(w, verb, sizeof verb);
-    im->refused_locally = 1;
     return mail_conn_fail(im->conn, MAIL_ERR_TOO_BIG,
                           "%s: the command line would be %zu bytes, over the %zu the server "
                           "takes (mail_imap_set_max_line_length); nothing was sent",
