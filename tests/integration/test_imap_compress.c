@@ -5,63 +5,24 @@
  * the library before it reaches the server. Each run works in a mailbox of
  * its own. */
 #include <check.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <mail/imap.h>
 
-#include "servers_env.h"
+#include "imap_it.h"
 
 #define NMSG 100
 
-static mail_imap *open_session(int implicit, int nonblocking)
-{
-  mail_imap *im = NULL;
-  ck_assert_int_eq(mail_imap_new(&im, NULL), MAIL_OK);
-  mail_tls_config *cfg = NULL;
-  ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
-  ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, mail_test_env("MAIL_TEST_CA")), MAIL_OK);
-  ck_assert_int_eq(mail_conn_set_tls_config(mail_imap_conn(im), cfg), MAIL_OK);
-  mail_tls_config_free(cfg);
-  mail_conn_set_timeout(mail_imap_conn(im), MAIL_TIMEOUT_IO, 20000);
-  ck_assert_int_eq(mail_imap_set_auth(im, mail_test_env("MAIL_TEST_USER1"),
-                                      mail_test_env("MAIL_TEST_PASS1")),
-                   MAIL_OK);
-  unsigned int port = (unsigned int)(implicit ? mail_test_env_long("MAIL_TEST_IMAPS_PORT", 12993)
-                                              : mail_test_env_long("MAIL_TEST_IMAP_PORT", 12143));
-  int rc = mail_imap_connect(im, mail_test_env("MAIL_TEST_HOSTNAME"), port,
-                             implicit ? MAIL_SECURITY_IMPLICIT_TLS : MAIL_SECURITY_STARTTLS);
-  ck_assert_msg(rc == MAIL_OK, "connect: %s (%s)", mail_strerror(rc),
-                mail_conn_last_error(mail_imap_conn(im)));
-  rc = mail_imap_login(im);
-  ck_assert_msg(rc == MAIL_OK, "login: %s (%s)", mail_strerror(rc),
-                mail_conn_last_error(mail_imap_conn(im)));
-  ck_assert_int_eq(mail_conn_set_nonblocking(mail_imap_conn(im), nonblocking), MAIL_OK);
-  return im;
-}
-
-/* Run an operation to its end, waiting on the fd while it says AGAIN. */
-static int drive(mail_imap *im, int rc, int *agains)
-{
-  mail_conn *c = mail_imap_conn(im);
-  (void)rc;
-  int w = mail_conn_want(c);
-  struct pollfd p = {mail_conn_fd(c),
-                     (short)(((w & MAIL_WANT_READ) ? POLLIN : 0) | ((w & MAIL_WANT_WRITE) ? POLLOUT : 0)),
-                     0};
-  int64_t ms = mail_conn_timeout_ms(c);
-  poll(&p, 1, ms < 0 || ms > 30000 ? 30000 : (int)ms);
-  (*agains)++;
-  return 0;
-}
-#define RUN(rc, im, expr)                                  \
-  do {                                                     \
-    while (((rc) = (expr)) == MAIL_ERR_AGAIN)              \
-      drive(im, rc, &agains);                              \
+/* Run an operation to its end, waiting as an event loop would while it
+ * says AGAIN (the shared helper's wait, with a generous deadline). */
+#define RUN(rc, im, expr)                                              \
+  do {                                                                 \
+    while (((rc) = (expr)) == MAIL_ERR_AGAIN) {                        \
+      agains++;                                                        \
+      ck_assert(imap_it_wait(im, imap_it_now_ms() + 30000));           \
+    }                                                                  \
   } while (0)
 
 typedef struct src {
@@ -112,8 +73,9 @@ static int on_body(void *user, mail_imap_body_event ev, const mail_imap_section 
 static void round_trip(int implicit, int nonblocking)
 {
   int agains = 0, rc;
-  mail_imap *im = open_session(implicit, nonblocking);
+  mail_imap *im = imap_it_login(1, implicit, NULL);
   mail_conn *c = mail_imap_conn(im);
+  ck_assert_int_eq(mail_conn_set_nonblocking(c, nonblocking), MAIL_OK);
   ck_assert(mail_imap_has_capability(im, "COMPRESS=DEFLATE"));
   ck_assert_int_eq(mail_conn_is_compressed(c), 0);
   RUN(rc, im, mail_imap_compress(im));
@@ -122,9 +84,7 @@ static void round_trip(int implicit, int nonblocking)
   ck_assert_int_eq(mail_imap_compress(im), MAIL_ERR_STATE);
 
   char box[160];
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  snprintf(box, sizeof box, "libmail-compress-%d-%ld-%ld", nonblocking, (long)getpid(), ts.tv_nsec);
+  imap_it_unique(box, sizeof box, nonblocking ? "compress-ev" : "compress");
   RUN(rc, im, mail_imap_create(im, box));
   ck_assert_int_eq(rc, MAIL_OK);
 
@@ -191,16 +151,6 @@ END_TEST
 
 int main(void)
 {
-  mail_test_require_servers();
-  Suite *s = suite_create("imap-compress");
-  TCase *tc = tcase_create("dovecot");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, test_compress_imaps);
-  tcase_add_test(tc, test_compress_starttls_event_loop);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  const TTest *const tests[] = {test_compress_imaps, test_compress_starttls_event_loop};
+  return imap_it_main("imap-compress", 120, tests, sizeof tests / sizeof *tests);
 }
