@@ -113,7 +113,8 @@ typedef enum mail_status {
   MAIL_ERR_LIMIT = -110,        /**< server input exceeded a configured limit */
   MAIL_ERR_SERVER_CLOSING = -111, /**< the server announced it is closing (SMTP 421, IMAP BYE) */
   MAIL_ERR_SASL_SERVER = -112,  /**< the server failed SASL mutual authentication (bad SCRAM signature) */
-  MAIL_ERR_INTERNAL = -113      /**< a bug in libmail; please report it */
+  MAIL_ERR_INTERNAL = -113,     /**< a bug in libmail; please report it */
+  MAIL_ERR_PROXY = -114         /**< the proxy refused the tunnel or our credentials, or broke its protocol */
 } mail_status;
 
 /**

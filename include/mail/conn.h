@@ -322,6 +322,58 @@ MAIL_EXTERN int mail_conn_set_nonblocking(mail_conn *conn, int on);
  */
 MAIL_EXTERN int mail_conn_set_transport(mail_conn *conn, const mail_transport_ops *ops, void *user);
 
+/** Kinds of proxy (mail_conn_set_proxy()). */
+typedef enum mail_proxy_kind {
+  MAIL_PROXY_NONE = 0,   /**< connect to the server directly (the default) */
+  MAIL_PROXY_SOCKS5 = 1, /**< a SOCKS5 proxy (RFC 1928); it resolves the server's name */
+  MAIL_PROXY_HTTP = 2    /**< an HTTP proxy's CONNECT tunnel (RFC 9110 9.3.6) */
+} mail_proxy_kind;
+
+/**
+ * Reach the server through a proxy from the next mail_conn_connect() on
+ * (and so the sessions' connect calls): TCP goes to host:port, the proxy is
+ * asked for a tunnel to the server's host and port (sent as a name, never
+ * resolved here: the proxy resolves it), and the protocol, implicit TLS and
+ * STARTTLS then run inside the tunnel exactly as without a proxy: the
+ * server's certificate is verified against the server's name, not the
+ * proxy's. The negotiation counts against the connect timeout. kind
+ * MAIL_PROXY_NONE (host NULL, port 0) removes the proxy and its
+ * credentials. Connecting by address, to a Unix socket, over an adopted
+ * descriptor or a user transport while a proxy is set is MAIL_ERR_STATE.
+ * A refused tunnel, refused proxy credentials or a proxy that breaks its
+ * protocol is MAIL_ERR_PROXY (fatal) with the reason in
+ * mail_conn_last_error(); an HTTP proxy's answer longer than max_line is
+ * MAIL_ERR_LIMIT. Errors here: MAIL_ERR_INVALID (unknown kind; a host
+ * that is empty, over 255 bytes or holds CR, LF, NUL or a space; port
+ * outside 1..65535), MAIL_ERR_STATE (while connecting or connected),
+ * MAIL_ERR_NOMEM. Does not block.
+ */
+MAIL_EXTERN int mail_conn_set_proxy(mail_conn *conn, int kind, const char *host, unsigned int port);
+
+/**
+ * Credentials for the proxy set by mail_conn_set_proxy(): SOCKS5
+ * user/password (RFC 1929) or HTTP Basic (RFC 7617). Both travel to the
+ * proxy as the protocol has them, unprotected by TLS (the proxy hop is
+ * plain TCP): use them only on a network you trust. They never appear in a
+ * trace or an error text, and are wiped when replaced, removed (user NULL)
+ * or freed. Errors: MAIL_ERR_INVALID (user without password or the
+ * reverse; either over 255 bytes; CR, LF or NUL; ':' in an HTTP user),
+ * MAIL_ERR_STATE (no proxy set, or while connecting or connected),
+ * MAIL_ERR_NOMEM. Does not block.
+ */
+MAIL_EXTERN int mail_conn_set_proxy_auth(mail_conn *conn, const char *user, const char *password);
+
+/**
+ * mail_conn_set_proxy() and mail_conn_set_proxy_auth() from one URL:
+ * "socks5://[user:password@]host[:port]" (default port 1080; "socks5h" is
+ * taken as a synonym, since the name always goes to the proxy) or
+ * "http://[user:password@]host[:port]" (default port 8080), with the user
+ * and password percent-encoded. Errors: MAIL_ERR_SYNTAX (another scheme,
+ * a path, a malformed URL; the text names no credential), and those of the
+ * two calls.
+ */
+MAIL_EXTERN int mail_conn_set_proxy_url(mail_conn *conn, const char *url);
+
 /**
  * Use an already connected stream socket (event-loop callers that connect
  * themselves). On success conn takes ownership of fd (sets it non-blocking

@@ -115,6 +115,7 @@ void mail_conn_free(mail_conn *c)
   mail_dealloc(A(c), c->spans);
   mail_dealloc(A(c), c->host);
   mail_dealloc(A(c), c->tls_server_name);
+  conn_proxy_clear(c);
   mail_tls_config_free(c->tls_cfg);
   mail_allocator a = c->env.alloc;
   mail_wipe(c, sizeof *c);

@@ -6,6 +6,7 @@
 
 #include "core/mem.h"
 #include "net/conn_impl.h"
+#include "net/proxy.h"
 
 static const char *server_name(const mail_conn *c)
 {
@@ -146,6 +147,39 @@ static int connect_socket(mail_conn *c)
   }
 }
 
+/* The socket to the proxy is up: ask it for the tunnel. */
+static int push_proxy(mail_conn *c)
+{
+  mail_proxy_target t = {c->proxy_kind, c->host, c->port, c->proxy_user, c->proxy_pass};
+  mail_layer *pl = NULL;
+  int rc = mail_proxy_layer_new(&pl, c, c->top, &t);
+  if (rc)
+    return rc == MAIL_ERR_NOMEM ? rc
+                                : mail_conn_fail(c, rc, "cannot ask the proxy for %s", c->host);
+  c->top = pl;
+  return MAIL_OK;
+}
+
+static int proxy_negotiate(mail_conn *c)
+{
+  for (;;) {
+    int want = 0;
+    int rc = c->top->ops->handshake(c->top, &want, layer_timeout(c, c->connect_deadline));
+    if (rc == MAIL_OK) {
+      mail_conn_trace_info(c, "the %s proxy opened a tunnel to %s:%u",
+                           mail_proxy_kind_name(c->proxy_kind), c->host, c->port);
+      return MAIL_OK;
+    }
+    if (rc != MAIL_ERR_AGAIN)
+      return rc;
+    rc = conn_wait_for(c, conn_top_fd(c), want ? want : MAIL_WANT_READ, c->connect_deadline);
+    if (rc == MAIL_ERR_TIMEOUT)
+      return conn_timed_out(c, "waiting for the proxy");
+    if (rc)
+      return rc;
+  }
+}
+
 /* Drive a connect that is under way; shared by every connect entry point
  * and by their repeated calls in event-loop mode. */
 static int connect_continue(mail_conn *c)
@@ -157,6 +191,22 @@ static int connect_continue(mail_conn *c)
       return rc;
     if (rc)
       return connect_failed(c, rc);
+    if (c->proxy_kind != MAIL_PROXY_NONE && !c->uops) {
+      rc = push_proxy(c);
+      if (rc)
+        return connect_failed(c, rc);
+      c->state = ST_PROXY;
+    }
+  }
+  if (c->state == ST_PROXY) {
+    rc = proxy_negotiate(c);
+    if (rc == MAIL_ERR_AGAIN)
+      return rc;
+    if (rc)
+      return connect_failed(c, rc);
+    c->state = ST_CONNECTING; /* on to what a direct connect does next */
+  }
+  if (c->state == ST_CONNECTING) {
     if (c->implicit_tls) {
       rc = push_tls(c, 1);
       if (rc)
@@ -181,7 +231,16 @@ static int connect_continue(mail_conn *c)
 
 static int connecting(const mail_conn *c)
 {
-  return c->state == ST_CONNECTING || c->state == ST_HANDSHAKE;
+  return c->state == ST_CONNECTING || c->state == ST_PROXY || c->state == ST_HANDSHAKE;
+}
+
+/* Connecting other than by name cannot name the server to a proxy. */
+static int proxy_refuses(mail_conn *c)
+{
+  if (c->proxy_kind == MAIL_PROXY_NONE)
+    return 0;
+  mail_conn_fail(c, MAIL_ERR_STATE, "a proxy is set: connect by host name");
+  return 1;
 }
 
 int mail_conn_connect(mail_conn *c, const char *host, unsigned int port, int implicit_tls)
@@ -197,11 +256,21 @@ int mail_conn_connect(mail_conn *c, const char *host, unsigned int port, int imp
   int rc = begin_connect(c, host, port, implicit_tls);
   if (rc)
     return connect_failed(c, rc);
+  if (c->uops && c->proxy_kind != MAIL_PROXY_NONE) {
+    mail_conn_close(c);
+    return mail_conn_fail(c, MAIL_ERR_STATE, "a proxy cannot be used with the caller's transport");
+  }
   if (c->uops) {
     rc = mail_user_layer_new(&c->top, c, c->uops, c->uuser);
     if (rc)
       return connect_failed(c, rc);
     mail_conn_trace_info(c, "connecting through the caller's transport");
+  } else if (c->proxy_kind != MAIL_PROXY_NONE) {
+    mail_conn_trace_info(c, "connecting through the %s proxy %s:%u",
+                         mail_proxy_kind_name(c->proxy_kind), c->proxy_host, c->proxy_port);
+    rc = mail_tcp_connector_new_host(&c->connector, c, c->proxy_host, c->proxy_port);
+    if (rc)
+      return connect_failed(c, rc);
   } else {
     rc = mail_tcp_connector_new_host(&c->connector, c, host, port);
     if (rc)
@@ -217,7 +286,7 @@ int mail_conn_connect_addrs(mail_conn *c, const void *const *sockaddrs, const si
     return MAIL_ERR_INVALID;
   if (connecting(c))
     return connect_continue(c);
-  if (!conn_can_start(c) || c->uops)
+  if (!conn_can_start(c) || c->uops || proxy_refuses(c))
     return MAIL_ERR_STATE;
   int rc = begin_connect(c, host, 0, implicit_tls);
   if (rc)
@@ -242,7 +311,7 @@ int mail_conn_connect_unix(mail_conn *c, const char *path)
     return MAIL_ERR_INVALID;
   if (connecting(c))
     return connect_continue(c);
-  if (!conn_can_start(c) || c->uops)
+  if (!conn_can_start(c) || c->uops || proxy_refuses(c))
     return MAIL_ERR_STATE;
   int rc = begin_connect(c, NULL, 0, 0);
   if (rc)
@@ -257,7 +326,7 @@ int mail_conn_adopt_fd(mail_conn *c, int fd, const char *host)
 {
   if (!c || fd < 0)
     return MAIL_ERR_INVALID;
-  if (!conn_can_start(c) || c->uops)
+  if (!conn_can_start(c) || c->uops || proxy_refuses(c))
     return MAIL_ERR_STATE;
   if (host && mail_has_crlfnul(host, strlen(host)))
     return MAIL_ERR_INVALID;

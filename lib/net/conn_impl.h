@@ -45,6 +45,7 @@
 enum conn_state {
   ST_IDLE,        /* never connected */
   ST_CONNECTING,  /* TCP attempts or the user transport's connect */
+  ST_PROXY,       /* asking the proxy for the tunnel, under the connect deadline */
   ST_HANDSHAKE,   /* implicit TLS handshake under the connect deadline */
   ST_OPEN,
   ST_CLOSED       /* closed by the caller or by a fatal error */
@@ -94,6 +95,12 @@ struct mail_conn {
   char *host;
   unsigned int port;
   int implicit_tls;
+  /* mail_conn_set_proxy(); proxy_pass is a secret (wiped). */
+  int proxy_kind;
+  char *proxy_host;
+  unsigned int proxy_port;
+  char *proxy_user;
+  char *proxy_pass;
   mail_tcp_connector *connector;
   mail_layer *top;
   int handshake_pending;
@@ -193,6 +200,9 @@ void conn_forget_tls_facts(mail_conn *c);
 int conn_set_string(mail_conn *c, char **dst, const char *s);
 /* Close after a fatal error; later calls report rc. */
 int conn_close_fatal(mail_conn *c, int rc);
+
+/* conn_proxy.c: forget the proxy and wipe its credentials. */
+void conn_proxy_clear(mail_conn *c);
 
 /* conn_output.c */
 void conn_drop_output(mail_conn *c);

@@ -44,7 +44,7 @@ STATUS: Dict[str, int] = {
     "MAIL_ERR_TLS_VERIFY": -106, "MAIL_ERR_STARTTLS": -107,
     "MAIL_ERR_STARTTLS_INJECTION": -108, "MAIL_ERR_PROTOCOL": -109,
     "MAIL_ERR_LIMIT": -110, "MAIL_ERR_SERVER_CLOSING": -111,
-    "MAIL_ERR_SASL_SERVER": -112, "MAIL_ERR_INTERNAL": -113,
+    "MAIL_ERR_SASL_SERVER": -112, "MAIL_ERR_INTERNAL": -113, "MAIL_ERR_PROXY": -114,
 }
 STATUS_NAME: Dict[int, str] = {v: k for k, v in STATUS.items()}
 
@@ -52,6 +52,7 @@ CONST: Dict[str, int] = {
     "MAIL_LIMITS_VERSION": 2,
     "MAIL_TRACE_RECV": 0, "MAIL_TRACE_SEND": 1, "MAIL_TRACE_INFO": 2,
     "MAIL_SECURITY_STARTTLS": 0, "MAIL_SECURITY_IMPLICIT_TLS": 1,
+    "MAIL_PROXY_NONE": 0, "MAIL_PROXY_SOCKS5": 1, "MAIL_PROXY_HTTP": 2,
     "MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE": 2, "MAIL_SECURITY_NONE_INSECURE": 3,
     "MAIL_WANT_READ": 1, "MAIL_WANT_WRITE": 2,
     "MAIL_TIMEOUT_CONNECT": 0, "MAIL_TIMEOUT_IO": 1,
@@ -279,6 +280,9 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_conn_set_timeout": (c_int, [_p, c_int, c_int]),
     "mail_conn_set_tls_config": (c_int, [_p, _p]),
     "mail_conn_set_tls_server_name": (c_int, [_p, _s]),
+    "mail_conn_set_proxy": (c_int, [_p, c_int, _s, c_uint]),
+    "mail_conn_set_proxy_auth": (c_int, [_p, _s, _s]),
+    "mail_conn_set_proxy_url": (c_int, [_p, _s]),
     "mail_conn_set_nonblocking": (c_int, [_p, c_int]),
     "mail_conn_close": (None, [_p]),
     "mail_conn_fd": (c_int, [_p]),
