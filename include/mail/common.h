@@ -7,8 +7,10 @@
  * used from distinct threads at once without locking. A mail_tls_config
  * that has been attached to a connection is only read from then on and may
  * be shared by connections living on different threads.
- * The single exception: mail_imap_idle_stop() may be called from any
- * thread while another runs the session's IDLE (mail/imap.h).
+ * The two exceptions: mail_imap_idle_stop() may be called from any
+ * thread while another runs the session's IDLE (mail/imap.h), and
+ * mail_conn_cancel() from any thread while another runs an operation on
+ * that connection (mail/conn.h).
  *
  * Ownership rule: anything libmail hands out is released with a libmail
  * call: mail_free(ptr) for plain buffers (it knows their allocator),

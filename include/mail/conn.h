@@ -448,6 +448,37 @@ MAIL_EXTERN int64_t mail_conn_timeout_ms(const mail_conn *conn);
  */
 MAIL_EXTERN int mail_conn_wake_fd(const mail_conn *conn);
 
+/**
+ * Make mail_conn_cancel() from another thread end a blocking wait at once:
+ * opens the connection's wake pipe now (two descriptors, kept until
+ * mail_conn_free(); mail_conn_wake_fd() is its read end, for an event
+ * loop to poll). Without it a cancel from another thread is acted on at
+ * the next wait or step, or when the wait's timeout passes. MAIL_OK,
+ * MAIL_ERR_IO (no pipe), MAIL_ERR_UNSUPPORTED (a build without sockets),
+ * MAIL_ERR_INVALID (NULL). Does not block.
+ */
+MAIL_EXTERN int mail_conn_enable_cancel(mail_conn *conn);
+
+/**
+ * Cancel the operation in progress on conn (a connect, or any session
+ * operation: a send, a FETCH, an IDLE ...): safe to call from ANY thread
+ * (like mail_imap_idle_stop(), an exception to the one-thread rule of
+ * common.h) and from the connection's own event loop between two calls
+ * of a pending operation. The operation returns MAIL_ERR_CANCELLED on the
+ * connection's thread at its next wait or step (at once in a blocking
+ * wait after mail_conn_enable_cancel(); an event loop polling
+ * mail_conn_wake_fd() wakes at once, and the operation called again
+ * returns it). The connection is then closed (half a command exchange
+ * cannot be taken back), the session's state is disconnected, and
+ * mail_conn_last_error() says it was cancelled; connect again to go on.
+ * What was done before stays done (messages a batch already sent stay
+ * sent, with their results). When no operation is in progress the call
+ * does nothing, and a cancel that arrives as the operation ends may find
+ * nothing left to cancel (its own result stands). conn must stay alive
+ * during the call. Returns nothing; never blocks.
+ */
+MAIL_EXTERN void mail_conn_cancel(mail_conn *conn);
+
 /** 1 when TLS is active on the connection. */
 MAIL_EXTERN int mail_conn_is_tls(const mail_conn *conn);
 /** 1 when TLS is active and the server was verified (CA chain or pin, and name). */

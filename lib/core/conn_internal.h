@@ -106,6 +106,12 @@ void mail_conn_set_wait_timeout(mail_conn *c, int ms);
  * event-loop mode mail_conn_timeout_ms() counts down to at_ms too, and the
  * loop polls the pipe (mail_conn_wake_fd()). Listening ends (listen 0)
  * with the pipe read empty. */
+/* What is under way on c, for mail_conn_cancel(): a session's operation
+ * (core/engine.c), a connect, a run of the driver. A cancel applies while
+ * any is set; when the last ends, a cancel that came too late is dropped. */
+enum { MAIL_CONN_BUSY_SESSION = 1, MAIL_CONN_BUSY_CONNECT = 2, MAIL_CONN_BUSY_RUN = 4 };
+void mail_conn_busy(mail_conn *c, int what, int on);
+
 int mail_conn_wake_open(mail_conn *c);
 void mail_conn_wake(mail_conn *c);
 void mail_conn_set_wake(mail_conn *c, int listen, int64_t at_ms);

@@ -86,12 +86,14 @@ static int begin_connect(mail_conn *c, const char *host, unsigned int port, int 
   c->implicit_tls = implicit_tls != 0;
   c->connect_deadline = deadline_after(c, c->timeout_connect);
   c->state = ST_CONNECTING;
+  mail_conn_busy(c, MAIL_CONN_BUSY_CONNECT, 1);
   return MAIL_OK;
 }
 
 /* A failure while connecting: nothing stays half-open. */
 static int connect_failed(mail_conn *c, int rc)
 {
+  mail_conn_busy(c, MAIL_CONN_BUSY_CONNECT, 0);
   if (mail_status_is_fatal(rc))
     return conn_close_fatal(c, rc);
   mail_conn_close(c);
@@ -182,7 +184,17 @@ static int proxy_negotiate(mail_conn *c)
 
 /* Drive a connect that is under way; shared by every connect entry point
  * and by their repeated calls in event-loop mode. */
+static int connect_steps(mail_conn *c);
+
 static int connect_continue(mail_conn *c)
+{
+  int rc = conn_cancel_requested(c) ? conn_cancel_now(c) : connect_steps(c);
+  if (rc != MAIL_ERR_AGAIN)
+    mail_conn_busy(c, MAIL_CONN_BUSY_CONNECT, 0);
+  return rc;
+}
+
+static int connect_steps(mail_conn *c)
 {
   int rc;
   if (c->state == ST_CONNECTING) {
@@ -339,6 +351,7 @@ int mail_conn_adopt_fd(mail_conn *c, int fd, const char *host)
   if (rc)
     return connect_failed(c, rc);
   c->state = ST_OPEN;
+  mail_conn_busy(c, MAIL_CONN_BUSY_CONNECT, 0);
   mail_conn_trace_info(c, "using an adopted descriptor");
   return MAIL_OK;
 }

@@ -112,6 +112,10 @@ struct mail_conn {
   atomic_int wake_wr;
   int wake_listen;
   int64_t wake_at;
+  /* conn_cancel.c: what is under way (MAIL_CONN_BUSY_* bits);
+   * mail_conn_cancel() asked to end it. Both may be set from another thread. */
+  atomic_int busy;
+  atomic_int cancel_req;
 
   /* The wait in progress (for mail_conn_want / mail_conn_timeout_ms). */
   int want;
@@ -200,6 +204,11 @@ void conn_forget_tls_facts(mail_conn *c);
 int conn_set_string(mail_conn *c, char **dst, const char *s);
 /* Close after a fatal error; later calls report rc. */
 int conn_close_fatal(mail_conn *c, int rc);
+
+/* conn_cancel.c: whether a cancel was asked; acting on it (close, and
+ * MAIL_ERR_CANCELLED with the reason). */
+int conn_cancel_requested(mail_conn *c);
+int conn_cancel_now(mail_conn *c);
 
 /* conn_proxy.c: forget the proxy and wipe its credentials. */
 void conn_proxy_clear(mail_conn *c);

@@ -283,6 +283,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_conn_set_proxy": (c_int, [_p, c_int, _s, c_uint]),
     "mail_conn_set_proxy_auth": (c_int, [_p, _s, _s]),
     "mail_conn_set_proxy_url": (c_int, [_p, _s]),
+    "mail_conn_enable_cancel": (c_int, [_p]),
+    "mail_conn_cancel": (None, [_p]),
     "mail_conn_set_nonblocking": (c_int, [_p, c_int]),
     "mail_conn_close": (None, [_p]),
     "mail_conn_fd": (c_int, [_p]),

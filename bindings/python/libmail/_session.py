@@ -186,6 +186,8 @@ class Session:
         if server_name:
             self._check(C.mail_conn_set_tls_server_name(self._conn, _capi.arg(server_name)),
                         "server_name")
+        # cancel() from another thread ends a blocking wait at once.
+        self._check(C.mail_conn_enable_cancel(self._conn), "cancel")
         if proxy:
             # No text of the URL in the error: it may hold the proxy password.
             self._check(C.mail_conn_set_proxy_url(self._conn, _capi.arg(proxy)), "proxy")
@@ -300,6 +302,14 @@ class Session:
         (also done by the finalizer). Safe to repeat."""
         self._finalizer()
         self._h = 0
+
+    def cancel(self) -> None:
+        """Cancel the call in progress on this session, from any thread: it
+        raises CallbackError (MAIL_ERR_CANCELLED) in the thread running it,
+        the connection is closed, and connect() starts afresh. Does nothing
+        when no call is under way. Do not close() the session meanwhile."""
+        if self._h:
+            C.mail_conn_cancel(self._conn)
 
     def fileno(self) -> int:
         """The connection's socket, or -1."""
