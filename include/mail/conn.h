@@ -322,6 +322,43 @@ MAIL_EXTERN int mail_conn_set_nonblocking(mail_conn *conn, int on);
  */
 MAIL_EXTERN int mail_conn_set_transport(mail_conn *conn, const mail_transport_ops *ops, void *user);
 
+/**
+ * A name resolver of the caller's (c-ares, the event loop's own, a cache):
+ * asked for the addresses of host (a name: IP literals are never given to
+ * it) for a connect to port. It answers with mail_conn_resolved() on the
+ * connection's thread, either before it returns (any mode) or later
+ * (event-loop mode only: the connect returns MAIL_ERR_AGAIN meanwhile,
+ * with no descriptor to wait on and mail_conn_timeout_ms() counting down
+ * to the connect deadline; call the connect again once it answered).
+ * Return MAIL_OK when the query was taken, or a status that ends the
+ * connect (MAIL_ERR_RESOLVE for "no such name", MAIL_ERR_NOMEM ...).
+ */
+typedef int (*mail_resolve_fn)(void *user, mail_conn *conn, const char *host, unsigned int port);
+
+/**
+ * Resolve host names with fn (user passed back) instead of the blocking
+ * getaddrinfo(): mail_conn_connect() (and so every session's connect) asks
+ * fn for the server's name, or the proxy's when a proxy is set. NULL
+ * restores getaddrinfo(). MAIL_OK, MAIL_ERR_INVALID (NULL conn),
+ * MAIL_ERR_STATE (while connecting). Does not block.
+ */
+MAIL_EXTERN int mail_conn_set_resolver(mail_conn *conn, mail_resolve_fn fn, void *user);
+
+/**
+ * The answer to the resolver's query (see mail_resolve_fn): status MAIL_OK
+ * with n >= 1 addresses addrs[i] (struct sockaddr_in or sockaddr_in6 of
+ * lens[i] bytes; their port is set to the connect's), tried in order under
+ * the one connect deadline; or a failure status (MAIL_ERR_RESOLVE,
+ * MAIL_ERR_TIMEOUT ...) with why (NULL allowed; no CR/LF) for
+ * mail_conn_last_error(), which the connect then returns. The addresses
+ * are copied. Errors: MAIL_ERR_STATE (no query is waiting for an answer,
+ * or it was answered already), MAIL_ERR_INVALID (n 0 with MAIL_OK, an
+ * address that is not IPv4 or IPv6), MAIL_ERR_NOMEM (the connect then
+ * fails with it). Does not block.
+ */
+MAIL_EXTERN int mail_conn_resolved(mail_conn *conn, int status, const void *const *addrs,
+                                   const size_t *lens, size_t n, const char *why);
+
 /** Kinds of proxy (mail_conn_set_proxy()). */
 typedef enum mail_proxy_kind {
   MAIL_PROXY_NONE = 0,   /**< connect to the server directly (the default) */

@@ -371,7 +371,8 @@ int mail_conn_want(const mail_conn *c)
 
 int64_t mail_conn_timeout_ms(const mail_conn *c)
 {
-  if (!c || !c->want || c->wait_deadline < 0)
+  /* Waiting for the caller's resolver: no descriptor, but a deadline. */
+  if (!c || (!c->want && c->state != ST_RESOLVING) || c->wait_deadline < 0)
     return -1;
   int64_t left = c->wait_deadline - now_ms(c);
   return left > 0 ? left : 0;

@@ -194,9 +194,57 @@ static int connect_continue(mail_conn *c)
   return rc;
 }
 
+/* The name a connect resolves: the proxy's when there is one. */
+static const char *resolve_name(const mail_conn *c)
+{
+  return c->proxy_kind != MAIL_PROXY_NONE ? c->proxy_host : c->host;
+}
+
+/* Waiting for the caller's resolver (mail_conn_resolved()). */
+static int resolving(mail_conn *c)
+{
+  if (c->resolve_rc)
+    return c->resolve_rc;
+  if (c->connector) {
+    c->state = ST_CONNECTING;
+    return MAIL_OK;
+  }
+  if (!c->nonblocking)
+    return mail_conn_fail(c, MAIL_ERR_RESOLVE,
+                          "the resolver did not answer for %s before it returned (blocking mode)",
+                          resolve_name(c));
+  int rc = conn_wait_for(c, -1, 0, c->connect_deadline);
+  if (rc == MAIL_ERR_TIMEOUT)
+    return conn_timed_out(c, "waiting for the resolver");
+  return rc;
+}
+
+/* Ask the caller's resolver; it may answer at once. */
+static int ask_resolver(mail_conn *c)
+{
+  c->resolve_rc = 0;
+  c->state = ST_RESOLVING;
+  mail_conn_trace_info(c, "asking the resolver for %s", resolve_name(c));
+  unsigned int port = c->proxy_kind != MAIL_PROXY_NONE ? c->proxy_port : c->port;
+  int rc = c->resolver(c->resolver_user, c, resolve_name(c), port);
+  if (rc > 0 || rc == MAIL_ERR_AGAIN)
+    rc = MAIL_ERR_INTERNAL;
+  if (rc && c->state == ST_RESOLVING && !c->resolve_rc)
+    return mail_conn_fail(c, rc, "the resolver refused the query for %s: %s", resolve_name(c),
+                          mail_strerror(rc));
+  return rc;
+}
+
 static int connect_steps(mail_conn *c)
 {
   int rc;
+  if (c->state == ST_RESOLVING) {
+    rc = resolving(c);
+    if (rc == MAIL_ERR_AGAIN)
+      return rc;
+    if (rc)
+      return connect_failed(c, rc);
+  }
   if (c->state == ST_CONNECTING) {
     rc = c->connector ? connect_socket(c) : connect_user(c);
     if (rc == MAIL_ERR_AGAIN)
@@ -243,7 +291,8 @@ static int connect_steps(mail_conn *c)
 
 static int connecting(const mail_conn *c)
 {
-  return c->state == ST_CONNECTING || c->state == ST_PROXY || c->state == ST_HANDSHAKE;
+  return c->state == ST_CONNECTING || c->state == ST_RESOLVING || c->state == ST_PROXY ||
+         c->state == ST_HANDSHAKE;
 }
 
 /* Connecting other than by name cannot name the server to a proxy. */
@@ -277,14 +326,15 @@ int mail_conn_connect(mail_conn *c, const char *host, unsigned int port, int imp
     if (rc)
       return connect_failed(c, rc);
     mail_conn_trace_info(c, "connecting through the caller's transport");
-  } else if (c->proxy_kind != MAIL_PROXY_NONE) {
-    mail_conn_trace_info(c, "connecting through the %s proxy %s:%u",
-                         mail_proxy_kind_name(c->proxy_kind), c->proxy_host, c->proxy_port);
-    rc = mail_tcp_connector_new_host(&c->connector, c, c->proxy_host, c->proxy_port);
-    if (rc)
-      return connect_failed(c, rc);
   } else {
-    rc = mail_tcp_connector_new_host(&c->connector, c, host, port);
+    if (c->proxy_kind != MAIL_PROXY_NONE)
+      mail_conn_trace_info(c, "connecting through the %s proxy %s:%u",
+                           mail_proxy_kind_name(c->proxy_kind), c->proxy_host, c->proxy_port);
+    unsigned int to = c->proxy_kind != MAIL_PROXY_NONE ? c->proxy_port : port;
+    if (c->resolver && !mail_tcp_is_ip_literal(resolve_name(c)))
+      rc = ask_resolver(c);
+    else
+      rc = mail_tcp_connector_new_host(&c->connector, c, resolve_name(c), to);
     if (rc)
       return connect_failed(c, rc);
   }

@@ -45,6 +45,7 @@
 enum conn_state {
   ST_IDLE,        /* never connected */
   ST_CONNECTING,  /* TCP attempts or the user transport's connect */
+  ST_RESOLVING,   /* waiting for the caller's resolver (mail_conn_resolved) */
   ST_PROXY,       /* asking the proxy for the tunnel, under the connect deadline */
   ST_HANDSHAKE,   /* implicit TLS handshake under the connect deadline */
   ST_OPEN,
@@ -101,6 +102,11 @@ struct mail_conn {
   unsigned int proxy_port;
   char *proxy_user;
   char *proxy_pass;
+  /* mail_conn_set_resolver(); resolve_rc: the failure the resolver
+   * answered (0: none yet, or addresses in connector). */
+  mail_resolve_fn resolver;
+  void *resolver_user;
+  int resolve_rc;
   mail_tcp_connector *connector;
   mail_layer *top;
   int handshake_pending;

@@ -224,6 +224,7 @@ CALLBACKS = {
                                        c_int64),
     "mail_nntp_body_fn": CFUNCTYPE(c_int, c_void_p, c_uint64, c_int, POINTER(c_ubyte), c_size_t),
     "mail_maildir_map_fn": CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_int64),
+    "mail_resolve_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_char_p, c_uint),
 }
 TRACE_FN = CALLBACKS["mail_trace_fn"]
 PROGRESS_FN = CALLBACKS["mail_smtp_progress_fn"]
@@ -238,6 +239,7 @@ IMAP_BODY_FN = CALLBACKS["mail_imap_body_fn"]
 IMAP_UNTAGGED_FN = CALLBACKS["mail_imap_untagged_fn"]
 RANDOM_FN = CALLBACKS["mail_random_fn"]
 CLOCK_FN = CALLBACKS["mail_clock_fn"]
+RESOLVE_FN = CALLBACKS["mail_resolve_fn"]
 TLS_VERIFY_FN = CALLBACKS["mail_tls_verify_fn"]
 MAILDIR_ENTRY_FN = CALLBACKS["mail_maildir_entry_fn"]
 MAILDIR_MAP_FN = CALLBACKS["mail_maildir_map_fn"]
@@ -284,6 +286,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_conn_set_proxy_auth": (c_int, [_p, _s, _s]),
     "mail_conn_set_proxy_url": (c_int, [_p, _s]),
     "mail_conn_enable_cancel": (c_int, [_p]),
+    "mail_conn_set_resolver": (c_int, [_p, RESOLVE_FN, c_void_p]),
+    "mail_conn_resolved": (c_int, [_p, c_int, POINTER(c_void_p), POINTER(c_size_t), c_size_t, _s]),
     "mail_conn_cancel": (None, [_p]),
     "mail_conn_set_nonblocking": (c_int, [_p, c_int]),
     "mail_conn_close": (None, [_p]),
