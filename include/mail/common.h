@@ -7,8 +7,10 @@
  * used from distinct threads at once without locking. A mail_tls_config
  * that has been attached to a connection is only read from then on and may
  * be shared by connections living on different threads.
- * The single exception: mail_imap_idle_stop() may be called from any
- * thread while another runs the session's IDLE (mail/imap.h).
+ * The two exceptions: mail_imap_idle_stop() may be called from any
+ * thread while another runs the session's IDLE (mail/imap.h), and
+ * mail_conn_cancel() from any thread while another runs an operation on
+ * that connection (mail/conn.h).
  *
  * Ownership rule: anything libmail hands out is released with a libmail
  * call: mail_free(ptr) for plain buffers (it knows their allocator),
@@ -113,7 +115,8 @@ typedef enum mail_status {
   MAIL_ERR_LIMIT = -110,        /**< server input exceeded a configured limit */
   MAIL_ERR_SERVER_CLOSING = -111, /**< the server announced it is closing (SMTP 421, IMAP BYE) */
   MAIL_ERR_SASL_SERVER = -112,  /**< the server failed SASL mutual authentication (bad SCRAM signature) */
-  MAIL_ERR_INTERNAL = -113      /**< a bug in libmail; please report it */
+  MAIL_ERR_INTERNAL = -113,     /**< a bug in libmail; please report it */
+  MAIL_ERR_PROXY = -114         /**< the proxy refused the tunnel or our credentials, or broke its protocol */
 } mail_status;
 
 /**

@@ -323,6 +323,95 @@ MAIL_EXTERN int mail_conn_set_nonblocking(mail_conn *conn, int on);
 MAIL_EXTERN int mail_conn_set_transport(mail_conn *conn, const mail_transport_ops *ops, void *user);
 
 /**
+ * A name resolver of the caller's (c-ares, the event loop's own, a cache):
+ * asked for the addresses of host (a name: IP literals are never given to
+ * it) for a connect to port. It answers with mail_conn_resolved() on the
+ * connection's thread, either before it returns (any mode) or later
+ * (event-loop mode only: the connect returns MAIL_ERR_AGAIN meanwhile,
+ * with no descriptor to wait on and mail_conn_timeout_ms() counting down
+ * to the connect deadline; call the connect again once it answered).
+ * Return MAIL_OK when the query was taken, or a status that ends the
+ * connect (MAIL_ERR_RESOLVE for "no such name", MAIL_ERR_NOMEM ...).
+ */
+typedef int (*mail_resolve_fn)(void *user, mail_conn *conn, const char *host, unsigned int port);
+
+/**
+ * Resolve host names with fn (user passed back) instead of the blocking
+ * getaddrinfo(): mail_conn_connect() (and so every session's connect) asks
+ * fn for the server's name, or the proxy's when a proxy is set. NULL
+ * restores getaddrinfo(). MAIL_OK, MAIL_ERR_INVALID (NULL conn),
+ * MAIL_ERR_STATE (while connecting). Does not block.
+ */
+MAIL_EXTERN int mail_conn_set_resolver(mail_conn *conn, mail_resolve_fn fn, void *user);
+
+/**
+ * The answer to the resolver's query (see mail_resolve_fn): status MAIL_OK
+ * with n >= 1 addresses addrs[i] (struct sockaddr_in or sockaddr_in6 of
+ * lens[i] bytes; their port is set to the connect's), tried in order under
+ * the one connect deadline; or a failure status (MAIL_ERR_RESOLVE,
+ * MAIL_ERR_TIMEOUT ...) with why (NULL allowed; no CR/LF) for
+ * mail_conn_last_error(), which the connect then returns. The addresses
+ * are copied. Errors: MAIL_ERR_STATE (no query is waiting for an answer,
+ * or it was answered already), MAIL_ERR_INVALID (n 0 with MAIL_OK, an
+ * address that is not IPv4 or IPv6), MAIL_ERR_NOMEM (the connect then
+ * fails with it). Does not block.
+ */
+MAIL_EXTERN int mail_conn_resolved(mail_conn *conn, int status, const void *const *addrs,
+                                   const size_t *lens, size_t n, const char *why);
+
+/** Kinds of proxy (mail_conn_set_proxy()). */
+typedef enum mail_proxy_kind {
+  MAIL_PROXY_NONE = 0,   /**< connect to the server directly (the default) */
+  MAIL_PROXY_SOCKS5 = 1, /**< a SOCKS5 proxy (RFC 1928); it resolves the server's name */
+  MAIL_PROXY_HTTP = 2    /**< an HTTP proxy's CONNECT tunnel (RFC 9110 9.3.6) */
+} mail_proxy_kind;
+
+/**
+ * Reach the server through a proxy from the next mail_conn_connect() on
+ * (and so the sessions' connect calls): TCP goes to host:port, the proxy is
+ * asked for a tunnel to the server's host and port (sent as a name, never
+ * resolved here: the proxy resolves it), and the protocol, implicit TLS and
+ * STARTTLS then run inside the tunnel exactly as without a proxy: the
+ * server's certificate is verified against the server's name, not the
+ * proxy's. The negotiation counts against the connect timeout. kind
+ * MAIL_PROXY_NONE (host NULL, port 0) removes the proxy and its
+ * credentials. Connecting by address, to a Unix socket, over an adopted
+ * descriptor or a user transport while a proxy is set is MAIL_ERR_STATE.
+ * A refused tunnel, refused proxy credentials or a proxy that breaks its
+ * protocol is MAIL_ERR_PROXY (fatal) with the reason in
+ * mail_conn_last_error(); an HTTP proxy's answer longer than max_line is
+ * MAIL_ERR_LIMIT. Errors here: MAIL_ERR_INVALID (unknown kind; a host
+ * that is empty, over 255 bytes or holds CR, LF, NUL or a space; port
+ * outside 1..65535), MAIL_ERR_STATE (while connecting or connected),
+ * MAIL_ERR_NOMEM. Does not block.
+ */
+MAIL_EXTERN int mail_conn_set_proxy(mail_conn *conn, int kind, const char *host, unsigned int port);
+
+/**
+ * Credentials for the proxy set by mail_conn_set_proxy(): SOCKS5
+ * user/password (RFC 1929) or HTTP Basic (RFC 7617). Both travel to the
+ * proxy as the protocol has them, unprotected by TLS (the proxy hop is
+ * plain TCP): use them only on a network you trust. They never appear in a
+ * trace or an error text, and are wiped when replaced, removed (user NULL)
+ * or freed. Errors: MAIL_ERR_INVALID (user without password or the
+ * reverse; either over 255 bytes; CR, LF or NUL; ':' in an HTTP user),
+ * MAIL_ERR_STATE (no proxy set, or while connecting or connected),
+ * MAIL_ERR_NOMEM. Does not block.
+ */
+MAIL_EXTERN int mail_conn_set_proxy_auth(mail_conn *conn, const char *user, const char *password);
+
+/**
+ * mail_conn_set_proxy() and mail_conn_set_proxy_auth() from one URL:
+ * "socks5://[user:password@]host[:port]" (default port 1080; "socks5h" is
+ * taken as a synonym, since the name always goes to the proxy) or
+ * "http://[user:password@]host[:port]" (default port 8080), with the user
+ * and password percent-encoded. Errors: MAIL_ERR_SYNTAX (another scheme,
+ * a path, a malformed URL; the text names no credential), and those of the
+ * two calls.
+ */
+MAIL_EXTERN int mail_conn_set_proxy_url(mail_conn *conn, const char *url);
+
+/**
  * Use an already connected stream socket (event-loop callers that connect
  * themselves). On success conn takes ownership of fd (sets it non-blocking
  * and close-on-exec) and closes it when the connection closes; on failure
@@ -395,6 +484,37 @@ MAIL_EXTERN int64_t mail_conn_timeout_ms(const mail_conn *conn);
  * a loop that does not poll it sees a stop only at its next call.
  */
 MAIL_EXTERN int mail_conn_wake_fd(const mail_conn *conn);
+
+/**
+ * Make mail_conn_cancel() from another thread end a blocking wait at once:
+ * opens the connection's wake pipe now (two descriptors, kept until
+ * mail_conn_free(); mail_conn_wake_fd() is its read end, for an event
+ * loop to poll). Without it a cancel from another thread is acted on at
+ * the next wait or step, or when the wait's timeout passes. MAIL_OK,
+ * MAIL_ERR_IO (no pipe), MAIL_ERR_UNSUPPORTED (a build without sockets),
+ * MAIL_ERR_INVALID (NULL). Does not block.
+ */
+MAIL_EXTERN int mail_conn_enable_cancel(mail_conn *conn);
+
+/**
+ * Cancel the operation in progress on conn (a connect, or any session
+ * operation: a send, a FETCH, an IDLE ...): safe to call from ANY thread
+ * (like mail_imap_idle_stop(), an exception to the one-thread rule of
+ * common.h) and from the connection's own event loop between two calls
+ * of a pending operation. The operation returns MAIL_ERR_CANCELLED on the
+ * connection's thread at its next wait or step (at once in a blocking
+ * wait after mail_conn_enable_cancel(); an event loop polling
+ * mail_conn_wake_fd() wakes at once, and the operation called again
+ * returns it). The connection is then closed (half a command exchange
+ * cannot be taken back), the session's state is disconnected, and
+ * mail_conn_last_error() says it was cancelled; connect again to go on.
+ * What was done before stays done (messages a batch already sent stay
+ * sent, with their results). When no operation is in progress the call
+ * does nothing, and a cancel that arrives as the operation ends may find
+ * nothing left to cancel (its own result stands). conn must stay alive
+ * during the call. Returns nothing; never blocks.
+ */
+MAIL_EXTERN void mail_conn_cancel(mail_conn *conn);
 
 /** 1 when TLS is active on the connection. */
 MAIL_EXTERN int mail_conn_is_tls(const mail_conn *conn);

@@ -535,7 +535,7 @@ MAIL_EXTERN int mail_imap_idle_start(mail_imap *im);
 MAIL_EXTERN int mail_imap_idle_done(mail_imap *im);
 
 /**
- * Ask the IDLE of im to end, from ANY thread: the single exception to the
+ * Ask the IDLE of im to end, from ANY thread: an exception to the
  * one-thread rule of common.h. It sets an atomic flag and writes one byte
  * to a self-pipe the session owns (created by mail_imap_idle_start()),
  * which wakes a blocking IDLE at once; the session's own thread then

@@ -21,6 +21,7 @@
 #if MAIL_HAVE_SMTP
 #include <mail/smtp_reply.h>
 #include <mail/smtp.h>
+#include <mail/smtp_pool.h>
 #endif
 #if MAIL_HAVE_POP3
 #include <mail/pop3_reply.h>

@@ -106,6 +106,12 @@ void mail_conn_set_wait_timeout(mail_conn *c, int ms);
  * event-loop mode mail_conn_timeout_ms() counts down to at_ms too, and the
  * loop polls the pipe (mail_conn_wake_fd()). Listening ends (listen 0)
  * with the pipe read empty. */
+/* What is under way on c, for mail_conn_cancel(): a session's operation
+ * (core/engine.c), a connect, a run of the driver. A cancel applies while
+ * any is set; when the last ends, a cancel that came too late is dropped. */
+enum { MAIL_CONN_BUSY_SESSION = 1, MAIL_CONN_BUSY_CONNECT = 2, MAIL_CONN_BUSY_RUN = 4 };
+void mail_conn_busy(mail_conn *c, int what, int on);
+
 int mail_conn_wake_open(mail_conn *c);
 void mail_conn_wake(mail_conn *c);
 void mail_conn_set_wake(mail_conn *c, int listen, int64_t at_ms);
@@ -138,6 +144,10 @@ int mail_conn_connect_addrs(mail_conn *c, const void *const *sockaddrs, const si
 
 /* The host name used for TLS verification and SASL (may be NULL). */
 const char *mail_conn_host(const mail_conn *c);
+/* The port connected to (0: a socket, an adopted fd, a user transport). */
+unsigned int mail_conn_port(const mail_conn *c);
+/* 1 in event-loop mode (mail_conn_set_nonblocking). */
+int mail_conn_is_nonblocking(const mail_conn *c);
 /* The name the client greets the server with when the caller set none
  * (SMTP's default EHLO name): the host's name when it is fully qualified,
  * else the connection's local address as a literal ("[192.0.2.1]",

@@ -64,6 +64,8 @@ int mail_op_begin(mail_op *op, int kind)
   op->phase = 0;
   op->done = 0;
   op->result = MAIL_OK;
+  if (op->conn)
+    mail_conn_busy(op->conn, MAIL_CONN_BUSY_SESSION, 1);
   return MAIL_OP_STARTED;
 }
 
@@ -77,6 +79,8 @@ void mail_op_end(mail_op *op)
 {
   op->kind = 0;
   op->phase = 0;
+  if (op->conn)
+    mail_conn_busy(op->conn, MAIL_CONN_BUSY_SESSION, 0);
 }
 
 int mail_engine_abort(mail_conn *c, mail_cmdq *q, mail_op *op, int rc, const char *why)

@@ -79,6 +79,8 @@ int mail_cmd_dispatch_at(mail_conn *c, mail_cmdq *q, long i, const mail_cmd_kind
 /* ---- running an operation ---- */
 
 typedef struct mail_op {
+  mail_conn *conn; /* the session's connection, set once at creation: an
+                    * operation under way is what mail_conn_cancel() ends */
   int kind;    /* the protocol's operation (the public call); 0: none */
   int phase;   /* where it is (protocol-defined; 0 when it begins) */
   int done;    /* a result is known: report it once the queue drains */

@@ -49,6 +49,7 @@ const char *mail_strerror(int status)
   case MAIL_ERR_SERVER_CLOSING: return "the server is closing the connection";
   case MAIL_ERR_SASL_SERVER: return "the server failed mutual authentication";
   case MAIL_ERR_INTERNAL: return "internal error";
+  case MAIL_ERR_PROXY: return "the proxy did not open the tunnel";
   }
   return "unknown error";
 }

@@ -35,6 +35,7 @@ int mail_imap_new(mail_imap **out, const mail_allocator *alloc)
   mail_buf_set_sensitive(&im->cont.bytes);
   imap_setop_init(im);
   int rc = mail_conn_new(&im->conn, &im->alloc);
+  im->op.conn = im->conn;
   if (!rc)
     rc = mail_sasl_new(&im->sasl, &im->alloc);
   if (!rc)

@@ -115,6 +115,7 @@ void mail_conn_free(mail_conn *c)
   mail_dealloc(A(c), c->spans);
   mail_dealloc(A(c), c->host);
   mail_dealloc(A(c), c->tls_server_name);
+  conn_proxy_clear(c);
   mail_tls_config_free(c->tls_cfg);
   mail_allocator a = c->env.alloc;
   mail_wipe(c, sizeof *c);
@@ -277,6 +278,16 @@ const char *mail_conn_host(const mail_conn *c)
   return c->host;
 }
 
+int mail_conn_is_nonblocking(const mail_conn *c)
+{
+  return c->nonblocking;
+}
+
+unsigned int mail_conn_port(const mail_conn *c)
+{
+  return c->port;
+}
+
 int mail_conn_is_open(const mail_conn *c)
 {
   return c && c->state == ST_OPEN;
@@ -370,7 +381,8 @@ int mail_conn_want(const mail_conn *c)
 
 int64_t mail_conn_timeout_ms(const mail_conn *c)
 {
-  if (!c || !c->want || c->wait_deadline < 0)
+  /* Waiting for the caller's resolver: no descriptor, but a deadline. */
+  if (!c || (!c->want && c->state != ST_RESOLVING) || c->wait_deadline < 0)
     return -1;
   int64_t left = c->wait_deadline - now_ms(c);
   return left > 0 ? left : 0;

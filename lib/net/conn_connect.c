@@ -6,6 +6,7 @@
 
 #include "core/mem.h"
 #include "net/conn_impl.h"
+#include "net/proxy.h"
 
 static const char *server_name(const mail_conn *c)
 {
@@ -85,12 +86,14 @@ static int begin_connect(mail_conn *c, const char *host, unsigned int port, int 
   c->implicit_tls = implicit_tls != 0;
   c->connect_deadline = deadline_after(c, c->timeout_connect);
   c->state = ST_CONNECTING;
+  mail_conn_busy(c, MAIL_CONN_BUSY_CONNECT, 1);
   return MAIL_OK;
 }
 
 /* A failure while connecting: nothing stays half-open. */
 static int connect_failed(mail_conn *c, int rc)
 {
+  mail_conn_busy(c, MAIL_CONN_BUSY_CONNECT, 0);
   if (mail_status_is_fatal(rc))
     return conn_close_fatal(c, rc);
   mail_conn_close(c);
@@ -146,17 +149,124 @@ static int connect_socket(mail_conn *c)
   }
 }
 
+/* The socket to the proxy is up: ask it for the tunnel. */
+static int push_proxy(mail_conn *c)
+{
+  mail_proxy_target t = {c->proxy_kind, c->host, c->port, c->proxy_user, c->proxy_pass};
+  mail_layer *pl = NULL;
+  int rc = mail_proxy_layer_new(&pl, c, c->top, &t);
+  if (rc)
+    return rc == MAIL_ERR_NOMEM ? rc
+                                : mail_conn_fail(c, rc, "cannot ask the proxy for %s", c->host);
+  c->top = pl;
+  return MAIL_OK;
+}
+
+static int proxy_negotiate(mail_conn *c)
+{
+  for (;;) {
+    int want = 0;
+    int rc = c->top->ops->handshake(c->top, &want, layer_timeout(c, c->connect_deadline));
+    if (rc == MAIL_OK) {
+      mail_conn_trace_info(c, "the %s proxy opened a tunnel to %s:%u",
+                           mail_proxy_kind_name(c->proxy_kind), c->host, c->port);
+      return MAIL_OK;
+    }
+    if (rc != MAIL_ERR_AGAIN)
+      return rc;
+    rc = conn_wait_for(c, conn_top_fd(c), want ? want : MAIL_WANT_READ, c->connect_deadline);
+    if (rc == MAIL_ERR_TIMEOUT)
+      return conn_timed_out(c, "waiting for the proxy");
+    if (rc)
+      return rc;
+  }
+}
+
 /* Drive a connect that is under way; shared by every connect entry point
  * and by their repeated calls in event-loop mode. */
+static int connect_steps(mail_conn *c);
+
 static int connect_continue(mail_conn *c)
 {
+  int rc = conn_cancel_requested(c) ? conn_cancel_now(c) : connect_steps(c);
+  if (rc != MAIL_ERR_AGAIN)
+    mail_conn_busy(c, MAIL_CONN_BUSY_CONNECT, 0);
+  return rc;
+}
+
+/* The name a connect resolves: the proxy's when there is one. */
+static const char *resolve_name(const mail_conn *c)
+{
+  return c->proxy_kind != MAIL_PROXY_NONE ? c->proxy_host : c->host;
+}
+
+/* Waiting for the caller's resolver (mail_conn_resolved()). */
+static int resolving(mail_conn *c)
+{
+  if (c->resolve_rc)
+    return c->resolve_rc;
+  if (c->connector) {
+    c->state = ST_CONNECTING;
+    return MAIL_OK;
+  }
+  if (!c->nonblocking)
+    return mail_conn_fail(c, MAIL_ERR_RESOLVE,
+                          "the resolver did not answer for %s before it returned (blocking mode)",
+                          resolve_name(c));
+  int rc = conn_wait_for(c, -1, 0, c->connect_deadline);
+  if (rc == MAIL_ERR_TIMEOUT)
+    return conn_timed_out(c, "waiting for the resolver");
+  return rc;
+}
+
+/* Ask the caller's resolver; it may answer at once. */
+static int ask_resolver(mail_conn *c)
+{
+  c->resolve_rc = 0;
+  c->state = ST_RESOLVING;
+  mail_conn_trace_info(c, "asking the resolver for %s", resolve_name(c));
+  unsigned int port = c->proxy_kind != MAIL_PROXY_NONE ? c->proxy_port : c->port;
+  int rc = c->resolver(c->resolver_user, c, resolve_name(c), port);
+  if (rc > 0 || rc == MAIL_ERR_AGAIN)
+    rc = MAIL_ERR_INTERNAL;
+  if (rc && c->state == ST_RESOLVING && !c->resolve_rc)
+    return mail_conn_fail(c, rc, "the resolver refused the query for %s: %s", resolve_name(c),
+                          mail_strerror(rc));
+  return rc;
+}
+
+static int connect_steps(mail_conn *c)
+{
   int rc;
+  if (c->state == ST_RESOLVING) {
+    rc = resolving(c);
+    if (rc == MAIL_ERR_AGAIN)
+      return rc;
+    if (rc)
+      return connect_failed(c, rc);
+  }
   if (c->state == ST_CONNECTING) {
     rc = c->connector ? connect_socket(c) : connect_user(c);
     if (rc == MAIL_ERR_AGAIN)
       return rc;
     if (rc)
       return connect_failed(c, rc);
+    if (c->proxy_kind != MAIL_PROXY_NONE && !c->uops) {
+      rc = push_proxy(c);
+      if (rc)
+        return connect_failed(c, rc);
+      c->state = ST_PROXY;
+    }
+  }
+  if (c->state == ST_PROXY) {
+    rc = proxy_negotiate(c);
+    if (rc == MAIL_ERR_AGAIN)
+      return rc;
+    if (rc)
+      return connect_failed(c, rc);
+    c->state = ST_CONNECTING; /* on to what a direct connect does next */
+  }
+  if (c->state == ST_CONNECTING) {
     if (c->implicit_tls) {
       rc = push_tls(c, 1);
       if (rc)
@@ -181,7 +291,17 @@ static int connect_continue(mail_conn *c)
 
 static int connecting(const mail_conn *c)
 {
-  return c->state == ST_CONNECTING || c->state == ST_HANDSHAKE;
+  return c->state == ST_CONNECTING || c->state == ST_RESOLVING || c->state == ST_PROXY ||
+         c->state == ST_HANDSHAKE;
+}
+
+/* Connecting other than by name cannot name the server to a proxy. */
+static int proxy_refuses(mail_conn *c)
+{
+  if (c->proxy_kind == MAIL_PROXY_NONE)
+    return 0;
+  mail_conn_fail(c, MAIL_ERR_STATE, "a proxy is set: connect by host name");
+  return 1;
 }
 
 int mail_conn_connect(mail_conn *c, const char *host, unsigned int port, int implicit_tls)
@@ -197,13 +317,24 @@ int mail_conn_connect(mail_conn *c, const char *host, unsigned int port, int imp
   int rc = begin_connect(c, host, port, implicit_tls);
   if (rc)
     return connect_failed(c, rc);
+  if (c->uops && c->proxy_kind != MAIL_PROXY_NONE) {
+    mail_conn_close(c);
+    return mail_conn_fail(c, MAIL_ERR_STATE, "a proxy cannot be used with the caller's transport");
+  }
   if (c->uops) {
     rc = mail_user_layer_new(&c->top, c, c->uops, c->uuser);
     if (rc)
       return connect_failed(c, rc);
     mail_conn_trace_info(c, "connecting through the caller's transport");
   } else {
-    rc = mail_tcp_connector_new_host(&c->connector, c, host, port);
+    if (c->proxy_kind != MAIL_PROXY_NONE)
+      mail_conn_trace_info(c, "connecting through the %s proxy %s:%u",
+                           mail_proxy_kind_name(c->proxy_kind), c->proxy_host, c->proxy_port);
+    unsigned int to = c->proxy_kind != MAIL_PROXY_NONE ? c->proxy_port : port;
+    if (c->resolver && !mail_tcp_is_ip_literal(resolve_name(c)))
+      rc = ask_resolver(c);
+    else
+      rc = mail_tcp_connector_new_host(&c->connector, c, resolve_name(c), to);
     if (rc)
       return connect_failed(c, rc);
   }
@@ -217,7 +348,7 @@ int mail_conn_connect_addrs(mail_conn *c, const void *const *sockaddrs, const si
     return MAIL_ERR_INVALID;
   if (connecting(c))
     return connect_continue(c);
-  if (!conn_can_start(c) || c->uops)
+  if (!conn_can_start(c) || c->uops || proxy_refuses(c))
     return MAIL_ERR_STATE;
   int rc = begin_connect(c, host, 0, implicit_tls);
   if (rc)
@@ -242,7 +373,7 @@ int mail_conn_connect_unix(mail_conn *c, const char *path)
     return MAIL_ERR_INVALID;
   if (connecting(c))
     return connect_continue(c);
-  if (!conn_can_start(c) || c->uops)
+  if (!conn_can_start(c) || c->uops || proxy_refuses(c))
     return MAIL_ERR_STATE;
   int rc = begin_connect(c, NULL, 0, 0);
   if (rc)
@@ -257,7 +388,7 @@ int mail_conn_adopt_fd(mail_conn *c, int fd, const char *host)
 {
   if (!c || fd < 0)
     return MAIL_ERR_INVALID;
-  if (!conn_can_start(c) || c->uops)
+  if (!conn_can_start(c) || c->uops || proxy_refuses(c))
     return MAIL_ERR_STATE;
   if (host && mail_has_crlfnul(host, strlen(host)))
     return MAIL_ERR_INVALID;
@@ -270,6 +401,7 @@ int mail_conn_adopt_fd(mail_conn *c, int fd, const char *host)
   if (rc)
     return connect_failed(c, rc);
   c->state = ST_OPEN;
+  mail_conn_busy(c, MAIL_CONN_BUSY_CONNECT, 0);
   mail_conn_trace_info(c, "using an adopted descriptor");
   return MAIL_OK;
 }

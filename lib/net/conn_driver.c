@@ -28,6 +28,8 @@
  */
 int conn_wait_for(mail_conn *c, int fd, int want, int64_t deadline)
 {
+  if (conn_cancel_requested(c))
+    return conn_cancel_now(c);
   c->want = want;
   c->wait_deadline = deadline;
   int64_t now = now_ms(c);
@@ -53,18 +55,34 @@ int conn_wait_for(mail_conn *c, int fd, int want, int64_t deadline)
       return MAIL_OK;
     }
 #if MAIL_WITH_SOCKETS
-    struct pollfd p = {fd, 0, 0};
+    /* The wake pipe, when there is one, so that mail_conn_cancel() from
+     * another thread ends the wait at once. */
+    struct pollfd p[2] = {{fd, 0, 0}, {c->wake_rd, POLLIN, 0}};
     if (want & MAIL_WANT_READ)
-      p.events |= POLLIN;
+      p[0].events |= POLLIN;
     if (want & MAIL_WANT_WRITE)
-      p.events |= POLLOUT;
-    int r = poll(&p, 1, ms);
+      p[0].events |= POLLOUT;
+    int r = poll(p, c->wake_rd >= 0 ? 2 : 1, ms);
+    if (r > 0 && c->wake_rd >= 0 && p[1].revents) {
+      /* Any other wake (an IDLE stop outside IDLE) lives on in its
+       * session's flag; the byte can go. */
+      conn_wake_drain(c);
+      if (conn_cancel_requested(c))
+        return conn_cancel_now(c);
+      if (!p[0].revents) {
+        now = now_ms(c);
+        if (deadline >= 0 && now >= deadline)
+          return MAIL_ERR_TIMEOUT;
+        continue;
+      }
+    }
     if (r > 0)
       return MAIL_OK;
     /* The wait itself running out is the timeout, whatever an injected
-     * clock says: a stopped test clock must not make us wait forever. */
+     * clock says: a stopped test clock must not make us wait forever. A
+     * cancel that came meanwhile (without a wake pipe to say so) wins. */
     if (r == 0)
-      return MAIL_ERR_TIMEOUT;
+      return conn_cancel_requested(c) ? conn_cancel_now(c) : MAIL_ERR_TIMEOUT;
     if (errno != EINTR)
       return mail_conn_fail(c, MAIL_ERR_IO, "poll failed: %s", strerror(errno));
     now = now_ms(c);
@@ -80,6 +98,8 @@ int conn_wait_for(mail_conn *c, int fd, int want, int64_t deadline)
  * CONN_WOKEN when the wake pipe is written or the wake time comes. */
 static int wait_read(mail_conn *c, int fd, int want, int64_t deadline)
 {
+  if (conn_cancel_requested(c))
+    return conn_cancel_now(c);
   if (!c->wake_listen && c->wake_at < 0)
     return conn_wait_for(c, fd, want, deadline);
   if ((c->wake_at >= 0 && now_ms(c) >= c->wake_at) || conn_wake_drain(c))
@@ -109,6 +129,8 @@ static int wait_read(mail_conn *c, int fd, int want, int64_t deadline)
     int r = poll(p, 2, ms);
     if (r > 0 && p[1].revents) {
       conn_wake_drain(c);
+      if (conn_cancel_requested(c))
+        return conn_cancel_now(c);
       return CONN_WOKEN;
     }
     if (r > 0)
@@ -462,10 +484,12 @@ int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine)
     return MAIL_ERR_INVALID;
   if (c->state != ST_OPEN) /* keep the description of what closed it */
     return c->state == ST_CLOSED && c->fatal_rc ? c->fatal_rc : MAIL_ERR_STATE;
+  mail_conn_busy(c, MAIL_CONN_BUSY_RUN, 1);
   unsigned int seq = c->fail_seq;
-  int rc = run_loop(c, advance, engine);
+  int rc = conn_cancel_requested(c) ? conn_cancel_now(c) : run_loop(c, advance, engine);
   if (rc == MAIL_ERR_AGAIN)
     return rc;
+  mail_conn_busy(c, MAIL_CONN_BUSY_RUN, 0);
   /* The operation is over: the next one gets fresh deadlines. */
   c->io_deadline_set = 0;
   c->want = 0;

@@ -45,6 +45,8 @@
 enum conn_state {
   ST_IDLE,        /* never connected */
   ST_CONNECTING,  /* TCP attempts or the user transport's connect */
+  ST_RESOLVING,   /* waiting for the caller's resolver (mail_conn_resolved) */
+  ST_PROXY,       /* asking the proxy for the tunnel, under the connect deadline */
   ST_HANDSHAKE,   /* implicit TLS handshake under the connect deadline */
   ST_OPEN,
   ST_CLOSED       /* closed by the caller or by a fatal error */
@@ -94,6 +96,17 @@ struct mail_conn {
   char *host;
   unsigned int port;
   int implicit_tls;
+  /* mail_conn_set_proxy(); proxy_pass is a secret (wiped). */
+  int proxy_kind;
+  char *proxy_host;
+  unsigned int proxy_port;
+  char *proxy_user;
+  char *proxy_pass;
+  /* mail_conn_set_resolver(); resolve_rc: the failure the resolver
+   * answered (0: none yet, or addresses in connector). */
+  mail_resolve_fn resolver;
+  void *resolver_user;
+  int resolve_rc;
   mail_tcp_connector *connector;
   mail_layer *top;
   int handshake_pending;
@@ -105,6 +118,10 @@ struct mail_conn {
   atomic_int wake_wr;
   int wake_listen;
   int64_t wake_at;
+  /* conn_cancel.c: what is under way (MAIL_CONN_BUSY_* bits);
+   * mail_conn_cancel() asked to end it. Both may be set from another thread. */
+  atomic_int busy;
+  atomic_int cancel_req;
 
   /* The wait in progress (for mail_conn_want / mail_conn_timeout_ms). */
   int want;
@@ -193,6 +210,14 @@ void conn_forget_tls_facts(mail_conn *c);
 int conn_set_string(mail_conn *c, char **dst, const char *s);
 /* Close after a fatal error; later calls report rc. */
 int conn_close_fatal(mail_conn *c, int rc);
+
+/* conn_cancel.c: whether a cancel was asked; acting on it (close, and
+ * MAIL_ERR_CANCELLED with the reason). */
+int conn_cancel_requested(mail_conn *c);
+int conn_cancel_now(mail_conn *c);
+
+/* conn_proxy.c: forget the proxy and wipe its credentials. */
+void conn_proxy_clear(mail_conn *c);
 
 /* conn_output.c */
 void conn_drop_output(mail_conn *c);

@@ -113,6 +113,50 @@ int mail_tcp_connector_new_list(mail_tcp_connector **out, mail_conn *c, const vo
   return MAIL_OK;
 }
 
+void mail_tcp_connector_set_port(mail_tcp_connector *k, unsigned int port)
+{
+  for (size_t i = 0; i < k->n; i++) {
+    struct sockaddr_storage *ss = &k->addrs[i].ss;
+    if (ss->ss_family == AF_INET)
+      ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else if (ss->ss_family == AF_INET6)
+      ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+  }
+  format_addr(&k->addrs[0], k->target, sizeof k->target);
+}
+
+int mail_tcp_sockaddr_is_inet(const void *sa, size_t len)
+{
+  if (!valid_sockaddr(sa, len))
+    return 0;
+  sa_family_t fam = ((const struct sockaddr *)sa)->sa_family;
+  return fam == AF_INET || fam == AF_INET6;
+}
+
+int mail_tcp_is_ip_literal(const char *host)
+{
+  unsigned char a[16];
+  char name[64];
+  size_t n = strlen(host);
+  if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+    if (n - 2 >= sizeof name)
+      return 0;
+    memcpy(name, host + 1, n - 2);
+    name[n - 2] = '\0';
+    host = name;
+  }
+  /* A zone ("fe80::1%eth0") makes it a literal too: the resolver has no
+   * business with it. */
+  const char *pct = strchr(host, '%');
+  if (pct && (size_t)(pct - host) < sizeof name) {
+    if (host != name)
+      memcpy(name, host, (size_t)(pct - host));
+    name[pct - host] = '\0';
+    host = name;
+  }
+  return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
 int mail_tcp_connector_new_addr(mail_tcp_connector **out, mail_conn *c, const void *sa, size_t len)
 {
   return mail_tcp_connector_new_list(out, c, &sa, &len, 1);

@@ -41,6 +41,13 @@ int mail_tcp_connector_new_addr(mail_tcp_connector **out, mail_conn *c, const vo
 /* Several resolved addresses, tried in order (sas[i] has lens[i] bytes). */
 int mail_tcp_connector_new_list(mail_tcp_connector **out, mail_conn *c, const void *const *sas,
                                 const size_t *lens, size_t n);
+/* Set the port of every IPv4/IPv6 address of k (a caller's resolver gave
+ * them without one). */
+void mail_tcp_connector_set_port(mail_tcp_connector *k, unsigned int port);
+/* 1 when sa (len bytes) is a complete struct sockaddr_in or sockaddr_in6. */
+int mail_tcp_sockaddr_is_inet(const void *sa, size_t len);
+/* 1 when host is an IPv4 or IPv6 literal (brackets and a zone allowed). */
+int mail_tcp_is_ip_literal(const char *host);
 /* A Unix-domain stream socket. MAIL_ERR_INVALID when the path is too long. */
 int mail_tcp_connector_new_unix(mail_tcp_connector **out, mail_conn *c, const char *path);
 

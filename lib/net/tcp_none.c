@@ -75,6 +75,25 @@ const char *mail_tcp_connector_address(const mail_tcp_connector *k)
 
 void mail_tcp_connector_free(mail_tcp_connector *k) { (void)k; }
 
+void mail_tcp_connector_set_port(mail_tcp_connector *k, unsigned int port)
+{
+  (void)k;
+  (void)port;
+}
+
+int mail_tcp_sockaddr_is_inet(const void *sa, size_t len)
+{
+  (void)sa;
+  (void)len;
+  return 0;
+}
+
+int mail_tcp_is_ip_literal(const char *host)
+{
+  (void)host;
+  return 0;
+}
+
 int mail_tcp_prepare_fd(int fd)
 {
   (void)fd;

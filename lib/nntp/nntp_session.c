@@ -34,6 +34,7 @@ int mail_nntp_new(mail_nntp **out, const mail_allocator *alloc)
   nntp_table_init(&n->list, &n->alloc);
   mail_capset_init(&n->caps, &n->alloc, MAIL_CAPS_POP3); /* 1*cchar keywords, as RFC 3977 */
   int rc = mail_conn_new(&n->conn, &n->alloc);
+  n->op.conn = n->conn;
   if (!rc)
     rc = mail_sasl_new(&n->sasl, &n->alloc);
   if (rc) {

@@ -29,6 +29,7 @@ int mail_pop3_new(mail_pop3 **out, const mail_allocator *alloc)
   mail_buf_init(&p->uidl, &p->alloc, 0);
   mail_buf_init(&p->uidl_text, &p->alloc, 0);
   int rc = mail_conn_new(&p->conn, &p->alloc);
+  p->op.conn = p->conn;
   if (!rc)
     rc = mail_sasl_new(&p->sasl, &p->alloc);
   if (!rc)

@@ -50,6 +50,7 @@ int mail_smtp_new(mail_smtp **out, const mail_allocator *alloc)
     return MAIL_ERR_NOMEM;
   s->alloc = a;
   int rc = mail_conn_new(&s->conn, &s->alloc);
+  s->op.conn = s->conn;
   if (!rc)
     rc = mail_sasl_new(&s->sasl, &s->alloc);
   if (!rc)

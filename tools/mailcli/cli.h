@@ -35,6 +35,8 @@ typedef struct cli_options {
   const char *oauth_token_env;
   const char *mech;
   const char *cafile;
+  const char *proxy;     /* --proxy URL (no credentials in it) */
+  const char *proxy_env; /* --proxy-env VAR: the URL, credentials allowed */
   int insecure;
   int security;        /* mail_security, or -1: from the URL scheme */
   int timeout_s;       /* 0: the library's defaults */

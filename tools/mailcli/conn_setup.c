@@ -1,5 +1,6 @@
 /* What every protocol subcommand sets up the same way on its session's
  * connection and SASL handle. */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -37,6 +38,15 @@ int cli_setup_conn(const cli_options *o, mail_conn *conn)
     if (rc)
       return cli_fail(EXIT_INPUT, o->cafile ? "--cafile" : "--insecure", "%s%s%s",
                       mail_strerror(rc), o->cafile ? ": " : "", o->cafile ? o->cafile : "");
+  }
+  const char *proxy = o->proxy;
+  if (o->proxy_env && !(proxy = getenv(o->proxy_env)))
+    return cli_fail(EXIT_USAGE, "--proxy-env", "%s is not set", o->proxy_env);
+  if (proxy) {
+    int rc = mail_conn_set_proxy_url(conn, proxy);
+    if (rc) /* not the URL: it may hold the proxy's password */
+      return cli_fail(EXIT_USAGE, o->proxy_env ? "--proxy-env" : "--proxy", "%s",
+                      mail_strerror(rc));
   }
   return EXIT_OK;
 }

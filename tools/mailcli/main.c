@@ -59,6 +59,8 @@ static const char help_text[] =
     "  --oauth-token-env VAR    an OAuth 2 bearer token (OAUTHBEARER, XOAUTH2) in VAR\n"
     "  --mech NAMES             only these SASL mechanisms (comma-separated, in order)\n"
     "  --cafile FILE            trust the CAs in FILE instead of the system store\n"
+    "  --proxy URL              connect through socks5://host[:port] or http://host[:port]\n"
+    "  --proxy-env VAR          the proxy URL is in VAR (may hold user:password@)\n"
     "  --insecure               do not verify the server's certificate, and allow\n"
     "                           cleartext credentials (PLAIN, LOGIN, USER/PASS) over\n"
     "                           an unverified link\n"

@@ -69,6 +69,15 @@ static int value_option(cli_options *o, const char *name, const char *v)
     slot = &o->mech;
   else if (!strcmp(name, "--cafile"))
     slot = &o->cafile;
+  else if (!strcmp(name, "--proxy-env"))
+    slot = &o->proxy_env;
+  if (!strcmp(name, "--proxy")) {
+    if (strchr(v, '@'))
+      return cli_usage_error("--proxy: credentials on the command line would show in ps; "
+                             "put the URL in a variable and use --proxy-env VAR"), -1;
+    o->proxy = v;
+    return 1;
+  }
   if (slot) {
     *slot = v;
     return 1;
@@ -100,7 +109,7 @@ static int is_value_option(const char *name)
 {
   static const char *const names[] = {
     "--user", "--password-env", "--password-file", "--oauth-token-env", "--mech",
-    "--cafile", "--tls", "--timeout", "--max-line", "--max-response",
+    "--cafile", "--tls", "--timeout", "--max-line", "--max-response", "--proxy", "--proxy-env",
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (!strcmp(name, names[i]))

@@ -44,7 +44,7 @@ STATUS: Dict[str, int] = {
     "MAIL_ERR_TLS_VERIFY": -106, "MAIL_ERR_STARTTLS": -107,
     "MAIL_ERR_STARTTLS_INJECTION": -108, "MAIL_ERR_PROTOCOL": -109,
     "MAIL_ERR_LIMIT": -110, "MAIL_ERR_SERVER_CLOSING": -111,
-    "MAIL_ERR_SASL_SERVER": -112, "MAIL_ERR_INTERNAL": -113,
+    "MAIL_ERR_SASL_SERVER": -112, "MAIL_ERR_INTERNAL": -113, "MAIL_ERR_PROXY": -114,
 }
 STATUS_NAME: Dict[int, str] = {v: k for k, v in STATUS.items()}
 
@@ -52,6 +52,7 @@ CONST: Dict[str, int] = {
     "MAIL_LIMITS_VERSION": 2,
     "MAIL_TRACE_RECV": 0, "MAIL_TRACE_SEND": 1, "MAIL_TRACE_INFO": 2,
     "MAIL_SECURITY_STARTTLS": 0, "MAIL_SECURITY_IMPLICIT_TLS": 1,
+    "MAIL_PROXY_NONE": 0, "MAIL_PROXY_SOCKS5": 1, "MAIL_PROXY_HTTP": 2,
     "MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE": 2, "MAIL_SECURITY_NONE_INSECURE": 3,
     "MAIL_WANT_READ": 1, "MAIL_WANT_WRITE": 2,
     "MAIL_TIMEOUT_CONNECT": 0, "MAIL_TIMEOUT_IO": 1,
@@ -223,6 +224,7 @@ CALLBACKS = {
                                        c_int64),
     "mail_nntp_body_fn": CFUNCTYPE(c_int, c_void_p, c_uint64, c_int, POINTER(c_ubyte), c_size_t),
     "mail_maildir_map_fn": CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_int64),
+    "mail_resolve_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_char_p, c_uint),
 }
 TRACE_FN = CALLBACKS["mail_trace_fn"]
 PROGRESS_FN = CALLBACKS["mail_smtp_progress_fn"]
@@ -237,6 +239,7 @@ IMAP_BODY_FN = CALLBACKS["mail_imap_body_fn"]
 IMAP_UNTAGGED_FN = CALLBACKS["mail_imap_untagged_fn"]
 RANDOM_FN = CALLBACKS["mail_random_fn"]
 CLOCK_FN = CALLBACKS["mail_clock_fn"]
+RESOLVE_FN = CALLBACKS["mail_resolve_fn"]
 TLS_VERIFY_FN = CALLBACKS["mail_tls_verify_fn"]
 MAILDIR_ENTRY_FN = CALLBACKS["mail_maildir_entry_fn"]
 MAILDIR_MAP_FN = CALLBACKS["mail_maildir_map_fn"]
@@ -279,6 +282,23 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_conn_set_timeout": (c_int, [_p, c_int, c_int]),
     "mail_conn_set_tls_config": (c_int, [_p, _p]),
     "mail_conn_set_tls_server_name": (c_int, [_p, _s]),
+    "mail_conn_set_proxy": (c_int, [_p, c_int, _s, c_uint]),
+    "mail_conn_set_proxy_auth": (c_int, [_p, _s, _s]),
+    "mail_conn_set_proxy_url": (c_int, [_p, _s]),
+    "mail_conn_enable_cancel": (c_int, [_p]),
+    "mail_conn_set_resolver": (c_int, [_p, RESOLVE_FN, c_void_p]),
+    "mail_smtp_pool_new": (c_int, [POINTER(_p), _p]),
+    "mail_smtp_pool_free": (None, [_p]),
+    "mail_smtp_pool_set_limit": (c_int, [_p, c_uint]),
+    "mail_smtp_pool_set_idle_timeout": (c_int, [_p, c_int]),
+    "mail_smtp_pool_take": (c_int, [POINTER(_p), _p, _s, c_uint, c_int, _s, _s]),
+    "mail_smtp_pool_put": (c_int, [_p, _p]),
+    "mail_smtp_pool_discard": (c_int, [_p, _p]),
+    "mail_smtp_pool_unreserve": (c_int, [_p, _s, c_uint, c_int, _s, _s]),
+    "mail_smtp_pool_close_idle": (c_size_t, [_p]),
+    "mail_smtp_pool_counts": (c_int, [POINTER(c_size_t), POINTER(c_size_t), POINTER(c_size_t), _p]),
+    "mail_conn_resolved": (c_int, [_p, c_int, POINTER(c_void_p), POINTER(c_size_t), c_size_t, _s]),
+    "mail_conn_cancel": (None, [_p]),
     "mail_conn_set_nonblocking": (c_int, [_p, c_int]),
     "mail_conn_close": (None, [_p]),
     "mail_conn_fd": (c_int, [_p]),

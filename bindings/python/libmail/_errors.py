@@ -91,7 +91,7 @@ class StateError(Error):
 
 _S = STATUS
 _CLASSES = {
-    ConnectionError: ("IO", "CLOSED", "RESOLVE", "CONNECT"),
+    ConnectionError: ("IO", "CLOSED", "RESOLVE", "CONNECT", "PROXY"),
     TLSError: ("TLS", "TLS_VERIFY", "STARTTLS", "STARTTLS_INJECTION", "INSECURE",
                "REQUIRETLS"),
     AuthError: ("AUTH", "NO_MECHANISM", "SASL_SERVER"),

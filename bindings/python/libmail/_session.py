@@ -132,7 +132,7 @@ class Session:
                  trace: Optional[Callable[[str, bytes], None]] = None,
                  mechanisms: Optional[str] = None, allow_insecure_auth: bool = False,
                  client_cert: Optional[str] = None, client_key: Optional[str] = None,
-                 server_name: Optional[str] = None) -> None:
+                 server_name: Optional[str] = None, proxy: Optional[str] = None) -> None:
         if tls not in _SECURITY:
             raise InvalidArgument("tls must be one of %s" % ", ".join(
                 repr(k) for k in _SECURITY))
@@ -155,7 +155,7 @@ class Session:
         try:
             self._configure(cafile, verify, timeout, limits, trace, oauth_token,
                             oauth_refresh, mechanisms, allow_insecure_auth,
-                            client_cert, client_key, server_name)
+                            client_cert, client_key, server_name, proxy)
         except BaseException:
             self.close()
             raise
@@ -166,7 +166,7 @@ class Session:
                    oauth_token: Optional[str], oauth_refresh: Optional[Callable[[bool], str]],
                    mechanisms: Optional[str], allow_insecure_auth: bool,
                    client_cert: Optional[str], client_key: Optional[str],
-                   server_name: Optional[str]) -> None:
+                   server_name: Optional[str], proxy: Optional[str] = None) -> None:
         if cafile or not verify or client_cert:
             cfg = ctypes.c_void_p()
             self._check(C.mail_tls_config_new(ctypes.byref(cfg), None), "TLS configuration")
@@ -186,6 +186,11 @@ class Session:
         if server_name:
             self._check(C.mail_conn_set_tls_server_name(self._conn, _capi.arg(server_name)),
                         "server_name")
+        # cancel() from another thread ends a blocking wait at once.
+        self._check(C.mail_conn_enable_cancel(self._conn), "cancel")
+        if proxy:
+            # No text of the URL in the error: it may hold the proxy password.
+            self._check(C.mail_conn_set_proxy_url(self._conn, _capi.arg(proxy)), "proxy")
         if timeout is not None:
             ms = -1 if timeout < 0 else max(1, int(timeout * 1000))
             for kind in ("MAIL_TIMEOUT_CONNECT", "MAIL_TIMEOUT_IO"):
@@ -297,6 +302,14 @@ class Session:
         (also done by the finalizer). Safe to repeat."""
         self._finalizer()
         self._h = 0
+
+    def cancel(self) -> None:
+        """Cancel the call in progress on this session, from any thread: it
+        raises CallbackError (MAIL_ERR_CANCELLED) in the thread running it,
+        the connection is closed, and connect() starts afresh. Does nothing
+        when no call is under way. Do not close() the session meanwhile."""
+        if self._h:
+            C.mail_conn_cancel(self._conn)
 
     def fileno(self) -> int:
         """The connection's socket, or -1."""

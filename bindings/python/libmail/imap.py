@@ -878,7 +878,7 @@ class IMAP(Blocking, IMAPBase):
 
     Keyword arguments as libmail.SMTP (user, password, oauth_token,
     oauth_refresh, cafile, tls, verify, timeout, limits, trace, mechanisms,
-    allow_insecure_auth, client_cert, client_key, server_name), plus
+    allow_insecure_auth, client_cert, client_key, server_name, proxy), plus
     auth_method ("auto", "sasl", "login"), on_event (called with every
     unsolicited Event: EXISTS, EXPUNGE, flag changes, ALERT ...),
     idle_interval (seconds between IDLE re-issues, default 25 minutes),

@@ -394,8 +394,10 @@ class SMTP(Blocking, SMTPBase):
     (seconds, connect and each wait), limits (libmail.Limits), trace
     (callable(direction, bytes)), mechanisms ("SCRAM-SHA-256 PLAIN"),
     allow_insecure_auth, client_name, chunking ("when-needed", "prefer",
-    "never"), pipelining, connect (False: call connect() yourself).
-    Blocking calls release the GIL.
+    "never"), pipelining, proxy ("socks5://[user:password@]host[:port]"
+    or "http://..." for an HTTP CONNECT proxy; the server's name goes to
+    the proxy, TLS and its checks run inside the tunnel), connect (False:
+    call connect() yourself). Blocking calls release the GIL.
     """
 
     def __init__(self, url: str, *, connect: bool = True, **kw: Any) -> None:
