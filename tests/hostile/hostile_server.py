@@ -1,0 +1,507 @@
+#!/usr/bin/env python3
+"""A scripted hostile server for SMTP, POP3, IMAP and NNTP over real sockets
+and real TLS (standard library only: socket, ssl, zlib; certificates made with
+the openssl command), and the runner of its case catalogue.
+
+    hostile_server.py CLIENT WORKDIR [--list] [--show] [CASE...]
+
+CLIENT is tests/hostile/hostile_client (the library's client, one session
+per run); WORKDIR receives the certificates made at start. Every case plays
+one scripted server behaviour on a fresh listening socket (127.0.0.1, port 0,
+one connection), runs the client against it and then asserts on both sides:
+the exact lines the client sent (recorded by the server, with markers
+where TLS started or the client refused it) and exactly what the client
+printed (each call's status, IMAP untagged events with their trusted flag).
+--show prints what happened without judging; CASE names run only those.
+
+Nothing here waits on time: the server reads until the client closes, the
+runner waits for the client to exit and for the server thread to finish.
+"""
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import zlib
+
+# ------------------------------------------------------------ certificates
+
+CERTS = {}  # name -> (cert, key) paths; "ca" is the CA the client trusts
+
+
+def make_certs(workdir):
+    """A trusted CA, an unknown CA, and a server certificate per defect."""
+    d = os.path.join(workdir, "certs")
+    os.makedirs(d, exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+
+    def ca(name):
+        run("req", "-x509", "-new", *ec, "-keyout", f"{d}/{name}.key", "-out", f"{d}/{name}.pem",
+            "-days", "3650", "-subj", f"/CN=hostile {name}",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        cadir = f"{d}/{name}.db"
+        os.makedirs(cadir, exist_ok=True)
+        open(f"{cadir}/index.txt", "w").close()
+        with open(f"{cadir}/serial", "w") as f:
+            f.write("1000\n")
+        with open(f"{cadir}/ca.cnf", "w") as f:
+            f.write(f"[ca]\ndefault_ca = d\n[d]\ndatabase = {cadir}/index.txt\n"
+                    f"new_certs_dir = {cadir}\nserial = {cadir}/serial\ndefault_md = sha256\n"
+                    "policy = p\nunique_subject = no\n[p]\ncommonName = supplied\n")
+
+    def leaf(name, issuer, san, start, end, cn="localhost"):
+        key, csr, ext = f"{d}/{name}.key", f"{d}/{name}.csr", f"{d}/{name}.ext"
+        run("req", "-new", *ec, "-keyout", key, "-out", csr, "-subj", f"/CN={cn}")
+        with open(ext, "w") as f:
+            f.write(f"basicConstraints=CA:FALSE\nsubjectAltName={san}\n"
+                    "extendedKeyUsage=serverAuth\n")
+        cadir = f"{d}/{issuer}.db"
+        run("ca", "-batch", "-config", f"{cadir}/ca.cnf", "-cert", f"{d}/{issuer}.pem",
+            "-keyfile", f"{d}/{issuer}.key", "-in", csr, "-out", f"{d}/{name}.pem",
+            "-startdate", start, "-enddate", end, "-extfile", ext, "-notext")
+        CERTS[name] = (f"{d}/{name}.pem", key)
+
+    ca("ca")
+    ca("other-ca")
+    CERTS["ca"] = (f"{d}/ca.pem", f"{d}/ca.key")
+    now_ok = ("20200101000000Z", "20991231000000Z")
+    leaf("good", "ca", "DNS:localhost,IP:127.0.0.1", *now_ok)
+    leaf("unknown-ca", "other-ca", "DNS:localhost,IP:127.0.0.1", *now_ok)
+    leaf("wrong-name", "ca", "DNS:wrong.example", *now_ok, cn="wrong.example")
+    leaf("dns-only", "ca", "DNS:localhost", *now_ok)
+    leaf("expired", "ca", "DNS:localhost,IP:127.0.0.1", "20200101000000Z", "20200201000000Z")
+    leaf("not-yet-valid", "ca", "DNS:localhost,IP:127.0.0.1", "20980101000000Z",
+         "20990101000000Z")
+    run("req", "-x509", "-new", *ec, "-keyout", f"{d}/self-signed.key",
+        "-out", f"{d}/self-signed.pem", "-days", "3650", "-subj", "/CN=localhost",
+        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+    CERTS["self-signed"] = (f"{d}/self-signed.pem", f"{d}/self-signed.key")
+
+
+def server_context(name):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*CERTS[name])
+    return ctx
+
+# ------------------------------------------------------------ the recording peer
+
+
+class Stop(Exception):
+    """The script cannot go on (the client closed, or refused TLS)."""
+
+
+class Peer:
+    """One client connection: what the script sends, and a log of every
+    line the client sent, with markers ("<TLS>", "<TLS refused>",
+    "<COMPRESS>") where the stream changed, and "<closed>" where the
+    script would have started TLS but the client had closed instead."""
+
+    def __init__(self, sock, cert):
+        self.sock = sock
+        self.cert = cert
+        self.buf = b""
+        self.log = []
+        self.tls_up = False
+        self.inflate = self.deflate = None
+
+    def send(self, data):
+        if self.deflate:
+            data = self.deflate.compress(data) + self.deflate.flush(zlib.Z_SYNC_FLUSH)
+        self.sock.sendall(data)
+
+    def _fill(self):
+        try:
+            d = self.sock.recv(65536)
+        except (ssl.SSLError, ConnectionResetError):
+            d = b""
+        if not d:
+            return False
+        if self.inflate:
+            d = self.inflate.decompress(d)
+        self.buf += d
+        return True
+
+    def line(self):
+        """The client's next line (recorded), or Stop at the end."""
+        while b"\n" not in self.buf:
+            if not self._fill():
+                if self.buf:
+                    self.log.append(self.buf)
+                    self.buf = b""
+                raise Stop()
+        i = self.buf.index(b"\n") + 1
+        ln, self.buf = self.buf[:i], self.buf[i:]
+        self.log.append(ln)
+        return ln
+
+    def raw(self, n):
+        """n bytes of an IMAP literal, recorded as one item."""
+        while len(self.buf) < n:
+            if not self._fill():
+                raise Stop()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        self.log.append(data)
+        return data
+
+    def tls(self):
+        """The handshake, as the server; Stop when the client refuses it.
+        Bytes the client sent before the handshake (a pipelined command
+        after STARTTLS: a client bug) are recorded first."""
+        if self.buf:
+            self.log.append(b"<pipelined:" + self.buf + b">")
+            self.buf = b""
+        try:
+            if not self.sock.recv(1, socket.MSG_PEEK):
+                self.log.append(b"<closed>")  # the client gave up instead
+                raise Stop()
+        except OSError:
+            self.log.append(b"<closed>")
+            raise Stop()
+        self.log.append(b"<TLS>")
+        tls = server_context(self.cert).wrap_socket(self.sock, server_side=True,
+                                                    do_handshake_on_connect=False)
+        try:
+            tls.do_handshake()
+        except (ssl.SSLError, OSError):
+            self.log.append(b"<TLS refused>")
+            # whatever comes after a refused handshake is plaintext the
+            # client must not send (a QUIT in the clear, a credential)
+            rest = b""
+            try:
+                while True:
+                    d = os.read(tls.fileno(), 65536)
+                    if not d:
+                        break
+                    rest += d
+            except OSError:
+                pass
+            if rest:
+                self.log.append(b"<after refusal:" + rest + b">")
+            self.sock = tls
+            raise Stop()
+        self.sock = tls
+        self.tls_up = True
+
+    def compress(self):
+        if self.buf:
+            self.log.append(b"<pipelined:" + self.buf + b">")
+            self.buf = b""
+        self.log.append(b"<COMPRESS>")
+        self.inflate = zlib.decompressobj(-15)
+        self.deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+
+    def drain(self):
+        """Record whatever else the client sends until it closes."""
+        try:
+            while True:
+                self.line()
+        except Stop:
+            pass
+
+# ------------------------------------------------------------ the protocols
+#
+# Each plays a well-behaved server except where the case's options (o) say
+# otherwise. Options common to all: implicit (TLS at once), greeting,
+# caps_plain / caps_tls (the capability reply before / after TLS),
+# starttls (the reply to STARTTLS), go (1: that reply is the go-ahead, so
+# the handshake follows), inject (bytes sent in the same segment as the
+# go-ahead), pre_tls (bytes sent before the STARTTLS reply),
+# compress_inject (bytes in the same segment as the COMPRESS go-ahead).
+
+
+def smtp_server(p, o):
+    if o.get("implicit"):
+        p.tls()
+    p.send(o.get("greeting", b"220 hostile.test ESMTP\r\n"))
+    while True:
+        ln = p.line()
+        cmd = ln.upper()
+        if cmd.startswith(b"EHLO"):
+            p.send(o.get("caps_tls" if p.tls_up else "caps_plain"))
+        elif cmd.startswith(b"HELO"):
+            p.send(o.get("helo", b"250 hostile.test\r\n"))
+        elif cmd.startswith(b"STARTTLS"):
+            p.send(o.get("starttls", b"220 2.0.0 go ahead\r\n") + o.get("inject", b""))
+            if o.get("go", 1):
+                p.tls()
+        elif cmd.startswith(b"AUTH"):
+            p.send(b"235 2.7.0 ok\r\n")
+        elif cmd.startswith(b"MAIL") or cmd.startswith(b"RCPT"):
+            p.send(b"250 2.1.0 ok\r\n")
+        elif cmd.startswith(b"DATA"):
+            p.send(b"354 go\r\n")
+            while p.line() != b".\r\n":
+                pass
+            p.send(b"250 2.0.0 queued\r\n")
+        elif cmd.startswith(b"QUIT"):
+            p.send(b"221 2.0.0 bye\r\n")
+            return
+        else:
+            p.send(b"502 5.5.1 what?\r\n")
+
+
+SMTP_CAPS_PLAIN = b"250-hostile.test\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
+SMTP_CAPS_TLS = b"250-hostile.test\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n"
+
+
+def pop3_server(p, o):
+    if o.get("implicit"):
+        p.tls()
+    p.send(o.get("greeting", b"+OK hostile.test ready\r\n"))
+    while True:
+        ln = p.line()
+        cmd = ln.upper()
+        if cmd.startswith(b"CAPA"):
+            p.send(o.get("caps_tls" if p.tls_up else "caps_plain"))
+        elif cmd.startswith(b"STLS"):
+            p.send(o.get("starttls", b"+OK begin TLS\r\n") + o.get("inject", b""))
+            if o.get("go", 1):
+                p.tls()
+        elif cmd.startswith(b"AUTH"):
+            if cmd.strip() == b"AUTH PLAIN":
+                p.send(b"+ \r\n")
+                p.line()
+            p.send(b"+OK logged in\r\n")
+        elif cmd.startswith(b"USER"):
+            p.send(b"+OK\r\n")
+        elif cmd.startswith(b"PASS"):
+            p.send(b"+OK logged in\r\n")
+        elif cmd.startswith(b"STAT"):
+            p.send(b"+OK 2 320\r\n")
+        elif cmd.startswith(b"QUIT"):
+            p.send(b"+OK bye\r\n")
+            return
+        else:
+            p.send(b"-ERR what?\r\n")
+
+
+POP3_CAPS_PLAIN = b"+OK\r\nUSER\r\nSTLS\r\n.\r\n"
+POP3_CAPS_TLS = b"+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n"
+
+
+def imap_server(p, o):
+    if o.get("implicit"):
+        p.tls()
+    p.send(o.get("greeting", b"* OK hostile.test ready\r\n"))
+    while True:
+        ln = p.line()
+        parts = ln.rstrip(b"\r\n").split(b" ")
+        tag, cmd = parts[0], (parts[1].upper() if len(parts) > 1 else b"")
+        if ln.rstrip(b"\r\n").endswith(b"}"):  # a synchronizing literal
+            n = int(ln.rstrip(b"\r\n").rsplit(b"{", 1)[1].rstrip(b"}+"))
+            if not ln.rstrip(b"\r\n").endswith(b"+}"):
+                p.send(b"+ go\r\n")
+            p.raw(n)
+            p.line()
+        if cmd == b"CAPABILITY":
+            p.send(o.get("caps_tls" if p.tls_up else "caps_plain").replace(b"TAG", tag))
+        elif cmd == b"STARTTLS":
+            p.send(o.get("pre_tls", b"") +
+                   o.get("starttls", b"TAG OK begin TLS\r\n").replace(b"TAG", tag) +
+                   o.get("inject", b""))
+            if o.get("go", 1):
+                p.tls()
+                p.send(o.get("post_tls", b""))
+        elif cmd == b"LOGIN":
+            p.send(tag + b" OK logged in\r\n")
+        elif cmd == b"AUTHENTICATE":
+            if len(parts) == 3:
+                p.send(b"+ \r\n")
+                p.line()
+            p.send(tag + b" OK logged in\r\n")
+        elif cmd in (b"SELECT", b"EXAMINE"):
+            p.send(o.get("select", b"* 2 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen \\Deleted)\r\n"
+                           b"* OK [UIDVALIDITY 7] ok\r\n") + tag + b" OK [READ-WRITE] selected\r\n")
+        elif cmd == b"COMPRESS":
+            p.send(tag + b" OK DEFLATE active\r\n" + o.get("compress_inject", b""))
+            if not o.get("compress_inject"):
+                p.compress()
+        elif cmd == b"NOOP":
+            p.send(tag + b" OK noop\r\n")
+        elif cmd == b"LOGOUT":
+            p.send(b"* BYE bye\r\n" + tag + b" OK logged out\r\n")
+            return
+        else:
+            p.send(tag + b" BAD what?\r\n")
+
+
+IMAP_CAPS_PLAIN = b"* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\nTAG OK done\r\n"
+IMAP_CAPS_TLS = b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nTAG OK done\r\n"
+
+
+def nntp_server(p, o):
+    if o.get("implicit"):
+        p.tls()
+    p.send(o.get("greeting", b"200 hostile.test ready\r\n"))
+    while True:
+        ln = p.line()
+        cmd = ln.upper()
+        if cmd.startswith(b"CAPABILITIES"):
+            p.send(o.get("caps_tls" if p.tls_up else "caps_plain"))
+        elif cmd.startswith(b"STARTTLS"):
+            p.send(o.get("starttls", b"382 continue with TLS\r\n") + o.get("inject", b""))
+            if o.get("go", 1):
+                p.tls()
+        elif cmd.startswith(b"AUTHINFO USER"):
+            p.send(b"381 password please\r\n")
+        elif cmd.startswith(b"AUTHINFO PASS"):
+            p.send(b"281 ok\r\n")
+        elif cmd.startswith(b"AUTHINFO SASL"):
+            p.send(b"281 ok\r\n")
+        elif cmd.startswith(b"MODE READER"):
+            p.send(b"200 reader\r\n")
+        elif cmd.startswith(b"GROUP"):
+            p.send(b"211 3 1 3 misc.test\r\n")
+        elif cmd.startswith(b"COMPRESS"):
+            p.send(b"206 compression active\r\n" + o.get("compress_inject", b""))
+            if not o.get("compress_inject"):
+                p.compress()
+        elif cmd.startswith(b"DATE"):
+            p.send(b"111 20260101000000\r\n")
+        elif cmd.startswith(b"QUIT"):
+            p.send(b"205 bye\r\n")
+            return
+        else:
+            p.send(b"500 what?\r\n")
+
+
+NNTP_CAPS_PLAIN = b"101 caps\r\nVERSION 2\r\nREADER\r\nSTARTTLS\r\n.\r\n"
+NNTP_CAPS_TLS = b"101 caps\r\nVERSION 2\r\nREADER\r\nAUTHINFO USER\r\nCOMPRESS DEFLATE\r\n.\r\n"
+
+SERVERS = {"smtp": smtp_server, "pop3": pop3_server, "imap": imap_server, "nntp": nntp_server}
+DEFAULT_CAPS = {
+    "smtp": (SMTP_CAPS_PLAIN, SMTP_CAPS_TLS),
+    "pop3": (POP3_CAPS_PLAIN, POP3_CAPS_TLS),
+    "imap": (IMAP_CAPS_PLAIN, IMAP_CAPS_TLS),
+    "nntp": (NNTP_CAPS_PLAIN, NNTP_CAPS_TLS),
+}
+
+# ------------------------------------------------------------ running one case
+
+
+class Case:
+    def __init__(self, name, proto, security="starttls", op="session", cert="good",
+                 host="localhost", lines=(), out=(), **options):
+        self.name, self.proto, self.security, self.op = name, proto, security, op
+        self.cert, self.host = cert, host
+        self.lines = [ln if isinstance(ln, bytes) else ln.encode() for ln in lines]
+        self.out = list(out)
+        self.options = options
+        self.options.setdefault("implicit", security == "implicit")
+        plain, tls = DEFAULT_CAPS[proto]
+        self.options.setdefault("caps_plain", plain)
+        self.options.setdefault("caps_tls", tls)
+
+
+def run_case(client, case):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    port = ls.getsockname()[1]
+    result = {}
+
+    def serve():
+        conn, _ = ls.accept()
+        p = Peer(conn, case.cert)
+        try:
+            SERVERS[case.proto](p, case.options)
+            p.drain()
+        except Stop:
+            pass
+        except Exception as e:  # a script bug: say so in the log
+            p.log.append(f"<server error: {e!r}>".encode())
+        finally:
+            result["log"] = p.log
+            try:
+                p.sock.close()
+            except OSError:
+                pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    proc = subprocess.run([client, case.proto, case.security, case.host, str(port),
+                           CERTS["ca"][0], case.op], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=60)
+    if not result and t.is_alive():
+        # the client never connected (refused before connecting): unblock accept
+        socket.create_connection(("127.0.0.1", port)).close()
+    t.join(60)
+    ls.close()
+    out = proc.stdout.decode(errors="replace").splitlines()
+    if proc.returncode:
+        out.append(f"exit={proc.returncode}")
+    return result.get("log", []), out
+
+
+def show(log):
+    return "\n".join("    " + repr(x)[1:] for x in log)
+
+# ------------------------------------------------------------ the catalogue
+
+CASES = []
+
+
+def case(*a, **k):
+    CASES.append(Case(*a, **k))
+
+
+def main(argv):
+    if len(argv) < 3:
+        sys.stderr.write(__doc__)
+        return 2
+    client, workdir = argv[1], argv[2]
+    flags = [a for a in argv[3:] if a.startswith("--")]
+    names = [a for a in argv[3:] if not a.startswith("--")]
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+    from hostile_cases import add_cases  # the catalogue, beside this file
+    add_cases(case)
+    if "--list" in flags:
+        for c in CASES:
+            print(c.name)
+        return 0
+    built = subprocess.run([client, "--features"], stdout=subprocess.PIPE,
+                           check=True).stdout.decode().split()
+    make_certs(workdir)
+    failures = 0
+    ran = skipped = 0
+    counts = {}
+    for c in CASES:
+        if names and c.name not in names:
+            continue
+        if c.proto not in built or (c.op == "compress" and "compress" not in built):
+            skipped += 1  # a module or zlib left out of this build
+            continue
+        ran += 1
+        log, out = run_case(client, c)
+        group = c.name.split("-")[1] if "-" in c.name else c.name
+        counts[(c.proto, group)] = counts.get((c.proto, group), 0) + 1
+        if "--show" in flags:
+            print(f"== {c.name}\n{show(log)}\n  out: {out}")
+            continue
+        bad = []
+        if log != c.lines:
+            bad.append(f"  client sent:\n{show(log)}\n  expected:\n{show(c.lines)}")
+        if out != c.out:
+            bad.append(f"  client printed: {out}\n  expected:       {c.out}")
+        if bad:
+            failures += 1
+            print(f"FAIL {c.name}\n" + "\n".join(bad))
+        else:
+            print(f"ok   {c.name}")
+    groups = {}
+    for (proto, group), n in sorted(counts.items()):
+        groups.setdefault(group, []).append(f"{proto} {n}")
+    for group, per in groups.items():
+        print(f"  {group}: " + ", ".join(per))
+    print(f"hostile-server: {ran} cases, {failures} failed, {skipped} skipped (not built)")
+    return 1 if failures or not ran else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
