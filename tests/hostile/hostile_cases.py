@@ -24,7 +24,8 @@ POP3_OK = ["connect=MAIL_OK", "auth=MAIL_OK", "stat=MAIL_OK", "count=2", "quit=M
 IMAP_HELLO = ["A1 CAPABILITY\r\n", "A2 STARTTLS\r\n", "<TLS>"]
 IMAP_SELECT_OUT = ["untagged=EXISTS trusted=1", "untagged=RECENT trusted=1",
                    "untagged=FLAGS trusted=1", "untagged=OK trusted=1", "select=MAIL_OK",
-                   "exists=2", "recent=0", "flags=2", "untagged=BYE trusted=1", "logout=MAIL_OK"]
+                   "exists=2", "recent=0", "flags=2", "permanentflags=0", "uidvalidity=7",
+                   "uidnext=0", "read_only=0", "untagged=BYE trusted=1", "logout=MAIL_OK"]
 
 
 def imap_after(n):
@@ -50,7 +51,9 @@ BYE = {"smtp": [], "pop3": [], "imap": [], "nntp": []}
 
 IMAP_CAPS_COMPRESS = b"* CAPABILITY IMAP4rev1 AUTH=PLAIN COMPRESS=DEFLATE\r\nTAG OK done\r\n"
 
-CERT_DEFECTS = ("self-signed", "unknown-ca", "wrong-name", "dns-only", "expired", "not-yet-valid")
+# dns-only is dialled as 127.0.0.1, the others as localhost
+CERT_DEFECTS = ("self-signed", "unknown-ca", "wrong-name", "dns-only", "ip-only", "expired",
+                "not-yet-valid", "client-only-eku")
 
 
 def add_cases(case):
@@ -197,11 +200,25 @@ def add_cases(case):
         "capability": (b"* CAPABILITY IMAP4rev1 AUTH=PLAIN LOGIN\r\n", "CAPABILITY"),
         "fetch": (b"* 1 FETCH (BODY[] {6}\r\nevil!!)\r\n", "FETCH"),
         "referral": (b"* OK [REFERRAL imap://evil.example/] go there\r\n", "OK"),
+        "enabled": (b"* ENABLED UTF8=ACCEPT CONDSTORE QRESYNC\r\n", "ENABLED"),
+        "uidvalidity": (b"* OK [UIDVALIDITY 99] u\r\n", "OK"),
+        "uidnext": (b"* OK [UIDNEXT 50] u\r\n", "OK"),
+        "permanentflags": (b"* OK [PERMANENTFLAGS (\\Seen \\Evil)] p\r\n", "OK"),
+        "read-only": (b"* OK [READ-ONLY] r\r\n", "OK"),
+        "search": (b"* SEARCH 1 2 3\r\n", "SEARCH"),
+        "vanished": (b"* VANISHED 1:2\r\n", "VANISHED"),
+        "namespace": (b'* NAMESPACE (("" "/")) NIL NIL\r\n', "NAMESPACE"),
     }
     for what, (data, kind) in untagged.items():
         case(f"imap-tampering-{what}", "imap", pre_tls=data, lines=IMAP_HELLO + imap_after(3),
              out=["untagged=CAPABILITY trusted=0", f"untagged={kind} trusted=0"] +
              IMAP_OK_STARTTLS[1:])
+    # a tagged reply for a command not sent yet (A3 would be the first
+    # over TLS): the byte stream cannot be trusted, the session ends
+    case("imap-tampering-future-tag", "imap",
+         pre_tls=b"A3 OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] done early\r\n",
+         lines=IMAP_HELLO[:2] + ["<closed>"],
+         out=["untagged=CAPABILITY trusted=0", "connect=MAIL_ERR_PROTOCOL"])
     # BYE before the STARTTLS OK: the client believes it and closes
     case("imap-tampering-bye", "imap", pre_tls=b"* BYE pretend to close\r\n",
          lines=IMAP_HELLO[:2] + ["<closed>"], out=["untagged=CAPABILITY trusted=0", "untagged=BYE trusted=0",
@@ -258,6 +275,46 @@ def add_cases(case):
          caps_tls=b"101 caps\r\nVERSION 2\r\nREADER\r\n.\r\n",
          lines=NNTP_HELLO + ["CAPABILITIES\r\n", "QUIT\r\n"],
          out=["connect=MAIL_OK", "compress=MAIL_ERR_UNSUPPORTED", "quit=MAIL_OK"])
+
+    # a pre-TLS [CAPABILITY] code is not kept: the greeting's, or the one
+    # in the STARTTLS OK itself
+    vanish_out = ["untagged=CAPABILITY trusted=1", "connect=MAIL_OK", "login=MAIL_ERR_NO_MECHANISM",
+                  "untagged=BYE trusted=1", "logout=MAIL_OK"]
+    case("imap-tampering-greeting-caps", "imap",
+         greeting=b"* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] hi\r\n",
+         caps_tls=b"* CAPABILITY IMAP4rev1 LOGINDISABLED\r\nTAG OK done\r\n",
+         lines=["A1 STARTTLS\r\n", "<TLS>", "A2 CAPABILITY\r\n", "A3 LOGOUT\r\n"],
+         out=vanish_out)
+    case("imap-tampering-starttls-ok-caps", "imap",
+         starttls=b"TAG OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] begin TLS\r\n",
+         caps_tls=b"* CAPABILITY IMAP4rev1 LOGINDISABLED\r\nTAG OK done\r\n",
+         lines=IMAP_HELLO + ["A3 CAPABILITY\r\n", "A4 LOGOUT\r\n"],
+         out=["untagged=CAPABILITY trusted=0"] + vanish_out)
+    # STARTTLS offered again after TLS is not done twice
+    case("smtp-tampering-starttls-again", "smtp",
+         caps_tls=b"250-hostile.test\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n",
+         lines=SMTP_HELLO + SMTP_AFTER, out=SMTP_OK)
+    case("pop3-tampering-stls-again", "pop3", caps_tls=b"+OK\r\nSTLS\r\nSASL PLAIN\r\n.\r\n",
+         lines=POP3_HELLO + POP3_AFTER, out=POP3_OK)
+    case("imap-tampering-starttls-again", "imap",
+         caps_tls=b"* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN\r\nTAG OK done\r\n",
+         lines=IMAP_HELLO + imap_after(3), out=IMAP_OK_STARTTLS)
+    case("nntp-tampering-starttls-again", "nntp",
+         caps_tls=b"101 caps\r\nVERSION 2\r\nREADER\r\nSTARTTLS\r\nAUTHINFO USER\r\n.\r\n",
+         lines=NNTP_HELLO + NNTP_AFTER, out=NNTP_OK)
+
+    # -------------------------------------------------------- no TLS where TLS was agreed
+    # A plaintext server on the implicit-TLS port, and plaintext after the
+    # STARTTLS go-ahead (a downgrade by a man in the middle): MAIL_ERR_TLS,
+    # and nothing but the ClientHello was sent.
+    plain = {"smtp": b"220 hostile.test ESMTP\r\n", "pop3": b"+OK hostile.test ready\r\n",
+             "imap": b"* OK hostile.test ready\r\n", "nntp": b"200 hostile.test ready\r\n"}
+    for proto in ("smtp", "pop3", "imap", "nntp"):
+        pre_out = ["untagged=CAPABILITY trusted=0"] if proto == "imap" else []
+        case(f"{proto}-negotiation-plaintext-on-tls-port", proto, security="implicit",
+             plain_on_tls_port=1, lines=["<ClientHello>"], out=["connect=MAIL_ERR_TLS"])
+        case(f"{proto}-negotiation-plaintext-after-go", proto, after_go=plain[proto],
+             lines=HELLO[proto][:2] + ["<ClientHello>"], out=pre_out + ["connect=MAIL_ERR_TLS"])
 
     # -------------------------------------------------------- certificates
     # Each defect is refused in the handshake, before a byte of the

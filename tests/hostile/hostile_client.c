@@ -179,6 +179,19 @@ static int run_imap(const char *host, unsigned port, int security, const char *c
       mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_RECENT);
       printf("recent=%llu\n", (unsigned long long)v);
       printf("flags=%zu\n", mail_imap_mailbox_flag_count(im, MAIL_IMAP_FLAGS_DEFINED));
+      printf("permanentflags=%zu\n", mail_imap_mailbox_flag_count(im, MAIL_IMAP_FLAGS_PERMANENT));
+      v = 0;
+      mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_UIDVALIDITY);
+      printf("uidvalidity=%llu\n", (unsigned long long)v);
+      v = 0;
+      mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_UIDNEXT);
+      printf("uidnext=%llu\n", (unsigned long long)v);
+      printf("read_only=%d\n", mail_imap_mailbox_read_only(im));
+      /* what an unsolicited ENABLED before TLS must not have switched on */
+      static const char *const ext[] = {"UTF8=ACCEPT", "CONDSTORE", "QRESYNC"};
+      for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+        if (mail_imap_is_enabled(im, ext[i]))
+          printf("enabled=%s\n", ext[i]);
     }
     if (!failed && !strcmp(op, "compress") && !report("compress", mail_imap_compress(im)))
       report("noop", mail_imap_noop(im));

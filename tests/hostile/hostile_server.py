@@ -55,12 +55,12 @@ def make_certs(workdir):
                     f"new_certs_dir = {cadir}\nserial = {cadir}/serial\ndefault_md = sha256\n"
                     "policy = p\nunique_subject = no\n[p]\ncommonName = supplied\n")
 
-    def leaf(name, issuer, san, start, end, cn="localhost"):
+    def leaf(name, issuer, san, start, end, cn="localhost", eku="serverAuth"):
         key, csr, ext = f"{d}/{name}.key", f"{d}/{name}.csr", f"{d}/{name}.ext"
         run("req", "-new", *ec, "-keyout", key, "-out", csr, "-subj", f"/CN={cn}")
         with open(ext, "w") as f:
             f.write(f"basicConstraints=CA:FALSE\nsubjectAltName={san}\n"
-                    "extendedKeyUsage=serverAuth\n")
+                    f"extendedKeyUsage={eku}\n")
         cadir = f"{d}/{issuer}.db"
         run("ca", "-batch", "-config", f"{cadir}/ca.cnf", "-cert", f"{d}/{issuer}.pem",
             "-keyfile", f"{d}/{issuer}.key", "-in", csr, "-out", f"{d}/{name}.pem",
@@ -75,6 +75,8 @@ def make_certs(workdir):
     leaf("unknown-ca", "other-ca", "DNS:localhost,IP:127.0.0.1", *now_ok)
     leaf("wrong-name", "ca", "DNS:wrong.example", *now_ok, cn="wrong.example")
     leaf("dns-only", "ca", "DNS:localhost", *now_ok)
+    leaf("ip-only", "ca", "IP:127.0.0.1", *now_ok, cn="127.0.0.1")
+    leaf("client-only-eku", "ca", "DNS:localhost,IP:127.0.0.1", *now_ok, eku="clientAuth")
     leaf("expired", "ca", "DNS:localhost,IP:127.0.0.1", "20200101000000Z", "20200201000000Z")
     leaf("not-yet-valid", "ca", "DNS:localhost,IP:127.0.0.1", "20980101000000Z",
          "20990101000000Z")
@@ -149,6 +151,25 @@ class Peer:
         self.log.append(data)
         return data
 
+    def not_tls(self, reply):
+        """Where the client starts TLS, read its ClientHello (recorded as
+        "<ClientHello>", its bytes are random) and answer in plaintext."""
+        if self.buf:
+            self.log.append(b"<pipelined:" + self.buf + b">")
+            self.buf = b""
+        first = self.sock.recv(1, socket.MSG_PEEK)
+        if not first:
+            self.log.append(b"<closed>")
+            raise Stop()
+        self.log.append(b"<ClientHello>" if first == b"\x16" else b"<not TLS>")
+        self.sock.sendall(reply)
+        try:
+            while self.sock.recv(65536):  # the client's alert, if any, then EOF
+                pass
+        except OSError:
+            pass
+        raise Stop()
+
     def tls(self):
         """The handshake, as the server; Stop when the client refuses it.
         Bytes the client sent before the handshake (a pipelined command
@@ -212,10 +233,16 @@ class Peer:
 # starttls (the reply to STARTTLS), go (1: that reply is the go-ahead, so
 # the handshake follows), inject (bytes sent in the same segment as the
 # go-ahead), pre_tls (bytes sent before the STARTTLS reply),
-# compress_inject (bytes in the same segment as the COMPRESS go-ahead).
+# compress_inject (bytes in the same segment as the COMPRESS go-ahead),
+# plain_on_tls_port (a plaintext server where implicit TLS was dialled),
+# after_go (plaintext bytes instead of the handshake after the go-ahead),
+# post_tls (IMAP: bytes right after the handshake), select (IMAP: the
+# untagged part of the SELECT reply).
 
 
 def smtp_server(p, o):
+    if o.get("plain_on_tls_port"):
+        p.not_tls(b"220 hostile.test ESMTP\r\n")
     if o.get("implicit"):
         p.tls()
     p.send(o.get("greeting", b"220 hostile.test ESMTP\r\n"))
@@ -228,6 +255,8 @@ def smtp_server(p, o):
             p.send(o.get("helo", b"250 hostile.test\r\n"))
         elif cmd.startswith(b"STARTTLS"):
             p.send(o.get("starttls", b"220 2.0.0 go ahead\r\n") + o.get("inject", b""))
+            if o.get("after_go"):
+                p.not_tls(o["after_go"])
             if o.get("go", 1):
                 p.tls()
         elif cmd.startswith(b"AUTH"):
@@ -251,6 +280,8 @@ SMTP_CAPS_TLS = b"250-hostile.test\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n"
 
 
 def pop3_server(p, o):
+    if o.get("plain_on_tls_port"):
+        p.not_tls(b"+OK hostile.test ready\r\n")
     if o.get("implicit"):
         p.tls()
     p.send(o.get("greeting", b"+OK hostile.test ready\r\n"))
@@ -261,6 +292,8 @@ def pop3_server(p, o):
             p.send(o.get("caps_tls" if p.tls_up else "caps_plain"))
         elif cmd.startswith(b"STLS"):
             p.send(o.get("starttls", b"+OK begin TLS\r\n") + o.get("inject", b""))
+            if o.get("after_go"):
+                p.not_tls(o["after_go"])
             if o.get("go", 1):
                 p.tls()
         elif cmd.startswith(b"AUTH"):
@@ -286,6 +319,8 @@ POP3_CAPS_TLS = b"+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n"
 
 
 def imap_server(p, o):
+    if o.get("plain_on_tls_port"):
+        p.not_tls(b"* OK hostile.test ready\r\n")
     if o.get("implicit"):
         p.tls()
     p.send(o.get("greeting", b"* OK hostile.test ready\r\n"))
@@ -305,6 +340,8 @@ def imap_server(p, o):
             p.send(o.get("pre_tls", b"") +
                    o.get("starttls", b"TAG OK begin TLS\r\n").replace(b"TAG", tag) +
                    o.get("inject", b""))
+            if o.get("after_go"):
+                p.not_tls(o["after_go"])
             if o.get("go", 1):
                 p.tls()
                 p.send(o.get("post_tls", b""))
@@ -336,6 +373,8 @@ IMAP_CAPS_TLS = b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nTAG OK done\r\n"
 
 
 def nntp_server(p, o):
+    if o.get("plain_on_tls_port"):
+        p.not_tls(b"200 hostile.test ready\r\n")
     if o.get("implicit"):
         p.tls()
     p.send(o.get("greeting", b"200 hostile.test ready\r\n"))
@@ -346,6 +385,8 @@ def nntp_server(p, o):
             p.send(o.get("caps_tls" if p.tls_up else "caps_plain"))
         elif cmd.startswith(b"STARTTLS"):
             p.send(o.get("starttls", b"382 continue with TLS\r\n") + o.get("inject", b""))
+            if o.get("after_go"):
+                p.not_tls(o["after_go"])
             if o.get("go", 1):
                 p.tls()
         elif cmd.startswith(b"AUTHINFO USER"):
