@@ -316,6 +316,27 @@ def add_cases(case):
         case(f"{proto}-negotiation-plaintext-after-go", proto, after_go=plain[proto],
              lines=HELLO[proto][:2] + ["<ClientHello>"], out=pre_out + ["connect=MAIL_ERR_TLS"])
 
+    # -------------------------------------------------------- opportunistic STARTTLS
+    # Plaintext is allowed when STARTTLS is not offered, but credentials
+    # still never go in the clear; and once STARTTLS was agreed, an
+    # injection or a bad certificate is an error, never a fallback.
+    not_offered = {
+        "smtp": b"250-hostile.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n",
+        "pop3": b"+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n",
+        "imap": b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nTAG OK done\r\n",
+        "nntp": b"101 caps\r\nVERSION 2\r\nREADER\r\nAUTHINFO USER\r\nSASL PLAIN\r\n.\r\n",
+    }
+    for proto in ("smtp", "pop3", "imap", "nntp"):
+        pre_out = ["untagged=CAPABILITY trusted=0"] if proto == "imap" else []
+        case(f"{proto}-negotiation-opportunistic-plaintext", proto, security="opportunistic",
+             caps_plain=not_offered[proto], lines=OPPORTUNISTIC_LINES[proto],
+             out=OPPORTUNISTIC_OUT[proto])
+        case(f"{proto}-buffering-opportunistic-line", proto, security="opportunistic",
+             inject=extra[proto], go=0, lines=HELLO[proto][:2], out=pre_out + inj)
+        case(f"{proto}-cert-opportunistic-self-signed", proto, security="opportunistic",
+             cert="self-signed", lines=HELLO[proto] + ["<TLS refused>"],
+             out=pre_out + ["connect=MAIL_ERR_TLS_VERIFY"])
+
     # -------------------------------------------------------- certificates
     # Each defect is refused in the handshake, before a byte of the
     # session goes over it (and nothing in plaintext after it).
@@ -328,6 +349,21 @@ def add_cases(case):
                  out=pre_out + ["connect=MAIL_ERR_TLS_VERIFY"])
             case(f"{proto}-cert-{defect}-implicit", proto, security="implicit", cert=defect,
                  host=host, lines=["<TLS>", "<TLS refused>"], out=["connect=MAIL_ERR_TLS_VERIFY"])
+
+
+OPPORTUNISTIC_LINES = {
+    "smtp": ["EHLO client.test\r\n", "QUIT\r\n"],
+    "pop3": ["CAPA\r\n", "QUIT\r\n"],
+    "imap": ["A1 CAPABILITY\r\n", "A2 LOGOUT\r\n"],
+    "nntp": ["CAPABILITIES\r\n", "QUIT\r\n"],
+}
+OPPORTUNISTIC_OUT = {
+    "smtp": ["connect=MAIL_OK", "auth=MAIL_ERR_INSECURE", "quit=MAIL_OK"],
+    "pop3": ["connect=MAIL_OK", "auth=MAIL_ERR_INSECURE", "quit=MAIL_OK"],
+    "imap": ["untagged=CAPABILITY trusted=0", "connect=MAIL_OK", "login=MAIL_ERR_INSECURE",
+             "untagged=BYE trusted=0", "logout=MAIL_OK"],
+    "nntp": ["connect=MAIL_OK", "auth=MAIL_ERR_INSECURE", "quit=MAIL_OK"],
+}
 
 
 def IMAP_CAPS_TLS_BYTES():

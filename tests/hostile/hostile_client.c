@@ -5,7 +5,8 @@
  *
  *   hostile-client PROTO SECURITY HOST PORT CAFILE OP
  *
- * PROTO smtp | pop3 | imap | nntp; SECURITY starttls | implicit | insecure;
+ * PROTO smtp | pop3 | imap | nntp; SECURITY starttls | implicit | insecure |
+ * opportunistic (STARTTLS when offered, else plaintext);
  * CAFILE the only CA trusted (the system store is off); OP what to do
  * after connecting:
  *   session   log in as alice/secret and do one thing: SMTP sends a message,
@@ -244,9 +245,10 @@ int main(int argc, char **argv)
   }
   const char *proto = argv[1], *sec = argv[2], *host = argv[3], *cafile = argv[5], *op = argv[6];
   unsigned port = (unsigned)strtoul(argv[4], NULL, 10);
-  int security = !strcmp(sec, "implicit") ? MAIL_SECURITY_IMPLICIT_TLS
-                 : !strcmp(sec, "insecure") ? MAIL_SECURITY_NONE_INSECURE
-                                            : MAIL_SECURITY_STARTTLS;
+  int security = !strcmp(sec, "implicit")        ? MAIL_SECURITY_IMPLICIT_TLS
+                 : !strcmp(sec, "insecure")      ? MAIL_SECURITY_NONE_INSECURE
+                 : !strcmp(sec, "opportunistic") ? MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE
+                                                 : MAIL_SECURITY_STARTTLS;
   if (mail_init() != MAIL_OK)
     return 2;
   setvbuf(stdout, NULL, _IOLBF, 0);

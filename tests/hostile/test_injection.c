@@ -20,8 +20,10 @@
  * that starts with "INJECTED", or holds a bare CR or a NUL, is an injection.
  *
  * Adding an entry: RUN("mail_x_y", run_x_y) with a runner below that brings a
- * session to where mail_x_y would send (the *_up helpers), calls it once per
- * hostile value and judges each call with expect(); or
+ * session to where mail_x_y would send (the *_up helpers), calls it with the
+ * hostile value x->e->s and judges each call with expect() (the runner is
+ * called once per value; RUN_LEN for a function that also takes a length,
+ * so NUL is tried too, x->e->len); or
  * EXEMPT("mail_x_y", "why no argument of it is sent"), using one of the
  * reasons of the WHY_* list when one fits.
  */
@@ -826,6 +828,7 @@ typedef struct entry {
 } entry;
 
 #define RUN(n, f) {n, f, NULL, 0}
+#define RUN_LEN(n, f) {n, f, NULL, 1} /* takes a length: NUL is hostile too */
 #define EXEMPT(n, why) {n, NULL, why, 0}
 
 #define WHY_PARSER "parses bytes a server or a message gave: nothing of the caller's is sent"
