@@ -56,7 +56,10 @@ static const evil evils[] = {
 
 /* ------------------------------------------------------------ judging */
 
-enum { R_INVALID, R_SAFE };
+/* R_INVALID: MAIL_ERR_INVALID, nothing written. R_SAFE: that, or the call
+ * went on and the value made no line of its own. R_REFUSED: some error
+ * (a URL that does not parse is MAIL_ERR_SYNTAX), nothing written. */
+enum { R_INVALID, R_SAFE, R_REFUSED };
 
 typedef struct ctx {
   const char *fn;
@@ -78,10 +81,19 @@ static void fail(ctx *x, const char *what, const char *why, int rc)
 static void expect(ctx *x, int rc, int rule, const char *what)
 {
   x->calls++;
+  if (getenv("HOSTILE_VERBOSE")) /* what each call returned, to compare modules */
+    printf("  %s (%s, %s): %s\n", x->fn, what, x->e->name, mail_strerror(rc));
   fake_server *f = &x->f;
   if (f->injected || f->bare_cr || f->nul) {
     fail(x, what, f->injected ? "the value made a command line of its own"
                   : f->bare_cr ? "a bare CR reached a command line" : "a NUL reached the wire", rc);
+    return;
+  }
+  if (rule == R_REFUSED) {
+    if (rc == MAIL_OK)
+      fail(x, what, "expected a refusal", rc);
+    else if (fake_wire_mark(f) != x->wire_mark)
+      fail(x, what, "refused, but bytes were written", rc);
     return;
   }
   if (rule == R_INVALID || rc != MAIL_OK) {
@@ -109,6 +121,44 @@ static const char *wrap(ctx *x, char *buf, size_t cap, const char *pre, const ch
 {
   snprintf(buf, cap, "%s%s%s", pre, x->e->s, post);
   return buf;
+}
+
+/* The hostile value percent-encoded, as a URL would carry it. */
+static const char *pct(ctx *x, char *buf, size_t cap)
+{
+  size_t o = 0;
+  for (size_t i = 0; i < x->e->len && o + 4 < cap; i++) {
+    unsigned char c = (unsigned char)x->e->s[i];
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+      buf[o++] = (char)c;
+    else
+      o += (size_t)snprintf(buf + o, cap - o, "%%%02X", c);
+  }
+  buf[o] = 0;
+  return buf;
+}
+
+/* URL variants: the raw value in the authority, and the percent-encoded
+ * one in the user, the password, the host and (path != NULL) the path.
+ * Each is a URL for scheme://...; *rule says how it is judged. */
+static const char *url_variant(ctx *x, int i, const char *scheme, const char *path, char *buf,
+                               size_t cap, const char **what)
+{
+  char enc[128];
+  pct(x, enc, sizeof enc);
+  switch (i) {
+  case 0: *what = "url (raw)"; snprintf(buf, cap, "%s://%s/", scheme, x->e->s); return buf;
+  case 1: *what = "url user"; snprintf(buf, cap, "%s://u%s:pw@fake.test/", scheme, enc); return buf;
+  case 2: *what = "url password"; snprintf(buf, cap, "%s://u:p%s@fake.test/", scheme, enc); return buf;
+  case 3: *what = "url host"; snprintf(buf, cap, "%s://fake.test%s/", scheme, enc); return buf;
+  case 4:
+    if (!path)
+      return NULL;
+    *what = "url path";
+    snprintf(buf, cap, "%s://fake.test/%s%s", scheme, path, enc);
+    return buf;
+  }
+  return NULL;
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -300,11 +350,14 @@ static void run_smtp_connect(ctx *x)
 
 static void run_smtp_connect_url(ctx *x)
 {
-  char url[128];
-  mail_smtp *s = smtp_up(x, 0);
-  fake_say(&x->f, "220 fake.test ESMTP\r\n");
-  expect(x, mail_smtp_connect_url(s, wrap(x, url, sizeof url, "smtp://", "/")), R_INVALID, "url");
-  mail_smtp_free(s);
+  char url[256];
+  const char *what;
+  for (int i = 0; url_variant(x, i, "smtp", NULL, url, sizeof url, &what); i++) {
+    mail_smtp *s = smtp_up(x, 0);
+    fake_say(&x->f, "220 fake.test ESMTP\r\n");
+    expect(x, mail_smtp_connect_url(s, url), R_REFUSED, what);
+    mail_smtp_free(s);
+  }
 }
 
 static void run_smtp_envelope(ctx *x, int which)
@@ -370,11 +423,14 @@ static void run_pop3_connect(ctx *x)
 
 static void run_pop3_connect_url(ctx *x)
 {
-  char url[128];
-  mail_pop3 *p = pop3_up(x);
-  fake_say(&x->f, "+OK ready\r\n");
-  expect(x, mail_pop3_connect_url(p, wrap(x, url, sizeof url, "pop3://", "/")), R_INVALID, "url");
-  mail_pop3_free(p);
+  char url[256];
+  const char *what;
+  for (int i = 0; url_variant(x, i, "pop3", NULL, url, sizeof url, &what); i++) {
+    mail_pop3 *p = pop3_up(x);
+    fake_say(&x->f, "+OK ready\r\n");
+    expect(x, mail_pop3_connect_url(p, url), R_REFUSED, what);
+    mail_pop3_free(p);
+  }
 }
 #endif
 
@@ -412,11 +468,22 @@ static void run_imap_connect(ctx *x)
 
 static void run_imap_connect_url(ctx *x)
 {
-  char url[128];
-  mail_imap *im = imap_up(x, 0, 0);
-  fake_say(&x->f, "* OK hi\r\n");
-  expect(x, mail_imap_connect_url(im, wrap(x, url, sizeof url, "imap://", "/")), R_INVALID, "url");
-  mail_imap_free(im);
+  char url[256];
+  const char *what;
+  for (int i = 0; url_variant(x, i, "imap", "INBOX", url, sizeof url, &what); i++) {
+    mail_imap *im = imap_up(x, 0, 0);
+    fake_say(&x->f, "* PREAUTH [CAPABILITY IMAP4rev1] hi\r\n");
+    int rc = mail_imap_connect_url(im, url);
+    if (i == 4 && rc == MAIL_OK) {
+      /* the mailbox of the URL is the caller's to select: safe if it goes
+       * as a literal or in modified UTF-7 */
+      rc = mail_imap_select(im, mail_imap_url_mailbox(im), 0);
+      expect(x, rc, R_SAFE, what);
+    } else {
+      expect(x, rc, R_REFUSED, what);
+    }
+    mail_imap_free(im);
+  }
 }
 
 static void run_imap_enable(ctx *x)
@@ -585,11 +652,14 @@ static void run_nntp_connect(ctx *x)
 
 static void run_nntp_connect_url(ctx *x)
 {
-  char url[128];
-  mail_nntp *n = nntp_up(x, 0);
-  fake_say(&x->f, "200 ready\r\n");
-  expect(x, mail_nntp_connect_url(n, wrap(x, url, sizeof url, "nntp://", "/")), R_INVALID, "url");
-  mail_nntp_free(n);
+  char url[256];
+  const char *what;
+  for (int i = 0; url_variant(x, i, "nntp", "misc.", url, sizeof url, &what); i++) {
+    mail_nntp *n = nntp_up(x, 0);
+    fake_say(&x->f, "200 ready\r\n");
+    expect(x, mail_nntp_connect_url(n, url), R_REFUSED, what);
+    mail_nntp_free(n);
+  }
 }
 
 static void run_nntp_call(ctx *x, int which)
