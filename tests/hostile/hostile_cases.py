@@ -53,7 +53,7 @@ IMAP_CAPS_COMPRESS = b"* CAPABILITY IMAP4rev1 AUTH=PLAIN COMPRESS=DEFLATE\r\nTAG
 
 # dns-only is dialled as 127.0.0.1, the others as localhost
 CERT_DEFECTS = ("self-signed", "unknown-ca", "wrong-name", "dns-only", "ip-only", "expired",
-                "not-yet-valid", "client-only-eku")
+                "not-yet-valid", "client-only-eku", "issuer-not-ca")
 
 
 def add_cases(case):
@@ -302,6 +302,36 @@ def add_cases(case):
     case("nntp-tampering-starttls-again", "nntp",
          caps_tls=b"101 caps\r\nVERSION 2\r\nREADER\r\nSTARTTLS\r\nAUTHINFO USER\r\n.\r\n",
          lines=NNTP_HELLO + NNTP_AFTER, out=NNTP_OK)
+
+    # a go-ahead that arrives in pieces (one write each) is still a
+    # go-ahead, not an injection; a multi-line 220 too
+    case("smtp-buffering-split-go-ahead", "smtp", starttls_pieces=[b"22", b"0 2.0.0 go", b" ahead\r\n"],
+         lines=SMTP_HELLO + SMTP_AFTER, out=SMTP_OK)
+    case("smtp-buffering-multiline-go-ahead", "smtp", starttls=b"220-2.0.0 go\r\n220 2.0.0 ahead\r\n",
+         lines=SMTP_HELLO + SMTP_AFTER, out=SMTP_OK)
+    case("pop3-buffering-split-go-ahead", "pop3", starttls_pieces=[b"+O", b"K begin", b"\r", b"\n"],
+         lines=POP3_HELLO + POP3_AFTER, out=POP3_OK)
+    case("imap-buffering-split-go-ahead", "imap", starttls_pieces=[b"TAG O", b"K begin TLS\r\n"],
+         lines=IMAP_HELLO + imap_after(3), out=IMAP_OK_STARTTLS)
+    case("nntp-buffering-split-go-ahead", "nntp", starttls_pieces=[b"38", b"2 go\r\n"],
+         lines=NNTP_HELLO + NNTP_AFTER, out=NNTP_OK)
+    # a tagged STARTTLS reply under another tag is no go-ahead
+    case("imap-negotiation-wrong-tag", "imap", starttls=b"A9 OK begin TLS\r\n", go=0,
+         lines=IMAP_HELLO[:2], out=["untagged=CAPABILITY trusted=0", "connect=MAIL_ERR_PROTOCOL"])
+
+    # -------------------------------------------------------- SNI
+    # the name dialled goes in the server name indication; an IP literal
+    # never does (RFC 6066 3)
+    for proto in ("smtp", "pop3", "imap", "nntp"):
+        after = {"smtp": SMTP_AFTER, "pop3": POP3_AFTER, "imap": imap_after(1),
+                 "nntp": NNTP_AFTER}[proto]
+        out = {"smtp": SMTP_OK, "pop3": POP3_OK, "nntp": NNTP_OK,
+               "imap": ["untagged=CAPABILITY trusted=1", "connect=MAIL_OK",
+                        "untagged=CAPABILITY trusted=1", "login=MAIL_OK"] + IMAP_SELECT_OUT}[proto]
+        case(f"{proto}-cert-sni-name", proto, security="implicit", record_sni=True,
+             lines=["<TLS>", "<SNI localhost>"] + after, out=out)
+        case(f"{proto}-cert-sni-ip", proto, security="implicit", host="127.0.0.1",
+             record_sni=True, lines=["<TLS>", "<no SNI>"] + after, out=out)
 
     # -------------------------------------------------------- no TLS where TLS was agreed
     # A plaintext server on the implicit-TLS port, and plaintext after the

@@ -45,6 +45,9 @@ def make_certs(workdir):
             "-days", "3650", "-subj", f"/CN=hostile {name}",
             "-addext", "basicConstraints=critical,CA:TRUE",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        db(name)
+
+    def db(name):
         cadir = f"{d}/{name}.db"
         os.makedirs(cadir, exist_ok=True)
         open(f"{cadir}/index.txt", "w").close()
@@ -76,6 +79,13 @@ def make_certs(workdir):
     leaf("wrong-name", "ca", "DNS:wrong.example", *now_ok, cn="wrong.example")
     leaf("dns-only", "ca", "DNS:localhost", *now_ok)
     leaf("ip-only", "ca", "IP:127.0.0.1", *now_ok, cn="127.0.0.1")
+    # signed by the good leaf (CA:FALSE), which the server sends as the
+    # intermediate: a chain through a certificate that may not issue
+    db("good")
+    leaf("issuer-not-ca", "good", "DNS:localhost,IP:127.0.0.1", *now_ok)
+    with open(f"{d}/issuer-not-ca-chain.pem", "w") as f:
+        f.write(open(f"{d}/issuer-not-ca.pem").read() + open(f"{d}/good.pem").read())
+    CERTS["issuer-not-ca"] = (f"{d}/issuer-not-ca-chain.pem", f"{d}/issuer-not-ca.key")
     leaf("client-only-eku", "ca", "DNS:localhost,IP:127.0.0.1", *now_ok, eku="clientAuth")
     leaf("expired", "ca", "DNS:localhost,IP:127.0.0.1", "20200101000000Z", "20200201000000Z")
     leaf("not-yet-valid", "ca", "DNS:localhost,IP:127.0.0.1", "20980101000000Z",
@@ -86,9 +96,13 @@ def make_certs(workdir):
     CERTS["self-signed"] = (f"{d}/self-signed.pem", f"{d}/self-signed.key")
 
 
-def server_context(name):
+def server_context(name, seen_sni=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(*CERTS[name])
+    if seen_sni is not None:
+        def sni(sock, server_name, context):
+            seen_sni.append(server_name)
+        ctx.sni_callback = sni
     return ctx
 
 # ------------------------------------------------------------ the recording peer
@@ -104,9 +118,10 @@ class Peer:
     "<COMPRESS>") where the stream changed, and "<closed>" where the
     script would have started TLS but the client had closed instead."""
 
-    def __init__(self, sock, cert):
+    def __init__(self, sock, cert, record_sni=False):
         self.sock = sock
         self.cert = cert
+        self.record_sni = record_sni
         self.buf = b""
         self.log = []
         self.tls_up = False
@@ -185,10 +200,14 @@ class Peer:
             self.log.append(b"<closed>")
             raise Stop()
         self.log.append(b"<TLS>")
-        tls = server_context(self.cert).wrap_socket(self.sock, server_side=True,
-                                                    do_handshake_on_connect=False)
+        seen = [] if self.record_sni else None
+        tls = server_context(self.cert, seen).wrap_socket(self.sock, server_side=True,
+                                                          do_handshake_on_connect=False)
         try:
             tls.do_handshake()
+            if seen is not None:
+                self.log.append(b"<SNI " + seen[0].encode() + b">" if seen and seen[0]
+                                else b"<no SNI>")
         except (ssl.SSLError, OSError):
             self.log.append(b"<TLS refused>")
             # whatever comes after a refused handshake is plaintext the
@@ -236,8 +255,19 @@ class Peer:
 # compress_inject (bytes in the same segment as the COMPRESS go-ahead),
 # plain_on_tls_port (a plaintext server where implicit TLS was dialled),
 # after_go (plaintext bytes instead of the handshake after the go-ahead),
+# starttls_pieces (the reply to STARTTLS in several writes), record_sni
+# (log the server name the client asked for, "<SNI name>" or "<no SNI>"),
 # post_tls (IMAP: bytes right after the handshake), select (IMAP: the
 # untagged part of the SELECT reply).
+
+
+def go_ahead(p, o, default):
+    """The reply to STARTTLS: in pieces (one write each) when the case says
+    so, the injected bytes in the same write as its last piece."""
+    pieces = o.get("starttls_pieces", [o.get("starttls", default)])
+    for piece in pieces[:-1]:
+        p.send(piece)
+    p.send(pieces[-1] + o.get("inject", b""))
 
 
 def smtp_server(p, o):
@@ -254,7 +284,7 @@ def smtp_server(p, o):
         elif cmd.startswith(b"HELO"):
             p.send(o.get("helo", b"250 hostile.test\r\n"))
         elif cmd.startswith(b"STARTTLS"):
-            p.send(o.get("starttls", b"220 2.0.0 go ahead\r\n") + o.get("inject", b""))
+            go_ahead(p, o, b"220 2.0.0 go ahead\r\n")
             if o.get("after_go"):
                 p.not_tls(o["after_go"])
             if o.get("go", 1):
@@ -291,7 +321,7 @@ def pop3_server(p, o):
         if cmd.startswith(b"CAPA"):
             p.send(o.get("caps_tls" if p.tls_up else "caps_plain"))
         elif cmd.startswith(b"STLS"):
-            p.send(o.get("starttls", b"+OK begin TLS\r\n") + o.get("inject", b""))
+            go_ahead(p, o, b"+OK begin TLS\r\n")
             if o.get("after_go"):
                 p.not_tls(o["after_go"])
             if o.get("go", 1):
@@ -337,9 +367,12 @@ def imap_server(p, o):
         if cmd == b"CAPABILITY":
             p.send(o.get("caps_tls" if p.tls_up else "caps_plain").replace(b"TAG", tag))
         elif cmd == b"STARTTLS":
-            p.send(o.get("pre_tls", b"") +
-                   o.get("starttls", b"TAG OK begin TLS\r\n").replace(b"TAG", tag) +
-                   o.get("inject", b""))
+            pieces = o.get("starttls_pieces", [o.get("starttls", b"TAG OK begin TLS\r\n")])
+            pieces = [x.replace(b"TAG", tag) for x in pieces]
+            pieces[0] = o.get("pre_tls", b"") + pieces[0]
+            for piece in pieces[:-1]:
+                p.send(piece)
+            p.send(pieces[-1] + o.get("inject", b""))
             if o.get("after_go"):
                 p.not_tls(o["after_go"])
             if o.get("go", 1):
@@ -384,7 +417,7 @@ def nntp_server(p, o):
         if cmd.startswith(b"CAPABILITIES"):
             p.send(o.get("caps_tls" if p.tls_up else "caps_plain"))
         elif cmd.startswith(b"STARTTLS"):
-            p.send(o.get("starttls", b"382 continue with TLS\r\n") + o.get("inject", b""))
+            go_ahead(p, o, b"382 continue with TLS\r\n")
             if o.get("after_go"):
                 p.not_tls(o["after_go"])
             if o.get("go", 1):
@@ -449,7 +482,7 @@ def run_case(client, case):
 
     def serve():
         conn, _ = ls.accept()
-        p = Peer(conn, case.cert)
+        p = Peer(conn, case.cert, case.options.get("record_sni", False))
         try:
             SERVERS[case.proto](p, case.options)
             p.drain()
