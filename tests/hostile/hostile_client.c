@@ -18,7 +18,9 @@
  * It prints what the runner checks, one "key=value" a line: each call's
  * status by name ("connect=MAIL_OK"), stopping at the first that fails;
  * for IMAP every untagged response the callback saw ("untagged=EXISTS
- * trusted=0", "alert=... trusted=1") and the mailbox's numbers after SELECT.
+ * trusted=0", "alert=... trusted=1") and the mailbox's numbers after SELECT;
+ * "trace=LEAKED A CREDENTIAL" if the connection's trace ever showed the
+ * password or the PLAIN response.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,9 +63,30 @@ static int report(const char *call, int rc)
 
 static const char *user = "alice", *password = "secret";
 
+/* The trace must never show a credential: the password, or the PLAIN
+ * response that carries it. Checked over everything traced, at exit. */
+static int trace_leaked;
+
+static int holds(const char *data, size_t len, const char *needle)
+{
+  size_t n = strlen(needle);
+  for (size_t i = 0; i + n <= len; i++)
+    if (!memcmp(data + i, needle, n))
+      return 1;
+  return 0;
+}
+
+static void on_trace(void *u, int dir, const char *data, size_t len)
+{
+  (void)u, (void)dir;
+  if (holds(data, len, password) || holds(data, len, "AGFsaWNlAHNlY3JldA=="))
+    trace_leaked = 1;
+}
+
 static int setup_conn(mail_conn *c, const char *cafile)
 {
   mail_tls_config *cfg = NULL;
+  mail_conn_set_trace(c, on_trace, NULL);
   int rc = mail_tls_config_new(&cfg, NULL);
   if (!rc)
     rc = mail_tls_config_set_system_ca(cfg, 0);
@@ -252,22 +275,26 @@ int main(int argc, char **argv)
   if (mail_init() != MAIL_OK)
     return 2;
   setvbuf(stdout, NULL, _IOLBF, 0);
+  int rc = 77;
 #if MAIL_HAVE_SMTP
   if (!strcmp(proto, "smtp"))
-    return run_smtp(host, port, security, cafile, op);
+    rc = run_smtp(host, port, security, cafile, op);
 #endif
 #if MAIL_HAVE_POP3
   if (!strcmp(proto, "pop3"))
-    return run_pop3(host, port, security, cafile, op);
+    rc = run_pop3(host, port, security, cafile, op);
 #endif
 #if MAIL_HAVE_IMAP
   if (!strcmp(proto, "imap"))
-    return run_imap(host, port, security, cafile, op);
+    rc = run_imap(host, port, security, cafile, op);
 #endif
 #if MAIL_HAVE_NNTP
   if (!strcmp(proto, "nntp"))
-    return run_nntp(host, port, security, cafile, op);
+    rc = run_nntp(host, port, security, cafile, op);
 #endif
-  fprintf(stderr, "%s: protocol not built\n", proto);
-  return 77;
+  if (rc == 77)
+    fprintf(stderr, "%s: protocol not built\n", proto);
+  if (trace_leaked)
+    printf("trace=LEAKED A CREDENTIAL\n");
+  return rc;
 }
