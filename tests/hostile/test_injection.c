@@ -1113,11 +1113,13 @@ static int self_check(void)
     size_t len;
     int injected;
   } cases[] = {
-    {"A1 SELECT a\r\nINJECTED x\r\n", 25, 1},
-    {"A1 SELECT a\rINJECTED x\r\n", 24, 1},
-    {"A1 SELECT a\0INJECTED x\r\n", 24, 1},
-    {"A1 SELECT {12}\r\na\r\nINJECTED\r\n", 31, 0},
-    {"A1 SELECT \"a&AA0ACg-INJECTED\"\r\n", 32, 0},
+#define C(bytes, injected) {bytes, sizeof bytes - 1, injected}
+    C("A1 SELECT a\r\nINJECTED x\r\n", 1),
+    C("A1 SELECT a\rINJECTED x\r\n", 1),
+    C("A1 SELECT a\0INJECTED x\r\n", 1),
+    C("A1 SELECT {11}\r\na\r\nINJECTED\r\n", 0),
+    C("A1 SELECT \"a&AA0ACg-INJECTED\"\r\n", 0),
+#undef C
   };
   int bad = 0;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
