@@ -25,7 +25,8 @@ IMAP_HELLO = ["A1 CAPABILITY\r\n", "A2 STARTTLS\r\n", "<TLS>"]
 IMAP_SELECT_OUT = ["untagged=EXISTS trusted=1", "untagged=RECENT trusted=1",
                    "untagged=FLAGS trusted=1", "untagged=OK trusted=1", "select=MAIL_OK",
                    "exists=2", "recent=0", "flags=2", "permanentflags=0", "uidvalidity=7",
-                   "uidnext=0", "read_only=0", "untagged=BYE trusted=1", "logout=MAIL_OK"]
+                   "uidnext=0", "unseen=0", "highestmodseq=0", "read_only=0",
+                   "untagged=BYE trusted=1", "logout=MAIL_OK"]
 
 
 def imap_after(n):
@@ -205,6 +206,10 @@ def add_cases(case):
         "uidnext": (b"* OK [UIDNEXT 50] u\r\n", "OK"),
         "permanentflags": (b"* OK [PERMANENTFLAGS (\\Seen \\Evil)] p\r\n", "OK"),
         "read-only": (b"* OK [READ-ONLY] r\r\n", "OK"),
+        "unseen": (b"* OK [UNSEEN 1] u\r\n", "OK"),
+        "highestmodseq": (b"* OK [HIGHESTMODSEQ 12345] h\r\n", "OK"),
+        "closed": (b"* OK [CLOSED] c\r\n", "OK"),
+        "id": (b'* ID ("name" "evil")\r\n', "OTHER"),
         "search": (b"* SEARCH 1 2 3\r\n", "SEARCH"),
         "vanished": (b"* VANISHED 1:2\r\n", "VANISHED"),
         "namespace": (b'* NAMESPACE (("" "/")) NIL NIL\r\n', "NAMESPACE"),

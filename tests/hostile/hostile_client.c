@@ -210,6 +210,12 @@ static int run_imap(const char *host, unsigned port, int security, const char *c
       v = 0;
       mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_UIDNEXT);
       printf("uidnext=%llu\n", (unsigned long long)v);
+      v = 0;
+      mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_UNSEEN);
+      printf("unseen=%llu\n", (unsigned long long)v);
+      v = 0;
+      mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_HIGHESTMODSEQ);
+      printf("highestmodseq=%llu\n", (unsigned long long)v);
       printf("read_only=%d\n", mail_imap_mailbox_read_only(im));
       /* what an unsolicited ENABLED before TLS must not have switched on */
       static const char *const ext[] = {"UTF8=ACCEPT", "CONDSTORE", "QRESYNC"};
