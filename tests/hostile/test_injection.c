@@ -202,8 +202,12 @@ static mail_imap *imap_up(ctx *x, int connect, int selected)
   if (mail_imap_new(&im, NULL) || fake_attach(&x->f, mail_imap_conn(im)))
     abort();
   if (connect) {
+    /* every extension a runner may need, so that calls are not refused
+     * as unsupported before their arguments are looked at */
     fake_say(&x->f, "* PREAUTH [CAPABILITY IMAP4rev1 ENABLE ID ESEARCH UIDPLUS MOVE "
-                    "LIST-EXTENDED LIST-STATUS SPECIAL-USE CONDSTORE] hi\r\n");
+                    "LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE CONDSTORE QRESYNC "
+                    "QUOTA ACL METADATA SORT THREAD=REFERENCES MULTIAPPEND NOTIFY X-GM-EXT-1] "
+                    "hi\r\n");
     if (mail_imap_connect(im, "fake.test", 143, MAIL_SECURITY_NONE_INSECURE) != MAIL_OK)
       abort();
     if (selected && mail_imap_select(im, "INBOX", 0) != MAIL_OK)
