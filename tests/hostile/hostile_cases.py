@@ -265,6 +265,19 @@ def add_cases(case):
          caps_tls=b"250-hostile.test\r\n250 8BITMIME\r\n",
          lines=SMTP_HELLO + ["EHLO client.test\r\n", "QUIT\r\n"],
          out=["connect=MAIL_OK", "auth=MAIL_ERR_UNSUPPORTED", "quit=MAIL_OK"])
+    # SIZE and PIPELINING offered before TLS only are not used after it
+    case("smtp-tampering-size-vanish", "smtp",
+         caps_plain=b"250-hostile.test\r\n250-STARTTLS\r\n250 SIZE 10\r\n",
+         lines=SMTP_HELLO + SMTP_AFTER, out=SMTP_OK)
+    case("smtp-tampering-pipelining-vanish", "smtp",
+         caps_plain=b"250-hostile.test\r\n250-STARTTLS\r\n250 PIPELINING\r\n",
+         lines=SMTP_HELLO + SMTP_AFTER, out=SMTP_OK)
+    # (the harness sees pipelining when there is some)
+    case("smtp-control-pipelining", "smtp",
+         caps_tls=b"250-hostile.test\r\n250-AUTH PLAIN\r\n250 PIPELINING\r\n",
+         lines=SMTP_HELLO + SMTP_AFTER[:2] + ["MAIL FROM:<alice@example.org>\r\n",
+                                              "<pipelined after MAIL>"] + SMTP_AFTER[3:],
+         out=SMTP_OK)
     case("pop3-tampering-caps-vanish", "pop3",
          caps_plain=b"+OK\r\nSTLS\r\nSASL PLAIN\r\n.\r\n", caps_tls=b"+OK\r\nUSER\r\n.\r\n",
          lines=POP3_HELLO + ["CAPA\r\n", "USER alice\r\n", "PASS secret\r\n", "CAPA\r\n",

@@ -292,6 +292,10 @@ def smtp_server(p, o):
         elif cmd.startswith(b"AUTH"):
             p.send(b"235 2.7.0 ok\r\n")
         elif cmd.startswith(b"MAIL") or cmd.startswith(b"RCPT"):
+            if cmd.startswith(b"MAIL") and p.buf:
+                # the client wrote on without waiting for this reply: it
+                # pipelines (only ever in one write, so this is no race)
+                p.log.append(b"<pipelined after MAIL>")
             p.send(b"250 2.1.0 ok\r\n")
         elif cmd.startswith(b"DATA"):
             p.send(b"354 go\r\n")
