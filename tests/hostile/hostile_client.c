@@ -14,6 +14,8 @@
  *   connect   connect only, then QUIT/LOGOUT
  *   compress  (IMAP, NNTP) COMPRESS DEFLATE, then one command
  * (hostile-client --features: the protocols built, and "compress" with zlib.)
+ * With HOSTILE_EVENT_LOOP=1 every call runs non-blocking, resumed after
+ * poll() (the same outcome is expected).
  *
  * It prints what the runner checks, one "key=value" a line: each call's
  * status by name ("connect=MAIL_OK"), stopping at the first that fails;
@@ -22,6 +24,7 @@
  * "trace=LEAKED A CREDENTIAL" if the connection's trace ever showed the
  * password or the PLAIN response.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +56,35 @@ static const char *status_name(int rc)
       return names[i].name;
   return "?";
 }
+
+/* Event-loop mode (HOSTILE_EVENT_LOOP=1 in the environment): every call
+ * runs non-blocking and is called again, with the same arguments, after
+ * poll() said the connection is ready, until it returns something other
+ * than MAIL_ERR_AGAIN. The outcome must be the same as blocking. */
+static int event_loop;
+static mail_conn *loop_conn;
+
+static int wait_ready(void)
+{
+  struct pollfd pfd = {.fd = mail_conn_fd(loop_conn), .events = 0};
+  int want = mail_conn_want(loop_conn);
+  if (want & MAIL_WANT_READ)
+    pfd.events |= POLLIN;
+  if (want & MAIL_WANT_WRITE)
+    pfd.events |= POLLOUT;
+  int64_t ms = mail_conn_timeout_ms(loop_conn);
+  if (pfd.fd < 0)
+    return 0; /* nothing to wait on yet: call again */
+  return poll(&pfd, 1, ms < 0 || ms > 10000 ? 10000 : (int)ms) < 0 ? -1 : 0;
+}
+
+#define CALL(expr)                                                    \
+  ({                                                                  \
+    int rc_;                                                          \
+    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && event_loop && !wait_ready()) \
+      ;                                                               \
+    rc_;                                                              \
+  })
 
 /* Print one call's status; 1 when it failed (the session stops there). */
 static int report(const char *call, int rc)
@@ -87,6 +119,9 @@ static int setup_conn(mail_conn *c, const char *cafile)
 {
   mail_tls_config *cfg = NULL;
   mail_conn_set_trace(c, on_trace, NULL);
+  loop_conn = c;
+  if (event_loop && mail_conn_set_nonblocking(c, 1))
+    return 2;
   int rc = mail_tls_config_new(&cfg, NULL);
   if (!rc)
     rc = mail_tls_config_set_system_ca(cfg, 0);
@@ -116,18 +151,18 @@ static int run_smtp(const char *host, unsigned port, int security, const char *c
     return 2;
   mail_smtp_set_client_name(s, "client.test");
   mail_smtp_set_auth(s, user, password);
-  if (!report("connect", mail_smtp_connect(s, host, port, security))) {
-    if (!strcmp(op, "session") && !report("auth", mail_smtp_auth(s))) {
+  if (!report("connect", CALL(mail_smtp_connect(s, host, port, security)))) {
+    if (!strcmp(op, "session") && !report("auth", CALL(mail_smtp_auth(s)))) {
       mail_smtp_envelope *e = NULL;
       size_t idx;
       mail_smtp_envelope_new(&e, NULL);
       mail_smtp_envelope_set_from(e, "alice@example.org");
       mail_smtp_envelope_add_recipient(e, "bob@example.org", &idx);
       mail_smtp_envelope_set_body_data(e, "Subject: hi\r\n\r\nhello\r\n", 22);
-      report("send", mail_smtp_send(s, e));
+      report("send", CALL(mail_smtp_send(s, e)));
       mail_smtp_envelope_free(e);
     }
-    report("quit", mail_smtp_quit(s));
+    report("quit", CALL(mail_smtp_quit(s)));
   }
   mail_smtp_free(s);
   return 0;
@@ -144,14 +179,14 @@ static int run_pop3(const char *host, unsigned port, int security, const char *c
   if (mail_pop3_new(&p, NULL) || setup_conn(mail_pop3_conn(p), cafile))
     return 2;
   mail_pop3_set_auth(p, user, password);
-  if (!report("connect", mail_pop3_connect(p, host, port, security))) {
-    if (!strcmp(op, "session") && !report("auth", mail_pop3_auth(p))) {
+  if (!report("connect", CALL(mail_pop3_connect(p, host, port, security)))) {
+    if (!strcmp(op, "session") && !report("auth", CALL(mail_pop3_auth(p)))) {
       uint32_t count = 0;
       uint64_t size = 0;
-      if (!report("stat", mail_pop3_stat(p, &count, &size)))
+      if (!report("stat", CALL(mail_pop3_stat(p, &count, &size))))
         printf("count=%u\n", (unsigned)count);
     }
-    report("quit", mail_pop3_quit(p, NULL));
+    report("quit", CALL(mail_pop3_quit(p, NULL)));
   }
   mail_pop3_free(p);
   return 0;
@@ -191,11 +226,11 @@ static int run_imap(const char *host, unsigned port, int security, const char *c
     return 2;
   mail_imap_set_auth(im, user, password);
   mail_imap_set_untagged_callback(im, on_untagged, NULL);
-  if (!report("connect", mail_imap_connect(im, host, port, security))) {
+  if (!report("connect", CALL(mail_imap_connect(im, host, port, security)))) {
     int failed = 0;
     if (strcmp(op, "connect") && mail_imap_get_state(im) != MAIL_IMAP_STATE_AUTHENTICATED)
-      failed = report("login", mail_imap_login(im));
-    if (!failed && !strcmp(op, "session") && !report("select", mail_imap_select(im, "INBOX", 0))) {
+      failed = report("login", CALL(mail_imap_login(im)));
+    if (!failed && !strcmp(op, "session") && !report("select", CALL(mail_imap_select(im, "INBOX", 0)))) {
       uint64_t v = 0;
       mail_imap_mailbox_number(&v, im, MAIL_IMAP_MAILBOX_EXISTS);
       printf("exists=%llu\n", (unsigned long long)v);
@@ -223,10 +258,10 @@ static int run_imap(const char *host, unsigned port, int security, const char *c
         if (mail_imap_is_enabled(im, ext[i]))
           printf("enabled=%s\n", ext[i]);
     }
-    if (!failed && !strcmp(op, "compress") && !report("compress", mail_imap_compress(im)))
-      report("noop", mail_imap_noop(im));
+    if (!failed && !strcmp(op, "compress") && !report("compress", CALL(mail_imap_compress(im))))
+      report("noop", CALL(mail_imap_noop(im)));
     if (mail_imap_get_state(im) != MAIL_IMAP_STATE_LOGOUT)
-      report("logout", mail_imap_logout(im));
+      report("logout", CALL(mail_imap_logout(im)));
   }
   mail_imap_free(im);
   return 0;
@@ -243,17 +278,17 @@ static int run_nntp(const char *host, unsigned port, int security, const char *c
   if (mail_nntp_new(&n, NULL) || setup_conn(mail_nntp_conn(n), cafile))
     return 2;
   mail_nntp_set_auth(n, user, password);
-  if (!report("connect", mail_nntp_connect(n, host, port, security))) {
-    if (!strcmp(op, "session") && !report("auth", mail_nntp_auth(n))) {
+  if (!report("connect", CALL(mail_nntp_connect(n, host, port, security)))) {
+    if (!strcmp(op, "session") && !report("auth", CALL(mail_nntp_auth(n)))) {
       uint64_t count = 0, low = 0, high = 0;
-      if (!report("group", mail_nntp_group(n, "misc.test", &count, &low, &high)))
+      if (!report("group", CALL(mail_nntp_group(n, "misc.test", &count, &low, &high))))
         printf("count=%llu\n", (unsigned long long)count);
     }
-    if (!strcmp(op, "compress") && !report("compress", mail_nntp_compress(n))) {
+    if (!strcmp(op, "compress") && !report("compress", CALL(mail_nntp_compress(n)))) {
       int64_t secs = 0;
-      report("date", mail_nntp_date(n, &secs));
+      report("date", CALL(mail_nntp_date(n, &secs)));
     }
-    report("quit", mail_nntp_quit(n));
+    report("quit", CALL(mail_nntp_quit(n)));
   }
   mail_nntp_free(n);
   return 0;
@@ -281,6 +316,7 @@ int main(int argc, char **argv)
   if (mail_init() != MAIL_OK)
     return 2;
   setvbuf(stdout, NULL, _IOLBF, 0);
+  event_loop = getenv("HOSTILE_EVENT_LOOP") && *getenv("HOSTILE_EVENT_LOOP") == '1';
   int rc = 77;
 #if MAIL_HAVE_SMTP
   if (!strcmp(proto, "smtp"))

@@ -3,7 +3,7 @@
 and real TLS (standard library only: socket, ssl, zlib; certificates made with
 the openssl command), and the runner of its case catalogue.
 
-    hostile_server.py CLIENT WORKDIR [--list] [--show] [CASE...]
+    hostile_server.py CLIENT WORKDIR [--list] [--show] [--event-loop] [CASE...]
 
 CLIENT is tests/hostile/hostile_client (the library's client, one session
 per run); WORKDIR receives the certificates made at start. Every case plays
@@ -12,11 +12,14 @@ one connection), runs the client against it and then asserts on both sides:
 the exact lines the client sent (recorded by the server, with markers
 where TLS started or the client refused it) and exactly what the client
 printed (each call's status, IMAP untagged events with their trusted flag).
---show prints what happened without judging; CASE names run only those.
+--show prints what happened without judging; CASE names run only those;
+--event-loop runs every case a second time with the client in event-loop
+mode (non-blocking calls resumed after poll()), expecting the same.
 
 Nothing here waits on time: the server reads until the client closes, the
 runner waits for the client to exit and for the server thread to finish.
 """
+import concurrent.futures
 import os
 import socket
 import ssl
@@ -477,7 +480,7 @@ class Case:
         self.options.setdefault("caps_tls", tls)
 
 
-def run_case(client, case):
+def run_case(client, case, event_loop=False):
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.bind(("127.0.0.1", 0))
     ls.listen(1)
@@ -503,9 +506,10 @@ def run_case(client, case):
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()
+    env = dict(os.environ, HOSTILE_EVENT_LOOP="1" if event_loop else "0")
     proc = subprocess.run([client, case.proto, case.security, case.host, str(port),
                            CERTS["ca"][0], case.op], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=60)
+                          stderr=subprocess.PIPE, timeout=60, env=env)
     if not result and t.is_alive():
         # the client never connected (refused before connecting): unblock accept
         socket.create_connection(("127.0.0.1", port)).close()
@@ -549,6 +553,7 @@ def main(argv):
     failures = 0
     ran = skipped = 0
     counts = {}
+    todo = []
     for c in CASES:
         if names and c.name not in names:
             continue
@@ -556,11 +561,18 @@ def main(argv):
             skipped += 1  # a module or zlib left out of this build
             continue
         ran += 1
-        log, out = run_case(client, c)
         group = c.name.split("-")[1] if "-" in c.name else c.name
         counts[(c.proto, group)] = counts.get((c.proto, group), 0) + 1
+        for event_loop in ([False, True] if "--event-loop" in flags else [False]):
+            todo.append((c, event_loop))
+    # Cases share nothing (each its own socket, port and client process),
+    # so they run side by side; results are reported in catalogue order.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda t: run_case(client, t[0], t[1]), todo))
+    for (c, event_loop), (log, out) in zip(todo, results):
+        mode = " (event loop)" if event_loop else ""
         if "--show" in flags:
-            print(f"== {c.name}\n{show(log)}\n  out: {out}")
+            print(f"== {c.name}{mode}\n{show(log)}\n  out: {out}")
             continue
         bad = []
         if log != c.lines:
@@ -569,15 +581,17 @@ def main(argv):
             bad.append(f"  client printed: {out}\n  expected:       {c.out}")
         if bad:
             failures += 1
-            print(f"FAIL {c.name}\n" + "\n".join(bad))
+            print(f"FAIL {c.name}{mode}\n" + "\n".join(bad))
         else:
-            print(f"ok   {c.name}")
+            print(f"ok   {c.name}{mode}")
     groups = {}
     for (proto, group), n in sorted(counts.items()):
         groups.setdefault(group, []).append(f"{proto} {n}")
     for group, per in groups.items():
         print(f"  {group}: " + ", ".join(per))
-    print(f"hostile-server: {ran} cases, {failures} failed, {skipped} skipped (not built)")
+    runs = ran * (2 if "--event-loop" in flags else 1)
+    print(f"hostile-server: {ran} cases ({runs} runs), {failures} failed, "
+          f"{skipped} skipped (not built)")
     return 1 if failures or not ran else 0
 
 
