@@ -45,11 +45,6 @@ void fake_say(fake_server *f, const char *s)
   f->out_len += n;
 }
 
-size_t fake_mark(const fake_server *f)
-{
-  return f->lines_len;
-}
-
 size_t fake_wire_mark(const fake_server *f)
 {
   return f->wire_len;

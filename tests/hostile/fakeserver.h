@@ -45,11 +45,10 @@ void fake_free(fake_server *f);
 int fake_attach(fake_server *f, mail_conn *conn);
 /* Queue bytes for the client (the greeting, before connecting). */
 void fake_say(fake_server *f, const char *s);
-/* Offset into f->lines: a mark taken before a call, to look at what it sent. */
-size_t fake_mark(const fake_server *f);
 /* Bytes written since a wire mark. */
 size_t fake_wire_mark(const fake_server *f);
-/* The first command line since mark that holds needle, or NULL. */
+/* The first command line from offset mark of f->lines on that holds
+ * needle, or NULL. */
 const char *fake_line_with(const fake_server *f, size_t mark, const char *needle);
 
 /* Take bytes as if the client wrote them (the test's self-check). */

@@ -455,7 +455,7 @@ static void run_imap_set_auth(ctx *x)
     if (mail_imap_connect(im, "fake.test", 993, MAIL_SECURITY_IMPLICIT_TLS) != MAIL_OK)
       abort();
     rc = mail_imap_login(im);
-    if (rc == MAIL_OK && !strstr((const char *)x->f.lines + 0, "LOGIN"))
+    if (rc == MAIL_OK && !fake_line_with(&x->f, 0, " LOGIN "))
       fail(x, "password", "no LOGIN was sent", rc);
   }
   expect(x, rc, R_SAFE, "password");
