@@ -406,6 +406,66 @@ static void run_smtp_envelope_set_orcpt(ctx *x) { run_smtp_envelope(x, 2); }
 static void run_smtp_envelope_set_envid(ctx *x) { run_smtp_envelope(x, 3); }
 #endif
 
+/* Beyond line breaks: a space, '=' or '>' in an address, ENVID or ORCPT
+ * must not add an ESMTP parameter of its own (RFC 3461 xtext; addresses
+ * checked by their grammar). The MAIL and RCPT lines are compared whole. */
+static int smtp_parameters(void)
+{
+  static const struct {
+    const char *from, *rcpt, *envid, *orcpt;
+    const char *mail_line, *rcpt_line; /* NULL: the envelope is refused */
+  } cases[] = {
+    {"a@example.org", "b@example.org", "x SIZE=1", "y NOTIFY=NEVER",
+     "MAIL FROM:<a@example.org> SIZE=11 ENVID=x+20SIZE+3D1",
+     "RCPT TO:<b@example.org> ORCPT=rfc822;y+20NOTIFY+3DNEVER"},
+    {"a@example.org", "b@example.org", "a+b=c", NULL,
+     "MAIL FROM:<a@example.org> SIZE=11 ENVID=a+2Bb+3Dc", "RCPT TO:<b@example.org>"},
+    {"a>@example.org SIZE=1", "b@example.org", NULL, NULL, NULL, NULL},
+    {"a@example.org", "b@example.org> NOTIFY=NEVER <", NULL, NULL, NULL, NULL},
+    {"a b@example.org", "b@example.org", NULL, NULL, NULL, NULL},
+    {"\"a b\"@example.org", "b@example.org", NULL, NULL,
+     "MAIL FROM:<\"a b\"@example.org> SIZE=11", "RCPT TO:<b@example.org>"},
+  };
+  int bad = 0;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ctx x;
+    memset(&x, 0, sizeof x);
+    mail_smtp *s = smtp_up(&x, 1);
+    mail_smtp_envelope *e = NULL;
+    size_t idx = 0;
+    if (mail_smtp_envelope_new(&e, NULL))
+      abort();
+    int rc = mail_smtp_envelope_set_from(e, cases[i].from);
+    if (!rc)
+      rc = mail_smtp_envelope_add_recipient(e, cases[i].rcpt, &idx);
+    if (!rc && cases[i].envid)
+      rc = mail_smtp_envelope_set_envid(e, cases[i].envid);
+    if (!rc && cases[i].orcpt)
+      rc = mail_smtp_envelope_set_orcpt(e, idx, cases[i].orcpt);
+    if (!rc) {
+      mail_smtp_envelope_set_body_data(e, "S: x\r\n\r\nb\r\n", 11);
+      rc = mail_smtp_send(s, e);
+    }
+    const char *mail = fake_line_with(&x.f, 0, "MAIL FROM:");
+    const char *rcpt = fake_line_with(&x.f, 0, "RCPT TO:");
+    if (!cases[i].mail_line) {
+      if (rc == MAIL_OK || mail || rcpt) {
+        printf("FAIL smtp parameters %zu: %s was not refused\n", i, cases[i].from);
+        bad++;
+      }
+    } else if (rc != MAIL_OK || !mail || !rcpt || strcmp(mail, cases[i].mail_line) ||
+               strcmp(rcpt, cases[i].rcpt_line)) {
+      printf("FAIL smtp parameters %zu: sent \"%s\" / \"%s\" (%s)\n", i, mail ? mail : "",
+             rcpt ? rcpt : "", mail_strerror(rc));
+      bad++;
+    }
+    mail_smtp_envelope_free(e);
+    mail_smtp_free(s);
+    fake_free(&x.f);
+  }
+  return bad;
+}
+
 /* ------------------------------------------------------------ runners: POP3 */
 
 #if MAIL_HAVE_POP3
@@ -1155,6 +1215,9 @@ int main(int argc, char **argv)
   ctx x;
   memset(&x, 0, sizeof x);
   x.failures = self_check();
+#if MAIL_HAVE_SMTP
+  x.failures += smtp_parameters();
+#endif
   char line[256];
   int missing = 0, listed = 0, ran = 0, exempt = 0;
   static char seen[N_TABLE];
