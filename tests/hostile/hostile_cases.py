@@ -234,6 +234,10 @@ def add_cases(case):
          out=["untagged=CAPABILITY trusted=0", "alert=call +1 555 0100 now trusted=0",
               "alert=the real one trusted=1", "untagged=CAPABILITY trusted=1", "connect=MAIL_OK",
               "alert=the real one trusted=1"] + IMAP_OK_STARTTLS[3:])
+    # unsolicited right after the handshake: the server's word (trusted)
+    case("imap-tampering-post-tls-alert", "imap", post_tls=b"* OK [ALERT] over TLS\r\n",
+         lines=IMAP_HELLO + imap_after(3),
+         out=["untagged=CAPABILITY trusted=0", "alert=over TLS trusted=1"] + IMAP_OK_STARTTLS[1:])
     # an ALERT in the plaintext greeting is kept with the greeting text
     # (mail_imap_greeting()), never handed to the callback as trusted
     case("imap-tampering-greeting-alert", "imap",
