@@ -507,9 +507,12 @@ def run_case(client, case, event_loop=False):
     t = threading.Thread(target=serve, daemon=True)
     t.start()
     env = dict(os.environ, HOSTILE_EVENT_LOOP="1" if event_loop else "0")
-    proc = subprocess.run([client, case.proto, case.security, case.host, str(port),
-                           CERTS["ca"][0], case.op], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=60, env=env)
+    try:
+        proc = subprocess.run([client, case.proto, case.security, case.host, str(port),
+                               CERTS["ca"][0], case.op], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60, env=env)
+    except subprocess.TimeoutExpired as e:  # a hung client: a failure, reported as one
+        proc = subprocess.CompletedProcess(e.cmd, -9, e.stdout or b"", e.stderr or b"")
     if not result and t.is_alive():
         # the client never connected (refused before connecting): unblock accept
         socket.create_connection(("127.0.0.1", port)).close()
