@@ -245,12 +245,14 @@ static mail_nntp *nntp_up(ctx *x, int connect)
 }
 #endif
 
+#if MAIL_HAVE_IMAP || MAIL_HAVE_NNTP
 static int null_read(void *user, unsigned char *buf, size_t cap, size_t *got)
 {
   (void)user, (void)buf, (void)cap;
   *got = 0;
   return MAIL_OK;
 }
+#endif
 
 /* ------------------------------------------------------------ runners: conn, sasl */
 
