@@ -105,9 +105,10 @@ MAIL_EXTERN mail_sasl *mail_smtp_sasl(mail_smtp *s);
 /**
  * Convenience for mail_sasl_set_username() + mail_sasl_set_password() on
  * the session's SASL handle (copied; wiped when freed). password may be
- * NULL (token mechanisms). MAIL_ERR_INVALID when user is NULL or holds CR,
- * LF or NUL or is not valid UTF-8; MAIL_ERR_NOMEM. The password is taken
- * as bytes and not checked here, so that a legacy password in another
+ * NULL (token mechanisms). MAIL_ERR_INVALID when user is NULL or either
+ * holds CR, LF or NUL (as in mail_pop3_set_auth()), or user is not valid
+ * UTF-8; MAIL_ERR_NOMEM. The password is taken as bytes and not checked
+ * for UTF-8 here, so that a legacy password in another
  * charset still works with LOGIN and CRAM-MD5: SCRAM and PLAIN prepare it
  * with SASLprep at AUTH time and refuse one that is not valid UTF-8 with
  * MAIL_ERR_CHARSET, before anything is sent.

@@ -227,7 +227,10 @@ static int untagged(mail_imap *im, const mail_imap_response *r)
   int rc = MAIL_OK;
   if (type == MAIL_IMAP_TYPE_CAPABILITY || mail_imap_response_code(r) == MAIL_IMAP_CODE_CAPABILITY)
     rc = imap_caps_set_from(im, r);
-  if (!rc && type == MAIL_IMAP_TYPE_ENABLED) {
+  /* ENABLED answers an ENABLE (RFC 5161 3.2), never comes unasked: one
+   * out of the blue (before STARTTLS, say) must not switch UTF8=ACCEPT or
+   * QRESYNC on for the rest of the session. It still reaches the callback. */
+  if (!rc && type == MAIL_IMAP_TYPE_ENABLED && in_flight(im, IMAP_CMD_ENABLE)) {
     for (size_t i = 0; i < mail_imap_response_string_count(r) && !rc; i++) {
       size_t n;
       const char *s = mail_imap_response_string(r, i, &n);

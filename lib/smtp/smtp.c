@@ -115,6 +115,11 @@ int mail_smtp_set_auth(mail_smtp *s, const char *user, const char *password)
 {
   if (!s || !user)
     return MAIL_ERR_INVALID;
+  /* The rule of every module's set_auth (POP3, NNTP): no line break in a
+   * credential, even one that SMTP would only send base64-encoded, so a
+   * password that one protocol refuses is not quietly taken by another. */
+  if (password && mail_has_crlfnul(password, strlen(password)))
+    return MAIL_ERR_INVALID;
   int rc = mail_sasl_set_username(s->sasl, user);
   if (!rc && password)
     rc = mail_sasl_set_password(s->sasl, password);

@@ -15,14 +15,18 @@
 #include "core/mem.h"
 #include "smtp/smtp_internal.h"
 
-/* set_auth (smtp.h): a user name must be UTF-8; the password is bytes,
- * checked by SASLprep when SCRAM or PLAIN prepares it (test_sasl). */
+/* set_auth (smtp.h): a user name must be UTF-8; the password is bytes
+ * without CR, LF or NUL, checked by SASLprep when SCRAM or PLAIN prepares
+ * it (test_sasl). */
 START_TEST(set_auth_utf8)
 {
   mail_smtp *s;
   ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
   ck_assert_int_eq(mail_smtp_set_auth(s, "al\xff", "pw"), MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_smtp_set_auth(s, "al\r\nice", "pw"), MAIL_ERR_INVALID);
+  /* no line break in a password either, as in POP3 and NNTP */
+  ck_assert_int_eq(mail_smtp_set_auth(s, "alice", "p\r\nw"), MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_smtp_set_auth(s, "alice", "p\nw"), MAIL_ERR_INVALID);
   ck_assert_int_eq(mail_smtp_set_auth(s, "alice", "p\xe4ss"), MAIL_OK);
   ck_assert_int_eq(mail_smtp_set_auth(s, "al\xc3\xaf" "ce", "p\xc3\xa4ss"), MAIL_OK);
   mail_smtp_free(s);

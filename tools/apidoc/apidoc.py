@@ -9,6 +9,10 @@
     apidoc.py man OUTDIR HEADER...       one man page (section 3) per function
     apidoc.py man-install HEADER...      the same into $MESON_INSTALL_DESTDIR_PREFIX/
                                          share/man/man3 (meson's install script)
+    apidoc.py char-args OUT HEADER...    every function with a char * parameter,
+                                         one "name header" line each, into OUT
+                                         (the injection test's table of what it
+                                         must cover: tests/hostile)
 
 The documentation is the comment written where a thing is declared (the
 project's rule): the comment block right above a declaration, shared by the
@@ -202,6 +206,19 @@ def check(items):
     return bad
 
 
+def char_arg_functions(items):
+    """The functions with a string parameter (char *, const char *const *,
+    an out-buffer char *): each may carry caller bytes to the wire."""
+    out = []
+    for it in items:
+        if it.kind != "function":
+            continue
+        m = re.search(r"\((.*)\)\s*;$", it.decl)
+        if m and re.search(r"\bchar\s*\*", m.group(1)):
+            out.append(it.name)
+    return out
+
+
 def page_name(header):
     return header.replace(".h", "") + ".html"
 
@@ -285,6 +302,14 @@ def main(argv):
     cmd = argv[1]
     if cmd == "check":
         headers, outdir = argv[2:], None
+    elif cmd == "char-args":
+        lines = []
+        for h in argv[3:]:
+            for name in char_arg_functions(parse(h)):
+                lines.append(f"{name} {os.path.basename(h)}\n")
+        with open(argv[2], "w", encoding="utf-8") as f:
+            f.write("".join(lines))
+        return 0
     elif cmd == "man-install":
         headers = argv[2:]
         outdir = os.path.join(os.environ.get("MESON_INSTALL_DESTDIR_PREFIX", "/usr/local"),

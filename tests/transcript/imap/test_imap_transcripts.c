@@ -315,6 +315,15 @@ static int s_enable_id(srun *r)
   return DO(r, mail_imap_create(r->im, "\xc3\xa9t\xc3\xa9"));
 }
 
+static int s_enabled_unsolicited(srun *r)
+{
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_noop(r->im), MAIL_OK);
+  if (r->full)
+    ck_assert(!mail_imap_is_enabled(r->im, "UTF8=ACCEPT"));
+  return DO(r, mail_imap_create(r->im, "\xc3\xa9t\xc3\xa9"));
+}
+
 typedef struct bodies {
   char data[256];
   size_t len;
@@ -845,6 +854,7 @@ static const scenario scenarios[] = {
   {"bye_unsolicited.txt", s_bye, MAIL_ERR_SERVER_CLOSING},
   {"throttled.txt", s_throttled, MAIL_ERR_SERVER_LIMIT},
   {"enable_id.txt", s_enable_id, MAIL_OK},
+  {"enabled_unsolicited.txt", s_enabled_unsolicited, MAIL_OK},
 #if MAIL_HAVE_ZLIB
   {"compress_refused.txt", s_compress, MAIL_OK},
   {"compress_not_offered.txt", s_compress, MAIL_OK},
