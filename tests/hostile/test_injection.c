@@ -328,9 +328,97 @@ static void run_sasl_set_authzid(ctx *x) { run_sasl_setter(x, 1); }
 static void run_sasl_set_oauth_token(ctx *x) { run_sasl_setter(x, 2); }
 static void run_sasl_set_oauth_host(ctx *x) { run_sasl_setter(x, 3); }
 
+/* The proxy: its host, credentials and URL never reach the proxy or the
+ * server with a line break in them. */
+static void run_conn_set_proxy(ctx *x)
+{
+  mail_conn *c = NULL;
+  reset(x, FAKE_SMTP);
+  mail_conn_new(&c, NULL);
+  mark(x);
+  expect(x, mail_conn_set_proxy(c, MAIL_PROXY_SOCKS5, x->e->s, 1080), R_INVALID, "host");
+  expect(x, mail_conn_set_proxy(c, MAIL_PROXY_HTTP, x->e->s, 8080), R_INVALID, "host");
+  mail_conn_free(c);
+}
+
+static void run_conn_set_proxy_auth(ctx *x)
+{
+  mail_conn *c = NULL;
+  reset(x, FAKE_SMTP);
+  mail_conn_new(&c, NULL);
+  mail_conn_set_proxy(c, MAIL_PROXY_HTTP, "proxy.example", 8080);
+  mark(x);
+  expect(x, mail_conn_set_proxy_auth(c, x->e->s, "pw"), R_INVALID, "user");
+  expect(x, mail_conn_set_proxy_auth(c, "user", x->e->s), R_INVALID, "password");
+  mail_conn_free(c);
+}
+
+static void run_conn_set_proxy_url(ctx *x)
+{
+  char url[256], enc[128];
+  mail_conn *c = NULL;
+  reset(x, FAKE_SMTP);
+  mail_conn_new(&c, NULL);
+  mark(x);
+  expect(x, mail_conn_set_proxy_url(c, wrap(x, url, sizeof url, "socks5://", ".example:1080")),
+         R_REFUSED, "host");
+  snprintf(url, sizeof url, "http://u:%s@proxy.example:8080", pct(x, enc, sizeof enc));
+  expect(x, mail_conn_set_proxy_url(c, url), R_REFUSED, "encoded password");
+  mail_conn_free(c);
+}
+
+/* A resolver that takes the query and answers later. */
+static int pending_resolver(void *user, mail_conn *conn, const char *host, unsigned int port)
+{
+  (void)user, (void)conn, (void)host, (void)port;
+  return MAIL_OK;
+}
+
+static void run_conn_resolved(ctx *x)
+{
+  mail_conn *c = NULL;
+  reset(x, FAKE_SMTP);
+  mail_conn_new(&c, NULL);
+  mail_conn_set_nonblocking(c, 1);
+  mail_conn_set_resolver(c, pending_resolver, NULL);
+  if (mail_conn_connect(c, "mail.example", 25, 0) != MAIL_ERR_AGAIN)
+    fail(x, "setup", "the connect did not wait for the resolver", MAIL_OK);
+  mark(x);
+  /* The reason goes into mail_conn_last_error(): refused with a line break. */
+  expect(x, mail_conn_resolved(c, MAIL_ERR_RESOLVE, NULL, NULL, 0, x->e->s), R_INVALID, "why");
+  mail_conn_free(c);
+}
+
 /* ------------------------------------------------------------ runners: SMTP */
 
 #if MAIL_HAVE_SMTP
+/* The pool's key is compared with sessions' settings, never sent; a line
+ * break in it is refused all the same. */
+static void run_smtp_pool_take(ctx *x)
+{
+  mail_smtp_pool *p = NULL;
+  mail_smtp *s = NULL;
+  reset(x, FAKE_SMTP);
+  mail_smtp_pool_new(&p, NULL);
+  mark(x);
+  expect(x, mail_smtp_pool_take(&s, p, x->e->s, 587, 0, "u", "PLAIN"), R_INVALID, "host");
+  expect(x, mail_smtp_pool_take(&s, p, "h", 587, 0, x->e->s, "PLAIN"), R_INVALID, "user");
+  expect(x, mail_smtp_pool_take(&s, p, "h", 587, 0, "u", x->e->s), R_INVALID, "mechanism");
+  mail_smtp_pool_free(p);
+}
+
+static void run_smtp_pool_unreserve(ctx *x)
+{
+  mail_smtp_pool *p = NULL;
+  reset(x, FAKE_SMTP);
+  mail_smtp_pool_new(&p, NULL);
+  mark(x);
+  expect(x, mail_smtp_pool_unreserve(p, x->e->s, 587, 0, "u", "PLAIN"), R_INVALID, "host");
+  expect(x, mail_smtp_pool_unreserve(p, "h", 587, 0, x->e->s, "PLAIN"), R_INVALID, "user");
+  expect(x, mail_smtp_pool_unreserve(p, "h", 587, 0, "u", x->e->s), R_INVALID, "mechanism");
+  mail_smtp_pool_free(p);
+}
+
 static void run_smtp_set_auth(ctx *x)
 {
   mail_smtp *s = smtp_up(x, 0);
@@ -988,6 +1076,10 @@ static const entry table[] = {
   RUN("mail_conn_adopt_fd", run_conn_adopt_fd),
   RUN("mail_conn_connect", run_conn_connect),
   RUN("mail_conn_connect_addr", run_conn_connect_addr),
+  RUN("mail_conn_set_proxy", run_conn_set_proxy),
+  RUN("mail_conn_set_proxy_auth", run_conn_set_proxy_auth),
+  RUN("mail_conn_set_proxy_url", run_conn_set_proxy_url),
+  RUN("mail_conn_resolved", run_conn_resolved),
   EXEMPT("mail_conn_connect_unix", WHY_FILE),
   EXEMPT("mail_conn_peer_certificate", WHY_OUT),
   EXEMPT("mail_conn_channel_binding", WHY_OUT),
@@ -1010,6 +1102,9 @@ static const entry table[] = {
 #if MAIL_HAVE_SMTP
   /* smtp.h, smtp_reply.h */
   RUN("mail_smtp_set_auth", run_smtp_set_auth),
+  /* smtp_pool.h */
+  RUN("mail_smtp_pool_take", run_smtp_pool_take),
+  RUN("mail_smtp_pool_unreserve", run_smtp_pool_unreserve),
   RUN("mail_smtp_set_client_name", run_smtp_set_client_name),
   RUN("mail_smtp_connect", run_smtp_connect),
   RUN("mail_smtp_connect_url", run_smtp_connect_url),
