@@ -13,25 +13,68 @@ void mail_dot_stuff_init(mail_dot_stuffer *s)
   s->pending_cr = 0;
 }
 
+/* The first CR or LF in in[i..n), or n. */
+static size_t line_stop(const unsigned char *in, size_t i, size_t n)
+{
+  const unsigned char *lf = memchr(in + i, '\n', n - i);
+  size_t end = lf ? (size_t)(lf - in) : n;
+  const unsigned char *cr = memchr(in + i, '\r', end - i);
+  return cr ? (size_t)(cr - in) : end;
+}
+
 int mail_dot_stuff(mail_dot_stuffer *s, int strict, const unsigned char *in, size_t n,
                    unsigned char *out, size_t *olen)
 {
-  size_t o = 0;
+  size_t o = 0, i = 0;
   int bol = s->at_line_start, cr = s->pending_cr;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = in[i];
+  while (i < n) {
     if (cr) {
+      /* The CR that ended the last step: CRLF, or a bare CR. */
       cr = 0;
       out[o++] = '\r';
       out[o++] = '\n';
       bol = 1;
-      if (c == '\n')
+      if (in[i] == '\n') {
+        i++;
         continue;
+      }
       if (strict)
         return MAIL_ERR_INVALID; /* bare CR */
+      continue; /* in[i] begins the next line */
     }
+    /* The common case, found with memchr: whole lines that end in CRLF
+     * and hold no other CR, copied in one run that only a line starting
+     * with a dot interrupts (for its extra dot). */
+    size_t run = i;
+    for (;;) {
+      if (bol && i < n && in[i] == '.') {
+        memcpy(out + o, in + run, i - run);
+        o += i - run;
+        out[o++] = '.';
+        run = i;
+        bol = 0;
+      }
+      if (i >= n)
+        break;
+      const unsigned char *lf = memchr(in + i, '\n', n - i);
+      if (!lf)
+        break;
+      size_t j = (size_t)(lf - in);
+      if (j == i || in[j - 1] != '\r' || memchr(in + i, '\r', j - 1 - i))
+        break;
+      i = j + 1;
+      bol = 1;
+    }
+    memcpy(out + o, in + run, i - run);
+    o += i - run;
+    if (i >= n)
+      break;
+    /* Anything else, a step at a time: a CR (its LF may be in the next
+     * chunk), a bare LF, or the text up to the next CR or LF. */
+    unsigned char c = in[i];
     if (c == '\r') {
       cr = 1;
+      i++;
       continue;
     }
     if (c == '\n') {
@@ -40,18 +83,16 @@ int mail_dot_stuff(mail_dot_stuffer *s, int strict, const unsigned char *in, siz
       out[o++] = '\r';
       out[o++] = '\n';
       bol = 1;
+      i++;
       continue;
     }
     if (bol && c == '.')
       out[o++] = '.';
     bol = 0;
-    /* Copy the rest of the line in one go. */
-    size_t j = i + 1;
-    while (j < n && in[j] != '\r' && in[j] != '\n')
-      j++;
+    size_t j = line_stop(in, i + 1, n);
     memcpy(out + o, in + i, j - i);
     o += j - i;
-    i = j - 1;
+    i = j;
   }
   s->at_line_start = bol;
   s->pending_cr = cr;

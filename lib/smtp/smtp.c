@@ -557,11 +557,11 @@ int smtp_use_mime(mail_smtp *s, mail_smtp_envelope *e, struct mail_mime_builder 
   {
     /* What the path supports is what this server's EHLO offered. */
     unsigned opts = mail_mime_builder_get_options(msg) & MAIL_MIME_OPT_COMPAT_FILENAME;
-    if (smtp_has(s, "8BITMIME"))
+    if (smtp_has(s, SMTP_CAP_8BITMIME))
       opts |= MAIL_MIME_OPT_8BITMIME;
-    if (smtp_has(s, "SMTPUTF8") && smtp_has(s, "8BITMIME"))
+    if (smtp_has(s, SMTP_CAP_SMTPUTF8) && smtp_has(s, SMTP_CAP_8BITMIME))
       opts |= MAIL_MIME_OPT_SMTPUTF8;
-    if (smtp_has(s, "BINARYMIME") && smtp_has(s, "CHUNKING") &&
+    if (smtp_has(s, SMTP_CAP_BINARYMIME) && smtp_has(s, SMTP_CAP_CHUNKING) &&
         s->chunking_mode != MAIL_SMTP_CHUNKING_NEVER)
       opts |= MAIL_MIME_OPT_BINARYMIME;
     int rc = mail_mime_builder_set_options(msg, opts);

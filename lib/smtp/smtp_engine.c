@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "core/mem.h"
 #include "sasl/sasl_internal.h"
 #include "smtp/smtp_internal.h"
@@ -54,9 +56,28 @@ void smtp_state(mail_smtp *s, int st)
 /* Engine helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-int smtp_has(const mail_smtp *s, const char *kw)
+static const char *const cap_names[SMTP_CAP_COUNT] = {
+  "8BITMIME", "BINARYMIME", "CHUNKING", "DSN", "ENHANCEDSTATUSCODES",
+  "PIPELINING", "REQUIRETLS", "SIZE", "SMTPUTF8", "STARTTLS",
+};
+
+void smtp_caps_learned(mail_smtp *s)
 {
-  return s->caps_valid && mail_smtp_caps_find(s->caps, kw, NULL) == MAIL_OK;
+  s->caps_valid = 1;
+  s->cap_bits = 0;
+  for (int i = 0; i < SMTP_CAP_COUNT; i++)
+    if (mail_smtp_caps_find(s->caps, cap_names[i], NULL) == MAIL_OK)
+      s->cap_bits |= 1u << i;
+  s->size_max = 0;
+  size_t idx;
+  if (mail_smtp_caps_find(s->caps, "SIZE", &idx) == MAIL_OK &&
+      mail_smtp_caps_param_count(s->caps, idx) > 0)
+    s->size_max = strtoull(mail_smtp_caps_param(s->caps, idx, 0), NULL, 10);
+}
+
+int smtp_has(const mail_smtp *s, int cap)
+{
+  return s->caps_valid && (s->cap_bits >> cap & 1u);
 }
 
 int smtp_send_tx(mail_smtp *s, smtp_tx *tx, int kind, size_t arg, unsigned flags,
@@ -235,7 +256,7 @@ static int tls_wanted(const mail_smtp *s)
 static int after_hello(mail_smtp *s)
 {
   if (!mail_conn_is_tls(s->conn) && tls_wanted(s)) {
-    if (smtp_has(s, "STARTTLS")) {
+    if (smtp_has(s, SMTP_CAP_STARTTLS)) {
       smtp_state(s, SMTP_ST_STARTTLS);
       return smtp_command(s, SMTP_CMD_STARTTLS, 0, "STARTTLS");
     }
@@ -279,8 +300,8 @@ static int on_hello(void *engine, const mail_cmd *c)
   int code = mail_smtp_reply_code(r);
   if (code / 100 == 2) {
     if (kind == SMTP_CMD_EHLO) {
-      s->caps_valid = 1; /* the list was filled as the reply arrived */
-      smtp_set_enhanced(s, smtp_has(s, "ENHANCEDSTATUSCODES"));
+      smtp_caps_learned(s); /* the list was filled as the reply arrived */
+      smtp_set_enhanced(s, smtp_has(s, SMTP_CAP_ENHANCEDSTATUSCODES));
     } else {
       s->helo_mode = 1;
     }

@@ -161,6 +161,8 @@ struct mail_smtp {
   mail_smtp_caps *caps;        /* valid when caps_valid */
   mail_smtp_caps *empty_caps;  /* shown before EHLO and after STARTTLS */
   int caps_valid;
+  unsigned int cap_bits;       /* 1 << enum smtp_cap, valid with caps_valid */
+  unsigned long long size_max; /* SIZE's bound (0: none given), valid with caps_valid */
   mail_buf line;               /* a command being composed */
   int need_ehlo;               /* EHLO again once the TLS handshake is done */
   mail_smtp_reply *decisive;   /* the reply that failed a transaction (a clone),
@@ -233,7 +235,26 @@ int smtp_advance(void *engine);
 void smtp_state(mail_smtp *s, int st);
 const char *smtp_state_label(int st);
 /* 1 when the server advertised kw (after the last EHLO). */
-int smtp_has(const mail_smtp *s, const char *kw);
+/* The extensions the engine asks about on every message, looked up once
+ * per EHLO reply (smtp_caps_learned) instead of by name each time. */
+enum smtp_cap {
+  SMTP_CAP_8BITMIME,
+  SMTP_CAP_BINARYMIME,
+  SMTP_CAP_CHUNKING,
+  SMTP_CAP_DSN,
+  SMTP_CAP_ENHANCEDSTATUSCODES,
+  SMTP_CAP_PIPELINING,
+  SMTP_CAP_REQUIRETLS,
+  SMTP_CAP_SIZE,
+  SMTP_CAP_SMTPUTF8,
+  SMTP_CAP_STARTTLS,
+  SMTP_CAP_COUNT
+};
+/* The EHLO reply is complete: caps_valid, and the bits and SIZE bound
+ * taken from it. */
+void smtp_caps_learned(mail_smtp *s);
+/* 1 when the last EHLO offered cap (enum smtp_cap). */
+int smtp_has(const mail_smtp *s, int cap);
 /* Queue a command (mail_cmd_send): its entry, then parts[0..n), whole or
  * not at all. */
 int smtp_send(mail_smtp *s, int kind, size_t arg, unsigned flags, const mail_wire_part *parts,

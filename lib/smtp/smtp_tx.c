@@ -22,7 +22,7 @@
 
 int smtp_pipelined(const mail_smtp *s)
 {
-  return s->pipelining && smtp_has(s, "PIPELINING");
+  return s->pipelining && smtp_has(s, SMTP_CAP_PIPELINING);
 }
 
 static int pipelined(const mail_smtp *s)
@@ -63,8 +63,19 @@ static int send_mail_from(mail_smtp *s, smtp_tx *tx)
     rc = mail_buf_append_str(b, wire_addr(tx, 0));
   if (!rc)
     rc = mail_buf_append_byte(b, '>');
-  if (!rc && tx->size != MAIL_SMTP_SIZE_UNKNOWN && smtp_has(s, "SIZE"))
-    rc = mail_buf_appendf(b, " SIZE=%llu", (unsigned long long)tx->size);
+  if (!rc && tx->size != MAIL_SMTP_SIZE_UNKNOWN && smtp_has(s, SMTP_CAP_SIZE)) {
+    /* By hand: this runs for every message, and printf costs more than the
+     * rest of the command. */
+    char num[32];
+    size_t k = sizeof num;
+    unsigned long long v = (unsigned long long)tx->size;
+    do
+      num[--k] = (char)('0' + v % 10);
+    while (v /= 10);
+    rc = mail_buf_append_str(b, " SIZE=");
+    if (!rc)
+      rc = mail_buf_append(b, num + k, sizeof num - k);
+  }
   if (!rc && (e->needs & MAIL_SMTP_NEEDS_BINARY))
     rc = mail_buf_append_str(b, " BODY=BINARYMIME");
   else if (!rc && (e->needs & MAIL_SMTP_NEEDS_8BIT))
@@ -542,7 +553,7 @@ int smtp_produce(mail_smtp *s)
 /* Decide SMTPUTF8 and build the wire form of every address. */
 int smtp_prepare_addresses(mail_smtp *s, smtp_tx *tx, mail_smtp_envelope *e)
 {
-  int smtputf8 = smtp_has(s, "SMTPUTF8");
+  int smtputf8 = smtp_has(s, SMTP_CAP_SMTPUTF8);
   int need = (e->needs & MAIL_SMTP_NEEDS_SMTPUTF8) != 0 || e->smtputf8;
   int nonascii = smtp_addr_local_utf8(e->from) || smtp_addr_domain_utf8(e->from);
   for (size_t i = 0; i < e->nrcpts; i++) {
@@ -578,29 +589,27 @@ int smtp_check_send(mail_smtp *s, mail_smtp_envelope *e)
   if (!e->from || e->nrcpts == 0 || e->body_kind == SMTP_BODY_NONE)
     return mail_conn_fail(s->conn, MAIL_ERR_INVALID, "send: the envelope has no %s",
                           !e->from ? "sender" : e->nrcpts == 0 ? "recipient" : "body");
-  size_t idx;
-  if (e->size != MAIL_SMTP_SIZE_UNKNOWN && s->caps_valid && mail_smtp_caps_find(s->caps, "SIZE", &idx) == MAIL_OK &&
-      mail_smtp_caps_param_count(s->caps, idx) > 0) {
-    unsigned long long max = strtoull(mail_smtp_caps_param(s->caps, idx, 0), NULL, 10);
+  if (e->size != MAIL_SMTP_SIZE_UNKNOWN && smtp_has(s, SMTP_CAP_SIZE)) {
+    unsigned long long max = s->size_max;
     if (max > 0 && e->size > max)
       return mail_conn_fail(s->conn, MAIL_ERR_TOO_BIG,
                             "send: the message (%llu bytes) exceeds the server's SIZE %llu",
                             (unsigned long long)e->size, max);
   }
   if (e->needs & MAIL_SMTP_NEEDS_BINARY) {
-    if (!smtp_has(s, "BINARYMIME") || !smtp_has(s, "CHUNKING") ||
+    if (!smtp_has(s, SMTP_CAP_BINARYMIME) || !smtp_has(s, SMTP_CAP_CHUNKING) ||
         s->chunking_mode == MAIL_SMTP_CHUNKING_NEVER)
       return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED,
                             "send: binary body, and the server lacks BINARYMIME or CHUNKING");
-  } else if ((e->needs & MAIL_SMTP_NEEDS_8BIT) && !smtp_has(s, "8BITMIME")) {
+  } else if ((e->needs & MAIL_SMTP_NEEDS_8BIT) && !smtp_has(s, SMTP_CAP_8BITMIME)) {
     return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "send: 8-bit body, and the server lacks 8BITMIME");
   }
   int dsn = e->ret || e->envid;
   for (size_t i = 0; i < e->nrcpts; i++)
     dsn |= e->rcpts[i].notify || e->rcpts[i].orcpt;
-  if (dsn && !smtp_has(s, "DSN"))
+  if (dsn && !smtp_has(s, SMTP_CAP_DSN))
     return mail_conn_fail(s->conn, MAIL_ERR_UNSUPPORTED, "send: DSN options, and the server lacks DSN");
-  if (e->requiretls && (!mail_conn_is_verified(s->conn) || !smtp_has(s, "REQUIRETLS")))
+  if (e->requiretls && (!mail_conn_is_verified(s->conn) || !smtp_has(s, SMTP_CAP_REQUIRETLS)))
     return mail_conn_fail(s->conn, MAIL_ERR_REQUIRETLS,
                           "send: REQUIRETLS, and TLS is not verified or the server does not offer it");
   return MAIL_OK;
@@ -628,7 +637,7 @@ int smtp_tx_begin(mail_smtp *s, smtp_tx *tx, mail_smtp_envelope *e, int *sent)
     return mail_conn_fail(s->conn, MAIL_ERR_CALLBACK, "send: the MIME message cannot be rewound");
 #endif
   e->sent_once = 1;
-  tx->chunking = smtp_has(s, "CHUNKING") &&
+  tx->chunking = smtp_has(s, SMTP_CAP_CHUNKING) &&
                  ((e->needs & MAIL_SMTP_NEEDS_BINARY) || s->chunking_mode == MAIL_SMTP_CHUNKING_PREFER);
   tx->issue_upto = e->nrcpts + (e->policy == MAIL_SMTP_POLICY_ANY ? 1 : 0);
   s->cur = (int)(tx - s->tx);

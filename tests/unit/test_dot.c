@@ -52,6 +52,91 @@ static size_t unstuff_steps(const unsigned char *in, size_t n, size_t step, char
   return o;
 }
 
+/* The byte-at-a-time rule mail_dot_stuff() must match: every line ending
+ * becomes CRLF (strict: a bare CR or LF is refused), a dot that starts a
+ * line gets another. Returns the output length, or (size_t)-1 when strict
+ * refuses. */
+static size_t ref_stuff(const unsigned char *in, size_t n, int strict, unsigned char *out)
+{
+  size_t o = 0;
+  int bol = 1;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = in[i];
+    if (c == '\r' || c == '\n') {
+      int crlf = c == '\r' && i + 1 < n && in[i + 1] == '\n';
+      if (strict && !crlf)
+        return (size_t)-1;
+      if (crlf)
+        i++;
+      out[o++] = '\r';
+      out[o++] = '\n';
+      bol = 1;
+      continue;
+    }
+    if (bol && c == '.')
+      out[o++] = '.';
+    out[o++] = c;
+    bol = 0;
+  }
+  if (!bol) {
+    out[o++] = '\r';
+    out[o++] = '\n';
+  }
+  memcpy(out + o, ".\r\n", 3);
+  return o + 3;
+}
+
+/* Random texts of CR, LF, dots and letters, fed in random pieces, against
+ * the reference (the same seed every run). */
+START_TEST(stuff_matches_reference)
+{
+  static const unsigned char alphabet[] = "\r\n.ab\r\n.";
+  unsigned int seed = 12345;
+  for (int round = 0; round < 20000; round++) {
+    unsigned char in[200], got[700], want[700];
+    seed = seed * 1103515245u + 12345u;
+    size_t n = (seed >> 16) % sizeof in;
+    for (size_t i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      /* mostly well-formed lines, so the fast path runs as well */
+      unsigned r = (seed >> 16) % 64;
+      in[i] = r < 8 ? alphabet[r] : (unsigned char)('c' + r % 20);
+      if (r == 63 && i + 1 < n) {
+        in[i] = '\r';
+        in[++i] = '\n';
+      }
+    }
+    for (int strict = 0; strict < 2; strict++) {
+      size_t w = ref_stuff(in, n, strict, want);
+      mail_dot_stuffer s;
+      mail_dot_stuff_init(&s);
+      size_t o = 0, pos = 0, olen;
+      int rc = MAIL_OK;
+      while (rc == MAIL_OK && pos < n) {
+        seed = seed * 1103515245u + 12345u;
+        size_t step = 1 + (seed >> 16) % 40;
+        if (step > n - pos)
+          step = n - pos;
+        rc = mail_dot_stuff(&s, strict, in + pos, step, got + o, &olen);
+        o += rc == MAIL_OK ? olen : 0;
+        pos += step;
+      }
+      if (rc == MAIL_OK) {
+        rc = mail_dot_stuff_end(&s, strict, got + o, &olen);
+        o += olen;
+      }
+      if (w == (size_t)-1) {
+        ck_assert_msg(rc == MAIL_ERR_INVALID, "round %d: strict accepted a bare CR or LF", round);
+        continue;
+      }
+      ck_assert_msg(rc == MAIL_OK, "round %d strict %d: %d", round, strict, rc);
+      ck_assert_msg(o == w && memcmp(got, want, o) == 0, "round %d strict %d: output differs", round,
+                    strict);
+    }
+  }
+}
+END_TEST
+
 START_TEST(stuff_every_split)
 {
   static const char in[] = ".a\r\nb\n.\n\r.\r\n.\rc\r\n\r\n..d\rlast.";
@@ -143,6 +228,7 @@ int main(void)
   Suite *s = suite_create("dot");
   TCase *tc = tcase_create("dot");
   tcase_add_test(tc, stuff_every_split);
+  tcase_add_test(tc, stuff_matches_reference);
   tcase_add_test(tc, unstuff_every_step);
   tcase_add_test(tc, round_trip);
   tcase_add_test(tc, lines);
