@@ -308,7 +308,8 @@ typedef enum mail_feature {
   MAIL_FEATURE_ZLIB = 1 << 6,     /**< linked with zlib (IMAP COMPRESS, with the IMAP session) */
   MAIL_FEATURE_SASLPREP = 1 << 7, /**< SASLprep of non-ASCII names and passwords (libidn) */
   MAIL_FEATURE_IDNA = 1 << 8,     /**< IDNA A-labels for non-ASCII domains (libidn2) */
-  MAIL_FEATURE_MAILDIR = 1 << 9   /**< the maildir store (mail/maildir.h) */
+  MAIL_FEATURE_MAILDIR = 1 << 9,  /**< the maildir store (mail/maildir.h) */
+  MAIL_FEATURE_SOCKETS = 1 << 10  /**< TCP and Unix sockets (0 in a bare-metal build: user transports only) */
 } mail_feature;
 
 /**
