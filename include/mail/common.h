@@ -13,7 +13,18 @@
  * Ownership rule: anything libmail hands out is released with a libmail
  * call: mail_free(ptr) for plain buffers (it knows their allocator),
  * mail_<object>_free() for handles.
- * Every *_free() function accepts NULL.
+ * Every *_free() function accepts NULL. A const pointer a function returns
+ * (a string, a reply, a part) belongs to the handle it came from: never
+ * free it; it stays valid until that handle is freed, or until the call
+ * its comment names replaces it (for a session, usually its next
+ * operation). Pointers the caller passes in are read during the call and
+ * not kept unless the comment says "borrowed" (then they must outlive the
+ * use it names); strings the library keeps are copied.
+ *
+ * Blocking: nothing declared here blocks. Which calls block is said at the
+ * top of each header: a session's operations block by default (or return
+ * MAIL_ERR_AGAIN in event-loop mode, see mail/conn.h), parsers and the
+ * MIME code never do.
  *
  * Argument order: a function that acts on a handle takes the handle
  * first. A function that makes something without a handle to act on (a
@@ -180,6 +191,7 @@ typedef struct mail_allocator {
  */
 MAIL_EXTERN void mail_free(void *ptr);
 
+/** The mail_limits version this header declares (its version member). */
 #define MAIL_LIMITS_VERSION 2
 
 /**

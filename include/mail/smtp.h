@@ -574,6 +574,7 @@ MAIL_EXTERN int mail_smtp_send_batch(mail_smtp *s, mail_smtp_batch *b);
 /* Retry: one message sent again after a temporary failure (alerts)     */
 /* ------------------------------------------------------------------ */
 
+/** The mail_smtp_retry version this header declares (its version member). */
 #define MAIL_SMTP_RETRY_VERSION 1
 
 /**
