@@ -269,7 +269,16 @@ def write_html(outdir, per_header):
              "pre{background:#f4f4f4;padding:.5em;overflow-x:auto}"
              "h2{border-top:1px solid #ccc;padding-top:.5em;font-size:1.1em}")
     index = ["<!doctype html><meta charset=utf-8><title>libmail API</title>",
-             f"<style>{style}</style><h1>libmail API reference</h1><ul>"]
+             f"<style>{style}</style><h1>libmail API reference</h1>",
+             "<p>Generated from the comments in the public headers, where every "
+             "declaration is documented. The programmer's guide (doc/guide.md) shows "
+             "the tasks; the security defaults are listed there.</p>",
+             "<p><b>Versions.</b> libmail evolves by adding only: new functions, enum "
+             "values, feature bits and members at the end of versioned structs; nothing "
+             "published is renamed, renumbered or given another signature, so the SONAME "
+             "stays. The rule and the changes before it: NEWS, section "
+             "&ldquo;Compatibility rule&rdquo;. Check <code>mail_version_number()</code> "
+             "and <code>mail_features()</code> at run time.</p><ul>"]
     for header, items in per_header.items():
         funcs = [it for it in items if it.kind in ("function", "typedef")]
         index.append(f'<li><a href="{page_name(header)}">&lt;mail/{header}&gt;</a> '
@@ -321,7 +330,10 @@ def write_man(outdir, per_header, version):
                     ".SH NAME", f"{it.name} \\- {roff(first_sentence(it.doc))}",
                     ".SH SYNOPSIS", ".nf", f".B #include <mail/{header}>", ".PP",
                     roff(it.decl), ".fi", ".SH DESCRIPTION", ".nf", roff(it.doc or ""), ".fi",
-                    ".SH SEE ALSO", f"The reference page of <mail/{header}>; libmail's README."]
+                    ".SH VERSIONS", "libmail evolves by adding only; see the \\(lqCompatibility "
+                    "rule\\(rq in NEWS.",
+                    ".SH SEE ALSO", f"The reference page of <mail/{header}>; doc/guide.md; "
+                    "libmail's README."]
             with open(os.path.join(outdir, it.name + ".3"), "w", encoding="utf-8") as f:
                 f.write("\n".join(page) + "\n")
             n += 1
