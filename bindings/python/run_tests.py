@@ -14,7 +14,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "tests")]
 
-UNIT = ["test_capi", "test_loader", "test_mime", "test_callbacks", "test_gil",
+UNIT = ["test_capi", "test_loader", "test_mime", "test_callbacks", "test_gil", "test_docstrings",
         "test_imap_local", "test_cancel"]
 INTEGRATION = ["test_smtp", "test_pop3", "test_errors", "test_aio", "test_imap",
                "test_examples", "test_proxy"]

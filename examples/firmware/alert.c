@@ -16,6 +16,8 @@
  *
  *   [ALERT_CA=ca.pem [ALERT_USER=u ALERT_PASS=p]] alert IPV4 PORT FROM TO SUBJECT
  *
+ * A 4xx reply or a lost link is retried with backoff (mail_smtp_send_retry:
+ * the socket is dialled again by the reconnect callback); a 5xx is not.
  * Exit 0 when the server accepted the alert. Output: one line with the
  * server's reply and the arena's peak.
  */
@@ -122,17 +124,63 @@ static int dial(const char *ip, unsigned port)
 
 /* ------------------------------------------------------ the alert */
 
+/* What a (re)connect needs: the retry helper calls open_link() before the
+ * first attempt and again after a lost link or a 421. */
+typedef struct device {
+  const char *ip;
+  unsigned port;
+  int fd;
+  int security;
+  const char *server_name;
+  int auth;
+#ifdef ALERT_MBEDTLS
+  mbedtls_link tls;
+  int tls_live;
+  const char *ca;
+#endif
+} device;
+
+static int open_link(void *user, mail_smtp *s)
+{
+  device *d = user;
+  if (d->fd >= 0)
+    close(d->fd);
+  d->fd = dial(d->ip, d->port);
+  if (d->fd < 0)
+    return MAIL_ERR_CONNECT; /* temporary: the retry waits and dials again */
+  const mail_transport_ops *ops = &transport;
+  void *link = &d->fd;
+#ifdef ALERT_MBEDTLS
+  if (d->tls_live)
+    mbedtls_link_free(&d->tls);
+  d->tls_live = 0;
+  if (mbedtls_link_init(&d->tls, d->fd, d->ca) != 0)
+    return MAIL_ERR_TLS; /* a bad CA file: not worth a retry */
+  d->tls_live = 1;
+  d->fd = -1; /* the link owns it now */
+  ops = &mbedtls_link_ops;
+  link = &d->tls;
+#endif
+  int rc = mail_conn_set_transport(mail_smtp_conn(s), ops, link);
+  if (!rc)
+    rc = mail_smtp_connect(s, d->server_name, d->port, d->security);
+  if (!rc && d->auth)
+    rc = mail_smtp_auth(s);
+  return rc;
+}
+
 int main(int argc, char **argv)
 {
   if (argc != 6) {
     fprintf(stderr, "usage: %s IPV4 PORT FROM TO SUBJECT\n", argv[0]);
     return 2;
   }
-  int fd = dial(argv[1], (unsigned)atoi(argv[2]));
-  if (fd < 0) {
-    fprintf(stderr, "alert: cannot connect to %s:%s\n", argv[1], argv[2]);
-    return 1;
-  }
+  static device dev;
+  dev.ip = argv[1];
+  dev.port = (unsigned)atoi(argv[2]);
+  dev.fd = -1;
+  dev.server_name = "device-uplink";
+  dev.security = MAIL_SECURITY_NONE_INSECURE;
   arena a;
   arena_init(&a, arena_mem, sizeof arena_mem);
   mail_allocator hooks = arena_hooks(&a);
@@ -149,35 +197,20 @@ int main(int argc, char **argv)
   mail_smtp *s = NULL;
   mail_smtp_envelope *e = NULL;
   int rc = mail_smtp_new(&s, &hooks);
-  const mail_transport_ops *ops = &transport;
-  void *link = &fd;
-  const char *server_name = "device-uplink";
-  int security = MAIL_SECURITY_NONE_INSECURE;
 #ifdef ALERT_MBEDTLS
-  static mbedtls_link tls;
-  const char *ca = getenv("ALERT_CA");
-  if (!ca || mbedtls_link_init(&tls, fd, ca) != 0) {
+  dev.ca = getenv("ALERT_CA");
+  if (!dev.ca) {
     fprintf(stderr, "alert: ALERT_CA must name a readable CA file\n");
     return 1;
   }
-  fd = -1; /* the link owns it now */
-  ops = &mbedtls_link_ops;
-  link = &tls;
-  server_name = "localhost"; /* the name in the server's certificate */
-  security = MAIL_SECURITY_STARTTLS;
+  dev.server_name = "localhost"; /* the name in the server's certificate */
+  dev.security = MAIL_SECURITY_STARTTLS;
   if (!rc && getenv("ALERT_USER") && getenv("ALERT_PASS")) {
+    dev.auth = 1;
     rc = mail_smtp_set_auth(s, getenv("ALERT_USER"), getenv("ALERT_PASS"));
     if (!rc)
       rc = mail_sasl_set_crypto(mail_smtp_sasl(s), &crypto_mbedtls_ops, NULL);
   }
-#endif
-  if (!rc)
-    rc = mail_conn_set_transport(mail_smtp_conn(s), ops, link);
-  if (!rc)
-    rc = mail_smtp_connect(s, server_name, (unsigned)atoi(argv[2]), security);
-#ifdef ALERT_MBEDTLS
-  if (!rc && getenv("ALERT_USER"))
-    rc = mail_smtp_auth(s);
 #endif
   if (!rc)
     rc = mail_smtp_envelope_new(&e, &hooks);
@@ -187,8 +220,21 @@ int main(int argc, char **argv)
     rc = mail_smtp_envelope_add_recipient(e, argv[4], NULL);
   if (!rc)
     rc = mail_smtp_envelope_set_body_data(e, body, (size_t)n);
+  /* A 4xx reply (greylisting, a full queue) or a lost link is tried again
+   * after 2, 4, 8 s (each less up to half, at random) within two minutes; a
+   * 5xx is final. A device would pass its own wait (p.wait) to sleep in
+   * low power; the library's default sleeps. */
+  mail_smtp_retry p;
   if (!rc)
-    rc = mail_smtp_send(s, e);
+    rc = mail_smtp_retry_init(&p, MAIL_SMTP_RETRY_VERSION);
+  if (!rc) {
+    p.max_attempts = 4;
+    p.first_delay_ms = 2000;
+    p.deadline_ms = 120000;
+    p.reconnect = open_link;
+    p.reconnect_user = &dev;
+    rc = mail_smtp_send_retry(s, e, &p);
+  }
   char reply[160] = "";
   if (s) {
     const char *err = mail_conn_last_error(mail_smtp_conn(s));
@@ -198,10 +244,11 @@ int main(int argc, char **argv)
     rc = mail_smtp_quit(s);
   mail_smtp_envelope_free(e);
   mail_smtp_free(s);
-  if (fd >= 0)
-    close(fd);
+  if (dev.fd >= 0)
+    close(dev.fd);
 #ifdef ALERT_MBEDTLS
-  mbedtls_link_free(&tls);
+  if (dev.tls_live)
+    mbedtls_link_free(&dev.tls);
 #endif
   printf("alert: %s (%s); arena peak %zu of %zu bytes, %lu refused, %zu still held\n",
          rc ? "failed" : "sent", reply, a.peak, a.size, a.fails, a.used);

@@ -15,7 +15,18 @@
  * Ownership rule: anything libmail hands out is released with a libmail
  * call: mail_free(ptr) for plain buffers (it knows their allocator),
  * mail_<object>_free() for handles.
- * Every *_free() function accepts NULL.
+ * Every *_free() function accepts NULL. A const pointer a function returns
+ * (a string, a reply, a part) belongs to the handle it came from: never
+ * free it; it stays valid until that handle is freed, or until the call
+ * its comment names replaces it (for a session, usually its next
+ * operation). Pointers the caller passes in are read during the call and
+ * not kept unless the comment says "borrowed" (then they must outlive the
+ * use it names); strings the library keeps are copied.
+ *
+ * Blocking: nothing declared here blocks. Which calls block is said at the
+ * top of each header: a session's operations block by default (or return
+ * MAIL_ERR_AGAIN in event-loop mode, see mail/conn.h), parsers and the
+ * MIME code never do.
  *
  * Argument order: a function that acts on a handle takes the handle
  * first. A function that makes something without a handle to act on (a
@@ -183,6 +194,7 @@ typedef struct mail_allocator {
  */
 MAIL_EXTERN void mail_free(void *ptr);
 
+/** The mail_limits version this header declares (its version member). */
 #define MAIL_LIMITS_VERSION 2
 
 /**
@@ -311,7 +323,8 @@ typedef enum mail_feature {
   MAIL_FEATURE_ZLIB = 1 << 6,     /**< linked with zlib (IMAP COMPRESS, with the IMAP session) */
   MAIL_FEATURE_SASLPREP = 1 << 7, /**< SASLprep of non-ASCII names and passwords (libidn) */
   MAIL_FEATURE_IDNA = 1 << 8,     /**< IDNA A-labels for non-ASCII domains (libidn2) */
-  MAIL_FEATURE_MAILDIR = 1 << 9   /**< the maildir store (mail/maildir.h) */
+  MAIL_FEATURE_MAILDIR = 1 << 9,  /**< the maildir store (mail/maildir.h) */
+  MAIL_FEATURE_SOCKETS = 1 << 10  /**< TCP and Unix sockets (0 in a bare-metal build: user transports only) */
 } mail_feature;
 
 /**

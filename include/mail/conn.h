@@ -20,6 +20,10 @@
  * Security defaults: certificates and host names are verified; TLS 1.2 is
  * the minimum; STARTTLS is required on plain ports unless the caller picks
  * an insecure mode by its name.
+ *
+ * Threading: a connection belongs to its session and is used by the
+ * session's thread only (mail/common.h); a user transport's functions are
+ * called from that thread, never from two at once.
  */
 #ifndef MAIL_CONN_H
 #define MAIL_CONN_H
@@ -117,7 +121,8 @@ typedef enum mail_channel_binding {
  * The library never calls these from more than one thread at a time, and
  * the struct and user pointer must outlive the connection.
  */
-/* The members of mail_transport_ops, one type each (documented there). */
+/* The members of mail_transport_ops, one type each (documented there):
+ * each returns a mail_status as described above. */
 typedef int (*mail_transport_connect_fn)(void *user, const char *host, unsigned int port, int timeout_ms);
 typedef int (*mail_transport_read_fn)(void *user, unsigned char *buf, size_t len, size_t *got,
                                       int timeout_ms);

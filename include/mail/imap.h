@@ -370,6 +370,7 @@ MAIL_EXTERN int mail_imap_seqset_add(mail_imap_seqset *s, const uint32_t *number
  * servers' 8,192-byte lines; 32..1 MiB). A longer set becomes several
  * commands, all sent at once and answered by tag. The line bound
  * (mail_imap_set_max_line_length()) may make the pieces shorter still.
+ * MAIL_OK, or MAIL_ERR_INVALID (NULL im, bytes out of range).
  */
 MAIL_EXTERN int mail_imap_set_max_set_length(mail_imap *im, size_t bytes);
 
@@ -429,7 +430,9 @@ MAIL_EXTERN int mail_imap_store(mail_imap *im, mail_imap_seqset *set, int uid, i
 MAIL_EXTERN int mail_imap_copy(mail_imap *im, mail_imap_seqset *set, int uid, const char *mailbox,
                                int move);
 
-/** UID EXPUNGE set (UIDPLUS): only those \Deleted messages go. */
+/** UID EXPUNGE set (UIDPLUS): only those \Deleted messages go. MAIL_OK,
+ *  MAIL_ERR_UNSUPPORTED without UIDPLUS, MAIL_ERR_INVALID, MAIL_ERR_STATE
+ *  (no mailbox selected), MAIL_ERR_SERVER (NO/BAD) or a fatal code. */
 MAIL_EXTERN int mail_imap_uid_expunge(mail_imap *im, mail_imap_seqset *set);
 
 /**

@@ -25,7 +25,8 @@
  * delivery becomes LF (across write calls), a lone CR stays.
  *
  * This module does file I/O (POSIX open/link/rename/readdir) and nothing
- * else; it never talks to a server. A handle is used by one thread at a
+ * else; it never talks to a server. Its calls block only on the file
+ * system (a delivery syncs its file and the directory before it returns). A handle is used by one thread at a
  * time. Several processes may deliver into one maildir at once (names are
  * unique per host, process, time and counter); the key map is the
  * handle's: save it from one process only.

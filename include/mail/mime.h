@@ -3,7 +3,8 @@
  * header decoding (RFC 2047, RFC 2231, RFC 6532), address lists
  * (RFC 5322), dates and Message-ID lists.
  *
- * Nothing here does I/O: bytes are fed in, events and a tree come out.
+ * Nothing here does I/O or blocks: bytes are fed in, events and a tree
+ * come out.
  * The parser never fails on malformed input: it records defects (a kind
  * and the byte offset in the source) and carries on. Hard limits
  * (mail_mime_limits) bound memory; reaching one stops descent with a
@@ -81,6 +82,7 @@ MAIL_EXTERN const char *mail_mime_defect_name(int kind);
 /* Limits                                                               */
 /* ------------------------------------------------------------------ */
 
+/** The mail_mime_limits version this header declares (its version member). */
 #define MAIL_MIME_LIMITS_VERSION 1
 
 /**
@@ -193,9 +195,11 @@ MAIL_EXTERN const char *mail_mime_part_header_decoded(mail_mime_part *part, cons
 
 /** Number of children: parts of a multipart, or 1 (the inner message) for a message part. */
 MAIL_EXTERN size_t mail_mime_part_child_count(const mail_mime_part *part);
-/** The i-th child, or NULL. Tree mode only (NULL in streaming callbacks). */
+/** The i-th child, or NULL. Tree mode only (NULL in streaming callbacks).
+ *  Owned by the message: valid until mail_mime_message_free(). */
 MAIL_EXTERN mail_mime_part *mail_mime_part_child(const mail_mime_part *part, size_t i);
-/** The parent, or NULL for the root. */
+/** The parent, or NULL for the root. Owned by the message (in a streaming
+ *  callback: valid during the callback). */
 MAIL_EXTERN mail_mime_part *mail_mime_part_parent(const mail_mime_part *part);
 /** Number of defects recorded against this part. */
 MAIL_EXTERN size_t mail_mime_part_defect_count(const mail_mime_part *part);
@@ -209,6 +213,7 @@ MAIL_EXTERN int mail_mime_part_defect(const mail_mime_part *part, size_t i, int 
 /** A streaming MIME parser (opaque): fed bytes in any split, reports parts through callbacks. */
 typedef struct mail_mime_parser mail_mime_parser;
 
+/** The mail_mime_callbacks version this header declares (its version member). */
 #define MAIL_MIME_CALLBACKS_VERSION 1
 
 /**
@@ -220,14 +225,17 @@ typedef struct mail_mime_parser mail_mime_parser;
  * body (decoded data, any number of chunks) or the children's events,
  * then part_end. Defects are reported as they are found.
  */
-/** A part event of the streaming parser: part_start, headers_end, part_end. */
+/** A part event of the streaming parser: part_start, headers_end, part_end.
+ *  Return 0 to go on; non-zero stops the parse (MAIL_ERR_CALLBACK). */
 typedef int (*mail_mime_part_fn)(void *user, mail_mime_part *part);
-/** One header field of a part, as received (raw_value unfolded by the caller). */
+/** One header field of a part, as received (raw_value unfolded by the caller).
+ *  Return 0 to go on; non-zero stops the parse. */
 typedef int (*mail_mime_header_fn)(void *user, mail_mime_part *part, const char *name, size_t name_len,
                                    const char *raw_value, size_t raw_len);
-/** Body bytes of a leaf part. */
+/** Body bytes of a leaf part. Return 0 to go on; non-zero stops the parse. */
 typedef int (*mail_mime_body_fn)(void *user, mail_mime_part *part, const void *data, size_t len);
-/** A defect (mail_mime_defect_kind) found at offset. */
+/** A defect (mail_mime_defect_kind) found at offset. Return 0 to go on;
+ *  non-zero stops the parse. */
 typedef int (*mail_mime_defect_fn)(void *user, mail_mime_part *part, int kind, uint64_t offset);
 
 /** What a mail_mime_parser reports, versioned; any member may be NULL. */
@@ -265,7 +273,7 @@ MAIL_EXTERN void mail_mime_parser_free(mail_mime_parser *parser);
 MAIL_EXTERN int mail_mime_parser_set_callbacks(mail_mime_parser *parser, const mail_mime_callbacks *cb);
 /** Install limits (copied). Before the first feed only. MAIL_ERR_INVALID on a wrong version. */
 MAIL_EXTERN int mail_mime_parser_set_limits(mail_mime_parser *parser, const mail_mime_limits *limits);
-/** Set MAIL_MIME_* flags. Before the first feed only. */
+/** Set MAIL_MIME_* flags. MAIL_OK; MAIL_ERR_INVALID (NULL parser); MAIL_ERR_STATE after the first feed. */
 MAIL_EXTERN int mail_mime_parser_set_flags(mail_mime_parser *parser, unsigned int flags);
 /**
  * Feed the next chunk of the message (any size, any split: the events are
@@ -301,7 +309,8 @@ MAIL_EXTERN int mail_mime_message_parse(mail_mime_message **out, const void *dat
                                         const mail_allocator *alloc);
 /** Free the tree and every part. NULL is accepted. */
 MAIL_EXTERN void mail_mime_message_free(mail_mime_message *msg);
-/** The root part (never NULL for a parsed message). */
+/** The root part (never NULL for a parsed message). Owned by the message:
+ *  valid until mail_mime_message_free(). */
 MAIL_EXTERN mail_mime_part *mail_mime_message_root(const mail_mime_message *msg);
 /** The source bytes the offsets refer to. */
 MAIL_EXTERN const unsigned char *mail_mime_message_source(const mail_mime_message *msg, size_t *len);
@@ -489,6 +498,7 @@ typedef enum mail_mbox_format {
   MAIL_MBOX_MBOXO = 1 /**< only ">From " loses its '>' */
 } mail_mbox_format;
 
+/** The mail_mbox_callbacks version this header declares (its version member). */
 #define MAIL_MBOX_CALLBACKS_VERSION 1
 
 /**
@@ -498,9 +508,10 @@ typedef enum mail_mbox_format {
  * empty From_ line. A callback returning non-zero stops the reader
  * (MAIL_ERR_CALLBACK).
  */
-/** The start of a message in an mbox: its From_ line. */
+/** The start of a message in an mbox: its From_ line. Return 0 to go on;
+ *  non-zero stops the reader (MAIL_ERR_CALLBACK). */
 typedef int (*mail_mbox_message_start_fn)(void *user, const char *from_line, size_t len);
-/** The end of a message in an mbox. */
+/** The end of a message in an mbox. Return 0 to go on; non-zero stops the reader. */
 typedef int (*mail_mbox_message_end_fn)(void *user);
 
 /** What a mail_mbox_reader reports, versioned. */

@@ -571,6 +571,107 @@ MAIL_EXTERN const char *mail_smtp_batch_error(const mail_smtp_batch *b, size_t i
  */
 MAIL_EXTERN int mail_smtp_send_batch(mail_smtp *s, mail_smtp_batch *b);
 
+/* ------------------------------------------------------------------ */
+/* Retry: one message sent again after a temporary failure (alerts)     */
+/* ------------------------------------------------------------------ */
+
+/** The mail_smtp_retry version this header declares (its version member). */
+#define MAIL_SMTP_RETRY_VERSION 1
+
+/**
+ * Open the session for a retry: connect (mail_smtp_connect(),
+ * mail_smtp_connect_url(), or a user transport's own set-up first) and
+ * authenticate when needed. Called before the first attempt when the
+ * session is not connected, and again after every lost link. Returns
+ * MAIL_OK or the status of the call that failed: a temporary one (see
+ * mail_smtp_send_retry()) is retried, any other ends the retry with it.
+ */
+typedef int (*mail_smtp_reconnect_fn)(void *user, mail_smtp *s);
+
+/**
+ * Wait ms milliseconds before the next attempt. Return 0 to go on, or
+ * non-zero to stop (mail_smtp_send_retry() then gives MAIL_ERR_CANCELLED).
+ * A device waits its own way here (an RTOS delay, a low-power sleep); a
+ * test advances its fake clock (mail_conn_set_clock()) and returns at once.
+ */
+typedef int (*mail_smtp_wait_fn)(void *user, int ms);
+
+/**
+ * How mail_smtp_send_retry() tries again. Fill with
+ * mail_smtp_retry_init(&p, MAIL_SMTP_RETRY_VERSION) and change what you
+ * need; later versions only append members.
+ *
+ * The wait before attempt n+1 (n >= 1) is drawn evenly from [d/2, d],
+ * where d = first_delay_ms * 2^(n-1), capped at max_delay_ms: exponential
+ * backoff with jitter, so that many devices failing together do not come
+ * back together. The jitter comes from seed (a fixed seed gives the same
+ * waits on every run) or, when seed is 0, from the connection's random
+ * source (mail_conn_set_random(): the crypto hook's random on a device).
+ */
+typedef struct mail_smtp_retry {
+  unsigned int version;      /**< MAIL_SMTP_RETRY_VERSION (1) */
+  unsigned int max_attempts; /**< attempts in all, the first included (default 5; 1: no retry) */
+  int first_delay_ms;        /**< the wait before the second attempt, before jitter (default 1000) */
+  int max_delay_ms;          /**< the longest wait, before jitter (default 60000) */
+  int deadline_ms;           /**< time budget from the call, on the connection's monotonic clock:
+                                  no wait or attempt starts that would end past it
+                                  (default 300000; -1: none) */
+  uint64_t seed;             /**< jitter seed; 0 (default): the connection's random source */
+  mail_smtp_reconnect_fn reconnect; /**< opens the session; NULL (default): a lost link is not retried */
+  void *reconnect_user;      /**< passed to reconnect */
+  mail_smtp_wait_fn wait;    /**< waits between attempts; NULL (default): the library sleeps
+                                  (MAIL_ERR_UNSUPPORTED from the first wait in a build whose
+                                  C library has no nanosleep(): bare metal sets its own) */
+  void *wait_user;           /**< passed to wait */
+} mail_smtp_retry;
+
+/**
+ * Fill *policy with the defaults documented in mail_smtp_retry for the
+ * given version and set policy->version. MAIL_ERR_INVALID for NULL or an
+ * unknown version. Does not block.
+ */
+MAIL_EXTERN int mail_smtp_retry_init(mail_smtp_retry *policy, unsigned int version);
+
+/**
+ * Send one message, trying again after a temporary failure: a small helper
+ * for a device's alert, not a queue (nothing outlives the call). Each
+ * attempt is mail_smtp_send() (connecting first through policy->reconnect
+ * when the session is not connected); between attempts it waits as the
+ * policy says (policy NULL: the defaults, with no reconnect). The session
+ * and the envelope are the caller's, borrowed for the call; the policy is
+ * read during the call only.
+ *
+ * Retried (temporary): a 4xx reply to MAIL FROM, DATA or the end of data
+ * (MAIL_ERR_SERVER with a 4xx last reply; the session stays connected and
+ * the next attempt uses it), every refused recipient refused with 4xx
+ * (MAIL_ERR_RECIPIENTS, nothing was sent: greylisting), a 421 or a lost
+ * link (MAIL_ERR_SERVER_CLOSING, MAIL_ERR_CLOSED, MAIL_ERR_IO,
+ * MAIL_ERR_TIMEOUT, MAIL_ERR_CONNECT, MAIL_ERR_RESOLVE,
+ * MAIL_ERR_TOO_MANY_CONNECTIONS: only with a reconnect callback), and the
+ * same statuses from reconnect. Never retried: a 5xx reply, a partial
+ * delivery (MAIL_ERR_PARTIAL: sending again would reach the accepted
+ * recipients twice), local refusals, TLS, STARTTLS and authentication
+ * failures, MAIL_ERR_CANCELLED: those return at once.
+ *
+ * A link lost after the end of data and before its reply leaves it
+ * unknown whether the server took the message; it is sent again, so a
+ * recipient may get an alert twice (at least once, rather than at most
+ * once). An attempt already running is bounded by the session's
+ * timeouts (mail_smtp_set_timeouts()), not cut short by the deadline.
+ *
+ * Returns MAIL_OK (delivered, on whichever attempt), or the last attempt's
+ * status when the attempts or the deadline ran out, with its reply and
+ * error kept as mail_smtp_send() keeps them; MAIL_ERR_INVALID (NULL s or
+ * e, a policy of an unknown version or with max_attempts 0, a callback
+ * body: only memory and MIME bodies can be sent again), MAIL_ERR_STATE
+ * (event-loop mode: this helper blocks, in its waits too; an operation in
+ * progress), MAIL_ERR_CANCELLED (the wait callback stopped it),
+ * MAIL_ERR_UNSUPPORTED (see mail_smtp_retry.wait). Each retry is noted
+ * in the trace ("retry 2 of 5 in 1234 ms: ..."). Blocks.
+ */
+MAIL_EXTERN int mail_smtp_send_retry(mail_smtp *s, mail_smtp_envelope *e,
+                                     const mail_smtp_retry *policy);
+
 #ifdef __cplusplus
 }
 #endif

@@ -157,6 +157,8 @@ int mail_conn_is_nonblocking(const mail_conn *c);
 int mail_conn_local_name(const mail_conn *c, char *out, size_t cap);
 /* 1 once the transport is open. */
 int mail_conn_is_open(const mail_conn *c);
+/* 1 in event-loop mode (mail_conn_set_nonblocking). */
+int mail_conn_is_nonblocking(const mail_conn *c);
 
 /* Record a failure description for mail_conn_last_error() (printf-style;
  * never pass a secret). Returns rc so callers can write

@@ -92,5 +92,7 @@ unsigned int mail_features(void)
     f |= MAIL_FEATURE_IDNA;
   if (MAIL_WITH_MAILDIR)
     f |= MAIL_FEATURE_MAILDIR;
+  if (MAIL_WITH_SOCKETS)
+    f |= MAIL_FEATURE_SOCKETS;
   return f;
 }

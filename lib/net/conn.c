@@ -293,6 +293,11 @@ int mail_conn_is_open(const mail_conn *c)
   return c && c->state == ST_OPEN;
 }
 
+int mail_conn_is_nonblocking(const mail_conn *c)
+{
+  return c && c->nonblocking;
+}
+
 const char *mail_conn_last_error(const mail_conn *c)
 {
   return c ? c->last_error : "";

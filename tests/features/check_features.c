@@ -43,6 +43,7 @@ int main(void)
   check("saslprep", MAIL_HAVE_SASLPREP, MAIL_FEATURE_SASLPREP);
   check("idna", MAIL_HAVE_IDNA, MAIL_FEATURE_IDNA);
   check("maildir", MAIL_HAVE_MAILDIR, MAIL_FEATURE_MAILDIR);
+  check("sockets", MAIL_HAVE_SOCKETS, MAIL_FEATURE_SOCKETS);
   if (mail_version_number() != MAIL_VERSION_NUMBER) {
     printf("headers %s, library %s\n", MAIL_VERSION_STRING, mail_version());
     bad = 1;

@@ -24,6 +24,7 @@ MAIL_TRANSPORT_OPS_VERSION	struct version: callers test it in #if to use newer m
 MAIL_MIME_LIMITS_VERSION	struct version: callers test it in #if to use newer fields
 MAIL_MIME_CALLBACKS_VERSION	struct version: callers test it in #if to use newer members
 MAIL_MBOX_CALLBACKS_VERSION	struct version: callers test it in #if to use newer members
+MAIL_SMTP_RETRY_VERSION	struct version: callers test it in #if to use newer members
 MAIL_MIME_LENGTH_UNKNOWN	UINT64_MAX: wider than an enum (int) can hold
 MAIL_SMTP_SIZE_UNKNOWN	UINT64_MAX: wider than an enum (int) can hold'
 

@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
 """libmail's API reference from its public headers (standard library only).
 
-    apidoc.py check HEADER...            fail when a public function, type or
-                                         enum value is undocumented, or an
-                                         int-returning function's comment
-                                         names no status
+    apidoc.py check HEADER...            fail when a public function, type,
+                                         enum value, struct member, callback
+                                         or macro is undocumented; when an
+                                         int-returning function or callback
+                                         names no status or return value;
+                                         when a function handing out a
+                                         non-const pointer does not say who
+                                         owns it; when a header's opening
+                                         comment gives no thread rule or does
+                                         not say what blocks
     apidoc.py html OUTDIR HEADER...      one HTML page per header + index.html
     apidoc.py man OUTDIR HEADER...       one man page (section 3) per function
     apidoc.py man-install HEADER...      the same into $MESON_INSTALL_DESTDIR_PREFIX/
@@ -31,6 +37,16 @@ STATUS_WORDS = re.compile(
      r"\(mail_\w+\)|a mail_\w+ value|mail_\w+ values?|number|count|index|code\b"
      ).replace(" ", r"\s+"),
     re.I)
+
+
+# Words that say who owns a returned pointer and how long it lives.
+OWNERSHIP_WORDS = re.compile(
+    r"owned|\bowns?\b|valid (until|as long|while|during)|until the next|mail_free|_free\(|"
+    r"borrow|outlive|lives|the caller|freed|static",
+    re.I)
+# Headers that declare nothing of their own (the umbrella) or are generated
+# from a list of macros: no opening rules expected.
+NO_RULES = {"mail.h", "features.h", "version.h"}
 
 
 class Item:
@@ -141,6 +157,7 @@ def parse(path):
             decl = re.sub(r"\s+", " ", " ".join(buf))
             m = re.search(r"\(\s*\*\s*(\w+)\s*\)", decl) or re.search(r"(\w+)\s*;$", decl)
             items.append(Item("typedef", m.group(1), decl, doc, header, i + 1))
+            declared = True  # its comment is its own, not a section's rules
             i += 1
             continue
         i += 1
@@ -192,17 +209,57 @@ def parse_body(body, offset, kind, owner, header, items):
         k += 1
 
 
+def opening_comment(path):
+    """The header's own comment (its first block), "" when it has none."""
+    src = open(path, encoding="utf-8").read()
+    m = re.match(r"\s*/\*(.*?)\*/", src, re.S)
+    return m.group(1) if m else ""
+
+
+def check_rules(path):
+    """The rules every header states once at its top: which calls block and
+    how handles may be shared between threads (common.h: the ownership
+    rule for every pointer the library hands out)."""
+    header = os.path.basename(path)
+    if header in NO_RULES:
+        return []
+    top = opening_comment(path)
+    bad = []
+    if not re.search(r"thread", top, re.I):
+        bad.append(f"{header}:1: the opening comment gives no thread rule")
+    if not re.search(r"block", top, re.I):
+        bad.append(f"{header}:1: the opening comment does not say what blocks")
+    if header == "common.h" and not re.search(r"Ownership rule:.*const pointer", top, re.S):
+        bad.append(f"{header}:1: the ownership rule for returned const pointers is missing")
+    return bad
+
+
+def returns(it):
+    """The return type of a function declaration."""
+    m = re.match(r"(.*?)\b%s\s*\(" % re.escape(it.name), it.decl)
+    return m.group(1).strip() if m else ""
+
+
 def check(items):
     bad = []
     for it in items:
-        if it.kind == "macro":
+        if it.kind == "macro" and (it.name == "MAIL_EXTERN" or it.name.startswith("MAIL_HAVE_")
+                                   and it.header == "features.h.in"):
             continue
         if not it.doc or not it.doc.strip():
             bad.append(f"{it.header}:{it.line}: {it.kind} {it.name} has no documentation")
             continue
-        if it.kind == "function" and re.match(r"int\b", it.decl) and \
-                not STATUS_WORDS.search(it.doc) and not STATUS_WORDS.search(it.section or ""):
+        doc = it.doc + "\n" + (it.section or "")
+        if it.kind == "function" and re.match(r"int\b", it.decl) and not STATUS_WORDS.search(doc):
             bad.append(f"{it.header}:{it.line}: {it.name} returns int but its comment names no status")
+        if it.kind == "typedef" and re.match(r"typedef\s+int\s*\(\s*\*", it.decl) and \
+                not re.search(r"return|non-zero|nonzero|0\b|MAIL_OK|status", doc, re.I):
+            bad.append(f"{it.header}:{it.line}: callback {it.name} returns int but its comment "
+                       "does not say what the value means")
+        if it.kind == "function" and "*" in returns(it) and "const" not in returns(it) and \
+                not OWNERSHIP_WORDS.search(doc):
+            bad.append(f"{it.header}:{it.line}: {it.name} returns a pointer but its comment "
+                       "does not say who owns it or how long it is valid")
     return bad
 
 
@@ -229,7 +286,16 @@ def write_html(outdir, per_header):
              "pre{background:#f4f4f4;padding:.5em;overflow-x:auto}"
              "h2{border-top:1px solid #ccc;padding-top:.5em;font-size:1.1em}")
     index = ["<!doctype html><meta charset=utf-8><title>libmail API</title>",
-             f"<style>{style}</style><h1>libmail API reference</h1><ul>"]
+             f"<style>{style}</style><h1>libmail API reference</h1>",
+             "<p>Generated from the comments in the public headers, where every "
+             "declaration is documented. The programmer's guide (doc/guide.md) shows "
+             "the tasks; the security defaults are listed there.</p>",
+             "<p><b>Versions.</b> libmail evolves by adding only: new functions, enum "
+             "values, feature bits and members at the end of versioned structs; nothing "
+             "published is renamed, renumbered or given another signature, so the SONAME "
+             "stays. The rule and the changes before it: NEWS, section "
+             "&ldquo;Compatibility rule&rdquo;. Check <code>mail_version_number()</code> "
+             "and <code>mail_features()</code> at run time.</p><ul>"]
     for header, items in per_header.items():
         funcs = [it for it in items if it.kind in ("function", "typedef")]
         index.append(f'<li><a href="{page_name(header)}">&lt;mail/{header}&gt;</a> '
@@ -281,7 +347,10 @@ def write_man(outdir, per_header, version):
                     ".SH NAME", f"{it.name} \\- {roff(first_sentence(it.doc))}",
                     ".SH SYNOPSIS", ".nf", f".B #include <mail/{header}>", ".PP",
                     roff(it.decl), ".fi", ".SH DESCRIPTION", ".nf", roff(it.doc or ""), ".fi",
-                    ".SH SEE ALSO", f"The reference page of <mail/{header}>; libmail's README."]
+                    ".SH VERSIONS", "libmail evolves by adding only; see the \\(lqCompatibility "
+                    "rule\\(rq in NEWS.",
+                    ".SH SEE ALSO", f"The reference page of <mail/{header}>; doc/guide.md; "
+                    "libmail's README."]
             with open(os.path.join(outdir, it.name + ".3"), "w", encoding="utf-8") as f:
                 f.write("\n".join(page) + "\n")
             n += 1
@@ -322,6 +391,8 @@ def main(argv):
         per_header[os.path.basename(h)] = parse(h)
     if cmd == "check":
         bad = []
+        for h in headers:
+            bad += check_rules(h)
         for items in per_header.values():
             bad += check(items)
         for b in bad:

@@ -157,6 +157,7 @@ CONST: Dict[str, int] = {
     "MAIL_FEATURE_SASLPREP": 1 << 7,
     "MAIL_FEATURE_IDNA": 1 << 8,
     "MAIL_FEATURE_MAILDIR": 1 << 9,
+    "MAIL_FEATURE_SOCKETS": 1 << 10,
 }
 
 
@@ -219,6 +220,8 @@ CALLBACKS = {
     "mail_imap_body_fn": CFUNCTYPE(c_int, c_void_p, c_int, c_void_p, c_void_p, c_size_t),
     "mail_imap_untagged_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_int),
     "mail_smtp_batch_fn": CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p, c_int),
+    "mail_smtp_reconnect_fn": CFUNCTYPE(c_int, c_void_p, c_void_p),
+    "mail_smtp_wait_fn": CFUNCTYPE(c_int, c_void_p, c_int),
     # maildir.h
     "mail_maildir_entry_fn": CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_int, c_uint64,
                                        c_int64),
@@ -844,6 +847,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_smtp_batch_code": (c_int, [_p, _sz]),
     "mail_smtp_batch_error": (_s, [_p, _sz]),
     "mail_smtp_send_batch": (c_int, [_p, _p]),
+    "mail_smtp_retry_init": (c_int, [_p, c_uint]),
+    "mail_smtp_send_retry": (c_int, [_p, _p, _p]),
     # nntp.h, nntp_reply.h (no Python class yet: declared so every export is)
     "mail_nntp_article": (c_int, [_p, c_int, c_uint64, CALLBACKS['mail_nntp_body_fn'], _p]),
     "mail_nntp_article_by_id": (c_int, [_p, c_int, _s, CALLBACKS['mail_nntp_body_fn'], _p]),
@@ -1047,6 +1052,7 @@ FEATURE_BITS: Dict[str, str] = {
     "nntp": "MAIL_FEATURE_NNTP", "mime": "MAIL_FEATURE_MIME", "mime_build": "MAIL_FEATURE_MIME",
     "tls": "MAIL_FEATURE_TLS", "zlib": "MAIL_FEATURE_ZLIB", "saslprep": "MAIL_FEATURE_SASLPREP",
     "idna": "MAIL_FEATURE_IDNA", "maildir": "MAIL_FEATURE_MAILDIR",
+    "sockets": "MAIL_FEATURE_SOCKETS",
 }
 
 

@@ -814,6 +814,7 @@ class Idle:
         self.close()
 
     def close(self) -> None:
+        """End the IDLE (sends DONE) and wait for the server's answer."""
         self._gen.close()
 
     def _run(self) -> Iterator[Event]:
@@ -936,21 +937,27 @@ class IMAP(Blocking, IMAPBase):
         return run_blocking(self._op_select(mailbox, readonly))
 
     def examine(self, mailbox: str = "INBOX") -> Mailbox:
+        """Select mailbox read-only (EXAMINE) and return its Mailbox state."""
         return run_blocking(self._op_select(mailbox, True))
 
     def create(self, mailbox: str) -> None:
+        """CREATE mailbox."""
         run_blocking(self._op_mailbox_cmd(C.mail_imap_create, "CREATE", mailbox))
 
     def delete(self, mailbox: str) -> None:
+        """DELETE mailbox."""
         run_blocking(self._op_mailbox_cmd(C.mail_imap_delete, "DELETE", mailbox))
 
     def rename(self, old: str, new: str) -> None:
+        """RENAME mailbox old to new."""
         run_blocking(self._op_mailbox_cmd(C.mail_imap_rename, "RENAME", old, new))
 
     def subscribe(self, mailbox: str) -> None:
+        """SUBSCRIBE to mailbox."""
         run_blocking(self._op_mailbox_cmd(C.mail_imap_subscribe, "SUBSCRIBE", mailbox))
 
     def unsubscribe(self, mailbox: str) -> None:
+        """UNSUBSCRIBE from mailbox."""
         run_blocking(self._op_mailbox_cmd(C.mail_imap_unsubscribe, "UNSUBSCRIBE", mailbox))
 
     def close_mailbox(self) -> None:
@@ -959,6 +966,7 @@ class IMAP(Blocking, IMAPBase):
         run_blocking(self._op_noop(C.mail_imap_close, "CLOSE"))
 
     def unselect(self) -> None:
+        """UNSELECT: leave the selected mailbox without expunging."""
         run_blocking(self._op_noop(C.mail_imap_unselect, "UNSELECT"))
 
     def list(self, reference: str = "", pattern: str = "*", *, subscribed: bool = False,
@@ -975,6 +983,7 @@ class IMAP(Blocking, IMAPBase):
         return run_blocking(self._op_status(mailbox, _status_items(items)))
 
     def namespace(self) -> Namespace:
+        """NAMESPACE: the server's personal, other users' and shared prefixes."""
         return run_blocking(self._op_namespace())
 
     def search(self, criteria: str = "ALL", *args: Any, uid: bool = True,
@@ -1005,9 +1014,13 @@ class IMAP(Blocking, IMAPBase):
         return run_blocking(self._op_store(messages, how, flags, uid, silent, unchangedsince))
 
     def copy(self, messages: Messages, mailbox: str, *, uid: bool = True) -> CopyResult:
+        """COPY messages (UIDs unless uid=False) to mailbox; the CopyResult maps old UIDs to new
+        ones when the server sends COPYUID."""
         return run_blocking(self._op_copy(messages, mailbox, uid, False))
 
     def move(self, messages: Messages, mailbox: str, *, uid: bool = True) -> CopyResult:
+        """MOVE messages (UIDs unless uid=False) to mailbox (needs the MOVE extension); the
+        CopyResult maps old UIDs to new ones."""
         return run_blocking(self._op_copy(messages, mailbox, uid, True))
 
     def expunge(self, messages: Optional[Messages] = None) -> List[int]:

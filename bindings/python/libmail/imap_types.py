@@ -84,18 +84,22 @@ class BodyStructure:
 
     @property
     def content_type(self) -> str:
+        """The part's type as "type/subtype", in lower case."""
         return ("%s/%s" % (self.type, self.subtype)).lower()
 
     @property
     def is_multipart(self) -> bool:
+        """True for a multipart part (which has children instead of a body)."""
         return self.type.upper() == "MULTIPART"
 
     @property
     def charset(self) -> Optional[str]:
+        """The charset parameter, or None."""
         return self.params.get("charset")
 
     @property
     def filename(self) -> Optional[str]:
+        """The attachment's file name (decoded from RFC 2047), or None."""
         name = self.disposition_params.get("filename") or self.params.get("name")
         return decode_header(name) if name and "=?" in name else name
 
@@ -106,6 +110,7 @@ class BodyStructure:
             yield from p.walk()
 
     def leaves(self) -> Iterator["BodyStructure"]:
+        """Every part below this one that has no children, in order."""
         return (p for p in self.walk() if not p.parts)
 
 
@@ -194,6 +199,7 @@ class ListEntry:
 
     @property
     def selectable(self) -> bool:
+        """False when the mailbox is \\Noselect or \\NonExistent."""
         return not any(a.lower() in ("\\noselect", "\\nonexistent") for a in self.attributes)
 
 
@@ -236,6 +242,7 @@ class CopyResult:
 
     @property
     def mapping(self) -> Dict[int, int]:
+        """Source UID -> destination UID, from the server's COPYUID."""
         return dict(zip(self.source, self.destination))
 
 

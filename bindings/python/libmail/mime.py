@@ -115,13 +115,16 @@ class Part:
 
     @property
     def maintype(self) -> str:
+        """The part's main type ("text" of "text/plain")."""
         return self.content_type.split("/", 1)[0]
 
     @property
     def subtype(self) -> str:
+        """The part's subtype ("plain" of "text/plain")."""
         return self.content_type.split("/", 1)[-1]
 
     def get_content_type(self) -> str:
+        """The content type as "type/subtype" in lower case (email.message compatible)."""
         return self.content_type
 
     def get_param(self, name: str, default: Optional[str] = None) -> Optional[str]:
@@ -131,21 +134,27 @@ class Part:
 
     @property
     def disposition(self) -> Optional[str]:
+        """The Content-Disposition value in lower case ("inline", "attachment"), or None."""
         return _capi.text(C.mail_mime_part_disposition(self._p))
 
     def get_disposition_param(self, name: str) -> Optional[str]:
+        """A Content-Disposition parameter, decoded (RFC 2231), or None."""
         return _capi.text(C.mail_mime_part_disposition_param(self._p, name.encode()))
 
     @property
     def filename(self) -> Optional[str]:
+        """The file name (disposition filename, else the type's name), decoded to UTF-8, or None.
+        The sender chose it: never use it as a path."""
         return _capi.text(C.mail_mime_part_filename(self._p))
 
     def get_filename(self, default: Optional[str] = None) -> Optional[str]:
+        """The file name, or default when there is none (email.message compatible)."""
         f = self.filename
         return default if f is None else f
 
     @property
     def charset(self) -> Optional[str]:
+        """The charset parameter in lower case, or None."""
         return _capi.text(C.mail_mime_part_charset(self._p))
 
     @property
@@ -160,6 +169,7 @@ class Part:
         return _ENCODING_NAMES.get(C.mail_mime_part_encoding(self._p), "unknown")
 
     def is_multipart(self) -> bool:
+        """True for a multipart part."""
         return bool(C.mail_mime_part_is_multipart(self._p))
 
     def is_message(self) -> bool:
@@ -167,6 +177,7 @@ class Part:
         return bool(C.mail_mime_part_is_message(self._p))
 
     def is_attachment(self) -> bool:
+        """True when the part's disposition is "attachment"."""
         return self.disposition == "attachment"
 
     @property
@@ -176,6 +187,7 @@ class Part:
 
     @property
     def depth(self) -> int:
+        """How deep the part is in the tree (0 for the root)."""
         return C.mail_mime_part_depth(self._p)
 
     @property
@@ -195,6 +207,7 @@ class Part:
         return self._children
 
     def iter_parts(self) -> Iterator["Part"]:
+        """Iterate over the part's children (email.message compatible)."""
         return iter(self.children)
 
     def walk(self) -> Iterator["Part"]:
@@ -223,6 +236,7 @@ class Part:
         return out
 
     def keys(self) -> List[str]:
+        """The names of the part's header fields, in order."""
         return [k for k, _ in self.header_items()]
 
     def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
@@ -355,6 +369,7 @@ class Message(Part):
         return self._msg.source
 
     def as_bytes(self) -> bytes:
+        """The message's bytes as parsed."""
         return self._msg.source
 
     def __bytes__(self) -> bytes:
@@ -488,12 +503,15 @@ class MessageBuilder:
         self.options = options
 
     def set_from(self, addr: Union[str, Tuple[Optional[str], str]]) -> None:
+        """Set From: an address, or a (display name, address) pair."""
         self._ok(C.mail_mime_builder_set_from(self._handle(), *self._split(addr)), "From")
 
     def add_to(self, addr: Union[str, Tuple[Optional[str], str]]) -> None:
+        """Add a To address, or a (display name, address) pair."""
         self._ok(C.mail_mime_builder_add_to(self._handle(), *self._split(addr)), "To")
 
     def add_cc(self, addr: Union[str, Tuple[Optional[str], str]]) -> None:
+        """Add a Cc address, or a (display name, address) pair."""
         self._ok(C.mail_mime_builder_add_cc(self._handle(), *self._split(addr)), "Cc")
 
     def add_bcc(self, addr: Union[str, Tuple[Optional[str], str]]) -> None:
@@ -501,13 +519,16 @@ class MessageBuilder:
         self._ok(C.mail_mime_builder_add_bcc(self._handle(), *self._split(addr)), "Bcc")
 
     def add_reply_to(self, addr: Union[str, Tuple[Optional[str], str]]) -> None:
+        """Add a Reply-To address, or a (display name, address) pair."""
         self._ok(C.mail_mime_builder_add_reply_to(self._handle(), *self._split(addr)),
                  "Reply-To")
 
     def set_subject(self, subject: str) -> None:
+        """Set the Subject (any Unicode; encoded as RFC 2047 when needed)."""
         self._ok(C.mail_mime_builder_set_subject(self._handle(), _capi.arg(subject)), "Subject")
 
     def set_date(self, unix_seconds: int, utc_offset_minutes: int = 0) -> None:
+        """Set the Date from Unix seconds and a UTC offset in minutes."""
         self._ok(C.mail_mime_builder_set_date(self._handle(), int(unix_seconds),
                                               utc_offset_minutes), "Date")
 
@@ -517,14 +538,17 @@ class MessageBuilder:
                                                     _capi.arg(msgid.strip("<>"))), "Message-ID")
 
     def add_header(self, name: str, value: str) -> None:
+        """Add a header field (CR, LF and NUL are refused)."""
         self._ok(C.mail_mime_builder_add_header(self._handle(), _capi.arg(name),
                                                 _capi.arg(value)), "header %s" % name)
 
     def set_text(self, text: str) -> None:
+        """Set the plain-text body."""
         b = text.encode("utf-8")
         self._ok(C.mail_mime_builder_set_text(self._handle(), b, len(b)), "text")
 
     def set_html(self, html: str) -> None:
+        """Set the HTML body (with a text body, the message becomes multipart/alternative)."""
         b = html.encode("utf-8")
         self._ok(C.mail_mime_builder_set_html(self._handle(), b, len(b)), "html")
 
@@ -630,6 +654,7 @@ class MessageBuilder:
 
     @property
     def envelope_from(self) -> Optional[str]:
+        """The address an SMTP envelope would use as sender (Sender, else From), or None."""
         return _envelope_from(self._handle())
 
     @property
@@ -638,6 +663,7 @@ class MessageBuilder:
         return _envelope_rcpts(self._handle())
 
     def close(self) -> None:
+        """Free the message now (also done when it is garbage-collected)."""
         self._finalizer()
         self._h = 0
 

@@ -311,6 +311,9 @@ class POP3(Blocking, POP3Base):
         run_blocking(self._op_connect())
 
     def auth(self) -> None:
+        """Log in with the credentials given to the constructor, by the auth_method chosen
+        ("auto": the strongest the server offers); a cleartext password is never sent over a
+        link that is not verified TLS."""
         run_blocking(self._op_auth())
 
     login = auth
@@ -350,9 +353,11 @@ class POP3(Blocking, POP3Base):
         return run_blocking(self._op_dele(list(msgs)))
 
     def rset(self) -> None:
+        """RSET: undo every deletion marked in this session."""
         run_blocking(self._op_simple(C.mail_pop3_rset, "RSET"))
 
     def noop(self) -> None:
+        """NOOP: check that the session is alive."""
         run_blocking(self._op_simple(C.mail_pop3_noop, "NOOP"))
 
     def leave_on_server(self, known: Optional[Dict[str, int]] = None,

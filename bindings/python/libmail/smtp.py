@@ -62,6 +62,7 @@ class SendResult:
 
     @property
     def recipients(self) -> List[RecipientResult]:
+        """One RecipientResult per recipient, in the order given."""
         if self._list is None:
             env, self._env = self._env, 0
             try:
@@ -78,10 +79,12 @@ class SendResult:
 
     @property
     def accepted(self) -> List[RecipientResult]:
+        """The recipients the server accepted the message for."""
         return [r for r in self.recipients if r.accepted]
 
     @property
     def refused(self) -> List[RecipientResult]:
+        """The recipients that refused the message (with their reply)."""
         return [r for r in self.recipients if not r.accepted]
 
     def __iter__(self) -> Iterator[RecipientResult]:
@@ -416,9 +419,11 @@ class SMTP(Blocking, SMTPBase):
     login = auth
 
     def noop(self) -> None:
+        """NOOP: check that the session is alive (raises on a refusal or a lost link)."""
         run_blocking(self._op_simple(C.mail_smtp_noop, "NOOP"))
 
     def rset(self) -> None:
+        """RSET: abandon the transaction in progress on the server."""
         run_blocking(self._op_simple(C.mail_smtp_rset, "RSET"))
 
     def quit(self) -> None:
