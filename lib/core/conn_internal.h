@@ -146,8 +146,6 @@ int mail_conn_connect_addrs(mail_conn *c, const void *const *sockaddrs, const si
 const char *mail_conn_host(const mail_conn *c);
 /* The port connected to (0: a socket, an adopted fd, a user transport). */
 unsigned int mail_conn_port(const mail_conn *c);
-/* 1 in event-loop mode (mail_conn_set_nonblocking). */
-int mail_conn_is_nonblocking(const mail_conn *c);
 /* The name the client greets the server with when the caller set none
  * (SMTP's default EHLO name): the host's name when it is fully qualified,
  * else the connection's local address as a literal ("[192.0.2.1]",

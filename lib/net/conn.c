@@ -278,11 +278,6 @@ const char *mail_conn_host(const mail_conn *c)
   return c->host;
 }
 
-int mail_conn_is_nonblocking(const mail_conn *c)
-{
-  return c->nonblocking;
-}
-
 unsigned int mail_conn_port(const mail_conn *c)
 {
   return c->port;
