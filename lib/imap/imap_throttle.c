@@ -18,7 +18,7 @@ static const char *find(const char *t, size_t n, const char *word)
   size_t wl = strlen(word);
   for (size_t i = 0; t && i + wl <= n; i++) {
     size_t k = 0;
-    while (k < wl && (t[i + k] | 0x20) == word[k])
+    while (k < wl && (t[i + k] >= 'A' && t[i + k] <= 'Z' ? t[i + k] + 32 : t[i + k]) == word[k])
       k++;
     if (k == wl)
       return t + i;
