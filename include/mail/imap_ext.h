@@ -1,7 +1,7 @@
 /*
  * libmail — IMAP extension commands, on the session of mail/imap.h:
  * QUOTA (RFC 9208), ACL (RFC 4314), METADATA (RFC 5464), SORT and THREAD
- * (RFC 5256, ESORT RFC 5267, SORT=DISPLAY RFC 5957), CREATE-SPECIAL-USE
+ * (RFC 5256, ESORT RFC 5267, SORT=DISPLAY RFC 5957), MULTIAPPEND (RFC 3502), CREATE-SPECIAL-USE
  * (RFC 6154), UNAUTHENTICATE (RFC 8437), APPENDLIMIT (RFC 7889), Gmail's
  * X-GM-LABELS (X-GM-EXT-1) and the throttling servers announce.
  *
@@ -200,6 +200,28 @@ MAIL_EXTERN int mail_imap_thread(mail_imap *im, int uid, const char *algorithm,
  */
 MAIL_EXTERN int mail_imap_create_special_use(mail_imap *im, const char *mailbox,
                                              const char *const *uses, size_t n);
+
+/**
+ * MULTIAPPEND (RFC 3502): n messages to mailbox in one APPEND command, of
+ * exactly sizes[0..n) bytes, pulled from read one after the other (the
+ * bytes of message 1 follow the last byte of message 0 in the same
+ * source; once all are given, one more call must give 0 bytes), each
+ * streamed as mail_imap_append() streams one, never held whole. flags[0..nflags)
+ * go with every message. The server keeps all of them or none (a NO:
+ * MAIL_ERR_SERVER; a synchronizing literal refused sends nothing more).
+ * The [APPENDUID uidvalidity uid-set] of the reply (UIDPLUS) is in
+ * mail_imap_last_code_data(), e.g. "38505 3955:3957"; mail_imap_append_uid()
+ * gives it only for a single UID. sizes, flags and the source must stay
+ * valid until the call returns something other than MAIL_ERR_AGAIN.
+ * Needs MULTIAPPEND (MAIL_ERR_UNSUPPORTED), the authenticated or selected
+ * state (MAIL_ERR_STATE); MAIL_ERR_INVALID for a bad mailbox or flag, n 0,
+ * NULL sizes or read; a source that fails or gives another size ends the
+ * session with MAIL_ERR_CALLBACK; the statuses above.
+ */
+MAIL_EXTERN int mail_imap_multiappend(mail_imap *im, const char *mailbox,
+                                      const char *const *flags, size_t nflags,
+                                      const uint64_t *sizes, size_t n, mail_read_fn read,
+                                      void *user);
 
 /**
  * UNAUTHENTICATE (RFC 8437): back to MAIL_IMAP_STATE_NOT_AUTHENTICATED on

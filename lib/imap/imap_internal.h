@@ -95,6 +95,7 @@ enum {
   IMAP_OP_CREATE_SPECIAL,
   IMAP_OP_UNAUTHENTICATE,
   IMAP_OP_STORE_LABELS,
+  IMAP_OP_MULTIAPPEND,
   IMAP_OP_COUNT
 };
 
@@ -208,6 +209,11 @@ struct mail_imap {
   int app_phase;        /* 0, waiting for "+", streaming */
   int app_uid_known;
   uint32_t app_uidvalidity, app_uid;
+  /* MULTIAPPEND (imap_multiappend.c): the messages after the one streaming */
+  const uint64_t *app_sizes;
+  size_t app_count, app_next;
+  const char *const *app_flags;
+  size_t app_nflags;
 
   /* IDLE (imap_idle.c) */
   int idle_interval;    /* ms; 0 until set: the default */
@@ -360,6 +366,11 @@ int imap_login_continue(mail_imap *im, const mail_imap_response *r);
 int imap_append_continue(mail_imap *im);
 int imap_append_produce(mail_imap *im);
 int imap_append_reply(mail_imap *im, const mail_imap_response *r);
+/* APPEND's phases (im->app_phase). */
+enum { APP_IDLE = 0, APP_WAIT_PLUS, APP_STREAM };
+/* MULTIAPPEND: the next message's literal header once one is sent
+ * (1: a message follows; 0: that was the last). */
+int imap_multiappend_next(mail_imap *im);
 /* IDLE (imap_idle.c): a "+" for it (1 when it was waiting), DONE when a
  * stop or the re-issue time has come, its tagged reply. */
 int imap_idle_continue(mail_imap *im);

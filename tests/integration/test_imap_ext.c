@@ -4,7 +4,7 @@
  * and [OVERQUOTA] past the limit, rights after SETACL / DELETEACL, the
  * metadata values stored (a literal with CRLF too) and removed, the sort
  * order and a thread's shape (REFERENCES and ORDEREDSUBJECT), ESORT's
- * COUNT, WITHIN and SAVEDATE searches, FETCH SAVEDATE and PREVIEW typed,
+ * COUNT, the UIDs of a MULTIAPPEND, WITHIN and SAVEDATE searches, FETCH SAVEDATE and PREVIEW typed,
  * STATUS SIZE. What Dovecot 2.3 does not offer (CREATE-SPECIAL-USE,
  * UNAUTHENTICATE, LIST-MYRIGHTS) is refused by the library with nothing
  * sent and the session goes on; its transcripts cover the rest. Each test
@@ -386,6 +386,41 @@ START_TEST(test_sort_thread_shape)
 }
 END_TEST
 
+/* MULTIAPPEND: three messages from one source in one command, the UIDs
+ * of [APPENDUID] a range of three, the mailbox holding exactly them. */
+START_TEST(test_multiappend_uids)
+{
+  seen sn;
+  mail_imap *im = session(USER_ALICE, &sn);
+  ck_assert(mail_imap_has_capability(im, "MULTIAPPEND"));
+  char box[128];
+  imap_it_unique(box, sizeof box, "multi");
+  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  char all[2048] = "";
+  uint64_t sizes[3];
+  for (int i = 0; i < 3; i++) {
+    sizes[i] = strlen(msgs[i]);
+    strcat(all, msgs[i]);
+  }
+  src s = {all, strlen(all), 0};
+  static const char *const flags[] = {"\\Seen"};
+  ck_assert_int_eq(mail_imap_multiappend(im, box, flags, 1, sizes, 3, src_read, &s), MAIL_OK);
+  unsigned long v, a, b;
+  ck_assert_msg(sscanf(mail_imap_last_code_data(im), "%lu %lu:%lu", &v, &a, &b) == 3,
+                "APPENDUID: %s", mail_imap_last_code_data(im));
+  ck_assert_uint_eq(b - a, 2);
+  ck_assert_int_eq(mail_imap_select(im, box, 1), MAIL_OK);
+  uint64_t exists = 0;
+  ck_assert_int_eq(mail_imap_mailbox_number(&exists, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+  ck_assert_uint_eq(exists, 3);
+  ck_assert_int_eq(mail_imap_search(im, 1, NULL, "SEEN", NULL, 0), MAIL_OK);
+  ck_assert(sn.nsearch == 3 && sn.search[0] == a && sn.search[2] == b);
+  ck_assert_int_eq(mail_imap_close(im), MAIL_OK);
+  ck_assert_int_eq(mail_imap_delete(im, box), MAIL_OK);
+  imap_it_logout(im);
+}
+END_TEST
+
 /* Dovecot 2.3 offers neither CREATE-SPECIAL-USE nor UNAUTHENTICATE:
  * refused with nothing sent, and the session goes on (the transcripts
  * play both against a server that offers them). */
@@ -414,6 +449,6 @@ int main(void)
 {
   const TTest *const tests[] = {test_quota_usage_after_append, test_acl_rights_after_setacl,
                                 test_metadata_value_stored, test_sort_thread_shape,
-                                test_not_in_dovecot_23};
+                                test_multiappend_uids, test_not_in_dovecot_23};
   return imap_it_main("imap-ext", 120, tests, sizeof tests / sizeof *tests);
 }

@@ -802,6 +802,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_imap_thread": (c_int, [_p, c_int, _s, _s, POINTER(c_char_p), _sz]),
     "mail_imap_create_special_use": (c_int, [_p, _s, POINTER(c_char_p), _sz]),
     "mail_imap_unauthenticate": (c_int, [_p]),
+    "mail_imap_multiappend": (c_int, [_p, _s, POINTER(c_char_p), _sz, POINTER(c_uint64), _sz,
+                                      READ_FN, _p]),
     "mail_imap_append_limit": (c_int, [POINTER(c_uint64), _p]),
     "mail_imap_throttle": (c_int, [POINTER(c_int64), _p]),
     "mail_imap_store_labels": (c_int, [_p, _p, c_int, c_int, POINTER(c_char_p), _sz, c_int]),

@@ -215,6 +215,15 @@ static int connect_tls(srun *r)
 
 static const char *const inbox_only[] = {"/private/comment"};
 
+static int src_none(void *user, unsigned char *buf, size_t cap, size_t *got)
+{
+  (void)user;
+  (void)buf;
+  (void)cap;
+  *got = 0;
+  return -1; /* never called: nothing may be sent */
+}
+
 /* A server with none of the extensions: each call refused before a byte. */
 static int s_not_offered(srun *r)
 {
@@ -247,6 +256,7 @@ static int s_not_offered(srun *r)
   UNSUP(mail_imap_list(r->im, "", "*", MAIL_IMAP_LIST_STATUS), "LIST-STATUS");
   UNSUP(mail_imap_status(r->im, "INBOX", MAIL_IMAP_STATUS_APPENDLIMIT), "APPENDLIMIT");
   UNSUP(mail_imap_unauthenticate(r->im), "UNAUTHENTICATE");
+  UNSUP(mail_imap_multiappend(r->im, "INBOX", NULL, 0, lim, 1, src_none, NULL), "MULTIAPPEND");
   UNSUP(mail_imap_idle_start(r->im), "IDLE");
   UNSUP(mail_imap_namespace(r->im), "NAMESPACE");
   uint64_t v;
@@ -447,6 +457,52 @@ static int s_throttle_exchange(srun *r)
   return DO(r, mail_imap_noop(r->im));
 }
 
+typedef struct msgs_src {
+  const char *data;
+  size_t len, at;
+} msgs_src;
+
+static int msgs_read(void *user, unsigned char *buf, size_t cap, size_t *got)
+{
+  msgs_src *m = user;
+  size_t n = m->len - m->at < cap ? m->len - m->at : cap;
+  if (n > 3) /* small pieces: a message boundary inside a read is fine too */
+    n = 3;
+  memcpy(buf, m->data + m->at, n);
+  m->at += n;
+  *got = n;
+  return 0;
+}
+
+static int s_multiappend(srun *r)
+{
+  static const char all[] = "one\r\nsecond\r\n3\r\n";
+  static const uint64_t sizes[] = {5, 8, 3};
+  static const char *const flags[] = {"\\Seen"};
+  msgs_src m = {all, sizeof all - 1, 0};
+  STEP(r, connect_tls(r), MAIL_OK);
+  ck_assert_int_eq(mail_imap_multiappend(r->im, "INBOX", flags, 1, sizes, 0, msgs_read, &m),
+                   MAIL_ERR_INVALID);
+  ck_assert_int_eq(mail_imap_multiappend(r->im, "INBOX", (const char *const[]){"a b"}, 1, sizes,
+                                         3, msgs_read, &m),
+                   MAIL_ERR_INVALID);
+  STEP(r, mail_imap_multiappend(r->im, "INBOX", flags, 1, sizes, 3, msgs_read, &m), MAIL_OK);
+  if (r->full) {
+    ck_assert_uint_eq(m.at, m.len);
+    ck_assert_str_eq(mail_imap_last_code_data(r->im), "38505 3955:3957");
+    uint32_t v, u;
+    ck_assert_int_eq(mail_imap_append_uid(&v, &u, r->im), MAIL_ERR_NOT_FOUND);
+  }
+  if (!mail_imap_has_capability(r->im, "LITERAL+")) {
+    m.at = 0;
+    STEP(r, mail_imap_multiappend(r->im, "INBOX", flags, 1, sizes, 3, msgs_read, &m),
+         MAIL_ERR_SERVER);
+    if (r->full)
+      ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_OVERQUOTA);
+  }
+  return DO(r, mail_imap_noop(r->im));
+}
+
 typedef struct scenario {
   const char *file;
   int (*fn)(srun *r);
@@ -462,6 +518,8 @@ static const scenario scenarios[] = {
   {"special_use_unauthenticate.txt", s_special_unauth, MAIL_OK},
   {"gmail.txt", s_gmail, MAIL_OK},
   {"throttle_exchange.txt", s_throttle_exchange, MAIL_OK},
+  {"multiappend_sync.txt", s_multiappend, MAIL_OK},
+  {"multiappend_literal_plus.txt", s_multiappend, MAIL_OK},
 };
 #define NSCN (sizeof scenarios / sizeof scenarios[0])
 
