@@ -70,7 +70,7 @@ class TestIMAPExtensions(unittest.TestCase):
                 im.select(box)
                 self.assertEqual(im.sort("DATE", uid=False), [2, 3, 1])
                 # REVERSE turns the key only: equal subjects stay in message order
-        self.assertEqual(im.sort("REVERSE SUBJECT", uid=False), [1, 2, 3])
+                self.assertEqual(im.sort("REVERSE SUBJECT", uid=False), [1, 2, 3])
                 nodes = im.thread("REFERENCES", uid=False)
                 parent = {n: (nodes[p][0] if p is not None else None) for n, p in nodes}
                 self.assertEqual(parent, {1: None, 2: 1, 3: None})
