@@ -324,6 +324,10 @@ int imap_cap_value(const mail_imap *im, const char *name, const char **value);
  * "$" and SAVE, SAVEDATE's SAVED*, Gmail's X-GM-*, FUZZY): the gate
  * for each key of criteria and ret (imap_search_gate.c). */
 int imap_search_gate(mail_imap *im, const char *ret, const char *criteria);
+/* The same for FETCH items: BINARY[...], BINARY.PEEK, BINARY.SIZE
+ * (BINARY), EMAILID/THREADID (OBJECTID), PREVIEW, SAVEDATE, X-GM-*
+ * (X-GM-EXT-1); what is inside a section's brackets is not an item. */
+int imap_fetch_gate(mail_imap *im, const char *items);
 int imap_words_has(const mail_buf *b, const char *name, size_t nlen);
 
 /* ---- the engine (imap_engine.c) ---- */

@@ -61,6 +61,8 @@ int mail_imap_fetch(mail_imap *im, mail_imap_seqset *set, int uid, const char *i
     return MAIL_ERR_INVALID;
   if (im->state != MAIL_IMAP_STATE_SELECTED)
     return MAIL_ERR_STATE;
+  if ((rc = imap_fetch_gate(im, items)))
+    return rc;
   mail_imap_parser_set_body_callback(im->parser, body, body ? user : NULL);
   im->body_set = 1;
   if (!set)

@@ -1,7 +1,9 @@
 /* Search keys and RETURN options that belong to an extension, checked
  * before a SEARCH, SORT or THREAD is sent, so that a server that does not
  * offer them gets nothing (RFC 5032 WITHIN, RFC 5182 SEARCHRES, RFC 8514
- * SAVEDATE, RFC 6203 FUZZY, RFC 8474 OBJECTID, Gmail's X-GM-EXT-1). Also
+ * SAVEDATE, RFC 6203 FUZZY, RFC 8474 OBJECTID, Gmail's X-GM-EXT-1) and the
+ * FETCH items of RFC 3516 BINARY, OBJECTID, RFC 8970 PREVIEW, SAVEDATE and
+ * X-GM-EXT-1. Also
  * the capabilities that carry a value (APPENDLIMIT=n). */
 #include <string.h>
 
@@ -90,4 +92,43 @@ int imap_search_gate(mail_imap *im, const char *ret, const char *criteria)
 {
   int rc = ret ? gate_words(im, ret, 1) : MAIL_OK;
   return rc ? rc : gate_words(im, criteria, 0);
+}
+
+static const struct {
+  const char *item, *cap, *also;
+} items_ext[] = {
+  {"BINARY", "BINARY", NULL},          {"BINARY.PEEK", "BINARY", NULL},
+  {"BINARY.SIZE", "BINARY", NULL},     {"EMAILID", "OBJECTID", NULL},
+  {"THREADID", "OBJECTID", NULL},      {"PREVIEW", "PREVIEW", "PREVIEW=FUZZY"},
+  {"SAVEDATE", "SAVEDATE", NULL},      {"X-GM-MSGID", "X-GM-EXT-1", NULL},
+  {"X-GM-THRID", "X-GM-EXT-1", NULL},  {"X-GM-LABELS", "X-GM-EXT-1", NULL},
+};
+
+int imap_fetch_gate(mail_imap *im, const char *items)
+{
+  const char *p = items;
+  while (*p) {
+    if (*p == '[') { /* a section: header field names are not items */
+      while (*p && *p != ']')
+        p++;
+      continue;
+    }
+    if (*p == ' ' || *p == '(' || *p == ')' || *p == ']' || *p == '<') {
+      if (*p == '<')
+        p += strcspn(p, ">");
+      if (*p)
+        p++;
+      continue;
+    }
+    size_t n = strcspn(p, " ()[<");
+    for (size_t k = 0; k < sizeof items_ext / sizeof items_ext[0]; k++) {
+      if (!word_is(p, n, items_ext[k].item))
+        continue;
+      int rc = imap_need_cap(im, items_ext[k].cap, items_ext[k].also);
+      if (rc)
+        return rc;
+    }
+    p += n;
+  }
+  return MAIL_OK;
 }

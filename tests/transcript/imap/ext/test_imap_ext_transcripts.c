@@ -280,7 +280,18 @@ static int s_not_offered(srun *r)
   UNSUP(mail_imap_copy(r->im, set, 1, "x", 1), "MOVE");
   UNSUP(mail_imap_uid_expunge(r->im, set), "UIDPLUS");
   UNSUP(mail_imap_unselect(r->im), "UNSELECT");
+  UNSUP(mail_imap_fetch(r->im, set, 1, "(UID BINARY.PEEK[1]<0.100>)", NULL, NULL), "BINARY");
+  UNSUP(mail_imap_fetch(r->im, set, 1, "BINARY.SIZE[1]", NULL, NULL), "BINARY");
+  UNSUP(mail_imap_fetch(r->im, set, 1, "(EMAILID)", NULL, NULL), "OBJECTID");
+  UNSUP(mail_imap_fetch(r->im, set, 1, "(UID PREVIEW (LAZY))", NULL, NULL), "PREVIEW");
+  UNSUP(mail_imap_fetch(r->im, set, 1, "(SAVEDATE)", NULL, NULL), "SAVEDATE");
+  UNSUP(mail_imap_fetch(r->im, set, 1, "(X-GM-LABELS)", NULL, NULL), "X-GM-EXT-1");
+  /* a header field's name inside a section is not an item */
+  int frc = DO(r, mail_imap_fetch(r->im, set, 0, "(BODY.PEEK[HEADER.FIELDS (X-GM-LABELS)])",
+                                  NULL, NULL));
   mail_imap_seqset_free(set);
+  if (frc)
+    return frc;
   /* a search string that holds a key's word is not the key */
   STEP(r, mail_imap_search(r->im, 0, NULL, "SUBJECT \"YOUNGER $\"", NULL, 0), MAIL_OK);
   return DO(r, mail_imap_noop(r->im));
