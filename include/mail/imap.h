@@ -405,7 +405,10 @@ MAIL_EXTERN size_t mail_imap_max_line_length(const mail_imap *im);
  * mail_imap_fetch_*); BODY[]/BINARY[]/RFC822 values stream to body (may
  * be NULL: they are skipped) and are never held. body returning non-zero
  * ends the session (the stream cannot be resynchronised): MAIL_ERR_CALLBACK.
- * MAIL_ERR_STATE unless SELECTED.
+ * MAIL_ERR_STATE unless SELECTED. MAIL_ERR_UNSUPPORTED (nothing sent) for
+ * an item whose extension the server does not list: BINARY[...],
+ * BINARY.PEEK, BINARY.SIZE (BINARY), EMAILID, THREADID (OBJECTID),
+ * PREVIEW, SAVEDATE, X-GM-MSGID/THRID/LABELS (X-GM-EXT-1).
  */
 MAIL_EXTERN int mail_imap_fetch(mail_imap *im, mail_imap_seqset *set, int uid, const char *items,
                                 mail_imap_body_fn body, void *user);
@@ -453,7 +456,9 @@ MAIL_EXTERN int mail_imap_uid_expunge(mail_imap *im, mail_imap_seqset *set);
  * mail_conn_last_error()): never a search for other text. ret non-NULL
  * asks for ESEARCH results: "RETURN (ret)", e.g. "MIN MAX COUNT"
  * (MAIL_ERR_UNSUPPORTED without ESEARCH). Results (SEARCH or ESEARCH
- * responses) reach the untagged callback.
+ * responses) reach the untagged callback. A key whose extension the server
+ * does not list is MAIL_ERR_UNSUPPORTED with nothing sent (see
+ * mail/imap_ext.h: WITHIN, SEARCHRES, SAVEDATE, X-GM-EXT-1, ...).
  */
 MAIL_EXTERN int mail_imap_search(mail_imap *im, int uid, const char *ret, const char *criteria,
                                  const char *const *args, size_t nargs);
