@@ -171,6 +171,13 @@ static int append(mail_imap *im, const char *box, const char *msg, size_t len)
   return mail_imap_append(im, box, NULL, 0, 0, len, src_read, &s);
 }
 
+static void create(mail_imap *im, const char *box)
+{
+  int rc = mail_imap_create(im, box);
+  ck_assert_msg(rc == MAIL_OK, "CREATE %s: %s: %s", box, mail_strerror(rc),
+                mail_imap_last_text(im));
+}
+
 static mail_imap *session(int user, seen *sn)
 {
   mail_imap *im = imap_it_login(user, 1, NULL);
@@ -203,7 +210,7 @@ START_TEST(test_quota_usage_after_append)
   ck_assert(mail_imap_has_capability(im, "QUOTA"));
   char box[128];
   imap_it_unique(box, sizeof box, "quota");
-  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  create(im, box);
   ck_assert_int_eq(mail_imap_getquotaroot(im, box), MAIL_OK);
   ck_assert(sn.quota_found);
   ck_assert_uint_eq(sn.storage_limit, 10); /* servers.sh: 10240 bytes, in KiB */
@@ -241,7 +248,7 @@ START_TEST(test_acl_rights_after_setacl)
   ck_assert(mail_imap_has_capability(im, "ACL"));
   char box[128];
   imap_it_unique(box, sizeof box, "acl");
-  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  create(im, box);
   const char *bob = mail_test_env("MAIL_TEST_USER2");
   ck_assert_ptr_nonnull(bob);
   ck_assert_int_eq(mail_imap_setacl(im, box, bob, "lrs"), MAIL_OK);
@@ -279,7 +286,7 @@ START_TEST(test_metadata_value_stored)
   ck_assert(mail_imap_has_capability(im, "METADATA"));
   char box[128];
   imap_it_unique(box, sizeof box, "metadata");
-  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  create(im, box);
   static const char *const entries[] = {"/private/comment", "/shared/vendor/libmail/note"};
   static const char *const values[] = {"a comment \"quoted\"", "two\r\nlines"};
   ck_assert_int_eq(mail_imap_setmetadata(im, box, entries, values, NULL, 2), MAIL_OK);
@@ -339,7 +346,7 @@ START_TEST(test_sort_thread_shape)
   mail_imap *im = session(USER_ALICE, &sn);
   char box[128];
   imap_it_unique(box, sizeof box, "sort");
-  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  create(im, box);
   for (int i = 0; i < 3; i++)
     ck_assert_int_eq(append(im, box, msgs[i], strlen(msgs[i])), MAIL_OK);
   ck_assert_int_eq(mail_imap_status(im, box, MAIL_IMAP_STATUS_SIZE), MAIL_OK);
@@ -395,7 +402,7 @@ START_TEST(test_multiappend_uids)
   ck_assert(mail_imap_has_capability(im, "MULTIAPPEND"));
   char box[128];
   imap_it_unique(box, sizeof box, "multi");
-  ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
+  create(im, box);
   char all[2048] = "";
   uint64_t sizes[3];
   for (int i = 0; i < 3; i++) {
