@@ -336,7 +336,9 @@ typedef enum mail_imap_status_item {
   MAIL_IMAP_STATUS_DELETED = 32,      /**< DELETED (rev2) */
   MAIL_IMAP_STATUS_SIZE = 64,         /**< SIZE (RFC 8438, STATUS=SIZE) */
   MAIL_IMAP_STATUS_HIGHESTMODSEQ = 128, /**< HIGHESTMODSEQ (RFC 7162) */
-  MAIL_IMAP_STATUS_APPENDLIMIT = 256 /**< APPENDLIMIT (RFC 7889; MAIL_ERR_UNSUPPORTED without it) */
+  MAIL_IMAP_STATUS_APPENDLIMIT = 256, /**< APPENDLIMIT (RFC 7889; MAIL_ERR_UNSUPPORTED without it) */
+  MAIL_IMAP_STATUS_MAILBOXID = 512 /**< MAILBOXID (RFC 8474 OBJECTID; MAIL_ERR_UNSUPPORTED without it):
+                                        mail_imap_response_status_mailboxid() */
 } mail_imap_status_item;
 
 /**

@@ -603,6 +603,14 @@ MAIL_EXTERN int mail_imap_response_metadata(const mail_imap_response *r, size_t 
  *  their values ("* METADATA INBOX /shared/comment"), else 0. */
 MAIL_EXTERN int mail_imap_response_metadata_changed(const mail_imap_response *r);
 
+/**
+ * STATUS: the MAILBOXID item (RFC 8474 OBJECTID), "MAILBOXID (id)", which
+ * mail_imap_response_status_item() leaves out as it is not a number. NULL
+ * when absent or for other responses.
+ */
+MAIL_EXTERN const char *mail_imap_response_status_mailboxid(const mail_imap_response *r,
+                                                            size_t *len);
+
 /** Number of defects of the response. */
 MAIL_EXTERN size_t mail_imap_response_defect_count(const mail_imap_response *r);
 

@@ -206,23 +206,25 @@ int mail_imap_status(mail_imap *im, const char *mailbox, unsigned items)
 {
   static const char *const names[] = {"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
                                       "UNSEEN", "DELETED", "SIZE", "HIGHESTMODSEQ",
-                                      "APPENDLIMIT"};
+                                      "APPENDLIMIT", "MAILBOXID"};
   int rc;
   if (imap_op_enter(im, IMAP_OP_STATUS, &rc))
     return rc;
-  if (!imap_mailbox_ok(mailbox) || !items || items >= (1u << 9))
+  if (!imap_mailbox_ok(mailbox) || !items || items >= (1u << 10))
     return MAIL_ERR_INVALID;
   if (!logged_in(im))
     return MAIL_ERR_STATE;
   if ((items & MAIL_IMAP_STATUS_APPENDLIMIT) && !imap_cap_value(im, "APPENDLIMIT", NULL) &&
       (rc = imap_need_cap(im, "APPENDLIMIT", NULL)))
     return rc;
+  if ((items & MAIL_IMAP_STATUS_MAILBOXID) && (rc = imap_need_cap(im, "OBJECTID", NULL)))
+    return rc;
   uint32_t tag;
   rc = imap_wire_begin(im, "STATUS", &tag);
   if (!rc)
     rc = imap_wire_mailbox(im, mailbox);
   int first = 1;
-  for (unsigned i = 0; i < 9 && !rc; i++) {
+  for (unsigned i = 0; i < 10 && !rc; i++) {
     if (!(items & (1u << i)))
       continue;
     rc = first ? imap_wire_raw(im, " (") : imap_wire_raw(im, " ");

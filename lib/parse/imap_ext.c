@@ -234,3 +234,12 @@ int mail_imap_response_metadata_changed(const mail_imap_response *r)
 {
   return r && r->type == MAIL_IMAP_TYPE_METADATA && r->meta_changed;
 }
+
+const char *mail_imap_response_status_mailboxid(const mail_imap_response *r, size_t *len)
+{
+  imap_str none = {NULL, 0};
+  imap_str s = r && r->type == MAIL_IMAP_TYPE_STATUS ? r->mailboxid : none;
+  if (len)
+    *len = s.p ? s.n : 0;
+  return s.p;
+}

@@ -185,6 +185,7 @@ struct mail_imap_response {
   /* QUOTA resources; ACL and METADATA entries are in pairs */
   imap_quota *quota;
   size_t nquota;
+  imap_str mailboxid;                  /* STATUS MAILBOXID (RFC 8474) */
   int meta_changed;
   /* FETCH */
   uint32_t items;                      /* bit per mail_imap_item */

@@ -408,6 +408,13 @@ static int status_response(mail_imap_parser *p, uint32_t a, uint32_t end)
   for (uint32_t t = l + 1; t < n[l].next; t = n[t].next) {
     uint32_t v = n[t].next;
     uint64_t num;
+    /* RFC 8474 4: "MAILBOXID (id)", the one value that is not a number */
+    if (v < n[l].next && imap_str_ieq(imap_node_str(p, t), "MAILBOXID") &&
+        n[v].type == IMAP_N_LIST && n[v].count == 1 && imap_is_string(p, v + 1)) {
+      r->mailboxid = imap_node_str(p, v + 1);
+      t = v;
+      continue;
+    }
     if (v >= n[l].next || !imap_is_string(p, t) || imap_node_num(p, v, &num) != 0) {
       imap_item_defect(p, MAIL_IMAP_DEFECT_ITEM, t, v < n[l].next ? v : t);
       if (v >= n[l].next)

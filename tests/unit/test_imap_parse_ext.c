@@ -51,6 +51,13 @@ static void digest(FILE *f, const mail_imap_response *r)
   }
   if (mail_imap_response_metadata_changed(r))
     fputs(" changed", f);
+  s = mail_imap_response_status_mailboxid(r, &n);
+  if (s)
+    put(f, "mailboxid", s, n);
+  for (size_t i = 0; mail_imap_response_status_item(r, i, &s, &n, &a) == MAIL_OK; i++) {
+    put(f, "status", s, n);
+    fprintf(f, "=%llu", (unsigned long long)a);
+  }
   if (mail_imap_fetch_has(r, MAIL_IMAP_ITEM_SAVEDATE)) {
     s = mail_imap_fetch_string(r, MAIL_IMAP_ITEM_SAVEDATE, &n);
     put(f, "savedate", s, n);
@@ -299,6 +306,16 @@ START_TEST(fetch_savedate_labels)
 }
 END_TEST
 
+/* RFC 8474 4: STATUS MAILBOXID, the one STATUS value that is a list */
+START_TEST(status_mailboxid)
+{
+  EXPECT("* STATUS foo (MAILBOXID (F2212ea87-6097-4256-9d51-71338625) MESSAGES 2)\r\n"
+         "* STATUS foo (MAILBOXID (a b) UIDNEXT 3)\r\n",
+         "mbox=[foo] mailboxid=[F2212ea87-6097-4256-9d51-71338625] status=[MESSAGES]=2 defects=0",
+         "mbox=[foo] status=[UIDNEXT]=3 defects=1");
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("imap_parse_ext");
@@ -310,6 +327,7 @@ static Suite *suite(void)
   tcase_add_test(t, bounds);
   tcase_add_test(t, codes);
   tcase_add_test(t, fetch_savedate_labels);
+  tcase_add_test(t, status_mailboxid);
   suite_add_tcase(s, t);
   return s;
 }

@@ -98,6 +98,7 @@ CONST: Dict[str, int] = {
     "MAIL_IMAP_STATUS_UIDVALIDITY": 8, "MAIL_IMAP_STATUS_UNSEEN": 16,
     "MAIL_IMAP_STATUS_DELETED": 32, "MAIL_IMAP_STATUS_SIZE": 64,
     "MAIL_IMAP_STATUS_HIGHESTMODSEQ": 128, "MAIL_IMAP_STATUS_APPENDLIMIT": 256,
+    "MAIL_IMAP_STATUS_MAILBOXID": 512,
     # imap_ext.h
     "MAIL_IMAP_METADATA_DEPTH_0": 0, "MAIL_IMAP_METADATA_DEPTH_1": 1,
     "MAIL_IMAP_METADATA_DEPTH_INFINITY": 2,
@@ -821,6 +822,7 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_imap_response_acl": (c_int, [_p, _sz, _ppc, _psz, _ppc, _psz]),
     "mail_imap_response_metadata": (c_int, [_p, _sz, _ppc, _psz, _ppc, _psz]),
     "mail_imap_response_metadata_changed": (c_int, [_p]),
+    "mail_imap_response_status_mailboxid": (_pc, [_p, _psz]),
     # maildir.h
     "mail_maildir_open": (c_int, [POINTER(_p), _s, c_uint, _p]),
     "mail_maildir_free": (None, [_p]),

@@ -175,6 +175,8 @@ static int on_untagged(void *user, const mail_imap_response *resp, int trusted)
       snprintf(buf, sizeof buf, "=%llu", (unsigned long long)a);
       add(r, "%.*s", buf, strlen(buf));
     }
+    if ((s = mail_imap_response_status_mailboxid(resp, &n)) != NULL)
+      add(r, " MAILBOXID=%.*s", s, n);
     add(r, "%.*s;", "", 0);
     break;
   case MAIL_IMAP_TYPE_FETCH:
@@ -255,6 +257,7 @@ static int s_not_offered(srun *r)
   UNSUP(mail_imap_list(r->im, "", "*", MAIL_IMAP_LIST_MYRIGHTS), "LIST-MYRIGHTS");
   UNSUP(mail_imap_list(r->im, "", "*", MAIL_IMAP_LIST_STATUS), "LIST-STATUS");
   UNSUP(mail_imap_status(r->im, "INBOX", MAIL_IMAP_STATUS_APPENDLIMIT), "APPENDLIMIT");
+  UNSUP(mail_imap_status(r->im, "INBOX", MAIL_IMAP_STATUS_MAILBOXID), "OBJECTID");
   UNSUP(mail_imap_unauthenticate(r->im), "UNAUTHENTICATE");
   UNSUP(mail_imap_multiappend(r->im, "INBOX", NULL, 0, lim, 1, src_none, NULL), "MULTIAPPEND");
   UNSUP(mail_imap_idle_start(r->im), "IDLE");
@@ -405,9 +408,10 @@ static int s_special_unauth(srun *r)
     ck_assert_int_eq(mail_imap_last_code(r->im), MAIL_IMAP_CODE_USEATTR);
   STEP(r, mail_imap_list(r->im, "", "Sent Mail", MAIL_IMAP_LIST_SPECIAL_USE), MAIL_OK);
   SEEN(r, "list[Sent Mail] \\Sent \\Archive;");
-  STEP(r, mail_imap_status(r->im, "Sent Mail", MAIL_IMAP_STATUS_APPENDLIMIT | MAIL_IMAP_STATUS_SIZE),
+  STEP(r, mail_imap_status(r->im, "Sent Mail", MAIL_IMAP_STATUS_APPENDLIMIT | MAIL_IMAP_STATUS_SIZE |
+                                                  MAIL_IMAP_STATUS_MAILBOXID),
        MAIL_OK);
-  SEEN(r, "status[Sent Mail] SIZE=0 APPENDLIMIT=1048576;");
+  SEEN(r, "status[Sent Mail] SIZE=0 APPENDLIMIT=1048576 MAILBOXID=F2212ea87-6097-4256-9d51-71338625;");
   STEP(r, mail_imap_select(r->im, "Sent Mail", 0), MAIL_OK);
   STEP(r, mail_imap_unauthenticate(r->im), MAIL_OK);
   ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_NOT_AUTHENTICATED);
