@@ -18,12 +18,24 @@ static int ascii(const char *s)
   return 1;
 }
 
+/* 1 when text has the word w (upper case) as one of its space-separated
+ * words, ignoring ASCII case. */
 static int has_word(const char *text, const char *w)
 {
-  size_t n = strlen(w);
-  for (const char *p = text; (p = strstr(p, w)) != NULL; p += n)
-    if ((p == text || p[-1] == ' ' || p[-1] == '(') && (!p[n] || p[n] == ' ' || p[n] == ')'))
-      return 1;
+  size_t wl = strlen(w);
+  for (const char *p = text; *p;) {
+    size_t n = strcspn(p, " ");
+    if (n == wl) {
+      size_t k = 0;
+      while (k < n && (p[k] >= 'a' && p[k] <= 'z' ? p[k] - 32 : p[k]) == w[k])
+        k++;
+      if (k == n)
+        return 1;
+    }
+    p += n;
+    while (*p == ' ')
+      p++;
+  }
   return 0;
 }
 
