@@ -16,7 +16,7 @@ sys.path[:0] = [HERE, os.path.join(HERE, "tests")]
 
 UNIT = ["test_capi", "test_loader", "test_mime", "test_callbacks", "test_gil", "test_docstrings",
         "test_imap_local", "test_cancel"]
-INTEGRATION = ["test_smtp", "test_pop3", "test_errors", "test_aio", "test_imap",
+INTEGRATION = ["test_smtp", "test_pop3", "test_errors", "test_aio", "test_imap", "test_imap_ext",
                "test_examples", "test_proxy"]
 
 

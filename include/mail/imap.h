@@ -55,6 +55,11 @@
  * becomes several commands, pipelined; any other command that would be
  * longer is MAIL_ERR_TOO_BIG, with nothing sent (the session goes on).
  *
+ * Extensions: a call that needs a capability the server does not list
+ * returns MAIL_ERR_UNSUPPORTED with nothing sent, and
+ * mail_conn_last_error() says "<CAPABILITY> is not offered by this server".
+ * More extension commands are in mail/imap_ext.h.
+ *
  * Errors: a tagged NO or BAD gives MAIL_ERR_SERVER (MAIL_ERR_AUTH when a
  * login was refused for the credentials, MAIL_ERR_THROTTLED for
  * [THROTTLED], MAIL_ERR_SERVER_LIMIT for [LIMIT], MAIL_ERR_TOO_MANY_CONNECTIONS
@@ -317,7 +322,8 @@ typedef enum mail_imap_list_return {
   MAIL_IMAP_LIST_SUBSCRIBED = 1,  /**< RFC 5258 (LIST-EXTENDED) */
   MAIL_IMAP_LIST_CHILDREN = 2,    /**< RFC 5258 */
   MAIL_IMAP_LIST_SPECIAL_USE = 4, /**< RFC 6154 */
-  MAIL_IMAP_LIST_STATUS = 8       /**< RFC 5819: MESSAGES UNSEEN UIDNEXT UIDVALIDITY */
+  MAIL_IMAP_LIST_STATUS = 8,      /**< RFC 5819: MESSAGES UNSEEN UIDNEXT UIDVALIDITY */
+  MAIL_IMAP_LIST_MYRIGHTS = 16    /**< RFC 8440 (LIST-MYRIGHTS): a MYRIGHTS response per mailbox */
 } mail_imap_list_return;
 
 /** STATUS items of mail_imap_status() (bits). */
@@ -329,13 +335,16 @@ typedef enum mail_imap_status_item {
   MAIL_IMAP_STATUS_UNSEEN = 16,       /**< UNSEEN */
   MAIL_IMAP_STATUS_DELETED = 32,      /**< DELETED (rev2) */
   MAIL_IMAP_STATUS_SIZE = 64,         /**< SIZE (RFC 8438, STATUS=SIZE) */
-  MAIL_IMAP_STATUS_HIGHESTMODSEQ = 128 /**< HIGHESTMODSEQ (RFC 7162) */
+  MAIL_IMAP_STATUS_HIGHESTMODSEQ = 128, /**< HIGHESTMODSEQ (RFC 7162) */
+  MAIL_IMAP_STATUS_APPENDLIMIT = 256, /**< APPENDLIMIT (RFC 7889; MAIL_ERR_UNSUPPORTED without it) */
+  MAIL_IMAP_STATUS_MAILBOXID = 512 /**< MAILBOXID (RFC 8474 OBJECTID; MAIL_ERR_UNSUPPORTED without it):
+                                        mail_imap_response_status_mailboxid() */
 } mail_imap_status_item;
 
 /**
  * LIST reference pattern (UTF-8; "%" and "*" are wildcards), with the
  * RETURN options ret (mail_imap_list_return bits, 0 for none). Each LIST
- * (and STATUS) response reaches the untagged callback. MAIL_ERR_UNSUPPORTED
+ * (and STATUS, MYRIGHTS) response reaches the untagged callback. MAIL_ERR_UNSUPPORTED
  * when an option asked for is not offered by the server (nothing is sent).
  */
 MAIL_EXTERN int mail_imap_list(mail_imap *im, const char *reference, const char *pattern,
@@ -399,7 +408,10 @@ MAIL_EXTERN size_t mail_imap_max_line_length(const mail_imap *im);
  * mail_imap_fetch_*); BODY[]/BINARY[]/RFC822 values stream to body (may
  * be NULL: they are skipped) and are never held. body returning non-zero
  * ends the session (the stream cannot be resynchronised): MAIL_ERR_CALLBACK.
- * MAIL_ERR_STATE unless SELECTED.
+ * MAIL_ERR_STATE unless SELECTED. MAIL_ERR_UNSUPPORTED (nothing sent) for
+ * an item whose extension the server does not list: BINARY[...],
+ * BINARY.PEEK, BINARY.SIZE (BINARY), EMAILID, THREADID (OBJECTID),
+ * PREVIEW, SAVEDATE, X-GM-MSGID/THRID/LABELS (X-GM-EXT-1).
  */
 MAIL_EXTERN int mail_imap_fetch(mail_imap *im, mail_imap_seqset *set, int uid, const char *items,
                                 mail_imap_body_fn body, void *user);
@@ -449,7 +461,9 @@ MAIL_EXTERN int mail_imap_uid_expunge(mail_imap *im, mail_imap_seqset *set);
  * mail_conn_last_error()): never a search for other text. ret non-NULL
  * asks for ESEARCH results: "RETURN (ret)", e.g. "MIN MAX COUNT"
  * (MAIL_ERR_UNSUPPORTED without ESEARCH). Results (SEARCH or ESEARCH
- * responses) reach the untagged callback.
+ * responses) reach the untagged callback. A key whose extension the server
+ * does not list is MAIL_ERR_UNSUPPORTED with nothing sent (see
+ * mail/imap_ext.h: WITHIN, SEARCHRES, SAVEDATE, X-GM-EXT-1, ...).
  */
 MAIL_EXTERN int mail_imap_search(mail_imap *im, int uid, const char *ret, const char *criteria,
                                  const char *const *args, size_t nargs);

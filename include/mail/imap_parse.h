@@ -140,7 +140,13 @@ typedef enum mail_imap_type {
   MAIL_IMAP_TYPE_ESEARCH = 19,     /**< mail_imap_response_esearch_item() */
   MAIL_IMAP_TYPE_SORT = 20,        /**< numbers */
   MAIL_IMAP_TYPE_THREAD = 21,      /**< mail_imap_response_thread_node() */
-  MAIL_IMAP_TYPE_FETCH = 22        /**< mail_imap_response_number() and the mail_imap_fetch_* accessors */
+  MAIL_IMAP_TYPE_FETCH = 22,       /**< mail_imap_response_number() and the mail_imap_fetch_* accessors */
+  MAIL_IMAP_TYPE_QUOTA = 23,       /**< RFC 9208: mailbox() is the quota root; mail_imap_response_quota() */
+  MAIL_IMAP_TYPE_QUOTAROOT = 24,   /**< RFC 9208: mailbox(); strings: the quota roots */
+  MAIL_IMAP_TYPE_ACL = 25,         /**< RFC 4314: mailbox(); mail_imap_response_acl() */
+  MAIL_IMAP_TYPE_LISTRIGHTS = 26,  /**< RFC 4314: mailbox(); strings: identifier, required rights, optional groups */
+  MAIL_IMAP_TYPE_MYRIGHTS = 27,    /**< RFC 4314: mailbox(); string 0: the rights */
+  MAIL_IMAP_TYPE_METADATA = 28     /**< RFC 5464: mailbox() ("" for the server); mail_imap_response_metadata() */
 } mail_imap_type;
 
 /** Response codes (mail_imap_response_code()); names compared ignoring ASCII case. */
@@ -186,7 +192,12 @@ typedef enum mail_imap_code {
   MAIL_IMAP_CODE_UNKNOWN_CTE = 38, /**< RFC 3516 */
   MAIL_IMAP_CODE_COMPRESSIONACTIVE = 39, /**< COMPRESS is already on (RFC 4978) */
   MAIL_IMAP_CODE_NOTSAVED = 40,    /**< a search result was not saved (RFC 5182) */
-  MAIL_IMAP_CODE_MAILBOXID = 41    /**< RFC 8474: code_set holds the id */
+  MAIL_IMAP_CODE_MAILBOXID = 41,   /**< RFC 8474: code_set holds the id */
+  MAIL_IMAP_CODE_THROTTLED = 42,   /**< the server asks to slow down (MAIL_ERR_THROTTLED) */
+  MAIL_IMAP_CODE_METADATA = 43,    /**< RFC 5464: string 0 "LONGENTRIES", "MAXSIZE", "TOOMANY" or
+                                        "NOPRIVATE"; code_number for LONGENTRIES and MAXSIZE */
+  MAIL_IMAP_CODE_USEATTR = 44,     /**< RFC 6154: a special-use attribute was refused */
+  MAIL_IMAP_CODE_TOOBIG = 45       /**< RFC 4469 / 7889: the message is over the server's limit */
 } mail_imap_code;
 
 /** FETCH items (mail_imap_fetch_has()). */
@@ -205,7 +216,8 @@ typedef enum mail_imap_item {
   MAIL_IMAP_ITEM_GM_THRID = 11,    /**< Gmail's X-GM-THRID */
   MAIL_IMAP_ITEM_GM_LABELS = 12,   /**< Gmail's X-GM-LABELS */
   MAIL_IMAP_ITEM_BINARY_SIZE = 13, /**< BINARY.SIZE[...] (RFC 3516) */
-  MAIL_IMAP_ITEM_SECTION = 14       /**< at least one BODY[...], BINARY[...] or RFC822* value */
+  MAIL_IMAP_ITEM_SECTION = 14,      /**< at least one BODY[...], BINARY[...] or RFC822* value */
+  MAIL_IMAP_ITEM_SAVEDATE = 15     /**< SAVEDATE (RFC 8514): mail_imap_fetch_string(), NULL for NIL */
 } mail_imap_item;
 
 /** ENVELOPE address lists (mail_imap_envelope_address_count()). */
@@ -457,8 +469,9 @@ MAIL_EXTERN const uint32_t *mail_imap_response_numbers(const mail_imap_response 
 MAIL_EXTERN int mail_imap_response_modseq(const mail_imap_response *r, uint64_t *out);
 
 /**
- * LIST, LSUB, STATUS: the mailbox name in UTF-8 (decoded from modified
- * UTF-7 unless mail_imap_parser_set_utf8() was set). *raw (may be NULL)
+ * LIST, LSUB, STATUS, QUOTAROOT, ACL, LISTRIGHTS, MYRIGHTS, METADATA:
+ * the mailbox name in UTF-8 (decoded from modified UTF-7 unless
+ * mail_imap_parser_set_utf8() was set); QUOTA: the quota root as sent. *raw (may be NULL)
  * gets the name as sent, *raw_len its length.
  */
 MAIL_EXTERN const char *mail_imap_response_mailbox(const mail_imap_response *r, size_t *len,
@@ -552,6 +565,52 @@ MAIL_EXTERN int mail_imap_response_esearch_item(const mail_imap_response *r, siz
 MAIL_EXTERN int mail_imap_response_thread_node(const mail_imap_response *r, size_t i,
                                                uint32_t *number, size_t *parent);
 
+/**
+ * QUOTA (RFC 9208): resource i of the quota root (mail_imap_response_mailbox()
+ * gives the root's name as sent): its name ("STORAGE" in units of 1024
+ * bytes, "MESSAGE", "MAILBOX", "ANNOTATION-STORAGE", ...), usage and limit,
+ * each up to 2^63 - 1. A resource whose numbers are not numbers is left out
+ * with a defect. MAIL_OK, MAIL_ERR_NOT_FOUND past the last or for other
+ * responses, MAIL_ERR_INVALID for NULL r. Any out pointer may be NULL.
+ */
+MAIL_EXTERN int mail_imap_response_quota(const mail_imap_response *r, size_t i,
+                                         const char **name, size_t *name_len,
+                                         uint64_t *usage, uint64_t *limit);
+
+/**
+ * ACL (RFC 4314): entry i, an identifier ("anyone", a user name, "-fred"
+ * for a negative right) and its rights as sent ("lrswipkxtecda"). MAIL_OK,
+ * MAIL_ERR_NOT_FOUND past the last or for other responses,
+ * MAIL_ERR_INVALID for NULL r. Any out pointer may be NULL.
+ */
+MAIL_EXTERN int mail_imap_response_acl(const mail_imap_response *r, size_t i,
+                                       const char **identifier, size_t *identifier_len,
+                                       const char **rights, size_t *rights_len);
+
+/**
+ * METADATA (RFC 5464): entry i, its name ("/private/comment") and value
+ * (any bytes, NUL included when sent as a literal; NULL for NIL, and for
+ * every entry of the unsolicited form that lists changed entries without
+ * values: see mail_imap_response_metadata_changed()). MAIL_OK,
+ * MAIL_ERR_NOT_FOUND past the last or for other responses,
+ * MAIL_ERR_INVALID for NULL r. Any out pointer may be NULL.
+ */
+MAIL_EXTERN int mail_imap_response_metadata(const mail_imap_response *r, size_t i,
+                                            const char **entry, size_t *entry_len,
+                                            const char **value, size_t *value_len);
+
+/** METADATA: 1 for the unsolicited form that names changed entries without
+ *  their values ("* METADATA INBOX /shared/comment"), else 0. */
+MAIL_EXTERN int mail_imap_response_metadata_changed(const mail_imap_response *r);
+
+/**
+ * STATUS: the MAILBOXID item (RFC 8474 OBJECTID), "MAILBOXID (id)", which
+ * mail_imap_response_status_item() leaves out as it is not a number. NULL
+ * when absent or for other responses.
+ */
+MAIL_EXTERN const char *mail_imap_response_status_mailboxid(const mail_imap_response *r,
+                                                            size_t *len);
+
 /** Number of defects of the response. */
 MAIL_EXTERN size_t mail_imap_response_defect_count(const mail_imap_response *r);
 
@@ -580,7 +639,7 @@ MAIL_EXTERN int mail_imap_fetch_number(const mail_imap_response *r, int item, ui
 
 /**
  * The string items: INTERNALDATE, EMAILID, THREADID (NULL for NIL),
- * PREVIEW (NULL for NIL). NULL when absent.
+ * PREVIEW (NULL for NIL), SAVEDATE (NULL for NIL). NULL when absent.
  */
 MAIL_EXTERN const char *mail_imap_fetch_string(const mail_imap_response *r, int item, size_t *len);
 
@@ -596,7 +655,7 @@ MAIL_EXTERN size_t mail_imap_fetch_flag_count(const mail_imap_response *r);
 /** Flag i (e.g. "\\Seen"), NULL when out of range. */
 MAIL_EXTERN const char *mail_imap_fetch_flag(const mail_imap_response *r, size_t i, size_t *len);
 
-/** Number of X-GM-LABELS. */
+/** Number of X-GM-LABELS (a NIL in the list is Gmail's spelling of a label named "NIL"). */
 MAIL_EXTERN size_t mail_imap_fetch_label_count(const mail_imap_response *r);
 
 /** X-GM-LABELS label i (modified UTF-7 decoded unless UTF-8 mode). */

@@ -30,6 +30,7 @@
 #if MAIL_HAVE_IMAP
 #include <mail/imap_parse.h>
 #include <mail/imap.h>
+#include <mail/imap_ext.h>
 #endif
 #if MAIL_HAVE_NNTP
 #include <mail/nntp_reply.h>

@@ -19,8 +19,6 @@
 #define IMAP_APPEND_CHUNK 8192
 #define IMAP_APPEND_HIGH_WATER (64u * 1024u)
 
-enum { APP_IDLE = 0, APP_WAIT_PLUS, APP_STREAM };
-
 /* RFC 9051 date-time, "dd-Mon-yyyy hh:mm:ss +0000", from seconds since
  * 1970 in UTC (days to civil date: H. Hinnant's algorithm). */
 static void date_time(char out[32], int64_t t)
@@ -93,6 +91,7 @@ int mail_imap_append(mail_imap *im, const char *mailbox, const char *const *flag
   if (rc)
     return rc;
   im->app_uid_known = 0;
+  im->app_count = im->app_next = 0; /* one message */
   im->app_read = read;
   im->app_user = user;
   im->app_left = size;
@@ -168,6 +167,12 @@ int imap_append_produce(mail_imap *im)
     if (mail_conn_out_pending(im->conn) >= IMAP_APPEND_HIGH_WATER)
       return MAIL_ERR_AGAIN;
     if (im->app_left == 0) {
+      /* MULTIAPPEND: the next message's literal follows this one. */
+      int more = imap_multiappend_next(im);
+      if (more < 0)
+        return imap_abort(im, more, "cannot queue the next message of MULTIAPPEND");
+      if (more)
+        continue;
       /* Declared size reached: the source must be at its end. */
       size_t extra = 0;
       if (im->app_read(im->app_user, chunk, 1, &extra) != 0 || extra)

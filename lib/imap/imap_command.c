@@ -11,6 +11,8 @@ int imap_command_next(mail_imap *im)
 {
   if (im->op.kind == IMAP_OP_SEARCH)
     return imap_search_next(im); /* a [BADCHARSET] retry, or done */
+  if (im->op.kind == IMAP_OP_UNAUTHENTICATE)
+    return imap_unauth_next(im); /* CAPABILITY again, unless the OK gave them */
   return MAIL_OK; /* the command's reply was read: its handler set the result */
 }
 
@@ -41,6 +43,8 @@ int imap_command_reply(void *engine, const mail_cmd *cmd)
     return imap_idle_reply(im, r);
   case IMAP_CMD_COMPRESS:
     return imap_compress_reply(im, r);
+  case IMAP_CMD_UNAUTHENTICATE:
+    return imap_unauth_reply(im, r);
   case IMAP_CMD_LOGOUT: /* the connection is closed by imap_finish() */
     return MAIL_OK;
   default:
@@ -122,8 +126,8 @@ int mail_imap_unselect(mail_imap *im)
     return rc;
   if (im->state != MAIL_IMAP_STATE_SELECTED)
     return MAIL_ERR_STATE;
-  if (!imap_has_cap(im, "UNSELECT") && !imap_has_cap(im, "IMAP4REV2"))
-    return MAIL_ERR_UNSUPPORTED;
+  if ((rc = imap_need_cap(im, "UNSELECT", "IMAP4REV2")))
+    return rc;
   return bare(im, IMAP_OP_UNSELECT, IMAP_CMD_CLOSE, "UNSELECT", 1);
 }
 
@@ -226,8 +230,8 @@ int mail_imap_enable(mail_imap *im, const char *const *names, size_t n)
       return MAIL_ERR_INVALID;
   if (im->state != MAIL_IMAP_STATE_AUTHENTICATED)
     return MAIL_ERR_STATE;
-  if (!imap_has_cap(im, "ENABLE") && !imap_has_cap(im, "IMAP4REV2"))
-    return MAIL_ERR_UNSUPPORTED;
+  if ((rc = imap_need_cap(im, "ENABLE", "IMAP4REV2")))
+    return rc;
   uint32_t tag;
   rc = imap_wire_begin(im, "ENABLE", &tag);
   for (size_t i = 0; i < n && !rc; i++)
@@ -246,8 +250,8 @@ int mail_imap_id(mail_imap *im, const char *const *fields, const char *const *va
     return MAIL_ERR_INVALID;
   if (!connected(im))
     return MAIL_ERR_STATE;
-  if (!imap_has_cap(im, "ID"))
-    return MAIL_ERR_UNSUPPORTED;
+  if ((rc = imap_need_cap(im, "ID", NULL)))
+    return rc;
   uint32_t tag;
   rc = imap_wire_begin(im, "ID", &tag);
   if (!rc && !n)

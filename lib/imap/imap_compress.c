@@ -13,9 +13,8 @@ int mail_imap_compress(mail_imap *im)
     return mail_conn_fail(im->conn, MAIL_ERR_STATE, "COMPRESS: compression is already active");
   if (!(mail_features() & MAIL_FEATURE_ZLIB))
     return mail_conn_fail(im->conn, MAIL_ERR_UNSUPPORTED, "COMPRESS: this build has no zlib");
-  if (!imap_has_cap(im, "COMPRESS=DEFLATE"))
-    return mail_conn_fail(im->conn, MAIL_ERR_UNSUPPORTED,
-                          "COMPRESS=DEFLATE is not offered by this server");
+  if ((rc = imap_need_cap(im, "COMPRESS=DEFLATE", NULL)))
+    return rc;
   uint32_t tag;
   rc = imap_wire_begin(im, "COMPRESS DEFLATE", &tag);
   if (rc)

@@ -77,6 +77,7 @@ static const mail_cmd_kind imap_kinds[] = {
   [IMAP_CMD_IDLE] = {"IDLE", imap_command_reply, 0},
   [IMAP_CMD_SET] = {"command", imap_command_reply, 0},
   [IMAP_CMD_COMPRESS] = {"COMPRESS", imap_command_reply, 0},
+  [IMAP_CMD_UNAUTHENTICATE] = {"UNAUTHENTICATE", imap_command_reply, 0},
 };
 #define NKINDS (sizeof imap_kinds / sizeof imap_kinds[0])
 
@@ -140,19 +141,6 @@ static int has_text(const mail_imap_response *r, const char *word)
   return 0;
 }
 
-static int code_named(const mail_imap_response *r, const char *name)
-{
-  size_t n;
-  const char *c = mail_imap_response_code_name(r, &n);
-  size_t wl = strlen(name);
-  if (!c || n != wl)
-    return 0;
-  for (size_t i = 0; i < n; i++)
-    if ((c[i] & ~0x20) != (name[i] & ~0x20))
-      return 0;
-  return 1;
-}
-
 /* A refusal for the connection count: RFC 5530 has no code for it;
  * Dovecot says "Maximum number of connections from user+IP exceeded",
  * others "Too many connections". */
@@ -164,7 +152,7 @@ static int too_many_connections(const mail_imap_response *r)
 
 int imap_refusal(const mail_imap_response *r)
 {
-  if (code_named(r, "THROTTLED"))
+  if (imap_throttled(r))
     return MAIL_ERR_THROTTLED;
   if (mail_imap_response_code(r) == MAIL_IMAP_CODE_LIMIT)
     return MAIL_ERR_SERVER_LIMIT;
@@ -175,6 +163,7 @@ int imap_refusal(const mail_imap_response *r)
 
 int imap_keep_tagged(mail_imap *im, const mail_imap_response *r)
 {
+  imap_throttle_note(im, r);
   im->last_type = mail_imap_response_type(r);
   im->last_code = mail_imap_response_code(r);
   size_t n;
@@ -250,6 +239,7 @@ static int untagged(mail_imap *im, const mail_imap_response *r)
     rc = imap_mailbox_apply(im, r);
   if (rc)
     return rc;
+  imap_throttle_note(im, r);
   if (im->on_untagged && !im->cb_failed &&
       im->on_untagged(im->on_untagged_user, r, im->tls_done) != 0)
     im->cb_failed = 1;
@@ -429,5 +419,7 @@ int imap_run(mail_imap *im, int op)
 {
   mail_op_begin(&im->op, op);
   im->cb_failed = 0;
+  im->throttled = 0;
+  im->throttle_ms = 0;
   return drive(im);
 }

@@ -48,8 +48,8 @@ int mail_imap_idle_start(mail_imap *im)
     return rc;
   if (im->state != MAIL_IMAP_STATE_SELECTED && im->state != MAIL_IMAP_STATE_AUTHENTICATED)
     return MAIL_ERR_STATE;
-  if (!imap_has_cap(im, "IDLE") && !imap_has_cap(im, "IMAP4REV2"))
-    return MAIL_ERR_UNSUPPORTED;
+  if ((rc = imap_need_cap(im, "IDLE", "IMAP4REV2")))
+    return rc;
   rc = mail_conn_wake_open(im->conn);
   if (rc)
     return rc;

@@ -44,7 +44,8 @@ enum {
   IMAP_CMD_APPEND,
   IMAP_CMD_IDLE,
   IMAP_CMD_SET,          /* one piece of a command over a sequence set (imap_setcmd.c) */
-  IMAP_CMD_COMPRESS
+  IMAP_CMD_COMPRESS,
+  IMAP_CMD_UNAUTHENTICATE /* its OK leads back to NOT_AUTHENTICATED (imap_unauth.c) */
 };
 
 /* Operations, one per public call (mail_op.kind). */
@@ -78,6 +79,23 @@ enum {
   IMAP_OP_APPEND,
   IMAP_OP_IDLE,
   IMAP_OP_COMPRESS,
+  /* extensions (mail/imap_ext.h) */
+  IMAP_OP_GETQUOTA,
+  IMAP_OP_GETQUOTAROOT,
+  IMAP_OP_SETQUOTA,
+  IMAP_OP_SETACL,
+  IMAP_OP_DELETEACL,
+  IMAP_OP_GETACL,
+  IMAP_OP_LISTRIGHTS,
+  IMAP_OP_MYRIGHTS,
+  IMAP_OP_GETMETADATA,
+  IMAP_OP_SETMETADATA,
+  IMAP_OP_SORT,
+  IMAP_OP_THREAD,
+  IMAP_OP_CREATE_SPECIAL,
+  IMAP_OP_UNAUTHENTICATE,
+  IMAP_OP_STORE_LABELS,
+  IMAP_OP_MULTIAPPEND,
   IMAP_OP_COUNT
 };
 
@@ -191,6 +209,11 @@ struct mail_imap {
   int app_phase;        /* 0, waiting for "+", streaming */
   int app_uid_known;
   uint32_t app_uidvalidity, app_uid;
+  /* MULTIAPPEND (imap_multiappend.c): the messages after the one streaming */
+  const uint64_t *app_sizes;
+  size_t app_count, app_next;
+  const char *const *app_flags;
+  size_t app_nflags;
 
   /* IDLE (imap_idle.c) */
   int idle_interval;    /* ms; 0 until set: the default */
@@ -199,6 +222,10 @@ struct mail_imap {
   int idle_done_req;    /* mail_imap_idle_done() */
   int64_t idle_started;
   atomic_int idle_stop_req; /* mail_imap_idle_stop(), from any thread */
+
+  /* [THROTTLED] seen in the replies of the operation (imap_throttle.c) */
+  int throttled;
+  int64_t throttle_ms;  /* the server's suggested backoff, 0 when none */
 };
 
 /* The one function that changes the protocol state (traced by name). */
@@ -284,6 +311,23 @@ int imap_search_next(mail_imap *im);
 int imap_caps_set_from(mail_imap *im, const mail_imap_response *r);
 void imap_caps_reset(mail_imap *im);
 int imap_has_cap(const mail_imap *im, const char *name);
+/* The one capability gate: MAIL_OK when the server lists cap (or also,
+ * when not NULL, which includes it, e.g. IMAP4REV2), else
+ * MAIL_ERR_UNSUPPORTED with "<cap> is not offered by this server" as the
+ * connection's error. Nothing is sent. */
+int imap_need_cap(mail_imap *im, const char *cap, const char *also);
+/* 1 when the server lists name or "name=value" (APPENDLIMIT=35651584);
+ * *value (may be NULL) gets the value, NUL-terminated by the next space
+ * or the end ("" when none). */
+int imap_cap_value(const mail_imap *im, const char *name, const char **value);
+/* Search keys that need an extension (WITHIN's YOUNGER/OLDER, SEARCHRES's
+ * "$" and SAVE, SAVEDATE's SAVED*, Gmail's X-GM-*, FUZZY): the gate
+ * for each key of criteria and ret (imap_search_gate.c). */
+int imap_search_gate(mail_imap *im, const char *ret, const char *criteria);
+/* The same for FETCH items: BINARY[...], BINARY.PEEK, BINARY.SIZE
+ * (BINARY), EMAILID/THREADID (OBJECTID), PREVIEW, SAVEDATE, X-GM-*
+ * (X-GM-EXT-1); what is inside a section's brackets is not an item. */
+int imap_fetch_gate(mail_imap *im, const char *items);
 int imap_words_has(const mail_buf *b, const char *name, size_t nlen);
 
 /* ---- the engine (imap_engine.c) ---- */
@@ -298,6 +342,17 @@ int imap_refusal(const mail_imap_response *r);
 /* Untagged data applied to the selected mailbox (imap_mailbox.c). */
 int imap_mailbox_apply(mail_imap *im, const mail_imap_response *r);
 void imap_mailbox_reset(mail_imap *im);
+
+/* Queue the command built in im->out (kind) and run operation op. */
+static inline int imap_send_run(mail_imap *im, int op, int kind, uint32_t tag)
+{
+  int rc = imap_wire_send(im, kind, tag);
+  return rc ? imap_finish(im, rc) : imap_run(im, op);
+}
+static inline int imap_logged_in(const mail_imap *im)
+{
+  return im->state == MAIL_IMAP_STATE_AUTHENTICATED || im->state == MAIL_IMAP_STATE_SELECTED;
+}
 
 /* Each operation's next step, called when the queue is empty. */
 int imap_connect_next(mail_imap *im);
@@ -315,11 +370,27 @@ int imap_login_continue(mail_imap *im, const mail_imap_response *r);
 int imap_append_continue(mail_imap *im);
 int imap_append_produce(mail_imap *im);
 int imap_append_reply(mail_imap *im, const mail_imap_response *r);
+/* APPEND's phases (im->app_phase). */
+enum { APP_IDLE = 0, APP_WAIT_PLUS, APP_STREAM };
+/* MULTIAPPEND: the next message's literal header once one is sent
+ * (1: a message follows; 0: that was the last). */
+int imap_multiappend_next(mail_imap *im);
 /* IDLE (imap_idle.c): a "+" for it (1 when it was waiting), DONE when a
  * stop or the re-issue time has come, its tagged reply. */
 int imap_idle_continue(mail_imap *im);
 int imap_idle_step(mail_imap *im);
 int imap_idle_reply(mail_imap *im, const mail_imap_response *r);
+/* UNAUTHENTICATE (imap_unauth.c): its reply and its next step (CAPABILITY). */
+int imap_unauth_reply(mail_imap *im, const mail_imap_response *r);
+int imap_unauth_next(mail_imap *im);
+/* Throttling (imap_throttle.c): 1 when r says the server throttles
+ * ([THROTTLED] as a code or in the text, Exchange's "Request is
+ * throttled"); imap_throttle_note() keeps it and the suggested backoff. */
+int imap_throttled(const mail_imap_response *r);
+void imap_throttle_note(mail_imap *im, const mail_imap_response *r);
+/* The criteria with each "?" replaced by the next argument (SEARCH, SORT,
+ * THREAD; imap_search.c). */
+int imap_search_criteria(mail_imap *im);
 /* COMPRESS (imap_compress.c): its tagged reply switches the connection. */
 int imap_compress_reply(mail_imap *im, const mail_imap_response *r);
 /* The credentials as set on the SASL handle. */

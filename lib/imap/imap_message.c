@@ -61,6 +61,8 @@ int mail_imap_fetch(mail_imap *im, mail_imap_seqset *set, int uid, const char *i
     return MAIL_ERR_INVALID;
   if (im->state != MAIL_IMAP_STATE_SELECTED)
     return MAIL_ERR_STATE;
+  if ((rc = imap_fetch_gate(im, items)))
+    return rc;
   mail_imap_parser_set_body_callback(im->parser, body, body ? user : NULL);
   im->body_set = 1;
   if (!set)
@@ -81,8 +83,8 @@ int mail_imap_store(mail_imap *im, mail_imap_seqset *set, int uid, int how,
       return MAIL_ERR_INVALID;
   if (im->state != MAIL_IMAP_STATE_SELECTED)
     return MAIL_ERR_STATE;
-  if (unchangedsince && !imap_has_cap(im, "CONDSTORE"))
-    return MAIL_ERR_UNSUPPORTED;
+  if (unchangedsince && (rc = imap_need_cap(im, "CONDSTORE", NULL)))
+    return rc;
   mail_buf a;
   mail_buf_init(&a, &im->alloc, 0);
   rc = MAIL_OK;
@@ -112,8 +114,8 @@ int mail_imap_copy(mail_imap *im, mail_imap_seqset *set, int uid, const char *ma
     return MAIL_ERR_INVALID;
   if (im->state != MAIL_IMAP_STATE_SELECTED)
     return MAIL_ERR_STATE;
-  if (move && !imap_has_cap(im, "MOVE") && !imap_has_cap(im, "IMAP4REV2"))
-    return MAIL_ERR_UNSUPPORTED;
+  if (move && (rc = imap_need_cap(im, "MOVE", "IMAP4REV2")))
+    return rc;
   if (!set)
     return MAIL_ERR_INVALID;
   return imap_setop_start(im, IMAP_OP_COPY, set, uid, move ? "MOVE" : "COPY", NULL, mailbox);
@@ -126,8 +128,8 @@ int mail_imap_uid_expunge(mail_imap *im, mail_imap_seqset *set)
     return rc;
   if (im->state != MAIL_IMAP_STATE_SELECTED)
     return MAIL_ERR_STATE;
-  if (!imap_has_cap(im, "UIDPLUS") && !imap_has_cap(im, "IMAP4REV2"))
-    return MAIL_ERR_UNSUPPORTED;
+  if ((rc = imap_need_cap(im, "UIDPLUS", "IMAP4REV2")))
+    return rc;
   if (!set)
     return MAIL_ERR_INVALID;
   return imap_setop_start(im, IMAP_OP_UID_EXPUNGE, set, 1, "EXPUNGE", NULL, NULL);
@@ -143,18 +145,20 @@ int mail_imap_list(mail_imap *im, const char *reference, const char *pattern, un
   if (!imap_mailbox_ok(reference) || !imap_mailbox_ok(pattern) || (ret & ~(unsigned)(MAIL_IMAP_LIST_SUBSCRIBED |
                                                    MAIL_IMAP_LIST_CHILDREN |
                                                    MAIL_IMAP_LIST_SPECIAL_USE |
-                                                   MAIL_IMAP_LIST_STATUS)))
+                                                   MAIL_IMAP_LIST_STATUS |
+                                                   MAIL_IMAP_LIST_MYRIGHTS)))
     return MAIL_ERR_INVALID;
   if (!logged_in(im))
     return MAIL_ERR_STATE;
-  int rev2 = imap_has_cap(im, "IMAP4REV2");
-  if ((ret & (MAIL_IMAP_LIST_SUBSCRIBED | MAIL_IMAP_LIST_CHILDREN)) && !rev2 &&
-      !imap_has_cap(im, "LIST-EXTENDED"))
-    return MAIL_ERR_UNSUPPORTED;
-  if ((ret & MAIL_IMAP_LIST_SPECIAL_USE) && !rev2 && !imap_has_cap(im, "SPECIAL-USE"))
-    return MAIL_ERR_UNSUPPORTED;
-  if ((ret & MAIL_IMAP_LIST_STATUS) && !rev2 && !imap_has_cap(im, "LIST-STATUS"))
-    return MAIL_ERR_UNSUPPORTED;
+  if ((ret & (MAIL_IMAP_LIST_SUBSCRIBED | MAIL_IMAP_LIST_CHILDREN)) &&
+      (rc = imap_need_cap(im, "LIST-EXTENDED", "IMAP4REV2")))
+    return rc;
+  if ((ret & MAIL_IMAP_LIST_SPECIAL_USE) && (rc = imap_need_cap(im, "SPECIAL-USE", "IMAP4REV2")))
+    return rc;
+  if ((ret & MAIL_IMAP_LIST_STATUS) && (rc = imap_need_cap(im, "LIST-STATUS", "IMAP4REV2")))
+    return rc;
+  if ((ret & MAIL_IMAP_LIST_MYRIGHTS) && (rc = imap_need_cap(im, "LIST-MYRIGHTS", NULL)))
+    return rc;
   uint32_t tag;
   rc = imap_wire_begin(im, "LIST", &tag);
   if (!rc)
@@ -163,11 +167,12 @@ int mail_imap_list(mail_imap *im, const char *reference, const char *pattern, un
     rc = imap_wire_mailbox(im, pattern);
   if (!rc && ret) {
     char opts[128];
-    snprintf(opts, sizeof opts, "RETURN (%s%s%s%s)",
+    snprintf(opts, sizeof opts, "RETURN (%s%s%s%s%s)",
              ret & MAIL_IMAP_LIST_SUBSCRIBED ? "SUBSCRIBED " : "",
              ret & MAIL_IMAP_LIST_CHILDREN ? "CHILDREN " : "",
              ret & MAIL_IMAP_LIST_SPECIAL_USE ? "SPECIAL-USE " : "",
-             ret & MAIL_IMAP_LIST_STATUS ? "STATUS (MESSAGES UNSEEN UIDNEXT UIDVALIDITY) " : "");
+             ret & MAIL_IMAP_LIST_STATUS ? "STATUS (MESSAGES UNSEEN UIDNEXT UIDVALIDITY) " : "",
+             ret & MAIL_IMAP_LIST_MYRIGHTS ? "MYRIGHTS " : "");
     char *end = strrchr(opts, ' '); /* the last option's space */
     if (end) {
       end[0] = ')';
@@ -188,8 +193,8 @@ int mail_imap_namespace(mail_imap *im)
     return rc;
   if (!logged_in(im))
     return MAIL_ERR_STATE;
-  if (!imap_has_cap(im, "NAMESPACE") && !imap_has_cap(im, "IMAP4REV2"))
-    return MAIL_ERR_UNSUPPORTED;
+  if ((rc = imap_need_cap(im, "NAMESPACE", "IMAP4REV2")))
+    return rc;
   uint32_t tag;
   rc = imap_wire_begin(im, "NAMESPACE", &tag);
   if (!rc)
@@ -200,20 +205,26 @@ int mail_imap_namespace(mail_imap *im)
 int mail_imap_status(mail_imap *im, const char *mailbox, unsigned items)
 {
   static const char *const names[] = {"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
-                                      "UNSEEN", "DELETED", "SIZE", "HIGHESTMODSEQ"};
+                                      "UNSEEN", "DELETED", "SIZE", "HIGHESTMODSEQ",
+                                      "APPENDLIMIT", "MAILBOXID"};
   int rc;
   if (imap_op_enter(im, IMAP_OP_STATUS, &rc))
     return rc;
-  if (!imap_mailbox_ok(mailbox) || !items || items >= (1u << 8))
+  if (!imap_mailbox_ok(mailbox) || !items || items >= (1u << 10))
     return MAIL_ERR_INVALID;
   if (!logged_in(im))
     return MAIL_ERR_STATE;
+  if ((items & MAIL_IMAP_STATUS_APPENDLIMIT) && !imap_cap_value(im, "APPENDLIMIT", NULL) &&
+      (rc = imap_need_cap(im, "APPENDLIMIT", NULL)))
+    return rc;
+  if ((items & MAIL_IMAP_STATUS_MAILBOXID) && (rc = imap_need_cap(im, "OBJECTID", NULL)))
+    return rc;
   uint32_t tag;
   rc = imap_wire_begin(im, "STATUS", &tag);
   if (!rc)
     rc = imap_wire_mailbox(im, mailbox);
   int first = 1;
-  for (unsigned i = 0; i < 8 && !rc; i++) {
+  for (unsigned i = 0; i < 10 && !rc; i++) {
     if (!(items & (1u << i)))
       continue;
     rc = first ? imap_wire_raw(im, " (") : imap_wire_raw(im, " ");

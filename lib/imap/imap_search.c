@@ -106,6 +106,12 @@ int imap_search_build(mail_imap *im, const char *set, uint32_t *tag)
     rc = imap_wire_atom(im, set);
   if (!rc)
     rc = imap_wire_raw(im, " ");
+  return rc ? rc : imap_search_criteria(im);
+}
+
+int imap_search_criteria(mail_imap *im)
+{
+  int rc = MAIL_OK;
   mail_buf conv;
   mail_buf_init(&conv, &im->alloc, 0);
   size_t a = 0;
@@ -214,8 +220,10 @@ static int search(mail_imap *im, int uid, const char *ret, mail_imap_seqset *set
   }
   if (im->state != MAIL_IMAP_STATE_SELECTED)
     return MAIL_ERR_STATE;
-  if (ret && !imap_has_cap(im, "ESEARCH") && !imap_has_cap(im, "IMAP4REV2"))
-    return MAIL_ERR_UNSUPPORTED;
+  if (ret && (rc = imap_need_cap(im, "ESEARCH", "IMAP4REV2")))
+    return rc;
+  if ((rc = imap_search_gate(im, ret, criteria)))
+    return rc;
   im->srch_ret = ret;
   im->srch_criteria = criteria;
   im->srch_args = args;

@@ -162,6 +162,13 @@ int imap_has_cap(const mail_imap *im, const char *name)
   return im->caps_known && imap_words_has(&im->caps, name, strlen(name));
 }
 
+int imap_need_cap(mail_imap *im, const char *cap, const char *also)
+{
+  if (imap_has_cap(im, cap) || (also && imap_has_cap(im, also)))
+    return MAIL_OK;
+  return mail_conn_fail(im->conn, MAIL_ERR_UNSUPPORTED, "%s is not offered by this server", cap);
+}
+
 void imap_caps_reset(mail_imap *im)
 {
   mail_buf_clear(&im->caps);

@@ -318,7 +318,7 @@ int mail_imap_response_defect(const mail_imap_response *r, size_t i, int *kind, 
 
 int mail_imap_fetch_has(const mail_imap_response *r, int item)
 {
-  if (!r || r->type != MAIL_IMAP_TYPE_FETCH || item < 0 || item > MAIL_IMAP_ITEM_SECTION)
+  if (!r || r->type != MAIL_IMAP_TYPE_FETCH || item < 0 || item > MAIL_IMAP_ITEM_SAVEDATE)
     return 0;
   return (r->items >> item) & 1;
 }
@@ -351,6 +351,7 @@ const char *mail_imap_fetch_string(const mail_imap_response *r, int item, size_t
     case MAIL_IMAP_ITEM_EMAILID: s = r->emailid; break;
     case MAIL_IMAP_ITEM_THREADID: s = r->threadid; break;
     case MAIL_IMAP_ITEM_PREVIEW: s = r->preview; break;
+    case MAIL_IMAP_ITEM_SAVEDATE: s = r->savedate; break;
     default: break;
     }
   }

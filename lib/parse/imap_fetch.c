@@ -460,6 +460,7 @@ enum {
   IT_X_GM_MSGID,
   IT_X_GM_THRID,
   IT_X_GM_LABELS,
+  IT_SAVEDATE,
 };
 
 static int item_id(imap_str name)
@@ -484,6 +485,7 @@ static int item_id(imap_str name)
     KNOWN("X-GM-MSGID", IT_X_GM_MSGID),
     KNOWN("X-GM-THRID", IT_X_GM_THRID),
     KNOWN("X-GM-LABELS", IT_X_GM_LABELS),
+    KNOWN("SAVEDATE", IT_SAVEDATE),
   };
 #undef KNOWN
   /* lengths first: most names are ruled out without a byte compared */
@@ -491,6 +493,29 @@ static int item_id(imap_str name)
     if (name.n == known[k].n && imap_prefix_ieq(name.p, name.n, known[k].w))
       return known[k].id;
   return IT_OTHER;
+}
+
+/* X-GM-LABELS: astrings in modified UTF-7. Gmail writes a label named
+ * "NIL" as the bare atom NIL (seen as ("\\Starred" NIL)), so NIL there is
+ * that label, not an absent value. */
+static int gm_labels(mail_imap_parser *p, uint32_t v)
+{
+  mail_imap_response *r = &p->resp;
+  const imap_node *nd = imap_nodes(p);
+  r->labels = NULL;
+  r->nlabels = 0;
+  if (!nd[v].count)
+    return 0;
+  r->labels = imap_arena_array(&p->arena, nd[v].count, sizeof *r->labels);
+  if (!r->labels)
+    return -1;
+  for (uint32_t c = v + 1; c < nd[v].next; c = nd[c].next) {
+    if (nd[c].type == IMAP_N_NIL)
+      r->labels[r->nlabels++] = (imap_str){"NIL", 3};
+    else if (imap_is_string(p, c))
+      r->labels[r->nlabels++] = imap_mailbox_name(p, imap_node_str(p, c));
+  }
+  return 0;
 }
 
 int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
@@ -598,10 +623,17 @@ int imap_interpret_fetch(mail_imap_parser *p, uint32_t list)
     } else if (id == IT_X_GM_LABELS) {
       if (t != IMAP_N_LIST)
         bad = 1;
-      else if (imap_string_list(p, v, &r->labels, &r->nlabels, 1))
+      else if (gm_labels(p, v))
         return -1;
       else
         set_bit(r, MAIL_IMAP_ITEM_GM_LABELS);
+    } else if (id == IT_SAVEDATE) {
+      /* RFC 8514: a date-time, or NIL where the mailbox keeps none */
+      bad = !imap_is_nstring(p, v);
+      if (!bad) {
+        r->savedate = imap_node_str(p, v);
+        set_bit(r, MAIL_IMAP_ITEM_SAVEDATE);
+      }
     } else if (imap_prefix_ieq(name.p, name.n, "BINARY.SIZE[") && name.p[name.n - 1] == ']') {
       bad = imap_node_num(p, v, &num) != 0;
       if (!bad) {

@@ -6,6 +6,7 @@
  *                VANISHED, THREAD), read as they arrive, never held as text
  * imap_resp.c    meaning of a response: status and codes, simple data
  * imap_fetch.c   FETCH items, ENVELOPE, BODYSTRUCTURE
+ * imap_ext.c     QUOTA, ACL and METADATA data (RFC 9208, 4314, 5464)
  * imap_access.c  the public accessors
  * imap_utf7.c    modified UTF-7
  * imap_arena.c   the per-response bump allocator
@@ -138,6 +139,11 @@ typedef struct imap_thread {
   uint32_t parent;  /* UINT32_MAX for a root */
 } imap_thread;
 
+typedef struct imap_quota {
+  imap_str name;
+  uint64_t usage, limit;
+} imap_quota;
+
 typedef struct imap_range {
   uint32_t first, last;  /* first <= last */
 } imap_range;
@@ -176,10 +182,15 @@ struct mail_imap_response {
   imap_str esearch_tag;
   imap_thread *thread;
   size_t nthread;
+  /* QUOTA resources; ACL and METADATA entries are in pairs */
+  imap_quota *quota;
+  size_t nquota;
+  imap_str mailboxid;                  /* STATUS MAILBOXID (RFC 8474) */
+  int meta_changed;
   /* FETCH */
   uint32_t items;                      /* bit per mail_imap_item */
   uint64_t uid, rfc822_size, modseq_item, gm_msgid, gm_thrid;
-  imap_str internaldate, emailid, threadid, preview;
+  imap_str internaldate, emailid, threadid, preview, savedate;
   imap_str *flags, *labels;
   size_t nflags, nlabels;
   imap_pair *binsizes;
@@ -367,6 +378,10 @@ imap_str imap_mailbox_name(mail_imap_parser *p, imap_str raw);
 /* Copy a list of strings (children of list node i) into the arena; -1 on NOMEM. */
 int imap_string_list(mail_imap_parser *p, uint32_t i, imap_str **out, size_t *n, int mailbox);
 int imap_interpret(mail_imap_parser *p);
+
+/* imap_ext.c: QUOTA, QUOTAROOT, ACL, LISTRIGHTS, MYRIGHTS, METADATA from
+ * the values after the name (a .. end); -1 on NOMEM. */
+int imap_interpret_ext(mail_imap_parser *p, uint32_t name, uint32_t a, uint32_t end);
 
 /* imap_list.c */
 /* At the start of a response: 1 when it is one of those, which is then

@@ -234,6 +234,10 @@ static const struct {
   {"COMPRESSIONACTIVE", MAIL_IMAP_CODE_COMPRESSIONACTIVE},
   {"NOTSAVED", MAIL_IMAP_CODE_NOTSAVED},
   {"MAILBOXID", MAIL_IMAP_CODE_MAILBOXID},
+  {"THROTTLED", MAIL_IMAP_CODE_THROTTLED},
+  {"METADATA", MAIL_IMAP_CODE_METADATA},
+  {"USEATTR", MAIL_IMAP_CODE_USEATTR},
+  {"TOOBIG", MAIL_IMAP_CODE_TOOBIG},
 };
 
 static int code_defect(mail_imap_parser *p)
@@ -305,6 +309,20 @@ static int interpret_code(mail_imap_parser *p)
     else
       code_defect(p);
     return 0;
+  case MAIL_IMAP_CODE_METADATA: {
+    /* RFC 5464 4.2.1, 4.3: LONGENTRIES n, MAXSIZE n, TOOMANY, NOPRIVATE */
+    if (a >= end || n[a].type != IMAP_N_ATOM)
+      return code_defect(p);
+    imap_str w = imap_node_str(p, a);
+    int wants_num = imap_str_ieq(w, "LONGENTRIES") || imap_str_ieq(w, "MAXSIZE");
+    if (wants_num) {
+      if (b < end && imap_node_num(p, b, &r->code_number) == 0)
+        r->has_code_number = 1;
+      else
+        code_defect(p);
+    }
+    return sibling_strings(p, a, b, &r->strs, &r->nstrs);
+  }
   default:
     return 0;
   }
@@ -324,6 +342,9 @@ static const struct {
   {"VANISHED", MAIL_IMAP_TYPE_VANISHED},     {"SEARCH", MAIL_IMAP_TYPE_SEARCH},
   {"ESEARCH", MAIL_IMAP_TYPE_ESEARCH},       {"SORT", MAIL_IMAP_TYPE_SORT},
   {"THREAD", MAIL_IMAP_TYPE_THREAD},         {"FETCH", MAIL_IMAP_TYPE_FETCH},
+  {"QUOTA", MAIL_IMAP_TYPE_QUOTA},           {"QUOTAROOT", MAIL_IMAP_TYPE_QUOTAROOT},
+  {"ACL", MAIL_IMAP_TYPE_ACL},               {"LISTRIGHTS", MAIL_IMAP_TYPE_LISTRIGHTS},
+  {"MYRIGHTS", MAIL_IMAP_TYPE_MYRIGHTS},     {"METADATA", MAIL_IMAP_TYPE_METADATA},
 };
 
 static int response_defect(mail_imap_parser *p, uint32_t name_i)
@@ -387,6 +408,13 @@ static int status_response(mail_imap_parser *p, uint32_t a, uint32_t end)
   for (uint32_t t = l + 1; t < n[l].next; t = n[t].next) {
     uint32_t v = n[t].next;
     uint64_t num;
+    /* RFC 8474 4: "MAILBOXID (id)", the one value that is not a number */
+    if (v < n[l].next && imap_str_ieq(imap_node_str(p, t), "MAILBOXID") &&
+        n[v].type == IMAP_N_LIST && n[v].count == 1 && imap_is_string(p, v + 1)) {
+      r->mailboxid = imap_node_str(p, v + 1);
+      t = v;
+      continue;
+    }
     if (v >= n[l].next || !imap_is_string(p, t) || imap_node_num(p, v, &num) != 0) {
       imap_item_defect(p, MAIL_IMAP_DEFECT_ITEM, t, v < n[l].next ? v : t);
       if (v >= n[l].next)
@@ -521,6 +549,14 @@ int imap_interpret(mail_imap_parser *p)
       rc = imap_interpret_fetch(p, a);
     else
       response_defect(p, name);
+    break;
+  case MAIL_IMAP_TYPE_QUOTA:
+  case MAIL_IMAP_TYPE_QUOTAROOT:
+  case MAIL_IMAP_TYPE_ACL:
+  case MAIL_IMAP_TYPE_LISTRIGHTS:
+  case MAIL_IMAP_TYPE_MYRIGHTS:
+  case MAIL_IMAP_TYPE_METADATA:
+    rc = imap_interpret_ext(p, name, a, cnt);
     break;
   default:
     break;

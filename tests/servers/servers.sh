@@ -184,6 +184,7 @@ check_tools() {
                 /usr/lib/dovecot/pop3:dovecot-pop3d \
                 /usr/lib/dovecot/lmtp:dovecot-lmtpd \
                 /usr/lib/dovecot/modules/lib10_quota_plugin.so:dovecot-core \
+                /usr/lib/dovecot/modules/lib01_acl_plugin.so:dovecot-core \
                 /usr/lib/dovecot/modules/lib30_imap_zlib_plugin.so:dovecot-imapd \
                 postfix:postfix \
                 /usr/lib/postfix/sbin/virtual:postfix \

@@ -23,6 +23,7 @@ from . import _capi
 from ._capi import AGAIN, C, CONST, OK, STATUS
 from ._errors import InvalidArgument, UnsupportedError, make_error
 from ._session import Blocking, Op, Session, run_blocking
+from .imap_ext import ExtMixin
 from .imap_types import (CODE_NAME, T, AppendResult, BodyStructure, CopyResult, Envelope, Event,
                          FetchItem, ListEntry, Mailbox, MailboxStatus, Namespace, SearchResult,
                          parse_set, read_copyuid, read_fetch, read_list, read_namespace, read_ranges,
@@ -867,7 +868,7 @@ class Idle:
 
 
 # ------------------------------------------------------------ blocking
-class IMAP(Blocking, IMAPBase):
+class IMAP(ExtMixin, Blocking, IMAPBase):
     """A blocking IMAP session (a context manager).
 
     ``IMAP("imap://mail.example.org", user=..., password=...)`` connects
