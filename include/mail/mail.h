@@ -29,6 +29,7 @@
 #if MAIL_HAVE_IMAP
 #include <mail/imap_parse.h>
 #include <mail/imap.h>
+#include <mail/imap_sync.h>
 #endif
 #if MAIL_HAVE_NNTP
 #include <mail/nntp_reply.h>

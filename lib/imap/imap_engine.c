@@ -228,6 +228,7 @@ static int untagged(mail_imap *im, const mail_imap_response *r)
   if (type == MAIL_IMAP_TYPE_CAPABILITY || mail_imap_response_code(r) == MAIL_IMAP_CODE_CAPABILITY)
     rc = imap_caps_set_from(im, r);
   if (!rc && type == MAIL_IMAP_TYPE_ENABLED) {
+    im->enable_seen = 1;
     for (size_t i = 0; i < mail_imap_response_string_count(r) && !rc; i++) {
       size_t n;
       const char *s = mail_imap_response_string(r, i, &n);

@@ -1,0 +1,44 @@
+/* What the sync helper's files share (imap_sync.c, imap_sync_wait.c,
+ * imap_sync_maildir.c): one sync in progress over a session. */
+#ifndef MAIL_IMAP_SYNC_RUN_H
+#define MAIL_IMAP_SYNC_RUN_H
+
+#include "imap/imap_internal.h"
+#include "imap/imap_sync_internal.h"
+
+/* What the wrapped untagged callback does with FETCH responses. */
+enum {
+  SYNC_MODE_IGNORE = 0, /* nothing (VANISHED is always applied) */
+  SYNC_MODE_INLINE,     /* applied to the state and reported at once */
+  SYNC_MODE_COLLECT,    /* (UID, FLAGS) into the list, merged after */
+  SYNC_MODE_UIDS        /* UIDs (FETCH or ESEARCH ALL) into the list */
+};
+
+typedef struct sync_item {
+  uint32_t uid, flags, order;
+} sync_item;
+
+typedef struct sync_ctx {
+  mail_imap *im;
+  mail_imap_sync_state *st;
+  mail_imap_sync_fn fn;
+  void *user;
+  mail_imap_untagged_fn prev;
+  void *prev_user;
+  int mode, selecting, qresync_select, reset;
+  int searched, search_defect;
+  int rc;      /* the first failure seen in the callback */
+  int stopped; /* the caller's callback asked to stop */
+  int changed; /* (wait) the server reported something */
+  sync_item *list;
+  size_t n, cap;
+} sync_ctx;
+
+void imap_sync_begin(sync_ctx *c, mail_imap *im, mail_imap_sync_state *st, mail_imap_sync_fn fn,
+                     void *user);
+int imap_sync_end(sync_ctx *c, int rc);
+int imap_sync_usable(mail_imap *im);
+int imap_sync_select(sync_ctx *c, const char *mailbox, int read_only, int strategy, int *how);
+int imap_sync_list(sync_ctx *c, int how, int after_select);
+
+#endif
