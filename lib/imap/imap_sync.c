@@ -286,15 +286,16 @@ static uint64_t mbox_num(mail_imap *im, int field, int *known)
   return v;
 }
 
-int imap_sync_list(sync_ctx *c, int how, int after_select)
+int imap_sync_list(sync_ctx *c, int *howp, int after_select)
 {
+  int how = *howp;
   mail_imap *im = c->im;
   mail_imap_sync_state *st = c->st;
   int hms_known, ex_known;
   uint64_t hms = mbox_num(im, MAIL_IMAP_MAILBOX_HIGHESTMODSEQ, &hms_known);
   uint64_t exists = mbox_num(im, MAIL_IMAP_MAILBOX_EXISTS, &ex_known);
   if (!hms_known || !hms)
-    how = MAIL_IMAP_SYNC_FULL; /* [NOMODSEQ], or no CONDSTORE at all */
+    how = *howp = MAIL_IMAP_SYNC_FULL; /* [NOMODSEQ], or no CONDSTORE at all */
   int rc = MAIL_OK;
   int incremental = st->highestmodseq && !c->reset && how != MAIL_IMAP_SYNC_FULL;
   if (ex_known && exists == 0) {
@@ -474,7 +475,7 @@ int mail_imap_sync_run(int *used, mail_imap *im, mail_imap_sync_state *st, const
   int how = MAIL_IMAP_SYNC_FULL;
   rc = imap_sync_select(&c, mailbox, read_only, strategy, &how);
   if (!rc)
-    rc = imap_sync_list(&c, how, 1);
+    rc = imap_sync_list(&c, &how, 1);
   rc = imap_sync_end(&c, rc);
   if (!rc && used)
     *used = how;

@@ -118,10 +118,9 @@ static int load_into(mail_imap_sync_state *st, FILE *f)
       st->highestmodseq = a;
     } else if (!strncmp(line, "keyword ", 8)) {
       uint32_t bit;
-      size_t kl = strlen(line + 8);
-      int rc = sync_state_flag_bit(st, line + 8, kl, &bit);
-      if (rc == MAIL_ERR_PROTOCOL || (!rc && (bit < (1u << SYNC_KW_BIT) ||
-                                              bit != 1u << (SYNC_KW_BIT + st->nkw - 1))))
+      size_t before = st->nkw;
+      int rc = sync_state_flag_bit(st, line + 8, strlen(line + 8), &bit);
+      if (rc == MAIL_ERR_PROTOCOL || (!rc && st->nkw != before + 1))
         return MAIL_ERR_SYNTAX; /* not a keyword, or one seen before */
       if (rc)
         return rc;

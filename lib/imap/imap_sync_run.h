@@ -39,6 +39,8 @@ void imap_sync_begin(sync_ctx *c, mail_imap *im, mail_imap_sync_state *st, mail_
 int imap_sync_end(sync_ctx *c, int rc);
 int imap_sync_usable(mail_imap *im);
 int imap_sync_select(sync_ctx *c, const char *mailbox, int read_only, int strategy, int *how);
-int imap_sync_list(sync_ctx *c, int how, int after_select);
+/* List the changes the way *how says (FULL when the mailbox has no
+ * mod-sequences: *how then says so). */
+int imap_sync_list(sync_ctx *c, int *how, int after_select);
 
 #endif

@@ -136,7 +136,7 @@ int mail_imap_sync_wait(mail_imap *im, mail_imap_sync_state *st, const char *mai
       how = MAIL_IMAP_SYNC_CONDSTORE;
     sync_ctx c;
     imap_sync_begin(&c, im, st, fn, user);
-    rc = imap_sync_list(&c, how, 0);
+    rc = imap_sync_list(&c, &how, 0);
     rc = imap_sync_end(&c, rc);
   }
   if (rc && reconnect && lost(rc) && im->state == MAIL_IMAP_STATE_DISCONNECTED) {
