@@ -257,18 +257,19 @@ static int merge(sync_ctx *c, const sync_item *changed, size_t nc, const sync_it
   return MAIL_OK;
 }
 
-static int all_set(mail_imap *im, mail_imap_seqset **set)
+static int from_set(mail_imap *im, uint32_t first, mail_imap_seqset **set)
 {
   int rc = mail_imap_seqset_new(set, &im->alloc);
   if (!rc)
-    rc = mail_imap_seqset_add_range(*set, 1, UINT32_MAX);
+    rc = mail_imap_seqset_add_range(*set, first, UINT32_MAX);
   return rc;
 }
 
-static int collect_fetch(sync_ctx *c, int mode, const char *items, uint64_t since, int vanished)
+static int collect_from(sync_ctx *c, uint32_t first, int mode, const char *items, uint64_t since,
+                        int vanished)
 {
   mail_imap_seqset *set = NULL;
-  int rc = all_set(c->im, &set);
+  int rc = from_set(c->im, first, &set);
   c->mode = mode;
   c->n = 0;
   if (!rc)
@@ -277,6 +278,11 @@ static int collect_fetch(sync_ctx *c, int mode, const char *items, uint64_t sinc
   mail_imap_seqset_free(set);
   c->mode = SYNC_MODE_IGNORE;
   return rc ? rc : c->rc;
+}
+
+static int collect_fetch(sync_ctx *c, int mode, const char *items, uint64_t since, int vanished)
+{
+  return collect_from(c, 1, mode, items, since, vanished);
 }
 
 static uint64_t mbox_num(mail_imap *im, int field, int *known)
@@ -301,8 +307,20 @@ int imap_sync_list(sync_ctx *c, int *howp, int after_select)
   if (ex_known && exists == 0) {
     rc = vanish(c, 1, UINT32_MAX);
   } else if (incremental && how == MAIL_IMAP_SYNC_QRESYNC) {
-    if (!after_select || !c->qresync_select)
+    if (!after_select || !c->qresync_select) {
       rc = collect_fetch(c, SYNC_MODE_INLINE, "(UID FLAGS)", st->highestmodseq, 1);
+    } else {
+      /* RFC 7162 3.2.5.1: the SELECT reported changes to the known UIDs
+       * only; the messages above them are asked for (a "max:*" past the
+       * last UID gives the last message, already known: no event). */
+      int next_known;
+      uint64_t next = mbox_num(im, MAIL_IMAP_MAILBOX_UIDNEXT, &next_known);
+      uint32_t above = st->n ? st->e[st->n - 1].uid : 0;
+      if (c->max_known > above)
+        above = c->max_known;
+      if (above < UINT32_MAX && (!next_known || next > (uint64_t)above + 1))
+        rc = collect_from(c, above + 1, SYNC_MODE_INLINE, "(UID FLAGS)", 0, 0);
+    }
   } else if (incremental && hms == st->highestmodseq && ex_known && exists == st->n) {
     /* nothing changed: no new message (it would raise HIGHESTMODSEQ) and so none gone */
   } else if (incremental) {
@@ -438,6 +456,7 @@ int imap_sync_select(sync_ctx *c, const char *mailbox, int read_only, int strate
   c->selecting = 1;
   c->mode = SYNC_MODE_INLINE;
   c->qresync_select = 0;
+  c->max_known = st->n ? st->e[st->n - 1].uid : 0;
   if (*how == MAIL_IMAP_SYNC_QRESYNC && st->uidvalidity && st->highestmodseq) {
     mail_imap_seqset *known = NULL;
     rc = known_set(im, st, &known);

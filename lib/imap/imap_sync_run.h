@@ -29,7 +29,7 @@ typedef struct sync_ctx {
   int searched, search_defect;
   int rc;      /* the first failure seen in the callback */
   int stopped; /* the caller's callback asked to stop */
-  int changed; /* (wait) the server reported something */
+  uint32_t max_known; /* the highest UID known before the SELECT */
   sync_item *list;
   size_t n, cap;
 } sync_ctx;
