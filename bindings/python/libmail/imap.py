@@ -984,6 +984,61 @@ class IMAP(Blocking, IMAPBase):
         search("UNSEEN FROM ?", "bob"). ret asks for ESEARCH ("MIN MAX COUNT")."""
         return run_blocking(self._op_search(criteria, args, uid, ret))
 
+    def sync(self, mailbox: str = "INBOX", state: Any = None, *, strategy: str = "auto",
+             readonly: bool = True, maildir: Optional[Union[str, "os.PathLike[str]"]] = None,
+             callback: Optional[Callable[[Any], Any]] = None) -> Any:
+        """Bring a local copy of mailbox up to date and return a
+        libmail.SyncResult (its .changes: SyncChange("new"|"flags"|
+        "vanished"|"reset", uid, flags) in the order reported).
+
+        state is a libmail.SyncState (updated in place), a path (loaded
+        when it exists, saved atomically after the sync) or None (a fresh
+        state: every message is new). With maildir=path the mailbox is
+        mirrored into that maildir instead (made when missing; the state
+        lives in it). QRESYNC is used when offered, else CONDSTORE, else a
+        full UID/FLAGS listing; strategy ("qresync", "condstore", "full")
+        forces a weaker way. callback gets each SyncChange as it comes.
+        The mailbox is left selected (EXAMINEd unless readonly=False).
+        Blocking sessions only (libmail.aio has no sync)."""
+        from .imap_sync import STRATEGIES, STRATEGY_NAME, SyncResult, SyncState, change_callback
+        if strategy not in STRATEGIES:
+            raise InvalidArgument("strategy must be one of %s" % ", ".join(sorted(STRATEGIES)))
+        h = self._handle()
+        how = STRATEGIES[strategy]
+        if maildir is not None:
+            md = ctypes.c_void_p()
+            path = os.fspath(maildir)
+            rc = C.mail_maildir_open(ctypes.byref(md), _capi.arg(path), 1, None)
+            if rc < 0:
+                raise make_error(rc, "open the maildir %s" % path, "", (None, None, ""))
+            got = ctypes.c_size_t()
+            try:
+                run_blocking(self._call(lambda: C.mail_imap_sync_maildir(
+                    ctypes.byref(got), h, _capi.arg(mailbox), md.value, how),
+                    "sync %s into %s" % (mailbox, path)))
+            finally:
+                C.mail_maildir_free(md.value)
+            self._mailbox_name = mailbox
+            return SyncResult("maildir", [], None, got.value)
+        path = None
+        if state is None:
+            st = SyncState()
+        elif isinstance(state, SyncState):
+            st = state
+        else:
+            path = os.fspath(state)
+            st = SyncState.load(path)
+        changes: List[Any] = []
+        fn = self._cb.wrap(_capi.IMAP_SYNC_FN, change_callback(changes, callback), 1)
+        used = ctypes.c_int()
+        run_blocking(self._call(lambda: C.mail_imap_sync_run(
+            ctypes.byref(used), h, st._h, _capi.arg(mailbox), 1 if readonly else 0, how, fn, None),
+            "sync %s" % mailbox))
+        self._mailbox_name = mailbox
+        if path is not None:
+            st.save(path)
+        return SyncResult(STRATEGY_NAME.get(used.value, "?"), changes, st)
+
     def fetch(self, messages: Messages, items: Union[str, Sequence[str]] = "(UID FLAGS)", *,
               uid: bool = True, body: Body = None,
               callback: Optional[Callable[[FetchItem], Any]] = None) -> Any:
