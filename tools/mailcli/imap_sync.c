@@ -13,8 +13,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <mail/features.h>
 #include <mail/imap_sync.h>
+#if MAIL_HAVE_MAILDIR
 #include <mail/maildir.h>
+#endif
 
 #include "imap_json.h"
 #include "imap_session.h"
@@ -61,6 +64,7 @@ static int is_maildir_target(const char *path)
   return (len && path[len - 1] == '/') || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
 }
 
+#if MAIL_HAVE_MAILDIR
 static int mirror(imap_ctx *x, const char *mailbox, const char *dir, int strategy)
 {
   mail_maildir *md;
@@ -95,6 +99,14 @@ static int mirror(imap_ctx *x, const char *mailbox, const char *dir, int strateg
   mail_maildir_free(md);
   return code;
 }
+#else
+static int mirror(imap_ctx *x, const char *mailbox, const char *dir, int strategy)
+{
+  (void)x, (void)mailbox, (void)strategy;
+  return cli_fail(EXIT_INPUT, "imap sync", "%s: this libmail was built without the maildir store",
+                  dir);
+}
+#endif
 
 int imap_do_sync(imap_ctx *x)
 {
