@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <mail/mail.h>
@@ -28,6 +29,13 @@ static void on_trace(void *user, int dir, const char *data, size_t len)
     c->in += len;
   else if (dir == MAIL_TRACE_SEND)
     c->out += len;
+}
+
+static double cpu_s(void)
+{
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static double now_s(void)
@@ -54,7 +62,7 @@ static int count_fetch(void *user, const mail_imap_response *r, int trusted)
 
 typedef struct result {
   uint64_t plain_in, plain_out, wire_in, wire_out;
-  double secs;
+  double secs, cpu;
   unsigned long fetched;
 } result;
 
@@ -87,9 +95,9 @@ static int one(const char *host, unsigned port, const char *ca, const char *user
     mail_conn_compress_counts(&w0[0], &w0[1], &w0[2], &w0[3], mail_imap_conn(im));
   mail_conn_set_trace(mail_imap_conn(im), on_trace, &c);
   mail_imap_set_untagged_callback(im, count_fetch, &fetched);
-  double t0 = now_s();
+  double t0 = now_s(), c0 = cpu_s();
   if (!rc) rc = mail_imap_fetch(im, all, 1, items, skip_body, NULL);
-  double t1 = now_s();
+  double t1 = now_s(), c1 = cpu_s();
   mail_conn_set_trace(mail_imap_conn(im), NULL, NULL);
   if (!rc) {
     res->plain_in = c.in;
@@ -103,6 +111,7 @@ static int one(const char *host, unsigned port, const char *ca, const char *user
       res->wire_out = w[2] - w0[2];
     }
     res->secs = t1 - t0;
+    res->cpu = c1 - c0;
     res->fetched = fetched;
   } else {
     fprintf(stderr, "bench_compress: %s: %s (%s)\n", items, mail_strerror(rc),
@@ -135,7 +144,7 @@ int main(int argc, char **argv)
   static const char *const items[] = {"(UID FLAGS)", "(UID FLAGS ENVELOPE BODYSTRUCTURE)",
                                       "(UID BODY.PEEK[])"};
   printf("| FETCH | messages | COMPRESS | received MB (protocol) | received MB (wire) | ratio | "
-         "sent KB (wire) | median s |\n|---|---:|---|---:|---:|---:|---:|---:|\n");
+         "sent KB (wire) | median s | client CPU s |\n|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
   for (size_t k = 0; k < 3; k++) {
     result r[2];
     double t[2][50];
@@ -147,10 +156,10 @@ int main(int argc, char **argv)
       }
     for (int z = 0; z < 2; z++) {
       qsort(t[z], (size_t)rounds, sizeof t[z][0], cmp_double);
-      printf("| %s | %lu | %s | %.2f | %.2f | %.2fx | %.1f | %.3f |\n", items[k], r[z].fetched,
-             z ? "DEFLATE" : "off", r[z].plain_in / 1e6, r[z].wire_in / 1e6,
+      printf("| %s | %lu | %s | %.2f | %.2f | %.2fx | %.1f | %.3f | %.3f |\n", items[k],
+             r[z].fetched, z ? "DEFLATE" : "off", r[z].plain_in / 1e6, r[z].wire_in / 1e6,
              (double)r[z].plain_in / (double)(r[z].wire_in ? r[z].wire_in : 1),
-             r[z].wire_out / 1e3, t[z][rounds / 2]);
+             r[z].wire_out / 1e3, t[z][rounds / 2], r[z].cpu);
     }
   }
   return 0;
