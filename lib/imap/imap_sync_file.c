@@ -33,7 +33,7 @@ int mail_imap_sync_state_save(const mail_imap_sync_state *st, const char *path)
     return MAIL_ERR_INVALID;
   char tmp[4100];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return MAIL_ERR_FILE;
   FILE *f = fdopen(fd, "w");

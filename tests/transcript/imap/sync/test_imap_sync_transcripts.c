@@ -28,7 +28,7 @@ typedef struct srun {
   int full;
   size_t agains;
   char events[2048]; /* "V3 F5(\Seen) N11() R99" */
-  int statuses;
+  int statuses, refreshes;
 } srun;
 
 typedef struct scenario {
@@ -284,6 +284,54 @@ static int s_wait_noop(srun *r)
   return MAIL_OK;
 }
 
+static int token_cb(void *user, mail_sasl *sasl, int refresh)
+{
+  srun *r = user;
+  if (refresh)
+    r->refreshes++;
+  return mail_sasl_set_oauth_token(sasl, refresh ? "ya29.refreshed-token" : "ya29.first-token");
+}
+
+static int s_reconnect_oauth(srun *r)
+{
+  mail_sasl *sasl = mail_imap_sasl(r->im);
+  STEP(r, mail_imap_set_auth(r->im, "alice", NULL), MAIL_OK);
+  STEP(r, mail_sasl_set_token_callback(sasl, token_cb, r), MAIL_OK);
+  STEP(r, connect_tls(r), MAIL_OK);
+  STEP(r, mail_imap_login(r->im), MAIL_OK);
+  STEP(r, mail_imap_sync_run(NULL, r->im, r->st, "INBOX", 0, 0, on_event, r), MAIL_OK);
+  expect_events(r, "N1(\\Seen)");
+  r->events[0] = '\0';
+  STEP(r, mail_imap_sync_wait(r->im, r->st, "INBOX", 0, 60000, 1000, 1, on_event, r), MAIL_OK);
+  expect_events(r, "N2()");
+  if (r->full) {
+    ck_assert_int_eq(r->refreshes, 1);
+    ck_assert_uint_eq(mail_imap_sync_state_count(r->st), 2);
+  }
+  return MAIL_OK;
+}
+
+static int s_limit(srun *r)
+{
+  STEP(r, mail_imap_sync_state_set_max_uids(r->st, 2), MAIL_OK);
+  STEP(r, connect_tls(r), MAIL_OK);
+  int rc = mail_imap_sync_run(NULL, r->im, r->st, "INBOX", 1, MAIL_IMAP_SYNC_FULL, on_event, r);
+  if (rc != MAIL_ERR_LIMIT)
+    return rc ? rc : -9999;
+  if (r->full)
+    ck_assert_uint_eq(mail_imap_sync_state_count(r->st), 0); /* nothing half-merged */
+  rc = load_state(r, "libmail-imap-sync 1\nuidvalidity 67890007\nhighestmodseq 9000\n"
+                     "run 1 2 0\nend\n");
+  if (rc)
+    return rc;
+  r->events[0] = '\0';
+  rc = mail_imap_sync_run(NULL, r->im, r->st, "INBOX", 1, MAIL_IMAP_SYNC_CONDSTORE, on_event, r);
+  expect_events(r, "");
+  if (r->full)
+    ck_assert_uint_eq(mail_imap_sync_state_count(r->st), 2); /* unchanged */
+  return rc;
+}
+
 static int s_notify(srun *r)
 {
   STEP(r, connect_tls(r), MAIL_OK);
@@ -434,6 +482,8 @@ static const scenario scenarios[] = {
   {"nomodseq.txt", s_nomodseq, MAIL_OK, 0},
   {"sync_wait_notify.txt", s_wait_notify, MAIL_OK, 0},
   {"sync_wait_noop.txt", s_wait_noop, MAIL_OK, 0},
+  {"sync_reconnect_oauth.txt", s_reconnect_oauth, MAIL_OK, 0},
+  {"sync_limit.txt", s_limit, MAIL_ERR_LIMIT, 0},
   {"notify.txt", s_notify, MAIL_OK, 1},
   {"notify_not_offered.txt", s_notify_not_offered, MAIL_OK, 1},
   {"fetch_changedsince.txt", s_fetch_changedsince, MAIL_OK, 1},
