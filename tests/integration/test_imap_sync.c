@@ -210,7 +210,7 @@ static void changes_between_syncs(int strategy, const char *what)
   imap_it_unique(box, sizeof box, what);
   snprintf(path, sizeof path, "/tmp/libmail-it-sync-%s-%ld.state", what, (long)getpid());
   unlink(path);
-  mail_imap *w = imap_it_login(2 - 1, 1, NULL); /* the second connection: the writer */
+  mail_imap *w = imap_it_login(1, 1, NULL); /* the second connection (same user): the writer */
   ck_assert_int_eq(mail_imap_create(w, box), MAIL_OK);
   for (int i = 1; i <= 5; i++)
     append(w, box, i, i == 4 ? "\\Seen" : NULL);
