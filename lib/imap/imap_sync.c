@@ -120,8 +120,13 @@ static int handle(sync_ctx *c, const mail_imap_response *r)
   if (type == MAIL_IMAP_TYPE_VANISHED) {
     uint32_t first, last;
     int rc = MAIL_OK;
-    for (size_t i = 0; !rc && mail_imap_response_range(r, i, &first, &last) == MAIL_OK; i++)
+    for (size_t i = 0; !rc && mail_imap_response_range(r, i, &first, &last) == MAIL_OK; i++) {
       rc = vanish(c, first, last);
+      /* gone while being listed: not to be merged back as present */
+      for (size_t k = 0; k < c->n; k++)
+        if (c->list[k].uid >= first && c->list[k].uid <= last)
+          c->list[k].uid = 0;
+    }
     if (!rc && mail_imap_response_defect_count(r))
       rc = MAIL_ERR_LIMIT; /* a set too long to read whole: the state cannot be trusted */
     return rc;
@@ -194,6 +199,8 @@ static size_t list_settle(sync_item *l, size_t n)
   qsort(l, n, sizeof *l, by_uid_order);
   size_t out = 0;
   for (size_t i = 0; i < n; i++) {
+    if (!l[i].uid)
+      continue; /* vanished during the listing */
     if (out && l[out - 1].uid == l[i].uid)
       l[out - 1] = l[i];
     else

@@ -229,6 +229,24 @@ static int s_full_forced(srun *r)
   return MAIL_OK;
 }
 
+static int s_full_vanished_during(srun *r)
+{
+  int rc = load_state(r, ten_uids);
+  if (rc)
+    return rc;
+  STEP(r, connect_tls(r), MAIL_OK);
+  static const char *const q[] = {"QRESYNC"};
+  STEP(r, mail_imap_enable(r->im, q, 1), MAIL_OK);
+  STEP(r, mail_imap_sync_run(NULL, r->im, r->st, "INBOX", 0, MAIL_IMAP_SYNC_FULL, on_event, r),
+       MAIL_OK);
+  expect_events(r, "V2 V3 V4 V5 V6 V7 V8 V9 V10 N11()");
+  if (r->full) {
+    ck_assert_uint_eq(mail_imap_sync_state_count(r->st), 2);
+    ck_assert_uint_eq(mail_imap_sync_state_uid(r->st, 1), 11);
+  }
+  return MAIL_OK;
+}
+
 static int s_reset(srun *r)
 {
   int used = -1;
@@ -479,6 +497,7 @@ static const scenario scenarios[] = {
   {"full_sync.txt", s_full, MAIL_OK, 0},
   {"full_forced.txt", s_full_forced, MAIL_OK, 0},
   {"uidvalidity_reset.txt", s_reset, MAIL_OK, 0},
+  {"full_vanished_during.txt", s_full_vanished_during, MAIL_OK, 0},
   {"nomodseq.txt", s_nomodseq, MAIL_OK, 0},
   {"sync_wait_notify.txt", s_wait_notify, MAIL_OK, 0},
   {"sync_wait_noop.txt", s_wait_noop, MAIL_OK, 0},
