@@ -488,10 +488,91 @@ START_TEST(test_mirror_full)
 }
 END_TEST
 
+/* ------------------------------------------------ NOTIFY */
+
+typedef struct notified {
+  mail_imap *im;
+  const char *box;
+  int plus, status, stopped;
+} notified;
+
+static void notify_trace(void *user, int dir, const char *data, size_t len)
+{
+  notified *n = user;
+  if (dir == MAIL_TRACE_RECV && len >= 2 && data[0] == '+' && data[1] == ' ')
+    n->plus = 1;
+}
+
+static int notify_untagged(void *user, const mail_imap_response *r, int trusted)
+{
+  notified *n = user;
+  (void)trusted;
+  size_t len;
+  const char *name;
+  if (mail_imap_response_type(r) == MAIL_IMAP_TYPE_STATUS &&
+      (name = mail_imap_response_mailbox(r, &len, NULL, NULL)) != NULL &&
+      len == strlen(n->box) && !memcmp(name, n->box, len)) {
+    n->status++;
+    if (!n->stopped) {
+      n->stopped = 1;
+      mail_imap_idle_stop(n->im);
+    }
+  }
+  return 0;
+}
+
+/* NOTIFY SET for the personal namespace (not the selected mailbox): a
+ * message appended to another mailbox by a second connection while the
+ * first idles arrives as a STATUS response through the untagged callback.
+ * The append is made once the IDLE's "+" has come (event-loop mode), so
+ * the order is fixed; the deadline is only a guard. NOTIFY NONE after. */
+START_TEST(test_notify_status)
+{
+  char box[160];
+  imap_it_unique(box, sizeof box, "notify");
+  mail_imap *w = imap_it_login(1, 1, NULL);
+  ck_assert_int_eq(mail_imap_create(w, box), MAIL_OK);
+  mail_imap *im = imap_it_login(1, 1, NULL);
+  ck_assert(mail_imap_has_capability(im, "NOTIFY"));
+  mail_imap_notify *n;
+  ck_assert_int_eq(mail_imap_notify_new(&n, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_imap_notify_add(n, MAIL_IMAP_NOTIFY_PERSONAL, NULL, 0,
+                                        MAIL_IMAP_NOTIFY_MESSAGE_NEW |
+                                            MAIL_IMAP_NOTIFY_MESSAGE_EXPUNGE), MAIL_OK);
+  int rc = mail_imap_notify_set(im, n, 0);
+  mail_imap_notify_free(n);
+  ck_assert_msg(rc == MAIL_OK, "NOTIFY SET: %s (%s)", mail_strerror(rc),
+                mail_conn_last_error(mail_imap_conn(im)));
+  notified got = {im, box, 0, 0, 0};
+  mail_imap_set_untagged_callback(im, notify_untagged, &got);
+  mail_conn_set_trace(mail_imap_conn(im), notify_trace, &got);
+  ck_assert_int_eq(mail_conn_set_nonblocking(mail_imap_conn(im), 1), MAIL_OK);
+  int64_t deadline = imap_it_now_ms() + 30000;
+  int appended = 0;
+  while ((rc = mail_imap_idle_start(im)) == MAIL_ERR_AGAIN) {
+    if (got.plus && !appended) {
+      append(w, box, 1, NULL);
+      appended = 1;
+    }
+    ck_assert_msg(imap_it_wait(im, deadline), "no STATUS for %s within 30 s", box);
+  }
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert(appended);
+  ck_assert_int_ge(got.status, 1);
+  mail_conn_set_trace(mail_imap_conn(im), NULL, NULL);
+  ck_assert_int_eq(mail_conn_set_nonblocking(mail_imap_conn(im), 0), MAIL_OK);
+  ck_assert_int_eq(mail_imap_notify_none(im), MAIL_OK);
+  mail_imap_set_untagged_callback(im, NULL, NULL);
+  imap_it_logout(im);
+  ck_assert_int_eq(mail_imap_delete(w, box), MAIL_OK);
+  imap_it_logout(w);
+}
+END_TEST
+
 int main(void)
 {
   const TTest *const tests[] = {test_sync_qresync, test_sync_condstore, test_sync_full,
                                 test_sync_wait, test_mirror_qresync, test_mirror_condstore,
-                                test_mirror_full};
+                                test_mirror_full, test_notify_status};
   return imap_it_main("imap-sync", 240, tests, sizeof tests / sizeof *tests);
 }
