@@ -238,9 +238,10 @@ typedef enum mail_imap_sync_strategy {
 
 /** What a change is (mail_imap_sync_fn). */
 typedef enum mail_imap_sync_event {
-  /** The mailbox's UIDVALIDITY changed (or the state was empty with UIDs):
-   *  every UID the state held is void; uid is the new UIDVALIDITY. All
-   *  messages then follow as MAIL_IMAP_SYNC_NEW. */
+  /** The mailbox's UIDVALIDITY is not the state's (the mailbox was
+   *  recreated): every UID the state held is void and dropped (no
+   *  VANISHED for them); uid is the new UIDVALIDITY. All messages then
+   *  follow as MAIL_IMAP_SYNC_NEW. Not reported for a never-synced state. */
   MAIL_IMAP_SYNC_RESET = 1,
   MAIL_IMAP_SYNC_NEW = 2,     /**< a message the state did not know: uid, flags */
   MAIL_IMAP_SYNC_FLAGS = 3,   /**< a known message's flags changed: uid, its flags now */
@@ -251,9 +252,11 @@ typedef enum mail_imap_sync_event {
  * Receives each change, with the state already updated: event
  * (mail_imap_sync_event), the UID, the message's flags as IMAP flags
  * separated by spaces ("" for VANISHED and RESET; valid during the call).
- * The callback runs between commands (never inside one): it must not call
- * operations on the session. Return 0 to go on; anything else stops the
- * sync with MAIL_ERR_CALLBACK (the state then holds what was reported).
+ * The callback may run while a command's responses are being read (QRESYNC
+ * changes are reported as they arrive): it must not call operations on the
+ * session. Return 0 to go on; anything else stops the sync with
+ * MAIL_ERR_CALLBACK once the command in flight is done (the state then
+ * holds what was reported; save it or not, a later sync reports the rest).
  */
 typedef int (*mail_imap_sync_fn)(void *user, int event, uint32_t uid, const char *flags);
 
