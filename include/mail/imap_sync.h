@@ -255,8 +255,10 @@ typedef enum mail_imap_sync_event {
  * The callback may run while a command's responses are being read (QRESYNC
  * changes are reported as they arrive): it must not call operations on the
  * session. Return 0 to go on; anything else stops the sync with
- * MAIL_ERR_CALLBACK once the command in flight is done (the state then
- * holds what was reported; save it or not, a later sync reports the rest).
+ * MAIL_ERR_CALLBACK once the command in flight is done; the state may
+ * then be ahead of what was reported (later changes are applied but not
+ * reported): do not save it, so the next sync from the saved one reports
+ * them again.
  */
 typedef int (*mail_imap_sync_fn)(void *user, int event, uint32_t uid, const char *flags);
 
