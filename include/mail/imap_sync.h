@@ -224,6 +224,24 @@ MAIL_EXTERN int mail_imap_sync_state_save(const mail_imap_sync_state *st, const 
  */
 MAIL_EXTERN int mail_imap_sync_state_load(mail_imap_sync_state *st, const char *path);
 
+/**
+ * The state as mail_imap_sync_state_save() writes it, handed to fn(user,
+ * data, len) a line at a time, for a caller that keeps it elsewhere (a
+ * database, a key-value store). MAIL_OK, MAIL_ERR_CALLBACK (fn returned
+ * non-zero), MAIL_ERR_INVALID.
+ */
+MAIL_EXTERN int mail_imap_sync_state_write(const mail_imap_sync_state *st, mail_write_fn fn,
+                                           void *user);
+
+/**
+ * Replace st with the state read from fn (mail_read_fn: until it gives 0
+ * bytes), under the same bounds and checks as mail_imap_sync_state_load()
+ * (a NUL byte is MAIL_ERR_SYNTAX). MAIL_OK, MAIL_ERR_SYNTAX,
+ * MAIL_ERR_LIMIT, MAIL_ERR_CALLBACK (fn returned non-zero), MAIL_ERR_NOMEM,
+ * MAIL_ERR_INVALID; st unchanged on failure.
+ */
+MAIL_EXTERN int mail_imap_sync_state_read(mail_imap_sync_state *st, mail_read_fn fn, void *user);
+
 /* ------------------------------------------------------------------ */
 /* The sync helper                                                      */
 /* ------------------------------------------------------------------ */

@@ -22,9 +22,52 @@
 #define SYNC_FILE_MAX (64u << 20)
 #define SYNC_LINE_MAX 1024
 
-static int put(FILE *f, const char *s)
+/* Where the text goes: a FILE or the caller's write callback. */
+typedef struct sink {
+  FILE *f;
+  mail_write_fn fn;
+  void *user;
+} sink;
+
+static int put(sink *k, const char *s)
 {
-  return fputs(s, f) < 0 ? MAIL_ERR_FILE : MAIL_OK;
+  size_t n = strlen(s);
+  if (k->f)
+    return fwrite(s, 1, n, k->f) == n ? MAIL_OK : MAIL_ERR_FILE;
+  return k->fn(k->user, s, n) ? MAIL_ERR_CALLBACK : MAIL_OK;
+}
+
+static int write_to(const mail_imap_sync_state *st, sink *k)
+{
+  char line[SYNC_LINE_MAX];
+  int rc = put(k, SYNC_FILE_MAGIC "\n");
+  snprintf(line, sizeof line, "uidvalidity %lu\nhighestmodseq %llu\n",
+           (unsigned long)st->uidvalidity, (unsigned long long)st->highestmodseq);
+  if (!rc)
+    rc = put(k, line);
+  for (size_t i = 0; i < st->nkw && !rc; i++) {
+    snprintf(line, sizeof line, "keyword %s\n", st->kw[i]);
+    rc = put(k, line);
+  }
+  for (size_t i = 0; i < st->n && !rc;) {
+    size_t j = i;
+    while (j + 1 < st->n && st->e[j + 1].uid == st->e[j].uid + 1 &&
+           st->e[j + 1].flags == st->e[i].flags)
+      j++;
+    snprintf(line, sizeof line, "run %lu %lu %lx\n", (unsigned long)st->e[i].uid,
+             (unsigned long)st->e[j].uid, (unsigned long)st->e[i].flags);
+    rc = put(k, line);
+    i = j + 1;
+  }
+  return rc ? rc : put(k, "end\n");
+}
+
+int mail_imap_sync_state_write(const mail_imap_sync_state *st, mail_write_fn fn, void *user)
+{
+  if (!st || !fn)
+    return MAIL_ERR_INVALID;
+  sink k = {NULL, fn, user};
+  return write_to(st, &k);
 }
 
 int mail_imap_sync_state_save(const mail_imap_sync_state *st, const char *path)
@@ -42,28 +85,8 @@ int mail_imap_sync_state_save(const mail_imap_sync_state *st, const char *path)
     unlink(tmp);
     return MAIL_ERR_FILE;
   }
-  char line[SYNC_LINE_MAX];
-  int rc = put(f, SYNC_FILE_MAGIC "\n");
-  snprintf(line, sizeof line, "uidvalidity %lu\nhighestmodseq %llu\n",
-           (unsigned long)st->uidvalidity, (unsigned long long)st->highestmodseq);
-  if (!rc)
-    rc = put(f, line);
-  for (size_t i = 0; i < st->nkw && !rc; i++) {
-    snprintf(line, sizeof line, "keyword %s\n", st->kw[i]);
-    rc = put(f, line);
-  }
-  for (size_t i = 0; i < st->n && !rc;) {
-    size_t j = i;
-    while (j + 1 < st->n && st->e[j + 1].uid == st->e[j].uid + 1 &&
-           st->e[j + 1].flags == st->e[i].flags)
-      j++;
-    snprintf(line, sizeof line, "run %lu %lu %lx\n", (unsigned long)st->e[i].uid,
-             (unsigned long)st->e[j].uid, (unsigned long)st->e[i].flags);
-    rc = put(f, line);
-    i = j + 1;
-  }
-  if (!rc)
-    rc = put(f, "end\n");
+  sink k = {f, NULL, NULL};
+  int rc = write_to(st, &k);
   if (!rc && (fflush(f) != 0 || fsync(fileno(f)) != 0))
     rc = MAIL_ERR_FILE;
   if (fclose(f) != 0 && !rc)
@@ -73,6 +96,64 @@ int mail_imap_sync_state_save(const mail_imap_sync_state *st, const char *path)
   if (rc)
     unlink(tmp);
   return rc;
+}
+
+/* Where the text comes from: a FILE or the caller's read callback, one
+ * line at a time (at most SYNC_LINE_MAX bytes with its LF). */
+typedef struct source {
+  FILE *f;
+  mail_read_fn fn;
+  void *user;
+  unsigned char buf[4096];
+  size_t at, len;
+  int eof, failed;
+} source;
+
+/* 1 with a line (NUL-terminated, LF kept) in line, 0 at the end. */
+static int next_line(source *src, char *line, size_t cap, int *rc)
+{
+  *rc = MAIL_OK;
+  if (src->f) {
+    if (fgets(line, (int)cap, src->f))
+      return 1;
+    if (ferror(src->f))
+      *rc = MAIL_ERR_FILE;
+    return 0;
+  }
+  size_t n = 0;
+  for (;;) {
+    if (src->at == src->len) {
+      if (src->eof)
+        break;
+      size_t got = 0;
+      if (src->fn(src->user, src->buf, sizeof src->buf, &got)) {
+        *rc = MAIL_ERR_CALLBACK;
+        return 0;
+      }
+      if (got > sizeof src->buf) {
+        *rc = MAIL_ERR_CALLBACK;
+        return 0;
+      }
+      src->at = 0;
+      src->len = got;
+      src->eof = got == 0;
+      continue;
+    }
+    char c = (char)src->buf[src->at++];
+    if (c == '\0') {
+      *rc = MAIL_ERR_SYNTAX;
+      return 0;
+    }
+    if (n + 1 >= cap) { /* a line too long: kept short, refused by the parser */
+      line[n] = '\0';
+      return 1;
+    }
+    line[n++] = c;
+    if (c == '\n')
+      break;
+  }
+  line[n] = '\0';
+  return n > 0;
 }
 
 static int number(const char *s, uint64_t max, uint64_t *out, const char **end, int base)
@@ -90,12 +171,12 @@ static int number(const char *s, uint64_t max, uint64_t *out, const char **end, 
   return MAIL_OK;
 }
 
-static int load_into(mail_imap_sync_state *st, FILE *f)
+static int load_into(mail_imap_sync_state *st, source *src)
 {
   char line[SYNC_LINE_MAX + 2];
-  int lineno = 0, ended = 0;
+  int lineno = 0, ended = 0, rrc;
   uint64_t total = 0;
-  while (fgets(line, sizeof line, f)) {
+  while (next_line(src, line, sizeof line, &rrc)) {
     size_t len = strlen(line);
     total += len;
     if (total > SYNC_FILE_MAX)
@@ -146,25 +227,20 @@ static int load_into(mail_imap_sync_state *st, FILE *f)
       return MAIL_ERR_SYNTAX;
     }
   }
-  if (ferror(f))
-    return MAIL_ERR_FILE;
+  if (rrc)
+    return rrc;
   return ended ? MAIL_OK : MAIL_ERR_SYNTAX; /* a file cut short */
 }
 
-int mail_imap_sync_state_load(mail_imap_sync_state *st, const char *path)
+/* Load from src into a fresh state, swapped in only when it is whole. */
+static int load_from(mail_imap_sync_state *st, source *src)
 {
-  if (!st || !path || !*path)
-    return MAIL_ERR_INVALID;
-  FILE *f = fopen(path, "re");
-  if (!f)
-    return errno == ENOENT ? MAIL_ERR_NOT_FOUND : MAIL_ERR_FILE;
   mail_imap_sync_state *tmp;
   int rc = mail_imap_sync_state_new(&tmp, &st->alloc);
-  if (!rc) {
-    tmp->max_uids = st->max_uids;
-    rc = load_into(tmp, f);
-  }
-  fclose(f);
+  if (rc)
+    return rc;
+  tmp->max_uids = st->max_uids;
+  rc = load_into(tmp, src);
   if (rc) {
     mail_imap_sync_state_free(tmp);
     return rc;
@@ -177,4 +253,33 @@ int mail_imap_sync_state_load(mail_imap_sync_state *st, const char *path)
   *tmp = old;
   mail_imap_sync_state_free(tmp);
   return MAIL_OK;
+}
+
+int mail_imap_sync_state_read(mail_imap_sync_state *st, mail_read_fn fn, void *user)
+{
+  if (!st || !fn)
+    return MAIL_ERR_INVALID;
+  source *src = mail_calloc(&st->alloc, 1, sizeof *src);
+  if (!src)
+    return MAIL_ERR_NOMEM;
+  src->fn = fn;
+  src->user = user;
+  int rc = load_from(st, src);
+  mail_dealloc(&st->alloc, src);
+  return rc;
+}
+
+int mail_imap_sync_state_load(mail_imap_sync_state *st, const char *path)
+{
+  if (!st || !path || !*path)
+    return MAIL_ERR_INVALID;
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return errno == ENOENT ? MAIL_ERR_NOT_FOUND : MAIL_ERR_FILE;
+  source src;
+  memset(&src, 0, sizeof src);
+  src.f = f;
+  int rc = load_from(st, &src);
+  fclose(f);
+  return rc;
 }

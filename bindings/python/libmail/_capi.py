@@ -838,6 +838,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_imap_sync_state_flags": (c_int, [_pc, _sz, _p, c_uint32]),
     "mail_imap_sync_state_save": (c_int, [_p, _s]),
     "mail_imap_sync_state_load": (c_int, [_p, _s]),
+    "mail_imap_sync_state_write": (c_int, [_p, MIME_DATA_FN, c_void_p]),
+    "mail_imap_sync_state_read": (c_int, [_p, READ_FN, c_void_p]),
     "mail_imap_sync_run": (c_int, [POINTER(c_int), _p, _p, _s, c_int, c_int, IMAP_SYNC_FN,
                                    c_void_p]),
     "mail_imap_sync_wait": (c_int, [_p, _p, _s, c_int, c_int, c_int, c_int, IMAP_SYNC_FN,

@@ -74,6 +74,34 @@ class SyncState:
         _check(C.mail_imap_sync_state_save(self._h, _capi.arg(os.fspath(path))),
                "save the sync state %s" % os.fspath(path))
 
+    def to_bytes(self) -> bytes:
+        """The state as save() writes it, for storing elsewhere."""
+        parts: List[bytes] = []
+
+        def write(user: Any, data: Any, n: int) -> int:
+            parts.append(ctypes.string_at(data, n))
+            return 0
+        fn = _capi.MIME_DATA_FN(write)
+        _check(C.mail_imap_sync_state_write(self._h, fn, None), "write the sync state")
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, max_uids: Optional[int] = None) -> "SyncState":
+        """A state from what to_bytes() gave (checked as load() checks a file)."""
+        st = cls(max_uids)
+        view = memoryview(bytes(data))
+        at = [0]
+
+        def read(user: Any, buf: Any, cap: int, got: Any) -> int:
+            n = min(cap, len(view) - at[0])
+            ctypes.memmove(buf, bytes(view[at[0]:at[0] + n]), n)
+            at[0] += n
+            got[0] = n
+            return 0
+        fn = _capi.READ_FN(read)
+        _check(C.mail_imap_sync_state_read(st._h, fn, None), "read the sync state")
+        return st
+
     def __del__(self) -> None:
         h, self._h = getattr(self, "_h", None), None
         if h:

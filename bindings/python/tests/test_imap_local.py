@@ -196,6 +196,12 @@ class TestSyncState(unittest.TestCase):
                 st.flags(4)
             st.save(path + "2")
             self.assertEqual(libmail.SyncState.load(path + "2").items(), st.items())
+            blob = st.to_bytes()
+            with open(path + "2", "rb") as f:
+                self.assertEqual(blob, f.read())
+            self.assertEqual(libmail.SyncState.from_bytes(blob).items(), st.items())
+            with self.assertRaises(libmail.InvalidArgument):
+                libmail.SyncState.from_bytes(b"libmail-imap-sync 1\nrun 1 1 0\n")
             with open(path, "w") as f:
                 f.write("libmail-imap-sync 1\nrun 5 9 0\n")  # cut short
             with self.assertRaises(libmail.InvalidArgument):  # MAIL_ERR_SYNTAX

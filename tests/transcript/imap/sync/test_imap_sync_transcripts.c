@@ -620,6 +620,85 @@ static int load_text(mail_imap_sync_state *st, const char *text)
   return mail_imap_sync_state_load(st, state_path);
 }
 
+typedef struct membuf {
+  char data[65536];
+  size_t len, at, chunk;
+  int fail;
+} membuf;
+
+static int mem_write(void *user, const void *data, size_t len)
+{
+  membuf *m = user;
+  if (m->fail || m->len + len > sizeof m->data)
+    return 1;
+  memcpy(m->data + m->len, data, len);
+  m->len += len;
+  return 0;
+}
+
+static int mem_read(void *user, unsigned char *buf, size_t cap, size_t *got)
+{
+  membuf *m = user;
+  if (m->fail)
+    return 1;
+  size_t n = m->len - m->at;
+  if (n > cap)
+    n = cap;
+  if (m->chunk && n > m->chunk)
+    n = m->chunk;
+  memcpy(buf, m->data + m->at, n);
+  m->at += n;
+  *got = n;
+  return 0;
+}
+
+/* The state kept elsewhere than in a file: written and read through the
+ * caller's callbacks, byte for byte what the file holds. */
+START_TEST(test_state_callbacks)
+{
+  mail_imap_sync_state *st, *b;
+  ck_assert_int_eq(mail_imap_sync_state_new(&st, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_imap_sync_state_new(&b, NULL), MAIL_OK);
+  ck_assert_int_eq(load_text(st, "libmail-imap-sync 1\nuidvalidity 7\nhighestmodseq 12\n"
+                                 "keyword $Forwarded\nrun 1 3 21\nrun 9 1000 1\nend\n"), MAIL_OK);
+  static membuf m;
+  memset(&m, 0, sizeof m);
+  ck_assert_int_eq(mail_imap_sync_state_write(st, mem_write, &m), MAIL_OK);
+  ck_assert_int_eq(mail_imap_sync_state_save(st, state_path), MAIL_OK);
+  FILE *f = fopen(state_path, "rb");
+  static char file[65536];
+  size_t flen = fread(file, 1, sizeof file, f);
+  fclose(f);
+  ck_assert_uint_eq(flen, m.len);
+  ck_assert(memcmp(file, m.data, flen) == 0);
+  m.chunk = 7; /* lines cut across reads */
+  ck_assert_int_eq(mail_imap_sync_state_read(b, mem_read, &m), MAIL_OK);
+  ck_assert_uint_eq(mail_imap_sync_state_count(b), 995);
+  char fl[MAIL_IMAP_SYNC_FLAGS_TEXT_MAX];
+  ck_assert_int_eq(mail_imap_sync_state_flags(fl, sizeof fl, b, 3), MAIL_OK);
+  ck_assert_str_eq(fl, "\\Seen $Forwarded");
+  m.at = 0;
+  m.fail = 1;
+  ck_assert_int_eq(mail_imap_sync_state_read(b, mem_read, &m), MAIL_ERR_CALLBACK);
+  ck_assert_int_eq(mail_imap_sync_state_write(st, mem_write, &m), MAIL_ERR_CALLBACK);
+  ck_assert_uint_eq(mail_imap_sync_state_count(b), 995);
+  m.fail = 0;
+  m.at = 0;
+  m.data[3] = '\0'; /* a NUL in the text */
+  ck_assert_int_eq(mail_imap_sync_state_read(b, mem_read, &m), MAIL_ERR_SYNTAX);
+  memset(m.data, 'x', 3000); /* a line past the bound */
+  m.data[3000] = '\n';
+  m.len = 3001;
+  m.at = 0;
+  ck_assert_int_eq(mail_imap_sync_state_read(b, mem_read, &m), MAIL_ERR_SYNTAX);
+  ck_assert_uint_eq(mail_imap_sync_state_count(b), 995);
+  ck_assert_int_eq(mail_imap_sync_state_read(b, NULL, NULL), MAIL_ERR_INVALID);
+  mail_imap_sync_state_free(b);
+  mail_imap_sync_state_free(st);
+  unlink(state_path);
+}
+END_TEST
+
 START_TEST(test_state_file)
 {
   mail_imap_sync_state *st;
@@ -687,6 +766,7 @@ int main(void)
   tcase_set_timeout(tc, 240);
   tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_test(tc, test_state_file);
+  tcase_add_test(tc, test_state_callbacks);
   tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
   suite_add_tcase(s, tc);
