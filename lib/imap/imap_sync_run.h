@@ -34,6 +34,17 @@ typedef struct sync_ctx {
   size_t n, cap;
 } sync_ctx;
 
+/* imap_sync_apply.c: the wrapped untagged callback (user: the sync_ctx);
+ * the known UIDs first..last removed and reported; the list sorted by UID
+ * with the last word on each kept (UIDs vanished meanwhile dropped); the
+ * state rebuilt from the changed (UID order) and present messages
+ * (present NULL: the changed are all there is), each change reported. */
+int imap_sync_hook(void *user, const mail_imap_response *r, int trusted);
+int imap_sync_vanish(sync_ctx *c, uint32_t first, uint32_t last);
+size_t imap_sync_settle(sync_item *l, size_t n);
+int imap_sync_merge(sync_ctx *c, const sync_item *changed, size_t nc, const sync_item *present,
+                    size_t np);
+
 void imap_sync_begin(sync_ctx *c, mail_imap *im, mail_imap_sync_state *st, mail_imap_sync_fn fn,
                      void *user);
 int imap_sync_end(sync_ctx *c, int rc);
