@@ -5,12 +5,13 @@
  * maildir (mail/maildir.h).
  *
  * The session calls (mail_imap_select_qresync(), mail_imap_fetch_changedsince(),
- * mail_imap_notify_set()) are operations of a mail_imap session like those
- * of mail/imap.h: blocking, or resumable after MAIL_ERR_AGAIN in event-loop
- * mode. The sync helper (mail_imap_sync_run(), mail_imap_sync_wait(),
- * mail_imap_sync_maildir()) runs several commands one after another and is
- * blocking only: in event-loop mode it gives MAIL_ERR_STATE (build it from
- * the session calls there).
+ * mail_imap_notify_set()) and mail_imap_sync_run() are operations of a
+ * mail_imap session like those of mail/imap.h: blocking, or resumable after
+ * MAIL_ERR_AGAIN in event-loop mode (call the same function again; its
+ * arguments, which must stay valid, are not looked at again).
+ * mail_imap_sync_wait() and mail_imap_sync_maildir() are blocking only: in
+ * event-loop mode they give MAIL_ERR_STATE (IDLE and the maildir's file I/O
+ * are the caller's to schedule there).
  *
  * ENABLE and iCloud: RFC 7162 3.2.3 and RFC 5161 3.1 say a server answers
  * ENABLE with "* ENABLED" naming what it turned on; iCloud answers
@@ -290,12 +291,14 @@ typedef int (*mail_imap_sync_fn)(void *user, int event, uint32_t uid, const char
  * 1:* (UID FLAGS) (CHANGEDSINCE modseq), then UID SEARCH ALL for the
  * expunges. Otherwise UID FETCH 1:* (UID FLAGS), compared with the state.
  * A server that answers [NOMODSEQ] is synced the FULL way. The strategy
- * used goes into *used (may be NULL). The callback of
- * mail_imap_set_untagged_callback() still sees every response. Blocking
- * only. MAIL_OK; MAIL_ERR_CALLBACK; MAIL_ERR_LIMIT (more UIDs than the
+ * used goes into *used (may be NULL) when the sync is done. The callback
+ * of mail_imap_set_untagged_callback() still sees every response. Blocks
+ * unless non-blocking (MAIL_ERR_AGAIN: wait as for any operation and call
+ * again; st, mailbox, used and user must stay valid until then; another
+ * operation meanwhile gives MAIL_ERR_STATE). MAIL_OK; MAIL_ERR_CALLBACK; MAIL_ERR_LIMIT (more UIDs than the
  * state's limit, more than MAIL_IMAP_SYNC_KEYWORDS_MAX keywords: st holds
- * what was reported); MAIL_ERR_STATE (not logged in, event-loop mode, an
- * operation in progress); MAIL_ERR_INVALID; the statuses of the commands.
+ * what was reported); MAIL_ERR_STATE (not logged in, an operation in
+ * progress); MAIL_ERR_INVALID; the statuses of the commands.
  */
 MAIL_EXTERN int mail_imap_sync_run(int *used, mail_imap *im, mail_imap_sync_state *st,
                                    const char *mailbox, int read_only, int strategy,

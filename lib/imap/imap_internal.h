@@ -208,6 +208,7 @@ struct mail_imap {
   /* the sync helper (imap_sync*.c): the way the last sync ran, NOTIFY set */
   int sync_how;
   int sync_notify_set;
+  void *sync_run;       /* a mail_imap_sync_run() resumed after MAIL_ERR_AGAIN */
 };
 
 /* The one function that changes the protocol state (traced by name). */
@@ -336,6 +337,8 @@ int imap_compress_reply(mail_imap *im, const mail_imap_response *r);
 /* ENABLE (imap_qresync.c): what was asked, and the iCloud rule at its OK. */
 void imap_enable_asked(mail_imap *im, const char *const *names, size_t n);
 int imap_enable_reply(mail_imap *im, int ok);
+/* A sync in progress dropped (imap_sync.c), for mail_imap_free(). */
+void imap_sync_discard(mail_imap *im);
 /* The credentials as set on the SASL handle. */
 const char *imap_user(const mail_imap *im);
 const char *imap_password(const mail_imap *im);

@@ -32,6 +32,19 @@ typedef struct sync_ctx {
   uint32_t max_known; /* the highest UID known before the SELECT */
   sync_item *list;
   size_t n, cap;
+  /* the steps (imap_sync.c): where the sync is, what it decided */
+  const char *mailbox;
+  int read_only, strategy, after_select, *used;
+  int phase, how, try_qresync, try_condstore, sel_kind, lkind, sub_active;
+  uint32_t above;
+  uint64_t hms;
+  int hms_known;
+  mail_imap_seqset *set; /* of the sub-operation in flight */
+  const char *items;
+  uint64_t since;
+  int vanished;
+  sync_item *changed;    /* CONDSTORE: what CHANGEDSINCE listed */
+  size_t nchanged;
 } sync_ctx;
 
 /* imap_sync_apply.c: the wrapped untagged callback (user: the sync_ctx);
@@ -49,7 +62,8 @@ void imap_sync_begin(sync_ctx *c, mail_imap *im, mail_imap_sync_state *st, mail_
                      void *user);
 int imap_sync_end(sync_ctx *c, int rc);
 int imap_sync_usable(mail_imap *im);
-int imap_sync_select(sync_ctx *c, const char *mailbox, int read_only, int strategy, int *how);
+/* A sync in progress dropped (the session is being freed). */
+void imap_sync_discard(mail_imap *im);
 /* List the changes the way *how says (FULL when the mailbox has no
  * mod-sequences: *how then says so). */
 int imap_sync_list(sync_ctx *c, int *how, int after_select);

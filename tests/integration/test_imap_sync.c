@@ -350,6 +350,70 @@ START_TEST(test_sync_wait)
 }
 END_TEST
 
+/* mail_imap_sync_run() in event-loop mode (STARTTLS, MAIL_ERR_AGAIN
+ * resumed by the shared wait): the same result as blocking, for each
+ * strategy, on a mailbox changed between two syncs. */
+START_TEST(test_sync_event_loop)
+{
+  static const int strategies[] = {MAIL_IMAP_SYNC_AUTO, MAIL_IMAP_SYNC_CONDSTORE,
+                                   MAIL_IMAP_SYNC_FULL};
+  for (size_t k = 0; k < 3; k++) {
+    char box[160];
+    imap_it_unique(box, sizeof box, "sync-evloop");
+    mail_imap *w = imap_it_login(1, 1, NULL);
+    ck_assert_int_eq(mail_imap_create(w, box), MAIL_OK);
+    for (int i = 1; i <= 4; i++)
+      append(w, box, i, NULL);
+    mail_imap_sync_state *st;
+    ck_assert_int_eq(mail_imap_sync_state_new(&st, NULL), MAIL_OK);
+    int agains = 0;
+    for (int round = 0; round < 2; round++) {
+      mail_imap *im = imap_it_login(1, 0, NULL);
+      ck_assert_int_eq(mail_conn_set_nonblocking(mail_imap_conn(im), 1), MAIL_OK);
+      events e;
+      memset(&e, 0, sizeof e);
+      int used = -1, rc;
+      while ((rc = mail_imap_sync_run(&used, im, st, box, 1, strategies[k], on_event, &e)) ==
+             MAIL_ERR_AGAIN) {
+        agains++;
+        ck_assert(imap_it_wait(im, imap_it_now_ms() + 30000));
+      }
+      ck_assert_msg(rc == MAIL_OK, "sync: %s (%s)", mail_strerror(rc),
+                    mail_conn_last_error(mail_imap_conn(im)));
+      ck_assert_int_eq(used, strategies[k] ? strategies[k] : MAIL_IMAP_SYNC_QRESYNC);
+      if (round == 0) {
+        ck_assert_int_eq(e.news, 4);
+      } else {
+        ck_assert_msg(e.news == 1 && e.vanished == 1 && e.flags == 1, "events: %s", e.text);
+      }
+      ck_assert_int_eq(mail_conn_set_nonblocking(mail_imap_conn(im), 0), MAIL_OK);
+      imap_it_logout(im);
+      if (round == 0) {
+        append(w, box, 5, NULL);
+        ck_assert_int_eq(mail_imap_select(w, box, 0), MAIL_OK);
+        mail_imap_seqset *s = one(1);
+        static const char *const del[] = {"\\Deleted"};
+        ck_assert_int_eq(mail_imap_store(w, s, 1, MAIL_IMAP_STORE_ADD, del, 1, 1, 0), MAIL_OK);
+        ck_assert_int_eq(mail_imap_uid_expunge(w, s), MAIL_OK);
+        mail_imap_seqset_free(s);
+        s = one(2);
+        static const char *const seen[] = {"\\Seen"};
+        ck_assert_int_eq(mail_imap_store(w, s, 1, MAIL_IMAP_STORE_ADD, seen, 1, 1, 0), MAIL_OK);
+        mail_imap_seqset_free(s);
+        ck_assert_int_eq(mail_imap_unselect(w), MAIL_OK);
+      }
+    }
+    ck_assert_int_gt(agains, 0);
+    listing l;
+    full_listing(w, box, &l, 0);
+    assert_state_is(st, &l);
+    mail_imap_sync_state_free(st);
+    ck_assert_int_eq(mail_imap_delete(w, box), MAIL_OK);
+    imap_it_logout(w);
+  }
+}
+END_TEST
+
 /* ------------------------------------------------ the maildir mirror */
 
 static void rm_rf(const char *dir)
@@ -573,6 +637,6 @@ int main(void)
 {
   const TTest *const tests[] = {test_sync_qresync, test_sync_condstore, test_sync_full,
                                 test_sync_wait, test_mirror_qresync, test_mirror_condstore,
-                                test_mirror_full, test_notify_status};
+                                test_mirror_full, test_notify_status, test_sync_event_loop};
   return imap_it_main("imap-sync", 240, tests, sizeof tests / sizeof *tests);
 }
