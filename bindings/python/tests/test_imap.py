@@ -548,6 +548,26 @@ SESSIONS = 50
 @need_servers
 @WITH_IMAP
 class TestAioIMAP(unittest.TestCase):
+    def test_sync(self):
+        # libmail.aio.IMAP.sync(): the C sync resumed from the event loop
+        with imap(scheme="imaps", port="MAIL_TEST_IMAPS_PORT") as w, Box(w, "aiosync") as box:
+            for i in range(3):
+                w.append(box, message(unique("as%d" % i)))
+            u, pw, _ = user(1)
+
+            async def run(state):
+                async with libmail.aio.IMAP(url("imaps", "MAIL_TEST_IMAPS_PORT"), user=u,
+                                            password=pw, cafile=ENV["MAIL_TEST_CA"]) as im:
+                    return await im.sync(box, state)
+            st = libmail.SyncState()
+            r = asyncio.run(run(st))
+            self.assertEqual((r.strategy, [c.event for c in r.changes]), ("qresync", ["new"] * 3))
+            w.select(box)
+            w.store(st.uids()[1], "add", ["\\Flagged"])
+            w.unselect()
+            r = asyncio.run(run(st))
+            self.assertEqual([(c.event, c.uid) for c in r.changes], [("flags", st.uids()[1])])
+
     def test_50_sessions_on_one_loop(self):
         hosts = [ENV["MAIL_TEST_HOST"], ENV["MAIL_TEST_HOST6"]]
         stats = {"in": 0, "max": 0, "settled": 0, "threads": set()}
