@@ -242,8 +242,10 @@ MAIL_EXTERN const char *mail_imap_greeting(const mail_imap *im);
 /**
  * ENABLE the n extensions names[0..n) (RFC 5161, e.g. "CONDSTORE",
  * "UTF8=ACCEPT"); the server's ENABLED list is kept (mail_imap_is_enabled()).
- * Names must be atoms (MAIL_ERR_INVALID otherwise). MAIL_ERR_UNSUPPORTED
- * when the server lacks ENABLE.
+ * A bare OK without ENABLED enables the CONDSTORE / QRESYNC asked for and
+ * advertised (iCloud; the rule is in mail/imap_sync.h). Names must be
+ * atoms (MAIL_ERR_INVALID otherwise). MAIL_ERR_UNSUPPORTED when the server
+ * lacks ENABLE.
  */
 MAIL_EXTERN int mail_imap_enable(mail_imap *im, const char *const *names, size_t n);
 

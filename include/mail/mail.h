@@ -31,6 +31,7 @@
 #include <mail/imap_parse.h>
 #include <mail/imap.h>
 #include <mail/imap_ext.h>
+#include <mail/imap_sync.h>
 #endif
 #if MAIL_HAVE_NNTP
 #include <mail/nntp_reply.h>

@@ -45,6 +45,10 @@ int imap_command_reply(void *engine, const mail_cmd *cmd)
     return imap_compress_reply(im, r);
   case IMAP_CMD_UNAUTHENTICATE:
     return imap_unauth_reply(im, r);
+  case IMAP_CMD_ENABLE: {
+    int rc = imap_enable_reply(im, ok);
+    return rc ? rc : ok ? MAIL_OK : imap_refusal(r);
+  }
   case IMAP_CMD_LOGOUT: /* the connection is closed by imap_finish() */
     return MAIL_OK;
   default:
@@ -236,6 +240,8 @@ int mail_imap_enable(mail_imap *im, const char *const *names, size_t n)
   rc = imap_wire_begin(im, "ENABLE", &tag);
   for (size_t i = 0; i < n && !rc; i++)
     rc = imap_wire_atom(im, names[i]);
+  if (!rc)
+    imap_enable_asked(im, names, n);
   return rc ? rc : run(im, IMAP_OP_ENABLE, IMAP_CMD_ENABLE, tag);
 }
 

@@ -220,6 +220,7 @@ static int untagged(mail_imap *im, const mail_imap_response *r)
    * out of the blue (before STARTTLS, say) must not switch UTF8=ACCEPT or
    * QRESYNC on for the rest of the session. It still reaches the callback. */
   if (!rc && type == MAIL_IMAP_TYPE_ENABLED && in_flight(im, IMAP_CMD_ENABLE)) {
+    im->enable_seen = 1;
     for (size_t i = 0; i < mail_imap_response_string_count(r) && !rc; i++) {
       size_t n;
       const char *s = mail_imap_response_string(r, i, &n);

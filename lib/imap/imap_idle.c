@@ -102,7 +102,7 @@ int imap_idle_step(mail_imap *im)
   int due = now(im) >= im->idle_started + im->idle_interval;
   if (!stop && !due)
     return MAIL_OK;
-  im->idle_again = !stop;
+  im->idle_again = !stop && !im->idle_once;
   im->idle_phase = IDLE_DONE_SENT;
   mail_conn_set_wake(im->conn, 0, -1);
   mail_conn_set_wait_timeout(im->conn, -1);

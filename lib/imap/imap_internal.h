@@ -96,6 +96,7 @@ enum {
   IMAP_OP_UNAUTHENTICATE,
   IMAP_OP_STORE_LABELS,
   IMAP_OP_MULTIAPPEND,
+  IMAP_OP_NOTIFY,
   IMAP_OP_COUNT
 };
 
@@ -226,6 +227,15 @@ struct mail_imap {
   /* [THROTTLED] seen in the replies of the operation (imap_throttle.c) */
   int throttled;
   int64_t throttle_ms;  /* the server's suggested backoff, 0 when none */
+  int idle_once;        /* the interval ends the IDLE instead of re-issuing it (sync wait) */
+
+  /* ENABLE (imap_qresync.c): CONDSTORE (1) / QRESYNC (2) asked, ENABLED seen */
+  int enable_ask, enable_seen;
+
+  /* the sync helper (imap_sync*.c): the way the last sync ran, NOTIFY set */
+  int sync_how;
+  int sync_notify_set;
+  void *sync_run;       /* a mail_imap_sync_run() resumed after MAIL_ERR_AGAIN */
 };
 
 /* The one function that changes the protocol state (traced by name). */
@@ -260,6 +270,8 @@ size_t imap_max_line(const mail_imap *im);
 size_t imap_wire_line_len(const mail_imap *im);
 /* A mailbox name: UTF-8 → modified UTF-7 (unless UTF8=ACCEPT), then as a string. */
 int imap_wire_mailbox(mail_imap *im, const char *name);
+/* The same with imap_wire_string()'s how (IMAP_STR_NOSPACE: no space before it). */
+int imap_wire_mailbox_how(mail_imap *im, const char *name, unsigned how);
 /* CRLF, then queue it as command kind (mail_cmd_send with its first pieces;
  * the rest wait for "+"). A command that cannot be queued ends the session. */
 int imap_wire_send(mail_imap *im, int kind, uint32_t tag);
@@ -393,6 +405,11 @@ void imap_throttle_note(mail_imap *im, const mail_imap_response *r);
 int imap_search_criteria(mail_imap *im);
 /* COMPRESS (imap_compress.c): its tagged reply switches the connection. */
 int imap_compress_reply(mail_imap *im, const mail_imap_response *r);
+/* ENABLE (imap_qresync.c): what was asked, and the iCloud rule at its OK. */
+void imap_enable_asked(mail_imap *im, const char *const *names, size_t n);
+int imap_enable_reply(mail_imap *im, int ok);
+/* A sync in progress dropped (imap_sync.c), for mail_imap_free(). */
+void imap_sync_discard(mail_imap *im);
 /* The credentials as set on the SASL handle. */
 const char *imap_user(const mail_imap *im);
 const char *imap_password(const mail_imap *im);

@@ -52,6 +52,7 @@ void mail_imap_free(mail_imap *im)
 {
   if (!im)
     return;
+  imap_sync_discard(im);
   mail_conn_free(im->conn);
   mail_sasl_free(im->sasl);
   mail_imap_parser_free(im->parser);

@@ -184,11 +184,16 @@ static void verb_of(const imap_wire *w, char *out, size_t cap)
 
 int imap_wire_mailbox(mail_imap *im, const char *name)
 {
+  return imap_wire_mailbox_how(im, name, 0);
+}
+
+int imap_wire_mailbox_how(mail_imap *im, const char *name, unsigned how)
+{
   if (!imap_mailbox_ok(name))
     return MAIL_ERR_INVALID;
   size_t len = strlen(name);
   if (im->utf8)
-    return imap_wire_string(im, name, len, 0, 0);
+    return imap_wire_string(im, name, len, 0, how);
   /* Modified UTF-7 takes at most 3 bytes per byte of UTF-8 ("&" is "&-",
    * a 4-byte character is a surrogate pair: 6 base64 bytes plus "&-"). */
   size_t cap = len * 3 + 8, need = 0;
@@ -199,7 +204,7 @@ int imap_wire_mailbox(mail_imap *im, const char *name)
   if (rc && rc != MAIL_ERR_CHARSET)
     rc = MAIL_ERR_INVALID;
   if (!rc)
-    rc = imap_wire_string(im, buf, need, 0, 0);
+    rc = imap_wire_string(im, buf, need, 0, how);
   mail_dealloc(&im->alloc, buf);
   return rc;
 }

@@ -49,7 +49,9 @@ check "mailcli send smtp://h --attach " FILES
 check "mailcli --mech SCRAM-SHA-256-" SCRAM-SHA-256-PLUS
 check "mailcli pop3 pop3://h fetch --k" --keep
 check "mailcli imap " imap:// imaps:// parse
-check "mailcli imap imaps://h " list status select search fetch append copy move store delete create delete-mailbox rename idle
+check "mailcli imap imaps://h " list status select search fetch append copy move store delete create delete-mailbox rename idle sync
+check "mailcli imap imaps://h sync INBOX state --str" --strategy
+check "mailcli imap imaps://h sync INBOX state --strategy " condstore full qresync
 check "mailcli --trace imap imaps://h de" delete delete-mailbox
 check "mailcli imap imaps://h fetch INBOX 1 --bo" --bodystructure
 check "mailcli imap imaps://h fetch INBOX 1 --raw --out" --output

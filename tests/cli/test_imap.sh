@@ -3,7 +3,8 @@
 # IMAPS), in mailboxes this run creates under unique names (and deletes at
 # the end): append, list, status, select, search, fetch (envelope, body
 # structure, raw, a part decoded, partial; the attachment's sha256 equal to
-# sha256sum of the file sent), store, copy, move, delete, rename, idle
+# sha256sum of the file sent), store, copy, move, delete, rename, idle, sync
+# (a state file: new, flags, vanished, each strategy; a maildir mirror)
 # (events, SIGINT, --timeout), --json parsed back, --trace without a
 # password, the progress bar through a pty; and the exit codes of the
 # error paths: a wrong password, a missing mailbox, the wrong CA, an
@@ -30,7 +31,7 @@ A_AUTH="--user $MAIL_TEST_USER1 --password-env PW_A $CA"
 cleanup() {
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null
   [[ -n $idle_pid ]] && kill "$idle_pid" 2>/dev/null
-  for b in "$MB" "$MB-copy" "$MB-renamed" "$MB-big"; do
+  for b in "$MB" "$MB-copy" "$MB-renamed" "$MB-big" "$MB-sync"; do
     "$M" imap "$IMAP" delete-mailbox "$b" $A_AUTH >/dev/null 2>&1
   done
   rm -rf "$TMP"
@@ -223,6 +224,36 @@ else
 fi
 run 0 "fetch --raw without a terminal" imap "$IMAP" fetch "$MB-big" 1 --raw $A_AUTH &&
   expect "no progress bar into a file" bash -c "! grep -aq ETA '$TMP/err'"
+
+# ------------------------------------------------------------ sync
+run 0 "create a mailbox to sync" imap "$IMAP" create "$MB-sync" $A_AUTH
+for i in 1 2 3; do "$M" imap "$IMAP" append "$MB-sync" "$TMP/text.txt" $A_AUTH >/dev/null 2>&1; done
+run 0 "sync into a new state file" imap "$IMAPS" sync "$MB-sync" "$TMP/sync.state" $A_AUTH &&
+  expect "sync: three new messages, QRESYNC" bash -c "test \$(grep -c '^new ' '$TMP/out') = 3 && grep -q '3 messages (qresync): 3 new, 0 flag changes, 0 vanished' '$TMP/out' && head -1 '$TMP/sync.state' | grep -qx 'libmail-imap-sync 1'"
+run 0 "sync again: nothing changed" imap "$IMAPS" sync "$MB-sync" "$TMP/sync.state" $A_AUTH &&
+  expect "sync again: no change lines" bash -c "! grep -qE '^(new|flags|vanished) ' '$TMP/out'"
+"$M" imap "$IMAP" store "$MB-sync" 2 add flagged $A_AUTH >/dev/null 2>&1
+"$M" imap "$IMAP" delete "$MB-sync" 1 $A_AUTH >/dev/null 2>&1
+"$M" imap "$IMAP" append "$MB-sync" "$TMP/text.txt" $A_AUTH >/dev/null 2>&1
+run 0 "sync --json after changes" --json imap "$IMAPS" sync "$MB-sync" "$TMP/sync.state" $A_AUTH &&
+  expect "sync --json: vanished 1, flags of 2, one new" pyjson "{'event': 'vanished', 'uid': 1} in lines and {'event': 'flags', 'uid': 2, 'flags': '\\\\Flagged'} in lines and {'event': 'new', 'uid': 4, 'flags': ''} in lines and lines[-1]['messages'] == 3 and lines[-1]['strategy'] == 'qresync'" "$TMP/out"
+for s in condstore:seen:Seen full:answered:Answered; do
+  IFS=: read -r s flag shown <<<"$s"
+  cp "$TMP/sync.state" "$TMP/sync-$s.state"
+  "$M" imap "$IMAP" store "$MB-sync" add "$flag" --uid 3 $A_AUTH >/dev/null 2>&1
+  run 0 "sync --strategy $s" imap "$IMAPS" sync "$MB-sync" "$TMP/sync-$s.state" --strategy $s $A_AUTH &&
+    expect "sync --strategy $s: the flag change of UID 3" bash -c "grep -q '^flags 3 .*$shown' '$TMP/out' && grep -q '($s): 0 new, 1 flag changes, 0 vanished' '$TMP/out'"
+  cp "$TMP/sync-$s.state" "$TMP/sync.state"
+done
+run 2 "sync --strategy nonsense" imap "$IMAPS" sync "$MB-sync" "$TMP/sync.state" --strategy fast $A_AUTH
+run 2 "--strategy is for sync only" imap "$IMAPS" list --strategy full $A_AUTH
+printf 'not a state\n' >"$TMP/bad.state"
+run 9 "sync: a damaged state file is left alone" imap "$IMAPS" sync "$MB-sync" "$TMP/bad.state" $A_AUTH &&
+  expect "damaged state: unchanged" grep -qx 'not a state' "$TMP/bad.state"
+run 0 "sync into a maildir" imap "$IMAPS" sync "$MB-sync" "$TMP/md/" $A_AUTH &&
+  expect "maildir: three files, all downloaded" bash -c "grep -q '3 downloaded, 3 messages' '$TMP/out' && test \$(ls '$TMP/md/new' '$TMP/md/cur' | grep -c '^[0-9]') = 3"
+run 0 "sync into the maildir again" --json imap "$IMAPS" sync "$MB-sync" "$TMP/md" $A_AUTH &&
+  expect "maildir again: nothing downloaded" pyjson "d['downloaded'] == 0 and d['messages'] == 3" "$TMP/out"
 
 run 0 "delete-mailbox (the test's own)" imap "$IMAP" delete-mailbox "$MB" $A_AUTH
 exit $fail

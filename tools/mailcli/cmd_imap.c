@@ -3,7 +3,7 @@
  * The command line of the imap subcommands, the actions that are one
  * command each (create, delete-mailbox, rename, copy, move, delete), and
  * the dispatch to the others (imap_list.c, imap_fetch.c, imap_append.c,
- * imap_idle.c). A SET is an IMAP sequence set of message numbers
+ * imap_idle.c, imap_sync.c). A SET is an IMAP sequence set of message numbers
  * ("1:3,7,10:*"), or of UIDs when given as --uid SET. */
 #include <stddef.h>
 #include <stdio.h>
@@ -41,12 +41,13 @@ static const imap_action actions[] = {
   {"delete-mailbox", 1, 1, 0, do_delete_mailbox},
   {"rename", 2, 2, 0, do_rename},
   {"idle", 0, 1, 0, imap_do_idle},
+  {"sync", 2, 2, 0, imap_do_sync},
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 
 static const char action_names[] =
     "list, status, select, search, fetch, append, copy, move, store, delete, create, "
-    "delete-mailbox, rename, idle";
+    "delete-mailbox, rename, idle, sync";
 
 /* Options of the imap actions: name, the action(s) taking it, where it goes. */
 static int take_option(imap_cmd *c, const char *k, const char *v, int *used_value)
@@ -72,6 +73,8 @@ static int take_option(imap_cmd *c, const char *k, const char *v, int *used_valu
     slot = &c->partial;
   else if (!strcmp(k, "--output"))
     slot = &c->output;
+  else if (!strcmp(k, "--strategy"))
+    slot = &c->strategy;
   else if (strcmp(k, "--flag"))
     return cli_usage_error("imap: unknown option %s", k);
   if (!v)
@@ -141,6 +144,8 @@ static int parse(cli_args *a, imap_cmd *c, const imap_action **act)
     return cli_usage_error("imap %s takes no --status", c->action);
   if ((*act)->run != imap_do_select && c->read_only)
     return cli_usage_error("imap %s takes no --read-only", c->action);
+  if ((*act)->run != imap_do_sync && c->strategy)
+    return cli_usage_error("imap %s takes no --strategy", c->action);
   if ((*act)->run != imap_do_search && c->seq)
     return cli_usage_error("imap %s takes no --seq", c->action);
   return EXIT_OK;

@@ -43,6 +43,7 @@ typedef struct imap_cmd {
   const char *set;  /* the SET argument or --uid's value */
   int uid;          /* set names UIDs (--uid) */
   const char *section, *partial, *output;
+  const char *strategy; /* --strategy (sync) */
   const char **flags; /* --flag (append) */
   size_t nflags;
   int envelope, bodystructure, want_flags, raw, binary, status, read_only, seq;
@@ -75,5 +76,6 @@ int imap_do_store(imap_ctx *x);
 int imap_do_search(imap_ctx *x);
 int imap_do_append(imap_ctx *x); /* imap_append.c */
 int imap_do_idle(imap_ctx *x);   /* imap_idle.c */
+int imap_do_sync(imap_ctx *x);   /* imap_sync.c */
 
 #endif

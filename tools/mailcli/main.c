@@ -30,6 +30,7 @@ static const char help_text[] =
     "       | append MAILBOX FILE|- [--flag FLAG]... | copy|move MAILBOX SET DEST\n"
     "       | store MAILBOX SET add|remove|replace FLAG... | delete MAILBOX SET\n"
     "       | create|delete-mailbox MAILBOX | rename MAILBOX NEWNAME | idle [MAILBOX]\n"
+    "       | sync MAILBOX STATEFILE|MAILDIR/ [--strategy qresync|condstore|full]\n"
     "                                SET: 1:3,7,10:* (message numbers) or --uid SET;\n"
     "                                search prints UIDs (--seq: numbers)\n"
     "  imap parse FILE|-             IMAP server bytes to one JSON object per response\n"

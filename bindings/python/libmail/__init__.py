@@ -31,6 +31,7 @@ from .mime import Address, Defect, Message, MessageBuilder, Part, decode_header,
     parse_addresses
 from .pop3 import POP3, BatchResult, LeaveResult
 from .imap import IMAP, IMAP_SSL, Idle
+from .imap_sync import SyncChange, SyncResult, SyncState
 from .imap_types import (AppendResult, BodyStructure, CopyResult, Envelope, Event, FetchItem,
                          ListEntry, Mailbox, MailboxStatus, Namespace, SearchResult)
 from .smtp import LMTP, SMTP, RecipientResult, SendResult
@@ -50,7 +51,7 @@ def features() -> FrozenSet[str]:
 
 
 __all__ = [
-    "SMTP", "LMTP", "POP3", "IMAP", "IMAP_SSL", "Idle", "Envelope", "BodyStructure",
+    "SMTP", "LMTP", "POP3", "IMAP", "IMAP_SSL", "Idle", "SyncState", "SyncResult", "SyncChange", "Envelope", "BodyStructure",
     "FetchItem", "Mailbox", "MailboxStatus", "ListEntry", "SearchResult", "AppendResult",
     "CopyResult", "Namespace", "Event", "parse", "Message", "Part", "MessageBuilder", "Address", "Defect",
     "parse_addresses", "decode_header", "SendResult", "RecipientResult", "BatchResult",

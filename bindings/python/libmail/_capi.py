@@ -92,6 +92,10 @@ CONST: Dict[str, int] = {
     "MAIL_IMAP_MAILBOX_EXISTS": 0, "MAIL_IMAP_MAILBOX_RECENT": 1,
     "MAIL_IMAP_MAILBOX_UIDVALIDITY": 2, "MAIL_IMAP_MAILBOX_UIDNEXT": 3,
     "MAIL_IMAP_MAILBOX_HIGHESTMODSEQ": 4, "MAIL_IMAP_MAILBOX_UNSEEN": 5,
+    # imap_sync.h
+    "MAIL_IMAP_SYNC_AUTO": 0, "MAIL_IMAP_SYNC_QRESYNC": 1, "MAIL_IMAP_SYNC_CONDSTORE": 2,
+    "MAIL_IMAP_SYNC_FULL": 3, "MAIL_IMAP_SYNC_RESET": 1, "MAIL_IMAP_SYNC_NEW": 2,
+    "MAIL_IMAP_SYNC_FLAGS": 3, "MAIL_IMAP_SYNC_VANISHED": 4, "MAIL_IMAP_SYNC_FLAGS_TEXT_MAX": 1024,
     "MAIL_IMAP_FLAGS_DEFINED": 0, "MAIL_IMAP_FLAGS_PERMANENT": 1,
     "MAIL_IMAP_LIST_SUBSCRIBED": 1, "MAIL_IMAP_LIST_CHILDREN": 2, "MAIL_IMAP_LIST_SPECIAL_USE": 4,
     "MAIL_IMAP_LIST_STATUS": 8, "MAIL_IMAP_LIST_MYRIGHTS": 16,
@@ -237,6 +241,8 @@ CALLBACKS = {
     "mail_nntp_body_fn": CFUNCTYPE(c_int, c_void_p, c_uint64, c_int, POINTER(c_ubyte), c_size_t),
     "mail_maildir_map_fn": CFUNCTYPE(c_int, c_void_p, c_char_p, c_char_p, c_int64),
     "mail_resolve_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_char_p, c_uint),
+    # imap_sync.h
+    "mail_imap_sync_fn": CFUNCTYPE(c_int, c_void_p, c_int, c_uint32, c_char_p),
 }
 TRACE_FN = CALLBACKS["mail_trace_fn"]
 PROGRESS_FN = CALLBACKS["mail_smtp_progress_fn"]
@@ -256,6 +262,7 @@ TLS_VERIFY_FN = CALLBACKS["mail_tls_verify_fn"]
 MAILDIR_ENTRY_FN = CALLBACKS["mail_maildir_entry_fn"]
 MAILDIR_MAP_FN = CALLBACKS["mail_maildir_map_fn"]
 SMTP_BATCH_FN = CALLBACKS["mail_smtp_batch_fn"]
+IMAP_SYNC_FN = CALLBACKS["mail_imap_sync_fn"]
 
 # ------------------------------------------------------------ prototypes
 # name: (restype, [argtypes]). Handles are c_void_p; strings in are
@@ -870,6 +877,33 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_maildir_map_count": (_sz, [_p]),
     "mail_maildir_map_each": (c_int, [_p, MAILDIR_MAP_FN, c_void_p]),
     "mail_maildir_map_save": (c_int, [_p]),
+    # imap_sync.h
+    "mail_imap_select_qresync": (c_int, [_p, _s, c_int, c_uint32, c_uint64, _p, _p, _p]),
+    "mail_imap_fetch_changedsince": (c_int, [_p, _p, c_int, _s, c_uint64, c_int, IMAP_BODY_FN,
+                                             c_void_p]),
+    "mail_imap_notify_new": (c_int, [POINTER(_p), _p]),
+    "mail_imap_notify_free": (None, [_p]),
+    "mail_imap_notify_add": (c_int, [_p, c_int, POINTER(_s), _sz, c_uint]),
+    "mail_imap_notify_set": (c_int, [_p, _p, c_int]),
+    "mail_imap_notify_none": (c_int, [_p]),
+    "mail_imap_sync_state_new": (c_int, [POINTER(_p), _p]),
+    "mail_imap_sync_state_free": (None, [_p]),
+    "mail_imap_sync_state_clear": (None, [_p]),
+    "mail_imap_sync_state_set_max_uids": (c_int, [_p, _sz]),
+    "mail_imap_sync_state_uidvalidity": (c_uint32, [_p]),
+    "mail_imap_sync_state_highestmodseq": (c_uint64, [_p]),
+    "mail_imap_sync_state_count": (_sz, [_p]),
+    "mail_imap_sync_state_uid": (c_uint32, [_p, _sz]),
+    "mail_imap_sync_state_flags": (c_int, [_pc, _sz, _p, c_uint32]),
+    "mail_imap_sync_state_save": (c_int, [_p, _s]),
+    "mail_imap_sync_state_load": (c_int, [_p, _s]),
+    "mail_imap_sync_state_write": (c_int, [_p, MIME_DATA_FN, c_void_p]),
+    "mail_imap_sync_state_read": (c_int, [_p, READ_FN, c_void_p]),
+    "mail_imap_sync_run": (c_int, [POINTER(c_int), _p, _p, _s, c_int, c_int, IMAP_SYNC_FN,
+                                   c_void_p]),
+    "mail_imap_sync_wait": (c_int, [_p, _p, _s, c_int, c_int, c_int, c_int, IMAP_SYNC_FN,
+                                    c_void_p]),
+    "mail_imap_sync_maildir": (c_int, [_psz, _p, _s, _p, c_int]),
     # sasl.h
     "mail_sasl_set_crypto": (c_int, [_p, _p, c_void_p]),
     # smtp.h

@@ -263,6 +263,13 @@ class IMAP(_Async, IMAPBase):
         """As libmail.IMAP.noop()."""
         return await _drive(self, self._op_noop(C.mail_imap_noop, "NOOP"))
 
+    async def sync(self, mailbox: str = "INBOX", state: Any = None, *, strategy: str = "auto",
+                   readonly: bool = True,
+                   callback: Optional[Callable[[Any], Any]] = None) -> Any:
+        """As libmail.IMAP.sync() (a state file or SyncState; the maildir
+        mirror is blocking only: use libmail.IMAP for it)."""
+        return await _drive(self, self._op_sync(mailbox, state, strategy, readonly, callback))
+
     async def compress(self) -> None:
         """As libmail.IMAP.compress()."""
         await _drive(self, self._op_noop(C.mail_imap_compress, "COMPRESS"))

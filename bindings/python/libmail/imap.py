@@ -397,6 +397,55 @@ class IMAPBase(Session):
                        flags("DEFINED"), flags("PERMANENT"),
                        bool(C.mail_imap_mailbox_read_only(h)))
 
+    # ---------------------------------------------------------- sync
+    def _op_sync(self, mailbox: str, state: Any, strategy: str, readonly: bool,
+                 callback: Optional[Callable[[Any], Any]]) -> Op:
+        from .imap_sync import STRATEGIES, STRATEGY_NAME, SyncResult, SyncState, change_callback
+        if strategy not in STRATEGIES:
+            raise InvalidArgument("strategy must be one of %s" % ", ".join(sorted(STRATEGIES)))
+        h = self._handle()
+        path = None
+        if state is None:
+            st = SyncState()
+        elif isinstance(state, SyncState):
+            st = state
+        else:
+            path = os.fspath(state)
+            st = SyncState.load(path)
+        changes: List[Any] = []
+        fn = self._cb.wrap(_capi.IMAP_SYNC_FN, change_callback(changes, callback), 1)
+        used = ctypes.c_int()
+        box = _capi.arg(mailbox)
+        how = STRATEGIES[strategy]
+        yield from self._call(lambda: C.mail_imap_sync_run(
+            ctypes.byref(used), h, st._h, box, 1 if readonly else 0, how, fn, None),
+            "sync %s" % mailbox)
+        self._mailbox_name = mailbox
+        if path is not None:
+            st.save(path)
+        return SyncResult(STRATEGY_NAME.get(used.value, "?"), changes, st)
+
+    def _op_sync_maildir(self, mailbox: str, maildir: Any, strategy: str) -> Op:
+        from .imap_sync import STRATEGIES, SyncResult
+        if strategy not in STRATEGIES:
+            raise InvalidArgument("strategy must be one of %s" % ", ".join(sorted(STRATEGIES)))
+        h = self._handle()
+        md = ctypes.c_void_p()
+        path = os.fspath(maildir)
+        rc = C.mail_maildir_open(ctypes.byref(md), _capi.arg(path), 1, None)
+        if rc < 0:
+            raise make_error(rc, "open the maildir %s" % path, "", (None, None, ""))
+        got = ctypes.c_size_t()
+        how = STRATEGIES[strategy]
+        try:
+            yield from self._call(lambda: C.mail_imap_sync_maildir(
+                ctypes.byref(got), h, _capi.arg(mailbox), md.value, how),
+                "sync %s into %s" % (mailbox, path))
+        finally:
+            C.mail_maildir_free(md.value)
+        self._mailbox_name = mailbox
+        return SyncResult("maildir", [], None, got.value)
+
     # ---------------------------------------------------------- running
     def _call(self, fn: Callable[[], int], what: str,
               collect: Optional[Callable[[int, int], bool]] = None, *allowed: int) -> Op:
@@ -993,6 +1042,25 @@ class IMAP(ExtMixin, Blocking, IMAPBase):
         args (any text; CHARSET UTF-8 is sent when needed), e.g.
         search("UNSEEN FROM ?", "bob"). ret asks for ESEARCH ("MIN MAX COUNT")."""
         return run_blocking(self._op_search(criteria, args, uid, ret))
+
+    def sync(self, mailbox: str = "INBOX", state: Any = None, *, strategy: str = "auto",
+             readonly: bool = True, maildir: Optional[Union[str, "os.PathLike[str]"]] = None,
+             callback: Optional[Callable[[Any], Any]] = None) -> Any:
+        """Bring a local copy of mailbox up to date and return a
+        libmail.SyncResult (its .changes: SyncChange("new"|"flags"|
+        "vanished"|"reset", uid, flags) in the order reported).
+
+        state is a libmail.SyncState (updated in place), a path (loaded
+        when it exists, saved atomically after the sync) or None (a fresh
+        state: every message is new). With maildir=path the mailbox is
+        mirrored into that maildir instead (made when missing; the state
+        lives in it). QRESYNC is used when offered, else CONDSTORE, else a
+        full UID/FLAGS listing; strategy ("qresync", "condstore", "full")
+        forces a weaker way. callback gets each SyncChange as it comes.
+        The mailbox is left selected (EXAMINEd unless readonly=False)."""
+        if maildir is not None:
+            return run_blocking(self._op_sync_maildir(mailbox, maildir, strategy))
+        return run_blocking(self._op_sync(mailbox, state, strategy, readonly, callback))
 
     def fetch(self, messages: Messages, items: Union[str, Sequence[str]] = "(UID FLAGS)", *,
               uid: bool = True, body: Body = None,

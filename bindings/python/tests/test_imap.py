@@ -360,6 +360,51 @@ class TestIMAP(unittest.TestCase):
         gc.collect()
         self.assertIsNone(ref())  # and nothing else holds it (no cycle via callbacks)
 
+    def test_sync(self):
+        # a state file across sessions: new, flags, vanished; each strategy
+        # gives the same result; then a maildir mirror
+        with imap(scheme="imaps", port="MAIL_TEST_IMAPS_PORT") as w, Box(w, "sync") as box, \
+                tempfile.TemporaryDirectory() as tmp:
+            for i in range(3):
+                w.append(box, message(unique("s%d" % i)), ["\\Seen"] if i == 1 else None)
+            path = tmp + "/state"
+            with imap(scheme="imaps", port="MAIL_TEST_IMAPS_PORT") as im:
+                r = im.sync(box, path)
+            self.assertEqual(r.strategy, "qresync")
+            self.assertEqual([c.event for c in r.changes], ["new"] * 3)
+            self.assertEqual(r.changes[1].flags, frozenset({"\\Seen"}))
+            self.assertEqual(len(r.state), 3)
+            uids = r.state.uids()
+            w.select(box)
+            w.store(uids[0], "add", ["\\Flagged"])
+            w.store(uids[2], "add", ["\\Deleted"])
+            w.expunge()
+            w.unselect()
+            w.append(box, message(unique("s3")))
+            for strategy in ("qresync", "condstore", "full"):
+                st = libmail.SyncState.load(path)
+                seen = []
+                with imap(scheme="imaps", port="MAIL_TEST_IMAPS_PORT") as im:
+                    r = im.sync(box, st, strategy=strategy, callback=seen.append)
+                self.assertEqual(r.strategy, strategy)
+                self.assertEqual(seen, r.changes)
+                got = sorted((c.event, c.uid) for c in r.changes)
+                self.assertEqual(got, sorted([("flags", uids[0]), ("vanished", uids[2]),
+                                              ("new", uids[2] + 1)]), strategy)
+                self.assertEqual(st.flags(uids[0]), frozenset({"\\Flagged"}))
+                with self.assertRaises(KeyError):
+                    st.flags(uids[2])
+                self.assertGreater(st.uidvalidity, 0)
+            with self.assertRaises(libmail.InvalidArgument):
+                w.sync(box, strategy="fast")
+            with imap(scheme="imaps", port="MAIL_TEST_IMAPS_PORT") as im:
+                r = im.sync(box, maildir=tmp + "/md")
+                self.assertEqual(r.downloaded, 3)
+                self.assertEqual(im.sync(box, maildir=tmp + "/md").downloaded, 0)
+            import os
+            files = os.listdir(tmp + "/md/cur") + os.listdir(tmp + "/md/new")
+            self.assertEqual(len(files), 3)
+
     def test_compress(self):
         if "zlib" not in libmail.features():
             self.skipTest("no zlib in this build")
@@ -503,6 +548,26 @@ SESSIONS = 50
 @need_servers
 @WITH_IMAP
 class TestAioIMAP(unittest.TestCase):
+    def test_sync(self):
+        # libmail.aio.IMAP.sync(): the C sync resumed from the event loop
+        with imap(scheme="imaps", port="MAIL_TEST_IMAPS_PORT") as w, Box(w, "aiosync") as box:
+            for i in range(3):
+                w.append(box, message(unique("as%d" % i)))
+            u, pw, _ = user(1)
+
+            async def run(state):
+                async with libmail.aio.IMAP(url("imaps", "MAIL_TEST_IMAPS_PORT"), user=u,
+                                            password=pw, cafile=ENV["MAIL_TEST_CA"]) as im:
+                    return await im.sync(box, state)
+            st = libmail.SyncState()
+            r = asyncio.run(run(st))
+            self.assertEqual((r.strategy, [c.event for c in r.changes]), ("qresync", ["new"] * 3))
+            w.select(box)
+            w.store(st.uids()[1], "add", ["\\Flagged"])
+            w.unselect()
+            r = asyncio.run(run(st))
+            self.assertEqual([(c.event, c.uid) for c in r.changes], [("flags", st.uids()[1])])
+
     def test_50_sessions_on_one_loop(self):
         hosts = [ENV["MAIL_TEST_HOST"], ENV["MAIL_TEST_HOST6"]]
         stats = {"in": 0, "max": 0, "settled": 0, "threads": set()}

@@ -174,3 +174,37 @@ class TestIMAPLocal(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@WITH_IMAP
+class TestSyncState(unittest.TestCase):
+    def test_file_round_trip_and_damage(self):
+        import os
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "box.state")
+            st = libmail.SyncState.load(path)  # missing: empty
+            self.assertEqual((len(st), st.uidvalidity, st.highestmodseq), (0, 0, 0))
+            with open(path, "w") as f:
+                f.write("libmail-imap-sync 1\nuidvalidity 7\nhighestmodseq 12\n"
+                        "keyword $Forwarded\nrun 1 3 21\nrun 9 9 0\nend\n")
+            st = libmail.SyncState.load(path)
+            self.assertEqual(st.uids(), [1, 2, 3, 9])
+            self.assertEqual(st.flags(2), frozenset({"\\Seen", "$Forwarded"}))
+            self.assertEqual(st.flags(9), frozenset())
+            with self.assertRaises(KeyError):
+                st.flags(4)
+            st.save(path + "2")
+            self.assertEqual(libmail.SyncState.load(path + "2").items(), st.items())
+            blob = st.to_bytes()
+            with open(path + "2", "rb") as f:
+                self.assertEqual(blob, f.read())
+            self.assertEqual(libmail.SyncState.from_bytes(blob).items(), st.items())
+            with self.assertRaises(libmail.InvalidArgument):
+                libmail.SyncState.from_bytes(b"libmail-imap-sync 1\nrun 1 1 0\n")
+            with open(path, "w") as f:
+                f.write("libmail-imap-sync 1\nrun 5 9 0\n")  # cut short
+            with self.assertRaises(libmail.InvalidArgument):  # MAIL_ERR_SYNTAX
+                libmail.SyncState.load(path)
+            with self.assertRaises(libmail.LimitError):
+                libmail.SyncState.load(path + "2", max_uids=2)
