@@ -96,8 +96,6 @@ int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine);
  * back to MAIL_TIMEOUT_IO. */
 void mail_conn_set_wait_timeout(mail_conn *c, int ms);
 
-/* 1 in event-loop mode (mail_conn_set_nonblocking()). */
-int mail_conn_is_nonblocking(const mail_conn *c);
 
 /* Ending a wait early (net/conn_wake.c). _wake_open() creates the
  * connection's self-pipe (once; closed by mail_conn_free()).

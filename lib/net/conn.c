@@ -237,11 +237,6 @@ int mail_conn_set_tls_server_name(mail_conn *c, const char *name)
   return conn_set_string(c, &c->tls_server_name, name);
 }
 
-int mail_conn_is_nonblocking(const mail_conn *c)
-{
-  return c && c->nonblocking;
-}
-
 int mail_conn_set_nonblocking(mail_conn *c, int on)
 {
   if (!c)

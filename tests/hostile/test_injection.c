@@ -782,6 +782,162 @@ static void run_imap_append_builder(ctx *x)
   mail_mime_builder_free(b);
   mail_imap_free(im);
 }
+
+/* ---------------------------------------------------------------- imap_ext.h */
+
+/* One mailbox-like argument of an ext call; every other argument plain. */
+static void run_ext_call(ctx *x, int which, int arg)
+{
+  mail_imap *im = imap_up(x, 1, which == 12); /* STORE needs a selected mailbox */
+  const char *v = x->e->s;
+  const char *m = arg == 0 ? v : "INBOX";
+  const char *id = arg == 1 ? v : "bob";
+  const char *rights = arg == 2 ? v : "lrs";
+  const char *one[] = {arg == 1 ? v : "/private/comment"};
+  const char *val[] = {arg == 2 ? v : "hello"};
+  size_t len[] = {arg == 2 ? x->e->len : 5};
+  const char *res[] = {arg == 1 ? v : "STORAGE"};
+  uint64_t lim[] = {100};
+  const char *uses[] = {arg == 1 ? v : "\\Drafts"};
+  const char *flags[] = {arg == 1 ? v : "\\Seen"};
+  uint64_t sizes[] = {0};
+  mail_imap_seqset *set = NULL;
+  int rc, rule = R_SAFE;
+  const char *what = arg == 0 ? "mailbox" : arg == 1 ? "second" : "third";
+  switch (which) {
+  case 0: rc = mail_imap_getquota(im, m); what = "root"; break;
+  case 1: rc = mail_imap_getquotaroot(im, m); break;
+  case 2:
+    rc = mail_imap_setquota(im, m, res, lim, 1);
+    rule = arg == 1 ? R_INVALID : R_SAFE; /* a resource name is an atom */
+    what = arg == 1 ? "resource" : "root";
+    break;
+  case 3: rc = mail_imap_setacl(im, m, id, rights); break;
+  case 4: rc = mail_imap_deleteacl(im, m, id); break;
+  case 5: rc = mail_imap_getacl(im, m); break;
+  case 6: rc = mail_imap_listrights(im, m, id); break;
+  case 7: rc = mail_imap_myrights(im, m); break;
+  case 8: rc = mail_imap_getmetadata(im, m, one, 1, 0, 0); what = arg == 1 ? "entry" : what; break;
+  case 9:
+    rc = mail_imap_setmetadata(im, m, one, val, len, 1);
+    what = arg == 1 ? "entry" : arg == 2 ? "value" : what;
+    break;
+  case 10: rc = mail_imap_create_special_use(im, m, uses, 1); rule = arg == 1 ? R_INVALID : R_SAFE;
+    what = arg == 1 ? "use" : what; break;
+  case 11:
+    rc = mail_imap_multiappend(im, m, flags, 1, sizes, 1, null_read, NULL);
+    rule = arg == 1 ? R_INVALID : R_SAFE;
+    what = arg == 1 ? "flag" : what;
+    break;
+  default: {
+    set = one_to_three();
+    const char *labels[] = {v};
+    rc = mail_imap_store_labels(im, set, 0, 1, labels, 1, 1);
+    what = "label";
+    break;
+  }
+  }
+  expect(x, rc, rule, what);
+  mail_imap_seqset_free(set);
+  mail_imap_free(im);
+}
+static void run_imap_getquota(ctx *x) { run_ext_call(x, 0, 0); }
+static void run_imap_getquotaroot(ctx *x) { run_ext_call(x, 1, 0); }
+static void run_imap_setquota(ctx *x) { run_ext_call(x, 2, 0); run_ext_call(x, 2, 1); }
+static void run_imap_setacl(ctx *x) { for (int a = 0; a < 3; a++) run_ext_call(x, 3, a); }
+static void run_imap_deleteacl(ctx *x) { run_ext_call(x, 4, 0); run_ext_call(x, 4, 1); }
+static void run_imap_getacl(ctx *x) { run_ext_call(x, 5, 0); }
+static void run_imap_listrights(ctx *x) { run_ext_call(x, 6, 0); run_ext_call(x, 6, 1); }
+static void run_imap_myrights(ctx *x) { run_ext_call(x, 7, 0); }
+static void run_imap_getmetadata(ctx *x) { run_ext_call(x, 8, 0); run_ext_call(x, 8, 1); }
+static void run_imap_setmetadata(ctx *x) { for (int a = 0; a < 3; a++) run_ext_call(x, 9, a); }
+static void run_imap_create_special_use(ctx *x) { run_ext_call(x, 10, 0); run_ext_call(x, 10, 1); }
+static void run_imap_multiappend(ctx *x) { run_ext_call(x, 11, 0); run_ext_call(x, 11, 1); }
+static void run_imap_store_labels(ctx *x) { run_ext_call(x, 12, 0); }
+
+/* SORT and THREAD: ret / order / algorithm / criteria are syntax (refused),
+ * the args strings (literal or quoted) are safe. */
+static void run_sort_thread(ctx *x, int thread)
+{
+  for (int arg = 0; arg < 4; arg++) {
+    if (thread && arg == 0)
+      continue; /* THREAD has no ret */
+    mail_imap *im = imap_up(x, 1, 1);
+    const char *v = x->e->s;
+    const char *args[] = {arg == 3 ? v : "hello"};
+    const char *criteria = arg == 2 ? v : "SUBJECT ?";
+    int rc = thread ? mail_imap_thread(im, 1, arg == 1 ? v : "REFERENCES", criteria, args, 1)
+                    : mail_imap_sort(im, 1, arg == 0 ? v : NULL, arg == 1 ? v : "DATE", criteria,
+                                     args, 1);
+    expect(x, rc, arg == 3 ? R_SAFE : R_INVALID,
+           arg == 0 ? "ret" : arg == 1 ? (thread ? "algorithm" : "order") : arg == 2 ? "criteria" : "arg");
+    mail_imap_free(im);
+  }
+}
+static void run_imap_sort(ctx *x) { run_sort_thread(x, 0); }
+static void run_imap_thread(ctx *x) { run_sort_thread(x, 1); }
+
+/* ---------------------------------------------------------------- imap_sync.h */
+
+static void run_imap_select_qresync(ctx *x)
+{
+  mail_imap *im = imap_up(x, 1, 0);
+  /* QRESYNC must be enabled first (MAIL_ERR_STATE otherwise); the fake
+   * server's plain OK counts, QRESYNC being advertised */
+  static const char *const qresync[] = {"QRESYNC"};
+  if (mail_imap_enable(im, qresync, 1) != MAIL_OK)
+    abort();
+  mark(x);
+  expect(x, mail_imap_select_qresync(im, x->e->s, 0, 7, 1, NULL, NULL, NULL), R_SAFE, "mailbox");
+  mail_imap_free(im);
+}
+
+static void run_imap_fetch_changedsince(ctx *x)
+{
+  mail_imap *im = imap_up(x, 1, 1);
+  mail_imap_seqset *set = one_to_three();
+  char items[64];
+  expect(x, mail_imap_fetch_changedsince(im, set, 1, wrap(x, items, sizeof items, "(FLAGS ", ")"),
+                                         1, 0, NULL, NULL), R_INVALID, "items");
+  mail_imap_seqset_free(set);
+  mail_imap_free(im);
+}
+
+static void run_imap_notify_add(ctx *x)
+{
+  /* builds a local list; the mailbox names reach the wire at
+   * mail_imap_notify_set(), where they must be safe */
+  mail_imap *im = imap_up(x, 1, 0);
+  mail_imap_notify *n = NULL;
+  if (mail_imap_notify_new(&n, NULL))
+    abort();
+  const char *boxes[] = {x->e->s};
+  int rc = mail_imap_notify_add(n, MAIL_IMAP_NOTIFY_MAILBOXES, boxes, 1, MAIL_IMAP_NOTIFY_MESSAGE_NEW);
+  if (rc == MAIL_OK)
+    rc = mail_imap_notify_set(im, n, 0);
+  expect(x, rc, R_SAFE, "mailbox");
+  mail_imap_notify_free(n);
+  mail_imap_free(im);
+}
+
+static int sync_cb(void *user, int event, uint32_t uid, const char *flags)
+{
+  (void)user, (void)event, (void)uid, (void)flags;
+  return 0;
+}
+
+static void run_imap_sync_run(ctx *x)
+{
+  mail_imap *im = imap_up(x, 1, 0);
+  mail_imap_sync_state *st = NULL;
+  if (mail_imap_sync_state_new(&st, NULL))
+    abort();
+  int used = 0;
+  expect(x, mail_imap_sync_run(&used, im, st, x->e->s, 1, 0, sync_cb, NULL), R_SAFE, "mailbox");
+  mail_imap_sync_state_free(st);
+  mail_imap_free(im);
+}
+
 #endif
 #endif
 
@@ -1159,6 +1315,33 @@ static const entry table[] = {
   RUN("mail_imap_append", run_imap_append),
 #if MAIL_HAVE_MIME
   RUN("mail_imap_append_builder", run_imap_append_builder),
+  RUN("mail_imap_getquota", run_imap_getquota),
+  RUN("mail_imap_getquotaroot", run_imap_getquotaroot),
+  RUN("mail_imap_setquota", run_imap_setquota),
+  RUN("mail_imap_setacl", run_imap_setacl),
+  RUN("mail_imap_deleteacl", run_imap_deleteacl),
+  RUN("mail_imap_getacl", run_imap_getacl),
+  RUN("mail_imap_listrights", run_imap_listrights),
+  RUN("mail_imap_myrights", run_imap_myrights),
+  RUN("mail_imap_getmetadata", run_imap_getmetadata),
+  RUN_LEN("mail_imap_setmetadata", run_imap_setmetadata),
+  RUN("mail_imap_sort", run_imap_sort),
+  RUN("mail_imap_thread", run_imap_thread),
+  RUN("mail_imap_create_special_use", run_imap_create_special_use),
+  RUN("mail_imap_multiappend", run_imap_multiappend),
+  RUN("mail_imap_store_labels", run_imap_store_labels),
+  EXEMPT("mail_imap_response_quota", WHY_OUT),     /* imap_parse.h, added by ext */
+  EXEMPT("mail_imap_response_acl", WHY_OUT),
+  EXEMPT("mail_imap_response_metadata", WHY_OUT),
+  RUN("mail_imap_select_qresync", run_imap_select_qresync),
+  RUN("mail_imap_fetch_changedsince", run_imap_fetch_changedsince),
+  RUN("mail_imap_notify_add", run_imap_notify_add),
+  EXEMPT("mail_imap_sync_state_flags", WHY_OUT),
+  EXEMPT("mail_imap_sync_state_save", WHY_FILE),
+  EXEMPT("mail_imap_sync_state_load", WHY_FILE),
+  RUN("mail_imap_sync_run", run_imap_sync_run),
+  EXEMPT("mail_imap_sync_wait", "the mailbox goes the way of mail_imap_sync_run(), covered there (it waits on the network between runs)"),
+  EXEMPT("mail_imap_sync_maildir", "the mailbox goes the way of mail_imap_sync_run(), covered there (it writes a local maildir)"),
 #endif
   /* imap_parse.h */
   EXEMPT("mail_imap_response_text_base64", WHY_OUT),
