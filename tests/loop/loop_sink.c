@@ -11,6 +11,11 @@
  * and exits. M counts messages taken (the final 250 sent), A connections
  * accepted, P the most connections open at once, Q QUITs answered.
  *
+ * usage: loop-sink --expect N PROGRAM ARGS...   -- runs PROGRAM ARGS
+ * 127.0.0.1 PORT, serves until it exits, prints the same line and exits
+ * 0 only if the program did, the sink took N messages and every
+ * connection said QUIT (how the adapter examples run as tests).
+ *
  * A client whose EHLO name starts with "stall" is stalled: its MAIL FROM
  * and everything after get no reply (the timeout tests' sessions that
  * must end MAIL_ERR_TIMEOUT); S counts them.
@@ -26,6 +31,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -181,7 +187,7 @@ static void rearm(int ep, client *c)
   epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -208,10 +214,39 @@ int main(void)
   ev.data.ptr = &ls;
   epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
   int in_fd = 0;
+  long expect = -1;
+  pid_t child = -1;
+  if (argc >= 4 && !strcmp(argv[1], "--expect")) {
+    /* The child holds the write end of a pipe: its exit ends the serving. */
+    expect = atol(argv[2]);
+    int p[2];
+    char port[16];
+    snprintf(port, sizeof port, "%u", ntohs(a.sin_port));
+    if (pipe(p) != 0)
+      return 1;
+    child = fork();
+    if (child == 0) {
+      close(p[0]);
+      close(ls);
+      close(ep);
+      char **av = calloc((size_t)argc + 2, sizeof *av);
+      int k = 0;
+      for (int i = 3; i < argc; i++)
+        av[k++] = argv[i];
+      av[k++] = "127.0.0.1";
+      av[k++] = port;
+      execvp(av[0], av);
+      perror("loop-sink: exec");
+      _exit(127);
+    }
+    close(p[1]);
+    in_fd = p[0];
+  } else {
+    printf("%u\n", ntohs(a.sin_port));
+    fflush(stdout);
+  }
   ev.data.ptr = &in_fd;
   epoll_ctl(ep, EPOLL_CTL_ADD, in_fd, &ev);
-  printf("%u\n", ntohs(a.sin_port));
-  fflush(stdout);
   double t0 = now_s();
   struct epoll_event evs[256];
   int running = 1;
@@ -283,5 +318,16 @@ int main(void)
          messages, accepted, peak, quits, stalled_count, cpu, wall,
          wall > 0 ? 100.0 * cpu / wall : 0.0);
   fflush(stdout);
+  if (child > 0) {
+    int st = 0;
+    if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+      fprintf(stderr, "loop-sink: the program failed (status %d)\n", st);
+      return 1;
+    }
+    if (messages != expect || quits != accepted || open_now != 0) {
+      fprintf(stderr, "loop-sink: expected %ld messages and a QUIT per connection\n", expect);
+      return 1;
+    }
+  }
   return 0;
 }
