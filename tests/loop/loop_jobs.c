@@ -143,9 +143,9 @@ int loop_jobs_start(loop_jobs *js, mail_loop *loop, size_t n, const loop_jobs_co
     j->status = MAIL_ERR_AGAIN;
     j->two_ops = barrier;
     j->stalled = conf->stall_every && i % conf->stall_every == 0;
-    int rc = mail_smtp_new(&j->s, NULL);
+    int rc = mail_smtp_new(&j->s, conf->alloc);
     if (!rc)
-      rc = mail_smtp_envelope_new(&j->e, NULL);
+      rc = mail_smtp_envelope_new(&j->e, conf->alloc);
     if (!rc)
       rc = mail_smtp_set_client_name(j->s, j->stalled ? conf->stall_name
                                            : conf->client_name ? conf->client_name

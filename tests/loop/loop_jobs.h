@@ -46,6 +46,7 @@ typedef struct loop_jobs_conf {
   const char *stall_name; /* client name of every stall_every-th job (0: none) */
   size_t stall_every;
   int stall_ms;          /* their command timeout */
+  const mail_allocator *alloc; /* the sessions' and envelopes', or NULL */
 } loop_jobs_conf;
 
 /* Make n sessions and register them with loop; 0 or a status. */
