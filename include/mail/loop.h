@@ -124,7 +124,8 @@ MAIL_EXTERN int mail_loop_backend_of(const mail_loop *loop);
  * iteration (without waiting), then each time conn is ready, its wake fd
  * is readable or its deadline passes, until it returns something other
  * than MAIL_ERR_AGAIN; done (may be NULL) then gets that status and the
- * operation is forgotten. Sets conn non-blocking. *out (out may be NULL)
+ * operation is forgotten (or MAIL_ERR_NOMEM / MAIL_ERR_IO when the loop
+ * could not watch the connection after a step). Sets conn non-blocking. *out (out may be NULL)
  * names the operation for mail_loop_remove(). May be called from inside
  * the loop's callbacks (a done callback that starts the next operation).
  * One operation per connection at a time (a second would share its

@@ -23,6 +23,7 @@
 #include <mail/loop.h>
 #include <mail/smtp.h>
 
+#include "each_alloc.h"
 #include "loop_jobs.h"
 
 static const char *sink_path;
@@ -394,6 +395,51 @@ START_TEST(remove_inside_callbacks)
 }
 END_TEST
 
+/* Failing each allocation of a loop's life: its construction, the heap
+ * growing past its first 64 slots (70 timers), an operation's record and
+ * the poller's tables; every failure comes back as MAIL_ERR_NOMEM with
+ * nothing left allocated. */
+static int nomem_count;
+
+static void nomem_tick(void *user)
+{
+  (void)user;
+  nomem_count++;
+}
+
+static int nomem_step(void *user, mail_conn *conn)
+{
+  (void)user;
+  (void)conn;
+  return MAIL_OK;
+}
+
+static int nomem_run(void *user, mail_test_alloc *ta)
+{
+  int backend = *(int *)user;
+  mail_loop *loop = NULL;
+  mail_smtp *s = NULL;
+  int rc = mail_loop_new_backend(&loop, mail_test_alloc_hooks(ta), backend);
+  for (int i = 0; !rc && i < 70; i++)
+    rc = mail_loop_add_timer(NULL, loop, i % 3, nomem_tick, NULL);
+  if (!rc)
+    rc = mail_smtp_new(&s, mail_test_alloc_hooks(ta));
+  if (!rc)
+    rc = mail_loop_add(NULL, loop, mail_smtp_conn(s), nomem_step, NULL, NULL);
+  if (!rc)
+    rc = mail_loop_run(loop);
+  mail_smtp_free(s);
+  mail_loop_free(loop);
+  return rc;
+}
+
+START_TEST(each_allocation_fails)
+{
+  for (int b = MAIL_LOOP_BACKEND_POLL; b <= MAIL_LOOP_BACKEND_EPOLL; b++)
+    MAIL_TEST_ASSERT_EACH_ALLOCATION("loop", nomem_run, &b, MAIL_OK, MAIL_TEST_NOMEM_EXACT);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   if (argc != 2) {
@@ -416,6 +462,7 @@ int main(int argc, char **argv)
   tcase_add_test(tc, timers_poll);
   tcase_add_test(tc, stop_from_another_thread);
   tcase_add_test(tc, remove_inside_callbacks);
+  tcase_add_test(tc, each_allocation_fails);
   tcase_add_test(tc, thousand_sessions_epoll);
   tcase_add_test(tc, thousand_sessions_poll);
   tcase_add_test(tc, chained_steps);
