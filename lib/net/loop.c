@@ -183,6 +183,16 @@ int mail_loop_new(mail_loop **out, const mail_allocator *alloc)
 
 static void free_graves(mail_loop *l)
 {
+  /* An operation readied for the next iteration and removed in this one
+   * is still on the ready list: unlink it before it is freed. */
+  for (struct mail_loop_op **pp = &l->ready; *pp;) {
+    if ((*pp)->dead) {
+      (*pp)->queued = 0;
+      *pp = (*pp)->ready_next;
+    } else {
+      pp = &(*pp)->ready_next;
+    }
+  }
   while (l->op_grave) {
     struct mail_loop_op *o = l->op_grave;
     l->op_grave = o->grave_next;

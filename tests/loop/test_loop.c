@@ -321,6 +321,7 @@ END_TEST
 typedef struct rm {
   mail_loop *loop;
   mail_loop_op *self, *other;
+  mail_conn *late_conn;
   int steps, dones;
 } rm;
 
@@ -353,6 +354,11 @@ static void rm_timer(void *user)
 {
   (void)user;
   mail_loop_remove(rm_ctx->other);
+  /* added and removed in the same pass: readied for the next one, never stepped */
+  mail_loop_op *late = NULL;
+  ck_assert_int_eq(mail_loop_add(&late, rm_ctx->loop, rm_ctx->late_conn, rm_step, rm_done, rm_ctx),
+                   MAIL_OK);
+  mail_loop_remove(late);
 }
 
 START_TEST(remove_inside_callbacks)
@@ -365,6 +371,7 @@ START_TEST(remove_inside_callbacks)
     mail_smtp *s1, *s2;
     ck_assert_int_eq(mail_smtp_new(&s1, NULL), MAIL_OK);
     ck_assert_int_eq(mail_smtp_new(&s2, NULL), MAIL_OK);
+    r.late_conn = mail_smtp_conn(s2);
     ck_assert_int_eq(mail_loop_add(&r.self, r.loop, mail_smtp_conn(s1), rm_step, rm_done, &r),
                      MAIL_OK);
     ck_assert_int_eq(mail_loop_add(&r.other, r.loop, mail_smtp_conn(s2), wait_step, rm_done, &r),
