@@ -14,6 +14,7 @@
 #include <mail/common.h>
 #include <mail/conn.h>
 #include <mail/sasl.h>
+#include <mail/loop.h>
 #if MAIL_HAVE_MIME
 #include <mail/mime.h>
 #include <mail/mime_build.h>

@@ -56,6 +56,8 @@ CONST: Dict[str, int] = {
     "MAIL_SECURITY_STARTTLS_OPPORTUNISTIC_INSECURE": 2, "MAIL_SECURITY_NONE_INSECURE": 3,
     "MAIL_WANT_READ": 1, "MAIL_WANT_WRITE": 2,
     "MAIL_TIMEOUT_CONNECT": 0, "MAIL_TIMEOUT_IO": 1,
+    # loop.h
+    "MAIL_LOOP_BACKEND_DEFAULT": 0, "MAIL_LOOP_BACKEND_POLL": 1, "MAIL_LOOP_BACKEND_EPOLL": 2,
     # smtp.h
     "MAIL_SMTP_CHUNKING_WHEN_NEEDED": 0, "MAIL_SMTP_CHUNKING_PREFER": 1,
     "MAIL_SMTP_CHUNKING_NEVER": 2,
@@ -243,6 +245,9 @@ CALLBACKS = {
     "mail_resolve_fn": CFUNCTYPE(c_int, c_void_p, c_void_p, c_char_p, c_uint),
     # imap_sync.h
     "mail_imap_sync_fn": CFUNCTYPE(c_int, c_void_p, c_int, c_uint32, c_char_p),
+    "mail_loop_step_fn": CFUNCTYPE(c_int, c_void_p, c_void_p),
+    "mail_loop_done_fn": CFUNCTYPE(None, c_void_p, c_int),
+    "mail_loop_timer_fn": CFUNCTYPE(None, c_void_p),
 }
 TRACE_FN = CALLBACKS["mail_trace_fn"]
 PROGRESS_FN = CALLBACKS["mail_smtp_progress_fn"]
@@ -1013,6 +1018,21 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "mail_nntp_set_security": (c_int, [_p, c_int]),
     "mail_nntp_state_name": (_s, [_p]),
     "mail_nntp_url_group": (_s, [_p]),
+    # loop.h: the built-in loop
+    "mail_loop_new": (c_int, [POINTER(_p), _p]),
+    "mail_loop_new_backend": (c_int, [POINTER(_p), _p, c_int]),
+    "mail_loop_free": (None, [_p]),
+    "mail_loop_backend_of": (c_int, [_p]),
+    "mail_loop_add": (c_int, [POINTER(_p), _p, _p, CALLBACKS["mail_loop_step_fn"],
+                              CALLBACKS["mail_loop_done_fn"], _p]),
+    "mail_loop_remove": (None, [_p]),
+    "mail_loop_add_timer": (c_int, [POINTER(_p), _p, c_int64, CALLBACKS["mail_loop_timer_fn"],
+                                    _p]),
+    "mail_loop_cancel_timer": (None, [_p]),
+    "mail_loop_run_once": (c_int, [_p, c_int]),
+    "mail_loop_run": (c_int, [_p]),
+    "mail_loop_stop": (None, [_p]),
+    "mail_loop_pending": (_sz, [_p]),
 }
 
 # Functions that are not there in every build of libmail (optional
