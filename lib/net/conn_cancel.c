@@ -40,8 +40,10 @@ void mail_conn_busy(mail_conn *c, int what, int on)
     /* An operation begins: a wake left from before (an IDLE stop asked
      * outside IDLE lives on in its session's flag) must not keep an event
      * loop polling mail_conn_wake_fd() spinning through it. */
-    if (atomic_fetch_or(&c->busy, what) == 0)
+    if (atomic_fetch_or(&c->busy, what) == 0) {
       conn_wake_drain(c);
+      atomic_store(&c->cancel_req, 0); /* one that raced the last end */
+    }
     return;
   }
   /* A cancel that came as the last operation ended has nothing left to
