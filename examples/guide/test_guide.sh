@@ -180,13 +180,6 @@ save_attachments)
   [[ $(cat "$TMP/out/evil.txt") == evil ]] || die "evil.txt content"
   grep -q '^7 attachments saved' <<<"$out" || die "count"
   ;;
-sync_mailbox)
-  # The sync branch's example (the new sync API): its own check, written
-  # with it, in examples/guide/test_sync_mailbox.sh EXE (servers.env loaded).
-  [[ -x $root/examples/guide/test_sync_mailbox.sh ]] ||
-    die "examples/guide/test_sync_mailbox.sh is missing: the sync example needs its check"
-  "$root/examples/guide/test_sync_mailbox.sh" "$exe" || die "failed"
-  ;;
 *) die "unknown example" ;;
 esac
 echo "guide $name: ok"

@@ -109,10 +109,12 @@ class SyncState:
 
     @property
     def uidvalidity(self) -> int:
+        """The mailbox's UIDVALIDITY the state belongs to (0: never synced)."""
         return int(C.mail_imap_sync_state_uidvalidity(self._h))
 
     @property
     def highestmodseq(self) -> int:
+        """The HIGHESTMODSEQ seen at the last sync (0 without CONDSTORE)."""
         return int(C.mail_imap_sync_state_highestmodseq(self._h))
 
     def __len__(self) -> int:
