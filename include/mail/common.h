@@ -324,7 +324,10 @@ typedef enum mail_feature {
   MAIL_FEATURE_SASLPREP = 1 << 7, /**< SASLprep of non-ASCII names and passwords (libidn) */
   MAIL_FEATURE_IDNA = 1 << 8,     /**< IDNA A-labels for non-ASCII domains (libidn2) */
   MAIL_FEATURE_MAILDIR = 1 << 9,  /**< the maildir store (mail/maildir.h) */
-  MAIL_FEATURE_SOCKETS = 1 << 10  /**< TCP and Unix sockets (0 in a bare-metal build: user transports only) */
+  MAIL_FEATURE_SOCKETS = 1 << 10, /**< TCP and Unix sockets (0 in a bare-metal build: user transports only) */
+  MAIL_FEATURE_PROXY = 1 << 11,   /**< SOCKS5 and HTTP CONNECT proxies (mail_conn_set_proxy()) */
+  MAIL_FEATURE_LOOP = 1 << 12,    /**< the built-in loop (mail/loop.h) */
+  MAIL_FEATURE_SMTP_POOL = 1 << 13 /**< the SMTP session pool (mail/smtp_pool.h) */
 } mail_feature;
 
 /**

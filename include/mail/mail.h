@@ -14,7 +14,9 @@
 #include <mail/common.h>
 #include <mail/conn.h>
 #include <mail/sasl.h>
+#if MAIL_HAVE_LOOP
 #include <mail/loop.h>
+#endif
 #if MAIL_HAVE_MIME
 #include <mail/mime.h>
 #include <mail/mime_build.h>
@@ -22,7 +24,9 @@
 #if MAIL_HAVE_SMTP
 #include <mail/smtp_reply.h>
 #include <mail/smtp.h>
+#if MAIL_HAVE_SMTP_POOL
 #include <mail/smtp_pool.h>
+#endif
 #endif
 #if MAIL_HAVE_POP3
 #include <mail/pop3_reply.h>

@@ -94,5 +94,11 @@ unsigned int mail_features(void)
     f |= MAIL_FEATURE_MAILDIR;
   if (MAIL_WITH_SOCKETS)
     f |= MAIL_FEATURE_SOCKETS;
+  if (MAIL_WITH_PROXY)
+    f |= MAIL_FEATURE_PROXY;
+  if (MAIL_WITH_LOOP)
+    f |= MAIL_FEATURE_LOOP;
+  if (MAIL_WITH_SMTP_POOL)
+    f |= MAIL_FEATURE_SMTP_POOL;
   return f;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "core/mem.h"
 #include "net/conn_impl.h"
 #include "net/proxy.h"
@@ -149,6 +150,14 @@ static int connect_socket(mail_conn *c)
   }
 }
 
+/* The proxy in use: none in a build without proxies, so that what serves
+ * them is left out. */
+static inline int proxy_kind(const mail_conn *c)
+{
+  return MAIL_WITH_PROXY ? c->proxy_kind : MAIL_PROXY_NONE;
+}
+
+#if MAIL_WITH_PROXY
 /* The socket to the proxy is up: ask it for the tunnel. */
 static int push_proxy(mail_conn *c)
 {
@@ -181,6 +190,7 @@ static int proxy_negotiate(mail_conn *c)
       return rc;
   }
 }
+#endif
 
 /* Drive a connect that is under way; shared by every connect entry point
  * and by their repeated calls in event-loop mode. */
@@ -197,7 +207,7 @@ static int connect_continue(mail_conn *c)
 /* The name a connect resolves: the proxy's when there is one. */
 static const char *resolve_name(const mail_conn *c)
 {
-  return c->proxy_kind != MAIL_PROXY_NONE ? c->proxy_host : c->host;
+  return proxy_kind(c) != MAIL_PROXY_NONE ? c->proxy_host : c->host;
 }
 
 /* Waiting for the caller's resolver (mail_conn_resolved()). */
@@ -225,7 +235,7 @@ static int ask_resolver(mail_conn *c)
   c->resolve_rc = 0;
   c->state = ST_RESOLVING;
   mail_conn_trace_info(c, "asking the resolver for %s", resolve_name(c));
-  unsigned int port = c->proxy_kind != MAIL_PROXY_NONE ? c->proxy_port : c->port;
+  unsigned int port = proxy_kind(c) != MAIL_PROXY_NONE ? c->proxy_port : c->port;
   int rc = c->resolver(c->resolver_user, c, resolve_name(c), port);
   if (rc > 0 || rc == MAIL_ERR_AGAIN)
     rc = MAIL_ERR_INTERNAL;
@@ -251,13 +261,16 @@ static int connect_steps(mail_conn *c)
       return rc;
     if (rc)
       return connect_failed(c, rc);
+#if MAIL_WITH_PROXY
     if (c->proxy_kind != MAIL_PROXY_NONE && !c->uops) {
       rc = push_proxy(c);
       if (rc)
         return connect_failed(c, rc);
       c->state = ST_PROXY;
     }
+#endif
   }
+#if MAIL_WITH_PROXY
   if (c->state == ST_PROXY) {
     rc = proxy_negotiate(c);
     if (rc == MAIL_ERR_AGAIN)
@@ -266,6 +279,7 @@ static int connect_steps(mail_conn *c)
       return connect_failed(c, rc);
     c->state = ST_CONNECTING; /* on to what a direct connect does next */
   }
+#endif
   if (c->state == ST_CONNECTING) {
     if (c->implicit_tls) {
       rc = push_tls(c, 1);
@@ -298,7 +312,7 @@ static int connecting(const mail_conn *c)
 /* Connecting other than by name cannot name the server to a proxy. */
 static int proxy_refuses(mail_conn *c)
 {
-  if (c->proxy_kind == MAIL_PROXY_NONE)
+  if (proxy_kind(c) == MAIL_PROXY_NONE)
     return 0;
   mail_conn_fail(c, MAIL_ERR_STATE, "a proxy is set: connect by host name");
   return 1;
@@ -317,7 +331,7 @@ int mail_conn_connect(mail_conn *c, const char *host, unsigned int port, int imp
   int rc = begin_connect(c, host, port, implicit_tls);
   if (rc)
     return connect_failed(c, rc);
-  if (c->uops && c->proxy_kind != MAIL_PROXY_NONE) {
+  if (c->uops && proxy_kind(c) != MAIL_PROXY_NONE) {
     mail_conn_close(c);
     return mail_conn_fail(c, MAIL_ERR_STATE, "a proxy cannot be used with the caller's transport");
   }
@@ -327,10 +341,10 @@ int mail_conn_connect(mail_conn *c, const char *host, unsigned int port, int imp
       return connect_failed(c, rc);
     mail_conn_trace_info(c, "connecting through the caller's transport");
   } else {
-    if (c->proxy_kind != MAIL_PROXY_NONE)
+    if (proxy_kind(c) != MAIL_PROXY_NONE)
       mail_conn_trace_info(c, "connecting through the %s proxy %s:%u",
                            mail_proxy_kind_name(c->proxy_kind), c->proxy_host, c->proxy_port);
-    unsigned int to = c->proxy_kind != MAIL_PROXY_NONE ? c->proxy_port : port;
+    unsigned int to = proxy_kind(c) != MAIL_PROXY_NONE ? c->proxy_port : port;
     if (c->resolver && !mail_tcp_is_ip_literal(resolve_name(c)))
       rc = ask_resolver(c);
     else

@@ -2,6 +2,7 @@
  * through the proxy is in conn_connect.c, the negotiation in proxy.c. */
 #include <string.h>
 
+#include "config.h"
 #include "core/mem.h"
 #include "core/url.h"
 #include "net/conn_impl.h"
@@ -12,6 +13,36 @@ const char *mail_proxy_kind_name(int kind)
   return kind == MAIL_PROXY_SOCKS5 ? "SOCKS5" : "HTTP";
 }
 
+#if !MAIL_WITH_PROXY
+/* A build without proxies (-Dproxy=disabled): the calls refuse, nothing is
+ * kept (the connection's proxy fields stay empty). */
+void conn_proxy_clear(mail_conn *c)
+{
+  (void)c;
+}
+
+int mail_conn_set_proxy(mail_conn *c, int kind, const char *host, unsigned int port)
+{
+  if (!c)
+    return MAIL_ERR_INVALID;
+  if (kind == MAIL_PROXY_NONE)
+    return host || port ? MAIL_ERR_INVALID : MAIL_OK;
+  return mail_conn_fail(c, MAIL_ERR_UNSUPPORTED, "built without proxies (-Dproxy)");
+}
+
+int mail_conn_set_proxy_auth(mail_conn *c, const char *user, const char *password)
+{
+  (void)user, (void)password;
+  return c ? MAIL_ERR_STATE : MAIL_ERR_INVALID; /* no proxy can be set */
+}
+
+int mail_conn_set_proxy_url(mail_conn *c, const char *url)
+{
+  if (!c || !url)
+    return MAIL_ERR_INVALID;
+  return mail_conn_fail(c, MAIL_ERR_UNSUPPORTED, "built without proxies (-Dproxy)");
+}
+#else
 static int settable(const mail_conn *c)
 {
   return conn_can_start(c);
@@ -120,3 +151,4 @@ int mail_conn_set_proxy_url(mail_conn *c, const char *url)
   mail_url_clear(&u, A(c));
   return rc;
 }
+#endif

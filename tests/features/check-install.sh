@@ -24,7 +24,7 @@ lib=$(find "$dest" -name 'libmail.so' | head -n 1)
 libdir=$(dirname "$lib")
 bad=0
 have() { sed -n "s/^#define MAIL_HAVE_$1 \([01]\)$/\1/p" "$feat"; }
-for pair in SMTP:smtp.h SMTP:smtp_reply.h SMTP:smtp_pool.h POP3:pop3.h POP3:pop3_reply.h MIME:mime.h \
+for pair in SMTP:smtp.h SMTP:smtp_reply.h SMTP_POOL:smtp_pool.h LOOP:loop.h POP3:pop3.h POP3:pop3_reply.h MIME:mime.h \
             MIME:mime_build.h IMAP:imap_parse.h MAILDIR:maildir.h; do
   mod=${pair%%:*} h=${pair#*:}
   h_have=0

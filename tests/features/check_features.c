@@ -44,6 +44,9 @@ int main(void)
   check("idna", MAIL_HAVE_IDNA, MAIL_FEATURE_IDNA);
   check("maildir", MAIL_HAVE_MAILDIR, MAIL_FEATURE_MAILDIR);
   check("sockets", MAIL_HAVE_SOCKETS, MAIL_FEATURE_SOCKETS);
+  check("proxy", MAIL_HAVE_PROXY, MAIL_FEATURE_PROXY);
+  check("loop", MAIL_HAVE_LOOP, MAIL_FEATURE_LOOP);
+  check("smtp_pool", MAIL_HAVE_SMTP_POOL, MAIL_FEATURE_SMTP_POOL);
   if (mail_version_number() != MAIL_VERSION_NUMBER) {
     printf("headers %s, library %s\n", MAIL_VERSION_STRING, mail_version());
     bad = 1;

@@ -228,7 +228,8 @@ int main(void)
   tcase_add_test(tc, event_loop_resolver_answers_later);
   tcase_add_test(tc, resolver_failures);
   tcase_add_test(tc, resolver_that_never_answers_times_out);
-  tcase_add_test(tc, resolver_asked_for_the_proxy);
+  if (mail_features() & MAIL_FEATURE_PROXY)
+    tcase_add_test(tc, resolver_asked_for_the_proxy);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);

@@ -19,7 +19,8 @@ trap 'rm -rf "$WORK"' EXIT
 common=(-Dtests=disabled -Dexamples=false -Dtools=false -Dbench=false
         -Doptimization=s -Ddebug=false)
 only_smtp=(-Dpop3=disabled -Dimap=disabled -Dnntp=disabled -Dmime=disabled -Dmaildir=disabled
-           -Dzlib=disabled -Dsaslprep=disabled -Didna=disabled)
+           -Dzlib=disabled -Dsaslprep=disabled -Didna=disabled -Dproxy=disabled -Dloop=disabled
+           -Dsmtp_pool=disabled)
 fw="--native-file $ROOT/tools/size/firmware.ini"
 declare -A configs=(
   [full]=""

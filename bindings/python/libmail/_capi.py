@@ -173,6 +173,7 @@ CONST: Dict[str, int] = {
     "MAIL_FEATURE_IDNA": 1 << 8,
     "MAIL_FEATURE_MAILDIR": 1 << 9,
     "MAIL_FEATURE_SOCKETS": 1 << 10,
+    "MAIL_FEATURE_PROXY": 1 << 11, "MAIL_FEATURE_LOOP": 1 << 12, "MAIL_FEATURE_SMTP_POOL": 1 << 13,
 }
 
 
@@ -1143,6 +1144,9 @@ FEATURE_BITS: Dict[str, str] = {
     "tls": "MAIL_FEATURE_TLS", "zlib": "MAIL_FEATURE_ZLIB", "saslprep": "MAIL_FEATURE_SASLPREP",
     "idna": "MAIL_FEATURE_IDNA", "maildir": "MAIL_FEATURE_MAILDIR",
     "sockets": "MAIL_FEATURE_SOCKETS",
+    "proxy": "MAIL_FEATURE_PROXY",
+    "loop": "MAIL_FEATURE_LOOP",
+    "smtp_pool": "MAIL_FEATURE_SMTP_POOL",
 }
 
 
