@@ -336,6 +336,11 @@ int imap_cap_value(const mail_imap *im, const char *name, const char **value);
  * "$" and SAVE, SAVEDATE's SAVED*, Gmail's X-GM-*, FUZZY): the gate
  * for each key of criteria and ret (imap_search_gate.c). */
 int imap_search_gate(mail_imap *im, const char *ret, const char *criteria);
+/* What SEARCH, SORT and THREAD check first (imap_search.c): criteria
+ * printable, one "?" per arg and no NULL arg (MAIL_ERR_INVALID), a
+ * mailbox selected (MAIL_ERR_STATE); *all_ascii: every arg is ASCII. */
+int imap_search_check(const mail_imap *im, const char *criteria, const char *const *args,
+                      size_t nargs, int *all_ascii);
 /* The same for FETCH items: BINARY[...], BINARY.PEEK, BINARY.SIZE
  * (BINARY), EMAILID/THREADID (OBJECTID), PREVIEW, SAVEDATE, X-GM-*
  * (X-GM-EXT-1); what is inside a section's brackets is not an item. */

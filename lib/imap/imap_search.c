@@ -23,6 +23,25 @@ static int is_ascii(const char *s)
   return 1;
 }
 
+int imap_search_check(const mail_imap *im, const char *criteria, const char *const *args,
+                      size_t nargs, int *all_ascii)
+{
+  if (!imap_raw_ok(criteria) || (nargs && !args))
+    return MAIL_ERR_INVALID;
+  size_t marks = 0;
+  for (const char *p = criteria; *p; p++)
+    marks += *p == '?';
+  if (marks != nargs)
+    return MAIL_ERR_INVALID;
+  *all_ascii = 1;
+  for (size_t i = 0; i < nargs; i++) {
+    if (!args[i])
+      return MAIL_ERR_INVALID;
+    *all_ascii &= is_ascii(args[i]);
+  }
+  return im->state == MAIL_IMAP_STATE_SELECTED ? MAIL_OK : MAIL_ERR_STATE;
+}
+
 /* UTF-8 s as ISO-8859-1 into out; 0 when a character is not in it (or in
  * windows-1252's printable range when c1 is 0: U+0080..U+009F excluded). */
 static int to_latin1(const char *s, mail_buf *out, int c1, int *rc)
@@ -205,21 +224,11 @@ static int search(mail_imap *im, int uid, const char *ret, mail_imap_seqset *set
   int rc;
   if (imap_op_enter(im, IMAP_OP_SEARCH, &rc))
     return rc;
-  if (!imap_raw_ok(criteria) || (ret && !imap_raw_ok(ret)) || (nargs && !args))
+  if (ret && !imap_raw_ok(ret))
     return MAIL_ERR_INVALID;
-  size_t marks = 0;
-  for (const char *p = criteria; *p; p++)
-    marks += *p == '?';
-  if (marks != nargs)
-    return MAIL_ERR_INVALID;
-  int ascii = 1;
-  for (size_t i = 0; i < nargs; i++) {
-    if (!args[i])
-      return MAIL_ERR_INVALID;
-    ascii &= is_ascii(args[i]);
-  }
-  if (im->state != MAIL_IMAP_STATE_SELECTED)
-    return MAIL_ERR_STATE;
+  int ascii;
+  if ((rc = imap_search_check(im, criteria, args, nargs, &ascii)))
+    return rc;
   if (ret && (rc = imap_need_cap(im, "ESEARCH", "IMAP4REV2")))
     return rc;
   if ((rc = imap_search_gate(im, ret, criteria)))

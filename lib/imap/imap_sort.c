@@ -10,14 +10,6 @@
 
 #include "imap/imap_internal.h"
 
-static int ascii(const char *s)
-{
-  for (; *s; s++)
-    if ((unsigned char)*s >= 0x80)
-      return 0;
-  return 1;
-}
-
 /* 1 when text has the word w (upper case) as one of its space-separated
  * words, ignoring ASCII case. */
 static int has_word(const char *text, const char *w)
@@ -43,21 +35,9 @@ static int has_word(const char *text, const char *w)
  * builder reads. */
 static int prepare(mail_imap *im, const char *criteria, const char *const *args, size_t nargs)
 {
-  if (!imap_raw_ok(criteria) || (nargs && !args))
-    return MAIL_ERR_INVALID;
-  size_t marks = 0;
-  for (const char *p = criteria; *p; p++)
-    marks += *p == '?';
-  if (marks != nargs)
-    return MAIL_ERR_INVALID;
-  int all_ascii = 1;
-  for (size_t i = 0; i < nargs; i++) {
-    if (!args[i])
-      return MAIL_ERR_INVALID;
-    all_ascii &= ascii(args[i]);
-  }
-  if (im->state != MAIL_IMAP_STATE_SELECTED)
-    return MAIL_ERR_STATE;
+  int all_ascii, rc = imap_search_check(im, criteria, args, nargs, &all_ascii);
+  if (rc)
+    return rc;
   im->srch_ret = NULL;
   im->srch_criteria = criteria;
   im->srch_args = args;
