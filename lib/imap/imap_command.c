@@ -210,18 +210,6 @@ int mail_imap_select(mail_imap *im, const char *mailbox, int read_only)
   return run(im, IMAP_OP_SELECT, IMAP_CMD_SELECT, tag);
 }
 
-static int is_atom(const char *s)
-{
-  if (!s || !*s)
-    return 0;
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c))
-      return 0;
-  }
-  return 1;
-}
-
 int mail_imap_enable(mail_imap *im, const char *const *names, size_t n)
 {
   int rc;
@@ -230,7 +218,7 @@ int mail_imap_enable(mail_imap *im, const char *const *names, size_t n)
   if (!names || n == 0)
     return MAIL_ERR_INVALID;
   for (size_t i = 0; i < n; i++)
-    if (!is_atom(names[i]))
+    if (!(names[i] && imap_atom_ok(names[i], strlen(names[i]))))
       return MAIL_ERR_INVALID;
   if (im->state != MAIL_IMAP_STATE_AUTHENTICATED)
     return MAIL_ERR_STATE;

@@ -259,6 +259,8 @@ int imap_wire_string(mail_imap *im, const char *s, size_t len, int secret, unsig
 /* 1 when s is the caller's own syntax that may go out as is (FETCH items,
  * SEARCH criteria): printable ASCII, not empty (imap_message.c). */
 int imap_raw_ok(const char *s);
+/* 1 when s[0..n) is an atom (RFC 3501 atom-char, not empty; imap_message.c). */
+int imap_atom_ok(const char *s, size_t n);
 /* 1 when f can be a flag: an atom, optionally after one backslash. */
 int imap_flag_ok(const char *f);
 /* 1 when name can be a mailbox argument (not NULL; CR and LF go as literals). */

@@ -27,20 +27,25 @@ int imap_raw_ok(const char *s)
   return 1;
 }
 
+int imap_atom_ok(const char *s, size_t n)
+{
+  if (!s || !n)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c))
+      return 0;
+  }
+  return 1;
+}
+
 int imap_flag_ok(const char *f)
 {
   if (!f)
     return 0;
   if (*f == '\\')
     f++;
-  if (!*f)
-    return 0;
-  for (; *f; f++) {
-    unsigned char c = (unsigned char)*f;
-    if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c))
-      return 0;
-  }
-  return 1;
+  return imap_atom_ok(f, strlen(f));
 }
 
 int mail_imap_set_max_set_length(mail_imap *im, size_t bytes)

@@ -39,18 +39,6 @@ int mail_imap_getquotaroot(mail_imap *im, const char *mailbox)
   return rc != 1 ? rc : imap_send_run(im, IMAP_OP_GETQUOTAROOT, IMAP_CMD_SIMPLE, tag);
 }
 
-static int atom_ok(const char *s)
-{
-  if (!s || !*s)
-    return 0;
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c))
-      return 0;
-  }
-  return 1;
-}
-
 int mail_imap_setquota(mail_imap *im, const char *root, const char *const *resources,
                        const uint64_t *limits, size_t n)
 {
@@ -58,7 +46,7 @@ int mail_imap_setquota(mail_imap *im, const char *root, const char *const *resou
     if (n && (!resources || !limits))
       return MAIL_ERR_INVALID;
     for (size_t i = 0; i < n; i++)
-      if (!atom_ok(resources[i]) || limits[i] > INT64_MAX)
+      if (!(resources[i] && imap_atom_ok(resources[i], strlen(resources[i]))) || limits[i] > INT64_MAX)
         return MAIL_ERR_INVALID;
   }
   uint32_t tag;

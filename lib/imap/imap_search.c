@@ -90,18 +90,6 @@ static int latin1_name(const char *s, size_t n)
   return upper_eq(s, n, "WINDOWS-1252") || upper_eq(s, n, "CP1252") ? 2 : 0;
 }
 
-static int atom_ok(const char *s, size_t n)
-{
-  if (!n)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c))
-      return 0;
-  }
-  return 1;
-}
-
 int imap_search_build(mail_imap *im, const char *set, uint32_t *tag)
 {
   int rc = imap_wire_begin(im, im->setop.uid ? "UID SEARCH" : "SEARCH", tag);
@@ -170,7 +158,7 @@ static int fallback(mail_imap *im, const mail_imap_response *r)
     size_t n;
     const char *name = mail_imap_response_string(r, k, &n);
     int kind = name ? latin1_name(name, n) : 0;
-    if (!kind || !atom_ok(name, n) || n >= sizeof im->srch_charset_name)
+    if (!kind || !imap_atom_ok(name, n) || n >= sizeof im->srch_charset_name)
       continue;
     int fits = 1, rc = MAIL_OK;
     for (size_t i = 0; i < im->srch_nargs && fits && !rc; i++)
