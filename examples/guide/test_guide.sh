@@ -117,8 +117,10 @@ pop3_download)
   out=$(MAIL_PASSWORD="$MAIL_TEST_PASS2" "$exe" "$url" "$MAIL_TEST_CA" "$MAIL_TEST_USER2" "$TMP/dl" 2>&1) ||
     die "second run failed: $out"
   echo "$out"
+  # Other tests add and take messages of this mailbox meanwhile: only ours
+  # is known to stay, and it must be among those skipped, not saved again.
   skipped=$(sed -n 's/.* downloaded, \([0-9]*\) already here.*/\1/p' <<<"$out")
-  ((skipped >= first)) || die "second run skipped $skipped of $first"
+  ((skipped >= 1)) || die "second run skipped none (of $first)"
   grep -qF "saved $got" <<<"$out" && die "downloaded twice"
   rm -f "$f"
   ;;
