@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build-fuzz}
 runs=${2:-1000000}
 [ $# -ge 2 ] && shift 2 || shift $#
-targets=${*:-"reader base64 smtp_reply smtp_ehlo pop3_reply pop3_helpers sasl mime_parse mime_fields mime_build smtp_session pop3_session nntp_session imap_parse imap_bodystructure imap_session"}
+targets=${*:-"reader base64 smtp_reply smtp_ehlo pop3_reply pop3_helpers nntp_reply qp sasl mime_parse mime_fields mime_build smtp_session pop3_session nntp_session imap_parse imap_bodystructure imap_session"}
 fuzz_exes=""
 for t in $targets; do fuzz_exes="$fuzz_exes tests/fuzz/fuzz-$t"; done
 # Build only what is run (2 jobs at most: the machine is shared).
