@@ -3,7 +3,8 @@
  * a loopback socket plays a short script and then drops the TCP
  * connection without a close_notify, inside SMTP DATA (after the final
  * dot and while the body is still being written), inside an IMAP FETCH
- * literal and inside a POP3 RETR. The session must end with a fatal
+ * literal and inside a POP3 RETR, and inside the handshake (after 0 to
+ * 200 bytes of the ClientHello). The session must end with a fatal
  * status, never report the message sent, never end a body, and leak
  * nothing.
  */
@@ -80,6 +81,22 @@ static void *server_main(void *arg)
   }
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){10, 0}, sizeof(struct timeval));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){10, 0}, sizeof(struct timeval));
+  if (sv->script[0].op == 'H') {
+    /* Inside the handshake: n bytes of the ClientHello, then the drop. */
+    size_t want = (size_t)strtoul(sv->script[0].text, NULL, 10), got = 0;
+    char buf[4096];
+    while (got < want) {
+      ssize_t k = recv(fd, buf, want - got < sizeof buf ? want - got : sizeof buf, 0);
+      if (k <= 0)
+        break;
+      got += (size_t)k;
+    }
+    shutdown(fd, SHUT_RDWR);
+    sv->done = got == want;
+    if (!sv->done)
+      snprintf(sv->why, sizeof sv->why, "only %zu of %zu ClientHello bytes", got, want);
+    goto out;
+  }
   if (SSL_CTX_use_certificate_chain_file(ctx, DATA "server.pem") != 1 ||
       SSL_CTX_use_PrivateKey_file(ctx, DATA "server.key", SSL_FILETYPE_PEM) != 1 ||
       !(ssl = SSL_new(ctx)) || SSL_set_fd(ssl, fd) != 1 || SSL_accept(ssl) != 1) {
@@ -310,6 +327,42 @@ START_TEST(pop3_retr_multiline)
 }
 END_TEST
 
+/* The handshake cut after 0, 1, 5, 50 and 200 bytes of the ClientHello:
+ * every protocol's implicit-TLS connect fails with a fatal status. */
+START_TEST(handshake_cut)
+{
+  static const char *const at[] = {"0", "1", "5", "50", "200"};
+  for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+    const sstep script[] = {{'H', at[i]}, {0, NULL}};
+    harness h;
+    start(&h, script);
+    int rc;
+    if (_i == 0) {
+      mail_smtp *s;
+      ck_assert_int_eq(mail_smtp_new(&s, mail_test_alloc_hooks(&h.ta)), MAIL_OK);
+      setup_conn(mail_smtp_conn(s));
+      rc = mail_smtp_connect(s, HOST, h.port, MAIL_SECURITY_IMPLICIT_TLS);
+      mail_smtp_free(s);
+    } else if (_i == 1) {
+      mail_pop3 *p;
+      ck_assert_int_eq(mail_pop3_new(&p, mail_test_alloc_hooks(&h.ta)), MAIL_OK);
+      setup_conn(mail_pop3_conn(p));
+      rc = mail_pop3_connect(p, HOST, h.port, MAIL_SECURITY_IMPLICIT_TLS);
+      mail_pop3_free(p);
+    } else {
+      mail_imap *im;
+      ck_assert_int_eq(mail_imap_new(&im, mail_test_alloc_hooks(&h.ta)), MAIL_OK);
+      setup_conn(mail_imap_conn(im));
+      rc = mail_imap_connect(im, HOST, h.port, MAIL_SECURITY_IMPLICIT_TLS);
+      mail_imap_free(im);
+    }
+    ck_assert_msg(mail_status_is_fatal(rc), "handshake cut after %s bytes: %s", at[i],
+                  mail_strerror(rc));
+    finish(&h);
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite *su = suite_create("faults-tls");
@@ -319,6 +372,7 @@ int main(void)
   tcase_add_test(tc, smtp_data_mid_body);
   tcase_add_test(tc, imap_fetch_literal);
   tcase_add_test(tc, pop3_retr_multiline);
+  tcase_add_loop_test(tc, handshake_cut, 0, 3);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);
