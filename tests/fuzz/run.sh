@@ -42,7 +42,7 @@ one() {
   log="$build/fuzz-work/$t.log"
   if "$exe" "$limit" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
        -artifact_prefix="$work/" "$work" "$here/corpus/$t" >"$log" 2>&1; then
-    printf '%-18s %s\n' "$t" "$(grep '^Done' "$log" | tail -1)"
+    printf '%-18s %s\n' "$t" "$(grep -a '^Done' "$log" | tail -1)"
   else
     printf '%-18s FAILED, see %s\n' "$t" "$log"
     : >"$build/fuzz-work/$t.failed"
