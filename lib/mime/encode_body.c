@@ -89,12 +89,13 @@ static size_t qp_hex(mail_qp_enc *e, unsigned char *out, unsigned char c)
 }
 
 /* A literal is safe unless it is '=', a control or 8-bit byte, or a
- * character that would be misread at the start of a line. */
+ * character that would be misread at the start of a line: also of the
+ * line a soft break is about to open (the line is full). */
 static int qp_literal(const mail_qp_enc *e, unsigned char c)
 {
   if (c < 33 || c > 126 || c == '=')
     return 0;
-  if (e->col == 0 && (c == '.' || c == 'F'))
+  if ((e->col == 0 || e->col + 1 > QP_ROOM) && (c == '.' || c == 'F'))
     return 0;
   return 1;
 }

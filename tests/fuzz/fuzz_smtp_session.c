@@ -163,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     look(s);
     for (size_t i = 0; i < mail_smtp_envelope_recipient_count(e); i++) {
       int st = mail_smtp_envelope_recipient_status(e, i);
-      FZ_ASSERT(st == MAIL_OK || st == MAIL_ERR_SERVER || st == MAIL_ERR_STATE);
+      FZ_ASSERT(st == MAIL_OK || st == MAIL_ERR_SERVER || st == MAIL_ERR_NOT_ATTEMPTED);
       (void)mail_smtp_envelope_recipient_code(e, i);
       (void)mail_smtp_envelope_recipient_enhanced(e, i, NULL, NULL, NULL);
       FZ_ASSERT(mail_smtp_envelope_recipient_text(e, i) != NULL);

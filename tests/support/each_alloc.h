@@ -17,6 +17,10 @@
  *   }
  *   MAIL_TEST_ASSERT_EACH_ALLOCATION("stls_user", run, &ctx, MAIL_OK,
  *                                    MAIL_TEST_NOMEM_CLEAN);
+ *
+ * With MAIL_TEST_NOMEM_OFF=1 in the environment only the complete run is
+ * made (tests/run-all --valgrind: memcheck over the loops would take
+ * hours, and the ASan run covers them).
  */
 #ifndef MAIL_TEST_EACH_ALLOC_H
 #define MAIL_TEST_EACH_ALLOC_H

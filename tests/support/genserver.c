@@ -40,6 +40,13 @@ void gen_lines(gen_server *g, const char *prefix, const char *word, int numbered
   g->gen_index = 0;
   g->gen_final = final;
   g->gen_listing = 0;
+  g->gen_raw = 0;
+}
+
+void gen_endless_line(gen_server *g)
+{
+  gen_lines(g, "", "", 0, 0, 0, NULL);
+  g->gen_raw = 1;
 }
 
 void gen_listing(gen_server *g, size_t width, uint64_t n)
@@ -59,6 +66,11 @@ static void generate(gen_server *g)
   if (g->out_pos < g->out_len)
     return;
   g->out_pos = g->out_len = 0;
+  if (g->gen_raw) {
+    memset(g->out, 'x', sizeof g->out);
+    g->out_len = sizeof g->out;
+    return;
+  }
   while (g->gen_left && g->out_len + g->gen_width + 96 < sizeof g->out) {
     char *p = g->out + g->out_len;
     unsigned long long i = (unsigned long long)g->gen_index;

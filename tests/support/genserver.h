@@ -36,6 +36,7 @@ struct gen_server {
   const char *gen_prefix, *gen_word, *gen_final;
   int gen_numbered;
   int gen_listing;       /* POP3 listing lines: "n uid<n>" or "n 1000" */
+  int gen_raw;           /* gen_endless_line(): 'x' for ever, no line end */
   size_t gen_width;
   /* the client's line in progress */
   char in[16384];
@@ -61,6 +62,9 @@ void gen_lines(gen_server *g, const char *prefix, const char *word, int numbered
  * 'x' to width (UIDL) or, with width 0, "<i> 1000" (LIST), i from 1;
  * then ".". */
 void gen_listing(gen_server *g, size_t width, uint64_t n);
+/* After what is queued: 'x' bytes for ever, never a line end (a line
+ * with no CRLF, however long the client reads). */
+void gen_endless_line(gen_server *g);
 /* Swallow the client's lines up to the lone "." (message data). */
 void gen_data_mode(gen_server *g);
 

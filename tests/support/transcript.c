@@ -37,6 +37,14 @@ struct mail_transcript {
   int tls;    /* 0 before TLS, then 13 (TLS 1.3-like) or 12 ("TLS 1.2") */
   size_t partial;
 
+  int fault;          /* MAIL_TRANSCRIPT_FAULT_* armed */
+  size_t fault_at;    /* server bytes before the fault */
+  int fault_hit;      /* reached: 1 at the fault read, then 2 after a STALL's timeout */
+  size_t served;      /* S: bytes handed out */
+  size_t max_read, max_write;
+  unsigned char *server;  /* the S: stream, built on demand */
+  size_t server_len;
+
   size_t reads, writes, connects, closes;
   char host[256];
   unsigned int port;
@@ -360,6 +368,7 @@ void mail_transcript_free(mail_transcript *t)
   for (size_t i = 0; i < t->n; i++)
     free(t->items[i].data);
   free(t->items);
+  free(t->server);
   free(t);
 }
 
@@ -372,6 +381,8 @@ void mail_transcript_rewind(mail_transcript *t)
   t->closed = 0;
   t->tls = 0;
   t->partial = 0;
+  t->fault_hit = 0;
+  t->served = 0;
   t->reads = t->writes = t->connects = t->closes = 0;
   t->host[0] = '\0';
   t->port = 0;
@@ -442,6 +453,24 @@ static int tr_read(void *user, unsigned char *buf, size_t len, size_t *got, int 
   *got = 0;
   if (take_again(t))
     return MAIL_ERR_AGAIN;
+  if (t->fault && !t->fault_hit && t->served >= t->fault_at)
+    t->fault_hit = 1;
+  if (t->fault_hit) {
+    if (t->fault == MAIL_TRANSCRIPT_FAULT_CLOSE)
+      return MAIL_ERR_CLOSED;
+    if (t->fault == MAIL_TRANSCRIPT_FAULT_RESET)
+      return MAIL_ERR_IO;
+    if (t->fault_hit == 1) {
+      t->fault_hit = 2;
+      return MAIL_ERR_TIMEOUT;
+    }
+    /* After the stall: the rest of the server's bytes, late. */
+    item *it;
+    while ((it = current(t)) && it->kind != IT_SERVER && it->kind != IT_CLOSE)
+      t->cur++;
+    if (!it || it->kind == IT_CLOSE)
+      return MAIL_ERR_CLOSED;
+  }
   item *it = current(t);
   if (!it) {
     if (t->closed)
@@ -457,8 +486,13 @@ static int tr_read(void *user, unsigned char *buf, size_t len, size_t *got, int 
     size_t k = it->len - it->pos;
     if (k > len)
       k = len;
+    if (t->max_read && k > t->max_read)
+      k = t->max_read;
+    if (t->fault && !t->fault_hit && k > t->fault_at - t->served)
+      k = t->fault_at - t->served;
     memcpy(buf, it->data + it->pos, k);
     it->pos += k;
+    t->served += k;
     if (it->pos == it->len)
       t->cur++;
     *got = k;
@@ -479,6 +513,42 @@ static int tr_read(void *user, unsigned char *buf, size_t len, size_t *got, int 
   }
 }
 
+/* A write under a write bound: take at most max_write bytes and compare
+ * them with the client's expected bytes as one stream (C: items in a row,
+ * PARTIAL items skipped). */
+static int write_bounded(mail_transcript *t, const unsigned char *buf, size_t len,
+                         size_t *written)
+{
+  size_t take = len < t->max_write ? len : t->max_write, done = 0;
+  t->partial = 0;
+  while (done < take) {
+    item *it = current(t);
+    while (it && it->kind == IT_PARTIAL) {
+      t->cur++;
+      it = current(t);
+    }
+    if (!it || it->kind != IT_CLIENT)
+      break; /* a short write: the rest goes when the script expects it */
+    size_t k = it->len - it->pos;
+    if (k > take - done)
+      k = take - done;
+    if (memcmp(buf + done, it->data + it->pos, k) != 0) {
+      char exp[400], got[400];
+      mail_transcript_escape(it->data + it->pos, k, exp, sizeof exp);
+      mail_transcript_escape(buf + done, k, got, sizeof got);
+      mismatch(t, "write #%zu (line %d, bounded writes): expected \"%s\", got \"%s\"", t->writes,
+               it->line, exp, got);
+      return MAIL_ERR_IO;
+    }
+    it->pos += k;
+    done += k;
+    if (it->pos == it->len)
+      t->cur++;
+  }
+  *written = done;
+  return MAIL_OK;
+}
+
 static int tr_write(void *user, const unsigned char *buf, size_t len, size_t *written,
                     int timeout_ms)
 {
@@ -489,12 +559,20 @@ static int tr_write(void *user, const unsigned char *buf, size_t len, size_t *wr
   *written = 0;
   if (take_again(t))
     return MAIL_ERR_AGAIN;
+  if (t->fault_hit) {
+    if (t->fault == MAIL_TRANSCRIPT_FAULT_RESET)
+      return MAIL_ERR_IO;
+    *written = len; /* taken and dropped: nobody reads them */
+    return MAIL_OK;
+  }
   item *it = current(t);
   while (it && it->kind == IT_PARTIAL) {
     t->partial = it->len;
     t->cur++;
     it = current(t);
   }
+  if (t->max_write && it && it->kind == IT_CLIENT)
+    return write_bounded(t, buf, len, written);
   mail_transcript_escape(buf, len, got, sizeof got);
   if (t->closed && (!it || it->kind != IT_CLIENT)) {
     mismatch(t, "write #%zu after the server closed: \"%s\"", t->writes, got);
@@ -538,6 +616,10 @@ static int tr_start_tls(void *user, const char *host, int timeout_ms)
   (void)host;
   (void)timeout_ms;
   mail_transcript *t = user;
+  if (t->fault_hit || (t->fault && t->served >= t->fault_at && t->fault != MAIL_TRANSCRIPT_FAULT_STALL)) {
+    t->fault_hit = t->fault_hit ? t->fault_hit : 1;
+    return MAIL_ERR_TLS; /* the handshake meets the fault */
+  }
   item *it = current(t);
   if (!it || it->kind != IT_TLS) {
     char what[512];
@@ -629,6 +711,55 @@ void mail_transcript_set_auto_again(mail_transcript *t, int on)
 {
   t->auto_again = on != 0;
   t->again_given = 0;
+}
+
+void mail_transcript_set_fault(mail_transcript *t, int kind, size_t at)
+{
+  t->fault = kind;
+  t->fault_at = at;
+  t->fault_hit = 0;
+}
+
+int mail_transcript_fault_hit(const mail_transcript *t)
+{
+  return t->fault_hit != 0;
+}
+
+void mail_transcript_set_io_bounds(mail_transcript *t, size_t max_read, size_t max_write)
+{
+  t->max_read = max_read;
+  t->max_write = max_write;
+}
+
+static void build_server(mail_transcript *t)
+{
+  if (t->server)
+    return;
+  size_t n = 0;
+  for (size_t i = 0; i < t->n; i++)
+    if (t->items[i].kind == IT_SERVER)
+      n += t->items[i].len;
+  t->server = malloc(n + 1);
+  if (!t->server)
+    abort(); /* test memory, not the library's */
+  t->server_len = 0;
+  for (size_t i = 0; i < t->n; i++)
+    if (t->items[i].kind == IT_SERVER) {
+      memcpy(t->server + t->server_len, t->items[i].data, t->items[i].len);
+      t->server_len += t->items[i].len;
+    }
+}
+
+const unsigned char *mail_transcript_server_bytes(mail_transcript *t)
+{
+  build_server(t);
+  return t->server;
+}
+
+size_t mail_transcript_server_len(mail_transcript *t)
+{
+  build_server(t);
+  return t->server_len;
 }
 
 int mail_transcript_ok(const mail_transcript *t)

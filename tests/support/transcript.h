@@ -53,6 +53,38 @@ const mail_transport_ops *mail_transcript_ops(void);
  * tests: every step of the driver goes through the caller's loop). */
 void mail_transcript_set_auto_again(mail_transcript *t, int on);
 
+/*
+ * Faults (tests/faults): once the server has sent `at` bytes (the S:
+ * bytes in order; a read never crosses that offset), the next read meets
+ * the fault instead of the script:
+ *   CLOSE  every read from then on returns MAIL_ERR_CLOSED; writes are
+ *          taken and dropped (the peer's kernel still acks them);
+ *   RESET  every read and write returns MAIL_ERR_IO, start_tls MAIL_ERR_TLS;
+ *   STALL  that one read returns MAIL_ERR_TIMEOUT; later reads hand out
+ *          the rest of the server's bytes (the late reply) whatever the
+ *          client writes, and writes are taken and dropped.
+ * Past the fault nothing is compared (mail_transcript_ok() stays as it
+ * was at the fault). A start_tls after the fault fails with MAIL_ERR_TLS.
+ * mail_transcript_fault_hit() says whether the fault was reached.
+ */
+enum {
+  MAIL_TRANSCRIPT_FAULT_NONE = 0,
+  MAIL_TRANSCRIPT_FAULT_CLOSE = 1,
+  MAIL_TRANSCRIPT_FAULT_RESET = 2,
+  MAIL_TRANSCRIPT_FAULT_STALL = 3
+};
+void mail_transcript_set_fault(mail_transcript *t, int kind, size_t at);
+int mail_transcript_fault_hit(const mail_transcript *t);
+/* Reads hand out at most max_read bytes, writes take at most max_write
+ * (0: no bound). With a write bound the client's bytes are compared as
+ * one stream, not write call by write call: a short write may end
+ * anywhere, even between two C: items. Kept by rewind(). */
+void mail_transcript_set_io_bounds(mail_transcript *t, size_t max_read, size_t max_write);
+/* All the bytes of the S: lines, in order (a stream of
+ * mail_transcript_server_len() bytes, valid while t lives). */
+const unsigned char *mail_transcript_server_bytes(mail_transcript *t);
+size_t mail_transcript_server_len(mail_transcript *t);
+
 /* 1 while nothing has mismatched. */
 int mail_transcript_ok(const mail_transcript *t);
 /* 1 when nothing mismatched and every item was consumed. */

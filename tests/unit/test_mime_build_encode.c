@@ -107,6 +107,21 @@ START_TEST(qp_from_and_dot)
 }
 END_TEST
 
+/* A '.' or 'F' that a soft break puts at the start of the next line is
+ * encoded too (found by fuzz-qp: the check ran before the break). */
+START_TEST(qp_dot_after_soft_break)
+{
+  char in[80], out[256];
+  for (int c = 0; c < 2; c++) {
+    memset(in, 'a', 75);
+    in[75] = c ? 'F' : '.';
+    in[76] = 'b';
+    qp_all(in, 77, 1, out);
+    ck_assert_str_eq(out + 75, c ? "=\r\n=46b" : "=\r\n=2Eb");
+  }
+}
+END_TEST
+
 START_TEST(qp_binary_mode)
 {
   char out[256];
@@ -539,6 +554,7 @@ int main(void)
   tcase_add_test(t, qp_soft_breaks_at_76);
   tcase_add_test(t, qp_trailing_whitespace);
   tcase_add_test(t, qp_from_and_dot);
+  tcase_add_test(t, qp_dot_after_soft_break);
   tcase_add_test(t, qp_binary_mode);
   tcase_add_test(t, qp_every_split);
   tcase_add_test(t, text_line_endings);
