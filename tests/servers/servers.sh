@@ -38,6 +38,8 @@
 #       n=1 alice / alice-pw-1, n=2 bob / bob-pw-2,
 #       n=3 cedric / pässwörd-€ (UTF-8, non-ASCII password),
 #       n=4 quota / quota-pw (tiny quota: a large message fails over LMTP)
+#       n=5 notify / notify-pw-5 (the one user with the mailbox list index,
+#           so the one Dovecot offers NOTIFY to)
 #   MAIL_TEST_QUOTA_USER, MAIL_TEST_QUOTA_PASS, MAIL_TEST_QUOTA_ADDR,
 #   MAIL_TEST_QUOTA_MAILDIR     the same quota user under explicit names
 #   MAIL_TEST_QUOTA_BYTES       10240, the quota user's storage limit
@@ -106,8 +108,8 @@ ALL_PORTS="$SMTP_PORT $SMTPS_PORT $SUBMISSION_PORT $IMAP_PORT $IMAPS_PORT $POP3_
 # Ports whose server speaks first in clear text: we wait for the greeting.
 GREETING_PORTS="$SMTP_PORT $SUBMISSION_PORT $IMAP_PORT $POP3_PORT $LMTP_PORT $NNTP_PORT"
 
-USERS=(alice bob cedric quota)
-PASSWORDS=(alice-pw-1 bob-pw-2 'pässwörd-€' quota-pw)
+USERS=(alice bob cedric quota notify)
+PASSWORDS=(alice-pw-1 bob-pw-2 'pässwörd-€' quota-pw notify-pw-5)
 QUOTA_BYTES=10240
 UTF8_ADDR="cédric@$DOMAIN"
 UTF8_USER=cedric
@@ -360,6 +362,9 @@ setup_users() {
         u=${USERS[$i]}
         extra=
         [[ $u == quota ]] && extra="userdb_quota_rule=*:storage=$((QUOTA_BYTES / 1024))k"
+        # NOTIFY needs the mailbox list index, which dovecot.conf.in turns
+        # off for everyone else (see there): this user alone has it.
+        [[ $u == notify ]] && extra="userdb_mailbox_list_index=yes"
         printf '%s:{PLAIN}%s:%s:%s::%s::%s\n' "$u" "${PASSWORDS[$i]}" "$MAIL_UID" "$MAIL_GID" \
             "$RUNDIR/mail/$u" "$extra" >>"$passwd.tmp"
         mkdir -p "$RUNDIR/mail/$u/Maildir/cur" "$RUNDIR/mail/$u/Maildir/new" "$RUNDIR/mail/$u/Maildir/tmp"
