@@ -436,6 +436,12 @@ static int run_loop(mail_conn *c, mail_advance_fn advance, void *engine)
         return rc;
       continue;
     }
+    /* A cancel acts at the next step, before anything more is written: a
+     * step that never has to wait (a socket taking all a message's data)
+     * must not carry the operation to its end first. Once the engine is
+     * done (finishing, above) its result stands. */
+    if (conn_cancel_requested(c))
+      return conn_cancel_now(c);
     rc = advance(engine);
     if (c->state != ST_OPEN) /* the engine closed it (e.g. STARTTLS injection) */
       return rc != MAIL_ERR_AGAIN && rc != MAIL_OK ? rc
