@@ -366,7 +366,6 @@ START_TEST(test_sync_event_loop)
       append(w, box, i, NULL);
     mail_imap_sync_state *st;
     ck_assert_int_eq(mail_imap_sync_state_new(&st, NULL), MAIL_OK);
-    int agains = 0;
     for (int round = 0; round < 2; round++) {
       mail_imap *im = imap_it_login(1, 0, NULL);
       ck_assert_int_eq(mail_conn_set_nonblocking(mail_imap_conn(im), 1), MAIL_OK);
@@ -374,10 +373,8 @@ START_TEST(test_sync_event_loop)
       memset(&e, 0, sizeof e);
       int used = -1, rc;
       while ((rc = mail_imap_sync_run(&used, im, st, box, 1, strategies[k], on_event, &e)) ==
-             MAIL_ERR_AGAIN) {
-        agains++;
+             MAIL_ERR_AGAIN)
         ck_assert(imap_it_wait(im, imap_it_now_ms() + 30000));
-      }
       ck_assert_msg(rc == MAIL_OK, "sync: %s (%s)", mail_strerror(rc),
                     mail_conn_last_error(mail_imap_conn(im)));
       ck_assert_int_eq(used, strategies[k] ? strategies[k] : MAIL_IMAP_SYNC_QRESYNC);
@@ -403,7 +400,9 @@ START_TEST(test_sync_event_loop)
         ck_assert_int_eq(mail_imap_unselect(w), MAIL_OK);
       }
     }
-    ck_assert_int_gt(agains, 0);
+    /* Whether the sync ever had to wait is the server's pace (under
+     * valgrind every reply is there before it is read): not asserted. The
+     * transcripts make every step return MAIL_ERR_AGAIN. */
     listing l;
     full_listing(w, box, &l, 0);
     assert_state_is(st, &l);

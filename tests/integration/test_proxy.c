@@ -370,6 +370,7 @@ START_TEST(proxy_refusals)
     ck_assert_int_eq(mail_conn_set_proxy_auth(c, PROXY_USER, r->wrong ? PROXY_PASS "x" : PROXY_PASS),
                      MAIL_OK);
   mail_limits lim;
+  ck_assert_int_eq(mail_limits_init(&lim, MAIL_LIMITS_VERSION), MAIL_OK);
   mail_conn_get_limits(c, &lim);
   lim.max_line = 4096;
   ck_assert_int_eq(mail_conn_set_limits(c, &lim), MAIL_OK);
