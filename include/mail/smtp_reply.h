@@ -155,7 +155,9 @@ MAIL_EXTERN int mail_smtp_reply_line_enhanced(const mail_smtp_reply *r, size_t i
 
 /**
  * All lines' text joined with "\n" (no trailing newline), NUL-terminated;
- * *len (if not NULL) gets its length. Valid as long as the reply.
+ * *len (if not NULL) gets its length. Valid as long as the reply. NULL for
+ * a NULL or incomplete reply, or when the joined text (made on the first
+ * call) cannot be allocated.
  */
 MAIL_EXTERN const char *mail_smtp_reply_text(const mail_smtp_reply *r, size_t *len);
 

@@ -66,7 +66,7 @@ static void look(const mail_smtp *s)
   if (r) {
     size_t len;
     const char *t = mail_smtp_reply_text(r, &len);
-    FZ_ASSERT(t && t[len] == 0);
+    FZ_ASSERT(!t || t[len] == 0); /* NULL: the joined text could not be allocated */
   }
 }
 
