@@ -450,8 +450,3 @@ int mail_proxy_layer_new(mail_layer **out, mail_conn *conn, mail_layer *lower,
   *out = &p->base;
   return MAIL_OK;
 }
-
-int mail_layer_is_proxy(const mail_layer *l)
-{
-  return l && l->ops == &proxy_ops;
-}

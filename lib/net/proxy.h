@@ -33,9 +33,6 @@ typedef struct mail_proxy_target {
 int mail_proxy_layer_new(mail_layer **out, mail_conn *conn, mail_layer *lower,
                          const mail_proxy_target *t);
 
-/* 1 when l is a proxy layer. */
-int mail_layer_is_proxy(const mail_layer *l);
-
 /* "SOCKS5" or "HTTP" for the trace and error texts. */
 const char *mail_proxy_kind_name(int kind);
 
