@@ -151,6 +151,12 @@ static int record_oauth_error(mail_sasl *s, const unsigned char *in, size_t n)
   mail_buf key, val;
   mail_buf_init(&key, &s->env.alloc, MAIL_SASL_MAX_CHALLENGE);
   mail_buf_init(&val, &s->env.alloc, MAIL_SASL_MAX_CHALLENGE);
+  /* Server text only, but each key is written over the last in the same
+   * buffer, and the pieces left side by side can spell anything, a
+   * credential included: wiped on free like every buffer of this engine
+   * that could. */
+  mail_buf_set_sensitive(&key);
+  mail_buf_set_sensitive(&val);
   jskip_ws(&j);
   if (j.p >= j.end || *j.p++ != '{')
     goto done;
