@@ -75,6 +75,11 @@ void mail_env_set_clock(mail_env *env, mail_clock_fn fn, void *user)
   env->clock_user = fn ? user : NULL;
 }
 
+int mail_env_clock_is_system(const mail_env *env)
+{
+  return env->clock == default_clock;
+}
+
 int mail_env_random(const mail_env *env, void *buf, size_t len)
 {
   return env->random(env->random_user, buf, len) == 0 ? MAIL_OK : MAIL_ERR_INTERNAL;

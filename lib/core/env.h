@@ -20,6 +20,9 @@ void mail_env_set_random(mail_env *env, mail_random_fn fn, void *user);
 void mail_env_set_clock(mail_env *env, mail_clock_fn fn, void *user);
 /* Fill buf with random bytes; MAIL_OK or MAIL_ERR_INTERNAL. */
 int mail_env_random(const mail_env *env, void *buf, size_t len);
+/* 1 while the clock is the system's (no mail_env_set_clock hook): waits
+ * the kernel times itself then end when this clock says they should. */
+int mail_env_clock_is_system(const mail_env *env);
 /* Milliseconds (MAIL_CLOCK_MONOTONIC or MAIL_CLOCK_REALTIME). */
 int64_t mail_env_now(const mail_env *env, int which);
 

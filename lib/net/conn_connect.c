@@ -126,7 +126,7 @@ static int connect_socket(mail_conn *c)
     waited_out = 0;
     if (rc == MAIL_OK) {
       mail_layer *l;
-      rc = mail_tcp_layer_new(&l, c, fd);
+      rc = mail_tcp_layer_new(&l, c, fd, 1);
       if (rc) {
         close(fd);
         return rc;
@@ -411,7 +411,7 @@ int mail_conn_adopt_fd(mail_conn *c, int fd, const char *host)
   int rc = begin_connect(c, host, 0, 0);
   if (rc)
     return connect_failed(c, rc);
-  rc = mail_tcp_layer_new(&c->top, c, fd);
+  rc = mail_tcp_layer_new(&c->top, c, fd, 0);
   if (rc)
     return connect_failed(c, rc);
   c->state = ST_OPEN;

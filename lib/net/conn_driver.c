@@ -372,6 +372,37 @@ static void learn_read(mail_conn *c, int found)
   }
 }
 
+/*
+ * Blocking mode with nothing but the socket to watch (no wake pipe for a
+ * cancel or an IDLE stop, no wake time) and the system clock: the read
+ * itself may wait in the kernel, as a blocking client's read does, instead
+ * of poll() and then a read: one system call per reply where there were
+ * two. Returns 1 and the time left to the I/O deadline (-1: none). A
+ * socket layer that cannot wait so (an adopted descriptor) ignores it and
+ * the poll below happens as before. An injected clock keeps the poll: a
+ * wait the kernel times could not follow that clock.
+ */
+static int blocking_read_ms(mail_conn *c, int *ms)
+{
+  if (c->nonblocking || c->wake_rd >= 0 || c->wake_listen || c->wake_at >= 0 ||
+      !mail_env_clock_is_system(&c->env) || conn_top_fd(c) < 0)
+    return 0;
+  int64_t d = io_deadline(c);
+  int64_t left = d < 0 ? -1 : d - now_ms(c);
+  if (d >= 0 && left <= 0)
+    return 0;
+  *ms = left < 0 ? -1 : left > INT_MAX ? INT_MAX : (int)left;
+  return 1;
+}
+
+int mail_layer_take_read_block(mail_conn *c, int *ms)
+{
+  int block = c->read_block;
+  *ms = c->read_block_ms;
+  c->read_block = 0;
+  return block;
+}
+
 /* One read from the top layer into the reader. MAIL_OK after progress
  * (bytes, or end of stream recorded in the reader). */
 static int do_read(mail_conn *c)
@@ -381,8 +412,12 @@ static int do_read(mail_conn *c)
   size_t limit = r->buf.limit;
   if (pending >= limit)
     return mail_conn_fail(c, MAIL_ERR_LIMIT, "server input exceeds the %zu byte buffer", limit);
-  int guess;
-  if (wait_before_read(c, &guess)) {
+  int guess = 0;
+  int block_ms;
+  if (blocking_read_ms(c, &block_ms)) {
+    c->read_block = 1;
+    c->read_block_ms = block_ms;
+  } else if (wait_before_read(c, &guess)) {
     int rc = wait_read(c, conn_top_fd(c), MAIL_WANT_READ, io_deadline(c));
     if (rc == CONN_WOKEN)
       return MAIL_OK;
@@ -395,6 +430,7 @@ static int do_read(mail_conn *c)
     int want = 0;
     int64_t deadline = io_deadline(c);
     int rc = read_once(c, limit - pending, &want, deadline);
+    c->read_block = 0; /* a layer that never reached the socket */
     if (guess && (rc == MAIL_OK || rc == MAIL_ERR_AGAIN))
       learn_read(c, rc == MAIL_OK);
     guess = 0;

@@ -75,6 +75,13 @@ struct mail_conn {
    * for poll() first (poll_left more times; the streak doubles while reads
    * keep finding nothing and halves when one finds data). */
   int read_more;
+  /* Set by the driver for one read: the socket layer at the bottom may
+   * wait in the read itself, read_block_ms at most (-1: no deadline),
+   * instead of the driver's poll() before it (see blocking_read_ms). The
+   * first socket read takes it (mail_layer_take_read_block), so a layer above
+   * that reads again within one read never waits twice. */
+  int read_block;
+  int read_block_ms;
   int poll_streak;
   int poll_left;
 

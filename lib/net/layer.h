@@ -45,4 +45,9 @@ struct mail_layer {
   mail_conn *conn;    /* for mail_conn_fail() and the allocator */
 };
 
+/* For a socket layer's read: 1 and *ms (-1: no deadline) when the driver
+ * lets this one read wait in the kernel instead of poll()ing first, else
+ * 0. Taken once: a second read within the same layer read never waits. */
+int mail_layer_take_read_block(mail_conn *c, int *ms);
+
 #endif

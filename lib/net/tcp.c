@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -403,7 +404,51 @@ void mail_tcp_connector_free(mail_tcp_connector *k)
 typedef struct tcp_layer {
   mail_layer base;
   int fd;
+  /* A socket this library connected (not an adopted descriptor, whose
+   * file flags belong to the caller): it may be switched to blocking for
+   * reads that wait in the kernel (mail_layer_take_read_block). Every
+   * other read and every write passes MSG_DONTWAIT, so event-loop mode
+   * and the duplex writes never block on it. */
+  int own;
+  int blocking;     /* O_NONBLOCK cleared */
+  int rcvtimeo_ms;  /* the SO_RCVTIMEO set now; -1: none (wait forever) */
 } tcp_layer;
+
+/* Make a blocking read wait ms at most (-1: forever). The receive timeout
+ * is set again only when the one in place would end before ms or more
+ * than 1/64 after it: a wait starts right after progress, so its time
+ * left is nearly always the whole I/O timeout and the socket keeps it. A
+ * wait may so end up to 1.6% late, never early. 0 when the socket cannot
+ * block (the caller then polls as before). */
+static int tcp_can_block(tcp_layer *t, int ms)
+{
+  if (!t->own)
+    return 0;
+  if (!t->blocking) {
+    int fl = fcntl(t->fd, F_GETFL);
+    if (fl < 0 || fcntl(t->fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+      t->own = 0;
+      return 0;
+    }
+    t->blocking = 1;
+    t->rcvtimeo_ms = -1;
+  }
+  int keep = ms < 0 ? t->rcvtimeo_ms < 0
+                    : t->rcvtimeo_ms >= ms && t->rcvtimeo_ms - ms <= 1 + ms / 64;
+  if (keep)
+    return 1;
+  struct timeval tv = {0, 0};
+  if (ms >= 0) {
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    if (ms == 0)
+      tv.tv_usec = 1000; /* 0 would mean forever */
+  }
+  if (setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+    return 0;
+  t->rcvtimeo_ms = ms == 0 ? 1 : ms;
+  return 1;
+}
 
 static int tcp_read(mail_layer *l, unsigned char *buf, size_t len, size_t *got, int *want,
                     int timeout_ms)
@@ -411,17 +456,21 @@ static int tcp_read(mail_layer *l, unsigned char *buf, size_t len, size_t *got, 
   (void)timeout_ms;
   tcp_layer *t = (tcp_layer *)l;
   *got = 0;
+  int ms;
+  int block = mail_layer_take_read_block(l->conn, &ms) && tcp_can_block(t, ms);
   for (;;) {
-    ssize_t n = recv(t->fd, buf, len, 0);
+    ssize_t n = recv(t->fd, buf, len, block ? 0 : MSG_DONTWAIT);
     if (n > 0) {
       *got = (size_t)n;
       return MAIL_OK;
     }
     if (n == 0)
       return MAIL_ERR_CLOSED;
-    if (errno == EINTR)
+    /* A signal or the receive timeout ending a blocking read: the driver
+     * polls for the time that is really left. */
+    if (errno == EINTR && !block)
       continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
       *want = MAIL_WANT_READ;
       return MAIL_ERR_AGAIN;
     }
@@ -436,7 +485,7 @@ static int tcp_write(mail_layer *l, const unsigned char *buf, size_t len, size_t
   tcp_layer *t = (tcp_layer *)l;
   *written = 0;
   for (;;) {
-    ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
+    ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno == ENOTSOCK)
       n = write(t->fd, buf, len); /* an adopted pipe-like descriptor */
     if (n >= 0) {
@@ -488,7 +537,7 @@ static const mail_layer_ops tcp_ops = {
   .destroy = tcp_destroy,
 };
 
-int mail_tcp_layer_new(mail_layer **out, mail_conn *c, int fd)
+int mail_tcp_layer_new(mail_layer **out, mail_conn *c, int fd, int own)
 {
   *out = NULL;
   tcp_layer *t = mail_calloc(conn_alloc(c), 1, sizeof *t);
@@ -498,6 +547,8 @@ int mail_tcp_layer_new(mail_layer **out, mail_conn *c, int fd)
   t->base.lower = NULL;
   t->base.conn = c;
   t->fd = fd;
+  t->own = own;
+  t->rcvtimeo_ms = -1;
   *out = &t->base;
   return MAIL_OK;
 }

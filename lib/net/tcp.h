@@ -77,7 +77,9 @@ void mail_tcp_connector_free(mail_tcp_connector *k);
 int mail_tcp_prepare_fd(int fd);
 
 /* The bottom layer over a connected socket; owns fd from then on (closes
- * it when destroyed). On failure (MAIL_ERR_NOMEM) fd is left to the caller. */
-int mail_tcp_layer_new(mail_layer **out, mail_conn *c, int fd);
+ * it when destroyed). On failure (MAIL_ERR_NOMEM) fd is left to the caller.
+ * own: 1 for a socket this library connected, whose file flags it may
+ * change (reads that wait in the kernel); 0 for an adopted descriptor. */
+int mail_tcp_layer_new(mail_layer **out, mail_conn *c, int fd, int own);
 
 #endif

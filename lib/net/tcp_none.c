@@ -100,9 +100,10 @@ int mail_tcp_prepare_fd(int fd)
   return MAIL_ERR_UNSUPPORTED;
 }
 
-int mail_tcp_layer_new(mail_layer **out, mail_conn *c, int fd)
+int mail_tcp_layer_new(mail_layer **out, mail_conn *c, int fd, int own)
 {
   (void)fd;
+  (void)own;
   *out = NULL;
   return mail_conn_fail(c, MAIL_ERR_UNSUPPORTED, "built without sockets");
 }

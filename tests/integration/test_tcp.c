@@ -193,6 +193,39 @@ START_TEST(silent_listener_times_out)
 }
 END_TEST
 
+/* In blocking mode a read waits in the kernel (the socket's receive
+ * timeout) rather than in poll(). A shorter I/O timeout set between two
+ * operations must still end the next wait on time: the receive timeout
+ * the first read left on the socket (10 s) is not reused for it. */
+START_TEST(blocking_read_follows_a_shorter_timeout)
+{
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sin = {0};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t sl = sizeof sin;
+  ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof sin), 0);
+  ck_assert_int_eq(listen(l, 4), 0);
+  ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &sl), 0);
+  mail_conn *c = new_conn();
+  ck_assert_int_eq(mail_conn_connect(c, "127.0.0.1", ntohs(sin.sin_port), 0), MAIL_OK);
+  int a = accept(l, NULL, NULL);
+  ck_assert_int_ge(a, 0);
+  ck_assert_int_eq(write(a, "220 hi\r\n", 8), 8);
+  reply r;
+  ck_assert_int_eq(get_reply(&r, c, 1, NULL), MAIL_OK);
+  ck_assert_str_eq(r.first, "220 hi");
+  ck_assert_int_eq(mail_conn_set_timeout(c, MAIL_TIMEOUT_IO, 300), MAIL_OK);
+  int64_t t0 = wall_ms();
+  ck_assert_int_eq(get_reply(&r, c, 1, NULL), MAIL_ERR_TIMEOUT);
+  int64_t took = wall_ms() - t0;
+  ck_assert_msg(took >= 250 && took < 5000, "took %lld ms", (long long)took);
+  mail_conn_free(c);
+  close(a);
+  close(l);
+}
+END_TEST
+
 START_TEST(event_loop_connect_and_greeting)
 {
   mail_conn *c = new_conn();
@@ -358,6 +391,7 @@ int main(void)
   tcase_add_test(tc, imap_and_pop3_greetings);
   tcase_add_test(tc, first_address_refuses);
   tcase_add_test(tc, silent_listener_times_out);
+  tcase_add_test(tc, blocking_read_follows_a_shorter_timeout);
   tcase_add_test(tc, event_loop_connect_and_greeting);
   tcase_add_test(tc, lmtp_unix_socket_and_tcp);
   tcase_add_test(tc, event_loop_implicit_tls);
