@@ -21,7 +21,7 @@ common=(-Dtests=disabled -Dexamples=false -Dtools=false -Dbench=false
 only_smtp=(-Dpop3=disabled -Dimap=disabled -Dnntp=disabled -Dmime=disabled -Dmaildir=disabled
            -Dzlib=disabled -Dsaslprep=disabled -Didna=disabled -Dproxy=disabled -Dloop=disabled
            -Dsmtp_pool=disabled)
-fw="--native-file $ROOT/tools/size/firmware.ini"
+fw="-Dprofile=firmware"
 declare -A configs=(
   [full]=""
   [smtp-tls]="${only_smtp[*]}"
@@ -73,8 +73,9 @@ row_for_so() { # label so [archive]
   echo
   echo "Configurations: full = every module of this tree with its libraries;"
   echo "smtp-tls = \`${only_smtp[*]}\`; smtp-notls = the same and \`-Dtls=disabled\`;"
-  echo "*-fw = the same with \`--native-file tools/size/firmware.ini\` (no unwind tables, one"
-  echo "segment for code and read-only data)."
+  echo "*-fw = the same with \`-Dprofile=firmware\` (no unwind tables, one segment for"
+  echo "code and read-only data; \`--native-file tools/size/firmware.ini\` sets it with -Os"
+  echo "and no debug information)."
   echo "libcurl's figure covers every protocol it speaks; libetpan's covers IMAP,"
   echo "POP3, SMTP, NNTP and its MIME code. No row counts the TLS library itself
 (OpenSSL or GnuTLS), which every TLS build links as a shared library."
