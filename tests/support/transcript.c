@@ -834,7 +834,8 @@ int mail_transcript_pump(mail_transcript *t)
     t->fin_len = got;
   }
   size_t taken = 0;
-  mail_conn_feed(c, t->fin + t->fin_off, t->fin_len - t->fin_off, &taken);
+  if (mail_conn_feed(c, t->fin + t->fin_off, t->fin_len - t->fin_off, &taken) == MAIL_ERR_NOMEM)
+    mail_conn_feed_error(c, MAIL_ERR_IO); /* a caller that cannot go on */
   t->fin_off += taken;
   return 1;
 }
