@@ -393,8 +393,10 @@ MAIL_EXTERN int mail_conn_set_feed(mail_conn *conn, int mode);
  * them) and feed the rest after. Returns MAIL_OK (*taken > 0, or len 0),
  * MAIL_ERR_AGAIN (nothing fit: *taken is 0), MAIL_ERR_INVALID (NULL conn
  * or taken, NULL buf with len > 0), MAIL_ERR_STATE (not in feed mode, not
- * connected, or after mail_conn_feed_eof() / mail_conn_feed_error()),
- * MAIL_ERR_NOMEM. Does not block; the bytes are copied.
+ * connected, after mail_conn_feed_eof() / mail_conn_feed_error(), or
+ * while MAIL_WANT_TLS waits for mail_conn_feed_tls_done()),
+ * MAIL_ERR_NOMEM (nothing taken; the connection is unchanged). Does not
+ * block; the bytes are copied.
  */
 MAIL_EXTERN int mail_conn_feed(mail_conn *conn, const unsigned char *buf, size_t len,
                                size_t *taken);

@@ -158,6 +158,11 @@ int mail_feed_layer_put(mail_layer *l, const unsigned char *buf, size_t len, siz
 {
   feed_layer *f = (feed_layer *)l;
   *taken = 0;
+  /* Nothing more comes after end of stream; and while the caller's TLS
+   * starts, a byte could be neither the clear text before it nor the
+   * plaintext inside it (an injection either way). */
+  if (f->eof || f->error || (f->tls_wanted && !f->tls_answered))
+    return MAIL_ERR_STATE;
   size_t room = f->in.len < max_in ? max_in - f->in.len : 0;
   size_t k = len < room ? len : room;
   if (k == 0)
