@@ -174,6 +174,13 @@ int mail_feed_layer_put(mail_layer *l, const unsigned char *buf, size_t len, siz
   return MAIL_OK;
 }
 
+void mail_feed_layer_trim(mail_layer *l)
+{
+  feed_layer *f = (feed_layer *)l;
+  if (!f->in.len)
+    mail_buf_free(&f->in);
+}
+
 void mail_feed_layer_eof(mail_layer *l)
 {
   ((feed_layer *)l)->eof = 1;

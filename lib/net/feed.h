@@ -28,6 +28,9 @@ int mail_layer_is_feed(const mail_layer *l);
 /* mail_conn_feed(): take at most len bytes, no more than max_in held. */
 int mail_feed_layer_put(mail_layer *l, const unsigned char *buf, size_t len, size_t *taken,
                         size_t max_in);
+/* Between operations: give back the input storage when nothing waits in
+ * it (an idle session keeps no buffer; it grows again on demand). */
+void mail_feed_layer_trim(mail_layer *l);
 /* mail_conn_feed_eof() / mail_conn_feed_error(). */
 void mail_feed_layer_eof(mail_layer *l);
 void mail_feed_layer_error(mail_layer *l, int status);
