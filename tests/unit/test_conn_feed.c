@@ -11,6 +11,7 @@
 
 #include <mail/smtp.h>
 
+#include "alloc.h"
 #include "core/conn_internal.h" /* mail_conn_is_open */
 
 static int64_t now_ms;
@@ -22,10 +23,12 @@ static int64_t test_clock(void *user, int which)
   return now_ms;
 }
 
+static const mail_allocator *session_alloc;
+
 static mail_smtp *session(int mode)
 {
   mail_smtp *s = NULL;
-  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  ck_assert_int_eq(mail_smtp_new(&s, session_alloc), MAIL_OK);
   ck_assert_int_eq(mail_smtp_set_client_name(s, "client.test"), MAIL_OK);
   mail_conn *c = mail_smtp_conn(s);
   now_ms = 1000000;
@@ -232,6 +235,55 @@ START_TEST(deadline_in_feed_mode)
 }
 END_TEST
 
+/* Bytes held once a session that read a long reply is idle again, the
+ * reply fed in pieces of at most chunk bytes. */
+static size_t held_after_reply(size_t chunk, size_t *peak)
+{
+  mail_test_alloc ta;
+  mail_test_alloc_init(&ta);
+  session_alloc = mail_test_alloc_hooks(&ta);
+  mail_smtp *s = connected();
+  mail_conn *c = mail_smtp_conn(s);
+  static char reply[64 * 1024];
+  reply[0] = '\0';
+  for (int i = 0; i < 1200; i++)
+    strcat(reply, "250-a long line of a long reply\r\n");
+  strcat(reply, "250 done\r\n");
+  size_t len = strlen(reply), off = 0, taken;
+  int rc;
+  while ((rc = mail_smtp_noop(s)) == MAIL_ERR_AGAIN) {
+    drain_all(c);
+    size_t n = len - off < chunk ? len - off : chunk;
+    if (n && mail_conn_feed(c, (const unsigned char *)reply + off, n, &taken) == MAIL_OK)
+      off += taken;
+  }
+  ck_assert_int_eq(rc, MAIL_OK);
+  ck_assert_uint_eq(off, len);
+  size_t held = ta.live_bytes;
+  *peak = ta.peak_bytes;
+  mail_smtp_free(s);
+  session_alloc = NULL;
+  ck_assert_uint_eq(ta.live, 0);
+  mail_test_alloc_cleanup(&ta);
+  return held;
+}
+
+/* Feeding a long reply in big pieces fills the input up to its bound, but
+ * once idle the session holds no more than when it was fed line-sized
+ * pieces: the input storage was given back (the rest is the session's
+ * own: the reply it keeps). */
+START_TEST(idle_memory)
+{
+  size_t peak_big, peak_small;
+  size_t big = held_after_reply(64 * 1024, &peak_big);
+  size_t small = held_after_reply(40, &peak_small);
+  ck_assert_uint_gt(peak_big, peak_small + 32 * 1024); /* it did hold the bound */
+  ck_assert_msg(big <= small, "held %zu after big feeds, %zu after small ones", big, small);
+  printf("feed mode: idle after a long reply: %zu bytes (fed 64 KiB at a time, peak %zu), "
+         "%zu (40 bytes at a time, peak %zu)\n", big, peak_big, small, peak_small);
+}
+END_TEST
+
 START_TEST(wrong_mode_calls)
 {
   mail_conn *c = NULL;
@@ -380,6 +432,7 @@ int main(void)
   tcase_add_test(tc, caller_io_error);
   tcase_add_test(tc, deadline_in_feed_mode);
   tcase_add_test(tc, wrong_mode_calls);
+  tcase_add_test(tc, idle_memory);
   tcase_add_test(tc, caller_tls_request);
   tcase_add_test(tc, caller_tls_injection);
   suite_add_tcase(s, tc);
