@@ -402,6 +402,7 @@ void mail_transcript_rewind(mail_transcript *t)
   t->report[0] = '\0';
   t->fout_len = 0;
   t->fin_off = t->fin_len = 0;
+  t->feed = NULL; /* attach_feed() again: the connection is a new one */
 }
 
 /* ------------------------------------------------------------------ */
@@ -711,6 +712,7 @@ int mail_test_fixed_random(void *user, unsigned char *buf, size_t len)
 
 int mail_transcript_attach(mail_transcript *t, mail_conn *c)
 {
+  t->feed = NULL;
   int rc = mail_conn_set_transport(c, &transcript_ops, t);
   if (rc)
     return rc;

@@ -953,6 +953,7 @@ END_TEST
 typedef struct nomem_ctx {
   scenario s;
   mail_transcript *t;
+  int feed; /* 1: in feed mode */
 } nomem_ctx;
 
 static int run_allocating(void *user, mail_test_alloc *ta)
@@ -960,7 +961,7 @@ static int run_allocating(void *user, mail_test_alloc *ta)
   nomem_ctx *c = user;
   mail_transcript_rewind(c->t);
   srun r;
-  int rc = play(&r, &c->s, c->t, mail_test_alloc_hooks(ta), 0, 0);
+  int rc = play(&r, &c->s, c->t, mail_test_alloc_hooks(ta), c->feed ? 2 : 0, 0);
   if (ta->failures == 0)
     MAIL_TRANSCRIPT_ASSERT_DONE(c->t);
   mail_imap_free(r.im);
@@ -971,7 +972,16 @@ static int run_allocating(void *user, mail_test_alloc *ta)
  * MAIL_ERR_INTERNAL, and the complete run plays the whole transcript. */
 START_TEST(test_every_transcript_nomem)
 {
-  nomem_ctx c = {scenario_at((size_t)_i), load(scenario_at((size_t)_i).file)};
+  nomem_ctx c = {scenario_at((size_t)_i), load(scenario_at((size_t)_i).file), 0};
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.s.file, run_allocating, &c, c.s.expect,
+                                   MAIL_TEST_NOMEM_ANY);
+  mail_transcript_free(c.t);
+}
+END_TEST
+
+START_TEST(test_every_transcript_nomem_feed)
+{
+  nomem_ctx c = {scenario_at((size_t)_i), load(scenario_at((size_t)_i).file), 1};
   MAIL_TEST_ASSERT_EACH_ALLOCATION(c.s.file, run_allocating, &c, c.s.expect,
                                    MAIL_TEST_NOMEM_ANY);
   mail_transcript_free(c.t);
@@ -1047,6 +1057,7 @@ static Suite *imap_suite(void)
   tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
+  tcase_add_loop_test(tc, test_every_transcript_nomem_feed, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_sasl_mechanism_and_no_secret_in_trace, 0, (int)n_sasl_scenarios);
   suite_add_tcase(s, tc);
   return s;

@@ -596,6 +596,7 @@ END_TEST
 typedef struct nomem_ctx {
   const scenario *sc;
   mail_transcript *t;
+  int feed; /* 1: in feed mode */
 } nomem_ctx;
 
 static int run_allocating(void *user, mail_test_alloc *ta)
@@ -604,7 +605,7 @@ static int run_allocating(void *user, mail_test_alloc *ta)
   mail_transcript_rewind(c->t);
   srun r;
   mail_test_alloc_forbid_str(ta, "alice-pw-1");
-  int rc = scenario_play(&r, c->sc, c->t, mail_test_alloc_hooks(ta), 0, 0);
+  int rc = scenario_play(&r, c->sc, c->t, mail_test_alloc_hooks(ta), c->feed ? 2 : 0, 0);
   mail_nntp_free(r.n);
   return rc;
 }
@@ -613,7 +614,16 @@ static int run_allocating(void *user, mail_test_alloc *ta)
  * password left in freed memory, a clean status. */
 START_TEST(test_every_transcript_nomem)
 {
-  nomem_ctx c = {&scenarios[_i], load(scenarios[_i].file)};
+  nomem_ctx c = {&scenarios[_i], load(scenarios[_i].file), 0};
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.sc->file, run_allocating, &c, c.sc->expect,
+                                   MAIL_TEST_NOMEM_CLEAN);
+  mail_transcript_free(c.t);
+}
+END_TEST
+
+START_TEST(test_every_transcript_nomem_feed)
+{
+  nomem_ctx c = {&scenarios[_i], load(scenarios[_i].file), 1};
   MAIL_TEST_ASSERT_EACH_ALLOCATION(c.sc->file, run_allocating, &c, c.sc->expect,
                                    MAIL_TEST_NOMEM_CLEAN);
   mail_transcript_free(c.t);
@@ -895,6 +905,7 @@ static Suite *nntp_suite(void)
   tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
+  tcase_add_loop_test(tc, test_every_transcript_nomem_feed, 0, (int)NSCN);
   tcase_add_test(tc, test_invalid_arguments);
   tcase_add_test(tc, test_article_every_split);
   tcase_add_test(tc, test_callback_and_source_failures);

@@ -1406,6 +1406,7 @@ END_TEST
 typedef struct nomem_ctx {
   const char *file;
   mail_transcript *t;
+  int feed; /* 1: in feed mode */
 } nomem_ctx;
 
 static int run_allocating(void *user, mail_test_alloc *ta)
@@ -1413,7 +1414,7 @@ static int run_allocating(void *user, mail_test_alloc *ta)
   nomem_ctx *c = user;
   mail_transcript_rewind(c->t);
   srun r;
-  int rc = scenario_play(&r, c->file, c->t, mail_test_alloc_hooks(ta), 0);
+  int rc = scenario_play(&r, c->file, c->t, mail_test_alloc_hooks(ta), c->feed ? 2 : 0);
   if (ta->failures == 0)
     scenario_check(&r, rc);
   mail_pop3_free(r.p);
@@ -1425,7 +1426,16 @@ static int run_allocating(void *user, mail_test_alloc *ta)
  * fatal one), and the complete run plays the whole transcript. */
 START_TEST(test_every_transcript_nomem)
 {
-  nomem_ctx c = {scenario_at(_i).file, load(scenario_at(_i).file)};
+  nomem_ctx c = {scenario_at(_i).file, load(scenario_at(_i).file), 0};
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.file, run_allocating, &c, scenario_at(_i).expect,
+                                   _i < (int)NOWN ? MAIL_TEST_NOMEM_CLEAN : MAIL_TEST_NOMEM_ANY);
+  mail_transcript_free(c.t);
+}
+END_TEST
+
+START_TEST(test_every_transcript_nomem_feed)
+{
+  nomem_ctx c = {scenario_at(_i).file, load(scenario_at(_i).file), 1};
   MAIL_TEST_ASSERT_EACH_ALLOCATION(c.file, run_allocating, &c, scenario_at(_i).expect,
                                    _i < (int)NOWN ? MAIL_TEST_NOMEM_CLEAN : MAIL_TEST_NOMEM_ANY);
   mail_transcript_free(c.t);
@@ -1909,6 +1919,7 @@ static Suite *pop3_suite(void)
   tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
+  tcase_add_loop_test(tc, test_every_transcript_nomem_feed, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_sasl_mechanism_and_no_secret_in_trace, 0, (int)n_sasl_scenarios);
   tcase_add_test(tc, test_sasl_oauth_error_and_one_refresh);
   tcase_add_test(tc, test_sasl_refusals);

@@ -1392,6 +1392,29 @@ START_TEST(allocation_failures)
 }
 END_TEST
 
+/* The same in feed mode: the feed layer's buffers and the drain fail too. */
+static int run_allocating_feed(void *user, mail_test_alloc *ta)
+{
+  const scenario *sc = user;
+  run r;
+  memset(&r, 0, sizeof r);
+  r.alloc = mail_test_alloc_hooks(ta);
+  r.nonblocking = 2;
+  int rc = open_run(&r, sc->file);
+  if (!rc)
+    rc = sc->fn(&r);
+  close_run(&r);
+  return rc;
+}
+
+START_TEST(allocation_failures_feed)
+{
+  scenario sc = scenario_at(_i);
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(sc.file, run_allocating_feed, &sc, sc.expect,
+                                   MAIL_TEST_NOMEM_ANY);
+}
+END_TEST
+
 /* Every transcript file of the directory is some scenario's. */
 START_TEST(every_file_has_a_scenario)
 {
@@ -1439,6 +1462,7 @@ static Suite *suite(void)
   TCase *nomem = tcase_create("nomem");
   tcase_set_timeout(nomem, 240);
   tcase_add_loop_test(nomem, allocation_failures, 0, (int)NSCN);
+  tcase_add_loop_test(nomem, allocation_failures_feed, 0, (int)NSCN);
   suite_add_tcase(s, nomem);
   return s;
 }
