@@ -16,6 +16,8 @@
  * operation that returned MAIL_ERR_AGAIN (mail_smtp_send(),
  * mail_pop3_retr(), ...) again with the same arguments. There is no
  * separate step function: calling the operation again is the step.
+ * Feed mode (mail_conn_set_feed(), below) goes one step further: the
+ * connection has no descriptor, and the caller carries its bytes.
  *
  * Security defaults: certificates and host names are verified; TLS 1.2 is
  * the minimum; STARTTLS is required on plain ports unless the caller picks
