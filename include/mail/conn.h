@@ -16,6 +16,8 @@
  * operation that returned MAIL_ERR_AGAIN (mail_smtp_send(),
  * mail_pop3_retr(), ...) again with the same arguments. There is no
  * separate step function: calling the operation again is the step.
+ * Feed mode (mail_conn_set_feed(), below) goes one step further: the
+ * connection has no descriptor, and the caller carries its bytes.
  *
  * Security defaults: certificates and host names are verified; TLS 1.2 is
  * the minimum; STARTTLS is required on plain ports unless the caller picks
@@ -56,7 +58,10 @@ typedef enum mail_security {
 /** Bits returned by mail_conn_want(). */
 typedef enum mail_want {
   MAIL_WANT_READ = 1,  /**< wait until the descriptor is readable */
-  MAIL_WANT_WRITE = 2  /**< wait until the descriptor is writable */
+  MAIL_WANT_WRITE = 2, /**< wait until the descriptor is writable; in feed mode: drain output */
+  /** Feed mode with the caller's TLS only (MAIL_FEED_CALLER_TLS): start
+   *  TLS now, then answer with mail_conn_feed_tls_done(). */
+  MAIL_WANT_TLS = 4
 } mail_want;
 
 /** Timeouts, in milliseconds, set with mail_conn_set_timeout(). */
@@ -317,15 +322,140 @@ MAIL_EXTERN int mail_conn_set_tls_config(mail_conn *conn, mail_tls_config *cfg);
 /** Name used for SNI and certificate checks when it differs from the host connected to.
  *  MAIL_OK, MAIL_ERR_INVALID (CR, LF or NUL), MAIL_ERR_NOMEM. */
 MAIL_EXTERN int mail_conn_set_tls_server_name(mail_conn *conn, const char *name);
-/** Event-loop mode (see the top of this header). Off by default. MAIL_OK or MAIL_ERR_INVALID. */
+/** Event-loop mode (see the top of this header). Off by default. MAIL_OK, MAIL_ERR_INVALID,
+ *  or MAIL_ERR_STATE when turning it off in feed mode (mail_conn_set_feed()). */
 MAIL_EXTERN int mail_conn_set_nonblocking(mail_conn *conn, int on);
 
 /**
  * Replace sockets and TLS by a user transport (see mail_transport_ops).
  * Must be called before connecting. ops and user must outlive conn.
- * MAIL_ERR_INVALID for an unknown ops->version.
+ * MAIL_ERR_INVALID for an unknown ops->version; MAIL_ERR_STATE when
+ * connecting or connected, or in feed mode (mail_conn_set_feed()).
  */
 MAIL_EXTERN int mail_conn_set_transport(mail_conn *conn, const mail_transport_ops *ops, void *user);
+
+/* ------------------------------------------------------------------ */
+/* Feed/drain mode: no descriptor, the caller moves the bytes           */
+/* ------------------------------------------------------------------ */
+
+/** TLS in feed mode (mail_conn_set_feed()). */
+typedef enum mail_feed_mode {
+  MAIL_FEED_OFF = 0,          /**< a socket or a user transport (the default) */
+  MAIL_FEED_LIBMAIL_TLS = 1,  /**< feed mode; TLS, when the session needs it, is libmail's */
+  MAIL_FEED_CALLER_TLS = 2    /**< feed mode; TLS is the caller's (MAIL_WANT_TLS) */
+} mail_feed_mode;
+
+/**
+ * Feed mode: the connection has no socket and no descriptor at all; the
+ * caller carries the bytes with its own I/O (asyncio, Rust, Go, a
+ * firmware stack): it feeds what the server sent with mail_conn_feed()
+ * and takes what the client sends with mail_conn_drain().
+ *
+ * How it runs: every operation behaves as in event-loop mode (feed mode
+ * turns it on and it cannot be turned off meanwhile): it returns
+ * MAIL_ERR_AGAIN when it cannot go on, and mail_conn_want() says why:
+ * MAIL_WANT_WRITE: output waits, drain it; MAIL_WANT_READ: bytes from
+ * the server are needed, feed them (or mail_conn_feed_eof()); MAIL_WANT_TLS
+ * (caller-TLS mode only): start TLS. Then call the operation again with
+ * the same arguments. mail_conn_timeout_ms() gives the deadline as
+ * usual: the caller's loop calls the operation again when it passes, and
+ * the operation then fails with MAIL_ERR_TIMEOUT. mail_conn_fd() is -1.
+ * Drain after every call, whatever it returned: a session's last bytes
+ * (QUIT) are written just before it closes the connection, and stay to be
+ * drained until the next connect or mail_conn_free().
+ *
+ * Connecting: mail_conn_connect() (and so every session's connect) makes
+ * no socket and resolves nothing: host and port only name the server (for
+ * TLS verification, SNI and session resumption). The other ways to
+ * connect, a proxy and a user transport are MAIL_ERR_STATE in feed mode.
+ *
+ * TLS: with MAIL_FEED_LIBMAIL_TLS implicit TLS and STARTTLS run libmail's
+ * TLS over the fed and drained bytes (they are then the TLS records), with
+ * the usual verification (mail_tls_config). With MAIL_FEED_CALLER_TLS the
+ * bytes are the plaintext, and when the session needs TLS (at connect
+ * with implicit TLS, or after the server's STARTTLS go-ahead) the
+ * operation returns MAIL_ERR_AGAIN with MAIL_WANT_TLS: the caller starts
+ * TLS on its side, verifies the server, and answers with
+ * mail_conn_feed_tls_done(); bytes fed in the clear before that are
+ * refused as MAIL_ERR_STARTTLS_INJECTION. A caller whose TLS wants a
+ * table of functions instead can use a user transport
+ * (mail_conn_set_transport()), which also takes its own TLS.
+ *
+ * Set before connecting; mode is a mail_feed_mode (MAIL_FEED_OFF goes
+ * back to sockets; event-loop mode stays on). Errors: MAIL_ERR_INVALID
+ * (NULL conn, unknown mode), MAIL_ERR_STATE (connecting or connected, a
+ * user transport or a proxy is set). Does not block.
+ */
+MAIL_EXTERN int mail_conn_set_feed(mail_conn *conn, int mode);
+
+/**
+ * Feed len bytes the server sent. *taken says how many were taken: the
+ * connection holds at most max_line (mail_limits) fed bytes it has not
+ * read yet and refuses the rest; call the pending operation (which reads
+ * them) and feed the rest after. Returns MAIL_OK (*taken > 0, or len 0),
+ * MAIL_ERR_AGAIN (nothing fit: *taken is 0), MAIL_ERR_INVALID (NULL conn
+ * or taken, NULL buf with len > 0), MAIL_ERR_STATE (not in feed mode, not
+ * connected, after mail_conn_feed_eof() / mail_conn_feed_error(), or
+ * while MAIL_WANT_TLS waits for mail_conn_feed_tls_done()),
+ * MAIL_ERR_NOMEM (nothing taken; the connection is unchanged). Does not
+ * block; the bytes are copied.
+ */
+MAIL_EXTERN int mail_conn_feed(mail_conn *conn, const unsigned char *buf, size_t len,
+                               size_t *taken);
+
+/**
+ * The server closed its side: once the fed bytes are read, reads see end
+ * of stream (as a socket's would). MAIL_OK, MAIL_ERR_INVALID (NULL),
+ * MAIL_ERR_STATE (not in feed mode or not connected). Does not block.
+ */
+MAIL_EXTERN int mail_conn_feed_eof(mail_conn *conn);
+
+/**
+ * The caller's I/O failed (a reset, its own timeout): the pending
+ * operation fails with status, which must be fatal (mail_status_is_fatal:
+ * MAIL_ERR_IO, MAIL_ERR_TIMEOUT, MAIL_ERR_TLS ...), and the connection
+ * closes. Fed bytes not yet read are read first. MAIL_OK,
+ * MAIL_ERR_INVALID (NULL, a status that is not fatal), MAIL_ERR_STATE
+ * (not in feed mode or not connected). Does not block.
+ */
+MAIL_EXTERN int mail_conn_feed_error(mail_conn *conn, int status);
+
+/**
+ * Take up to cap bytes of output into buf; *len gets the count (0 when
+ * nothing waits). Bytes come out in order and once; a small buffer just
+ * takes several calls. The connection hands over one flush at a time
+ * (at most max_output bytes, mail_limits): the next is queued only once
+ * this one is drained completely. MAIL_OK, MAIL_ERR_INVALID (NULL conn or
+ * len, NULL buf with cap > 0), MAIL_ERR_STATE (not in feed mode). Does
+ * not block. Also after the connection closed, until the next connect.
+ */
+MAIL_EXTERN int mail_conn_drain(mail_conn *conn, unsigned char *buf, size_t cap, size_t *len);
+
+/**
+ * Caller-TLS mode: the answer to MAIL_WANT_TLS. status MAIL_OK when the
+ * caller's TLS is up, and verified 1 only when it verified the server's
+ * certificate and name (mail_conn_is_verified(); SASL PLAIN/LOGIN and
+ * REQUIRETLS need it); from then on fed and drained bytes are the
+ * plaintext inside the caller's TLS. Any other status fails the
+ * operation (a non-fatal one becomes MAIL_ERR_TLS; use
+ * MAIL_ERR_TLS_VERIFY for a refused server) and closes the connection.
+ * Call the pending operation again after. MAIL_OK, MAIL_ERR_INVALID
+ * (NULL), MAIL_ERR_STATE (not asked for TLS, or already answered). Does
+ * not block.
+ */
+MAIL_EXTERN int mail_conn_feed_tls_done(mail_conn *conn, int status, int verified);
+
+/**
+ * Caller-TLS mode: channel-binding data of the caller's TLS
+ * (mail_channel_binding type, at most 64 bytes, copied), for
+ * SCRAM-*-PLUS; give it before or right after mail_conn_feed_tls_done().
+ * len 0 removes it. mail_conn_channel_binding() answers with it.
+ * MAIL_OK, MAIL_ERR_INVALID (NULL, unknown type, len over 64),
+ * MAIL_ERR_STATE (not in caller-TLS feed mode or not connected). Does not
+ * block.
+ */
+MAIL_EXTERN int mail_conn_feed_set_channel_binding(mail_conn *conn, int type,
+                                                   const unsigned char *data, size_t len);
 
 /**
  * A name resolver of the caller's (c-ares, the event loop's own, a cache):
@@ -469,7 +599,7 @@ MAIL_EXTERN int mail_conn_connect_unix(mail_conn *conn, const char *path);
 /** Close the connection (no protocol goodbye; sessions send theirs first). Safe to repeat. */
 MAIL_EXTERN void mail_conn_close(mail_conn *conn);
 
-/** The socket to poll, or -1 (not connected, or a user transport). */
+/** The socket to poll, or -1 (not connected, a user transport, or feed mode). */
 MAIL_EXTERN int mail_conn_fd(const mail_conn *conn);
 /**
  * A mail_want value: MAIL_WANT_READ and/or MAIL_WANT_WRITE: what the pending operation waits

@@ -74,6 +74,8 @@ int mail_conn_new(mail_conn **out, const mail_allocator *alloc)
    * only stops a runaway producer. */
   mail_buf_init(&c->out, A(c), c->limits.max_output);
   mail_buf_init(&c->scratch, A(c), 0);
+  mail_buf_init(&c->feed_out, A(c), 0);
+  mail_buf_set_sensitive(&c->feed_out); /* may be plaintext with secrets */
   c->read_chunk = READ_MIN;
   c->timeout_connect = DEFAULT_TIMEOUT_CONNECT_MS;
   c->timeout_io = DEFAULT_TIMEOUT_IO_MS;
@@ -112,6 +114,7 @@ void mail_conn_free(mail_conn *c)
   mail_reader_free(&c->reader);
   mail_buf_free(&c->out);
   mail_buf_free(&c->scratch);
+  mail_buf_free(&c->feed_out);
   mail_dealloc(A(c), c->spans);
   mail_dealloc(A(c), c->host);
   mail_dealloc(A(c), c->tls_server_name);
@@ -241,6 +244,8 @@ int mail_conn_set_nonblocking(mail_conn *c, int on)
 {
   if (!c)
     return MAIL_ERR_INVALID;
+  if (c->feed && !on)
+    return MAIL_ERR_STATE; /* nothing to wait on: a blocking wait could not end */
   c->nonblocking = on != 0;
   return MAIL_OK;
 }
@@ -249,7 +254,7 @@ int mail_conn_set_transport(mail_conn *c, const mail_transport_ops *ops, void *u
 {
   if (!c)
     return MAIL_ERR_INVALID;
-  if (!conn_can_start(c))
+  if (!conn_can_start(c) || (ops && c->feed))
     return MAIL_ERR_STATE;
   if (ops && !mail_user_ops_valid(ops))
     return MAIL_ERR_INVALID;
@@ -376,7 +381,11 @@ int mail_conn_fd(const mail_conn *c)
 
 int mail_conn_want(const mail_conn *c)
 {
-  return c ? c->want : 0;
+  if (!c)
+    return 0;
+  /* Feed mode: output to drain is worth saying whatever the driver waits
+   * for (the last flush before an operation ends, or a close). */
+  return c->want | (c->feed && c->feed_out.len ? MAIL_WANT_WRITE : 0);
 }
 
 int64_t mail_conn_timeout_ms(const mail_conn *c)
@@ -400,6 +409,9 @@ int mail_conn_is_tls(const mail_conn *c)
     return 0;
   if (live_tls(c))
     return 1;
+  const mail_layer *f = feed_layer(c);
+  if (f)
+    return mail_feed_layer_is_tls(f);
   const mail_layer *u = user_layer(c);
   return u ? mail_user_layer_is_tls(u) : 0;
 }
@@ -411,6 +423,9 @@ int mail_conn_is_verified(const mail_conn *c)
   const mail_layer *tl = live_tls(c);
   if (tl)
     return mail_tls_layer_verified(tl) == 1;
+  const mail_layer *f = feed_layer(c);
+  if (f)
+    return mail_feed_layer_verified(f);
   const mail_layer *u = user_layer(c);
   return u ? mail_user_layer_verified(u) : 0;
 }
@@ -473,6 +488,9 @@ int mail_conn_channel_binding(const mail_conn *c, int type, unsigned char *out, 
   const mail_layer *tl = live_tls(c);
   if (tl)
     return mail_tls_layer_channel_binding(tl, type, out, cap, len);
+  const mail_layer *f = feed_layer(c);
+  if (f)
+    return mail_feed_layer_channel_binding(f, type, out, cap, len);
   const mail_layer *u = user_layer(c);
   if (u && mail_user_layer_is_tls(u))
     return mail_user_layer_channel_binding(u, type, out, cap, len);

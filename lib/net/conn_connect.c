@@ -33,6 +33,9 @@ static int push_tls(mail_conn *c, int implicit)
   mail_layer *u = user_layer(c);
   if (u)
     return mail_user_layer_request_tls(u, server_name(c), implicit);
+  mail_layer *f = feed_layer(c);
+  if (f && mail_feed_layer_caller_tls(f))
+    return mail_feed_layer_request_tls(f, server_name(c));
   if (tls_layer(c))
     return mail_conn_fail(c, MAIL_ERR_STATE, "TLS is already active");
   unsigned int seq = c->fail_seq;
@@ -79,6 +82,7 @@ static int begin_connect(mail_conn *c, const char *host, unsigned int port, int 
     return mail_conn_fail(c, MAIL_ERR_INVALID, "invalid host name");
   mail_conn_close(c);
   conn_forget_tls_facts(c);
+  mail_buf_free(&c->feed_out); /* the last connection's undrained bytes */
   c->last_error[0] = '\0';
   int rc = conn_set_string(c, &c->host, host);
   if (rc)
@@ -256,13 +260,14 @@ static int connect_steps(mail_conn *c)
       return connect_failed(c, rc);
   }
   if (c->state == ST_CONNECTING) {
-    rc = c->connector ? connect_socket(c) : connect_user(c);
+    /* Feed mode: nothing to open; the caller's I/O is already there. */
+    rc = c->feed ? MAIL_OK : c->connector ? connect_socket(c) : connect_user(c);
     if (rc == MAIL_ERR_AGAIN)
       return rc;
     if (rc)
       return connect_failed(c, rc);
 #if MAIL_WITH_PROXY
-    if (c->proxy_kind != MAIL_PROXY_NONE && !c->uops) {
+    if (c->proxy_kind != MAIL_PROXY_NONE && !c->uops && !c->feed) {
       rc = push_proxy(c);
       if (rc)
         return connect_failed(c, rc);
@@ -331,11 +336,16 @@ int mail_conn_connect(mail_conn *c, const char *host, unsigned int port, int imp
   int rc = begin_connect(c, host, port, implicit_tls);
   if (rc)
     return connect_failed(c, rc);
-  if (c->uops && proxy_kind(c) != MAIL_PROXY_NONE) {
+  if ((c->uops || c->feed) && proxy_kind(c) != MAIL_PROXY_NONE) {
     mail_conn_close(c);
     return mail_conn_fail(c, MAIL_ERR_STATE, "a proxy cannot be used with the caller's transport");
   }
-  if (c->uops) {
+  if (c->feed) {
+    rc = mail_feed_layer_new(&c->top, c, &c->feed_out, c->feed == MAIL_FEED_CALLER_TLS);
+    if (rc)
+      return connect_failed(c, rc);
+    mail_conn_trace_info(c, "feed mode: the caller carries the bytes for %s:%u", host, port);
+  } else if (c->uops) {
     rc = mail_user_layer_new(&c->top, c, c->uops, c->uuser);
     if (rc)
       return connect_failed(c, rc);
@@ -362,7 +372,7 @@ int mail_conn_connect_addrs(mail_conn *c, const void *const *sockaddrs, const si
     return MAIL_ERR_INVALID;
   if (connecting(c))
     return connect_continue(c);
-  if (!conn_can_start(c) || c->uops || proxy_refuses(c))
+  if (!conn_can_start(c) || c->uops || c->feed || proxy_refuses(c))
     return MAIL_ERR_STATE;
   int rc = begin_connect(c, host, 0, implicit_tls);
   if (rc)
@@ -387,7 +397,7 @@ int mail_conn_connect_unix(mail_conn *c, const char *path)
     return MAIL_ERR_INVALID;
   if (connecting(c))
     return connect_continue(c);
-  if (!conn_can_start(c) || c->uops || proxy_refuses(c))
+  if (!conn_can_start(c) || c->uops || c->feed || proxy_refuses(c))
     return MAIL_ERR_STATE;
   int rc = begin_connect(c, NULL, 0, 0);
   if (rc)
@@ -402,7 +412,7 @@ int mail_conn_adopt_fd(mail_conn *c, int fd, const char *host)
 {
   if (!c || fd < 0)
     return MAIL_ERR_INVALID;
-  if (!conn_can_start(c) || c->uops || proxy_refuses(c))
+  if (!conn_can_start(c) || c->uops || c->feed || proxy_refuses(c))
     return MAIL_ERR_STATE;
   if (host && mail_has_crlfnul(host, strlen(host)))
     return MAIL_ERR_INVALID;

@@ -518,6 +518,9 @@ static void idle_trim(mail_conn *c)
     mail_buf_free(&c->out);
   mail_buf_free(&c->scratch);
   c->read_chunk = READ_MIN;
+  mail_layer *f = feed_layer(c);
+  if (f)
+    mail_feed_layer_trim(f);
 }
 
 int mail_conn_run(mail_conn *c, mail_advance_fn advance, void *engine)

@@ -9,6 +9,7 @@
  *                  trace of what was written
  *   conn_driver.c  waiting, the read/write/handshake steps and the driver
  *                  loop mail_conn_run()
+ *   conn_feed.c    feed mode: the caller feeds and drains the bytes
  *   conn_connect.c connecting (TCP, Unix, the caller's transport, an
  *                  adopted fd), implicit TLS and the STARTTLS switch
  */
@@ -22,6 +23,7 @@
 #include "core/buf.h"
 #include "core/conn_internal.h"
 #include "core/limits.h"
+#include "net/feed.h"
 #include "net/layer.h"
 #include "net/tcp.h"
 #include "net/tls.h"
@@ -93,6 +95,11 @@ struct mail_conn {
   int timeout_io;
   int wait_override;  /* mail_conn_set_wait_timeout(); -1: timeout_io */
   int nonblocking;
+
+  /* Feed mode (conn_feed.c): a mail_feed_mode, and what the feed layer
+   * wrote and the caller has not drained yet (kept past a close). */
+  int feed;
+  mail_buf feed_out;
 
   const mail_transport_ops *uops;
   void *uuser;
@@ -200,6 +207,15 @@ static inline mail_layer *user_layer(const mail_conn *c)
     if (mail_layer_is_user(l))
       return l;
   return NULL;
+}
+
+/* The feed layer at the bottom of the stack, or NULL. */
+static inline mail_layer *feed_layer(const mail_conn *c)
+{
+  mail_layer *l = c->top;
+  while (l && l->lower)
+    l = l->lower;
+  return mail_layer_is_feed(l) ? l : NULL;
 }
 
 static inline int conn_top_fd(const mail_conn *c)

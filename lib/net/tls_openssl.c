@@ -352,8 +352,8 @@ int mail_tls_new_session_cb(SSL *ssl, SSL_SESSION *session)
   return 1; /* the cache now holds the reference */
 }
 
-/* "host:port" from the lower layer's peer address; the host alone when the
- * lower layer has no socket. */
+/* "host:port" from the lower layer's peer address, or the port connected
+ * to when the lower layer has no socket. */
 static char *make_session_key(tls_layer *t)
 {
   char port[16] = "";
@@ -370,6 +370,10 @@ static char *make_session_key(tls_layer *t)
         snprintf(port, sizeof port, "unix");
     }
   }
+  /* No socket (feed mode): the port the caller named at connect, so that
+   * two services of one host keep their sessions apart as over TCP. */
+  if (fd < 0 && mail_conn_port(t->base.conn))
+    snprintf(port, sizeof port, "%u", mail_conn_port(t->base.conn));
   size_t n = strlen(t->host) + 1 + strlen(port) + 1;
   char *key = mail_malloc(&t->alloc, n);
   if (key)

@@ -51,6 +51,15 @@ struct mail_transcript {
 
   uint64_t rand_state;
 
+  /* Feed mode (mail_transcript_attach_feed): the connection pumped, the
+   * client's bytes drained and not yet taken by the script, the server's
+   * bytes read from the script and not yet taken by the connection. */
+  mail_conn *feed;
+  unsigned char *fout;
+  size_t fout_len, fout_cap;
+  unsigned char fin[4096];
+  size_t fin_off, fin_len;
+
   unsigned long mismatches;
   char first[1024];
   char report[1200];
@@ -369,6 +378,7 @@ void mail_transcript_free(mail_transcript *t)
     free(t->items[i].data);
   free(t->items);
   free(t->server);
+  free(t->fout);
   free(t);
 }
 
@@ -390,6 +400,9 @@ void mail_transcript_rewind(mail_transcript *t)
   t->mismatches = 0;
   t->first[0] = '\0';
   t->report[0] = '\0';
+  t->fout_len = 0;
+  t->fin_off = t->fin_len = 0;
+  t->feed = NULL; /* attach_feed() again: the connection is a new one */
 }
 
 /* ------------------------------------------------------------------ */
@@ -699,12 +712,134 @@ int mail_test_fixed_random(void *user, unsigned char *buf, size_t len)
 
 int mail_transcript_attach(mail_transcript *t, mail_conn *c)
 {
+  t->feed = NULL;
   int rc = mail_conn_set_transport(c, &transcript_ops, t);
   if (rc)
     return rc;
   mail_conn_set_clock(c, mail_test_fixed_clock, t);
   mail_conn_set_random(c, mail_test_fixed_random, t);
   return MAIL_OK;
+}
+
+/* ------------------------------------------------------------ feed mode */
+
+int mail_transcript_attach_feed(mail_transcript *t, mail_conn *c)
+{
+  int rc = mail_conn_set_feed(c, MAIL_FEED_CALLER_TLS);
+  if (rc)
+    return rc;
+  mail_conn_set_clock(c, mail_test_fixed_clock, t);
+  mail_conn_set_random(c, mail_test_fixed_random, t);
+  t->feed = c;
+  return MAIL_OK;
+}
+
+/* A failure the script gave for a read or write: the caller's I/O fails. */
+static void feed_fail(mail_transcript *t, int rc)
+{
+  mail_conn_feed_error(t->feed, mail_status_is_fatal(rc) ? rc : MAIL_ERR_IO);
+}
+
+/* The client started TLS: the script's TLS item answers, as the
+ * transport's start_tls would. */
+static void feed_tls(mail_transcript *t)
+{
+  int rc = tr_start_tls(t, NULL, 0);
+  if (rc == MAIL_OK) {
+    static const int types[] = {MAIL_CB_TLS_EXPORTER, MAIL_CB_TLS_SERVER_END_POINT,
+                                MAIL_CB_TLS_UNIQUE};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+      unsigned char cb[64];
+      size_t n = 0;
+      if (tr_channel_binding(t, types[i], cb, sizeof cb, &n) == MAIL_OK)
+        mail_conn_feed_set_channel_binding(t->feed, types[i], cb, n);
+    }
+  }
+  mail_conn_feed_tls_done(t->feed, rc, rc == MAIL_OK ? tr_is_verified(t) : 0);
+}
+
+/* Drain the client's bytes into fout; 1 when anything came. */
+static int feed_drain(mail_transcript *t)
+{
+  int any = 0;
+  for (;;) {
+    if (t->fout_cap - t->fout_len < 4096) {
+      size_t ncap = t->fout_cap ? t->fout_cap * 2 : 8192;
+      unsigned char *n = realloc(t->fout, ncap);
+      if (!n)
+        abort(); /* test memory, not the library's */
+      t->fout = n;
+      t->fout_cap = ncap;
+    }
+    size_t got = 0;
+    if (mail_conn_drain(t->feed, t->fout + t->fout_len, 4096, &got) != MAIL_OK || !got)
+      return any;
+    t->fout_len += got;
+    any = 1;
+  }
+}
+
+/* Drain and hand what came to the script as one write call; 1 when
+ * there was anything. */
+static int feed_write(mail_transcript *t)
+{
+  feed_drain(t);
+  if (!t->fout_len)
+    return 0;
+  size_t w = 0;
+  int rc = tr_write(t, t->fout, t->fout_len, &w, 0);
+  if (rc == MAIL_OK) {
+    memmove(t->fout, t->fout + w, t->fout_len - w);
+    t->fout_len -= w;
+  } else if (rc != MAIL_ERR_AGAIN) {
+    t->fout_len = 0;
+    feed_fail(t, rc);
+  }
+  return 1;
+}
+
+void mail_transcript_pump_flush(mail_transcript *t)
+{
+  /* Bounded: an AGAIN or PARTIAL item of the script only delays. */
+  for (int i = 0; t->feed && i < 1000 && feed_write(t); i++)
+    ;
+}
+
+int mail_transcript_pump(mail_transcript *t)
+{
+  if (!t->feed)
+    return 0;
+  mail_conn *c = t->feed;
+  int want = mail_conn_want(c);
+  if (want & MAIL_WANT_TLS) {
+    feed_tls(t);
+    return 1;
+  }
+  if (feed_write(t))
+    return 1;
+  if (!(want & MAIL_WANT_READ))
+    return 0;
+  if (t->fin_off == t->fin_len) {
+    size_t got = 0;
+    int rc = tr_read(t, t->fin, sizeof t->fin, &got, 0);
+    if (rc == MAIL_ERR_AGAIN)
+      return 1;
+    if (rc == MAIL_ERR_CLOSED) {
+      mail_conn_feed_eof(c);
+      return 1;
+    }
+    if (rc != MAIL_OK) {
+      feed_fail(t, rc);
+      return 1;
+    }
+    t->fin_off = 0;
+    t->fin_len = got;
+  }
+  size_t taken = 0;
+  if (mail_conn_feed(c, t->fin + t->fin_off, t->fin_len - t->fin_off, &taken) == MAIL_ERR_NOMEM)
+    mail_conn_feed_error(c, MAIL_ERR_IO); /* a caller that cannot go on */
+  t->fin_off += taken;
+  return 1;
 }
 
 void mail_transcript_set_auto_again(mail_transcript *t, int on)

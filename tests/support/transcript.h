@@ -49,6 +49,27 @@ int mail_transcript_attach(mail_transcript *t, mail_conn *c);
 /* The transport vtable; its user pointer is the mail_transcript. */
 const mail_transport_ops *mail_transcript_ops(void);
 
+/*
+ * Feed mode: instead of the transport, put c in feed mode
+ * (mail_conn_set_feed, caller's TLS) with the fixed clock and random
+ * source, and play the script through mail_transcript_pump(): after each
+ * MAIL_ERR_AGAIN of an operation the pump does one step as the caller of
+ * a feed-mode connection would: answer a TLS request with the script's
+ * TLS item (and its channel binding), or drain the client's bytes and
+ * compare them as one write call (everything drained at once is one
+ * flush of the driver), or read the script's next server bytes and feed
+ * them (end of stream and failures as mail_conn_feed_eof() and
+ * mail_conn_feed_error()). No connect, start_tls or close call of the
+ * transport is counted. pump() returns 1 when it did something, 0 when
+ * there was nothing to do; it does nothing unless attached so, so drivers
+ * call it after every MAIL_ERR_AGAIN.
+ */
+int mail_transcript_attach_feed(mail_transcript *t, mail_conn *c);
+int mail_transcript_pump(mail_transcript *t);
+/* After an operation ended (any status but MAIL_ERR_AGAIN): hand what
+ * it wrote last (QUIT before the close) to the script. */
+void mail_transcript_pump_flush(mail_transcript *t);
+
 /* Every read and write call first answers MAIL_ERR_AGAIN once (event-loop
  * tests: every step of the driver goes through the caller's loop). */
 void mail_transcript_set_auto_again(mail_transcript *t, int on);

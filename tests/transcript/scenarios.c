@@ -10,8 +10,10 @@
 #error "MAIL_TRANSCRIPT_DIR must name tests/transcript"
 #endif
 
-/* The scenario being run, for drive() and the trace hook. */
+/* The scenario being run, for drive() and the trace hook, and its
+ * transcript (for the feed-mode pump). */
 static scn_result *cur;
+static mail_transcript *cur_t;
 
 static void append(char *dst, size_t cap, const char *data, size_t len)
 {
@@ -40,14 +42,17 @@ static int drive(lp *p, int rc)
     int w = mail_conn_want(p->conn);
     size_t n = strlen(cur->wants);
     if (n + 1 < sizeof cur->wants) {
-      cur->wants[n] = w == MAIL_WANT_READ ? 'R' : w == MAIL_WANT_WRITE ? 'W' : '?';
+      cur->wants[n] = w == MAIL_WANT_READ ? 'R' : w == MAIL_WANT_WRITE ? 'W'
+                      : w == MAIL_WANT_TLS ? 'T' : '?';
       cur->wants[n + 1] = '\0';
     }
     if (mail_conn_timeout_ms(p->conn) < 0)
       cur->bad_timeout = 1;
     cur->agains++;
+    mail_transcript_pump(cur_t); /* feed mode: carry the bytes */
     rc = lp_resume(p);
   }
+  mail_transcript_pump_flush(cur_t);
   return rc;
 }
 
@@ -131,7 +136,7 @@ const scenario *scenario_find(const char *name)
   return NULL;
 }
 
-int scenario_run(const scenario *s, const mail_allocator *alloc, scn_result *res)
+static int run_mode(const scenario *s, const mail_allocator *alloc, scn_result *res, int feed)
 {
   memset(res, 0, sizeof *res);
   char path[1024], err[256];
@@ -144,13 +149,14 @@ int scenario_run(const scenario *s, const mail_allocator *alloc, scn_result *res
   }
   mail_transcript_set_auto_again(t, s->auto_again);
   cur = res;
+  cur_t = t;
 
   mail_conn *c = NULL;
   lp p;
   int rc = mail_conn_new(&c, alloc);
   if (rc)
     goto out;
-  rc = mail_transcript_attach(t, c);
+  rc = feed ? mail_transcript_attach_feed(t, c) : mail_transcript_attach(t, c);
   if (rc)
     goto out;
   mail_conn_set_trace(c, on_trace, res);
@@ -163,7 +169,8 @@ int scenario_run(const scenario *s, const mail_allocator *alloc, scn_result *res
     if (rc)
       goto out;
   }
-  mail_conn_set_nonblocking(c, s->nonblocking);
+  if (!feed)
+    mail_conn_set_nonblocking(c, s->nonblocking);
   lp_init(&p, c);
   rc = drive(&p, mail_conn_connect(c, "transcript.test", 110, 0));
   if (rc)
@@ -189,5 +196,16 @@ out:
   snprintf(res->report, sizeof res->report, "%s", mail_transcript_report(t));
   mail_transcript_free(t);
   cur = NULL;
+  cur_t = NULL;
   return 0;
+}
+
+int scenario_run(const scenario *s, const mail_allocator *alloc, scn_result *res)
+{
+  return run_mode(s, alloc, res, 0);
+}
+
+int scenario_run_feed(const scenario *s, const mail_allocator *alloc, scn_result *res)
+{
+  return run_mode(s, alloc, res, 1);
 }

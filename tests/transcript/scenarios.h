@@ -49,5 +49,8 @@ const scenario *scenario_find(const char *name);
 /* Run s with alloc (NULL: libc) and fill *res. Returns 0, or -1 when the
  * transcript file does not load (res->report says why). */
 int scenario_run(const scenario *s, const mail_allocator *alloc, scn_result *res);
+/* The same in feed mode (mail_transcript_attach_feed): no transport, the
+ * pump carries the bytes; s->nonblocking and s->auto_again do not apply. */
+int scenario_run_feed(const scenario *s, const mail_allocator *alloc, scn_result *res);
 
 #endif

@@ -29,6 +29,33 @@ static const scn_result *play(const char *name)
   return &R;
 }
 
+/* Every scenario once more in feed mode: same status, every byte played. */
+START_TEST(every_scenario_feed)
+{
+  const scenario *s = &scenarios[_i];
+  ck_assert_msg(scenario_run_feed(s, NULL, &R) == 0, "%s: %s", s->name, R.report);
+  ck_assert_msg(R.rc == s->expect, "%s (feed): got %d (%s), expected %d; last error: %s; %s",
+                s->name, R.rc, mail_strerror(R.rc), s->expect, R.last_error, R.report);
+  ck_assert_msg(R.done, "%s (feed): transcript: %s", s->name, R.report);
+  ck_assert_msg(R.agains > 0, "%s: no MAIL_ERR_AGAIN in feed mode", s->name);
+}
+END_TEST
+
+/* The caller's TLS in feed mode: asked for with MAIL_WANT_TLS, and what
+ * it reports (verified, channel binding) is what the session sees. */
+START_TEST(starttls_feed_caller_tls)
+{
+  ck_assert_int_eq(scenario_run_feed(scenario_find("starttls"), NULL, &R), 0);
+  ck_assert_msg(R.done, "%s", R.report);
+  ck_assert_int_eq(R.is_tls, 1);
+  ck_assert_int_eq(R.verified, 1);
+  ck_assert_int_eq(R.cb_ok, 1);
+  ck_assert_ptr_nonnull(strchr(R.wants, 'T'));
+  ck_assert_str_eq(R.sent, "STARTTLS\r\n|NOOP\r\n|");
+  ck_assert_int_eq(R.bad_timeout, 0); /* every AGAIN has its deadline */
+}
+END_TEST
+
 START_TEST(greeting_command)
 {
   const scn_result *r = play("greeting_command");
@@ -334,6 +361,8 @@ int main(void)
   tcase_add_test(tc, line_limit);
   tcase_add_test(tc, quit_flushed_before_return);
   tcase_add_test(tc, event_loop_explicit_again);
+  tcase_add_loop_test(tc, every_scenario_feed, 0, (int)n_scenarios);
+  tcase_add_test(tc, starttls_feed_caller_tls);
   tcase_add_test(tc, event_loop_again_in_blocking_mode);
   tcase_add_test(tc, event_loop_every_step);
   tcase_add_test(tc, event_loop_pipelined);

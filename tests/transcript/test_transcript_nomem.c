@@ -21,18 +21,35 @@ static int run_scenario(void *user, mail_test_alloc *ta)
   return r.rc;
 }
 
-static void run_failing_each_allocation(const scenario *s)
+/* The same in feed mode: the feed layer's buffers fail too. */
+static int run_scenario_feed(void *user, mail_test_alloc *ta)
+{
+  const scenario *s = user;
+  scn_result r;
+  ck_assert_msg(scenario_run_feed(s, mail_test_alloc_hooks(ta), &r) == 0, "%s: %s", s->name,
+                r.report);
+  return r.rc;
+}
+
+static void run_failing_each_allocation(const scenario *s, int feed)
 {
   mail_test_nomem_result res;
-  ck_assert_msg(mail_test_each_allocation(s->name, run_scenario, (void *)s, s->expect,
-                                          MAIL_TEST_NOMEM_CLEAN, &res) == 0,
-                "%s", res.report);
-  printf("%-24s %3lu allocation(s) failed one at a time, all clean\n", s->name, res.failed_runs);
+  ck_assert_msg(mail_test_each_allocation(s->name, feed ? run_scenario_feed : run_scenario,
+                                          (void *)s, s->expect, MAIL_TEST_NOMEM_CLEAN, &res) == 0,
+                "%s%s", feed ? "(feed) " : "", res.report);
+  printf("%-24s %3lu allocation(s) failed one at a time, all clean%s\n", s->name,
+         res.failed_runs, feed ? " (feed mode)" : "");
 }
 
 START_TEST(every_scenario)
 {
-  run_failing_each_allocation(&scenarios[_i]);
+  run_failing_each_allocation(&scenarios[_i], 0);
+}
+END_TEST
+
+START_TEST(every_scenario_feed)
+{
+  run_failing_each_allocation(&scenarios[_i], 1);
 }
 END_TEST
 
@@ -41,6 +58,7 @@ int main(void)
   Suite *s = suite_create("transcript-nomem");
   TCase *tc = tcase_create("nomem");
   tcase_add_loop_test(tc, every_scenario, 0, (int)n_scenarios);
+  tcase_add_loop_test(tc, every_scenario_feed, 0, (int)n_scenarios);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

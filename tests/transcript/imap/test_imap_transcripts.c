@@ -70,8 +70,11 @@ typedef struct srun {
   ({                                                              \
     int rc_;                                                      \
     size_t guard_ = 0;                                            \
-    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000) \
+    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000) { \
       (r)->agains++;                                              \
+      mail_transcript_pump((r)->t);                               \
+    }                                                             \
+    mail_transcript_pump_flush((r)->t);                           \
     rc_;                                                          \
   })
 
@@ -163,7 +166,8 @@ static int s_starttls_required(srun *r)
   ck_assert_int_eq(mail_imap_get_state(r->im), MAIL_IMAP_STATE_DISCONNECTED);
   if (r->full) {
     ck_assert(!mail_transcript_tls_active(r->t));
-    ck_assert_uint_eq(mail_transcript_connect_port(r->t), 143);
+    if (r->nonblocking != 2) /* feed mode has no transport connect to see */
+      ck_assert_uint_eq(mail_transcript_connect_port(r->t), 143);
   }
   ck_assert_int_eq(mail_imap_login(r->im), MAIL_ERR_STATE);
   return rc;
@@ -776,7 +780,9 @@ static int s_idle_stop_wake(srun *r)
       mail_imap_idle_stop(r->im);
       ck_assert(wake_readable(r)); /* the loop's poll wakes */
       stopped = 1;
+      continue; /* feed mode: the call acts on the stop before more is fed */
     }
+    mail_transcript_pump(r->t);
   }
   if (rc == MAIL_OK)
     ck_assert(!wake_readable(r)); /* read empty: no spinning loop afterwards */
@@ -896,13 +902,15 @@ static int play(srun *r, const scenario *s, mail_transcript *t, const mail_alloc
     rc = transcript_use_device_crypto(mail_imap_sasl(r->im));
   if (rc)
     return rc;
-  rc = mail_transcript_attach(t, mail_imap_conn(r->im));
+  /* nonblock 2: feed mode, the pump carries the bytes */
+  rc = nonblock == 2 ? mail_transcript_attach_feed(t, mail_imap_conn(r->im))
+                     : mail_transcript_attach(t, mail_imap_conn(r->im));
   if (rc)
     return rc;
   mail_conn_set_trace(mail_imap_conn(r->im), on_trace, &r->tr);
   mail_imap_set_untagged_callback(r->im, on_untagged, r);
   r->nonblocking = nonblock;
-  if (nonblock) {
+  if (nonblock == 1) {
     mail_conn_set_nonblocking(mail_imap_conn(r->im), 1);
     mail_transcript_set_auto_again(t, 1);
   }
@@ -923,16 +931,19 @@ START_TEST(test_every_transcript)
   char path[512], why[600];
   snprintf(path, sizeof path, "%s%s", TDIR, s->file);
   ck_assert_msg(mail_transcript_check_header(path, s->expect, why, sizeof why) == 0, "%s", why);
-  for (int nonblock = 0; nonblock < 2; nonblock++) {
+  for (int nonblock = 0; nonblock < 3; nonblock++) {
     mail_transcript *t = load(s->file);
     srun r;
     int rc = play(&r, s, t, NULL, nonblock, 1);
+    static const char *const mode[] = {"blocking", "event loop", "feed"};
     ck_assert_msg(rc == s->expect, "%s (%s): got %d (%s), expected %d; conn error: %s; %s",
-                  s->file, nonblock ? "event loop" : "blocking", rc, mail_strerror(rc), s->expect,
+                  s->file, mode[nonblock], rc, mail_strerror(rc), s->expect,
                   mail_conn_last_error(mail_imap_conn(r.im)), mail_transcript_report(t));
     MAIL_TRANSCRIPT_ASSERT_DONE(t);
     if (nonblock)
-      ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in event-loop mode", s->file);
+      ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in %s mode", s->file, mode[nonblock]);
+    if (nonblock == 2)
+      ck_assert_uint_eq(mail_transcript_connect_calls(t), 0);
     mail_imap_free(r.im);
     mail_transcript_free(t);
   }
@@ -942,6 +953,7 @@ END_TEST
 typedef struct nomem_ctx {
   scenario s;
   mail_transcript *t;
+  int feed; /* 1: in feed mode */
 } nomem_ctx;
 
 static int run_allocating(void *user, mail_test_alloc *ta)
@@ -949,7 +961,7 @@ static int run_allocating(void *user, mail_test_alloc *ta)
   nomem_ctx *c = user;
   mail_transcript_rewind(c->t);
   srun r;
-  int rc = play(&r, &c->s, c->t, mail_test_alloc_hooks(ta), 0, 0);
+  int rc = play(&r, &c->s, c->t, mail_test_alloc_hooks(ta), c->feed ? 2 : 0, 0);
   if (ta->failures == 0)
     MAIL_TRANSCRIPT_ASSERT_DONE(c->t);
   mail_imap_free(r.im);
@@ -960,7 +972,16 @@ static int run_allocating(void *user, mail_test_alloc *ta)
  * MAIL_ERR_INTERNAL, and the complete run plays the whole transcript. */
 START_TEST(test_every_transcript_nomem)
 {
-  nomem_ctx c = {scenario_at((size_t)_i), load(scenario_at((size_t)_i).file)};
+  nomem_ctx c = {scenario_at((size_t)_i), load(scenario_at((size_t)_i).file), 0};
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.s.file, run_allocating, &c, c.s.expect,
+                                   MAIL_TEST_NOMEM_ANY);
+  mail_transcript_free(c.t);
+}
+END_TEST
+
+START_TEST(test_every_transcript_nomem_feed)
+{
+  nomem_ctx c = {scenario_at((size_t)_i), load(scenario_at((size_t)_i).file), 1};
   MAIL_TEST_ASSERT_EACH_ALLOCATION(c.s.file, run_allocating, &c, c.s.expect,
                                    MAIL_TEST_NOMEM_ANY);
   mail_transcript_free(c.t);
@@ -1036,6 +1057,7 @@ static Suite *imap_suite(void)
   tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
+  tcase_add_loop_test(tc, test_every_transcript_nomem_feed, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_sasl_mechanism_and_no_secret_in_trace, 0, (int)n_sasl_scenarios);
   suite_add_tcase(s, tc);
   return s;

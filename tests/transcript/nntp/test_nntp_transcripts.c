@@ -125,8 +125,11 @@ typedef struct srun {
   ({                                                               \
     int rc_;                                                       \
     size_t guard_ = 0;                                             \
-    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000)  \
+    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000) { \
       (r)->agains++;                                               \
+      mail_transcript_pump((r)->t);                                \
+    }                                                              \
+    mail_transcript_pump_flush((r)->t);                            \
     rc_;                                                           \
   })
 
@@ -549,11 +552,13 @@ static int scenario_play(srun *r, const scenario *sc, mail_transcript *t, const 
     rc = transcript_use_device_crypto(mail_nntp_sasl(r->n));
   if (rc)
     return rc;
-  rc = mail_transcript_attach(t, mail_nntp_conn(r->n));
+  /* nonblock 2: feed mode, the pump carries the bytes */
+  rc = nonblock == 2 ? mail_transcript_attach_feed(t, mail_nntp_conn(r->n))
+                     : mail_transcript_attach(t, mail_nntp_conn(r->n));
   if (rc)
     return rc;
   mail_conn_set_trace(mail_nntp_conn(r->n), on_trace, &r->tr);
-  if (nonblock) {
+  if (nonblock == 1) {
     mail_conn_set_nonblocking(mail_nntp_conn(r->n), 1);
     mail_transcript_set_auto_again(t, 1);
   }
@@ -566,16 +571,19 @@ START_TEST(test_every_transcript)
   char path[512], why[600];
   snprintf(path, sizeof path, "%s%s", TDIR, sc->file);
   ck_assert_msg(mail_transcript_check_header(path, sc->expect, why, sizeof why) == 0, "%s", why);
-  for (int nonblock = 0; nonblock < 2; nonblock++) {
+  for (int nonblock = 0; nonblock < 3; nonblock++) {
     mail_transcript *t = load(sc->file);
     srun r;
     int rc = scenario_play(&r, sc, t, NULL, nonblock, 1);
+    static const char *const mode[] = {"blocking", "event loop", "feed"};
     ck_assert_msg(rc == sc->expect, "%s (%s): got %d (%s), expected %d; %s; conn error: %s; %s",
-                  sc->file, nonblock ? "event loop" : "blocking", rc, mail_strerror(rc), sc->expect,
+                  sc->file, mode[nonblock], rc, mail_strerror(rc), sc->expect,
                   r.why, mail_conn_last_error(mail_nntp_conn(r.n)), mail_transcript_report(t));
     MAIL_TRANSCRIPT_ASSERT_DONE(t);
     if (nonblock)
-      ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in event-loop mode", sc->file);
+      ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in %s mode", sc->file, mode[nonblock]);
+    if (nonblock == 2)
+      ck_assert_uint_eq(mail_transcript_connect_calls(t), 0);
     /* No credential ever reaches the trace. */
     ck_assert_msg(!strstr(r.tr.text, "alice-pw-1") && !strstr(r.tr.text, "tanstaaf"), "%s: %s",
                   sc->file, r.tr.text);
@@ -588,6 +596,7 @@ END_TEST
 typedef struct nomem_ctx {
   const scenario *sc;
   mail_transcript *t;
+  int feed; /* 1: in feed mode */
 } nomem_ctx;
 
 static int run_allocating(void *user, mail_test_alloc *ta)
@@ -596,7 +605,7 @@ static int run_allocating(void *user, mail_test_alloc *ta)
   mail_transcript_rewind(c->t);
   srun r;
   mail_test_alloc_forbid_str(ta, "alice-pw-1");
-  int rc = scenario_play(&r, c->sc, c->t, mail_test_alloc_hooks(ta), 0, 0);
+  int rc = scenario_play(&r, c->sc, c->t, mail_test_alloc_hooks(ta), c->feed ? 2 : 0, 0);
   mail_nntp_free(r.n);
   return rc;
 }
@@ -605,7 +614,16 @@ static int run_allocating(void *user, mail_test_alloc *ta)
  * password left in freed memory, a clean status. */
 START_TEST(test_every_transcript_nomem)
 {
-  nomem_ctx c = {&scenarios[_i], load(scenarios[_i].file)};
+  nomem_ctx c = {&scenarios[_i], load(scenarios[_i].file), 0};
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.sc->file, run_allocating, &c, c.sc->expect,
+                                   MAIL_TEST_NOMEM_CLEAN);
+  mail_transcript_free(c.t);
+}
+END_TEST
+
+START_TEST(test_every_transcript_nomem_feed)
+{
+  nomem_ctx c = {&scenarios[_i], load(scenarios[_i].file), 1};
   MAIL_TEST_ASSERT_EACH_ALLOCATION(c.sc->file, run_allocating, &c, c.sc->expect,
                                    MAIL_TEST_NOMEM_CLEAN);
   mail_transcript_free(c.t);
@@ -887,6 +905,7 @@ static Suite *nntp_suite(void)
   tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
+  tcase_add_loop_test(tc, test_every_transcript_nomem_feed, 0, (int)NSCN);
   tcase_add_test(tc, test_invalid_arguments);
   tcase_add_test(tc, test_article_every_split);
   tcase_add_test(tc, test_callback_and_source_failures);

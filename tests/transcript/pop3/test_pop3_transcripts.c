@@ -1109,8 +1109,11 @@ typedef struct srun {
   ({                                                               \
     int rc_;                                                       \
     size_t guard_ = 0;                                             \
-    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000)  \
+    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000) { \
       (r)->agains++;                                               \
+      mail_transcript_pump((r)->t);                                \
+    }                                                              \
+    mail_transcript_pump_flush((r)->t);                            \
     rc_;                                                           \
   })
 
@@ -1355,11 +1358,13 @@ static int scenario_play(srun *r, const char *file, mail_transcript *t, const ma
     rc = transcript_use_device_crypto(mail_pop3_sasl(r->p));
   if (rc)
     return rc;
-  rc = mail_transcript_attach(t, mail_pop3_conn(r->p));
+  /* nonblock 2: feed mode, the pump carries the bytes */
+  rc = nonblock == 2 ? mail_transcript_attach_feed(t, mail_pop3_conn(r->p))
+                     : mail_transcript_attach(t, mail_pop3_conn(r->p));
   if (rc)
     return rc;
   mail_conn_set_trace(mail_pop3_conn(r->p), on_trace, &r->tr);
-  if (nonblock) {
+  if (nonblock == 1) {
     mail_conn_set_nonblocking(mail_pop3_conn(r->p), 1);
     mail_transcript_set_auto_again(t, 1);
   }
@@ -1382,13 +1387,16 @@ START_TEST(test_every_transcript)
   snprintf(path, sizeof path, "%s%s", TDIR, file);
   ck_assert_msg(mail_transcript_check_header(path, scenario_at(_i).expect, why, sizeof why) == 0,
                 "%s", why);
-  for (int nonblock = 0; nonblock < 2; nonblock++) {
+  for (int nonblock = 0; nonblock < 3; nonblock++) {
     mail_transcript *t = load(file);
     srun r;
     int rc = scenario_play(&r, file, t, NULL, nonblock);
     scenario_check(&r, rc);
     if (nonblock)
-      ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in event-loop mode", file);
+      ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in %s mode", file,
+                    nonblock == 2 ? "feed" : "event-loop");
+    if (nonblock == 2)
+      ck_assert_uint_eq(mail_transcript_connect_calls(t), 0);
     mail_pop3_free(r.p);
     mail_transcript_free(t);
   }
@@ -1398,6 +1406,7 @@ END_TEST
 typedef struct nomem_ctx {
   const char *file;
   mail_transcript *t;
+  int feed; /* 1: in feed mode */
 } nomem_ctx;
 
 static int run_allocating(void *user, mail_test_alloc *ta)
@@ -1405,7 +1414,7 @@ static int run_allocating(void *user, mail_test_alloc *ta)
   nomem_ctx *c = user;
   mail_transcript_rewind(c->t);
   srun r;
-  int rc = scenario_play(&r, c->file, c->t, mail_test_alloc_hooks(ta), 0);
+  int rc = scenario_play(&r, c->file, c->t, mail_test_alloc_hooks(ta), c->feed ? 2 : 0);
   if (ta->failures == 0)
     scenario_check(&r, rc);
   mail_pop3_free(r.p);
@@ -1417,7 +1426,16 @@ static int run_allocating(void *user, mail_test_alloc *ta)
  * fatal one), and the complete run plays the whole transcript. */
 START_TEST(test_every_transcript_nomem)
 {
-  nomem_ctx c = {scenario_at(_i).file, load(scenario_at(_i).file)};
+  nomem_ctx c = {scenario_at(_i).file, load(scenario_at(_i).file), 0};
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(c.file, run_allocating, &c, scenario_at(_i).expect,
+                                   _i < (int)NOWN ? MAIL_TEST_NOMEM_CLEAN : MAIL_TEST_NOMEM_ANY);
+  mail_transcript_free(c.t);
+}
+END_TEST
+
+START_TEST(test_every_transcript_nomem_feed)
+{
+  nomem_ctx c = {scenario_at(_i).file, load(scenario_at(_i).file), 1};
   MAIL_TEST_ASSERT_EACH_ALLOCATION(c.file, run_allocating, &c, scenario_at(_i).expect,
                                    _i < (int)NOWN ? MAIL_TEST_NOMEM_CLEAN : MAIL_TEST_NOMEM_ANY);
   mail_transcript_free(c.t);
@@ -1901,6 +1919,7 @@ static Suite *pop3_suite(void)
   tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_loop_test(tc, test_every_transcript, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_every_transcript_nomem, 0, (int)NSCN);
+  tcase_add_loop_test(tc, test_every_transcript_nomem_feed, 0, (int)NSCN);
   tcase_add_loop_test(tc, test_sasl_mechanism_and_no_secret_in_trace, 0, (int)n_sasl_scenarios);
   tcase_add_test(tc, test_sasl_oauth_error_and_one_refresh);
   tcase_add_test(tc, test_sasl_refusals);

@@ -36,7 +36,7 @@ typedef struct run {
   mail_transcript *t;
   mail_smtp_envelope *e;
   const mail_allocator *alloc;
-  int nonblocking;
+  int nonblocking; /* 1: event-loop mode, 2: feed mode */
   size_t agains;
   int rc_connect;
   int rc_first;     /* the first send's result in two-step scenarios */
@@ -61,8 +61,11 @@ typedef struct run {
   ({                                                     \
     int rc_;                                             \
     size_t guard_ = 0;                                   \
-    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000) \
+    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000) { \
       (r)->agains++;                                     \
+      mail_transcript_pump((r)->t);                      \
+    }                                                    \
+    mail_transcript_pump_flush((r)->t);                  \
     if (rc_ && !(r)->err[0])                             \
       snprintf((r)->err, sizeof (r)->err, "%s",          \
                mail_conn_last_error(mail_smtp_conn((r)->s))); \
@@ -104,11 +107,11 @@ static int open_run(run *r, const char *file)
   if (rc)
     return rc;
   mail_conn *c = mail_smtp_conn(r->s);
-  rc = mail_transcript_attach(r->t, c);
+  rc = r->nonblocking == 2 ? mail_transcript_attach_feed(r->t, c) : mail_transcript_attach(r->t, c);
   if (rc)
     return rc;
   mail_conn_set_trace(c, trace_fn, r);
-  if (r->nonblocking) {
+  if (r->nonblocking == 1) {
     mail_conn_set_nonblocking(c, 1);
     mail_transcript_set_auto_again(r->t, 1);
   }
@@ -766,6 +769,20 @@ START_TEST(every_scenario_event_loop)
 }
 END_TEST
 
+/* Feed mode: no transport; the pump feeds the server's bytes and drains
+ * and checks the client's. */
+START_TEST(every_scenario_feed)
+{
+  run r;
+  play(&r, scenario_at(_i).file, 2);
+  ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in feed mode", scenario_at(_i).file);
+  /* The transport was never used: every byte went through the pump. */
+  ck_assert_uint_eq(mail_transcript_connect_calls(r.t), 0);
+  ck_assert_int_eq(mail_conn_fd(mail_smtp_conn(r.s)), -1);
+  close_run(&r);
+}
+END_TEST
+
 /* Per-message results, kept apart and reported once each in order. */
 START_TEST(batch_results_apart)
 {
@@ -1375,6 +1392,29 @@ START_TEST(allocation_failures)
 }
 END_TEST
 
+/* The same in feed mode: the feed layer's buffers and the drain fail too. */
+static int run_allocating_feed(void *user, mail_test_alloc *ta)
+{
+  const scenario *sc = user;
+  run r;
+  memset(&r, 0, sizeof r);
+  r.alloc = mail_test_alloc_hooks(ta);
+  r.nonblocking = 2;
+  int rc = open_run(&r, sc->file);
+  if (!rc)
+    rc = sc->fn(&r);
+  close_run(&r);
+  return rc;
+}
+
+START_TEST(allocation_failures_feed)
+{
+  scenario sc = scenario_at(_i);
+  MAIL_TEST_ASSERT_EACH_ALLOCATION(sc.file, run_allocating_feed, &sc, sc.expect,
+                                   MAIL_TEST_NOMEM_ANY);
+}
+END_TEST
+
 /* Every transcript file of the directory is some scenario's. */
 START_TEST(every_file_has_a_scenario)
 {
@@ -1391,6 +1431,7 @@ static Suite *suite(void)
   tcase_add_test(tc, every_file_has_a_scenario);
   tcase_add_loop_test(tc, every_scenario, 0, (int)NSCN);
   tcase_add_loop_test(tc, every_scenario_event_loop, 0, (int)NSCN);
+  tcase_add_loop_test(tc, every_scenario_feed, 0, (int)NSCN);
   tcase_add_test(tc, submit_redacts_credentials);
   tcase_add_test(tc, batch_results_apart);
   tcase_add_test(tc, batch_421_rest_not_attempted);
@@ -1421,6 +1462,7 @@ static Suite *suite(void)
   TCase *nomem = tcase_create("nomem");
   tcase_set_timeout(nomem, 240);
   tcase_add_loop_test(nomem, allocation_failures, 0, (int)NSCN);
+  tcase_add_loop_test(nomem, allocation_failures_feed, 0, (int)NSCN);
   suite_add_tcase(s, nomem);
   return s;
 }

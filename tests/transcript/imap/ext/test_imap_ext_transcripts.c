@@ -46,8 +46,11 @@ typedef struct srun {
   ({                                                              \
     int rc_;                                                      \
     size_t guard_ = 0;                                            \
-    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000) \
+    while ((rc_ = (expr)) == MAIL_ERR_AGAIN && ++guard_ < 100000) { \
       (r)->agains++;                                              \
+      mail_transcript_pump((r)->t);                               \
+    }                                                             \
+    mail_transcript_pump_flush((r)->t);                           \
     rc_;                                                          \
   })
 
@@ -558,11 +561,13 @@ static int play(srun *r, const scenario *s, mail_transcript *t, const mail_alloc
     rc = transcript_use_device_crypto(mail_imap_sasl(r->im));
   if (rc)
     return rc;
-  rc = mail_transcript_attach(t, mail_imap_conn(r->im));
+  /* nonblock 2: feed mode, the pump carries the bytes */
+  rc = nonblock == 2 ? mail_transcript_attach_feed(t, mail_imap_conn(r->im))
+                     : mail_transcript_attach(t, mail_imap_conn(r->im));
   if (rc)
     return rc;
   mail_imap_set_untagged_callback(r->im, on_untagged, r);
-  if (nonblock) {
+  if (nonblock == 1) {
     mail_conn_set_nonblocking(mail_imap_conn(r->im), 1);
     mail_transcript_set_auto_again(t, 1);
   }
@@ -575,16 +580,19 @@ START_TEST(every_transcript)
   char path[512], why[600];
   snprintf(path, sizeof path, "%s%s", TDIR, s->file);
   ck_assert_msg(mail_transcript_check_header(path, s->expect, why, sizeof why) == 0, "%s", why);
-  for (int nonblock = 0; nonblock < 2; nonblock++) {
+  for (int nonblock = 0; nonblock < 3; nonblock++) {
     mail_transcript *t = load(s->file);
     srun r;
     int rc = play(&r, s, t, NULL, nonblock, 1);
+    static const char *const mode[] = {"blocking", "event loop", "feed"};
     ck_assert_msg(rc == s->expect, "%s (%s): got %d (%s), expected %d; conn error: %s; %s",
-                  s->file, nonblock ? "event loop" : "blocking", rc, mail_strerror(rc), s->expect,
+                  s->file, mode[nonblock], rc, mail_strerror(rc), s->expect,
                   mail_conn_last_error(mail_imap_conn(r.im)), mail_transcript_report(t));
     MAIL_TRANSCRIPT_ASSERT_DONE(t);
     if (nonblock)
-      ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in event-loop mode", s->file);
+      ck_assert_msg(r.agains > 0, "%s: no MAIL_ERR_AGAIN in %s mode", s->file, mode[nonblock]);
+    if (nonblock == 2)
+      ck_assert_uint_eq(mail_transcript_connect_calls(t), 0);
     mail_imap_free(r.im);
     mail_transcript_free(t);
   }
