@@ -169,9 +169,9 @@ START_TEST(first_address_refuses)
 }
 END_TEST
 
-START_TEST(silent_listener_times_out)
+/* A listening socket on 127.0.0.1 and a free port; *port gets the port. */
+static int loopback_listener(unsigned *port)
 {
-  /* A listener that accepts at the TCP level but never says a word. */
   int l = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in sin = {0};
   sin.sin_family = AF_INET;
@@ -180,9 +180,18 @@ START_TEST(silent_listener_times_out)
   ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof sin), 0);
   ck_assert_int_eq(listen(l, 4), 0);
   ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &sl), 0);
+  *port = ntohs(sin.sin_port);
+  return l;
+}
+
+START_TEST(silent_listener_times_out)
+{
+  /* A listener that accepts at the TCP level but never says a word. */
+  unsigned p;
+  int l = loopback_listener(&p);
   mail_conn *c = new_conn();
   ck_assert_int_eq(mail_conn_set_timeout(c, MAIL_TIMEOUT_IO, 300), MAIL_OK);
-  ck_assert_int_eq(mail_conn_connect(c, "127.0.0.1", ntohs(sin.sin_port), 0), MAIL_OK);
+  ck_assert_int_eq(mail_conn_connect(c, "127.0.0.1", p, 0), MAIL_OK);
   reply r;
   int64_t t0 = wall_ms();
   ck_assert_int_eq(get_reply(&r, c, 1, NULL), MAIL_ERR_TIMEOUT);
@@ -199,16 +208,10 @@ END_TEST
  * the first read left on the socket (10 s) is not reused for it. */
 START_TEST(blocking_read_follows_a_shorter_timeout)
 {
-  int l = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sin = {0};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t sl = sizeof sin;
-  ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof sin), 0);
-  ck_assert_int_eq(listen(l, 4), 0);
-  ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sin, &sl), 0);
+  unsigned p;
+  int l = loopback_listener(&p);
   mail_conn *c = new_conn();
-  ck_assert_int_eq(mail_conn_connect(c, "127.0.0.1", ntohs(sin.sin_port), 0), MAIL_OK);
+  ck_assert_int_eq(mail_conn_connect(c, "127.0.0.1", p, 0), MAIL_OK);
   int a = accept(l, NULL, NULL);
   ck_assert_int_ge(a, 0);
   ck_assert_int_eq(write(a, "220 hi\r\n", 8), 8);
