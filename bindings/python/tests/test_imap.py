@@ -275,18 +275,21 @@ class TestIMAP(unittest.TestCase):
 
     def _gate(self):
         """A trace hook that sets the returned Event once the server's "+"
-        for an IDLE has been read: what happens next happens while idling."""
+        for an IDLE has been read: what happens next happens while idling.
+        A read can begin inside a line or hold several (an EXISTS just
+        before the "+"), so the lines are followed across reads."""
         idling = threading.Event()
-        state = {"plus": False}
+        state = {"line": b""}  # the start of the line being read (3 bytes at most)
 
         def trace(direction, data):
             if direction != "recv":
                 return
-            if data.startswith(b"+ "):
-                state["plus"] = True
-            if state["plus"] and b"\n" in data:
-                state["plus"] = False
-                idling.set()
+            for piece in data.split(b"\n")[:-1]:
+                if (state["line"] + piece).startswith(b"+ "):
+                    idling.set()
+                state["line"] = b""
+            rest = data.rsplit(b"\n", 1)[-1]
+            state["line"] = (state["line"] + rest)[:3]
         return idling, trace
 
     def test_idle_woken_by_a_delivery(self):
