@@ -392,6 +392,7 @@ static void run_conn_resolved(ctx *x)
 /* ------------------------------------------------------------ runners: SMTP */
 
 #if MAIL_HAVE_SMTP
+#if MAIL_HAVE_SMTP_POOL
 /* The pool's key is compared with sessions' settings, never sent; a line
  * break in it is refused all the same. */
 static void run_smtp_pool_take(ctx *x)
@@ -418,6 +419,7 @@ static void run_smtp_pool_unreserve(ctx *x)
   expect(x, mail_smtp_pool_unreserve(p, "h", 587, 0, "u", x->e->s), R_INVALID, "mechanism");
   mail_smtp_pool_free(p);
 }
+#endif
 
 static void run_smtp_set_auth(ctx *x)
 {
@@ -1261,9 +1263,11 @@ static const entry table[] = {
 #if MAIL_HAVE_SMTP
   /* smtp.h, smtp_reply.h */
   RUN("mail_smtp_set_auth", run_smtp_set_auth),
+#if MAIL_HAVE_SMTP_POOL
   /* smtp_pool.h */
   RUN("mail_smtp_pool_take", run_smtp_pool_take),
   RUN("mail_smtp_pool_unreserve", run_smtp_pool_unreserve),
+#endif
   RUN("mail_smtp_set_client_name", run_smtp_set_client_name),
   RUN("mail_smtp_connect", run_smtp_connect),
   RUN("mail_smtp_connect_url", run_smtp_connect_url),

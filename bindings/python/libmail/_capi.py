@@ -1097,7 +1097,8 @@ def candidate_paths() -> List[str]:
 
 # Functions of a module the library may be built without (meson_options.txt):
 # by prefix, the module whose absence from features() excuses them.
-MODULE_PREFIXES = {"mail_imap_": "imap", "mail_nntp_": "nntp", "mail_maildir_": "maildir"}
+MODULE_PREFIXES = {"mail_imap_": "imap", "mail_nntp_": "nntp", "mail_maildir_": "maildir",
+                   "mail_smtp_pool_": "smtp_pool"}
 
 
 def module_of(name: str) -> Optional[str]:
