@@ -15,6 +15,7 @@
 
 #include "imap_it.h"
 #include "maildir.h"
+#include "plus_lines.h"
 #include "servers_env.h"
 
 static const char *env(const char *key)
@@ -108,12 +109,13 @@ typedef struct idle_watch {
   pthread_cond_t cv;
   int idling;
   mail_conn *conn;
+  mail_test_lines lines;
 } idle_watch;
 
 static void on_trace(void *user, int dir, const char *data, size_t len)
 {
   idle_watch *w = user;
-  if (dir == MAIL_TRACE_RECV && len >= 1 && (data[0] == '+' || memmem(data, len, "\n+ ", 3))) {
+  if (dir == MAIL_TRACE_RECV && mail_test_plus_lines(&w->lines, data, len)) {
     pthread_mutex_lock(&w->mu);
     w->idling = 1;
     pthread_cond_signal(&w->cv);
@@ -138,7 +140,7 @@ START_TEST(imap_idle_cancelled_from_another_thread)
   mail_conn *c = mail_imap_conn(im);
   ck_assert_int_eq(mail_imap_select(im, "INBOX", 1), MAIL_OK);
   ck_assert_int_eq(mail_conn_enable_cancel(c), MAIL_OK);
-  idle_watch w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, c};
+  idle_watch w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, c, {0}};
   ck_assert_int_eq(mail_conn_set_trace(c, on_trace, &w), MAIL_OK);
   pthread_t th;
   ck_assert_int_eq(pthread_create(&th, NULL, canceller, &w), 0);

@@ -18,6 +18,7 @@
 #include <mail/mime_build.h>
 #include <mail/smtp.h>
 
+#include "plus_lines.h"
 #include "servers_env.h"
 
 static unsigned int port_of(const char *key, long fallback)
@@ -625,15 +626,12 @@ START_TEST(test_append)
 END_TEST
 
 /* Tells another thread when the server's "+" for the IDLE has been read
- * (seen in the trace), so what it does next happens while idling. The
- * trace gives what each read brought, which can begin inside a line or
- * hold several (an EXISTS just before the "+"): the lines are followed
- * across reads. */
+ * (seen in the trace), so what it does next happens while idling. */
 typedef struct idle_gate {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int idling;
-  int line; /* 0: at a line's start, 1: after a '+' there, 2: in a "+ " line, 3: in another */
+  mail_test_lines lines;
   int stopped; /* idle_exists() asked for the stop: the IDLE is ending */
   mail_imap *im;
   const char *token; /* deliver this, or NULL: stop the IDLE */
@@ -645,21 +643,11 @@ static void gate_trace(void *user, int dir, const char *data, size_t len)
   idle_gate *g = user;
   if (dir != MAIL_TRACE_RECV)
     return;
-  for (size_t i = 0; i < len; i++) {
-    char ch = data[i];
-    if (ch == '\n') {
-      if (g->line == 2) { /* the whole "+" line is in */
-        pthread_mutex_lock(&g->mu);
-        g->idling = 1;
-        pthread_cond_signal(&g->cv);
-        pthread_mutex_unlock(&g->mu);
-      }
-      g->line = 0;
-    } else if (g->line == 0) {
-      g->line = ch == '+' ? 1 : 3;
-    } else if (g->line == 1) {
-      g->line = ch == ' ' ? 2 : 3;
-    }
+  if (mail_test_plus_lines(&g->lines, data, len)) { /* the whole "+" line is in */
+    pthread_mutex_lock(&g->mu);
+    g->idling = 1;
+    pthread_cond_signal(&g->cv);
+    pthread_mutex_unlock(&g->mu);
   }
 }
 
@@ -726,7 +714,7 @@ START_TEST(test_idle_lmtp)
            ts.tv_nsec);
   mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER2"),
                                mail_test_env("MAIL_TEST_PASS2"), NULL, NULL);
-  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, im, token, 0};
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}, 0, im, token, 0};
   mail_conn_set_trace(mail_imap_conn(im), gate_trace, &g);
   ck_assert_int_eq(mail_imap_select(im, "INBOX", 0), MAIL_OK);
   pthread_t th;
@@ -782,7 +770,7 @@ START_TEST(test_idle_event_loop)
            ts.tv_nsec);
   mail_imap *im = open_session(1, mail_test_env("MAIL_TEST_USER2"),
                                mail_test_env("MAIL_TEST_PASS2"), NULL, NULL);
-  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, im, token, 0};
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}, 0, im, token, 0};
   mail_conn_set_trace(mail_imap_conn(im), gate_trace, &g);
   ck_assert_int_eq(mail_imap_select(im, "INBOX", 0), MAIL_OK);
   mail_conn_set_nonblocking(mail_imap_conn(im), 1);
@@ -851,7 +839,7 @@ START_TEST(test_idle_stop_thread)
   unique_name(box, sizeof box, "idle");
   ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
   ck_assert_int_eq(mail_imap_select(im, box, 0), MAIL_OK);
-  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, im, NULL, 0};
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}, 0, im, NULL, 0};
   mail_conn_set_trace(mail_imap_conn(im), gate_trace, &g);
   pthread_t th;
   ck_assert_int_eq(pthread_create(&th, NULL, gate_thread, &g), 0);
@@ -880,7 +868,7 @@ START_TEST(test_idle_stop_thread_event_loop)
   unique_name(box, sizeof box, "idle-ev");
   ck_assert_int_eq(mail_imap_create(im, box), MAIL_OK);
   ck_assert_int_eq(mail_imap_select(im, box, 0), MAIL_OK);
-  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, im, NULL, 0};
+  idle_gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}, 0, im, NULL, 0};
   mail_conn *c = mail_imap_conn(im);
   mail_conn_set_trace(c, gate_trace, &g);
   mail_conn_set_nonblocking(c, 1);

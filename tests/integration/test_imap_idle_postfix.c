@@ -23,6 +23,7 @@
 #include <mail/smtp.h>
 
 #include "imap_it.h"
+#include "plus_lines.h"
 #include "servers_env.h"
 
 /* Postfix queues, then its LMTP client delivers: well under a second
@@ -32,7 +33,7 @@
 
 typedef struct watch {
   mail_imap *im;
-  int plus;         /* a "+" line has begun, its end not read yet */
+  mail_test_lines lines; /* followed throughout, not only in IDLE */
   int in_idle;      /* inside the IDLE operation (mail_imap_idle_start() calls) */
   int idling;       /* the whole "+" line of the current IDLE is in */
   int stop_asked;   /* an EXISTS asked this IDLE to end */
@@ -50,14 +51,8 @@ static void on_trace(void *user, int dir, const char *data, size_t len)
   watch *w = user;
   if (dir == MAIL_TRACE_SEND && len >= 6 && !memcmp(data + len - 6, "IDLE\r\n", 6))
     w->idle_sends++;
-  if (dir != MAIL_TRACE_RECV || !w->in_idle)
-    return;
-  if (len >= 2 && data[0] == '+' && data[1] == ' ')
-    w->plus = 1;
-  if (w->plus && memchr(data, '\n', len)) {
-    w->plus = 0;
+  if (dir == MAIL_TRACE_RECV && mail_test_plus_lines(&w->lines, data, len) && w->in_idle)
     w->idling = 1;
-  }
 }
 
 /* EXISTS above the lowest count since the IDLE began means a new

@@ -19,6 +19,7 @@
 #include <mail/maildir.h>
 
 #include "imap_it.h"
+#include "plus_lines.h"
 
 #define MAXMSG 64
 
@@ -557,12 +558,13 @@ typedef struct notified {
   mail_imap *im;
   const char *box;
   int plus, status, stopped;
+  mail_test_lines lines;
 } notified;
 
 static void notify_trace(void *user, int dir, const char *data, size_t len)
 {
   notified *n = user;
-  if (dir == MAIL_TRACE_RECV && len >= 2 && data[0] == '+' && data[1] == ' ')
+  if (dir == MAIL_TRACE_RECV && mail_test_plus_lines(&n->lines, data, len))
     n->plus = 1;
 }
 
@@ -610,7 +612,7 @@ START_TEST(test_notify_status)
   mail_imap_notify_free(n);
   ck_assert_msg(rc == MAIL_OK, "NOTIFY SET: %s (%s)", mail_strerror(rc),
                 mail_conn_last_error(mail_imap_conn(im)));
-  notified got = {im, box, 0, 0, 0};
+  notified got = {im, box, 0, 0, 0, {0}};
   mail_imap_set_untagged_callback(im, notify_untagged, &got);
   mail_conn_set_trace(mail_imap_conn(im), notify_trace, &got);
   ck_assert_int_eq(mail_conn_set_nonblocking(mail_imap_conn(im), 1), MAIL_OK);

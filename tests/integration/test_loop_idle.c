@@ -27,6 +27,7 @@
 #include <mail/loop.h>
 #include <mail/smtp.h>
 
+#include "plus_lines.h"
 #include "servers_env.h"
 
 #define DEADLINE_MS 180000
@@ -57,7 +58,8 @@ struct idler {
   fleet *f;
   mail_imap *im;
   int phase;
-  int plus, idling, counted; /* the "+" line of the current IDLE */
+  mail_test_lines lines;      /* followed in every phase */
+  int idling, counted;       /* the "+" line of the current IDLE */
   int stop_asked;
   int idle_sends;            /* IDLE commands sent (re-issues included) */
   int sends_round;           /* IDLEs sent in the IDLE operation under way */
@@ -80,14 +82,9 @@ static void on_trace(void *user, int dir, const char *data, size_t len)
     if (++w->sends_round >= 2)
       w->reissued = 1;
   }
-  if (dir != MAIL_TRACE_RECV || w->phase != P_IDLE)
-    return;
-  if (len >= 2 && data[0] == '+' && data[1] == ' ')
-    w->plus = 1;
-  if (w->plus && memchr(data, '\n', len)) {
-    w->plus = 0;
-    w->idling = 1;
-  }
+  if (dir == MAIL_TRACE_RECV && mail_test_plus_lines(&w->lines, data, len) &&
+      w->phase == P_IDLE)
+    w->idling = 1; /* the whole "+" line is in */
 }
 
 static int on_untagged(void *user, const mail_imap_response *r, int trusted)
