@@ -3,7 +3,9 @@
  * socket and pumps bytes between it and a connection that has none
  * (mail_conn_set_feed), as an asyncio or Go caller would. Implicit TLS
  * (smtps) and STARTTLS (submission) verify the server as over a socket,
- * and a wrong host name is still refused.
+ * and a wrong host name is still refused. The same pump carries an IMAP
+ * session with the real Dovecot (IMAPS and STARTTLS, login, SELECT, a
+ * FETCH of every message's size, LOGOUT) when the build has IMAP.
  *
  * Skips (77) when servers.env is missing, unless MAIL_TEST_REQUIRE_SERVERS=1.
  */
@@ -14,10 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 #include <mail/smtp.h>
+#if MAIL_HAVE_IMAP
+#include <mail/imap.h>
+#endif
 
 #include "core/conn_internal.h" /* mail_conn_is_open */
 #include "servers_env.h"
@@ -183,6 +189,103 @@ START_TEST(wrong_host_name_refused)
 }
 END_TEST
 
+#if MAIL_HAVE_IMAP
+typedef struct imap_msg {
+  char data[40000];
+  size_t len, at;      /* APPEND reads from at */
+  char back[40000];
+  size_t back_len;     /* what FETCH BODY.PEEK[] gave back */
+} imap_msg;
+
+static int msg_read(void *user, unsigned char *buf, size_t cap, size_t *got)
+{
+  imap_msg *m = user;
+  size_t n = m->len - m->at < cap ? m->len - m->at : cap;
+  memcpy(buf, m->data + m->at, n);
+  m->at += n;
+  *got = n;
+  return 0;
+}
+
+static int msg_back(void *user, mail_imap_body_event ev, const mail_imap_section *sec,
+                    const unsigned char *d, size_t n)
+{
+  imap_msg *m = user;
+  (void)sec;
+  if (ev == MAIL_IMAP_BODY_DATA) {
+    ck_assert_uint_le(m->back_len + n, sizeof m->back);
+    memcpy(m->back + m->back_len, d, n);
+    m->back_len += n;
+  }
+  return 0;
+}
+
+/* IMAP through the same pump: libmail's TLS over the fed bytes, Dovecot's
+ * certificate verified, and every operation driven by feed and drain: a
+ * mailbox of the test's own, a 30 KB message APPENDed (its literal waits
+ * for the "+") and fetched back whole, the mailbox deleted. */
+START_TEST(imap_dovecot)
+{
+  static imap_msg m;
+  for (int starttls = 0; starttls < 2; starttls++) {
+    const char *key = starttls ? "MAIL_TEST_IMAP_PORT" : "MAIL_TEST_IMAPS_PORT";
+    mail_imap *im;
+    ck_assert_int_eq(mail_imap_new(&im, NULL), MAIL_OK);
+    mail_tls_config *cfg;
+    ck_assert_int_eq(mail_tls_config_new(&cfg, NULL), MAIL_OK);
+    ck_assert_int_eq(mail_tls_config_set_ca_file(cfg, env("MAIL_TEST_CA")), MAIL_OK);
+    mail_conn *c = mail_imap_conn(im);
+    ck_assert_int_eq(mail_conn_set_tls_config(c, cfg), MAIL_OK);
+    ck_assert_int_eq(mail_conn_set_timeout(c, MAIL_TIMEOUT_IO, 20000), MAIL_OK);
+    ck_assert_int_eq(mail_conn_set_feed(c, MAIL_FEED_LIBMAIL_TLS), MAIL_OK);
+    ck_assert_int_eq(mail_imap_set_auth(im, env("MAIL_TEST_USER1"), env("MAIL_TEST_PASS1")),
+                     MAIL_OK);
+    pump p;
+    pump_open(&p, c, key);
+    int rc = RUN(&p, mail_imap_connect(im, "localhost", (unsigned)atoi(env(key)),
+                                       starttls ? MAIL_SECURITY_STARTTLS
+                                                : MAIL_SECURITY_IMPLICIT_TLS));
+    ck_assert_msg(rc == MAIL_OK, "%s: %s: %s", key, mail_strerror(rc), mail_conn_last_error(c));
+    ck_assert_int_eq(mail_conn_is_verified(c), 1);
+    rc = RUN(&p, mail_imap_login(im));
+    ck_assert_msg(rc == MAIL_OK, "login: %s: %s", mail_strerror(rc), mail_conn_last_error(c));
+
+    char box[128];
+    snprintf(box, sizeof box, "libmail-feed-%ld-%d-%d", (long)getpid(), starttls, (int)time(NULL));
+    memset(&m, 0, sizeof m);
+    m.len = (size_t)snprintf(m.data, sizeof m.data,
+                             "From: alice@libmail.test\r\nSubject: %s\r\n\r\n", box);
+    for (int i = 0; m.len + 64 < 30000; i++)
+      m.len += (size_t)snprintf(m.data + m.len, sizeof m.data - m.len,
+                                "line %05d of a message appended in feed mode\r\n", i);
+    ck_assert_int_eq(RUN(&p, mail_imap_create(im, box)), MAIL_OK);
+    m.at = 0;
+    rc = RUN(&p, mail_imap_append(im, box, NULL, 0, 0, m.len, msg_read, &m));
+    ck_assert_msg(rc == MAIL_OK, "APPEND: %s: %s", mail_strerror(rc), mail_conn_last_error(c));
+    ck_assert_int_eq(RUN(&p, mail_imap_select(im, box, 0)), MAIL_OK);
+    uint64_t exists = 0;
+    ck_assert_int_eq(mail_imap_mailbox_number(&exists, im, MAIL_IMAP_MAILBOX_EXISTS), MAIL_OK);
+    ck_assert_uint_eq(exists, 1);
+    mail_imap_seqset *set = NULL;
+    ck_assert_int_eq(mail_imap_seqset_new(&set, NULL), MAIL_OK);
+    ck_assert_int_eq(mail_imap_seqset_add_range(set, 1, 1), MAIL_OK);
+    ck_assert_int_eq(RUN(&p, mail_imap_fetch(im, set, 0, "(BODY.PEEK[])", msg_back, &m)), MAIL_OK);
+    mail_imap_seqset_free(set);
+    ck_assert_uint_eq(m.back_len, m.len);
+    ck_assert(!memcmp(m.back, m.data, m.len));
+    ck_assert_int_eq(RUN(&p, mail_imap_close(im)), MAIL_OK);
+    ck_assert_int_eq(RUN(&p, mail_imap_delete(im, box)), MAIL_OK);
+    ck_assert_int_eq(RUN(&p, mail_imap_logout(im)), MAIL_OK);
+    printf("feed mode, IMAP %s: %zu bytes out, %zu in, %zu rounds\n", key, p.sent, p.received,
+           p.rounds);
+    close(p.fd);
+    mail_imap_free(im);
+    mail_tls_config_free(cfg);
+  }
+}
+END_TEST
+#endif
+
 int main(void)
 {
   mail_test_require_servers(); /* exits 77 (skip) when they are not up */
@@ -192,6 +295,9 @@ int main(void)
   tcase_add_test(tc, implicit_tls_smtps);
   tcase_add_test(tc, starttls_submission);
   tcase_add_test(tc, wrong_host_name_refused);
+#if MAIL_HAVE_IMAP
+  tcase_add_test(tc, imap_dovecot);
+#endif
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
