@@ -99,11 +99,25 @@ static void reply_init(mail_smtp_reply *r, const mail_allocator *alloc)
   mail_buf_init(&r->joined, alloc, 0);
 }
 
+/* Storage a reply keeps for the next one; what a long reply (a help
+ * text, a hostile server's thousand lines) made grow beyond it is given
+ * back when the accumulator takes its next reply, so a session holds at
+ * most its last reply at full size. */
+#define SMTP_REPLY_KEEP 2048
+
+static void buf_clear_or_free(mail_buf *b)
+{
+  if (b->cap > SMTP_REPLY_KEEP)
+    mail_buf_free(b);
+  else
+    mail_buf_clear(b);
+}
+
 static void reply_clear(mail_smtp_reply *r)
 {
-  mail_buf_clear(&r->text);
-  mail_buf_clear(&r->lines);
-  mail_buf_clear(&r->joined);
+  buf_clear_or_free(&r->text);
+  buf_clear_or_free(&r->lines);
+  buf_clear_or_free(&r->joined);
   r->joined_ok = 0; /* rebuilt only if asked for again */
   r->nlines = 0;
   r->code = 0;

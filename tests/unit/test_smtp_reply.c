@@ -10,6 +10,7 @@
 
 #include "core/mem.h"
 #include "parse/smtp_reply.h"
+#include "alloc.h"
 #include "each_alloc.h"
 
 /* ------------------------------------------------------- test helpers */
@@ -465,6 +466,39 @@ START_TEST(line_level_api)
 }
 END_TEST
 
+/* A 1,200-line reply (each line 100 bytes) is held while it is the last
+ * one; when its accumulator takes the next reply, the storage it grew is
+ * given back, so a session does not keep a long reply's size for good. */
+START_TEST(long_reply_storage_given_back)
+{
+  mail_test_alloc ta;
+  mail_test_alloc_init(&ta);
+  mail_smtp_acc acc;
+  mail_smtp_acc_init(&acc, mail_test_alloc_hooks(&ta), NULL);
+  char line[128];
+  memset(line, 'x', sizeof line);
+  memcpy(line, "250-", 4);
+  for (int i = 0; i < 1199; i++)
+    ck_assert_int_eq(mail_smtp_acc_line(&acc, line, 100), MAIL_ERR_AGAIN);
+  line[3] = ' ';
+  ck_assert_int_eq(mail_smtp_acc_line(&acc, line, 100), MAIL_OK);
+  ck_assert_uint_eq(mail_smtp_reply_line_count(&acc.reply), 1200);
+  ck_assert_ptr_nonnull(mail_smtp_reply_text(&acc.reply, NULL)); /* the joined form too */
+  ck_assert_uint_gt(ta.live_bytes, 100000);
+  ck_assert_int_eq(mail_smtp_acc_line(&acc, "250 ok", 6), MAIL_OK);
+  ck_assert_str_eq(mail_smtp_reply_text(&acc.reply, NULL), "ok");
+  ck_assert_uint_lt(ta.live_bytes, 4096);
+  /* Short replies keep their storage: no allocation per reply. */
+  unsigned long calls = ta.calls;
+  ck_assert_int_eq(mail_smtp_acc_line(&acc, "250 fine", 8), MAIL_OK);
+  ck_assert_str_eq(mail_smtp_reply_text(&acc.reply, NULL), "fine");
+  ck_assert_uint_eq(ta.calls, calls);
+  mail_smtp_acc_free(&acc);
+  ck_assert_uint_eq(ta.live, 0);
+  mail_test_alloc_cleanup(&ta);
+}
+END_TEST
+
 /* --------------------------------------------------------- EHLO caps */
 
 static const mail_smtp_reply *one_reply(mail_smtp_parser *p, const char *in)
@@ -586,6 +620,7 @@ int main(void)
   TCase *t = tcase_create("smtp_reply");
   tcase_set_timeout(t, 60);
   tcase_add_test(t, single_line);
+  tcase_add_test(t, long_reply_storage_given_back);
   tcase_add_test(t, multi_line_and_joined_text);
   tcase_add_test(t, enhanced_codes);
   tcase_add_test(t, enhanced_setting_applies_to_next_reply);
