@@ -12,6 +12,11 @@ esac
 # Tests that bound the process's RSS skip that check (valgrind's own
 # memory counts there); their heap bounds still hold.
 export MAIL_TEST_VALGRIND=1
+# meson's timeouts are scaled (--timeout-multiplier 5 in tests/run-all),
+# check's per-test timeouts (tcase_set_timeout, CK_DEFAULT_TIMEOUT) are
+# not unless told: the same factor, so a test is not killed by the
+# inner clock for running at valgrind's speed.
+export CK_TIMEOUT_MULTIPLIER="${CK_TIMEOUT_MULTIPLIER:-5}"
 exec valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
   --errors-for-leak-kinds=definite --track-origins=no --num-callers=30 \
   --suppressions="$here/valgrind.supp" --gen-suppressions=all "$@"

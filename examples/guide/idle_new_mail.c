@@ -21,7 +21,7 @@
 
 typedef struct watch {
   mail_imap *im;
-  uint64_t exists;   /* messages seen so far */
+  uint64_t exists;   /* messages seen so far, less those expunged since */
   uint32_t next_uid; /* the lowest UID not reported yet */
   const char *until;
   int done;
@@ -49,7 +49,11 @@ static int on_untagged(void *user, const mail_imap_response *r, int trusted)
     return 0;
   }
   uint64_t exists = 0;
-  if (!mail_imap_mailbox_number(&exists, w->im, MAIL_IMAP_MAILBOX_EXISTS) && exists > w->exists)
+  if (mail_imap_mailbox_number(&exists, w->im, MAIL_IMAP_MAILBOX_EXISTS) != MAIL_OK)
+    return 0;
+  if (exists < w->exists) /* expunged (by any client): what is left was seen */
+    w->exists = exists;
+  else if (exists > w->exists)
     mail_imap_idle_stop(w->im); /* ends a running IDLE; harmless otherwise */
   return 0;
 }

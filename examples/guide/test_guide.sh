@@ -11,7 +11,8 @@ set -u
 name=$1 exe=$2 root=$3
 PY=${PYTHON:-python3}
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+# (and what take_delivered took but a failed check left behind)
+trap 'rm -rf "$TMP"; rm -f "${MAIL_TEST_MAILDIR1:-/nonexistent}"/tmp/guide-taken.$$.* "${MAIL_TEST_MAILDIR2:-/nonexistent}"/tmp/guide-taken.$$.*' EXIT
 die() { echo "guide $name: $*"; exit 1; }
 
 if [[ $name != save_attachments ]]; then
@@ -35,12 +36,28 @@ with smtplib.SMTP("127.0.0.1", port) as s:
 PYEOF
 }
 # The delivered file holding SUBJECT in MAILDIR, waited for (bounded).
+# Only a sign that it came: other sessions rename the files of a shared
+# maildir at any time (an IMAP SELECT moves them from new/ to cur/, POP3
+# RETR and STORE change the flags in the name), so the name may be gone
+# the moment after. To read or remove the message, take_delivered.
 find_delivered() { # MAILDIR SUBJECT
   local f i
   for ((i = 0; i < 300; i++)); do
     f=$(grep -rlF "Subject: $2" "$1/new" "$1/cur" 2>/dev/null | head -n 1)
     [[ -n $f ]] && { echo "$f"; return 0; }
     sleep 0.1
+  done
+  return 1
+}
+# The same message taken out of the server's sight: renamed into MAILDIR's
+# tmp/ (one rename on one file system, which the server never looks at),
+# looked for again if it was renamed first. Prints the new path; the
+# caller reads it and removes it.
+take_delivered() { # MAILDIR SUBJECT
+  local f i to="$1/tmp/guide-taken.$$.$RANDOM"
+  for ((i = 0; i < 50; i++)); do
+    f=$(find_delivered "$1" "$2") || return 1
+    mv -- "$f" "$to" 2>/dev/null && { echo "$to"; return 0; }
   done
   return 1
 }
@@ -54,7 +71,7 @@ send_attachments)
     "$TMP/notes.txt" "$TMP/data.bin" 2>&1) || die "failed: $out"
   echo "$out"
   [[ $out == "$MAIL_TEST_ADDR2: 250 "* ]] || die "not accepted"
-  f=$(find_delivered "$MAIL_TEST_MAILDIR2" "$subject") || die "never delivered"
+  f=$(take_delivered "$MAIL_TEST_MAILDIR2" "$subject") || die "never delivered"
   # The attachments arrive whole, under their names.
   "$PY" - "$f" "$TMP" <<'PYEOF' || die "attachments differ"
 import email, email.policy, sys
@@ -82,7 +99,7 @@ submit_oauth)
     "$MAIL_TEST_CA" "$MAIL_TEST_USER1" "$MAIL_TEST_ADDR1" "$MAIL_TEST_ADDR1" "$subject" 2>&1) &&
     die "an expired token was accepted: $out"
   grep -q "asking for a new one" <<<"$out" || die "no refresh asked: $out"
-  f=$(find_delivered "$MAIL_TEST_MAILDIR1" "$subject") && rm -f "$f"
+  f=$(take_delivered "$MAIL_TEST_MAILDIR1" "$subject") && rm -f "$f"
   ;;
 idle_new_mail)
   MAIL_PASSWORD="$MAIL_TEST_PASS2" timeout 60 "$exe" "imap://127.0.0.1:$MAIL_TEST_IMAP_PORT/INBOX" \
@@ -100,11 +117,11 @@ idle_new_mail)
   cat "$TMP/out"
   ((rc == 0)) || die "exit $rc"
   grep -qF "subject $subject" "$TMP/out" || die "the new message was not reported"
-  f=$(find_delivered "$MAIL_TEST_MAILDIR2" "$subject") && rm -f "$f"
+  f=$(take_delivered "$MAIL_TEST_MAILDIR2" "$subject") && rm -f "$f"
   ;;
 pop3_download)
   deliver "$MAIL_TEST_ADDR2" "$subject" || die "could not deliver"
-  f=$(find_delivered "$MAIL_TEST_MAILDIR2" "$subject") || die "never delivered"
+  find_delivered "$MAIL_TEST_MAILDIR2" "$subject" >/dev/null || die "never delivered"
   mkdir "$TMP/dl"
   url="pop3://127.0.0.1:$MAIL_TEST_POP3_PORT"
   out=$(MAIL_PASSWORD="$MAIL_TEST_PASS2" "$exe" "$url" "$MAIL_TEST_CA" "$MAIL_TEST_USER2" "$TMP/dl" 2>&1) ||
@@ -122,7 +139,7 @@ pop3_download)
   skipped=$(sed -n 's/.* downloaded, \([0-9]*\) already here.*/\1/p' <<<"$out")
   ((skipped >= 1)) || die "second run skipped none (of $first)"
   grep -qF "saved $got" <<<"$out" && die "downloaded twice"
-  rm -f "$f"
+  f=$(take_delivered "$MAIL_TEST_MAILDIR2" "$subject") && rm -f "$f"
   ;;
 read_news)
   url="nntp://127.0.0.1:$MAIL_TEST_NNTP_PORT"
@@ -150,7 +167,7 @@ event_loop)
   grep -q ': pop3 stat: [0-9]* messages$' <<<"$out" || die "no POP3 result"
   grep -qx '4 sessions, 0 failed' <<<"$out" || die "a session failed"
   for k in 0 1 2; do
-    f=$(find_delivered "$MAIL_TEST_MAILDIR1" "event loop message $k") && rm -f "$f"
+    f=$(take_delivered "$MAIL_TEST_MAILDIR1" "event loop message $k") && rm -f "$f"
   done
   ;;
 save_attachments)

@@ -31,22 +31,23 @@ peak=$(echo "$out" | sed -n 's/.*arena peak \([0-9]*\) of \([0-9]*\) bytes.*/\1/
 size=$(echo "$out" | sed -n 's/.*arena peak \([0-9]*\) of \([0-9]*\) bytes.*/\2/p')
 [ -n "$peak" ] && [ $((peak * 11 / 10)) -le "$size" ] || { echo "peak $peak leaves no 10% margin in $size"; exit 1; }
 [ "$peak" -le 32768 ] || { echo "peak $peak over the 32 KiB target"; exit 1; }
-# Postfix hands it to Dovecot's LMTP: wait for the file (bounded).
+# Postfix hands it to Dovecot's LMTP: wait for the file (bounded). Other
+# sessions rename the files of bob's maildir at any time (an IMAP SELECT
+# moves them from new/ to cur/, POP3 RETR and STORE change the flags in
+# the name, and a flag set and cleared gives the old name back): the file
+# is first taken out of the server's sight, renamed into the maildir's own
+# tmp/, and only then read. A rename that came first means another look.
+taken="$MAIL_TEST_MAILDIR2/tmp/alert-taken.$$"
+trap 'rm -f "$taken"' EXIT
 i=0
 while [ $i -lt 300 ]; do
   f=$(grep -rlF "Subject: $subject" "$MAIL_TEST_MAILDIR2/new" "$MAIL_TEST_MAILDIR2/cur" 2>/dev/null | head -n 1)
-  if [ -n "$f" ]; then
-    if ! grep -q "sensor 00: 20.0 C" "$f" 2>/dev/null; then
-      # an IMAP session of another test selecting bob's INBOX moved it new/ -> cur/
-      # between the two greps: look for it again
-      [ -e "$f" ] || { i=$((i + 1)); continue; }
-      echo "delivered without its body"; exit 1
-    fi
-    rm -f "$f"
+  if [ -n "$f" ] && mv -- "$f" "$taken" 2>/dev/null; then
+    grep -q "sensor 00: 20.0 C" "$taken" || { echo "delivered without its body"; exit 1; }
     exit 0
   fi
   i=$((i + 1))
-  sleep 0.1
+  [ -n "$f" ] || sleep 0.1
 done
 echo "the alert never reached $MAIL_TEST_MAILDIR2"
 exit 1
