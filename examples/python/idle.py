@@ -21,17 +21,24 @@ def main() -> int:
     mailbox = sys.argv[3] if len(sys.argv) > 3 else "INBOX"
     count = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     seen = 0
+    # Any EXISTS since the last FETCH began, also one the server sent during
+    # that FETCH: an IDLE would not announce that message again. (Comparing
+    # message counts is not enough: an expunge and a new message together
+    # leave the count where it was.)
+    arrived_since = [False]
+
+    def on_event(event: libmail.Event) -> None:
+        if event.kind == "exists":
+            arrived_since[0] = True
+
     with libmail.IMAP(url, user=user, password=os.environ["MAILPW"],
-                      cafile=os.environ.get("MAIL_CAFILE")) as im:
+                      cafile=os.environ.get("MAIL_CAFILE"), on_event=on_event) as im:
         box = im.examine(mailbox)
         next_uid = box.uidnext or 1
-        known = box.exists  # messages the listing below has covered
+        arrived_since[0] = False
         print("watching %s (%d messages)" % (mailbox, box.exists), flush=True)
         while not count or seen < count:
-            # A message that arrived while we were not idling (the server said
-            # EXISTS during the FETCH) is fetched now: an IDLE would not
-            # announce it again.
-            if im.mailbox.exists <= known:
+            if not arrived_since[0]:
                 # Ctrl-C ends the IDLE cleanly (stop() is safe from a signal handler too)
                 idle = im.idle(timeout=25 * 60)
                 signal.signal(signal.SIGINT, lambda *_: idle.stop())
@@ -45,7 +52,7 @@ def main() -> int:
                     if idle.stopped:
                         break  # Ctrl-C
                     continue  # the IDLE timed out: idle again
-            known = im.mailbox.exists
+            arrived_since[0] = False
             for item in im.fetch("%d:*" % next_uid, "(UID ENVELOPE)"):
                 if item.uid is None or item.uid < next_uid:
                     continue  # "n:*" names the last message when none is newer

@@ -227,8 +227,13 @@ static void mailbox_round(int nonblocking)
   ck_assert(mail_imap_is_enabled(im, "CONDSTORE"));
   LOOP(rc, im, mail_imap_logout(im));
   ck_assert_int_eq(rc, MAIL_OK);
+  /* Not asserted: that a call returned MAIL_ERR_AGAIN. Whether a reply
+   * is already there when the client reads is up to the scheduler (a
+   * loaded machine may run the server between our write and our read
+   * every time); the transcripts drive every operation through
+   * MAIL_ERR_AGAIN deterministically, in event-loop and feed mode. */
   if (nonblocking)
-    ck_assert_int_gt(agains, 0);
+    printf("mailboxes, event loop: %d MAIL_ERR_AGAIN\n", agains);
   mail_imap_free(im);
 }
 

@@ -130,7 +130,13 @@ static void round_trip(int implicit, int nonblocking)
   ck_assert_int_eq(rc, MAIL_OK);
   RUN(rc, im, mail_imap_logout(im));
   ck_assert_int_eq(rc, MAIL_OK);
-  ck_assert(!nonblocking || agains > 0);
+  /* Not asserted: that a call returned MAIL_ERR_AGAIN. Whether a reply
+   * is already there when the client reads is up to the scheduler (a
+   * loaded machine may run the server between our write and our read
+   * every time); the transcripts drive every operation through
+   * MAIL_ERR_AGAIN deterministically, in event-loop and feed mode. */
+  if (nonblocking)
+    printf("compress, event loop: %d MAIL_ERR_AGAIN\n", agains);
   mail_imap_seqset_free(set);
   for (int i = 0; i < NMSG; i++)
     free(b.msgs[i]);

@@ -637,7 +637,12 @@ START_TEST(test_event_loop)
   LOOP(rc, p, mail_pop3_quit(p, &committed));
   ck_assert_int_eq(rc, MAIL_OK);
   ck_assert_int_eq(committed, 1);
-  ck_assert_int_gt(again, 0);
+  /* Not asserted: that a call returned MAIL_ERR_AGAIN. Whether a reply
+   * is already there when the client reads is up to the scheduler (a
+   * loaded machine may run the server between our write and our read
+   * every time); the transcripts drive every operation through
+   * MAIL_ERR_AGAIN deterministically, in event-loop and feed mode. */
+  printf("event loop: %ld MAIL_ERR_AGAIN\n", again);
   mail_pop3_free(p);
 }
 END_TEST

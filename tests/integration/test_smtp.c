@@ -586,7 +586,12 @@ START_TEST(many_messages_one_connection_event_loop)
     mail_smtp_envelope_free(e);
     mail_mime_builder_free(m);
   }
-  ck_assert_int_gt(agains, 0);
+  /* Not asserted: that a call returned MAIL_ERR_AGAIN. Whether a reply
+   * is already there when the client reads is up to the scheduler (a
+   * loaded machine may run the server between our write and our read
+   * every time); the transcripts drive every operation through
+   * MAIL_ERR_AGAIN deterministically, in event-loop and feed mode. */
+  printf("event loop, 5 messages: %d MAIL_ERR_AGAIN\n", agains);
   while ((rc = mail_smtp_quit(s)) == MAIL_ERR_AGAIN)
     wait_ready(c);
   ck_assert_int_eq(rc, MAIL_OK);
@@ -690,7 +695,12 @@ START_TEST(batch_event_loop_with_refusal)
     wait_ready(c);
   }
   ck_assert_int_eq(rc, MAIL_ERR_PARTIAL);
-  ck_assert_int_gt(agains, 0);
+  /* Not asserted: that a call returned MAIL_ERR_AGAIN. Whether a reply
+   * is already there when the client reads is up to the scheduler (a
+   * loaded machine may run the server between our write and our read
+   * every time); the transcripts drive every operation through
+   * MAIL_ERR_AGAIN deterministically, in event-loop and feed mode. */
+  printf("event-loop batch: %d MAIL_ERR_AGAIN\n", agains);
   ck_assert_int_eq(mail_smtp_batch_result(b, 1), MAIL_ERR_RECIPIENTS);
   ck_assert_int_eq(mail_smtp_batch_code(b, 1), 550);
   ck_assert_msg(!strncmp(mail_smtp_batch_error(b, 1), "RCPT TO:<nobody@libmail.test>: 550 5.1.1", 40),
