@@ -255,6 +255,17 @@ static mail_smtp *caller_session(void)
   return s;
 }
 
+/* A session in caller-TLS feed mode and the caller's socket to the
+ * service of port_key, connected as name (which the caller verifies):
+ * the connect's status. */
+static int caller_connect(mail_smtp **s, caller *k, const char *port_key, const char *name,
+                          int security, int refuse)
+{
+  *s = caller_session();
+  caller_open(k, mail_smtp_conn(*s), port_key, name);
+  return RUN(k, refuse, mail_smtp_connect(*s, name, (unsigned)atoi(env(port_key)), security));
+}
+
 /* A message of about 300 KB with a unique Message-ID (many TLS records,
  * many drains), dot-stuffing needed on some lines. */
 static char *big_message(char *token, size_t token_cap, size_t *len)
@@ -279,12 +290,10 @@ static char *big_message(char *token, size_t token_cap, size_t *len)
 
 START_TEST(starttls_submission_auth_and_send)
 {
-  mail_smtp *s = caller_session();
-  mail_conn *c = mail_smtp_conn(s);
+  mail_smtp *s;
   caller k;
-  caller_open(&k, c, "MAIL_TEST_SUBMISSION_PORT", "localhost");
-  int rc = RUN(&k, 1, mail_smtp_connect(s, "localhost", (unsigned)atoi(env("MAIL_TEST_SUBMISSION_PORT")),
-                                        MAIL_SECURITY_STARTTLS));
+  int rc = caller_connect(&s, &k, "MAIL_TEST_SUBMISSION_PORT", "localhost", MAIL_SECURITY_STARTTLS, 1);
+  mail_conn *c = mail_smtp_conn(s);
   ck_assert_msg(rc == MAIL_OK, "%s: %s", mail_strerror(rc), mail_conn_last_error(c));
   ck_assert_ptr_nonnull(k.ssl);
   ck_assert(k.verified);
@@ -348,12 +357,10 @@ END_TEST
 
 START_TEST(implicit_tls_smtps)
 {
-  mail_smtp *s = caller_session();
-  mail_conn *c = mail_smtp_conn(s);
+  mail_smtp *s;
   caller k;
-  caller_open(&k, c, "MAIL_TEST_SMTPS_PORT", "localhost");
-  int rc = RUN(&k, 1, mail_smtp_connect(s, "localhost", (unsigned)atoi(env("MAIL_TEST_SMTPS_PORT")),
-                                        MAIL_SECURITY_IMPLICIT_TLS));
+  int rc = caller_connect(&s, &k, "MAIL_TEST_SMTPS_PORT", "localhost", MAIL_SECURITY_IMPLICIT_TLS, 1);
+  mail_conn *c = mail_smtp_conn(s);
   ck_assert_msg(rc == MAIL_OK, "%s: %s", mail_strerror(rc), mail_conn_last_error(c));
   /* TLS first: the greeting itself came inside it. */
   ck_assert_ptr_nonnull(k.ssl);
@@ -370,13 +377,11 @@ END_TEST
  * does not send the password (PLAIN would need a verified link). */
 START_TEST(unverified_link_takes_no_password)
 {
-  mail_smtp *s = caller_session();
-  mail_conn *c = mail_smtp_conn(s);
+  mail_smtp *s;
   caller k;
-  caller_open(&k, c, "MAIL_TEST_SUBMISSION_PORT", "mail.wrong.test");
-  int rc = RUN(&k, 0, mail_smtp_connect(s, "mail.wrong.test",
-                                        (unsigned)atoi(env("MAIL_TEST_SUBMISSION_PORT")),
-                                        MAIL_SECURITY_STARTTLS));
+  int rc = caller_connect(&s, &k, "MAIL_TEST_SUBMISSION_PORT", "mail.wrong.test",
+                          MAIL_SECURITY_STARTTLS, 0);
+  mail_conn *c = mail_smtp_conn(s);
   ck_assert_msg(rc == MAIL_OK, "%s: %s", mail_strerror(rc), mail_conn_last_error(c));
   ck_assert(!k.verified);
   ck_assert_int_eq(mail_conn_is_tls(c), 1);
@@ -399,14 +404,12 @@ END_TEST
 START_TEST(caller_refuses_the_server)
 {
   for (int starttls = 0; starttls < 2; starttls++) {
-    mail_smtp *s = caller_session();
-    mail_conn *c = mail_smtp_conn(s);
     const char *key = starttls ? "MAIL_TEST_SUBMISSION_PORT" : "MAIL_TEST_SMTPS_PORT";
+    mail_smtp *s;
     caller k;
-    caller_open(&k, c, key, "mail.wrong.test");
-    int rc = RUN(&k, 1, mail_smtp_connect(s, "mail.wrong.test", (unsigned)atoi(env(key)),
-                                          starttls ? MAIL_SECURITY_STARTTLS
-                                                   : MAIL_SECURITY_IMPLICIT_TLS));
+    int rc = caller_connect(&s, &k, key, "mail.wrong.test",
+                            starttls ? MAIL_SECURITY_STARTTLS : MAIL_SECURITY_IMPLICIT_TLS, 1);
+    mail_conn *c = mail_smtp_conn(s);
     ck_assert_msg(rc == MAIL_ERR_TLS_VERIFY, "%s: got %s: %s", key, mail_strerror(rc),
                   mail_conn_last_error(c));
     ck_assert_int_eq(mail_conn_is_open(c), 0);
