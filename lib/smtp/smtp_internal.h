@@ -210,8 +210,8 @@ struct mail_smtp {
   smtp_tx tx[2];
   int cur;                /* the slot being issued and streamed */
   mail_smtp_batch *batch; /* the batch being sent, or NULL */
-  unsigned char *chunk;   /* body read buffer (chunk_cap bytes; NULL when no body is sent) */
-  unsigned char *xform;   /* DATA transform output (2 * chunk_cap + 8 bytes, in chunk's block) */
+  unsigned char *chunk;   /* body read buffer (chunk_cap bytes; NULL when no body is being
+                           * read: none is sent, or it is the caller's memory) */
   size_t chunk_cap;
 };
 
@@ -362,18 +362,20 @@ typedef struct smtp_url {
 int smtp_url_parse(const char *url, smtp_url *out);
 
 /* ---- smtp_body.c ---- */
-/* Transform in[0..n) for DATA into out (room for 2n + 2 bytes): CRLF
- * line endings, dot-stuffing. *olen gets the length. MAIL_ERR_INVALID in
- * strict mode on a bare CR or LF. */
-int smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_t n,
-                         unsigned char *out, size_t *olen);
+/* Queue in[0..n) for DATA, transformed straight into the output queue:
+ * CRLF line endings, dot-stuffing. MAIL_ERR_INVALID in strict mode on a
+ * bare CR or LF, MAIL_ERR_TOO_BIG or MAIL_ERR_NOMEM from the queue; then
+ * nothing of in was queued. */
+int smtp_data_queue(mail_smtp *s, smtp_tx *tx, const unsigned char *in, size_t n);
 /* What ends the data: a CRLF when the last line lacks one, then ".CRLF". */
 int smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen);
 /* Read the next body bytes from the envelope's source. */
 int smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got);
-/* The chunk and transform buffers (s->chunk, s->xform) for reads of at
- * least want bytes, within what max_output leaves room for; given back by
- * smtp_body_buffers_free() once the body is queued. */
+/* How many body bytes one step takes for want: within what max_output
+ * leaves room for, at least 64. */
+size_t smtp_body_step(const mail_smtp *s, size_t want);
+/* The read buffer (s->chunk) for a step of want bytes (smtp_body_step);
+ * given back by smtp_body_buffers_free() once the body is queued. */
 int smtp_body_room(mail_smtp *s, size_t want);
 void smtp_body_buffers_free(mail_smtp *s);
 /* How much output may be queued before the body producer waits. */

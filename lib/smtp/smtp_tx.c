@@ -416,12 +416,15 @@ int smtp_on_bdat(void *engine, const mail_cmd *c)
   return s->batch && tx->body_done ? smtp_batch_data_queued(s, tx) : MAIL_OK;
 }
 
-/* Fill the chunk buffer from the body source (several reads when the
- * source hands out small pieces); with a declared size, never past it.
- * tx->body_eof is set once the source said it has no more. */
-static int read_body(mail_smtp *s, smtp_tx *tx, size_t *got)
+/* The next step of the body in *data: the caller's memory itself for a
+ * body in memory (borrowed for the send: no copy), else the chunk buffer
+ * filled from the source (several reads when the source hands out small
+ * pieces); with a declared size, never past it. tx->body_eof is set once
+ * the source has no more. */
+static int read_body(mail_smtp *s, smtp_tx *tx, const unsigned char **data, size_t *got)
 {
   *got = 0;
+  mail_smtp_envelope *e = tx->env;
   size_t want;
   if (tx->size != MAIL_SMTP_SIZE_UNKNOWN) {
     uint64_t left = tx->size - tx->produced;
@@ -429,14 +432,23 @@ static int read_body(mail_smtp *s, smtp_tx *tx, size_t *got)
   } else {
     want = !s->chunk_cap ? SMTP_CHUNK_MIN : tx->chunk_filled ? 2 * s->chunk_cap : s->chunk_cap;
   }
-  int rc = smtp_body_room(s, want);
+  int in_memory = e->body_kind == SMTP_BODY_DATA;
+  int rc = in_memory ? MAIL_OK : smtp_body_room(s, want);
   if (rc)
     return rc;
-  size_t cap = s->chunk_cap;
+  size_t cap = in_memory ? smtp_body_step(s, want) : s->chunk_cap;
   if (tx->size != MAIL_SMTP_SIZE_UNKNOWN && tx->chunking) {
     uint64_t left = tx->size - tx->produced;
     if (left < cap)
       cap = (size_t)left;
+  }
+  if (in_memory) {
+    /* The steps and the end are where reading a copy would put them. */
+    size_t left = e->data_len - tx->data_pos;
+    *got = left < cap ? left : cap;
+    *data = e->data + tx->data_pos;
+    tx->data_pos += *got;
+    tx->body_eof = *got < cap;
   }
   while (*got < cap && !tx->body_eof) {
     size_t k = 0;
@@ -447,6 +459,8 @@ static int read_body(mail_smtp *s, smtp_tx *tx, size_t *got)
       tx->body_eof = 1;
     *got += k;
   }
+  if (!in_memory)
+    *data = s->chunk;
   tx->chunk_filled = *got == cap;
   tx->produced += *got;
   if (s->progress && *got) {
@@ -460,8 +474,9 @@ static int read_body(mail_smtp *s, smtp_tx *tx, size_t *got)
 /* One BDAT chunk. MAIL_OK when the LAST one is queued. */
 static int produce_bdat(mail_smtp *s, smtp_tx *tx)
 {
+  const unsigned char *data;
   size_t got;
-  int rc = read_body(s, tx, &got);
+  int rc = read_body(s, tx, &data, &got);
   if (rc)
     return rc;
   int last = tx->body_eof;
@@ -479,7 +494,7 @@ static int produce_bdat(mail_smtp *s, smtp_tx *tx)
   }
   char head[48];
   int hn = snprintf(head, sizeof head, last ? "BDAT %zu LAST\r\n" : "BDAT %zu\r\n", got);
-  mail_wire_part parts[] = {{head, (size_t)hn, 0}, {s->chunk, got, 0}};
+  mail_wire_part parts[] = {{head, (size_t)hn, 0}, {data, got, 0}};
   rc = smtp_send_tx(s, tx, SMTP_CMD_BDAT, 0, last ? SMTP_BDAT_LAST : 0, parts, got ? 2 : 1);
   if (rc)
     return rc;
@@ -494,22 +509,19 @@ static int produce_bdat(mail_smtp *s, smtp_tx *tx)
 /* Some DATA body. MAIL_OK once the end-of-data marker is queued. */
 static int produce_data(mail_smtp *s, smtp_tx *tx)
 {
+  const unsigned char *data;
   size_t got, olen;
-  int rc = read_body(s, tx, &got);
+  int rc = read_body(s, tx, &data, &got);
   if (rc)
     return rc;
-  if (got) {
-    rc = smtp_data_xform(tx, s->strict, s->chunk, got, s->xform, &olen);
-    if (!rc)
-      rc = mail_conn_send(s->conn, s->xform, olen);
-    if (rc)
-      return rc;
-  }
+  if (got && (rc = smtp_data_queue(s, tx, data, got)) != MAIL_OK)
+    return rc;
   if (tx->body_eof) {
-    rc = smtp_data_end(tx, s->strict, s->xform, &olen);
+    unsigned char marker[5];
+    rc = smtp_data_end(tx, s->strict, marker, &olen);
     if (rc)
       return rc;
-    mail_wire_part end = {s->xform, olen, 0};
+    mail_wire_part end = {marker, olen, 0};
     rc = smtp_send_tx(s, tx, SMTP_CMD_FINAL, 0, 0, &end, 1);
     if (rc)
       return rc;
