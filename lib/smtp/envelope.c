@@ -103,6 +103,7 @@ int mail_smtp_envelope_set_from(mail_smtp_envelope *e, const char *address)
     return MAIL_ERR_NOMEM;
   mail_dealloc(&e->alloc, e->from);
   e->from = c;
+  e->from_eight = smtp_addr_eight(c);
   return MAIL_OK;
 }
 
@@ -127,6 +128,7 @@ int mail_smtp_envelope_add_recipient(mail_smtp_envelope *e, const char *address,
   if (!r->addr)
     return MAIL_ERR_NOMEM;
   r->status = MAIL_ERR_NOT_ATTEMPTED;
+  r->eight = smtp_addr_eight(r->addr);
   if (index)
     *index = e->nrcpts;
   e->nrcpts++;

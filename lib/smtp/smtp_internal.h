@@ -69,6 +69,7 @@ typedef struct smtp_rcpt {
   unsigned enh[3];
   char *text;        /* shared with other recipients answered by the same reply */
   int rcpt_ok;       /* RCPT accepted */
+  unsigned eight;    /* SMTP_ADDR_8BIT_* of addr, found when it is set */
 } smtp_rcpt;
 
 enum smtp_body_kind { SMTP_BODY_NONE, SMTP_BODY_MIME, SMTP_BODY_CALLBACK, SMTP_BODY_DATA };
@@ -76,6 +77,7 @@ enum smtp_body_kind { SMTP_BODY_NONE, SMTP_BODY_MIME, SMTP_BODY_CALLBACK, SMTP_B
 struct mail_smtp_envelope {
   mail_allocator alloc;
   char *from;
+  unsigned from_eight; /* SMTP_ADDR_8BIT_* of from */
   smtp_rcpt *rcpts;
   size_t nrcpts, cap;
   int ret;
@@ -123,6 +125,7 @@ typedef struct smtp_tx {
   /* Addresses as they go on the wire (IDNA), built at begin. */
   mail_buf wire;      /* from\0rcpt0\0rcpt1\0... */
   size_t *wire_off;
+  size_t wire_off_cap; /* entries wire_off has room for (kept from send to send) */
   int utf8;           /* SMTPUTF8 parameter used */
   size_t bdat_pending; /* BDAT chunks before LAST without a reply */
   int followed;       /* the batch's next message went out behind it */
@@ -339,6 +342,12 @@ int smtp_envelope_record(mail_smtp_envelope *e, size_t i, const mail_smtp_reply 
 /* Check an addr-spec (see mail_smtp_envelope_set_from). allow_empty: ""
  * is the null path. MAIL_OK, MAIL_ERR_INVALID, MAIL_ERR_SYNTAX. */
 int smtp_addr_check(const char *addr, int allow_empty);
+/* Which parts of an address hold a byte >= 0x80 (SMTPUTF8 needed for the
+ * local part; IDNA A-labels or SMTPUTF8 for the domain), worked out once
+ * when the envelope takes the address rather than on every send. */
+#define SMTP_ADDR_8BIT_LOCAL 1u
+#define SMTP_ADDR_8BIT_DOMAIN 2u
+unsigned smtp_addr_eight(const char *addr);
 /* 1 when the local part (before the last '@') holds a byte >= 0x80. */
 int smtp_addr_local_utf8(const char *addr);
 /* 1 when the domain (after the last '@') holds a byte >= 0x80. */

@@ -567,26 +567,32 @@ int smtp_prepare_addresses(mail_smtp *s, smtp_tx *tx, mail_smtp_envelope *e)
 {
   int smtputf8 = smtp_has(s, SMTP_CAP_SMTPUTF8);
   int need = (e->needs & MAIL_SMTP_NEEDS_SMTPUTF8) != 0 || e->smtputf8;
-  int nonascii = smtp_addr_local_utf8(e->from) || smtp_addr_domain_utf8(e->from);
+  int nonascii = e->from_eight != 0;
   for (size_t i = 0; i < e->nrcpts; i++) {
-    need |= smtp_addr_local_utf8(e->rcpts[i].addr);
-    nonascii |= smtp_addr_domain_utf8(e->rcpts[i].addr);
+    need |= (e->rcpts[i].eight & SMTP_ADDR_8BIT_LOCAL) != 0;
+    nonascii |= (e->rcpts[i].eight & SMTP_ADDR_8BIT_DOMAIN) != 0;
   }
-  need |= smtp_addr_local_utf8(e->from);
+  need |= (e->from_eight & SMTP_ADDR_8BIT_LOCAL) != 0;
   if (need && !smtputf8)
     return mail_conn_fail(s->conn, MAIL_ERR_NEEDS_SMTPUTF8,
                           "send: the message or an address needs SMTPUTF8, which the server does "
                           "not offer");
   tx->utf8 = smtputf8 && (need || nonascii);
-  mail_dealloc(&s->alloc, tx->wire_off);
-  tx->wire_off = mail_malloc(&s->alloc, (e->nrcpts + 1) * sizeof *tx->wire_off);
-  if (!tx->wire_off)
-    return MAIL_ERR_NOMEM;
+  if (e->nrcpts + 1 > tx->wire_off_cap) {
+    mail_dealloc(&s->alloc, tx->wire_off);
+    tx->wire_off_cap = 0;
+    tx->wire_off = mail_malloc(&s->alloc, (e->nrcpts + 1) * sizeof *tx->wire_off);
+    if (!tx->wire_off)
+      return MAIL_ERR_NOMEM;
+    tx->wire_off_cap = e->nrcpts + 1;
+  }
   mail_buf_clear(&tx->wire);
   for (size_t k = 0; k <= e->nrcpts; k++) {
     const char *a = k == 0 ? e->from : e->rcpts[k - 1].addr;
+    unsigned eight = k == 0 ? e->from_eight : e->rcpts[k - 1].eight;
     tx->wire_off[k] = tx->wire.len;
-    int rc = tx->utf8 ? mail_buf_append_str(&tx->wire, a) : smtp_addr_append_alabel(&tx->wire, a);
+    int rc = tx->utf8 || !(eight & SMTP_ADDR_8BIT_DOMAIN) ? mail_buf_append_str(&tx->wire, a)
+                                                           : smtp_addr_append_alabel(&tx->wire, a);
     if (!rc)
       rc = mail_buf_append_byte(&tx->wire, 0);
     if (rc)
@@ -635,10 +641,11 @@ int smtp_tx_begin(mail_smtp *s, smtp_tx *tx, mail_smtp_envelope *e, int *sent)
     return rc;
   smtp_envelope_reset_results(e);
   mail_buf wire = tx->wire;
-  size_t *off = tx->wire_off;
+  size_t *off = tx->wire_off, off_cap = tx->wire_off_cap;
   memset(tx, 0, sizeof *tx);
   tx->wire = wire;
   tx->wire_off = off;
+  tx->wire_off_cap = off_cap;
   tx->env = e;
   tx->size = e->size;
   rc = smtp_prepare_addresses(s, tx, e);
@@ -663,4 +670,5 @@ void smtp_tx_free(mail_smtp *s, smtp_tx *tx)
   mail_buf_free(&tx->wire);
   mail_dealloc(&s->alloc, tx->wire_off);
   tx->wire_off = NULL;
+  tx->wire_off_cap = 0;
 }
