@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 #include "smtp/smtp_internal.h"
 
 #if MAIL_WITH_MIME
@@ -286,12 +287,7 @@ int mail_smtp_envelope_set_body_data(mail_smtp_envelope *e, const void *data, si
   e->data = data ? data : (const unsigned char *)"";
   e->data_len = len;
   e->size = len;
-  e->needs = 0;
-  for (size_t i = 0; i < len; i++)
-    if (e->data[i] >= 0x80) {
-      e->needs = MAIL_SMTP_NEEDS_8BIT;
-      break;
-    }
+  e->needs = mail_ascii_only(e->data, len) ? 0 : MAIL_SMTP_NEEDS_8BIT;
   return MAIL_OK;
 }
 
