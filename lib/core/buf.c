@@ -64,7 +64,7 @@ int mail_buf_reserve(mail_buf *b, size_t extra)
   return MAIL_OK;
 }
 
-int mail_buf_append(mail_buf *b, const void *p, size_t n)
+int mail_buf_append_grow(mail_buf *b, const void *p, size_t n)
 {
   if (!n)
     return MAIL_OK;
@@ -81,10 +81,6 @@ int mail_buf_append_str(mail_buf *b, const char *s)
   return mail_buf_append(b, s, strlen(s));
 }
 
-int mail_buf_append_byte(mail_buf *b, unsigned char c)
-{
-  return mail_buf_append(b, &c, 1);
-}
 
 int mail_buf_appendf(mail_buf *b, const char *fmt, ...)
 {

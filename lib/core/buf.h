@@ -4,6 +4,7 @@
 #define MAIL_CORE_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 #include <mail/common.h>
 
 typedef struct mail_buf {
@@ -25,9 +26,26 @@ void mail_buf_set_sensitive(mail_buf *b);
 /* Make room for extra more bytes. MAIL_ERR_LIMIT past the limit,
  * MAIL_ERR_NOMEM when allocation fails. */
 int mail_buf_reserve(mail_buf *b, size_t extra);
-int mail_buf_append(mail_buf *b, const void *p, size_t n);
+/* Append n bytes: MAIL_ERR_LIMIT past the limit (nothing appended),
+ * MAIL_ERR_NOMEM. mail_buf_append_grow() is the part that makes room. */
+int mail_buf_append_grow(mail_buf *b, const void *p, size_t n);
+/* Inline when the bytes fit the storage and the limit, as they nearly
+ * always do: commands and replies are built from many small appends, and
+ * a call per piece cost more than the copy. */
+static inline int mail_buf_append(mail_buf *b, const void *p, size_t n)
+{
+  if (n && n <= b->cap - b->len && b->len + n <= b->limit) {
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return MAIL_OK;
+  }
+  return mail_buf_append_grow(b, p, n);
+}
 int mail_buf_append_str(mail_buf *b, const char *s);
-int mail_buf_append_byte(mail_buf *b, unsigned char c);
+static inline int mail_buf_append_byte(mail_buf *b, unsigned char c)
+{
+  return mail_buf_append(b, &c, 1);
+}
 /* printf-style append (the formatted text counts toward the limit). */
 int mail_buf_appendf(mail_buf *b, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -68,6 +68,14 @@ int mail_conn_sendf(mail_conn *c, const char *fmt, ...)
   ;
 /* Bytes queued and not yet written. */
 size_t mail_conn_out_pending(const mail_conn *c);
+/* Write in place at the end of the queue instead of building bytes
+ * elsewhere and copying them in: make room for at least want more bytes
+ * (within max_output: MAIL_ERR_TOO_BIG, or MAIL_ERR_NOMEM), *at is where
+ * they go and *room how many fit there; mail_conn_out_commit() then
+ * queues the first n written (n <= *room). Nothing else may be queued in
+ * between. */
+int mail_conn_out_room(mail_conn *c, size_t want, unsigned char **at, size_t *room);
+void mail_conn_out_commit(mail_conn *c, size_t n);
 
 /* A command built from several sends must never leave half: take a mark
  * before the first send and, if a later one fails, roll the queue back to

@@ -1,7 +1,12 @@
 /* Dot-stuffing and unstuffing, for every protocol (see dot.h). */
 #include "core/dot.h"
 
+#include <stdint.h>
 #include <string.h>
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
 
 #include <mail/common.h>
 
@@ -13,13 +18,62 @@ void mail_dot_stuff_init(mail_dot_stuffer *s)
   s->pending_cr = 0;
 }
 
-/* The first CR or LF in in[i..n), or n. */
-static size_t line_stop(const unsigned char *in, size_t i, size_t n)
+/*
+ * Copy in[i..) to out + *o up to the first CR or LF, which is not copied;
+ * return its index, or n. One pass finds both line-ending bytes and copies
+ * the text before them: 32 bytes at a time with SSE2, else 8 (the
+ * zero-byte test on the word XORed with each byte: bytes above the first
+ * match may be marked falsely, the lowest mark is exact), then a byte at
+ * a time. Whole blocks are stored before they are looked at, so up to 31
+ * bytes past the returned length may be written: out has room for 2n + 2
+ * bytes and holds at most 2i + 3 before in[i] (each input byte makes at
+ * most two; a pending CR's CRLF and a line's extra dot the rest), so a
+ * block read from in[i..i+32) fits.
+ */
+static size_t copy_line(const unsigned char *in, size_t i, size_t n, unsigned char *out, size_t *o)
 {
-  const unsigned char *lf = memchr(in + i, '\n', n - i);
-  size_t end = lf ? (size_t)(lf - in) : n;
-  const unsigned char *cr = memchr(in + i, '\r', end - i);
-  return cr ? (size_t)(cr - in) : end;
+  const unsigned char *p = in + i, *e = in + n;
+  unsigned char *q = out + *o;
+#if defined(__SSE2__) && defined(__GNUC__)
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+  while (e - p >= 32) {
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    _mm_storeu_si128((__m128i *)(void *)q, a);
+    _mm_storeu_si128((__m128i *)(void *)(q + 16), b);
+    unsigned ma = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(a, cr), _mm_cmpeq_epi8(a, lf)));
+    unsigned mb = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, lf)));
+    unsigned m = ma | mb << 16;
+    if (m) {
+      unsigned k = (unsigned)__builtin_ctz(m);
+      *o = (size_t)(q - out) + k;
+      return (size_t)(p - in) + k;
+    }
+    p += 32;
+    q += 32;
+  }
+#endif
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  while (e - p >= 8) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    memcpy(q, &x, 8);
+    uint64_t a = x ^ (ones * '\r'), b = x ^ (ones * '\n');
+    uint64_t m = ((a - ones) & ~a & highs) | ((b - ones) & ~b & highs);
+    if (m) {
+      size_t k = (size_t)__builtin_ctzll(m) >> 3;
+      *o = (size_t)(q - out) + k;
+      return (size_t)(p - in) + k;
+    }
+    p += 8;
+    q += 8;
+  }
+#endif
+  while (p < e && *p != '\r' && *p != '\n')
+    *q++ = *p++;
+  *o = (size_t)(q - out);
+  return (size_t)(p - in);
 }
 
 int mail_dot_stuff(mail_dot_stuffer *s, int strict, const unsigned char *in, size_t n,
@@ -27,72 +81,44 @@ int mail_dot_stuff(mail_dot_stuffer *s, int strict, const unsigned char *in, siz
 {
   size_t o = 0, i = 0;
   int bol = s->at_line_start, cr = s->pending_cr;
+  if (cr && n) {
+    /* The CR that ended the last chunk: CRLF, or a bare CR, after which
+     * in[0] begins the next line. */
+    cr = 0;
+    out[o++] = '\r';
+    out[o++] = '\n';
+    bol = 1;
+    if (in[0] == '\n')
+      i = 1;
+    else if (strict)
+      return MAIL_ERR_INVALID; /* bare CR */
+  }
+  /* A line at a time: its first byte (a dot gets another), the text up to
+   * its CR or LF in one pass, then its ending, always sent as CRLF. */
   while (i < n) {
-    if (cr) {
-      /* The CR that ended the last step: CRLF, or a bare CR. */
-      cr = 0;
-      out[o++] = '\r';
-      out[o++] = '\n';
-      bol = 1;
-      if (in[i] == '\n') {
-        i++;
-        continue;
-      }
-      if (strict)
-        return MAIL_ERR_INVALID; /* bare CR */
-      continue; /* in[i] begins the next line */
-    }
-    /* The common case, found with memchr: whole lines that end in CRLF
-     * and hold no other CR, copied in one run that only a line starting
-     * with a dot interrupts (for its extra dot). */
-    size_t run = i;
-    for (;;) {
-      if (bol && i < n && in[i] == '.') {
-        memcpy(out + o, in + run, i - run);
-        o += i - run;
-        out[o++] = '.';
-        run = i;
-        bol = 0;
-      }
-      if (i >= n)
-        break;
-      const unsigned char *lf = memchr(in + i, '\n', n - i);
-      if (!lf)
-        break;
-      size_t j = (size_t)(lf - in);
-      if (j == i || in[j - 1] != '\r' || memchr(in + i, '\r', j - 1 - i))
-        break;
-      i = j + 1;
-      bol = 1;
-    }
-    memcpy(out + o, in + run, i - run);
-    o += i - run;
-    if (i >= n)
-      break;
-    /* Anything else, a step at a time: a CR (its LF may be in the next
-     * chunk), a bare LF, or the text up to the next CR or LF. */
-    unsigned char c = in[i];
-    if (c == '\r') {
-      cr = 1;
-      i++;
-      continue;
-    }
-    if (c == '\n') {
-      if (strict)
-        return MAIL_ERR_INVALID; /* bare LF */
-      out[o++] = '\r';
-      out[o++] = '\n';
-      bol = 1;
-      i++;
-      continue;
-    }
-    if (bol && c == '.')
+    if (bol && in[i] == '.')
       out[o++] = '.';
     bol = 0;
-    size_t j = line_stop(in, i + 1, n);
-    memcpy(out + o, in + i, j - i);
-    o += j - i;
-    i = j;
+    i = copy_line(in, i, n, out, &o);
+    if (i == n)
+      break;
+    if (in[i] == '\r') {
+      if (i + 1 == n) {
+        cr = 1; /* its LF may be the next chunk's first byte */
+        i = n;
+        break;
+      }
+      if (in[i + 1] == '\n')
+        i++;
+      else if (strict)
+        return MAIL_ERR_INVALID; /* bare CR */
+    } else if (strict) {
+      return MAIL_ERR_INVALID; /* bare LF */
+    }
+    i++;
+    out[o++] = '\r';
+    out[o++] = '\n';
+    bol = 1;
   }
   s->at_line_start = bol;
   s->pending_cr = cr;

@@ -23,7 +23,8 @@ typedef struct mail_dot_stuffer {
 void mail_dot_stuff_init(mail_dot_stuffer *s);
 
 /*
- * Stuff in[0..n) into out (room for 2n + 2 bytes): every line ending
+ * Stuff in[0..n) into out (room for 2n + 2 bytes, any of which may be
+ * written; *olen says how many are output): every line ending
  * becomes CRLF (a bare CR or LF is converted, or refused in strict mode),
  * and a line starting with "." gets one more, so neither "CRLF.CRLF" nor
  * "<LF>.<LF>" can appear inside the data (SMTP smuggling,

@@ -3,6 +3,25 @@
 #include <stdint.h>
 #include <string.h>
 
+int mail_ascii_only(const void *str, size_t n)
+{
+  const unsigned char *s = str;
+  size_t i = 0;
+  /* 32 bytes a step, their high bits ORed together: a body of mail is
+   * checked at a small fraction of a test per byte. */
+  while (n - i >= 32) {
+    uint64_t w[4];
+    memcpy(w, s + i, 32);
+    if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull)
+      return 0;
+    i += 32;
+  }
+  for (; i < n; i++)
+    if (s[i] >= 0x80)
+      return 0;
+  return 1;
+}
+
 int mail_utf8_valid(const void *str, size_t n)
 {
   const unsigned char *s = str;

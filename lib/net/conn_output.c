@@ -88,6 +88,24 @@ size_t mail_conn_out_pending(const mail_conn *c)
   return c->out.len;
 }
 
+int mail_conn_out_room(mail_conn *c, size_t want, unsigned char **at, size_t *room)
+{
+  int rc = mail_buf_reserve(&c->out, want);
+  if (rc)
+    return queue_status(rc);
+  /* Storage may be larger than a bound lowered since it grew. */
+  size_t end = c->out.cap < c->out.limit ? c->out.cap : c->out.limit;
+  *at = c->out.data + c->out.len;
+  *room = end - c->out.len;
+  return MAIL_OK;
+}
+
+void mail_conn_out_commit(mail_conn *c, size_t n)
+{
+  if (n <= c->out.cap - c->out.len)
+    c->out.len += n;
+}
+
 uint64_t mail_conn_out_mark(const mail_conn *c)
 {
   return c->out_base + c->out.len;

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "core/mem.h"
+#include "core/utf8.h"
 #include "smtp/smtp_internal.h"
 
 #if MAIL_WITH_MIME
@@ -103,6 +104,7 @@ int mail_smtp_envelope_set_from(mail_smtp_envelope *e, const char *address)
     return MAIL_ERR_NOMEM;
   mail_dealloc(&e->alloc, e->from);
   e->from = c;
+  e->from_eight = smtp_addr_eight(c);
   return MAIL_OK;
 }
 
@@ -127,6 +129,7 @@ int mail_smtp_envelope_add_recipient(mail_smtp_envelope *e, const char *address,
   if (!r->addr)
     return MAIL_ERR_NOMEM;
   r->status = MAIL_ERR_NOT_ATTEMPTED;
+  r->eight = smtp_addr_eight(r->addr);
   if (index)
     *index = e->nrcpts;
   e->nrcpts++;
@@ -284,12 +287,7 @@ int mail_smtp_envelope_set_body_data(mail_smtp_envelope *e, const void *data, si
   e->data = data ? data : (const unsigned char *)"";
   e->data_len = len;
   e->size = len;
-  e->needs = 0;
-  for (size_t i = 0; i < len; i++)
-    if (e->data[i] >= 0x80) {
-      e->needs = MAIL_SMTP_NEEDS_8BIT;
-      break;
-    }
+  e->needs = mail_ascii_only(e->data, len) ? 0 : MAIL_SMTP_NEEDS_8BIT;
   return MAIL_OK;
 }
 

@@ -102,6 +102,12 @@ static const char *at_sign(const char *addr)
   return strrchr(addr, '@');
 }
 
+unsigned smtp_addr_eight(const char *addr)
+{
+  return (smtp_addr_local_utf8(addr) ? SMTP_ADDR_8BIT_LOCAL : 0) |
+         (smtp_addr_domain_utf8(addr) ? SMTP_ADDR_8BIT_DOMAIN : 0);
+}
+
 int smtp_addr_local_utf8(const char *addr)
 {
   const char *at = at_sign(addr);

@@ -7,7 +7,9 @@
  * "<LF>.<LF>" and friends cannot survive; and every line starting with
  * "." gets one more, so "CRLF.CRLF" cannot appear inside the data. State
  * carries across chunks (a CR at the end of one chunk, a line start).
- * The buffers both work in are made per body, sized to it.
+ * The transform writes straight into the output queue, from the caller's
+ * own buffer for a body in memory, from a read buffer made per body (and
+ * sized to it) for the other sources.
  */
 #include <string.h>
 
@@ -19,10 +21,29 @@
 #include <mail/mime_build.h>
 #endif
 
-int smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_t n,
-                    unsigned char *out, size_t *olen)
+int smtp_data_queue(mail_smtp *s, smtp_tx *tx, const unsigned char *in, size_t n)
 {
-  return mail_dot_stuff(&tx->dot, strict, in, n, out, olen);
+  /* In pieces that fit the room the queue has (a piece of k bytes makes at
+   * most 2k + 2): asking for the worst case at once would grow the queue
+   * past what the output needs, and past what the driver keeps between
+   * operations. All of it or none: a refusal takes back the pieces. */
+  uint64_t mark = mail_conn_out_mark(s->conn);
+  while (n) {
+    unsigned char *at;
+    size_t room, olen;
+    int rc = mail_conn_out_room(s->conn, n + 64, &at, &room);
+    size_t k = (room - 2) / 2 < n ? (room - 2) / 2 : n;
+    if (!rc)
+      rc = mail_dot_stuff(&tx->dot, s->strict, in, k, at, &olen);
+    if (rc) {
+      mail_conn_out_rollback(s->conn, mark);
+      return rc;
+    }
+    mail_conn_out_commit(s->conn, olen);
+    in += k;
+    n -= k;
+  }
+  return MAIL_OK;
 }
 
 int smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen)
@@ -58,8 +79,8 @@ int smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got)
   }
 }
 
-/* Largest read chunk: SMTP_CHUNK, or less when the output queue bound
- * leaves no room for a chunk's DATA transform beside the high water. */
+/* Largest body step: SMTP_CHUNK, or less when the output queue bound
+ * leaves no room for a step's DATA transform beside the high water. */
 static size_t chunk_bound(const mail_smtp *s)
 {
   size_t b = mail_conn_limits(s->conn)->max_output / 8;
@@ -72,31 +93,33 @@ size_t smtp_high_water(const mail_smtp *s)
   return h < SMTP_HIGH_WATER ? h : SMTP_HIGH_WATER;
 }
 
-/* Body buffers of at least want bytes (within chunk_bound); they are
- * given back once the body is queued. */
-int smtp_body_room(mail_smtp *s, size_t want)
+size_t smtp_body_step(const mail_smtp *s, size_t want)
 {
   size_t max = chunk_bound(s);
   if (want > max)
     want = max;
-  if (want < 64)
-    want = 64;
+  return want < 64 ? 64 : want;
+}
+
+/* A read buffer of at least want bytes (within chunk_bound); given back
+ * once the body is queued. */
+int smtp_body_room(mail_smtp *s, size_t want)
+{
+  want = smtp_body_step(s, want);
   if (want <= s->chunk_cap)
     return MAIL_OK;
-  /* One block: the chunk, then the transform's room for it. */
-  unsigned char *c = mail_malloc(&s->alloc, 3 * want + 8);
+  unsigned char *c = mail_malloc(&s->alloc, want);
   if (!c)
     return MAIL_ERR_NOMEM;
   mail_dealloc(&s->alloc, s->chunk);
   s->chunk = c;
-  s->xform = c + want;
   s->chunk_cap = want;
   return MAIL_OK;
 }
 
 void smtp_body_buffers_free(mail_smtp *s)
 {
-  mail_dealloc(&s->alloc, s->chunk); /* xform lies in the same block */
-  s->chunk = s->xform = NULL;
+  mail_dealloc(&s->alloc, s->chunk);
+  s->chunk = NULL;
   s->chunk_cap = 0;
 }

@@ -69,6 +69,7 @@ typedef struct smtp_rcpt {
   unsigned enh[3];
   char *text;        /* shared with other recipients answered by the same reply */
   int rcpt_ok;       /* RCPT accepted */
+  unsigned eight;    /* SMTP_ADDR_8BIT_* of addr, found when it is set */
 } smtp_rcpt;
 
 enum smtp_body_kind { SMTP_BODY_NONE, SMTP_BODY_MIME, SMTP_BODY_CALLBACK, SMTP_BODY_DATA };
@@ -76,6 +77,7 @@ enum smtp_body_kind { SMTP_BODY_NONE, SMTP_BODY_MIME, SMTP_BODY_CALLBACK, SMTP_B
 struct mail_smtp_envelope {
   mail_allocator alloc;
   char *from;
+  unsigned from_eight; /* SMTP_ADDR_8BIT_* of from */
   smtp_rcpt *rcpts;
   size_t nrcpts, cap;
   int ret;
@@ -123,6 +125,7 @@ typedef struct smtp_tx {
   /* Addresses as they go on the wire (IDNA), built at begin. */
   mail_buf wire;      /* from\0rcpt0\0rcpt1\0... */
   size_t *wire_off;
+  size_t wire_off_cap; /* entries wire_off has room for (kept from send to send) */
   int utf8;           /* SMTPUTF8 parameter used */
   size_t bdat_pending; /* BDAT chunks before LAST without a reply */
   int followed;       /* the batch's next message went out behind it */
@@ -210,8 +213,8 @@ struct mail_smtp {
   smtp_tx tx[2];
   int cur;                /* the slot being issued and streamed */
   mail_smtp_batch *batch; /* the batch being sent, or NULL */
-  unsigned char *chunk;   /* body read buffer (chunk_cap bytes; NULL when no body is sent) */
-  unsigned char *xform;   /* DATA transform output (2 * chunk_cap + 8 bytes, in chunk's block) */
+  unsigned char *chunk;   /* body read buffer (chunk_cap bytes; NULL when no body is being
+                           * read: none is sent, or it is the caller's memory) */
   size_t chunk_cap;
 };
 
@@ -339,6 +342,12 @@ int smtp_envelope_record(mail_smtp_envelope *e, size_t i, const mail_smtp_reply 
 /* Check an addr-spec (see mail_smtp_envelope_set_from). allow_empty: ""
  * is the null path. MAIL_OK, MAIL_ERR_INVALID, MAIL_ERR_SYNTAX. */
 int smtp_addr_check(const char *addr, int allow_empty);
+/* Which parts of an address hold a byte >= 0x80 (SMTPUTF8 needed for the
+ * local part; IDNA A-labels or SMTPUTF8 for the domain), worked out once
+ * when the envelope takes the address rather than on every send. */
+#define SMTP_ADDR_8BIT_LOCAL 1u
+#define SMTP_ADDR_8BIT_DOMAIN 2u
+unsigned smtp_addr_eight(const char *addr);
 /* 1 when the local part (before the last '@') holds a byte >= 0x80. */
 int smtp_addr_local_utf8(const char *addr);
 /* 1 when the domain (after the last '@') holds a byte >= 0x80. */
@@ -362,18 +371,20 @@ typedef struct smtp_url {
 int smtp_url_parse(const char *url, smtp_url *out);
 
 /* ---- smtp_body.c ---- */
-/* Transform in[0..n) for DATA into out (room for 2n + 2 bytes): CRLF
- * line endings, dot-stuffing. *olen gets the length. MAIL_ERR_INVALID in
- * strict mode on a bare CR or LF. */
-int smtp_data_xform(smtp_tx *tx, int strict, const unsigned char *in, size_t n,
-                         unsigned char *out, size_t *olen);
+/* Queue in[0..n) for DATA, transformed straight into the output queue:
+ * CRLF line endings, dot-stuffing. MAIL_ERR_INVALID in strict mode on a
+ * bare CR or LF, MAIL_ERR_TOO_BIG or MAIL_ERR_NOMEM from the queue; then
+ * nothing of in was queued. */
+int smtp_data_queue(mail_smtp *s, smtp_tx *tx, const unsigned char *in, size_t n);
 /* What ends the data: a CRLF when the last line lacks one, then ".CRLF". */
 int smtp_data_end(smtp_tx *tx, int strict, unsigned char *out, size_t *olen);
 /* Read the next body bytes from the envelope's source. */
 int smtp_body_read(smtp_tx *tx, unsigned char *buf, size_t cap, size_t *got);
-/* The chunk and transform buffers (s->chunk, s->xform) for reads of at
- * least want bytes, within what max_output leaves room for; given back by
- * smtp_body_buffers_free() once the body is queued. */
+/* How many body bytes one step takes for want: within what max_output
+ * leaves room for, at least 64. */
+size_t smtp_body_step(const mail_smtp *s, size_t want);
+/* The read buffer (s->chunk) for a step of want bytes (smtp_body_step);
+ * given back by smtp_body_buffers_free() once the body is queued. */
 int smtp_body_room(mail_smtp *s, size_t want);
 void smtp_body_buffers_free(mail_smtp *s);
 /* How much output may be queued before the body producer waits. */

@@ -416,12 +416,15 @@ int smtp_on_bdat(void *engine, const mail_cmd *c)
   return s->batch && tx->body_done ? smtp_batch_data_queued(s, tx) : MAIL_OK;
 }
 
-/* Fill the chunk buffer from the body source (several reads when the
- * source hands out small pieces); with a declared size, never past it.
- * tx->body_eof is set once the source said it has no more. */
-static int read_body(mail_smtp *s, smtp_tx *tx, size_t *got)
+/* The next step of the body in *data: the caller's memory itself for a
+ * body in memory (borrowed for the send: no copy), else the chunk buffer
+ * filled from the source (several reads when the source hands out small
+ * pieces); with a declared size, never past it. tx->body_eof is set once
+ * the source has no more. */
+static int read_body(mail_smtp *s, smtp_tx *tx, const unsigned char **data, size_t *got)
 {
   *got = 0;
+  mail_smtp_envelope *e = tx->env;
   size_t want;
   if (tx->size != MAIL_SMTP_SIZE_UNKNOWN) {
     uint64_t left = tx->size - tx->produced;
@@ -429,14 +432,23 @@ static int read_body(mail_smtp *s, smtp_tx *tx, size_t *got)
   } else {
     want = !s->chunk_cap ? SMTP_CHUNK_MIN : tx->chunk_filled ? 2 * s->chunk_cap : s->chunk_cap;
   }
-  int rc = smtp_body_room(s, want);
+  int in_memory = e->body_kind == SMTP_BODY_DATA;
+  int rc = in_memory ? MAIL_OK : smtp_body_room(s, want);
   if (rc)
     return rc;
-  size_t cap = s->chunk_cap;
+  size_t cap = in_memory ? smtp_body_step(s, want) : s->chunk_cap;
   if (tx->size != MAIL_SMTP_SIZE_UNKNOWN && tx->chunking) {
     uint64_t left = tx->size - tx->produced;
     if (left < cap)
       cap = (size_t)left;
+  }
+  if (in_memory) {
+    /* The steps and the end are where reading a copy would put them. */
+    size_t left = e->data_len - tx->data_pos;
+    *got = left < cap ? left : cap;
+    *data = e->data + tx->data_pos;
+    tx->data_pos += *got;
+    tx->body_eof = *got < cap;
   }
   while (*got < cap && !tx->body_eof) {
     size_t k = 0;
@@ -447,6 +459,8 @@ static int read_body(mail_smtp *s, smtp_tx *tx, size_t *got)
       tx->body_eof = 1;
     *got += k;
   }
+  if (!in_memory)
+    *data = s->chunk;
   tx->chunk_filled = *got == cap;
   tx->produced += *got;
   if (s->progress && *got) {
@@ -460,8 +474,9 @@ static int read_body(mail_smtp *s, smtp_tx *tx, size_t *got)
 /* One BDAT chunk. MAIL_OK when the LAST one is queued. */
 static int produce_bdat(mail_smtp *s, smtp_tx *tx)
 {
+  const unsigned char *data;
   size_t got;
-  int rc = read_body(s, tx, &got);
+  int rc = read_body(s, tx, &data, &got);
   if (rc)
     return rc;
   int last = tx->body_eof;
@@ -479,7 +494,7 @@ static int produce_bdat(mail_smtp *s, smtp_tx *tx)
   }
   char head[48];
   int hn = snprintf(head, sizeof head, last ? "BDAT %zu LAST\r\n" : "BDAT %zu\r\n", got);
-  mail_wire_part parts[] = {{head, (size_t)hn, 0}, {s->chunk, got, 0}};
+  mail_wire_part parts[] = {{head, (size_t)hn, 0}, {data, got, 0}};
   rc = smtp_send_tx(s, tx, SMTP_CMD_BDAT, 0, last ? SMTP_BDAT_LAST : 0, parts, got ? 2 : 1);
   if (rc)
     return rc;
@@ -494,22 +509,19 @@ static int produce_bdat(mail_smtp *s, smtp_tx *tx)
 /* Some DATA body. MAIL_OK once the end-of-data marker is queued. */
 static int produce_data(mail_smtp *s, smtp_tx *tx)
 {
+  const unsigned char *data;
   size_t got, olen;
-  int rc = read_body(s, tx, &got);
+  int rc = read_body(s, tx, &data, &got);
   if (rc)
     return rc;
-  if (got) {
-    rc = smtp_data_xform(tx, s->strict, s->chunk, got, s->xform, &olen);
-    if (!rc)
-      rc = mail_conn_send(s->conn, s->xform, olen);
-    if (rc)
-      return rc;
-  }
+  if (got && (rc = smtp_data_queue(s, tx, data, got)) != MAIL_OK)
+    return rc;
   if (tx->body_eof) {
-    rc = smtp_data_end(tx, s->strict, s->xform, &olen);
+    unsigned char marker[5];
+    rc = smtp_data_end(tx, s->strict, marker, &olen);
     if (rc)
       return rc;
-    mail_wire_part end = {s->xform, olen, 0};
+    mail_wire_part end = {marker, olen, 0};
     rc = smtp_send_tx(s, tx, SMTP_CMD_FINAL, 0, 0, &end, 1);
     if (rc)
       return rc;
@@ -555,26 +567,32 @@ int smtp_prepare_addresses(mail_smtp *s, smtp_tx *tx, mail_smtp_envelope *e)
 {
   int smtputf8 = smtp_has(s, SMTP_CAP_SMTPUTF8);
   int need = (e->needs & MAIL_SMTP_NEEDS_SMTPUTF8) != 0 || e->smtputf8;
-  int nonascii = smtp_addr_local_utf8(e->from) || smtp_addr_domain_utf8(e->from);
+  int nonascii = e->from_eight != 0;
   for (size_t i = 0; i < e->nrcpts; i++) {
-    need |= smtp_addr_local_utf8(e->rcpts[i].addr);
-    nonascii |= smtp_addr_domain_utf8(e->rcpts[i].addr);
+    need |= (e->rcpts[i].eight & SMTP_ADDR_8BIT_LOCAL) != 0;
+    nonascii |= (e->rcpts[i].eight & SMTP_ADDR_8BIT_DOMAIN) != 0;
   }
-  need |= smtp_addr_local_utf8(e->from);
+  need |= (e->from_eight & SMTP_ADDR_8BIT_LOCAL) != 0;
   if (need && !smtputf8)
     return mail_conn_fail(s->conn, MAIL_ERR_NEEDS_SMTPUTF8,
                           "send: the message or an address needs SMTPUTF8, which the server does "
                           "not offer");
   tx->utf8 = smtputf8 && (need || nonascii);
-  mail_dealloc(&s->alloc, tx->wire_off);
-  tx->wire_off = mail_malloc(&s->alloc, (e->nrcpts + 1) * sizeof *tx->wire_off);
-  if (!tx->wire_off)
-    return MAIL_ERR_NOMEM;
+  if (e->nrcpts + 1 > tx->wire_off_cap) {
+    mail_dealloc(&s->alloc, tx->wire_off);
+    tx->wire_off_cap = 0;
+    tx->wire_off = mail_malloc(&s->alloc, (e->nrcpts + 1) * sizeof *tx->wire_off);
+    if (!tx->wire_off)
+      return MAIL_ERR_NOMEM;
+    tx->wire_off_cap = e->nrcpts + 1;
+  }
   mail_buf_clear(&tx->wire);
   for (size_t k = 0; k <= e->nrcpts; k++) {
     const char *a = k == 0 ? e->from : e->rcpts[k - 1].addr;
+    unsigned eight = k == 0 ? e->from_eight : e->rcpts[k - 1].eight;
     tx->wire_off[k] = tx->wire.len;
-    int rc = tx->utf8 ? mail_buf_append_str(&tx->wire, a) : smtp_addr_append_alabel(&tx->wire, a);
+    int rc = tx->utf8 || !(eight & SMTP_ADDR_8BIT_DOMAIN) ? mail_buf_append_str(&tx->wire, a)
+                                                           : smtp_addr_append_alabel(&tx->wire, a);
     if (!rc)
       rc = mail_buf_append_byte(&tx->wire, 0);
     if (rc)
@@ -623,10 +641,11 @@ int smtp_tx_begin(mail_smtp *s, smtp_tx *tx, mail_smtp_envelope *e, int *sent)
     return rc;
   smtp_envelope_reset_results(e);
   mail_buf wire = tx->wire;
-  size_t *off = tx->wire_off;
+  size_t *off = tx->wire_off, off_cap = tx->wire_off_cap;
   memset(tx, 0, sizeof *tx);
   tx->wire = wire;
   tx->wire_off = off;
+  tx->wire_off_cap = off_cap;
   tx->env = e;
   tx->size = e->size;
   rc = smtp_prepare_addresses(s, tx, e);
@@ -651,4 +670,5 @@ void smtp_tx_free(mail_smtp *s, smtp_tx *tx)
   mail_buf_free(&tx->wire);
   mail_dealloc(&s->alloc, tx->wire_off);
   tx->wire_off = NULL;
+  tx->wire_off_cap = 0;
 }

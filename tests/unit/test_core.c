@@ -473,6 +473,31 @@ START_TEST(utf8_validity)
 }
 END_TEST
 
+/* One byte >= 0x80 anywhere in a buffer of any length is seen, in the
+ * 32-byte steps and in the tail. */
+START_TEST(ascii_only)
+{
+  unsigned char b[100];
+  memset(b, 'a', sizeof b);
+  ck_assert(mail_ascii_only(b, 0));
+  for (size_t n = 1; n <= sizeof b; n++) {
+    ck_assert(mail_ascii_only(b, n));
+    for (size_t i = 0; i < n; i++) {
+      b[i] = 0x80;
+      if (mail_ascii_only(b, n))
+        ck_abort_msg("0x80 at %zu of %zu not seen", i, n);
+      b[i] = 0xff;
+      if (mail_ascii_only(b, n))
+        ck_abort_msg("0xff at %zu of %zu not seen", i, n);
+      b[i] = 0x7f;
+      if (!mail_ascii_only(b, n))
+        ck_abort_msg("0x7f at %zu of %zu taken for 8-bit", i, n);
+      b[i] = 'a';
+    }
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("core");
@@ -490,6 +515,7 @@ int main(void)
   tcase_add_test(t, crlf_guard);
   tcase_add_test(t, env_injection);
   tcase_add_test(t, utf8_validity);
+  tcase_add_test(t, ascii_only);
   tcase_add_test(t, base64_vectors);
   tcase_add_test(t, base64_strict_rejects);
   tcase_add_test(t, base64_stream_every_split);

@@ -137,6 +137,140 @@ START_TEST(stuff_matches_reference)
 }
 END_TEST
 
+/* Stuff in as pieces of the given lengths (the last runs to the end),
+ * each into room of exactly 2 * piece + 2 bytes followed by a guard that
+ * must stay intact (the scan stores whole blocks ahead of what it keeps),
+ * then end it. Returns the length, or (size_t)-1 when refused. */
+static size_t stuff_pieces(const unsigned char *in, size_t n, const size_t *cuts, size_t ncuts,
+                           int strict, unsigned char *got)
+{
+  mail_dot_stuffer s;
+  mail_dot_stuff_init(&s);
+  size_t o = 0, pos = 0, olen;
+  for (size_t k = 0; k <= ncuts; k++) {
+    size_t step = k < ncuts ? cuts[k] : n - pos;
+    if (step > n - pos)
+      step = n - pos;
+    unsigned char room[2 * 700 + 2 + 16];
+    memset(room, 0xA5, sizeof room);
+    int rc = mail_dot_stuff(&s, strict, in + pos, step, room, &olen);
+    size_t g = 2 * step + 2;
+    while (g < sizeof room && room[g] == 0xA5)
+      g++;
+    if (g != sizeof room || (!rc && olen > 2 * step + 2))
+      ck_abort_msg("wrote past 2n + 2 (piece of %zu bytes)", step);
+    if (rc)
+      return (size_t)-1;
+    memcpy(got + o, room, olen);
+    o += olen;
+    pos += step;
+  }
+  if (mail_dot_stuff_end(&s, strict, got + o, &olen))
+    return (size_t)-1;
+  return o + olen;
+}
+
+/* Long lines (so the block scan runs, not only its byte-at-a-time tail)
+ * with CR, LF, dots and NULs anywhere in a block, in random pieces,
+ * against the reference. */
+START_TEST(stuff_long_lines_match_reference)
+{
+  unsigned int seed = 777;
+  for (int round = 0; round < 5000; round++) {
+    unsigned char in[600], got[1300], want[1300];
+    seed = seed * 1103515245u + 12345u;
+    size_t n = (seed >> 16) % sizeof in;
+    for (size_t i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      unsigned r = (seed >> 16) % 512;
+      in[i] = r == 0 ? '\r' : r == 1 ? '\n' : r == 2 ? '.' : r == 3 ? 0 : r == 4 ? 0x8d : r == 5 ? 0x8a
+              : (unsigned char)('a' + r % 26);
+      if (r >= 6 && r < 14 && i + 1 < n) { /* mostly CRLF line ends, some followed by a dot */
+        in[i] = '\r';
+        in[++i] = '\n';
+        if (r < 8 && i + 1 < n)
+          in[++i] = '.';
+      }
+    }
+    size_t cuts[8];
+    for (size_t k = 0; k < 8; k++) {
+      seed = seed * 1103515245u + 12345u;
+      cuts[k] = (seed >> 16) % 120;
+    }
+    for (int strict = 0; strict < 2; strict++) {
+      size_t w = ref_stuff(in, n, strict, want);
+      size_t o = stuff_pieces(in, n, cuts, 8, strict, got);
+      if (w == (size_t)-1) {
+        ck_assert_msg(o == (size_t)-1, "round %d: strict accepted a bare CR or LF", round);
+        continue;
+      }
+      ck_assert_msg(o == w && memcmp(got, want, o) == 0, "round %d strict %d: output differs", round,
+                    strict);
+    }
+  }
+}
+END_TEST
+
+/* A line ending (CRLF, bare CR, bare LF) at every offset of the 16- and
+ * 8-byte blocks, the line before it of every length up to 40, then a
+ * dotted line; cut at every point. */
+START_TEST(stuff_line_end_at_every_offset)
+{
+  static const char *const ends[] = {"\r\n", "\r", "\n"};
+  for (size_t e = 0; e < 3; e++)
+    for (size_t len = 0; len <= 40; len++) {
+      unsigned char in[64], got[160], want[160];
+      size_t n = 0;
+      for (size_t i = 0; i < len; i++)
+        in[n++] = (unsigned char)('a' + i % 26);
+      for (const char *p = ends[e]; *p; p++)
+        in[n++] = (unsigned char)*p;
+      memcpy(in + n, ".x\r\n", 4);
+      n += 4;
+      for (int strict = 0; strict < 2; strict++) {
+        size_t w = ref_stuff(in, n, strict, want);
+        for (size_t cut = 0; cut <= n; cut++) {
+          size_t o = stuff_pieces(in, n, &cut, 1, strict, got);
+          if (o != w || (w != (size_t)-1 && memcmp(got, want, o) != 0))
+            ck_abort_msg("end %zu, line of %zu, cut at %zu, strict %d: output differs", e, len, cut,
+                         strict);
+        }
+      }
+    }
+}
+END_TEST
+
+/* The cases a chunk boundary makes, one by one. */
+START_TEST(stuff_chunk_boundaries)
+{
+  static const struct {
+    const char *a, *b, *want;
+    int strict_ok;
+  } t[] = {
+    {"abc\r", "def", "abc\r\ndef\r\n.\r\n", 0},         /* a bare CR at the end of a chunk */
+    {"abc\r", "\ndef\r\n", "abc\r\ndef\r\n.\r\n", 1},   /* CRLF split across chunks */
+    {"abc\r", "\r\n", "abc\r\n\r\n.\r\n", 0},           /* a bare CR, then CRLF */
+    {"abc\r\n", ".x\r\n", "abc\r\n..x\r\n.\r\n", 1},    /* a dot starting the next chunk's line */
+    {"abc\r", "\n.\r\n", "abc\r\n..\r\n.\r\n", 1},      /* ... after a split CRLF */
+    {"abc\r", ".x", "abc\r\n..x\r\n.\r\n", 0},          /* ... after a bare CR */
+    {"abc.", "\r\n", "abc.\r\n.\r\n", 1},               /* a dot inside the line is left */
+    {"", ".", "..\r\n.\r\n", 1},                        /* the data is one dot */
+    {"ab\r", "", "ab\r\n.\r\n", 0},                     /* the data ends with a bare CR */
+  };
+  for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+    unsigned char in[32], got[96];
+    size_t na = strlen(t[k].a), n = na + strlen(t[k].b);
+    memcpy(in, t[k].a, na);
+    memcpy(in + na, t[k].b, n - na);
+    size_t o = stuff_pieces(in, n, &na, 1, 0, got);
+    ck_assert_uint_eq(o, strlen(t[k].want));
+    ck_assert_int_eq(memcmp(got, t[k].want, o), 0);
+    o = stuff_pieces(in, n, &na, 1, 1, got);
+    ck_assert_msg((o != (size_t)-1) == t[k].strict_ok, "case %zu: strict", k);
+  }
+}
+END_TEST
+
 START_TEST(stuff_every_split)
 {
   static const char in[] = ".a\r\nb\n.\n\r.\r\n.\rc\r\n\r\n..d\rlast.";
@@ -229,6 +363,9 @@ int main(void)
   TCase *tc = tcase_create("dot");
   tcase_add_test(tc, stuff_every_split);
   tcase_add_test(tc, stuff_matches_reference);
+  tcase_add_test(tc, stuff_long_lines_match_reference);
+  tcase_add_test(tc, stuff_line_end_at_every_offset);
+  tcase_add_test(tc, stuff_chunk_boundaries);
   tcase_add_test(tc, unstuff_every_step);
   tcase_add_test(tc, round_trip);
   tcase_add_test(tc, lines);

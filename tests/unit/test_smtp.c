@@ -120,34 +120,76 @@ START_TEST(urls)
 }
 END_TEST
 
-/* Transform in, split into pieces at the given points, for DATA. */
+/* The bytes queued on s's connection (nothing was written: the queue
+ * starts at its storage, which ends where mail_conn_out_room() points). */
+static const unsigned char *queued(mail_smtp *s, size_t *n)
+{
+  unsigned char *at;
+  size_t room;
+  ck_assert_int_eq(mail_conn_out_room(s->conn, 0, &at, &room), MAIL_OK);
+  *n = mail_conn_out_pending(s->conn);
+  return at - *n;
+}
+
+/* Transform in, split into pieces at the given points, for DATA: queued
+ * as the session queues it, then the end of the data. */
 static size_t xform_split(const char *in, size_t n, const size_t *cuts, size_t ncuts, int strict,
                           unsigned char *out, int *rc)
 {
+  mail_smtp *s;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  s->strict = strict;
   smtp_tx tx;
   memset(&tx, 0, sizeof tx);
   mail_dot_stuff_init(&tx.dot);
-  size_t o = 0, start = 0;
-  unsigned char tmp[1024];
+  size_t start = 0, o;
   for (size_t k = 0; k <= ncuts; k++) {
     size_t end = k < ncuts ? cuts[k] : n;
-    size_t olen;
-    *rc = smtp_data_xform(&tx, strict, (const unsigned char *)in + start, end - start, tmp,
-                               &olen);
-    if (*rc)
-      return o;
-    memcpy(out + o, tmp, olen);
-    o += olen;
+    size_t before = mail_conn_out_pending(s->conn);
+    *rc = smtp_data_queue(s, &tx, (const unsigned char *)in + start, end - start);
+    if (*rc) {
+      /* refused: nothing of the piece is queued */
+      ck_assert_uint_eq(mail_conn_out_pending(s->conn), before);
+      break;
+    }
     start = end;
   }
-  size_t olen;
-  *rc = smtp_data_end(&tx, strict, tmp, &olen);
+  const unsigned char *q = queued(s, &o);
+  memcpy(out, q, o);
   if (!*rc) {
-    memcpy(out + o, tmp, olen);
-    o += olen;
+    size_t olen;
+    *rc = smtp_data_end(&tx, strict, out + o, &olen);
+    o += *rc ? 0 : olen;
   }
+  mail_smtp_free(s);
   return o;
 }
+
+/* A body whose stuffed form is larger than the room the output queue has
+ * is queued in pieces that fit; the bytes are those of one
+ * mail_dot_stuff() over all of it. */
+START_TEST(data_queue_in_pieces)
+{
+  static unsigned char in[20000], want[2 * sizeof in + 2];
+  for (size_t i = 0; i < sizeof in; i++)
+    in[i] = i % 3 == 0 ? '\n' : i % 3 == 1 ? '.' : 'x'; /* every byte grows: LF, leading dots */
+  mail_dot_stuffer d;
+  mail_dot_stuff_init(&d);
+  size_t wlen;
+  ck_assert_int_eq(mail_dot_stuff(&d, 0, in, sizeof in, want, &wlen), MAIL_OK);
+  mail_smtp *s;
+  ck_assert_int_eq(mail_smtp_new(&s, NULL), MAIL_OK);
+  smtp_tx tx;
+  memset(&tx, 0, sizeof tx);
+  mail_dot_stuff_init(&tx.dot);
+  ck_assert_int_eq(smtp_data_queue(s, &tx, in, sizeof in), MAIL_OK);
+  size_t o;
+  const unsigned char *q = queued(s, &o);
+  ck_assert_uint_eq(o, wlen);
+  ck_assert_int_eq(memcmp(q, want, o), 0);
+  mail_smtp_free(s);
+}
+END_TEST
 
 START_TEST(data_transform_every_split)
 {
@@ -435,6 +477,7 @@ static Suite *suite(void)
   tcase_add_test(tc, urls);
   tcase_add_test(tc, data_transform_every_split);
   tcase_add_test(tc, data_transform_edges);
+  tcase_add_test(tc, data_queue_in_pieces);
   tcase_add_test(tc, crlf_every_entry_point);
   tcase_add_test(tc, session_api_edges);
   tcase_add_test(tc, large_body_streams_in_bounded_memory);
