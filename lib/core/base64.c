@@ -83,14 +83,32 @@ size_t mail_b64_encode_wrapped(const void *in_, size_t n, size_t line_len, char 
   return (size_t)(o - out);
 }
 
+/* One character's value for the strict decoder, as DECODE gives it but
+ * for whitespace (B64_BAD here, 64 there: refused by both). Its inputs
+ * are small (a SASL step, a certificate pin), so the value is computed:
+ * a build without the streaming decoder (no MIME, no IMAP) then leaves
+ * DECODE's 256 bytes out. */
+static unsigned char b64_value(unsigned char ch)
+{
+  if (ch >= 'A' && ch <= 'Z')
+    return (unsigned char)(ch - 'A');
+  if (ch >= 'a' && ch <= 'z')
+    return (unsigned char)(ch - 'a' + 26);
+  if (ch >= '0' && ch <= '9')
+    return (unsigned char)(ch - '0' + 52);
+  if (ch == '+' || ch == '/')
+    return ch == '+' ? 62 : 63;
+  return ch == '=' ? B64_PAD : B64_BAD;
+}
+
 long mail_b64_decode_strict(const char *in, size_t n, unsigned char *out)
 {
   if (n % 4)
     return -1;
   unsigned char *o = out;
   for (size_t i = 0; i < n; i += 4) {
-    unsigned char a = DECODE[(unsigned char)in[i]], b = DECODE[(unsigned char)in[i + 1]];
-    unsigned char c = DECODE[(unsigned char)in[i + 2]], d = DECODE[(unsigned char)in[i + 3]];
+    unsigned char a = b64_value((unsigned char)in[i]), b = b64_value((unsigned char)in[i + 1]);
+    unsigned char c = b64_value((unsigned char)in[i + 2]), d = b64_value((unsigned char)in[i + 3]);
     if (a > 63 || b > 63)
       return -1;
     int last = i + 4 == n;

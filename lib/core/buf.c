@@ -76,11 +76,17 @@ int mail_buf_append_grow(mail_buf *b, const void *p, size_t n)
   return MAIL_OK;
 }
 
+#if defined(__OPTIMIZE_SIZE__) /* see buf.h: mail_buf_append_grow is mail_buf_append */
+int mail_buf_append_byte(mail_buf *b, unsigned char c)
+{
+  return mail_buf_append_grow(b, &c, 1);
+}
+#endif
+
 int mail_buf_append_str(mail_buf *b, const char *s)
 {
   return mail_buf_append(b, s, strlen(s));
 }
-
 
 int mail_buf_appendf(mail_buf *b, const char *fmt, ...)
 {

@@ -29,6 +29,14 @@ int mail_buf_reserve(mail_buf *b, size_t extra);
 /* Append n bytes: MAIL_ERR_LIMIT past the limit (nothing appended),
  * MAIL_ERR_NOMEM. mail_buf_append_grow() is the part that makes room. */
 int mail_buf_append_grow(mail_buf *b, const void *p, size_t n);
+#if defined(__OPTIMIZE_SIZE__)
+/* A size-first build (-Os, the firmware profile) keeps one copy and calls
+ * it: there the compiler would not inline the function below, and every
+ * file using it would carry a copy of its own. */
+#define mail_buf_append_grow mail_buf_append
+int mail_buf_append(mail_buf *b, const void *p, size_t n);
+int mail_buf_append_byte(mail_buf *b, unsigned char c);
+#else
 /* Inline when the bytes fit the storage and the limit, as they nearly
  * always do: commands and replies are built from many small appends, and
  * a call per piece cost more than the copy. */
@@ -41,11 +49,12 @@ static inline int mail_buf_append(mail_buf *b, const void *p, size_t n)
   }
   return mail_buf_append_grow(b, p, n);
 }
-int mail_buf_append_str(mail_buf *b, const char *s);
 static inline int mail_buf_append_byte(mail_buf *b, unsigned char c)
 {
   return mail_buf_append(b, &c, 1);
 }
+#endif
+int mail_buf_append_str(mail_buf *b, const char *s);
 /* printf-style append (the formatted text counts toward the limit). */
 int mail_buf_appendf(mail_buf *b, const char *fmt, ...)
 #if defined(__GNUC__)
