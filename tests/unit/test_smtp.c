@@ -155,7 +155,8 @@ static size_t xform_split(const char *in, size_t n, const size_t *cuts, size_t n
     start = end;
   }
   const unsigned char *q = queued(s, &o);
-  memcpy(out, q, o);
+  if (o) /* nothing queued: q may be NULL */
+    memcpy(out, q, o);
   if (!*rc) {
     size_t olen;
     *rc = smtp_data_end(&tx, strict, out + o, &olen);
