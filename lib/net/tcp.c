@@ -414,12 +414,16 @@ typedef struct tcp_layer {
   int rcvtimeo_ms;  /* the SO_RCVTIMEO set now; -1: none (wait forever) */
 } tcp_layer;
 
-/* Make a blocking read wait ms at most (-1: forever). The receive timeout
- * is set again only when the one in place would end before ms or more
- * than 1/64 after it: a wait starts right after progress, so its time
- * left is nearly always the whole I/O timeout and the socket keeps it. A
- * wait may so end up to 1.6% late, never early. 0 when the socket cannot
- * block (the caller then polls as before). */
+/* Make a blocking read wait ms at most (-1: forever). A receive timeout
+ * that ends early is safe: the read then returns MAIL_ERR_AGAIN and the
+ * driver polls for the time really left. So the one in place is kept when
+ * it ends no more than 1/64 after ms and no sooner than half of it (a
+ * forever wait keeps one of a minute or more): a wait starts right after
+ * progress, its time left is nearly always the whole I/O timeout, and
+ * SMTP's two (5 minutes a command, 10 for the end of data) then share
+ * one setting instead of two setsockopt calls a message. A wait may so
+ * end up to 1.6% late, never early. 0 when the socket cannot block (the
+ * caller then polls as before). */
 static int tcp_can_block(tcp_layer *t, int ms)
 {
   if (!t->own)
@@ -433,8 +437,9 @@ static int tcp_can_block(tcp_layer *t, int ms)
     t->blocking = 1;
     t->rcvtimeo_ms = -1;
   }
-  int keep = ms < 0 ? t->rcvtimeo_ms < 0
-                    : t->rcvtimeo_ms >= ms && t->rcvtimeo_ms - ms <= 1 + ms / 64;
+  int keep = ms < 0 ? t->rcvtimeo_ms < 0 || t->rcvtimeo_ms >= 60000
+                    : t->rcvtimeo_ms >= 0 && t->rcvtimeo_ms >= ms / 2 &&
+                          t->rcvtimeo_ms - ms <= 1 + ms / 64;
   if (keep)
     return 1;
   struct timeval tv = {0, 0};

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -229,6 +230,43 @@ START_TEST(blocking_read_follows_a_shorter_timeout)
 }
 END_TEST
 
+/* The other way round: a read that may wait longer than the receive
+ * timeout the socket keeps (it is kept when at least half the wait) must
+ * not end when that timeout does: the driver polls for the rest. */
+START_TEST(blocking_read_outlasts_a_shorter_socket_timeout)
+{
+  unsigned p;
+  int l = loopback_listener(&p);
+  mail_conn *c = new_conn();
+  ck_assert_int_eq(mail_conn_connect(c, "127.0.0.1", p, 0), MAIL_OK);
+  int a = accept(l, NULL, NULL);
+  ck_assert_int_ge(a, 0);
+  ck_assert_int_eq(write(a, "220 hi\r\n", 8), 8);
+  reply r;
+  ck_assert_int_eq(mail_conn_set_timeout(c, MAIL_TIMEOUT_IO, 1000), MAIL_OK);
+  ck_assert_int_eq(get_reply(&r, c, 1, NULL), MAIL_OK); /* the socket's: 1 s */
+  ck_assert_int_eq(mail_conn_set_timeout(c, MAIL_TIMEOUT_IO, 1990), MAIL_OK);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    struct timespec d = {1, 300000000};
+    nanosleep(&d, NULL);
+    _exit(write(a, "250 late\r\n", 10) == 10 ? 0 : 1);
+  }
+  int64_t t0 = wall_ms();
+  ck_assert_int_eq(get_reply(&r, c, 1, NULL), MAIL_OK);
+  int64_t took = wall_ms() - t0;
+  ck_assert_str_eq(r.first, "250 late");
+  ck_assert_msg(took >= 1000, "took %lld ms", (long long)took);
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  mail_conn_free(c);
+  close(a);
+  close(l);
+}
+END_TEST
+
 START_TEST(event_loop_connect_and_greeting)
 {
   mail_conn *c = new_conn();
@@ -395,6 +433,7 @@ int main(void)
   tcase_add_test(tc, first_address_refuses);
   tcase_add_test(tc, silent_listener_times_out);
   tcase_add_test(tc, blocking_read_follows_a_shorter_timeout);
+  tcase_add_test(tc, blocking_read_outlasts_a_shorter_socket_timeout);
   tcase_add_test(tc, event_loop_connect_and_greeting);
   tcase_add_test(tc, lmtp_unix_socket_and_tcp);
   tcase_add_test(tc, event_loop_implicit_tls);
