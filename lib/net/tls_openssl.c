@@ -633,6 +633,11 @@ int mail_tls_layer_new(mail_layer **out, mail_conn *conn, mail_layer *lower, mai
   BIO_set_data(bio, t);
   SSL_set_bio(t->ssl, bio, bio); /* one reference, owned by the SSL */
   SSL_set_connect_state(t->ssl);
+  /* Read what has arrived in one call, not each record's 5-byte header
+   * and then its body: one system call per arriving reply, as in the
+   * clear. What is read ahead stays inside OpenSSL, and tls_pending (by
+   * SSL_has_pending) tells the driver that data waits. */
+  SSL_set_read_ahead(t->ssl, 1);
 
   int ok = 1;
   if (t->is_ip) {
