@@ -27,16 +27,18 @@ void mail_buf_set_sensitive(mail_buf *b);
  * MAIL_ERR_NOMEM when allocation fails. */
 int mail_buf_reserve(mail_buf *b, size_t extra);
 /* Append n bytes: MAIL_ERR_LIMIT past the limit (nothing appended),
- * MAIL_ERR_NOMEM. mail_buf_append_grow() is the part that makes room. */
-int mail_buf_append_grow(mail_buf *b, const void *p, size_t n);
+ * MAIL_ERR_NOMEM. */
 #if defined(__OPTIMIZE_SIZE__)
 /* A size-first build (-Os, the firmware profile) keeps one copy and calls
  * it: there the compiler would not inline the function below, and every
- * file using it would carry a copy of its own. */
+ * file using it would carry a copy of its own. buf.c's
+ * mail_buf_append_grow() is then that one function. */
 #define mail_buf_append_grow mail_buf_append
 int mail_buf_append(mail_buf *b, const void *p, size_t n);
 int mail_buf_append_byte(mail_buf *b, unsigned char c);
 #else
+/* The part that makes room. */
+int mail_buf_append_grow(mail_buf *b, const void *p, size_t n);
 /* Inline when the bytes fit the storage and the limit, as they nearly
  * always do: commands and replies are built from many small appends, and
  * a call per piece cost more than the copy. */
