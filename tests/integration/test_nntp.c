@@ -118,23 +118,31 @@ static int to_sink(void *user, uint64_t number, int event, const unsigned char *
 
 /* The article number of msgid in the group, found through OVER of the
  * group's range (a new GROUP: INN shows a post to a session that selects
- * the group again). */
+ * the group again), 50 articles at a time from the newest down: other
+ * tests post to the same group meanwhile, however many. */
 static uint64_t find_by_over(mail_nntp *n, const char *group, const char *msgid,
                              const mail_nntp_overview **rec)
 {
   uint64_t count, low, high;
   ck_assert_int_eq(mail_nntp_group(n, group, &count, &low, &high), MAIL_OK);
   ck_assert_uint_ge(high, 1);
-  uint64_t from = high > 50 ? high - 50 : 1;
-  int rc = mail_nntp_over(n, from, 0);
-  ck_assert_msg(rc == MAIL_OK, "OVER: %s (%s)", mail_strerror(rc),
-                mail_conn_last_error(mail_nntp_conn(n)));
-  for (size_t i = 0; i < mail_nntp_over_count(n); i++) {
-    const mail_nntp_overview *o = mail_nntp_over_at(n, i);
-    if (!strcmp(mail_nntp_overview_field(o, MAIL_NNTP_OVER_MESSAGE_ID, NULL), msgid)) {
-      *rec = o;
-      return mail_nntp_overview_number(o);
+  if (low < 1)
+    low = 1;
+  for (uint64_t to = high; to >= low;) {
+    uint64_t from = to - low >= 49 ? to - 49 : low;
+    int rc = mail_nntp_over(n, from, to);
+    ck_assert_msg(rc == MAIL_OK, "OVER: %s (%s)", mail_strerror(rc),
+                  mail_conn_last_error(mail_nntp_conn(n)));
+    for (size_t i = 0; i < mail_nntp_over_count(n); i++) {
+      const mail_nntp_overview *o = mail_nntp_over_at(n, i);
+      if (!strcmp(mail_nntp_overview_field(o, MAIL_NNTP_OVER_MESSAGE_ID, NULL), msgid)) {
+        *rec = o;
+        return mail_nntp_overview_number(o);
+      }
     }
+    if (from == low)
+      break;
+    to = from - 1;
   }
   ck_abort_msg("%s not in the OVER of %s", msgid, group);
   return 0;
