@@ -154,7 +154,8 @@ START_TEST(first_address_refuses)
     ck_assert_int_eq(bind(s, (struct sockaddr *)&dead, sizeof *d4), 0);
   }
   ck_assert_int_eq(getsockname(s, (struct sockaddr *)&dead, &dl), 0);
-  close(s); /* now nothing listens there */
+  /* Bound, never listening: a connect there is refused, and while it
+   * stays bound no other socket can be given the port. */
   struct sockaddr_in live = {0};
   live.sin_family = AF_INET;
   live.sin_port = htons((uint16_t)port("MAIL_TEST_SMTP_PORT"));
@@ -167,6 +168,7 @@ START_TEST(first_address_refuses)
   ck_assert_msg(wall_ms() - t0 < 5000, "connect took too long");
   smtp_greeting_and_quit(c);
   mail_conn_free(c);
+  close(s);
 }
 END_TEST
 
