@@ -42,8 +42,13 @@ start_server() {
   rm -f "$TMP/port"
   "$PY" "$HERE/badserver.py" "$1" "$TMP/port" ${2:+"$2"} &
   server_pid=$!
+  # Wait while it lives (a loaded machine may take seconds to start
+  # Python), 2 minutes at most.
   local i=0
-  while [[ ! -s $TMP/port && $i -lt 200 ]]; do sleep 0.05; i=$((i + 1)); done
+  while [[ ! -s $TMP/port && $i -lt 2400 ]] && kill -0 "$server_pid" 2>/dev/null; do
+    sleep 0.05
+    i=$((i + 1))
+  done
   PORT=$(cat "$TMP/port")
 }
 # The client has finished (and the server logged what it sent): stop it.

@@ -57,7 +57,8 @@ for mode in garbage silent; do
   rm -f "$TMP/port"
   ${PYTHON:-python3} "$(dirname "$0")/badserver.py" $mode "$TMP/port" &
   pid=$!
-  i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+  # Wait while it lives (Python may be slow to start on a loaded machine).
+  i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 2400 ] && kill -0 $pid 2>/dev/null; do sleep 0.05; i=$((i+1)); done
   p=$(cat "$TMP/port")
   if [ $mode = garbage ]; then
     expect 8 "protocol violation by the server" --tls none "smtp://127.0.0.1:$p" $FROM --to "$MAIL_TEST_ADDR2"
