@@ -48,7 +48,8 @@ except OSError:
     pass
 PY
 server_pid=$!
-for _ in $(seq 100); do [[ -s $tmp/port ]] && break; sleep 0.1; done
+# Wait while it lives (Python may be slow to start on a loaded machine).
+for _ in $(seq 1200); do [[ -s $tmp/port ]] && break; kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
 port=$(cat "$tmp/port")
 
 set +e
