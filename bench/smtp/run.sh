@@ -31,6 +31,11 @@ run() {
   out=$(client "$name" "$port" "$COUNT" 2>"$TMP/client.err") ||
     { echo "$name failed: $(cat "$TMP/client.err")" >&2; kill $sink 2>/dev/null; return 1; }
   wait $sink
+  # The same work for every client: the sink (one connection) must have
+  # taken every message.
+  took=$(sed -n 's/.*messages=\([0-9]*\).*/\1/p' "$TMP/sink.err")
+  [ "$took" = "$COUNT" ] ||
+    { echo "$name: the sink took ${took:-no} messages of $COUNT" >&2; return 1; }
   busy=$(sed -n 's/.*busy=\([0-9]*\)%.*/\1/p' "$TMP/sink.err")
   echo "$out" | awk -v b="$busy" '{print $4, b}' >>"$TMP/$pl-$name"
 }
