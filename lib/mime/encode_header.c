@@ -251,6 +251,14 @@ static int is_wsp(char c)
   return c == ' ' || c == '\t';
 }
 
+static int all_wsp(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!is_wsp(s[i]))
+      return 0;
+  return 1;
+}
+
 void mail_hdr_unstructured(mail_hdr_writer *w, const char *s, size_t n)
 {
   /* Readers strip whitespace at the start and end of a value: the first
@@ -278,7 +286,11 @@ void mail_hdr_unstructured(mail_hdr_writer *w, const char *s, size_t n)
     size_t end = sp ? (size_t)(sp - s) : n;
     size_t len = end - i;
     int forced = i < lead_end || end > tail_start;
-    int need = forced || (len ? word_needs_encoding(w, s + i, len) : in_run);
+    /* A word of tabs only is blank like an empty one: left plain between
+     * two encoded runs it would be dropped with the space around it
+     * (RFC 2047 6.2), so inside a run it stays inside. */
+    int blank = all_wsp(s + i, len);
+    int need = forced || (blank ? in_run : word_needs_encoding(w, s + i, len));
     if (need) {
       if (!in_run)
         run_start = i;
