@@ -187,6 +187,20 @@ static int loopback_listener(unsigned *port)
   return l;
 }
 
+/* A connection to a loopback listener, accepted (*server) and greeted
+ * with "220 hi", the greeting not yet read. */
+static mail_conn *greeted_conn(int *listener, int *server)
+{
+  unsigned p;
+  *listener = loopback_listener(&p);
+  mail_conn *c = new_conn();
+  ck_assert_int_eq(mail_conn_connect(c, "127.0.0.1", p, 0), MAIL_OK);
+  *server = accept(*listener, NULL, NULL);
+  ck_assert_int_ge(*server, 0);
+  ck_assert_int_eq(write(*server, "220 hi\r\n", 8), 8);
+  return c;
+}
+
 START_TEST(silent_listener_times_out)
 {
   /* A listener that accepts at the TCP level but never says a word. */
@@ -211,13 +225,8 @@ END_TEST
  * the first read left on the socket (10 s) is not reused for it. */
 START_TEST(blocking_read_follows_a_shorter_timeout)
 {
-  unsigned p;
-  int l = loopback_listener(&p);
-  mail_conn *c = new_conn();
-  ck_assert_int_eq(mail_conn_connect(c, "127.0.0.1", p, 0), MAIL_OK);
-  int a = accept(l, NULL, NULL);
-  ck_assert_int_ge(a, 0);
-  ck_assert_int_eq(write(a, "220 hi\r\n", 8), 8);
+  int l, a;
+  mail_conn *c = greeted_conn(&l, &a);
   reply r;
   ck_assert_int_eq(get_reply(&r, c, 1, NULL), MAIL_OK);
   ck_assert_str_eq(r.first, "220 hi");
@@ -237,13 +246,8 @@ END_TEST
  * not end when that timeout does: the driver polls for the rest. */
 START_TEST(blocking_read_outlasts_a_shorter_socket_timeout)
 {
-  unsigned p;
-  int l = loopback_listener(&p);
-  mail_conn *c = new_conn();
-  ck_assert_int_eq(mail_conn_connect(c, "127.0.0.1", p, 0), MAIL_OK);
-  int a = accept(l, NULL, NULL);
-  ck_assert_int_ge(a, 0);
-  ck_assert_int_eq(write(a, "220 hi\r\n", 8), 8);
+  int l, a;
+  mail_conn *c = greeted_conn(&l, &a);
   reply r;
   ck_assert_int_eq(mail_conn_set_timeout(c, MAIL_TIMEOUT_IO, 1000), MAIL_OK);
   ck_assert_int_eq(get_reply(&r, c, 1, NULL), MAIL_OK); /* the socket's: 1 s */
