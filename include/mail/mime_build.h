@@ -251,9 +251,10 @@ MAIL_EXTERN int mail_mime_builder_add_attachment_file(mail_mime_builder *msg, co
  *   length may then be MAIL_MIME_LENGTH_UNKNOWN.
  * - Without one the content is not inspected: length must be declared and
  *   the content is sent as base64 (or binary with
- *   MAIL_MIME_OPT_BINARYMIME) without line-ending conversion, and the
- *   message can be produced only once (mail_mime_builder_rewind() gives
- *   MAIL_ERR_UNSUPPORTED).
+ *   MAIL_MIME_OPT_BINARYMIME, unchecked for the boundaries: their random
+ *   part makes a clash by chance negligible) without line-ending
+ *   conversion, and the message can be produced only once
+ *   (mail_mime_builder_rewind() gives MAIL_ERR_UNSUPPORTED).
  * A callback that delivers a length other than the declared one makes the
  * read fail with MAIL_ERR_CALLBACK. user is not freed by libmail.
  */
@@ -306,9 +307,13 @@ MAIL_EXTERN int mail_mime_builder_part_add_header(mail_mime_builder_part *part, 
 
 /** Freeze the message if needed and give its exact size in bytes (what
  * _read() will produce in total). Reads file and rewindable callback
- * sources once when freezing. Errors: MAIL_ERR_INVALID, MAIL_ERR_NOMEM,
- * MAIL_ERR_FILE, MAIL_ERR_CALLBACK, MAIL_ERR_UNSUPPORTED (a forced
- * encoding the options forbid). */
+ * sources once when freezing. A body sent as it is (7bit, 8bit, binary,
+ * an attached message) never holds a line that starts with one of the
+ * multipart boundaries around it: the boundaries are drawn again until
+ * none clashes. Errors: MAIL_ERR_INVALID, MAIL_ERR_NOMEM, MAIL_ERR_FILE,
+ * MAIL_ERR_CALLBACK, MAIL_ERR_UNSUPPORTED (a forced encoding the options
+ * forbid, or a body that clashes with every boundary drawn, which only a
+ * predictable random source allows). */
 MAIL_EXTERN int mail_mime_builder_size(mail_mime_builder *msg, uint64_t *size);
 
 /** Freeze the message if needed and give the MAIL_MIME_NEEDS_* flags the

@@ -74,6 +74,14 @@ struct mail_mime_builder_part {
 
 enum { SEG_LIT = 1, SEG_BODY };
 
+/* The boundaries of the multiparts around a body, innermost first; the
+ * chain goes on into the message this one is attached to. */
+typedef struct build_bnd {
+  const char *s;
+  size_t len;
+  const struct build_bnd *up;
+} build_bnd;
+
 typedef struct build_seg {
   int kind;
   size_t off;           /* SEG_LIT: into msg->lit */
@@ -137,6 +145,9 @@ struct mail_mime_builder {
   unsigned needs;
   unsigned boundary_seq;
   int has_nonrewindable;
+  mail_mime_builder_part *root;  /* built once: a retry reuses it */
+  const build_bnd *outer;        /* while frozen inside another message */
+  int clash;                     /* a body holds a line that is a boundary */
   build_stream st;
 };
 

@@ -91,7 +91,44 @@ typedef struct body_stats {
   uint64_t ident;  /* bytes as 7bit/8bit/binary (text: CRLF line ends) */
   uint64_t qp;     /* bytes as quoted-printable */
   int has8, nul, longline, bare;
+  int clash;       /* a line starts with "--" and a boundary around it */
 } body_stats;
+
+/* The start of a line, enough to hold "--" and any boundary we make. */
+typedef struct line_head {
+  unsigned char b[56];
+  size_t n;
+} line_head;
+
+/* Parsers may take a line as a delimiter when it only starts with one
+ * (RFC 2046 5.1.1 allows it), so a prefix is a clash. */
+static int line_clashes(const line_head *h, const build_bnd *up)
+{
+  if (h->n < 3 || h->b[0] != '-' || h->b[1] != '-')
+    return 0;
+  for (; up; up = up->up)
+    if (h->n >= 2 + up->len && memcmp(h->b + 2, up->s, up->len) == 0)
+      return 1;
+  return 0;
+}
+
+static void line_feed(line_head *h, const build_bnd *up, const unsigned char *d, size_t n, int *clash)
+{
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char *nl = memchr(d + i, '\n', n - i);
+    size_t end = nl ? (size_t)(nl - d) : n;
+    size_t take = end - i < sizeof h->b - h->n ? end - i : sizeof h->b - h->n;
+    memcpy(h->b + h->n, d + i, take);
+    h->n += take;
+    if (!nl)
+      return;
+    if (line_clashes(h, up))
+      *clash = 1;
+    h->n = 0;
+    i = end + 1;
+  }
+}
 
 /* Length of a source without reading it, when it can be known. */
 static int src_length(mail_mime_builder_part *p, uint64_t *len)
@@ -115,7 +152,8 @@ static int src_length(mail_mime_builder_part *p, uint64_t *len)
 /* Read a source once: what it holds decides the encoding and gives every
  * candidate's exact length. Binary content stops early when its length is
  * known another way (a file, a declared length). */
-static int analyse(mail_mime_builder *m, mail_mime_builder_part *p, int need_qp, body_stats *s)
+static int analyse(mail_mime_builder *m, mail_mime_builder_part *p, int need_qp, const build_bnd *up,
+                   body_stats *s)
 {
   memset(s, 0, sizeof *s);
   size_t mem_pos = 0;
@@ -126,6 +164,7 @@ static int analyse(mail_mime_builder *m, mail_mime_builder_part *p, int need_qp,
   mail_qp_enc_init(&qp, p->normalise);
   int last_cr = 0, prev_cr = 0;
   uint64_t line = 0;
+  line_head head = {{0}, 0};
   unsigned char *buf = m->st.in;
   for (;;) {
     size_t k;
@@ -136,6 +175,8 @@ static int analyse(mail_mime_builder *m, mail_mime_builder_part *p, int need_qp,
     s->raw += k;
     if (p->normalise)
       k = mail_text_to_lf(&last_cr, buf, k);
+    if (up)
+      line_feed(&head, up, buf, k, &s->clash);
     for (size_t i = 0; i < k; i++) {
       unsigned char c = buf[i];
       if (c == 0)
@@ -170,7 +211,8 @@ static int analyse(mail_mime_builder *m, mail_mime_builder_part *p, int need_qp,
     if (need_qp)
       s->qp += mail_qp_enc_update(&qp, buf, k, NULL);
     int identity_possible = !s->nul && !s->longline && !s->bare && (!s->has8 || allow_8bit(m));
-    if (!need_qp && !p->normalise && !identity_possible) {
+    /* Sent as binary, every line must be seen for a boundary. */
+    if (!need_qp && !p->normalise && !identity_possible && !(up && allow_binary(m))) {
       uint64_t len;
       if (src_length(p, &len) == MAIL_OK) {
         if (len < s->raw)
@@ -182,6 +224,8 @@ static int analyse(mail_mime_builder *m, mail_mime_builder_part *p, int need_qp,
   }
   if (prev_cr)
     s->bare = 1;
+  if (line_clashes(&head, up))
+    s->clash = 1;
   if (need_qp)
     s->qp += mail_qp_enc_finish(&qp, NULL);
   if (p->src == SRC_CB && p->declared_len != MAIL_MIME_LENGTH_UNKNOWN && p->declared_len != s->raw)
@@ -220,7 +264,14 @@ static int choose_encoding(mail_mime_builder *m, mail_mime_builder_part *p, cons
   return MAIL_MIME_ENC_BASE64;
 }
 
-static int prepare_leaf(mail_mime_builder *m, mail_mime_builder_part *p)
+/* Sent as it is, a body must not hold a line that reads as a boundary
+ * around it; the caller makes new boundaries and tries again. */
+static int as_is(int enc)
+{
+  return enc == MAIL_MIME_ENC_7BIT || enc == MAIL_MIME_ENC_8BIT || enc == MAIL_MIME_ENC_BINARY;
+}
+
+static int prepare_leaf(mail_mime_builder *m, mail_mime_builder_part *p, const build_bnd *up)
 {
   if (p->src == SRC_CB && !p->rewind_fn) {
     /* Not inspected: sent as it comes, sized from the declared length. */
@@ -238,12 +289,16 @@ static int prepare_leaf(mail_mime_builder *m, mail_mime_builder_part *p)
     p->normalise = p->is_text;
   int need_qp = (p->normalise && p->kind == PK_LEAF) || p->forced_enc == MAIL_MIME_ENC_QUOTED_PRINTABLE;
   body_stats s;
-  int rc = analyse(m, p, need_qp, &s);
+  int rc = analyse(m, p, need_qp, up, &s);
   if (rc)
     return rc;
   int enc = choose_encoding(m, p, &s);
   if (enc < 0)
     return enc;
+  if (s.clash && as_is(enc)) {
+    m->clash = 1;
+    return MAIL_ERR_UNSUPPORTED;
+  }
   p->enc = enc;
   p->raw_len = s.raw;
   switch (enc) {
@@ -368,16 +423,17 @@ static int random_alnum(mail_mime_builder *m, char *out, size_t n)
   return MAIL_OK;
 }
 
-/* "=_" cannot occur in base64 or quoted-printable output; the sequence
- * number keeps nested boundaries distinct even with a constant random
- * source. */
+/* "=_" cannot occur in base64 or quoted-printable output, and a body sent
+ * as it is gets checked for our boundaries. The sequence number keeps
+ * nested boundaries distinct even with a constant random source; the "_"
+ * after it keeps one from being the start of another ("_1_", "_12_"). */
 static int make_boundary(mail_mime_builder *m, char out[48])
 {
   memcpy(out, "=_", 2);
   int rc = random_alnum(m, out + 2, 24);
   if (rc)
     return rc;
-  snprintf(out + 26, 22, "_%u", ++m->boundary_seq);
+  snprintf(out + 26, 22, "_%u_", ++m->boundary_seq);
   return MAIL_OK;
 }
 
@@ -546,15 +602,34 @@ static int write_top_headers(mail_mime_builder *m)
   return mail_buf_append_str(&m->lit, "MIME-Version: 1.0\r\n");
 }
 
-static int prepare_message_part(mail_mime_builder *m, mail_mime_builder_part *p)
+static int prepare_message_part(mail_mime_builder *m, mail_mime_builder_part *p, const build_bnd *up)
 {
   if (p->src != SRC_MSG)
-    return prepare_leaf(m, p);
+    return prepare_leaf(m, p, up);
   mail_mime_builder *in = p->inner;
   in->options = m->options;
   in->attached = 0;
+  /* Built again on each try; numbered on from ours, its boundaries differ
+   * from ours even when both share a constant random source. */
+  in->frozen = 0;
+  in->outer = up;
+  if (in->boundary_seq < m->boundary_seq)
+    in->boundary_seq = m->boundary_seq;
   int rc = mail_build_freeze(in);
   in->attached = 1;
+  in->outer = NULL;
+  m->boundary_seq = in->boundary_seq;
+  if (!rc) {
+    /* its own headers and delimiters, against the boundaries around it */
+    line_head head = {{0}, 0};
+    line_feed(&head, up, in->lit.data, in->lit.len, &in->clash);
+    if (line_clashes(&head, up))
+      in->clash = 1;
+    if (in->clash)
+      rc = MAIL_ERR_UNSUPPORTED;
+  }
+  if (in->clash)
+    m->clash = 1;
   if (rc)
     return rc;
   if (in->needs & MAIL_MIME_NEEDS_BINARY)
@@ -576,17 +651,21 @@ static int prepare_message_part(mail_mime_builder *m, mail_mime_builder_part *p)
   return MAIL_OK;
 }
 
-static int emit(mail_mime_builder *m, mail_mime_builder_part *p, size_t *mark, unsigned depth)
+static int emit(mail_mime_builder *m, mail_mime_builder_part *p, size_t *mark, unsigned depth, const build_bnd *up)
 {
   int rc;
   if (depth > 64)
     return MAIL_ERR_LIMIT;
   char boundary[48];
-  if (p->kind == PK_MULTI && (rc = make_boundary(m, boundary)) != MAIL_OK)
+  build_bnd here = {boundary, 0, up};
+  if (p->kind == PK_MULTI) {
+    if ((rc = make_boundary(m, boundary)) != MAIL_OK)
+      return rc;
+    here.len = strlen(boundary);
+  }
+  if (p->kind == PK_LEAF && (rc = prepare_leaf(m, p, up)) != MAIL_OK)
     return rc;
-  if (p->kind == PK_LEAF && (rc = prepare_leaf(m, p)) != MAIL_OK)
-    return rc;
-  if (p->kind == PK_MESSAGE && (rc = prepare_message_part(m, p)) != MAIL_OK)
+  if (p->kind == PK_MESSAGE && (rc = prepare_message_part(m, p, up)) != MAIL_OK)
     return rc;
   if ((rc = write_part_headers(m, p, p->kind == PK_MULTI ? boundary : NULL)) != MAIL_OK ||
       (rc = mail_buf_append(&m->lit, "\r\n", 2)) != MAIL_OK)
@@ -594,7 +673,7 @@ static int emit(mail_mime_builder *m, mail_mime_builder_part *p, size_t *mark, u
   if (p->kind == PK_MULTI) {
     for (size_t i = 0; i < p->kids.n; i++) {
       if ((rc = mail_buf_appendf(&m->lit, "%s--%s\r\n", i ? "\r\n" : "", boundary)) != MAIL_OK ||
-          (rc = emit(m, p->kids.v[i], mark, depth + 1)) != MAIL_OK)
+          (rc = emit(m, p->kids.v[i], mark, depth + 1, &here)) != MAIL_OK)
         return rc;
     }
     return mail_buf_appendf(&m->lit, "\r\n--%s--", boundary);
@@ -641,6 +720,21 @@ static size_t stream_chunk(const mail_mime_builder *m)
   return chunk;
 }
 
+static int lay_out(mail_mime_builder *m)
+{
+  size_t mark = 0;
+  int rc;
+  if ((rc = write_top_headers(m)) != MAIL_OK || (rc = emit(m, m->root, &mark, 0, m->outer)) != MAIL_OK)
+    return rc;
+  if (m->root->kind == PK_MULTI && (rc = mail_buf_append(&m->lit, "\r\n", 2)) != MAIL_OK)
+    return rc;
+  return flush_lit(m, &mark);
+}
+
+/* Layouts tried before a body that clashes with every new set of
+ * boundaries is refused (only a predictable random source allows it). */
+#define BUILD_TRIES 8
+
 static int freeze(mail_mime_builder *m)
 {
   build_stream *st = &m->st;
@@ -652,18 +746,23 @@ static int freeze(mail_mime_builder *m)
     if (!st->in || !st->mid || !st->out)
       return MAIL_ERR_NOMEM;
   }
-  if (m->addr_utf8)
-    m->needs |= MAIL_MIME_NEEDS_SMTPUTF8;
-  mail_mime_builder_part *root;
-  int rc = build_tree(m, &root);
+  int rc;
+  if (!m->root && (rc = build_tree(m, &m->root)) != MAIL_OK)
+    return rc;
+  /* A body that holds a line reading as one of the boundaries is found
+   * while the output is laid out: lay it out again with new ones. Only
+   * the outermost message tries again, as the clash may be with its
+   * boundaries; with a random source worth the name one try is enough. */
+  for (unsigned tries = 1;; tries++) {
+    m->lit.len = 0;
+    m->nsegs = 0;
+    m->needs = m->addr_utf8 ? MAIL_MIME_NEEDS_SMTPUTF8 : 0;
+    m->clash = 0;
+    rc = lay_out(m);
+    if (rc == MAIL_OK || !m->clash || m->outer || tries == BUILD_TRIES)
+      break;
+  }
   if (rc)
-    return rc;
-  size_t mark = 0;
-  if ((rc = write_top_headers(m)) != MAIL_OK || (rc = emit(m, root, &mark, 0)) != MAIL_OK)
-    return rc;
-  if (root->kind == PK_MULTI && (rc = mail_buf_append(&m->lit, "\r\n", 2)) != MAIL_OK)
-    return rc;
-  if ((rc = flush_lit(m, &mark)) != MAIL_OK)
     return rc;
   m->size = 0;
   for (size_t i = 0; i < m->nsegs; i++)
