@@ -14,24 +14,9 @@
 
 #include "../support/alloc.h"
 #include "each_alloc.h"
+#include "build_fixed.h"
 
 /* ------------------------------------------------------------ helpers */
-
-static int fixed_random(void *user, unsigned char *buf, size_t len)
-{
-  unsigned *seed = user;
-  for (size_t i = 0; i < len; i++) {
-    *seed = *seed * 1103515245u + 12345u;
-    buf[i] = (unsigned char)(*seed >> 16);
-  }
-  return 0;
-}
-
-static int64_t fixed_clock(void *user, int which)
-{
-  (void)user;
-  return which == MAIL_CLOCK_REALTIME ? 1795752354000LL : 1000;
-}
 
 static unsigned seed_a, seed_b;
 

@@ -13,28 +13,13 @@
 
 #include "../support/alloc.h"
 #include "each_alloc.h"
-
-static int seeded_random(void *user, unsigned char *buf, size_t len)
-{
-  unsigned *seed = user;
-  for (size_t i = 0; i < len; i++) {
-    *seed = *seed * 1103515245u + 12345u;
-    buf[i] = (unsigned char)(*seed >> 16);
-  }
-  return 0;
-}
+#include "build_fixed.h"
 
 static int zero_random(void *user, unsigned char *buf, size_t len)
 {
   (void)user;
   memset(buf, 0, len);
   return 0;
-}
-
-static int64_t fixed_clock(void *user, int which)
-{
-  (void)user;
-  return which == MAIL_CLOCK_REALTIME ? 1795752354000LL : 1000;
 }
 
 static mail_mime_builder *new_msg(const mail_allocator *alloc, mail_random_fn rnd, unsigned *seed)
@@ -160,10 +145,10 @@ static void check_7bit_child(mail_mime_part *root, size_t i, const char *want)
 START_TEST(text_holding_the_delimiter)
 {
   char b[64], text[256];
-  boundary_of(seeded_random, 7, b, sizeof b);
+  boundary_of(fixed_random, 7, b, sizeof b);
   snprintf(text, sizeof text, "before\r\n--%s\r\nmiddle\r\n--%s--\r\nafter\r\n", b, b);
   unsigned seed = 7;
-  mail_mime_builder *m = new_msg(NULL, seeded_random, &seed);
+  mail_mime_builder *m = new_msg(NULL, fixed_random, &seed);
   ck_assert_int_eq(mail_mime_builder_set_text(m, text, strlen(text)), MAIL_OK);
   ck_assert_int_eq(mail_mime_builder_add_attachment(m, NULL, "a.bin", "\x01", 1, NULL), MAIL_OK);
   size_t len;
@@ -187,11 +172,11 @@ END_TEST
 START_TEST(forced_and_message_bodies_keep_their_encoding)
 {
   char b[64], body[256], raw[512];
-  boundary_of(seeded_random, 11, b, sizeof b);
+  boundary_of(fixed_random, 11, b, sizeof b);
   snprintf(body, sizeof body, "x\r\n--%s\r\ny\r\n", b);
   snprintf(raw, sizeof raw, "Subject: fwd\r\nContent-Type: text/plain\r\n\r\n--%s--\r\nend\r\n", b);
   unsigned seed = 11;
-  mail_mime_builder *m = new_msg(NULL, seeded_random, &seed);
+  mail_mime_builder *m = new_msg(NULL, fixed_random, &seed);
   ck_assert_int_eq(mail_mime_builder_set_text(m, "hi\n", 3), MAIL_OK);
   mail_mime_builder_part *part;
   ck_assert_int_eq(mail_mime_builder_add_attachment(m, "text/plain", "t.txt", body, strlen(body), &part), MAIL_OK);
@@ -224,8 +209,8 @@ END_TEST
 START_TEST(nested_message_with_the_same_random)
 {
   unsigned so = 5, si = 5;
-  mail_mime_builder *m = new_msg(NULL, seeded_random, &so);
-  mail_mime_builder *in = new_msg(NULL, seeded_random, &si);
+  mail_mime_builder *m = new_msg(NULL, fixed_random, &so);
+  mail_mime_builder *in = new_msg(NULL, fixed_random, &si);
   ck_assert_int_eq(mail_mime_builder_set_text(in, "inner\n", 6), MAIL_OK);
   ck_assert_int_eq(mail_mime_builder_add_attachment(in, NULL, "inner.bin", "\x03", 1, NULL), MAIL_OK);
   ck_assert_int_eq(mail_mime_builder_set_text(m, "outer\n", 6), MAIL_OK);
@@ -299,12 +284,12 @@ static int clash_run(void *user, mail_test_alloc *t)
   mail_mime_builder *m = NULL, *in = NULL;
   unsigned so = 3, si = 3;
   int rc;
-  if ((rc = mail_mime_builder_new(&m, a)) || (rc = mail_mime_builder_set_random(m, seeded_random, &so)) ||
+  if ((rc = mail_mime_builder_new(&m, a)) || (rc = mail_mime_builder_set_random(m, fixed_random, &so)) ||
       (rc = mail_mime_builder_set_clock(m, fixed_clock, NULL)) ||
       (rc = mail_mime_builder_set_text(m, text, strlen(text))) ||
       (rc = mail_mime_builder_add_attachment(m, NULL, "a.bin", "\x01", 1, NULL)))
     goto out;
-  if ((rc = mail_mime_builder_new(&in, a)) || (rc = mail_mime_builder_set_random(in, seeded_random, &si)) ||
+  if ((rc = mail_mime_builder_new(&in, a)) || (rc = mail_mime_builder_set_random(in, fixed_random, &si)) ||
       (rc = mail_mime_builder_set_clock(in, fixed_clock, NULL)) ||
       (rc = mail_mime_builder_set_text(in, text, strlen(text))) ||
       (rc = mail_mime_builder_add_attachment(in, NULL, "b.bin", "\x02", 1, NULL)))
@@ -330,7 +315,7 @@ START_TEST(clash_allocation_failures)
   unsigned seed = 3;
   mail_mime_builder *m;
   ck_assert_int_eq(mail_mime_builder_new(&m, NULL), MAIL_OK);
-  ck_assert_int_eq(mail_mime_builder_set_random(m, seeded_random, &seed), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_random(m, fixed_random, &seed), MAIL_OK);
   ck_assert_int_eq(mail_mime_builder_set_clock(m, fixed_clock, NULL), MAIL_OK);
   ck_assert_int_eq(mail_mime_builder_set_text(m, "hi\n", 3), MAIL_OK);
   ck_assert_int_eq(mail_mime_builder_add_attachment(m, NULL, "a.bin", "\x01", 1, NULL), MAIL_OK);
