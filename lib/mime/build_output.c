@@ -165,6 +165,7 @@ static int analyse(mail_mime_builder *m, mail_mime_builder_part *p, int need_qp,
   int last_cr = 0, prev_cr = 0;
   uint64_t line = 0;
   line_head head = {{0}, 0};
+  int may_be_binary = allow_binary(m) && (p->forced_enc == MAIL_MIME_BUILD_ENC_AUTO || p->forced_enc == MAIL_MIME_ENC_BINARY);
   unsigned char *buf = m->st.in;
   for (;;) {
     size_t k;
@@ -212,7 +213,7 @@ static int analyse(mail_mime_builder *m, mail_mime_builder_part *p, int need_qp,
       s->qp += mail_qp_enc_update(&qp, buf, k, NULL);
     int identity_possible = !s->nul && !s->longline && !s->bare && (!s->has8 || allow_8bit(m));
     /* Sent as binary, every line must be seen for a boundary. */
-    if (!need_qp && !p->normalise && !identity_possible && !(up && allow_binary(m))) {
+    if (!need_qp && !p->normalise && !identity_possible && !(up && may_be_binary)) {
       uint64_t len;
       if (src_length(p, &len) == MAIL_OK) {
         if (len < s->raw)

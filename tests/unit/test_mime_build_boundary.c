@@ -275,6 +275,57 @@ START_TEST(clash_on_every_try_is_refused)
 }
 END_TEST
 
+/* A callback source of NUL bytes that counts what it gives. */
+typedef struct nul_src {
+  uint64_t len, pos, given;
+} nul_src;
+
+static int nul_read(void *user, unsigned char *buf, size_t cap, size_t *got)
+{
+  nul_src *n = user;
+  size_t k = n->len - n->pos < cap ? (size_t)(n->len - n->pos) : cap;
+  memset(buf, 0, k);
+  n->pos += k;
+  n->given += k;
+  *got = k;
+  return 0;
+}
+
+static int nul_rewind(void *user)
+{
+  ((nul_src *)user)->pos = 0;
+  return 0;
+}
+
+/* Bytes read to size a 1 MiB binary attachment under BINARYMIME. */
+static uint64_t sizing_reads(int forced)
+{
+  nul_src src = {1u << 20, 0, 0};
+  unsigned seed = 1;
+  mail_mime_builder *m = new_msg(NULL, fixed_random, &seed);
+  ck_assert_int_eq(mail_mime_builder_set_options(m, MAIL_MIME_OPT_BINARYMIME), MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_set_text(m, "hi\n", 3), MAIL_OK);
+  mail_mime_builder_part *part;
+  ck_assert_int_eq(mail_mime_builder_add_attachment_callback(m, NULL, "z.bin", nul_read, nul_rewind, &src,
+                                                             src.len, &part),
+                   MAIL_OK);
+  ck_assert_int_eq(mail_mime_builder_part_set_encoding(part, forced), MAIL_OK);
+  uint64_t size;
+  ck_assert_int_eq(mail_mime_builder_size(m, &size), MAIL_OK);
+  mail_mime_builder_free(m);
+  return src.given;
+}
+
+/* A body that may go out as binary is read to its end to be checked; one
+ * forced to base64 stops at the first byte that rules out 7bit. */
+START_TEST(binary_body_read_through_only_when_sent_binary)
+{
+  ck_assert_uint_eq(sizing_reads(MAIL_MIME_BUILD_ENC_AUTO), 1u << 20);
+  ck_assert_uint_eq(sizing_reads(MAIL_MIME_ENC_BINARY), 1u << 20);
+  ck_assert_uint_lt(sizing_reads(MAIL_MIME_ENC_BASE64), 1u << 20);
+}
+END_TEST
+
 /* Laying the output out again after a clash fails cleanly at every
  * allocation, nested message included. */
 static int clash_run(void *user, mail_test_alloc *t)
@@ -338,6 +389,7 @@ int main(void)
   tcase_add_test(t, nested_message_with_the_same_random);
   tcase_add_test(t, clash_on_every_try_is_refused);
   tcase_add_test(t, clash_allocation_failures);
+  tcase_add_test(t, binary_body_read_through_only_when_sent_binary);
   suite_add_tcase(s, t);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
